@@ -1,0 +1,91 @@
+/* gst-p2p
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Publishes a live HLS stream as the broadcaster sink cuts it: each segment
+ * is hashed (SHA-256, written into the playlist for peers to verify), written
+ * to a file if a location pattern is set, added to a sliding-window media
+ * playlist (written atomically), and handed to the HTTP origin. Old segment
+ * files beyond max-files are deleted. Called from one thread at a time (the
+ * sink's streaming thread); origin updates are posted to the engine thread.
+ */
+#pragma once
+
+#include <deque>
+#include <functional>
+#include <string>
+
+#include <gst/gst.h>
+
+#include "gst/p2p/common/gobject-ptr.h"
+#include "gst/p2p/hls/playlist.h"
+#include "gst/p2p/swarm/segmenter.h"
+
+namespace p2p::swarm {
+
+struct PublisherConfig
+{
+  /* printf-style pattern with one integer conversion for the media sequence
+   * number, e.g. "segment%05d.ts"; empty = keep segments in memory only. */
+  std::string location;
+  /* Playlist file; empty = no playlist file (HTTP origin only). */
+  std::string playlist_location;
+  /* Name under which the origin serves the playlist ("playlist.m3u8"). */
+  std::string playlist_name = "playlist.m3u8";
+  guint playlist_length = 5;   /* segments in the playlist window, 0 = all */
+  guint max_files = 10;        /* segment files kept on disk, 0 = all */
+  GstClockTime target_duration = 2 * GST_SECOND;
+};
+
+struct PublishedSegment
+{
+  int64_t sequence = 0;
+  std::string uri;        /* as written in the playlist */
+  std::string file;       /* file written, empty when in memory only */
+  GstClockTime start = GST_CLOCK_TIME_NONE;
+  GstClockTime duration = 0;
+  std::string sha256;
+  gsize size = 0;
+  GBytesPtr data;
+};
+
+/* Receives what the origin must serve under a name (the playlist's or a
+ * segment's URI). A null @bytes removes it. */
+using OriginUpdate =
+    std::function<void (const std::string & name, GBytes * bytes)>;
+
+class LivePublisher
+{
+public:
+  LivePublisher (PublisherConfig config, OriginUpdate origin_update);
+
+  /* Checks the location pattern; call before the first segment. */
+  static bool validate_location (const std::string & pattern, GError ** error);
+
+  /* Publishes a segment. Returns false with @error on a file error; the
+   * segment is still served by the origin in that case. */
+  bool publish (CutSegment segment, PublishedSegment * published,
+      GError ** error);
+
+  /* Ends the stream: the playlist gets EXT-X-ENDLIST. */
+  bool finish (GError ** error);
+
+  const hls::MediaPlaylist & playlist () const { return playlist_; }
+  std::string playlist_text () const;
+
+private:
+  bool write_playlist (GError ** error);
+  std::string segment_name (int64_t sequence) const;
+
+  PublisherConfig config_;
+  OriginUpdate origin_update_;
+  hls::MediaPlaylist playlist_;
+  int64_t next_sequence_ = 0;
+  /* Segments the origin serves, and segment files on disk, oldest first. */
+  std::deque<std::string> served_;
+  std::deque<std::string> files_;
+  static constexpr size_t kServedTail = 3;
+};
+
+std::string sha256_hex (GBytes * bytes);
+
+} // namespace p2p::swarm

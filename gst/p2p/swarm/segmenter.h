@@ -1,0 +1,58 @@
+/* gst-p2p
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Cuts a muxed MPEG-TS byte stream into HLS segments. A segment starts on a
+ * key frame (a buffer without GST_BUFFER_FLAG_DELTA_UNIT, which mpegtsmux
+ * sets on every packet but the first of a key frame) once the current
+ * segment has lasted at least the target duration. Pure logic: no I/O.
+ */
+#pragma once
+
+#include <optional>
+
+#include <gst/gst.h>
+
+#include "gst/p2p/common/gobject-ptr.h"
+
+namespace p2p::swarm {
+
+struct CutSegment
+{
+  GBytesPtr data;
+  GstClockTime start = GST_CLOCK_TIME_NONE;
+  GstClockTime duration = 0;
+};
+
+class Segmenter
+{
+public:
+  explicit Segmenter (GstClockTime target_duration);
+
+  /* Appends one buffer's bytes. @timestamp is its PTS (or DTS, or arrival
+   * running time; GST_CLOCK_TIME_NONE if unknown). Returns the segment that
+   * ended just before this buffer when the buffer starts a new one. Bytes
+   * before the first key frame are dropped: a segment must be decodable on
+   * its own. */
+  std::optional<CutSegment> push (const guint8 * data, gsize size,
+      GstClockTime timestamp, bool is_key_frame);
+
+  /* Ends the stream: returns the segment in progress, if it holds anything. */
+  std::optional<CutSegment> finish ();
+
+  /* Bytes dropped while waiting for the first key frame. */
+  guint64 dropped_bytes () const { return dropped_bytes_; }
+
+private:
+  CutSegment take_current (GstClockTime end);
+
+  GstClockTime target_duration_;
+  GByteArray *current_ = nullptr;
+  GstClockTime start_ = GST_CLOCK_TIME_NONE;
+  GstClockTime last_timestamp_ = GST_CLOCK_TIME_NONE;
+  /* Typical distance between successive timestamps, to close the last
+   * segment at EOS one frame after its last timestamp. */
+  GstClockTime frame_interval_ = 0;
+  guint64 dropped_bytes_ = 0;
+};
+
+} // namespace p2p::swarm

@@ -1,0 +1,19 @@
+/* gst-p2p
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include <gst/gst.h>
+
+G_BEGIN_DECLS
+
+void p2p_element_init (GstPlugin * plugin);
+
+GST_ELEMENT_REGISTER_DECLARE (p2phlssrc);
+GST_ELEMENT_REGISTER_DECLARE (p2pswarmsink);
+
+/* Element message names, stable API (STYLE.md #8). */
+#define GST_P2P_STATISTICS_MESSAGE "p2p-statistics"
+#define GST_P2P_SEGMENT_ADDED_MESSAGE "p2p-segment-added"
+
+G_END_DECLS

@@ -1,0 +1,759 @@
+/* gst-p2p
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+/**
+ * SECTION:element-p2phlssrc
+ * @title: p2phlssrc
+ *
+ * Plays a live (or VOD) HLS stream and outputs the segments' bytes in
+ * order, ready for `tsdemux` (MPEG-TS) or `qtdemux` (fMP4, initialisation
+ * section first). Live playback starts `live-delay` segments behind the live
+ * edge. A master playlist's variant is chosen by `connection-speed` and
+ * `max-bitrate`.
+ *
+ * It handles the `p2phls+http://` and `p2phls+https://` URI schemes, so it
+ * plays in `playbin`, `gst-play-1.0` and `uridecodebin`; `location` also
+ * takes plain http(s) URLs.
+ *
+ * Every `stats-interval` it posts a "p2p-statistics" element message with
+ * the same fields as the `stats` property: bytes and segments from HTTP and
+ * from peers, bytes uploaded, peers connected, stalls and the P2P ratio.
+ *
+ * ## Example launch line
+ * |[
+ * gst-play-1.0 p2phls+http://127.0.0.1:8080/playlist.m3u8
+ * ]| Plays a broadcast from p2pswarmsink (or any live HLS stream).
+ * |[
+ * gst-launch-1.0 p2phlssrc location=http://127.0.0.1:8080/playlist.m3u8 ! \
+ *     tsdemux ! h264parse ! avdec_h264 ! videoconvert ! autovideosink
+ * ]| The same with an explicit pipeline.
+ *
+ * Since: 0.1
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "gstp2phlssrc.h"
+
+#include <memory>
+#include <string>
+
+#include "gstp2pelements.h"
+#include "gst/p2p/common/error.h"
+#include "gst/p2p/common/gobject-ptr.h"
+#include "gst/p2p/swarm/viewer.h"
+
+GST_DEBUG_CATEGORY_STATIC (gst_p2p_hls_src_debug);
+#define GST_CAT_DEFAULT gst_p2p_hls_src_debug
+
+static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
+    GST_PAD_SRC,
+    GST_PAD_ALWAYS,
+    GST_STATIC_CAPS ("video/mpegts, systemstream = (boolean) true; "
+        "video/quicktime"));
+
+enum
+{
+  PROP_0,
+  PROP_LOCATION,
+  PROP_LIVE_DELAY,
+  PROP_CONNECTION_SPEED,
+  PROP_MAX_BITRATE,
+  PROP_USER_AGENT,
+  PROP_EXTRA_HEADERS,
+  PROP_TIMEOUT,
+  PROP_RETRIES,
+  PROP_STATS_INTERVAL,
+  PROP_STATS,
+};
+
+#define DEFAULT_LOCATION NULL
+#define DEFAULT_LIVE_DELAY 3
+#define DEFAULT_CONNECTION_SPEED 0
+#define DEFAULT_MAX_BITRATE 0
+#define DEFAULT_USER_AGENT "GStreamer p2phlssrc " PACKAGE_VERSION
+#define DEFAULT_TIMEOUT 15
+#define DEFAULT_RETRIES 3
+#define DEFAULT_STATS_INTERVAL 1000
+
+static const gchar *const uri_protocols[] = { "p2phls+http", "p2phls+https",
+  nullptr
+};
+
+struct GstP2PHLSSrcPrivate
+{
+  /* Settings, under GST_OBJECT_LOCK. */
+  std::string location;
+  guint live_delay = DEFAULT_LIVE_DELAY;
+  guint connection_speed = DEFAULT_CONNECTION_SPEED;
+  guint64 max_bitrate = DEFAULT_MAX_BITRATE;
+  std::string user_agent = DEFAULT_USER_AGENT;
+  GstStructure *extra_headers = nullptr;
+  guint timeout = DEFAULT_TIMEOUT;
+  gint retries = DEFAULT_RETRIES;
+  guint stats_interval = DEFAULT_STATS_INTERVAL;
+
+  /* Between start() and stop(). */
+  std::unique_ptr<p2p::swarm::Viewer> viewer;
+  bool caps_set = false;
+  bool first_buffer = true;
+};
+
+struct _GstP2PHLSSrc
+{
+  GstPushSrc parent;
+  GstP2PHLSSrcPrivate *priv;
+};
+
+static void gst_p2p_hls_src_uri_handler_init (gpointer g_iface,
+    gpointer iface_data);
+
+#define gst_p2p_hls_src_parent_class parent_class
+G_DEFINE_TYPE_WITH_CODE (GstP2PHLSSrc, gst_p2p_hls_src, GST_TYPE_PUSH_SRC,
+    G_IMPLEMENT_INTERFACE (GST_TYPE_URI_HANDLER,
+        gst_p2p_hls_src_uri_handler_init));
+
+static gboolean
+p2phlssrc_element_init (GstPlugin * plugin)
+{
+  GST_DEBUG_CATEGORY_INIT (gst_p2p_hls_src_debug, "p2phlssrc", 0,
+      "P2P HLS source");
+  p2p_element_init (plugin);
+  /* Secondary: only the p2phls+ schemes are ours, no need to outrank. */
+  return gst_element_register (plugin, "p2phlssrc", GST_RANK_SECONDARY,
+      GST_TYPE_P2P_HLS_SRC);
+}
+
+GST_ELEMENT_REGISTER_DEFINE_CUSTOM (p2phlssrc, p2phlssrc_element_init);
+
+static void gst_p2p_hls_src_finalize (GObject * object);
+static void gst_p2p_hls_src_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec);
+static void gst_p2p_hls_src_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec);
+static gboolean gst_p2p_hls_src_start (GstBaseSrc * src);
+static gboolean gst_p2p_hls_src_stop (GstBaseSrc * src);
+static gboolean gst_p2p_hls_src_unlock (GstBaseSrc * src);
+static gboolean gst_p2p_hls_src_unlock_stop (GstBaseSrc * src);
+static gboolean gst_p2p_hls_src_is_seekable (GstBaseSrc * src);
+static GstFlowReturn gst_p2p_hls_src_create (GstPushSrc * src,
+    GstBuffer ** buffer);
+static GstStructure *gst_p2p_hls_src_create_stats (GstP2PHLSSrc * self);
+
+static void
+gst_p2p_hls_src_class_init (GstP2PHLSSrcClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  GstBaseSrcClass *basesrc_class = GST_BASE_SRC_CLASS (klass);
+  GstPushSrcClass *pushsrc_class = GST_PUSH_SRC_CLASS (klass);
+
+  gobject_class->finalize = gst_p2p_hls_src_finalize;
+  gobject_class->set_property = gst_p2p_hls_src_set_property;
+  gobject_class->get_property = gst_p2p_hls_src_get_property;
+
+  /**
+   * GstP2PHLSSrc:location:
+   *
+   * URL of the HLS master or media playlist: http://, https://, or the
+   * same with the p2phls+ prefix.
+   *
+   * Since: 0.1
+   */
+  g_object_class_install_property (gobject_class, PROP_LOCATION,
+      g_param_spec_string ("location", "Location",
+          "URL of the HLS playlist (http, https, p2phls+http, p2phls+https)",
+          DEFAULT_LOCATION,
+          (GParamFlags) (G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
+              G_PARAM_STATIC_STRINGS)));
+
+  /**
+   * GstP2PHLSSrc:live-delay:
+   *
+   * Live playback starts this many segments behind the live edge. More
+   * leaves more time to get segments from peers.
+   *
+   * Since: 0.1
+   */
+  g_object_class_install_property (gobject_class, PROP_LIVE_DELAY,
+      g_param_spec_uint ("live-delay", "Live Delay",
+          "Start live playback this many segments behind the live edge", 1,
+          100, DEFAULT_LIVE_DELAY,
+          (GParamFlags) (G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
+              G_PARAM_STATIC_STRINGS)));
+
+  /**
+   * GstP2PHLSSrc:connection-speed:
+   *
+   * Network speed in kbit/s for the variant choice (0 = unknown).
+   *
+   * Since: 0.1
+   */
+  g_object_class_install_property (gobject_class, PROP_CONNECTION_SPEED,
+      g_param_spec_uint ("connection-speed", "Connection Speed",
+          "Network speed in kbit/s for choosing a variant (0 = unknown)", 0,
+          G_MAXUINT / 1000, DEFAULT_CONNECTION_SPEED,
+          (GParamFlags) (G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
+              G_PARAM_STATIC_STRINGS)));
+
+  /**
+   * GstP2PHLSSrc:max-bitrate:
+   *
+   * Highest variant bitrate to choose, in bit/s (0 = no limit).
+   *
+   * Since: 0.1
+   */
+  g_object_class_install_property (gobject_class, PROP_MAX_BITRATE,
+      g_param_spec_uint64 ("max-bitrate", "Max Bitrate",
+          "Highest variant bitrate to choose in bit/s (0 = no limit)", 0,
+          G_MAXUINT64, DEFAULT_MAX_BITRATE,
+          (GParamFlags) (G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
+              G_PARAM_STATIC_STRINGS)));
+
+  /**
+   * GstP2PHLSSrc:user-agent:
+   *
+   * Value of the User-Agent HTTP request header.
+   *
+   * Since: 0.1
+   */
+  g_object_class_install_property (gobject_class, PROP_USER_AGENT,
+      g_param_spec_string ("user-agent", "User-Agent",
+          "Value of the User-Agent HTTP request header", DEFAULT_USER_AGENT,
+          (GParamFlags) (G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
+              G_PARAM_STATIC_STRINGS)));
+
+  /**
+   * GstP2PHLSSrc:extra-headers:
+   *
+   * Extra headers for every HTTP request: field names are header names,
+   * string values their values.
+   *
+   * Since: 0.1
+   */
+  g_object_class_install_property (gobject_class, PROP_EXTRA_HEADERS,
+      g_param_spec_boxed ("extra-headers", "Extra Headers",
+          "Extra headers for every HTTP request", GST_TYPE_STRUCTURE,
+          (GParamFlags) (G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
+              G_PARAM_STATIC_STRINGS)));
+
+  /**
+   * GstP2PHLSSrc:timeout:
+   *
+   * Seconds without any byte before an HTTP attempt fails (0 = none).
+   *
+   * Since: 0.1
+   */
+  g_object_class_install_property (gobject_class, PROP_TIMEOUT,
+      g_param_spec_uint ("timeout", "Timeout",
+          "Seconds without any byte before an HTTP attempt fails (0 = none)",
+          0, 3600, DEFAULT_TIMEOUT,
+          (GParamFlags) (G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
+              G_PARAM_STATIC_STRINGS)));
+
+  /**
+   * GstP2PHLSSrc:retries:
+   *
+   * Retries of a failed HTTP download before it is an error (-1 = forever).
+   *
+   * Since: 0.1
+   */
+  g_object_class_install_property (gobject_class, PROP_RETRIES,
+      g_param_spec_int ("retries", "Retries",
+          "Retries of a failed HTTP download (-1 = forever)", -1, G_MAXINT,
+          DEFAULT_RETRIES,
+          (GParamFlags) (G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
+              G_PARAM_STATIC_STRINGS)));
+
+  /**
+   * GstP2PHLSSrc:stats-interval:
+   *
+   * Milliseconds between "p2p-statistics" element messages (0 = none).
+   *
+   * Since: 0.1
+   */
+  g_object_class_install_property (gobject_class, PROP_STATS_INTERVAL,
+      g_param_spec_uint ("stats-interval", "Statistics Interval",
+          "Milliseconds between p2p-statistics element messages (0 = none)",
+          0, G_MAXUINT, DEFAULT_STATS_INTERVAL,
+          (GParamFlags) (G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
+              G_PARAM_STATIC_STRINGS)));
+
+  /**
+   * GstP2PHLSSrc:stats:
+   *
+   * Transfer statistics as an "application/x-p2p-hls-src-stats" structure:
+   * http-bytes, http-segments, peer-bytes, peer-segments, uploaded-bytes,
+   * peers, stalls, stall-time, segments-skipped, p2p-ratio.
+   *
+   * Since: 0.1
+   */
+  g_object_class_install_property (gobject_class, PROP_STATS,
+      g_param_spec_boxed ("stats", "Statistics",
+          "Bytes and segments by source, uploads, peers and stalls",
+          GST_TYPE_STRUCTURE,
+          (GParamFlags) (G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
+
+  gst_element_class_add_static_pad_template (element_class, &src_template);
+  gst_element_class_set_static_metadata (element_class,
+      "P2P HLS source", "Source/Network",
+      "Plays live HLS, fetching urgent segments from the CDN and the rest "
+      "from peers", "gst-p2p developers");
+
+  basesrc_class->start = GST_DEBUG_FUNCPTR (gst_p2p_hls_src_start);
+  basesrc_class->stop = GST_DEBUG_FUNCPTR (gst_p2p_hls_src_stop);
+  basesrc_class->unlock = GST_DEBUG_FUNCPTR (gst_p2p_hls_src_unlock);
+  basesrc_class->unlock_stop = GST_DEBUG_FUNCPTR (gst_p2p_hls_src_unlock_stop);
+  basesrc_class->is_seekable = GST_DEBUG_FUNCPTR (gst_p2p_hls_src_is_seekable);
+  pushsrc_class->create = GST_DEBUG_FUNCPTR (gst_p2p_hls_src_create);
+}
+
+static void
+gst_p2p_hls_src_init (GstP2PHLSSrc * self)
+{
+  self->priv = new GstP2PHLSSrcPrivate ();
+  gst_base_src_set_format (GST_BASE_SRC (self), GST_FORMAT_BYTES);
+}
+
+static void
+gst_p2p_hls_src_finalize (GObject * object)
+{
+  auto self = GST_P2P_HLS_SRC (object);
+  if (self->priv->extra_headers)
+    gst_structure_free (self->priv->extra_headers);
+  delete self->priv;
+  G_OBJECT_CLASS (parent_class)->finalize (object);
+}
+
+/* Accepts http(s) URLs with or without our p2phls+ prefix; returns the
+ * plain URL, or an empty string when @uri is not one. */
+static std::string
+plain_http_url (const gchar * uri)
+{
+  if (!uri)
+    return "";
+  std::string s = uri;
+  const std::string prefix = "p2phls+";
+  if (g_ascii_strncasecmp (s.c_str (), prefix.c_str (), prefix.size ()) == 0)
+    s = s.substr (prefix.size ());
+  if (g_ascii_strncasecmp (s.c_str (), "http://", 7) != 0
+      && g_ascii_strncasecmp (s.c_str (), "https://", 8) != 0)
+    return "";
+  if (!g_uri_is_valid (s.c_str (), G_URI_FLAGS_NONE, nullptr))
+    return "";
+  return s;
+}
+
+static gboolean
+gst_p2p_hls_src_set_location (GstP2PHLSSrc * self, const gchar * uri,
+    GError ** error)
+{
+  GstState state;
+  GST_OBJECT_LOCK (self);
+  state = GST_STATE (self);
+  GST_OBJECT_UNLOCK (self);
+  if (state != GST_STATE_READY && state != GST_STATE_NULL) {
+    g_set_error (error, GST_URI_ERROR, GST_URI_ERROR_BAD_STATE,
+        "Changing the location of a playing p2phlssrc is not supported");
+    return FALSE;
+  }
+  std::string url = plain_http_url (uri);
+  if (uri && url.empty ()) {
+    g_set_error (error, GST_URI_ERROR, GST_URI_ERROR_BAD_URI,
+        "Not an http(s) or p2phls+http(s) URL: %s", uri);
+    return FALSE;
+  }
+  GST_OBJECT_LOCK (self);
+  self->priv->location = url;
+  GST_OBJECT_UNLOCK (self);
+  return TRUE;
+}
+
+static void
+gst_p2p_hls_src_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  auto self = GST_P2P_HLS_SRC (object);
+  auto priv = self->priv;
+
+  switch (prop_id) {
+    case PROP_LOCATION:{
+      p2p::GErrorOut error;
+      if (!gst_p2p_hls_src_set_location (self, g_value_get_string (value),
+              error.out ()))
+        GST_WARNING_OBJECT (self, "%s", error.get ()->message);
+      break;
+    }
+    case PROP_USER_AGENT:{
+      const gchar *ua = g_value_get_string (value);
+      GST_OBJECT_LOCK (self);
+      priv->user_agent = ua ? ua : "";
+      GST_OBJECT_UNLOCK (self);
+      break;
+    }
+    case PROP_EXTRA_HEADERS:{
+      const GstStructure *s = gst_value_get_structure (value);
+      GST_OBJECT_LOCK (self);
+      if (priv->extra_headers)
+        gst_structure_free (priv->extra_headers);
+      priv->extra_headers = s ? gst_structure_copy (s) : nullptr;
+      GST_OBJECT_UNLOCK (self);
+      break;
+    }
+    case PROP_LIVE_DELAY:
+      GST_OBJECT_LOCK (self);
+      priv->live_delay = g_value_get_uint (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_CONNECTION_SPEED:
+      GST_OBJECT_LOCK (self);
+      priv->connection_speed = g_value_get_uint (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_MAX_BITRATE:
+      GST_OBJECT_LOCK (self);
+      priv->max_bitrate = g_value_get_uint64 (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_TIMEOUT:
+      GST_OBJECT_LOCK (self);
+      priv->timeout = g_value_get_uint (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_RETRIES:
+      GST_OBJECT_LOCK (self);
+      priv->retries = g_value_get_int (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_STATS_INTERVAL:
+      GST_OBJECT_LOCK (self);
+      priv->stats_interval = g_value_get_uint (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+}
+
+static void
+gst_p2p_hls_src_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec)
+{
+  auto self = GST_P2P_HLS_SRC (object);
+  auto priv = self->priv;
+
+  if (prop_id == PROP_STATS) {
+    g_value_take_boxed (value, gst_p2p_hls_src_create_stats (self));
+    return;
+  }
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_LOCATION:
+      g_value_set_string (value,
+          priv->location.empty () ? nullptr : priv->location.c_str ());
+      break;
+    case PROP_USER_AGENT:
+      g_value_set_string (value, priv->user_agent.c_str ());
+      break;
+    case PROP_EXTRA_HEADERS:
+      gst_value_set_structure (value, priv->extra_headers);
+      break;
+    case PROP_LIVE_DELAY:
+      g_value_set_uint (value, priv->live_delay);
+      break;
+    case PROP_CONNECTION_SPEED:
+      g_value_set_uint (value, priv->connection_speed);
+      break;
+    case PROP_MAX_BITRATE:
+      g_value_set_uint64 (value, priv->max_bitrate);
+      break;
+    case PROP_TIMEOUT:
+      g_value_set_uint (value, priv->timeout);
+      break;
+    case PROP_RETRIES:
+      g_value_set_int (value, priv->retries);
+      break;
+    case PROP_STATS_INTERVAL:
+      g_value_set_uint (value, priv->stats_interval);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static GstStructure *
+stats_to_structure (const p2p::swarm::ViewerStats & stats, const gchar * name)
+{
+  guint64 total = stats.http_bytes + stats.peer_bytes;
+  gdouble ratio = total ? static_cast<gdouble> (stats.peer_bytes) / total : 0;
+  return gst_structure_new (name,
+      "http-bytes", G_TYPE_UINT64, stats.http_bytes,
+      "http-segments", G_TYPE_UINT64, stats.http_segments,
+      "peer-bytes", G_TYPE_UINT64, stats.peer_bytes,
+      "peer-segments", G_TYPE_UINT64, stats.peer_segments,
+      "uploaded-bytes", G_TYPE_UINT64, stats.uploaded_bytes,
+      "peers", G_TYPE_UINT, stats.peers,
+      "stalls", G_TYPE_UINT64, stats.stalls,
+      "stall-time", G_TYPE_UINT64, stats.stall_time,
+      "segments-skipped", G_TYPE_UINT64, stats.segments_skipped,
+      "playlist-reloads", G_TYPE_UINT64, stats.playlist_reloads,
+      "bandwidth", G_TYPE_UINT64, stats.bandwidth,
+      "p2p-ratio", G_TYPE_DOUBLE, ratio, nullptr);
+}
+
+static GstStructure *
+gst_p2p_hls_src_create_stats (GstP2PHLSSrc * self)
+{
+  p2p::swarm::ViewerStats stats;
+  GST_OBJECT_LOCK (self);
+  if (self->priv->viewer)
+    stats = self->priv->viewer->stats ();
+  GST_OBJECT_UNLOCK (self);
+  return stats_to_structure (stats, "application/x-p2p-hls-src-stats");
+}
+
+static std::vector<std::pair<std::string, std::string>>
+headers_from_structure (const GstStructure * s)
+{
+  std::vector<std::pair<std::string, std::string>> headers;
+  if (!s)
+    return headers;
+  for (gint i = 0; i < gst_structure_n_fields (s); i++) {
+    const gchar *name = gst_structure_nth_field_name (s, i);
+    const GValue *v = gst_structure_get_value (s, name);
+    if (G_VALUE_HOLDS_STRING (v)) {
+      headers.emplace_back (name, g_value_get_string (v));
+    } else {
+      p2p::GCharPtr text (gst_value_serialize (v));
+      if (text)
+        headers.emplace_back (name, text.get ());
+    }
+  }
+  return headers;
+}
+
+static gboolean
+gst_p2p_hls_src_start (GstBaseSrc * src)
+{
+  auto self = GST_P2P_HLS_SRC (src);
+  auto priv = self->priv;
+
+  p2p::swarm::ViewerConfig config;
+  GST_OBJECT_LOCK (self);
+  config.url = priv->location;
+  config.live_delay_segments = priv->live_delay;
+  config.connection_speed = static_cast<guint64> (priv->connection_speed) *
+      1000;
+  config.max_bitrate = priv->max_bitrate;
+  config.http.user_agent = priv->user_agent;
+  config.http.extra_headers = headers_from_structure (priv->extra_headers);
+  config.http.timeout = std::chrono::seconds (priv->timeout);
+  config.http.retries = priv->retries;
+  config.stats_interval = priv->stats_interval;
+  GST_OBJECT_UNLOCK (self);
+
+  if (config.url.empty ()) {
+    GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND, ("No URL set."),
+        ("Set the location property or a p2phls+http(s) URI"));
+    return FALSE;
+  }
+
+  GstElement *element = GST_ELEMENT (self);
+  auto on_warning = [element] (const std::string & message) {
+    GST_ELEMENT_WARNING (element, STREAM, DEMUX, ("%s", message.c_str ()),
+        (nullptr));
+  };
+  auto on_stats = [element] (const p2p::swarm::ViewerStats & stats) {
+    gst_element_post_message (element,
+        gst_message_new_element (GST_OBJECT (element),
+            stats_to_structure (stats, GST_P2P_STATISTICS_MESSAGE)));
+  };
+  auto viewer = std::make_unique<p2p::swarm::Viewer> (config, on_warning,
+      on_stats);
+  viewer->start ();
+
+  GST_OBJECT_LOCK (self);
+  priv->viewer = std::move (viewer);
+  priv->caps_set = false;
+  priv->first_buffer = true;
+  GST_OBJECT_UNLOCK (self);
+  return TRUE;
+}
+
+static gboolean
+gst_p2p_hls_src_stop (GstBaseSrc * src)
+{
+  auto self = GST_P2P_HLS_SRC (src);
+  GST_OBJECT_LOCK (self);
+  auto viewer = std::move (self->priv->viewer);
+  GST_OBJECT_UNLOCK (self);
+  viewer.reset ();
+  return TRUE;
+}
+
+static gboolean
+gst_p2p_hls_src_unlock (GstBaseSrc * src)
+{
+  auto self = GST_P2P_HLS_SRC (src);
+  if (self->priv->viewer)
+    self->priv->viewer->unlock ();
+  return TRUE;
+}
+
+static gboolean
+gst_p2p_hls_src_unlock_stop (GstBaseSrc * src)
+{
+  auto self = GST_P2P_HLS_SRC (src);
+  if (self->priv->viewer)
+    self->priv->viewer->unlock_stop ();
+  return TRUE;
+}
+
+static gboolean
+gst_p2p_hls_src_is_seekable (GstBaseSrc * src)
+{
+  return FALSE;
+}
+
+static void
+post_viewer_error (GstP2PHLSSrc * self, const GError * error)
+{
+  if (error->domain != GST_P2P_ERROR) {
+    GST_ELEMENT_ERROR (self, RESOURCE, READ, ("%s", error->message),
+        (nullptr));
+    return;
+  }
+  switch (error->code) {
+    case GST_P2P_ERROR_HTTP_STATUS:
+      if (strstr (error->message, "404")) {
+        GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND, ("%s", error->message),
+            (nullptr));
+      } else {
+        GST_ELEMENT_ERROR (self, RESOURCE, READ, ("%s", error->message),
+            (nullptr));
+      }
+      break;
+    case GST_P2P_ERROR_NETWORK:
+    case GST_P2P_ERROR_TIMEOUT:
+      GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ, ("%s", error->message),
+          (nullptr));
+      break;
+    case GST_P2P_ERROR_PLAYLIST_UNSUPPORTED:
+      GST_ELEMENT_ERROR (self, STREAM, DECRYPT, ("%s", error->message),
+          (nullptr));
+      break;
+    case GST_P2P_ERROR_PLAYLIST_INVALID:
+    case GST_P2P_ERROR_BAD_CONTENT:
+      GST_ELEMENT_ERROR (self, STREAM, DEMUX, ("%s", error->message),
+          (nullptr));
+      break;
+    default:
+      GST_ELEMENT_ERROR (self, RESOURCE, FAILED, ("%s", error->message),
+          (nullptr));
+      break;
+  }
+}
+
+/* Caps from the stream itself: MPEG-TS starts with the 0x47 sync byte;
+ * an initialisation section means fragmented MP4. */
+static void
+ensure_caps (GstP2PHLSSrc * self, const p2p::swarm::ViewerItem & item)
+{
+  if (self->priv->caps_set)
+    return;
+  gsize size = 0;
+  const guint8 *data =
+      static_cast<const guint8 *> (g_bytes_get_data (item.data.get (), &size));
+  GstCaps *caps;
+  if (item.kind == p2p::swarm::ViewerItem::Kind::INIT
+      || (size > 0 && data[0] != 0x47)) {
+    caps = gst_caps_new_empty_simple ("video/quicktime");
+  } else {
+    caps = gst_caps_new_simple ("video/mpegts", "systemstream",
+        G_TYPE_BOOLEAN, TRUE, "packetsize", G_TYPE_INT, 188, nullptr);
+  }
+  gst_base_src_set_caps (GST_BASE_SRC (self), caps);
+  gst_caps_unref (caps);
+  self->priv->caps_set = true;
+}
+
+static GstFlowReturn
+gst_p2p_hls_src_create (GstPushSrc * src, GstBuffer ** buffer)
+{
+  auto self = GST_P2P_HLS_SRC (src);
+  auto priv = self->priv;
+
+  p2p::swarm::ViewerItem item;
+  if (!priv->viewer->pop (&item))
+    return GST_FLOW_FLUSHING;
+
+  switch (item.kind) {
+    case p2p::swarm::ViewerItem::Kind::END:
+      GST_INFO_OBJECT (self, "playlist ended");
+      return GST_FLOW_EOS;
+    case p2p::swarm::ViewerItem::Kind::ERROR:
+      post_viewer_error (self, item.error.get ());
+      return GST_FLOW_ERROR;
+    case p2p::swarm::ViewerItem::Kind::INIT:
+    case p2p::swarm::ViewerItem::Kind::SEGMENT:
+      break;
+  }
+
+  ensure_caps (self, item);
+  GstBuffer *out = gst_buffer_new_wrapped_bytes (item.data.get ());
+  if (item.discont || priv->first_buffer)
+    GST_BUFFER_FLAG_SET (out, GST_BUFFER_FLAG_DISCONT);
+  priv->first_buffer = false;
+  GST_BUFFER_OFFSET (out) = static_cast<guint64> (item.sequence);
+  GST_LOG_OBJECT (self, "segment %" G_GINT64_FORMAT ": %" G_GSIZE_FORMAT
+      " bytes", item.sequence, gst_buffer_get_size (out));
+  *buffer = out;
+  return GST_FLOW_OK;
+}
+
+/* GstURIHandler */
+
+static GstURIType
+gst_p2p_hls_src_uri_get_type (GType type)
+{
+  return GST_URI_SRC;
+}
+
+static const gchar *const *
+gst_p2p_hls_src_uri_get_protocols (GType type)
+{
+  return uri_protocols;
+}
+
+static gchar *
+gst_p2p_hls_src_uri_get_uri (GstURIHandler * handler)
+{
+  auto self = GST_P2P_HLS_SRC (handler);
+  GST_OBJECT_LOCK (self);
+  gchar *uri = self->priv->location.empty () ? nullptr :
+      g_strconcat ("p2phls+", self->priv->location.c_str (), nullptr);
+  GST_OBJECT_UNLOCK (self);
+  return uri;
+}
+
+static gboolean
+gst_p2p_hls_src_uri_set_uri (GstURIHandler * handler, const gchar * uri,
+    GError ** error)
+{
+  return gst_p2p_hls_src_set_location (GST_P2P_HLS_SRC (handler), uri, error);
+}
+
+static void
+gst_p2p_hls_src_uri_handler_init (gpointer g_iface, gpointer iface_data)
+{
+  GstURIHandlerInterface *iface = (GstURIHandlerInterface *) g_iface;
+  iface->get_type = gst_p2p_hls_src_uri_get_type;
+  iface->get_protocols = gst_p2p_hls_src_uri_get_protocols;
+  iface->get_uri = gst_p2p_hls_src_uri_get_uri;
+  iface->set_uri = gst_p2p_hls_src_uri_set_uri;
+}

@@ -1,0 +1,653 @@
+/* gst-p2p
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+/**
+ * SECTION:element-p2pswarmsink
+ * @title: p2pswarmsink
+ *
+ * A live HLS broadcaster. It takes a muxed MPEG-TS stream (for example from
+ * `mpegtsmux`), cuts it into segments on key frames once `target-duration`
+ * is reached, writes the segments and a sliding-window media playlist to
+ * files, and serves both from a built-in HTTP origin. Each segment's SHA-256
+ * goes into the playlist (`#EXT-X-P2P-SHA256`) so that viewers can verify
+ * segments they get from peers.
+ *
+ * ## Example launch line
+ * |[
+ * gst-launch-1.0 videotestsrc is-live=true ! x264enc tune=zerolatency key-int-max=30 ! \
+ *     mpegtsmux ! p2pswarmsink http-port=8080 location=/tmp/live/segment%05d.ts \
+ *     playlist-location=/tmp/live/playlist.m3u8
+ * ]| Broadcasts a test pattern, writing segments and playlist to /tmp/live and
+ * serving them at http://127.0.0.1:8080/playlist.m3u8.
+ * |[
+ * gst-play-1.0 p2phls+http://127.0.0.1:8080/playlist.m3u8
+ * ]| Plays that broadcast (any HLS player can, too).
+ *
+ * Since: 0.1
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "gstp2pswarmsink.h"
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "gstp2pelements.h"
+#include "gst/p2p/common/engine-thread.h"
+#include "gst/p2p/common/error.h"
+#include "gst/p2p/common/gobject-ptr.h"
+#include "gst/p2p/net/http-origin.h"
+#include "gst/p2p/swarm/live-publisher.h"
+#include "gst/p2p/swarm/segmenter.h"
+
+GST_DEBUG_CATEGORY_STATIC (gst_p2p_swarm_sink_debug);
+#define GST_CAT_DEFAULT gst_p2p_swarm_sink_debug
+
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
+    GST_PAD_SINK,
+    GST_PAD_ALWAYS,
+    GST_STATIC_CAPS ("video/mpegts, systemstream = (boolean) true"));
+
+enum
+{
+  PROP_0,
+  PROP_LOCATION,
+  PROP_PLAYLIST_LOCATION,
+  PROP_PLAYLIST_LENGTH,
+  PROP_MAX_FILES,
+  PROP_TARGET_DURATION,
+  PROP_HTTP_ADDRESS,
+  PROP_HTTP_PORT,
+  PROP_STATS_INTERVAL,
+  PROP_STATS,
+};
+
+#define DEFAULT_LOCATION "segment%05d.ts"
+#define DEFAULT_PLAYLIST_LOCATION "playlist.m3u8"
+#define DEFAULT_PLAYLIST_LENGTH 6
+#define DEFAULT_MAX_FILES 10
+#define DEFAULT_TARGET_DURATION 2
+#define DEFAULT_HTTP_ADDRESS "127.0.0.1"
+#define DEFAULT_HTTP_PORT 8080
+#define DEFAULT_STATS_INTERVAL 1000
+
+struct GstP2PSwarmSinkPrivate
+{
+  /* Settings, under GST_OBJECT_LOCK. */
+  std::string location = DEFAULT_LOCATION;
+  std::string playlist_location = DEFAULT_PLAYLIST_LOCATION;
+  guint playlist_length = DEFAULT_PLAYLIST_LENGTH;
+  guint max_files = DEFAULT_MAX_FILES;
+  guint target_duration = DEFAULT_TARGET_DURATION;
+  std::string http_address = DEFAULT_HTTP_ADDRESS;
+  gint http_port = DEFAULT_HTTP_PORT;
+  guint stats_interval = DEFAULT_STATS_INTERVAL;
+
+  /* Running state, created in start() and dropped in stop(). The origin
+   * lives on the engine thread; segmenter and publisher on the streaming
+   * thread. */
+  std::unique_ptr<p2p::EngineThread> engine;
+  std::unique_ptr<p2p::net::HttpOrigin> origin;
+  std::unique_ptr<p2p::swarm::Segmenter> segmenter;
+  std::unique_ptr<p2p::swarm::LivePublisher> publisher;
+  GSource *stats_source = nullptr;
+
+  std::atomic<guint64> segments_published { 0 };
+  std::atomic<guint64> bytes_published { 0 };
+};
+
+struct _GstP2PSwarmSink
+{
+  GstBaseSink parent;
+  GstP2PSwarmSinkPrivate *priv;
+};
+
+#define gst_p2p_swarm_sink_parent_class parent_class
+G_DEFINE_TYPE (GstP2PSwarmSink, gst_p2p_swarm_sink, GST_TYPE_BASE_SINK);
+
+static gboolean
+p2pswarmsink_element_init (GstPlugin * plugin)
+{
+  GST_DEBUG_CATEGORY_INIT (gst_p2p_swarm_sink_debug, "p2pswarmsink", 0,
+      "P2P swarm broadcaster sink");
+  p2p_element_init (plugin);
+  return gst_element_register (plugin, "p2pswarmsink", GST_RANK_NONE,
+      GST_TYPE_P2P_SWARM_SINK);
+}
+
+GST_ELEMENT_REGISTER_DEFINE_CUSTOM (p2pswarmsink, p2pswarmsink_element_init);
+
+static void gst_p2p_swarm_sink_finalize (GObject * object);
+static void gst_p2p_swarm_sink_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec);
+static void gst_p2p_swarm_sink_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec);
+static gboolean gst_p2p_swarm_sink_start (GstBaseSink * sink);
+static gboolean gst_p2p_swarm_sink_stop (GstBaseSink * sink);
+static GstFlowReturn gst_p2p_swarm_sink_render (GstBaseSink * sink,
+    GstBuffer * buffer);
+static gboolean gst_p2p_swarm_sink_event (GstBaseSink * sink,
+    GstEvent * event);
+static GstStructure *gst_p2p_swarm_sink_create_stats (GstP2PSwarmSink * self);
+
+static void
+gst_p2p_swarm_sink_class_init (GstP2PSwarmSinkClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  GstBaseSinkClass *basesink_class = GST_BASE_SINK_CLASS (klass);
+
+  gobject_class->finalize = gst_p2p_swarm_sink_finalize;
+  gobject_class->set_property = gst_p2p_swarm_sink_set_property;
+  gobject_class->get_property = gst_p2p_swarm_sink_get_property;
+
+  /**
+   * GstP2PSwarmSink:location:
+   *
+   * Segment file pattern with one integer conversion for the media sequence
+   * number. Empty keeps segments in memory only (served by the origin).
+   *
+   * Since: 0.1
+   */
+  g_object_class_install_property (gobject_class, PROP_LOCATION,
+      g_param_spec_string ("location", "Segment Location",
+          "Segment file pattern, e.g. /tmp/live/segment%05d.ts "
+          "(empty: in memory only)", DEFAULT_LOCATION,
+          (GParamFlags) (G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
+              G_PARAM_STATIC_STRINGS)));
+
+  /**
+   * GstP2PSwarmSink:playlist-location:
+   *
+   * Media playlist file. Empty writes no playlist file; the origin still
+   * serves it as /playlist.m3u8.
+   *
+   * Since: 0.1
+   */
+  g_object_class_install_property (gobject_class, PROP_PLAYLIST_LOCATION,
+      g_param_spec_string ("playlist-location", "Playlist Location",
+          "Media playlist file (empty: none; the HTTP origin serves "
+          "/playlist.m3u8 either way)", DEFAULT_PLAYLIST_LOCATION,
+          (GParamFlags) (G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
+              G_PARAM_STATIC_STRINGS)));
+
+  /**
+   * GstP2PSwarmSink:playlist-length:
+   *
+   * Number of segments listed in the live playlist window (0 = all).
+   *
+   * Since: 0.1
+   */
+  g_object_class_install_property (gobject_class, PROP_PLAYLIST_LENGTH,
+      g_param_spec_uint ("playlist-length", "Playlist Length",
+          "Segments in the live playlist window (0 = all)", 0, G_MAXUINT,
+          DEFAULT_PLAYLIST_LENGTH,
+          (GParamFlags) (G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
+              G_PARAM_STATIC_STRINGS)));
+
+  /**
+   * GstP2PSwarmSink:max-files:
+   *
+   * Segment files kept on disk; older ones are deleted (0 = keep all).
+   *
+   * Since: 0.1
+   */
+  g_object_class_install_property (gobject_class, PROP_MAX_FILES,
+      g_param_spec_uint ("max-files", "Max Files",
+          "Segment files kept on disk, older ones are deleted (0 = all)", 0,
+          G_MAXUINT, DEFAULT_MAX_FILES,
+          (GParamFlags) (G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
+              G_PARAM_STATIC_STRINGS)));
+
+  /**
+   * GstP2PSwarmSink:target-duration:
+   *
+   * A new segment starts on the first key frame after this many seconds.
+   *
+   * Since: 0.1
+   */
+  g_object_class_install_property (gobject_class, PROP_TARGET_DURATION,
+      g_param_spec_uint ("target-duration", "Target Duration",
+          "Start a new segment on the first key frame after this many "
+          "seconds", 1, 3600, DEFAULT_TARGET_DURATION,
+          (GParamFlags) (G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
+              G_PARAM_STATIC_STRINGS)));
+
+  /**
+   * GstP2PSwarmSink:http-address:
+   *
+   * Address the built-in HTTP origin binds to. Use 0.0.0.0 or :: to serve
+   * other hosts.
+   *
+   * Since: 0.1
+   */
+  g_object_class_install_property (gobject_class, PROP_HTTP_ADDRESS,
+      g_param_spec_string ("http-address", "HTTP Address",
+          "Address the built-in HTTP origin binds to", DEFAULT_HTTP_ADDRESS,
+          (GParamFlags) (G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
+              G_PARAM_STATIC_STRINGS)));
+
+  /**
+   * GstP2PSwarmSink:http-port:
+   *
+   * Port of the built-in HTTP origin: -1 = no origin, 0 = any free port.
+   * Once the sink has started, reading it gives the bound port.
+   *
+   * Since: 0.1
+   */
+  g_object_class_install_property (gobject_class, PROP_HTTP_PORT,
+      g_param_spec_int ("http-port", "HTTP Port",
+          "Port of the built-in HTTP origin (-1 = off, 0 = any free port; "
+          "reads back the bound port once started)", -1, 65535,
+          DEFAULT_HTTP_PORT,
+          (GParamFlags) (G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
+              G_PARAM_STATIC_STRINGS)));
+
+  /**
+   * GstP2PSwarmSink:stats-interval:
+   *
+   * Milliseconds between "p2p-statistics" element messages (0 = none).
+   *
+   * Since: 0.1
+   */
+  g_object_class_install_property (gobject_class, PROP_STATS_INTERVAL,
+      g_param_spec_uint ("stats-interval", "Statistics Interval",
+          "Milliseconds between p2p-statistics element messages (0 = none)",
+          0, G_MAXUINT, DEFAULT_STATS_INTERVAL,
+          (GParamFlags) (G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
+              G_PARAM_STATIC_STRINGS)));
+
+  /**
+   * GstP2PSwarmSink:stats:
+   *
+   * What the broadcaster published and served so far, as a
+   * "application/x-p2p-swarm-sink-stats" structure.
+   *
+   * Since: 0.1
+   */
+  g_object_class_install_property (gobject_class, PROP_STATS,
+      g_param_spec_boxed ("stats", "Statistics",
+          "Segments and bytes published and served", GST_TYPE_STRUCTURE,
+          (GParamFlags) (G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
+
+  gst_element_class_add_static_pad_template (element_class, &sink_template);
+  gst_element_class_set_static_metadata (element_class,
+      "P2P swarm HLS broadcaster", "Sink/Network",
+      "Cuts a live MPEG-TS stream into HLS segments, publishes them from a "
+      "built-in HTTP origin and seeds them into a peer-to-peer swarm",
+      "gst-p2p developers");
+
+  basesink_class->start = GST_DEBUG_FUNCPTR (gst_p2p_swarm_sink_start);
+  basesink_class->stop = GST_DEBUG_FUNCPTR (gst_p2p_swarm_sink_stop);
+  basesink_class->render = GST_DEBUG_FUNCPTR (gst_p2p_swarm_sink_render);
+  basesink_class->event = GST_DEBUG_FUNCPTR (gst_p2p_swarm_sink_event);
+}
+
+static void
+gst_p2p_swarm_sink_init (GstP2PSwarmSink * self)
+{
+  self->priv = new GstP2PSwarmSinkPrivate ();
+  gst_base_sink_set_sync (GST_BASE_SINK (self), FALSE);
+}
+
+static void
+gst_p2p_swarm_sink_finalize (GObject * object)
+{
+  auto self = GST_P2P_SWARM_SINK (object);
+  delete self->priv;
+  G_OBJECT_CLASS (parent_class)->finalize (object);
+}
+
+static void
+set_string (GstP2PSwarmSink * self, std::string * field, const GValue * value)
+{
+  const gchar *s = g_value_get_string (value);
+  GST_OBJECT_LOCK (self);
+  *field = s ? s : "";
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_p2p_swarm_sink_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  auto self = GST_P2P_SWARM_SINK (object);
+  auto priv = self->priv;
+
+  switch (prop_id) {
+    case PROP_LOCATION:
+      set_string (self, &priv->location, value);
+      break;
+    case PROP_PLAYLIST_LOCATION:
+      set_string (self, &priv->playlist_location, value);
+      break;
+    case PROP_HTTP_ADDRESS:
+      set_string (self, &priv->http_address, value);
+      break;
+    case PROP_PLAYLIST_LENGTH:
+      GST_OBJECT_LOCK (self);
+      priv->playlist_length = g_value_get_uint (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_MAX_FILES:
+      GST_OBJECT_LOCK (self);
+      priv->max_files = g_value_get_uint (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_TARGET_DURATION:
+      GST_OBJECT_LOCK (self);
+      priv->target_duration = g_value_get_uint (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_HTTP_PORT:
+      GST_OBJECT_LOCK (self);
+      priv->http_port = g_value_get_int (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_STATS_INTERVAL:
+      GST_OBJECT_LOCK (self);
+      priv->stats_interval = g_value_get_uint (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+}
+
+static void
+gst_p2p_swarm_sink_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec)
+{
+  auto self = GST_P2P_SWARM_SINK (object);
+  auto priv = self->priv;
+
+  if (prop_id == PROP_STATS) {
+    g_value_take_boxed (value, gst_p2p_swarm_sink_create_stats (self));
+    return;
+  }
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_LOCATION:
+      g_value_set_string (value, priv->location.c_str ());
+      break;
+    case PROP_PLAYLIST_LOCATION:
+      g_value_set_string (value, priv->playlist_location.c_str ());
+      break;
+    case PROP_HTTP_ADDRESS:
+      g_value_set_string (value, priv->http_address.c_str ());
+      break;
+    case PROP_PLAYLIST_LENGTH:
+      g_value_set_uint (value, priv->playlist_length);
+      break;
+    case PROP_MAX_FILES:
+      g_value_set_uint (value, priv->max_files);
+      break;
+    case PROP_TARGET_DURATION:
+      g_value_set_uint (value, priv->target_duration);
+      break;
+    case PROP_HTTP_PORT:
+      g_value_set_int (value, priv->http_port);
+      break;
+    case PROP_STATS_INTERVAL:
+      g_value_set_uint (value, priv->stats_interval);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static GstStructure *
+gst_p2p_swarm_sink_create_stats (GstP2PSwarmSink * self)
+{
+  auto priv = self->priv;
+  p2p::net::HttpOriginStats origin_stats;
+  using Kind = p2p::net::OriginResourceKind;
+  GST_OBJECT_LOCK (self);
+  bool running = priv->engine && priv->origin;
+  GST_OBJECT_UNLOCK (self);
+  if (running) {
+    priv->engine->invoke_sync ([&] {
+          if (priv->origin)
+            origin_stats = priv->origin->stats ();
+        });
+  }
+  return gst_structure_new ("application/x-p2p-swarm-sink-stats",
+      "segments-published", G_TYPE_UINT64, priv->segments_published.load (),
+      "bytes-published", G_TYPE_UINT64, priv->bytes_published.load (),
+      "http-playlist-requests", G_TYPE_UINT64,
+      origin_stats.of (Kind::PLAYLIST).requests,
+      "http-playlist-bytes", G_TYPE_UINT64,
+      origin_stats.of (Kind::PLAYLIST).bytes,
+      "http-segment-requests", G_TYPE_UINT64,
+      origin_stats.of (Kind::SEGMENT).requests,
+      "http-segment-bytes", G_TYPE_UINT64,
+      origin_stats.of (Kind::SEGMENT).bytes, nullptr);
+}
+
+static gboolean
+post_statistics (gpointer data) noexcept
+{
+  auto self = GST_P2P_SWARM_SINK (data);
+  GstStructure *stats = gst_p2p_swarm_sink_create_stats (self);
+  gst_structure_set_name (stats, GST_P2P_STATISTICS_MESSAGE);
+  gst_element_post_message (GST_ELEMENT (self),
+      gst_message_new_element (GST_OBJECT (self), stats));
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+gst_p2p_swarm_sink_start (GstBaseSink * sink)
+{
+  auto self = GST_P2P_SWARM_SINK (sink);
+  auto priv = self->priv;
+
+  GST_OBJECT_LOCK (self);
+  p2p::swarm::PublisherConfig config;
+  config.location = priv->location;
+  config.playlist_location = priv->playlist_location;
+  config.playlist_length = priv->playlist_length;
+  config.max_files = priv->max_files;
+  config.target_duration = priv->target_duration * GST_SECOND;
+  std::string http_address = priv->http_address;
+  gint http_port = priv->http_port;
+  guint stats_interval = priv->stats_interval;
+  GST_OBJECT_UNLOCK (self);
+
+  p2p::GErrorOut error;
+  if (!p2p::swarm::LivePublisher::validate_location (config.location,
+          error.out ())) {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("%s", error.get ()->message),
+        (nullptr));
+    return FALSE;
+  }
+  if (!config.playlist_location.empty ()) {
+    p2p::GCharPtr name (g_path_get_basename (config.playlist_location.c_str ()));
+    config.playlist_name = name.get ();
+  }
+
+  auto engine = std::make_unique<p2p::EngineThread> ("p2pswarmsink");
+  std::unique_ptr<p2p::net::HttpOrigin> origin;
+  if (http_port >= 0) {
+    bool listening = false;
+    guint bound_port = 0;
+    engine->invoke_sync ([&] {
+          origin = std::make_unique<p2p::net::HttpOrigin> ();
+          listening = origin->listen (http_address,
+              static_cast<guint16> (http_port), error.out ());
+          bound_port = origin->port ();
+          if (!listening)
+            origin.reset ();
+        });
+    if (!listening) {
+      GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ_WRITE,
+          ("Could not start the HTTP origin on %s:%d", http_address.c_str (),
+              http_port), ("%s", error.get ()->message));
+      return FALSE;
+    }
+    GST_INFO_OBJECT (self, "HTTP origin on http://%s:%u/%s",
+        http_address.c_str (), bound_port, config.playlist_name.c_str ());
+    GST_OBJECT_LOCK (self);
+    priv->http_port = static_cast<gint> (bound_port);
+    GST_OBJECT_UNLOCK (self);
+    g_object_notify (G_OBJECT (self), "http-port");
+  }
+
+  p2p::net::HttpOrigin *origin_ptr = origin.get ();
+  p2p::EngineThread *engine_ptr = engine.get ();
+  auto origin_update = [engine_ptr, origin_ptr] (const std::string & name,
+      GBytes * bytes) {
+    if (!origin_ptr)
+      return;
+    GBytes *ref = bytes ? g_bytes_ref (bytes) : nullptr;
+    std::string path = "/" + name;
+    bool posted = engine_ptr->post ([origin_ptr, path, ref] {
+          p2p::GBytesPtr owned (ref);
+          if (owned)
+            origin_ptr->publish (path, owned.get ());
+          else
+            origin_ptr->remove (path);
+        });
+    if (!posted && ref)
+      g_bytes_unref (ref);
+  };
+
+  GST_OBJECT_LOCK (self);
+  priv->engine = std::move (engine);
+  priv->origin = std::move (origin);
+  priv->segmenter =
+      std::make_unique<p2p::swarm::Segmenter> (config.target_duration);
+  priv->publisher = std::make_unique<p2p::swarm::LivePublisher> (config,
+      origin_update);
+  priv->segments_published = 0;
+  priv->bytes_published = 0;
+  GST_OBJECT_UNLOCK (self);
+
+  if (stats_interval > 0) {
+    priv->stats_source = g_timeout_source_new (stats_interval);
+    g_source_set_callback (priv->stats_source, post_statistics, self,
+        nullptr);
+    g_source_attach (priv->stats_source, priv->engine->context ());
+  }
+  return TRUE;
+}
+
+static gboolean
+gst_p2p_swarm_sink_stop (GstBaseSink * sink)
+{
+  auto self = GST_P2P_SWARM_SINK (sink);
+  auto priv = self->priv;
+
+  if (priv->stats_source) {
+    g_source_destroy (priv->stats_source);
+    g_source_unref (priv->stats_source);
+    priv->stats_source = nullptr;
+  }
+  GST_OBJECT_LOCK (self);
+  auto engine = std::move (priv->engine);
+  auto origin = std::move (priv->origin);
+  priv->publisher.reset ();
+  priv->segmenter.reset ();
+  GST_OBJECT_UNLOCK (self);
+
+  if (engine) {
+    /* The origin's server is attached to the engine context: drop it there. */
+    engine->invoke_sync ([&] { origin.reset (); });
+    engine->stop ();
+  }
+  return TRUE;
+}
+
+static void
+publish_segment (GstP2PSwarmSink * self, p2p::swarm::CutSegment cut)
+{
+  auto priv = self->priv;
+  p2p::swarm::PublishedSegment published;
+  p2p::GErrorOut error;
+  bool ok = priv->publisher->publish (std::move (cut), &published,
+      error.out ());
+  if (!ok) {
+    GST_ELEMENT_WARNING (self, RESOURCE, WRITE,
+        ("Could not write segment %" G_GINT64_FORMAT, published.sequence),
+        ("%s", error.get ()->message));
+  }
+  priv->segments_published++;
+  priv->bytes_published += published.size;
+
+  GstClockTime running_time = GST_CLOCK_TIME_NONE;
+  if (GST_CLOCK_TIME_IS_VALID (published.start)) {
+    running_time = gst_segment_to_running_time (&GST_BASE_SINK (self)->segment,
+        GST_FORMAT_TIME, published.start);
+  }
+  GstStructure *s = gst_structure_new (GST_P2P_SEGMENT_ADDED_MESSAGE,
+      "location", G_TYPE_STRING, published.file.c_str (),
+      "uri", G_TYPE_STRING, published.uri.c_str (),
+      "sequence", G_TYPE_INT64, published.sequence,
+      "running-time", G_TYPE_UINT64, running_time,
+      "duration", G_TYPE_UINT64, published.duration,
+      "size", G_TYPE_UINT64, static_cast<guint64> (published.size),
+      "sha256", G_TYPE_STRING, published.sha256.c_str (), nullptr);
+  gst_element_post_message (GST_ELEMENT (self),
+      gst_message_new_element (GST_OBJECT (self), s));
+}
+
+static GstFlowReturn
+gst_p2p_swarm_sink_render (GstBaseSink * sink, GstBuffer * buffer)
+{
+  auto self = GST_P2P_SWARM_SINK (sink);
+  auto priv = self->priv;
+
+  GstClockTime timestamp = GST_BUFFER_PTS (buffer);
+  if (!GST_CLOCK_TIME_IS_VALID (timestamp))
+    timestamp = GST_BUFFER_DTS (buffer);
+  bool key_frame = !GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_DELTA_UNIT);
+
+  GstMapInfo map;
+  if (!gst_buffer_map (buffer, &map, GST_MAP_READ)) {
+    GST_ELEMENT_ERROR (self, RESOURCE, READ, (nullptr),
+        ("Could not map the buffer"));
+    return GST_FLOW_ERROR;
+  }
+  try {
+    auto cut = priv->segmenter->push (map.data, map.size, timestamp,
+        key_frame);
+    gst_buffer_unmap (buffer, &map);
+    if (cut)
+      publish_segment (self, std::move (*cut));
+  } catch (const std::exception & e) {
+    gst_buffer_unmap (buffer, &map);
+    GST_ELEMENT_ERROR (self, CORE, FAILED, (nullptr), ("%s", e.what ()));
+    return GST_FLOW_ERROR;
+  }
+  return GST_FLOW_OK;
+}
+
+static gboolean
+gst_p2p_swarm_sink_event (GstBaseSink * sink, GstEvent * event)
+{
+  auto self = GST_P2P_SWARM_SINK (sink);
+  auto priv = self->priv;
+
+  if (GST_EVENT_TYPE (event) == GST_EVENT_EOS && priv->publisher) {
+    try {
+      if (auto last = priv->segmenter->finish ())
+        publish_segment (self, std::move (*last));
+      p2p::GErrorOut error;
+      if (!priv->publisher->finish (error.out ())) {
+        GST_ELEMENT_WARNING (self, RESOURCE, WRITE,
+            ("Could not write the final playlist"),
+            ("%s", error.get ()->message));
+      }
+    } catch (const std::exception & e) {
+      GST_ELEMENT_ERROR (self, CORE, FAILED, (nullptr), ("%s", e.what ()));
+    }
+  }
+  return GST_BASE_SINK_CLASS (parent_class)->event (sink, event);
+}
