@@ -49,8 +49,17 @@ using GstBufferPtr =
 using GstCapsPtr = std::unique_ptr<GstCaps, FreeFunc<GstCaps, gst_caps_unref>>;
 using GstStructurePtr =
     std::unique_ptr<GstStructure, FreeFunc<GstStructure, gst_structure_free>>;
-using GstElementPtr = std::unique_ptr<GstElement, FreeFunc<GstElement,
-    reinterpret_cast<void (*) (GstElement *)> (gst_object_unref)>>;
+/* A struct, not FreeFunc: a cast function pointer is not a constant
+ * expression, so gst_object_unref cannot be a template argument. */
+struct GstObjectUnref
+{
+  void operator() (gpointer p) const noexcept
+  {
+    if (p)
+      gst_object_unref (p);
+  }
+};
+using GstElementPtr = std::unique_ptr<GstElement, GstObjectUnref>;
 
 struct GFreeDeleter
 {
