@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -21,10 +22,18 @@ namespace p2p::hls {
  * (RFC 8216 §4.1). */
 inline constexpr const char *kSegmentSha256Tag = "#EXT-X-P2P-SHA256";
 
+/* EXT-X-BYTERANGE. The parser always fills @offset (an omitted one follows
+ * the previous segment's range); the writer omits it when unset. */
 struct ByteRange
 {
   uint64_t length = 0;
   std::optional<uint64_t> offset;
+
+  bool operator== (const ByteRange & other) const
+  {
+    return length == other.length && offset == other.offset;
+  }
+  bool operator!= (const ByteRange & other) const { return !(*this == other); }
 };
 
 /* EXT-X-MAP: the initialisation section of fMP4 or TS segments. */
@@ -32,6 +41,15 @@ struct InitSection
 {
   std::string uri;
   std::optional<ByteRange> byte_range;
+
+  bool operator== (const InitSection & other) const
+  {
+    return uri == other.uri && byte_range == other.byte_range;
+  }
+  bool operator!= (const InitSection & other) const
+  {
+    return !(*this == other);
+  }
 };
 
 struct MediaSegment
@@ -45,7 +63,9 @@ struct MediaSegment
   /* EXT-X-PROGRAM-DATE-TIME in microseconds since the Unix epoch. */
   std::optional<int64_t> program_date_time_us;
   std::optional<ByteRange> byte_range;
-  std::optional<InitSection> init_section;
+  /* Shared by all the segments an EXT-X-MAP applies to, so a long MAP URI is
+   * stored once and not once per segment; null when there is none. */
+  std::shared_ptr<const InitSection> init_section;
   /* From kSegmentSha256Tag, lower-case hex, empty when absent. */
   std::string sha256;
 };
@@ -68,6 +88,7 @@ struct MediaPlaylist
   bool independent_segments = false;
   std::vector<MediaSegment> segments;
 
+  /* Sum of the segments' durations. */
   GstClockTime total_duration () const;
 };
 
@@ -110,7 +131,8 @@ struct MasterPlaylist
 };
 
 /* Resolves @uri against @base_url (RFC 3986); returns @uri unchanged when it
- * is already absolute. */
+ * is already absolute, and an empty string when @uri is relative and
+ * @base_url is not an absolute URI. Percent-encoding is kept as written. */
 std::string resolve_uri (const std::string & base_url, const std::string & uri);
 
 } // namespace p2p::hls
