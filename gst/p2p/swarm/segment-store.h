@@ -1,0 +1,136 @@
+/* gst-p2p
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The segments a swarm member holds (DESIGN.md §3 "Segment store"), keyed by
+ * media sequence number. Memory is bounded in bytes, not in segments: when a
+ * put goes over the budget the lowest sequence numbers go first, except
+ * pinned ones (being uploaded, or not yet pushed downstream). The live window
+ * plus `tail_segments` behind it stay, so that peers behind us can still
+ * fetch; older segments are dropped when the window moves.
+ *
+ * Bodies are GBytes shared without copies between the output, uploads and the
+ * store. Not thread-safe: engine thread only, like the rest of the swarm.
+ */
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <glib.h>
+
+#include "gst/p2p/common/gobject-ptr.h"
+
+namespace p2p::swarm {
+
+enum class SegmentSource
+{
+  HTTP,   /* fetched from the origin/CDN */
+  PEER,   /* received from a peer */
+  LOCAL,  /* produced here (the broadcaster) */
+};
+
+struct StoredSegment
+{
+  gint64 sequence = 0;
+  GBytesPtr data;
+  SegmentSource source = SegmentSource::HTTP;
+  /* The peer it came from, for PEER. */
+  std::string peer_id;
+  /* g_get_monotonic_time () at put (). */
+  gint64 added_us = 0;
+  guint pins = 0;
+
+  gsize size () const { return g_bytes_get_size (data.get ()); }
+};
+
+struct SegmentStoreStats
+{
+  gsize bytes = 0;
+  gsize count = 0;
+  /* Removed to stay within the byte budget. */
+  guint64 evictions = 0;
+  guint64 evicted_bytes = 0;
+  /* Removed because they fell behind the live window and its tail. */
+  guint64 expirations = 0;
+  /* Highest `bytes` seen. */
+  gsize peak_bytes = 0;
+};
+
+enum class PutResult
+{
+  STORED,
+  /* The sequence is already held; the first copy stays. */
+  ALREADY_STORED,
+  /* Older than everything kept: evicted at once, or behind the tail. */
+  TOO_OLD,
+};
+
+class SegmentStore
+{
+public:
+  /* Why a segment left the store. */
+  enum class RemovalReason
+  {
+    EVICTED,
+    EXPIRED,
+    REMOVED,
+  };
+  using RemovedCallback =
+      std::function<void (gint64 sequence, RemovalReason reason)>;
+
+  SegmentStore (gsize max_bytes, guint tail_segments);
+
+  /* Stores @data (a new reference is taken), then evicts until within
+   * budget. */
+  PutResult put (gint64 sequence, GBytes * data, SegmentSource source,
+      const std::string & peer_id = {});
+
+  const StoredSegment *find (gint64 sequence) const;
+  bool contains (gint64 sequence) const { return find (sequence) != nullptr; }
+  /* (transfer full) a new reference to the body, nullptr when absent. */
+  GBytesPtr get (gint64 sequence) const;
+  /* Held sequence numbers, ascending. */
+  std::vector<gint64> sequences () const;
+
+  /* Pins are counted: each pin() that returned true needs one unpin().
+   * A pinned segment is never evicted or expired; the budget may then be
+   * exceeded until the last unpin(), which evicts again. */
+  bool pin (gint64 sequence);
+  void unpin (gint64 sequence);
+
+  /* The live window now starts at @first_sequence: segments below
+   * first_sequence - tail_segments go, pinned ones when unpinned. */
+  void set_window_start (gint64 first_sequence);
+
+  /* Removes @sequence even if it is pinned (a segment that failed its
+   * integrity check). Returns whether it was held. */
+  bool remove (gint64 sequence);
+
+  void set_max_bytes (gsize max_bytes);
+  gsize max_bytes () const { return max_bytes_; }
+  guint tail_segments () const { return tail_segments_; }
+
+  /* Called after a segment left the store, for every reason. It must not
+   * modify the store. */
+  void set_removed_callback (RemovedCallback callback);
+
+  const SegmentStoreStats & stats () const { return stats_; }
+
+private:
+  void erase (std::map<gint64, StoredSegment>::iterator it,
+      RemovalReason reason);
+  void expire ();
+  void evict ();
+
+  gsize max_bytes_;
+  guint tail_segments_;
+  /* Lowest sequence kept: window start - tail; nothing below it enters. */
+  gint64 keep_from_ = G_MININT64;
+  std::map<gint64, StoredSegment> segments_;
+  SegmentStoreStats stats_;
+  RemovedCallback on_removed_;
+};
+
+} // namespace p2p::swarm
