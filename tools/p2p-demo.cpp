@@ -208,7 +208,7 @@ main (int argc, char **argv)
       "pattern=ball ! video/x-raw,width=640,height=360,framerate=30/1 ! "
       "x264enc tune=zerolatency speed-preset=ultrafast bitrate=%d "
       "key-int-max=30 ! mpegtsmux ! p2pswarmsink name=sink http-port=0 "
-      "location= playlist-location= target-duration=%d",
+      "location=\"\" playlist-location=\"\" target-duration=%d",
       demo.options.bitrate_kbps, demo.options.segment_seconds);
   demo.broadcaster = gst_parse_launch (description, &error);
   g_free (description);
