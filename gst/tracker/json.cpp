@@ -1,0 +1,626 @@
+/* gst-p2p
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "gst/tracker/json.h"
+
+#include <cmath>
+#include <cstring>
+
+#include <glib.h>
+
+namespace p2p::tracker::json {
+
+namespace {
+
+void
+append_utf8 (std::string & out, uint32_t cp)
+{
+  /* Code points D800..DFFF (lone surrogates) come out as WTF-8, which
+   * write_string() turns back into \uXXXX as JavaScript does. */
+  if (cp < 0x80) {
+    out += static_cast<char> (cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char> (0xC0 | (cp >> 6));
+    out += static_cast<char> (0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    out += static_cast<char> (0xE0 | (cp >> 12));
+    out += static_cast<char> (0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char> (0x80 | (cp & 0x3F));
+  } else {
+    out += static_cast<char> (0xF0 | (cp >> 18));
+    out += static_cast<char> (0x80 | ((cp >> 12) & 0x3F));
+    out += static_cast<char> (0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char> (0x80 | (cp & 0x3F));
+  }
+}
+
+int
+hex_value (char c)
+{
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}
+
+class Parser
+{
+public:
+  Parser (std::string_view text, const ParseOptions & options)
+      : p_ (text.data ()), end_ (text.data () + text.size ()),
+        options_ (options)
+  {
+  }
+
+  bool parse_document (Value & out)
+  {
+    if (!parse_value (out, 0))
+      return false;
+    skip_whitespace ();
+    if (p_ != end_)
+      return fail ("trailing characters");
+    return true;
+  }
+
+  const std::string & error () const { return error_; }
+
+private:
+  bool fail (const char *why)
+  {
+    error_ = why;
+    return false;
+  }
+
+  void skip_whitespace ()
+  {
+    while (p_ < end_ && (*p_ == ' ' || *p_ == '\t' || *p_ == '\n'
+            || *p_ == '\r'))
+      ++p_;
+  }
+
+  bool expect_literal (const char *word)
+  {
+    size_t n = strlen (word);
+    if (static_cast<size_t> (end_ - p_) < n || memcmp (p_, word, n) != 0)
+      return fail ("invalid literal");
+    p_ += n;
+    return true;
+  }
+
+  bool parse_value (Value & v, size_t depth)
+  {
+    skip_whitespace ();
+    if (p_ == end_)
+      return fail ("unexpected end of input");
+    switch (*p_) {
+      case '{':
+        return parse_object (v, depth + 1);
+      case '[':
+        return parse_array (v, depth + 1);
+      case '"':
+        v.type = Value::Type::String;
+        return parse_string (v.string);
+      case 't':
+        v.type = Value::Type::Bool;
+        v.boolean = true;
+        return expect_literal ("true");
+      case 'f':
+        v.type = Value::Type::Bool;
+        v.boolean = false;
+        return expect_literal ("false");
+      case 'n':
+        v.type = Value::Type::Null;
+        return expect_literal ("null");
+      default:
+        if (*p_ == '-' || (*p_ >= '0' && *p_ <= '9'))
+          return parse_number (v);
+        return fail ("unexpected character");
+    }
+  }
+
+  bool parse_object (Value & v, size_t depth)
+  {
+    if (depth > options_.max_depth)
+      return fail ("nesting too deep");
+    v.type = Value::Type::Object;
+    ++p_;
+    skip_whitespace ();
+    if (p_ < end_ && *p_ == '}') {
+      ++p_;
+      return true;
+    }
+    while (true) {
+      skip_whitespace ();
+      if (p_ == end_ || *p_ != '"')
+        return fail ("expected member name");
+      Member member;
+      if (!parse_string (member.key))
+        return false;
+      skip_whitespace ();
+      if (p_ == end_ || *p_ != ':')
+        return fail ("expected ':'");
+      ++p_;
+      if (!parse_value (member.value, depth))
+        return false;
+      v.members.push_back (std::move (member));
+      skip_whitespace ();
+      if (p_ == end_)
+        return fail ("unterminated object");
+      if (*p_ == '}') {
+        ++p_;
+        return true;
+      }
+      if (*p_ != ',')
+        return fail ("expected ',' or '}'");
+      ++p_;
+    }
+  }
+
+  bool parse_array (Value & v, size_t depth)
+  {
+    if (depth > options_.max_depth)
+      return fail ("nesting too deep");
+    v.type = Value::Type::Array;
+    ++p_;
+    skip_whitespace ();
+    if (p_ < end_ && *p_ == ']') {
+      ++p_;
+      return true;
+    }
+    while (true) {
+      v.items.emplace_back ();
+      if (!parse_value (v.items.back (), depth))
+        return false;
+      skip_whitespace ();
+      if (p_ == end_)
+        return fail ("unterminated array");
+      if (*p_ == ']') {
+        ++p_;
+        return true;
+      }
+      if (*p_ != ',')
+        return fail ("expected ',' or ']'");
+      ++p_;
+    }
+  }
+
+  bool parse_hex4 (uint32_t & cu)
+  {
+    if (end_ - p_ < 4)
+      return fail ("truncated \\u escape");
+    cu = 0;
+    for (int i = 0; i < 4; i++) {
+      int h = hex_value (p_[i]);
+      if (h < 0)
+        return fail ("invalid \\u escape");
+      cu = (cu << 4) | static_cast<uint32_t> (h);
+    }
+    p_ += 4;
+    return true;
+  }
+
+  bool parse_string (std::string & out)
+  {
+    ++p_;                       /* opening quote */
+    while (true) {
+      const char *run = p_;
+      while (p_ < end_ && *p_ != '"' && *p_ != '\\'
+          && static_cast<unsigned char> (*p_) >= 0x20)
+        ++p_;
+      out.append (run, p_ - run);
+      if (p_ == end_)
+        return fail ("unterminated string");
+      char c = *p_++;
+      if (c == '"')
+        return true;
+      if (c != '\\')
+        return fail ("control character in string");
+      if (p_ == end_)
+        return fail ("unterminated string");
+      char e = *p_++;
+      switch (e) {
+        case '"':
+        case '\\':
+        case '/':
+          out += e;
+          break;
+        case 'b':
+          out += '\b';
+          break;
+        case 'f':
+          out += '\f';
+          break;
+        case 'n':
+          out += '\n';
+          break;
+        case 'r':
+          out += '\r';
+          break;
+        case 't':
+          out += '\t';
+          break;
+        case 'u':{
+          uint32_t cu;
+          if (!parse_hex4 (cu))
+            return false;
+          if (cu >= 0xD800 && cu <= 0xDBFF && end_ - p_ >= 6 && p_[0] == '\\'
+              && p_[1] == 'u') {
+            const char *save = p_;
+            p_ += 2;
+            uint32_t low;
+            if (!parse_hex4 (low))
+              return false;
+            if (low >= 0xDC00 && low <= 0xDFFF)
+              cu = 0x10000 + ((cu - 0xD800) << 10) + (low - 0xDC00);
+            else
+              p_ = save;        /* lone high surrogate, low read next */
+          }
+          append_utf8 (out, cu);
+          break;
+        }
+        default:
+          return fail ("invalid escape");
+      }
+    }
+  }
+
+  bool parse_number (Value & v)
+  {
+    const char *start = p_;
+    if (*p_ == '-')
+      ++p_;
+    if (p_ == end_)
+      return fail ("invalid number");
+    if (*p_ == '0') {
+      ++p_;
+    } else if (*p_ >= '1' && *p_ <= '9') {
+      while (p_ < end_ && *p_ >= '0' && *p_ <= '9')
+        ++p_;
+    } else {
+      return fail ("invalid number");
+    }
+    if (p_ < end_ && *p_ == '.') {
+      ++p_;
+      if (p_ == end_ || *p_ < '0' || *p_ > '9')
+        return fail ("invalid number");
+      while (p_ < end_ && *p_ >= '0' && *p_ <= '9')
+        ++p_;
+    }
+    if (p_ < end_ && (*p_ == 'e' || *p_ == 'E')) {
+      ++p_;
+      if (p_ < end_ && (*p_ == '+' || *p_ == '-'))
+        ++p_;
+      if (p_ == end_ || *p_ < '0' || *p_ > '9')
+        return fail ("invalid number");
+      while (p_ < end_ && *p_ >= '0' && *p_ <= '9')
+        ++p_;
+    }
+    std::string digits (start, p_ - start);
+    v.type = Value::Type::Number;
+    v.number = g_ascii_strtod (digits.c_str (), nullptr);
+    return true;
+  }
+
+  const char *p_;
+  const char *end_;
+  const ParseOptions & options_;
+  std::string error_;
+};
+
+} // namespace
+
+const Value *
+Value::find (std::string_view key) const
+{
+  for (auto it = members.rbegin (); it != members.rend (); ++it) {
+    if (it->key == key)
+      return &it->value;
+  }
+  return nullptr;
+}
+
+Value
+Value::make_string (std::string s)
+{
+  Value v;
+  v.type = Type::String;
+  v.string = std::move (s);
+  return v;
+}
+
+Value
+Value::make_number (double n)
+{
+  Value v;
+  v.type = Type::Number;
+  v.number = n;
+  return v;
+}
+
+Value
+Value::make_object ()
+{
+  Value v;
+  v.type = Type::Object;
+  return v;
+}
+
+Value &
+Value::add (std::string key, Value value)
+{
+  members.push_back (Member { std::move (key), std::move (value) });
+  return members.back ().value;
+}
+
+bool
+parse (std::string_view text, Value & out, std::string * error,
+    const ParseOptions & options)
+{
+  out = Value ();
+  /* One pass of UTF-8 validation up front (also refuses raw NUL), so the
+   * parser can copy string runs without decoding them. */
+  if (!g_utf8_validate_len (text.data (), text.size (), nullptr)) {
+    if (error)
+      *error = "invalid UTF-8";
+    return false;
+  }
+  Parser parser (text, options);
+  if (!parser.parse_document (out)) {
+    if (error)
+      *error = parser.error ();
+    out = Value ();
+    return false;
+  }
+  return true;
+}
+
+namespace {
+
+void
+write_escape (std::string & out, uint32_t cu)
+{
+  static const char hex[] = "0123456789abcdef";
+  out += "\\u";
+  out += hex[(cu >> 12) & 0xF];
+  out += hex[(cu >> 8) & 0xF];
+  out += hex[(cu >> 4) & 0xF];
+  out += hex[cu & 0xF];
+}
+
+/* Writes one code point < 0x80 the way JSON.stringify does; returns false
+ * if @c needs no escaping. */
+bool
+write_ascii_escape (std::string & out, unsigned char c)
+{
+  switch (c) {
+    case '"':
+      out += "\\\"";
+      return true;
+    case '\\':
+      out += "\\\\";
+      return true;
+    case '\b':
+      out += "\\b";
+      return true;
+    case '\f':
+      out += "\\f";
+      return true;
+    case '\n':
+      out += "\\n";
+      return true;
+    case '\r':
+      out += "\\r";
+      return true;
+    case '\t':
+      out += "\\t";
+      return true;
+    default:
+      if (c < 0x20) {
+        write_escape (out, c);
+        return true;
+      }
+      return false;
+  }
+}
+
+} // namespace
+
+void
+write_string (std::string & out, std::string_view utf8)
+{
+  out += '"';
+  size_t i = 0;
+  size_t n = utf8.size ();
+  while (i < n) {
+    size_t run = i;
+    while (run < n) {
+      auto c = static_cast<unsigned char> (utf8[run]);
+      if (c < 0x20 || c == '"' || c == '\\' || c == 0xED)
+        break;
+      ++run;
+    }
+    out.append (utf8.data () + i, run - i);
+    i = run;
+    if (i == n)
+      break;
+    auto c = static_cast<unsigned char> (utf8[i]);
+    if (c == 0xED && i + 2 < n
+        && static_cast<unsigned char> (utf8[i + 1]) >= 0xA0) {
+      /* WTF-8 lone surrogate: JSON.stringify writes it as \udXXX */
+      uint32_t cu = ((c & 0x0F) << 12)
+          | ((static_cast<unsigned char> (utf8[i + 1]) & 0x3F) << 6)
+          | (static_cast<unsigned char> (utf8[i + 2]) & 0x3F);
+      write_escape (out, cu);
+      i += 3;
+      continue;
+    }
+    if (!write_ascii_escape (out, c))
+      out += static_cast<char> (c);
+    ++i;
+  }
+  out += '"';
+}
+
+void
+write_binary_string (std::string & out, std::string_view bytes)
+{
+  out += '"';
+  for (char ch : bytes) {
+    auto b = static_cast<unsigned char> (ch);
+    if (b >= 0x80) {
+      out += static_cast<char> (0xC0 | (b >> 6));
+      out += static_cast<char> (0x80 | (b & 0x3F));
+    } else if (!write_ascii_escape (out, b)) {
+      out += static_cast<char> (b);
+    }
+  }
+  out += '"';
+}
+
+bool
+binary_from_utf8 (std::string_view utf8, std::string & bytes)
+{
+  bytes.clear ();
+  for (size_t i = 0; i < utf8.size (); i++) {
+    auto c = static_cast<unsigned char> (utf8[i]);
+    if (c < 0x80) {
+      bytes += static_cast<char> (c);
+    } else if ((c == 0xC2 || c == 0xC3) && i + 1 < utf8.size ()) {
+      auto c2 = static_cast<unsigned char> (utf8[i + 1]);
+      bytes += static_cast<char> (((c & 0x03) << 6) | (c2 & 0x3F));
+      ++i;
+    } else {
+      return false;             /* code point above U+00FF */
+    }
+  }
+  return true;
+}
+
+size_t
+utf16_length (std::string_view utf8)
+{
+  size_t units = 0;
+  for (char ch : utf8) {
+    auto c = static_cast<unsigned char> (ch);
+    if ((c & 0xC0) != 0x80)
+      units += c >= 0xF0 ? 2 : 1;
+  }
+  return units;
+}
+
+void
+write_number (std::string & out, double n)
+{
+  /* Number.prototype.toString: shortest round-trip digits, then the
+   * ECMAScript choice between plain and exponent notation. */
+  if (!std::isfinite (n)) {
+    out += "null";
+    return;
+  }
+  if (n == 0) {
+    out += '0';
+    return;
+  }
+  if (n < 0) {
+    out += '-';
+    n = -n;
+  }
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+  for (int precision = 1; precision <= 17; precision++) {
+    char format[8];
+    g_snprintf (format, sizeof format, "%%.%de", precision - 1);
+    g_ascii_formatd (buf, sizeof buf, format, n);
+    if (g_ascii_strtod (buf, nullptr) == n)
+      break;
+  }
+  std::string digits;
+  const char *p = buf;
+  for (; *p && *p != 'e'; ++p) {
+    if (*p >= '0' && *p <= '9')
+      digits += *p;
+  }
+  int exponent = *p == 'e' ? atoi (p + 1) : 0;
+  while (digits.size () > 1 && digits.back () == '0')
+    digits.pop_back ();
+  int k = static_cast<int> (digits.size ());
+  int point = exponent + 1;
+  if (k <= point && point <= 21) {
+    out += digits;
+    out.append (point - k, '0');
+  } else if (0 < point && point <= 21) {
+    out.append (digits, 0, point);
+    out += '.';
+    out.append (digits, point, std::string::npos);
+  } else if (-6 < point && point <= 0) {
+    out += "0.";
+    out.append (-point, '0');
+    out += digits;
+  } else {
+    out += digits[0];
+    if (k > 1) {
+      out += '.';
+      out.append (digits, 1, std::string::npos);
+    }
+    out += 'e';
+    out += point - 1 >= 0 ? '+' : '-';
+    out += std::to_string (std::abs (point - 1));
+  }
+}
+
+void
+write (std::string & out, const Value & value)
+{
+  switch (value.type) {
+    case Value::Type::Null:
+      out += "null";
+      break;
+    case Value::Type::Bool:
+      out += value.boolean ? "true" : "false";
+      break;
+    case Value::Type::Number:
+      write_number (out, value.number);
+      break;
+    case Value::Type::String:
+      write_string (out, value.string);
+      break;
+    case Value::Type::Array:{
+      out += '[';
+      bool first = true;
+      for (const Value & item : value.items) {
+        if (!first)
+          out += ',';
+        first = false;
+        write (out, item);
+      }
+      out += ']';
+      break;
+    }
+    case Value::Type::Object:{
+      /* JSON.parse keeps the last of duplicate keys, at the position of the
+       * first; duplicates are rare enough to handle quadratically. */
+      out += '{';
+      bool first = true;
+      for (size_t i = 0; i < value.members.size (); i++) {
+        const Member & m = value.members[i];
+        bool seen_before = false;
+        for (size_t j = 0; j < i && !seen_before; j++)
+          seen_before = value.members[j].key == m.key;
+        if (seen_before)
+          continue;
+        if (!first)
+          out += ',';
+        first = false;
+        write_string (out, m.key);
+        out += ':';
+        write (out, *value.find (m.key));
+      }
+      out += '}';
+      break;
+    }
+  }
+}
+
+} // namespace p2p::tracker::json

@@ -1,0 +1,84 @@
+/* gst-p2p
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * A small JSON reader and writer for tracker messages. Strings are
+ * length-aware std::string (UTF-8, may hold U+0000), because the 20-byte
+ * binary ids of the WebTorrent protocol carry \u0000 (PROTOCOLS.md §1.2) and
+ * NUL-terminated JSON libraries cut them. The writer escapes exactly as
+ * JavaScript's JSON.stringify, so relayed messages match bittorrent-tracker
+ * byte for byte.
+ */
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace p2p::tracker::json {
+
+struct Member;
+
+class Value
+{
+public:
+  enum class Type { Null, Bool, Number, String, Array, Object };
+
+  Type type = Type::Null;
+  bool boolean = false;
+  double number = 0;
+  std::string string;           /* UTF-8; lone surrogates as WTF-8 */
+  std::vector<Value> items;     /* Array */
+  std::vector<Member> members;  /* Object, in source order */
+
+  bool is_string () const { return type == Type::String; }
+  bool is_number () const { return type == Type::Number; }
+  bool is_object () const { return type == Type::Object; }
+  bool is_array () const { return type == Type::Array; }
+  bool is_null () const { return type == Type::Null; }
+
+  /* The last member named @key (JSON.parse keeps the last duplicate), or
+   * nullptr. Only meaningful on objects. */
+  const Value *find (std::string_view key) const;
+
+  static Value make_string (std::string s);
+  static Value make_number (double n);
+  static Value make_object ();
+  /* Appends a member to an object and returns it. */
+  Value & add (std::string key, Value value);
+};
+
+struct Member
+{
+  std::string key;
+  Value value;
+};
+
+struct ParseOptions
+{
+  size_t max_depth = 16;
+};
+
+/* Parses exactly one JSON text (RFC 8259, surrounding whitespace allowed).
+ * The input must be valid UTF-8 without raw NUL, as a WebSocket text frame
+ * is. On failure returns false and, if @error is set, a short reason. */
+bool parse (std::string_view text, Value & out, std::string * error = nullptr,
+    const ParseOptions & options = {});
+
+/* Writers append to @out, JSON.stringify style (no whitespace). */
+void write (std::string & out, const Value & value);
+void write_string (std::string & out, std::string_view utf8);
+void write_number (std::string & out, double n);
+
+/* Binary strings (PROTOCOLS.md §1.2): each byte is one code point
+ * U+0000..U+00FF. write_binary_string() writes @bytes as such a JSON string;
+ * binary_from_utf8() turns a decoded string back into bytes, failing on any
+ * code point above U+00FF. */
+void write_binary_string (std::string & out, std::string_view bytes);
+bool binary_from_utf8 (std::string_view utf8, std::string & bytes);
+
+/* Number of UTF-16 code units of a UTF-8/WTF-8 string: JavaScript's
+ * String.prototype.length, which bittorrent-tracker checks. */
+size_t utf16_length (std::string_view utf8);
+
+} // namespace p2p::tracker::json
