@@ -1,0 +1,299 @@
+/* gst-p2p
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "wire-command.h"
+
+#include "gst/p2p/common/error.h"
+
+namespace p2p::peer::wire {
+
+namespace {
+
+constexpr uint8_t kFieldSegmentId = 'i';
+constexpr uint8_t kFieldRequestId = 'r';
+constexpr uint8_t kFieldByteFrom = 'b';
+constexpr uint8_t kFieldSize = 's';
+constexpr uint8_t kFieldLoaded = 'l';
+constexpr uint8_t kFieldLoadingByHttp = 'p';
+
+constexpr uint8_t kLastCommandCode
+    = static_cast<uint8_t> (CommandType::CANCEL_SEGMENT_REQUEST);
+
+enum FieldBit : unsigned {
+  HAS_SEGMENT_ID = 1 << 0,
+  HAS_REQUEST_ID = 1 << 1,
+  HAS_SIZE = 1 << 2,
+};
+
+unsigned
+required_fields (CommandType type)
+{
+  switch (type) {
+  case CommandType::SEGMENTS_ANNOUNCEMENT:
+    return 0;
+  case CommandType::SEGMENT_DATA:
+    return HAS_SEGMENT_ID | HAS_REQUEST_ID | HAS_SIZE;
+  default:
+    return HAS_SEGMENT_ID | HAS_REQUEST_ID;
+  }
+}
+
+/* Whether P2P Media Loader reads field @name for a command of @type; other
+ * fields are skipped whatever their type. */
+bool
+field_used (CommandType type, uint8_t name)
+{
+  switch (type) {
+  case CommandType::SEGMENTS_ANNOUNCEMENT:
+    return name == kFieldLoaded || name == kFieldLoadingByHttp;
+  case CommandType::SEGMENT_REQUEST:
+    return name == kFieldSegmentId || name == kFieldRequestId
+           || name == kFieldByteFrom;
+  case CommandType::SEGMENT_DATA:
+    return name == kFieldSegmentId || name == kFieldRequestId
+           || name == kFieldSize;
+  default:
+    return name == kFieldSegmentId || name == kFieldRequestId;
+  }
+}
+
+void
+append_int_field (Bytes &body, uint8_t name, int64_t value)
+{
+  body.push_back (name);
+  append_int (body, value);
+}
+
+gboolean
+append_array_field (Bytes &body, uint8_t name,
+                    const std::vector<int64_t> &values, GError **error)
+{
+  if (values.empty ())
+    return TRUE;
+  body.push_back (name);
+  return append_similar_int_array (body, values, error);
+}
+
+/* Reads a field's item whatever its type, for fields we do not use. */
+gboolean
+skip_item (Reader &reader, GError **error)
+{
+  ItemType type;
+  if (!reader.peek_item_type (&type, error))
+    return FALSE;
+  switch (type) {
+  case ItemType::INT: {
+    int64_t ignored;
+    return reader.read_int (&ignored, error);
+  }
+  case ItemType::SIMILAR_INT_ARRAY: {
+    std::vector<int64_t> ignored;
+    return reader.read_similar_int_array (&ignored, error);
+  }
+  case ItemType::STRING: {
+    std::string ignored;
+    return reader.read_string (&ignored, error);
+  }
+  }
+  return FALSE;
+}
+
+gboolean
+protocol_error (GError **error, const char *message, CommandType type)
+{
+  g_set_error (error, GST_P2P_ERROR, GST_P2P_ERROR_PROTOCOL, "%s: %s",
+               command_type_name (type), message);
+  return FALSE;
+}
+
+} // namespace
+
+const char *
+command_type_name (CommandType type)
+{
+  switch (type) {
+  case CommandType::SEGMENTS_ANNOUNCEMENT:
+    return "SegmentsAnnouncement";
+  case CommandType::SEGMENT_REQUEST:
+    return "SegmentRequest";
+  case CommandType::SEGMENT_DATA:
+    return "SegmentData";
+  case CommandType::SEGMENT_DATA_SENDING_COMPLETED:
+    return "SegmentDataSendingCompleted";
+  case CommandType::SEGMENT_ABSENT:
+    return "SegmentAbsent";
+  case CommandType::CANCEL_SEGMENT_REQUEST:
+    return "CancelSegmentRequest";
+  }
+  return "unknown";
+}
+
+Command
+Command::announcement (std::vector<int64_t> loaded,
+                       std::vector<int64_t> loading_by_http)
+{
+  Command c;
+  c.type = CommandType::SEGMENTS_ANNOUNCEMENT;
+  c.loaded = std::move (loaded);
+  c.loading_by_http = std::move (loading_by_http);
+  return c;
+}
+
+Command
+Command::request (int64_t segment_id, int64_t request_id, int64_t byte_from)
+{
+  Command c;
+  c.type = CommandType::SEGMENT_REQUEST;
+  c.segment_id = segment_id;
+  c.request_id = request_id;
+  c.byte_from = byte_from;
+  return c;
+}
+
+Command
+Command::data (int64_t segment_id, int64_t request_id, int64_t size)
+{
+  Command c;
+  c.type = CommandType::SEGMENT_DATA;
+  c.segment_id = segment_id;
+  c.request_id = request_id;
+  c.size = size;
+  return c;
+}
+
+static Command
+segment_command (CommandType type, int64_t segment_id, int64_t request_id)
+{
+  Command c;
+  c.type = type;
+  c.segment_id = segment_id;
+  c.request_id = request_id;
+  return c;
+}
+
+Command
+Command::completed (int64_t segment_id, int64_t request_id)
+{
+  return segment_command (CommandType::SEGMENT_DATA_SENDING_COMPLETED,
+                          segment_id, request_id);
+}
+
+Command
+Command::absent (int64_t segment_id, int64_t request_id)
+{
+  return segment_command (CommandType::SEGMENT_ABSENT, segment_id, request_id);
+}
+
+Command
+Command::cancel (int64_t segment_id, int64_t request_id)
+{
+  return segment_command (CommandType::CANCEL_SEGMENT_REQUEST, segment_id,
+                          request_id);
+}
+
+bool
+Command::operator== (const Command &o) const
+{
+  return type == o.type && segment_id == o.segment_id
+         && request_id == o.request_id && byte_from == o.byte_from
+         && size == o.size && loaded == o.loaded
+         && loading_by_http == o.loading_by_http;
+}
+
+gboolean
+encode_command_body (const Command &command, Bytes *body, GError **error)
+{
+  body->clear ();
+  body->push_back (static_cast<uint8_t> (command.type));
+  switch (command.type) {
+  case CommandType::SEGMENTS_ANNOUNCEMENT:
+    return append_array_field (*body, kFieldLoaded, command.loaded, error)
+           && append_array_field (*body, kFieldLoadingByHttp,
+                                  command.loading_by_http, error);
+  case CommandType::SEGMENT_REQUEST:
+    append_int_field (*body, kFieldSegmentId, command.segment_id);
+    append_int_field (*body, kFieldRequestId, command.request_id);
+    if (command.byte_from != 0)
+      append_int_field (*body, kFieldByteFrom, command.byte_from);
+    return TRUE;
+  case CommandType::SEGMENT_DATA:
+    append_int_field (*body, kFieldSegmentId, command.segment_id);
+    append_int_field (*body, kFieldSize, command.size);
+    append_int_field (*body, kFieldRequestId, command.request_id);
+    return TRUE;
+  case CommandType::SEGMENT_DATA_SENDING_COMPLETED:
+  case CommandType::SEGMENT_ABSENT:
+  case CommandType::CANCEL_SEGMENT_REQUEST:
+    append_int_field (*body, kFieldSegmentId, command.segment_id);
+    append_int_field (*body, kFieldRequestId, command.request_id);
+    return TRUE;
+  }
+  g_set_error (error, GST_P2P_ERROR, GST_P2P_ERROR_PROTOCOL,
+               "cannot encode command code %u", unsigned (command.type));
+  return FALSE;
+}
+
+gboolean
+decode_command_body (const uint8_t *body, size_t size, Command *command,
+                     GError **error)
+{
+  if (size == 0) {
+    g_set_error (error, GST_P2P_ERROR, GST_P2P_ERROR_PROTOCOL,
+                 "empty peer command");
+    return FALSE;
+  }
+  if (body[0] > kLastCommandCode) {
+    g_set_error (error, GST_P2P_ERROR, GST_P2P_ERROR_PROTOCOL,
+                 "unknown peer command code %u", body[0]);
+    return FALSE;
+  }
+
+  Command c;
+  c.type = static_cast<CommandType> (body[0]);
+  unsigned seen = 0;
+  Reader reader (body + 1, size - 1);
+  while (!reader.at_end ()) {
+    uint8_t name;
+    if (!reader.read_byte (&name, error))
+      return FALSE;
+    gboolean ok;
+    switch (field_used (c.type, name) ? name : 0) {
+    case kFieldSegmentId:
+      ok = reader.read_int (&c.segment_id, error);
+      seen |= HAS_SEGMENT_ID;
+      break;
+    case kFieldRequestId:
+      ok = reader.read_int (&c.request_id, error);
+      seen |= HAS_REQUEST_ID;
+      break;
+    case kFieldSize:
+      ok = reader.read_int (&c.size, error);
+      seen |= HAS_SIZE;
+      break;
+    case kFieldByteFrom:
+      ok = reader.read_int (&c.byte_from, error);
+      break;
+    case kFieldLoaded:
+      ok = reader.read_similar_int_array (&c.loaded, error);
+      break;
+    case kFieldLoadingByHttp:
+      ok = reader.read_similar_int_array (&c.loading_by_http, error);
+      break;
+    default:
+      ok = skip_item (reader, error);
+      break;
+    }
+    if (!ok)
+      return FALSE;
+  }
+
+  if ((seen & required_fields (c.type)) != required_fields (c.type))
+    return protocol_error (error, "required field missing", c.type);
+  if (c.size < 0 || c.byte_from < 0)
+    return protocol_error (error, "negative size or byte offset", c.type);
+
+  *command = std::move (c);
+  return TRUE;
+}
+
+} // namespace p2p::peer::wire
