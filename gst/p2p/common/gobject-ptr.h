@@ -49,8 +49,16 @@ using GstBufferPtr =
 using GstCapsPtr = std::unique_ptr<GstCaps, FreeFunc<GstCaps, gst_caps_unref>>;
 using GstStructurePtr =
     std::unique_ptr<GstStructure, FreeFunc<GstStructure, gst_structure_free>>;
-using GstElementPtr = std::unique_ptr<GstElement, FreeFunc<GstElement,
-    reinterpret_cast<void (*) (GstElement *)> (gst_object_unref)>>;
+template <typename T>
+struct GstObjectUnref
+{
+  void operator() (T * p) const noexcept
+  {
+    if (p)
+      gst_object_unref (p);
+  }
+};
+using GstElementPtr = std::unique_ptr<GstElement, GstObjectUnref<GstElement>>;
 
 struct GFreeDeleter
 {
