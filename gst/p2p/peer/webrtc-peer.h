@@ -1,0 +1,187 @@
+/* gst-p2p
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * One WebRTC connection to one remote peer: a webrtcbin in its own small
+ * pipeline carrying one ordered, reliable data channel, signalled without
+ * trickle ICE exactly like simple-peer with `trickle: false` (PROTOCOLS.md
+ * §1.7, DESIGN.md §7).
+ *
+ * Threading: a WebRtcPeer belongs to an EngineThread. Create it, call its
+ * methods and drop it on that thread only; every callback runs there too.
+ * webrtcbin's own threads only post events to the engine context. The
+ * EngineThread must outlive its peers.
+ */
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <gst/gst.h>
+#include <gst/webrtc/webrtc.h>
+
+#include "gst/p2p/common/engine-thread.h"
+#include "gst/p2p/common/error.h"
+
+namespace p2p::peer {
+
+struct WebRtcPeerConfig
+{
+  /* "stun://host:port"; empty = no STUN server (the default: hermetic). */
+  std::string stun_server;
+  /* "turn(s)://user:password@host:port"; empty = no TURN server. */
+  std::string turn_server;
+  /* ICE pinning: gather host candidates on these local IP addresses only
+   * (e.g. "127.0.0.1"). Empty = every interface but loopback, webrtcbin's
+   * default. */
+  std::vector<std::string> local_addresses;
+  /* Also gather ICE-TCP candidates. Off: browsers pair over UDP anyway, and
+   * the passive TCP candidates only lengthen the SDP. */
+  bool ice_tcp = false;
+  /* Non-trickle: the local SDP goes out when ICE gathering completes, or
+   * with whatever was gathered after this long (simple-peer: 5 s). */
+  guint gather_timeout_ms = 5000;
+  /* From creation until the data channel opens, including the time the
+   * remote takes to answer (bittorrent-tracker drops offers after 50 s). */
+  guint connect_timeout_ms = 50000;
+  /* close () waits this long at most for the remote to acknowledge the
+   * channel close before stopping webrtcbin. */
+  guint close_timeout_ms = 5000;
+  /* send() refuses while more than this is buffered; writable() fires when
+   * the buffer drains to it (simple-peer's MAX_BUFFERED_AMOUNT). */
+  guint64 buffered_amount_low_threshold = 64 * 1024;
+};
+
+class WebRtcPeer : public std::enable_shared_from_this<WebRtcPeer>
+{
+public:
+  /* All optional; all run on the engine thread; none runs after close ()
+   * returned or after closed () ran. A callback may drop the peer. */
+  struct Callbacks
+  {
+    /* The complete local SDP (offer or answer, candidates inline, without
+     * `a=ice-options:trickle`): hand it to the remote peer. Once. */
+    std::function<void (const std::string & sdp)> local_description;
+    /* The data channel is open: send () works from now on. Once. */
+    std::function<void ()> open;
+    /* One binary message (text frames are delivered as their bytes). */
+    std::function<void (GBytes * message)> message;
+    /* The send buffer drained to the threshold after a send () refused. */
+    std::function<void ()> writable;
+    /* The connection ended and the peer is torn down. @error is nullptr when
+     * the remote closed the channel; otherwise in GST_P2P_ERROR: TIMEOUT
+     * (connect timeout), NETWORK (ICE/DTLS failure, channel error),
+     * PROTOCOL (the remote SDP was refused), FAILED (webrtcbin error). */
+    std::function<void (const GError * error)> closed;
+  };
+
+  /* Starts an offerer: creates the data channel (label = 40 random hex
+   * characters, ordered, reliable) and an offer; local_description () fires
+   * with it once gathered. Returns nullptr with @error set (GST_P2P_ERROR)
+   * when webrtcbin cannot be created. */
+  static std::shared_ptr<WebRtcPeer> new_offerer (EngineThread & thread,
+      const WebRtcPeerConfig & config, Callbacks callbacks, GError ** error);
+
+  /* Starts an answerer for @remote_offer (candidates inline); the channel
+   * comes from the remote. local_description () fires with the answer.
+   * Returns nullptr with @error set when @remote_offer does not parse or has
+   * no data channel, or webrtcbin cannot be created. */
+  static std::shared_ptr<WebRtcPeer> new_answerer (EngineThread & thread,
+      const WebRtcPeerConfig & config, const std::string & remote_offer,
+      Callbacks callbacks, GError ** error);
+
+  /* Closes without running any callback. */
+  ~WebRtcPeer ();
+
+  WebRtcPeer (const WebRtcPeer &) = delete;
+  WebRtcPeer & operator= (const WebRtcPeer &) = delete;
+
+  /* Offerer only, once: the remote answer (candidates inline). Returns false
+   * with @error (GST_P2P_ERROR_PROTOCOL) when it does not parse, has no data
+   * channel, or is not expected now; the peer is left as it was. A refusal by
+   * webrtcbin later ends the peer through closed (). */
+  bool set_remote_answer (const std::string & sdp, GError ** error);
+
+  /* Queues one binary message (at most 65535 bytes is safe with browsers).
+   * Returns false, without taking @message, when the channel is not open or
+   * more than the threshold is already buffered; wait for writable (). */
+  bool send (GBytes * message);
+
+  /* Ends the connection: the remote sees its channel close. No callback runs
+   * once this is called. webrtcbin stops in the background on the engine
+   * thread, within close_timeout_ms. Idempotent. */
+  void close ();
+
+  bool is_offerer () const { return offerer_; }
+  bool is_open () const;
+  bool is_closed () const;
+  /* Bytes queued on the data channel and not yet handed to SCTP. */
+  guint64 buffered_amount () const;
+  /* The data channel label; empty for an answerer until the channel arrives. */
+  const std::string & label () const { return label_; }
+
+  /* Only the factories construct: make_shared needs a public constructor. */
+  struct Token
+  {
+    explicit Token () = default;
+  };
+  WebRtcPeer (Token, EngineThread & thread, const WebRtcPeerConfig & config,
+      Callbacks callbacks, bool offerer);
+
+private:
+  enum class Step
+  {
+    OFFER_CREATED,
+    ANSWER_CREATED,
+    LOCAL_DESCRIPTION_SET,
+    REMOTE_DESCRIPTION_SET,
+  };
+
+  struct Signals;
+  friend struct Signals;
+
+  bool start (GError ** error);
+  bool set_remote_description (GstWebRTCSDPType type, const std::string & sdp,
+      GError ** error);
+  void on_promise_replied (Step step, bool replied,
+      const GstStructure * reply);
+  void on_gathering_state (GstWebRTCICEGatheringState state);
+  void on_connection_state (GstWebRTCPeerConnectionState state);
+  void adopt_channel (GstWebRTCDataChannel * channel);
+  void on_channel_open ();
+  void on_channel_closed ();
+  void on_channel_error (const GError * error);
+  void on_message (GBytes * message);
+  void on_buffered_amount_low ();
+  void send_local_description ();
+  void on_gather_timeout ();
+  void on_connect_timeout ();
+  GSource *start_timer (guint ms, void (WebRtcPeer::*on_timeout) ());
+  static void stop_timer (GSource *& timer);
+  void end_with_error (GstP2PError code, const char *format, ...) G_GNUC_PRINTF (3, 4);
+  void teardown ();
+
+  EngineThread & thread_;
+  const WebRtcPeerConfig config_;
+  Callbacks callbacks_;
+  const bool offerer_;
+  std::string label_;
+
+  GstElement *pipeline_ = nullptr;
+  GstElement *webrtc_ = nullptr;
+  GstWebRTCDataChannel *channel_ = nullptr;
+  GSource *gather_timer_ = nullptr;
+  GSource *connect_timer_ = nullptr;
+  gint64 started_us_ = 0;
+
+  bool local_description_set_ = false;
+  bool gathering_complete_ = false;
+  bool local_description_sent_ = false;
+  bool remote_description_given_ = false;
+  bool open_ = false;
+  bool send_refused_ = false;
+  bool closed_ = false;
+};
+
+} // namespace p2p::peer
