@@ -170,6 +170,7 @@ private:
   bool check_headers ();
   void report_progress ();
   void on_watchdog ();
+  GErrorPtr transport_error (const GError * error) const;
   void abandon_attempt ();
   void fail_attempt (GErrorPtr error, bool retryable);
   void complete ();
@@ -329,11 +330,7 @@ HttpTransfer::on_sent (const std::shared_ptr<Attempt> & attempt,
     return;
   }
   if (!attempt->stream) {
-    bool timed_out = g_error_matches (error.get (), G_IO_ERROR,
-        G_IO_ERROR_TIMED_OUT);
-    fail_attempt (make_error (timed_out ? GST_P2P_ERROR_TIMEOUT :
-            GST_P2P_ERROR_NETWORK, "GET %s: %s", request_.url.c_str (),
-            error.get ()->message), true);
+    fail_attempt (transport_error (error.get ()), true);
     return;
   }
 
@@ -436,11 +433,7 @@ HttpTransfer::on_read (const std::shared_ptr<Attempt> & attempt,
     return;
   }
   if (n < 0) {
-    bool timed_out = g_error_matches (error.get (), G_IO_ERROR,
-        G_IO_ERROR_TIMED_OUT);
-    fail_attempt (make_error (timed_out ? GST_P2P_ERROR_TIMEOUT :
-            GST_P2P_ERROR_NETWORK, "GET %s: %s", final_url_.c_str (),
-            error.get ()->message), true);
+    fail_attempt (transport_error (error.get ()), true);
     return;
   }
 
@@ -503,6 +496,25 @@ HttpTransfer::on_watchdog ()
   fail_attempt (make_error (GST_P2P_ERROR_TIMEOUT,
                     "GET %s: no data for %" G_GINT64_FORMAT " ms",
                     request_.url.c_str (), (gint64) timeout_.count ()), true);
+}
+
+/* A failure below HTTP: libsoup reports a connection closed before the end
+ * of the body (Content-Length or chunked) as PARTIAL_INPUT. */
+GErrorPtr
+HttpTransfer::transport_error (const GError *error) const
+{
+  const char *url = final_url_.empty () ? request_.url.c_str () :
+      final_url_.c_str ();
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
+    return make_error (GST_P2P_ERROR_TIMEOUT, "GET %s: %s", url,
+        error->message);
+  if (attempt_ && attempt_->headers_us &&
+      g_error_matches (error, G_IO_ERROR, G_IO_ERROR_PARTIAL_INPUT))
+    return make_error (GST_P2P_ERROR_BAD_CONTENT,
+        "truncated body from %s after %" G_GSIZE_FORMAT " bytes: %s", url,
+        attempt_->received, error->message);
+  return make_error (GST_P2P_ERROR_NETWORK, "GET %s: %s", url,
+      error->message);
 }
 
 /* Ends the current attempt's I/O. A pending async call still completes and
