@@ -26,7 +26,7 @@ SegmentStore::SegmentStore (gsize max_bytes, guint tail_segments)
 
 PutResult
 SegmentStore::put (gint64 sequence, GBytes *data, SegmentSource source,
-    const std::string & peer_id)
+    const std::string & peer_id, bool pinned)
 {
   g_return_val_if_fail (data != nullptr, PutResult::TOO_OLD);
   if (sequence < keep_from_)
@@ -40,6 +40,7 @@ SegmentStore::put (gint64 sequence, GBytes *data, SegmentSource source,
   segment.source = source;
   segment.peer_id = peer_id;
   segment.added_us = g_get_monotonic_time ();
+  segment.pins = pinned ? 1 : 0;
   stats_.bytes += segment.size ();
   stats_.count++;
   stats_.peak_bytes = std::max (stats_.peak_bytes, stats_.bytes);
@@ -48,7 +49,7 @@ SegmentStore::put (gint64 sequence, GBytes *data, SegmentSource source,
       sequence, stats_.bytes);
 
   evict ();
-  return contains (sequence) ? PutResult::STORED : PutResult::TOO_OLD;
+  return contains (sequence) ? PutResult::STORED : PutResult::NO_ROOM;
 }
 
 const StoredSegment *

@@ -63,8 +63,11 @@ enum class PutResult
   STORED,
   /* The sequence is already held; the first copy stays. */
   ALREADY_STORED,
-  /* Older than everything kept: evicted at once, or behind the tail. */
+  /* Behind the live window and its tail. */
   TOO_OLD,
+  /* Evicted at once to stay within the budget: everything older is pinned
+   * or it is the oldest segment. */
+  NO_ROOM,
 };
 
 class SegmentStore
@@ -83,9 +86,10 @@ public:
   SegmentStore (gsize max_bytes, guint tail_segments);
 
   /* Stores @data (a new reference is taken), then evicts until within
-   * budget. */
+   * budget. With @pinned, the segment holds one pin from the start (to be
+   * unpin()ned later), so that it cannot be evicted by its own put. */
   PutResult put (gint64 sequence, GBytes * data, SegmentSource source,
-      const std::string & peer_id = {});
+      const std::string & peer_id = {}, bool pinned = false);
 
   const StoredSegment *find (gint64 sequence) const;
   bool contains (gint64 sequence) const { return find (sequence) != nullptr; }
