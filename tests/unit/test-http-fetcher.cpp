@@ -17,7 +17,7 @@
 #include "gst/p2p/common/engine-thread.h"
 #include "gst/p2p/common/error.h"
 #include "gst/p2p/net/http-fetcher.h"
-#include "loop-helpers.h"
+#include "test-helpers.h"
 
 using p2p::net::HttpFetch;
 using p2p::net::HttpFetcher;
@@ -38,7 +38,7 @@ pattern (gsize size)
 {
   std::string s (size, '\0');
   for (gsize i = 0; i < size; i++)
-    s[i] = (char) ((i * 7 + 3) & 0xff);
+    s[i] = (char)((i * 7 + 3) & 0xff);
   return s;
 }
 
@@ -59,14 +59,14 @@ public:
     thread_.invoke_sync ([this] {
       server_ = soup_server_new (nullptr, nullptr);
       soup_server_add_handler (server_, nullptr, &TestServer::handle_cb, this,
-          nullptr);
+                               nullptr);
       GError *error = nullptr;
-      fail_unless (soup_server_listen_local (server_, 0,
-              SOUP_SERVER_LISTEN_IPV4_ONLY, &error), "listen: %s",
-          error ? error->message : "");
+      fail_unless (soup_server_listen_local (
+                       server_, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error),
+                   "listen: %s", error ? error->message : "");
       GSList *uris = soup_server_get_uris (server_);
       port_ = g_uri_get_port (static_cast<GUri *> (uris->data));
-      g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+      g_slist_free_full (uris, (GDestroyNotify)g_uri_unref);
     });
   }
 
@@ -79,46 +79,51 @@ public:
     thread_.stop ();
   }
 
-  std::string url (const std::string & path) const
+  std::string
+  url (const std::string &path) const
   {
     return "http://127.0.0.1:" + std::to_string (port_) + path;
   }
 
-  int hits (const std::string & path)
+  int
+  hits (const std::string &path)
   {
     std::lock_guard<std::mutex> lock (mutex_);
     return hits_[path];
   }
 
-  std::string last_header (const std::string & name)
+  std::string
+  last_header (const std::string &name)
   {
     std::lock_guard<std::mutex> lock (mutex_);
     return headers_[name];
   }
 
 private:
-  static void handle_cb (SoupServer *, SoupServerMessage *msg,
-      const char *path, GHashTable *, gpointer data)
+  static void
+  handle_cb (SoupServer *, SoupServerMessage *msg, const char *path,
+             GHashTable *, gpointer data)
   {
     static_cast<TestServer *> (data)->handle (msg, path);
   }
 
-  void handle (SoupServerMessage *msg, const std::string & path)
+  void
+  handle (SoupServerMessage *msg, const std::string &path)
   {
     int hit;
-    SoupMessageHeaders *request_headers =
-        soup_server_message_get_request_headers (msg);
+    SoupMessageHeaders *request_headers
+        = soup_server_message_get_request_headers (msg);
     {
       std::lock_guard<std::mutex> lock (mutex_);
       hit = ++hits_[path];
       for (const char *name : { "User-Agent", "X-Test" }) {
-        const char *value = soup_message_headers_get_one (request_headers,
-            name);
+        const char *value
+            = soup_message_headers_get_one (request_headers, name);
         headers_[name] = value ? value : "";
       }
     }
-    SoupMessageHeaders *headers =
-        soup_server_message_get_response_headers (msg);
+    SoupMessageHeaders *headers
+        = soup_server_message_get_response_headers (msg);
     SoupMessageBody *body = soup_server_message_get_response_body (msg);
 
     if (path == "/ok.ts" || (path == "/flaky.ts" && hit > 2)) {
@@ -141,16 +146,18 @@ private:
       soup_message_headers_set_encoding (headers, SOUP_ENCODING_CHUNKED);
       std::string chunk = pattern (100);
       soup_message_body_append (body, SOUP_MEMORY_COPY, chunk.data (),
-          chunk.size ());
+                                chunk.size ());
     } else if (path == "/truncated.ts") {
       /* libsoup would wait for the rest of a short body: answer by hand
        * and close the connection after a tenth of it. */
       GIOStream *connection = soup_server_message_steal_connection (msg);
       std::string response = "HTTP/1.1 200 OK\r\nContent-Type: video/mp2t\r\n"
-          "Content-Length: " + std::to_string (kSmallSize) + "\r\n\r\n" +
-          pattern (kSmallSize / 10);
+                             "Content-Length: "
+                             + std::to_string (kSmallSize) + "\r\n\r\n"
+                             + pattern (kSmallSize / 10);
       g_output_stream_write_all (g_io_stream_get_output_stream (connection),
-          response.data (), response.size (), nullptr, nullptr, nullptr);
+                                 response.data (), response.size (), nullptr,
+                                 nullptr, nullptr);
       g_io_stream_close (connection, nullptr, nullptr);
       g_object_unref (connection);
     } else if (path == "/page.html") {
@@ -166,12 +173,13 @@ private:
     }
   }
 
-  static void respond (SoupServerMessage *msg, guint status,
-      const char *content_type, const std::string & body)
+  static void
+  respond (SoupServerMessage *msg, guint status, const char *content_type,
+           const std::string &body)
   {
     soup_server_message_set_status (msg, status, nullptr);
     soup_server_message_set_response (msg, content_type, SOUP_MEMORY_COPY,
-        body.data (), body.size ());
+                                      body.data (), body.size ());
   }
 
   p2p::EngineThread thread_;
@@ -214,24 +222,24 @@ fast_options ()
 
 /* Runs one fetch to completion on the test context. */
 HttpResult
-fetch_sync (HttpFetcher & fetcher, HttpRequest request)
+fetch_sync (HttpFetcher &fetcher, HttpRequest request)
 {
   std::optional<HttpResult> result;
   bool in_fetch = true;
   fetcher.fetch (std::move (request), [&] (HttpResult r) {
-        fail_if (in_fetch, "callback ran inside fetch ()");
-        result = std::move (r);
-      });
+    fail_if (in_fetch, "callback ran inside fetch ()");
+    result = std::move (r);
+  });
   in_fetch = false;
-  fail_unless (fixture->context.run_until ([&] {
-            return result.has_value ();
-          }, 10000), "no callback within 10 s");
+  fail_unless (
+      fixture->context.run_until ([&] { return result.has_value (); }, 10000),
+      "no callback within 10 s");
   fail_unless_equals_int (fetcher.active_count (), 0);
   return std::move (*result);
 }
 
 HttpResult
-fetch_sync (HttpFetcher & fetcher, const std::string & path)
+fetch_sync (HttpFetcher &fetcher, const std::string &path)
 {
   HttpRequest request;
   request.url = fixture->server.url (path);
@@ -239,14 +247,14 @@ fetch_sync (HttpFetcher & fetcher, const std::string & path)
 }
 
 void
-assert_error (const HttpResult & result, GstP2PError code)
+assert_error (const HttpResult &result, GstP2PError code)
 {
   fail_if (result.ok (), "expected an error");
   fail_unless (result.body == nullptr);
   fail_unless (g_error_matches (result.error.get (), GST_P2P_ERROR, code),
-      "expected code %d, got %s %d: %s", code,
-      g_quark_to_string (result.error->domain), result.error->code,
-      result.error->message);
+               "expected code %d, got %s %d: %s", code,
+               g_quark_to_string (result.error->domain), result.error->code,
+               result.error->message);
 }
 
 } // namespace
@@ -261,18 +269,18 @@ GST_START_TEST (test_fetch_ok)
   HttpResult result = fetch_sync (fetcher, "/ok.ts");
   fail_unless (result.ok (), "%s", result.error ? result.error->message : "");
   fail_unless_equals_int (result.status, 200);
-  fail_unless_equals_string (result.content_type.c_str (), "video/mp2t");
+  assert_equals_std_string (result.content_type, "video/mp2t");
   fail_unless (result.final_url == fixture->server.url ("/ok.ts"), "%s",
-      result.final_url.c_str ());
+               result.final_url.c_str ());
   fail_unless (bytes_to_string (result.body.get ()) == pattern (kSmallSize));
   fail_unless_equals_int (result.bytes, kSmallSize);
   fail_unless_equals_int (result.attempts, 1);
   fail_unless (result.elapsed_us > 0);
   fail_unless (result.elapsed_us >= result.latency_us + result.download_us);
-  fail_unless_equals_string (fixture->server.last_header ("User-Agent").c_str (),
-      "p2p-test-agent");
-  fail_unless_equals_string (fixture->server.last_header ("X-Test").c_str (),
-      "forty-two");
+  assert_equals_std_string (fixture->server.last_header ("User-Agent"),
+                            "p2p-test-agent");
+  assert_equals_std_string (fixture->server.last_header ("X-Test"),
+                            "forty-two");
 }
 
 GST_END_TEST;
@@ -284,7 +292,7 @@ GST_START_TEST (test_fetch_redirect)
   fail_unless (result.ok (), "%s", result.error ? result.error->message : "");
   fail_unless_equals_int (result.status, 200);
   fail_unless (result.final_url == fixture->server.url ("/ok.ts"), "%s",
-      result.final_url.c_str ());
+               result.final_url.c_str ());
   fail_unless (bytes_to_string (result.body.get ()) == pattern (kSmallSize));
   fail_unless_equals_int (fixture->server.hits ("/redirect"), 1);
   fail_unless_equals_int (fixture->server.hits ("/ok.ts"), 1);
@@ -299,7 +307,7 @@ GST_START_TEST (test_fetch_404_no_retry)
   assert_error (result, GST_P2P_ERROR_HTTP_STATUS);
   fail_unless_equals_int (result.status, 404);
   fail_unless (strstr (result.error->message, "404") != nullptr, "%s",
-      result.error->message);
+               result.error->message);
   fail_unless_equals_int (result.attempts, 1);
   fail_unless_equals_int (fixture->server.hits ("/missing.ts"), 1);
 }
@@ -344,9 +352,9 @@ GST_START_TEST (test_fetch_retries_exhausted_with_backoff)
   fail_unless_equals_int (fixture->server.hits ("/always500.ts"), 3);
   /* Waits of 0.1 s, then min (0.2, 0.15) s. */
   fail_unless (result.elapsed_us >= 250000, "elapsed %" G_GINT64_FORMAT,
-      result.elapsed_us);
+               result.elapsed_us);
   fail_unless (result.elapsed_us < 2000000, "elapsed %" G_GINT64_FORMAT,
-      result.elapsed_us);
+               result.elapsed_us);
 }
 
 GST_END_TEST;
@@ -363,7 +371,7 @@ GST_START_TEST (test_fetch_timeout_without_answer)
   fail_unless_equals_int (result.status, 0);
   fail_unless_equals_int (result.attempts, 2);
   fail_unless (result.elapsed_us >= 400000, "elapsed %" G_GINT64_FORMAT,
-      result.elapsed_us);
+               result.elapsed_us);
   fail_unless_equals_int (fixture->server.hits ("/slow.ts"), 2);
 }
 
@@ -379,9 +387,8 @@ GST_START_TEST (test_fetch_timeout_in_body)
   std::vector<gsize> progress;
   HttpRequest request;
   request.url = fixture->server.url ("/stall-body.ts");
-  request.on_progress = [&] (const HttpProgress & p) {
-    progress.push_back (p.received);
-  };
+  request.on_progress
+      = [&] (const HttpProgress &p) { progress.push_back (p.received); };
   HttpResult result = fetch_sync (fetcher, std::move (request));
   assert_error (result, GST_P2P_ERROR_TIMEOUT);
   fail_unless_equals_int (result.status, 200);
@@ -400,7 +407,7 @@ GST_START_TEST (test_fetch_truncated_body)
   HttpResult result = fetch_sync (fetcher, "/truncated.ts");
   assert_error (result, GST_P2P_ERROR_BAD_CONTENT);
   fail_unless (strstr (result.error->message, "truncated") != nullptr, "%s",
-      result.error->message);
+               result.error->message);
   /* A cut connection is worth one more try. */
   fail_unless_equals_int (result.attempts, 2);
   fail_unless_equals_int (fixture->server.hits ("/truncated.ts"), 2);
@@ -416,7 +423,7 @@ GST_START_TEST (test_fetch_wrong_content_type)
 
   HttpResult result = fetch_sync (fetcher, "/page.html");
   assert_error (result, GST_P2P_ERROR_BAD_CONTENT);
-  fail_unless_equals_string (result.content_type.c_str (), "text/html");
+  assert_equals_std_string (result.content_type, "text/html");
   fail_unless_equals_int (result.attempts, 1);
 
   result = fetch_sync (fetcher, "/ok.ts");
@@ -425,7 +432,7 @@ GST_START_TEST (test_fetch_wrong_content_type)
   /* A per-request list replaces the fetcher's. */
   HttpRequest request;
   request.url = fixture->server.url ("/page.html");
-  request.accepted_content_types = std::vector<std::string> { "text/html" };
+  request.accepted_content_types = std::vector<std::string>{ "text/html" };
   result = fetch_sync (fetcher, std::move (request));
   fail_unless (result.ok (), "%s", result.error ? result.error->message : "");
 }
@@ -464,9 +471,7 @@ GST_START_TEST (test_fetch_progress)
   std::vector<HttpProgress> progress;
   HttpRequest request;
   request.url = fixture->server.url ("/big.ts");
-  request.on_progress = [&] (const HttpProgress & p) {
-    progress.push_back (p);
-  };
+  request.on_progress = [&] (const HttpProgress &p) { progress.push_back (p); };
   HttpResult result = fetch_sync (fetcher, std::move (request));
   fail_unless (result.ok (), "%s", result.error ? result.error->message : "");
   fail_unless (bytes_to_string (result.body.get ()) == pattern (kBigSize));
@@ -476,7 +481,7 @@ GST_START_TEST (test_fetch_progress)
   fail_unless_equals_int (progress.front ().received, 0);
   for (gsize i = 1; i < progress.size (); i++) {
     fail_unless (progress[i].received > progress[i - 1].received);
-    fail_unless_equals_int (progress[i].expected, (gint64) kBigSize);
+    fail_unless_equals_int (progress[i].expected, (gint64)kBigSize);
     fail_unless_equals_int (progress[i].attempt, 1);
   }
   fail_unless_equals_int (progress.back ().received, kBigSize);
@@ -489,22 +494,22 @@ GST_START_TEST (test_fetch_byte_range)
   HttpFetcher fetcher (fast_options ());
   HttpRequest request;
   request.url = fixture->server.url ("/big.ts");
-  request.range = p2p::net::HttpByteRange { 1000, 5000 };
+  request.range = p2p::net::HttpByteRange{ 1000, 5000 };
   HttpResult result = fetch_sync (fetcher, std::move (request));
   fail_unless (result.ok (), "%s", result.error ? result.error->message : "");
   fail_unless_equals_int (result.status, 206);
-  fail_unless (bytes_to_string (result.body.get ()) ==
-      pattern (kBigSize).substr (1000, 5000));
+  fail_unless (bytes_to_string (result.body.get ())
+               == pattern (kBigSize).substr (1000, 5000));
 
   /* The chunked answer is a plain 200: the fetcher cuts the range out. */
   request = HttpRequest ();
   request.url = fixture->server.url ("/big-chunked.ts");
-  request.range = p2p::net::HttpByteRange { 10, 20 };
+  request.range = p2p::net::HttpByteRange{ 10, 20 };
   result = fetch_sync (fetcher, std::move (request));
   fail_unless (result.ok (), "%s", result.error ? result.error->message : "");
   fail_unless_equals_int (result.status, 200);
-  fail_unless (bytes_to_string (result.body.get ()) ==
-      pattern (kBigSize).substr (10, 20));
+  fail_unless (bytes_to_string (result.body.get ())
+               == pattern (kBigSize).substr (10, 20));
 }
 
 GST_END_TEST;
@@ -513,7 +518,7 @@ GST_START_TEST (test_fetch_connection_refused)
 {
   /* A port that was free a moment ago and has nobody listening. */
   GSocket *socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
-      G_SOCKET_PROTOCOL_TCP, nullptr);
+                                  G_SOCKET_PROTOCOL_TCP, nullptr);
   GInetAddress *loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
   GSocketAddress *any_port = g_inet_socket_address_new (loopback, 0);
   fail_unless (g_socket_bind (socket, any_port, FALSE, nullptr));
@@ -563,9 +568,8 @@ GST_START_TEST (test_fetch_cancel)
 
   /* While the server sits on the request. */
   HttpFetch waiting = fetcher.fetch (fixture->server.url ("/slow.ts"), count);
-  fail_unless (fixture->context.run_until ([&] {
-            return fixture->server.hits ("/slow.ts") == 1;
-          }, 5000));
+  fail_unless (fixture->context.run_until (
+      [&] { return fixture->server.hits ("/slow.ts") == 1; }, 5000));
   waiting.cancel ();
   waiting.cancel ();
 
@@ -574,16 +578,16 @@ GST_START_TEST (test_fetch_cancel)
   request.url = fixture->server.url ("/big.ts");
   HttpFetch in_body;
   int progress_calls = 0;
-  request.on_progress = [&] (const HttpProgress & p) {
+  request.on_progress = [&] (const HttpProgress &p) {
     progress_calls++;
     if (p.received > 0)
       in_body.cancel ();
   };
   in_body = fetcher.fetch (std::move (request), count);
 
-  fail_unless (fixture->context.run_until ([&] {
-            return progress_calls > 0 && fetcher.active_count () == 0;
-          }, 5000));
+  fail_unless (fixture->context.run_until (
+      [&] { return progress_calls > 0 && fetcher.active_count () == 0; },
+      5000));
   fixture->context.run_for (300);
   fail_unless_equals_int (callbacks, 0);
   fail_unless_equals_int (fetcher.active_count (), 0);
@@ -601,12 +605,11 @@ GST_START_TEST (test_fetcher_destroyed_with_fetches_in_flight)
   {
     HttpFetcher fetcher (fast_options ());
     fetch = fetcher.fetch (fixture->server.url ("/slow.ts"),
-        [&] (HttpResult) { callbacks++; });
+                           [&] (HttpResult) { callbacks++; });
     fetcher.fetch (fixture->server.url ("/big.ts"),
-        [&] (HttpResult) { callbacks++; });
-    fail_unless (fixture->context.run_until ([&] {
-              return fixture->server.hits ("/slow.ts") == 1;
-            }, 5000));
+                   [&] (HttpResult) { callbacks++; });
+    fail_unless (fixture->context.run_until (
+        [&] { return fixture->server.hits ("/slow.ts") == 1; }, 5000));
   }
   fail_if (fetch.active ());
   fetch.cancel ();
@@ -624,16 +627,17 @@ GST_START_TEST (test_fetch_parallel)
   int ok = 0;
   for (int i = 0; i < kFetches; i++) {
     fetcher.fetch (fixture->server.url (i % 2 ? "/big.ts" : "/ok.ts"),
-        [&, i] (HttpResult result) {
-          done++;
-          gsize expected = i % 2 ? kBigSize : kSmallSize;
-          if (result.ok () && g_bytes_get_size (result.body.get ()) == expected)
-            ok++;
-        });
+                   [&, i] (HttpResult result) {
+                     done++;
+                     gsize expected = i % 2 ? kBigSize : kSmallSize;
+                     if (result.ok ()
+                         && g_bytes_get_size (result.body.get ()) == expected)
+                       ok++;
+                   });
   }
   fail_unless_equals_int (fetcher.active_count (), kFetches);
-  fail_unless (fixture->context.run_until ([&] { return done == kFetches; },
-          10000));
+  fail_unless (
+      fixture->context.run_until ([&] { return done == kFetches; }, 10000));
   fail_unless_equals_int (ok, kFetches);
 }
 

@@ -30,9 +30,9 @@ seqs (std::initializer_list<gint64> list)
 }
 
 PutResult
-put (SegmentStore & store, gint64 sequence, gsize size)
+put (SegmentStore &store, gint64 sequence, gsize size)
 {
-  GBytesPtr bytes = make_bytes (size, (guint8) sequence);
+  GBytesPtr bytes = make_bytes (size, (guint8)sequence);
   return store.put (sequence, bytes.get (), SegmentSource::HTTP);
 }
 
@@ -42,14 +42,14 @@ GST_START_TEST (test_store_put_get_zero_copy)
 {
   SegmentStore store (1000, 3);
   GBytesPtr bytes = make_bytes (100, 7);
-  fail_unless (store.put (5, bytes.get (), SegmentSource::PEER, "peer-a") ==
-      PutResult::STORED);
+  fail_unless (store.put (5, bytes.get (), SegmentSource::PEER, "peer-a")
+               == PutResult::STORED);
 
   GBytesPtr got = store.get (5);
   fail_unless (got != nullptr);
   /* The very same bytes, not a copy. */
-  fail_unless (g_bytes_get_data (got.get (), nullptr) ==
-      g_bytes_get_data (bytes.get (), nullptr));
+  fail_unless (g_bytes_get_data (got.get (), nullptr)
+               == g_bytes_get_data (bytes.get (), nullptr));
   const auto *segment = store.find (5);
   fail_unless (segment != nullptr);
   fail_unless (segment->source == SegmentSource::PEER);
@@ -62,8 +62,8 @@ GST_START_TEST (test_store_put_get_zero_copy)
 
   /* The first copy stays. */
   GBytesPtr other = make_bytes (50, 9);
-  fail_unless (store.put (5, other.get (), SegmentSource::HTTP) ==
-      PutResult::ALREADY_STORED);
+  fail_unless (store.put (5, other.get (), SegmentSource::HTTP)
+               == PutResult::ALREADY_STORED);
   fail_unless_equals_int (store.find (5)->size (), 100);
 
   fail_unless_equals_int (store.stats ().bytes, 100);
@@ -76,9 +76,9 @@ GST_START_TEST (test_store_evicts_oldest_by_bytes)
 {
   SegmentStore store (1000, 100);
   std::vector<std::pair<gint64, int>> removed;
-  store.set_removed_callback ([&] (gint64 sequence,
-          SegmentStore::RemovalReason reason) {
-        removed.emplace_back (sequence, (int) reason);
+  store.set_removed_callback (
+      [&] (gint64 sequence, SegmentStore::RemovalReason reason) {
+        removed.emplace_back (sequence, (int)reason);
       });
 
   fail_unless (put (store, 10, 400) == PutResult::STORED);
@@ -96,7 +96,7 @@ GST_START_TEST (test_store_evicts_oldest_by_bytes)
   fail_unless_equals_int (removed.size (), 1);
   fail_unless_equals_int (removed[0].first, 10);
   fail_unless_equals_int (removed[0].second,
-      (int) SegmentStore::RemovalReason::EVICTED);
+                          (int)SegmentStore::RemovalReason::EVICTED);
 
   /* A big one pushes out as many as needed. */
   fail_unless (put (store, 14, 900) == PutResult::STORED);
@@ -137,8 +137,8 @@ GST_START_TEST (test_store_pinning)
   fail_unless (put (store, 5, 500) == PutResult::NO_ROOM);
   /* Unless it comes pinned (the broadcaster's segment not yet pushed). */
   GBytesPtr six = make_bytes (500, 6);
-  fail_unless (store.put (6, six.get (), SegmentSource::LOCAL, {}, true) ==
-      PutResult::STORED);
+  fail_unless (store.put (6, six.get (), SegmentSource::LOCAL, {}, true)
+               == PutResult::STORED);
   fail_unless_equals_int (store.find (6)->pins, 1);
   fail_unless (store.sequences () == seqs ({ 1, 3, 6 }));
   fail_unless_equals_int (store.stats ().bytes, 1500);
@@ -164,17 +164,17 @@ GST_START_TEST (test_store_window_and_tail)
   SegmentStore store (1000000, 2);
   int expired = 0;
   store.set_removed_callback ([&] (gint64, SegmentStore::RemovalReason r) {
-        if (r == SegmentStore::RemovalReason::EXPIRED)
-          expired++;
-      });
+    if (r == SegmentStore::RemovalReason::EXPIRED)
+      expired++;
+  });
   for (gint64 s = 100; s < 110; s++)
     put (store, s, 10);
   fail_unless (store.pin (103));
 
   /* The playlist now starts at 105: keep 103 and 104 as the tail. */
   store.set_window_start (105);
-  fail_unless (store.sequences () == seqs ({ 103, 104, 105, 106, 107, 108,
-              109 }));
+  fail_unless (store.sequences ()
+               == seqs ({ 103, 104, 105, 106, 107, 108, 109 }));
   fail_unless_equals_int (store.stats ().expirations, 3);
   fail_unless_equals_int (expired, 3);
   fail_unless (put (store, 102, 10) == PutResult::TOO_OLD);
