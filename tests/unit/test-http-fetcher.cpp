@@ -7,6 +7,7 @@
 #include <gst/check/gstcheck.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -643,6 +644,43 @@ GST_START_TEST (test_fetch_parallel)
 
 GST_END_TEST;
 
+GST_START_TEST (test_fetch_on_engine_thread)
+{
+  /* The way the engine uses it: created, used and destroyed on the engine
+   * thread, results handed to another thread. */
+  p2p::EngineThread engine ("test-engine");
+  std::unique_ptr<HttpFetcher> fetcher;
+  engine.invoke_sync (
+      [&] { fetcher.reset (new HttpFetcher (fast_options ())); });
+
+  std::mutex mutex;
+  std::condition_variable cond;
+  std::optional<HttpResult> result;
+  bool on_engine_thread = false;
+  const std::string url = fixture->server.url ("/big.ts");
+  engine.post ([&] {
+    fetcher->fetch (url, [&] (HttpResult r) {
+      std::lock_guard<std::mutex> lock (mutex);
+      on_engine_thread = engine.is_current ();
+      result = std::move (r);
+      cond.notify_one ();
+    });
+  });
+  {
+    std::unique_lock<std::mutex> lock (mutex);
+    fail_unless (cond.wait_for (lock, std::chrono::seconds (10),
+                                [&] { return result.has_value (); }));
+  }
+  fail_unless (on_engine_thread);
+  fail_unless (result->ok (), "%s",
+               result->error ? result->error->message : "");
+  fail_unless (bytes_to_string (result->body.get ()) == pattern (kBigSize));
+  engine.invoke_sync ([&] { fetcher.reset (); });
+  engine.stop ();
+}
+
+GST_END_TEST;
+
 static Suite *
 http_fetcher_suite (void)
 {
@@ -667,6 +705,7 @@ http_fetcher_suite (void)
   tcase_add_test (tc, test_fetch_cancel);
   tcase_add_test (tc, test_fetcher_destroyed_with_fetches_in_flight);
   tcase_add_test (tc, test_fetch_parallel);
+  tcase_add_test (tc, test_fetch_on_engine_thread);
   suite_add_tcase (s, tc);
   return s;
 }

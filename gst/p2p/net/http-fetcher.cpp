@@ -715,9 +715,9 @@ HttpFetcher::~HttpFetcher ()
 HttpFetch
 HttpFetcher::fetch (HttpRequest request, HttpFetchCallback callback)
 {
-  g_return_val_if_fail (g_main_context_is_owner (context_)
-                            || g_main_context_get_thread_default () == context_,
-                        HttpFetch ());
+  GMainContext *current = g_main_context_ref_thread_default ();
+  g_main_context_unref (current);
+  g_return_val_if_fail (current == context_, HttpFetch ());
   auto transfer = std::make_shared<HttpTransfer> (this, std::move (request),
                                                   std::move (callback));
   transfers_.insert (transfer);
