@@ -718,6 +718,8 @@ HttpFetcher::fetch (HttpRequest request, HttpFetchCallback callback)
   GMainContext *current = g_main_context_ref_thread_default ();
   g_main_context_unref (current);
   g_return_val_if_fail (current == context_, HttpFetch ());
+  g_return_val_if_fail (!request.range || request.range->length > 0,
+                        HttpFetch ());
   auto transfer = std::make_shared<HttpTransfer> (this, std::move (request),
                                                   std::move (callback));
   transfers_.insert (transfer);

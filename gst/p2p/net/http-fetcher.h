@@ -76,8 +76,8 @@ using HttpProgressCallback = std::function<void (const HttpProgress &)>;
 struct HttpRequest
 {
   std::string url;
-  /* Only these bytes of the resource (EXT-X-BYTERANGE). A server that
-   * ignores Range and answers 200 still works: the range is cut out. */
+  /* Only these bytes of the resource (EXT-X-BYTERANGE; length > 0). A server
+   * that ignores Range and answers 200 still works: the range is cut out. */
   std::optional<HttpByteRange> range;
   /* Per-request overrides of the fetcher's options. */
   std::optional<gsize> max_body_size;
