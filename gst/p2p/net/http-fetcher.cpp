@@ -24,7 +24,7 @@ ensure_debug_category ()
   static gsize initialized = 0;
   if (g_once_init_enter (&initialized)) {
     GST_DEBUG_CATEGORY_INIT (p2p_http_fetcher_debug, "p2phttpfetcher", 0,
-        "gst-p2p HTTP fetcher");
+                             "gst-p2p HTTP fetcher");
     g_once_init_leave (&initialized, 1);
   }
 }
@@ -34,10 +34,11 @@ ensure_debug_category ()
 class Timer
 {
 public:
-  Timer (GMainContext *context, std::function<void ()> fn) : fn_ (std::move (fn))
+  Timer (GMainContext *context, std::function<void ()> fn)
+      : fn_ (std::move (fn))
   {
-    static GSourceFuncs funcs = { nullptr, nullptr, &Timer::dispatch, nullptr,
-      nullptr, nullptr };
+    static GSourceFuncs funcs
+        = { nullptr, nullptr, &Timer::dispatch, nullptr, nullptr, nullptr };
     source_ = g_source_new (&funcs, sizeof (TimerSource));
     reinterpret_cast<TimerSource *> (source_)->timer = this;
     g_source_set_ready_time (source_, -1);
@@ -51,14 +52,19 @@ public:
   }
 
   Timer (const Timer &) = delete;
-  Timer & operator= (const Timer &) = delete;
+  Timer &operator= (const Timer &) = delete;
 
-  void start (gint64 delay_us)
+  void
+  start (gint64 delay_us)
   {
     g_source_set_ready_time (source_, g_get_monotonic_time () + delay_us);
   }
 
-  void stop () { g_source_set_ready_time (source_, -1); }
+  void
+  stop ()
+  {
+    g_source_set_ready_time (source_, -1);
+  }
 
 private:
   struct TimerSource
@@ -67,13 +73,14 @@ private:
     Timer *timer;
   };
 
-  static gboolean dispatch (GSource *source, GSourceFunc, gpointer) noexcept
+  static gboolean
+  dispatch (GSource *source, GSourceFunc, gpointer) noexcept
   {
     auto timer = reinterpret_cast<TimerSource *> (source)->timer;
     g_source_set_ready_time (source, -1);
     try {
       timer->fn_ ();
-    } catch (const std::exception & e) {
+    } catch (const std::exception &e) {
       GST_ERROR ("timer callback threw: %s", e.what ());
     } catch (...) {
       GST_ERROR ("timer callback threw");
@@ -88,12 +95,12 @@ private:
 bool
 is_retryable_status (guint status)
 {
-  return status >= 500 || status == 429 /* Too Many Requests */ ||
-      status == SOUP_STATUS_REQUEST_TIMEOUT;
+  return status >= 500 || status == 429 /* Too Many Requests */
+         || status == SOUP_STATUS_REQUEST_TIMEOUT;
 }
 
-GErrorPtr
-make_error (GstP2PError code, const char *format, ...) G_GNUC_PRINTF (2, 3);
+GErrorPtr make_error (GstP2PError code, const char *format, ...)
+    G_GNUC_PRINTF (2, 3);
 
 GErrorPtr
 make_error (GstP2PError code, const char *format, ...)
@@ -121,13 +128,21 @@ class HttpTransfer : public std::enable_shared_from_this<HttpTransfer>
 {
 public:
   HttpTransfer (HttpFetcher *owner, HttpRequest request,
-      HttpFetchCallback callback);
+                HttpFetchCallback callback);
   ~HttpTransfer ();
 
   void start ();
   void cancel ();
-  bool active () const { return !finished_; }
-  void detach_owner () { owner_ = nullptr; }
+  bool
+  active () const
+  {
+    return !finished_;
+  }
+  void
+  detach_owner ()
+  {
+    owner_ = nullptr;
+  }
 
 private:
   struct Attempt
@@ -158,18 +173,19 @@ private:
   };
 
   static void on_sent_cb (GObject *source, GAsyncResult *res,
-      gpointer data) noexcept;
+                          gpointer data) noexcept;
   static void on_read_cb (GObject *source, GAsyncResult *res,
-      gpointer data) noexcept;
+                          gpointer data) noexcept;
 
   void start_attempt ();
-  void on_sent (const std::shared_ptr<Attempt> & attempt, GAsyncResult *res);
+  void on_sent (const std::shared_ptr<Attempt> &attempt, GAsyncResult *res);
   void read_next ();
-  void on_read (const std::shared_ptr<Attempt> & attempt, GAsyncResult *res);
-  bool is_current (const std::shared_ptr<Attempt> & attempt) const;
+  void on_read (const std::shared_ptr<Attempt> &attempt, GAsyncResult *res);
+  bool is_current (const std::shared_ptr<Attempt> &attempt) const;
   bool check_headers ();
   void report_progress ();
   void on_watchdog ();
+  GErrorPtr transport_error (const GError *error) const;
   void abandon_attempt ();
   void fail_attempt (GErrorPtr error, bool retryable);
   void complete ();
@@ -204,16 +220,15 @@ private:
 };
 
 HttpTransfer::HttpTransfer (HttpFetcher *owner, HttpRequest request,
-    HttpFetchCallback callback)
-    : owner_ (owner),
-      session_ (GObjectPtr<SoupSession> (
-          SOUP_SESSION (g_object_ref (owner->session_.get ())))),
+                            HttpFetchCallback callback)
+    : owner_ (owner), session_ (GObjectPtr<SoupSession> (SOUP_SESSION (
+                          g_object_ref (owner->session_.get ())))),
       request_ (std::move (request)), callback_ (std::move (callback)),
       timeout_ (owner->options_.timeout), retries_ (owner->options_.retries),
       backoff_factor_ (owner->options_.retry_backoff_factor),
       backoff_max_ (owner->options_.retry_backoff_max),
-      max_body_size_ (request_.max_body_size.value_or (
-          owner->options_.max_body_size)),
+      max_body_size_ (
+          request_.max_body_size.value_or (owner->options_.max_body_size)),
       accepted_content_types_ (request_.accepted_content_types.value_or (
           owner->options_.accepted_content_types)),
       extra_headers_ (owner->options_.extra_headers),
@@ -244,33 +259,35 @@ void
 HttpTransfer::start_attempt ()
 {
   if (!uri_) {
-    uri_ = g_uri_parse (request_.url.c_str (),
-        (GUriFlags) SOUP_HTTP_URI_FLAGS, nullptr);
+    uri_ = g_uri_parse (request_.url.c_str (), (GUriFlags)SOUP_HTTP_URI_FLAGS,
+                        nullptr);
     const char *scheme = uri_ ? g_uri_get_scheme (uri_) : nullptr;
-    if (!scheme || (g_ascii_strcasecmp (scheme, "http") != 0 &&
-            g_ascii_strcasecmp (scheme, "https") != 0)) {
+    if (!scheme
+        || (g_ascii_strcasecmp (scheme, "http") != 0
+            && g_ascii_strcasecmp (scheme, "https") != 0)) {
       fail_attempt (make_error (GST_P2P_ERROR_FAILED, "not an HTTP URL: %s",
-                        request_.url.c_str ()), false);
+                                request_.url.c_str ()),
+                    false);
       return;
     }
   }
 
   attempt_ = std::make_shared<Attempt> ();
-  Attempt & attempt = *attempt_;
+  Attempt &attempt = *attempt_;
   attempt.number = ++attempts_;
   attempt.start_us = g_get_monotonic_time ();
   attempt.msg.reset (soup_message_new_from_uri (SOUP_METHOD_GET, uri_));
   attempt.cancellable.reset (g_cancellable_new ());
 
-  SoupMessageHeaders *headers =
-      soup_message_get_request_headers (attempt.msg.get ());
-  for (const auto & header : extra_headers_)
+  SoupMessageHeaders *headers
+      = soup_message_get_request_headers (attempt.msg.get ());
+  for (const auto &header : extra_headers_)
     soup_message_headers_append (headers, header.first.c_str (),
-        header.second.c_str ());
+                                 header.second.c_str ());
   if (request_.range) {
-    const HttpByteRange & range = *request_.range;
+    const HttpByteRange &range = *request_.range;
     soup_message_headers_set_range (headers, range.offset,
-        range.offset + range.length - 1);
+                                    range.offset + range.length - 1);
   }
 
   GST_DEBUG ("GET %s (attempt %u)", request_.url.c_str (), attempt.number);
@@ -278,12 +295,13 @@ HttpTransfer::start_attempt ()
     watchdog_.start (timeout_.count () * 1000);
   attempt.op_pending = true;
   soup_session_send_async (session_.get (), attempt.msg.get (),
-      G_PRIORITY_DEFAULT, attempt.cancellable.get (), &HttpTransfer::on_sent_cb,
-      new Pending { shared_from_this (), attempt_ });
+                           G_PRIORITY_DEFAULT, attempt.cancellable.get (),
+                           &HttpTransfer::on_sent_cb,
+                           new Pending{ shared_from_this (), attempt_ });
 }
 
 bool
-HttpTransfer::is_current (const std::shared_ptr<Attempt> & attempt) const
+HttpTransfer::is_current (const std::shared_ptr<Attempt> &attempt) const
 {
   return !finished_ && attempt == attempt_;
 }
@@ -294,7 +312,7 @@ HttpTransfer::on_sent_cb (GObject *, GAsyncResult *res, gpointer data) noexcept
   std::unique_ptr<Pending> pending (static_cast<Pending *> (data));
   try {
     pending->transfer->on_sent (pending->attempt, res);
-  } catch (const std::exception & e) {
+  } catch (const std::exception &e) {
     GST_ERROR ("HTTP callback threw: %s", e.what ());
   } catch (...) {
     GST_ERROR ("HTTP callback threw");
@@ -307,7 +325,7 @@ HttpTransfer::on_read_cb (GObject *, GAsyncResult *res, gpointer data) noexcept
   std::unique_ptr<Pending> pending (static_cast<Pending *> (data));
   try {
     pending->transfer->on_read (pending->attempt, res);
-  } catch (const std::exception & e) {
+  } catch (const std::exception &e) {
     GST_ERROR ("HTTP callback threw: %s", e.what ());
   } catch (...) {
     GST_ERROR ("HTTP callback threw");
@@ -315,8 +333,8 @@ HttpTransfer::on_read_cb (GObject *, GAsyncResult *res, gpointer data) noexcept
 }
 
 void
-HttpTransfer::on_sent (const std::shared_ptr<Attempt> & attempt,
-    GAsyncResult *res)
+HttpTransfer::on_sent (const std::shared_ptr<Attempt> &attempt,
+                       GAsyncResult *res)
 {
   attempt->op_pending = false;
   GErrorOut error;
@@ -325,15 +343,11 @@ HttpTransfer::on_sent (const std::shared_ptr<Attempt> & attempt,
   if (!is_current (attempt)) {
     if (attempt->stream)
       g_input_stream_close_async (attempt->stream.get (), G_PRIORITY_DEFAULT,
-          nullptr, nullptr, nullptr);
+                                  nullptr, nullptr, nullptr);
     return;
   }
   if (!attempt->stream) {
-    bool timed_out = g_error_matches (error.get (), G_IO_ERROR,
-        G_IO_ERROR_TIMED_OUT);
-    fail_attempt (make_error (timed_out ? GST_P2P_ERROR_TIMEOUT :
-            GST_P2P_ERROR_NETWORK, "GET %s: %s", request_.url.c_str (),
-            error.get ()->message), true);
+    fail_attempt (transport_error (error.get ()), true);
     return;
   }
 
@@ -353,107 +367,110 @@ HttpTransfer::on_sent (const std::shared_ptr<Attempt> & attempt,
 bool
 HttpTransfer::check_headers ()
 {
-  Attempt & attempt = *attempt_;
+  Attempt &attempt = *attempt_;
   SoupMessage *msg = attempt.msg.get ();
   SoupMessageHeaders *headers = soup_message_get_response_headers (msg);
 
   status_ = soup_message_get_status (msg);
   final_url_ = uri_to_string (soup_message_get_uri (msg));
-  const char *content_type =
-      soup_message_headers_get_content_type (headers, nullptr);
+  const char *content_type
+      = soup_message_headers_get_content_type (headers, nullptr);
   content_type_ = content_type ? content_type : "";
 
   if (!SOUP_STATUS_IS_SUCCESSFUL (status_)) {
     const char *reason = soup_message_get_reason_phrase (msg);
     fail_attempt (make_error (GST_P2P_ERROR_HTTP_STATUS, "HTTP %u %s: %s",
-                      status_, reason ? reason : "", final_url_.c_str ()),
-        is_retryable_status (status_));
+                              status_, reason ? reason : "",
+                              final_url_.c_str ()),
+                  is_retryable_status (status_));
     return false;
   }
 
   if (!accepted_content_types_.empty ()) {
-    bool accepted = std::any_of (accepted_content_types_.begin (),
-        accepted_content_types_.end (), [&] (const std::string & type) {
-          return content_type && g_ascii_strcasecmp (type.c_str (),
-              content_type) == 0;
+    bool accepted = std::any_of (
+        accepted_content_types_.begin (), accepted_content_types_.end (),
+        [&] (const std::string &type) {
+          return content_type
+                 && g_ascii_strcasecmp (type.c_str (), content_type) == 0;
         });
     if (!accepted) {
       fail_attempt (make_error (GST_P2P_ERROR_BAD_CONTENT,
-                        "unexpected Content-Type '%s' from %s",
-                        content_type_.c_str (), final_url_.c_str ()), false);
+                                "unexpected Content-Type '%s' from %s",
+                                content_type_.c_str (), final_url_.c_str ()),
+                    false);
       return false;
     }
   }
 
   /* With a Content-Encoding, Content-Length counts encoded bytes, not the
    * decoded ones we read. */
-  if (soup_message_headers_get_encoding (headers) ==
-          SOUP_ENCODING_CONTENT_LENGTH &&
-      !soup_message_headers_get_one (headers, "Content-Encoding"))
+  if (soup_message_headers_get_encoding (headers)
+          == SOUP_ENCODING_CONTENT_LENGTH
+      && !soup_message_headers_get_one (headers, "Content-Encoding"))
     attempt.expected = soup_message_headers_get_content_length (headers);
 
-  if (max_body_size_ > 0 && attempt.expected > (gint64) max_body_size_) {
-    fail_attempt (make_error (GST_P2P_ERROR_BAD_CONTENT,
-                      "body of %" G_GINT64_FORMAT " bytes from %s is over the "
-                      "%" G_GSIZE_FORMAT " byte limit", attempt.expected,
-                      final_url_.c_str (), max_body_size_), false);
+  if (max_body_size_ > 0 && attempt.expected > (gint64)max_body_size_) {
+    fail_attempt (
+        make_error (GST_P2P_ERROR_BAD_CONTENT,
+                    "body of %" G_GINT64_FORMAT " bytes from %s is over the "
+                    "%" G_GSIZE_FORMAT " byte limit",
+                    attempt.expected, final_url_.c_str (), max_body_size_),
+        false);
     return false;
   }
 
-  attempt.body = g_byte_array_sized_new (attempt.expected > 0 ?
-      (guint) attempt.expected : kReadChunkSize);
+  attempt.body = g_byte_array_sized_new (
+      attempt.expected > 0 ? (guint)attempt.expected : kReadChunkSize);
   return true;
 }
 
 void
 HttpTransfer::read_next ()
 {
-  Attempt & attempt = *attempt_;
+  Attempt &attempt = *attempt_;
   gsize count = kReadChunkSize;
   if (attempt.expected >= 0)
-    count = std::min (count, (gsize) attempt.expected - attempt.received);
+    count = std::min (count, (gsize)attempt.expected - attempt.received);
   /* Grow to exactly what the next read may fill, no more: with a known
    * Content-Length the buffer then never reallocates. */
   g_byte_array_set_size (attempt.body, attempt.received + count);
   attempt.op_pending = true;
-  g_input_stream_read_async (attempt.stream.get (),
-      attempt.body->data + attempt.received, count, G_PRIORITY_DEFAULT,
-      attempt.cancellable.get (), &HttpTransfer::on_read_cb,
-      new Pending { shared_from_this (), attempt_ });
+  g_input_stream_read_async (
+      attempt.stream.get (), attempt.body->data + attempt.received, count,
+      G_PRIORITY_DEFAULT, attempt.cancellable.get (), &HttpTransfer::on_read_cb,
+      new Pending{ shared_from_this (), attempt_ });
 }
 
 void
-HttpTransfer::on_read (const std::shared_ptr<Attempt> & attempt,
-    GAsyncResult *res)
+HttpTransfer::on_read (const std::shared_ptr<Attempt> &attempt,
+                       GAsyncResult *res)
 {
   attempt->op_pending = false;
   GErrorOut error;
-  gssize n = g_input_stream_read_finish (attempt->stream.get (), res,
-      error.out ());
+  gssize n
+      = g_input_stream_read_finish (attempt->stream.get (), res, error.out ());
   if (!is_current (attempt)) {
     g_input_stream_close_async (attempt->stream.get (), G_PRIORITY_DEFAULT,
-        nullptr, nullptr, nullptr);
+                                nullptr, nullptr, nullptr);
     return;
   }
   if (n < 0) {
-    bool timed_out = g_error_matches (error.get (), G_IO_ERROR,
-        G_IO_ERROR_TIMED_OUT);
-    fail_attempt (make_error (timed_out ? GST_P2P_ERROR_TIMEOUT :
-            GST_P2P_ERROR_NETWORK, "GET %s: %s", final_url_.c_str (),
-            error.get ()->message), true);
+    fail_attempt (transport_error (error.get ()), true);
     return;
   }
 
   attempt->received += n;
   g_byte_array_set_size (attempt->body, attempt->received);
   if (n == 0) {
-    if (attempt->expected >= 0 && (gint64) attempt->received <
-        attempt->expected) {
+    if (attempt->expected >= 0
+        && (gint64)attempt->received < attempt->expected) {
       /* A cut connection, worth another try. */
       fail_attempt (make_error (GST_P2P_ERROR_BAD_CONTENT,
-                        "truncated body from %s: %" G_GSIZE_FORMAT " of %"
-                        G_GINT64_FORMAT " bytes", final_url_.c_str (),
-                        attempt->received, attempt->expected), true);
+                                "truncated body from %s: %" G_GSIZE_FORMAT
+                                " of %" G_GINT64_FORMAT " bytes",
+                                final_url_.c_str (), attempt->received,
+                                attempt->expected),
+                    true);
       return;
     }
     complete ();
@@ -464,16 +481,17 @@ HttpTransfer::on_read (const std::shared_ptr<Attempt> & attempt,
     watchdog_.start (timeout_.count () * 1000);
   if (max_body_size_ > 0 && attempt->received > max_body_size_) {
     fail_attempt (make_error (GST_P2P_ERROR_BAD_CONTENT,
-                      "body from %s is over the %" G_GSIZE_FORMAT
-                      " byte limit", final_url_.c_str (), max_body_size_),
-        false);
+                              "body from %s is over the %" G_GSIZE_FORMAT
+                              " byte limit",
+                              final_url_.c_str (), max_body_size_),
+                  false);
     return;
   }
   report_progress ();
   if (!is_current (attempt))
     return;
-  if (attempt->expected >= 0 && (gint64) attempt->received ==
-      attempt->expected) {
+  if (attempt->expected >= 0
+      && (gint64)attempt->received == attempt->expected) {
     complete ();
     return;
   }
@@ -501,8 +519,28 @@ HttpTransfer::on_watchdog ()
   if (finished_ || !attempt_)
     return;
   fail_attempt (make_error (GST_P2P_ERROR_TIMEOUT,
-                    "GET %s: no data for %" G_GINT64_FORMAT " ms",
-                    request_.url.c_str (), (gint64) timeout_.count ()), true);
+                            "GET %s: no data for %" G_GINT64_FORMAT " ms",
+                            request_.url.c_str (), (gint64)timeout_.count ()),
+                true);
+}
+
+/* A failure below HTTP: libsoup reports a connection closed before the end
+ * of the body (Content-Length or chunked) as PARTIAL_INPUT. */
+GErrorPtr
+HttpTransfer::transport_error (const GError *error) const
+{
+  const char *url
+      = final_url_.empty () ? request_.url.c_str () : final_url_.c_str ();
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
+    return make_error (GST_P2P_ERROR_TIMEOUT, "GET %s: %s", url,
+                       error->message);
+  if (attempt_ && attempt_->headers_us
+      && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_PARTIAL_INPUT))
+    return make_error (GST_P2P_ERROR_BAD_CONTENT,
+                       "truncated body from %s after %" G_GSIZE_FORMAT
+                       " bytes: %s",
+                       url, attempt_->received, error->message);
+  return make_error (GST_P2P_ERROR_NETWORK, "GET %s: %s", url, error->message);
 }
 
 /* Ends the current attempt's I/O. A pending async call still completes and
@@ -517,7 +555,7 @@ HttpTransfer::abandon_attempt ()
   g_cancellable_cancel (attempt_->cancellable.get ());
   if (!attempt_->op_pending && attempt_->stream)
     g_input_stream_close_async (attempt_->stream.get (), G_PRIORITY_DEFAULT,
-        nullptr, nullptr, nullptr);
+                                nullptr, nullptr, nullptr);
   attempt_.reset ();
 }
 
@@ -525,14 +563,14 @@ void
 HttpTransfer::fail_attempt (GErrorPtr error, bool retryable)
 {
   abandon_attempt ();
-  bool may_retry = retries_ < 0 || attempts_ <= (guint) retries_;
+  bool may_retry = retries_ < 0 || attempts_ <= (guint)retries_;
   if (retryable && may_retry && attempts_ > 0) {
     double delay_s = 0;
     if (backoff_factor_ > 0)
       delay_s = std::min (backoff_factor_ * std::ldexp (1.0, attempts_ - 1),
-          backoff_max_);
+                          backoff_max_);
     GST_INFO ("%s; retry %u in %.3f s", error->message, attempts_, delay_s);
-    retry_timer_.start ((gint64) (delay_s * G_USEC_PER_SEC));
+    retry_timer_.start ((gint64)(delay_s * G_USEC_PER_SEC));
     return;
   }
 
@@ -545,7 +583,7 @@ HttpTransfer::fail_attempt (GErrorPtr error, bool retryable)
 void
 HttpTransfer::complete ()
 {
-  Attempt & attempt = *attempt_;
+  Attempt &attempt = *attempt_;
   gint64 now = g_get_monotonic_time ();
   HttpResult result;
   result.latency_us = attempt.headers_us - attempt.start_us;
@@ -555,27 +593,29 @@ HttpTransfer::complete ()
   GBytesPtr body (g_byte_array_free_to_bytes (attempt.body));
   attempt.body = nullptr;
   g_input_stream_close_async (attempt.stream.get (), G_PRIORITY_DEFAULT,
-      nullptr, nullptr, nullptr);
+                              nullptr, nullptr, nullptr);
   attempt_.reset ();
   watchdog_.stop ();
 
   if (request_.range && status_ != SOUP_STATUS_PARTIAL_CONTENT) {
     /* The server ignored Range and sent the whole resource. */
-    const HttpByteRange & range = *request_.range;
+    const HttpByteRange &range = *request_.range;
     if (range.offset + range.length > g_bytes_get_size (body.get ())) {
-      result.error = make_error (GST_P2P_ERROR_BAD_CONTENT,
-          "%s has %" G_GSIZE_FORMAT " bytes, the range ends at %"
-          G_GUINT64_FORMAT, final_url_.c_str (),
-          g_bytes_get_size (body.get ()), range.offset + range.length);
+      result.error
+          = make_error (GST_P2P_ERROR_BAD_CONTENT,
+                        "%s has %" G_GSIZE_FORMAT
+                        " bytes, the range ends at %" G_GUINT64_FORMAT,
+                        final_url_.c_str (), g_bytes_get_size (body.get ()),
+                        range.offset + range.length);
       finish (std::move (result));
       return;
     }
-    body.reset (g_bytes_new_from_bytes (body.get (), range.offset,
-        range.length));
+    body.reset (
+        g_bytes_new_from_bytes (body.get (), range.offset, range.length));
   }
 
   GST_DEBUG ("GET %s: %" G_GSIZE_FORMAT " bytes in %" G_GINT64_FORMAT " us",
-      final_url_.c_str (), result.bytes, now - start_us_);
+             final_url_.c_str (), result.bytes, now - start_us_);
   result.body = std::move (body);
   finish (std::move (result));
 }
@@ -645,18 +685,18 @@ HttpFetcher::HttpFetcher (HttpFetcherOptions options)
       context_ (g_main_context_ref_thread_default ())
 {
   ensure_debug_category ();
-  session_.reset (soup_session_new_with_options ("user-agent",
-          options_.user_agent.c_str (), "max-conns-per-host",
-          std::max (1, options_.max_connections_per_host), "max-conns",
-          std::max (10, 2 * options_.max_connections_per_host),
-          /* The watchdog handles inactivity; libsoup's own 60 s I/O timeout
-           * would override a longer or disabled one. */
-          "timeout", 0u, nullptr));
+  session_.reset (soup_session_new_with_options (
+      "user-agent", options_.user_agent.c_str (), "max-conns-per-host",
+      std::max (1, options_.max_connections_per_host), "max-conns",
+      std::max (10, 2 * options_.max_connections_per_host),
+      /* The watchdog handles inactivity; libsoup's own 60 s I/O timeout
+       * would override a longer or disabled one. */
+      "timeout", 0u, nullptr));
   if (!options_.use_system_proxy) {
     GObjectPtr<GProxyResolver> resolver;
     if (!options_.proxy.empty ())
-      resolver.reset (g_simple_proxy_resolver_new (options_.proxy.c_str (),
-              nullptr));
+      resolver.reset (
+          g_simple_proxy_resolver_new (options_.proxy.c_str (), nullptr));
     soup_session_set_proxy_resolver (session_.get (), resolver.get ());
   }
 }
@@ -665,7 +705,7 @@ HttpFetcher::~HttpFetcher ()
 {
   auto transfers = std::move (transfers_);
   transfers_.clear ();
-  for (const auto & transfer : transfers) {
+  for (const auto &transfer : transfers) {
     transfer->detach_owner ();
     transfer->cancel ();
   }
@@ -675,17 +715,20 @@ HttpFetcher::~HttpFetcher ()
 HttpFetch
 HttpFetcher::fetch (HttpRequest request, HttpFetchCallback callback)
 {
-  g_return_val_if_fail (g_main_context_is_owner (context_) ||
-      g_main_context_get_thread_default () == context_, HttpFetch ());
+  GMainContext *current = g_main_context_ref_thread_default ();
+  g_main_context_unref (current);
+  g_return_val_if_fail (current == context_, HttpFetch ());
+  g_return_val_if_fail (!request.range || request.range->length > 0,
+                        HttpFetch ());
   auto transfer = std::make_shared<HttpTransfer> (this, std::move (request),
-      std::move (callback));
+                                                  std::move (callback));
   transfers_.insert (transfer);
   transfer->start ();
   return HttpFetch (transfer);
 }
 
 HttpFetch
-HttpFetcher::fetch (const std::string & url, HttpFetchCallback callback)
+HttpFetcher::fetch (const std::string &url, HttpFetchCallback callback)
 {
   HttpRequest request;
   request.url = url;

@@ -76,8 +76,8 @@ using HttpProgressCallback = std::function<void (const HttpProgress &)>;
 struct HttpRequest
 {
   std::string url;
-  /* Only these bytes of the resource (EXT-X-BYTERANGE). A server that
-   * ignores Range and answers 200 still works: the range is cut out. */
+  /* Only these bytes of the resource (EXT-X-BYTERANGE; length > 0). A server
+   * that ignores Range and answers 200 still works: the range is cut out. */
   std::optional<HttpByteRange> range;
   /* Per-request overrides of the fetcher's options. */
   std::optional<gsize> max_body_size;
@@ -110,7 +110,11 @@ struct HttpResult
   gint64 latency_us = 0;
   gint64 download_us = 0;
 
-  bool ok () const { return !error; }
+  bool
+  ok () const
+  {
+    return !error;
+  }
 };
 
 using HttpFetchCallback = std::function<void (HttpResult result)>;
@@ -148,16 +152,24 @@ public:
   ~HttpFetcher ();
 
   HttpFetcher (const HttpFetcher &) = delete;
-  HttpFetcher & operator= (const HttpFetcher &) = delete;
+  HttpFetcher &operator= (const HttpFetcher &) = delete;
 
   /* Starts a GET. @callback runs exactly once on the engine thread, never
    * from within fetch() itself, unless the fetch is cancelled first. */
   HttpFetch fetch (HttpRequest request, HttpFetchCallback callback);
-  HttpFetch fetch (const std::string & url, HttpFetchCallback callback);
+  HttpFetch fetch (const std::string &url, HttpFetchCallback callback);
 
-  const HttpFetcherOptions & options () const { return options_; }
+  const HttpFetcherOptions &
+  options () const
+  {
+    return options_;
+  }
   /* Fetches started and not yet completed or cancelled. */
-  gsize active_count () const { return transfers_.size (); }
+  gsize
+  active_count () const
+  {
+    return transfers_.size ();
+  }
 
 private:
   friend class HttpTransfer;

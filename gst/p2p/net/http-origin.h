@@ -26,11 +26,10 @@
 
 namespace p2p::net {
 
-enum class OriginResourceKind
-{
+enum class OriginResourceKind {
   PLAYLIST,
   SEGMENT,
-  OTHER,  /* anything else, extra handlers included */
+  OTHER, /* anything else, extra handlers included */
 };
 
 struct HttpOriginCounters
@@ -48,8 +47,8 @@ struct HttpOriginStats
   guint64 not_found = 0;
   guint64 method_not_allowed = 0;
 
-  const HttpOriginCounters & of (OriginResourceKind kind) const;
-  HttpOriginCounters & of (OriginResourceKind kind);
+  const HttpOriginCounters &of (OriginResourceKind kind) const;
+  HttpOriginCounters &of (OriginResourceKind kind);
 };
 
 class HttpOrigin
@@ -58,20 +57,24 @@ public:
   /* Answers one request under a registered prefix: set the status, headers
    * and body of @msg. @path is the request path. CORS headers are already
    * set. */
-  using Handler =
-      std::function<void (SoupServerMessage * msg, const std::string & path)>;
+  using Handler
+      = std::function<void (SoupServerMessage *msg, const std::string &path)>;
 
   HttpOrigin ();
   ~HttpOrigin ();
 
   HttpOrigin (const HttpOrigin &) = delete;
-  HttpOrigin & operator= (const HttpOrigin &) = delete;
+  HttpOrigin &operator= (const HttpOrigin &) = delete;
 
   /* Binds @address (an IPv4 or IPv6 literal; "0.0.0.0"/"::" for all) and
    * @port (0 = any free port). GST_P2P_ERROR_IO on failure. */
-  bool listen (const std::string & address, guint16 port, GError ** error);
+  bool listen (const std::string &address, guint16 port, GError **error);
   /* The bound port, 0 before listen(). */
-  guint16 port () const { return port_; }
+  guint16
+  port () const
+  {
+    return port_;
+  }
   /* "http://ADDRESS:PORT", the IPv6 address in brackets. */
   std::string base_url () const;
 
@@ -79,24 +82,28 @@ public:
    * one) at @path, which starts with '/'. An empty @content_type is derived
    * from the extension; an empty @cache_control is "no-cache" for playlists
    * and left out otherwise. */
-  void publish (const std::string & path, GBytes * body,
-      const std::string & content_type = {},
-      const std::string & cache_control = {});
+  void publish (const std::string &path, GBytes *body,
+                const std::string &content_type = {},
+                const std::string &cache_control = {});
   /* Returns whether @path was published. */
-  bool remove (const std::string & path);
-  bool contains (const std::string & path) const;
+  bool remove (const std::string &path);
+  bool contains (const std::string &path) const;
 
   /* Routes requests whose path starts with @prefix to @handler; the longest
    * matching prefix wins, published paths go first. */
-  void add_handler (const std::string & prefix, Handler handler);
+  void add_handler (const std::string &prefix, Handler handler);
 
-  const HttpOriginStats & stats () const { return *stats_; }
+  const HttpOriginStats &
+  stats () const
+  {
+    return *stats_;
+  }
 
   /* application/vnd.apple.mpegurl for .m3u8, video/mp2t for .ts, video/mp4
    * for .mp4, video/iso.segment for .m4s, ...; application/octet-stream when
    * unknown. */
-  static std::string content_type_for_path (const std::string & path);
-  static OriginResourceKind kind_of_content_type (const std::string & type);
+  static std::string content_type_for_path (const std::string &path);
+  static OriginResourceKind kind_of_content_type (const std::string &type);
 
 private:
   struct Resource
@@ -107,12 +114,13 @@ private:
     OriginResourceKind kind = OriginResourceKind::OTHER;
   };
 
-  static void on_request_cb (SoupServer * server, SoupServerMessage * msg,
-      const char *path, GHashTable * query, gpointer data) noexcept;
-  void on_request (SoupServerMessage * msg, const std::string & path);
-  void serve_resource (SoupServerMessage * msg, const Resource & resource);
-  const Handler *find_handler (const std::string & path) const;
-  void count_body_bytes (SoupServerMessage * msg, OriginResourceKind kind);
+  static void on_request_cb (SoupServer *server, SoupServerMessage *msg,
+                             const char *path, GHashTable *query,
+                             gpointer data) noexcept;
+  void on_request (SoupServerMessage *msg, const std::string &path);
+  void serve_resource (SoupServerMessage *msg, const Resource &resource);
+  const Handler *find_handler (const std::string &path) const;
+  void count_body_bytes (SoupServerMessage *msg, OriginResourceKind kind);
 
   GMainContext *context_ = nullptr;
   GObjectPtr<SoupServer> server_;

@@ -19,14 +19,14 @@ SegmentStore::SegmentStore (gsize max_bytes, guint tail_segments)
   static gsize initialized = 0;
   if (g_once_init_enter (&initialized)) {
     GST_DEBUG_CATEGORY_INIT (p2p_segment_store_debug, "p2psegmentstore", 0,
-        "gst-p2p segment store");
+                             "gst-p2p segment store");
     g_once_init_leave (&initialized, 1);
   }
 }
 
 PutResult
 SegmentStore::put (gint64 sequence, GBytes *data, SegmentSource source,
-    const std::string & peer_id)
+                   const std::string &peer_id, bool pinned)
 {
   g_return_val_if_fail (data != nullptr, PutResult::TOO_OLD);
   if (sequence < keep_from_)
@@ -40,15 +40,16 @@ SegmentStore::put (gint64 sequence, GBytes *data, SegmentSource source,
   segment.source = source;
   segment.peer_id = peer_id;
   segment.added_us = g_get_monotonic_time ();
+  segment.pins = pinned ? 1 : 0;
   stats_.bytes += segment.size ();
   stats_.count++;
   stats_.peak_bytes = std::max (stats_.peak_bytes, stats_.bytes);
   segments_.emplace (sequence, std::move (segment));
   GST_LOG ("stored %" G_GINT64_FORMAT ": %" G_GSIZE_FORMAT " bytes held",
-      sequence, stats_.bytes);
+           sequence, stats_.bytes);
 
   evict ();
-  return contains (sequence) ? PutResult::STORED : PutResult::TOO_OLD;
+  return contains (sequence) ? PutResult::STORED : PutResult::NO_ROOM;
 }
 
 const StoredSegment *
@@ -70,7 +71,7 @@ SegmentStore::sequences () const
 {
   std::vector<gint64> result;
   result.reserve (segments_.size ());
-  for (const auto & entry : segments_)
+  for (const auto &entry : segments_)
     result.push_back (entry.first);
   return result;
 }
@@ -99,7 +100,7 @@ SegmentStore::unpin (gint64 sequence)
 void
 SegmentStore::set_window_start (gint64 first_sequence)
 {
-  gint64 keep_from = first_sequence - (gint64) tail_segments_;
+  gint64 keep_from = first_sequence - (gint64)tail_segments_;
   if (keep_from <= keep_from_)
     return;
   keep_from_ = keep_from;
@@ -131,7 +132,7 @@ SegmentStore::set_removed_callback (RemovedCallback callback)
 
 void
 SegmentStore::erase (std::map<gint64, StoredSegment>::iterator it,
-    RemovalReason reason)
+                     RemovalReason reason)
 {
   gint64 sequence = it->first;
   gsize size = it->second.size ();
@@ -144,8 +145,8 @@ SegmentStore::erase (std::map<gint64, StoredSegment>::iterator it,
     stats_.expirations++;
   }
   segments_.erase (it);
-  GST_LOG ("dropped %" G_GINT64_FORMAT " (%d): %" G_GSIZE_FORMAT
-      " bytes held", sequence, (int) reason, stats_.bytes);
+  GST_LOG ("dropped %" G_GINT64_FORMAT " (%d): %" G_GSIZE_FORMAT " bytes held",
+           sequence, (int)reason, stats_.bytes);
   if (on_removed_)
     on_removed_ (sequence, reason);
 }
@@ -174,7 +175,8 @@ SegmentStore::evict ()
   }
   if (stats_.bytes > max_bytes_)
     GST_DEBUG ("%" G_GSIZE_FORMAT " bytes held, over the %" G_GSIZE_FORMAT
-        " byte budget: the rest is pinned", stats_.bytes, max_bytes_);
+               " byte budget: the rest is pinned",
+               stats_.bytes, max_bytes_);
 }
 
 } // namespace p2p::swarm

@@ -24,11 +24,10 @@
 
 namespace p2p::swarm {
 
-enum class SegmentSource
-{
-  HTTP,   /* fetched from the origin/CDN */
-  PEER,   /* received from a peer */
-  LOCAL,  /* produced here (the broadcaster) */
+enum class SegmentSource {
+  HTTP,  /* fetched from the origin/CDN */
+  PEER,  /* received from a peer */
+  LOCAL, /* produced here (the broadcaster) */
 };
 
 struct StoredSegment
@@ -42,7 +41,11 @@ struct StoredSegment
   gint64 added_us = 0;
   guint pins = 0;
 
-  gsize size () const { return g_bytes_get_size (data.get ()); }
+  gsize
+  size () const
+  {
+    return g_bytes_get_size (data.get ());
+  }
 };
 
 struct SegmentStoreStats
@@ -58,37 +61,43 @@ struct SegmentStoreStats
   gsize peak_bytes = 0;
 };
 
-enum class PutResult
-{
+enum class PutResult {
   STORED,
   /* The sequence is already held; the first copy stays. */
   ALREADY_STORED,
-  /* Older than everything kept: evicted at once, or behind the tail. */
+  /* Behind the live window and its tail. */
   TOO_OLD,
+  /* Evicted at once to stay within the budget: everything older is pinned
+   * or it is the oldest segment. */
+  NO_ROOM,
 };
 
 class SegmentStore
 {
 public:
   /* Why a segment left the store. */
-  enum class RemovalReason
-  {
+  enum class RemovalReason {
     EVICTED,
     EXPIRED,
     REMOVED,
   };
-  using RemovedCallback =
-      std::function<void (gint64 sequence, RemovalReason reason)>;
+  using RemovedCallback
+      = std::function<void (gint64 sequence, RemovalReason reason)>;
 
   SegmentStore (gsize max_bytes, guint tail_segments);
 
   /* Stores @data (a new reference is taken), then evicts until within
-   * budget. */
-  PutResult put (gint64 sequence, GBytes * data, SegmentSource source,
-      const std::string & peer_id = {});
+   * budget. With @pinned, the segment holds one pin from the start (to be
+   * unpin()ned later), so that it cannot be evicted by its own put. */
+  PutResult put (gint64 sequence, GBytes *data, SegmentSource source,
+                 const std::string &peer_id = {}, bool pinned = false);
 
   const StoredSegment *find (gint64 sequence) const;
-  bool contains (gint64 sequence) const { return find (sequence) != nullptr; }
+  bool
+  contains (gint64 sequence) const
+  {
+    return find (sequence) != nullptr;
+  }
   /* (transfer full) a new reference to the body, nullptr when absent. */
   GBytesPtr get (gint64 sequence) const;
   /* Held sequence numbers, ascending. */
@@ -109,18 +118,30 @@ public:
   bool remove (gint64 sequence);
 
   void set_max_bytes (gsize max_bytes);
-  gsize max_bytes () const { return max_bytes_; }
-  guint tail_segments () const { return tail_segments_; }
+  gsize
+  max_bytes () const
+  {
+    return max_bytes_;
+  }
+  guint
+  tail_segments () const
+  {
+    return tail_segments_;
+  }
 
   /* Called after a segment left the store, for every reason. It must not
    * modify the store. */
   void set_removed_callback (RemovedCallback callback);
 
-  const SegmentStoreStats & stats () const { return stats_; }
+  const SegmentStoreStats &
+  stats () const
+  {
+    return stats_;
+  }
 
 private:
   void erase (std::map<gint64, StoredSegment>::iterator it,
-      RemovalReason reason);
+              RemovalReason reason);
   void expire ();
   void evict ();
 
