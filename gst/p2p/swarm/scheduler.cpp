@@ -1,0 +1,227 @@
+/* gst-p2p
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "scheduler.h"
+
+#include <algorithm>
+#include <map>
+
+namespace p2p::swarm {
+
+namespace {
+
+/* FNV-1a over the seed, the id and the sequence, then a splitmix64
+ * finaliser so that ids differing in one character spread well. */
+guint64
+election_hash (const std::string &id, int64_t sequence, guint64 seed)
+{
+  guint64 h = 0xcbf29ce484222325ull;
+  auto mix = [&h] (guint8 byte) {
+    h ^= byte;
+    h *= 0x100000001b3ull;
+  };
+  for (int i = 0; i < 8; i++)
+    mix (guint8 (seed >> (8 * i)));
+  for (char c : id)
+    mix (guint8 (c));
+  for (int i = 0; i < 8; i++)
+    mix (guint8 (guint64 (sequence) >> (8 * i)));
+  h ^= h >> 30;
+  h *= 0xbf58476d1ce4e5b9ull;
+  h ^= h >> 27;
+  h *= 0x94d049bb133111ebull;
+  return h ^ (h >> 31);
+}
+
+bool
+election_before (const std::string &a, const std::string &b, int64_t sequence,
+                 guint64 seed)
+{
+  const guint64 ha = election_hash (a, sequence, seed);
+  const guint64 hb = election_hash (b, sequence, seed);
+  return ha != hb ? ha < hb : a < b;
+}
+
+bool
+surely_in_time (const SchedulerConfig &config, const Transfer &transfer,
+                GstClockTime now, GstClockTime deadline)
+{
+  if (transfer.bytes_total == 0 || transfer.bytes_received == 0
+      || now <= transfer.started)
+    return false;
+  const double elapsed = double (now - transfer.started);
+  const double rate = double (transfer.bytes_received) / elapsed;
+  const double remaining
+      = double (transfer.bytes_total
+                - std::min (transfer.bytes_total, transfer.bytes_received));
+  const double finish
+      = double (now) + config.p2p_safety_factor * remaining / rate;
+  return finish <= double (deadline);
+}
+
+/* Running counts while decisions are made. */
+struct Load
+{
+  guint http = 0;
+  guint p2p = 0;
+  std::map<std::string, guint> per_peer;
+};
+
+const PeerView *
+fastest_holder (const SchedulerConfig &config, const SchedulerState &state,
+                const Load &load, int64_t sequence, const std::string &excluded)
+{
+  const PeerView *best = nullptr;
+  for (const PeerView &peer : state.peers) {
+    if (peer.id == excluded || !peer.announced.count (sequence)
+        || peer.failures >= config.max_peer_failures)
+      continue;
+    auto it = load.per_peer.find (peer.id);
+    if (it != load.per_peer.end ()
+        && it->second >= config.max_requests_per_peer)
+      continue;
+    /* Unknown throughput (0) ranks last. Ties go by a hash of holder and
+     * downloader, so that viewers spread over equal uploaders rather than
+     * all picking the same one. */
+    if (!best || peer.throughput > best->throughput
+        || (peer.throughput == best->throughput
+            && election_before (peer.id + state.self_id,
+                                best->id + state.self_id, sequence,
+                                config.election_seed)))
+      best = &peer;
+  }
+  return best;
+}
+
+/* Whether it is our turn to fetch @sequence from peers: our rank among the
+ * members not announcing it, against the number of holders × fan-out. */
+bool
+p2p_turn (const SchedulerConfig &config, const SchedulerState &state,
+          int64_t sequence)
+{
+  guint holders = 0, rank = 0;
+  for (const PeerView &peer : state.peers) {
+    if (peer.announced.count (sequence))
+      holders++;
+    else if (election_before (peer.id, state.self_id, sequence,
+                              config.election_seed))
+      rank++;
+  }
+  return rank < holders * config.p2p_fanout;
+}
+
+bool
+announced_by_anyone (const SchedulerState &state, int64_t sequence)
+{
+  return std::any_of (state.peers.begin (), state.peers.end (),
+                      [sequence] (const PeerView &peer) {
+                        return peer.announced.count (sequence)
+                               || peer.loading_by_http.count (sequence);
+                      });
+}
+
+} // namespace
+
+guint
+injector_rank (const std::string &self_id, const std::vector<PeerView> &peers,
+               int64_t sequence, guint64 seed)
+{
+  guint rank = 0;
+  for (const PeerView &peer : peers)
+    if (election_before (peer.id, self_id, sequence, seed))
+      rank++;
+  return rank;
+}
+
+std::vector<Decision>
+schedule (const SchedulerConfig &config, const SchedulerState &state)
+{
+  const GstClockTime now = state.now;
+  std::vector<Decision> decisions;
+
+  Load load;
+  std::map<int64_t, const Transfer *> transfer_of;
+  for (const Transfer &transfer : state.transfers) {
+    transfer_of[transfer.sequence] = &transfer;
+    if (transfer.source == TransferSource::HTTP) {
+      load.http++;
+    } else {
+      load.p2p++;
+      load.per_peer[transfer.peer_id]++;
+    }
+  }
+
+  std::vector<PlannedSegment> segments = state.segments;
+  std::stable_sort (segments.begin (), segments.end (),
+                    [] (const PlannedSegment &a, const PlannedSegment &b) {
+                      return a.deadline < b.deadline;
+                    });
+
+  for (const PlannedSegment &segment : segments) {
+    if (state.held.count (segment.sequence))
+      continue;
+    const bool urgent = segment.deadline <= now + config.http_window;
+    std::string excluded_peer;
+
+    auto found = transfer_of.find (segment.sequence);
+    if (found != transfer_of.end ()) {
+      const Transfer &transfer = *found->second;
+      if (transfer.source == TransferSource::HTTP)
+        continue;
+      const bool stalled = now >= transfer.last_progress + config.p2p_timeout;
+      const bool late
+          = urgent && load.http < config.max_parallel_http
+            && !surely_in_time (config, transfer, now, segment.deadline);
+      if (!stalled && !late)
+        continue;
+      decisions.push_back (
+          { DecisionKind::CANCEL_PEER,
+            stalled ? DecisionReason::STALLED : DecisionReason::DEADLINE,
+            segment.sequence, transfer.peer_id });
+      load.p2p--;
+      load.per_peer[transfer.peer_id]--;
+      excluded_peer = transfer.peer_id;
+    }
+
+    if (urgent) {
+      if (load.http < config.max_parallel_http) {
+        decisions.push_back ({ DecisionKind::FETCH_HTTP,
+                               DecisionReason::URGENT,
+                               segment.sequence,
+                               {} });
+        load.http++;
+      }
+      continue;
+    }
+
+    const PeerView *holder
+        = fastest_holder (config, state, load, segment.sequence, excluded_peer);
+    if (holder) {
+      if (load.p2p < config.max_parallel_p2p
+          && p2p_turn (config, state, segment.sequence)) {
+        decisions.push_back ({ DecisionKind::REQUEST_PEER,
+                               DecisionReason::FASTEST_PEER, segment.sequence,
+                               holder->id });
+        load.p2p++;
+        load.per_peer[holder->id]++;
+      }
+      continue;
+    }
+    if (!config.upload || announced_by_anyone (state, segment.sequence)
+        || load.http >= config.max_parallel_http)
+      continue;
+
+    const guint rank = injector_rank (state.self_id, state.peers,
+                                      segment.sequence, config.election_seed);
+    if (now >= segment.first_seen + rank * config.injector_backoff) {
+      decisions.push_back ({ DecisionKind::FETCH_HTTP,
+                             DecisionReason::INJECT,
+                             segment.sequence,
+                             {} });
+      load.http++;
+    }
+  }
+  return decisions;
+}
+
+} // namespace p2p::swarm
