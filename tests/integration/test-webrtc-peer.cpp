@@ -312,6 +312,34 @@ GST_START_TEST (test_max_size_bulk_both_ways)
 }
 GST_END_TEST;
 
+/* webrtcbin 1.22 writes no a=max-message-size, so between two of them the
+ * limit is RFC 8841's default of 65536 bytes: one more is refused by send ()
+ * and the channel stays usable. */
+GST_START_TEST (test_message_size_limit)
+{
+  Pair pair;
+  pair.connect ();
+  bool sent[3] = {};
+  pair.thread.invoke_sync ([&] {
+    GBytesPtr fits (make_message (0, 0, 65536));
+    GBytesPtr too_large (make_message (0, 1, 65537));
+    GBytesPtr next (make_message (0, 1, 10));
+    sent[0] = pair.peer[0]->send (fits.get ());
+    sent[1] = pair.peer[0]->send (too_large.get ());
+    sent[2] = pair.peer[0]->send (next.get ());
+  });
+  fail_unless (sent[0]);
+  fail_if (sent[1]);
+  fail_unless (sent[2]);
+  fail_unless (pair.wait ([&] { return pair.side[1].messages == 2; }));
+  std::lock_guard<std::mutex> lock (pair.mutex);
+  ck_assert_uint_eq (pair.side[1].bad_messages, 0);
+  ck_assert_uint_eq (pair.side[1].sizes[0], 65536);
+  ck_assert_uint_eq (pair.side[1].sizes[1], 10);
+  fail_if (pair.side[0].closed || pair.side[1].closed);
+}
+GST_END_TEST;
+
 static void
 check_close_noticed (int closer)
 {
@@ -413,6 +441,25 @@ GST_START_TEST (test_unpinned_gathers_more)
 }
 GST_END_TEST;
 
+/* A remote that vanishes without closing its channel (close_timeout_ms = 0
+ * stops its webrtcbin before the SCTP stream reset gets out) is noticed
+ * through ICE: keepalives are connectivity checks, which fail after ~50 s. */
+GST_START_TEST (test_vanished_remote_noticed)
+{
+  Pair pair;
+  pair.config[1].close_timeout_ms = 0;
+  pair.connect ();
+  pair.thread.invoke_sync ([&] { pair.peer[1]->close (); });
+  gint64 start = now_ms ();
+  fail_unless (pair.wait ([&] { return pair.side[0].closed; }, 90000));
+  std::lock_guard<std::mutex> lock (pair.mutex);
+  g_print ("vanished remote noticed after %" G_GINT64_FORMAT " ms: %s\n",
+      now_ms () - start, pair.side[0].close_error->message);
+  fail_unless (g_error_matches (pair.side[0].close_error.get (),
+          GST_P2P_ERROR, GST_P2P_ERROR_NETWORK));
+}
+GST_END_TEST;
+
 static Suite *
 webrtc_peer_suite (void)
 {
@@ -422,11 +469,17 @@ webrtc_peer_suite (void)
   tcase_add_test (tc, test_connect_pinned);
   tcase_add_test (tc, test_small_messages_both_ways);
   tcase_add_test (tc, test_max_size_bulk_both_ways);
+  tcase_add_test (tc, test_message_size_limit);
   tcase_add_test (tc, test_close_by_offerer);
   tcase_add_test (tc, test_close_by_answerer);
   tcase_add_test (tc, test_unanswered_offer_times_out);
   tcase_add_test (tc, test_bad_remote_sdp);
   tcase_add_test (tc, test_unpinned_gathers_more);
+
+  TCase *slow = tcase_create ("slow");
+  suite_add_tcase (s, slow);
+  tcase_set_timeout (slow, 120);
+  tcase_add_test (slow, test_vanished_remote_noticed);
   return s;
 }
 

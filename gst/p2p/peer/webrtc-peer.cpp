@@ -108,7 +108,7 @@ void
 stop_pipeline (EngineThread & thread, GstElement * pipeline,
     GstWebRTCDataChannel * channel, guint timeout_ms)
 {
-  if (!channel || !thread.is_current ()) {
+  if (!channel || timeout_ms == 0 || !thread.is_current ()) {
     gst_element_set_state (pipeline, GST_STATE_NULL);
     return;
   }
@@ -424,6 +424,14 @@ WebRtcPeer::start (GError ** error)
   GObjectPtr<GObject> ice_ref (ice);
   if (g_object_class_find_property (G_OBJECT_GET_CLASS (ice), "ice-tcp"))
     g_object_set (ice, "ice-tcp", (gboolean) config_.ice_tcp, nullptr);
+  /* Keepalives as connectivity checks: a remote that vanished without
+   * closing fails ICE after ~50 s; plain keepalives never fail. */
+  GObject *agent = nullptr;
+  if (g_object_class_find_property (G_OBJECT_GET_CLASS (ice), "agent"))
+    g_object_get (ice, "agent", &agent, nullptr);
+  GObjectPtr<GObject> agent_ref (agent);
+  if (agent)
+    g_object_set (agent, "keepalive-conncheck", TRUE, nullptr);
   for (const auto & address : config_.local_addresses) {
     gboolean added = FALSE;
     g_signal_emit_by_name (ice, "add-local-ip-address", address.c_str (),

@@ -46,7 +46,8 @@ struct WebRtcPeerConfig
    * remote takes to answer (bittorrent-tracker drops offers after 50 s). */
   guint connect_timeout_ms = 50000;
   /* close () waits this long at most for the remote to acknowledge the
-   * channel close before stopping webrtcbin. */
+   * channel close before stopping webrtcbin; 0 = stop at once, the remote
+   * then has to notice by itself. */
   guint close_timeout_ms = 5000;
   /* send() refuses while more than this is buffered; writable() fires when
    * the buffer drains to it (simple-peer's MAX_BUFFERED_AMOUNT). */
