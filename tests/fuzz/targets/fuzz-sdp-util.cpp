@@ -10,13 +10,13 @@
 
 #include "gst/p2p/peer/sdp-util.h"
 
-extern "C" int LLVMFuzzerTestOneInput (const uint8_t * data, size_t size);
+extern "C" int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 
 extern "C" int
-LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
+LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
   std::string sdp (reinterpret_cast<const char *> (data), size);
-  for (const auto & address : p2p::peer::sdp_candidate_addresses (sdp))
+  for (const auto &address : p2p::peer::sdp_candidate_addresses (sdp))
     if (address.empty ())
       __builtin_trap ();
   auto filtered = p2p::peer::sdp_without_trickle_option (sdp);
