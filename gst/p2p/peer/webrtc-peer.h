@@ -34,7 +34,7 @@ struct WebRtcPeerConfig
   std::string turn_server;
   /* ICE pinning: gather host candidates on these local IP addresses only
    * (e.g. "127.0.0.1"). Empty = every interface but loopback, webrtcbin's
-   * default. */
+   * default: in a namespace with only lo that gathers nothing at all. */
   std::vector<std::string> local_addresses;
   /* Also gather ICE-TCP candidates. Off: browsers pair over UDP anyway, and
    * the passive TCP candidates only lengthen the SDP. */
@@ -108,7 +108,9 @@ public:
 
   /* Queues one binary message (at most 65535 bytes is safe with browsers).
    * Returns false, without taking @message, when the channel is not open or
-   * more than the threshold is already buffered; wait for writable (). */
+   * more than the threshold is already buffered (wait for writable ()), or
+   * when the message exceeds the remote's a=max-message-size (65536 when it
+   * sends none, as webrtcbin 1.22 does; logged, no writable () follows). */
   bool send (GBytes *message);
 
   /* Ends the connection: the remote sees its channel close. No callback runs
