@@ -28,21 +28,26 @@ TempDir::~TempDir ()
 }
 
 std::string
-TempDir::file (const std::string & name) const
+TempDir::file (const std::string &name) const
 {
   return path_ + G_DIR_SEPARATOR_S + name;
 }
 
 std::string
-run_hlssink2 (const std::string & dir, int num_buffers, int playlist_length)
+run_hlssink2 (const std::string &dir, int num_buffers, int playlist_length)
 {
-  std::string description = "videotestsrc num-buffers="
-      + std::to_string (num_buffers)
-      + " ! video/x-raw,width=160,height=120,framerate=30/1"
-      " ! x264enc key-int-max=15 speed-preset=ultrafast tune=zerolatency"
-      " ! h264parse ! hlssink2 location=" + dir + "/seg%05d.ts"
-      " playlist-location=" + dir + "/live.m3u8 target-duration=1"
-      " max-files=0 playlist-length=" + std::to_string (playlist_length);
+  std::string description
+      = "videotestsrc num-buffers=" + std::to_string (num_buffers)
+        + " ! video/x-raw,width=160,height=120,framerate=30/1"
+          " ! x264enc key-int-max=15 speed-preset=ultrafast tune=zerolatency"
+          " ! h264parse ! hlssink2 location="
+        + dir
+        + "/seg%05d.ts"
+          " playlist-location="
+        + dir
+        + "/live.m3u8 target-duration=1"
+          " max-files=0 playlist-length="
+        + std::to_string (playlist_length);
   GError *error = nullptr;
   GstElementPtr pipeline (gst_parse_launch (description.c_str (), &error));
   if (!pipeline) {
@@ -54,7 +59,8 @@ run_hlssink2 (const std::string & dir, int num_buffers, int playlist_length)
 
   gst_element_set_state (pipeline.get (), GST_STATE_PLAYING);
   GstBus *bus = gst_element_get_bus (pipeline.get ());
-  GstMessage *message = gst_bus_timed_pop_filtered (bus, 60 * GST_SECOND,
+  GstMessage *message = gst_bus_timed_pop_filtered (
+      bus, 60 * GST_SECOND,
       static_cast<GstMessageType> (GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
   std::string result;
   if (!message) {
@@ -73,7 +79,7 @@ run_hlssink2 (const std::string & dir, int num_buffers, int playlist_length)
 }
 
 std::string
-read_file (const std::string & path)
+read_file (const std::string &path)
 {
   gchar *contents = nullptr;
   gsize length = 0;

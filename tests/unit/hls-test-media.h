@@ -17,10 +17,14 @@ public:
   TempDir ();
   ~TempDir ();
   TempDir (const TempDir &) = delete;
-  TempDir & operator= (const TempDir &) = delete;
+  TempDir &operator= (const TempDir &) = delete;
 
-  const std::string &path () const { return path_; }
-  std::string file (const std::string & name) const;
+  const std::string &
+  path () const
+  {
+    return path_;
+  }
+  std::string file (const std::string &name) const;
 
 private:
   std::string path_;
@@ -31,10 +35,10 @@ private:
  * playlist-location=DIR/live.m3u8 target-duration=1" keeping
  * @playlist_length segments in the playlist and every file on disk.
  * Returns an empty string on success, else what went wrong. */
-std::string run_hlssink2 (const std::string & dir, int num_buffers,
-    int playlist_length);
+std::string run_hlssink2 (const std::string &dir, int num_buffers,
+                          int playlist_length);
 
 /* The whole file, empty when it cannot be read. */
-std::string read_file (const std::string & path);
+std::string read_file (const std::string &path);
 
 } // namespace p2p::hls::test

@@ -23,7 +23,7 @@ using namespace p2p::hls;
 namespace {
 
 MediaSegment
-make_segment (const std::string & uri, GstClockTime duration)
+make_segment (const std::string &uri, GstClockTime duration)
 {
   MediaSegment segment;
   segment.uri = uri;
@@ -32,39 +32,39 @@ make_segment (const std::string & uri, GstClockTime duration)
 }
 
 MediaPlaylist
-reparse_media (const std::string & text, Warnings * warnings = nullptr)
+reparse_media (const std::string &text, Warnings *warnings = nullptr)
 {
   GErrorOut error;
-  std::optional<MediaPlaylist> media =
-      parse_media_playlist (text, warnings, error.out ());
+  std::optional<MediaPlaylist> media
+      = parse_media_playlist (text, warnings, error.out ());
   fail_unless (media.has_value (), "writer output does not parse: %s\n%s",
-      error ? error.get ()->message : "", text.c_str ());
+               error ? error.get ()->message : "", text.c_str ());
   return std::move (*media);
 }
 
 bool
-contains_line (const std::string & text, const std::string & line)
+contains_line (const std::string &text, const std::string &line)
 {
   return ("\n" + text).find ("\n" + line + "\n") != std::string::npos;
 }
 
 void
-expect_same_segments (const MediaPlaylist & written,
-    const MediaPlaylist & parsed, size_t skipped = 0)
+expect_same_segments (const MediaPlaylist &written, const MediaPlaylist &parsed,
+                      size_t skipped = 0)
 {
   fail_unless_equals_int (parsed.segments.size (),
-      written.segments.size () - skipped);
+                          written.segments.size () - skipped);
   for (size_t i = 0; i < parsed.segments.size (); i++) {
-    const MediaSegment & a = written.segments[skipped + i];
-    const MediaSegment & b = parsed.segments[i];
+    const MediaSegment &a = written.segments[skipped + i];
+    const MediaSegment &b = parsed.segments[i];
     fail_unless_equals_string (b.uri.c_str (), a.uri.c_str ());
     fail_unless_equals_int64 (b.sequence,
-        written.media_sequence + (int64_t) (skipped + i));
+                              written.media_sequence + (int64_t)(skipped + i));
     fail_unless_equals_uint64 (b.duration, a.duration);
     fail_unless_equals_string (b.title.c_str (), a.title.c_str ());
     fail_unless_equals_int (b.discontinuity, a.discontinuity);
     fail_unless (b.program_date_time_us == a.program_date_time_us,
-        "segment %zu: date differs", i);
+                 "segment %zu: date differs", i);
     fail_unless (b.byte_range == a.byte_range, "segment %zu: range", i);
     fail_unless_equals_int (!b.init_section, !a.init_section);
     if (a.init_section)
@@ -79,11 +79,11 @@ GST_START_TEST (test_target_duration)
 {
   MediaPlaylist media;
   media.segments = { make_segment ("a.ts", 2 * GST_SECOND),
-    make_segment ("b.ts", 2400 * GST_MSECOND),
-    make_segment ("c.ts", 2600 * GST_MSECOND) };
+                     make_segment ("b.ts", 2400 * GST_MSECOND),
+                     make_segment ("c.ts", 2600 * GST_MSECOND) };
   std::string text = write_media_playlist (media);
   fail_unless (contains_line (text, "#EXT-X-TARGETDURATION:3"), "%s",
-      text.c_str ());
+               text.c_str ());
   fail_unless (contains_line (text, "#EXTINF:2.000,"));
   fail_unless (contains_line (text, "#EXTINF:2.400,"));
   fail_unless (contains_line (text, "#EXTINF:2.600,"));
@@ -102,8 +102,8 @@ GST_START_TEST (test_target_duration)
   fail_unless (contains_line (text, "#EXT-X-TARGETDURATION:4"));
   fail_unless (contains_line (text, "#EXTINF:0.333333333,"));
   media.target_duration = 1500 * GST_MSECOND;
-  fail_unless (contains_line (write_media_playlist (media),
-          "#EXT-X-TARGETDURATION:2"));
+  fail_unless (
+      contains_line (write_media_playlist (media), "#EXT-X-TARGETDURATION:2"));
 
   /* Never 0, which no parser accepts. */
   MediaPlaylist empty;
@@ -117,8 +117,8 @@ GST_START_TEST (test_target_duration)
   for (int i = 1; i <= 40; i++)
     media.segments.push_back (make_segment ("s.ts", i * 99 * GST_MSECOND));
   Warnings warnings;
-  MediaPlaylist parsed = reparse_media (write_media_playlist (media),
-      &warnings);
+  MediaPlaylist parsed
+      = reparse_media (write_media_playlist (media), &warnings);
   fail_unless (warnings.empty (), "%s", warnings[0].c_str ());
   fail_unless_equals_uint64 (parsed.target_duration, 4 * GST_SECOND);
 }
@@ -128,29 +128,29 @@ GST_START_TEST (test_version)
 {
   MediaPlaylist media;
   media.segments = { make_segment ("a.ts", GST_SECOND) };
-  fail_unless (contains_line (write_media_playlist (media),
-          "#EXT-X-VERSION:3"));
-  media.segments[0].byte_range = ByteRange { 100, 0 };
-  fail_unless (contains_line (write_media_playlist (media),
-          "#EXT-X-VERSION:4"));
-  media.segments[0].init_section =
-      std::make_shared<InitSection> (InitSection { "init.mp4", std::nullopt });
-  fail_unless (contains_line (write_media_playlist (media),
-          "#EXT-X-VERSION:6"));
+  fail_unless (
+      contains_line (write_media_playlist (media), "#EXT-X-VERSION:3"));
+  media.segments[0].byte_range = ByteRange{ 100, 0 };
+  fail_unless (
+      contains_line (write_media_playlist (media), "#EXT-X-VERSION:4"));
+  media.segments[0].init_section
+      = std::make_shared<InitSection> (InitSection{ "init.mp4", std::nullopt });
+  fail_unless (
+      contains_line (write_media_playlist (media), "#EXT-X-VERSION:6"));
   media.version = 7;
-  fail_unless (contains_line (write_media_playlist (media),
-          "#EXT-X-VERSION:7"));
+  fail_unless (
+      contains_line (write_media_playlist (media), "#EXT-X-VERSION:7"));
 }
 GST_END_TEST;
 
 GST_START_TEST (test_media_round_trip)
 {
-  auto init_a = std::make_shared<InitSection> (InitSection { "init-a.mp4",
-        ByteRange { 800, 0 } });
-  auto init_b = std::make_shared<InitSection> (InitSection { "init-b.mp4",
-        std::nullopt });
-  for (PlaylistType type : { PlaylistType::LIVE, PlaylistType::EVENT,
-          PlaylistType::VOD }) {
+  auto init_a = std::make_shared<InitSection> (
+      InitSection{ "init-a.mp4", ByteRange{ 800, 0 } });
+  auto init_b = std::make_shared<InitSection> (
+      InitSection{ "init-b.mp4", std::nullopt });
+  for (PlaylistType type :
+       { PlaylistType::LIVE, PlaylistType::EVENT, PlaylistType::VOD }) {
     MediaPlaylist media;
     media.type = type;
     media.end_list = type != PlaylistType::LIVE;
@@ -159,15 +159,15 @@ GST_START_TEST (test_media_round_trip)
     media.independent_segments = true;
     media.target_duration = 2 * GST_SECOND;
     for (int i = 0; i < 6; i++) {
-      MediaSegment segment = make_segment ("media.mp4",
-          GST_SECOND + i * 123456789);
+      MediaSegment segment
+          = make_segment ("media.mp4", GST_SECOND + i * 123456789);
       segment.title = i == 1 ? "a title, with comma" : "";
       segment.init_section = i < 3 ? init_a : init_b;
       segment.discontinuity = i == 3;
-      segment.byte_range = ByteRange { 5000u + i, 800u + i * 6000u };
+      segment.byte_range = ByteRange{ 5000u + i, 800u + i * 6000u };
       if (i == 0 || i == 3)
-        segment.program_date_time_us =
-            G_GINT64_CONSTANT (1700000000000000) + i * 1234567;
+        segment.program_date_time_us
+            = G_GINT64_CONSTANT (1700000000000000) + i * 1234567;
       if (i % 2 == 0)
         segment.sha256 = std::string (63, 'f') + std::to_string (i);
       media.segments.push_back (segment);
@@ -178,8 +178,8 @@ GST_START_TEST (test_media_round_trip)
     std::string text = write_media_playlist (media);
     GST_INFO ("written:\n%s", text.c_str ());
     /* One MAP per change of init section. */
-    fail_unless_equals_int (g_strv_length (g_strsplit (text.c_str (),
-                "#EXT-X-MAP", -1)) - 1, 2);
+    fail_unless_equals_int (
+        g_strv_length (g_strsplit (text.c_str (), "#EXT-X-MAP", -1)) - 1, 2);
     Warnings warnings;
     MediaPlaylist parsed = reparse_media (text, &warnings);
     fail_unless (warnings.empty (), "%s", warnings[0].c_str ());
@@ -192,7 +192,7 @@ GST_START_TEST (test_media_round_trip)
     fail_unless_equals_uint64 (parsed.target_duration, 2 * GST_SECOND);
     expect_same_segments (media, parsed);
     fail_unless (parsed.segments[0].init_section
-        == parsed.segments[2].init_section);
+                 == parsed.segments[2].init_section);
     /* The same text again: writing is deterministic. */
     std::string again = write_media_playlist (parsed);
     fail_unless_equals_string (again.c_str (), text.c_str ());
@@ -203,20 +203,21 @@ GST_END_TEST;
 GST_START_TEST (test_program_date_time_format)
 {
   MediaPlaylist media;
-  media.segments = { make_segment ("a.ts", GST_SECOND),
-    make_segment ("b.ts", GST_SECOND), make_segment ("c.ts", GST_SECOND) };
+  media.segments
+      = { make_segment ("a.ts", GST_SECOND), make_segment ("b.ts", GST_SECOND),
+          make_segment ("c.ts", GST_SECOND) };
   media.segments[0].program_date_time_us = G_GINT64_CONSTANT (1709294400250000);
   media.segments[1].program_date_time_us = G_GINT64_CONSTANT (1709294401000001);
   /* Before 1970 still works. */
   media.segments[2].program_date_time_us = -G_GINT64_CONSTANT (1500000);
   std::string text = write_media_playlist (media);
-  fail_unless (contains_line (text,
-          "#EXT-X-PROGRAM-DATE-TIME:2024-03-01T12:00:00.250Z"), "%s",
-      text.c_str ());
-  fail_unless (contains_line (text,
-          "#EXT-X-PROGRAM-DATE-TIME:2024-03-01T12:00:01.000001Z"));
-  fail_unless (contains_line (text,
-          "#EXT-X-PROGRAM-DATE-TIME:1969-12-31T23:59:58.500Z"));
+  fail_unless (
+      contains_line (text, "#EXT-X-PROGRAM-DATE-TIME:2024-03-01T12:00:00.250Z"),
+      "%s", text.c_str ());
+  fail_unless (contains_line (
+      text, "#EXT-X-PROGRAM-DATE-TIME:2024-03-01T12:00:01.000001Z"));
+  fail_unless (contains_line (
+      text, "#EXT-X-PROGRAM-DATE-TIME:1969-12-31T23:59:58.500Z"));
   expect_same_segments (media, reparse_media (text));
 }
 GST_END_TEST;
@@ -227,8 +228,8 @@ GST_START_TEST (test_live_window)
   media.media_sequence = 50;
   media.discontinuity_sequence = 2;
   for (int i = 0; i < 10; i++) {
-    media.segments.push_back (make_segment ("s" + std::to_string (50 + i)
-            + ".ts", 2 * GST_SECOND));
+    media.segments.push_back (
+        make_segment ("s" + std::to_string (50 + i) + ".ts", 2 * GST_SECOND));
     media.segments.back ().discontinuity = i == 2 || i == 4 || i == 7;
   }
   std::string text = write_media_playlist (media, 4);
@@ -245,10 +246,10 @@ GST_START_TEST (test_live_window)
   expect_same_segments (expected, parsed, 6);
 
   /* A window bigger than the playlist, or 0, writes everything. */
-  fail_unless_equals_int (reparse_media (write_media_playlist (media, 20))
-      .segments.size (), 10);
-  fail_unless_equals_int (reparse_media (write_media_playlist (media))
-      .segments.size (), 10);
+  fail_unless_equals_int (
+      reparse_media (write_media_playlist (media, 20)).segments.size (), 10);
+  fail_unless_equals_int (
+      reparse_media (write_media_playlist (media)).segments.size (), 10);
   /* EVENT and VOD keep every segment. */
   media.type = PlaylistType::EVENT;
   parsed = reparse_media (write_media_playlist (media, 4));
@@ -260,15 +261,15 @@ GST_END_TEST;
 GST_START_TEST (test_no_line_injection)
 {
   MediaPlaylist media;
-  media.segments = { make_segment ("a.ts\n#EXT-X-ENDLIST\r\nb.ts",
-        GST_SECOND) };
+  media.segments
+      = { make_segment ("a.ts\n#EXT-X-ENDLIST\r\nb.ts", GST_SECOND) };
   media.segments[0].title = "evil\n#EXT-X-KEY:METHOD=AES-128";
   std::string text = write_media_playlist (media);
   MediaPlaylist parsed = reparse_media (text);
   fail_unless (!parsed.end_list);
   fail_unless_equals_int (parsed.segments.size (), 1);
   fail_unless_equals_string (parsed.segments[0].uri.c_str (),
-      "a.ts#EXT-X-ENDLISTb.ts");
+                             "a.ts#EXT-X-ENDLISTb.ts");
 
   MasterPlaylist master;
   Variant variant;
@@ -276,12 +277,12 @@ GST_START_TEST (test_no_line_injection)
   variant.bandwidth = 1;
   variant.codecs = "avc1\",BANDWIDTH=9";
   master.variants.push_back (variant);
-  std::optional<MasterPlaylist> back =
-      parse_master_playlist (write_master_playlist (master), nullptr, nullptr);
+  std::optional<MasterPlaylist> back = parse_master_playlist (
+      write_master_playlist (master), nullptr, nullptr);
   fail_unless (back.has_value ());
   fail_unless_equals_uint64 (back->variants[0].bandwidth, 1);
   fail_unless_equals_string (back->variants[0].codecs.c_str (),
-      "avc1,BANDWIDTH=9");
+                             "avc1,BANDWIDTH=9");
 }
 GST_END_TEST;
 
@@ -324,22 +325,25 @@ GST_START_TEST (test_master_round_trip)
 
   std::string text = write_master_playlist (master);
   GST_INFO ("written:\n%s", text.c_str ());
-  fail_unless (contains_line (text, "#EXT-X-STREAM-INF:BANDWIDTH=2500000,"
-          "AVERAGE-BANDWIDTH=2000000,CODECS=\"avc1.64001f,mp4a.40.2\","
-          "RESOLUTION=1280x720,FRAME-RATE=29.970,VIDEO-RANGE=SDR,"
-          "AUDIO=\"aud\",NAME=\"720p\""), "%s", text.c_str ());
+  fail_unless (contains_line (
+                   text,
+                   "#EXT-X-STREAM-INF:BANDWIDTH=2500000,"
+                   "AVERAGE-BANDWIDTH=2000000,CODECS=\"avc1.64001f,mp4a.40.2\","
+                   "RESOLUTION=1280x720,FRAME-RATE=29.970,VIDEO-RANGE=SDR,"
+                   "AUDIO=\"aud\",NAME=\"720p\""),
+               "%s", text.c_str ());
   Warnings warnings;
   GErrorOut error;
-  std::optional<MasterPlaylist> parsed =
-      parse_master_playlist (text, &warnings, error.out ());
+  std::optional<MasterPlaylist> parsed
+      = parse_master_playlist (text, &warnings, error.out ());
   fail_unless (parsed.has_value (), "%s", error ? error.get ()->message : "");
   fail_unless (warnings.empty ());
   fail_unless_equals_int (parsed->version, 4);
   fail_unless (parsed->independent_segments);
   fail_unless_equals_int (parsed->variants.size (), 2);
   for (size_t i = 0; i < 2; i++) {
-    const Variant & a = master.variants[i];
-    const Variant & b = parsed->variants[i];
+    const Variant &a = master.variants[i];
+    const Variant &b = parsed->variants[i];
     fail_unless_equals_string (b.uri.c_str (), a.uri.c_str ());
     fail_unless_equals_uint64 (b.bandwidth, a.bandwidth);
     fail_unless (b.average_bandwidth == a.average_bandwidth);
@@ -351,13 +355,13 @@ GST_START_TEST (test_master_round_trip)
     fail_unless_equals_string (b.audio_group.c_str (), a.audio_group.c_str ());
     fail_unless_equals_string (b.video_group.c_str (), a.video_group.c_str ());
     fail_unless_equals_string (b.subtitles_group.c_str (),
-        a.subtitles_group.c_str ());
+                               a.subtitles_group.c_str ());
     fail_unless_equals_string (b.name.c_str (), a.name.c_str ());
   }
   fail_unless_equals_int (parsed->renditions.size (), 2);
   for (size_t i = 0; i < 2; i++) {
-    const Rendition & a = master.renditions[i];
-    const Rendition & b = parsed->renditions[i];
+    const Rendition &a = master.renditions[i];
+    const Rendition &b = parsed->renditions[i];
     fail_unless_equals_string (b.type.c_str (), a.type.c_str ());
     fail_unless_equals_string (b.group_id.c_str (), a.group_id.c_str ());
     fail_unless_equals_string (b.name.c_str (), a.name.c_str ());
@@ -378,18 +382,18 @@ class TestOrigin
 {
 public:
   explicit TestOrigin (std::map<std::string, std::string> files)
-    : files_ (std::move (files)), thread_ ("test-origin")
+      : files_ (std::move (files)), thread_ ("test-origin")
   {
     thread_.invoke_sync ([this] {
       server_ = soup_server_new (nullptr, nullptr);
       soup_server_add_handler (server_, nullptr, &TestOrigin::handle, this,
-          nullptr);
+                               nullptr);
       GError *error = nullptr;
       if (soup_server_listen_local (server_, 0, SOUP_SERVER_LISTEN_IPV4_ONLY,
-              &error)) {
+                                    &error)) {
         GSList *uris = soup_server_get_uris (server_);
         port_ = g_uri_get_port (static_cast<GUri *> (uris->data));
-        g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+        g_slist_free_full (uris, (GDestroyNotify)g_uri_unref);
       } else {
         GST_ERROR ("listen: %s", error->message);
         g_error_free (error);
@@ -406,20 +410,23 @@ public:
     thread_.stop ();
   }
 
-  std::string url (const std::string & path) const
+  std::string
+  url (const std::string &path) const
   {
     return "http://127.0.0.1:" + std::to_string (port_) + "/" + path;
   }
 
-  int requests (const std::string & path)
+  int
+  requests (const std::string &path)
   {
     std::lock_guard<std::mutex> lock (mutex_);
     return requests_["/" + path];
   }
 
 private:
-  static void handle (SoupServer *, SoupServerMessage * message,
-      const char *path, GHashTable *, gpointer data) noexcept
+  static void
+  handle (SoupServer *, SoupServerMessage *message, const char *path,
+          GHashTable *, gpointer data) noexcept
   {
     auto self = static_cast<TestOrigin *> (data);
     {
@@ -428,32 +435,32 @@ private:
     }
     auto file = self->files_.find (path + 1);
     if (file == self->files_.end ()) {
-      soup_server_message_set_status (message, SOUP_STATUS_NOT_FOUND,
-          nullptr);
+      soup_server_message_set_status (message, SOUP_STATUS_NOT_FOUND, nullptr);
       return;
     }
-    const std::string & body = file->second;
+    const std::string &body = file->second;
     const char *type = g_str_has_suffix (path, ".m3u8")
-        ? "application/vnd.apple.mpegurl" : "video/mp2t";
-    SoupMessageHeaders *request =
-        soup_server_message_get_request_headers (message);
+                           ? "application/vnd.apple.mpegurl"
+                           : "video/mp2t";
+    SoupMessageHeaders *request
+        = soup_server_message_get_request_headers (message);
     SoupRange *ranges = nullptr;
     int count = 0;
-    if (soup_message_headers_get_ranges (request, body.size (), &ranges,
-            &count) && count == 1) {
+    if (soup_message_headers_get_ranges (request, body.size (), &ranges, &count)
+        && count == 1) {
       goffset start = ranges[0].start, end = ranges[0].end;
       soup_message_headers_free_ranges (request, ranges);
       soup_message_headers_set_content_range (
           soup_server_message_get_response_headers (message), start, end,
           body.size ());
       soup_server_message_set_response (message, type, SOUP_MEMORY_COPY,
-          body.data () + start, end - start + 1);
+                                        body.data () + start, end - start + 1);
       soup_server_message_set_status (message, SOUP_STATUS_PARTIAL_CONTENT,
-          nullptr);
+                                      nullptr);
       return;
     }
     soup_server_message_set_response (message, type, SOUP_MEMORY_COPY,
-        body.data (), body.size ());
+                                      body.data (), body.size ());
     soup_server_message_set_status (message, SOUP_STATUS_OK, nullptr);
   }
 
@@ -475,11 +482,12 @@ count_frame (GstElement *, GstBuffer *, GstPad *, gpointer data)
  * number of buffers hlsdemux2 output (it demuxes MPEG-TS itself, so they
  * are video frames). */
 guint
-play_with_hlsdemux2 (const std::string & url)
+play_with_hlsdemux2 (const std::string &url)
 {
-  std::string description = "souphttpsrc location=" + url
-      + " ! hlsdemux2 name=demux demux. ! fakesink name=sink sync=false"
-      " signal-handoffs=true";
+  std::string description
+      = "souphttpsrc location=" + url
+        + " ! hlsdemux2 name=demux demux. ! fakesink name=sink sync=false"
+          " signal-handoffs=true";
   GstElementPtr pipeline (gst_parse_launch (description.c_str (), nullptr));
   fail_unless (pipeline != nullptr);
   guint frames = 0;
@@ -493,7 +501,8 @@ play_with_hlsdemux2 (const std::string & url)
 
   gst_element_set_state (pipeline.get (), GST_STATE_PLAYING);
   GstBus *bus = gst_element_get_bus (pipeline.get ());
-  GstMessage *message = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND,
+  GstMessage *message = gst_bus_timed_pop_filtered (
+      bus, 30 * GST_SECOND,
       static_cast<GstMessageType> (GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
   fail_unless (message != nullptr, "hlsdemux2 playback timed out");
   if (GST_MESSAGE_TYPE (message) == GST_MESSAGE_ERROR) {
@@ -534,17 +543,18 @@ GST_START_TEST (test_hlsdemux2_plays_output)
     std::string bytes = test::read_file (dir.file (segment.uri));
     fail_unless (!bytes.empty ());
     files[segment.uri] = bytes;
-    gchar *sha = g_compute_checksum_for_data (G_CHECKSUM_SHA256,
-        reinterpret_cast<const guchar *> (bytes.data ()), bytes.size ());
+    gchar *sha = g_compute_checksum_for_data (
+        G_CHECKSUM_SHA256, reinterpret_cast<const guchar *> (bytes.data ()),
+        bytes.size ());
     segment.sha256 = sha;
     g_free (sha);
-    segment.program_date_time_us =
-        G_GINT64_CONSTANT (1700000000000000) + i * G_USEC_PER_SEC;
+    segment.program_date_time_us
+        = G_GINT64_CONSTANT (1700000000000000) + i * G_USEC_PER_SEC;
     segment.discontinuity = i == 1;
     vod.segments.push_back (segment);
 
     segment.uri = "all.ts";
-    segment.byte_range = ByteRange { bytes.size (), joined.size () };
+    segment.byte_range = ByteRange{ bytes.size (), joined.size () };
     ranged.segments.push_back (segment);
     joined += bytes;
   }
@@ -556,14 +566,14 @@ GST_START_TEST (test_hlsdemux2_plays_output)
 
   TestOrigin origin (files);
   fail_unless_equals_int (play_with_hlsdemux2 (origin.url ("vod.m3u8")),
-      kFrames);
-  for (const MediaSegment & segment : vod.segments)
+                          kFrames);
+  for (const MediaSegment &segment : vod.segments)
     fail_unless_equals_int (origin.requests (segment.uri), 1);
 
   fail_unless_equals_int (play_with_hlsdemux2 (origin.url ("ranged.m3u8")),
-      kFrames);
+                          kFrames);
   fail_unless_equals_int (origin.requests ("all.ts"),
-      (int) ranged.segments.size ());
+                          (int)ranged.segments.size ());
 }
 GST_END_TEST;
 

@@ -17,6 +17,8 @@
 
 using namespace p2p::hls;
 
+extern "C" int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
+
 namespace {
 
 void
@@ -27,13 +29,13 @@ check (bool condition)
 }
 
 void
-check_media_round_trip (const MediaPlaylist & media)
+check_media_round_trip (const MediaPlaylist &media)
 {
   check (check_playlist_reload (media, media, nullptr, nullptr));
   std::string written = write_media_playlist (media);
   GError *error = nullptr;
-  std::optional<MediaPlaylist> again =
-      parse_media_playlist (written, nullptr, &error);
+  std::optional<MediaPlaylist> again
+      = parse_media_playlist (written, nullptr, &error);
   /* Writing drops CR/LF and '"', and a URI starting with '#' is a comment:
    * only well-formed URIs must come back. */
   if (!again) {
@@ -52,7 +54,7 @@ check_media_round_trip (const MediaPlaylist & media)
 } // namespace
 
 extern "C" int
-LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
+LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
   std::string_view text (reinterpret_cast<const char *> (data), size);
   Warnings warnings;
