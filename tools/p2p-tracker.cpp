@@ -105,8 +105,20 @@ main (int argc, char **argv)
     g_printerr ("p2p-tracker: an option is out of range (see --help)\n");
     return 2;
   }
+  static const char *levels[] = { "none", "error", "warning", "fixme",
+    "info", "debug", "log", "trace"
+  };
+  int level = -1;
+  for (int i = 0; i < 8; i++) {
+    if (g_ascii_strcasecmp (log_level, levels[i]) == 0)
+      level = i;
+  }
+  if (level < 0) {
+    g_printerr ("p2p-tracker: unknown log level %s\n", log_level);
+    return 2;
+  }
   gst_init (nullptr, nullptr);
-  std::string threshold = std::string ("p2ptracker:") + log_level;
+  std::string threshold = "p2ptracker:" + std::to_string (level);
   gst_debug_set_active (TRUE);
   gst_debug_set_threshold_from_string (threshold.c_str (), FALSE);
 
