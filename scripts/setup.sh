@@ -29,6 +29,12 @@ if [ ${#missing[@]} -gt 0 ]; then
     "${missing[@]}"
 fi
 
+# npm packages for the tracker differential test (bittorrent-tracker server
+# and the ws client); node_modules is not committed.
+if [ ! -d tests/tracker-diff/node_modules/bittorrent-tracker ]; then
+  (cd tests/tracker-diff && npm install --ignore-scripts --no-audit --no-fund)
+fi
+
 if [ ! -f build/build.ninja ]; then
   meson setup build
 fi
