@@ -11,7 +11,7 @@ ninja -C build-fuzz
 for fuzzer in build-fuzz/tests/fuzz/fuzz-*; do
   name=$(basename "$fuzzer"); name=${name#fuzz-}
   case "$name" in replay-*) continue ;; esac
-  [ -x "$fuzzer" ] || continue
+  [ -f "$fuzzer" ] && [ -x "$fuzzer" ] || continue  # not the .p dirs
   work=$(mktemp -d)
   cp -r "tests/fuzz/corpus/$name/." "$work/"
   echo "fuzz: $name for ${seconds}s"
