@@ -199,6 +199,8 @@ def main():
                    help='0 = as many as the descriptor limit allows')
     p.add_argument('--workers', type=int, default=0)
     p.add_argument('--loadgen-processes', type=int, default=2)
+    p.add_argument('--soup-connections', type=int, default=5000,
+                   help='idle connections for the libsoup baseline')
     p.add_argument('--out', default=os.path.join(ROOT, 'docs'))
     p.add_argument('--plot-only', action='store_true',
                    help='redraw the plot from OUT/tracker-benchmark.json')
@@ -249,6 +251,18 @@ def main():
             tracker.stop()
         results[name] = r
 
+    # what a libsoup-based tracker would start from (docs/tracker.md)
+    soup_bin = os.path.join(args.build, 'tests', 'bench', 'soup-ws-baseline')
+    soup = None
+    if os.access(soup_bin, os.X_OK):
+        log('libsoup 3 WebSocket server (idle connections only):')
+        tracker = Tracker('soup-ws-baseline', [soup_bin])
+        try:
+            soup = idle_rss(tracker, args.soup_connections, timeout=300)
+            log(f'  idle: {soup}')
+        finally:
+            tracker.stop()
+
     ours, theirs = results['p2p-tracker'], results['bittorrent-tracker']
     ratio = ours['throughput']['announces_per_s'] / max(1e-9, theirs['throughput']['announces_per_s'])
     summary = {
@@ -256,6 +270,7 @@ def main():
         'load': {'connections': args.connections, 'swarms': args.swarms, 'offers_per_announce': 5,
                  'duration_s': args.duration, 'latency_rate': args.latency_rate},
         'results': results,
+        'soup_ws_baseline_idle': soup,
         'throughput_ratio': round(ratio, 2),
     }
     os.makedirs(args.out, exist_ok=True)
@@ -282,6 +297,9 @@ def main():
         if a and b:
             ratio_text = f'{a / b:.2f}x' if higher_better else f'{b / a:.2f}x'
         print(f'{label:28}{fmt.format(a):>16}{fmt.format(b):>20}{ratio_text:>10}')
+    if soup:
+        print(f"libsoup 3 SoupServer baseline: {soup['bytes_per_connection']:,} bytes per idle WebSocket "
+              f"connection ({soup['connections']:,} connections)")
     print(f"throughput target (>= 10x bittorrent-tracker): {'met' if ratio >= 10 else 'NOT met'} ({ratio:.1f}x)")
     per_conn = ours['idle']['bytes_per_connection']
     print(f"idle memory target (<= 8 KiB per connection): {'met' if per_conn <= 8192 else 'NOT met'} "
