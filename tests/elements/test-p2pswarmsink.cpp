@@ -154,7 +154,88 @@ start_error (GstElement * sink)
   return error;
 }
 
+/* 188-byte TS packets: a PAT naming PMT PID 0x20, that PMT, and video on
+ * PID 0x41. @cc tells versions of the tables apart. */
+std::string
+ts_packet (guint16 pid, bool section_start, guint8 cc, guint8 fill)
+{
+  std::string packet (188, static_cast<char> (fill));
+  packet[0] = 0x47;
+  packet[1] = static_cast<char> ((section_start ? 0x40 : 0) | (pid >> 8));
+  packet[2] = static_cast<char> (pid & 0xff);
+  packet[3] = static_cast<char> (0x10 | (cc & 0x0f));
+  return packet;
+}
+
+std::string
+pat_packet (guint8 cc)
+{
+  std::string packet = ts_packet (0, true, cc, 0xff);
+  const guint8 section[] = { 0x00, /* pointer_field */
+    0x00, 0xb0, 0x0d, 0x00, 0x01, 0xc1, 0x00, 0x00, /* PAT header */
+    0x00, 0x01, 0xe0, 0x20, /* program 1 -> PMT PID 0x20 */
+    0x12, 0x34, 0x56, 0x78 /* CRC_32 (not checked) */
+  };
+  packet.replace (4, sizeof (section), reinterpret_cast<const char *>
+      (section), sizeof (section));
+  return packet;
+}
+
+std::string
+pmt_packet (guint8 cc)
+{
+  std::string packet = ts_packet (0x20, true, cc, 0xff);
+  packet[4] = 0x00;             /* pointer_field */
+  packet[5] = 0x02;             /* table_id: PMT */
+  return packet;
+}
+
+std::string
+video_packet (guint frame)
+{
+  return ts_packet (0x41, true, frame, 'a' + frame);
+}
+
 } // namespace
+
+/* mpegtsmux repeats PAT and PMT a few packets after a key frame: every
+ * segment must nonetheless start with them, or a player joining there
+ * cannot demux its first GOP. */
+GST_START_TEST (test_segments_start_with_program_tables)
+{
+  TempDir dir ("p2pswarmsink-XXXXXX");
+  GstElement *sink = make_sink ();
+  g_object_set (sink, "location", dir.file ("ts%d.ts").c_str (),
+      "playlist-location", "", "max-files", 0u, nullptr);
+  SinkFixture f (sink);
+  auto push = [&f] (const std::string & bytes, GstClockTime pts, bool key) {
+    fail_unless_equals_int (gst_harness_push (f.h, make_buffer (bytes, pts,
+                key)), GST_FLOW_OK);
+  };
+
+  /* Frames every 250 ms, a key frame every second; the tables come first,
+   * then again (a new version) after frame 5. */
+  const std::string tables_v1 = pat_packet (0) + pmt_packet (0);
+  const std::string tables_v2 = pat_packet (1) + pmt_packet (1);
+  push (tables_v1 + video_packet (0), 0, true);
+  for (guint frame = 1; frame <= 8; frame++) {
+    push (video_packet (frame), frame * kFrame, frame % 4 == 0);
+    if (frame == 5)
+      push (tables_v2, GST_CLOCK_TIME_NONE, false);
+  }
+  fail_unless (gst_harness_push_event (f.h, gst_event_new_eos ()));
+
+  /* Already starting with a PAT: nothing added. */
+  assert_bytes_equal (read_file (dir.file ("ts0.ts")), tables_v1
+      + video_packet (0) + video_packet (1) + video_packet (2)
+      + video_packet (3));
+  assert_bytes_equal (read_file (dir.file ("ts1.ts")), tables_v1
+      + video_packet (4) + video_packet (5) + tables_v2 + video_packet (6)
+      + video_packet (7));
+  assert_bytes_equal (read_file (dir.file ("ts2.ts")), tables_v2
+      + video_packet (8));
+}
+GST_END_TEST;
 
 GST_START_TEST (test_caps)
 {
@@ -460,6 +541,7 @@ p2pswarmsink_suite (void)
   tcase_add_test (tc, test_caps);
   tcase_add_test (tc, test_segments_files_and_playlist);
   tcase_add_test (tc, test_playlist_length_zero_keeps_all);
+  tcase_add_test (tc, test_segments_start_with_program_tables);
   tcase_add_test (tc, test_http_origin);
   tcase_add_test (tc, test_statistics_message);
   tcase_add_test (tc, test_bad_location);
