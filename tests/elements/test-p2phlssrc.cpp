@@ -293,6 +293,26 @@ GST_START_TEST (test_live_follows_the_edge)
 }
 GST_END_TEST;
 
+GST_START_TEST (test_reload_cadence)
+{
+  ScriptedServer server;
+  Stream stream (server);
+  stream.add_segments (0, 2);
+  stream.set_playlist ("live.m3u8", 0, 2, false);
+  SrcFixture f (server.url ("/live.m3u8"), [] (GstElement * src) {
+        g_object_set (src, "live-delay", 1u, nullptr);
+      });
+  f.expect_segment (2, stream.payload (2), true);
+  guint before = server.requests ("/live.m3u8");
+  g_usleep (2200 * G_TIME_SPAN_MILLISECOND);
+  /* RFC 8216 §6.3.4: an unchanged playlist is reloaded after half the
+   * target duration (1 s here): about four reloads, not a busy loop. */
+  guint reloads = server.requests ("/live.m3u8") - before;
+  fail_unless (reloads >= 3 && reloads <= 6, "%u reloads in 2.2 s", reloads);
+  fail_unless (gst_harness_try_pull (f.h) == nullptr);
+}
+GST_END_TEST;
+
 GST_START_TEST (test_live_gap_is_discont)
 {
   ScriptedServer server;
@@ -678,6 +698,7 @@ p2phlssrc_suite (void)
   tcase_add_test (tc, test_no_location);
   tcase_add_test (tc, test_vod);
   tcase_add_test (tc, test_live_follows_the_edge);
+  tcase_add_test (tc, test_reload_cadence);
   tcase_add_test (tc, test_live_gap_is_discont);
   tcase_add_test (tc, test_sequence_backwards_warns);
   tcase_add_loop_test (tc, test_master_playlist_variant, 0,
