@@ -515,9 +515,13 @@ plain_http_url (const gchar * uri)
   if (g_ascii_strncasecmp (s.c_str (), "http://", 7) != 0
       && g_ascii_strncasecmp (s.c_str (), "https://", 8) != 0)
     return "";
-  if (!g_uri_is_valid (s.c_str (), G_URI_FLAGS_NONE, nullptr))
-    return "";
-  return s;
+  /* g_uri_is_valid () accepts "http://" without a host. */
+  GUri *parsed = g_uri_parse (s.c_str (), G_URI_FLAGS_NONE, nullptr);
+  bool has_host = parsed && g_uri_get_host (parsed)
+      && g_uri_get_host (parsed)[0] != '\0';
+  if (parsed)
+    g_uri_unref (parsed);
+  return has_host ? s : "";
 }
 
 static gboolean

@@ -4,6 +4,7 @@
 #include "viewer.h"
 
 #include <algorithm>
+#include <cstring>
 #include <map>
 #include <optional>
 #include <variant>
@@ -46,6 +47,20 @@ with_prefix (GErrorPtr error, const std::string & prefix)
   GError *raw = error.release ();
   g_prefix_error (&raw, "%s", prefix.c_str ());
   return GErrorPtr (raw);
+}
+
+/* Servers label segments loosely (video/mp2t, video/MP2T,
+ * application/octet-stream, none at all), so only what is surely not media
+ * is refused: an HTML page (error or captive portal) or a playlist. */
+bool
+is_media_content_type (const std::string & type)
+{
+  for (const char *refused : {"text/html", "application/vnd.apple.mpegurl",
+          "application/x-mpegurl", "audio/mpegurl", "audio/x-mpegurl"}) {
+    if (g_ascii_strncasecmp (type.c_str (), refused, strlen (refused)) == 0)
+      return false;
+  }
+  return true;
 }
 
 GstClockTime
@@ -743,6 +758,13 @@ ViewerImpl::on_segment (int64_t sequence, net::HttpResult result)
     }
     fail (with_prefix (std::move (result.error),
             "Segment " + std::to_string (sequence) + ": "));
+    return;
+  }
+  if (!is_media_content_type (result.content_type)) {
+    fail (GErrorPtr (g_error_new (GST_P2P_ERROR, GST_P2P_ERROR_BAD_CONTENT,
+                "Segment %" G_GINT64_FORMAT ": %s answered with Content-Type "
+                "%s, not media", sequence, result.final_url.c_str (),
+                result.content_type.c_str ())));
     return;
   }
   const hls::MediaSegment *segment = find_segment (sequence);
