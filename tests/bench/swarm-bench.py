@@ -153,6 +153,17 @@ class Network:
                 if line.startswith(self.prefix + "-")]
 
 
+def remove_stale_namespaces():
+    """Namespaces of earlier runs killed too hard to clean up (p2pb<pid>-*
+    whose pid is gone)."""
+    for line in run("ip", "netns", "list").stdout.splitlines():
+        name = line.split()[0]
+        head = name.split("-", 1)[0]
+        if name.startswith("p2pb") and "-" in name and head[4:].isdigit() \
+                and not os.path.exists(f"/proc/{head[4:]}"):
+            run("ip", "netns", "del", name, check=False)
+
+
 # --------------------------------------------------------------------------
 # Processes
 
@@ -822,12 +833,16 @@ def main():
         parser.error(f"modes are {MODES}")
 
     def give_up(signum, frame):
+        # Once: the clean-up that follows must not be interrupted.
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGALRM):
+            signal.signal(sig, signal.SIG_IGN)
         raise BenchError(f"stopped by signal {signum}")
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGALRM):
         signal.signal(sig, give_up)
     if args.timeout:
         signal.alarm(args.timeout)
 
+    remove_stale_namespaces()
     bench = Bench(args)
     # A registry made once, not by twenty viewers at the same time.
     subprocess.run(["gst-inspect-1.0", "p2phlssrc"], env=bench.procs.env,
