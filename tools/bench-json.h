@@ -18,7 +18,7 @@ namespace p2p::bench {
 
 /* Adds every numeric, boolean or string field of @s to the open object. */
 inline void
-add_structure_members (JsonBuilder * b, const GstStructure * s)
+add_structure_members (JsonBuilder *b, const GstStructure *s)
 {
   for (gint i = 0; s && i < gst_structure_n_fields (s); i++) {
     const gchar *name = gst_structure_nth_field_name (s, i);
@@ -27,7 +27,7 @@ add_structure_members (JsonBuilder * b, const GstStructure * s)
     g_value_init (&as_double, G_TYPE_DOUBLE);
     if (G_VALUE_HOLDS_UINT64 (v)) {
       json_builder_set_member_name (b, name);
-      json_builder_add_int_value (b, (gint64) g_value_get_uint64 (v));
+      json_builder_add_int_value (b, (gint64)g_value_get_uint64 (v));
     } else if (G_VALUE_HOLDS_BOOLEAN (v)) {
       json_builder_set_member_name (b, name);
       json_builder_add_boolean_value (b, g_value_get_boolean (v));
@@ -35,7 +35,7 @@ add_structure_members (JsonBuilder * b, const GstStructure * s)
       json_builder_set_member_name (b, name);
       json_builder_add_string_value (b, g_value_get_string (v));
     } else if (g_value_type_transformable (G_VALUE_TYPE (v), G_TYPE_DOUBLE)
-        && g_value_transform (v, &as_double)) {
+               && g_value_transform (v, &as_double)) {
       json_builder_set_member_name (b, name);
       json_builder_add_double_value (b, g_value_get_double (&as_double));
     }
@@ -45,23 +45,23 @@ add_structure_members (JsonBuilder * b, const GstStructure * s)
 
 /* CPU seconds (user + system) and peak RSS of this process so far. */
 inline void
-add_resource_members (JsonBuilder * b)
+add_resource_members (JsonBuilder *b)
 {
-  struct rusage ru = { };
+  struct rusage ru = {};
   getrusage (RUSAGE_SELF, &ru);
   json_builder_set_member_name (b, "cpu-user-s");
-  json_builder_add_double_value (b, ru.ru_utime.tv_sec +
-      ru.ru_utime.tv_usec / 1e6);
+  json_builder_add_double_value (b, ru.ru_utime.tv_sec
+                                        + ru.ru_utime.tv_usec / 1e6);
   json_builder_set_member_name (b, "cpu-system-s");
-  json_builder_add_double_value (b, ru.ru_stime.tv_sec +
-      ru.ru_stime.tv_usec / 1e6);
+  json_builder_add_double_value (b, ru.ru_stime.tv_sec
+                                        + ru.ru_stime.tv_usec / 1e6);
   json_builder_set_member_name (b, "max-rss-kib");
   json_builder_add_int_value (b, ru.ru_maxrss);
 }
 
 /* The builder's document as one line of JSON. */
 inline std::string
-to_json_line (JsonBuilder * b)
+to_json_line (JsonBuilder *b)
 {
   JsonNode *root = json_builder_get_root (b);
   gchar *text = json_to_string (root, FALSE);
@@ -73,7 +73,7 @@ to_json_line (JsonBuilder * b)
 
 /* Appends @line to @path (or stdout for "-"); false on failure. */
 inline bool
-append_line (const std::string & path, const std::string & line)
+append_line (const std::string &path, const std::string &line)
 {
   FILE *f = path == "-" ? stdout : fopen (path.c_str (), "a");
   if (!f)

@@ -19,16 +19,22 @@
 namespace p2p::bench {
 
 /* Arbitrary, with no zero bytes. */
-inline constexpr guint8 kStampUuid[16] = { 0x67, 0x73, 0x74, 0x2d, 0x70,
-  0x32, 0x70, 0x2d, 0x62, 0x65, 0x6e, 0x63, 0x68, 0x2d, 0x74, 0x73 };
+inline constexpr guint8 kStampUuid[16]
+    = { 0x67, 0x73, 0x74, 0x2d, 0x70, 0x32, 0x70, 0x2d,
+        0x62, 0x65, 0x6e, 0x63, 0x68, 0x2d, 0x74, 0x73 };
 inline constexpr gsize kStampDigits = 16;
 
-inline constexpr guint8 kStampNalHeader[] = { 0x00, 0x00, 0x00, 0x01,
-  0x06,                         /* NAL type 6: SEI */
-  0x05,                         /* payload type 5: user data unregistered */
-  sizeof (kStampUuid) + kStampDigits };
-using StampNal = std::array<guint8, sizeof (kStampNalHeader) +
-    sizeof (kStampUuid) + kStampDigits + 1>;
+inline constexpr guint8 kStampNalHeader[]
+    = { 0x00,
+        0x00,
+        0x00,
+        0x01,
+        0x06, /* NAL type 6: SEI */
+        0x05, /* payload type 5: user data unregistered */
+        sizeof (kStampUuid) + kStampDigits };
+using StampNal
+    = std::array<guint8, sizeof (kStampNalHeader) + sizeof (kStampUuid)
+                             + kStampDigits + 1>;
 
 /* A whole SEI NAL in byte-stream form (start code included) stamping
  * @wall_time_us. */
@@ -43,16 +49,16 @@ make_stamp_nal (gint64 wall_time_us)
   p += sizeof (kStampUuid);
   char digits[kStampDigits + 1];
   g_snprintf (digits, sizeof (digits), "%016" G_GINT64_MODIFIER "x",
-      wall_time_us);
+              wall_time_us);
   memcpy (p, digits, kStampDigits);
-  nal.back () = 0x80;           /* rbsp trailing bits */
+  nal.back () = 0x80; /* rbsp trailing bits */
   return nal;
 }
 
 /* Where a stamp NAL goes in a byte-stream access unit: after a leading
  * access unit delimiter, which must stay the first NAL. */
 inline gsize
-stamp_insert_offset (const guint8 * au, gsize size)
+stamp_insert_offset (const guint8 *au, gsize size)
 {
   if (size < 5 || au[0] != 0 || au[1] != 0)
     return 0;
@@ -70,7 +76,7 @@ stamp_insert_offset (const guint8 * au, gsize size)
 
 /* The capture time stamped in @data, if it holds a stamp. */
 inline std::optional<gint64>
-find_stamp (const guint8 * data, gsize size)
+find_stamp (const guint8 *data, gsize size)
 {
   const gsize need = sizeof (kStampUuid) + kStampDigits;
   for (gsize i = 0; i + need <= size; i++) {

@@ -42,7 +42,7 @@ struct Broadcaster
 
 /* Puts a capture-time stamp into every access unit leaving the encoder. */
 GstPadProbeReturn
-stamp_access_unit (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+stamp_access_unit (GstPad *pad, GstPadProbeInfo *info, gpointer data)
 {
   GstBuffer *au = GST_PAD_PROBE_INFO_BUFFER (info);
   GstMapInfo map;
@@ -58,8 +58,9 @@ stamp_access_unit (GstPad * pad, GstPadProbeInfo * info, gpointer data)
     gst_buffer_copy_into (stamped, au, GST_BUFFER_COPY_MEMORY, 0, at);
   gpointer copy = g_memdup2 (nal.data (), nal.size ());
   gst_buffer_append_memory (stamped,
-      gst_memory_new_wrapped (GST_MEMORY_FLAG_READONLY, copy, nal.size (), 0,
-          nal.size (), copy, g_free));
+                            gst_memory_new_wrapped (GST_MEMORY_FLAG_READONLY,
+                                                    copy, nal.size (), 0,
+                                                    nal.size (), copy, g_free));
   gst_buffer_copy_into (stamped, au, GST_BUFFER_COPY_MEMORY, at, -1);
   gst_buffer_unref (au);
   GST_PAD_PROBE_INFO_DATA (info) = stamped;
@@ -67,15 +68,15 @@ stamp_access_unit (GstPad * pad, GstPadProbeInfo * info, gpointer data)
 }
 
 void
-write_line (Broadcaster * b, JsonBuilder * builder)
+write_line (Broadcaster *b, JsonBuilder *builder)
 {
   if (!p2p::bench::append_line (b->options.output,
-          p2p::bench::to_json_line (builder)))
+                                p2p::bench::to_json_line (builder)))
     g_printerr ("cannot write %s\n", b->options.output);
 }
 
 void
-write_segment (Broadcaster * b, const GstStructure * s)
+write_segment (Broadcaster *b, const GstStructure *s)
 {
   JsonBuilder *builder = json_builder_new ();
   json_builder_begin_object (builder);
@@ -90,7 +91,7 @@ write_segment (Broadcaster * b, const GstStructure * s)
 }
 
 void
-write_stats (Broadcaster * b, const char *event)
+write_stats (Broadcaster *b, const char *event)
 {
   GstStructure *stats = nullptr;
   g_object_get (b->sink, "stats", &stats, nullptr);
@@ -110,7 +111,7 @@ write_stats (Broadcaster * b, const char *event)
 }
 
 gboolean
-on_bus_message (GstBus * bus, GstMessage * msg, gpointer data)
+on_bus_message (GstBus *bus, GstMessage *msg, gpointer data)
 {
   auto b = static_cast<Broadcaster *> (data);
   if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
@@ -143,20 +144,21 @@ on_signal (gpointer data)
 }
 
 bool
-build_pipeline (Broadcaster * b)
+build_pipeline (Broadcaster *b)
 {
-  const Options & o = b->options;
+  const Options &o = b->options;
   /* pass=cbr with HRD filler: the bench needs the nominal rate on the wire,
    * whatever the picture. */
-  gchar *description = g_strdup_printf ("videotestsrc is-live=true "
+  gchar *description = g_strdup_printf (
+      "videotestsrc is-live=true "
       "pattern=ball ! video/x-raw,width=%d,height=%d,framerate=30/1 ! "
       "x264enc name=enc tune=zerolatency speed-preset=ultrafast pass=cbr "
       "bitrate=%d vbv-buf-capacity=1000 key-int-max=30 "
       "option-string=nal-hrd=cbr:filler=1 ! "
       "video/x-h264,stream-format=byte-stream,alignment=au ! mpegtsmux ! "
       "p2pswarmsink name=sink location=\"\" playlist-location=\"\" "
-      "target-duration=%d http-port=%d", o.width, o.height, o.bitrate_kbps,
-      o.segment_seconds, o.port);
+      "target-duration=%d http-port=%d",
+      o.width, o.height, o.bitrate_kbps, o.segment_seconds, o.port);
   GError *error = nullptr;
   b->pipeline = gst_parse_launch (description, &error);
   g_free (description);
@@ -168,10 +170,11 @@ build_pipeline (Broadcaster * b)
   b->sink = gst_bin_get_by_name (GST_BIN (b->pipeline), "sink");
   if (o.address)
     g_object_set (b->sink, "http-address", o.address, nullptr);
-  for (gchar ** p = o.sink_properties; p && *p; p++) {
+  for (gchar **p = o.sink_properties; p && *p; p++) {
     gchar **kv = g_strsplit (*p, "=", 2);
-    if (!kv[0] || !kv[1] || !g_object_class_find_property
-        (G_OBJECT_GET_CLASS (b->sink), kv[0])) {
+    if (!kv[0] || !kv[1]
+        || !g_object_class_find_property (G_OBJECT_GET_CLASS (b->sink),
+                                          kv[0])) {
       g_printerr ("bad sink property '%s'\n", *p);
       g_strfreev (kv);
       return false;
@@ -181,8 +184,8 @@ build_pipeline (Broadcaster * b)
   }
   GstElement *enc = gst_bin_get_by_name (GST_BIN (b->pipeline), "enc");
   GstPad *pad = gst_element_get_static_pad (enc, "src");
-  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, stamp_access_unit,
-      nullptr, nullptr);
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, stamp_access_unit, nullptr,
+                     nullptr);
   gst_object_unref (pad);
   gst_object_unref (enc);
   return true;
@@ -195,24 +198,24 @@ main (int argc, char **argv)
 {
   Broadcaster b;
   GOptionEntry entries[] = {
-    {"address", 'a', 0, G_OPTION_ARG_STRING, &b.options.address,
-        "HTTP origin address (default 127.0.0.1)", "ADDR"},
-    {"port", 'p', 0, G_OPTION_ARG_INT, &b.options.port,
-        "HTTP origin port (default 8080)", "PORT"},
-    {"bitrate", 0, 0, G_OPTION_ARG_INT, &b.options.bitrate_kbps,
-        "Video bitrate, kbit/s (default 3000)", "KBPS"},
-    {"segment-duration", 0, 0, G_OPTION_ARG_INT, &b.options.segment_seconds,
-        "Target segment duration, s (default 2)", "S"},
-    {"width", 0, 0, G_OPTION_ARG_INT, &b.options.width, "Width", "W"},
-    {"height", 0, 0, G_OPTION_ARG_INT, &b.options.height, "Height", "H"},
-    {"output", 'o', 0, G_OPTION_ARG_FILENAME, &b.options.output,
-        "JSON lines output file (default stdout)", "FILE"},
-    {"set", 's', 0, G_OPTION_ARG_STRING_ARRAY, &b.options.sink_properties,
-        "Set a p2pswarmsink property (repeatable)", "PROP=VALUE"},
-    {nullptr}
+    { "address", 'a', 0, G_OPTION_ARG_STRING, &b.options.address,
+      "HTTP origin address (default 127.0.0.1)", "ADDR" },
+    { "port", 'p', 0, G_OPTION_ARG_INT, &b.options.port,
+      "HTTP origin port (default 8080)", "PORT" },
+    { "bitrate", 0, 0, G_OPTION_ARG_INT, &b.options.bitrate_kbps,
+      "Video bitrate, kbit/s (default 3000)", "KBPS" },
+    { "segment-duration", 0, 0, G_OPTION_ARG_INT, &b.options.segment_seconds,
+      "Target segment duration, s (default 2)", "S" },
+    { "width", 0, 0, G_OPTION_ARG_INT, &b.options.width, "Width", "W" },
+    { "height", 0, 0, G_OPTION_ARG_INT, &b.options.height, "Height", "H" },
+    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &b.options.output,
+      "JSON lines output file (default stdout)", "FILE" },
+    { "set", 's', 0, G_OPTION_ARG_STRING_ARRAY, &b.options.sink_properties,
+      "Set a p2pswarmsink property (repeatable)", "PROP=VALUE" },
+    { nullptr }
   };
-  GOptionContext *ctx =
-      g_option_context_new ("- origin host of the swarm bench");
+  GOptionContext *ctx
+      = g_option_context_new ("- origin host of the swarm bench");
   g_option_context_add_main_entries (ctx, entries, nullptr);
   g_option_context_add_group (ctx, gst_init_get_option_group ());
   GError *error = nullptr;
@@ -233,8 +236,8 @@ main (int argc, char **argv)
   g_unix_signal_add (SIGINT, on_signal, &b);
   g_unix_signal_add (SIGTERM, on_signal, &b);
   g_timeout_add_seconds (1, on_tick, &b);
-  if (gst_element_set_state (b.pipeline, GST_STATE_PLAYING) ==
-      GST_STATE_CHANGE_FAILURE) {
+  if (gst_element_set_state (b.pipeline, GST_STATE_PLAYING)
+      == GST_STATE_CHANGE_FAILURE) {
     g_printerr ("could not start the broadcaster\n");
     return 1;
   }

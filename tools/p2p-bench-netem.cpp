@@ -52,7 +52,7 @@ struct Port
   std::string name;
   int fd = -1;
   double delay_ms = 0;
-  double loss = 0;              /* probability, 0..1 */
+  double loss = 0; /* probability, 0..1 */
   unsigned long long received = 0, sent = 0, lost = 0, send_failed = 0;
 };
 
@@ -63,10 +63,11 @@ struct Pending
   size_t port;
   std::shared_ptr<std::vector<unsigned char>> frame;
 
-  bool operator> (const Pending & other) const
+  bool
+  operator> (const Pending &other) const
   {
     return release_ns != other.release_ns ? release_ns > other.release_ns
-        : order > other.order;
+                                          : order > other.order;
   }
 };
 
@@ -87,7 +88,7 @@ now_ns ()
 }
 
 bool
-parse_port (const char *spec, Port * port)
+parse_port (const char *spec, Port *port)
 {
   std::string s (spec);
   size_t a = s.find (':');
@@ -104,7 +105,7 @@ parse_port (const char *spec, Port * port)
 }
 
 bool
-open_port (Port * port)
+open_port (Port *port)
 {
   unsigned ifindex = if_nametoindex (port->name.c_str ());
   if (ifindex == 0) {
@@ -112,16 +113,16 @@ open_port (Port * port)
     return false;
   }
   port->fd = socket (AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC,
-      htons (ETH_P_ALL));
+                     htons (ETH_P_ALL));
   int on = 1;
-  sockaddr_ll addr = { };
+  sockaddr_ll addr = {};
   addr.sll_family = AF_PACKET;
   addr.sll_protocol = htons (ETH_P_ALL);
-  addr.sll_ifindex = (int) ifindex;
+  addr.sll_ifindex = (int)ifindex;
   if (port->fd < 0
-      || setsockopt (port->fd, SOL_PACKET, PACKET_VNET_HDR, &on,
-          sizeof (on)) < 0
-      || bind (port->fd, (sockaddr *) & addr, sizeof (addr)) < 0) {
+      || setsockopt (port->fd, SOL_PACKET, PACKET_VNET_HDR, &on, sizeof (on))
+             < 0
+      || bind (port->fd, (sockaddr *)&addr, sizeof (addr)) < 0) {
     fprintf (stderr, "%s: %s\n", port->name.c_str (), strerror (errno));
     return false;
   }
@@ -133,22 +134,22 @@ open_port (Port * port)
 class Switch
 {
 public:
-  explicit Switch (std::vector<Port> ports) : ports_ (std::move (ports)) { }
+  explicit Switch (std::vector<Port> ports) : ports_ (std::move (ports)) {}
 
-  void run ()
+  void
+  run ()
   {
     std::vector<pollfd> fds;
-    for (const Port & p : ports_)
-      fds.push_back ({p.fd, POLLIN, 0});
+    for (const Port &p : ports_)
+      fds.push_back ({ p.fd, POLLIN, 0 });
     std::vector<unsigned char> buffer (kMaxFrame);
     while (!stop_requested) {
       release_due ();
       timespec timeout = { 1, 0 };
       if (!pending_.empty ()) {
-        long long wait = std::max (0LL, pending_.top ().release_ns -
-            now_ns ());
-        timeout = { (time_t) (wait / 1000000000LL),
-          (long) (wait % 1000000000LL) };
+        long long wait = std::max (0LL, pending_.top ().release_ns - now_ns ());
+        timeout
+            = { (time_t)(wait / 1000000000LL), (long)(wait % 1000000000LL) };
       }
       if (ppoll (fds.data (), fds.size (), &timeout, nullptr) < 0) {
         if (errno == EINTR)
@@ -163,43 +164,47 @@ public:
     }
   }
 
-  void print_counters () const
+  void
+  print_counters () const
   {
-    for (const Port & p : ports_) {
-      fprintf (stderr, "%s: received %llu sent %llu lost %llu "
-          "send-failed %llu\n", p.name.c_str (), p.received, p.sent, p.lost,
-          p.send_failed);
+    for (const Port &p : ports_) {
+      fprintf (stderr,
+               "%s: received %llu sent %llu lost %llu "
+               "send-failed %llu\n",
+               p.name.c_str (), p.received, p.sent, p.lost, p.send_failed);
     }
   }
 
 private:
-  void receive_all (size_t from, std::vector<unsigned char> &buffer)
+  void
+  receive_all (size_t from, std::vector<unsigned char> &buffer)
   {
     for (;;) {
       sockaddr_ll addr;
       socklen_t len = sizeof (addr);
-      ssize_t n = recvfrom (ports_[from].fd, buffer.data (), buffer.size (),
-          0, (sockaddr *) & addr, &len);
+      ssize_t n = recvfrom (ports_[from].fd, buffer.data (), buffer.size (), 0,
+                            (sockaddr *)&addr, &len);
       if (n < 0)
         return;
       if (addr.sll_pkttype == PACKET_OUTGOING)
         continue;
-      if ((size_t) n < kVnetHeader + ETH_HLEN)
+      if ((size_t)n < kVnetHeader + ETH_HLEN)
         continue;
       ports_[from].received++;
-      forward (from, buffer.data (), (size_t) n);
+      forward (from, buffer.data (), (size_t)n);
     }
   }
 
-  void forward (size_t from, const unsigned char *frame, size_t size)
+  void
+  forward (size_t from, const unsigned char *frame, size_t size)
   {
     const unsigned char *eth = frame + kVnetHeader;
-    std::string dst ((const char *) eth, 6), src ((const char *) eth + 6, 6);
+    std::string dst ((const char *)eth, 6), src ((const char *)eth + 6, 6);
     if (!(src[0] & 1))
       learned_[src] = from;
     auto known = (dst[0] & 1) ? learned_.end () : learned_.find (dst);
-    auto copy = std::make_shared<std::vector<unsigned char>> (frame,
-        frame + size);
+    auto copy
+        = std::make_shared<std::vector<unsigned char>> (frame, frame + size);
     long long now = now_ns ();
     for (size_t to = 0; to < ports_.size (); to++) {
       if (to == from || (known != learned_.end () && known->second != to))
@@ -209,18 +214,19 @@ private:
         continue;
       }
       double delay = ports_[from].delay_ms + ports_[to].delay_ms;
-      pending_.push ({now + (long long) (delay * 1e6), order_++, to, copy});
+      pending_.push ({ now + (long long)(delay * 1e6), order_++, to, copy });
     }
   }
 
-  void release_due ()
+  void
+  release_due ()
   {
     long long now = now_ns ();
     while (!pending_.empty () && pending_.top ().release_ns <= now) {
-      const Pending & p = pending_.top ();
-      Port & port = ports_[p.port];
+      const Pending &p = pending_.top ();
+      Port &port = ports_[p.port];
       if (send (port.fd, p.frame->data (), p.frame->size (), 0) < 0)
-        port.send_failed++;     /* a full queue drops, as a router would */
+        port.send_failed++; /* a full queue drops, as a router would */
       else
         port.sent++;
       pending_.pop ();
@@ -232,8 +238,8 @@ private:
   std::priority_queue<Pending, std::vector<Pending>, std::greater<Pending>>
       pending_;
   unsigned long long order_ = 0;
-  std::mt19937_64 random_ { 0x70327062 };
-  std::uniform_real_distribution<double> chance_ { 0.0, 1.0 };
+  std::mt19937_64 random_{ 0x70327062 };
+  std::uniform_real_distribution<double> chance_{ 0.0, 1.0 };
 };
 
 } // namespace
@@ -254,7 +260,7 @@ main (int argc, char **argv)
     if (!open_port (&ports[i - 1]))
       return 1;
   }
-  struct sigaction action = { };
+  struct sigaction action = {};
   action.sa_handler = request_stop;
   sigaction (SIGINT, &action, nullptr);
   sigaction (SIGTERM, &action, nullptr);

@@ -60,7 +60,7 @@ struct LatencySample
 struct SinkRecord
 {
   std::mutex lock;
-  gint64 first_frame_us = -1;   /* monotonic */
+  gint64 first_frame_us = -1; /* monotonic */
   gint64 last_frame_us = -1;
   guint64 frames = 0;
   std::vector<Stall> stalls;
@@ -72,23 +72,22 @@ struct Viewer
 {
   Options options;
   GstElement *pipeline = nullptr;
-  GstElement *source = nullptr;   /* p2phlssrc, in p2p mode */
+  GstElement *source = nullptr; /* p2phlssrc, in p2p mode */
   GMainLoop *loop = nullptr;
-  gint64 start_us = 0;          /* monotonic */
+  gint64 start_us = 0; /* monotonic */
   gint64 start_wall_us = 0;
   SinkRecord sink;
-  std::atomic<guint64> hls_bytes { 0 };
+  std::atomic<guint64> hls_bytes{ 0 };
   std::vector<std::string> errors;
 };
 
 /* fakesink "handoff": the buffer is being rendered now, after the clock
  * wait, so a late buffer shows up as a long gap since the previous one. */
 void
-on_handoff (GstElement * fakesink, GstBuffer * buffer, GstPad * pad,
-    gpointer data)
+on_handoff (GstElement *fakesink, GstBuffer *buffer, GstPad *pad, gpointer data)
 {
   auto viewer = static_cast<Viewer *> (data);
-  SinkRecord & r = viewer->sink;
+  SinkRecord &r = viewer->sink;
   gint64 now = g_get_monotonic_time ();
   gint64 wall = g_get_real_time ();
   std::optional<gint64> stamp;
@@ -106,52 +105,53 @@ on_handoff (GstElement * fakesink, GstBuffer * buffer, GstPad * pad,
     /* Whatever the cause (late data, or a jump in running time the sink
      * waited for), the picture froze for the gap less one frame. */
     gint64 gap = now - r.last_frame_us;
-    gint64 frame_us = GST_BUFFER_DURATION_IS_VALID (buffer) ?
-        (gint64) (GST_BUFFER_DURATION (buffer) / GST_USECOND) : 33333;
+    gint64 frame_us = GST_BUFFER_DURATION_IS_VALID (buffer)
+                          ? (gint64)(GST_BUFFER_DURATION (buffer) / GST_USECOND)
+                          : 33333;
     if (gap > viewer->options.stall_threshold_ms * 1000)
-      r.stalls.push_back ({wall - gap, (gap - frame_us) / 1e6});
+      r.stalls.push_back ({ wall - gap, (gap - frame_us) / 1e6 });
   }
   r.last_frame_us = now;
   r.frames++;
   if (stamp) {
-    r.latency.push_back ({wall, (wall - *stamp) / 1e6});
+    r.latency.push_back ({ wall, (wall - *stamp) / 1e6 });
     r.next_latency_sample_us = now + G_USEC_PER_SEC;
   }
 }
 
 gboolean
-on_bus_message (GstBus * bus, GstMessage * msg, gpointer data)
+on_bus_message (GstBus *bus, GstMessage *msg, gpointer data)
 {
   auto viewer = static_cast<Viewer *> (data);
   switch (GST_MESSAGE_TYPE (msg)) {
-    case GST_MESSAGE_ERROR:{
-      GError *err = nullptr;
-      gst_message_parse_error (msg, &err, nullptr);
-      viewer->errors.push_back (err->message);
-      g_printerr ("%s: error: %s\n", viewer->options.label, err->message);
-      g_error_free (err);
-      g_main_loop_quit (viewer->loop);
-      break;
-    }
-    case GST_MESSAGE_EOS:
-      viewer->errors.push_back ("unexpected end of stream");
-      g_main_loop_quit (viewer->loop);
-      break;
-    default:
-      break;
+  case GST_MESSAGE_ERROR: {
+    GError *err = nullptr;
+    gst_message_parse_error (msg, &err, nullptr);
+    viewer->errors.push_back (err->message);
+    g_printerr ("%s: error: %s\n", viewer->options.label, err->message);
+    g_error_free (err);
+    g_main_loop_quit (viewer->loop);
+    break;
+  }
+  case GST_MESSAGE_EOS:
+    viewer->errors.push_back ("unexpected end of stream");
+    g_main_loop_quit (viewer->loop);
+    break;
+  default:
+    break;
   }
   return G_SOURCE_CONTINUE;
 }
 
 GstPadProbeReturn
-count_hls_bytes (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+count_hls_bytes (GstPad *pad, GstPadProbeInfo *info, gpointer data)
 {
   auto viewer = static_cast<Viewer *> (data);
   if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
     viewer->hls_bytes += gst_buffer_get_size (GST_PAD_PROBE_INFO_BUFFER (info));
   } else if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST) {
-    viewer->hls_bytes +=
-        gst_buffer_list_calculate_size (GST_PAD_PROBE_INFO_BUFFER_LIST (info));
+    viewer->hls_bytes += gst_buffer_list_calculate_size (
+        GST_PAD_PROBE_INFO_BUFFER_LIST (info));
   }
   return GST_PAD_PROBE_OK;
 }
@@ -159,8 +159,8 @@ count_hls_bytes (GstPad * pad, GstPadProbeInfo * info, gpointer data)
 /* hlsdemux2 feeds each downloaded fragment into a parsebin of its own:
  * count what enters it. */
 void
-on_deep_element_added (GstBin * pipeline, GstBin * bin, GstElement * element,
-    gpointer data)
+on_deep_element_added (GstBin *pipeline, GstBin *bin, GstElement *element,
+                       gpointer data)
 {
   GstElementFactory *factory = gst_element_get_factory (element);
   GstElementFactory *parent = gst_element_get_factory (GST_ELEMENT (bin));
@@ -171,8 +171,10 @@ on_deep_element_added (GstBin * pipeline, GstBin * bin, GstElement * element,
   GstPad *pad = gst_element_get_static_pad (element, "sink");
   if (!pad)
     return;
-  gst_pad_add_probe (pad, (GstPadProbeType) (GST_PAD_PROBE_TYPE_BUFFER |
-          GST_PAD_PROBE_TYPE_BUFFER_LIST), count_hls_bytes, data, nullptr);
+  gst_pad_add_probe (pad,
+                     (GstPadProbeType)(GST_PAD_PROBE_TYPE_BUFFER
+                                       | GST_PAD_PROBE_TYPE_BUFFER_LIST),
+                     count_hls_bytes, data, nullptr);
   gst_object_unref (pad);
 }
 
@@ -184,12 +186,13 @@ on_stop (gpointer data)
 }
 
 bool
-set_source_properties (Viewer * viewer)
+set_source_properties (Viewer *viewer)
 {
-  for (gchar ** p = viewer->options.source_properties; p && *p; p++) {
+  for (gchar **p = viewer->options.source_properties; p && *p; p++) {
     gchar **kv = g_strsplit (*p, "=", 2);
-    bool ok = kv[0] && kv[1] && g_object_class_find_property
-        (G_OBJECT_GET_CLASS (viewer->source), kv[0]);
+    bool ok = kv[0] && kv[1]
+              && g_object_class_find_property (
+                  G_OBJECT_GET_CLASS (viewer->source), kv[0]);
     if (ok)
       gst_util_set_object_arg (G_OBJECT (viewer->source), kv[0], kv[1]);
     else
@@ -202,15 +205,19 @@ set_source_properties (Viewer * viewer)
 }
 
 bool
-build_pipeline (Viewer * viewer)
+build_pipeline (Viewer *viewer)
 {
-  const Options & o = viewer->options;
+  const Options &o = viewer->options;
   bool p2p = g_strcmp0 (o.mode, "p2p") == 0;
-  gchar *description = p2p ?
-      g_strdup_printf ("p2phlssrc name=src location=\"%s\" ! tsdemux ! "
-      "h264parse ! fakesink name=sink sync=true signal-handoffs=true", o.url) :
-      g_strdup_printf ("uridecodebin3 uri=\"%s\" caps=video/x-h264 ! "
-      "fakesink name=sink sync=true signal-handoffs=true", o.url);
+  gchar *description
+      = p2p ? g_strdup_printf (
+            "p2phlssrc name=src location=\"%s\" ! tsdemux ! "
+            "h264parse ! fakesink name=sink sync=true signal-handoffs=true",
+            o.url)
+            : g_strdup_printf (
+                "uridecodebin3 uri=\"%s\" caps=video/x-h264 ! "
+                "fakesink name=sink sync=true signal-handoffs=true",
+                o.url);
   GError *error = nullptr;
   viewer->pipeline = gst_parse_launch (description, &error);
   g_free (description);
@@ -228,7 +235,7 @@ build_pipeline (Viewer * viewer)
     return false;
   } else {
     g_signal_connect (viewer->pipeline, "deep-element-added",
-        G_CALLBACK (on_deep_element_added), viewer);
+                      G_CALLBACK (on_deep_element_added), viewer);
   }
   GstElement *sink = gst_bin_get_by_name (GST_BIN (viewer->pipeline), "sink");
   g_signal_connect (sink, "handoff", G_CALLBACK (on_handoff), viewer);
@@ -237,42 +244,47 @@ build_pipeline (Viewer * viewer)
 }
 
 void
-add_double (JsonBuilder * b, const char *name, gdouble value)
+add_double (JsonBuilder *b, const char *name, gdouble value)
 {
   json_builder_set_member_name (b, name);
   json_builder_add_double_value (b, value);
 }
 
 void
-add_int (JsonBuilder * b, const char *name, gint64 value)
+add_int (JsonBuilder *b, const char *name, gint64 value)
 {
   json_builder_set_member_name (b, name);
   json_builder_add_int_value (b, value);
 }
 
 void
-add_string (JsonBuilder * b, const char *name, const char *value)
+add_string (JsonBuilder *b, const char *name, const char *value)
 {
   json_builder_set_member_name (b, name);
   json_builder_add_string_value (b, value ? value : "");
 }
 
 void
-add_sink_record (JsonBuilder * b, Viewer * viewer)
+add_sink_record (JsonBuilder *b, Viewer *viewer)
 {
-  SinkRecord & r = viewer->sink;
+  SinkRecord &r = viewer->sink;
   std::lock_guard<std::mutex> hold (r.lock);
+  /* A freeze still going on when the viewer stops counts too. */
+  gint64 frozen = g_get_monotonic_time () - r.last_frame_us;
+  if (r.last_frame_us >= 0
+      && frozen > viewer->options.stall_threshold_ms * 1000)
+    r.stalls.push_back ({ g_get_real_time () - frozen, frozen / 1e6 });
   add_int (b, "frames", r.frames);
   json_builder_set_member_name (b, "startup-s");
   if (r.first_frame_us >= 0)
-    json_builder_add_double_value (b, (r.first_frame_us - viewer->start_us)
-        / 1e6);
+    json_builder_add_double_value (b,
+                                   (r.first_frame_us - viewer->start_us) / 1e6);
   else
     json_builder_add_null_value (b);
   gdouble stall_time = 0;
   json_builder_set_member_name (b, "stall-events");
   json_builder_begin_array (b);
-  for (const Stall & s : r.stalls) {
+  for (const Stall &s : r.stalls) {
     json_builder_begin_object (b);
     add_int (b, "wall-us", s.wall_us);
     add_double (b, "seconds", s.seconds);
@@ -284,7 +296,7 @@ add_sink_record (JsonBuilder * b, Viewer * viewer)
   add_double (b, "stall-time-s", stall_time);
   json_builder_set_member_name (b, "latency");
   json_builder_begin_array (b);
-  for (const LatencySample & l : r.latency) {
+  for (const LatencySample &l : r.latency) {
     json_builder_begin_array (b);
     json_builder_add_int_value (b, l.wall_us);
     json_builder_add_double_value (b, l.seconds);
@@ -294,9 +306,9 @@ add_sink_record (JsonBuilder * b, Viewer * viewer)
 }
 
 void
-write_report (Viewer * viewer)
+write_report (Viewer *viewer)
 {
-  const Options & o = viewer->options;
+  const Options &o = viewer->options;
   JsonBuilder *b = json_builder_new ();
   json_builder_begin_object (b);
   add_string (b, "label", o.label);
@@ -323,7 +335,7 @@ write_report (Viewer * viewer)
 
   json_builder_set_member_name (b, "errors");
   json_builder_begin_array (b);
-  for (const std::string & e : viewer->errors)
+  for (const std::string &e : viewer->errors)
     json_builder_add_string_value (b, e.c_str ());
   json_builder_end_array (b);
   p2p::bench::add_resource_members (b);
@@ -339,24 +351,24 @@ int
 main (int argc, char **argv)
 {
   Viewer viewer;
-  Options & o = viewer.options;
-  GOptionEntry entries[] = {
-    {"mode", 'm', 0, G_OPTION_ARG_STRING, &o.mode,
-        "p2p (p2phlssrc) or hls (hlsdemux2 + souphttpsrc)", "MODE"},
-    {"url", 'u', 0, G_OPTION_ARG_STRING, &o.url, "Playlist URL", "URL"},
-    {"label", 'l', 0, G_OPTION_ARG_STRING, &o.label,
-        "Name in the report", "NAME"},
-    {"output", 'o', 0, G_OPTION_ARG_FILENAME, &o.output,
-        "Append the JSON report to FILE (default stdout)", "FILE"},
-    {"set", 's', 0, G_OPTION_ARG_STRING_ARRAY, &o.source_properties,
-        "Set a p2phlssrc property (repeatable)", "PROP=VALUE"},
-    {"duration", 'd', 0, G_OPTION_ARG_INT, &o.duration,
-        "Seconds to play (default 0: until SIGINT/SIGTERM)", "S"},
-    {"stall-threshold", 0, 0, G_OPTION_ARG_INT, &o.stall_threshold_ms,
-        "A gap between rendered frames longer than this is a stall, ms "
-        "(default 250)", "MS"},
-    {nullptr}
-  };
+  Options &o = viewer.options;
+  GOptionEntry entries[]
+      = { { "mode", 'm', 0, G_OPTION_ARG_STRING, &o.mode,
+            "p2p (p2phlssrc) or hls (hlsdemux2 + souphttpsrc)", "MODE" },
+          { "url", 'u', 0, G_OPTION_ARG_STRING, &o.url, "Playlist URL", "URL" },
+          { "label", 'l', 0, G_OPTION_ARG_STRING, &o.label,
+            "Name in the report", "NAME" },
+          { "output", 'o', 0, G_OPTION_ARG_FILENAME, &o.output,
+            "Append the JSON report to FILE (default stdout)", "FILE" },
+          { "set", 's', 0, G_OPTION_ARG_STRING_ARRAY, &o.source_properties,
+            "Set a p2phlssrc property (repeatable)", "PROP=VALUE" },
+          { "duration", 'd', 0, G_OPTION_ARG_INT, &o.duration,
+            "Seconds to play (default 0: until SIGINT/SIGTERM)", "S" },
+          { "stall-threshold", 0, 0, G_OPTION_ARG_INT, &o.stall_threshold_ms,
+            "A gap between rendered frames longer than this is a stall, ms "
+            "(default 250)",
+            "MS" },
+          { nullptr } };
   GOptionContext *ctx = g_option_context_new ("- one measured bench viewer");
   g_option_context_add_main_entries (ctx, entries, nullptr);
   g_option_context_add_group (ctx, gst_init_get_option_group ());
@@ -366,8 +378,8 @@ main (int argc, char **argv)
     return 2;
   }
   g_option_context_free (ctx);
-  if (!o.url || (g_strcmp0 (o.mode, "p2p") != 0
-          && g_strcmp0 (o.mode, "hls") != 0)) {
+  if (!o.url
+      || (g_strcmp0 (o.mode, "p2p") != 0 && g_strcmp0 (o.mode, "hls") != 0)) {
     g_printerr ("need --url and --mode=p2p|hls\n");
     return 2;
   }
@@ -389,8 +401,8 @@ main (int argc, char **argv)
 
   viewer.start_us = g_get_monotonic_time ();
   viewer.start_wall_us = g_get_real_time ();
-  if (gst_element_set_state (viewer.pipeline, GST_STATE_PLAYING) ==
-      GST_STATE_CHANGE_FAILURE)
+  if (gst_element_set_state (viewer.pipeline, GST_STATE_PLAYING)
+      == GST_STATE_CHANGE_FAILURE)
     viewer.errors.push_back ("could not start the pipeline");
   else
     g_main_loop_run (viewer.loop);
