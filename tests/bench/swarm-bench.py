@@ -197,18 +197,24 @@ class Processes:
             self.running.remove(proc)
         return proc.returncode
 
-    def stop_all(self):
-        for proc in list(self.running):
+    def stop_many(self, procs, grace=10):
+        """Signals all of them at once, so that none plays on while the
+        others are stopping."""
+        for proc in procs:
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + 10
-        for proc in list(self.running):
+        deadline = time.monotonic() + grace
+        for proc in procs:
             try:
                 proc.wait(max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-        self.running = []
+            if proc in self.running:
+                self.running.remove(proc)
+
+    def stop_all(self):
+        self.stop_many(list(self.running))
 
 
 def read_json_lines(path):
@@ -406,8 +412,7 @@ class Bench:
                     log=os.path.join(mode_dir, label + ".log"))
         time.sleep(max(0.0, t0 + duration - time.monotonic()))
         wall_stop = time.time()
-        for proc in running.values():
-            self.procs.stop(proc)
+        self.procs.stop_many(list(running.values()))
         sessions = []
         for name in sorted(os.listdir(mode_dir)):
             if name.endswith(".json"):
