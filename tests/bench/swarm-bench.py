@@ -307,7 +307,8 @@ class Bench:
     def run_scenario(self, name, viewer_hosts, schedule, duration, modes,
                      cost_hosts=()):
         out = os.path.join(self.args.out, name)
-        os.makedirs(out, exist_ok=True)
+        shutil.rmtree(out, ignore_errors=True)   # reports are appended
+        os.makedirs(out)
         origin = Host("origin", ORIGIN_IP, delay_ms=ORIGIN_DELAY_MS,
                       up_mbit=self.args.origin_cap)
         tracker = Host("tracker", TRACKER_IP, delay_ms=ORIGIN_DELAY_MS)
