@@ -13,7 +13,7 @@ APT_PACKAGES=(
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
   gstreamer1.0-nice
   iproute2 procps python3
-  python3-matplotlib  # plots of the tracker benchmark (tests/bench)
+  python3-matplotlib  # plots of the tracker and swarm benchmarks (tests/bench)
 )
 
 missing=()
