@@ -590,14 +590,23 @@ ViewerImpl::schedule_downloads ()
       case DecisionKind::REQUEST_PEER:
         start_peer (d.sequence, d.peer_id);
         break;
-      case DecisionKind::CANCEL_PEER:
+      case DecisionKind::CANCEL_PEER:{
         GST_DEBUG ("cancel %" G_GINT64_FORMAT " from %s (%s)", d.sequence,
             d.peer_id.c_str (), d.reason == DecisionReason::STALLED ?
             "stalled" : "deadline");
+        /* A peer that went silent counts against it whether the stall
+         * timeout or the deadline caught it first: with a short HTTP
+         * window the deadline usually does, and a peer that stops sending
+         * mid-segment would otherwise be asked again and again. */
+        auto it = transfers_.find (d.sequence);
+        bool silent = d.reason == DecisionReason::STALLED
+            || (it != transfers_.end () && state.now >=
+                it->second.last_progress + config_.p2p_timeout / 2);
         cancel_peer (d.sequence, d.peer_id);
-        if (d.reason == DecisionReason::STALLED && swarm_)
+        if (silent && swarm_)
           swarm_->note_failure (d.peer_id);
         break;
+      }
     }
   }
   update_holdings ();
