@@ -6,9 +6,9 @@
  * viewer pipelines (p2phlssrc → fakesink). The broadcaster's
  * `p2p-segment-added` messages give each segment's SHA-256 (and its file
  * gives the bytes); a pad probe on each viewer records every buffer it
- * outputs (one per segment, offset = media
- * sequence). Everything is read back through the elements' `stats`, no log
- * parsing. Blocking calls, for the test thread.
+ * outputs (one per segment, offset = media sequence). Everything is read
+ * back through the elements' `stats`, no log parsing. Blocking calls, for
+ * the test thread.
  */
 #pragma once
 
@@ -431,8 +431,8 @@ private:
     r.time_ms = now_ms ();
     GstMapInfo map;
     if (gst_buffer_map (buffer, &map, GST_MAP_READ)) {
-      gchar *sum = g_compute_checksum_for_data (G_CHECKSUM_SHA256, map.data,
-                                                map.size);
+      gchar *sum
+          = g_compute_checksum_for_data (G_CHECKSUM_SHA256, map.data, map.size);
       r.sha256 = sum;
       g_free (sum);
       gst_buffer_unmap (buffer, &map);
@@ -478,8 +478,8 @@ check_segments (const ViewerPipeline &viewer,
     if (r.size != p->second.size || r.sha256 != p->second.sha256)
       return at + " differs from the published one (" + std::to_string (r.size)
              + " bytes, sha256 " + r.sha256 + " instead of "
-             + std::to_string (p->second.size) + " bytes, "
-             + p->second.sha256 + ")";
+             + std::to_string (p->second.size) + " bytes, " + p->second.sha256
+             + ")";
   }
   if (got.back ().sequence < min_last)
     return who + "ended at " + std::to_string (got.back ().sequence)

@@ -61,7 +61,7 @@ struct Side
   std::set<int64_t> remote_loaded;
   std::set<int64_t> remote_loading;
   std::map<int64_t, GBytesPtr> downloaded;
-  std::vector<std::pair<int64_t, std::string> > failed;
+  std::vector<std::pair<int64_t, std::string>> failed;
   guint64 received = 0; /* last progress */
   guint64 total = 0;
   std::vector<guint64> uploaded_chunks;
@@ -186,8 +186,8 @@ struct Fixture
                              });
       };
       GError *error = nullptr;
-      session[0] = PeerSession::offer (thread, pinned_config (),
-                                       std::move (cb), &error);
+      session[0] = PeerSession::offer (thread, pinned_config (), std::move (cb),
+                                       &error);
       fail_unless (session[0] != nullptr);
       if (before_open)
         before_open ();
@@ -202,12 +202,11 @@ struct Fixture
     thread.invoke_sync ([&] {
       WirePeer::Callbacks cb;
       cb.local_description = [this] (const std::string &offer) {
-        answer_with_session (offer, "wire-peer-id-0000000",
-                             [this] (const std::string &answer) {
-                               GError *error = nullptr;
-                               fail_unless (
-                                   wire->set_remote_answer (answer, &error));
-                             });
+        answer_with_session (
+            offer, "wire-peer-id-0000000", [this] (const std::string &answer) {
+              GError *error = nullptr;
+              fail_unless (wire->set_remote_answer (answer, &error));
+            });
       };
       cb.open = [this] { update ([&] { side[0].open = true; }); };
       cb.command = [this] (const Command &command) {
@@ -308,7 +307,8 @@ GST_START_TEST (test_download)
     throughput = f.session[0]->throughput ();
   });
   std::lock_guard<std::mutex> lock (f.mutex);
-  fail_unless (same_bytes (f.side[0].downloaded[5].get (), f.held[1][5].get ()));
+  fail_unless (
+      same_bytes (f.side[0].downloaded[5].get (), f.held[1][5].get ()));
   fail_unless (!downloading);
   fail_unless_equals_uint64 (downloaded, size);
   fail_unless_equals_uint64 (uploaded, size);
@@ -320,8 +320,7 @@ GST_START_TEST (test_download)
                           (size + kChunk - 1) / kChunk);
   for (size_t i = 0; i + 1 < f.side[1].uploaded_chunks.size (); i++)
     fail_unless_equals_uint64 (f.side[1].uploaded_chunks[i], kChunk);
-  fail_unless_equals_uint64 (f.side[1].uploaded_chunks.back (),
-                             size % kChunk);
+  fail_unless_equals_uint64 (f.side[1].uploaded_chunks.back (), size % kChunk);
   fail_unless (f.side[0].failed.empty ());
 }
 
@@ -375,7 +374,8 @@ GST_START_TEST (test_cancel)
   /* Let anything of segment 1 still queued arrive (it must not). */
   g_usleep (500 * 1000);
   std::lock_guard<std::mutex> lock (f.mutex);
-  fail_unless (same_bytes (f.side[0].downloaded[2].get (), f.held[1][2].get ()));
+  fail_unless (
+      same_bytes (f.side[0].downloaded[2].get (), f.held[1][2].get ()));
   fail_unless (f.side[0].downloaded.count (1) == 0);
   fail_unless (f.side[0].failed.empty ());
   fail_unless (f.side[1].uploaded < big,
@@ -395,7 +395,8 @@ GST_START_TEST (test_upload_chunks_on_the_wire)
   f.held[1][42].reset (make_segment (42, size));
   f.connect_wire ();
 
-  f.thread.invoke_sync ([&] { f.wire->send_command (Command::request (42, 7)); });
+  f.thread.invoke_sync (
+      [&] { f.wire->send_command (Command::request (42, 7)); });
   fail_unless (f.wait ([&] {
     return f.find_command (CommandType::SEGMENT_DATA_SENDING_COMPLETED, 7) >= 0;
   }));
@@ -410,7 +411,8 @@ GST_START_TEST (test_upload_chunks_on_the_wire)
     const WireEvent &e = f.wire_events[i];
     fail_unless (!e.is_command, "message %zu is a command", i);
     gsize n = 0;
-    auto data = static_cast<const guint8 *> (g_bytes_get_data (e.payload.get (), &n));
+    auto data
+        = static_cast<const guint8 *> (g_bytes_get_data (e.payload.get (), &n));
     fail_unless_equals_uint64 (n, i < chunks ? kChunk : size % kChunk);
     g_byte_array_append (joined, data, n);
   }
@@ -438,12 +440,14 @@ GST_START_TEST (test_new_request_replaces_running_upload)
     f.wire->send_command (Command::request (2, 22));
   });
   fail_unless (f.wait ([&] {
-    return f.find_command (CommandType::SEGMENT_DATA_SENDING_COMPLETED, 22) >= 0;
+    return f.find_command (CommandType::SEGMENT_DATA_SENDING_COMPLETED, 22)
+           >= 0;
   }));
   g_usleep (300 * 1000);
   std::lock_guard<std::mutex> lock (f.mutex);
   int header = f.find_command (CommandType::SEGMENT_DATA, 22);
-  int completed = f.find_command (CommandType::SEGMENT_DATA_SENDING_COMPLETED, 22);
+  int completed
+      = f.find_command (CommandType::SEGMENT_DATA_SENDING_COMPLETED, 22);
   fail_unless (header >= 0);
   fail_unless (f.wire_events[header].command == Command::data (2, 22, small));
   fail_unless_equals_int (
@@ -460,7 +464,8 @@ GST_START_TEST (test_new_request_replaces_running_upload)
     const WireEvent &e = f.wire_events[i];
     fail_unless (!e.is_command, "command inside the new upload");
     gsize n = 0;
-    auto data = static_cast<const guint8 *> (g_bytes_get_data (e.payload.get (), &n));
+    auto data
+        = static_cast<const guint8 *> (g_bytes_get_data (e.payload.get (), &n));
     g_byte_array_append (joined, data, n);
   }
   GBytesPtr received (g_byte_array_free_to_bytes (joined));

@@ -69,13 +69,12 @@ print_figures ()
   g_print ("P2P ratio %.1f%%; HTTP copies per segment %.2f (%" G_GUINT64_FORMAT
            " HTTP downloads of %" G_GUINT64_FORMAT
            " segments played); stalls %" G_GUINT64_FORMAT
-           "; seeder uploaded %" G_GUINT64_FORMAT " bytes, viewers %"
-           G_GUINT64_FORMAT "; origin served %" G_GUINT64_FORMAT
-           " segment bytes\n\n",
+           "; seeder uploaded %" G_GUINT64_FORMAT
+           " bytes, viewers %" G_GUINT64_FORMAT
+           "; origin served %" G_GUINT64_FORMAT " segment bytes\n\n",
            peer + http ? 100.0 * peer / (peer + http) : 0.0,
-           run.distinct_segments
-               ? (double)http_segments / run.distinct_segments
-               : 0.0,
+           run.distinct_segments ? (double)http_segments / run.distinct_segments
+                                 : 0.0,
            http_segments, run.distinct_segments, stalls, run.seeder_uploaded,
            uploaded, run.origin_segment_bytes);
 }
@@ -95,7 +94,7 @@ run_broadcast ()
   }
   std::string url = broadcast.playlist_url ();
   std::string tracker = broadcast.embedded_tracker_url ();
-  std::vector<std::unique_ptr<ViewerPipeline> > viewers;
+  std::vector<std::unique_ptr<ViewerPipeline>> viewers;
   for (int i = 0; i < kViewers; i++) {
     viewers.push_back (std::make_unique<ViewerPipeline> (
         "viewer" + std::to_string (i), url, tracker));

@@ -168,11 +168,10 @@ public:
       /* Only answers: every viewer's announce brings offers. */
       config.offers_per_announce = 0;
       p2p::net::TrackerClient::Callbacks cb;
-      cb.offer = [this] (const p2p::tracker::Id20 &from,
-                         const p2p::tracker::Id20 &offer_id,
-                         const std::string &sdp) {
-        on_offer (from, offer_id, sdp);
-      };
+      cb.offer
+          = [this] (const p2p::tracker::Id20 &from,
+                    const p2p::tracker::Id20 &offer_id,
+                    const std::string &sdp) { on_offer (from, offer_id, sdp); };
       tracker_ = std::make_unique<p2p::net::TrackerClient> (config, cb);
       tracker_->start ();
     });
@@ -243,9 +242,8 @@ private:
       opened_++;
       announce (*c);
     };
-    cb.command = [this, c] (const Command &command) {
-      on_command (*c, command);
-    };
+    cb.command
+        = [this, c] (const Command &command) { on_command (*c, command); };
     cb.closed = [c] (const GError *) { c->open = false; };
     c->wire = WirePeer::answer (thread_, pinned_config (), sdp, cb, nullptr);
   }
@@ -279,7 +277,8 @@ private:
     c.wire->send_command (
         Command::data (command.segment_id, command.request_id, size));
     GBytesPtr first (g_bytes_new_from_bytes (
-        it->second.get (), 0, MIN (size, p2p::peer::wire::kDefaultMaxMessageSize)));
+        it->second.get (), 0,
+        MIN (size, p2p::peer::wire::kDefaultMaxMessageSize)));
     c.wire->send_payload (first.get ());
   }
 
@@ -337,7 +336,8 @@ run_broadcast ()
     g_error_free (error);
     return;
   }
-  std::string tracker_url = "ws://127.0.0.1:" + std::to_string (tracker.port ());
+  std::string tracker_url
+      = "ws://127.0.0.1:" + std::to_string (tracker.port ());
 
   /* Declared before the broadcaster, which feeds them, so they outlive
    * it. */
@@ -359,7 +359,8 @@ run_broadcast ()
   std::string url = broadcast.playlist_url ();
   /* The swarm exactly as a viewer of this URL derives it. */
   run.expected_swarm_id = p2p::swarm::stream_swarm_id (
-      p2p::swarm::swarm_id_from_manifest_url (url), p2p::swarm::StreamType::MAIN,
+      p2p::swarm::swarm_id_from_manifest_url (url),
+      p2p::swarm::StreamType::MAIN,
       p2p::swarm::stream_short_id (
           p2p::swarm::stream_attributes_for_media_playlist ()));
   std::string info_hash = p2p::swarm::swarm_info_hash (run.expected_swarm_id);
@@ -374,7 +375,7 @@ run_broadcast ()
   }
   g_usleep (1000 * 1000);
 
-  std::vector<std::unique_ptr<ViewerPipeline> > viewers;
+  std::vector<std::unique_ptr<ViewerPipeline>> viewers;
   for (int i = 0; i < kViewers; i++) {
     viewers.push_back (std::make_unique<ViewerPipeline> (
         (i == kMetered ? "metered" : "viewer") + std::to_string (i), url,
@@ -490,8 +491,9 @@ GST_START_TEST (test_corrupting_peer_banned)
   guint64 mismatches = 0;
   for (const ViewerResult &v : run.viewers) {
     /* Caught at the first bad segment: never asked again. */
-    fail_unless (v.final.hash_mismatches <= 1, "%s: %" G_GUINT64_FORMAT
-                 " mismatches", v.name.c_str (), v.final.hash_mismatches);
+    fail_unless (v.final.hash_mismatches <= 1,
+                 "%s: %" G_GUINT64_FORMAT " mismatches", v.name.c_str (),
+                 v.final.hash_mismatches);
     fail_unless (v.final.peers_banned >= v.final.hash_mismatches);
     mismatches += v.final.hash_mismatches;
   }
@@ -513,11 +515,10 @@ GST_START_TEST (test_stalling_peer_falls_back_in_time)
   fail_unless (run.stall_cancels > 0, "no stalled request was cancelled");
   /* ... in time: nobody stalled, before or after the other faults. */
   for (const ViewerResult &v : run.viewers)
-    fail_unless (v.final.stalls == 0,
-                 "%s stalled %" G_GUINT64_FORMAT " times (%" GST_TIME_FORMAT
-                 ")",
-                 v.name.c_str (), v.final.stalls,
-                 GST_TIME_ARGS (v.final.stall_time));
+    fail_unless (
+        v.final.stalls == 0,
+        "%s stalled %" G_GUINT64_FORMAT " times (%" GST_TIME_FORMAT ")",
+        v.name.c_str (), v.final.stalls, GST_TIME_ARGS (v.final.stall_time));
 }
 
 GST_END_TEST;

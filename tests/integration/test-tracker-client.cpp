@@ -59,23 +59,22 @@ struct Client
     config.peer_id = peer_id ();
     config.offers_per_announce = offers_per_announce;
     TrackerClient::Callbacks cb;
-    cb.create_offers
-        = [this] (guint count, TrackerClient::OffersReady ready) {
-            std::vector<OutgoingOffer> batch;
-            for (guint i = 0; i < count; i++) {
-              gchar id[32];
-              /* 20 bytes: the name, then the offer's number. */
-              g_snprintf (id, sizeof id, "%-5.5s%015u", name.c_str (),
-                          (guint)made.size ());
-              OutgoingOffer offer{ id_from (std::string (id, 20)),
-                                   "v=0\r\no=- " + name + " "
-                                       + std::to_string (made.size ())
-                                       + " IN IP4 127.0.0.1\r\n" };
-              made.push_back (offer);
-              batch.push_back (offer);
-            }
-            ready (std::move (batch));
-          };
+    cb.create_offers = [this] (guint count, TrackerClient::OffersReady ready) {
+      std::vector<OutgoingOffer> batch;
+      for (guint i = 0; i < count; i++) {
+        gchar id[32];
+        /* 20 bytes: the name, then the offer's number. */
+        g_snprintf (id, sizeof id, "%-5.5s%015u", name.c_str (),
+                    (guint)made.size ());
+        OutgoingOffer offer{ id_from (std::string (id, 20)),
+                             "v=0\r\no=- " + name + " "
+                                 + std::to_string (made.size ())
+                                 + " IN IP4 127.0.0.1\r\n" };
+        made.push_back (offer);
+        batch.push_back (offer);
+      }
+      ready (std::move (batch));
+    };
     cb.offer = [this] (const Id20 &from, const Id20 &offer_id,
                        const std::string &sdp) {
       offers.push_back ({ from, offer_id, sdp });
@@ -191,10 +190,11 @@ GST_START_TEST (test_reconnect_after_server_restart)
       5000));
 
   server->stop ();
-  fail_unless (ctx.run_until (
-      [&] { return !a.client->connected () && !b.client->connected (); },
-      5000),
-               "the clients did not notice the tracker going away");
+  fail_unless (
+      ctx.run_until (
+          [&] { return !a.client->connected () && !b.client->connected (); },
+          5000),
+      "the clients did not notice the tracker going away");
   guint warnings_a = a.warnings;
   fail_unless (warnings_a > 0, "losing the tracker was not reported");
 
@@ -206,12 +206,12 @@ GST_START_TEST (test_reconnect_after_server_restart)
   a.offers.clear ();
   b.offers.clear ();
   fail_unless (ctx.run_until (
-      [&] {
-        return a.client->connected () && b.client->connected ()
-               && a.client->announces_sent () > sent_a
-               && b.client->announces_sent () > sent_b;
-      },
-      10000),
+                   [&] {
+                     return a.client->connected () && b.client->connected ()
+                            && a.client->announces_sent () > sent_a
+                            && b.client->announces_sent () > sent_b;
+                   },
+                   10000),
                "no reconnection within 10 s");
   /* Whichever announced second had its offer relayed to the other. */
   fail_unless (ctx.run_until (

@@ -38,8 +38,8 @@ public:
          Callbacks callbacks, GError **error)
   {
     std::unique_ptr<WirePeer> self (new WirePeer (std::move (callbacks)));
-    self->peer_ = peer::WebRtcPeer::new_offerer (thread, config,
-                                                 self->peer_callbacks (), error);
+    self->peer_ = peer::WebRtcPeer::new_offerer (
+        thread, config, self->peer_callbacks (), error);
     return self->peer_ ? std::move (self) : nullptr;
   }
 

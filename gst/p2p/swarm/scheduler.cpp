@@ -130,8 +130,8 @@ p2p_turn (const SchedulerConfig &config, const SchedulerState &state,
 }
 
 bool
-announced_by_anyone (const SchedulerConfig &config,
-                     const SchedulerState &state, int64_t sequence)
+announced_by_anyone (const SchedulerConfig &config, const SchedulerState &state,
+                     int64_t sequence)
 {
   return std::any_of (state.peers.begin (), state.peers.end (),
                       [&config, sequence] (const PeerView &peer) {
