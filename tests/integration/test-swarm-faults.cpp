@@ -11,7 +11,8 @@
  *  - a metered viewer (upload=false) plays and uploads nothing;
  *  - two viewers leave mid-stream (pipelines to NULL): the others go on
  *    without a stall;
- *  - the tracker stops mid-stream: playback goes on.
+ *  - the tracker stops mid-stream: playback goes on, and a viewer that
+ *    comes after it plays over HTTP alone.
  * The broadcast runs once in the fixture; each test checks one promise.
  */
 #include <gst/check/gstcheck.h>
@@ -38,9 +39,11 @@ using p2p::peer::wire::CommandType;
 
 namespace {
 
-/* Viewers 0-4 upload; 3 and 4 leave mid-stream; 5 is metered. */
-constexpr int kViewers = 6;
+/* Viewers 0-4 upload; 3 and 4 leave mid-stream; 5 is metered; 6 comes
+ * after the tracker stopped. */
+constexpr int kViewers = 7;
 constexpr int kMetered = 5;
+constexpr int kLate = 6;
 const std::set<int> kLeaving = { 3, 4 };
 constexpr gint64 kLeaveAtMs = 20 * 1000;
 constexpr gint64 kTrackerStopAtMs = 34 * 1000;
@@ -378,10 +381,15 @@ run_broadcast ()
   std::vector<std::unique_ptr<ViewerPipeline>> viewers;
   for (int i = 0; i < kViewers; i++) {
     viewers.push_back (std::make_unique<ViewerPipeline> (
-        (i == kMetered ? "metered" : "viewer") + std::to_string (i), url,
-        tracker_url, i == kMetered ? "upload=false" : ""));
-    viewers.back ()->start ();
-    g_usleep (500 * 1000);
+        (i == kMetered ? "metered"
+         : i == kLate  ? "late"
+                       : "viewer")
+            + std::to_string (i),
+        url, tracker_url, i == kMetered ? "upload=false" : ""));
+    if (i != kLate) {
+      viewers.back ()->start ();
+      g_usleep (500 * 1000);
+    }
   }
   run.viewers.resize (kViewers);
   gint64 t0 = viewers.front ()->started_ms ();
@@ -399,6 +407,7 @@ run_broadcast ()
   for (int i = 0; i < kViewers; i++)
     run.viewers[i].at_tracker_stop = viewers[i]->counters ();
   tracker.stop ();
+  viewers[kLate]->start ();
 
   sleep_until (t0 + kEndAtMs);
   int64_t last = broadcast.last_sequence ();
@@ -546,7 +555,7 @@ GST_START_TEST (test_viewers_leaving_cause_no_stall)
   fail_unless (run.ran, "%s", run.problem.c_str ());
   for (int i = 0; i < kViewers; i++) {
     const ViewerResult &v = run.viewers[i];
-    if (leaving (i))
+    if (leaving (i) || i == kLate)
       continue;
     fail_unless (v.error.empty (), "%s: %s", v.name.c_str (), v.error.c_str ());
     fail_unless (v.at_tracker_stop.stalls == v.at_leave.stalls,
@@ -563,7 +572,6 @@ GST_END_TEST;
 GST_START_TEST (test_playback_goes_on_without_tracker)
 {
   fail_unless (run.ran, "%s", run.problem.c_str ());
-  guint64 http_after = 0;
   for (int i = 0; i < kViewers; i++) {
     const ViewerResult &v = run.viewers[i];
     if (leaving (i))
@@ -574,10 +582,23 @@ GST_START_TEST (test_playback_goes_on_without_tracker)
     fail_unless (v.segments_after_tracker_stop >= 5,
                  "%s: %zu segments after the tracker stopped", v.name.c_str (),
                  v.segments_after_tracker_stop);
-    http_after += v.final.http_segments - v.at_tracker_stop.http_segments;
   }
-  /* New segments still enter over HTTP. */
-  fail_unless (http_after > 0);
+}
+
+GST_END_TEST;
+
+/* Nobody can introduce peers any more: the viewer that comes now plays over
+ * HTTP alone, in time. */
+GST_START_TEST (test_late_viewer_plays_over_http)
+{
+  fail_unless (run.ran, "%s", run.problem.c_str ());
+  const ViewerResult &v = run.viewers[kLate];
+  fail_unless (v.error.empty (), "%s", v.error.c_str ());
+  fail_unless (v.segments_problem.empty (), "%s", v.segments_problem.c_str ());
+  fail_unless_equals_uint64 (v.final.peer_bytes, 0);
+  fail_unless (v.final.http_segments >= 5, "%" G_GUINT64_FORMAT " segments",
+               v.final.http_segments);
+  fail_unless_equals_uint64 (v.final.stalls, 0);
 }
 
 GST_END_TEST;
@@ -596,6 +617,7 @@ swarm_faults_suite (void)
   tcase_add_test (tc, test_metered_viewer_uploads_nothing);
   tcase_add_test (tc, test_viewers_leaving_cause_no_stall);
   tcase_add_test (tc, test_playback_goes_on_without_tracker);
+  tcase_add_test (tc, test_late_viewer_plays_over_http);
   return s;
 }
 
