@@ -111,22 +111,24 @@ fastest_holder (const SchedulerConfig &config, const SchedulerState &state,
 }
 
 /* Whether it is our turn to fetch @sequence from peers: our rank among the
- * members not announcing it, against the number of holders × fan-out. */
+ * members not announcing it, against the number of holders × fan-out. The
+ * broadcaster's seeder serves one viewer at a time, so that the origin
+ * uploads each segment about once and viewers pass it on. */
 bool
 p2p_turn (const SchedulerConfig &config, const SchedulerState &state,
           int64_t sequence)
 {
-  guint holders = 0, rank = 0;
+  guint turns = 0, rank = 0;
   for (const PeerView &peer : state.peers) {
     if (!usable (config, peer))
       continue;
     if (peer.announced.count (sequence))
-      holders++;
+      turns += peer.seeder ? 1 : config.p2p_fanout;
     else if (election_before (peer.id, state.self_id, sequence,
                               config.election_seed))
       rank++;
   }
-  return rank < holders * config.p2p_fanout;
+  return rank < turns;
 }
 
 bool

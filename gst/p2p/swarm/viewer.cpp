@@ -759,8 +759,10 @@ ViewerImpl::on_peer_segment (int64_t sequence, const std::string & peer_id,
   if (failed_ || sequence < next_sequence_ || store_.contains (sequence))
     return;
   const hls::MediaSegment *segment = find_segment (sequence);
-  if (segment && !segment->sha256.empty ()
-      && sha256_hex (data) != segment->sha256) {
+  /* Only what our playlist lists can be checked and played. */
+  if (!segment)
+    return;
+  if (!segment->sha256.empty () && sha256_hex (data) != segment->sha256) {
     /* A peer with wrong bytes is never trusted again; the scheduler gets
      * the segment elsewhere. */
     {
