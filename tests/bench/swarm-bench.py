@@ -359,7 +359,11 @@ class Bench:
             self.tool("p2p-bench-broadcaster"), "--address", ORIGIN_IP,
             "--port", str(HTTP_PORT), "--bitrate", str(self.args.bitrate),
             "--segment-duration", str(self.args.segment_duration),
-            "--output", log], log=os.path.join(out, "broadcaster.log"))
+            "--output", log] + ([
+                # The broadcaster seeds every segment into the swarm.
+                "--set", f"trackers=ws://{TRACKER_IP}:{TRACKER_PORT}",
+                "--set", f"ice-addresses={ORIGIN_IP}"] if swarm else []),
+            log=os.path.join(out, "broadcaster.log"))
         # Viewers start live-delay (3) segments behind the live edge.
         deadline = time.monotonic() + 8 * self.args.segment_duration + 10
         while time.monotonic() < deadline:

@@ -81,11 +81,11 @@ GST_START_TEST (test_urgent_goes_http)
                              segment (1, 2 * GST_SECOND), segment (0, 0) },
                            { peer ("A", { 0, 1, 2 }, 1e7) });
   auto d = schedule (config, state);
-  fail_unless_equals_int (d.size (), 3);
+  /* Segment 2 could come from A, but not while urgent HTTP downloads run:
+   * on a thin downlink the prefetch would make them late. */
+  fail_unless_equals_int (d.size (), 2);
   expect (d[0], DecisionKind::FETCH_HTTP, DecisionReason::URGENT, 0);
   expect (d[1], DecisionKind::FETCH_HTTP, DecisionReason::URGENT, 1);
-  expect (d[2], DecisionKind::REQUEST_PEER, DecisionReason::FASTEST_PEER, 2,
-          "A");
 
   /* Held segments and running HTTP transfers are left alone, and the
    * parallel HTTP limit holds back the rest. */
@@ -96,9 +96,15 @@ GST_START_TEST (test_urgent_goes_http)
   state.segments.push_back (segment (3, 3 * GST_SECOND));
   state.segments.push_back (segment (4, 4 * GST_SECOND));
   d = schedule (config, state);
-  fail_unless_equals_int (d.size (), 2);
+  fail_unless_equals_int (d.size (), 1);
   expect (d[0], DecisionKind::FETCH_HTTP, DecisionReason::URGENT, 3);
-  expect (d[1], DecisionKind::REQUEST_PEER, DecisionReason::FASTEST_PEER, 2,
+
+  /* Once HTTP is idle, the peer gets its turn. */
+  state.held = { 0, 1, 3, 4 };
+  state.transfers.clear ();
+  d = schedule (config, state);
+  fail_unless_equals_int (d.size (), 1);
+  expect (d[0], DecisionKind::REQUEST_PEER, DecisionReason::FASTEST_PEER, 2,
           "A");
 }
 

@@ -42,14 +42,21 @@ election_before (const std::string &a, const std::string &b, int64_t sequence,
   return ha != hb ? ha < hb : a < b;
 }
 
+/* A rate measured over less than this is noise. */
+constexpr GstClockTime kMinRateWindow = 200 * GST_MSECOND;
+
 bool
 surely_in_time (const SchedulerConfig &config, const Transfer &transfer,
                 GstClockTime now, GstClockTime deadline)
 {
+  const GstClockTime since
+      = transfer.first_bytes && now >= transfer.first_bytes + kMinRateWindow
+            ? transfer.first_bytes
+            : transfer.started;
   if (transfer.bytes_total == 0 || transfer.bytes_received == 0
-      || now <= transfer.started)
+      || now <= since)
     return false;
-  const double elapsed = double (now - transfer.started);
+  const double elapsed = double (now - since);
   const double rate = double (transfer.bytes_received) / elapsed;
   const double remaining
       = double (transfer.bytes_total
@@ -111,9 +118,7 @@ fastest_holder (const SchedulerConfig &config, const SchedulerState &state,
 }
 
 /* Whether it is our turn to fetch @sequence from peers: our rank among the
- * members not announcing it, against the number of holders × fan-out. The
- * broadcaster's seeder serves one viewer at a time, so that the origin
- * uploads each segment about once and viewers pass it on. */
+ * members not announcing it, against the number of holders × fan-out. */
 bool
 p2p_turn (const SchedulerConfig &config, const SchedulerState &state,
           int64_t sequence)
@@ -123,7 +128,7 @@ p2p_turn (const SchedulerConfig &config, const SchedulerState &state,
     if (!usable (config, peer))
       continue;
     if (peer.announced.count (sequence))
-      turns += peer.seeder ? 1 : config.p2p_fanout;
+      turns += config.p2p_fanout;
     else if (election_before (peer.id, state.self_id, sequence,
                               config.election_seed))
       rank++;
@@ -217,9 +222,15 @@ schedule (const SchedulerConfig &config, const SchedulerState &state)
       continue;
     }
 
+    const bool p2p_time_left
+        = segment.deadline > now + config.http_window + config.min_p2p_time;
     const PeerView *holder
         = fastest_holder (config, state, load, segment.sequence, excluded_peer);
     if (holder) {
+      /* Prefetching from peers yields to a running HTTP download: on a
+       * thin downlink the two would share it and make the urgent one late. */
+      if (!p2p_time_left || load.http > 0)
+        continue;
       if (load.p2p < config.max_parallel_p2p
           && p2p_turn (config, state, segment.sequence)) {
         decisions.push_back ({ DecisionKind::REQUEST_PEER,

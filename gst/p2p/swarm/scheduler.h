@@ -43,6 +43,10 @@ struct SchedulerConfig
 {
   GstClockTime http_window = 6 * GST_SECOND;
   GstClockTime p2p_timeout = 2 * GST_SECOND;
+  /* A peer is asked for a segment only while at least this much time is
+   * left before the HTTP window: a request made at its edge is cancelled
+   * before the first bytes arrive, wasting the peer's uplink. */
+  GstClockTime min_p2p_time = 1 * GST_SECOND;
   GstClockTime injector_backoff = 1 * GST_SECOND;
   /* P2P Media Loader runs one download per peer at a time, and 3 at most
    * (simultaneousP2PDownloads); 2 parallel HTTP downloads likewise. */
@@ -83,6 +87,10 @@ struct Transfer
   std::string peer_id; /* PEER only */
   GstClockTime started = 0;
   GstClockTime last_progress = 0; /* last bytes, or `started` */
+  /* When the first payload bytes came, 0 before: the rate is measured from
+   * there, so that the request's round trip and the data channel's slow
+   * start do not make a good peer look too slow to finish. */
+  GstClockTime first_bytes = 0;
   uint64_t bytes_received = 0;
   uint64_t bytes_total = 0; /* 0 until SegmentData told us */
 };

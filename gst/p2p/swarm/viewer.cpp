@@ -556,9 +556,12 @@ ViewerImpl::start_swarm (const hls::Variant * variant)
     auto it = transfers_.find (sequence);
     if (it == transfers_.end () || it->second.peer_id != peer_id)
       return;
+    GstClockTime now = monotonic_now ();
+    if (received > 0 && it->second.first_bytes == 0)
+      it->second.first_bytes = now;
     it->second.bytes_received = received;
     it->second.bytes_total = total;
-    it->second.last_progress = monotonic_now ();
+    it->second.last_progress = now;
   };
   cb.changed = [this] {
     reload_on_announcement ();
@@ -636,9 +639,13 @@ ViewerImpl::schedule_downloads ()
   for (const Decision & d : schedule (scheduler_config_, state)) {
     switch (d.kind) {
       case DecisionKind::FETCH_HTTP:
+        GST_DEBUG ("HTTP %" G_GINT64_FORMAT " (%s)", d.sequence,
+            d.reason == DecisionReason::INJECT ? "inject" : "urgent");
         start_http (d.sequence);
         break;
       case DecisionKind::REQUEST_PEER:
+        GST_DEBUG ("request %" G_GINT64_FORMAT " from %s", d.sequence,
+            d.peer_id.c_str ());
         start_peer (d.sequence, d.peer_id);
         break;
       case DecisionKind::CANCEL_PEER:{
@@ -776,6 +783,8 @@ ViewerImpl::on_peer_segment (int64_t sequence, const std::string & peer_id,
     request_tick ();
     return;
   }
+  GST_DEBUG ("segment %" G_GINT64_FORMAT " from %s: %" G_GSIZE_FORMAT
+      " bytes", sequence, peer_id.c_str (), g_bytes_get_size (data));
   {
     std::lock_guard<std::mutex> lock (mutex_);
     stats_.peer_bytes += g_bytes_get_size (data);
