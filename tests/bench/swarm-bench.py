@@ -518,7 +518,9 @@ def summarize_mode(results, mode, broadcaster):
         "origin-seeded-bytes": seeded,
         "origin-egress-bytes": origin_http + seeded,
         "viewer-received-bytes": received,
-        "offload": (peer - seeded) / received if received else 0.0,
+        # The seeder's counter is sampled once a second and may still hold
+        # the previous mode's last uploads: never below zero.
+        "offload": max(0.0, (peer - seeded) / received) if received else 0.0,
         "http-copies-per-segment": (http_segment_bytes / wanted
                                     if wanted else None),
         "stalls": sum(v["stalls"] for v in measured),
