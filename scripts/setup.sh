@@ -13,6 +13,7 @@ APT_PACKAGES=(
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
   gstreamer1.0-nice
   iproute2 procps python3 nodejs npm
+  chromium
 )
 
 missing=()
@@ -27,6 +28,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
     "${missing[@]}"
+fi
+
+# npm packages of the player page and the browser interop tests (web/).
+if [ ! -f web/node_modules/.package-lock.json ] \
+    || [ web/package-lock.json -nt web/node_modules/.package-lock.json ]; then
+  (cd web && npm ci --ignore-scripts --no-audit --no-fund)
 fi
 
 if [ ! -f build/build.ninja ]; then

@@ -41,6 +41,7 @@
 #include "gst/p2p/common/error.h"
 #include "gst/p2p/common/gobject-ptr.h"
 #include "gst/p2p/net/http-origin.h"
+#include "gst/p2p/net/player-page.h"
 #include "gst/p2p/swarm/live-publisher.h"
 #include "gst/p2p/swarm/segmenter.h"
 
@@ -64,6 +65,7 @@ enum
   PROP_HTTP_PORT,
   PROP_STATS_INTERVAL,
   PROP_STATS,
+  PROP_WEB_ROOT,
 };
 
 #define DEFAULT_LOCATION "segment%05d.ts"
@@ -86,6 +88,7 @@ struct GstP2PSwarmSinkPrivate
   std::string http_address = DEFAULT_HTTP_ADDRESS;
   gint http_port = DEFAULT_HTTP_PORT;
   guint stats_interval = DEFAULT_STATS_INTERVAL;
+  std::string web_root;
 
   /* Running state, created in start() and dropped in stop(). The origin
    * lives on the engine thread; segmenter and publisher on the streaming
@@ -262,6 +265,22 @@ gst_p2p_swarm_sink_class_init (GstP2PSwarmSinkClass * klass)
               G_PARAM_STATIC_STRINGS)));
 
   /**
+   * GstP2PSwarmSink:web-root:
+   *
+   * Directory holding the player page (player/) and its npm packages
+   * (node_modules/), served by the HTTP origin at "/". Unset: the installed
+   * one, or the source tree's web/ when running from a build.
+   *
+   * Since: 0.1
+   */
+  g_object_class_install_property (gobject_class, PROP_WEB_ROOT,
+      g_param_spec_string ("web-root", "Web Root",
+          "Directory with the player page served at / (unset: found "
+          "automatically)", nullptr,
+          (GParamFlags) (G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
+              G_PARAM_STATIC_STRINGS)));
+
+  /**
    * GstP2PSwarmSink:stats:
    *
    * What the broadcaster published and served so far, as a
@@ -328,6 +347,9 @@ gst_p2p_swarm_sink_set_property (GObject * object, guint prop_id,
     case PROP_HTTP_ADDRESS:
       set_string (self, &priv->http_address, value);
       break;
+    case PROP_WEB_ROOT:
+      set_string (self, &priv->web_root, value);
+      break;
     case PROP_PLAYLIST_LENGTH:
       GST_OBJECT_LOCK (self);
       priv->playlist_length = g_value_get_uint (value);
@@ -381,6 +403,10 @@ gst_p2p_swarm_sink_get_property (GObject * object, guint prop_id,
       break;
     case PROP_HTTP_ADDRESS:
       g_value_set_string (value, priv->http_address.c_str ());
+      break;
+    case PROP_WEB_ROOT:
+      g_value_set_string (value,
+          priv->web_root.empty () ? nullptr : priv->web_root.c_str ());
       break;
     case PROP_PLAYLIST_LENGTH:
       g_value_set_uint (value, priv->playlist_length);
@@ -443,6 +469,29 @@ post_statistics (gpointer data) noexcept
   return G_SOURCE_CONTINUE;
 }
 
+/* Engine thread. A missing page is no reason to stop broadcasting: the
+ * stream is served all the same. */
+static void
+gst_p2p_swarm_sink_serve_player_page (GstP2PSwarmSink * self,
+    p2p::net::HttpOrigin & origin, const p2p::swarm::PublisherConfig & config,
+    const std::string & web_root_setting)
+{
+  std::string web_root = web_root_setting.empty ()?
+      p2p::net::find_web_root () : web_root_setting;
+  if (web_root.empty ()) {
+    GST_INFO_OBJECT (self, "no player page found, none served");
+    return;
+  }
+  p2p::net::PlayerPageConfig page;
+  page.playlist = config.playlist_name;
+  page.playlist_length = config.playlist_length;
+  page.target_duration = (double) config.target_duration / GST_SECOND;
+  p2p::GErrorOut error;
+  if (!p2p::net::serve_player_page (origin, web_root, page, error.out ()))
+    GST_ELEMENT_WARNING (self, RESOURCE, NOT_FOUND,
+        ("No player page: %s", error.get ()->message), (nullptr));
+}
+
 static gboolean
 gst_p2p_swarm_sink_start (GstBaseSink * sink)
 {
@@ -459,6 +508,7 @@ gst_p2p_swarm_sink_start (GstBaseSink * sink)
   std::string http_address = priv->http_address;
   gint http_port = priv->http_port;
   guint stats_interval = priv->stats_interval;
+  std::string web_root = priv->web_root;
   GST_OBJECT_UNLOCK (self);
 
   p2p::GErrorOut error;
@@ -485,6 +535,9 @@ gst_p2p_swarm_sink_start (GstBaseSink * sink)
           bound_port = origin->port ();
           if (!listening)
             origin.reset ();
+          else
+            gst_p2p_swarm_sink_serve_player_page (self, *origin, config,
+                web_root);
         });
     if (!listening) {
       GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ_WRITE,
