@@ -14,6 +14,7 @@ APT_PACKAGES=(
   gstreamer1.0-nice
   iproute2 procps python3 nodejs npm
   chromium
+  python3-matplotlib  # plots of the tracker benchmark (tests/bench)
 )
 
 missing=()
@@ -28,6 +29,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
     "${missing[@]}"
+fi
+
+# npm packages for the tracker differential test (bittorrent-tracker server
+# and the ws client); node_modules is not committed.
+if [ ! -d tests/tracker-diff/node_modules/bittorrent-tracker ]; then
+  (cd tests/tracker-diff && npm install --ignore-scripts --no-audit --no-fund)
 fi
 
 # npm packages of the player page and the browser interop tests (web/).

@@ -42,6 +42,7 @@
 #include "gstp2pelements.h"
 #include "gst/p2p/common/error.h"
 #include "gst/p2p/common/gobject-ptr.h"
+#include "gst/p2p/common/string-list.h"
 #include "gst/p2p/swarm/viewer.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_p2p_hls_src_debug);
@@ -66,6 +67,16 @@ enum
   PROP_RETRIES,
   PROP_STATS_INTERVAL,
   PROP_STATS,
+  PROP_TRACKERS,
+  PROP_SWARM_ID,
+  PROP_STUN_SERVER,
+  PROP_TURN_SERVER,
+  PROP_ICE_ADDRESSES,
+  PROP_HTTP_WINDOW,
+  PROP_P2P_TIMEOUT,
+  PROP_MAX_PEERS,
+  PROP_UPLOAD,
+  PROP_MAX_UPLOAD_RATE,
 };
 
 #define DEFAULT_LOCATION NULL
@@ -76,6 +87,16 @@ enum
 #define DEFAULT_TIMEOUT 15
 #define DEFAULT_RETRIES 3
 #define DEFAULT_STATS_INTERVAL 1000
+#define DEFAULT_TRACKERS ""
+#define DEFAULT_SWARM_ID ""
+#define DEFAULT_STUN_SERVER ""
+#define DEFAULT_TURN_SERVER ""
+#define DEFAULT_ICE_ADDRESSES ""
+#define DEFAULT_HTTP_WINDOW 3000
+#define DEFAULT_P2P_TIMEOUT 2000
+#define DEFAULT_MAX_PEERS 20
+#define DEFAULT_UPLOAD TRUE
+#define DEFAULT_MAX_UPLOAD_RATE 0
 
 static const gchar *const uri_protocols[] = { "p2phls+http", "p2phls+https",
   nullptr
@@ -93,6 +114,16 @@ struct GstP2PHLSSrcPrivate
   guint timeout = DEFAULT_TIMEOUT;
   gint retries = DEFAULT_RETRIES;
   guint stats_interval = DEFAULT_STATS_INTERVAL;
+  std::string trackers = DEFAULT_TRACKERS;
+  std::string swarm_id = DEFAULT_SWARM_ID;
+  std::string stun_server = DEFAULT_STUN_SERVER;
+  std::string turn_server = DEFAULT_TURN_SERVER;
+  std::string ice_addresses = DEFAULT_ICE_ADDRESSES;
+  guint http_window = DEFAULT_HTTP_WINDOW;
+  guint p2p_timeout = DEFAULT_P2P_TIMEOUT;
+  guint max_peers = DEFAULT_MAX_PEERS;
+  gboolean upload = DEFAULT_UPLOAD;
+  guint64 max_upload_rate = DEFAULT_MAX_UPLOAD_RATE;
 
   /* Between start() and stop(). */
   std::unique_ptr<p2p::swarm::Viewer> viewer;
@@ -295,6 +326,150 @@ gst_p2p_hls_src_class_init (GstP2PHLSSrcClass * klass)
           GST_TYPE_STRUCTURE,
           (GParamFlags) (G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
 
+  /**
+   * GstP2PHLSSrc:trackers:
+   *
+   * Comma-separated WebTorrent tracker URLs (ws:// or wss://). Empty: no
+   * peers, HTTP only.
+   *
+   * Since: 0.1
+   */
+  g_object_class_install_property (gobject_class, PROP_TRACKERS,
+      g_param_spec_string ("trackers", "Trackers",
+          "Comma-separated WebTorrent tracker URLs (ws:// or wss://; empty: "
+          "HTTP only)", DEFAULT_TRACKERS,
+          (GParamFlags) (G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
+              G_PARAM_STATIC_STRINGS)));
+
+  /**
+   * GstP2PHLSSrc:swarm-id:
+   *
+   * Replaces the playlist URL in the swarm id, as P2P Media Loader's
+   * swarmId does. Empty: derived from the URL, like browsers.
+   *
+   * Since: 0.1
+   */
+  g_object_class_install_property (gobject_class, PROP_SWARM_ID,
+      g_param_spec_string ("swarm-id", "Swarm ID",
+          "Swarm id instead of the playlist URL (empty: from the URL)",
+          DEFAULT_SWARM_ID,
+          (GParamFlags) (G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
+              G_PARAM_STATIC_STRINGS)));
+
+  /**
+   * GstP2PHLSSrc:stun-server:
+   *
+   * STUN server as stun://host:port (empty: none).
+   *
+   * Since: 0.1
+   */
+  g_object_class_install_property (gobject_class, PROP_STUN_SERVER,
+      g_param_spec_string ("stun-server", "STUN Server",
+          "STUN server, stun://host:port (empty: none)", DEFAULT_STUN_SERVER,
+          (GParamFlags) (G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
+              G_PARAM_STATIC_STRINGS)));
+
+  /**
+   * GstP2PHLSSrc:turn-server:
+   *
+   * TURN server as turn(s)://user:password@host:port (empty: none).
+   *
+   * Since: 0.1
+   */
+  g_object_class_install_property (gobject_class, PROP_TURN_SERVER,
+      g_param_spec_string ("turn-server", "TURN Server",
+          "TURN server, turn(s)://user:password@host:port (empty: none)",
+          DEFAULT_TURN_SERVER,
+          (GParamFlags) (G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
+              G_PARAM_STATIC_STRINGS)));
+
+  /**
+   * GstP2PHLSSrc:ice-addresses:
+   *
+   * Comma-separated local IP addresses ICE gathers candidates on, e.g.
+   * 127.0.0.1 to keep peers on this machine. Empty: every interface but
+   * loopback.
+   *
+   * Since: 0.1
+   */
+  g_object_class_install_property (gobject_class, PROP_ICE_ADDRESSES,
+      g_param_spec_string ("ice-addresses", "ICE Addresses",
+          "Comma-separated local IP addresses for ICE candidates (empty: "
+          "every interface but loopback)", DEFAULT_ICE_ADDRESSES,
+          (GParamFlags) (G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
+              G_PARAM_STATIC_STRINGS)));
+
+  /**
+   * GstP2PHLSSrc:http-window:
+   *
+   * A segment due within this many milliseconds is fetched over HTTP;
+   * segments further ahead come from peers.
+   *
+   * Since: 0.1
+   */
+  g_object_class_install_property (gobject_class, PROP_HTTP_WINDOW,
+      g_param_spec_uint ("http-window", "HTTP Window",
+          "Milliseconds before its deadline within which a segment comes "
+          "over HTTP", 0, 600000, DEFAULT_HTTP_WINDOW,
+          (GParamFlags) (G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
+              G_PARAM_STATIC_STRINGS)));
+
+  /**
+   * GstP2PHLSSrc:p2p-timeout:
+   *
+   * A peer transfer with no bytes for this many milliseconds is cancelled
+   * and the segment fetched elsewhere.
+   *
+   * Since: 0.1
+   */
+  g_object_class_install_property (gobject_class, PROP_P2P_TIMEOUT,
+      g_param_spec_uint ("p2p-timeout", "P2P Timeout",
+          "Milliseconds without bytes before a peer transfer falls back", 100,
+          600000, DEFAULT_P2P_TIMEOUT,
+          (GParamFlags) (G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
+              G_PARAM_STATIC_STRINGS)));
+
+  /**
+   * GstP2PHLSSrc:max-peers:
+   *
+   * Peers connected at most.
+   *
+   * Since: 0.1
+   */
+  g_object_class_install_property (gobject_class, PROP_MAX_PEERS,
+      g_param_spec_uint ("max-peers", "Max Peers", "Peers connected at most",
+          0, 1000, DEFAULT_MAX_PEERS,
+          (GParamFlags) (G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
+              G_PARAM_STATIC_STRINGS)));
+
+  /**
+   * GstP2PHLSSrc:upload:
+   *
+   * Share segments with peers. Turn off on metered links: the viewer then
+   * uploads nothing and still plays.
+   *
+   * Since: 0.1
+   */
+  g_object_class_install_property (gobject_class, PROP_UPLOAD,
+      g_param_spec_boolean ("upload", "Upload",
+          "Share segments with peers (off for metered links)", DEFAULT_UPLOAD,
+          (GParamFlags) (G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
+              G_PARAM_STATIC_STRINGS)));
+
+  /**
+   * GstP2PHLSSrc:max-upload-rate:
+   *
+   * Upload limit in bytes per second for all peers together (0 = none).
+   *
+   * Since: 0.1
+   */
+  g_object_class_install_property (gobject_class, PROP_MAX_UPLOAD_RATE,
+      g_param_spec_uint64 ("max-upload-rate", "Max Upload Rate",
+          "Upload limit in bytes per second (0 = unlimited)", 0, G_MAXUINT64,
+          DEFAULT_MAX_UPLOAD_RATE,
+          (GParamFlags) (G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
+              G_PARAM_STATIC_STRINGS)));
+
   gst_element_class_add_static_pad_template (element_class, &src_template);
   gst_element_class_set_static_metadata (element_class,
       "P2P HLS source", "Source/Network",
@@ -371,6 +546,15 @@ gst_p2p_hls_src_set_location (GstP2PHLSSrc * self, const gchar * uri,
 }
 
 static void
+set_string (GstP2PHLSSrc * self, std::string * field, const GValue * value)
+{
+  const gchar *s = g_value_get_string (value);
+  GST_OBJECT_LOCK (self);
+  *field = s ? s : "";
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
 gst_p2p_hls_src_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec)
 {
@@ -401,6 +585,46 @@ gst_p2p_hls_src_set_property (GObject * object, guint prop_id,
       GST_OBJECT_UNLOCK (self);
       break;
     }
+    case PROP_TRACKERS:
+      set_string (self, &priv->trackers, value);
+      break;
+    case PROP_SWARM_ID:
+      set_string (self, &priv->swarm_id, value);
+      break;
+    case PROP_STUN_SERVER:
+      set_string (self, &priv->stun_server, value);
+      break;
+    case PROP_TURN_SERVER:
+      set_string (self, &priv->turn_server, value);
+      break;
+    case PROP_ICE_ADDRESSES:
+      set_string (self, &priv->ice_addresses, value);
+      break;
+    case PROP_HTTP_WINDOW:
+      GST_OBJECT_LOCK (self);
+      priv->http_window = g_value_get_uint (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_P2P_TIMEOUT:
+      GST_OBJECT_LOCK (self);
+      priv->p2p_timeout = g_value_get_uint (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_MAX_PEERS:
+      GST_OBJECT_LOCK (self);
+      priv->max_peers = g_value_get_uint (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_UPLOAD:
+      GST_OBJECT_LOCK (self);
+      priv->upload = g_value_get_boolean (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_MAX_UPLOAD_RATE:
+      GST_OBJECT_LOCK (self);
+      priv->max_upload_rate = g_value_get_uint64 (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
     case PROP_LIVE_DELAY:
       GST_OBJECT_LOCK (self);
       priv->live_delay = g_value_get_uint (value);
@@ -461,6 +685,36 @@ gst_p2p_hls_src_get_property (GObject * object, guint prop_id,
     case PROP_EXTRA_HEADERS:
       gst_value_set_structure (value, priv->extra_headers);
       break;
+    case PROP_TRACKERS:
+      g_value_set_string (value, priv->trackers.c_str ());
+      break;
+    case PROP_SWARM_ID:
+      g_value_set_string (value, priv->swarm_id.c_str ());
+      break;
+    case PROP_STUN_SERVER:
+      g_value_set_string (value, priv->stun_server.c_str ());
+      break;
+    case PROP_TURN_SERVER:
+      g_value_set_string (value, priv->turn_server.c_str ());
+      break;
+    case PROP_ICE_ADDRESSES:
+      g_value_set_string (value, priv->ice_addresses.c_str ());
+      break;
+    case PROP_HTTP_WINDOW:
+      g_value_set_uint (value, priv->http_window);
+      break;
+    case PROP_P2P_TIMEOUT:
+      g_value_set_uint (value, priv->p2p_timeout);
+      break;
+    case PROP_MAX_PEERS:
+      g_value_set_uint (value, priv->max_peers);
+      break;
+    case PROP_UPLOAD:
+      g_value_set_boolean (value, priv->upload);
+      break;
+    case PROP_MAX_UPLOAD_RATE:
+      g_value_set_uint64 (value, priv->max_upload_rate);
+      break;
     case PROP_LIVE_DELAY:
       g_value_set_uint (value, priv->live_delay);
       break;
@@ -502,6 +756,10 @@ stats_to_structure (const p2p::swarm::ViewerStats & stats, const gchar * name)
       "stall-time", G_TYPE_UINT64, stats.stall_time,
       "segments-skipped", G_TYPE_UINT64, stats.segments_skipped,
       "playlist-reloads", G_TYPE_UINT64, stats.playlist_reloads,
+      "peers-banned", G_TYPE_UINT64, stats.peers_banned,
+      "hash-mismatches", G_TYPE_UINT64, stats.hash_mismatches,
+      "peer-id", G_TYPE_STRING, stats.peer_id.c_str (),
+      "swarm-id", G_TYPE_STRING, stats.swarm_id.c_str (),
       "bandwidth", G_TYPE_UINT64, stats.bandwidth,
       "p2p-ratio", G_TYPE_DOUBLE, ratio, nullptr);
 }
@@ -555,6 +813,16 @@ gst_p2p_hls_src_start (GstBaseSrc * src)
   config.http.timeout = std::chrono::seconds (priv->timeout);
   config.http.retries = priv->retries;
   config.stats_interval = priv->stats_interval;
+  config.trackers = p2p::split_list (priv->trackers);
+  config.swarm_id = priv->swarm_id;
+  config.webrtc.stun_server = priv->stun_server;
+  config.webrtc.turn_server = priv->turn_server;
+  config.webrtc.local_addresses = p2p::split_list (priv->ice_addresses);
+  config.http_window = priv->http_window * GST_MSECOND;
+  config.p2p_timeout = priv->p2p_timeout * GST_MSECOND;
+  config.max_peers = priv->max_peers;
+  config.upload = priv->upload;
+  config.max_upload_rate = priv->max_upload_rate;
   GST_OBJECT_UNLOCK (self);
 
   if (config.url.empty ()) {

@@ -34,7 +34,7 @@ constexpr gsize MAX_MESSAGE = 65535;
 guint8
 pattern (int seed, guint i, gsize j)
 {
-  return (guint8) ((seed * 101 + i * 131 + j * 7 + (j >> 8)) & 0xff);
+  return (guint8)((seed * 101 + i * 131 + j * 7 + (j >> 8)) & 0xff);
 }
 
 GBytes *
@@ -83,7 +83,7 @@ struct Side
 
 struct Pair
 {
-  EngineThread thread { "test-engine" };
+  EngineThread thread{ "test-engine" };
   std::mutex mutex;
   std::condition_variable changed;
   gint64 start_ms = now_ms ();
@@ -108,11 +108,11 @@ struct Pair
   {
     std::unique_lock<std::mutex> lock (mutex);
     return changed.wait_for (lock, std::chrono::milliseconds (timeout_ms),
-        [&] { return pred (); });
+                             [&] { return pred (); });
   }
 
   void
-  update (const std::function<void ()> & fn)
+  update (const std::function<void ()> &fn)
   {
     std::lock_guard<std::mutex> lock (mutex);
     fn ();
@@ -123,7 +123,7 @@ struct Pair
   void
   pump (int s)
   {
-    auto & out = side[s].outbox;
+    auto &out = side[s].outbox;
     while (!out.empty () && peer[s]) {
       if (!peer[s]->send (out.front ().get ())) {
         update ([&] { side[s].refused++; });
@@ -137,7 +137,7 @@ struct Pair
   callbacks (int s)
   {
     WebRtcPeer::Callbacks cb;
-    cb.local_description = [this, s] (const std::string & sdp) {
+    cb.local_description = [this, s] (const std::string &sdp) {
       update ([&] {
         side[s].sdp = sdp;
         side[s].sdp_ms = now_ms () - start_ms;
@@ -145,13 +145,13 @@ struct Pair
       if (s == 0 && answer) {
         GError *error = nullptr;
         peer[1] = WebRtcPeer::new_answerer (thread, config[1], sdp,
-            callbacks (1), &error);
+                                            callbacks (1), &error);
         fail_unless (peer[1] != nullptr, "answerer: %s",
-            error ? error->message : "?");
+                     error ? error->message : "?");
       } else if (s == 1) {
         GError *error = nullptr;
         fail_unless (peer[0]->set_remote_answer (sdp, &error),
-            "set_remote_answer: %s", error ? error->message : "?");
+                     "set_remote_answer: %s", error ? error->message : "?");
       }
     };
     cb.open = [this, s] {
@@ -161,12 +161,12 @@ struct Pair
       });
       pump (s);
     };
-    cb.message = [this, s] (GBytes * message) {
+    cb.message = [this, s] (GBytes *message) {
       gsize size = 0;
-      auto data = static_cast<const guint8 *> (g_bytes_get_data (message,
-              &size));
+      auto data
+          = static_cast<const guint8 *> (g_bytes_get_data (message, &size));
       update ([&] {
-        auto & me = side[s];
+        auto &me = side[s];
         bool good = true;
         for (gsize j = 0; j < size && good; j++)
           good = data[j] == pattern (1 - s, me.messages, j);
@@ -181,7 +181,7 @@ struct Pair
       update ([&] { side[s].writable++; });
       pump (s);
     };
-    cb.closed = [this, s] (const GError * error) {
+    cb.closed = [this, s] (const GError *error) {
       update ([&] {
         side[s].closed = true;
         side[s].close_error.reset (error ? g_error_copy (error) : nullptr);
@@ -195,10 +195,10 @@ struct Pair
   {
     thread.invoke_sync ([this] {
       GError *error = nullptr;
-      peer[0] = WebRtcPeer::new_offerer (thread, config[0], callbacks (0),
-          &error);
+      peer[0]
+          = WebRtcPeer::new_offerer (thread, config[0], callbacks (0), &error);
       fail_unless (peer[0] != nullptr, "offerer: %s",
-          error ? error->message : "?");
+                   error ? error->message : "?");
     });
   }
 
@@ -207,7 +207,7 @@ struct Pair
   {
     start ();
     fail_unless (wait ([this] { return side[0].open && side[1].open; }),
-        "data channel did not open on both sides");
+                 "data channel did not open on both sides");
   }
 
   /* Queues @count messages of @size bytes on side @s and starts sending. */
@@ -223,13 +223,13 @@ struct Pair
 };
 
 void
-assert_only_loopback (const std::string & sdp)
+assert_only_loopback (const std::string &sdp)
 {
   auto addresses = p2p::peer::sdp_candidate_addresses (sdp);
   fail_if (addresses.empty (), "no candidate in SDP:\n%s", sdp.c_str ());
-  for (const auto & address : addresses)
+  for (const auto &address : addresses)
     fail_unless (address == "127.0.0.1", "unpinned candidate %s in:\n%s",
-        address.c_str (), sdp.c_str ());
+                 address.c_str (), sdp.c_str ());
   fail_unless (sdp.find ("a=ice-options:trickle") == std::string::npos);
 }
 
@@ -254,12 +254,13 @@ GST_START_TEST (test_connect_pinned)
   });
   ck_assert_uint_eq (label[0].size (), 40);
   fail_unless (label[0].find_first_not_of ("0123456789abcdef")
-      == std::string::npos);
+               == std::string::npos);
   ck_assert_str_eq (label[0].c_str (), label[1].c_str ());
-  g_print ("loopback timings: offer SDP %" G_GINT64_FORMAT " ms, answer SDP %"
-      G_GINT64_FORMAT " ms, open %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT
-      " ms\n", pair.side[0].sdp_ms, pair.side[1].sdp_ms, pair.side[0].open_ms,
-      pair.side[1].open_ms);
+  g_print ("loopback timings: offer SDP %" G_GINT64_FORMAT
+           " ms, answer SDP %" G_GINT64_FORMAT " ms, open %" G_GINT64_FORMAT
+           "/%" G_GINT64_FORMAT " ms\n",
+           pair.side[0].sdp_ms, pair.side[1].sdp_ms, pair.side[0].open_ms,
+           pair.side[1].open_ms);
 }
 GST_END_TEST;
 
@@ -292,14 +293,18 @@ GST_START_TEST (test_max_size_bulk_both_ways)
   gint64 start = now_ms ();
   pair.queue (0, count, MAX_MESSAGE);
   pair.queue (1, count, MAX_MESSAGE);
-  fail_unless (pair.wait ([&] {
-    return pair.side[0].messages == count && pair.side[1].messages == count;
-  }, 60000), "bulk transfer did not finish");
+  fail_unless (pair.wait (
+                   [&] {
+                     return pair.side[0].messages == count
+                            && pair.side[1].messages == count;
+                   },
+                   60000),
+               "bulk transfer did not finish");
   gint64 elapsed = now_ms () - start;
   std::lock_guard<std::mutex> lock (pair.mutex);
   for (int s = 0; s < 2; s++) {
     ck_assert_uint_eq (pair.side[s].bad_messages, 0);
-    ck_assert_uint_eq (pair.side[s].bytes, (guint64) count * MAX_MESSAGE);
+    ck_assert_uint_eq (pair.side[s].bytes, (guint64)count * MAX_MESSAGE);
     for (auto size : pair.side[s].sizes)
       ck_assert_uint_eq (size, MAX_MESSAGE);
     /* The threshold held: the senders had to wait for writable (). */
@@ -307,8 +312,37 @@ GST_START_TEST (test_max_size_bulk_both_ways)
     fail_unless (pair.side[s].writable > 0);
   }
   g_print ("bulk: 2 x %u x %" G_GSIZE_FORMAT " bytes in %" G_GINT64_FORMAT
-      " ms (%u/%u refusals)\n", count, MAX_MESSAGE, elapsed,
-      pair.side[0].refused, pair.side[1].refused);
+           " ms (%u/%u refusals)\n",
+           count, MAX_MESSAGE, elapsed, pair.side[0].refused,
+           pair.side[1].refused);
+}
+GST_END_TEST;
+
+/* webrtcbin 1.22 writes no a=max-message-size, so between two of them the
+ * limit is RFC 8841's default of 65536 bytes: one more is refused by send ()
+ * and the channel stays usable. */
+GST_START_TEST (test_message_size_limit)
+{
+  Pair pair;
+  pair.connect ();
+  bool sent[3] = {};
+  pair.thread.invoke_sync ([&] {
+    GBytesPtr fits (make_message (0, 0, 65536));
+    GBytesPtr too_large (make_message (0, 1, 65537));
+    GBytesPtr next (make_message (0, 1, 10));
+    sent[0] = pair.peer[0]->send (fits.get ());
+    sent[1] = pair.peer[0]->send (too_large.get ());
+    sent[2] = pair.peer[0]->send (next.get ());
+  });
+  fail_unless (sent[0]);
+  fail_if (sent[1]);
+  fail_unless (sent[2]);
+  fail_unless (pair.wait ([&] { return pair.side[1].messages == 2; }));
+  std::lock_guard<std::mutex> lock (pair.mutex);
+  ck_assert_uint_eq (pair.side[1].bad_messages, 0);
+  ck_assert_uint_eq (pair.side[1].sizes[0], 65536);
+  ck_assert_uint_eq (pair.side[1].sizes[1], 10);
+  fail_if (pair.side[0].closed || pair.side[1].closed);
 }
 GST_END_TEST;
 
@@ -325,26 +359,20 @@ check_close_noticed (int closer)
   int other = 1 - closer;
   gint64 start = now_ms ();
   fail_unless (pair.wait ([&] { return pair.side[other].closed; }),
-      "the remote did not notice the close");
+               "the remote did not notice the close");
   g_print ("close by %s noticed after %" G_GINT64_FORMAT " ms: %s\n",
-      closer ? "answerer" : "offerer", now_ms () - start,
-      pair.side[other].close_error ? pair.side[other].close_error->message
-                                   : "channel closed");
+           closer ? "answerer" : "offerer", now_ms () - start,
+           pair.side[other].close_error ? pair.side[other].close_error->message
+                                        : "channel closed");
   std::lock_guard<std::mutex> lock (pair.mutex);
   /* No callback on the side that called close (). */
   fail_if (pair.side[closer].closed);
 }
 
-GST_START_TEST (test_close_by_offerer)
-{
-  check_close_noticed (0);
-}
+GST_START_TEST (test_close_by_offerer) { check_close_noticed (0); }
 GST_END_TEST;
 
-GST_START_TEST (test_close_by_answerer)
-{
-  check_close_noticed (1);
-}
+GST_START_TEST (test_close_by_answerer) { check_close_noticed (1); }
 GST_END_TEST;
 
 GST_START_TEST (test_unanswered_offer_times_out)
@@ -356,8 +384,8 @@ GST_START_TEST (test_unanswered_offer_times_out)
   fail_unless (pair.wait ([&] { return pair.side[0].closed; }));
   std::lock_guard<std::mutex> lock (pair.mutex);
   fail_unless (pair.side[0].close_error != nullptr);
-  fail_unless (g_error_matches (pair.side[0].close_error.get (),
-          GST_P2P_ERROR, GST_P2P_ERROR_TIMEOUT));
+  fail_unless (g_error_matches (pair.side[0].close_error.get (), GST_P2P_ERROR,
+                                GST_P2P_ERROR_TIMEOUT));
   fail_if (pair.side[0].open);
 }
 GST_END_TEST;
@@ -372,10 +400,10 @@ GST_START_TEST (test_bad_remote_sdp)
     /* Not SDP at all: the answerer is refused up front. */
     GError *error = nullptr;
     auto peer = WebRtcPeer::new_answerer (pair.thread, pinned_config (),
-        "hello", {}, &error);
+                                          "hello", {}, &error);
     fail_unless (peer == nullptr);
-    fail_unless (g_error_matches (error, GST_P2P_ERROR,
-            GST_P2P_ERROR_PROTOCOL));
+    fail_unless (
+        g_error_matches (error, GST_P2P_ERROR, GST_P2P_ERROR_PROTOCOL));
     g_clear_error (&error);
 
     /* Our own offer is no answer: webrtcbin refuses it, the peer fails. */
@@ -388,8 +416,23 @@ GST_START_TEST (test_bad_remote_sdp)
   std::lock_guard<std::mutex> lock (pair.mutex);
   fail_unless (pair.side[0].close_error != nullptr);
   g_print ("bad answer: %s\n", pair.side[0].close_error->message);
-  fail_unless (g_error_matches (pair.side[0].close_error.get (),
-          GST_P2P_ERROR, GST_P2P_ERROR_PROTOCOL));
+  fail_unless (g_error_matches (pair.side[0].close_error.get (), GST_P2P_ERROR,
+                                GST_P2P_ERROR_PROTOCOL));
+}
+GST_END_TEST;
+
+GST_START_TEST (test_bad_local_address)
+{
+  EngineThread thread ("test-engine");
+  thread.invoke_sync ([&] {
+    WebRtcPeerConfig config;
+    config.local_addresses = { "not-an-address" };
+    GError *error = nullptr;
+    auto peer = WebRtcPeer::new_offerer (thread, config, {}, &error);
+    fail_unless (peer == nullptr);
+    fail_unless (g_error_matches (error, GST_P2P_ERROR, GST_P2P_ERROR_FAILED));
+    g_clear_error (&error);
+  });
 }
 GST_END_TEST;
 
@@ -406,10 +449,29 @@ GST_START_TEST (test_unpinned_gathers_more)
   std::lock_guard<std::mutex> lock (pair.mutex);
   auto addresses = p2p::peer::sdp_candidate_addresses (pair.side[0].sdp);
   bool only_loopback = !addresses.empty ();
-  for (const auto & address : addresses)
+  for (const auto &address : addresses)
     only_loopback = only_loopback && address == "127.0.0.1";
   fail_if (only_loopback, "only 127.0.0.1 without pinning:\n%s",
-      pair.side[0].sdp.c_str ());
+           pair.side[0].sdp.c_str ());
+}
+GST_END_TEST;
+
+/* A remote that vanishes without closing its channel (close_timeout_ms = 0
+ * stops its webrtcbin before the SCTP stream reset gets out) is noticed
+ * through ICE: keepalives are connectivity checks, which fail after ~50 s. */
+GST_START_TEST (test_vanished_remote_noticed)
+{
+  Pair pair;
+  pair.config[1].close_timeout_ms = 0;
+  pair.connect ();
+  pair.thread.invoke_sync ([&] { pair.peer[1]->close (); });
+  gint64 start = now_ms ();
+  fail_unless (pair.wait ([&] { return pair.side[0].closed; }, 90000));
+  std::lock_guard<std::mutex> lock (pair.mutex);
+  g_print ("vanished remote noticed after %" G_GINT64_FORMAT " ms: %s\n",
+           now_ms () - start, pair.side[0].close_error->message);
+  fail_unless (g_error_matches (pair.side[0].close_error.get (), GST_P2P_ERROR,
+                                GST_P2P_ERROR_NETWORK));
 }
 GST_END_TEST;
 
@@ -422,11 +484,18 @@ webrtc_peer_suite (void)
   tcase_add_test (tc, test_connect_pinned);
   tcase_add_test (tc, test_small_messages_both_ways);
   tcase_add_test (tc, test_max_size_bulk_both_ways);
+  tcase_add_test (tc, test_message_size_limit);
   tcase_add_test (tc, test_close_by_offerer);
   tcase_add_test (tc, test_close_by_answerer);
   tcase_add_test (tc, test_unanswered_offer_times_out);
   tcase_add_test (tc, test_bad_remote_sdp);
+  tcase_add_test (tc, test_bad_local_address);
   tcase_add_test (tc, test_unpinned_gathers_more);
+
+  TCase *slow = tcase_create ("slow");
+  suite_add_tcase (s, slow);
+  tcase_set_timeout (slow, 120);
+  tcase_add_test (slow, test_vanished_remote_noticed);
   return s;
 }
 

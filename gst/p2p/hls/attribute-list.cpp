@@ -58,8 +58,9 @@ parse_decimal_seconds (std::string_view text)
 {
   size_t dot = text.find ('.');
   std::string_view whole = text.substr (0, dot);
-  std::string_view fraction =
-      dot == std::string_view::npos ? std::string_view () : text.substr (dot + 1);
+  std::string_view fraction = dot == std::string_view::npos
+                                  ? std::string_view ()
+                                  : text.substr (dot + 1);
   if (!all_digits (whole) || (!fraction.empty () && !all_digits (fraction)))
     return std::nullopt;
 
@@ -82,8 +83,9 @@ parse_decimal_float (std::string_view text)
 {
   size_t dot = text.find ('.');
   std::string_view whole = text.substr (0, dot);
-  std::string_view fraction =
-      dot == std::string_view::npos ? std::string_view () : text.substr (dot + 1);
+  std::string_view fraction = dot == std::string_view::npos
+                                  ? std::string_view ()
+                                  : text.substr (dot + 1);
   if (!all_digits (whole) || (!fraction.empty () && !all_digits (fraction)))
     return std::nullopt;
   /* The syntax is checked, so strtod cannot wander off: copy for its NUL. */
@@ -107,7 +109,7 @@ parse_decimal_resolution (std::string_view text, int *width, int *height)
 
 bool
 parse_byte_range (std::string_view text, uint64_t *length,
-    std::optional<uint64_t> *offset)
+                  std::optional<uint64_t> *offset)
 {
   size_t at = text.find ('@');
   std::optional<uint64_t> n = parse_decimal_integer (text.substr (0, at));
@@ -148,17 +150,17 @@ AttributeList::parse (std::string_view text, std::string *problem)
     attribute.name = text.substr (name_start, pos - name_start);
     if (attribute.name.empty ())
       return fail ("expected an attribute name at column "
-          + std::to_string (pos + 1));
+                   + std::to_string (pos + 1));
     if (pos == text.size () || text[pos] != '=')
       return fail ("attribute " + std::string (attribute.name)
-          + " has no '=' and value");
+                   + " has no '=' and value");
     pos++;
 
     if (pos < text.size () && text[pos] == '"') {
       size_t close = text.find ('"', pos + 1);
       if (close == std::string_view::npos)
         return fail ("attribute " + std::string (attribute.name)
-            + " has an unterminated quoted string");
+                     + " has an unterminated quoted string");
       attribute.value = text.substr (pos + 1, close - pos - 1);
       attribute.quoted = true;
       pos = close + 1;
@@ -167,8 +169,9 @@ AttributeList::parse (std::string_view text, std::string *problem)
       if (end == std::string_view::npos)
         end = text.size ();
       attribute.value = text.substr (pos, end - pos);
-      while (!attribute.value.empty () && (attribute.value.back () == ' '
-              || attribute.value.back () == '\t'))
+      while (!attribute.value.empty ()
+             && (attribute.value.back () == ' '
+                 || attribute.value.back () == '\t'))
         attribute.value.remove_suffix (1);
       pos = end;
     }
@@ -178,13 +181,13 @@ AttributeList::parse (std::string_view text, std::string *problem)
     if (pos < text.size ()) {
       if (text[pos] != ',')
         return fail ("unexpected character after attribute "
-            + std::string (attribute.name));
+                     + std::string (attribute.name));
       pos++;
     }
 
     if (list.attributes_.size () + list.duplicates_.size () >= kMaxAttributes)
       return fail ("more than " + std::to_string (kMaxAttributes)
-          + " attributes");
+                   + " attributes");
     if (list.find (attribute.name))
       list.duplicates_.push_back (attribute.name);
     else
@@ -196,7 +199,7 @@ AttributeList::parse (std::string_view text, std::string *problem)
 const Attribute *
 AttributeList::find (std::string_view name) const
 {
-  for (const Attribute & attribute : attributes_) {
+  for (const Attribute &attribute : attributes_) {
     if (attribute.name == name)
       return &attribute;
   }

@@ -29,17 +29,16 @@ std::optional<GstClockTime> parse_decimal_seconds (std::string_view text);
 std::optional<double> parse_decimal_float (std::string_view text);
 
 /* decimal-resolution: <width>x<height>, each within int. */
-bool parse_decimal_resolution (std::string_view text, int *width,
-    int *height);
+bool parse_decimal_resolution (std::string_view text, int *width, int *height);
 
 /* <length>[@<offset>], the value of EXT-X-BYTERANGE and of MAP's BYTERANGE. */
 bool parse_byte_range (std::string_view text, uint64_t *length,
-    std::optional<uint64_t> *offset);
+                       std::optional<uint64_t> *offset);
 
 struct Attribute
 {
   std::string_view name;
-  std::string_view value;  /* without the quotes of a quoted-string */
+  std::string_view value; /* without the quotes of a quoted-string */
   bool quoted = false;
 };
 
@@ -52,10 +51,11 @@ public:
    * @problem. Repeated names keep their first value and are listed in
    * duplicates(). */
   static std::optional<AttributeList> parse (std::string_view text,
-      std::string *problem);
+                                             std::string *problem);
 
   const Attribute *find (std::string_view name) const;
-  const std::vector<std::string_view> &duplicates () const
+  const std::vector<std::string_view> &
+  duplicates () const
   {
     return duplicates_;
   }

@@ -24,7 +24,7 @@ namespace p2p::hls {
 inline constexpr size_t kMaxPlaylistBytes = 16 * 1024 * 1024;
 inline constexpr size_t kMaxLineBytes = 64 * 1024;
 inline constexpr size_t kMaxSegments = 100000;
-inline constexpr size_t kMaxVariants = 1000;  /* and as many renditions */
+inline constexpr size_t kMaxVariants = 1000; /* and as many renditions */
 /* Longest EXTINF or EXT-X-TARGETDURATION accepted, in seconds. */
 inline constexpr uint64_t kMaxDurationSeconds = 24 * 3600;
 /* Further warnings are counted in one last "... more warnings" entry. */
@@ -39,13 +39,15 @@ using Playlist = std::variant<MediaPlaylist, MasterPlaylist>;
 /* Parses either kind; which one it is follows from its tags (a playlist with
  * both master and media tags is invalid). @warnings may be null. */
 std::optional<Playlist> parse_playlist (std::string_view text,
-    Warnings *warnings, GError **error);
+                                        Warnings *warnings, GError **error);
 
 /* As parse_playlist() but fails with PLAYLIST_INVALID when @text is the
  * other kind of playlist. */
 std::optional<MediaPlaylist> parse_media_playlist (std::string_view text,
-    Warnings *warnings, GError **error);
+                                                   Warnings *warnings,
+                                                   GError **error);
 std::optional<MasterPlaylist> parse_master_playlist (std::string_view text,
-    Warnings *warnings, GError **error);
+                                                     Warnings *warnings,
+                                                     GError **error);
 
 } // namespace p2p::hls

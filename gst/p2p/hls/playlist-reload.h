@@ -20,7 +20,8 @@ namespace p2p::hls {
  * backwards. Tolerable changes (target duration, playlist type, durations,
  * discontinuity count, skipped segments) are appended to @warnings, which
  * may be null. */
-bool check_playlist_reload (const MediaPlaylist & previous,
-    const MediaPlaylist & reloaded, Warnings * warnings, GError ** error);
+bool check_playlist_reload (const MediaPlaylist &previous,
+                            const MediaPlaylist &reloaded, Warnings *warnings,
+                            GError **error);
 
 } // namespace p2p::hls

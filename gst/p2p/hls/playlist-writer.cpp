@@ -13,7 +13,7 @@ namespace {
 
 /* Keeps the playlist's line structure and quoted strings intact. */
 std::string
-sanitize (const std::string & text)
+sanitize (const std::string &text)
 {
   std::string out;
   out.reserve (text.size ());
@@ -25,7 +25,7 @@ sanitize (const std::string & text)
 }
 
 std::string
-quoted (const std::string & text)
+quoted (const std::string &text)
 {
   return "\"" + sanitize (text) + "\"";
 }
@@ -43,7 +43,7 @@ format_seconds (GstClockTime time)
 }
 
 std::string
-format_byte_range (const ByteRange & range)
+format_byte_range (const ByteRange &range)
 {
   std::string text = std::to_string (range.length);
   if (range.offset)
@@ -54,10 +54,10 @@ format_byte_range (const ByteRange & range)
 std::string
 format_date_time (int64_t unix_us)
 {
-  using GDateTimePtr =
-      std::unique_ptr<GDateTime, FreeFunc<GDateTime, g_date_time_unref>>;
+  using GDateTimePtr
+      = std::unique_ptr<GDateTime, FreeFunc<GDateTime, g_date_time_unref>>;
   GDateTimePtr seconds (g_date_time_new_from_unix_utc (
-          unix_us / G_USEC_PER_SEC - (unix_us % G_USEC_PER_SEC < 0)));
+      unix_us / G_USEC_PER_SEC - (unix_us % G_USEC_PER_SEC < 0)));
   if (!seconds)
     return std::string ();
   int64_t micro = unix_us % G_USEC_PER_SEC;
@@ -87,9 +87,9 @@ ceil_seconds (GstClockTime time)
 } // namespace
 
 std::string
-write_media_playlist (const MediaPlaylist & playlist, size_t window)
+write_media_playlist (const MediaPlaylist &playlist, size_t window)
 {
-  const std::vector<MediaSegment> & segments = playlist.segments;
+  const std::vector<MediaSegment> &segments = playlist.segments;
   size_t first = 0;
   if (window > 0 && playlist.type == PlaylistType::LIVE
       && segments.size () > window)
@@ -111,14 +111,14 @@ write_media_playlist (const MediaPlaylist & playlist, size_t window)
 
   std::string out = "#EXTM3U\n";
   out += "#EXT-X-VERSION:" + std::to_string (version) + "\n";
-  out += "#EXT-X-TARGETDURATION:" + std::to_string (target / GST_SECOND)
-      + "\n";
+  out += "#EXT-X-TARGETDURATION:" + std::to_string (target / GST_SECOND) + "\n";
   out += "#EXT-X-MEDIA-SEQUENCE:"
-      + std::to_string (playlist.media_sequence + static_cast<int64_t> (first))
-      + "\n";
+         + std::to_string (playlist.media_sequence
+                           + static_cast<int64_t> (first))
+         + "\n";
   if (discontinuity_sequence != 0)
     out += "#EXT-X-DISCONTINUITY-SEQUENCE:"
-        + std::to_string (discontinuity_sequence) + "\n";
+           + std::to_string (discontinuity_sequence) + "\n";
   if (playlist.type == PlaylistType::EVENT)
     out += "#EXT-X-PLAYLIST-TYPE:EVENT\n";
   else if (playlist.type == PlaylistType::VOD)
@@ -128,7 +128,7 @@ write_media_playlist (const MediaPlaylist & playlist, size_t window)
 
   const InitSection *written_map = nullptr;
   for (size_t i = first; i < segments.size (); i++) {
-    const MediaSegment & segment = segments[i];
+    const MediaSegment &segment = segments[i];
     if (segment.discontinuity)
       out += "#EXT-X-DISCONTINUITY\n";
     if (segment.init_section
@@ -136,7 +136,7 @@ write_media_playlist (const MediaPlaylist & playlist, size_t window)
       out += "#EXT-X-MAP:URI=" + quoted (segment.init_section->uri);
       if (segment.init_section->byte_range)
         out += ",BYTERANGE=\""
-            + format_byte_range (*segment.init_section->byte_range) + "\"";
+               + format_byte_range (*segment.init_section->byte_range) + "\"";
       out += "\n";
       written_map = segment.init_section.get ();
     }
@@ -147,12 +147,12 @@ write_media_playlist (const MediaPlaylist & playlist, size_t window)
     }
     if (!segment.sha256.empty ())
       out += std::string (kSegmentSha256Tag) + ":" + sanitize (segment.sha256)
-          + "\n";
+             + "\n";
     out += "#EXTINF:" + format_seconds (segment.duration) + ","
-        + sanitize (segment.title) + "\n";
+           + sanitize (segment.title) + "\n";
     if (segment.byte_range)
       out += "#EXT-X-BYTERANGE:" + format_byte_range (*segment.byte_range)
-          + "\n";
+             + "\n";
     out += sanitize (segment.uri) + "\n";
   }
   if (playlist.end_list)
@@ -161,18 +161,18 @@ write_media_playlist (const MediaPlaylist & playlist, size_t window)
 }
 
 std::string
-write_master_playlist (const MasterPlaylist & playlist)
+write_master_playlist (const MasterPlaylist &playlist)
 {
   std::string out = "#EXTM3U\n";
   out += "#EXT-X-VERSION:" + std::to_string (std::max (playlist.version, 1))
-      + "\n";
+         + "\n";
   if (playlist.independent_segments)
     out += "#EXT-X-INDEPENDENT-SEGMENTS\n";
 
-  for (const Rendition & rendition : playlist.renditions) {
+  for (const Rendition &rendition : playlist.renditions) {
     /* TYPE is an enumerated-string: unquoted. */
     out += "#EXT-X-MEDIA:TYPE=" + sanitize (rendition.type) + ",GROUP-ID="
-        + quoted (rendition.group_id) + ",NAME=" + quoted (rendition.name);
+           + quoted (rendition.group_id) + ",NAME=" + quoted (rendition.name);
     if (!rendition.language.empty ())
       out += ",LANGUAGE=" + quoted (rendition.language);
     if (!rendition.channels.empty ())
@@ -184,19 +184,21 @@ write_master_playlist (const MasterPlaylist & playlist)
     out += "\n";
   }
 
-  for (const Variant & variant : playlist.variants) {
+  for (const Variant &variant : playlist.variants) {
     out += "#EXT-X-STREAM-INF:BANDWIDTH=" + std::to_string (variant.bandwidth);
     if (variant.average_bandwidth)
-      out += ",AVERAGE-BANDWIDTH=" + std::to_string (*variant.average_bandwidth);
+      out += ",AVERAGE-BANDWIDTH="
+             + std::to_string (*variant.average_bandwidth);
     if (!variant.codecs.empty ())
       out += ",CODECS=" + quoted (variant.codecs);
     if (variant.width > 0 && variant.height > 0)
       out += ",RESOLUTION=" + std::to_string (variant.width) + "x"
-          + std::to_string (variant.height);
+             + std::to_string (variant.height);
     if (variant.frame_rate > 0) {
       gchar rate[G_ASCII_DTOSTR_BUF_SIZE];
       out += std::string (",FRAME-RATE=")
-          + g_ascii_formatd (rate, sizeof (rate), "%.3f", variant.frame_rate);
+             + g_ascii_formatd (rate, sizeof (rate), "%.3f",
+                                variant.frame_rate);
     }
     if (!variant.video_range.empty ())
       out += ",VIDEO-RANGE=" + sanitize (variant.video_range);

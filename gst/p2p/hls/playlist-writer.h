@@ -27,11 +27,11 @@ namespace p2p::hls {
  * CR, LF and '"' cannot be written inside a line or a quoted string: they
  * are dropped from URIs, titles and attribute values. URIs must be
  * non-empty and not start with '#'. */
-std::string write_media_playlist (const MediaPlaylist & playlist,
-    size_t window = 0);
+std::string write_media_playlist (const MediaPlaylist &playlist,
+                                  size_t window = 0);
 
 /* Writes EXT-X-MEDIA renditions, then one EXT-X-STREAM-INF and URI per
  * variant, in model order (P2P Media Loader numbers variants by it). */
-std::string write_master_playlist (const MasterPlaylist & playlist);
+std::string write_master_playlist (const MasterPlaylist &playlist);
 
 } // namespace p2p::hls

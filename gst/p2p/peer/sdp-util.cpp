@@ -13,7 +13,7 @@ namespace {
  * stops early when @fn returns false. */
 template <typename Fn>
 void
-for_each_line (const std::string & sdp, Fn fn)
+for_each_line (const std::string &sdp, Fn fn)
 {
   std::string::size_type start = 0;
   while (start < sdp.size ()) {
@@ -30,7 +30,7 @@ for_each_line (const std::string & sdp, Fn fn)
 }
 
 bool
-starts_with (const std::string & s, const char *prefix)
+starts_with (const std::string &s, const char *prefix)
 {
   return s.compare (0, std::char_traits<char>::length (prefix), prefix) == 0;
 }
@@ -38,11 +38,11 @@ starts_with (const std::string & s, const char *prefix)
 } // namespace
 
 std::vector<std::string>
-sdp_candidate_addresses (const std::string & sdp)
+sdp_candidate_addresses (const std::string &sdp)
 {
   static const char prefix[] = "a=candidate:";
   std::vector<std::string> addresses;
-  for_each_line (sdp, [&] (const std::string & line) {
+  for_each_line (sdp, [&] (const std::string &line) {
     if (!starts_with (line, prefix))
       return true;
     /* foundation component transport priority address port "typ" type … */
@@ -57,7 +57,7 @@ sdp_candidate_addresses (const std::string & sdp)
 }
 
 std::string
-sdp_without_trickle_option (const std::string & sdp)
+sdp_without_trickle_option (const std::string &sdp)
 {
   std::string out;
   out.reserve (sdp.size ());
@@ -66,7 +66,8 @@ sdp_without_trickle_option (const std::string & sdp)
     auto end = sdp.find ('\n', start);
     end = end == std::string::npos ? sdp.size () : end + 1;
     auto line = sdp.substr (start, end - start);
-    if (line != "a=ice-options:trickle\r\n" && line != "a=ice-options:trickle\n")
+    if (line != "a=ice-options:trickle\r\n"
+        && line != "a=ice-options:trickle\n")
       out += line;
     start = end;
   }
@@ -74,10 +75,10 @@ sdp_without_trickle_option (const std::string & sdp)
 }
 
 bool
-sdp_has_data_channel (const std::string & sdp)
+sdp_has_data_channel (const std::string &sdp)
 {
   bool found = false;
-  for_each_line (sdp, [&] (const std::string & line) {
+  for_each_line (sdp, [&] (const std::string &line) {
     /* m=application <port> <proto> <fmt> */
     if (starts_with (line, "m=application ")) {
       std::istringstream fields (line.substr (2));

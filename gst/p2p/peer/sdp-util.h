@@ -14,14 +14,14 @@ namespace p2p::peer {
 /* The connection addresses of every `a=candidate` line of @sdp, in order,
  * duplicates kept (one entry per candidate). Lines that do not parse are
  * skipped. */
-std::vector<std::string> sdp_candidate_addresses (const std::string & sdp);
+std::vector<std::string> sdp_candidate_addresses (const std::string &sdp);
 
 /* @sdp without its `a=ice-options:trickle` lines, as simple-peer sends it
  * when trickle is off (its `filterTrickle`). Other lines are kept verbatim. */
-std::string sdp_without_trickle_option (const std::string & sdp);
+std::string sdp_without_trickle_option (const std::string &sdp);
 
 /* Whether @sdp has a WebRTC data channel section: `m=application` with
  * protocol `UDP/DTLS/SCTP` or `DTLS/SCTP`. */
-bool sdp_has_data_channel (const std::string & sdp);
+bool sdp_has_data_channel (const std::string &sdp);
 
 } // namespace p2p::peer

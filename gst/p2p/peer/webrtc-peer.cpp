@@ -24,7 +24,7 @@ init_debug_category ()
   static gsize once = 0;
   if (g_once_init_enter (&once)) {
     GST_DEBUG_CATEGORY_INIT (p2p_webrtc_peer_debug, "p2pwebrtcpeer", 0,
-        "gst-p2p WebRTC peer");
+                             "gst-p2p WebRTC peer");
     g_once_init_leave (&once, 1);
   }
 }
@@ -46,8 +46,9 @@ random_label ()
 const char *
 step_name (int step)
 {
-  static const char *const names[] = { "create-offer", "create-answer",
-    "set-local-description", "set-remote-description" };
+  static const char *const names[]
+      = { "create-offer", "create-answer", "set-local-description",
+          "set-remote-description" };
   return names[step];
 }
 
@@ -60,11 +61,12 @@ step_name (int step)
 class PipelineStopper
 {
 public:
-  PipelineStopper (GstElement * pipeline, GstWebRTCDataChannel * channel,
-      guint timeout_ms)
+  PipelineStopper (GstElement *pipeline, GstWebRTCDataChannel *channel,
+                   guint timeout_ms)
       : pipeline_ (GST_ELEMENT (gst_object_ref (pipeline))),
         channel_ (GST_WEBRTC_DATA_CHANNEL (g_object_ref (channel))),
-        deadline_us_ (g_get_monotonic_time () + timeout_ms * G_GINT64_CONSTANT (1000))
+        deadline_us_ (g_get_monotonic_time ()
+                      + timeout_ms * G_GINT64_CONSTANT (1000))
   {
   }
 
@@ -74,7 +76,7 @@ public:
   }
 
   PipelineStopper (const PipelineStopper &) = delete;
-  PipelineStopper & operator= (const PipelineStopper &) = delete;
+  PipelineStopper &operator= (const PipelineStopper &) = delete;
 
   static gboolean
   poll (gpointer data) noexcept
@@ -105,18 +107,18 @@ private:
 
 /* Stops @pipeline now, or once @channel closed (see PipelineStopper). */
 void
-stop_pipeline (EngineThread & thread, GstElement * pipeline,
-    GstWebRTCDataChannel * channel, guint timeout_ms)
+stop_pipeline (EngineThread &thread, GstElement *pipeline,
+               GstWebRTCDataChannel *channel, guint timeout_ms)
 {
-  if (!channel || !thread.is_current ()) {
+  if (!channel || timeout_ms == 0 || !thread.is_current ()) {
     gst_element_set_state (pipeline, GST_STATE_NULL);
     return;
   }
   gst_webrtc_data_channel_close (channel);
   GSource *source = g_timeout_source_new (CLOSE_POLL_MS);
   g_source_set_callback (source, PipelineStopper::poll,
-      new PipelineStopper (pipeline, channel, timeout_ms),
-      PipelineStopper::destroy);
+                         new PipelineStopper (pipeline, channel, timeout_ms),
+                         PipelineStopper::destroy);
   g_source_attach (source, thread.context ());
   g_source_unref (source);
 }
@@ -137,9 +139,9 @@ struct WebRtcPeer::Signals
   using Event = std::function<void (WebRtcPeer &)>;
 
   static Target
-  target_of (WebRtcPeer & peer)
+  target_of (WebRtcPeer &peer)
   {
-    return Target { &peer.thread_, peer.weak_from_this () };
+    return Target{ &peer.thread_, peer.weak_from_this () };
   }
 
   static void
@@ -158,17 +160,17 @@ struct WebRtcPeer::Signals
         if (self && !self->closed_)
           event (*self);
       });
-    } catch (const std::exception & e) {
+    } catch (const std::exception &e) {
       GST_ERROR ("cannot post a webrtcbin event: %s", e.what ());
     }
   }
 
   static void
   connect (gpointer instance, const char *signal, GCallback handler,
-      const Target & target)
+           const Target &target)
   {
     g_signal_connect_data (instance, signal, handler, new Target (target),
-        free_target, GConnectFlags (0));
+                           free_target, GConnectFlags (0));
   }
 
   struct PromiseTarget
@@ -177,127 +179,132 @@ struct WebRtcPeer::Signals
     Step step;
   };
 
-  static GstPromise *
-  promise_for (WebRtcPeer & peer, Step step)
+  /* Emits the action @signal of webrtcbin with @arg and a promise whose
+   * reply goes to peer.on_promise_replied (@step). */
+  static void
+  emit_with_promise (WebRtcPeer &peer, const char *signal, gpointer arg,
+                     Step step)
   {
-    return gst_promise_new_with_change_func (on_promise,
-        new PromiseTarget { target_of (peer), step },
+    GstPromise *promise = gst_promise_new_with_change_func (
+        on_promise, new PromiseTarget{ target_of (peer), step },
         [] (gpointer data) { delete static_cast<PromiseTarget *> (data); });
+    g_signal_emit_by_name (peer.webrtc_, signal, arg, promise);
+    gst_promise_unref (promise);
   }
 
   static void
-  on_promise (GstPromise * promise, gpointer data) noexcept
+  on_promise (GstPromise *promise, gpointer data) noexcept
   {
     auto target = static_cast<PromiseTarget *> (data);
     auto step = target->step;
     /* Called once the promise is final: this wait does not block. */
     bool replied = gst_promise_wait (promise) == GST_PROMISE_RESULT_REPLIED;
-    const GstStructure *reply =
-        replied ? gst_promise_get_reply (promise) : nullptr;
+    const GstStructure *reply
+        = replied ? gst_promise_get_reply (promise) : nullptr;
     auto copy = std::shared_ptr<GstStructure> (
         reply ? gst_structure_copy (reply) : nullptr,
         FreeFunc<GstStructure, gst_structure_free> ());
-    post (&target->target, [step, replied, copy] (WebRtcPeer & p) {
+    post (&target->target, [step, replied, copy] (WebRtcPeer &p) {
       p.on_promise_replied (step, replied, copy.get ());
     });
   }
 
   static void
-  on_gathering_state (GObject * webrtc, GParamSpec *, gpointer data) noexcept
+  on_gathering_state (GObject *webrtc, GParamSpec *, gpointer data) noexcept
   {
     GstWebRTCICEGatheringState state;
     g_object_get (webrtc, "ice-gathering-state", &state, nullptr);
-    post (data, [state] (WebRtcPeer & p) { p.on_gathering_state (state); });
+    post (data, [state] (WebRtcPeer &p) { p.on_gathering_state (state); });
   }
 
   static void
-  on_connection_state (GObject * webrtc, GParamSpec *, gpointer data) noexcept
+  on_connection_state (GObject *webrtc, GParamSpec *, gpointer data) noexcept
   {
     GstWebRTCPeerConnectionState state;
     g_object_get (webrtc, "connection-state", &state, nullptr);
-    post (data, [state] (WebRtcPeer & p) { p.on_connection_state (state); });
+    post (data, [state] (WebRtcPeer &p) { p.on_connection_state (state); });
   }
 
   static void
-  on_data_channel (GstElement *, GstWebRTCDataChannel * channel,
-      gpointer data) noexcept
+  on_data_channel (GstElement *, GstWebRTCDataChannel *channel,
+                   gpointer data) noexcept
   {
     /* Adopt first, so that the channel is known to the peer before any of
      * its events; connect here, before webrtcbin can deliver messages. */
     auto ref = GObjectPtr<GstWebRTCDataChannel> (
         GST_WEBRTC_DATA_CHANNEL (g_object_ref (channel)));
-    auto shared = std::shared_ptr<GstWebRTCDataChannel> (ref.release (),
-        GObjectUnref<GstWebRTCDataChannel> ());
-    post (data, [shared] (WebRtcPeer & p) { p.adopt_channel (shared.get ()); });
+    auto shared = std::shared_ptr<GstWebRTCDataChannel> (
+        ref.release (), GObjectUnref<GstWebRTCDataChannel> ());
+    post (data, [shared] (WebRtcPeer &p) { p.adopt_channel (shared.get ()); });
     /* Not peer.lock () here: the last reference must never drop off the
      * engine thread. */
     connect_channel (channel, *static_cast<Target *> (data));
   }
 
   static void
-  connect_channel (GstWebRTCDataChannel * channel, const Target & peer)
+  connect_channel (GstWebRTCDataChannel *channel, const Target &peer)
   {
     connect (channel, "on-open", G_CALLBACK (on_channel_open), peer);
     connect (channel, "on-close", G_CALLBACK (on_channel_close), peer);
     connect (channel, "on-error", G_CALLBACK (on_channel_error), peer);
     connect (channel, "on-message-data", G_CALLBACK (on_message_data), peer);
     connect (channel, "on-message-string", G_CALLBACK (on_message_string),
-        peer);
+             peer);
     connect (channel, "on-buffered-amount-low",
-        G_CALLBACK (on_buffered_amount_low), peer);
+             G_CALLBACK (on_buffered_amount_low), peer);
   }
 
   static void
   on_channel_open (GstWebRTCDataChannel *, gpointer data) noexcept
   {
-    post (data, [] (WebRtcPeer & p) { p.on_channel_open (); });
+    post (data, [] (WebRtcPeer &p) { p.on_channel_open (); });
   }
 
   static void
   on_channel_close (GstWebRTCDataChannel *, gpointer data) noexcept
   {
-    post (data, [] (WebRtcPeer & p) { p.on_channel_closed (); });
+    post (data, [] (WebRtcPeer &p) { p.on_channel_closed (); });
   }
 
   static void
-  on_channel_error (GstWebRTCDataChannel *, GError * error,
-      gpointer data) noexcept
+  on_channel_error (GstWebRTCDataChannel *, GError *error,
+                    gpointer data) noexcept
   {
     auto copy = std::shared_ptr<GError> (g_error_copy (error), g_error_free);
-    post (data, [copy] (WebRtcPeer & p) { p.on_channel_error (copy.get ()); });
+    post (data, [copy] (WebRtcPeer &p) { p.on_channel_error (copy.get ()); });
   }
 
   static void
-  deliver (gpointer data, GBytes * bytes) noexcept
+  deliver (gpointer data, GBytes *bytes) noexcept
   {
     auto shared = std::shared_ptr<GBytes> (bytes, g_bytes_unref);
-    post (data, [shared] (WebRtcPeer & p) { p.on_message (shared.get ()); });
+    post (data, [shared] (WebRtcPeer &p) { p.on_message (shared.get ()); });
   }
 
   static void
-  on_message_data (GstWebRTCDataChannel *, GBytes * bytes,
-      gpointer data) noexcept
+  on_message_data (GstWebRTCDataChannel *, GBytes *bytes,
+                   gpointer data) noexcept
   {
     deliver (data, bytes ? g_bytes_ref (bytes) : g_bytes_new (nullptr, 0));
   }
 
   static void
-  on_message_string (GstWebRTCDataChannel *, const gchar * str,
-      gpointer data) noexcept
+  on_message_string (GstWebRTCDataChannel *, const gchar *str,
+                     gpointer data) noexcept
   {
     /* Like simple-peer without objectMode: text frames become bytes. */
-    deliver (data, str ? g_bytes_new (str, strlen (str))
-                       : g_bytes_new (nullptr, 0));
+    deliver (data,
+             str ? g_bytes_new (str, strlen (str)) : g_bytes_new (nullptr, 0));
   }
 
   static void
   on_buffered_amount_low (GstWebRTCDataChannel *, gpointer data) noexcept
   {
-    post (data, [] (WebRtcPeer & p) { p.on_buffered_amount_low (); });
+    post (data, [] (WebRtcPeer &p) { p.on_buffered_amount_low (); });
   }
 
   static GstBusSyncReply
-  on_bus_message (GstBus *, GstMessage * message, gpointer data) noexcept
+  on_bus_message (GstBus *, GstMessage *message, gpointer data) noexcept
   {
     if (GST_MESSAGE_TYPE (message) == GST_MESSAGE_ERROR) {
       GErrorOut error;
@@ -307,9 +314,10 @@ struct WebRtcPeer::Signals
       debug.reset (debug_out);
       std::string text = error.get ()->message;
       GST_WARNING ("webrtcbin error: %s (%s)", text.c_str (),
-          debug ? debug.get () : "");
-      post (data, [text] (WebRtcPeer & p) {
-        p.end_with_error (GST_P2P_ERROR_FAILED, "webrtcbin error: %s", text.c_str ());
+                   debug ? debug.get () : "");
+      post (data, [text] (WebRtcPeer &p) {
+        p.end_with_error (GST_P2P_ERROR_FAILED, "webrtcbin error: %s",
+                          text.c_str ());
       });
     }
     /* Nobody watches this bus: drop everything so nothing piles up. */
@@ -326,38 +334,37 @@ struct WebRtcPeer::Signals
   disconnect_all (gpointer instance)
   {
     static const GCallback handlers[] = {
-      G_CALLBACK (on_gathering_state), G_CALLBACK (on_connection_state),
-      G_CALLBACK (on_data_channel), G_CALLBACK (on_channel_open),
-      G_CALLBACK (on_channel_close), G_CALLBACK (on_channel_error),
-      G_CALLBACK (on_message_data), G_CALLBACK (on_message_string),
+      G_CALLBACK (on_gathering_state),     G_CALLBACK (on_connection_state),
+      G_CALLBACK (on_data_channel),        G_CALLBACK (on_channel_open),
+      G_CALLBACK (on_channel_close),       G_CALLBACK (on_channel_error),
+      G_CALLBACK (on_message_data),        G_CALLBACK (on_message_string),
       G_CALLBACK (on_buffered_amount_low),
     };
     for (auto handler : handlers)
-      g_signal_handlers_disconnect_matched (instance, G_SIGNAL_MATCH_FUNC, 0,
-          0, nullptr, (gpointer) handler, nullptr);
+      g_signal_handlers_disconnect_matched (instance, G_SIGNAL_MATCH_FUNC, 0, 0,
+                                            nullptr, (gpointer)handler,
+                                            nullptr);
   }
 };
 
-WebRtcPeer::WebRtcPeer (Token, EngineThread & thread,
-    const WebRtcPeerConfig & config, Callbacks callbacks, bool offerer)
+WebRtcPeer::WebRtcPeer (Token, EngineThread &thread,
+                        const WebRtcPeerConfig &config, Callbacks callbacks,
+                        bool offerer)
     : thread_ (thread), config_ (config), callbacks_ (std::move (callbacks)),
       offerer_ (offerer)
 {
   init_debug_category ();
 }
 
-WebRtcPeer::~WebRtcPeer ()
-{
-  teardown ();
-}
+WebRtcPeer::~WebRtcPeer () { teardown (); }
 
 std::shared_ptr<WebRtcPeer>
-WebRtcPeer::new_offerer (EngineThread & thread,
-    const WebRtcPeerConfig & config, Callbacks callbacks, GError ** error)
+WebRtcPeer::new_offerer (EngineThread &thread, const WebRtcPeerConfig &config,
+                         Callbacks callbacks, GError **error)
 {
   g_return_val_if_fail (thread.is_current (), nullptr);
-  auto peer = std::make_shared<WebRtcPeer> (Token {}, thread, config,
-      std::move (callbacks), true);
+  auto peer = std::make_shared<WebRtcPeer> (Token{}, thread, config,
+                                            std::move (callbacks), true);
   if (!peer->start (error))
     return nullptr;
 
@@ -365,42 +372,44 @@ WebRtcPeer::new_offerer (EngineThread & thread,
   /* No options: ordered and reliable, like simple-peer's `{}` config. */
   GstWebRTCDataChannel *channel = nullptr;
   g_signal_emit_by_name (peer->webrtc_, "create-data-channel",
-      peer->label_.c_str (), nullptr, &channel);
+                         peer->label_.c_str (), nullptr, &channel);
   if (!channel) {
     g_set_error (error, GST_P2P_ERROR, GST_P2P_ERROR_FAILED,
-        "webrtcbin refused to create a data channel");
+                 "webrtcbin refused to create a data channel");
     return nullptr;
   }
   peer->adopt_channel (channel);
   Signals::connect_channel (channel, Signals::target_of (*peer));
   g_object_unref (channel);
 
-  g_signal_emit_by_name (peer->webrtc_, "create-offer", nullptr,
-      Signals::promise_for (*peer, Step::OFFER_CREATED));
+  Signals::emit_with_promise (*peer, "create-offer", nullptr,
+                              Step::OFFER_CREATED);
   return peer;
 }
 
 std::shared_ptr<WebRtcPeer>
-WebRtcPeer::new_answerer (EngineThread & thread,
-    const WebRtcPeerConfig & config, const std::string & remote_offer,
-    Callbacks callbacks, GError ** error)
+WebRtcPeer::new_answerer (EngineThread &thread, const WebRtcPeerConfig &config,
+                          const std::string &remote_offer, Callbacks callbacks,
+                          GError **error)
 {
   g_return_val_if_fail (thread.is_current (), nullptr);
-  auto peer = std::make_shared<WebRtcPeer> (Token {}, thread, config,
-      std::move (callbacks), false);
-  if (!peer->start (error) || !peer->set_remote_description (
-          GST_WEBRTC_SDP_TYPE_OFFER, remote_offer, error))
+  auto peer = std::make_shared<WebRtcPeer> (Token{}, thread, config,
+                                            std::move (callbacks), false);
+  if (!peer->start (error)
+      || !peer->set_remote_description (GST_WEBRTC_SDP_TYPE_OFFER, remote_offer,
+                                        error))
     return nullptr;
   return peer;
 }
 
 bool
-WebRtcPeer::start (GError ** error)
+WebRtcPeer::start (GError **error)
 {
   started_us_ = g_get_monotonic_time ();
   auto webrtc = gst_element_factory_make ("webrtcbin", nullptr);
   if (!webrtc) {
-    g_set_error (error, GST_P2P_ERROR, GST_P2P_ERROR_FAILED,
+    g_set_error (
+        error, GST_P2P_ERROR, GST_P2P_ERROR_FAILED,
         "no webrtcbin element (gst-plugins-bad webrtc, nice, dtls, sctp, "
         "srtp plugins)");
     return false;
@@ -411,60 +420,69 @@ WebRtcPeer::start (GError ** error)
 
   /* One m-line anyway; max-bundle is what browsers offer. */
   g_object_set (webrtc_, "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE,
-      nullptr);
+                nullptr);
   if (!config_.stun_server.empty ())
     g_object_set (webrtc_, "stun-server", config_.stun_server.c_str (),
-        nullptr);
+                  nullptr);
   if (!config_.turn_server.empty ())
     g_object_set (webrtc_, "turn-server", config_.turn_server.c_str (),
-        nullptr);
+                  nullptr);
 
   GObject *ice = nullptr;
   g_object_get (webrtc_, "ice-agent", &ice, nullptr);
   GObjectPtr<GObject> ice_ref (ice);
   if (g_object_class_find_property (G_OBJECT_GET_CLASS (ice), "ice-tcp"))
-    g_object_set (ice, "ice-tcp", (gboolean) config_.ice_tcp, nullptr);
-  for (const auto & address : config_.local_addresses) {
+    g_object_set (ice, "ice-tcp", (gboolean)config_.ice_tcp, nullptr);
+  /* Keepalives as connectivity checks: a remote that vanished without
+   * closing fails ICE after ~50 s; plain keepalives never fail. */
+  GObject *agent = nullptr;
+  if (g_object_class_find_property (G_OBJECT_GET_CLASS (ice), "agent"))
+    g_object_get (ice, "agent", &agent, nullptr);
+  GObjectPtr<GObject> agent_ref (agent);
+  if (agent)
+    g_object_set (agent, "keepalive-conncheck", TRUE, nullptr);
+  for (const auto &address : config_.local_addresses) {
     gboolean added = FALSE;
     g_signal_emit_by_name (ice, "add-local-ip-address", address.c_str (),
-        &added);
+                           &added);
     if (!added) {
       g_set_error (error, GST_P2P_ERROR, GST_P2P_ERROR_FAILED,
-          "ICE agent refused local address '%s'", address.c_str ());
+                   "ICE agent refused local address '%s'", address.c_str ());
       return false;
     }
   }
 
   auto target = Signals::target_of (*this);
   Signals::connect (webrtc_, "notify::ice-gathering-state",
-      G_CALLBACK (Signals::on_gathering_state), target);
+                    G_CALLBACK (Signals::on_gathering_state), target);
   Signals::connect (webrtc_, "notify::connection-state",
-      G_CALLBACK (Signals::on_connection_state), target);
+                    G_CALLBACK (Signals::on_connection_state), target);
   if (!offerer_)
     Signals::connect (webrtc_, "on-data-channel",
-        G_CALLBACK (Signals::on_data_channel), target);
+                      G_CALLBACK (Signals::on_data_channel), target);
   GObjectPtr<GstBus> bus (gst_pipeline_get_bus (GST_PIPELINE (pipeline_)));
   gst_bus_set_sync_handler (bus.get (), Signals::on_bus_message,
-      new Signals::Target (target), Signals::free_bus_target);
+                            new Signals::Target (target),
+                            Signals::free_bus_target);
 
   if (gst_element_set_state (pipeline_, GST_STATE_PLAYING)
       == GST_STATE_CHANGE_FAILURE) {
     g_set_error (error, GST_P2P_ERROR, GST_P2P_ERROR_FAILED,
-        "webrtcbin failed to start");
+                 "webrtcbin failed to start");
     return false;
   }
   connect_timer_ = start_timer (config_.connect_timeout_ms,
-      &WebRtcPeer::on_connect_timeout);
+                                &WebRtcPeer::on_connect_timeout);
   return true;
 }
 
 bool
-WebRtcPeer::set_remote_answer (const std::string & sdp, GError ** error)
+WebRtcPeer::set_remote_answer (const std::string &sdp, GError **error)
 {
   g_return_val_if_fail (thread_.is_current (), false);
   if (!offerer_ || closed_ || remote_description_given_) {
     g_set_error (error, GST_P2P_ERROR, GST_P2P_ERROR_PROTOCOL,
-        "an answer is not expected now");
+                 "an answer is not expected now");
     return false;
   }
   return set_remote_description (GST_WEBRTC_SDP_TYPE_ANSWER, sdp, error);
@@ -472,32 +490,32 @@ WebRtcPeer::set_remote_answer (const std::string & sdp, GError ** error)
 
 bool
 WebRtcPeer::set_remote_description (GstWebRTCSDPType type,
-    const std::string & sdp, GError ** error)
+                                    const std::string &sdp, GError **error)
 {
   const char *what = gst_webrtc_sdp_type_to_string (type);
   if (!sdp_has_data_channel (sdp)) {
     g_set_error (error, GST_P2P_ERROR, GST_P2P_ERROR_PROTOCOL,
-        "remote %s has no data channel section", what);
+                 "remote %s has no data channel section", what);
     return false;
   }
   GstSDPMessage *message = nullptr;
   if (gst_sdp_message_new_from_text (sdp.c_str (), &message) != GST_SDP_OK) {
     g_set_error (error, GST_P2P_ERROR, GST_P2P_ERROR_PROTOCOL,
-        "remote %s does not parse", what);
+                 "remote %s does not parse", what);
     return false;
   }
   GST_DEBUG ("remote %s:\n%s", what, sdp.c_str ());
   remote_description_given_ = true;
   auto description = gst_webrtc_session_description_new (type, message);
-  g_signal_emit_by_name (webrtc_, "set-remote-description", description,
-      Signals::promise_for (*this, Step::REMOTE_DESCRIPTION_SET));
+  Signals::emit_with_promise (*this, "set-remote-description", description,
+                              Step::REMOTE_DESCRIPTION_SET);
   gst_webrtc_session_description_free (description);
   return true;
 }
 
 void
 WebRtcPeer::on_promise_replied (Step step, bool replied,
-    const GstStructure * reply)
+                                const GstStructure *reply)
 {
   const char *name = step_name (static_cast<int> (step));
   if (!replied) {
@@ -509,45 +527,47 @@ WebRtcPeer::on_promise_replied (Step step, bool replied,
     gst_structure_get (reply, "error", G_TYPE_ERROR, &error, nullptr);
     GErrorPtr owned (error);
     /* A refused remote description is the remote's fault. */
-    end_with_error (step == Step::REMOTE_DESCRIPTION_SET ? GST_P2P_ERROR_PROTOCOL
-                                               : GST_P2P_ERROR_FAILED,
+    end_with_error (
+        step == Step::REMOTE_DESCRIPTION_SET ? GST_P2P_ERROR_PROTOCOL
+                                             : GST_P2P_ERROR_FAILED,
         "%s failed: %s", name, error ? error->message : "unknown error");
     return;
   }
 
   switch (step) {
-    case Step::OFFER_CREATED:
-    case Step::ANSWER_CREATED:{
-      const char *field = step == Step::OFFER_CREATED ? "offer" : "answer";
-      GstWebRTCSessionDescription *description = nullptr;
-      if (reply)
-        gst_structure_get (reply, field, GST_TYPE_WEBRTC_SESSION_DESCRIPTION,
-            &description, nullptr);
-      if (!description) {
-        end_with_error (GST_P2P_ERROR_FAILED, "%s replied without an %s", name, field);
-        return;
-      }
-      g_signal_emit_by_name (webrtc_, "set-local-description", description,
-          Signals::promise_for (*this, Step::LOCAL_DESCRIPTION_SET));
-      gst_webrtc_session_description_free (description);
-      break;
+  case Step::OFFER_CREATED:
+  case Step::ANSWER_CREATED: {
+    const char *field = step == Step::OFFER_CREATED ? "offer" : "answer";
+    GstWebRTCSessionDescription *description = nullptr;
+    if (reply)
+      gst_structure_get (reply, field, GST_TYPE_WEBRTC_SESSION_DESCRIPTION,
+                         &description, nullptr);
+    if (!description) {
+      end_with_error (GST_P2P_ERROR_FAILED, "%s replied without an %s", name,
+                      field);
+      return;
     }
-    case Step::LOCAL_DESCRIPTION_SET:
-      GST_DEBUG ("local description set after %" G_GINT64_FORMAT " ms",
-          (g_get_monotonic_time () - started_us_) / 1000);
-      local_description_set_ = true;
-      if (gathering_complete_)
-        send_local_description ();
-      else
-        gather_timer_ = start_timer (config_.gather_timeout_ms,
-            &WebRtcPeer::on_gather_timeout);
-      break;
-    case Step::REMOTE_DESCRIPTION_SET:
-      /* create-answer only now that the offer is in (DESIGN.md §7). */
-      if (!offerer_)
-        g_signal_emit_by_name (webrtc_, "create-answer", nullptr,
-            Signals::promise_for (*this, Step::ANSWER_CREATED));
-      break;
+    Signals::emit_with_promise (*this, "set-local-description", description,
+                                Step::LOCAL_DESCRIPTION_SET);
+    gst_webrtc_session_description_free (description);
+    break;
+  }
+  case Step::LOCAL_DESCRIPTION_SET:
+    GST_DEBUG ("local description set after %" G_GINT64_FORMAT " ms",
+               (g_get_monotonic_time () - started_us_) / 1000);
+    local_description_set_ = true;
+    if (gathering_complete_)
+      send_local_description ();
+    else
+      gather_timer_ = start_timer (config_.gather_timeout_ms,
+                                   &WebRtcPeer::on_gather_timeout);
+    break;
+  case Step::REMOTE_DESCRIPTION_SET:
+    /* create-answer only now that the offer is in (DESIGN.md §7). */
+    if (!offerer_)
+      Signals::emit_with_promise (*this, "create-answer", nullptr,
+                                  Step::ANSWER_CREATED);
+    break;
   }
 }
 
@@ -557,7 +577,7 @@ WebRtcPeer::on_gathering_state (GstWebRTCICEGatheringState state)
   if (state != GST_WEBRTC_ICE_GATHERING_STATE_COMPLETE)
     return;
   GST_DEBUG ("ICE gathering complete after %" G_GINT64_FORMAT " ms",
-      (g_get_monotonic_time () - started_us_) / 1000);
+             (g_get_monotonic_time () - started_us_) / 1000);
   gathering_complete_ = true;
   if (local_description_set_)
     send_local_description ();
@@ -568,7 +588,7 @@ WebRtcPeer::on_gather_timeout ()
 {
   stop_timer (gather_timer_);
   GST_WARNING ("ICE gathering not complete after %u ms: sending what we have",
-      config_.gather_timeout_ms);
+               config_.gather_timeout_ms);
   send_local_description ();
 }
 
@@ -589,7 +609,7 @@ WebRtcPeer::send_local_description ()
   gst_webrtc_session_description_free (description);
   auto sdp = sdp_without_trickle_option (text.get ());
   GST_DEBUG ("local description after %" G_GINT64_FORMAT " ms:\n%s",
-      (g_get_monotonic_time () - started_us_) / 1000, sdp.c_str ());
+             (g_get_monotonic_time () - started_us_) / 1000, sdp.c_str ());
   if (callbacks_.local_description)
     callbacks_.local_description (sdp);
 }
@@ -598,13 +618,13 @@ void
 WebRtcPeer::on_connection_state (GstWebRTCPeerConnectionState state)
 {
   GST_DEBUG ("connection state %d after %" G_GINT64_FORMAT " ms", state,
-      (g_get_monotonic_time () - started_us_) / 1000);
+             (g_get_monotonic_time () - started_us_) / 1000);
   if (state == GST_WEBRTC_PEER_CONNECTION_STATE_FAILED)
     end_with_error (GST_P2P_ERROR_NETWORK, "ICE/DTLS connection failed");
 }
 
 void
-WebRtcPeer::adopt_channel (GstWebRTCDataChannel * channel)
+WebRtcPeer::adopt_channel (GstWebRTCDataChannel *channel)
 {
   if (channel_)
     return;
@@ -612,7 +632,7 @@ WebRtcPeer::adopt_channel (GstWebRTCDataChannel * channel)
   gchar *label = nullptr;
   GstWebRTCDataChannelState state;
   g_object_set (channel_, "buffered-amount-low-threshold",
-      config_.buffered_amount_low_threshold, nullptr);
+                config_.buffered_amount_low_threshold, nullptr);
   g_object_get (channel_, "label", &label, "ready-state", &state, nullptr);
   label_ = label ? label : "";
   g_free (label);
@@ -627,7 +647,7 @@ WebRtcPeer::on_channel_open ()
     return;
   open_ = true;
   GST_DEBUG ("data channel %s open after %" G_GINT64_FORMAT " ms",
-      label_.c_str (), (g_get_monotonic_time () - started_us_) / 1000);
+             label_.c_str (), (g_get_monotonic_time () - started_us_) / 1000);
   stop_timer (connect_timer_);
   if (callbacks_.open)
     callbacks_.open ();
@@ -644,13 +664,14 @@ WebRtcPeer::on_channel_closed ()
 }
 
 void
-WebRtcPeer::on_channel_error (const GError * error)
+WebRtcPeer::on_channel_error (const GError *error)
 {
-  end_with_error (GST_P2P_ERROR_NETWORK, "data channel error: %s", error->message);
+  end_with_error (GST_P2P_ERROR_NETWORK, "data channel error: %s",
+                  error->message);
 }
 
 void
-WebRtcPeer::on_message (GBytes * message)
+WebRtcPeer::on_message (GBytes *message)
 {
   /* The answerer's channel may deliver before its on-open reached us. */
   on_channel_open ();
@@ -669,7 +690,7 @@ WebRtcPeer::on_buffered_amount_low ()
 }
 
 bool
-WebRtcPeer::send (GBytes * message)
+WebRtcPeer::send (GBytes *message)
 {
   g_return_val_if_fail (thread_.is_current (), false);
   if (!is_open ())
@@ -680,9 +701,10 @@ WebRtcPeer::send (GBytes * message)
   }
   GErrorOut error;
   if (!gst_webrtc_data_channel_send_data_full (channel_, message,
-          error.out ())) {
+                                               error.out ())) {
     GST_WARNING ("data channel %s refused %" G_GSIZE_FORMAT " bytes: %s",
-        label_.c_str (), g_bytes_get_size (message), error.get ()->message);
+                 label_.c_str (), g_bytes_get_size (message),
+                 error.get ()->message);
     return false;
   }
   return true;
@@ -714,7 +736,7 @@ WebRtcPeer::on_connect_timeout ()
 {
   stop_timer (connect_timer_);
   end_with_error (GST_P2P_ERROR_TIMEOUT, "data channel not open after %u ms",
-      config_.connect_timeout_ms);
+                  config_.connect_timeout_ms);
 }
 
 GSource *
@@ -726,20 +748,23 @@ WebRtcPeer::start_timer (guint ms, void (WebRtcPeer::*on_timeout) ())
     void (WebRtcPeer::*on_timeout) ();
   };
   GSource *source = g_timeout_source_new (ms);
-  g_source_set_callback (source, [] (gpointer data) -> gboolean {
+  g_source_set_callback (
+      source,
+      [] (gpointer data) -> gboolean {
         auto timer = static_cast<Timer *> (data);
         auto self = timer->peer.lock ();
         if (self && !self->closed_)
           ((*self).*(timer->on_timeout)) ();
         return G_SOURCE_REMOVE;
-      }, new Timer { weak_from_this (), on_timeout },
+      },
+      new Timer{ weak_from_this (), on_timeout },
       [] (gpointer data) { delete static_cast<Timer *> (data); });
   g_source_attach (source, thread_.context ());
   return source;
 }
 
 void
-WebRtcPeer::stop_timer (GSource *& timer)
+WebRtcPeer::stop_timer (GSource *&timer)
 {
   /* Also fine from the timer's own dispatch: GLib holds a ref meanwhile. */
   if (timer) {
@@ -788,7 +813,7 @@ WebRtcPeer::teardown ()
     GObjectPtr<GstBus> bus (gst_pipeline_get_bus (GST_PIPELINE (pipeline_)));
     gst_bus_set_sync_handler (bus.get (), nullptr, nullptr, nullptr);
     stop_pipeline (thread_, pipeline_, open_ ? channel_ : nullptr,
-        config_.close_timeout_ms);
+                   config_.close_timeout_ms);
   }
   g_clear_object (&channel_);
   gst_clear_object (&webrtc_);

@@ -34,7 +34,7 @@ struct WebRtcPeerConfig
   std::string turn_server;
   /* ICE pinning: gather host candidates on these local IP addresses only
    * (e.g. "127.0.0.1"). Empty = every interface but loopback, webrtcbin's
-   * default. */
+   * default: in a namespace with only lo that gathers nothing at all. */
   std::vector<std::string> local_addresses;
   /* Also gather ICE-TCP candidates. Off: browsers pair over UDP anyway, and
    * the passive TCP candidates only lengthen the SDP. */
@@ -46,7 +46,8 @@ struct WebRtcPeerConfig
    * remote takes to answer (bittorrent-tracker drops offers after 50 s). */
   guint connect_timeout_ms = 50000;
   /* close () waits this long at most for the remote to acknowledge the
-   * channel close before stopping webrtcbin. */
+   * channel close before stopping webrtcbin; 0 = stop at once, the remote
+   * then has to notice by itself. */
   guint close_timeout_ms = 5000;
   /* send() refuses while more than this is buffered; writable() fires when
    * the buffer drains to it (simple-peer's MAX_BUFFERED_AMOUNT). */
@@ -62,76 +63,87 @@ public:
   {
     /* The complete local SDP (offer or answer, candidates inline, without
      * `a=ice-options:trickle`): hand it to the remote peer. Once. */
-    std::function<void (const std::string & sdp)> local_description;
+    std::function<void (const std::string &sdp)> local_description;
     /* The data channel is open: send () works from now on. Once. */
     std::function<void ()> open;
     /* One binary message (text frames are delivered as their bytes). */
-    std::function<void (GBytes * message)> message;
+    std::function<void (GBytes *message)> message;
     /* The send buffer drained to the threshold after a send () refused. */
     std::function<void ()> writable;
     /* The connection ended and the peer is torn down. @error is nullptr when
      * the remote closed the channel; otherwise in GST_P2P_ERROR: TIMEOUT
      * (connect timeout), NETWORK (ICE/DTLS failure, channel error),
      * PROTOCOL (the remote SDP was refused), FAILED (webrtcbin error). */
-    std::function<void (const GError * error)> closed;
+    std::function<void (const GError *error)> closed;
   };
 
   /* Starts an offerer: creates the data channel (label = 40 random hex
    * characters, ordered, reliable) and an offer; local_description () fires
    * with it once gathered. Returns nullptr with @error set (GST_P2P_ERROR)
    * when webrtcbin cannot be created. */
-  static std::shared_ptr<WebRtcPeer> new_offerer (EngineThread & thread,
-      const WebRtcPeerConfig & config, Callbacks callbacks, GError ** error);
+  static std::shared_ptr<WebRtcPeer>
+  new_offerer (EngineThread &thread, const WebRtcPeerConfig &config,
+               Callbacks callbacks, GError **error);
 
   /* Starts an answerer for @remote_offer (candidates inline); the channel
    * comes from the remote. local_description () fires with the answer.
    * Returns nullptr with @error set when @remote_offer does not parse or has
    * no data channel, or webrtcbin cannot be created. */
-  static std::shared_ptr<WebRtcPeer> new_answerer (EngineThread & thread,
-      const WebRtcPeerConfig & config, const std::string & remote_offer,
-      Callbacks callbacks, GError ** error);
+  static std::shared_ptr<WebRtcPeer>
+  new_answerer (EngineThread &thread, const WebRtcPeerConfig &config,
+                const std::string &remote_offer, Callbacks callbacks,
+                GError **error);
 
   /* Closes without running any callback. */
   ~WebRtcPeer ();
 
   WebRtcPeer (const WebRtcPeer &) = delete;
-  WebRtcPeer & operator= (const WebRtcPeer &) = delete;
+  WebRtcPeer &operator= (const WebRtcPeer &) = delete;
 
   /* Offerer only, once: the remote answer (candidates inline). Returns false
    * with @error (GST_P2P_ERROR_PROTOCOL) when it does not parse, has no data
    * channel, or is not expected now; the peer is left as it was. A refusal by
    * webrtcbin later ends the peer through closed (). */
-  bool set_remote_answer (const std::string & sdp, GError ** error);
+  bool set_remote_answer (const std::string &sdp, GError **error);
 
   /* Queues one binary message (at most 65535 bytes is safe with browsers).
    * Returns false, without taking @message, when the channel is not open or
-   * more than the threshold is already buffered; wait for writable (). */
-  bool send (GBytes * message);
+   * more than the threshold is already buffered (wait for writable ()), or
+   * when the message exceeds the remote's a=max-message-size (65536 when it
+   * sends none, as webrtcbin 1.22 does; logged, no writable () follows). */
+  bool send (GBytes *message);
 
   /* Ends the connection: the remote sees its channel close. No callback runs
    * once this is called. webrtcbin stops in the background on the engine
    * thread, within close_timeout_ms. Idempotent. */
   void close ();
 
-  bool is_offerer () const { return offerer_; }
+  bool
+  is_offerer () const
+  {
+    return offerer_;
+  }
   bool is_open () const;
   bool is_closed () const;
   /* Bytes queued on the data channel and not yet handed to SCTP. */
   guint64 buffered_amount () const;
   /* The data channel label; empty for an answerer until the channel arrives. */
-  const std::string & label () const { return label_; }
+  const std::string &
+  label () const
+  {
+    return label_;
+  }
 
   /* Only the factories construct: make_shared needs a public constructor. */
   struct Token
   {
     explicit Token () = default;
   };
-  WebRtcPeer (Token, EngineThread & thread, const WebRtcPeerConfig & config,
-      Callbacks callbacks, bool offerer);
+  WebRtcPeer (Token, EngineThread &thread, const WebRtcPeerConfig &config,
+              Callbacks callbacks, bool offerer);
 
 private:
-  enum class Step
-  {
+  enum class Step {
     OFFER_CREATED,
     ANSWER_CREATED,
     LOCAL_DESCRIPTION_SET,
@@ -141,28 +153,28 @@ private:
   struct Signals;
   friend struct Signals;
 
-  bool start (GError ** error);
-  bool set_remote_description (GstWebRTCSDPType type, const std::string & sdp,
-      GError ** error);
-  void on_promise_replied (Step step, bool replied,
-      const GstStructure * reply);
+  bool start (GError **error);
+  bool set_remote_description (GstWebRTCSDPType type, const std::string &sdp,
+                               GError **error);
+  void on_promise_replied (Step step, bool replied, const GstStructure *reply);
   void on_gathering_state (GstWebRTCICEGatheringState state);
   void on_connection_state (GstWebRTCPeerConnectionState state);
-  void adopt_channel (GstWebRTCDataChannel * channel);
+  void adopt_channel (GstWebRTCDataChannel *channel);
   void on_channel_open ();
   void on_channel_closed ();
-  void on_channel_error (const GError * error);
-  void on_message (GBytes * message);
+  void on_channel_error (const GError *error);
+  void on_message (GBytes *message);
   void on_buffered_amount_low ();
   void send_local_description ();
   void on_gather_timeout ();
   void on_connect_timeout ();
   GSource *start_timer (guint ms, void (WebRtcPeer::*on_timeout) ());
-  static void stop_timer (GSource *& timer);
-  void end_with_error (GstP2PError code, const char *format, ...) G_GNUC_PRINTF (3, 4);
+  static void stop_timer (GSource *&timer);
+  void end_with_error (GstP2PError code, const char *format, ...)
+      G_GNUC_PRINTF (3, 4);
   void teardown ();
 
-  EngineThread & thread_;
+  EngineThread &thread_;
   const WebRtcPeerConfig config_;
   Callbacks callbacks_;
   const bool offerer_;

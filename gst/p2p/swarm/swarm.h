@@ -127,8 +127,8 @@ private:
   std::set<int64_t> loaded_;
   std::set<int64_t> loading_;
   SwarmStats stats_;
-  /* Closed and banned peers' download bytes, kept for the totals. */
-  guint64 gone_downloaded_ = 0;
+  double upload_tokens_ = 0;
+  gint64 upload_tokens_time_ = 0;
   std::shared_ptr<bool> alive_ = std::make_shared<bool> (true);
 };
 

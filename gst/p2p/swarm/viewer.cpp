@@ -14,6 +14,10 @@
 #include "gst/p2p/hls/playlist-reload.h"
 #include "gst/p2p/hls/playlist.h"
 #include "gst/p2p/swarm/live-publisher.h"
+#include "gst/p2p/swarm/scheduler.h"
+#include "gst/p2p/swarm/segment-store.h"
+#include "gst/p2p/swarm/swarm-identity.h"
+#include "gst/p2p/swarm/swarm.h"
 
 GST_DEBUG_CATEGORY_STATIC (p2p_viewer_debug);
 #define GST_CAT_DEFAULT p2p_viewer_debug
@@ -25,6 +29,12 @@ namespace {
 /* Segments fetched ahead of what the streaming thread has taken, so a VOD
  * or a long live window is not pulled into memory all at once. */
 constexpr size_t kMaxSegmentsAhead = 6;
+
+/* How often the scheduler looks at the swarm, besides reacting to events. */
+constexpr guint kTickMs = 100;
+
+/* Segments kept behind the live window for peers that are behind us. */
+constexpr guint kStoreTailSegments = 3;
 
 /* How much later than its deadline a segment may arrive before it counts
  * as a stall: downstream queues hide small delays. */
@@ -52,7 +62,8 @@ public:
   ViewerImpl (ViewerConfig config, Viewer::WarningCallback on_warning,
       Viewer::StatsCallback on_stats)
       : config_ (std::move (config)), on_warning_ (std::move (on_warning)),
-        on_stats_ (std::move (on_stats))
+        on_stats_ (std::move (on_stats)),
+        store_ (config_.store_max_bytes, kStoreTailSegments)
   {
     static gsize debug_init = 0;
     if (g_once_init_enter (&debug_init)) {
@@ -61,6 +72,14 @@ public:
       g_once_init_leave (&debug_init, 1);
     }
     engine_ = std::make_unique<EngineThread> ("p2pviewer");
+    scheduler_config_.http_window = config_.http_window;
+    scheduler_config_.p2p_timeout = config_.p2p_timeout;
+    scheduler_config_.max_parallel_http = config_.max_parallel_http;
+    scheduler_config_.upload = config_.upload;
+    GRand *rng = g_rand_new ();
+    peer_id_ = generate_peer_id (rng);
+    g_rand_free (rng);
+    stats_.peer_id = peer_id_;
   }
 
   void start ();
@@ -87,6 +106,15 @@ private:
   void on_media_playlist (hls::MediaPlaylist media);
   void schedule_reload (GstClockTime delay);
   void schedule_downloads ();
+  void start_swarm (const hls::Variant * variant);
+  void start_http (int64_t sequence);
+  void start_peer (int64_t sequence, const std::string & peer_id);
+  void cancel_peer (int64_t sequence, const std::string & peer_id);
+  void request_tick ();
+  void update_holdings ();
+  GstClockTime deadline_origin () const;
+  void on_peer_segment (int64_t sequence, const std::string & peer_id,
+      GBytes * data);
   void on_segment (int64_t sequence, net::HttpResult result);
   void on_init_section (const std::string & uri, net::HttpResult result);
   void deliver_ready ();
@@ -105,12 +133,23 @@ private:
   std::unique_ptr<EngineThread> engine_;
 
   std::unique_ptr<net::HttpFetcher> fetcher_;
+  std::unique_ptr<Swarm> swarm_;
+  SegmentStore store_;
+  SchedulerConfig scheduler_config_;
+  /* Transfers running, by sequence; HTTP ones keep their fetch handle. */
+  std::map<int64_t, Transfer> transfers_;
+  std::map<int64_t, net::HttpFetch> http_fetches_;
+  std::map<int64_t, GstClockTime> first_seen_;
+  GSource *tick_source_ = nullptr;
+  bool tick_pending_ = false;
+  /* Media time of what was handed to the streaming thread. */
+  GstClockTime media_time_delivered_ = 0;
+  std::string manifest_url_;
+  std::string peer_id_;
   std::string media_url_;
   std::optional<hls::MediaPlaylist> playlist_;
   int64_t next_sequence_ = -1;
   bool next_discont_ = false;
-  std::map<int64_t, net::HttpFetch> downloads_;
-  std::map<int64_t, GBytesPtr> ready_;
   std::string init_uri_;
   net::HttpFetch init_download_;
   GBytesPtr init_data_;
@@ -154,14 +193,18 @@ void
 ViewerImpl::shutdown ()
 {
   engine_->invoke_sync ([this] {
-        for (GSource ** source : {&reload_source_, &stats_source_}) {
+        for (GSource ** source : {&reload_source_, &stats_source_,
+                &tick_source_}) {
           if (*source) {
             g_source_destroy (*source);
             g_source_unref (*source);
             *source = nullptr;
           }
         }
-        downloads_.clear ();
+        for (auto & f : http_fetches_)
+          f.second.cancel ();
+        http_fetches_.clear ();
+        swarm_.reset ();
         fetcher_.reset ();
       });
   engine_->stop ();
@@ -226,6 +269,8 @@ ViewerImpl::on_playlist (net::HttpResult result)
   for (const std::string & w : warnings)
     warn (result.final_url + ": " + w);
 
+  if (manifest_url_.empty ())
+    manifest_url_ = result.final_url;
   if (auto master = std::get_if<hls::MasterPlaylist> (&*parsed)) {
     if (!media_url_.empty ()) {
       fail (GErrorPtr (g_error_new (GST_P2P_ERROR,
@@ -237,8 +282,10 @@ ViewerImpl::on_playlist (net::HttpResult result)
     select_variant (*master, result.final_url);
     return;
   }
-  if (media_url_.empty ())
+  if (media_url_.empty ()) {
     media_url_ = result.final_url;
+    start_swarm (nullptr);
+  }
   {
     std::lock_guard<std::mutex> lock (mutex_);
     stats_.playlist_reloads++;
@@ -274,6 +321,7 @@ ViewerImpl::select_variant (const hls::MasterPlaylist & master,
   if (!best)
     best = lowest;
   media_url_ = hls::resolve_uri (base_url, best->uri);
+  start_swarm (best);
   GST_INFO ("variant %" G_GUINT64_FORMAT " bit/s: %s", best->bandwidth,
       media_url_.c_str ());
   {
@@ -295,10 +343,17 @@ ViewerImpl::on_media_playlist (hls::MediaPlaylist media)
        * live point rather than mixing two numberings. */
       warn (media_url_ + ": " + error.get ()->message
           + "; restarting from the new playlist");
-      for (auto & d : downloads_)
-        d.second.cancel ();
-      downloads_.clear ();
-      ready_.clear ();
+      for (auto & t : transfers_) {
+        if (t.second.source == TransferSource::PEER && swarm_)
+          swarm_->cancel (t.second.peer_id);
+      }
+      for (auto & f : http_fetches_)
+        f.second.cancel ();
+      http_fetches_.clear ();
+      transfers_.clear ();
+      for (gint64 seq : store_.sequences ())
+        store_.remove (seq);
+      first_seen_.clear ();
       next_sequence_ = -1;
       next_discont_ = true;
       playlist_.reset ();
@@ -309,12 +364,6 @@ ViewerImpl::on_media_playlist (hls::MediaPlaylist media)
   bool changed = !playlist_ || playlist_->segments.size () !=
       media.segments.size () || playlist_->media_sequence !=
       media.media_sequence;
-
-  if (media.segments.empty () && media.end_list) {
-    playlist_ = std::move (media);
-    deliver_ready ();
-    return;
-  }
 
   if (next_sequence_ < 0 && !media.segments.empty ()) {
     size_t count = media.segments.size ();
@@ -328,21 +377,33 @@ ViewerImpl::on_media_playlist (hls::MediaPlaylist media)
   }
 
   playlist_ = std::move (media);
+  GstClockTime now = monotonic_now ();
+  for (const hls::MediaSegment & s : playlist_->segments)
+    first_seen_.emplace (s.sequence, now);
 
-  /* Behind the window: what we wanted is gone. Jump to the oldest
-   * segment still listed, as a discontinuity. */
-  if (!playlist_->segments.empty () && next_sequence_ <
-      playlist_->segments.front ().sequence && ready_.count (next_sequence_) == 0
-      && downloads_.count (next_sequence_) == 0) {
+  if (!playlist_->segments.empty ()) {
     int64_t first = playlist_->segments.front ().sequence;
-    warn ("Fell behind the live window: skipping segments "
-        + std::to_string (next_sequence_) + " to " + std::to_string (first - 1));
-    {
-      std::lock_guard<std::mutex> lock (mutex_);
-      stats_.segments_skipped += first - next_sequence_;
+    store_.set_window_start (first);
+    while (!first_seen_.empty () && first_seen_.begin ()->first < first)
+      first_seen_.erase (first_seen_.begin ());
+
+    /* Behind the window: what we wanted is gone. Jump to the oldest
+     * segment still listed, as a discontinuity. */
+    if (next_sequence_ < first && !store_.contains (next_sequence_)) {
+      warn ("Fell behind the live window: skipping segments "
+          + std::to_string (next_sequence_) + " to "
+          + std::to_string (first - 1));
+      {
+        std::lock_guard<std::mutex> lock (mutex_);
+        stats_.segments_skipped += first - next_sequence_;
+      }
+      for (int64_t seq = next_sequence_; seq < first; seq++) {
+        if (store_.contains (seq))
+          store_.unpin (seq);
+      }
+      next_sequence_ = first;
+      next_discont_ = true;
     }
-    next_sequence_ = first;
-    next_discont_ = true;
   }
 
   schedule_downloads ();
@@ -399,39 +460,275 @@ ViewerImpl::queued_count () const
 }
 
 void
+ViewerImpl::start_swarm (const hls::Variant * variant)
+{
+  if (config_.trackers.empty () || swarm_)
+    return;
+  std::string swarm_id = config_.swarm_id.empty () ?
+      swarm_id_from_manifest_url (manifest_url_) : config_.swarm_id;
+  StreamAttributes attributes = variant ?
+      stream_attributes_for_variant (*variant) :
+      stream_attributes_for_media_playlist ();
+  std::string stream_id = stream_swarm_id (swarm_id, StreamType::MAIN,
+      stream_short_id (attributes));
+  {
+    std::lock_guard<std::mutex> lock (mutex_);
+    stats_.swarm_id = stream_id;
+  }
+  GST_INFO ("joining swarm %s as %s", stream_id.c_str (), peer_id_.c_str ());
+
+  SwarmConfig sc;
+  sc.trackers = config_.trackers;
+  sc.info_hash = swarm_info_hash (stream_id);
+  sc.peer_id = peer_id_;
+  sc.webrtc = config_.webrtc;
+  sc.max_peers = config_.max_peers;
+  sc.upload = config_.upload;
+  sc.max_upload_rate = config_.max_upload_rate;
+
+  std::weak_ptr<ViewerImpl> weak = weak_from_this ();
+  SwarmCallbacks cb;
+  cb.lookup = [this] (int64_t sequence) -> GBytes * {
+    return store_.get (sequence).release ();
+  };
+  cb.downloaded = [this] (int64_t sequence, const std::string & peer_id,
+      GBytes * data) {
+    on_peer_segment (sequence, peer_id, data);
+  };
+  cb.download_failed = [this] (int64_t sequence, const std::string & peer_id,
+      const std::string & why) {
+    GST_DEBUG ("segment %" G_GINT64_FORMAT " from %s failed: %s", sequence,
+        peer_id.c_str (), why.c_str ());
+    auto it = transfers_.find (sequence);
+    if (it != transfers_.end () && it->second.source == TransferSource::PEER
+        && it->second.peer_id == peer_id)
+      transfers_.erase (it);
+    request_tick ();
+  };
+  cb.progress = [this] (int64_t sequence, const std::string & peer_id,
+      guint64 received, guint64 total) {
+    auto it = transfers_.find (sequence);
+    if (it == transfers_.end () || it->second.peer_id != peer_id)
+      return;
+    it->second.bytes_received = received;
+    it->second.bytes_total = total;
+    it->second.last_progress = monotonic_now ();
+  };
+  cb.changed = [this] { request_tick (); };
+  cb.warning = [this] (const std::string & message) { warn (message); };
+  swarm_ = std::make_unique<Swarm> (*engine_, sc, cb);
+  swarm_->start ();
+
+  tick_source_ = g_timeout_source_new (kTickMs);
+  g_source_set_callback (tick_source_, [] (gpointer data) -> gboolean {
+        static_cast<ViewerImpl *> (data)->schedule_downloads ();
+        return G_SOURCE_CONTINUE;
+      }, this, nullptr);
+  g_source_attach (tick_source_, engine_->context ());
+}
+
+void
+ViewerImpl::request_tick ()
+{
+  if (tick_pending_)
+    return;
+  tick_pending_ = true;
+  post ([] (ViewerImpl * self) {
+        self->tick_pending_ = false;
+        self->schedule_downloads ();
+      });
+}
+
+GstClockTime
+ViewerImpl::deadline_origin () const
+{
+  /* Segment next_sequence_ is due when the media handed out so far has
+   * played; before playback starts, it is due now. */
+  std::lock_guard<std::mutex> lock (mutex_);
+  if (!GST_CLOCK_TIME_IS_VALID (playback_start_))
+    return monotonic_now ();
+  return playback_start_ + media_time_delivered_;
+}
+
+void
 ViewerImpl::schedule_downloads ()
 {
   if (!playlist_ || failed_ || next_sequence_ < 0)
     return;
-  size_t ahead = queued_count () + ready_.size () + downloads_.size ();
-  for (const hls::MediaSegment & segment : playlist_->segments) {
-    if (downloads_.size () >= config_.max_parallel_http
-        || ahead >= kMaxSegmentsAhead)
-      break;
-    int64_t seq = segment.sequence;
-    if (seq < next_sequence_ || ready_.count (seq) || downloads_.count (seq))
-      continue;
 
-    net::HttpRequest request;
-    request.url = hls::resolve_uri (media_url_, segment.uri);
-    if (segment.byte_range && segment.byte_range->offset) {
-      request.range = net::HttpByteRange { *segment.byte_range->offset,
-        segment.byte_range->length };
-    }
-    std::weak_ptr<ViewerImpl> weak = weak_from_this ();
-    downloads_[seq] = fetcher_->fetch (std::move (request),
-        [weak, seq] (net::HttpResult result) {
-          if (auto self = weak.lock ())
-            self->on_segment (seq, std::move (result));
-        });
-    ahead++;
+  SchedulerState state;
+  state.now = monotonic_now ();
+  state.self_id = peer_id_;
+  GstClockTime due = std::max (deadline_origin (), state.now);
+  size_t budget = kMaxSegmentsAhead > queued_count () ?
+      kMaxSegmentsAhead - queued_count () : 0;
+  for (const hls::MediaSegment & segment : playlist_->segments) {
+    if (segment.sequence < next_sequence_)
+      continue;
+    if (budget-- == 0)
+      break;
+    PlannedSegment planned;
+    planned.sequence = segment.sequence;
+    planned.deadline = due;
+    auto seen = first_seen_.find (segment.sequence);
+    planned.first_seen = seen != first_seen_.end () ? seen->second : state.now;
+    state.segments.push_back (planned);
+    due += segment.duration;
   }
+  for (gint64 seq : store_.sequences ())
+    state.held.insert (seq);
+  for (const auto & t : transfers_)
+    state.transfers.push_back (t.second);
+  if (swarm_)
+    state.peers = swarm_->peer_views ();
+
+  for (const Decision & d : schedule (scheduler_config_, state)) {
+    switch (d.kind) {
+      case DecisionKind::FETCH_HTTP:
+        start_http (d.sequence);
+        break;
+      case DecisionKind::REQUEST_PEER:
+        start_peer (d.sequence, d.peer_id);
+        break;
+      case DecisionKind::CANCEL_PEER:
+        GST_DEBUG ("cancel %" G_GINT64_FORMAT " from %s (%s)", d.sequence,
+            d.peer_id.c_str (), d.reason == DecisionReason::STALLED ?
+            "stalled" : "deadline");
+        cancel_peer (d.sequence, d.peer_id);
+        if (d.reason == DecisionReason::STALLED && swarm_)
+          swarm_->note_failure (d.peer_id);
+        break;
+    }
+  }
+  update_holdings ();
+  if (swarm_) {
+    SwarmStats swarm_stats = swarm_->stats ();
+    std::lock_guard<std::mutex> lock (mutex_);
+    stats_.peers = swarm_stats.peers;
+    stats_.uploaded_bytes = swarm_stats.uploaded_bytes;
+  }
+}
+
+void
+ViewerImpl::start_http (int64_t sequence)
+{
+  const hls::MediaSegment *segment = find_segment (sequence);
+  if (!segment || transfers_.count (sequence))
+    return;
+  net::HttpRequest request;
+  request.url = hls::resolve_uri (media_url_, segment->uri);
+  if (segment->byte_range && segment->byte_range->offset) {
+    request.range = net::HttpByteRange { *segment->byte_range->offset,
+      segment->byte_range->length };
+  }
+  std::weak_ptr<ViewerImpl> weak = weak_from_this ();
+  request.on_progress = [weak, sequence] (const net::HttpProgress & p) {
+    auto self = weak.lock ();
+    if (!self)
+      return;
+    auto it = self->transfers_.find (sequence);
+    if (it == self->transfers_.end ())
+      return;
+    it->second.bytes_received = p.received;
+    it->second.bytes_total = p.expected > 0 ? p.expected : 0;
+    it->second.last_progress = monotonic_now ();
+  };
+  Transfer transfer;
+  transfer.sequence = sequence;
+  transfer.source = TransferSource::HTTP;
+  transfer.started = transfer.last_progress = monotonic_now ();
+  transfers_[sequence] = transfer;
+  http_fetches_[sequence] = fetcher_->fetch (std::move (request),
+      [weak, sequence] (net::HttpResult result) {
+        if (auto self = weak.lock ())
+          self->on_segment (sequence, std::move (result));
+      });
+}
+
+void
+ViewerImpl::start_peer (int64_t sequence, const std::string & peer_id)
+{
+  if (!swarm_ || transfers_.count (sequence))
+    return;
+  if (!swarm_->request (peer_id, sequence))
+    return;
+  Transfer transfer;
+  transfer.sequence = sequence;
+  transfer.source = TransferSource::PEER;
+  transfer.peer_id = peer_id;
+  transfer.started = transfer.last_progress = monotonic_now ();
+  transfers_[sequence] = transfer;
+}
+
+void
+ViewerImpl::cancel_peer (int64_t sequence, const std::string & peer_id)
+{
+  auto it = transfers_.find (sequence);
+  if (it == transfers_.end () || it->second.source != TransferSource::PEER
+      || it->second.peer_id != peer_id)
+    return;
+  transfers_.erase (it);
+  if (swarm_)
+    swarm_->cancel (peer_id);
+}
+
+void
+ViewerImpl::update_holdings ()
+{
+  if (!swarm_)
+    return;
+  std::set<int64_t> loaded;
+  for (gint64 seq : store_.sequences ())
+    loaded.insert (seq);
+  std::set<int64_t> loading;
+  for (const auto & t : transfers_) {
+    if (t.second.source == TransferSource::HTTP)
+      loading.insert (t.first);
+  }
+  swarm_->set_holdings (loaded, loading);
+}
+
+void
+ViewerImpl::on_peer_segment (int64_t sequence, const std::string & peer_id,
+    GBytes * data)
+{
+  auto it = transfers_.find (sequence);
+  if (it != transfers_.end () && it->second.source == TransferSource::PEER
+      && it->second.peer_id == peer_id)
+    transfers_.erase (it);
+  if (failed_ || sequence < next_sequence_ || store_.contains (sequence))
+    return;
+  const hls::MediaSegment *segment = find_segment (sequence);
+  if (segment && !segment->sha256.empty ()
+      && sha256_hex (data) != segment->sha256) {
+    /* A peer with wrong bytes is never trusted again; the scheduler gets
+     * the segment elsewhere. */
+    {
+      std::lock_guard<std::mutex> lock (mutex_);
+      stats_.hash_mismatches++;
+      stats_.peers_banned++;
+    }
+    warn ("Segment " + std::to_string (sequence) + " from peer " + peer_id
+        + " does not match its SHA-256: peer banned");
+    swarm_->ban (peer_id, "segment hash mismatch");
+    request_tick ();
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> lock (mutex_);
+    stats_.peer_bytes += g_bytes_get_size (data);
+    stats_.peer_segments++;
+  }
+  store_.put (sequence, data, SegmentSource::PEER, peer_id, true);
+  deliver_ready ();
+  schedule_downloads ();
 }
 
 void
 ViewerImpl::on_segment (int64_t sequence, net::HttpResult result)
 {
-  downloads_.erase (sequence);
+  http_fetches_.erase (sequence);
+  transfers_.erase (sequence);
   if (failed_)
     return;
   if (!result.ok ()) {
@@ -459,7 +756,8 @@ ViewerImpl::on_segment (int64_t sequence, net::HttpResult result)
     stats_.http_bytes += g_bytes_get_size (result.body.get ());
     stats_.http_segments++;
   }
-  ready_[sequence] = std::move (result.body);
+  if (sequence >= next_sequence_ && !store_.contains (sequence))
+    store_.put (sequence, result.body.get (), SegmentSource::HTTP, {}, true);
   deliver_ready ();
   schedule_downloads ();
 }
@@ -482,10 +780,7 @@ ViewerImpl::on_init_section (const std::string & uri, net::HttpResult result)
 void
 ViewerImpl::deliver_ready ()
 {
-  while (!failed_ && playlist_) {
-    auto it = ready_.find (next_sequence_);
-    if (it == ready_.end ())
-      break;
+  while (!failed_ && playlist_ && store_.contains (next_sequence_)) {
     const hls::MediaSegment *segment = find_segment (next_sequence_);
 
     if (segment && segment->init_section) {
@@ -521,17 +816,22 @@ ViewerImpl::deliver_ready ()
     ViewerItem item;
     item.kind = ViewerItem::Kind::SEGMENT;
     item.sequence = next_sequence_;
-    item.data = std::move (it->second);
+    item.data = store_.get (next_sequence_);
     item.duration = segment ? segment->duration : 0;
     item.discont = next_discont_ || (segment && segment->discontinuity);
-    ready_.erase (it);
+    /* Delivered: the store keeps it for uploads, but may now evict it. */
+    store_.unpin (next_sequence_);
     next_discont_ = false;
     next_sequence_++;
+    {
+      std::lock_guard<std::mutex> lock (mutex_);
+      media_time_delivered_ += item.duration;
+    }
     enqueue (std::move (item));
   }
 
-  if (!ended_ && playlist_ && playlist_->end_list && downloads_.empty ()
-      && ready_.empty () && (playlist_->segments.empty ()
+  if (!ended_ && playlist_ && playlist_->end_list && transfers_.empty ()
+      && (playlist_->segments.empty ()
           || next_sequence_ > playlist_->segments.back ().sequence)) {
     ended_ = true;
     ViewerItem end;
@@ -547,9 +847,10 @@ ViewerImpl::fail (GErrorPtr error)
     return;
   failed_ = true;
   GST_WARNING ("playback failed: %s", error->message);
-  for (auto & d : downloads_)
-    d.second.cancel ();
-  downloads_.clear ();
+  for (auto & f : http_fetches_)
+    f.second.cancel ();
+  http_fetches_.clear ();
+  transfers_.clear ();
   ViewerItem item;
   item.kind = ViewerItem::Kind::ERROR;
   item.error = std::move (error);

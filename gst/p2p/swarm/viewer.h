@@ -14,11 +14,13 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include <gst/gst.h>
 
 #include "gst/p2p/common/gobject-ptr.h"
 #include "gst/p2p/net/http-fetcher.h"
+#include "gst/p2p/peer/webrtc-peer.h"
 
 namespace p2p::swarm {
 
@@ -35,6 +37,22 @@ struct ViewerConfig
   /* Segments downloaded over HTTP at the same time. */
   guint max_parallel_http = 2;
   net::HttpFetcherOptions http;
+
+  /* Peer-to-peer: off without trackers (ws:// or wss:// URLs). */
+  std::vector<std::string> trackers;
+  /* Replaces the playlist URL in the swarm id (P2P Media Loader's
+   * swarmId); empty = derived from the URL, as browsers do. */
+  std::string swarm_id;
+  peer::WebRtcPeerConfig webrtc;
+  guint max_peers = 20;
+  bool upload = true;
+  guint64 max_upload_rate = 0;          /* bytes/s, 0 = unlimited */
+  /* A segment due within this time comes over HTTP; peers get the rest. */
+  GstClockTime http_window = 3 * GST_SECOND;
+  /* A peer transfer with no bytes for this long falls back. */
+  GstClockTime p2p_timeout = 2 * GST_SECOND;
+  /* Memory for segments kept for playback and for uploading. */
+  gsize store_max_bytes = 64 * 1024 * 1024;
   /* Milliseconds between on_stats calls (0 = none). */
   guint stats_interval = 1000;
 };
@@ -71,7 +89,11 @@ struct ViewerStats
   guint64 segments_skipped = 0;
   guint64 playlist_reloads = 0;
   guint64 bandwidth = 0;   /* variant chosen, bits per second, 0 = media */
+  guint64 peers_banned = 0;
+  guint64 hash_mismatches = 0;
   std::string media_playlist_url;
+  std::string peer_id;
+  std::string swarm_id;    /* the stream swarm id, once known */
 };
 
 class ViewerImpl;

@@ -1,0 +1,1325 @@
+/* gst-p2p
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Why epoll and our own WebSocket framing rather than libsoup: a
+ * GMainContext polls every one of its file descriptors with poll() on each
+ * iteration, so a loop holding tens of thousands of idle sockets spends its
+ * time rebuilding the poll set; and a SoupServer connection keeps GObjects,
+ * GIOStreams and buffers per socket, far above the 8 KiB per idle
+ * connection we aim for (figures in docs/tracker-benchmark.md). An idle
+ * connection here is one Connection struct and no buffers.
+ */
+#include "gst/tracker/server.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <functional>
+#include <mutex>
+#include <random>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <gio/gio.h>
+#include <gst/gst.h>
+
+#include "gst/tracker/protocol.h"
+#include "gst/tracker/swarm-shard.h"
+#include "gst/tracker/websocket.h"
+
+GST_DEBUG_CATEGORY_STATIC (tracker_debug);
+#define GST_CAT_DEFAULT tracker_debug
+
+namespace p2p::tracker {
+
+namespace {
+
+constexpr size_t kReadChunk = 64 * 1024;
+constexpr size_t kMaxRequestHead = 8 * 1024;
+constexpr int kMaxEvents = 256;
+constexpr int kWorkerShift = 48;
+constexpr int64_t kSweepIntervalMs = 1000;
+constexpr int64_t kExpireIntervalMs = 5000;
+constexpr int64_t kCloseGraceMs = 2000;
+constexpr uint64_t kListenTag = 1;
+constexpr uint64_t kWakeTag = 2;
+
+int64_t
+now_ms ()
+{
+  return g_get_monotonic_time () / 1000;
+}
+
+/* An address for the per-address limit: IPv4 as v4-mapped IPv6. */
+struct AddressKey
+{
+  std::array<uint8_t, 16> bytes {};
+  bool operator== (const AddressKey & o) const { return bytes == o.bytes; }
+};
+
+struct AddressKeyHash
+{
+  size_t operator() (const AddressKey & a) const noexcept
+  {
+    uint64_t x, y;
+    memcpy (&x, a.bytes.data (), 8);
+    memcpy (&y, a.bytes.data () + 8, 8);
+    return std::hash<uint64_t> () (x * 31 + y);
+  }
+};
+
+AddressKey
+address_key (const sockaddr_storage & ss)
+{
+  AddressKey key;
+  if (ss.ss_family == AF_INET) {
+    auto *sin = reinterpret_cast<const sockaddr_in *> (&ss);
+    key.bytes[10] = key.bytes[11] = 0xff;
+    memcpy (key.bytes.data () + 12, &sin->sin_addr, 4);
+  } else if (ss.ss_family == AF_INET6) {
+    auto *sin6 = reinterpret_cast<const sockaddr_in6 *> (&ss);
+    memcpy (key.bytes.data (), &sin6->sin6_addr, 16);
+  }
+  return key;
+}
+
+struct Membership
+{
+  Id20 info_hash;
+  Id20 peer_id;
+};
+
+struct Connection
+{
+  enum class State : uint8_t { Handshake, Open, Closing };
+
+  ConnectionId id = 0;
+  int fd = -1;
+  State state = State::Handshake;
+  bool dead = false;
+  bool dirty = false;           /* has output to flush this round */
+  bool writable_wait = false;   /* EPOLLOUT armed */
+  uint8_t fragment_opcode = 0;
+  AddressKey address;
+  int64_t since_ms = 0;         /* accept, or start of the close */
+  int64_t last_message_ms = 0;
+  int64_t partial_since_ms = 0; /* an unfinished frame or request head */
+  std::string in;               /* unparsed bytes, usually empty */
+  std::string out;              /* unsent bytes, usually empty */
+  size_t out_offset = 0;
+  std::string fragments;        /* a fragmented message being assembled */
+  std::vector<Membership> memberships;
+};
+
+/* Per-worker counters, summed by Server::stats(). */
+struct Counters
+{
+  std::atomic<uint64_t> connections {0};
+  std::atomic<uint64_t> connections_accepted {0};
+  std::atomic<uint64_t> messages_received {0};
+  std::atomic<uint64_t> announces {0};
+  std::atomic<uint64_t> answers {0};
+  std::atomic<uint64_t> scrapes {0};
+  std::atomic<uint64_t> offers_relayed {0};
+  std::atomic<uint64_t> answers_relayed {0};
+  std::atomic<uint64_t> bytes_received {0};
+  std::atomic<uint64_t> bytes_sent {0};
+  std::atomic<uint64_t> swarms {0};
+  std::atomic<uint64_t> peers {0};
+  std::atomic<uint64_t> seeders {0};
+  std::array<std::atomic<uint64_t>, static_cast<size_t> (ErrorKind::Count)>
+      errors {};
+
+  void add (std::atomic<uint64_t> & c, uint64_t n = 1)
+  {
+    c.fetch_add (n, std::memory_order_relaxed);
+  }
+  void error (ErrorKind kind)
+  {
+    add (errors[static_cast<size_t> (kind)]);
+  }
+};
+
+/* A scrape spanning several shards: each fills its slots, the last one
+ * to finish sends the reply. */
+struct ScrapeGather
+{
+  ConnectionId conn;
+  std::vector<TrackerMessage::ScrapeFile> files;
+  std::atomic<size_t> remaining;
+};
+
+} // namespace
+
+class Worker;
+
+class Server::Impl
+{
+public:
+  explicit Impl (const ServerConfig & config);
+  ~Impl ();
+
+  bool start (const std::string & address, guint16 port, GError ** error);
+  void stop ();
+  Stats stats () const;
+
+  size_t shard_of (const Id20 & info_hash) const;
+  Worker & worker (size_t i) { return *workers_[i]; }
+  size_t worker_count () const { return workers_.size (); }
+
+  bool admit (const AddressKey & address, ErrorKind & refused);
+  void release (const AddressKey & address);
+  void sample_rate (int64_t now);
+
+  ServerConfig config;
+  std::atomic<guint16> bound_port {0};
+
+private:
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::mutex address_mutex_;
+  std::unordered_map<AddressKey, uint32_t, AddressKeyHash> per_address_;
+  std::atomic<size_t> connections_ {0};
+  /* announces/s: totals sampled once a second by worker 0 */
+  std::mutex rate_mutex_;
+  std::vector<std::pair<int64_t, uint64_t>> rate_samples_;
+  std::atomic<double> rate_ {0};
+  bool running_ = false;
+};
+
+class Worker : private SwarmShard::Output
+{
+public:
+  using Task = std::function<void (Worker &)>;
+
+  Worker (Server::Impl & server, unsigned index, const ShardLimits & limits);
+  ~Worker () override;
+
+  bool open (int listen_fd, GError ** error);
+  void start () { thread_ = std::thread ([this] { run (); }); }
+  void request_stop ();
+  void join ()
+  {
+    if (thread_.joinable ())
+      thread_.join ();
+  }
+
+  /* From any thread: queue tasks for this worker. */
+  void post (std::vector<Task> && tasks);
+
+  Counters counters;
+
+private:
+  void run ();
+  void wake ();
+  void drain_inbox ();
+  void flush_outboxes ();
+  void flush_dirty ();
+
+  void accept_all ();
+  void on_event (Connection * conn, uint32_t events);
+  void on_readable (Connection * conn);
+  size_t consume (Connection * conn, char *data, size_t size);
+  size_t consume_handshake (Connection * conn, char *data, size_t size);
+  size_t consume_frames (Connection * conn, char *data, size_t size);
+  void on_message (Connection * conn, std::string_view text);
+  void on_announce (Connection * conn, ClientMessage & msg);
+  void on_answer (Connection * conn, ClientMessage & msg);
+  void on_scrape (Connection * conn, ClientMessage & msg);
+  void reply_http (Connection * conn, const char *status,
+      const char *content_type, const std::string & body);
+
+  void queue_raw (Connection * conn, std::string_view bytes);
+  void queue_text (Connection * conn, std::string_view text);
+  void flush (Connection * conn);
+  void close_gracefully (Connection * conn, uint16_t code);
+  void close_now (Connection * conn);
+  void leave_swarms (Connection * conn);
+  void fail (Connection * conn, ErrorKind kind, uint16_t code);
+
+  void sweep (int64_t now);
+  void shutdown_connections ();
+
+  /* SwarmShard::Output, and its cross-worker path */
+  void send (ConnectionId to, std::string message) override;
+  void deliver (ConnectionId to, std::string_view message);
+  void to_worker (size_t index, Task task);
+  void to_shard (const Id20 & info_hash, Task task);
+  void count_outcome (const SwarmShard::Outcome & outcome);
+
+  Server::Impl & server_;
+  const ServerConfig & config_;
+  unsigned index_;
+  int epoll_fd_ = -1;
+  int listen_fd_ = -1;
+  int wake_fd_ = -1;
+  bool listening_ = false;
+  int64_t listen_paused_until_ = 0;
+  std::thread thread_;
+  std::atomic<bool> stopping_ {false};
+  uint64_t next_id_ = 1;
+  int64_t now_ = 0;
+  int64_t last_sweep_ = 0;
+  int64_t last_expire_ = 0;
+
+  std::unordered_map<ConnectionId, Connection *> connections_;
+  std::vector<Connection *> dirty_;
+  std::vector<Connection *> graveyard_;
+  std::vector<char> scratch_;
+
+  std::mutex inbox_mutex_;
+  std::vector<Task> inbox_;
+  std::vector<std::vector<Task>> outboxes_;
+
+  SwarmShard shard_;
+};
+
+/* ------------------------------------------------------------------ Worker */
+
+Worker::Worker (Server::Impl & server, unsigned index,
+    const ShardLimits & limits)
+    : server_ (server), config_ (server.config), index_ (index),
+      scratch_ (kReadChunk), shard_ (limits, std::random_device {} ()
+        ^ (static_cast<uint64_t> (index) << 32))
+{
+}
+
+Worker::~Worker ()
+{
+  join ();
+  for (auto & entry : connections_) {
+    if (entry.second->fd >= 0)
+      close (entry.second->fd);
+    delete entry.second;
+  }
+  for (Connection *c : graveyard_)
+    delete c;
+  if (epoll_fd_ >= 0)
+    close (epoll_fd_);
+  if (listen_fd_ >= 0)
+    close (listen_fd_);
+  if (wake_fd_ >= 0)
+    close (wake_fd_);
+}
+
+bool
+Worker::open (int listen_fd, GError ** error)
+{
+  listen_fd_ = listen_fd;
+  epoll_fd_ = epoll_create1 (EPOLL_CLOEXEC);
+  wake_fd_ = eventfd (0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (epoll_fd_ < 0 || wake_fd_ < 0) {
+    int e = errno;
+    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e),
+        "tracker worker set-up failed: %s", g_strerror (e));
+    return false;
+  }
+  outboxes_.resize (server_.worker_count ());
+  epoll_event ev {};
+  ev.events = EPOLLIN;
+  ev.data.u64 = kWakeTag;
+  epoll_ctl (epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &ev);
+  ev.data.u64 = kListenTag;
+  epoll_ctl (epoll_fd_, EPOLL_CTL_ADD, listen_fd_, &ev);
+  listening_ = true;
+  return true;
+}
+
+void
+Worker::wake ()
+{
+  uint64_t one = 1;
+  ssize_t r = write (wake_fd_, &one, sizeof one);
+  (void) r;
+}
+
+void
+Worker::request_stop ()
+{
+  stopping_.store (true);
+  wake ();
+}
+
+void
+Worker::post (std::vector<Task> && tasks)
+{
+  bool was_empty;
+  {
+    std::lock_guard<std::mutex> lock (inbox_mutex_);
+    was_empty = inbox_.empty ();
+    if (was_empty) {
+      inbox_.swap (tasks);
+    } else {
+      for (Task & t : tasks)
+        inbox_.push_back (std::move (t));
+    }
+  }
+  if (was_empty)
+    wake ();
+}
+
+void
+Worker::drain_inbox ()
+{
+  std::vector<Task> tasks;
+  {
+    std::lock_guard<std::mutex> lock (inbox_mutex_);
+    tasks.swap (inbox_);
+  }
+  for (Task & t : tasks)
+    t (*this);
+}
+
+void
+Worker::to_worker (size_t index, Task task)
+{
+  if (index == index_)
+    task (*this);
+  else
+    outboxes_[index].push_back (std::move (task));
+}
+
+void
+Worker::to_shard (const Id20 & info_hash, Task task)
+{
+  to_worker (server_.shard_of (info_hash), std::move (task));
+}
+
+void
+Worker::flush_outboxes ()
+{
+  for (size_t i = 0; i < outboxes_.size (); i++) {
+    if (!outboxes_[i].empty ()) {
+      std::vector<Task> batch;
+      batch.swap (outboxes_[i]);
+      server_.worker (i).post (std::move (batch));
+    }
+  }
+}
+
+void
+Worker::run ()
+{
+  std::vector<epoll_event> events (kMaxEvents);
+  now_ = now_ms ();
+  last_sweep_ = last_expire_ = now_;
+  while (!stopping_.load (std::memory_order_relaxed)) {
+    int n = epoll_wait (epoll_fd_, events.data (), kMaxEvents,
+        static_cast<int> (kSweepIntervalMs));
+    now_ = now_ms ();
+    for (int i = 0; i < n; i++) {
+      uint64_t tag = events[i].data.u64;
+      if (tag == kListenTag) {
+        accept_all ();
+      } else if (tag == kWakeTag) {
+        uint64_t count;
+        ssize_t r = read (wake_fd_, &count, sizeof count);
+        (void) r;
+        drain_inbox ();
+      } else {
+        on_event (static_cast<Connection *> (events[i].data.ptr),
+            events[i].events);
+      }
+    }
+    if (now_ - last_sweep_ >= kSweepIntervalMs)
+      sweep (now_);
+    flush_outboxes ();
+    flush_dirty ();
+    for (Connection *c : graveyard_)
+      delete c;
+    graveyard_.clear ();
+  }
+  shutdown_connections ();
+}
+
+/* ------------------------------------------------------------ connections */
+
+void
+Worker::accept_all ()
+{
+  for (int i = 0; i < 256; i++) {
+    sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    int fd = accept4 (listen_fd_, reinterpret_cast<sockaddr *> (&ss), &len,
+        SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS
+          || errno == ENOMEM) {
+        /* Out of descriptors: stop accepting for a moment rather than
+         * spin on a listening socket that stays readable. */
+        GST_WARNING ("accept: %s, pausing", g_strerror (errno));
+        epoll_ctl (epoll_fd_, EPOLL_CTL_DEL, listen_fd_, nullptr);
+        listening_ = false;
+        listen_paused_until_ = now_ + 100;
+      }
+      return;
+    }
+    AddressKey address = address_key (ss);
+    ErrorKind refused;
+    if (!server_.admit (address, refused)) {
+      counters.error (refused);
+      close (fd);
+      continue;
+    }
+    int one = 1;
+    setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+
+    auto *conn = new Connection ();
+    conn->id = (static_cast<uint64_t> (index_) << kWorkerShift) | next_id_++;
+    conn->fd = fd;
+    conn->address = address;
+    conn->since_ms = conn->last_message_ms = now_;
+    epoll_event ev {};
+    ev.events = EPOLLIN;
+    ev.data.ptr = conn;
+    epoll_ctl (epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
+    connections_.emplace (conn->id, conn);
+    counters.add (counters.connections);
+    counters.add (counters.connections_accepted);
+  }
+}
+
+void
+Worker::on_event (Connection * conn, uint32_t events)
+{
+  if (conn->dead)
+    return;
+  if (events & EPOLLOUT)
+    flush (conn);
+  if (!conn->dead && (events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+    on_readable (conn);
+}
+
+void
+Worker::on_readable (Connection * conn)
+{
+  /* A few reads per wake-up at most, so one busy socket cannot starve the
+   * others sharing this worker. */
+  for (int round = 0; round < 4 && !conn->dead; round++) {
+    ssize_t n = recv (conn->fd, scratch_.data (), scratch_.size (), 0);
+    if (n == 0) {
+      close_now (conn);
+      return;
+    }
+    if (n < 0) {
+      if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+        close_now (conn);
+      return;
+    }
+    counters.add (counters.bytes_received, n);
+    if (conn->state == Connection::State::Closing)
+      continue;                 /* draining until the peer closes */
+
+    if (conn->in.empty ()) {
+      size_t used = consume (conn, scratch_.data (), n);
+      if (!conn->dead && used < static_cast<size_t> (n)) {
+        conn->in.assign (scratch_.data () + used, n - used);
+        conn->partial_since_ms = now_;
+      }
+    } else {
+      conn->in.append (scratch_.data (), n);
+      size_t used = consume (conn, &conn->in[0], conn->in.size ());
+      if (!conn->dead) {
+        conn->in.erase (0, used);
+        if (conn->in.empty ()) {
+          std::string ().swap (conn->in);
+          conn->partial_since_ms = 0;
+        } else if (used) {
+          conn->partial_since_ms = now_;
+        }
+      }
+    }
+    if (static_cast<size_t> (n) < scratch_.size ())
+      return;
+  }
+}
+
+size_t
+Worker::consume (Connection * conn, char *data, size_t size)
+{
+  size_t used = 0;
+  if (conn->state == Connection::State::Handshake) {
+    used = consume_handshake (conn, data, size);
+    if (conn->dead || conn->state != Connection::State::Open)
+      return used;
+  }
+  return used + consume_frames (conn, data + used, size - used);
+}
+
+size_t
+Worker::consume_handshake (Connection * conn, char *data, size_t size)
+{
+  ws::HttpRequest request;
+  size_t head_size = 0;
+  ws::HttpStatus status =
+      ws::parse_http_request (std::string_view (data, size), request,
+      head_size);
+  if (status == ws::HttpStatus::NeedMore) {
+    if (size > kMaxRequestHead)
+      fail (conn, ErrorKind::BadHandshake, 0);
+    return 0;
+  }
+  if (status == ws::HttpStatus::Invalid || request.method != "GET") {
+    counters.error (ErrorKind::BadHandshake);
+    reply_http (conn, "400 Bad Request", "text/plain", "bad request\n");
+    return size;
+  }
+
+  if (!request.header_has_token ("Upgrade", "websocket")) {
+    std::string_view path = request.target.substr (0,
+        request.target.find ('?'));
+    if (path == "/stats.json") {
+      reply_http (conn, "200 OK", "application/json",
+          server_.stats ().to_json ());
+    } else if (path == "/metrics") {
+      reply_http (conn, "200 OK", "text/plain; version=0.0.4",
+          server_.stats ().to_prometheus ());
+    } else {
+      reply_http (conn, "404 Not Found", "text/plain", "404 Not Found");
+    }
+    return size;
+  }
+
+  std::string_view key = request.header ("Sec-WebSocket-Key");
+  if (key.empty () || request.header ("Sec-WebSocket-Version") != "13"
+      || !request.header_has_token ("Connection", "upgrade")) {
+    counters.error (ErrorKind::BadHandshake);
+    reply_http (conn, "426 Upgrade Required", "text/plain",
+        "WebSocket version 13 required\n");
+    return size;
+  }
+  std::string response = "HTTP/1.1 101 Switching Protocols\r\n"
+      "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Accept: " + ws::accept_key (key) + "\r\n\r\n";
+  queue_raw (conn, response);
+  conn->state = Connection::State::Open;
+  conn->last_message_ms = now_;
+  return head_size;
+}
+
+size_t
+Worker::consume_frames (Connection * conn, char *data, size_t size)
+{
+  size_t pos = 0;
+  while (pos < size && !conn->dead
+      && conn->state == Connection::State::Open) {
+    ws::Frame frame;
+    switch (ws::parse_frame (data + pos, size - pos, true,
+            config_.max_message_size, frame)) {
+      case ws::FrameStatus::NeedMore:
+        return pos;
+      case ws::FrameStatus::Invalid:
+        fail (conn, ErrorKind::ProtocolError, ws::kCloseProtocolError);
+        return size;
+      case ws::FrameStatus::TooLarge:
+        fail (conn, ErrorKind::MessageTooBig, ws::kCloseTooBig);
+        return size;
+      case ws::FrameStatus::Complete:
+        break;
+    }
+    pos += frame.frame_size;
+    conn->last_message_ms = now_;
+    std::string_view payload (frame.payload, frame.length);
+    switch (frame.opcode) {
+      case ws::kText:
+      case ws::kBinary:
+        if (conn->fragment_opcode) {
+          fail (conn, ErrorKind::ProtocolError, ws::kCloseProtocolError);
+          return size;
+        }
+        if (frame.fin) {
+          on_message (conn, payload);
+        } else {
+          conn->fragment_opcode = frame.opcode;
+          conn->fragments.assign (payload);
+        }
+        break;
+      case ws::kContinuation:
+        if (!conn->fragment_opcode) {
+          fail (conn, ErrorKind::ProtocolError, ws::kCloseProtocolError);
+          return size;
+        }
+        if (conn->fragments.size () + payload.size () >
+            config_.max_message_size) {
+          fail (conn, ErrorKind::MessageTooBig, ws::kCloseTooBig);
+          return size;
+        }
+        conn->fragments.append (payload);
+        if (frame.fin) {
+          std::string message;
+          message.swap (conn->fragments);
+          conn->fragment_opcode = 0;
+          on_message (conn, message);
+        }
+        break;
+      case ws::kPing:{
+        std::string pong;
+        ws::append_frame (pong, ws::kPong, payload);
+        queue_raw (conn, pong);
+        break;
+      }
+      case ws::kPong:
+        break;
+      case ws::kClose:
+        close_gracefully (conn, ws::kCloseNormal);
+        return size;
+    }
+  }
+  return pos;
+}
+
+void
+Worker::reply_http (Connection * conn, const char *status,
+    const char *content_type, const std::string & body)
+{
+  std::string response = std::string ("HTTP/1.1 ") + status +
+      "\r\nContent-Type: " + content_type + "\r\nContent-Length: " +
+      std::to_string (body.size ()) + "\r\nConnection: close\r\n\r\n" + body;
+  queue_raw (conn, response);
+  conn->state = Connection::State::Closing;
+  conn->since_ms = now_;
+}
+
+/* ----------------------------------------------------------------- output */
+
+void
+Worker::queue_raw (Connection * conn, std::string_view bytes)
+{
+  if (conn->dead)
+    return;
+  conn->out.append (bytes);
+  if (conn->out.size () - conn->out_offset > config_.max_send_queue) {
+    /* A reader this slow would hold memory without bound: let it go. */
+    counters.error (ErrorKind::SlowConsumer);
+    close_now (conn);
+    return;
+  }
+  if (!conn->dirty) {
+    conn->dirty = true;
+    dirty_.push_back (conn);
+  }
+}
+
+void
+Worker::queue_text (Connection * conn, std::string_view text)
+{
+  if (conn->dead || conn->state != Connection::State::Open)
+    return;
+  std::string frame;
+  frame.reserve (text.size () + 10);
+  ws::append_frame (frame, ws::kText, text);
+  queue_raw (conn, frame);
+}
+
+void
+Worker::flush (Connection * conn)
+{
+  while (conn->out_offset < conn->out.size ()) {
+    ssize_t n = ::send (conn->fd, conn->out.data () + conn->out_offset,
+        conn->out.size () - conn->out_offset, MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        if (!conn->writable_wait) {
+          epoll_event ev {};
+          ev.events = EPOLLIN | EPOLLOUT;
+          ev.data.ptr = conn;
+          epoll_ctl (epoll_fd_, EPOLL_CTL_MOD, conn->fd, &ev);
+          conn->writable_wait = true;
+        }
+        return;
+      }
+      if (errno == EINTR)
+        continue;
+      close_now (conn);
+      return;
+    }
+    counters.add (counters.bytes_sent, n);
+    conn->out_offset += n;
+  }
+  std::string ().swap (conn->out);
+  conn->out_offset = 0;
+  if (conn->writable_wait) {
+    epoll_event ev {};
+    ev.events = EPOLLIN;
+    ev.data.ptr = conn;
+    epoll_ctl (epoll_fd_, EPOLL_CTL_MOD, conn->fd, &ev);
+    conn->writable_wait = false;
+  }
+  if (conn->state == Connection::State::Closing) {
+    /* Half-close and let the peer close: the close frame or the HTTP
+     * reply is not lost to a reset. The sweep ends it if it never does. */
+    shutdown (conn->fd, SHUT_WR);
+  }
+}
+
+void
+Worker::flush_dirty ()
+{
+  for (size_t i = 0; i < dirty_.size (); i++) {
+    Connection *conn = dirty_[i];
+    conn->dirty = false;
+    if (!conn->dead)
+      flush (conn);
+  }
+  dirty_.clear ();
+}
+
+void
+Worker::close_gracefully (Connection * conn, uint16_t code)
+{
+  if (conn->dead || conn->state == Connection::State::Closing)
+    return;
+  if (conn->state == Connection::State::Open) {
+    std::string frame;
+    ws::append_close (frame, code);
+    queue_raw (conn, frame);
+  }
+  conn->state = Connection::State::Closing;
+  conn->since_ms = now_;
+  /* its peers are gone now, not when the TCP close completes */
+  leave_swarms (conn);
+  std::string ().swap (conn->in);
+  std::string ().swap (conn->fragments);
+}
+
+void
+Worker::fail (Connection * conn, ErrorKind kind, uint16_t code)
+{
+  counters.error (kind);
+  GST_INFO ("connection %" G_GUINT64_FORMAT ": %s", conn->id,
+      error_kind_name (kind));
+  if (code)
+    close_gracefully (conn, code);
+  else
+    close_now (conn);
+}
+
+void
+Worker::leave_swarms (Connection * conn)
+{
+  for (const Membership & m : conn->memberships) {
+    ConnectionId id = conn->id;
+    Id20 info_hash = m.info_hash, peer_id = m.peer_id;
+    to_shard (info_hash, [id, info_hash, peer_id] (Worker & w) {
+          w.shard_.leave (id, info_hash, peer_id);
+          w.count_outcome ({});
+        });
+  }
+  std::vector<Membership> ().swap (conn->memberships);
+}
+
+void
+Worker::close_now (Connection * conn)
+{
+  if (conn->dead)
+    return;
+  conn->dead = true;
+  leave_swarms (conn);
+  epoll_ctl (epoll_fd_, EPOLL_CTL_DEL, conn->fd, nullptr);
+  close (conn->fd);
+  conn->fd = -1;
+  connections_.erase (conn->id);
+  server_.release (conn->address);
+  counters.connections.fetch_sub (1, std::memory_order_relaxed);
+  graveyard_.push_back (conn);
+}
+
+void
+Worker::send (ConnectionId to, std::string message)
+{
+  size_t owner = static_cast<size_t> (to >> kWorkerShift);
+  if (owner == index_) {
+    deliver (to, message);
+    return;
+  }
+  outboxes_[owner].push_back ([to, m = std::move (message)] (Worker & w) {
+        w.deliver (to, m);
+      });
+}
+
+void
+Worker::deliver (ConnectionId to, std::string_view message)
+{
+  auto it = connections_.find (to);
+  if (it != connections_.end ())
+    queue_text (it->second, message);
+}
+
+/* --------------------------------------------------------------- messages */
+
+void
+Worker::on_message (Connection * conn, std::string_view text)
+{
+  counters.add (counters.messages_received);
+  ClientParseLimits limits;
+  limits.max_offers = config_.max_offers_per_announce;
+  limits.max_scrape_hashes = config_.max_scrape_hashes;
+  ClientMessage msg;
+  ClientParseError error;
+  if (!parse_client_message (text, limits, msg, error)) {
+    switch (error.kind) {
+      case ClientParseError::Kind::InvalidJson:
+        counters.error (ErrorKind::InvalidJson);
+        break;
+      case ClientParseError::Kind::UnknownAction:
+        counters.error (ErrorKind::UnknownAction);
+        break;
+      case ClientParseError::Kind::InvalidMessage:
+        counters.error (ErrorKind::InvalidMessage);
+        break;
+    }
+    queue_text (conn, build_failure (error.reason, error.action,
+            error.info_hash ? &*error.info_hash : nullptr));
+    return;
+  }
+  switch (msg.kind) {
+    case ClientMessage::Kind::Announce:
+      on_announce (conn, msg);
+      break;
+    case ClientMessage::Kind::Answer:
+      on_answer (conn, msg);
+      break;
+    case ClientMessage::Kind::Scrape:
+      on_scrape (conn, msg);
+      break;
+  }
+}
+
+void
+Worker::count_outcome (const SwarmShard::Outcome & outcome)
+{
+  if (outcome.offers_relayed)
+    counters.add (counters.offers_relayed, outcome.offers_relayed);
+  if (outcome.answer_relayed)
+    counters.add (counters.answers_relayed);
+  if (outcome.error == SwarmShard::Error::SwarmFull)
+    counters.error (ErrorKind::SwarmFull);
+  else if (outcome.error == SwarmShard::Error::UnknownOffer)
+    counters.error (ErrorKind::UnknownOffer);
+  counters.swarms.store (shard_.swarm_count (), std::memory_order_relaxed);
+  counters.peers.store (shard_.peer_count (), std::memory_order_relaxed);
+  counters.seeders.store (shard_.seeder_count (), std::memory_order_relaxed);
+}
+
+void
+Worker::on_announce (Connection * conn, ClientMessage & msg)
+{
+  counters.add (counters.announces);
+  auto & members = conn->memberships;
+  auto it = std::find_if (members.begin (), members.end (),
+      [&] (const Membership & m) {
+        return m.info_hash == msg.info_hash && m.peer_id == msg.peer_id;
+      });
+  if (msg.event == AnnounceEvent::Stopped) {
+    if (it != members.end ())
+      members.erase (it);
+  } else if (it == members.end ()) {
+    if (members.size () >= config_.max_swarms_per_connection) {
+      counters.error (ErrorKind::TooManySwarms);
+      queue_text (conn, build_failure ("too many swarms on one connection",
+              "announce", &msg.info_hash));
+      return;
+    }
+    members.push_back ({msg.info_hash, msg.peer_id});
+  }
+
+  std::vector<PreparedOffer> offers;
+  if (msg.event != AnnounceEvent::Stopped) {
+    offers.reserve (msg.offers.size ());
+    for (const ReceivedOffer & o : msg.offers)
+      offers.push_back ({o.offer_id, build_relayed_offer (msg.info_hash,
+                  msg.peer_id, o.offer_id, o.offer)});
+  }
+  ConnectionId id = conn->id;
+  to_shard (msg.info_hash,[id, info_hash = msg.info_hash, peer_id =
+          msg.peer_id, event = msg.event, seeder = msg.left_is_zero,
+          offers = std::move (offers)] (Worker & w) mutable {
+        w.count_outcome (w.shard_.announce (id, info_hash, peer_id, event,
+                seeder, offers, w.now_, w));
+      });
+}
+
+void
+Worker::on_answer (Connection * conn, ClientMessage & msg)
+{
+  counters.add (counters.answers);
+  std::string relayed = build_relayed_answer (msg.info_hash, msg.peer_id,
+      msg.offer_id, msg.answer);
+  ConnectionId id = conn->id;
+  to_shard (msg.info_hash,[id, info_hash = msg.info_hash, peer_id =
+          msg.peer_id, to = msg.to_peer_id, offer_id = msg.offer_id,
+          relayed = std::move (relayed)] (Worker & w) mutable {
+        w.count_outcome (w.shard_.answer (id, info_hash, peer_id, to,
+                offer_id, std::move (relayed), w.now_, w));
+      });
+}
+
+void
+Worker::on_scrape (Connection * conn, ClientMessage & msg)
+{
+  counters.add (counters.scrapes);
+  if (msg.scrape_info_hashes.empty ()) {
+    /* Every swarm in one message is unbounded work and size: refused, as
+     * aquatic_ws does. */
+    counters.error (ErrorKind::FullScrape);
+    queue_text (conn, build_failure ("full scrapes are not allowed"));
+    return;
+  }
+  auto gather = std::make_shared<ScrapeGather> ();
+  gather->conn = conn->id;
+  gather->files.resize (msg.scrape_info_hashes.size ());
+  std::vector<std::vector<size_t>> by_shard (server_.worker_count ());
+  for (size_t i = 0; i < msg.scrape_info_hashes.size (); i++) {
+    gather->files[i].info_hash = msg.scrape_info_hashes[i];
+    by_shard[server_.shard_of (msg.scrape_info_hashes[i])].push_back (i);
+  }
+  size_t shards = std::count_if (by_shard.begin (), by_shard.end (),
+      [] (const std::vector<size_t> & v) { return !v.empty (); });
+  gather->remaining.store (shards);
+  for (size_t s = 0; s < by_shard.size (); s++) {
+    if (by_shard[s].empty ())
+      continue;
+    to_worker (s,[gather, slots = std::move (by_shard[s])] (Worker & w) {
+          for (size_t i : slots)
+            gather->files[i] = w.shard_.scrape (gather->files[i].info_hash);
+          if (gather->remaining.fetch_sub (1, std::memory_order_acq_rel) == 1)
+            w.send (gather->conn, build_scrape_response (gather->files,
+                    w.config_.scrape_interval_s));
+        });
+  }
+}
+
+/* -------------------------------------------------------------- lifecycle */
+
+void
+Worker::sweep (int64_t now)
+{
+  last_sweep_ = now;
+  if (!listening_ && now >= listen_paused_until_) {
+    epoll_event ev {};
+    ev.events = EPOLLIN;
+    ev.data.u64 = kListenTag;
+    listening_ = epoll_ctl (epoll_fd_, EPOLL_CTL_ADD, listen_fd_, &ev) == 0;
+  }
+  const int64_t handshake_ms = config_.handshake_timeout_s * 1000LL;
+  const int64_t idle_ms = config_.idle_timeout_s * 1000LL;
+  std::vector<Connection *> expired;
+  std::vector<ErrorKind> reasons;
+  for (auto & entry : connections_) {
+    Connection *c = entry.second;
+    switch (c->state) {
+      case Connection::State::Handshake:
+        if (now - c->since_ms > handshake_ms) {
+          expired.push_back (c);
+          reasons.push_back (ErrorKind::HandshakeTimeout);
+        }
+        break;
+      case Connection::State::Open:
+        if (now - c->last_message_ms > idle_ms) {
+          expired.push_back (c);
+          reasons.push_back (ErrorKind::IdleTimeout);
+        } else if (c->partial_since_ms
+            && now - c->partial_since_ms > handshake_ms) {
+          /* a frame that never completes: slow or stalled sender */
+          expired.push_back (c);
+          reasons.push_back (ErrorKind::HandshakeTimeout);
+        }
+        break;
+      case Connection::State::Closing:
+        if (now - c->since_ms > kCloseGraceMs) {
+          expired.push_back (c);
+          reasons.push_back (ErrorKind::Count);
+        }
+        break;
+    }
+  }
+  for (size_t i = 0; i < expired.size (); i++) {
+    if (reasons[i] == ErrorKind::Count)
+      close_now (expired[i]);
+    else if (reasons[i] == ErrorKind::IdleTimeout)
+      fail (expired[i], reasons[i], ws::kCloseGoingAway);
+    else
+      fail (expired[i], reasons[i], 0);
+  }
+
+  if (now - last_expire_ >= kExpireIntervalMs) {
+    last_expire_ = now;
+    size_t dropped = shard_.expire (now);
+    if (dropped)
+      GST_DEBUG ("worker %u: %zu silent peers expired", index_, dropped);
+    count_outcome ({});
+  }
+  if (index_ == 0)
+    server_.sample_rate (now);
+}
+
+void
+Worker::shutdown_connections ()
+{
+  if (listen_fd_ >= 0) {
+    close (listen_fd_);
+    listen_fd_ = -1;
+  }
+  std::vector<Connection *> all;
+  for (auto & entry : connections_)
+    all.push_back (entry.second);
+  for (Connection *c : all) {
+    close_gracefully (c, ws::kCloseGoingAway);
+    if (!c->dead)
+      flush (c);
+    close_now (c);
+  }
+  for (Connection *c : graveyard_)
+    delete c;
+  graveyard_.clear ();
+  dirty_.clear ();
+}
+
+/* ----------------------------------------------------------- Server::Impl */
+
+Server::Impl::Impl (const ServerConfig & cfg)
+    : config (cfg)
+{
+  if (config.workers == 0)
+    config.workers = std::max (1u, std::thread::hardware_concurrency ());
+}
+
+Server::Impl::~Impl ()
+{
+  stop ();
+}
+
+size_t
+Server::Impl::shard_of (const Id20 & info_hash) const
+{
+  return (Id20Hash () (info_hash) >> 32) % workers_.size ();
+}
+
+bool
+Server::Impl::admit (const AddressKey & address, ErrorKind & refused)
+{
+  if (connections_.fetch_add (1) >= config.max_connections) {
+    connections_.fetch_sub (1);
+    refused = ErrorKind::ConnectionLimit;
+    return false;
+  }
+  std::lock_guard<std::mutex> lock (address_mutex_);
+  uint32_t & count = per_address_[address];
+  if (config.max_connections_per_address
+      && count >= config.max_connections_per_address) {
+    if (count == 0)
+      per_address_.erase (address);
+    connections_.fetch_sub (1);
+    refused = ErrorKind::AddressLimit;
+    return false;
+  }
+  count++;
+  return true;
+}
+
+void
+Server::Impl::release (const AddressKey & address)
+{
+  connections_.fetch_sub (1);
+  std::lock_guard<std::mutex> lock (address_mutex_);
+  auto it = per_address_.find (address);
+  if (it != per_address_.end () && --it->second == 0)
+    per_address_.erase (it);
+}
+
+void
+Server::Impl::sample_rate (int64_t now)
+{
+  uint64_t total = 0;
+  for (auto & w : workers_)
+    total += w->counters.announces.load (std::memory_order_relaxed);
+  std::lock_guard<std::mutex> lock (rate_mutex_);
+  rate_samples_.emplace_back (now, total);
+  if (rate_samples_.size () > 6)
+    rate_samples_.erase (rate_samples_.begin ());
+  const auto & first = rate_samples_.front ();
+  if (now > first.first)
+    rate_.store ((total - first.second) * 1000.0 / (now - first.first));
+}
+
+bool
+Server::Impl::start (const std::string & address, guint16 port,
+    GError ** error)
+{
+  if (running_) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_BUSY, "already running");
+    return false;
+  }
+  GInetAddress *inet = g_inet_address_new_from_string (address.c_str ());
+  if (!inet) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+        "not an IP address: %s", address.c_str ());
+    return false;
+  }
+  GSocketAddress *socket_address = g_inet_socket_address_new (inet, port);
+  g_object_unref (inet);
+  sockaddr_storage ss {};
+  gssize ss_len = g_socket_address_get_native_size (socket_address);
+  g_socket_address_to_native (socket_address, &ss, sizeof ss, nullptr);
+  g_object_unref (socket_address);
+
+  ShardLimits limits;
+  limits.max_peers_per_swarm = config.max_peers_per_swarm;
+  limits.announce_interval_s = config.announce_interval_s;
+  limits.peer_expiry_ms = config.peer_expiry_s * 1000LL;
+  limits.offer_ttl_ms = config.offer_ttl_s * 1000LL;
+
+  std::vector<int> fds;
+  auto fail_errno = [&] (const char *what) {
+    int e = errno;
+    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e),
+        "%s %s:%u: %s", what, address.c_str (), port, g_strerror (e));
+    for (int fd : fds)
+      close (fd);
+    return false;
+  };
+  for (unsigned i = 0; i < config.workers; i++) {
+    int fd = socket (ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+        0);
+    if (fd < 0)
+      return fail_errno ("socket for");
+    fds.push_back (fd);
+    int one = 1;
+    setsockopt (fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    setsockopt (fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+    if (bind (fd, reinterpret_cast<sockaddr *> (&ss), ss_len) < 0)
+      return fail_errno ("cannot bind");
+    if (listen (fd, 4096) < 0)
+      return fail_errno ("cannot listen on");
+    if (i == 0) {
+      /* the other workers join the port the first one got */
+      socklen_t len = sizeof ss;
+      getsockname (fd, reinterpret_cast<sockaddr *> (&ss), &len);
+      ss_len = len;
+      port = ntohs (ss.ss_family == AF_INET ?
+          reinterpret_cast<sockaddr_in *> (&ss)->sin_port :
+          reinterpret_cast<sockaddr_in6 *> (&ss)->sin6_port);
+    }
+  }
+
+  for (unsigned i = 0; i < config.workers; i++)
+    workers_.push_back (std::make_unique<Worker> (*this, i, limits));
+  for (unsigned i = 0; i < config.workers; i++) {
+    if (!workers_[i]->open (fds[i], error)) {
+      for (unsigned j = i + 1; j < config.workers; j++)
+        close (fds[j]);
+      workers_.clear ();
+      return false;
+    }
+  }
+  for (auto & w : workers_)
+    w->start ();
+  bound_port.store (port);
+  running_ = true;
+  GST_INFO ("tracker listening on %s port %u with %u workers",
+      address.c_str (), port, config.workers);
+  return true;
+}
+
+void
+Server::Impl::stop ()
+{
+  if (!running_)
+    return;
+  for (auto & w : workers_)
+    w->request_stop ();
+  for (auto & w : workers_)
+    w->join ();
+  workers_.clear ();
+  per_address_.clear ();
+  connections_.store (0);
+  bound_port.store (0);
+  running_ = false;
+  GST_INFO ("tracker stopped");
+}
+
+Stats
+Server::Impl::stats () const
+{
+  Stats s;
+  auto sum = [] (const std::atomic<uint64_t> & c, uint64_t & to) {
+    to += c.load (std::memory_order_relaxed);
+  };
+  for (const auto & w : workers_) {
+    const Counters & c = w->counters;
+    sum (c.connections, s.connections);
+    sum (c.swarms, s.swarms);
+    sum (c.peers, s.peers);
+    sum (c.seeders, s.seeders);
+    sum (c.connections_accepted, s.connections_accepted);
+    sum (c.messages_received, s.messages_received);
+    sum (c.announces, s.announces);
+    sum (c.answers, s.answers);
+    sum (c.scrapes, s.scrapes);
+    sum (c.offers_relayed, s.offers_relayed);
+    sum (c.answers_relayed, s.answers_relayed);
+    sum (c.bytes_received, s.bytes_received);
+    sum (c.bytes_sent, s.bytes_sent);
+    for (size_t i = 0; i < s.errors.size (); i++)
+      sum (c.errors[i], s.errors[i]);
+  }
+  s.announces_per_second = rate_.load ();
+  return s;
+}
+
+/* ----------------------------------------------------------------- Server */
+
+Server::Server (const ServerConfig & config)
+    : impl_ (std::make_unique<Impl> (config))
+{
+  static gsize once = 0;
+  if (g_once_init_enter (&once)) {
+    GST_DEBUG_CATEGORY_INIT (tracker_debug, "p2ptracker", 0,
+        "WebTorrent tracker");
+    g_once_init_leave (&once, 1);
+  }
+}
+
+Server::~Server () = default;
+
+bool
+Server::start (const std::string & address, guint16 port, GError ** error)
+{
+  return impl_->start (address, port, error);
+}
+
+guint16
+Server::port () const
+{
+  return impl_->bound_port.load ();
+}
+
+void
+Server::stop ()
+{
+  impl_->stop ();
+}
+
+Stats
+Server::stats () const
+{
+  return impl_->stats ();
+}
+
+const ServerConfig &
+Server::config () const
+{
+  return impl_->config;
+}
+
+} // namespace p2p::tracker

@@ -1,0 +1,86 @@
+/* gst-p2p
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The embeddable WebTorrent tracker (DESIGN.md §5): used by tools/p2p-tracker
+ * and by p2pswarmsink's `tracker-port`.
+ *
+ *   p2p::tracker::Server server (config);
+ *   if (!server.start ("0.0.0.0", 0, &error)) …   // 0 = any free port
+ *   guint16 port = server.port ();
+ *   p2p::tracker::Stats s = server.stats ();        // any thread
+ *   server.stop ();                                 // graceful, joins
+ *
+ * The server runs its own worker threads (one per core by default), each
+ * with an epoll loop and its own SO_REUSEPORT listening socket, so the
+ * kernel spreads connections. Swarm state is sharded by info_hash across
+ * the same workers; the worker holding a connection parses its messages
+ * and passes them to the swarm's worker, which relays to the receivers'
+ * workers. WebSocket upgrade on any path; GET /stats.json and /metrics on
+ * the same port.
+ */
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include <glib.h>
+
+#include "gst/tracker/stats.h"
+
+namespace p2p::tracker {
+
+struct ServerConfig
+{
+  unsigned workers = 0;                 /* 0 = one per online CPU */
+  size_t max_message_size = 64 * 1024;
+  size_t max_offers_per_announce = 10;  /* extra offers are not relayed */
+  size_t max_peers_per_swarm = 100000;
+  unsigned announce_interval_s = 120;   /* the `interval` sent */
+  unsigned peer_expiry_s = 300;         /* silent peers leave their swarm */
+  unsigned offer_ttl_s = 120;           /* an offer can be answered this long */
+  unsigned idle_timeout_s = 240;        /* no message: the connection closes */
+  unsigned handshake_timeout_s = 10;    /* also for a frame left unfinished */
+  size_t max_connections = 200000;
+  size_t max_connections_per_address = 128;     /* 0 = unlimited */
+  size_t max_send_queue = 1024 * 1024;  /* bytes queued for a slow reader */
+  size_t max_swarms_per_connection = 64;
+  size_t max_scrape_hashes = 64;
+  unsigned scrape_interval_s = 600;     /* flags.min_request_interval */
+};
+
+class Server
+{
+public:
+  explicit Server (const ServerConfig & config = {});
+  /* Stops if running. */
+  ~Server ();
+
+  Server (const Server &) = delete;
+  Server & operator= (const Server &) = delete;
+
+  /* Binds @address (an IPv4 or IPv6 literal) and @port (0 = any free port)
+   * and starts the workers. Errors are in G_IO_ERROR. */
+  bool start (const std::string & address, guint16 port, GError ** error);
+
+  /* The bound port, 0 when not running. */
+  guint16 port () const;
+
+  /* Sends a WebSocket close (1001 going away) to every connection, closes
+   * them and joins the workers. Idempotent; safe from any thread but a
+   * worker. */
+  void stop ();
+
+  /* A snapshot of the counters; safe from any thread. */
+  Stats stats () const;
+
+  const ServerConfig & config () const;
+
+  class Impl;
+
+private:
+  std::unique_ptr<Impl> impl_;
+};
+
+} // namespace p2p::tracker

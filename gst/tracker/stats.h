@@ -1,0 +1,63 @@
+/* gst-p2p
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Tracker statistics: a snapshot summed over the workers, rendered as the
+ * /stats.json document and as Prometheus text for /metrics.
+ */
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+
+namespace p2p::tracker {
+
+enum class ErrorKind
+{
+  InvalidJson,                  /* not JSON, or not UTF-8 */
+  InvalidMessage,               /* JSON with wrong fields, types or lengths */
+  UnknownAction,
+  UnknownOffer,                 /* answer to no pending offer */
+  SwarmFull,
+  FullScrape,                   /* scrape without info_hash: refused */
+  TooManySwarms,                /* per-connection swarm limit */
+  MessageTooBig,
+  ProtocolError,                /* WebSocket framing */
+  BadHandshake,
+  HandshakeTimeout,
+  IdleTimeout,
+  SlowConsumer,                 /* send queue over its limit */
+  ConnectionLimit,
+  AddressLimit,
+  Count,
+};
+
+const char *error_kind_name (ErrorKind kind);
+
+struct Stats
+{
+  uint64_t connections = 0;
+  uint64_t swarms = 0;
+  uint64_t peers = 0;
+  uint64_t seeders = 0;
+  uint64_t connections_accepted = 0;
+  uint64_t messages_received = 0;
+  uint64_t announces = 0;
+  uint64_t answers = 0;
+  uint64_t scrapes = 0;
+  uint64_t offers_relayed = 0;
+  uint64_t answers_relayed = 0;
+  uint64_t bytes_received = 0;
+  uint64_t bytes_sent = 0;
+  double announces_per_second = 0;  /* over the last few seconds */
+  std::array<uint64_t, static_cast<size_t> (ErrorKind::Count)> errors {};
+
+  uint64_t error_count (ErrorKind kind) const
+  {
+    return errors[static_cast<size_t> (kind)];
+  }
+  std::string to_json () const;
+  std::string to_prometheus () const;
+};
+
+} // namespace p2p::tracker

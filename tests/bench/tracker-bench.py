@@ -1,0 +1,262 @@
+#!/usr/bin/env python3
+# gst-p2p
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Tracker benchmark: p2p-tracker against the npm bittorrent-tracker server,
+same machine, same load, one run. Not a test: it prints figures.
+
+For each tracker, on 127.0.0.1:
+  1. RSS per idle connection: N WebSocket connections that announced once
+     (no offers) and stay open; (RSS with them - RSS before) / N.
+  2. Throughput: closed-loop P2P Media Loader mix (announce with 5 offers,
+     answers to half the offers received, 2 % stops): announces/s sustained,
+     and tracker CPU time per incoming message.
+  3. Offer-relay latency at a fixed announce rate both trackers sustain:
+     p50/p99 from the offerer's send to the receiver's read.
+
+Writes docs/tracker-benchmark.json and docs/tracker-benchmark.png.
+"""
+import argparse
+import json
+import os
+import re
+import resource
+import signal
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+CLK_TCK = os.sysconf('SC_CLK_TCK')
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+class Tracker:
+    def __init__(self, name, argv):
+        self.name = name
+        self.log_path = f'/tmp/tracker-bench-{name}-{os.getpid()}.log'
+        self.log = open(self.log_path, 'w')
+        self.proc = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT)
+        self.port = None
+        for _ in range(100):
+            m = re.search(r'listening on 127\.0\.0\.1 port (\d+)', open(self.log_path).read())
+            if m:
+                self.port = int(m.group(1))
+                break
+            time.sleep(0.1)
+        if not self.port:
+            self.stop()
+            raise RuntimeError(f'{name} did not start: {open(self.log_path).read()}')
+        self.pid = self.proc.pid  # the server itself, not a wrapper
+
+    def rss_kib(self):
+        with open(f'/proc/{self.pid}/status') as f:
+            for line in f:
+                if line.startswith('VmRSS:'):
+                    return int(line.split()[1])
+        return 0
+
+    def cpu_seconds(self):
+        with open(f'/proc/{self.pid}/stat') as f:
+            fields = f.read().rsplit(')', 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+
+
+def loadgen(tracker, args, timeout):
+    argv = [LOADGEN, '--port', str(tracker.port)] + args
+    out = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+    if out.returncode != 0:
+        raise RuntimeError(f'loadgen failed: {out.stderr}')
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def idle_rss(tracker, connections, timeout):
+    """RSS per idle connection, in bytes."""
+    time.sleep(0.5)
+    before = tracker.rss_kib()
+    argv = [LOADGEN, '--port', str(tracker.port), '--idle', '--connections',
+            str(connections), '--swarms', '100']
+    gen = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = ''
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            line = gen.stdout.readline()
+            if line.startswith('{'):
+                break
+        opened = json.loads(line)['open'] if line.startswith('{') else 0
+        time.sleep(3)  # let announces land and the tracker settle
+        after = tracker.rss_kib()
+    finally:
+        gen.send_signal(signal.SIGTERM)
+        gen.wait(timeout=30)
+    per_conn = (after - before) * 1024 / opened if opened else float('nan')
+    return {'connections': opened, 'rss_before_kib': before, 'rss_after_kib': after,
+            'bytes_per_connection': round(per_conn)}
+
+
+def throughput(tracker, args):
+    """Closed loop; CPU sampled over the measured window only."""
+    warmup, duration = args.warmup, args.duration
+    argv = [LOADGEN, '--port', str(tracker.port), '--connections', str(args.connections),
+            '--swarms', str(args.swarms), '--duration', str(duration), '--warmup', str(warmup)]
+    gen = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # connection set-up, then the warmup, before the window opens
+    connected = gen.stderr.readline()
+    time.sleep(warmup)
+    cpu0, t0 = tracker.cpu_seconds(), time.time()
+    time.sleep(duration)
+    cpu1, t1 = tracker.cpu_seconds(), time.time()
+    out, err = gen.communicate(timeout=duration + 120)
+    result = json.loads(out.strip().splitlines()[-1])
+    incoming = result['messages_sent']
+    result['tracker_cpu_s'] = round(cpu1 - cpu0, 3)
+    result['tracker_cpu_share'] = round((cpu1 - cpu0) / (t1 - t0), 3)
+    result['cpu_us_per_message'] = round((cpu1 - cpu0) * 1e6 / incoming, 2) if incoming else None
+    log(f'  {connected.strip()}')
+    return result
+
+
+def latency(tracker, args):
+    return loadgen(tracker, ['--connections', str(args.latency_connections), '--swarms',
+                             str(args.swarms), '--rate', str(args.latency_rate),
+                             '--duration', str(args.duration), '--warmup', str(args.warmup)],
+                   timeout=args.duration + args.warmup + 180)
+
+
+def plot(results, path):
+    try:
+        import matplotlib
+        matplotlib.use('Agg')
+        import matplotlib.pyplot as plt
+    except ImportError:
+        log('matplotlib missing: no plot (scripts/setup.sh installs python3-matplotlib)')
+        return False
+    names = list(results)
+    labels = {'p2p-tracker': 'p2p-tracker', 'bittorrent-tracker': 'bittorrent-tracker (npm)'}
+    colors = ['#2b7bb9', '#c0504d']
+    panels = [
+        ('Announces/s sustained\n(5 offers each, closed loop)', lambda r: r['throughput']['announces_per_s'], '{:,.0f}'),
+        ('Tracker CPU per message (µs)', lambda r: r['throughput']['cpu_us_per_message'], '{:.1f}'),
+        (f"Offer relay latency p99 (ms)\nat {results[names[0]]['latency']['target_rate']} announces/s",
+         lambda r: r['latency']['relay_p99_ms'], '{:.2f}'),
+        ('RSS per idle connection (bytes)', lambda r: r['idle']['bytes_per_connection'], '{:,.0f}'),
+    ]
+    fig, axes = plt.subplots(1, len(panels), figsize=(15, 4))
+    for ax, (title, get, fmt) in zip(axes, panels):
+        values = [get(results[n]) or 0 for n in names]
+        bars = ax.bar([labels.get(n, n) for n in names], values, color=colors)
+        ax.set_title(title, fontsize=10)
+        ax.tick_params(axis='x', labelsize=8)
+        for b, v in zip(bars, values):
+            ax.annotate(fmt.format(v), (b.get_x() + b.get_width() / 2, b.get_height()),
+                        ha='center', va='bottom', fontsize=9)
+    fig.suptitle('WebTorrent tracker benchmark, 2-core machine, tracker and load generator together', fontsize=11)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    return True
+
+
+def main():
+    global LOADGEN
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument('--build', default=os.path.join(ROOT, 'build'))
+    p.add_argument('--connections', type=int, default=2000, help='closed-loop peers')
+    p.add_argument('--swarms', type=int, default=50)
+    p.add_argument('--duration', type=float, default=10)
+    p.add_argument('--warmup', type=float, default=3)
+    p.add_argument('--latency-rate', type=float, default=500, help='announces/s for the latency run')
+    p.add_argument('--latency-connections', type=int, default=2000)
+    p.add_argument('--idle-connections', type=int, default=0,
+                   help='0 = as many as the descriptor limit allows')
+    p.add_argument('--workers', type=int, default=0)
+    p.add_argument('--out', default=os.path.join(ROOT, 'docs'))
+    args = p.parse_args()
+
+    LOADGEN = os.path.join(args.build, 'tools', 'tracker-loadgen')
+    tracker_bin = os.path.join(args.build, 'tools', 'p2p-tracker')
+    bt_server = os.path.join(ROOT, 'tests', 'tracker-diff', 'bt-server.mjs')
+    for path in (LOADGEN, tracker_bin):
+        if not os.access(path, os.X_OK):
+            sys.exit(f'missing {path}: build first')
+    if not os.path.isdir(os.path.join(ROOT, 'tests', 'tracker-diff', 'node_modules', 'bittorrent-tracker')):
+        sys.exit('missing tests/tracker-diff/node_modules: run scripts/setup.sh')
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    idle_n = args.idle_connections or max(1000, hard - 1000)
+
+    commands = {
+        'p2p-tracker': [tracker_bin, '--address', '127.0.0.1', '--port', '0',
+                        '--workers', str(args.workers), '--max-connections-per-address', '0'],
+        'bittorrent-tracker': ['node', bt_server, '0'],
+    }
+    results = {}
+    for name, argv in commands.items():
+        log(f'{name}:')
+        tracker = Tracker(name, argv)
+        try:
+            r = {}
+            r['idle'] = idle_rss(tracker, idle_n, timeout=300)
+            log(f"  idle: {r['idle']}")
+            r['throughput'] = throughput(tracker, args)
+            log(f"  throughput: {r['throughput']}")
+            r['latency'] = latency(tracker, args)
+            r['latency']['target_rate'] = args.latency_rate
+            log(f"  latency: {r['latency']}")
+            results[name] = r
+        finally:
+            tracker.stop()
+
+    ours, theirs = results['p2p-tracker'], results['bittorrent-tracker']
+    ratio = ours['throughput']['announces_per_s'] / max(1e-9, theirs['throughput']['announces_per_s'])
+    summary = {
+        'machine': {'cpus': os.cpu_count(), 'nofile_limit': hard, 'kernel': os.uname().release},
+        'load': {'connections': args.connections, 'swarms': args.swarms, 'offers_per_announce': 5,
+                 'duration_s': args.duration, 'latency_rate': args.latency_rate},
+        'results': results,
+        'throughput_ratio': round(ratio, 2),
+    }
+    os.makedirs(args.out, exist_ok=True)
+    with open(os.path.join(args.out, 'tracker-benchmark.json'), 'w') as f:
+        json.dump(summary, f, indent=1)
+    plotted = plot(results, os.path.join(args.out, 'tracker-benchmark.png'))
+
+    print(f"{'':28}{'p2p-tracker':>16}{'bittorrent-tracker':>20}{'ratio':>10}")
+    rows = [
+        ('announces/s sustained', lambda r: r['throughput']['announces_per_s'], '{:,.0f}', True),
+        ('offers relayed/s', lambda r: r['throughput']['offers_received_per_s'], '{:,.0f}', True),
+        ('tracker CPU share', lambda r: r['throughput']['tracker_cpu_share'], '{:.2f}', False),
+        ('CPU µs per message', lambda r: r['throughput']['cpu_us_per_message'], '{:.1f}', False),
+        (f'relay p50 ms @{args.latency_rate:g}/s', lambda r: r['latency']['relay_p50_ms'], '{:.3f}', False),
+        (f'relay p99 ms @{args.latency_rate:g}/s', lambda r: r['latency']['relay_p99_ms'], '{:.3f}', False),
+        ('idle connections held', lambda r: r['idle']['connections'], '{:,}', False),
+        ('RSS bytes per idle conn', lambda r: r['idle']['bytes_per_connection'], '{:,}', False),
+    ]
+    for label, get, fmt, higher_better in rows:
+        a, b = get(ours), get(theirs)
+        ratio_text = ''
+        if a and b:
+            ratio_text = f'{a / b:.2f}x' if higher_better else f'{b / a:.2f}x'
+        print(f'{label:28}{fmt.format(a):>16}{fmt.format(b):>20}{ratio_text:>10}')
+    print(f"throughput target (>= 10x bittorrent-tracker): {'met' if ratio >= 10 else 'NOT met'} ({ratio:.1f}x)")
+    per_conn = ours['idle']['bytes_per_connection']
+    print(f"idle memory target (<= 8 KiB per connection): {'met' if per_conn <= 8192 else 'NOT met'} "
+          f"({per_conn} bytes at {ours['idle']['connections']} connections; descriptor hard limit {hard})")
+    print(f"results in {os.path.join(args.out, 'tracker-benchmark.json')}" + (' and .png' if plotted else ''))
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# gst-p2p tracker benchmark: p2p-tracker vs the npm bittorrent-tracker server
+# under the same load on this machine. Prints announces/s, relay latency,
+# RSS per idle connection, CPU per message and ratios; writes
+# docs/tracker-benchmark.{json,png}. Arguments go to tracker-bench.py
+# (--build DIR, --connections N, --duration S, ...). Bounded to 20 minutes.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ulimit -n "$(ulimit -Hn)"
+exec timeout 1200 python3 tests/bench/tracker-bench.py "$@"

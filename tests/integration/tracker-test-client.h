@@ -1,0 +1,166 @@
+/* gst-p2p
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * A blocking WebSocket client for tracker tests: connect to 127.0.0.1,
+ * send text or raw bytes, receive frames with a timeout.
+ */
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <glib.h>
+
+#include "gst/tracker/websocket.h"
+
+namespace p2p::tracker::test {
+
+class TestClient
+{
+public:
+  struct Frame
+  {
+    uint8_t opcode = 0;
+    std::string payload;
+  };
+
+  ~TestClient ()
+  {
+    if (fd_ >= 0)
+      close (fd_);
+  }
+
+  /* Opens a TCP connection, without the WebSocket handshake. */
+  bool connect_tcp (guint16 port)
+  {
+    fd_ = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in sin {};
+    sin.sin_family = AF_INET;
+    sin.sin_port = htons (port);
+    sin.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+    return ::connect (fd_, reinterpret_cast<sockaddr *> (&sin),
+        sizeof sin) == 0;
+  }
+
+  bool connect (guint16 port, const char *path = "/announce")
+  {
+    if (!connect_tcp (port))
+      return false;
+    send_raw (std::string ("GET ") + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+        "Sec-WebSocket-Version: 13\r\n\r\n");
+    std::string head = read_until ("\r\n\r\n", 5000);
+    if (head.find ("101 Switching Protocols") == std::string::npos
+        || head.find ("s3pPLMBiTxaQ9kYGzzhZRbK+xOo=") == std::string::npos)
+      return false;
+    buffer_.erase (0, head.size ());
+    return true;
+  }
+
+  void send_raw (const std::string & bytes)
+  {
+    size_t off = 0;
+    while (off < bytes.size ()) {
+      ssize_t n = ::send (fd_, bytes.data () + off, bytes.size () - off,
+          MSG_NOSIGNAL);
+      if (n <= 0)
+        return;
+      off += n;
+    }
+  }
+
+  void send_text (const std::string & text)
+  {
+    static const uint8_t mask[4] = { 0x12, 0x34, 0x56, 0x78 };
+    std::string frame;
+    ws::append_frame (frame, ws::kText, text, mask);
+    send_raw (frame);
+  }
+
+  /* The next frame within @timeout_ms, or nullopt on timeout or close of
+   * the TCP connection. */
+  std::optional<Frame> receive (int timeout_ms = 3000)
+  {
+    gint64 deadline = g_get_monotonic_time () + timeout_ms * 1000LL;
+    while (true) {
+      ws::Frame f;
+      if (!buffer_.empty () && ws::parse_frame (&buffer_[0], buffer_.size (),
+              false, 1 << 24, f) == ws::FrameStatus::Complete) {
+        Frame out { f.opcode, std::string (f.payload, f.length) };
+        buffer_.erase (0, f.frame_size);
+        return out;
+      }
+      if (!fill (deadline))
+        return std::nullopt;
+    }
+  }
+
+  /* The next text message, skipping nothing: nullopt if the next frame is
+   * not text. */
+  std::optional<std::string> receive_text (int timeout_ms = 3000)
+  {
+    auto f = receive (timeout_ms);
+    if (!f || f->opcode != ws::kText)
+      return std::nullopt;
+    return f->payload;
+  }
+
+  /* True once the server has closed the TCP connection. */
+  bool wait_closed (int timeout_ms = 3000)
+  {
+    gint64 deadline = g_get_monotonic_time () + timeout_ms * 1000LL;
+    while (fill (deadline))
+      buffer_.clear ();
+    return closed_;
+  }
+
+  std::string read_until (const char *marker, int timeout_ms)
+  {
+    gint64 deadline = g_get_monotonic_time () + timeout_ms * 1000LL;
+    while (buffer_.find (marker) == std::string::npos) {
+      if (!fill (deadline))
+        return buffer_;
+    }
+    return buffer_.substr (0, buffer_.find (marker) + strlen (marker));
+  }
+
+  std::string read_all (int timeout_ms)
+  {
+    gint64 deadline = g_get_monotonic_time () + timeout_ms * 1000LL;
+    while (fill (deadline)) {
+    }
+    return buffer_;
+  }
+
+private:
+  bool fill (gint64 deadline)
+  {
+    gint64 left = (deadline - g_get_monotonic_time ()) / 1000;
+    if (left <= 0 || closed_)
+      return false;
+    pollfd p { fd_, POLLIN, 0 };
+    if (poll (&p, 1, static_cast<int> (left)) <= 0)
+      return false;
+    char buf[65536];
+    ssize_t n = recv (fd_, buf, sizeof buf, 0);
+    if (n <= 0) {
+      closed_ = true;
+      return false;
+    }
+    buffer_.append (buf, n);
+    return true;
+  }
+
+  int fd_ = -1;
+  bool closed_ = false;
+  std::string buffer_;
+};
+
+} // namespace p2p::tracker::test

@@ -1,0 +1,544 @@
+/* gst-p2p
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * tracker-loadgen: drives a WebTorrent tracker with many WebSocket
+ * connections behaving like P2P Media Loader 2.3 peers (one peer per
+ * connection, several swarms): a started announce with 5 offers, then
+ * re-announces with 5 fresh offers, an answer to a share of the offers each
+ * peer receives, and some churn (stopped, then started again).
+ *
+ *   --rate 0   closed loop: each peer re-announces as soon as its previous
+ *              announce is answered (the tracker's throughput);
+ *   --rate N   open loop at N announces/s (latency at a given load);
+ *   --idle     connect, announce once without offers, hold (memory).
+ *
+ * Offer SDPs carry their send time, so receivers measure relay latency.
+ * Prints one JSON object of results on stdout.
+ */
+#include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <glib.h>
+
+#include "gst/tracker/protocol.h"
+#include "gst/tracker/websocket.h"
+
+using namespace p2p::tracker;
+
+namespace {
+
+struct Options
+{
+  gchar *host = nullptr;
+  gint port = 8000;
+  gint connections = 1000;
+  gint swarms = 50;
+  gint offers = 5;
+  gdouble rate = 0;
+  gdouble duration = 10;
+  gdouble warmup = 2;
+  gdouble answer_ratio = 0.5;
+  gdouble churn = 0.02;
+  gint sdp_size = 600;
+  gboolean idle = FALSE;
+  gdouble hold = 0;
+  gint max_connecting = 256;
+};
+
+struct Peer
+{
+  enum class State { Connecting, Handshake, Open, Closed };
+  int fd = -1;
+  State state = State::Connecting;
+  int index = 0;
+  Id20 peer_id;
+  Id20 info_hash;
+  bool waiting = false;         /* an announce is unanswered */
+  bool started = false;         /* in the swarm */
+  std::string in;
+  std::string out;
+};
+
+gint64
+now_us ()
+{
+  return g_get_monotonic_time ();
+}
+
+volatile sig_atomic_t interrupted = 0;
+
+void
+on_signal (int)
+{
+  interrupted = 1;
+}
+
+class LoadGenerator
+{
+public:
+  explicit LoadGenerator (const Options & o)
+      : opt_ (o), rng_ (20261126), peers_ (o.connections)
+  {
+    epoll_ = epoll_create1 (EPOLL_CLOEXEC);
+    filler_.assign (std::max (0, opt_.sdp_size - 80), 'x');
+    for (int i = 0; i < opt_.connections; i++) {
+      Peer & p = peers_[i];
+      p.index = i;
+      char id[32];
+      g_snprintf (id, sizeof id, "-PM0203-%012d", i);
+      p.peer_id = *Id20::from_bytes (std::string_view (id, 20));
+      std::string hash (20, '\0');
+      for (int b = 0; b < 20; b++)
+        hash[b] = static_cast<char> ((i % opt_.swarms) * 31 + b * 7);
+      p.info_hash = *Id20::from_bytes (hash);
+    }
+  }
+
+  int run ();
+
+private:
+  void connect_more ();
+  void on_event (Peer & p, uint32_t events);
+  void on_readable (Peer & p);
+  void on_message (Peer & p, std::string_view text);
+  void send_announce (Peer & p);
+  void send_text (Peer & p, const std::string & text);
+  void flush (Peer & p);
+  void close_peer (Peer & p);
+  bool measuring () const
+  {
+    return now_ >= measure_from_ && now_ < measure_until_;
+  }
+  Id20 random_id ()
+  {
+    Id20 id;
+    for (auto & b : id.bytes)
+      b = static_cast<uint8_t> (rng_ ());
+    return id;
+  }
+
+  const Options & opt_;
+  int epoll_;
+  std::mt19937 rng_;
+  std::vector<Peer> peers_;
+  std::string filler_;
+  int next_to_connect_ = 0;
+  int connecting_ = 0;
+  int open_ = 0;
+  size_t round_robin_ = 0;
+  gint64 now_ = 0;
+  gint64 measure_from_ = 0;
+  gint64 measure_until_ = 0;
+
+  /* results, counted in the measuring window only */
+  uint64_t announces_sent_ = 0;
+  uint64_t responses_ = 0;
+  uint64_t offers_received_ = 0;
+  uint64_t answers_sent_ = 0;
+  uint64_t answers_received_ = 0;
+  uint64_t stops_sent_ = 0;
+  uint64_t failures_ = 0;
+  uint64_t messages_sent_ = 0;
+  uint64_t closed_by_tracker_ = 0;
+  uint64_t open_loop_behind_ = 0;
+  std::vector<uint32_t> latencies_us_;
+};
+
+void
+LoadGenerator::connect_more ()
+{
+  sockaddr_in sin {};
+  sin.sin_family = AF_INET;
+  sin.sin_port = htons (opt_.port);
+  inet_pton (AF_INET, opt_.host, &sin.sin_addr);
+  while (next_to_connect_ < opt_.connections
+      && connecting_ < opt_.max_connecting) {
+    Peer & p = peers_[next_to_connect_++];
+    p.fd = socket (AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (p.fd < 0) {
+      g_printerr ("loadgen: socket: %s\n", g_strerror (errno));
+      p.state = Peer::State::Closed;
+      continue;
+    }
+    int one = 1;
+    setsockopt (p.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    connect (p.fd, reinterpret_cast<sockaddr *> (&sin), sizeof sin);
+    epoll_event ev {};
+    ev.events = EPOLLIN | EPOLLOUT;
+    ev.data.ptr = &p;
+    epoll_ctl (epoll_, EPOLL_CTL_ADD, p.fd, &ev);
+    connecting_++;
+  }
+}
+
+void
+LoadGenerator::close_peer (Peer & p)
+{
+  if (p.state == Peer::State::Closed)
+    return;
+  if (p.state != Peer::State::Open)
+    connecting_--;
+  else
+    open_--;
+  p.state = Peer::State::Closed;
+  epoll_ctl (epoll_, EPOLL_CTL_DEL, p.fd, nullptr);
+  close (p.fd);
+  closed_by_tracker_++;
+}
+
+void
+LoadGenerator::flush (Peer & p)
+{
+  while (!p.out.empty ()) {
+    ssize_t n = send (p.fd, p.out.data (), p.out.size (), MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno != EAGAIN)
+        close_peer (p);
+      break;
+    }
+    p.out.erase (0, n);
+  }
+  epoll_event ev {};
+  ev.events = EPOLLIN | (p.out.empty ()? 0 : EPOLLOUT);
+  ev.data.ptr = &p;
+  epoll_ctl (epoll_, EPOLL_CTL_MOD, p.fd, &ev);
+}
+
+void
+LoadGenerator::send_text (Peer & p, const std::string & text)
+{
+  uint8_t mask[4];
+  for (auto & m : mask)
+    m = static_cast<uint8_t> (rng_ ());
+  bool was_empty = p.out.empty ();
+  ws::append_frame (p.out, ws::kText, text, mask);
+  if (measuring ())
+    messages_sent_++;
+  if (was_empty)
+    flush (p);
+}
+
+void
+LoadGenerator::send_announce (Peer & p)
+{
+  AnnounceRequest r;
+  r.info_hash = p.info_hash;
+  r.peer_id = p.peer_id;
+  if (opt_.idle) {
+    r.event = AnnounceEvent::Started;
+  } else if (!p.started) {
+    r.event = AnnounceEvent::Started;
+  } else if (std::uniform_real_distribution<> (0, 1) (rng_) < opt_.churn) {
+    r.event = AnnounceEvent::Stopped;
+  } else {
+    r.event = AnnounceEvent::None;
+  }
+  if (!opt_.idle && r.event != AnnounceEvent::Stopped) {
+    gint64 t = now_us ();
+    for (int i = 0; i < opt_.offers; i++) {
+      /* a browser-sized SDP whose session id is the send time */
+      r.offers.push_back ({random_id (), "v=0\r\no=- " + std::to_string (t) +
+              " 2 IN IP4 127.0.0.1\r\ns=-\r\na=" + filler_ + "\r\n"});
+    }
+  }
+  p.started = r.event != AnnounceEvent::Stopped;
+  p.waiting = true;
+  if (measuring ()) {
+    if (r.event == AnnounceEvent::Stopped)
+      stops_sent_++;
+    else
+      announces_sent_++;
+  }
+  send_text (p, build_announce (r));
+}
+
+void
+LoadGenerator::on_message (Peer & p, std::string_view text)
+{
+  TrackerMessage m;
+  if (!parse_tracker_message (text, m)) {
+    failures_++;
+    return;
+  }
+  bool counting = measuring ();
+  switch (m.kind) {
+    case TrackerMessage::Kind::AnnounceResponse:
+      p.waiting = false;
+      if (counting)
+        responses_++;
+      if (opt_.rate == 0 && !opt_.idle && !interrupted)
+        send_announce (p);
+      break;
+    case TrackerMessage::Kind::Offer:{
+      if (counting) {
+        offers_received_++;
+        gint64 sent = g_ascii_strtoll (m.sdp.c_str () + 9, nullptr, 10);
+        if (sent > 0 && latencies_us_.size () < 4000000)
+          latencies_us_.push_back (static_cast<uint32_t> (now_us () - sent));
+      }
+      if (std::uniform_real_distribution<> (0, 1) (rng_) < opt_.answer_ratio) {
+        if (counting)
+          answers_sent_++;
+        send_text (p, build_answer (p.info_hash, p.peer_id, m.peer_id,
+                m.offer_id, "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\na=" +
+                filler_ + "\r\n"));
+      }
+      break;
+    }
+    case TrackerMessage::Kind::Answer:
+      if (counting)
+        answers_received_++;
+      break;
+    case TrackerMessage::Kind::Failure:
+      /* stale answers (the offerer re-announced) are expected; others not */
+      p.waiting = false;
+      if (counting)
+        failures_++;
+      if (opt_.rate == 0 && !opt_.idle && !interrupted
+          && m.failure_reason.rfind ("unknown offer", 0) != 0)
+        send_announce (p);
+      break;
+    case TrackerMessage::Kind::ScrapeResponse:
+      break;
+  }
+}
+
+void
+LoadGenerator::on_readable (Peer & p)
+{
+  char buf[65536];
+  while (p.state != Peer::State::Closed) {
+    ssize_t n = recv (p.fd, buf, sizeof buf, 0);
+    if (n == 0 || (n < 0 && errno != EAGAIN)) {
+      close_peer (p);
+      return;
+    }
+    if (n < 0)
+      return;
+    p.in.append (buf, n);
+    if (p.state == Peer::State::Handshake) {
+      size_t end = p.in.find ("\r\n\r\n");
+      if (end == std::string::npos)
+        continue;
+      if (p.in.compare (0, 12, "HTTP/1.1 101") != 0) {
+        close_peer (p);
+        return;
+      }
+      p.in.erase (0, end + 4);
+      p.state = Peer::State::Open;
+      connecting_--;
+      open_++;
+      send_announce (p);
+    }
+    size_t pos = 0;
+    while (p.state == Peer::State::Open) {
+      ws::Frame f;
+      if (ws::parse_frame (&p.in[pos], p.in.size () - pos, false, 1 << 20,
+              f) != ws::FrameStatus::Complete)
+        break;
+      pos += f.frame_size;
+      if (f.opcode == ws::kText)
+        on_message (p, std::string_view (f.payload, f.length));
+      else if (f.opcode == ws::kClose)
+        close_peer (p);
+    }
+    if (p.state != Peer::State::Closed)
+      p.in.erase (0, pos);
+  }
+}
+
+void
+LoadGenerator::on_event (Peer & p, uint32_t events)
+{
+  if (p.state == Peer::State::Connecting) {
+    int err = 0;
+    socklen_t len = sizeof err;
+    getsockopt (p.fd, SOL_SOCKET, SO_ERROR, &err, &len);
+    if (err || (events & (EPOLLERR | EPOLLHUP))) {
+      close_peer (p);
+      return;
+    }
+    p.state = Peer::State::Handshake;
+    p.out = std::string ("GET /announce HTTP/1.1\r\nHost: ") + opt_.host +
+        "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+        "Sec-WebSocket-Version: 13\r\n\r\n";
+    flush (p);
+    return;
+  }
+  if (events & EPOLLOUT)
+    flush (p);
+  if (events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+    on_readable (p);
+}
+
+int
+LoadGenerator::run ()
+{
+  std::vector<epoll_event> events (1024);
+  gint64 start = now_us ();
+  gint64 connect_deadline = start + 120 * G_USEC_PER_SEC;
+  now_ = start;
+  /* phase 1: connect everyone (and announce once) */
+  while (!interrupted && now_ < connect_deadline
+      && (next_to_connect_ < opt_.connections || connecting_ > 0)) {
+    connect_more ();
+    int n = epoll_wait (epoll_, events.data (), events.size (), 100);
+    now_ = now_us ();
+    for (int i = 0; i < n; i++)
+      on_event (*static_cast<Peer *> (events[i].data.ptr), events[i].events);
+  }
+  gint64 connected_at = now_us ();
+  g_printerr ("loadgen: %d connections open in %.1f s\n", open_,
+      (connected_at - start) / 1e6);
+
+  if (opt_.idle) {
+    printf ("{\"open\":%d}\n", open_);
+    fflush (stdout);
+    gint64 until = opt_.hold > 0 ? now_us () + opt_.hold * G_USEC_PER_SEC :
+        G_MAXINT64;
+    while (!interrupted && now_ < until) {
+      int n = epoll_wait (epoll_, events.data (), events.size (), 200);
+      now_ = now_us ();
+      for (int i = 0; i < n; i++)
+        on_event (*static_cast<Peer *> (events[i].data.ptr),
+            events[i].events);
+    }
+    return 0;
+  }
+
+  /* phase 2: load; counted between warmup and the end */
+  measure_from_ = now_us () + opt_.warmup * G_USEC_PER_SEC;
+  measure_until_ = measure_from_ + opt_.duration * G_USEC_PER_SEC;
+  gint64 open_loop_start = now_us ();
+  uint64_t open_loop_sent = 0;
+  /* closed loop: kick every peer whose first response already came */
+  if (opt_.rate == 0) {
+    for (Peer & p : peers_) {
+      if (p.state == Peer::State::Open && !p.waiting)
+        send_announce (p);
+    }
+  }
+  while (!interrupted && now_ < measure_until_) {
+    int n = epoll_wait (epoll_, events.data (), events.size (), 1);
+    now_ = now_us ();
+    for (int i = 0; i < n; i++)
+      on_event (*static_cast<Peer *> (events[i].data.ptr), events[i].events);
+    if (opt_.rate > 0) {
+      uint64_t due = static_cast<uint64_t> ((now_ - open_loop_start) / 1e6
+          * opt_.rate);
+      size_t scanned = 0;
+      while (open_loop_sent < due && scanned < peers_.size ()) {
+        Peer & p = peers_[round_robin_++ % peers_.size ()];
+        scanned++;
+        if (p.state != Peer::State::Open || p.waiting)
+          continue;
+        send_announce (p);
+        open_loop_sent++;
+        scanned = 0;
+      }
+      if (open_loop_sent < due) {
+        open_loop_behind_ += due - open_loop_sent;
+        open_loop_sent = due;   /* do not burst to catch up */
+      }
+    }
+  }
+
+  double seconds = opt_.duration;
+  std::sort (latencies_us_.begin (), latencies_us_.end ());
+  auto pct = [&] (double q) {
+    if (latencies_us_.empty ())
+      return 0.0;
+    size_t i = std::min (latencies_us_.size () - 1,
+        static_cast<size_t> (q * latencies_us_.size ()));
+    return latencies_us_[i] / 1000.0;
+  };
+  printf ("{\"connections\":%d,\"open\":%d,\"seconds\":%.1f,"
+      "\"announces_per_s\":%.1f,\"responses_per_s\":%.1f,"
+      "\"offers_received_per_s\":%.1f,\"answers_sent\":%" G_GUINT64_FORMAT
+      ",\"answers_received\":%" G_GUINT64_FORMAT ",\"stops_sent\":%"
+      G_GUINT64_FORMAT ",\"messages_sent\":%" G_GUINT64_FORMAT
+      ",\"failures\":%" G_GUINT64_FORMAT ",\"closed\":%" G_GUINT64_FORMAT
+      ",\"open_loop_behind\":%" G_GUINT64_FORMAT ",\"relay_p50_ms\":%.3f,"
+      "\"relay_p99_ms\":%.3f,\"relay_samples\":%zu}\n", opt_.connections,
+      open_, seconds, announces_sent_ / seconds, responses_ / seconds,
+      offers_received_ / seconds, answers_sent_, answers_received_,
+      stops_sent_, messages_sent_, failures_, closed_by_tracker_,
+      open_loop_behind_, pct (0.5), pct (0.99), latencies_us_.size ());
+  return 0;
+}
+
+} // namespace
+
+int
+main (int argc, char **argv)
+{
+  Options o;
+  GOptionEntry entries[] = {
+    {"host", 0, 0, G_OPTION_ARG_STRING, &o.host, "Tracker IPv4 address "
+          "(default 127.0.0.1)", "ADDR"},
+    {"port", 'p', 0, G_OPTION_ARG_INT, &o.port, "Tracker port", "PORT"},
+    {"connections", 'c', 0, G_OPTION_ARG_INT, &o.connections,
+        "WebSocket connections, one peer each (default 1000)", "N"},
+    {"swarms", 's', 0, G_OPTION_ARG_INT, &o.swarms,
+        "Info hashes the peers spread over (default 50)", "N"},
+    {"offers", 0, 0, G_OPTION_ARG_INT, &o.offers,
+        "Offers per announce (default 5, as P2P Media Loader)", "N"},
+    {"rate", 'r', 0, G_OPTION_ARG_DOUBLE, &o.rate,
+        "Announces per second in total, 0 = closed loop (default 0)", "R"},
+    {"duration", 'd', 0, G_OPTION_ARG_DOUBLE, &o.duration,
+        "Measured seconds (default 10)", "S"},
+    {"warmup", 0, 0, G_OPTION_ARG_DOUBLE, &o.warmup,
+        "Seconds of load before measuring (default 2)", "S"},
+    {"answer-ratio", 0, 0, G_OPTION_ARG_DOUBLE, &o.answer_ratio,
+        "Share of received offers answered (default 0.5)", "P"},
+    {"churn", 0, 0, G_OPTION_ARG_DOUBLE, &o.churn,
+        "Share of re-announces that are stops (default 0.02)", "P"},
+    {"sdp-size", 0, 0, G_OPTION_ARG_INT, &o.sdp_size,
+        "Bytes per SDP (default 600)", "BYTES"},
+    {"idle", 0, 0, G_OPTION_ARG_NONE, &o.idle,
+        "Connect, announce once without offers, hold", nullptr},
+    {"hold", 0, 0, G_OPTION_ARG_DOUBLE, &o.hold,
+        "With --idle: seconds to hold, 0 = until SIGTERM", "S"},
+    {nullptr}
+  };
+  GError *error = nullptr;
+  GOptionContext *context =
+      g_option_context_new ("- load generator for WebTorrent trackers");
+  g_option_context_add_main_entries (context, entries, nullptr);
+  if (!g_option_context_parse (context, &argc, &argv, &error)) {
+    g_printerr ("tracker-loadgen: %s\n", error->message);
+    return 2;
+  }
+  g_option_context_free (context);
+  if (!o.host)
+    o.host = g_strdup ("127.0.0.1");
+  if (o.connections < 1 || o.swarms < 1 || o.offers < 0 || o.duration <= 0) {
+    g_printerr ("tracker-loadgen: an option is out of range\n");
+    return 2;
+  }
+  rlimit rl;
+  if (getrlimit (RLIMIT_NOFILE, &rl) == 0) {
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit (RLIMIT_NOFILE, &rl);
+  }
+  signal (SIGPIPE, SIG_IGN);
+  signal (SIGTERM, on_signal);
+  signal (SIGINT, on_signal);
+  LoadGenerator generator (o);
+  return generator.run ();
+}
