@@ -81,11 +81,14 @@ on_bus_message (GstBus * bus, GstMessage * msg, gpointer data)
 }
 
 void
-start_viewer (Demo * demo, Viewer * viewer, guint port)
+start_viewer (Demo * demo, Viewer * viewer, guint port, guint tracker_port)
 {
+  /* ICE stays on the loopback: the demo never touches another address. */
   gchar *description = g_strdup_printf ("p2phlssrc name=src "
-      "location=http://127.0.0.1:%u/playlist.m3u8 ! tsdemux ! h264parse ! "
-      "avdec_h264 name=dec ! fakesink sync=true", port);
+      "location=http://127.0.0.1:%u/playlist.m3u8 "
+      "trackers=ws://127.0.0.1:%u ice-addresses=127.0.0.1 ! tsdemux ! "
+      "h264parse ! avdec_h264 name=dec ! fakesink sync=true", port,
+      tracker_port);
   GError *error = nullptr;
   viewer->pipeline = gst_parse_launch (description, &error);
   g_free (description);
@@ -120,14 +123,17 @@ print_table (Demo * demo)
 {
   GstStructure *sink_stats = nullptr;
   g_object_get (demo->sink, "stats", &sink_stats, nullptr);
-  guint64 origin_bytes = get_u64 (sink_stats, "http-segment-bytes") +
+  guint64 http_bytes = get_u64 (sink_stats, "http-segment-bytes") +
       get_u64 (sink_stats, "http-playlist-bytes");
+  guint64 seeded_bytes = get_u64 (sink_stats, "uploaded-bytes");
+  guint64 origin_bytes = http_bytes + seeded_bytes;
   guint64 published_bytes = get_u64 (sink_stats, "bytes-published");
 
   g_print ("\n%-8s %9s %8s %12s %12s %12s %8s %7s %8s\n", "viewer",
       "segments", "frames", "http-bytes", "peer-bytes", "uploaded", "p2p",
       "stalls", "status");
-  guint64 total_received = 0;
+  guint64 total_received = 0, total_peer = 0, total_uploaded = 0;
+  guint64 total_http_segments = 0;
   for (size_t i = 0; i < demo->viewers.size (); i++) {
     Viewer & v = demo->viewers[i];
     GstStructure *s = nullptr;
@@ -137,6 +143,9 @@ print_table (Demo * demo)
     gdouble ratio = 0;
     gst_structure_get_double (s, "p2p-ratio", &ratio);
     total_received += http + peer;
+    total_peer += peer;
+    total_uploaded += get_u64 (s, "uploaded-bytes");
+    total_http_segments += get_u64 (s, "http-segments");
     g_print ("%-8zu %9" G_GUINT64_FORMAT " %8" G_GUINT64_FORMAT " %12"
         G_GUINT64_FORMAT " %12" G_GUINT64_FORMAT " %12" G_GUINT64_FORMAT
         " %7.1f%% %7" G_GUINT64_FORMAT " %8s\n", i + 1,
@@ -147,12 +156,21 @@ print_table (Demo * demo)
       g_print ("         error: %s\n", v.error.c_str ());
     gst_structure_free (s);
   }
+  /* Bytes viewers got from each other, not from the origin's HTTP server
+   * or its seeder: what peer-to-peer saved the broadcaster. */
+  guint64 offloaded = total_uploaded;
   g_print ("\nbroadcaster: %" G_GUINT64_FORMAT " segments (%" G_GUINT64_FORMAT
-      " bytes) published; origin served %" G_GUINT64_FORMAT " bytes for %"
-      G_GUINT64_FORMAT " bytes received by viewers (%.2f origin bytes per "
-      "viewer byte)\n", demo->segments_published, published_bytes,
-      origin_bytes, total_received,
-      total_received ? (gdouble) origin_bytes / total_received : 0.0);
+      " bytes) published\n", demo->segments_published, published_bytes);
+  g_print ("origin egress: %" G_GUINT64_FORMAT " bytes (HTTP %" G_GUINT64_FORMAT
+      " + seeder %" G_GUINT64_FORMAT ") for %" G_GUINT64_FORMAT " bytes "
+      "received by viewers\n", origin_bytes, http_bytes, seeded_bytes,
+      total_received);
+  g_print ("P2P ratio (bytes from any peer): %.1f%%; offload (bytes viewers "
+      "got from other viewers): %.1f%%; HTTP copies per segment: %.2f\n",
+      total_received ? 100.0 * total_peer / total_received : 0.0,
+      total_received ? 100.0 * offloaded / total_received : 0.0,
+      demo->segments_published ?
+      (gdouble) total_http_segments / demo->segments_published : 0.0);
   gst_structure_free (sink_stats);
 }
 
@@ -208,6 +226,7 @@ main (int argc, char **argv)
       "pattern=ball ! video/x-raw,width=640,height=360,framerate=30/1 ! "
       "x264enc tune=zerolatency speed-preset=ultrafast bitrate=%d "
       "key-int-max=30 ! mpegtsmux ! p2pswarmsink name=sink http-port=0 "
+      "tracker-port=0 ice-addresses=127.0.0.1 "
       "location=\"\" playlist-location=\"\" target-duration=%d",
       demo.options.bitrate_kbps, demo.options.segment_seconds);
   demo.broadcaster = gst_parse_launch (description, &error);
@@ -239,9 +258,11 @@ main (int argc, char **argv)
     auto *arg = new std::pair<Demo *, gint> (&demo, i);
     g_timeout_add_full (G_PRIORITY_DEFAULT, delay, [] (gpointer data) {
           auto a = static_cast<std::pair<Demo *, gint> *> (data);
-          gint p = 0;
-          g_object_get (a->first->sink, "http-port", &p, nullptr);
-          start_viewer (a->first, &a->first->viewers[a->second], (guint) p);
+          gint p = 0, t = 0;
+          g_object_get (a->first->sink, "http-port", &p, "tracker-port", &t,
+              nullptr);
+          start_viewer (a->first, &a->first->viewers[a->second], (guint) p,
+              (guint) t);
           return G_SOURCE_REMOVE;
         }, arg, [] (gpointer data) {
           delete static_cast<std::pair<Demo *, gint> *> (data);

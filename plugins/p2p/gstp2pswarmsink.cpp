@@ -43,7 +43,12 @@
 #include "gst/p2p/net/http-origin.h"
 #include "gst/p2p/net/player-page.h"
 #include "gst/p2p/swarm/live-publisher.h"
+#include "gst/p2p/swarm/segment-store.h"
 #include "gst/p2p/swarm/segmenter.h"
+#include "gst/p2p/swarm/swarm-identity.h"
+#include "gst/p2p/swarm/swarm.h"
+#include "gst/p2p/common/string-list.h"
+#include "gst/tracker/server.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_p2p_swarm_sink_debug);
 #define GST_CAT_DEFAULT gst_p2p_swarm_sink_debug
@@ -65,6 +70,14 @@ enum
   PROP_HTTP_PORT,
   PROP_STATS_INTERVAL,
   PROP_STATS,
+  PROP_TRACKERS,
+  PROP_TRACKER_PORT,
+  PROP_SWARM_ID,
+  PROP_STUN_SERVER,
+  PROP_TURN_SERVER,
+  PROP_ICE_ADDRESSES,
+  PROP_MAX_UPLOAD_PEERS,
+  PROP_MAX_UPLOAD_RATE,
   PROP_WEB_ROOT,
 };
 
@@ -76,6 +89,17 @@ enum
 #define DEFAULT_HTTP_ADDRESS "127.0.0.1"
 #define DEFAULT_HTTP_PORT 8080
 #define DEFAULT_STATS_INTERVAL 1000
+#define DEFAULT_TRACKERS ""
+#define DEFAULT_TRACKER_PORT -1
+#define DEFAULT_SWARM_ID ""
+#define DEFAULT_STUN_SERVER ""
+#define DEFAULT_TURN_SERVER ""
+#define DEFAULT_ICE_ADDRESSES ""
+#define DEFAULT_MAX_UPLOAD_PEERS 4
+#define DEFAULT_MAX_UPLOAD_RATE 0
+
+/* Segments the seeder keeps behind the playlist window for late peers. */
+#define SEED_TAIL_SEGMENTS 3
 
 struct GstP2PSwarmSinkPrivate
 {
@@ -88,6 +112,14 @@ struct GstP2PSwarmSinkPrivate
   std::string http_address = DEFAULT_HTTP_ADDRESS;
   gint http_port = DEFAULT_HTTP_PORT;
   guint stats_interval = DEFAULT_STATS_INTERVAL;
+  std::string trackers = DEFAULT_TRACKERS;
+  gint tracker_port = DEFAULT_TRACKER_PORT;
+  std::string swarm_id = DEFAULT_SWARM_ID;
+  std::string stun_server = DEFAULT_STUN_SERVER;
+  std::string turn_server = DEFAULT_TURN_SERVER;
+  std::string ice_addresses = DEFAULT_ICE_ADDRESSES;
+  guint max_upload_peers = DEFAULT_MAX_UPLOAD_PEERS;
+  guint64 max_upload_rate = DEFAULT_MAX_UPLOAD_RATE;
   std::string web_root;
 
   /* Running state, created in start() and dropped in stop(). The origin
@@ -95,6 +127,10 @@ struct GstP2PSwarmSinkPrivate
    * thread. */
   std::unique_ptr<p2p::EngineThread> engine;
   std::unique_ptr<p2p::net::HttpOrigin> origin;
+  std::unique_ptr<p2p::tracker::Server> tracker;
+  /* Engine thread: the seeder and the segments it serves. */
+  std::unique_ptr<p2p::swarm::SegmentStore> seed_store;
+  std::unique_ptr<p2p::swarm::Swarm> seeder;
   std::unique_ptr<p2p::swarm::Segmenter> segmenter;
   std::unique_ptr<p2p::swarm::LivePublisher> publisher;
   GSource *stats_source = nullptr;
@@ -293,6 +329,121 @@ gst_p2p_swarm_sink_class_init (GstP2PSwarmSinkClass * klass)
           "Segments and bytes published and served", GST_TYPE_STRUCTURE,
           (GParamFlags) (G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
 
+  /**
+   * GstP2PSwarmSink:trackers:
+   *
+   * Comma-separated WebTorrent tracker URLs (ws:// or wss://) where the
+   * sink seeds its segments. The embedded tracker (tracker-port) is added
+   * to them. Empty and no embedded tracker: no seeding.
+   *
+   * Since: 0.1
+   */
+  g_object_class_install_property (gobject_class, PROP_TRACKERS,
+      g_param_spec_string ("trackers", "Trackers",
+          "Comma-separated WebTorrent tracker URLs to seed on", DEFAULT_TRACKERS,
+          (GParamFlags) (G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
+              G_PARAM_STATIC_STRINGS)));
+
+  /**
+   * GstP2PSwarmSink:tracker-port:
+   *
+   * Port of an embedded WebTorrent tracker on http-address: -1 = none, 0 =
+   * any free port (reads back the bound port once started). Viewers then
+   * use ws://HTTP-ADDRESS:PORT.
+   *
+   * Since: 0.1
+   */
+  g_object_class_install_property (gobject_class, PROP_TRACKER_PORT,
+      g_param_spec_int ("tracker-port", "Tracker Port",
+          "Port of the embedded tracker (-1 = none, 0 = any free port; reads "
+          "back the bound port once started)", -1, 65535, DEFAULT_TRACKER_PORT,
+          (GParamFlags) (G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
+              G_PARAM_STATIC_STRINGS)));
+
+  /**
+   * GstP2PSwarmSink:swarm-id:
+   *
+   * Swarm id, as P2P Media Loader's swarmId. Empty: the origin's playlist
+   * URL, http://HTTP-ADDRESS:PORT/PLAYLIST, which is what viewers derive
+   * when they open that URL.
+   *
+   * Since: 0.1
+   */
+  g_object_class_install_property (gobject_class, PROP_SWARM_ID,
+      g_param_spec_string ("swarm-id", "Swarm ID",
+          "Swarm id (empty: the origin's playlist URL)", DEFAULT_SWARM_ID,
+          (GParamFlags) (G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
+              G_PARAM_STATIC_STRINGS)));
+
+  /**
+   * GstP2PSwarmSink:stun-server:
+   *
+   * STUN server as stun://host:port (empty: none).
+   *
+   * Since: 0.1
+   */
+  g_object_class_install_property (gobject_class, PROP_STUN_SERVER,
+      g_param_spec_string ("stun-server", "STUN Server",
+          "STUN server, stun://host:port (empty: none)", DEFAULT_STUN_SERVER,
+          (GParamFlags) (G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
+              G_PARAM_STATIC_STRINGS)));
+
+  /**
+   * GstP2PSwarmSink:turn-server:
+   *
+   * TURN server as turn(s)://user:password@host:port (empty: none).
+   *
+   * Since: 0.1
+   */
+  g_object_class_install_property (gobject_class, PROP_TURN_SERVER,
+      g_param_spec_string ("turn-server", "TURN Server",
+          "TURN server, turn(s)://user:password@host:port (empty: none)",
+          DEFAULT_TURN_SERVER,
+          (GParamFlags) (G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
+              G_PARAM_STATIC_STRINGS)));
+
+  /**
+   * GstP2PSwarmSink:ice-addresses:
+   *
+   * Comma-separated local IP addresses ICE gathers candidates on (empty:
+   * every interface but loopback).
+   *
+   * Since: 0.1
+   */
+  g_object_class_install_property (gobject_class, PROP_ICE_ADDRESSES,
+      g_param_spec_string ("ice-addresses", "ICE Addresses",
+          "Comma-separated local IP addresses for ICE candidates (empty: "
+          "every interface but loopback)", DEFAULT_ICE_ADDRESSES,
+          (GParamFlags) (G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
+              G_PARAM_STATIC_STRINGS)));
+
+  /**
+   * GstP2PSwarmSink:max-upload-peers:
+   *
+   * Peers the seeder serves at most; they pass segments on to the rest.
+   *
+   * Since: 0.1
+   */
+  g_object_class_install_property (gobject_class, PROP_MAX_UPLOAD_PEERS,
+      g_param_spec_uint ("max-upload-peers", "Max Upload Peers",
+          "Peers the seeder serves at most", 0, 1000, DEFAULT_MAX_UPLOAD_PEERS,
+          (GParamFlags) (G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
+              G_PARAM_STATIC_STRINGS)));
+
+  /**
+   * GstP2PSwarmSink:max-upload-rate:
+   *
+   * Seeding limit in bytes per second (0 = none).
+   *
+   * Since: 0.1
+   */
+  g_object_class_install_property (gobject_class, PROP_MAX_UPLOAD_RATE,
+      g_param_spec_uint64 ("max-upload-rate", "Max Upload Rate",
+          "Seeding limit in bytes per second (0 = unlimited)", 0, G_MAXUINT64,
+          DEFAULT_MAX_UPLOAD_RATE,
+          (GParamFlags) (G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
+              G_PARAM_STATIC_STRINGS)));
+
   gst_element_class_add_static_pad_template (element_class, &sink_template);
   gst_element_class_set_static_metadata (element_class,
       "P2P swarm HLS broadcaster", "Sink/Network",
@@ -349,6 +500,36 @@ gst_p2p_swarm_sink_set_property (GObject * object, guint prop_id,
       break;
     case PROP_WEB_ROOT:
       set_string (self, &priv->web_root, value);
+      break;
+    case PROP_TRACKERS:
+      set_string (self, &priv->trackers, value);
+      break;
+    case PROP_SWARM_ID:
+      set_string (self, &priv->swarm_id, value);
+      break;
+    case PROP_STUN_SERVER:
+      set_string (self, &priv->stun_server, value);
+      break;
+    case PROP_TURN_SERVER:
+      set_string (self, &priv->turn_server, value);
+      break;
+    case PROP_ICE_ADDRESSES:
+      set_string (self, &priv->ice_addresses, value);
+      break;
+    case PROP_TRACKER_PORT:
+      GST_OBJECT_LOCK (self);
+      priv->tracker_port = g_value_get_int (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_MAX_UPLOAD_PEERS:
+      GST_OBJECT_LOCK (self);
+      priv->max_upload_peers = g_value_get_uint (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_MAX_UPLOAD_RATE:
+      GST_OBJECT_LOCK (self);
+      priv->max_upload_rate = g_value_get_uint64 (value);
+      GST_OBJECT_UNLOCK (self);
       break;
     case PROP_PLAYLIST_LENGTH:
       GST_OBJECT_LOCK (self);
@@ -408,6 +589,30 @@ gst_p2p_swarm_sink_get_property (GObject * object, guint prop_id,
       g_value_set_string (value,
           priv->web_root.empty () ? nullptr : priv->web_root.c_str ());
       break;
+    case PROP_TRACKERS:
+      g_value_set_string (value, priv->trackers.c_str ());
+      break;
+    case PROP_SWARM_ID:
+      g_value_set_string (value, priv->swarm_id.c_str ());
+      break;
+    case PROP_STUN_SERVER:
+      g_value_set_string (value, priv->stun_server.c_str ());
+      break;
+    case PROP_TURN_SERVER:
+      g_value_set_string (value, priv->turn_server.c_str ());
+      break;
+    case PROP_ICE_ADDRESSES:
+      g_value_set_string (value, priv->ice_addresses.c_str ());
+      break;
+    case PROP_TRACKER_PORT:
+      g_value_set_int (value, priv->tracker_port);
+      break;
+    case PROP_MAX_UPLOAD_PEERS:
+      g_value_set_uint (value, priv->max_upload_peers);
+      break;
+    case PROP_MAX_UPLOAD_RATE:
+      g_value_set_uint64 (value, priv->max_upload_rate);
+      break;
     case PROP_PLAYLIST_LENGTH:
       g_value_set_uint (value, priv->playlist_length);
       break;
@@ -435,14 +640,17 @@ gst_p2p_swarm_sink_create_stats (GstP2PSwarmSink * self)
 {
   auto priv = self->priv;
   p2p::net::HttpOriginStats origin_stats;
+  p2p::swarm::SwarmStats seed_stats;
   using Kind = p2p::net::OriginResourceKind;
   GST_OBJECT_LOCK (self);
-  bool running = priv->engine && priv->origin;
+  bool running = priv->engine != nullptr;
   GST_OBJECT_UNLOCK (self);
   if (running) {
     priv->engine->invoke_sync ([&] {
           if (priv->origin)
             origin_stats = priv->origin->stats ();
+          if (priv->seeder)
+            seed_stats = priv->seeder->stats ();
         });
   }
   return gst_structure_new ("application/x-p2p-swarm-sink-stats",
@@ -455,7 +663,9 @@ gst_p2p_swarm_sink_create_stats (GstP2PSwarmSink * self)
       "http-segment-requests", G_TYPE_UINT64,
       origin_stats.of (Kind::SEGMENT).requests,
       "http-segment-bytes", G_TYPE_UINT64,
-      origin_stats.of (Kind::SEGMENT).bytes, nullptr);
+      origin_stats.of (Kind::SEGMENT).bytes,
+      "peers", G_TYPE_UINT, seed_stats.peers,
+      "uploaded-bytes", G_TYPE_UINT64, seed_stats.uploaded_bytes, nullptr);
 }
 
 static gboolean
@@ -469,12 +679,13 @@ post_statistics (gpointer data) noexcept
   return G_SOURCE_CONTINUE;
 }
 
-/* Engine thread. A missing page is no reason to stop broadcasting: the
- * stream is served all the same. */
+/* Engine thread. @page holds the trackers and swarm id; the playlist and
+ * its timing come from @config. A missing page is no reason to stop
+ * broadcasting: the stream is served all the same. */
 static void
 gst_p2p_swarm_sink_serve_player_page (GstP2PSwarmSink * self,
     p2p::net::HttpOrigin & origin, const p2p::swarm::PublisherConfig & config,
-    const std::string & web_root_setting)
+    p2p::net::PlayerPageConfig page, const std::string & web_root_setting)
 {
   std::string web_root = web_root_setting.empty ()?
       p2p::net::find_web_root () : web_root_setting;
@@ -482,7 +693,6 @@ gst_p2p_swarm_sink_serve_player_page (GstP2PSwarmSink * self,
     GST_INFO_OBJECT (self, "no player page found, none served");
     return;
   }
-  p2p::net::PlayerPageConfig page;
   page.playlist = config.playlist_name;
   page.playlist_length = config.playlist_length;
   page.target_duration = (double) config.target_duration / GST_SECOND;
@@ -508,7 +718,21 @@ gst_p2p_swarm_sink_start (GstBaseSink * sink)
   std::string http_address = priv->http_address;
   gint http_port = priv->http_port;
   guint stats_interval = priv->stats_interval;
+  gint tracker_port = priv->tracker_port;
+  std::vector<std::string> trackers = p2p::split_list (priv->trackers);
+  p2p::swarm::SwarmConfig seed_config;
+  seed_config.webrtc.stun_server = priv->stun_server;
+  seed_config.webrtc.turn_server = priv->turn_server;
+  seed_config.webrtc.local_addresses = p2p::split_list (priv->ice_addresses);
+  seed_config.max_peers = priv->max_upload_peers;
+  seed_config.max_upload_rate = priv->max_upload_rate;
+  std::string swarm_id = priv->swarm_id;
   std::string web_root = priv->web_root;
+  /* Without a swarm id set, browsers derive it from the playlist URL they
+   * load, as p2phlssrc does. */
+  p2p::net::PlayerPageConfig page;
+  page.trackers = trackers;
+  page.swarm_id = swarm_id;
   GST_OBJECT_UNLOCK (self);
 
   p2p::GErrorOut error;
@@ -535,9 +759,6 @@ gst_p2p_swarm_sink_start (GstBaseSink * sink)
           bound_port = origin->port ();
           if (!listening)
             origin.reset ();
-          else
-            gst_p2p_swarm_sink_serve_player_page (self, *origin, config,
-                web_root);
         });
     if (!listening) {
       GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ_WRITE,
@@ -552,6 +773,85 @@ gst_p2p_swarm_sink_start (GstBaseSink * sink)
     GST_OBJECT_UNLOCK (self);
     g_object_notify (G_OBJECT (self), "http-port");
   }
+
+  /* Peers and browsers reach this host under the address it binds, or the
+   * loopback when it binds every address. */
+  std::string public_host = http_address == "0.0.0.0" ? "127.0.0.1" :
+      http_address == "::" ? "::1" : http_address;
+  if (public_host.find (':') != std::string::npos)
+    public_host = "[" + public_host + "]";
+
+  std::unique_ptr<p2p::tracker::Server> tracker;
+  if (tracker_port >= 0) {
+    p2p::tracker::ServerConfig tracker_config;
+    /* A broadcaster's own tracker: one worker is plenty and leaves the
+     * cores to the encoder. */
+    tracker_config.workers = 1;
+    tracker_config.announce_interval_s = 20;
+    tracker = std::make_unique<p2p::tracker::Server> (tracker_config);
+    if (!tracker->start (http_address, static_cast<guint16> (tracker_port),
+            error.out ())) {
+      GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ_WRITE,
+          ("Could not start the tracker on %s:%d", http_address.c_str (),
+              tracker_port), ("%s", error.get ()->message));
+      engine.reset ();
+      return FALSE;
+    }
+    GST_OBJECT_LOCK (self);
+    priv->tracker_port = tracker->port ();
+    GST_OBJECT_UNLOCK (self);
+    g_object_notify (G_OBJECT (self), "tracker-port");
+    trackers.push_back ("ws://" + public_host + ":" +
+        std::to_string (tracker->port ()));
+    /* The page's host is this one, under whatever name the browser used. */
+    page.trackers.push_back ("ws://{host}:" + std::to_string (tracker->port ()));
+  }
+
+  std::unique_ptr<p2p::swarm::SegmentStore> seed_store;
+  std::unique_ptr<p2p::swarm::Swarm> seeder;
+  if (!trackers.empty ()) {
+    gint port = 0;
+    GST_OBJECT_LOCK (self);
+    port = priv->http_port;
+    GST_OBJECT_UNLOCK (self);
+    if (swarm_id.empty ()) {
+      swarm_id = p2p::swarm::swarm_id_from_manifest_url ("http://" +
+          public_host + ":" + std::to_string (port) + "/" +
+          config.playlist_name);
+    }
+    std::string stream_id = p2p::swarm::stream_swarm_id (swarm_id,
+        p2p::swarm::StreamType::MAIN, p2p::swarm::stream_short_id (
+            p2p::swarm::stream_attributes_for_media_playlist ()));
+    GST_INFO_OBJECT (self, "seeding swarm %s", stream_id.c_str ());
+    seed_config.trackers = trackers;
+    seed_config.info_hash = p2p::swarm::swarm_info_hash (stream_id);
+    GRand *rng = g_rand_new ();
+    seed_config.peer_id = p2p::swarm::generate_peer_id (rng,
+        p2p::swarm::kSeederPeerIdPrefix);
+    g_rand_free (rng);
+    seed_config.seeder = true;
+    seed_store = std::make_unique<p2p::swarm::SegmentStore> (G_MAXSIZE,
+        SEED_TAIL_SEGMENTS);
+    p2p::swarm::SegmentStore *store_ptr = seed_store.get ();
+    p2p::swarm::SwarmCallbacks callbacks;
+    callbacks.lookup = [store_ptr] (int64_t sequence) -> GBytes * {
+      return store_ptr->get (sequence).release ();
+    };
+    callbacks.warning = [self] (const std::string & message) {
+      GST_DEBUG_OBJECT (self, "seeder: %s", message.c_str ());
+    };
+    engine->invoke_sync ([&] {
+          seeder = std::make_unique<p2p::swarm::Swarm> (*engine, seed_config,
+              callbacks);
+          seeder->start ();
+        });
+  }
+
+  if (origin)
+    engine->invoke_sync ([&] {
+          gst_p2p_swarm_sink_serve_player_page (self, *origin, config, page,
+              web_root);
+        });
 
   p2p::net::HttpOrigin *origin_ptr = origin.get ();
   p2p::EngineThread *engine_ptr = engine.get ();
@@ -575,6 +875,9 @@ gst_p2p_swarm_sink_start (GstBaseSink * sink)
   GST_OBJECT_LOCK (self);
   priv->engine = std::move (engine);
   priv->origin = std::move (origin);
+  priv->tracker = std::move (tracker);
+  priv->seed_store = std::move (seed_store);
+  priv->seeder = std::move (seeder);
   priv->segmenter =
       std::make_unique<p2p::swarm::Segmenter> (config.target_duration);
   priv->publisher = std::make_unique<p2p::swarm::LivePublisher> (config,
@@ -606,16 +909,52 @@ gst_p2p_swarm_sink_stop (GstBaseSink * sink)
   GST_OBJECT_LOCK (self);
   auto engine = std::move (priv->engine);
   auto origin = std::move (priv->origin);
+  auto tracker = std::move (priv->tracker);
+  auto seeder = std::move (priv->seeder);
+  auto seed_store = std::move (priv->seed_store);
   priv->publisher.reset ();
   priv->segmenter.reset ();
   GST_OBJECT_UNLOCK (self);
 
   if (engine) {
     /* The origin's server is attached to the engine context: drop it there. */
-    engine->invoke_sync ([&] { origin.reset (); });
+    engine->invoke_sync ([&] {
+          seeder.reset ();
+          seed_store.reset ();
+          origin.reset ();
+        });
     engine->stop ();
   }
+  if (tracker)
+    tracker->stop ();
   return TRUE;
+}
+
+/* Hands a published segment to the seeder, on the engine thread. */
+static void
+seed_segment (GstP2PSwarmSink * self,
+    const p2p::swarm::PublishedSegment & published)
+{
+  auto priv = self->priv;
+  if (!priv->seeder || !published.data)
+    return;
+  int64_t sequence = published.sequence;
+  int64_t window_start = priv->publisher->playlist ().media_sequence;
+  GBytes *data = g_bytes_ref (published.data.get ());
+  bool posted = priv->engine->post ([priv, sequence, window_start, data] {
+        p2p::GBytesPtr owned (data);
+        if (!priv->seeder)
+          return;
+        priv->seed_store->put (sequence, owned.get (),
+            p2p::swarm::SegmentSource::LOCAL);
+        priv->seed_store->set_window_start (window_start);
+        std::set<int64_t> loaded;
+        for (gint64 seq : priv->seed_store->sequences ())
+          loaded.insert (seq);
+        priv->seeder->set_holdings (loaded, {});
+      });
+  if (!posted)
+    g_bytes_unref (data);
 }
 
 static void
@@ -633,6 +972,7 @@ publish_segment (GstP2PSwarmSink * self, p2p::swarm::CutSegment cut)
   }
   priv->segments_published++;
   priv->bytes_published += published.size;
+  seed_segment (self, published);
 
   GstClockTime running_time = GST_CLOCK_TIME_NONE;
   if (GST_CLOCK_TIME_IS_VALID (published.start)) {

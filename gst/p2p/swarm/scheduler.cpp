@@ -80,9 +80,16 @@ fastest_holder (const SchedulerConfig &config, const SchedulerState &state,
     if (it != load.per_peer.end ()
         && it->second >= config.max_requests_per_peer)
       continue;
-    /* Unknown throughput (0) ranks last. Ties go by a hash of holder and
-     * downloader, so that viewers spread over equal uploaders rather than
-     * all picking the same one. */
+    /* The broadcaster's seeder is the origin's own uplink: any viewer that
+     * holds the segment goes first, so that the origin serves each segment
+     * to few peers. Then unknown throughput (0) ranks last. Ties go by a
+     * hash of holder and downloader, so that viewers spread over equal
+     * uploaders rather than all picking the same one. */
+    if (best && peer.seeder != best->seeder) {
+      if (!peer.seeder)
+        best = &peer;
+      continue;
+    }
     if (!best || peer.throughput > best->throughput
         || (peer.throughput == best->throughput
             && election_before (peer.id + state.self_id,

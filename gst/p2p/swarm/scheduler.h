@@ -94,6 +94,8 @@ struct PeerView
   std::set<int64_t> loading_by_http; /* announcement `p` */
   double throughput = 0;             /* bytes/s measured from it, 0 unknown */
   guint failures = 0;
+  /* The broadcaster's seeder: asked only when no viewer holds it. */
+  bool seeder = false;
 };
 
 struct SchedulerState

@@ -105,10 +105,13 @@ std::string swarm_info_hash (const std::string &stream_swarm_id);
  * accepts any 20-byte peer id; a prefix of our own (browsers use "-PM0203-")
  * lets tracker and browser statistics tell GStreamer peers apart. */
 inline constexpr const char *kPeerIdPrefix = "-GP0100-";
+/* The broadcaster's seeder (p2pswarmsink), so viewers can spare it. */
+inline constexpr const char *kSeederPeerIdPrefix = "-GS0100-";
 
 /* kPeerIdPrefix + 12 characters from [A-Za-z0-9] drawn from @rng: 20 ASCII
  * bytes. */
-std::string generate_peer_id (GRand *rng);
+std::string generate_peer_id (GRand *rng,
+    const char *prefix = kPeerIdPrefix);
 
 /* A JavaScript Number's toString() (ECMA-262 Number::toString, radix 10):
  * shortest round-trip digits, exponent form below 1e-6 and from 1e21. */

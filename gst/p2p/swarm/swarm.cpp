@@ -5,6 +5,8 @@
 
 #include <algorithm>
 
+#include "gst/p2p/swarm/swarm-identity.h"
+
 GST_DEBUG_CATEGORY_STATIC (p2p_swarm_debug);
 #define GST_CAT_DEFAULT p2p_swarm_debug
 
@@ -377,6 +379,7 @@ Swarm::peer_views () const
     v.loading_by_http = p.session->remote_loading ();
     v.throughput = p.session->throughput ();
     v.failures = p.failures;
+    v.seeder = g_str_has_prefix (v.id.c_str (), kSeederPeerIdPrefix);
     views.push_back (std::move (v));
   }
   return views;
