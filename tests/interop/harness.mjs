@@ -192,6 +192,7 @@ export function startBroadcaster(
     width = 320,
     height = 180,
     kbps = 400,
+    trackers = [],
     extra = [],
   },
 ) {
@@ -208,10 +209,15 @@ export function startBroadcaster(
     `location=${path.join(dir, "segment%05d.ts")}`,
     `playlist-location=${path.join(dir, "playlist.m3u8")}`,
     "max-files=0", `playlist-length=${playlistLength}`,
-    `target-duration=${targetDuration}`, ...extra,
+    `target-duration=${targetDuration}`,
+    /* Seeds its segments when given trackers. */
+    ...(trackers.length
+      ? [`trackers=${trackers.join(",")}`, "ice-addresses=127.0.0.1"]
+      : []),
+    ...extra,
   ];
   const entry = processes.start(name, "gst-launch-1.0", ["-e", ...pipeline], {
-    env: { GST_PLUGIN_PATH_1_0: pluginPath() },
+    env: { GST_PLUGIN_PATH_1_0: pluginPath(), GST_DEBUG: "p2pswarm:4" },
     stopSignal: "SIGINT",
   });
   entry.url = `http://127.0.0.1:${port}/playlist.m3u8`;
@@ -224,6 +230,50 @@ function pluginPath() {
     process.env.GST_PLUGIN_PATH_1_0 ??
     path.join(SOURCE_ROOT, "build", "plugins", "p2p")
   );
+}
+
+/* A p2phlssrc viewer in gst-launch, paced like a player (fakesink syncs on
+ * the stream's timestamps), posting p2p-statistics every second (-m), with
+ * the swarm's peer log on. ICE is pinned to 127.0.0.1. */
+export function startGstViewer(
+  processes,
+  { name, url, trackers = [], liveDelay = 3, extra = [] },
+) {
+  const pipeline = [
+    "p2phlssrc", `location=${url}`, `trackers=${trackers.join(",")}`,
+    "ice-addresses=127.0.0.1", `live-delay=${liveDelay}`, ...extra,
+    "!", "tsdemux", "!", "h264parse", "!", "fakesink", "sync=true",
+  ];
+  return processes.start(name, "gst-launch-1.0", ["-m", "-e", ...pipeline], {
+    env: {
+      GST_PLUGIN_PATH_1_0: pluginPath(),
+      GST_DEBUG: `p2pswarm:4,${process.env.P2P_VIEWER_DEBUG ?? ""}`,
+    },
+    stopSignal: "SIGINT",
+  });
+}
+
+/* The last p2p-statistics message a gst-launch -m viewer printed, as an
+ * object of its fields (numbers for integer and double fields). */
+export function gstViewerStats(entry) {
+  const lines = fs
+    .readFileSync(entry.logFile, "utf8")
+    .split("\n")
+    .filter((line) => line.includes("p2p-statistics,"));
+  if (!lines.length) return null;
+  const stats = {};
+  const field = /([a-z0-9-]+)=\((\w+)\)("(?:[^"\\]|\\.)*"|[^,;]*)/g;
+  for (const [, key, type, raw] of lines.at(-1).matchAll(field)) {
+    if (type === "string") stats[key] = raw.replace(/^"|"$/g, "").replace(/\\(.)/g, "$1");
+    else stats[key] = Number(raw);
+  }
+  return stats;
+}
+
+/* Peer ids the viewer's swarm connected to (its p2pswarm INFO lines). */
+export function gstViewerPeers(entry) {
+  const text = fs.readFileSync(entry.logFile, "utf8");
+  return [...new Set([...text.matchAll(/peer (\S+) connected/g)].map((m) => m[1]))];
 }
 
 /* Waits until the playlist lists @segments segments. */
@@ -248,6 +298,25 @@ export function startNpmTracker(processes, port) {
   ]);
   entry.url = `ws://127.0.0.1:${port}`;
   return entry;
+}
+
+/* Our tracker (tools/p2p-tracker), one worker, on 127.0.0.1. */
+export function startOurTracker(processes, port) {
+  const tool =
+    process.env.P2P_TRACKER ??
+    path.join(SOURCE_ROOT, "build", "tools", "p2p-tracker");
+  const entry = processes.start("our-tracker", tool, [
+    "--address", "127.0.0.1", "--port", String(port), "--workers", "1",
+  ]);
+  entry.url = `ws://127.0.0.1:${port}`;
+  return entry;
+}
+
+/* TRACKER=npm (bittorrent-tracker) or ours (p2p-tracker). */
+export function startTracker(processes, kind, port) {
+  if (kind === "npm") return startNpmTracker(processes, port);
+  if (kind === "ours") return startOurTracker(processes, port);
+  throw new Error(`unknown tracker kind ${kind}`);
 }
 
 export async function waitForTcp(processes, port, timeoutMs = 15000) {
@@ -278,8 +347,9 @@ const CONTENT_TYPES = {
 
 /* Serves the interop page (tests/interop), the player modules (web/player)
  * and the npm bundles (web/node_modules/PACKAGE/dist) on 127.0.0.1, in the
- * layout the player page uses. Resolves to the base URL. */
-export async function servePages() {
+ * layout the player page uses, plus @files (path -> text, e.g. a master
+ * playlist). Resolves to the server; its base URL is server.base. */
+export async function servePages(files = {}) {
   const roots = { "/player/": path.join(WEB_ROOT, "player") };
   for (const name of LIBRARY_PACKAGES)
     roots[`/lib/${name}/`] = path.join(WEB_ROOT, "node_modules", name, "dist");
@@ -287,6 +357,16 @@ export async function servePages() {
 
   const server = http.createServer((request, response) => {
     const urlPath = decodeURIComponent(new URL(request.url, "http://x").pathname);
+    response.setHeader("Access-Control-Allow-Origin", "*");
+    if (files[urlPath] !== undefined) {
+      response.writeHead(200, {
+        "Content-Type": urlPath.endsWith(".m3u8")
+          ? "application/vnd.apple.mpegurl"
+          : "application/octet-stream",
+      });
+      response.end(files[urlPath]);
+      return;
+    }
     const prefix = Object.keys(roots).find((p) => urlPath.startsWith(p));
     const name = urlPath.slice(prefix.length);
     if (!name || name.includes("/") || name.startsWith(".")) {
@@ -390,6 +470,7 @@ export async function viewerReport(viewer) {
       segments: interop.segments,
       digests: interop.digests,
       peerConnects: interop.peerConnects,
+      uploadedTo: interop.uploadedTo,
       errors: interop.errors,
       playing: interop.playing,
       stalls: interop.stalls,

@@ -4,8 +4,9 @@
  * Interop test viewer: plays ?src= through the player page's createP2PHls
  * and records in window.interop what the harness asserts on: P2P Media
  * Loader events, the SHA-256 of every segment handed to hls.js, playback
- * progress and stalls. Query: src, tracker (repeatable), swarmId, and
- * settings (JSON: {hls: {...}, p2p: {...}}).
+ * progress and stalls, bytes uploaded to each peer. Query: src, tracker
+ * (repeatable), swarmId, and settings (JSON: {hls: {...}, p2p: {...},
+ * level: the hls.js level to stay on}).
  */
 import { createP2PHls } from "./player/p2p-hls.js";
 import { P2PStats } from "./player/p2p-stats.js";
@@ -22,7 +23,7 @@ const interop = {
   errors: [],
   playing: false,
   stalls: [] /* {at: media time, ms: how long, or null while stalled} */,
-  streamIds: [],
+  uploadedTo: {} /* peer id -> bytes */,
 };
 window.interop = interop;
 
@@ -53,12 +54,18 @@ engine.addEventListener("onSegmentLoaded", (details) =>
     at: performance.now(),
   }),
 );
+engine.addEventListener("onChunkUploaded", (bytes, peerId) => {
+  interop.uploadedTo[peerId] = (interop.uploadedTo[peerId] ?? 0) + bytes;
+});
 engine.addEventListener("onPeerConnect", (details) =>
   interop.peerConnects.push(details),
 );
 engine.addEventListener("onSegmentError", (details) =>
   interop.errors.push(`segment: ${details.error?.message ?? details.error}`),
 );
+if (settings.level !== undefined) {
+  hls.on("hlsManifestParsed", () => (hls.currentLevel = settings.level));
+}
 hls.on("hlsError", (event, data) => {
   if (data.fatal) interop.errors.push(`hls.js fatal: ${data.details}`);
 });
