@@ -61,7 +61,7 @@ test("the sink's player page plays and shows P2P statistics", async () => {
     for (const [i, page] of pages.entries()) {
       const shown = await page.evaluate(() => ({
         stats: window.p2pPlayer.stats.toJSON(),
-        trackers: window.p2pPlayer.engine.getConfig().core.announceTrackers,
+        trackers: window.p2pPlayer.trackers,
         status: document.getElementById("status").textContent,
         peers: document.getElementById("peers").textContent,
         ratio: document.getElementById("p2p-ratio").textContent,

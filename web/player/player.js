@@ -75,7 +75,7 @@ async function main() {
     coreConfig: { ...config.p2p, isP2PDisabled: trackers.length === 0 },
   });
   const stats = new P2PStats(engine);
-  window.p2pPlayer = { hls, engine, stats };
+  window.p2pPlayer = { hls, engine, stats, trackers, swarmId };
 
   hls.on("hlsError", (event, data) => {
     if (!data.fatal) return;
