@@ -6,7 +6,8 @@
  * its segments over WebRTC on loopback. Asserts that they all play, that
  * P2P carried part of the bytes, that every P2P segment is byte-identical
  * to the origin's file and that every selected ICE pair is loopback; prints
- * the P2P ratio and the origin's requests per segment.
+ * the P2P ratio, the origin's requests per segment and the stalls (asserted
+ * in test-cross.mjs's mixed swarm, only measured here).
  *
  * Run inside tests/run-in-netns.sh. Environment: BROWSERS (3), DURATION
  * (seconds of shared playback, 40), GST_PLUGIN_PATH_1_0 (the built plugin).
@@ -124,9 +125,6 @@ test(
         JSON.stringify(reports.map((r) => r.stalls)),
     );
     assert.ok(pairs > 0, "no WebRTC connection was made");
-    reports.forEach((r, i) =>
-      assert.deepEqual(h.realStalls(r), [], `browser${i} stalled`),
-    );
     assert.ok(p2pBytes > 0, "browsers shared no bytes");
     assert.ok(p2pVerified > 0, "no segment from a peer was played");
   },
