@@ -12,8 +12,8 @@ APT_PACKAGES=(
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
   gstreamer1.0-nice
-  iproute2 procps python3 nodejs npm
-  chromium
+  iproute2 procps python3
+  chromium  # browser interop tests (tests/interop)
   python3-matplotlib  # plots of the tracker benchmark (tests/bench)
 )
 
@@ -22,6 +22,10 @@ for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" \
     || missing+=("$pkg")
 done
+# Node.js may come from outside Debian (with its own npm): only install
+# Debian's when there is no node or npm at all.
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]}"
   SUDO=""

@@ -57,6 +57,7 @@ struct Options
   gboolean idle = FALSE;
   gdouble hold = 0;
   gint max_connecting = 256;
+  gint first_peer = 0;
 };
 
 struct Peer
@@ -69,6 +70,7 @@ struct Peer
   Id20 info_hash;
   bool waiting = false;         /* an announce is unanswered */
   bool started = false;         /* in the swarm */
+  bool out_armed = true;        /* EPOLLOUT registered */
   std::string in;
   std::string out;
 };
@@ -99,7 +101,7 @@ public:
       Peer & p = peers_[i];
       p.index = i;
       char id[32];
-      g_snprintf (id, sizeof id, "-PM0203-%012d", i);
+      g_snprintf (id, sizeof id, "-PM0203-%012d", opt_.first_peer + i);
       p.peer_id = *Id20::from_bytes (std::string_view (id, 20));
       std::string hash (20, '\0');
       for (int b = 0; b < 20; b++)
@@ -143,6 +145,9 @@ private:
   gint64 now_ = 0;
   gint64 measure_from_ = 0;
   gint64 measure_until_ = 0;
+  /* closed loop runs only once everyone is connected, so that busy peers
+   * do not starve the handshakes of the others */
+  bool closed_loop_ = false;
 
   /* results, counted in the measuring window only */
   uint64_t announces_sent_ = 0;
@@ -212,10 +217,14 @@ LoadGenerator::flush (Peer & p)
     }
     p.out.erase (0, n);
   }
-  epoll_event ev {};
-  ev.events = EPOLLIN | (p.out.empty ()? 0 : EPOLLOUT);
-  ev.data.ptr = &p;
-  epoll_ctl (epoll_, EPOLL_CTL_MOD, p.fd, &ev);
+  bool want_out = !p.out.empty ();
+  if (p.state != Peer::State::Closed && want_out != p.out_armed) {
+    epoll_event ev {};
+    ev.events = EPOLLIN | (want_out ? EPOLLOUT : 0);
+    ev.data.ptr = &p;
+    epoll_ctl (epoll_, EPOLL_CTL_MOD, p.fd, &ev);
+    p.out_armed = want_out;
+  }
 }
 
 void
@@ -280,7 +289,7 @@ LoadGenerator::on_message (Peer & p, std::string_view text)
       p.waiting = false;
       if (counting)
         responses_++;
-      if (opt_.rate == 0 && !opt_.idle && !interrupted)
+      if (closed_loop_)
         send_announce (p);
       break;
     case TrackerMessage::Kind::Offer:{
@@ -308,8 +317,7 @@ LoadGenerator::on_message (Peer & p, std::string_view text)
       p.waiting = false;
       if (counting)
         failures_++;
-      if (opt_.rate == 0 && !opt_.idle && !interrupted
-          && m.failure_reason.rfind ("unknown offer", 0) != 0)
+      if (closed_loop_ && m.failure_reason.rfind ("unknown offer", 0) != 0)
         send_announce (p);
       break;
     case TrackerMessage::Kind::ScrapeResponse:
@@ -428,12 +436,14 @@ LoadGenerator::run ()
   uint64_t open_loop_sent = 0;
   /* closed loop: kick every peer whose first response already came */
   if (opt_.rate == 0) {
+    closed_loop_ = true;
     for (Peer & p : peers_) {
       if (p.state == Peer::State::Open && !p.waiting)
         send_announce (p);
     }
   }
   while (!interrupted && now_ < measure_until_) {
+    closed_loop_ = opt_.rate == 0 && !interrupted;
     int n = epoll_wait (epoll_, events.data (), events.size (), 1);
     now_ = now_us ();
     for (int i = 0; i < n; i++)
@@ -510,6 +520,9 @@ main (int argc, char **argv)
         "Share of re-announces that are stops (default 0.02)", "P"},
     {"sdp-size", 0, 0, G_OPTION_ARG_INT, &o.sdp_size,
         "Bytes per SDP (default 600)", "BYTES"},
+    {"first-peer", 0, 0, G_OPTION_ARG_INT, &o.first_peer,
+        "Number of the first peer id, for several generators (default 0)",
+        "N"},
     {"idle", 0, 0, G_OPTION_ARG_NONE, &o.idle,
         "Connect, announce once without offers, hold", nullptr},
     {"hold", 0, 0, G_OPTION_ARG_DOUBLE, &o.hold,

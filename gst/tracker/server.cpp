@@ -3,10 +3,10 @@
  *
  * Why epoll and our own WebSocket framing rather than libsoup: a
  * GMainContext polls every one of its file descriptors with poll() on each
- * iteration, so a loop holding tens of thousands of idle sockets spends its
- * time rebuilding the poll set; and a SoupServer connection keeps GObjects,
- * GIOStreams and buffers per socket, far above the 8 KiB per idle
- * connection we aim for (figures in docs/tracker-benchmark.md). An idle
+ * iteration, so a loop holding thousands of sockets slows down with each
+ * one it adds. Measured here, a bare SoupServer WebSocket endpoint accepted
+ * 2,795 connections in 120 s, at 4.4 KB each; this server takes 19,000 in
+ * about a second at under 0.5 KB each (docs/tracker-benchmark.md). An idle
  * connection here is one Connection struct and no buffers.
  */
 #include "gst/tracker/server.h"

@@ -40,6 +40,7 @@
 #include <string>
 
 #include "gstp2pelements.h"
+#include "gstp2ppeersettings.h"
 #include "gst/p2p/common/error.h"
 #include "gst/p2p/common/gobject-ptr.h"
 #include "gst/p2p/common/string-list.h"
@@ -67,16 +68,12 @@ enum
   PROP_RETRIES,
   PROP_STATS_INTERVAL,
   PROP_STATS,
-  PROP_TRACKERS,
-  PROP_SWARM_ID,
-  PROP_STUN_SERVER,
-  PROP_TURN_SERVER,
-  PROP_ICE_ADDRESSES,
   PROP_HTTP_WINDOW,
   PROP_P2P_TIMEOUT,
   PROP_MAX_PEERS,
   PROP_UPLOAD,
-  PROP_MAX_UPLOAD_RATE,
+  /* The shared peer properties (gstp2ppeersettings.h) follow. */
+  PROP_PEER_SETTINGS,
 };
 
 #define DEFAULT_LOCATION NULL
@@ -87,16 +84,10 @@ enum
 #define DEFAULT_TIMEOUT 15
 #define DEFAULT_RETRIES 3
 #define DEFAULT_STATS_INTERVAL 1000
-#define DEFAULT_TRACKERS ""
-#define DEFAULT_SWARM_ID ""
-#define DEFAULT_STUN_SERVER ""
-#define DEFAULT_TURN_SERVER ""
-#define DEFAULT_ICE_ADDRESSES ""
 #define DEFAULT_HTTP_WINDOW 3000
 #define DEFAULT_P2P_TIMEOUT 2000
 #define DEFAULT_MAX_PEERS 20
 #define DEFAULT_UPLOAD TRUE
-#define DEFAULT_MAX_UPLOAD_RATE 0
 
 static const gchar *const uri_protocols[] = { "p2phls+http", "p2phls+https",
   nullptr
@@ -114,16 +105,12 @@ struct GstP2PHLSSrcPrivate
   guint timeout = DEFAULT_TIMEOUT;
   gint retries = DEFAULT_RETRIES;
   guint stats_interval = DEFAULT_STATS_INTERVAL;
-  std::string trackers = DEFAULT_TRACKERS;
-  std::string swarm_id = DEFAULT_SWARM_ID;
-  std::string stun_server = DEFAULT_STUN_SERVER;
-  std::string turn_server = DEFAULT_TURN_SERVER;
-  std::string ice_addresses = DEFAULT_ICE_ADDRESSES;
   guint http_window = DEFAULT_HTTP_WINDOW;
   guint p2p_timeout = DEFAULT_P2P_TIMEOUT;
   guint max_peers = DEFAULT_MAX_PEERS;
   gboolean upload = DEFAULT_UPLOAD;
-  guint64 max_upload_rate = DEFAULT_MAX_UPLOAD_RATE;
+
+  GstP2PPeerSettings peer;
 
   /* Between start() and stop(). */
   std::unique_ptr<p2p::swarm::Viewer> viewer;
@@ -327,79 +314,6 @@ gst_p2p_hls_src_class_init (GstP2PHLSSrcClass * klass)
           (GParamFlags) (G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
 
   /**
-   * GstP2PHLSSrc:trackers:
-   *
-   * Comma-separated WebTorrent tracker URLs (ws:// or wss://). Empty: no
-   * peers, HTTP only.
-   *
-   * Since: 0.1
-   */
-  g_object_class_install_property (gobject_class, PROP_TRACKERS,
-      g_param_spec_string ("trackers", "Trackers",
-          "Comma-separated WebTorrent tracker URLs (ws:// or wss://; empty: "
-          "HTTP only)", DEFAULT_TRACKERS,
-          (GParamFlags) (G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
-              G_PARAM_STATIC_STRINGS)));
-
-  /**
-   * GstP2PHLSSrc:swarm-id:
-   *
-   * Replaces the playlist URL in the swarm id, as P2P Media Loader's
-   * swarmId does. Empty: derived from the URL, like browsers.
-   *
-   * Since: 0.1
-   */
-  g_object_class_install_property (gobject_class, PROP_SWARM_ID,
-      g_param_spec_string ("swarm-id", "Swarm ID",
-          "Swarm id instead of the playlist URL (empty: from the URL)",
-          DEFAULT_SWARM_ID,
-          (GParamFlags) (G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
-              G_PARAM_STATIC_STRINGS)));
-
-  /**
-   * GstP2PHLSSrc:stun-server:
-   *
-   * STUN server as stun://host:port (empty: none).
-   *
-   * Since: 0.1
-   */
-  g_object_class_install_property (gobject_class, PROP_STUN_SERVER,
-      g_param_spec_string ("stun-server", "STUN Server",
-          "STUN server, stun://host:port (empty: none)", DEFAULT_STUN_SERVER,
-          (GParamFlags) (G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
-              G_PARAM_STATIC_STRINGS)));
-
-  /**
-   * GstP2PHLSSrc:turn-server:
-   *
-   * TURN server as turn(s)://user:password@host:port (empty: none).
-   *
-   * Since: 0.1
-   */
-  g_object_class_install_property (gobject_class, PROP_TURN_SERVER,
-      g_param_spec_string ("turn-server", "TURN Server",
-          "TURN server, turn(s)://user:password@host:port (empty: none)",
-          DEFAULT_TURN_SERVER,
-          (GParamFlags) (G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
-              G_PARAM_STATIC_STRINGS)));
-
-  /**
-   * GstP2PHLSSrc:ice-addresses:
-   *
-   * Comma-separated local IP addresses ICE gathers candidates on, e.g.
-   * 127.0.0.1 to keep peers on this machine. Empty: every interface but
-   * loopback.
-   *
-   * Since: 0.1
-   */
-  g_object_class_install_property (gobject_class, PROP_ICE_ADDRESSES,
-      g_param_spec_string ("ice-addresses", "ICE Addresses",
-          "Comma-separated local IP addresses for ICE candidates (empty: "
-          "every interface but loopback)", DEFAULT_ICE_ADDRESSES,
-          (GParamFlags) (G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
-              G_PARAM_STATIC_STRINGS)));
-
-  /**
    * GstP2PHLSSrc:http-window:
    *
    * A segment due within this many milliseconds is fetched over HTTP;
@@ -456,19 +370,7 @@ gst_p2p_hls_src_class_init (GstP2PHLSSrcClass * klass)
           (GParamFlags) (G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
               G_PARAM_STATIC_STRINGS)));
 
-  /**
-   * GstP2PHLSSrc:max-upload-rate:
-   *
-   * Upload limit in bytes per second for all peers together (0 = none).
-   *
-   * Since: 0.1
-   */
-  g_object_class_install_property (gobject_class, PROP_MAX_UPLOAD_RATE,
-      g_param_spec_uint64 ("max-upload-rate", "Max Upload Rate",
-          "Upload limit in bytes per second (0 = unlimited)", 0, G_MAXUINT64,
-          DEFAULT_MAX_UPLOAD_RATE,
-          (GParamFlags) (G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
-              G_PARAM_STATIC_STRINGS)));
+  gst_p2p_peer_settings_install_properties (gobject_class, PROP_PEER_SETTINGS);
 
   gst_element_class_add_static_pad_template (element_class, &src_template);
   gst_element_class_set_static_metadata (element_class,
@@ -515,9 +417,13 @@ plain_http_url (const gchar * uri)
   if (g_ascii_strncasecmp (s.c_str (), "http://", 7) != 0
       && g_ascii_strncasecmp (s.c_str (), "https://", 8) != 0)
     return "";
-  if (!g_uri_is_valid (s.c_str (), G_URI_FLAGS_NONE, nullptr))
-    return "";
-  return s;
+  /* g_uri_is_valid () accepts "http://" without a host. */
+  GUri *parsed = g_uri_parse (s.c_str (), G_URI_FLAGS_NONE, nullptr);
+  bool has_host = parsed && g_uri_get_host (parsed)
+      && g_uri_get_host (parsed)[0] != '\0';
+  if (parsed)
+    g_uri_unref (parsed);
+  return has_host ? s : "";
 }
 
 static gboolean
@@ -543,15 +449,6 @@ gst_p2p_hls_src_set_location (GstP2PHLSSrc * self, const gchar * uri,
   self->priv->location = url;
   GST_OBJECT_UNLOCK (self);
   return TRUE;
-}
-
-static void
-set_string (GstP2PHLSSrc * self, std::string * field, const GValue * value)
-{
-  const gchar *s = g_value_get_string (value);
-  GST_OBJECT_LOCK (self);
-  *field = s ? s : "";
-  GST_OBJECT_UNLOCK (self);
 }
 
 static void
@@ -585,21 +482,6 @@ gst_p2p_hls_src_set_property (GObject * object, guint prop_id,
       GST_OBJECT_UNLOCK (self);
       break;
     }
-    case PROP_TRACKERS:
-      set_string (self, &priv->trackers, value);
-      break;
-    case PROP_SWARM_ID:
-      set_string (self, &priv->swarm_id, value);
-      break;
-    case PROP_STUN_SERVER:
-      set_string (self, &priv->stun_server, value);
-      break;
-    case PROP_TURN_SERVER:
-      set_string (self, &priv->turn_server, value);
-      break;
-    case PROP_ICE_ADDRESSES:
-      set_string (self, &priv->ice_addresses, value);
-      break;
     case PROP_HTTP_WINDOW:
       GST_OBJECT_LOCK (self);
       priv->http_window = g_value_get_uint (value);
@@ -618,11 +500,6 @@ gst_p2p_hls_src_set_property (GObject * object, guint prop_id,
     case PROP_UPLOAD:
       GST_OBJECT_LOCK (self);
       priv->upload = g_value_get_boolean (value);
-      GST_OBJECT_UNLOCK (self);
-      break;
-    case PROP_MAX_UPLOAD_RATE:
-      GST_OBJECT_LOCK (self);
-      priv->max_upload_rate = g_value_get_uint64 (value);
       GST_OBJECT_UNLOCK (self);
       break;
     case PROP_LIVE_DELAY:
@@ -656,7 +533,9 @@ gst_p2p_hls_src_set_property (GObject * object, guint prop_id,
       GST_OBJECT_UNLOCK (self);
       break;
     default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      if (!gst_p2p_peer_settings_set_property (&priv->peer, object, prop_id,
+              PROP_PEER_SETTINGS, value))
+        G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
   }
 }
@@ -673,6 +552,10 @@ gst_p2p_hls_src_get_property (GObject * object, guint prop_id,
     return;
   }
 
+  if (gst_p2p_peer_settings_get_property (&priv->peer, object, prop_id,
+          PROP_PEER_SETTINGS, value))
+    return;
+
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
     case PROP_LOCATION:
@@ -685,21 +568,6 @@ gst_p2p_hls_src_get_property (GObject * object, guint prop_id,
     case PROP_EXTRA_HEADERS:
       gst_value_set_structure (value, priv->extra_headers);
       break;
-    case PROP_TRACKERS:
-      g_value_set_string (value, priv->trackers.c_str ());
-      break;
-    case PROP_SWARM_ID:
-      g_value_set_string (value, priv->swarm_id.c_str ());
-      break;
-    case PROP_STUN_SERVER:
-      g_value_set_string (value, priv->stun_server.c_str ());
-      break;
-    case PROP_TURN_SERVER:
-      g_value_set_string (value, priv->turn_server.c_str ());
-      break;
-    case PROP_ICE_ADDRESSES:
-      g_value_set_string (value, priv->ice_addresses.c_str ());
-      break;
     case PROP_HTTP_WINDOW:
       g_value_set_uint (value, priv->http_window);
       break;
@@ -711,9 +579,6 @@ gst_p2p_hls_src_get_property (GObject * object, guint prop_id,
       break;
     case PROP_UPLOAD:
       g_value_set_boolean (value, priv->upload);
-      break;
-    case PROP_MAX_UPLOAD_RATE:
-      g_value_set_uint64 (value, priv->max_upload_rate);
       break;
     case PROP_LIVE_DELAY:
       g_value_set_uint (value, priv->live_delay);
@@ -813,16 +678,14 @@ gst_p2p_hls_src_start (GstBaseSrc * src)
   config.http.timeout = std::chrono::seconds (priv->timeout);
   config.http.retries = priv->retries;
   config.stats_interval = priv->stats_interval;
-  config.trackers = p2p::split_list (priv->trackers);
-  config.swarm_id = priv->swarm_id;
-  config.webrtc.stun_server = priv->stun_server;
-  config.webrtc.turn_server = priv->turn_server;
-  config.webrtc.local_addresses = p2p::split_list (priv->ice_addresses);
+  config.trackers = p2p::split_list (priv->peer.trackers);
+  config.swarm_id = priv->peer.swarm_id;
+  config.webrtc = priv->peer.webrtc_config ();
   config.http_window = priv->http_window * GST_MSECOND;
   config.p2p_timeout = priv->p2p_timeout * GST_MSECOND;
   config.max_peers = priv->max_peers;
   config.upload = priv->upload;
-  config.max_upload_rate = priv->max_upload_rate;
+  config.max_upload_rate = priv->peer.max_upload_rate;
   GST_OBJECT_UNLOCK (self);
 
   if (config.url.empty ()) {

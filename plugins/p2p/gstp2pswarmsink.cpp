@@ -37,6 +37,7 @@
 #include <string>
 
 #include "gstp2pelements.h"
+#include "gstp2ppeersettings.h"
 #include "gst/p2p/common/engine-thread.h"
 #include "gst/p2p/common/error.h"
 #include "gst/p2p/common/gobject-ptr.h"
@@ -70,15 +71,11 @@ enum
   PROP_HTTP_PORT,
   PROP_STATS_INTERVAL,
   PROP_STATS,
-  PROP_TRACKERS,
   PROP_TRACKER_PORT,
-  PROP_SWARM_ID,
-  PROP_STUN_SERVER,
-  PROP_TURN_SERVER,
-  PROP_ICE_ADDRESSES,
   PROP_MAX_UPLOAD_PEERS,
-  PROP_MAX_UPLOAD_RATE,
   PROP_WEB_ROOT,
+  /* The shared peer properties (gstp2ppeersettings.h) follow. */
+  PROP_PEER_SETTINGS,
 };
 
 #define DEFAULT_LOCATION "segment%05d.ts"
@@ -89,14 +86,8 @@ enum
 #define DEFAULT_HTTP_ADDRESS "127.0.0.1"
 #define DEFAULT_HTTP_PORT 8080
 #define DEFAULT_STATS_INTERVAL 1000
-#define DEFAULT_TRACKERS ""
 #define DEFAULT_TRACKER_PORT -1
-#define DEFAULT_SWARM_ID ""
-#define DEFAULT_STUN_SERVER ""
-#define DEFAULT_TURN_SERVER ""
-#define DEFAULT_ICE_ADDRESSES ""
 #define DEFAULT_MAX_UPLOAD_PEERS 4
-#define DEFAULT_MAX_UPLOAD_RATE 0
 
 /* Segments the seeder keeps behind the playlist window for late peers. */
 #define SEED_TAIL_SEGMENTS 3
@@ -112,15 +103,11 @@ struct GstP2PSwarmSinkPrivate
   std::string http_address = DEFAULT_HTTP_ADDRESS;
   gint http_port = DEFAULT_HTTP_PORT;
   guint stats_interval = DEFAULT_STATS_INTERVAL;
-  std::string trackers = DEFAULT_TRACKERS;
   gint tracker_port = DEFAULT_TRACKER_PORT;
-  std::string swarm_id = DEFAULT_SWARM_ID;
-  std::string stun_server = DEFAULT_STUN_SERVER;
-  std::string turn_server = DEFAULT_TURN_SERVER;
-  std::string ice_addresses = DEFAULT_ICE_ADDRESSES;
   guint max_upload_peers = DEFAULT_MAX_UPLOAD_PEERS;
-  guint64 max_upload_rate = DEFAULT_MAX_UPLOAD_RATE;
   std::string web_root;
+
+  GstP2PPeerSettings peer;
 
   /* Running state, created in start() and dropped in stop(). The origin
    * lives on the engine thread; segmenter and publisher on the streaming
@@ -330,21 +317,6 @@ gst_p2p_swarm_sink_class_init (GstP2PSwarmSinkClass * klass)
           (GParamFlags) (G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
 
   /**
-   * GstP2PSwarmSink:trackers:
-   *
-   * Comma-separated WebTorrent tracker URLs (ws:// or wss://) where the
-   * sink seeds its segments. The embedded tracker (tracker-port) is added
-   * to them. Empty and no embedded tracker: no seeding.
-   *
-   * Since: 0.1
-   */
-  g_object_class_install_property (gobject_class, PROP_TRACKERS,
-      g_param_spec_string ("trackers", "Trackers",
-          "Comma-separated WebTorrent tracker URLs to seed on", DEFAULT_TRACKERS,
-          (GParamFlags) (G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
-              G_PARAM_STATIC_STRINGS)));
-
-  /**
    * GstP2PSwarmSink:tracker-port:
    *
    * Port of an embedded WebTorrent tracker on http-address: -1 = none, 0 =
@@ -361,63 +333,6 @@ gst_p2p_swarm_sink_class_init (GstP2PSwarmSinkClass * klass)
               G_PARAM_STATIC_STRINGS)));
 
   /**
-   * GstP2PSwarmSink:swarm-id:
-   *
-   * Swarm id, as P2P Media Loader's swarmId. Empty: the origin's playlist
-   * URL, http://HTTP-ADDRESS:PORT/PLAYLIST, which is what viewers derive
-   * when they open that URL.
-   *
-   * Since: 0.1
-   */
-  g_object_class_install_property (gobject_class, PROP_SWARM_ID,
-      g_param_spec_string ("swarm-id", "Swarm ID",
-          "Swarm id (empty: the origin's playlist URL)", DEFAULT_SWARM_ID,
-          (GParamFlags) (G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
-              G_PARAM_STATIC_STRINGS)));
-
-  /**
-   * GstP2PSwarmSink:stun-server:
-   *
-   * STUN server as stun://host:port (empty: none).
-   *
-   * Since: 0.1
-   */
-  g_object_class_install_property (gobject_class, PROP_STUN_SERVER,
-      g_param_spec_string ("stun-server", "STUN Server",
-          "STUN server, stun://host:port (empty: none)", DEFAULT_STUN_SERVER,
-          (GParamFlags) (G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
-              G_PARAM_STATIC_STRINGS)));
-
-  /**
-   * GstP2PSwarmSink:turn-server:
-   *
-   * TURN server as turn(s)://user:password@host:port (empty: none).
-   *
-   * Since: 0.1
-   */
-  g_object_class_install_property (gobject_class, PROP_TURN_SERVER,
-      g_param_spec_string ("turn-server", "TURN Server",
-          "TURN server, turn(s)://user:password@host:port (empty: none)",
-          DEFAULT_TURN_SERVER,
-          (GParamFlags) (G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
-              G_PARAM_STATIC_STRINGS)));
-
-  /**
-   * GstP2PSwarmSink:ice-addresses:
-   *
-   * Comma-separated local IP addresses ICE gathers candidates on (empty:
-   * every interface but loopback).
-   *
-   * Since: 0.1
-   */
-  g_object_class_install_property (gobject_class, PROP_ICE_ADDRESSES,
-      g_param_spec_string ("ice-addresses", "ICE Addresses",
-          "Comma-separated local IP addresses for ICE candidates (empty: "
-          "every interface but loopback)", DEFAULT_ICE_ADDRESSES,
-          (GParamFlags) (G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
-              G_PARAM_STATIC_STRINGS)));
-
-  /**
    * GstP2PSwarmSink:max-upload-peers:
    *
    * Peers the seeder serves at most; they pass segments on to the rest.
@@ -430,19 +345,7 @@ gst_p2p_swarm_sink_class_init (GstP2PSwarmSinkClass * klass)
           (GParamFlags) (G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
               G_PARAM_STATIC_STRINGS)));
 
-  /**
-   * GstP2PSwarmSink:max-upload-rate:
-   *
-   * Seeding limit in bytes per second (0 = none).
-   *
-   * Since: 0.1
-   */
-  g_object_class_install_property (gobject_class, PROP_MAX_UPLOAD_RATE,
-      g_param_spec_uint64 ("max-upload-rate", "Max Upload Rate",
-          "Seeding limit in bytes per second (0 = unlimited)", 0, G_MAXUINT64,
-          DEFAULT_MAX_UPLOAD_RATE,
-          (GParamFlags) (G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
-              G_PARAM_STATIC_STRINGS)));
+  gst_p2p_peer_settings_install_properties (gobject_class, PROP_PEER_SETTINGS);
 
   gst_element_class_add_static_pad_template (element_class, &sink_template);
   gst_element_class_set_static_metadata (element_class,
@@ -501,21 +404,6 @@ gst_p2p_swarm_sink_set_property (GObject * object, guint prop_id,
     case PROP_WEB_ROOT:
       set_string (self, &priv->web_root, value);
       break;
-    case PROP_TRACKERS:
-      set_string (self, &priv->trackers, value);
-      break;
-    case PROP_SWARM_ID:
-      set_string (self, &priv->swarm_id, value);
-      break;
-    case PROP_STUN_SERVER:
-      set_string (self, &priv->stun_server, value);
-      break;
-    case PROP_TURN_SERVER:
-      set_string (self, &priv->turn_server, value);
-      break;
-    case PROP_ICE_ADDRESSES:
-      set_string (self, &priv->ice_addresses, value);
-      break;
     case PROP_TRACKER_PORT:
       GST_OBJECT_LOCK (self);
       priv->tracker_port = g_value_get_int (value);
@@ -524,11 +412,6 @@ gst_p2p_swarm_sink_set_property (GObject * object, guint prop_id,
     case PROP_MAX_UPLOAD_PEERS:
       GST_OBJECT_LOCK (self);
       priv->max_upload_peers = g_value_get_uint (value);
-      GST_OBJECT_UNLOCK (self);
-      break;
-    case PROP_MAX_UPLOAD_RATE:
-      GST_OBJECT_LOCK (self);
-      priv->max_upload_rate = g_value_get_uint64 (value);
       GST_OBJECT_UNLOCK (self);
       break;
     case PROP_PLAYLIST_LENGTH:
@@ -557,7 +440,9 @@ gst_p2p_swarm_sink_set_property (GObject * object, guint prop_id,
       GST_OBJECT_UNLOCK (self);
       break;
     default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      if (!gst_p2p_peer_settings_set_property (&priv->peer, object, prop_id,
+              PROP_PEER_SETTINGS, value))
+        G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
   }
 }
@@ -574,6 +459,10 @@ gst_p2p_swarm_sink_get_property (GObject * object, guint prop_id,
     return;
   }
 
+  if (gst_p2p_peer_settings_get_property (&priv->peer, object, prop_id,
+          PROP_PEER_SETTINGS, value))
+    return;
+
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
     case PROP_LOCATION:
@@ -589,29 +478,11 @@ gst_p2p_swarm_sink_get_property (GObject * object, guint prop_id,
       g_value_set_string (value,
           priv->web_root.empty () ? nullptr : priv->web_root.c_str ());
       break;
-    case PROP_TRACKERS:
-      g_value_set_string (value, priv->trackers.c_str ());
-      break;
-    case PROP_SWARM_ID:
-      g_value_set_string (value, priv->swarm_id.c_str ());
-      break;
-    case PROP_STUN_SERVER:
-      g_value_set_string (value, priv->stun_server.c_str ());
-      break;
-    case PROP_TURN_SERVER:
-      g_value_set_string (value, priv->turn_server.c_str ());
-      break;
-    case PROP_ICE_ADDRESSES:
-      g_value_set_string (value, priv->ice_addresses.c_str ());
-      break;
     case PROP_TRACKER_PORT:
       g_value_set_int (value, priv->tracker_port);
       break;
     case PROP_MAX_UPLOAD_PEERS:
       g_value_set_uint (value, priv->max_upload_peers);
-      break;
-    case PROP_MAX_UPLOAD_RATE:
-      g_value_set_uint64 (value, priv->max_upload_rate);
       break;
     case PROP_PLAYLIST_LENGTH:
       g_value_set_uint (value, priv->playlist_length);
@@ -719,14 +590,12 @@ gst_p2p_swarm_sink_start (GstBaseSink * sink)
   gint http_port = priv->http_port;
   guint stats_interval = priv->stats_interval;
   gint tracker_port = priv->tracker_port;
-  std::vector<std::string> trackers = p2p::split_list (priv->trackers);
+  std::vector<std::string> trackers = p2p::split_list (priv->peer.trackers);
   p2p::swarm::SwarmConfig seed_config;
-  seed_config.webrtc.stun_server = priv->stun_server;
-  seed_config.webrtc.turn_server = priv->turn_server;
-  seed_config.webrtc.local_addresses = p2p::split_list (priv->ice_addresses);
+  seed_config.webrtc = priv->peer.webrtc_config ();
   seed_config.max_peers = priv->max_upload_peers;
-  seed_config.max_upload_rate = priv->max_upload_rate;
-  std::string swarm_id = priv->swarm_id;
+  seed_config.max_upload_rate = priv->peer.max_upload_rate;
+  std::string swarm_id = priv->peer.swarm_id;
   std::string web_root = priv->web_root;
   /* Without a swarm id set, browsers derive it from the playlist URL they
    * load, as p2phlssrc does. */

@@ -59,9 +59,10 @@ class Tracker:
         return 0
 
     def cpu_seconds(self):
+        """(user, system) CPU seconds so far."""
         with open(f'/proc/{self.pid}/stat') as f:
             fields = f.read().rsplit(')', 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / CLK_TCK
+        return int(fields[11]) / CLK_TCK, int(fields[12]) / CLK_TCK
 
     def stop(self):
         if self.proc.poll() is None:
@@ -108,24 +109,39 @@ def idle_rss(tracker, connections, timeout):
 
 
 def throughput(tracker, args):
-    """Closed loop; CPU sampled over the measured window only."""
+    """Closed loop from several generator processes (one cannot keep a
+    multi-threaded tracker busy); CPU sampled over the measured window."""
     warmup, duration = args.warmup, args.duration
-    argv = [LOADGEN, '--port', str(tracker.port), '--connections', str(args.connections),
-            '--swarms', str(args.swarms), '--duration', str(duration), '--warmup', str(warmup)]
-    gen = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    # connection set-up, then the warmup, before the window opens
-    connected = gen.stderr.readline()
+    k = args.loadgen_processes
+    gens = []
+    for i in range(k):
+        argv = [LOADGEN, '--port', str(tracker.port), '--connections', str(args.connections // k),
+                '--first-peer', str(i * args.connections), '--swarms', str(args.swarms),
+                '--duration', str(duration), '--warmup', str(warmup)]
+        gens.append(subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    # each prints a line once connected; the window opens after the warmup
+    connected = [g.stderr.readline().strip() for g in gens]
     time.sleep(warmup)
     cpu0, t0 = tracker.cpu_seconds(), time.time()
     time.sleep(duration)
     cpu1, t1 = tracker.cpu_seconds(), time.time()
-    out, err = gen.communicate(timeout=duration + 120)
-    result = json.loads(out.strip().splitlines()[-1])
+    results = []
+    for g in gens:
+        out, err = g.communicate(timeout=duration + 120)
+        results.append(json.loads(out.strip().splitlines()[-1]))
+    result = {key: sum(r[key] for r in results) for key in
+              ('connections', 'open', 'announces_per_s', 'responses_per_s', 'offers_received_per_s',
+               'answers_sent', 'answers_received', 'stops_sent', 'messages_sent', 'failures', 'closed')}
+    result['loadgen_processes'] = k
     incoming = result['messages_sent']
-    result['tracker_cpu_s'] = round(cpu1 - cpu0, 3)
-    result['tracker_cpu_share'] = round((cpu1 - cpu0) / (t1 - t0), 3)
-    result['cpu_us_per_message'] = round((cpu1 - cpu0) * 1e6 / incoming, 2) if incoming else None
-    log(f'  {connected.strip()}')
+    user, system = cpu1[0] - cpu0[0], cpu1[1] - cpu0[1]
+    result['tracker_cpu_s'] = round(user + system, 3)
+    result['tracker_cpu_share'] = round((user + system) / (t1 - t0), 3)
+    per = (lambda x: round(x * 1e6 / incoming, 2)) if incoming else (lambda x: None)
+    result['cpu_us_per_message'] = per(user + system)
+    result['user_cpu_us_per_message'] = per(user)
+    result['system_cpu_us_per_message'] = per(system)
+    log(f'  {connected}')
     return result
 
 
@@ -182,8 +198,17 @@ def main():
     p.add_argument('--idle-connections', type=int, default=0,
                    help='0 = as many as the descriptor limit allows')
     p.add_argument('--workers', type=int, default=0)
+    p.add_argument('--loadgen-processes', type=int, default=2)
+    p.add_argument('--soup-connections', type=int, default=5000,
+                   help='idle connections for the libsoup baseline')
     p.add_argument('--out', default=os.path.join(ROOT, 'docs'))
+    p.add_argument('--plot-only', action='store_true',
+                   help='redraw the plot from OUT/tracker-benchmark.json')
     args = p.parse_args()
+    if args.plot_only:
+        with open(os.path.join(args.out, 'tracker-benchmark.json')) as f:
+            plot(json.load(f)['results'], os.path.join(args.out, 'tracker-benchmark.png'))
+        return
 
     LOADGEN = os.path.join(args.build, 'tools', 'tracker-loadgen')
     tracker_bin = os.path.join(args.build, 'tools', 'p2p-tracker')
@@ -206,17 +231,35 @@ def main():
     results = {}
     for name, argv in commands.items():
         log(f'{name}:')
+        r = {}
         tracker = Tracker(name, argv)
         try:
-            r = {}
-            r['idle'] = idle_rss(tracker, idle_n, timeout=300)
-            log(f"  idle: {r['idle']}")
             r['throughput'] = throughput(tracker, args)
             log(f"  throughput: {r['throughput']}")
             r['latency'] = latency(tracker, args)
             r['latency']['target_rate'] = args.latency_rate
             log(f"  latency: {r['latency']}")
-            results[name] = r
+        finally:
+            tracker.stop()
+        # a fresh process: after load the heap has room to spare, which
+        # would hide what connections cost
+        tracker = Tracker(name, argv)
+        try:
+            r['idle'] = idle_rss(tracker, idle_n, timeout=300)
+            log(f"  idle: {r['idle']}")
+        finally:
+            tracker.stop()
+        results[name] = r
+
+    # what a libsoup-based tracker would start from (docs/tracker.md)
+    soup_bin = os.path.join(args.build, 'tests', 'bench', 'soup-ws-baseline')
+    soup = None
+    if os.access(soup_bin, os.X_OK):
+        log('libsoup 3 WebSocket server (idle connections only):')
+        tracker = Tracker('soup-ws-baseline', [soup_bin])
+        try:
+            soup = idle_rss(tracker, args.soup_connections, timeout=300)
+            log(f'  idle: {soup}')
         finally:
             tracker.stop()
 
@@ -227,6 +270,7 @@ def main():
         'load': {'connections': args.connections, 'swarms': args.swarms, 'offers_per_announce': 5,
                  'duration_s': args.duration, 'latency_rate': args.latency_rate},
         'results': results,
+        'soup_ws_baseline_idle': soup,
         'throughput_ratio': round(ratio, 2),
     }
     os.makedirs(args.out, exist_ok=True)
@@ -240,6 +284,8 @@ def main():
         ('offers relayed/s', lambda r: r['throughput']['offers_received_per_s'], '{:,.0f}', True),
         ('tracker CPU share', lambda r: r['throughput']['tracker_cpu_share'], '{:.2f}', False),
         ('CPU µs per message', lambda r: r['throughput']['cpu_us_per_message'], '{:.1f}', False),
+        ('  of which user space', lambda r: r['throughput']['user_cpu_us_per_message'], '{:.1f}', False),
+        ('  of which kernel', lambda r: r['throughput']['system_cpu_us_per_message'], '{:.1f}', False),
         (f'relay p50 ms @{args.latency_rate:g}/s', lambda r: r['latency']['relay_p50_ms'], '{:.3f}', False),
         (f'relay p99 ms @{args.latency_rate:g}/s', lambda r: r['latency']['relay_p99_ms'], '{:.3f}', False),
         ('idle connections held', lambda r: r['idle']['connections'], '{:,}', False),
@@ -251,6 +297,9 @@ def main():
         if a and b:
             ratio_text = f'{a / b:.2f}x' if higher_better else f'{b / a:.2f}x'
         print(f'{label:28}{fmt.format(a):>16}{fmt.format(b):>20}{ratio_text:>10}')
+    if soup:
+        print(f"libsoup 3 SoupServer baseline: {soup['bytes_per_connection']:,} bytes per idle WebSocket "
+              f"connection ({soup['connections']:,} connections)")
     print(f"throughput target (>= 10x bittorrent-tracker): {'met' if ratio >= 10 else 'NOT met'} ({ratio:.1f}x)")
     per_conn = ours['idle']['bytes_per_connection']
     print(f"idle memory target (<= 8 KiB per connection): {'met' if per_conn <= 8192 else 'NOT met'} "

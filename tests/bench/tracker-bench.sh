@@ -7,4 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ulimit -n "$(ulimit -Hn)"
-exec timeout 1200 python3 tests/bench/tracker-bench.py "$@"
+# Debian's python3 has python3-matplotlib (scripts/setup.sh); a python3
+# earlier in PATH (pyenv, venv) may not.
+python=python3
+[ -x /usr/bin/python3 ] && python=/usr/bin/python3
+exec timeout 1200 "$python" tests/bench/tracker-bench.py "$@"

@@ -3,12 +3,14 @@
 #   run-diff.sh P2P_TRACKER_BINARY
 # Starts our p2p-tracker and the npm bittorrent-tracker server on 127.0.0.1
 # ports they pick, runs diff.mjs against both, stops both by pid.
-# Exits 77 (skip) when node or the npm packages are missing.
+# Exits 77 (skip) when node or the npm packages are missing, 1 under CI.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 tracker=$1
 if ! command -v node >/dev/null || [ ! -d "$here/node_modules/bittorrent-tracker" ]; then
-  echo "skip: node or tests/tracker-diff/node_modules missing (run scripts/setup.sh)"
+  echo "node or tests/tracker-diff/node_modules missing (run scripts/setup.sh)"
+  # In CI the set-up installs them: missing there is a failure, not a skip.
+  [ -n "${CI:-}" ] && exit 1
   exit 77
 fi
 

@@ -44,9 +44,23 @@ using GMainContextPtr =
 using GMainLoopPtr =
     std::unique_ptr<GMainLoop, FreeFunc<GMainLoop, g_main_loop_unref>>;
 using GSourcePtr = std::unique_ptr<GSource, FreeFunc<GSource, g_source_unref>>;
-using GstBufferPtr =
-    std::unique_ptr<GstBuffer, FreeFunc<GstBuffer, gst_buffer_unref>>;
-using GstCapsPtr = std::unique_ptr<GstCaps, FreeFunc<GstCaps, gst_caps_unref>>;
+/* gst_buffer_unref () and friends are static inline: a template argument
+ * naming one gives the pointer type internal linkage, and a function taking
+ * it in one file cannot be called from another. */
+template <typename T>
+struct GstMiniObjectUnref
+{
+  void operator() (T * p) const noexcept
+  {
+    if (p)
+      gst_mini_object_unref (GST_MINI_OBJECT_CAST (p));
+  }
+};
+using GstBufferPtr = std::unique_ptr<GstBuffer, GstMiniObjectUnref<GstBuffer>>;
+using GstCapsPtr = std::unique_ptr<GstCaps, GstMiniObjectUnref<GstCaps>>;
+using GstEventPtr = std::unique_ptr<GstEvent, GstMiniObjectUnref<GstEvent>>;
+using GstMessagePtr =
+    std::unique_ptr<GstMessage, GstMiniObjectUnref<GstMessage>>;
 using GstStructurePtr =
     std::unique_ptr<GstStructure, FreeFunc<GstStructure, gst_structure_free>>;
 template <typename T>

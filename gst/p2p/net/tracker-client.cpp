@@ -171,6 +171,8 @@ TrackerClient::handle_message (std::string_view text)
     return;
   switch (msg.kind) {
     case tracker::TrackerMessage::Kind::AnnounceResponse:
+      if (msg.complete || msg.incomplete)
+        swarm_size_ = msg.complete.value_or (0) + msg.incomplete.value_or (0);
       if (msg.interval && *msg.interval > 0) {
         guint interval = static_cast<guint> (std::min<int64_t> (*msg.interval,
                 config_.max_interval));

@@ -74,6 +74,9 @@ public:
   void announce_soon ();
 
   bool connected () const { return connection_ != nullptr; }
+  /* Peers in the swarm (us included) by the tracker's last count, -1
+   * before the first answer. */
+  gint64 swarm_size () const { return swarm_size_; }
   guint announces_sent () const { return announces_sent_; }
 
 private:
@@ -103,6 +106,7 @@ private:
   guint interval_;
   guint reconnect_attempts_ = 0;
   guint announces_sent_ = 0;
+  gint64 swarm_size_ = -1;
   bool started_announced_ = false;
   /* Lets offer callbacks that outlive us do nothing. */
   std::shared_ptr<bool> alive_ = std::make_shared<bool> (true);

@@ -19,17 +19,19 @@ Segmenter::push (const guint8 * data, gsize size, GstClockTime timestamp,
   if (!current_) {
     if (!is_key_frame) {
       dropped_bytes_ += size;
+      tables_.observe (data, size);
       return cut;
     }
-    current_ = g_byte_array_new ();
+    start_segment (data, size);
     start_ = timestamp;
   } else if (is_key_frame && GST_CLOCK_TIME_IS_VALID (timestamp)
       && GST_CLOCK_TIME_IS_VALID (start_) && timestamp >= start_
       && timestamp - start_ >= target_duration_) {
     cut = take_current (timestamp);
-    current_ = g_byte_array_new ();
+    start_segment (data, size);
     start_ = timestamp;
   }
+  tables_.observe (data, size);
 
   if (GST_CLOCK_TIME_IS_VALID (timestamp)) {
     if (!GST_CLOCK_TIME_IS_VALID (start_))
@@ -54,6 +56,17 @@ Segmenter::finish ()
   if (GST_CLOCK_TIME_IS_VALID (last_timestamp_))
     end = last_timestamp_ + frame_interval_;
   return take_current (end);
+}
+
+void
+Segmenter::start_segment (const guint8 * data, gsize size)
+{
+  current_ = g_byte_array_new ();
+  if (TsProgramTables::starts_with_pat (data, size))
+    return;
+  std::string tables = tables_.header ();
+  g_byte_array_append (current_, reinterpret_cast<const guint8 *> (
+          tables.data ()), tables.size ());
 }
 
 CutSegment

@@ -4,7 +4,9 @@
  * Cuts a muxed MPEG-TS byte stream into HLS segments. A segment starts on a
  * key frame (a buffer without GST_BUFFER_FLAG_DELTA_UNIT, which mpegtsmux
  * sets on every packet but the first of a key frame) once the current
- * segment has lasted at least the target duration. Pure logic: no I/O.
+ * segment has lasted at least the target duration. Each segment of an
+ * MPEG-TS stream starts with the stream's latest PAT and PMT (see
+ * ts-program-tables.h). Pure logic: no I/O.
  */
 #pragma once
 
@@ -13,6 +15,7 @@
 #include <gst/gst.h>
 
 #include "gst/p2p/common/gobject-ptr.h"
+#include "gst/p2p/swarm/ts-program-tables.h"
 
 namespace p2p::swarm {
 
@@ -43,6 +46,9 @@ public:
   guint64 dropped_bytes () const { return dropped_bytes_; }
 
 private:
+  /* Opens a segment with @data (its first buffer) and the program tables it
+   * needs in front. */
+  void start_segment (const guint8 * data, gsize size);
   CutSegment take_current (GstClockTime end);
 
   GstClockTime target_duration_;
@@ -53,6 +59,7 @@ private:
    * segment at EOS one frame after its last timestamp. */
   GstClockTime frame_interval_ = 0;
   guint64 dropped_bytes_ = 0;
+  TsProgramTables tables_;
 };
 
 } // namespace p2p::swarm

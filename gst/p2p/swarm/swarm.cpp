@@ -23,6 +23,9 @@ random_id20 ()
   return id;
 }
 
+/* Offers out and unanswered at a time, as many as one browser announce. */
+constexpr guint kMaxPendingOffers = 5;
+
 std::string
 id_string (const tracker::Id20 & id)
 {
@@ -116,9 +119,18 @@ Swarm::create_offers (net::TrackerClient * tracker, guint count,
   guint pending = 0;
   for (const Peer & p : peers_)
     pending += p.pending_offer ? 1 : 0;
-  guint room = config_.max_peers > connected_count () + pending ?
-      config_.max_peers - connected_count () - pending : 0;
+  guint connected = connected_count ();
+  guint room = config_.max_peers > connected + pending ?
+      config_.max_peers - connected - pending : 0;
   count = std::min (count, room);
+  /* Each offer is a webrtcbin waiting up to the connect timeout: keep a
+   * few out at a time, and none once we are connected to everyone the
+   * tracker counts (newcomers then offer to us). */
+  count = std::min (count, kMaxPendingOffers > pending ?
+      kMaxPendingOffers - pending : 0);
+  if (tracker->swarm_size () >= 0
+      && connected + 1 >= static_cast<guint64> (tracker->swarm_size ()))
+    count = 0;
   auto batch = std::make_shared<OfferBatch> ();
   batch->ready = std::move (ready);
   batch->waiting = count + 1;   /* +1 released below, after the loop */

@@ -4,6 +4,7 @@
 #include "viewer.h"
 
 #include <algorithm>
+#include <cstring>
 #include <map>
 #include <optional>
 #include <variant>
@@ -46,6 +47,20 @@ with_prefix (GErrorPtr error, const std::string & prefix)
   GError *raw = error.release ();
   g_prefix_error (&raw, "%s", prefix.c_str ());
   return GErrorPtr (raw);
+}
+
+/* Servers label segments loosely (video/mp2t, video/MP2T,
+ * application/octet-stream, none at all), so only what is surely not media
+ * is refused: an HTML page (error or captive portal) or a playlist. */
+bool
+is_media_content_type (const std::string & type)
+{
+  for (const char *refused : {"text/html", "application/vnd.apple.mpegurl",
+          "application/x-mpegurl", "audio/mpegurl", "audio/x-mpegurl"}) {
+    if (g_ascii_strncasecmp (type.c_str (), refused, strlen (refused)) == 0)
+      return false;
+  }
+  return true;
 }
 
 GstClockTime
@@ -140,6 +155,9 @@ private:
   std::map<int64_t, Transfer> transfers_;
   std::map<int64_t, net::HttpFetch> http_fetches_;
   std::map<int64_t, GstClockTime> first_seen_;
+  /* Segments whose HTTP download failed for good: playback stops with the
+   * error when it reaches them, after what comes before. */
+  std::map<int64_t, GErrorPtr> failed_segments_;
   GSource *tick_source_ = nullptr;
   bool tick_pending_ = false;
   /* Media time of what was handed to the streaming thread. */
@@ -351,8 +369,8 @@ ViewerImpl::on_media_playlist (hls::MediaPlaylist media)
         f.second.cancel ();
       http_fetches_.clear ();
       transfers_.clear ();
-      for (gint64 seq : store_.sequences ())
-        store_.remove (seq);
+      /* A new numbering: the store's window must be allowed to go back. */
+      store_ = SegmentStore (config_.store_max_bytes, kStoreTailSegments);
       first_seen_.clear ();
       next_sequence_ = -1;
       next_discont_ = true;
@@ -577,6 +595,8 @@ ViewerImpl::schedule_downloads ()
   }
   for (gint64 seq : store_.sequences ())
     state.held.insert (seq);
+  for (const auto & f : failed_segments_)
+    state.held.insert (f.first);
   for (const auto & t : transfers_)
     state.transfers.push_back (t.second);
   if (swarm_)
@@ -741,8 +761,17 @@ ViewerImpl::on_segment (int64_t sequence, net::HttpResult result)
           + result.error->message);
       return;
     }
-    fail (with_prefix (std::move (result.error),
-            "Segment " + std::to_string (sequence) + ": "));
+    failed_segments_[sequence] = with_prefix (std::move (result.error),
+        "Segment " + std::to_string (sequence) + ": ");
+    deliver_ready ();
+    return;
+  }
+  if (!is_media_content_type (result.content_type)) {
+    failed_segments_[sequence] = GErrorPtr (g_error_new (GST_P2P_ERROR,
+            GST_P2P_ERROR_BAD_CONTENT, "Segment %" G_GINT64_FORMAT ": %s "
+            "answered with Content-Type %s, not media", sequence,
+            result.final_url.c_str (), result.content_type.c_str ()));
+    deliver_ready ();
     return;
   }
   const hls::MediaSegment *segment = find_segment (sequence);
@@ -780,6 +809,11 @@ ViewerImpl::on_init_section (const std::string & uri, net::HttpResult result)
 void
 ViewerImpl::deliver_ready ()
 {
+  auto failed = failed_segments_.find (next_sequence_);
+  if (!failed_ && failed != failed_segments_.end ()) {
+    fail (std::move (failed->second));
+    return;
+  }
   while (!failed_ && playlist_ && store_.contains (next_sequence_)) {
     const hls::MediaSegment *segment = find_segment (next_sequence_);
 

@@ -1,0 +1,204 @@
+/* gst-p2p
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "scripted-server.h"
+
+#include <stdexcept>
+
+namespace p2p::test {
+
+namespace {
+
+std::shared_ptr<GBytes>
+share_bytes (GBytes * bytes)
+{
+  return std::shared_ptr<GBytes> (g_bytes_ref (bytes), g_bytes_unref);
+}
+
+struct Truncation
+{
+  GObjectPtr<SoupServerMessage> msg;
+  std::string content_type;
+  std::shared_ptr<GBytes> body;
+};
+
+/* Runs from the main loop, not inside the request handler: stealing the
+ * connection drops libsoup's reference to the message, which the handler's
+ * caller still uses. */
+gboolean
+send_truncated (gpointer data) noexcept
+{
+  std::unique_ptr<Truncation> t (static_cast<Truncation *> (data));
+  GObjectPtr<GIOStream> stream (
+      soup_server_message_steal_connection (t->msg.get ()));
+  if (!stream)
+    return G_SOURCE_REMOVE;
+  gsize size = 0;
+  const guint8 *body =
+      static_cast<const guint8 *> (g_bytes_get_data (t->body.get (), &size));
+  std::string head = "HTTP/1.1 200 OK\r\nContent-Type: " + t->content_type
+      + "\r\nContent-Length: " + std::to_string (size)
+      + "\r\nConnection: close\r\n\r\n";
+  GOutputStream *out = g_io_stream_get_output_stream (stream.get ());
+  g_output_stream_write_all (out, head.data (), head.size (), nullptr,
+      nullptr, nullptr);
+  g_output_stream_write_all (out, body, size / 2, nullptr, nullptr, nullptr);
+  g_io_stream_close (stream.get (), nullptr, nullptr);
+  return G_SOURCE_REMOVE;
+}
+
+} // namespace
+
+ScriptedServer::ScriptedServer ()
+{
+  GErrorOut error;
+  bool listening = false;
+  engine_.invoke_sync ([&] {
+        origin_ = std::make_unique<net::HttpOrigin> ();
+        origin_->add_handler ("/", [this] (SoupServerMessage * msg,
+                const std::string & path) {
+              handle (msg, path);
+            });
+        listening = origin_->listen ("127.0.0.1", 0, error.out ());
+      });
+  if (!listening)
+    throw std::runtime_error (std::string ("scripted server: ")
+        + error.get ()->message);
+}
+
+ScriptedServer::~ScriptedServer ()
+{
+  engine_.invoke_sync ([this] { origin_.reset (); });
+  engine_.stop ();
+}
+
+std::string
+ScriptedServer::url (const std::string & path) const
+{
+  return origin_->base_url () + path;
+}
+
+void
+ScriptedServer::set (const std::string & path, ScriptedResponse response)
+{
+  std::lock_guard<std::mutex> lock (mutex_);
+  responses_[path] = std::move (response);
+}
+
+void
+ScriptedServer::set_text (const std::string & path, const std::string & body,
+    const std::string & content_type)
+{
+  GBytesPtr bytes (g_bytes_new (body.data (), body.size ()));
+  set_bytes (path, bytes.get (), content_type);
+}
+
+void
+ScriptedServer::set_bytes (const std::string & path, GBytes * body,
+    const std::string & content_type)
+{
+  ScriptedResponse response;
+  response.content_type = content_type;
+  response.body = share_bytes (body);
+  set (path, std::move (response));
+}
+
+void
+ScriptedServer::set_status (const std::string & path, guint status)
+{
+  ScriptedResponse response;
+  response.status = status;
+  response.content_type = "text/plain";
+  response.body = share_bytes (GBytesPtr (g_bytes_new_static ("error\n",
+              6)).get ());
+  set (path, std::move (response));
+}
+
+void
+ScriptedServer::remove (const std::string & path)
+{
+  std::lock_guard<std::mutex> lock (mutex_);
+  responses_.erase (path);
+}
+
+void
+ScriptedServer::serve_directory (const std::string & directory)
+{
+  std::lock_guard<std::mutex> lock (mutex_);
+  directory_ = directory;
+}
+
+guint
+ScriptedServer::requests (const std::string & path) const
+{
+  std::lock_guard<std::mutex> lock (mutex_);
+  auto it = requests_.find (path);
+  return it == requests_.end () ? 0 : it->second;
+}
+
+void
+ScriptedServer::handle (SoupServerMessage * msg, const std::string & path)
+{
+  ScriptedResponse response;
+  bool found = false;
+  std::string directory;
+  {
+    std::lock_guard<std::mutex> lock (mutex_);
+    guint count = ++requests_[path];
+    auto it = responses_.find (path);
+    if (it != responses_.end ()) {
+      response = it->second;
+      found = true;
+      if (response.misbehaviour == Misbehaviour::TRUNCATE_ONCE)
+        response.misbehaviour = count == 1 ? Misbehaviour::TRUNCATE
+            : Misbehaviour::NONE;
+    }
+    directory = directory_;
+  }
+
+  if (!found && !directory.empty () && path.find ("..") == std::string::npos) {
+    GCharPtr file (g_build_filename (directory.c_str (), path.c_str (),
+            nullptr));
+    gchar *contents = nullptr;
+    gsize length = 0;
+    if (g_file_get_contents (file.get (), &contents, &length, nullptr)) {
+      response.body.reset (g_bytes_new_take (contents, length),
+          g_bytes_unref);
+      found = true;
+    }
+  }
+  if (!found) {
+    soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, nullptr);
+    return;
+  }
+
+  std::string content_type = response.content_type.empty () ?
+      net::HttpOrigin::content_type_for_path (path) : response.content_type;
+  switch (response.misbehaviour) {
+    case Misbehaviour::STALL:
+      soup_server_message_pause (msg);
+      return;
+    case Misbehaviour::TRUNCATE:
+    case Misbehaviour::TRUNCATE_ONCE:{
+      soup_server_message_pause (msg);
+      auto t = new Truncation { GObjectPtr<SoupServerMessage> (
+              SOUP_SERVER_MESSAGE (g_object_ref (msg))), content_type,
+        response.body };
+      GSourcePtr idle (g_idle_source_new ());
+      g_source_set_callback (idle.get (), send_truncated, t, nullptr);
+      g_source_attach (idle.get (), engine_.context ());
+      return;
+    }
+    case Misbehaviour::NONE:
+      break;
+  }
+  soup_server_message_set_status (msg, response.status, nullptr);
+  gsize size = 0;
+  const char *data =
+      static_cast<const char *> (g_bytes_get_data (response.body.get (),
+          &size));
+  soup_server_message_set_response (msg, content_type.c_str (),
+      SOUP_MEMORY_COPY, data, size);
+}
+
+} // namespace p2p::test

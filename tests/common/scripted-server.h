@@ -1,0 +1,80 @@
+/* gst-p2p
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * A loopback HTTP server for element and integration tests: the test says
+ * what each path answers (body, content type, status, or a misbehaviour such
+ * as stalling or cutting the body short), or serves a directory; requests
+ * are counted per path. It binds 127.0.0.1 on any free port and runs the
+ * engine's HttpOrigin on its own EngineThread, so tests stay hermetic.
+ */
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include <libsoup/soup.h>
+
+#include "gst/p2p/common/engine-thread.h"
+#include "gst/p2p/common/gobject-ptr.h"
+#include "gst/p2p/net/http-origin.h"
+
+namespace p2p::test {
+
+enum class Misbehaviour
+{
+  NONE,
+  /* Never answers: the request hangs until the server goes away. */
+  STALL,
+  /* Announces the full Content-Length, sends half the body, closes. */
+  TRUNCATE,
+  /* TRUNCATE on the first request only, then answers normally. */
+  TRUNCATE_ONCE,
+};
+
+struct ScriptedResponse
+{
+  guint status = SOUP_STATUS_OK;
+  /* Empty: from the path's extension (HttpOrigin::content_type_for_path). */
+  std::string content_type;
+  std::shared_ptr<GBytes> body;
+  Misbehaviour misbehaviour = Misbehaviour::NONE;
+};
+
+class ScriptedServer
+{
+public:
+  ScriptedServer ();
+  ~ScriptedServer ();
+
+  ScriptedServer (const ScriptedServer &) = delete;
+  ScriptedServer & operator= (const ScriptedServer &) = delete;
+
+  /* "http://127.0.0.1:PORT" + @path. */
+  std::string url (const std::string & path) const;
+
+  void set (const std::string & path, ScriptedResponse response);
+  void set_text (const std::string & path, const std::string & body,
+      const std::string & content_type = {});
+  void set_bytes (const std::string & path, GBytes * body,
+      const std::string & content_type = {});
+  void set_status (const std::string & path, guint status);
+  void remove (const std::string & path);
+  /* Paths without a script are read from @directory at request time. */
+  void serve_directory (const std::string & directory);
+
+  guint requests (const std::string & path) const;
+
+private:
+  void handle (SoupServerMessage * msg, const std::string & path);
+
+  EngineThread engine_ { "scripted-server" };
+  std::unique_ptr<net::HttpOrigin> origin_;
+  mutable std::mutex mutex_;
+  std::map<std::string, ScriptedResponse> responses_;
+  std::map<std::string, guint> requests_;
+  std::string directory_;
+};
+
+} // namespace p2p::test
