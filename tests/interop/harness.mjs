@@ -490,14 +490,9 @@ export function originDigests(dir) {
   return digests;
 }
 
-/* Rebufferings longer than p2phlssrc's stall tolerance (viewer.cpp
- * kStallTolerance, 200 ms): shorter "waiting" blips are decoder and timer
- * jitter on a loaded machine, not an empty buffer a viewer would notice. */
-export const STALL_TOLERANCE_MS = 200;
-export function realStalls(report) {
-  return report.stalls.filter(
-    (stall) => stall.ms === null || stall.ms > STALL_TOLERANCE_MS,
-  );
+/* Rebufferings of a viewer page longer than @ms (one still going counts). */
+export function stallsLongerThan(report, ms) {
+  return report.stalls.filter((stall) => stall.ms === null || stall.ms > ms);
 }
 
 export function segmentName(url) {
