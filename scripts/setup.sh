@@ -14,7 +14,7 @@ APT_PACKAGES=(
   gstreamer1.0-nice
   iproute2 procps python3
   chromium  # browser interop tests (tests/interop)
-  python3-matplotlib  # plots of the tracker benchmark (tests/bench)
+  python3-matplotlib  # plots of the tracker and swarm benchmarks (tests/bench)
 )
 
 missing=()

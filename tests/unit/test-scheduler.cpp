@@ -321,6 +321,38 @@ GST_START_TEST (test_injector_election)
 
 GST_END_TEST;
 
+/* A peer that failed too often announces a segment nobody else has: it is
+ * ignored, so the injector still brings the segment in over HTTP at once
+ * instead of everyone waiting for the HTTP window. */
+GST_START_TEST (test_failed_peer_does_not_block_injection)
+{
+  SchedulerConfig config;
+  auto state = state_with ({ segment (42, 20 * GST_SECOND) },
+                           { peer ("-GP0100-stallerstall", { 42 }) });
+  state.self_id = "-GP0100-selfselfself";
+  /* Make us the injector whatever the hash says. */
+  state.segments[0].first_seen = kNow - 2 * config.injector_backoff;
+
+  auto d = schedule (config, state);
+  fail_unless_equals_int (d.size (), 1);
+  expect (d[0], DecisionKind::REQUEST_PEER, DecisionReason::FASTEST_PEER, 42,
+          "-GP0100-stallerstall");
+
+  state.peers[0].failures = config.max_peer_failures;
+  d = schedule (config, state);
+  fail_unless_equals_int (d.size (), 1);
+  expect (d[0], DecisionKind::FETCH_HTTP, DecisionReason::INJECT, 42);
+
+  /* Its "loading over HTTP" is not believed either. */
+  state.peers[0].announced.clear ();
+  state.peers[0].loading_by_http = { 42 };
+  d = schedule (config, state);
+  fail_unless_equals_int (d.size (), 1);
+  expect (d[0], DecisionKind::FETCH_HTTP, DecisionReason::INJECT, 42);
+}
+
+GST_END_TEST;
+
 /* ---- swarm simulation ------------------------------------------------ */
 
 namespace {
@@ -568,6 +600,7 @@ scheduler_suite (void)
   tcase_add_test (tc, test_deadline_approaching);
   tcase_add_test (tc, test_no_peers_all_http_in_time);
   tcase_add_test (tc, test_injector_election);
+  tcase_add_test (tc, test_failed_peer_does_not_block_injection);
   tcase_add_test (tc, test_swarm_simulation);
   return s;
 }

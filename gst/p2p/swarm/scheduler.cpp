@@ -67,6 +67,16 @@ struct Load
   std::map<std::string, guint> per_peer;
 };
 
+/* A peer that failed us too often is as good as gone: it gets no requests,
+ * and what it announces neither holds back the injector nor counts as a
+ * copy in the swarm. Otherwise one peer that announces everything and
+ * delivers nothing would stop every segment from being injected early. */
+bool
+usable (const SchedulerConfig &config, const PeerView &peer)
+{
+  return peer.failures < config.max_peer_failures;
+}
+
 const PeerView *
 fastest_holder (const SchedulerConfig &config, const SchedulerState &state,
                 const Load &load, int64_t sequence, const std::string &excluded)
@@ -74,7 +84,7 @@ fastest_holder (const SchedulerConfig &config, const SchedulerState &state,
   const PeerView *best = nullptr;
   for (const PeerView &peer : state.peers) {
     if (peer.id == excluded || !peer.announced.count (sequence)
-        || peer.failures >= config.max_peer_failures)
+        || !usable (config, peer))
       continue;
     auto it = load.per_peer.find (peer.id);
     if (it != load.per_peer.end ()
@@ -101,29 +111,35 @@ fastest_holder (const SchedulerConfig &config, const SchedulerState &state,
 }
 
 /* Whether it is our turn to fetch @sequence from peers: our rank among the
- * members not announcing it, against the number of holders × fan-out. */
+ * members not announcing it, against the number of holders × fan-out. The
+ * broadcaster's seeder serves one viewer at a time, so that the origin
+ * uploads each segment about once and viewers pass it on. */
 bool
 p2p_turn (const SchedulerConfig &config, const SchedulerState &state,
           int64_t sequence)
 {
-  guint holders = 0, rank = 0;
+  guint turns = 0, rank = 0;
   for (const PeerView &peer : state.peers) {
+    if (!usable (config, peer))
+      continue;
     if (peer.announced.count (sequence))
-      holders++;
+      turns += peer.seeder ? 1 : config.p2p_fanout;
     else if (election_before (peer.id, state.self_id, sequence,
                               config.election_seed))
       rank++;
   }
-  return rank < holders * config.p2p_fanout;
+  return rank < turns;
 }
 
 bool
-announced_by_anyone (const SchedulerState &state, int64_t sequence)
+announced_by_anyone (const SchedulerConfig &config, const SchedulerState &state,
+                     int64_t sequence)
 {
   return std::any_of (state.peers.begin (), state.peers.end (),
-                      [sequence] (const PeerView &peer) {
-                        return peer.announced.count (sequence)
-                               || peer.loading_by_http.count (sequence);
+                      [&config, sequence] (const PeerView &peer) {
+                        return usable (config, peer)
+                               && (peer.announced.count (sequence)
+                                   || peer.loading_by_http.count (sequence));
                       });
 }
 
@@ -214,7 +230,7 @@ schedule (const SchedulerConfig &config, const SchedulerState &state)
       }
       continue;
     }
-    if (!config.upload || announced_by_anyone (state, segment.sequence)
+    if (!config.upload || announced_by_anyone (config, state, segment.sequence)
         || load.http >= config.max_parallel_http)
       continue;
 

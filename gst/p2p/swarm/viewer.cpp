@@ -120,6 +120,7 @@ private:
       const std::string & base_url);
   void on_media_playlist (hls::MediaPlaylist media);
   void schedule_reload (GstClockTime delay);
+  void reload_on_announcement ();
   void schedule_downloads ();
   void start_swarm (const hls::Variant * variant);
   void start_http (int64_t sequence);
@@ -173,6 +174,8 @@ private:
   GBytesPtr init_data_;
   bool init_delivered_ = false;
   GSource *reload_source_ = nullptr;
+  /* The segment whose announcement by a peer last triggered a reload. */
+  int64_t announced_reload_ = -1;
   GSource *stats_source_ = nullptr;
   bool failed_ = false;
   bool ended_ = false;
@@ -458,6 +461,31 @@ ViewerImpl::schedule_reload (GstClockTime delay)
   g_source_attach (reload_source_, engine_->context ());
 }
 
+void
+ViewerImpl::reload_on_announcement ()
+{
+  /* The broadcaster's seeder announces a segment as soon as it exists, up
+   * to a target duration before our next reload would list it. Learning
+   * of it that late often puts it inside the HTTP window at once: a viewer
+   * whose reloads happen to fall late in each segment fetched nearly every
+   * segment over HTTP. Only the segment right after the last one listed
+   * triggers a reload, once, so peers cannot make us reload more often than
+   * segments appear. */
+  if (!playlist_ || playlist_->end_list || playlist_->segments.empty ()
+      || failed_)
+    return;
+  int64_t next = playlist_->segments.back ().sequence + 1;
+  if (next <= announced_reload_)
+    return;
+  for (const PeerView & peer : swarm_->peer_views ()) {
+    if (peer.announced.count (next)) {
+      announced_reload_ = next;
+      schedule_reload (0);
+      return;
+    }
+  }
+}
+
 const hls::MediaSegment *
 ViewerImpl::find_segment (int64_t sequence) const
 {
@@ -532,7 +560,10 @@ ViewerImpl::start_swarm (const hls::Variant * variant)
     it->second.bytes_total = total;
     it->second.last_progress = monotonic_now ();
   };
-  cb.changed = [this] { request_tick (); };
+  cb.changed = [this] {
+    reload_on_announcement ();
+    request_tick ();
+  };
   cb.warning = [this] (const std::string & message) { warn (message); };
   swarm_ = std::make_unique<Swarm> (*engine_, sc, cb);
   swarm_->start ();
@@ -610,14 +641,23 @@ ViewerImpl::schedule_downloads ()
       case DecisionKind::REQUEST_PEER:
         start_peer (d.sequence, d.peer_id);
         break;
-      case DecisionKind::CANCEL_PEER:
+      case DecisionKind::CANCEL_PEER:{
         GST_DEBUG ("cancel %" G_GINT64_FORMAT " from %s (%s)", d.sequence,
             d.peer_id.c_str (), d.reason == DecisionReason::STALLED ?
             "stalled" : "deadline");
+        /* A peer that went silent counts against it whether the stall
+         * timeout or the deadline caught it first: with a short HTTP
+         * window the deadline usually does, and a peer that stops sending
+         * mid-segment would otherwise be asked again and again. */
+        auto it = transfers_.find (d.sequence);
+        bool silent = d.reason == DecisionReason::STALLED
+            || (it != transfers_.end () && state.now >=
+                it->second.last_progress + config_.p2p_timeout / 2);
         cancel_peer (d.sequence, d.peer_id);
-        if (d.reason == DecisionReason::STALLED && swarm_)
+        if (silent && swarm_)
           swarm_->note_failure (d.peer_id);
         break;
+      }
     }
   }
   update_holdings ();
@@ -719,8 +759,10 @@ ViewerImpl::on_peer_segment (int64_t sequence, const std::string & peer_id,
   if (failed_ || sequence < next_sequence_ || store_.contains (sequence))
     return;
   const hls::MediaSegment *segment = find_segment (sequence);
-  if (segment && !segment->sha256.empty ()
-      && sha256_hex (data) != segment->sha256) {
+  /* Only what our playlist lists can be checked and played. */
+  if (!segment)
+    return;
+  if (!segment->sha256.empty () && sha256_hex (data) != segment->sha256) {
     /* A peer with wrong bytes is never trusted again; the scheduler gets
      * the segment elsewhere. */
     {

@@ -29,7 +29,7 @@ struct ViewerConfig
   /* http:// or https:// URL of a master or media playlist. */
   std::string url;
   /* Live playback starts this many segments behind the live edge. */
-  guint live_delay_segments = 3;
+  guint live_delay_segments = 4;
   /* Variant choice in a master playlist: the highest BANDWIDTH not above
    * the smaller non-zero limit (bits per second), else the lowest. */
   guint64 connection_speed = 0;

@@ -1,0 +1,948 @@
+#!/usr/bin/env python3
+# gst-p2p
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Swarm bench: offload, stalls, startup, latency and client cost of
+p2phlssrc against plain HLS (hlsdemux2 + souphttpsrc), in one run.
+
+It builds its own test network from network namespaces (needs root): a hub
+namespace running p2p-bench-netem (the switch: per-host one-way delay and
+loss), and one namespace per host (origin, tracker, viewers), each joined
+to the hub by a veth pair with tc htb rate caps on both ends (upload on the
+host's end, download on the hub's). Addresses are 10.77.0.0/16 inside those
+namespaces only; the root namespace gets nothing. Everything it creates is
+removed at exit, also on error, SIGINT/SIGTERM or --timeout.
+
+Each scenario runs the same viewer schedule (joins over the first part of
+the run, some viewers leave and come back) once per mode: p2p (p2phlssrc
+with the tracker) and hls (uridecodebin3: hlsdemux2 + souphttpsrc), against
+one broadcaster. The results (JSON) and, with --docs, plots and
+docs/benchmarks.md are written at the end. --check turns the CI assertions
+on: complete, sane output and no stall.
+"""
+
+import argparse
+import json
+import os
+import random
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import time
+
+SUBNET = "10.77"
+ORIGIN_IP = f"{SUBNET}.0.1"
+TRACKER_IP = f"{SUBNET}.0.2"
+HTTP_PORT = 8080
+TRACKER_PORT = 8000
+ORIGIN_DELAY_MS = 2.0     # one-way, origin to the core: a nearby CDN edge
+MODES = ("p2p", "hls")
+
+
+class BenchError(Exception):
+    pass
+
+
+def run(*cmd, check=True):
+    result = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    if check and result.returncode != 0:
+        raise BenchError(f"{' '.join(cmd)}: {result.stderr.strip()}")
+    return result
+
+
+# --------------------------------------------------------------------------
+# Test network
+
+
+class Host:
+    def __init__(self, name, ip, delay_ms=0.0, loss_pct=0.0, down_mbit=None,
+                 up_mbit=None):
+        self.name = name
+        self.ip = ip
+        self.delay_ms = delay_ms
+        self.loss_pct = loss_pct
+        self.down_mbit = down_mbit
+        self.up_mbit = up_mbit
+        self.netns = None
+        self.switch_port = None
+
+
+class Network:
+    """Namespaces, veths, rate caps and the delay/loss switch."""
+
+    def __init__(self, prefix, netem_tool):
+        self.prefix = prefix
+        self.netem_tool = netem_tool
+        self.hub = f"{prefix}-hub"
+        self.namespaces = []
+        self.hosts = []
+        self.switch = None
+
+    def _add_netns(self, name):
+        run("ip", "netns", "add", name)
+        self.namespaces.append(name)
+        run("ip", "-n", name, "link", "set", "lo", "up")
+        # Only the test addresses: no IPv6 link-local for ICE to find.
+        for key in ("all", "default"):
+            run("ip", "netns", "exec", name, "sysctl", "-qw",
+                f"net.ipv6.conf.{key}.disable_ipv6=1")
+
+    @staticmethod
+    def _cap(netns, dev, mbit):
+        """htb rate cap with a short FIFO (about 200 ms at the rate)."""
+        packets = max(30, int(mbit * 1e6 * 0.2 / (8 * 1514)))
+        run("tc", "-n", netns, "qdisc", "add", "dev", dev, "root", "handle",
+            "1:", "htb", "default", "10")
+        run("tc", "-n", netns, "class", "add", "dev", dev, "parent", "1:",
+            "classid", "1:10", "htb", "rate", f"{mbit}mbit", "ceil",
+            f"{mbit}mbit")
+        run("tc", "-n", netns, "qdisc", "add", "dev", dev, "parent", "1:10",
+            "pfifo", "limit", str(packets))
+
+    def create(self, hosts):
+        self._add_netns(self.hub)
+        for index, host in enumerate(hosts):
+            host.netns = f"{self.prefix}-{host.name}"
+            host.switch_port = f"{self.prefix[:8]}s{index}"
+            inner = f"{self.prefix[:8]}h{index}"
+            self._add_netns(host.netns)
+            # Created inside the hub namespace, so the root namespace never
+            # holds a test interface.
+            run("ip", "-n", self.hub, "link", "add", inner, "type", "veth",
+                "peer", "name", host.switch_port)
+            run("ip", "-n", self.hub, "link", "set", inner, "netns",
+                host.netns)
+            run("ip", "-n", host.netns, "link", "set", inner, "name", "eth0")
+            # One frame per packet, so loss hits packets, not GSO bursts.
+            for netns, dev in ((host.netns, "eth0"),
+                               (self.hub, host.switch_port)):
+                run("ip", "-n", netns, "link", "set", dev, "gso_max_segs",
+                    "1", "gso_max_size", "1514", "up")
+            run("ip", "-n", host.netns, "addr", "add", f"{host.ip}/16", "dev",
+                "eth0")
+            if host.up_mbit:
+                self._cap(host.netns, "eth0", host.up_mbit)
+            if host.down_mbit:
+                self._cap(self.hub, host.switch_port, host.down_mbit)
+            self.hosts.append(host)
+        ports = [f"{h.switch_port}:{h.delay_ms:.1f}:{h.loss_pct:.2f}"
+                 for h in hosts]
+        # Ahead of the viewers for the CPU: a starved switch would add delay
+        # (and ARP failures) that no real network has.
+        self.switch = subprocess.Popen(
+            ["nice", "-n", "-10", "ip", "netns", "exec", self.hub,
+             self.netem_tool] + ports,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        if self.switch.stdout.readline().strip() != "ready":
+            raise BenchError("switch: " + self.switch.stderr.read())
+
+    def destroy(self):
+        if self.switch and self.switch.poll() is None:
+            self.switch.terminate()
+            try:
+                self.switch.wait(5)
+            except subprocess.TimeoutExpired:
+                self.switch.kill()
+        # Deleting a namespace deletes its interfaces, veth peers with them.
+        for name in reversed(self.namespaces):
+            run("ip", "netns", "del", name, check=False)
+        self.namespaces = []
+
+    def leftovers(self):
+        names = run("ip", "netns", "list").stdout
+        return [line.split()[0] for line in names.splitlines()
+                if line.startswith(self.prefix + "-")]
+
+
+def remove_stale_namespaces():
+    """Namespaces of earlier runs killed too hard to clean up (p2pb<pid>-*
+    whose pid is gone)."""
+    for line in run("ip", "netns", "list").stdout.splitlines():
+        name = line.split()[0]
+        head = name.split("-", 1)[0]
+        if name.startswith("p2pb") and "-" in name and head[4:].isdigit() \
+                and not os.path.exists(f"/proc/{head[4:]}"):
+            run("ip", "netns", "del", name, check=False)
+
+
+# --------------------------------------------------------------------------
+# Processes
+
+
+class Processes:
+    """Every process the bench starts, so that all of them get stopped."""
+
+    def __init__(self, env):
+        self.env = env
+        self.running = []
+
+    def start(self, netns, cmd, stdout=subprocess.DEVNULL, log=None):
+        stderr = open(log, "ab") if log else subprocess.DEVNULL
+        proc = subprocess.Popen(["ip", "netns", "exec", netns] + cmd,
+                                env=self.env, stdout=stdout, stderr=stderr)
+        self.running.append(proc)
+        return proc
+
+    def stop(self, proc, grace=10):
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(grace)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        if proc in self.running:
+            self.running.remove(proc)
+        return proc.returncode
+
+    def stop_many(self, procs, grace=10):
+        """Signals all of them at once, so that none plays on while the
+        others are stopping."""
+        for proc in procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        for proc in procs:
+            try:
+                proc.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            if proc in self.running:
+                self.running.remove(proc)
+
+    def stop_all(self):
+        self.stop_many(list(self.running))
+
+
+def read_json_lines(path):
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+# --------------------------------------------------------------------------
+# Scenario
+
+
+def make_viewers(count, rng, first_index=0, prefix="v"):
+    """A realistic mix of access links: 20-80 ms RTT to the origin,
+    5-50 Mbit/s down, 1-10 Mbit/s up, some lossy, one in five metered
+    (upload=false)."""
+    viewers = []
+    for i in range(count):
+        rtt = rng.uniform(20, 80)
+        host = Host(f"{prefix}{first_index + i}",
+                    f"{SUBNET}.{1 + (first_index + i) // 200}."
+                    f"{10 + (first_index + i) % 200}",
+                    delay_ms=rtt / 2 - ORIGIN_DELAY_MS,
+                    loss_pct=rng.choice([0, 0, 0, 0.1, 0.5]),
+                    down_mbit=round(rng.uniform(5, 50), 1),
+                    up_mbit=round(rng.uniform(1, 10), 1))
+        host.rtt_ms = rtt
+        host.upload = (i % 5) != 4
+        viewers.append(host)
+    return viewers
+
+
+def make_schedule(viewers, duration, rng):
+    """Per viewer, its sessions (start, stop) in seconds from the start of a
+    mode: joins spread over the first 30 %, one viewer in five leaves near
+    the middle and comes back."""
+    schedule = {}
+    for i, v in enumerate(viewers):
+        join = rng.uniform(0, 0.3 * duration)
+        if i % 5 == 2 and duration >= 30:
+            leave = rng.uniform(0.45, 0.55) * duration
+            back = leave + rng.uniform(0.08, 0.12) * duration
+            schedule[v.name] = [(join, leave), (back, duration)]
+        else:
+            schedule[v.name] = [(join, duration)]
+    return schedule
+
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.tools = os.path.join(args.build_dir, "tools")
+        env = dict(os.environ)
+        env.update({
+            "GST_PLUGIN_PATH_1_0": os.path.join(args.build_dir, "plugins",
+                                                "p2p"),
+            "GST_REGISTRY_1_0": os.path.join(args.out, "registry.bin"),
+            "http_proxy": "", "https_proxy": "", "no_proxy": "*",
+            "GSETTINGS_BACKEND": "memory",
+        })
+        self.procs = Processes(env)
+        self.prefix = f"p2pb{os.getpid()}"
+        self.network = None
+        self.src_properties = self._element_properties("p2phlssrc")
+
+    def _element_properties(self, factory):
+        # Also makes the registry once, not in twenty viewers at a time.
+        out = subprocess.run(["gst-inspect-1.0", factory], env=self.procs.env,
+                             stdout=subprocess.PIPE, text=True).stdout
+        props, inside = set(), False
+        for line in out.splitlines():
+            if line.startswith("Element Properties"):
+                inside = True
+            elif inside and line.startswith("  ") and ":" in line \
+                    and not line.startswith("   "):
+                props.add(line.split(":")[0].strip())
+        if not props:
+            raise BenchError(f"{factory} not found (build the plugin first)")
+        return props
+
+    def tool(self, name):
+        path = os.path.join(self.tools, name)
+        if not os.access(path, os.X_OK):
+            raise BenchError(f"missing {path} (build the tools first)")
+        return path
+
+    # -- one scenario: network, broadcaster, tracker, both modes ----------
+
+    def run_scenario(self, name, viewer_hosts, schedule, duration, modes,
+                     cost_hosts=()):
+        out = os.path.join(self.args.out, name)
+        shutil.rmtree(out, ignore_errors=True)   # reports are appended
+        os.makedirs(out)
+        origin = Host("origin", ORIGIN_IP, delay_ms=ORIGIN_DELAY_MS,
+                      up_mbit=self.args.origin_cap)
+        tracker = Host("tracker", TRACKER_IP, delay_ms=ORIGIN_DELAY_MS)
+        self.network = Network(self.prefix, self.tool("p2p-bench-netem"))
+        try:
+            self.network.create([origin, tracker] + list(viewer_hosts)
+                                + list(cost_hosts))
+            swarm = self._start_servers(origin, tracker, out)
+            results = {"name": name, "duration-s": duration,
+                       "command": self.args.command_line,
+                       "segment-duration-s": self.args.segment_duration,
+                       "swarm": swarm, "viewers": [], "modes": {}}
+            for v in list(viewer_hosts) + list(cost_hosts):
+                results["viewers"].append({
+                    "name": v.name, "ip": v.ip, "rtt-ms": round(v.rtt_ms, 1),
+                    "loss-pct": v.loss_pct, "down-mbit": v.down_mbit,
+                    "up-mbit": v.up_mbit, "upload": v.upload,
+                    "sessions": schedule.get(v.name, [(0.0, duration)])})
+            for mode in modes:
+                results["modes"][mode] = self._run_mode(
+                    mode, viewer_hosts, schedule, duration, out, swarm,
+                    cost_hosts)
+            self.procs.stop_all()
+            results["broadcaster"] = read_json_lines(
+                os.path.join(out, "broadcaster.jsonl"))[-1:]
+            for mode in modes:
+                summarize_mode(results, mode,
+                               read_json_lines(os.path.join(
+                                   out, "broadcaster.jsonl")))
+            with open(os.path.join(out, "results.json"), "w") as f:
+                json.dump(results, f, indent=1)
+            return results
+        finally:
+            self.procs.stop_all()
+            self.network.destroy()
+            left = self.network.leftovers()
+            if left:
+                raise BenchError(f"namespaces left behind: {left}")
+
+    def _start_servers(self, origin, tracker, out):
+        swarm = "trackers" in self.src_properties
+        if swarm:
+            self.procs.start(tracker.netns, [
+                self.tool("p2p-tracker"), "--address", TRACKER_IP, "--port",
+                str(TRACKER_PORT)], log=os.path.join(out, "tracker.log"))
+        log = os.path.join(out, "broadcaster.jsonl")
+        self.procs.start(origin.netns, [
+            self.tool("p2p-bench-broadcaster"), "--address", ORIGIN_IP,
+            "--port", str(HTTP_PORT), "--bitrate", str(self.args.bitrate),
+            "--segment-duration", str(self.args.segment_duration),
+            "--output", log], log=os.path.join(out, "broadcaster.log"))
+        # Viewers start live-delay (3) segments behind the live edge.
+        deadline = time.monotonic() + 8 * self.args.segment_duration + 10
+        while time.monotonic() < deadline:
+            segments = [e for e in read_json_lines(log)
+                        if e.get("event") == "segment"]
+            if len(segments) >= 4:
+                return swarm
+            time.sleep(0.5)
+        raise BenchError("the broadcaster published no segments; see "
+                         + os.path.join(out, "broadcaster.log"))
+
+    def _viewer_cmd(self, mode, host, label, output):
+        url = f"http://{ORIGIN_IP}:{HTTP_PORT}/playlist.m3u8"
+        cmd = [self.tool("p2p-bench-viewer"), "--mode", mode, "--url", url,
+               "--label", label, "--output", output]
+        if mode == "p2p" and "trackers" in self.src_properties:
+            cmd += ["--set", f"trackers=ws://{TRACKER_IP}:{TRACKER_PORT}",
+                    "--set", f"ice-addresses={host.ip}",
+                    "--set", f"upload={'true' if host.upload else 'false'}"]
+        return cmd
+
+    def _run_mode(self, mode, viewer_hosts, schedule, duration, out, swarm,
+                  cost_hosts):
+        mode_dir = os.path.join(out, mode)
+        os.makedirs(mode_dir, exist_ok=True)
+        events = []
+        for host in viewer_hosts:
+            for n, (start, stop) in enumerate(schedule[host.name]):
+                events.append((start, "start", host, n))
+                if stop < duration:
+                    events.append((stop, "stop", host, n))
+        # The client-cost viewers always play plain HLS, beside the mode's.
+        for host in cost_hosts:
+            events.append((0.0, "start-hls", host, 0))
+        events.sort(key=lambda e: (e[0], e[1] != "stop"))
+        running = {}
+        t0 = time.monotonic()
+        wall_start = time.time()
+        print(f"[{mode}] {len(viewer_hosts)} viewers, {duration} s", flush=True)
+        for at, action, host, n in events:
+            time.sleep(max(0.0, t0 + at - time.monotonic()))
+            label = f"{host.name}-s{n}"
+            output = os.path.join(mode_dir, label + ".json")
+            if action == "stop":
+                self.procs.stop(running.pop(host.name))
+            else:
+                viewer_mode = "hls" if action == "start-hls" else mode
+                running[host.name] = self.procs.start(
+                    host.netns, self._viewer_cmd(viewer_mode, host, label,
+                                                 output),
+                    log=os.path.join(mode_dir, label + ".log"))
+        time.sleep(max(0.0, t0 + duration - time.monotonic()))
+        wall_stop = time.time()
+        self.procs.stop_many(list(running.values()))
+        sessions = []
+        for name in sorted(os.listdir(mode_dir)):
+            if name.endswith(".json"):
+                sessions.extend(read_json_lines(os.path.join(mode_dir, name)))
+        return {"start-wall-us": int(wall_start * 1e6),
+                "stop-wall-us": int(wall_stop * 1e6),
+                "load-average": os.getloadavg()[1],
+                "cpus": os.cpu_count(),
+                "swarm": swarm and mode == "p2p", "sessions": sessions}
+
+
+# --------------------------------------------------------------------------
+# Analysis
+
+
+def percentile(values, p):
+    if not values:
+        return None
+    values = sorted(values)
+    k = (len(values) - 1) * p / 100
+    lo, hi = int(k), min(int(k) + 1, len(values) - 1)
+    return values[lo] + (values[hi] - values[lo]) * (k - lo)
+
+
+def stats_at(broadcaster, wall_us):
+    """The broadcaster's last stats line at or before @wall_us."""
+    best = None
+    for e in broadcaster:
+        if e.get("event") in ("stats", "exit") and e["wall-us"] <= wall_us:
+            best = e
+    return best or {}
+
+
+def summarize_mode(results, mode, broadcaster):
+    m = results["modes"][mode]
+    start, stop = m["start-wall-us"], m["stop-wall-us"]
+    before, after = stats_at(broadcaster, start), stats_at(broadcaster, stop)
+
+    def delta(key):
+        return after.get(key, 0) - before.get(key, 0)
+
+    http_segment_bytes = delta("http-segment-bytes")
+    origin_http = http_segment_bytes + delta("http-playlist-bytes")
+    seeded = delta("uploaded-bytes")
+    # Segments any viewer of this mode could have wanted: published from
+    # live-delay segments before the first join until the end.
+    first_join = min((s["start-wall-us"] for s in m["sessions"]),
+                     default=start)
+    published = [e for e in broadcaster if e.get("event") == "segment"]
+    horizon = first_join - 4 * results.get("segment-duration-s", 2) * 1e6
+    wanted = sum(e["size"] for e in published
+                 if horizon <= e["wall-us"] <= stop)
+
+    per_viewer = {}
+    for s in m["sessions"]:
+        name = s["label"].rsplit("-s", 1)[0]
+        v = per_viewer.setdefault(name, {
+            "viewer": name, "mode": s["mode"], "sessions": 0,
+            "http-bytes": 0, "peer-bytes": 0, "uploaded-bytes": 0,
+            "stalls": 0, "stall-time-s": 0.0, "startup-s": [],
+            "latency-s": [], "cpu-s": 0.0, "max-rss-kib": 0, "errors": [],
+            "stall-events": [], "frames": 0, "played-s": 0.0})
+        st = s["source-stats"]
+        v["sessions"] += 1
+        v["http-bytes"] += st.get("http-bytes", 0)
+        v["peer-bytes"] += st.get("peer-bytes", 0)
+        v["uploaded-bytes"] += st.get("uploaded-bytes", 0)
+        v["stalls"] += s["stalls"]
+        v["stall-time-s"] += s["stall-time-s"]
+        v["stall-events"] += s["stall-events"]
+        v["frames"] += s["frames"]
+        v["played-s"] += (s["stop-wall-us"] - s["start-wall-us"]) / 1e6
+        if s["startup-s"] is not None:
+            v["startup-s"].append(s["startup-s"])
+        # Latency once playback settled: samples from 2 s after startup.
+        lat = [x[1] for x in s["latency"]
+               if s["startup-s"] is not None and
+               x[0] >= s["start-wall-us"] + (s["startup-s"] + 2) * 1e6]
+        v["latency-s"] += lat
+        v["cpu-s"] += s["cpu-user-s"] + s["cpu-system-s"]
+        v["max-rss-kib"] = max(v["max-rss-kib"], s["max-rss-kib"])
+        v["errors"] += s["errors"]
+    viewers = sorted(per_viewer.values(), key=lambda v: (v["mode"] != mode,
+                     int(v["viewer"].lstrip("vc") or 0)))
+    for v in viewers:
+        v["latency-median-s"] = percentile(v["latency-s"], 50)
+        del v["latency-s"]
+    measured = [v for v in viewers if v["mode"] == mode]
+    received = sum(v["http-bytes"] + v["peer-bytes"] for v in measured)
+    peer = sum(v["peer-bytes"] for v in measured)
+    startups = [x for v in measured for x in v["startup-s"]]
+    latencies = [v["latency-median-s"] for v in measured
+                 if v["latency-median-s"] is not None]
+    m["viewers"] = viewers
+    m["summary"] = {
+        "viewers": len(measured),
+        "origin-http-bytes": origin_http,
+        "origin-seeded-bytes": seeded,
+        "origin-egress-bytes": origin_http + seeded,
+        "viewer-received-bytes": received,
+        "offload": (peer - seeded) / received if received else 0.0,
+        "http-copies-per-segment": (http_segment_bytes / wanted
+                                    if wanted else None),
+        "stalls": sum(v["stalls"] for v in measured),
+        "stall-time-s": sum(v["stall-time-s"] for v in measured),
+        "startup-median-s": percentile(startups, 50),
+        "startup-max-s": max(startups) if startups else None,
+        "latency-median-s": percentile(latencies, 50),
+        "latency-max-s": max(latencies) if latencies else None,
+        "uploaded-bytes-per-viewer": (sum(v["uploaded-bytes"]
+                                          for v in measured) / len(measured)
+                                      if measured else 0),
+        "errors": sum(len(v["errors"]) for v in measured),
+    }
+    for s in m["sessions"]:
+        s.pop("latency", None)
+
+
+def check(results, args):
+    """The CI assertions: complete, sane output and no stall."""
+    problems = []
+    for mode, m in results["modes"].items():
+        expected = sum(len(v["sessions"]) for v in results["viewers"]
+                       if v["sessions"])
+        if len(m["sessions"]) != expected:
+            problems.append(f"{mode}: {len(m['sessions'])} session reports, "
+                            f"expected {expected}")
+        s = m["summary"]
+        if s["errors"]:
+            problems.append(f"{mode}: {s['errors']} viewer errors")
+        if s["stalls"]:
+            problems.append(f"{mode}: {s['stalls']} stalls "
+                            f"({s['stall-time-s']:.2f} s)")
+        for v in m["viewers"]:
+            if v["mode"] != mode:
+                continue
+            # 30 fps, less a generous start-up per session.
+            want = 20 * (v["played-s"] - 10 * v["sessions"])
+            if v["frames"] < want:
+                problems.append(f"{mode} {v['viewer']}: {v['frames']} frames "
+                                f"in {v['played-s']:.0f} s")
+            if not v["startup-s"] or v["latency-median-s"] is None:
+                problems.append(f"{mode} {v['viewer']}: no startup/latency")
+            elif not 0 < v["latency-median-s"] < 30:
+                problems.append(f"{mode} {v['viewer']}: latency "
+                                f"{v['latency-median-s']}")
+            if v["http-bytes"] + v["peer-bytes"] <= 0:
+                problems.append(f"{mode} {v['viewer']}: received nothing")
+        if s["origin-http-bytes"] <= 0:
+            problems.append(f"{mode}: origin served nothing")
+        copies = s["http-copies-per-segment"]
+        if copies is None or copies <= 0:
+            problems.append(f"{mode}: no HTTP copies per segment")
+        if not 0 <= s["offload"] <= 1:
+            problems.append(f"{mode}: offload {s['offload']}")
+    return problems
+
+
+# --------------------------------------------------------------------------
+# Report
+
+
+def load_text(mode_results):
+    if "load-average" not in mode_results:
+        return "not recorded"
+    return (f"{mode_results['load-average']:.1f} "
+            f"({mode_results['cpus']})")
+
+
+def fmt_mib(n):
+    return f"{n / 2**20:.1f}"
+
+
+def write_docs(all_results, cost, args, docs_dir):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    img_dir = os.path.join(docs_dir, "benchmarks")
+    os.makedirs(img_dir, exist_ok=True)
+    swarm = [r for r in all_results if "p2p" in r["modes"]]
+    ns = [r["modes"]["p2p"]["summary"]["viewers"] for r in swarm]
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.plot(ns, [100 * r["modes"]["p2p"]["summary"]["offload"]
+                 for r in swarm], "o-", label="p2phlssrc: offload %")
+    ax.plot(ns, [100 * r["modes"]["p2p"]["summary"]["origin-egress-bytes"]
+                 / max(1, r["modes"]["hls"]["summary"]["origin-egress-bytes"])
+                 for r in swarm], "s--",
+            label="origin egress, % of plain HLS")
+    ax.axhline(90, color="grey", lw=0.8, ls=":")
+    ax.set_xlabel("viewers (N)")
+    ax.set_ylabel("%")
+    ax.set_ylim(0, 105)
+    ax.set_xticks(ns)
+    ax.legend()
+    ax.set_title("Offload vs swarm size")
+    fig.tight_layout()
+    fig.savefig(os.path.join(img_dir, "offload-vs-n.png"), dpi=100)
+    plt.close(fig)
+
+    big = swarm[-1]
+    vs = [v for v in big["modes"]["p2p"]["viewers"] if v["mode"] == "p2p"]
+    fig, ax = plt.subplots(figsize=(max(6, len(vs) * 0.45), 4))
+    x = range(len(vs))
+    http = [v["http-bytes"] / 2**20 for v in vs]
+    peer = [v["peer-bytes"] / 2**20 for v in vs]
+    up = [v["uploaded-bytes"] / 2**20 for v in vs]
+    ax.bar([i - 0.2 for i in x], http, 0.4, label="from HTTP origin")
+    ax.bar([i - 0.2 for i in x], peer, 0.4, bottom=http, label="from peers")
+    ax.bar([i + 0.2 for i in x], up, 0.4, label="uploaded to peers")
+    ax.set_xticks(list(x))
+    ax.set_xticklabels([v["viewer"] for v in vs], rotation=90)
+    ax.set_ylabel("MiB")
+    ax.set_title(f"Bytes by source per viewer (N = {len(vs)})")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(os.path.join(img_dir, "bytes-by-source.png"), dpi=100)
+    plt.close(fig)
+
+    fig, axes = plt.subplots(1, len(big["modes"]), sharey=True,
+                             figsize=(10, max(3, len(vs) * 0.25)))
+    for ax, (mode, m) in zip(axes, big["modes"].items()):
+        t0 = m["start-wall-us"]
+        names = [v["viewer"] for v in m["viewers"] if v["mode"] == mode]
+        for s in m["sessions"]:
+            name = s["label"].rsplit("-s", 1)[0]
+            if name not in names:
+                continue
+            y = names.index(name)
+            ax.hlines(y, (s["start-wall-us"] - t0) / 1e6,
+                      (s["stop-wall-us"] - t0) / 1e6, color="tab:green", lw=3)
+            for e in s["stall-events"]:
+                ax.plot([(e["wall-us"] - t0) / 1e6,
+                         (e["wall-us"] - t0) / 1e6 + e["seconds"]], [y, y],
+                        color="red", lw=6)
+        ax.set_yticks(range(len(names)))
+        ax.set_yticklabels(names)
+        ax.set_xlabel("s since the start of the run")
+        ax.set_title(f"{mode}: {m['summary']['stalls']} stalls")
+    fig.suptitle("Playback (green) and stalls (red) per viewer")
+    fig.tight_layout()
+    fig.savefig(os.path.join(img_dir, "stalls-timeline.png"), dpi=100)
+    plt.close(fig)
+
+    lines = [
+        "# Benchmarks",
+        "",
+        "Generated by `tests/bench/swarm-bench.py` (as root) on "
+        f"{time.strftime('%Y-%m-%d')}; raw results in "
+        "`docs/benchmarks/results.json`. Do not edit by hand; rerun:",
+        "",
+        "```sh"] + sorted({r.get("command", args.command_line)
+                           for r in all_results}) + [
+        "```",
+        "",
+        "## Set-up",
+        "",
+        f"- Stream: {args.bitrate} kbit/s constant-rate H.264 (x264, 640x360, "
+        f"30 fps, HRD filler) in MPEG-TS, {args.segment_duration} s segments, "
+        "from `p2p-bench-broadcaster` (p2pswarmsink with its HTTP origin) in "
+        "the origin namespace.",
+        "- Network: one network namespace per host, each joined by a veth "
+        "pair to a hub namespace where `p2p-bench-netem` forwards frames with "
+        "each host's one-way delay and loss; rate caps are tc htb on both "
+        "ends of each veth (upload on the host side, download on the hub "
+        "side). The kernel here has no sch_netem, hence the user-space "
+        "delay. Viewers: RTT to the origin 20-80 ms, 5-50 Mbit/s down, "
+        "1-10 Mbit/s up, one in five with 0.1 % and one in five with 0.5 % "
+        "loss, one in five `upload=false`. Origin upload cap: "
+        f"{args.origin_cap or 'none'} Mbit/s.",
+        "- Viewers: `p2p-bench-viewer`, `p2phlssrc ! tsdemux ! h264parse ! "
+        "fakesink sync=true` (p2p) or `uridecodebin3 caps=video/x-h264 ! "
+        "fakesink sync=true` (hlsdemux2 + souphttpsrc, the baseline), "
+        "not decoded. Viewers join over the first 30 % of a run; one in "
+        "five leaves near the middle and comes back. The same schedule runs "
+        "once per mode against the same broadcaster.",
+        "- Measured at the sink: startup = PLAYING to the first frame "
+        "rendered; stall = a gap of more than 250 ms between two rendered "
+        "frames; live latency = render time minus the capture time the "
+        "broadcaster stamped into each frame (SEI), median per viewer. "
+        "Offload = (bytes from peers - bytes the origin seeded) / all bytes "
+        "viewers received. HTTP copies per segment = segment bytes the "
+        "origin served / bytes of the segments published in the run.",
+        "",
+        "## Swarm vs plain HLS",
+        "",
+        "| N | mode | origin egress MiB | offload | HTTP copies/segment | "
+        "stalls (s) | startup median / max s | latency median / max s | "
+        "uploaded MiB/viewer | viewer errors | load (CPUs) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in all_results:
+        for mode, m in r["modes"].items():
+            s = m["summary"]
+            lines.append(
+                f"| {s['viewers']} | {mode} | "
+                f"{fmt_mib(s['origin-egress-bytes'])} | "
+                f"{100 * s['offload']:.1f} % | "
+                f"{s['http-copies-per-segment'] or 0:.2f} | "
+                f"{s['stalls']} ({s['stall-time-s']:.1f}) | "
+                f"{s['startup-median-s'] or 0:.2f} / "
+                f"{s['startup-max-s'] or 0:.2f} | "
+                f"{s['latency-median-s'] or 0:.2f} / "
+                f"{s['latency-max-s'] or 0:.2f} | "
+                f"{fmt_mib(s['uploaded-bytes-per-viewer'])} | "
+                f"{s['errors']} | {load_text(m)} |")
+    p2p, hls = big["modes"]["p2p"]["summary"], big["modes"]["hls"]["summary"]
+    targets = [
+        ("offload >= 90 %", p2p["offload"] >= 0.9,
+         f"{100 * p2p['offload']:.1f} %"),
+        ("0 stalls", p2p["stalls"] == 0, str(p2p["stalls"])),
+        ("startup <= baseline + 0.5 s", (p2p["startup-median-s"] or 99)
+         <= (hls["startup-median-s"] or 0) + 0.5,
+         f"{p2p['startup-median-s'] or 0:.2f} s vs "
+         f"{hls['startup-median-s'] or 0:.2f} s"),
+        ("latency <= baseline + one segment", (p2p["latency-median-s"] or 99)
+         <= (hls["latency-median-s"] or 0) + args.segment_duration,
+         f"{p2p['latency-median-s'] or 0:.2f} s vs "
+         f"{hls['latency-median-s'] or 0:.2f} s"),
+        ("HTTP copies per segment <= 1.5",
+         (p2p["http-copies-per-segment"] or 99) <= 1.5,
+         f"{p2p['http-copies-per-segment'] or 0:.2f}"),
+    ]
+    lines += ["", "Load: the machine's 5-minute load average at the end of "
+              "each run, with its number of CPUs; a load above the CPUs "
+              "means viewers were starved of CPU, and their stalls are not "
+              "all the network's.",
+              "", f"### Targets at N = {p2p['viewers']}", "",
+              "| target | measured | met |", "|---|---|---|"]
+    lines += [f"| {t} | {v} | {'yes' if ok else '**no**'} |"
+              for t, ok, v in targets]
+    lines += ["", "![offload vs N](benchmarks/offload-vs-n.png)", "",
+              "![bytes by source](benchmarks/bytes-by-source.png)", "",
+              "![stalls timeline](benchmarks/stalls-timeline.png)", ""]
+    if cost:
+        lines += cost_lines(cost)
+    lines += ["## Per viewer (largest N)", "",
+              "| viewer | mode | RTT ms | down/up Mbit/s | loss % | upload | "
+              "HTTP MiB | peers MiB | uploaded MiB | stalls | startup s | "
+              "latency s | error |", "|---|---|---|---|---|---|---|---|---|"
+              "---|---|---|---|"]
+    profiles = {v["name"]: v for v in big["viewers"]}
+    for mode, m in big["modes"].items():
+        for v in m["viewers"]:
+            p = profiles[v["viewer"]]
+            lines.append(
+                f"| {v['viewer']} | {v['mode']} | {p['rtt-ms']} | "
+                f"{p['down-mbit']}/{p['up-mbit']} | {p['loss-pct']} | "
+                f"{'yes' if p['upload'] else 'no'} | "
+                f"{fmt_mib(v['http-bytes'])} | {fmt_mib(v['peer-bytes'])} | "
+                f"{fmt_mib(v['uploaded-bytes'])} | {v['stalls']} | "
+                f"{', '.join(f'{x:.2f}' for x in v['startup-s'])} | "
+                f"{v['latency-median-s'] or 0:.2f} | "
+                f"{'; '.join(v['errors'])[:80]} |")
+    with open(os.path.join(docs_dir, "benchmarks.md"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+    with open(os.path.join(img_dir, "results.json"), "w") as f:
+        json.dump({"swarm": all_results, "client-cost": cost}, f, indent=1)
+
+
+def client_cost(results):
+    """CPU time and peak RSS: the p2p viewers vs the plain HLS viewers that
+    played the same stream for the same time beside them."""
+    m = results["modes"]["p2p"]
+    p2p = [v for v in m["viewers"] if v["mode"] == "p2p"]
+    hls = [v for v in m["viewers"] if v["mode"] == "hls"]
+    if not p2p or not hls:
+        return None
+    cpu_p2p = statistics.median(v["cpu-s"] for v in p2p)
+    cpu_hls = statistics.median(v["cpu-s"] for v in hls)
+    rss_p2p = statistics.median(v["max-rss-kib"] for v in p2p)
+    rss_hls = statistics.median(v["max-rss-kib"] for v in hls)
+    return {"p2p-viewers": len(p2p), "hls-viewers": len(hls),
+            "duration-s": results["duration-s"],
+            "p2p-cpu-s": cpu_p2p, "hls-cpu-s": cpu_hls,
+            "cpu-ratio": cpu_p2p / cpu_hls if cpu_hls else None,
+            "p2p-max-rss-mib": rss_p2p / 1024,
+            "hls-max-rss-mib": rss_hls / 1024,
+            "rss-extra-mib": (rss_p2p - rss_hls) / 1024,
+            "p2p-peers-median": statistics.median(
+                s["source-stats"].get("peers", 0) for s in m["sessions"]
+                if s["mode"] == "p2p"),
+            "p2p-offload": m["summary"]["offload"]}
+
+
+def cost_lines(cost):
+    return [
+        "## Client cost", "",
+        f"{cost['p2p-viewers']} `p2phlssrc` viewers in one swarm (so each has "
+        f"up to {cost['p2p-viewers'] - 1} peers; median peers at the end: "
+        f"{cost['p2p-peers-median']}) and {cost['hls-viewers']} "
+        "`hlsdemux2` + `souphttpsrc` viewers play the same stream beside "
+        f"them for {cost['duration-s']} s; CPU time (user + system) and peak "
+        "RSS of each viewer process (getrusage), medians.", "",
+        "| | p2phlssrc | hlsdemux2 | ratio / extra | target |",
+        "|---|---|---|---|---|",
+        f"| CPU s | {cost['p2p-cpu-s']:.2f} | {cost['hls-cpu-s']:.2f} | "
+        f"{cost['cpu-ratio'] or 0:.2f}x | <= 1.5x "
+        f"({'met' if (cost['cpu-ratio'] or 99) <= 1.5 else '**not met**'}) |",
+        f"| peak RSS MiB | {cost['p2p-max-rss-mib']:.1f} | "
+        f"{cost['hls-max-rss-mib']:.1f} | +{cost['rss-extra-mib']:.1f} MiB | "
+        f"<= +40 MiB ({'met' if cost['rss-extra-mib'] <= 40 else '**not met**'}) |",
+        ""]
+
+
+# --------------------------------------------------------------------------
+
+
+def render_saved(args):
+    """--docs from DIR/n*/results.json and DIR/cost/results.json."""
+    swarm, cost = [], None
+    for name in os.listdir(args.from_results):
+        path = os.path.join(args.from_results, name, "results.json")
+        if not os.path.exists(path):
+            continue
+        with open(path) as f:
+            r = json.load(f)
+        if name == "cost":
+            cost = client_cost(r)
+        elif len(r["modes"]) == 2:
+            swarm.append(r)
+    swarm.sort(key=lambda r: r["modes"]["p2p"]["summary"]["viewers"])
+    if not swarm or not args.docs:
+        print("swarm-bench: nothing to render (or no --docs)",
+              file=sys.stderr)
+        return 1
+    write_docs(swarm, cost, args, args.docs)
+    return 0
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--build-dir", default="build")
+    parser.add_argument("--out", help="results directory (default: "
+                        "BUILD_DIR/bench-results/TIME)")
+    parser.add_argument("--viewers", default="5,10,20",
+                        help="swarm sizes, comma-separated (default 5,10,20)")
+    parser.add_argument("--duration", type=int, default=120,
+                        help="seconds per mode and size (default 120)")
+    parser.add_argument("--modes", default="p2p,hls")
+    parser.add_argument("--bitrate", type=int, default=3000, help="kbit/s")
+    parser.add_argument("--segment-duration", type=int, default=2)
+    parser.add_argument("--origin-cap", type=float, default=0,
+                        help="origin upload cap, Mbit/s (default none)")
+    parser.add_argument("--cost-viewers", type=int, default=11,
+                        help="p2p viewers in the client-cost run (0: skip)")
+    parser.add_argument("--cost-duration", type=int, default=60)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--docs", help="write DOCS/benchmarks.md and plots")
+    parser.add_argument("--check", action="store_true",
+                        help="fail unless the output is complete and sane "
+                        "and no viewer stalled (CI)")
+    parser.add_argument("--from-results", metavar="DIR",
+                        help="run nothing: write --docs from the results of "
+                        "earlier runs (DIR/*/results.json)")
+    parser.add_argument("--timeout", type=int, default=0,
+                        help="give up (and clean up) after this many seconds")
+    args = parser.parse_args()
+    args.command_line = " ".join(["tests/bench/swarm-bench.py"] + sys.argv[1:])
+    if args.from_results:
+        return render_saved(args)
+    if os.geteuid() != 0:
+        print("swarm-bench: needs root (network namespaces)", file=sys.stderr)
+        return 77
+    args.out = args.out or os.path.join(
+        args.build_dir, "bench-results", time.strftime("%Y%m%d-%H%M%S"))
+    os.makedirs(args.out, exist_ok=True)
+    modes = [m for m in args.modes.split(",") if m]
+    if any(m not in MODES for m in modes):
+        parser.error(f"modes are {MODES}")
+
+    def give_up(signum, frame):
+        # Once: the clean-up that follows must not be interrupted.
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGALRM):
+            signal.signal(sig, signal.SIG_IGN)
+        raise BenchError(f"stopped by signal {signum}")
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGALRM):
+        signal.signal(sig, give_up)
+    if args.timeout:
+        signal.alarm(args.timeout)
+
+    remove_stale_namespaces()
+    all_results, cost, problems = [], None, []
+    try:
+        bench = Bench(args)
+        for n in [int(x) for x in args.viewers.split(",") if x]:
+            rng = random.Random(args.seed * 1000 + n)
+            viewers = make_viewers(n, rng)
+            schedule = make_schedule(viewers, args.duration, rng)
+            r = bench.run_scenario(f"n{n}", viewers, schedule, args.duration,
+                                   modes)
+            all_results.append(r)
+            for mode in modes:
+                print(f"N={n} {mode}: " + json.dumps(
+                    r["modes"][mode]["summary"]), flush=True)
+            if args.check:
+                problems += [f"N={n} {p}" for p in check(r, args)]
+        if args.cost_viewers:
+            rng = random.Random(args.seed)
+            viewers = make_viewers(args.cost_viewers, rng)
+            hls = make_viewers(2, rng, prefix="c")
+            for v in viewers + hls:   # the same link for every one
+                v.down_mbit, v.up_mbit, v.loss_pct, v.upload = 50, 10, 0, True
+                v.delay_ms, v.rtt_ms = 10, 24
+            schedule = {v.name: [(i * 0.5, args.cost_duration)]
+                        for i, v in enumerate(viewers)}
+            r = bench.run_scenario("cost", viewers, schedule,
+                                   args.cost_duration, ["p2p"], cost_hosts=hls)
+            cost = client_cost(r)
+            print("client cost: " + json.dumps(cost), flush=True)
+    except BenchError as e:
+        print(f"swarm-bench: {e}", file=sys.stderr)
+        return 1
+    finally:
+        signal.alarm(0)
+    with open(os.path.join(args.out, "summary.json"), "w") as f:
+        json.dump({"swarm": [{"name": r["name"], "modes": {
+            k: m["summary"] for k, m in r["modes"].items()}}
+            for r in all_results], "client-cost": cost}, f, indent=1)
+    if args.docs and all_results and len(modes) == 2:
+        write_docs(all_results, cost, args, args.docs)
+    print(f"results in {args.out}")
+    if problems:
+        print("swarm-bench: FAILED\n  " + "\n  ".join(problems),
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
