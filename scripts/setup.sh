@@ -13,6 +13,7 @@ APT_PACKAGES=(
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
   gstreamer1.0-nice
   iproute2 procps python3
+  chromium  # browser interop tests (tests/interop)
   python3-matplotlib  # plots of the tracker and swarm benchmarks (tests/bench)
 )
 
@@ -38,6 +39,12 @@ fi
 # and the ws client); node_modules is not committed.
 if [ ! -d tests/tracker-diff/node_modules/bittorrent-tracker ]; then
   (cd tests/tracker-diff && npm install --ignore-scripts --no-audit --no-fund)
+fi
+
+# npm packages of the player page and the browser interop tests (web/).
+if [ ! -f web/node_modules/.package-lock.json ] \
+    || [ web/package-lock.json -nt web/node_modules/.package-lock.json ]; then
+  (cd web && npm ci --ignore-scripts --no-audit --no-fund)
 fi
 
 if [ ! -f build/build.ninja ]; then

@@ -42,6 +42,7 @@
 #include "gst/p2p/common/error.h"
 #include "gst/p2p/common/gobject-ptr.h"
 #include "gst/p2p/net/http-origin.h"
+#include "gst/p2p/net/player-page.h"
 #include "gst/p2p/swarm/live-publisher.h"
 #include "gst/p2p/swarm/segment-store.h"
 #include "gst/p2p/swarm/segmenter.h"
@@ -72,6 +73,7 @@ enum
   PROP_STATS,
   PROP_TRACKER_PORT,
   PROP_MAX_UPLOAD_PEERS,
+  PROP_WEB_ROOT,
   /* The shared peer properties (gstp2ppeersettings.h) follow. */
   PROP_PEER_SETTINGS,
 };
@@ -103,6 +105,7 @@ struct GstP2PSwarmSinkPrivate
   guint stats_interval = DEFAULT_STATS_INTERVAL;
   gint tracker_port = DEFAULT_TRACKER_PORT;
   guint max_upload_peers = DEFAULT_MAX_UPLOAD_PEERS;
+  std::string web_root;
 
   GstP2PPeerSettings peer;
 
@@ -285,6 +288,22 @@ gst_p2p_swarm_sink_class_init (GstP2PSwarmSinkClass * klass)
               G_PARAM_STATIC_STRINGS)));
 
   /**
+   * GstP2PSwarmSink:web-root:
+   *
+   * Directory holding the player page (player/) and its npm packages
+   * (node_modules/), served by the HTTP origin at "/". Unset: the installed
+   * one, or the source tree's web/ when running from a build.
+   *
+   * Since: 0.1
+   */
+  g_object_class_install_property (gobject_class, PROP_WEB_ROOT,
+      g_param_spec_string ("web-root", "Web Root",
+          "Directory with the player page served at / (unset: found "
+          "automatically)", nullptr,
+          (GParamFlags) (G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
+              G_PARAM_STATIC_STRINGS)));
+
+  /**
    * GstP2PSwarmSink:stats:
    *
    * What the broadcaster published and served so far, as a
@@ -382,6 +401,9 @@ gst_p2p_swarm_sink_set_property (GObject * object, guint prop_id,
     case PROP_HTTP_ADDRESS:
       set_string (self, &priv->http_address, value);
       break;
+    case PROP_WEB_ROOT:
+      set_string (self, &priv->web_root, value);
+      break;
     case PROP_TRACKER_PORT:
       GST_OBJECT_LOCK (self);
       priv->tracker_port = g_value_get_int (value);
@@ -451,6 +473,10 @@ gst_p2p_swarm_sink_get_property (GObject * object, guint prop_id,
       break;
     case PROP_HTTP_ADDRESS:
       g_value_set_string (value, priv->http_address.c_str ());
+      break;
+    case PROP_WEB_ROOT:
+      g_value_set_string (value,
+          priv->web_root.empty () ? nullptr : priv->web_root.c_str ());
       break;
     case PROP_TRACKER_PORT:
       g_value_set_int (value, priv->tracker_port);
@@ -524,6 +550,29 @@ post_statistics (gpointer data) noexcept
   return G_SOURCE_CONTINUE;
 }
 
+/* Engine thread. @page holds the trackers and swarm id; the playlist and
+ * its timing come from @config. A missing page is no reason to stop
+ * broadcasting: the stream is served all the same. */
+static void
+gst_p2p_swarm_sink_serve_player_page (GstP2PSwarmSink * self,
+    p2p::net::HttpOrigin & origin, const p2p::swarm::PublisherConfig & config,
+    p2p::net::PlayerPageConfig page, const std::string & web_root_setting)
+{
+  std::string web_root = web_root_setting.empty ()?
+      p2p::net::find_web_root () : web_root_setting;
+  if (web_root.empty ()) {
+    GST_INFO_OBJECT (self, "no player page found, none served");
+    return;
+  }
+  page.playlist = config.playlist_name;
+  page.playlist_length = config.playlist_length;
+  page.target_duration = (double) config.target_duration / GST_SECOND;
+  p2p::GErrorOut error;
+  if (!p2p::net::serve_player_page (origin, web_root, page, error.out ()))
+    GST_ELEMENT_WARNING (self, RESOURCE, NOT_FOUND,
+        ("No player page: %s", error.get ()->message), (nullptr));
+}
+
 static gboolean
 gst_p2p_swarm_sink_start (GstBaseSink * sink)
 {
@@ -547,6 +596,12 @@ gst_p2p_swarm_sink_start (GstBaseSink * sink)
   seed_config.max_peers = priv->max_upload_peers;
   seed_config.max_upload_rate = priv->peer.max_upload_rate;
   std::string swarm_id = priv->peer.swarm_id;
+  std::string web_root = priv->web_root;
+  /* Without a swarm id set, browsers derive it from the playlist URL they
+   * load, as p2phlssrc does. */
+  p2p::net::PlayerPageConfig page;
+  page.trackers = trackers;
+  page.swarm_id = swarm_id;
   GST_OBJECT_UNLOCK (self);
 
   p2p::GErrorOut error;
@@ -617,6 +672,8 @@ gst_p2p_swarm_sink_start (GstBaseSink * sink)
     g_object_notify (G_OBJECT (self), "tracker-port");
     trackers.push_back ("ws://" + public_host + ":" +
         std::to_string (tracker->port ()));
+    /* The page's host is this one, under whatever name the browser used. */
+    page.trackers.push_back ("ws://{host}:" + std::to_string (tracker->port ()));
   }
 
   std::unique_ptr<p2p::swarm::SegmentStore> seed_store;
@@ -658,6 +715,12 @@ gst_p2p_swarm_sink_start (GstBaseSink * sink)
           seeder->start ();
         });
   }
+
+  if (origin)
+    engine->invoke_sync ([&] {
+          gst_p2p_swarm_sink_serve_player_page (self, *origin, config, page,
+              web_root);
+        });
 
   p2p::net::HttpOrigin *origin_ptr = origin.get ();
   p2p::EngineThread *engine_ptr = engine.get ();
