@@ -364,7 +364,7 @@ class Bench:
                 "--set", f"trackers=ws://{TRACKER_IP}:{TRACKER_PORT}",
                 "--set", f"ice-addresses={ORIGIN_IP}"] if swarm else []),
             log=os.path.join(out, "broadcaster.log"))
-        # Viewers start live-delay (3) segments behind the live edge.
+        # Viewers join once a few segments exist, so a live start has room.
         deadline = time.monotonic() + 8 * self.args.segment_duration + 10
         while time.monotonic() < deadline:
             segments = [e for e in read_json_lines(log)
