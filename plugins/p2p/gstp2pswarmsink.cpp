@@ -595,6 +595,8 @@ gst_p2p_swarm_sink_start (GstBaseSink * sink)
   seed_config.webrtc = priv->peer.webrtc_config ();
   seed_config.max_peers = priv->max_upload_peers;
   seed_config.max_upload_rate = priv->peer.max_upload_rate;
+  /* max-upload-peers already bounds the seeder's uploads. */
+  seed_config.max_concurrent_uploads = 0;
   std::string swarm_id = priv->peer.swarm_id;
   std::string web_root = priv->web_root;
   /* Without a swarm id set, browsers derive it from the playlist URL they

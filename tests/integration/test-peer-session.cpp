@@ -62,6 +62,7 @@ struct Side
   std::set<int64_t> remote_loading;
   std::map<int64_t, GBytesPtr> downloaded;
   std::vector<std::pair<int64_t, std::string>> failed;
+  std::vector<bool> failed_absent;
   guint64 received = 0; /* last progress */
   guint64 total = 0;
   std::vector<guint64> uploaded_chunks;
@@ -143,8 +144,12 @@ struct Fixture
     cb.downloaded = [this, s] (int64_t sequence, GBytes *data) {
       update ([&] { side[s].downloaded[sequence].reset (g_bytes_ref (data)); });
     };
-    cb.download_failed = [this, s] (int64_t sequence, const std::string &why) {
-      update ([&] { side[s].failed.emplace_back (sequence, why); });
+    cb.download_failed = [this, s] (int64_t sequence, const std::string &why,
+                                    bool absent) {
+      update ([&] {
+        side[s].failed.emplace_back (sequence, why);
+        side[s].failed_absent.push_back (absent);
+      });
     };
     cb.uploaded = [this, s] (guint64 bytes) {
       update ([&] {
@@ -345,6 +350,7 @@ GST_START_TEST (test_segment_absent)
   std::lock_guard<std::mutex> lock (f.mutex);
   fail_unless_equals_int (f.side[0].failed.size (), 1);
   fail_unless_equals_int (f.side[0].failed[0].first, 99);
+  fail_unless (f.side[0].failed_absent[0], "SegmentAbsent is reported as such");
   fail_unless (f.side[0].downloaded.count (99) == 0);
   fail_unless_equals_uint64 (f.side[1].uploaded, 1000);
 }

@@ -117,16 +117,92 @@ GST_START_TEST (test_far_goes_to_fastest_holder)
       { segment (10, 20 * GST_SECOND) },
       { peer ("slow", { 10 }, 1e6), peer ("fast", { 10 }, 5e6),
         peer ("fastest", { 11 }, 9e6), peer ("unknown", { 10 }) });
+  /* A peer not measured yet counts as fast as the best measured holder:
+   * it is tried rather than queued behind the known ones. */
   auto d = schedule (config, state);
+  fail_unless_equals_int (d.size (), 1);
+  fail_unless (d[0].peer_id == "fast" || d[0].peer_id == "unknown", "%s",
+               d[0].peer_id.c_str ());
+
+  state.peers.pop_back ();
+  d = schedule (config, state);
   fail_unless_equals_int (d.size (), 1);
   expect (d[0], DecisionKind::REQUEST_PEER, DecisionReason::FASTEST_PEER, 10,
           "fast");
 
+  /* A busy peer is not asked for now. */
+  state.peers[1].busy = true;
+  d = schedule (config, state);
+  expect (d[0], DecisionKind::REQUEST_PEER, DecisionReason::FASTEST_PEER, 10,
+          "slow");
+
   /* Peers that failed too often are skipped. */
+  state.peers[1].busy = false;
   state.peers[1].failures = config.max_peer_failures;
   d = schedule (config, state);
   expect (d[0], DecisionKind::REQUEST_PEER, DecisionReason::FASTEST_PEER, 10,
           "slow");
+}
+
+GST_END_TEST;
+
+/* The seeder is the origin's uplink: asked while no viewer announces the
+ * segment, even a busy one; then we wait for viewers. */
+GST_START_TEST (test_seeder_only_before_viewers)
+{
+  SchedulerConfig config;
+  PeerView seeder = peer ("-GS0100-seederseeder", { 10 }, 50e6);
+  seeder.seeder = true;
+  auto state = state_with ({ segment (10, 20 * GST_SECOND) }, { seeder });
+  auto d = schedule (config, state);
+  fail_unless_equals_int (d.size (), 1);
+  expect (d[0], DecisionKind::REQUEST_PEER, DecisionReason::FASTEST_PEER, 10,
+          "-GS0100-seederseeder");
+
+  state.peers.push_back (peer ("viewer", { 10 }, 1e6));
+  state.peers.back ().busy = true;
+  d = schedule (config, state);
+  fail_unless_equals_int (d.size (), 0);
+
+  state.peers.back ().busy = false;
+  d = schedule (config, state);
+  fail_unless_equals_int (d.size (), 1);
+  expect (d[0], DecisionKind::REQUEST_PEER, DecisionReason::FASTEST_PEER, 10,
+          "viewer");
+}
+
+GST_END_TEST;
+
+/* Turns go first to members that pass segments on: a peer announcing
+ * nothing (upload off) never takes the first turn from us. */
+GST_START_TEST (test_turns_skip_non_uploaders)
+{
+  SchedulerConfig config;
+  config.p2p_fanout = 1;
+  std::vector<PeerView> peers = { peer ("holder", { 10 }, 1e6) };
+  /* Peers that rank before us by hash alone, some holding older segments
+   * (uploaders), some nothing at all. */
+  for (int i = 0; i < 40; i++)
+    peers.push_back (peer (("leech" + std::to_string (i)).c_str (), {}));
+  auto state = state_with ({ segment (10, 20 * GST_SECOND) }, peers);
+  state.held = { 9 };
+  auto d = schedule (config, state);
+  fail_unless_equals_int (d.size (), 1);
+  expect (d[0], DecisionKind::REQUEST_PEER, DecisionReason::FASTEST_PEER, 10,
+          "holder");
+
+  /* The same members, each announcing an older segment: now some of them
+   * rank before us and take the single turn. */
+  for (size_t i = 1; i < state.peers.size (); i++)
+    state.peers[i].announced = { 9 };
+  fail_unless_equals_int (schedule (config, state).size (), 0);
+
+  /* With upload off we are the one that waits. */
+  for (size_t i = 1; i < state.peers.size (); i++)
+    state.peers[i].announced.clear ();
+  config.upload = FALSE;
+  state.peers.push_back (peer ("uploader", { 9 }));
+  fail_unless_equals_int (schedule (config, state).size (), 0);
 }
 
 GST_END_TEST;
@@ -601,6 +677,8 @@ scheduler_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_urgent_goes_http);
   tcase_add_test (tc, test_far_goes_to_fastest_holder);
+  tcase_add_test (tc, test_seeder_only_before_viewers);
+  tcase_add_test (tc, test_turns_skip_non_uploaders);
   tcase_add_test (tc, test_per_peer_and_total_limits);
   tcase_add_test (tc, test_stall_cancels);
   tcase_add_test (tc, test_deadline_approaching);

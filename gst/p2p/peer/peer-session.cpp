@@ -163,14 +163,14 @@ PeerSession::cancel_download ()
 }
 
 void
-PeerSession::fail_download (const std::string & why)
+PeerSession::fail_download (const std::string & why, bool absent)
 {
   int64_t sequence = download_.sequence;
   if (download_.data)
     g_byte_array_unref (download_.data);
   download_ = Download ();
   if (callbacks_.download_failed)
-    callbacks_.download_failed (sequence, why);
+    callbacks_.download_failed (sequence, why, absent);
 }
 
 void
@@ -275,7 +275,7 @@ PeerSession::on_command (const wire::Command & command)
     case wire::CommandType::SEGMENT_ABSENT:
       if (download_.active && command.segment_id == download_.sequence
           && command.request_id == download_.request_id)
-        fail_download ("peer does not have it");
+        fail_download ("peer does not have it", true);
       break;
   }
 }
@@ -325,6 +325,13 @@ PeerSession::serve_request (const wire::Command & command)
     outgoing_.push_back (Outgoing { std::move (chunk), true });
   send_command (wire::Command::completed (command.segment_id,
           command.request_id), true);
+}
+
+bool
+PeerSession::uploading () const
+{
+  return std::any_of (outgoing_.begin (), outgoing_.end (),
+      [] (const Outgoing & o) { return o.upload; });
 }
 
 void

@@ -37,9 +37,10 @@ struct PeerSessionCallbacks
       progress;
   /* A complete download. */
   std::function<void (int64_t sequence, GBytes * data)> downloaded;
-  /* The remote answered SegmentAbsent, or sent nothing usable. */
-  std::function<void (int64_t sequence, const std::string & why)>
-      download_failed;
+  /* The remote sent nothing usable, or answered SegmentAbsent (@absent):
+   * it lacks the segment or is busy serving others, which is no fault. */
+  std::function<void (int64_t sequence, const std::string & why,
+      bool absent)> download_failed;
   /* Payload bytes handed to the data channel for an upload. */
   std::function<void (guint64 bytes)> uploaded;
   /* The connection ended (@error nullptr: closed by the remote). */
@@ -76,6 +77,8 @@ public:
   /* Stops the running download (sends CancelSegmentRequest). */
   void cancel_download ();
   bool downloading () const { return download_.active; }
+  /* Bytes of an upload wait to be handed to the data channel. */
+  bool uploading () const;
   int64_t download_sequence () const { return download_.sequence; }
 
   /* Bytes per second measured over finished downloads, 0 if unknown. */
@@ -97,7 +100,7 @@ private:
   void send_command (const wire::Command & command, bool with_upload);
   void pump ();
   void stop_upload ();
-  void fail_download (const std::string & why);
+  void fail_download (const std::string & why, bool absent = false);
   void protocol_error (const std::string & why);
 
   struct Download

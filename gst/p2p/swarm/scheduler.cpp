@@ -84,54 +84,93 @@ usable (const SchedulerConfig &config, const PeerView &peer)
   return peer.failures < config.max_peer_failures;
 }
 
+/* What we expect from @peer: its measured throughput, or for a peer not
+ * measured yet the best we measured among the holders, so that unknown
+ * peers get tried (ties spread by hash) instead of queueing behind a
+ * known slow one. */
+double
+expected_throughput (const PeerView &peer, double best_known)
+{
+  return peer.throughput > 0 ? peer.throughput : best_known;
+}
+
 const PeerView *
 fastest_holder (const SchedulerConfig &config, const SchedulerState &state,
                 const Load &load, int64_t sequence, const std::string &excluded)
 {
-  const PeerView *best = nullptr;
+  std::vector<const PeerView *> holders;
+  double best_known = 0;
+  bool viewer_holds = false;
   for (const PeerView &peer : state.peers) {
-    if (peer.id == excluded || !peer.announced.count (sequence)
-        || !usable (config, peer))
+    if (!peer.announced.count (sequence) || !usable (config, peer))
+      continue;
+    viewer_holds |= !peer.seeder;
+    if (peer.id == excluded || peer.busy)
       continue;
     auto it = load.per_peer.find (peer.id);
     if (it != load.per_peer.end ()
         && it->second >= config.max_requests_per_peer)
       continue;
-    /* The broadcaster's seeder is the origin's own uplink: any viewer that
-     * holds the segment goes first, so that the origin serves each segment
-     * to few peers. Then unknown throughput (0) ranks last. Ties go by a
-     * hash of holder and downloader, so that viewers spread over equal
-     * uploaders rather than all picking the same one. */
-    if (best && peer.seeder != best->seeder) {
-      if (!peer.seeder)
-        best = &peer;
+    holders.push_back (&peer);
+    best_known = std::max (best_known, peer.throughput);
+  }
+  const PeerView *best = nullptr;
+  for (const PeerView *peer : holders) {
+    /* The broadcaster's seeder is the origin's own uplink: once a viewer
+     * holds the segment, we wait for viewers (or the HTTP window), so that
+     * the origin serves each segment to few peers. Ties go by a hash of holder and downloader, so that
+     * viewers spread over equal uploaders rather than all picking the same
+     * one. */
+    if (peer->seeder && viewer_holds)
+      continue;
+    if (best && peer->seeder != best->seeder) {
+      if (!peer->seeder)
+        best = peer;
       continue;
     }
-    if (!best || peer.throughput > best->throughput
-        || (peer.throughput == best->throughput
-            && election_before (peer.id + state.self_id,
+    const double mine = expected_throughput (*peer, best_known);
+    const double theirs = best ? expected_throughput (*best, best_known) : 0;
+    if (!best || mine > theirs
+        || (mine == theirs
+            && election_before (peer->id + state.self_id,
                                 best->id + state.self_id, sequence,
                                 config.election_seed)))
-      best = &peer;
+      best = peer;
   }
   return best;
 }
 
+/* A peer that announces nothing uploads nothing (upload off, or just
+ * joined): it waits for its turn behind the ones that pass segments on. */
+bool
+uploads (const PeerView &peer)
+{
+  return !peer.announced.empty () || !peer.loading_by_http.empty ();
+}
+
 /* Whether it is our turn to fetch @sequence from peers: our rank among the
- * members not announcing it, against the number of holders × fan-out. */
+ * members not announcing it, against the turns the holders give. Members
+ * that pass segments on come first, so that early copies multiply; the
+ * seeder gives one turn, because its uploads are origin egress. */
 bool
 p2p_turn (const SchedulerConfig &config, const SchedulerState &state,
           int64_t sequence)
 {
+  /* By the same test as for the others: what we would announce. */
+  const bool self_uploads = config.upload && !state.held.empty ();
   guint turns = 0, rank = 0;
   for (const PeerView &peer : state.peers) {
     if (!usable (config, peer))
       continue;
-    if (peer.announced.count (sequence))
-      turns += config.p2p_fanout;
-    else if (election_before (peer.id, state.self_id, sequence,
-                              config.election_seed))
-      rank++;
+    if (peer.announced.count (sequence)) {
+      turns += peer.seeder ? 1 : config.p2p_fanout;
+      continue;
+    }
+    const bool ahead = uploads (peer) == self_uploads
+                           ? election_before (peer.id, state.self_id,
+                                              sequence, config.election_seed)
+                           : uploads (peer);
+    rank += ahead;
   }
   return rank < turns;
 }

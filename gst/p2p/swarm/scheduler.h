@@ -10,12 +10,16 @@
  *  - inside the HTTP window (deadline - now <= http_window, or overdue):
  *    fetch over HTTP, unless a peer transfer already running will surely
  *    finish in time;
- *  - beyond it: request it from the fastest peer that announced it, within
- *    per-peer and total limits. So that a new segment fans out through the
- *    swarm instead of every viewer asking its first holder at once, viewers
- *    take turns: ranked among the members that do not hold it yet (same
- *    hash as below), a viewer asks only while its rank is below
- *    holders × p2p_fanout;
+ *  - beyond it: request it from the fastest peer that announced it (a peer
+ *    not measured yet counts as fast as the best measured one), skipping
+ *    peers busy serving others, within per-peer and total limits. The
+ *    broadcaster's seeder is asked only while no viewer announces the
+ *    segment: its uploads are origin egress. So that a new segment fans
+ *    out through the swarm instead of every viewer asking its first holder
+ *    at once, viewers take turns: ranked among the members that do not
+ *    hold it yet (same hash as below, but members that announce nothing,
+ *    which pass nothing on, last), a viewer asks only while its rank is
+ *    below the holders' turns (p2p_fanout each, 1 for the seeder);
  *  - a running peer transfer is cancelled when no byte came for
  *    p2p_timeout (then the segment goes to another peer, or to HTTP when
  *    urgent), or when it enters the HTTP window and will not surely finish
@@ -104,6 +108,9 @@ struct PeerView
   guint failures = 0;
   /* The broadcaster's seeder: asked only when no viewer holds it. */
   bool seeder = false;
+  /* It turned a request down for serving others: not asked for now, but
+   * what it holds still counts. */
+  bool busy = false;
 };
 
 struct SchedulerState

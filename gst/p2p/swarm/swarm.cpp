@@ -26,6 +26,10 @@ random_id20 ()
 /* Offers out and unanswered at a time, as many as one browser announce. */
 constexpr guint kMaxPendingOffers = 5;
 
+/* A peer that turned a request down for being busy is not asked again for
+ * this long: about one segment's upload to someone else. */
+constexpr gint64 kBusyBackoffUs = 500 * G_TIME_SPAN_MILLISECOND;
+
 std::string
 id_string (const tracker::Id20 & id)
 {
@@ -240,6 +244,9 @@ Swarm::session_callbacks (Peer * peer)
   cb.lookup = [this] (int64_t sequence) -> GBytes * {
     if (!config_.upload || !callbacks_.lookup)
       return nullptr;
+    if (config_.max_concurrent_uploads
+        && uploads_running () >= config_.max_concurrent_uploads)
+      return nullptr;
     GBytes *data = callbacks_.lookup (sequence);
     if (data && !upload_allowed (g_bytes_get_size (data))) {
       g_bytes_unref (data);
@@ -258,8 +265,12 @@ Swarm::session_callbacks (Peer * peer)
     if (callbacks_.downloaded)
       callbacks_.downloaded (sequence, peer->session->remote_id (), data);
   };
-  cb.download_failed = [this, peer] (int64_t sequence, const std::string & why) {
-    peer->failures++;
+  cb.download_failed = [this, peer] (int64_t sequence, const std::string & why,
+      bool absent) {
+    if (absent && peer->session->remote_loaded ().count (sequence))
+      peer->busy_until_us = g_get_monotonic_time () + kBusyBackoffUs;
+    else
+      peer->failures++;
     if (callbacks_.download_failed)
       callbacks_.download_failed (sequence, peer->session->remote_id (), why);
   };
@@ -318,6 +329,15 @@ Swarm::connected_count () const
   guint n = 0;
   for (const Peer & p : peers_)
     n += (!p.dead && p.session && p.session->is_open ()) ? 1 : 0;
+  return n;
+}
+
+guint
+Swarm::uploads_running () const
+{
+  guint n = 0;
+  for (const Peer & p : peers_)
+    n += (!p.dead && p.session && p.session->uploading ()) ? 1 : 0;
   return n;
 }
 
@@ -392,6 +412,7 @@ Swarm::peer_views () const
     v.throughput = p.session->throughput ();
     v.failures = p.failures;
     v.seeder = g_str_has_prefix (v.id.c_str (), kSeederPeerIdPrefix);
+    v.busy = g_get_monotonic_time () < p.busy_until_us;
     views.push_back (std::move (v));
   }
   return views;

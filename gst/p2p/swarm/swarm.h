@@ -36,6 +36,11 @@ struct SwarmConfig
   bool upload = true;
   /* Bytes per second for all uploads together, 0 = unlimited. */
   guint64 max_upload_rate = 0;
+  /* Peers served at once (0 = any); more requests are answered
+   * SegmentAbsent. A segment passed on whole to one peer after another
+   * spreads faster than shared among several: each copy is complete
+   * sooner and can be passed on in turn. */
+  guint max_concurrent_uploads = 1;
   /* Announce "left": 0 (the broadcaster's seeder). */
   bool seeder = false;
 };
@@ -100,6 +105,8 @@ private:
     bool pending_offer = false;     /* offer out, no answer yet */
     bool dead = false;
     guint failures = 0;
+    /* It answered SegmentAbsent while announcing the segment: busy. */
+    gint64 busy_until_us = 0;
   };
 
   void create_offers (net::TrackerClient * tracker, guint count,
@@ -112,6 +119,7 @@ private:
   Peer *find_connected (const std::string & peer_id);
   const Peer *find_connected (const std::string & peer_id) const;
   guint connected_count () const;
+  guint uploads_running () const;
   void remove_later (Peer * peer);
   void collect_dead ();
   void announce_to (Peer * peer);
