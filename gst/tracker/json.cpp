@@ -57,7 +57,8 @@ public:
 
   bool parse_document (Value & out)
   {
-    if (!parse_value (out, 0))
+    bool spaced;
+    if (!parse_value (out, 0, spaced))
       return false;
     skip_whitespace ();
     if (p_ != end_)
@@ -74,11 +75,14 @@ private:
     return false;
   }
 
-  void skip_whitespace ()
+  /* True if there was any. */
+  bool skip_whitespace ()
   {
+    const char *start = p_;
     while (p_ < end_ && (*p_ == ' ' || *p_ == '\t' || *p_ == '\n'
             || *p_ == '\r'))
       ++p_;
+    return p_ != start;
   }
 
   bool expect_literal (const char *word)
@@ -90,11 +94,23 @@ private:
     return true;
   }
 
-  bool parse_value (Value & v, size_t depth)
+  /* Parses a value after any whitespace; @spaced tells whether there was
+   * some (which makes the enclosing container non-canonical). */
+  bool parse_value (Value & v, size_t depth, bool & spaced)
   {
-    skip_whitespace ();
+    spaced = skip_whitespace ();
+    const char *start = p_;
+    bool ok = parse_bare_value (v, depth);
+    if (ok)
+      v.source = std::string_view (start, p_ - start);
+    return ok;
+  }
+
+  bool parse_bare_value (Value & v, size_t depth)
+  {
     if (p_ == end_)
       return fail ("unexpected end of input");
+    v.canonical = true;
     switch (*p_) {
       case '{':
         return parse_object (v, depth + 1);
@@ -102,7 +118,7 @@ private:
         return parse_array (v, depth + 1);
       case '"':
         v.type = Value::Type::String;
-        return parse_string (v.string);
+        return parse_string (v.string, v.canonical);
       case 't':
         v.type = Value::Type::Bool;
         v.boolean = true;
@@ -115,8 +131,10 @@ private:
         v.type = Value::Type::Null;
         return expect_literal ("null");
       default:
-        if (*p_ == '-' || (*p_ >= '0' && *p_ <= '9'))
+        if (*p_ == '-' || (*p_ >= '0' && *p_ <= '9')) {
+          v.canonical = false;  /* 1.0, 1e2: not worth checking */
           return parse_number (v);
+        }
         return fail ("unexpected character");
     }
   }
@@ -127,26 +145,35 @@ private:
       return fail ("nesting too deep");
     v.type = Value::Type::Object;
     ++p_;
-    skip_whitespace ();
+    if (skip_whitespace ())
+      v.canonical = false;
     if (p_ < end_ && *p_ == '}') {
       ++p_;
       return true;
     }
     while (true) {
-      skip_whitespace ();
+      if (skip_whitespace ())
+        v.canonical = false;
       if (p_ == end_ || *p_ != '"')
         return fail ("expected member name");
       Member member;
-      if (!parse_string (member.key))
+      bool key_canonical = true, spaced;
+      if (!parse_string (member.key, key_canonical))
         return false;
-      skip_whitespace ();
+      if (skip_whitespace ())
+        v.canonical = false;
       if (p_ == end_ || *p_ != ':')
         return fail ("expected ':'");
       ++p_;
-      if (!parse_value (member.value, depth))
+      if (!parse_value (member.value, depth, spaced))
         return false;
+      if (v.canonical) {
+        v.canonical = key_canonical && !spaced && member.value.canonical
+            && !v.find (member.key);
+      }
       v.members.push_back (std::move (member));
-      skip_whitespace ();
+      if (skip_whitespace ())
+        v.canonical = false;
       if (p_ == end_)
         return fail ("unterminated object");
       if (*p_ == '}') {
@@ -165,16 +192,21 @@ private:
       return fail ("nesting too deep");
     v.type = Value::Type::Array;
     ++p_;
-    skip_whitespace ();
+    if (skip_whitespace ())
+      v.canonical = false;
     if (p_ < end_ && *p_ == ']') {
       ++p_;
       return true;
     }
     while (true) {
       v.items.emplace_back ();
-      if (!parse_value (v.items.back (), depth))
+      bool spaced;
+      if (!parse_value (v.items.back (), depth, spaced))
         return false;
-      skip_whitespace ();
+      if (spaced || !v.items.back ().canonical)
+        v.canonical = false;
+      if (skip_whitespace ())
+        v.canonical = false;
       if (p_ == end_)
         return fail ("unterminated array");
       if (*p_ == ']') {
@@ -202,7 +234,9 @@ private:
     return true;
   }
 
-  bool parse_string (std::string & out)
+  /* Clears @canonical on an escape JSON.stringify might not write
+   * (\/, and any \u, to keep it simple). */
+  bool parse_string (std::string & out, bool & canonical)
   {
     ++p_;                       /* opening quote */
     while (true) {
@@ -222,9 +256,12 @@ private:
         return fail ("unterminated string");
       char e = *p_++;
       switch (e) {
+        case '/':
+          canonical = false;
+          out += e;
+          break;
         case '"':
         case '\\':
-        case '/':
           out += e;
           break;
         case 'b':
@@ -243,6 +280,7 @@ private:
           out += '\t';
           break;
         case 'u':{
+          canonical = false;
           uint32_t cu;
           if (!parse_hex4 (cu))
             return false;
@@ -355,6 +393,28 @@ Value::add (std::string key, Value value)
   return members.back ().value;
 }
 
+namespace {
+
+/* g_utf8_validate_len(), with the leading ASCII (all of a typical tracker
+ * message) checked eight bytes at a time. */
+bool
+valid_utf8 (std::string_view text)
+{
+  constexpr uint64_t kLow = 0x0101010101010101ULL;
+  constexpr uint64_t kHigh = 0x8080808080808080ULL;
+  size_t i = 0;
+  for (; i + 8 <= text.size (); i += 8) {
+    uint64_t w;
+    memcpy (&w, text.data () + i, 8);
+    /* a byte >= 0x80, or a zero byte */
+    if ((w | ((w - kLow) & ~w)) & kHigh)
+      break;
+  }
+  return g_utf8_validate_len (text.data () + i, text.size () - i, nullptr);
+}
+
+} // namespace
+
 bool
 parse (std::string_view text, Value & out, std::string * error,
     const ParseOptions & options)
@@ -362,7 +422,7 @@ parse (std::string_view text, Value & out, std::string * error,
   out = Value ();
   /* One pass of UTF-8 validation up front (also refuses raw NUL), so the
    * parser can copy string runs without decoding them. */
-  if (!g_utf8_validate_len (text.data (), text.size (), nullptr)) {
+  if (!valid_utf8 (text)) {
     if (error)
       *error = "invalid UTF-8";
     return false;
