@@ -46,6 +46,29 @@ hex_value (char c)
   return -1;
 }
 
+/* The first byte from @p on that is '"', '\\' or below 0x20, or @end:
+ * eight bytes at a time. */
+const char *
+skip_plain (const char *p, const char *end)
+{
+  constexpr uint64_t kLow = 0x0101010101010101ULL;
+  constexpr uint64_t kHigh = 0x8080808080808080ULL;
+  auto has_zero = [] (uint64_t x) { return (x - kLow) & ~x & kHigh; };
+  while (end - p >= 8) {
+    uint64_t w;
+    memcpy (&w, p, 8);
+    /* bytes < 0x20: (w & 0xE0..) has a zero byte there */
+    if (has_zero (w ^ (kLow * '"')) || has_zero (w ^ (kLow * '\\'))
+        || has_zero (w & (kLow * 0xE0)))
+      break;
+    p += 8;
+  }
+  while (p < end && *p != '"' && *p != '\\'
+      && static_cast<unsigned char> (*p) >= 0x20)
+    ++p;
+  return p;
+}
+
 class Parser
 {
 public:
@@ -144,6 +167,7 @@ private:
     if (depth > options_.max_depth)
       return fail ("nesting too deep");
     v.type = Value::Type::Object;
+    v.members.reserve (8);      /* an announce has 8; no regrowth */
     ++p_;
     if (skip_whitespace ())
       v.canonical = false;
@@ -191,6 +215,7 @@ private:
     if (depth > options_.max_depth)
       return fail ("nesting too deep");
     v.type = Value::Type::Array;
+    v.items.reserve (8);
     ++p_;
     if (skip_whitespace ())
       v.canonical = false;
@@ -239,11 +264,12 @@ private:
   bool parse_string (std::string & out, bool & canonical)
   {
     ++p_;                       /* opening quote */
+    /* the decoded text is no longer than the source up to the next quote */
+    if (auto *quote = static_cast<const char *> (memchr (p_, '"', end_ - p_)))
+      out.reserve (quote - p_);
     while (true) {
       const char *run = p_;
-      while (p_ < end_ && *p_ != '"' && *p_ != '\\'
-          && static_cast<unsigned char> (*p_) >= 0x20)
-        ++p_;
+      p_ = skip_plain (p_, end_);
       out.append (run, p_ - run);
       if (p_ == end_)
         return fail ("unterminated string");
@@ -395,22 +421,58 @@ Value::add (std::string key, Value value)
 
 namespace {
 
-/* g_utf8_validate_len(), with the leading ASCII (all of a typical tracker
- * message) checked eight bytes at a time. */
+/* UTF-8 without raw NUL (what g_utf8_validate_len() accepts), with ASCII,
+ * nearly all of a tracker message, checked eight bytes at a time. */
 bool
 valid_utf8 (std::string_view text)
 {
   constexpr uint64_t kLow = 0x0101010101010101ULL;
   constexpr uint64_t kHigh = 0x8080808080808080ULL;
-  size_t i = 0;
-  for (; i + 8 <= text.size (); i += 8) {
-    uint64_t w;
-    memcpy (&w, text.data () + i, 8);
-    /* a byte >= 0x80, or a zero byte */
-    if ((w | ((w - kLow) & ~w)) & kHigh)
-      break;
+  auto *s = reinterpret_cast<const unsigned char *> (text.data ());
+  size_t n = text.size (), i = 0;
+  while (i < n) {
+    if (i + 8 <= n) {
+      uint64_t w;
+      memcpy (&w, s + i, 8);
+      /* no byte >= 0x80 and no zero byte */
+      if (!((w | ((w - kLow) & ~w)) & kHigh)) {
+        i += 8;
+        continue;
+      }
+    }
+    unsigned char c = s[i];
+    if (c >= 0x01 && c < 0x80) {
+      i++;
+      continue;
+    }
+    size_t len;
+    unsigned char lo = 0x80, hi = 0xBF;  /* bounds of the second byte */
+    if (c >= 0xC2 && c <= 0xDF) {
+      len = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      len = 3;
+      if (c == 0xE0)
+        lo = 0xA0;
+      else if (c == 0xED)
+        hi = 0x9F;              /* no surrogates */
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      len = 4;
+      if (c == 0xF0)
+        lo = 0x90;
+      else if (c == 0xF4)
+        hi = 0x8F;
+    } else {
+      return false;             /* NUL, a continuation byte, C0, C1, F5+ */
+    }
+    if (i + len > n || s[i + 1] < lo || s[i + 1] > hi)
+      return false;
+    for (size_t k = 2; k < len; k++) {
+      if ((s[i + k] & 0xC0) != 0x80)
+        return false;
+    }
+    i += len;
   }
-  return g_utf8_validate_len (text.data () + i, text.size () - i, nullptr);
+  return true;
 }
 
 } // namespace
