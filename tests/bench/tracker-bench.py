@@ -5,13 +5,18 @@
 same machine, same load, one run. Not a test: it prints figures.
 
 For each tracker, on 127.0.0.1:
-  1. RSS per idle connection: N WebSocket connections that announced once
-     (no offers) and stay open; (RSS with them - RSS before) / N.
-  2. Throughput: closed-loop P2P Media Loader mix (announce with 5 offers,
-     answers to half the offers received, 2 % stops): announces/s sustained,
-     and tracker CPU time per incoming message.
-  3. Offer-relay latency at a fixed announce rate both trackers sustain:
+  1. Throughput: closed-loop P2P Media Loader mix (announce with 5 offers,
+     answers to half the offers received, 2 % stops), the number of peers
+     raised step by step until announces/s stop growing; the best step is
+     the sustained maximum. CPU of the tracker and of the generators over
+     each window shows who was the limit.
+  2. Offer-relay latency at a fixed announce rate both trackers sustain:
      p50/p99 from the offerer's send to the receiver's read.
+  3. RSS per idle connection: N WebSocket connections (50,000 by default,
+     from 4 generator processes on 127.0.0.1-4) that announced once (no
+     offers) and stay open; (RSS with them - RSS before) / N. p2p-tracker
+     runs 4 workers there, each with its own descriptor table;
+     bittorrent-tracker, one table, gets as many as its limit allows.
 
 Writes docs/tracker-benchmark.json and docs/tracker-benchmark.png.
 """
