@@ -17,7 +17,8 @@
 
 namespace {
 
-/* Many connections need many descriptors: take the whole hard limit. */
+/* Many connections need many descriptors: take the whole hard limit
+ * (which then applies to each worker's own descriptor table). */
 void
 raise_file_limit ()
 {
@@ -49,6 +50,7 @@ main (int argc, char **argv)
   gint per_address = config.max_connections_per_address;
   gint max_swarms = config.max_swarms_per_connection;
   gint max_send_queue = config.max_send_queue;
+  gboolean shared_fd_table = FALSE;
 
   GOptionEntry entries[] = {
     {"address", 'a', 0, G_OPTION_ARG_STRING, &address,
@@ -57,6 +59,10 @@ main (int argc, char **argv)
         "TCP port, 0 = any free port (default 8000)", "PORT"},
     {"workers", 'w', 0, G_OPTION_ARG_INT, &workers,
         "Worker threads (default: one per CPU)", "N"},
+    {"shared-fd-table", 0, 0, G_OPTION_ARG_NONE, &shared_fd_table,
+          "All workers share the process descriptor table, so the "
+          "descriptor limit bounds all connections together (default: one "
+          "table per worker, the limit bounds each worker)", nullptr},
     {"max-message-size", 0, 0, G_OPTION_ARG_INT, &max_message,
         "Largest WebSocket message in bytes (default 65536)", "BYTES"},
     {"max-offers", 0, 0, G_OPTION_ARG_INT, &max_offers,
@@ -135,6 +141,7 @@ main (int argc, char **argv)
   config.max_connections_per_address = per_address;
   config.max_swarms_per_connection = max_swarms;
   config.max_send_queue = max_send_queue;
+  config.private_fd_tables = !shared_fd_table;
 
   /* Block the stop signals before the workers exist, so they all inherit
    * the mask and only sigwait() below sees them. */

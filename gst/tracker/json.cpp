@@ -46,6 +46,29 @@ hex_value (char c)
   return -1;
 }
 
+/* The first byte from @p on that is '"', '\\' or below 0x20, or @end:
+ * eight bytes at a time. */
+const char *
+skip_plain (const char *p, const char *end)
+{
+  constexpr uint64_t kLow = 0x0101010101010101ULL;
+  constexpr uint64_t kHigh = 0x8080808080808080ULL;
+  auto has_zero = [] (uint64_t x) { return (x - kLow) & ~x & kHigh; };
+  while (end - p >= 8) {
+    uint64_t w;
+    memcpy (&w, p, 8);
+    /* bytes < 0x20: (w & 0xE0..) has a zero byte there */
+    if (has_zero (w ^ (kLow * '"')) || has_zero (w ^ (kLow * '\\'))
+        || has_zero (w & (kLow * 0xE0)))
+      break;
+    p += 8;
+  }
+  while (p < end && *p != '"' && *p != '\\'
+      && static_cast<unsigned char> (*p) >= 0x20)
+    ++p;
+  return p;
+}
+
 class Parser
 {
 public:
@@ -57,7 +80,8 @@ public:
 
   bool parse_document (Value & out)
   {
-    if (!parse_value (out, 0))
+    bool spaced;
+    if (!parse_value (out, 0, spaced))
       return false;
     skip_whitespace ();
     if (p_ != end_)
@@ -74,11 +98,14 @@ private:
     return false;
   }
 
-  void skip_whitespace ()
+  /* True if there was any. */
+  bool skip_whitespace ()
   {
+    const char *start = p_;
     while (p_ < end_ && (*p_ == ' ' || *p_ == '\t' || *p_ == '\n'
             || *p_ == '\r'))
       ++p_;
+    return p_ != start;
   }
 
   bool expect_literal (const char *word)
@@ -90,11 +117,23 @@ private:
     return true;
   }
 
-  bool parse_value (Value & v, size_t depth)
+  /* Parses a value after any whitespace; @spaced tells whether there was
+   * some (which makes the enclosing container non-canonical). */
+  bool parse_value (Value & v, size_t depth, bool & spaced)
   {
-    skip_whitespace ();
+    spaced = skip_whitespace ();
+    const char *start = p_;
+    bool ok = parse_bare_value (v, depth);
+    if (ok)
+      v.source = std::string_view (start, p_ - start);
+    return ok;
+  }
+
+  bool parse_bare_value (Value & v, size_t depth)
+  {
     if (p_ == end_)
       return fail ("unexpected end of input");
+    v.canonical = true;
     switch (*p_) {
       case '{':
         return parse_object (v, depth + 1);
@@ -102,7 +141,7 @@ private:
         return parse_array (v, depth + 1);
       case '"':
         v.type = Value::Type::String;
-        return parse_string (v.string);
+        return parse_string (v.string, v.canonical);
       case 't':
         v.type = Value::Type::Bool;
         v.boolean = true;
@@ -115,8 +154,10 @@ private:
         v.type = Value::Type::Null;
         return expect_literal ("null");
       default:
-        if (*p_ == '-' || (*p_ >= '0' && *p_ <= '9'))
+        if (*p_ == '-' || (*p_ >= '0' && *p_ <= '9')) {
+          v.canonical = false;  /* 1.0, 1e2: not worth checking */
           return parse_number (v);
+        }
         return fail ("unexpected character");
     }
   }
@@ -126,27 +167,37 @@ private:
     if (depth > options_.max_depth)
       return fail ("nesting too deep");
     v.type = Value::Type::Object;
+    v.members.reserve (8);      /* an announce has 8; no regrowth */
     ++p_;
-    skip_whitespace ();
+    if (skip_whitespace ())
+      v.canonical = false;
     if (p_ < end_ && *p_ == '}') {
       ++p_;
       return true;
     }
     while (true) {
-      skip_whitespace ();
+      if (skip_whitespace ())
+        v.canonical = false;
       if (p_ == end_ || *p_ != '"')
         return fail ("expected member name");
       Member member;
-      if (!parse_string (member.key))
+      bool key_canonical = true, spaced;
+      if (!parse_string (member.key, key_canonical))
         return false;
-      skip_whitespace ();
+      if (skip_whitespace ())
+        v.canonical = false;
       if (p_ == end_ || *p_ != ':')
         return fail ("expected ':'");
       ++p_;
-      if (!parse_value (member.value, depth))
+      if (!parse_value (member.value, depth, spaced))
         return false;
+      if (v.canonical) {
+        v.canonical = key_canonical && !spaced && member.value.canonical
+            && !v.find (member.key);
+      }
       v.members.push_back (std::move (member));
-      skip_whitespace ();
+      if (skip_whitespace ())
+        v.canonical = false;
       if (p_ == end_)
         return fail ("unterminated object");
       if (*p_ == '}') {
@@ -164,17 +215,23 @@ private:
     if (depth > options_.max_depth)
       return fail ("nesting too deep");
     v.type = Value::Type::Array;
+    v.items.reserve (8);
     ++p_;
-    skip_whitespace ();
+    if (skip_whitespace ())
+      v.canonical = false;
     if (p_ < end_ && *p_ == ']') {
       ++p_;
       return true;
     }
     while (true) {
       v.items.emplace_back ();
-      if (!parse_value (v.items.back (), depth))
+      bool spaced;
+      if (!parse_value (v.items.back (), depth, spaced))
         return false;
-      skip_whitespace ();
+      if (spaced || !v.items.back ().canonical)
+        v.canonical = false;
+      if (skip_whitespace ())
+        v.canonical = false;
       if (p_ == end_)
         return fail ("unterminated array");
       if (*p_ == ']') {
@@ -202,14 +259,17 @@ private:
     return true;
   }
 
-  bool parse_string (std::string & out)
+  /* Clears @canonical on an escape JSON.stringify might not write
+   * (\/, and any \u, to keep it simple). */
+  bool parse_string (std::string & out, bool & canonical)
   {
     ++p_;                       /* opening quote */
+    /* the decoded text is no longer than the source up to the next quote */
+    if (auto *quote = static_cast<const char *> (memchr (p_, '"', end_ - p_)))
+      out.reserve (quote - p_);
     while (true) {
       const char *run = p_;
-      while (p_ < end_ && *p_ != '"' && *p_ != '\\'
-          && static_cast<unsigned char> (*p_) >= 0x20)
-        ++p_;
+      p_ = skip_plain (p_, end_);
       out.append (run, p_ - run);
       if (p_ == end_)
         return fail ("unterminated string");
@@ -222,9 +282,12 @@ private:
         return fail ("unterminated string");
       char e = *p_++;
       switch (e) {
+        case '/':
+          canonical = false;
+          out += e;
+          break;
         case '"':
         case '\\':
-        case '/':
           out += e;
           break;
         case 'b':
@@ -243,6 +306,7 @@ private:
           out += '\t';
           break;
         case 'u':{
+          canonical = false;
           uint32_t cu;
           if (!parse_hex4 (cu))
             return false;
@@ -355,6 +419,64 @@ Value::add (std::string key, Value value)
   return members.back ().value;
 }
 
+namespace {
+
+/* UTF-8 without raw NUL (what g_utf8_validate_len() accepts), with ASCII,
+ * nearly all of a tracker message, checked eight bytes at a time. */
+bool
+valid_utf8 (std::string_view text)
+{
+  constexpr uint64_t kLow = 0x0101010101010101ULL;
+  constexpr uint64_t kHigh = 0x8080808080808080ULL;
+  auto *s = reinterpret_cast<const unsigned char *> (text.data ());
+  size_t n = text.size (), i = 0;
+  while (i < n) {
+    if (i + 8 <= n) {
+      uint64_t w;
+      memcpy (&w, s + i, 8);
+      /* no byte >= 0x80 and no zero byte */
+      if (!((w | ((w - kLow) & ~w)) & kHigh)) {
+        i += 8;
+        continue;
+      }
+    }
+    unsigned char c = s[i];
+    if (c >= 0x01 && c < 0x80) {
+      i++;
+      continue;
+    }
+    size_t len;
+    unsigned char lo = 0x80, hi = 0xBF;  /* bounds of the second byte */
+    if (c >= 0xC2 && c <= 0xDF) {
+      len = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      len = 3;
+      if (c == 0xE0)
+        lo = 0xA0;
+      else if (c == 0xED)
+        hi = 0x9F;              /* no surrogates */
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      len = 4;
+      if (c == 0xF0)
+        lo = 0x90;
+      else if (c == 0xF4)
+        hi = 0x8F;
+    } else {
+      return false;             /* NUL, a continuation byte, C0, C1, F5+ */
+    }
+    if (i + len > n || s[i + 1] < lo || s[i + 1] > hi)
+      return false;
+    for (size_t k = 2; k < len; k++) {
+      if ((s[i + k] & 0xC0) != 0x80)
+        return false;
+    }
+    i += len;
+  }
+  return true;
+}
+
+} // namespace
+
 bool
 parse (std::string_view text, Value & out, std::string * error,
     const ParseOptions & options)
@@ -362,7 +484,7 @@ parse (std::string_view text, Value & out, std::string * error,
   out = Value ();
   /* One pass of UTF-8 validation up front (also refuses raw NUL), so the
    * parser can copy string runs without decoding them. */
-  if (!g_utf8_validate_len (text.data (), text.size (), nullptr)) {
+  if (!valid_utf8 (text)) {
     if (error)
       *error = "invalid UTF-8";
     return false;

@@ -30,6 +30,13 @@ public:
   std::string string;           /* UTF-8; lone surrogates as WTF-8 */
   std::vector<Value> items;     /* Array */
   std::vector<Member> members;  /* Object, in source order */
+  /* Set by parse(): this value's text in the parsed input (a view that
+   * dangles once that input is gone), and whether write() would give
+   * exactly these bytes back, so that a relay can copy them instead of
+   * writing the value again. Conservative: any whitespace, number, \/ or
+   * \u escape, or duplicate key makes it false. */
+  std::string_view source;
+  bool canonical = false;
 
   bool is_string () const { return type == Type::String; }
   bool is_number () const { return type == Type::Number; }

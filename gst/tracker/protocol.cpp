@@ -174,6 +174,19 @@ parse_event (const json::Value * v, AnnounceEvent & event)
   return false;
 }
 
+/* What bittorrent-tracker relays for a value: JSON.stringify of what it
+ * parsed. Usually the received bytes themselves, copied rather than
+ * written again. */
+std::string
+relay_json (const json::Value & v)
+{
+  if (v.canonical)
+    return std::string (v.source);
+  std::string out;
+  json::write (out, v);
+  return out;
+}
+
 bool
 fail (ClientParseError & error, ClientParseError::Kind kind,
     std::string reason)
@@ -206,7 +219,7 @@ parse_announce (const json::Value & root, const ClientParseLimits & limits,
     if (!read_binary_id (root.find ("offer_id"), out.offer_id))
       return fail (error, Kind::InvalidMessage, "invalid offer_id");
     out.kind = ClientMessage::Kind::Answer;
-    out.answer = *answer;
+    out.answer = relay_json (*answer);
     return true;
   }
 
@@ -232,7 +245,7 @@ parse_announce (const json::Value & root, const ClientParseLimits & limits,
         out.offers_dropped++;
         continue;
       }
-      offer.offer = *description;
+      offer.offer = relay_json (*description);
       out.offers.push_back (std::move (offer));
     }
   }
@@ -281,11 +294,13 @@ write_description (std::string & out, const char *type, std::string_view sdp)
 std::string
 build_relayed (const char *kind, const Id20 & info_hash,
     const Id20 & from_peer_id, const Id20 & offer_id,
-    const json::Value & description)
+    std::string_view description)
 {
-  std::string out = "{\"action\":\"announce\"";
+  std::string out;
+  out.reserve (description.size () + 3 * 2 * Id20::kSize + 80);
+  out += "{\"action\":\"announce\"";
   write_key (out, kind);
-  json::write (out, description);
+  out += description;
   write_key (out, "offer_id");
   write_id (out, offer_id);
   write_key (out, "peer_id");
@@ -558,14 +573,14 @@ build_announce_response (const Id20 & info_hash, int64_t complete,
 
 std::string
 build_relayed_offer (const Id20 & info_hash, const Id20 & from_peer_id,
-    const Id20 & offer_id, const json::Value & offer)
+    const Id20 & offer_id, std::string_view offer)
 {
   return build_relayed ("offer", info_hash, from_peer_id, offer_id, offer);
 }
 
 std::string
 build_relayed_answer (const Id20 & info_hash, const Id20 & from_peer_id,
-    const Id20 & offer_id, const json::Value & answer)
+    const Id20 & offer_id, std::string_view answer)
 {
   return build_relayed ("answer", info_hash, from_peer_id, offer_id, answer);
 }

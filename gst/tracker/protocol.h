@@ -135,7 +135,8 @@ bool parse_tracker_message (std::string_view text, TrackerMessage & out,
 struct ReceivedOffer
 {
   Id20 offer_id;
-  json::Value offer;            /* relayed as received (an object) */
+  std::string offer;            /* JSON text of the offer object, as
+                                 * JSON.stringify writes it: relayed so */
 };
 
 /* A client → tracker message, validated. */
@@ -152,7 +153,8 @@ struct ClientMessage
   size_t offers_dropped = 0;    /* offers beyond max_offers */
   Id20 to_peer_id;              /* Answer */
   Id20 offer_id;                /* Answer */
-  json::Value answer;           /* Answer: relayed as received */
+  std::string answer;           /* Answer: JSON text as JSON.stringify
+                                 * writes it, relayed so */
   std::vector<Id20> scrape_info_hashes; /* Scrape; empty = all swarms */
 };
 
@@ -180,12 +182,13 @@ bool parse_client_message (std::string_view text,
 
 std::string build_announce_response (const Id20 & info_hash,
     int64_t complete, int64_t incomplete, int64_t interval);
+/* @offer and @answer: JSON text, from ReceivedOffer / ClientMessage */
 std::string build_relayed_offer (const Id20 & info_hash,
     const Id20 & from_peer_id, const Id20 & offer_id,
-    const json::Value & offer);
+    std::string_view offer);
 std::string build_relayed_answer (const Id20 & info_hash,
     const Id20 & from_peer_id, const Id20 & offer_id,
-    const json::Value & answer);
+    std::string_view answer);
 std::string build_scrape_response (
     const std::vector<TrackerMessage::ScrapeFile> & files,
     int64_t min_request_interval);

@@ -16,6 +16,7 @@
 #include <cerrno>
 #include <cstring>
 #include <functional>
+#include <future>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -24,6 +25,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
@@ -176,6 +178,12 @@ public:
 
   size_t shard_of (const Id20 & info_hash) const;
   Worker & worker (size_t i) { return *workers_[i]; }
+  /* The epoll and listening descriptors of every worker: a worker with a
+   * private table closes its copies of the others'. */
+  const std::vector<int> & worker_descriptors () const
+  {
+    return worker_descriptors_;
+  }
   size_t worker_count () const { return workers_.size (); }
 
   bool admit (const AddressKey & address, ErrorKind & refused);
@@ -187,6 +195,7 @@ public:
 
 private:
   std::vector<std::unique_ptr<Worker>> workers_;
+  std::vector<int> worker_descriptors_;
   std::mutex address_mutex_;
   std::unordered_map<AddressKey, uint32_t, AddressKeyHash> per_address_;
   std::atomic<size_t> connections_ {0};
@@ -206,7 +215,15 @@ public:
   ~Worker () override;
 
   bool open (int listen_fd, GError ** error);
-  void start () { thread_ = std::thread ([this] { run (); }); }
+  /* Starts the thread; the future is ready once it has its descriptor
+   * table: true if private, false if shared with the process. */
+  std::future<bool> start ()
+  {
+    thread_ = std::thread ([this] { run (); });
+    return table_ready_.get_future ();
+  }
+  int epoll_fd () const { return epoll_fd_; }
+  int listen_fd () const { return listen_fd_; }
   void request_stop ();
   void join ()
   {
@@ -221,6 +238,10 @@ public:
 
 private:
   void run ();
+  bool take_private_fd_table ();
+  void release_private_fd_table ();
+  enum class Refusal { Refused, NothingWaiting, NoReserve };
+  Refusal refuse_one ();
   void wake ();
   void drain_inbox ();
   void flush_outboxes ();
@@ -241,6 +262,7 @@ private:
 
   void queue_raw (Connection * conn, std::string_view bytes);
   void queue_text (Connection * conn, std::string_view text);
+  void queued (Connection * conn);
   void flush (Connection * conn);
   void close_gracefully (Connection * conn, uint16_t code);
   void close_now (Connection * conn);
@@ -263,6 +285,9 @@ private:
   int epoll_fd_ = -1;
   int listen_fd_ = -1;
   int wake_fd_ = -1;
+  int reserve_fd_ = -1;         /* spent to refuse when the table is full */
+  bool private_table_ = false;
+  std::promise<bool> table_ready_;
   bool listening_ = false;
   int64_t listen_paused_until_ = 0;
   std::thread thread_;
@@ -304,10 +329,15 @@ Worker::~Worker ()
   }
   for (Connection *c : graveyard_)
     delete c;
-  if (epoll_fd_ >= 0)
-    close (epoll_fd_);
-  if (listen_fd_ >= 0)
-    close (listen_fd_);
+  /* With a private table the worker closed its own copies, and the server
+   * the process table's copies of epoll and listen once the thread had
+   * its table; the eventfd stays in every table, for post(). */
+  if (!private_table_) {
+    if (epoll_fd_ >= 0)
+      close (epoll_fd_);
+    if (listen_fd_ >= 0)
+      close (listen_fd_);
+  }
   if (wake_fd_ >= 0)
     close (wake_fd_);
 }
@@ -407,9 +437,45 @@ Worker::flush_outboxes ()
   }
 }
 
+bool
+Worker::take_private_fd_table ()
+{
+  /* The copy holds every descriptor of the process: drop the other
+   * workers' epoll and listening sockets, so that a listening socket
+   * really closes when its worker closes it. The eventfds stay, for
+   * post(); the rest (stdio, a log file) costs nothing. */
+  if (unshare (CLONE_FILES) != 0) {
+    GST_WARNING ("worker %u: unshare(CLONE_FILES): %s; sharing the "
+        "process descriptor table", index_, g_strerror (errno));
+    return false;
+  }
+  for (int fd : server_.worker_descriptors ()) {
+    if (fd != epoll_fd_ && fd != listen_fd_)
+      close (fd);
+  }
+  return true;
+}
+
+void
+Worker::release_private_fd_table ()
+{
+  /* What the worker still holds in its own table; the kernel would drop
+   * the table at thread exit anyway, but not before join() returns. */
+  if (epoll_fd_ >= 0)
+    close (epoll_fd_);
+  epoll_fd_ = -1;
+  for (size_t i = 0; i < server_.worker_count (); i++)
+    close (server_.worker (i).wake_fd_);
+}
+
 void
 Worker::run ()
 {
+  if (config_.private_fd_tables)
+    private_table_ = take_private_fd_table ();
+  reserve_fd_ = ::open ("/dev/null", O_RDONLY | O_CLOEXEC);
+  table_ready_.set_value (private_table_);
+
   std::vector<epoll_event> events (kMaxEvents);
   now_ = now_ms ();
   last_sweep_ = last_expire_ = now_;
@@ -440,6 +506,11 @@ Worker::run ()
     graveyard_.clear ();
   }
   shutdown_connections ();
+  if (reserve_fd_ >= 0)
+    close (reserve_fd_);
+  reserve_fd_ = -1;
+  if (private_table_)
+    release_private_fd_table ();
 }
 
 /* ------------------------------------------------------------ connections */
@@ -453,11 +524,18 @@ Worker::accept_all ()
     int fd = accept4 (listen_fd_, reinterpret_cast<sockaddr *> (&ss), &len,
         SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
-      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS
-          || errno == ENOMEM) {
+      int e = errno;
+      if (e == EMFILE || e == ENFILE) {
+        Refusal r = refuse_one ();
+        if (r == Refusal::Refused)
+          continue;
+        if (r == Refusal::NothingWaiting)
+          return;
+      }
+      if (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM) {
         /* Out of descriptors: stop accepting for a moment rather than
          * spin on a listening socket that stays readable. */
-        GST_WARNING ("accept: %s, pausing", g_strerror (errno));
+        GST_WARNING ("accept: %s, pausing", g_strerror (e));
         epoll_ctl (epoll_fd_, EPOLL_CTL_DEL, listen_fd_, nullptr);
         listening_ = false;
         listen_paused_until_ = now_ + 100;
@@ -487,6 +565,32 @@ Worker::accept_all ()
     counters.add (counters.connections);
     counters.add (counters.connections_accepted);
   }
+}
+
+/* The descriptor table is full: spend the reserve descriptor to take the
+ * waiting connection and refuse it with a 503, so that the client learns
+ * at once and the listening socket does not stay readable (which would
+ * spin the loop). */
+Worker::Refusal
+Worker::refuse_one ()
+{
+  if (reserve_fd_ < 0)
+    return Refusal::NoReserve;
+  close (reserve_fd_);
+  int fd = accept4 (listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+  if (fd >= 0) {
+    static const char kBusy[] = "HTTP/1.1 503 Service Unavailable\r\n"
+        "Content-Length: 0\r\nConnection: close\r\n\r\n";
+    ssize_t r = ::send (fd, kBusy, sizeof kBusy - 1, MSG_NOSIGNAL);
+    (void) r;
+    close (fd);
+    counters.error (ErrorKind::DescriptorLimit);
+  }
+  /* in a shared table another thread may have taken the slot */
+  reserve_fd_ = ::open ("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return reserve_fd_ >= 0 ? Refusal::NothingWaiting : Refusal::NoReserve;
+  return reserve_fd_ >= 0 ? Refusal::Refused : Refusal::NoReserve;
 }
 
 void
@@ -698,6 +802,23 @@ Worker::queue_raw (Connection * conn, std::string_view bytes)
   if (conn->dead)
     return;
   conn->out.append (bytes);
+  queued (conn);
+}
+
+void
+Worker::queue_text (Connection * conn, std::string_view text)
+{
+  if (conn->dead || conn->state != Connection::State::Open)
+    return;
+  ws::append_frame (conn->out, ws::kText, text);
+  queued (conn);
+}
+
+/* Output goes out once per loop iteration, all of a connection's frames
+ * in one send(). */
+void
+Worker::queued (Connection * conn)
+{
   if (conn->out.size () - conn->out_offset > config_.max_send_queue) {
     /* A reader this slow would hold memory without bound: let it go. */
     counters.error (ErrorKind::SlowConsumer);
@@ -708,17 +829,6 @@ Worker::queue_raw (Connection * conn, std::string_view bytes)
     conn->dirty = true;
     dirty_.push_back (conn);
   }
-}
-
-void
-Worker::queue_text (Connection * conn, std::string_view text)
-{
-  if (conn->dead || conn->state != Connection::State::Open)
-    return;
-  std::string frame;
-  frame.reserve (text.size () + 10);
-  ws::append_frame (frame, ws::kText, text);
-  queue_raw (conn, frame);
 }
 
 void
@@ -1222,8 +1332,21 @@ Server::Impl::start (const std::string & address, guint16 port,
       return false;
     }
   }
+  for (auto & w : workers_) {
+    worker_descriptors_.push_back (w->epoll_fd ());
+    worker_descriptors_.push_back (w->listen_fd ());
+  }
+  std::vector<std::future<bool>> tables;
   for (auto & w : workers_)
-    w->start ();
+    tables.push_back (w->start ());
+  for (size_t i = 0; i < tables.size (); i++) {
+    /* a worker with a table of its own holds its descriptors there: the
+     * process table's copies go */
+    if (tables[i].get ()) {
+      close (workers_[i]->epoll_fd ());
+      close (workers_[i]->listen_fd ());
+    }
+  }
   bound_port.store (port);
   running_ = true;
   GST_INFO ("tracker listening on %s port %u with %u workers",
@@ -1241,6 +1364,7 @@ Server::Impl::stop ()
   for (auto & w : workers_)
     w->join ();
   workers_.clear ();
+  worker_descriptors_.clear ();
   per_address_.clear ();
   connections_.store (0);
   bound_port.store (0);

@@ -48,6 +48,13 @@ struct ServerConfig
   size_t max_swarms_per_connection = 64;
   size_t max_scrape_hashes = 64;
   unsigned scrape_interval_s = 600;     /* flags.min_request_interval */
+  /* Each worker thread takes a descriptor table of its own
+   * (unshare(CLONE_FILES)) once its epoll, eventfd and listening socket
+   * exist. RLIMIT_NOFILE then bounds each worker, not the process, so N
+   * workers hold N times as many connections. Meant for a process of its
+   * own (tools/p2p-tracker): descriptors the host process opens later are
+   * not visible to the workers. */
+  bool private_fd_tables = false;
 };
 
 class Server

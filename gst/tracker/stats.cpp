@@ -45,6 +45,7 @@ error_kind_name (ErrorKind kind)
     "swarm_full", "full_scrape", "too_many_swarms", "message_too_big",
     "protocol_error", "bad_handshake", "handshake_timeout", "idle_timeout",
     "slow_consumer", "connection_limit", "address_limit",
+    "descriptor_limit",
   };
   static_assert (sizeof names / sizeof names[0] ==
       static_cast<size_t> (ErrorKind::Count), "one name per error kind");

@@ -29,6 +29,7 @@ enum class ErrorKind
   SlowConsumer,                 /* send queue over its limit */
   ConnectionLimit,
   AddressLimit,
+  DescriptorLimit,              /* the worker's descriptor table is full */
   Count,
 };
 

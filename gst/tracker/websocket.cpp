@@ -30,6 +30,28 @@ trim (std::string_view s)
 
 } // namespace
 
+namespace {
+
+/* XORs @data with the 4-byte @mask, eight bytes at a time. */
+void
+apply_mask (char *data, size_t size, const char *mask)
+{
+  uint32_t m32;
+  memcpy (&m32, mask, 4);
+  const uint64_t m64 = (static_cast<uint64_t> (m32) << 32) | m32;
+  size_t i = 0;
+  for (; i + 8 <= size; i += 8) {
+    uint64_t w;
+    memcpy (&w, data + i, 8);
+    w ^= m64;
+    memcpy (data + i, &w, 8);
+  }
+  for (; i < size; i++)
+    data[i] ^= mask[i & 3];
+}
+
+} // namespace
+
 FrameStatus
 parse_frame (char *data, size_t size, bool masked, size_t max_payload,
     Frame & out)
@@ -89,12 +111,8 @@ parse_frame (char *data, size_t size, bool masked, size_t max_payload,
   out.payload = data + header;
   out.length = static_cast<size_t> (length);
   out.frame_size = header + out.length;
-  if (masked) {
-    uint8_t mask[4];
-    memcpy (mask, data + mask_at, 4);
-    for (size_t i = 0; i < out.length; i++)
-      out.payload[i] ^= mask[i & 3];
-  }
+  if (masked)
+    apply_mask (out.payload, out.length, data + mask_at);
   return FrameStatus::Complete;
 }
 
@@ -123,8 +141,7 @@ append_frame (std::string & out, uint8_t opcode, std::string_view payload,
   out.append (reinterpret_cast<const char *> (mask), 4);
   size_t at = out.size ();
   out.append (payload);
-  for (size_t i = 0; i < n; i++)
-    out[at + i] ^= static_cast<char> (mask[i & 3]);
+  apply_mask (&out[at], n, reinterpret_cast<const char *> (mask));
 }
 
 void

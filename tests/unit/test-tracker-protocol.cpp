@@ -198,8 +198,8 @@ GST_START_TEST (test_announce_build_parse)
   fail_unless (msg.info_hash == kInfoHash && msg.peer_id == kPeerA);
   fail_unless_equals_int (msg.offers.size (), 5);
   fail_unless (msg.offers[4].offer_id == nasty_id ());
-  fail_unless_equals_string (msg.offers[4].offer.find ("sdp")->string.c_str (),
-      "v=0\r\no=- 4\r\n");
+  fail_unless_equals_string (msg.offers[4].offer.c_str (),
+      "{\"type\":\"offer\",\"sdp\":\"v=0\\r\\no=- 4\\r\\n\"}");
   fail_if (msg.left_is_zero);
 
   /* relayed to another peer as bittorrent-tracker does */
@@ -390,11 +390,8 @@ GST_START_TEST (test_client_side_parse)
   fail_unless_equals_int (*in.complete, 1);
   fail_unless_equals_int (*in.incomplete, 2);
 
-  json::Value answer = json::Value::make_object ();
-  answer.add ("type", json::Value::make_string ("answer"));
-  answer.add ("sdp", json::Value::make_string ("v=0"));
   std::string relayed = build_relayed_answer (kInfoHash, kPeerB, nasty_id (),
-      answer);
+      "{\"type\":\"answer\",\"sdp\":\"v=0\"}");
   fail_unless (parse_tracker_message (relayed, in));
   fail_unless (in.kind == TrackerMessage::Kind::Answer);
   fail_unless (in.peer_id == kPeerB && in.offer_id == nasty_id ());
@@ -410,6 +407,45 @@ GST_START_TEST (test_client_side_parse)
           "\"offer_id\":\"01234567890123456789\","
           "\"peer_id\":\"01234567890123456789\"}", in));
   fail_if (parse_tracker_message ("nope", in));
+}
+
+GST_END_TEST;
+
+/* Offers are relayed as JSON.stringify(JSON.parse(offer)): the received
+ * bytes when they are already that, a rewrite when they are not. */
+GST_START_TEST (test_relayed_description_is_stringify)
+{
+  static const struct
+  {
+    const char *received;
+    const char *relayed;
+  } cases[] = {
+    /* copied as received */
+    {"{\"type\":\"offer\",\"sdp\":\"v=0\\r\\n\\\"q\\\"\\\\\\t\"}",
+        "{\"type\":\"offer\",\"sdp\":\"v=0\\r\\n\\\"q\\\"\\\\\\t\"}"},
+    {"{\"type\":\"offer\",\"sdp\":\"é\",\"x\":[true,null,{}]}",
+        "{\"type\":\"offer\",\"sdp\":\"é\",\"x\":[true,null,{}]}"},
+    /* rewritten */
+    {"{ \"type\" : \"offer\",\n\"sdp\":\"v=0\" }",
+        "{\"type\":\"offer\",\"sdp\":\"v=0\"}"},
+    {"{\"type\":\"offer\",\"sdp\":\"a\\/b\\u0041\\u001f\"}",
+        "{\"type\":\"offer\",\"sdp\":\"a/bA\\u001f\"}"},
+    {"{\"type\":\"offer\",\"sdp\":\"v=0\",\"n\":1.50,\"m\":1e2}",
+        "{\"type\":\"offer\",\"sdp\":\"v=0\",\"n\":1.5,\"m\":100}"},
+    {"{\"type\":\"x\",\"sdp\":\"v=0\",\"type\":\"offer\"}",
+        "{\"type\":\"offer\",\"sdp\":\"v=0\"}"},
+    {"{\"type\":\"offer\",\"sdp\":\"v=0\",\"a\":[1, 2]}",
+        "{\"type\":\"offer\",\"sdp\":\"v=0\",\"a\":[1,2]}"},
+  };
+  for (const auto & c : cases) {
+    std::string text = std::string ("{\"action\":\"announce\",\"info_hash\":"
+        "\"L2uYwMcHhsstZuLv8ZqU\",\"peer_id\":\"-PM0203-AAAAAAAAAAAA\","
+        "\"offers\":[{\"offer\":") + c.received + ",\"offer_id\":"
+        "\"01234567890123456789\"}]}";
+    ClientMessage msg = parse_ok (text);
+    fail_unless_equals_int (msg.offers.size (), 1);
+    fail_unless_equals_string (msg.offers[0].offer.c_str (), c.relayed);
+  }
 }
 
 GST_END_TEST;
@@ -431,6 +467,7 @@ tracker_protocol_suite (void)
   tcase_add_test (tc, test_offer_limits);
   tcase_add_test (tc, test_scrape);
   tcase_add_test (tc, test_client_side_parse);
+  tcase_add_test (tc, test_relayed_description_is_stringify);
   return s;
 }
 

@@ -28,11 +28,17 @@ check (bool ok)
 
 void
 check_relay (const Id20 & info_hash, const Id20 & from, const Id20 & offer_id,
-    const json::Value & description, bool is_offer)
+    const std::string & description_json, bool is_offer)
 {
   std::string relayed = is_offer ?
-      build_relayed_offer (info_hash, from, offer_id, description) :
-      build_relayed_answer (info_hash, from, offer_id, description);
+      build_relayed_offer (info_hash, from, offer_id, description_json) :
+      build_relayed_answer (info_hash, from, offer_id, description_json);
+  /* the relayed text is JSON.stringify's, whether copied or rewritten */
+  json::Value description;
+  check (json::parse (description_json, description));
+  std::string rewritten;
+  json::write (rewritten, description);
+  check (rewritten == description_json);
   TrackerMessage back;
   const json::Value *sdp = description.find ("sdp");
   if (!sdp || !sdp->is_string ())

@@ -1,0 +1,218 @@
+/* gst-p2p
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Workers with descriptor tables of their own (ServerConfig::
+ * private_fd_tables): relays still cross workers, stop leaks nothing, and a
+ * worker whose table is full refuses connections without spinning while it
+ * keeps serving the ones it holds.
+ */
+#include <gst/check/gstcheck.h>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/resource.h>
+
+#include <memory>
+#include <vector>
+
+#include "gst/tracker/protocol.h"
+#include "gst/tracker/server.h"
+#include "tracker-test-client.h"
+
+using namespace p2p::tracker;
+using p2p::tracker::test::TestClient;
+
+namespace {
+
+Id20
+numbered_id (const char *prefix, int n)
+{
+  char buf[32];
+  g_snprintf (buf, sizeof buf, "%s%012d", prefix, n);
+  return *Id20::from_bytes (std::string_view (buf, 20));
+}
+
+std::string
+announce (const Id20 & peer, const Id20 & info_hash, int offers)
+{
+  AnnounceRequest r;
+  r.info_hash = info_hash;
+  r.peer_id = peer;
+  r.event = AnnounceEvent::Started;
+  for (int i = 0; i < offers; i++)
+    r.offers.push_back ({numbered_id ("offer---", i), "v=0\r\n"});
+  return build_announce (r);
+}
+
+TrackerMessage
+expect_message (TestClient & c, TrackerMessage::Kind kind)
+{
+  auto text = c.receive_text ();
+  fail_unless (text.has_value (), "no message");
+  TrackerMessage m;
+  fail_unless (parse_tracker_message (*text, m), "unparsable %s",
+      text->c_str ());
+  fail_unless (m.kind == kind, "unexpected %s", text->c_str ());
+  return m;
+}
+
+int
+open_descriptors ()
+{
+  int n = 0;
+  DIR *dir = opendir ("/proc/self/fd");
+  while (readdir (dir))
+    n++;
+  closedir (dir);
+  return n;
+}
+
+double
+cpu_seconds ()
+{
+  rusage ru;
+  getrusage (RUSAGE_SELF, &ru);
+  return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec
+      + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+ServerConfig
+private_config (unsigned workers)
+{
+  ServerConfig config;
+  config.workers = workers;
+  config.private_fd_tables = true;
+  config.max_connections_per_address = 0;
+  return config;
+}
+
+} // namespace
+
+GST_START_TEST (test_relay_across_private_tables)
+{
+  int before = open_descriptors ();
+  guint16 port;
+  {
+    Server server (private_config (3));
+    fail_unless (server.start ("127.0.0.1", 0, nullptr));
+    port = server.port ();
+    /* the process table keeps only the workers' eventfds */
+    fail_unless_equals_int (open_descriptors (), before + 3);
+
+    TestClient seeder, leecher;
+    fail_unless (seeder.connect (port));
+    fail_unless (leecher.connect (port));
+    /* 40 swarms land on all three shards: every relay path between the
+     * connections' workers and the shards' workers is taken */
+    const Id20 seeder_id = numbered_id ("-PM0203-", 1);
+    const Id20 leecher_id = numbered_id ("-PM0203-", 2);
+    for (int i = 0; i < 40; i++) {
+      Id20 hash = numbered_id ("swarm---", i);
+      seeder.send_text (announce (seeder_id, hash, 0));
+      expect_message (seeder, TrackerMessage::Kind::AnnounceResponse);
+      leecher.send_text (announce (leecher_id, hash, 1));
+      expect_message (leecher, TrackerMessage::Kind::AnnounceResponse);
+      TrackerMessage offer = expect_message (seeder,
+          TrackerMessage::Kind::Offer);
+      fail_unless (*offer.info_hash == hash);
+      seeder.send_text (build_answer (hash, seeder_id, leecher_id,
+              offer.offer_id, "v=0\r\n"));
+      TrackerMessage answer = expect_message (leecher,
+          TrackerMessage::Kind::Answer);
+      fail_unless (answer.peer_id == seeder_id);
+    }
+    fail_unless_equals_int (server.stats ().answers_relayed, 40);
+    server.stop ();
+  }
+  /* nothing left behind, and every listening socket closed in every
+   * table */
+  fail_unless_equals_int (open_descriptors (), before);
+  TestClient late;
+  fail_if (late.connect_tcp (port));
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_full_table_refuses_without_spinning)
+{
+  rlimit saved;
+  getrlimit (RLIMIT_NOFILE, &saved);
+  rlimit low = saved;
+  low.rlim_cur = 256;
+  fail_unless (setrlimit (RLIMIT_NOFILE, &low) == 0);
+
+  /* Descriptors open when the worker takes its table are copied into it:
+   * fill the process table up to 200 first, so that the worker has room
+   * for about 50 connections and this thread, once they are closed, for
+   * far more clients than that. */
+  std::vector<int> filler;
+  while (true) {
+    int fd = open ("/dev/null", O_RDONLY | O_CLOEXEC);
+    fail_unless (fd >= 0);
+    filler.push_back (fd);
+    if (fd >= 200)
+      break;
+  }
+  Server server (private_config (1));
+  fail_unless (server.start ("127.0.0.1", 0, nullptr));
+  for (int fd : filler)
+    close (fd);
+
+  std::vector<std::unique_ptr<TestClient>> held;
+  int refused = 0;
+  for (int i = 0; i < 100; i++) {
+    auto c = std::make_unique<TestClient> ();
+    if (c->connect (server.port ()))
+      held.push_back (std::move (c));
+    else
+      refused++;
+  }
+  fail_unless (held.size () >= 30 && held.size () <= 60, "held %zu",
+      held.size ());
+  fail_unless_equals_int (refused, 100 - held.size ());
+  fail_unless_equals_int (server.stats ().error_count
+      (ErrorKind::DescriptorLimit), refused);
+
+  /* a full table is not a busy loop */
+  double cpu0 = cpu_seconds ();
+  g_usleep (500000);
+  fail_unless (cpu_seconds () - cpu0 < 0.1, "%.3f s of CPU while idle",
+      cpu_seconds () - cpu0);
+
+  /* the connections held are served */
+  held[0]->send_text (announce (numbered_id ("-PM0203-", 1),
+          numbered_id ("swarm---", 1), 0));
+  expect_message (*held[0], TrackerMessage::Kind::AnnounceResponse);
+
+  /* and a freed slot takes a new connection */
+  held.pop_back ();
+  held.pop_back ();
+  g_usleep (200000);
+  TestClient next;
+  fail_unless (next.connect (server.port ()));
+  next.send_text (announce (numbered_id ("-PM0203-", 2),
+          numbered_id ("swarm---", 1), 0));
+  TrackerMessage r = expect_message (next,
+      TrackerMessage::Kind::AnnounceResponse);
+  fail_unless_equals_int (*r.incomplete, 2);
+
+  held.clear ();
+  server.stop ();
+  setrlimit (RLIMIT_NOFILE, &saved);
+}
+
+GST_END_TEST;
+
+static Suite *
+tracker_fd_tables_suite (void)
+{
+  Suite *s = suite_create ("tracker-fd-tables");
+  TCase *tc = tcase_create ("general");
+  tcase_set_timeout (tc, 60);
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_relay_across_private_tables);
+  tcase_add_test (tc, test_full_table_refuses_without_spinning);
+  return s;
+}
+
+GST_CHECK_MAIN (tracker_fd_tables);
