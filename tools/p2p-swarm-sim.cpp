@@ -37,7 +37,7 @@ main (int argc, char **argv)
 {
   gchar *sizes = nullptr;
   gint segments = 60, live_delay = 5, fanout = -1, seeds = 3;
-  gint http_window_ms = 3000, min_p2p_ms = -1, max_uploads = 1, seeder_uploads = 0;
+  gint http_window_ms = 3000, min_p2p_ms = -1, max_uploads = 1, seeder_uploads = 0, seeder_peers = 4;
   gdouble bitrate_kbps = 3000, seeder_mbps = 100;
   GOptionEntry entries[] = {
     { "viewers", 'n', 0, G_OPTION_ARG_STRING, &sizes,
@@ -56,6 +56,8 @@ main (int argc, char **argv)
       "Uploads a viewer serves at once, 0 = any (default 1, as the engine)", "N" },
     { "seeder-uploads", 0, 0, G_OPTION_ARG_INT, &seeder_uploads,
       "Uploads the seeder serves at once, 0 = any (default 0)", "N" },
+    { "seeder-peers", 0, 0, G_OPTION_ARG_INT, &seeder_peers,
+      "Viewers connected to the seeder, 0 = all (default 4, as the sink)", "N" },
     { "bitrate", 0, 0, G_OPTION_ARG_DOUBLE, &bitrate_kbps,
       "Stream bitrate, kbit/s (default 3000)", "KBPS" },
     { "seeder", 0, 0, G_OPTION_ARG_DOUBLE, &seeder_mbps,
@@ -83,6 +85,7 @@ main (int argc, char **argv)
     config.scheduler.p2p_fanout = guint (fanout);
   config.max_uploads = max_uploads;
   config.seeder_max_uploads = seeder_uploads;
+  config.seeder_peers = seeder_peers;
   config.segment_bytes = guint64 (bitrate_kbps * 1000 / 8 * 2);
   config.seeder_bytes_per_s = seeder_mbps * 1e6 / 8;
 

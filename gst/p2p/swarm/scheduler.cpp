@@ -150,20 +150,23 @@ uploads (const PeerView &peer)
 
 /* Whether it is our turn to fetch @sequence from peers: our rank among the
  * members not announcing it, against the turns the holders give. Members
- * that pass segments on come first, so that early copies multiply; the
- * seeder gives one turn, because its uploads are origin egress. */
+ * that pass segments on come first, so that early copies multiply. */
 bool
 p2p_turn (const SchedulerConfig &config, const SchedulerState &state,
           int64_t sequence)
 {
   /* By the same test as for the others: what we would announce. */
   const bool self_uploads = config.upload && !state.held.empty ();
+  /* In a small swarm one first copy reaches everyone in time. */
+  const guint seeder_turns = state.peers.size () + 1 >= config.large_swarm
+                                 ? config.seeder_turns
+                                 : 1;
   guint turns = 0, rank = 0;
   for (const PeerView &peer : state.peers) {
     if (!usable (config, peer))
       continue;
     if (peer.announced.count (sequence)) {
-      turns += peer.seeder ? 1 : config.p2p_fanout;
+      turns += peer.seeder ? seeder_turns : config.p2p_fanout;
       continue;
     }
     const bool ahead = uploads (peer) == self_uploads

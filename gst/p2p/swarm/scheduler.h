@@ -19,7 +19,8 @@
  *    at once, viewers take turns: ranked among the members that do not
  *    hold it yet (same hash as below, but members that announce nothing,
  *    which pass nothing on, last), a viewer asks only while its rank is
- *    below the holders' turns (p2p_fanout each, 1 for the seeder);
+ *    below the holders' turns (p2p_fanout each, seeder_turns for the
+ *    seeder);
  *  - a running peer transfer is cancelled when no byte came for
  *    p2p_timeout (then the segment goes to another peer, or to HTTP when
  *    urgent), or when it enters the HTTP window and will not surely finish
@@ -59,6 +60,12 @@ struct SchedulerConfig
   guint max_parallel_http = 2;
   /* New downloaders per holder of a segment admitted at once (see above). */
   guint p2p_fanout = 2;
+  /* Downloaders the seeder admits per segment while no viewer holds it,
+   * in swarms of at least large_swarm members (1 in smaller ones): its
+   * uploads are origin egress, but in a large swarm two first copies
+   * spread much sooner than one (tools/p2p-swarm-sim). */
+  guint seeder_turns = 2;
+  guint large_swarm = 8;
   /* Peers that failed this often (timeouts, bad data) get no requests. */
   guint max_peer_failures = 3;
   /* A running peer transfer counts as surely in time when its projected

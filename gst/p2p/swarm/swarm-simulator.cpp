@@ -35,6 +35,7 @@ struct ViewerState
   int64_t start = -1;               /* first segment played */
   GstClockTime playback_start = GST_CLOCK_TIME_NONE;
   GstClockTime poll_lag = 0;
+  bool seeder_connected = false;
   bool stalling = false;
   std::set<int64_t> held;
   std::map<int64_t, GstClockTime> first_seen;
@@ -201,6 +202,12 @@ private:
   {
     ViewerState &v = states_[i];
     v.joined = true;
+    int with_seeder = 0;
+    for (const ViewerState &other : states_)
+      with_seeder += other.seeder_connected;
+    v.seeder_connected = config_.seeder_bytes_per_s > 0
+                         && (config_.seeder_peers == 0
+                             || with_seeder < config_.seeder_peers);
     const int64_t count = published_count (now_ - v.poll_lag);
     v.start = std::max<int64_t> (0, count - config_.live_delay_segments);
   }
@@ -250,10 +257,15 @@ private:
     state.self_id = v.id;
     /* The viewer reloads its playlist on schedule, and at once when a
      * peer (the seeder first) announces a segment beyond it. */
-    GstClockTime lag = v.poll_lag;
-    if (config_.seeder_bytes_per_s > 0)
-      lag = std::min (lag, config_.announce_delay + specs_[i].rtt);
-    const int64_t visible = published_count (now_ - std::min (now_, lag));
+    const std::vector<Announcement> &seen = history_.front ();
+    int64_t visible = published_count (now_ - std::min (now_, v.poll_lag));
+    for (size_t j = 0; j < seen.size (); j++) {
+      const bool connected = j < states_.size ()
+                                 ? int (j) != i && states_[j].joined
+                                 : v.seeder_connected;
+      if (connected && !seen[j].held.empty ())
+        visible = std::max (visible, *seen[j].held.rbegin () + 1);
+    }
     const int64_t from = playhead (v);
     for (int64_t s = from; s < visible && s < from + kPlannedAhead; s++) {
       auto seen = v.first_seen.emplace (s, now_).first;
@@ -262,13 +274,12 @@ private:
     state.held = v.held;
     for (const SimTransfer &t : v.transfers)
       state.transfers.push_back (t.transfer);
-    const std::vector<Announcement> &seen = history_.front ();
     for (size_t j = 0; j < states_.size (); j++) {
       if (int (j) == i || !states_[j].joined)
         continue;
       state.peers.push_back (peer_view (v, states_[j].id, seen[j], int (j)));
     }
-    if (config_.seeder_bytes_per_s > 0) {
+    if (v.seeder_connected) {
       PeerView seeder = peer_view (v, "-GS0100-simseeder00", seen.back (),
                                    kSeeder);
       seeder.seeder = true;

@@ -39,6 +39,9 @@ struct SimConfig
   guint live_delay_segments = 5;
   /* The seeder's uplink; 0 = no seeder. */
   double seeder_bytes_per_s = 0;
+  /* Viewers the seeder connects to, the first to join (p2pswarmsink's
+   * max-upload-peers); 0 = all. */
+  int seeder_peers = 4;
   /* From a peer's change of holdings to every other peer knowing it. */
   GstClockTime announce_delay = 200 * GST_MSECOND;
   GstClockTime tick = 20 * GST_MSECOND;
