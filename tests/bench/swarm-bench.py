@@ -383,6 +383,9 @@ class Bench:
             cmd += ["--set", f"trackers=ws://{TRACKER_IP}:{TRACKER_PORT}",
                     "--set", f"ice-addresses={host.ip}",
                     "--set", f"upload={'true' if host.upload else 'false'}"]
+        if mode == "p2p":
+            for prop in self.args.src_set:
+                cmd += ["--set", prop]
         return cmd
 
     def _run_mode(self, mode, viewer_hosts, schedule, duration, out, swarm,
@@ -789,6 +792,11 @@ def client_cost(results):
     hls = [v for v in m["viewers"] if v["mode"] == "hls"]
     if not p2p or not hls:
         return None
+    # A viewer that failed costs nothing: its figure would flatter the ratio.
+    for s in m["sessions"]:
+        if s.get("errors") or not s.get("frames"):
+            raise BenchError(f"client cost: viewer {s['label']} did not play: "
+                             f"{s.get('errors')}")
     cpu_p2p = statistics.median(v["cpu-s"] for v in p2p)
     cpu_hls = statistics.median(v["cpu-s"] for v in hls)
     rss_p2p = statistics.median(v["max-rss-kib"] for v in p2p)
@@ -861,6 +869,10 @@ def main():
     parser.add_argument("--duration", type=int, default=120,
                         help="seconds per mode and size (default 120)")
     parser.add_argument("--modes", default="p2p,hls")
+    parser.add_argument("--src-set", action="append", default=[],
+                        metavar="PROP=VALUE",
+                        help="set a p2phlssrc property on the p2p viewers "
+                        "(repeatable), to compare settings")
     parser.add_argument("--bitrate", type=int, default=3000, help="kbit/s")
     parser.add_argument("--segment-duration", type=int, default=2)
     parser.add_argument("--origin-cap", type=float, default=0,
@@ -921,7 +933,9 @@ def main():
         if args.cost_viewers:
             rng = random.Random(args.seed)
             viewers = make_viewers(args.cost_viewers, rng)
-            hls = make_viewers(2, rng, prefix="c")
+            # Numbered after the p2p viewers: their addresses must differ.
+            hls = make_viewers(2, rng, first_index=args.cost_viewers,
+                               prefix="c")
             for v in viewers + hls:   # the same link for every one
                 v.down_mbit, v.up_mbit, v.loss_pct, v.upload = 50, 10, 0, True
                 v.delay_ms, v.rtt_ms = 10, 24

@@ -51,7 +51,7 @@ struct WebRtcPeerConfig
   guint close_timeout_ms = 5000;
   /* send() refuses while more than this is buffered; writable() fires when
    * the buffer drains to it (simple-peer's MAX_BUFFERED_AMOUNT). */
-  guint64 buffered_amount_low_threshold = 64 * 1024;
+  guint64 buffered_amount_low_threshold = 512 * 1024;
 };
 
 class WebRtcPeer : public std::enable_shared_from_this<WebRtcPeer>
