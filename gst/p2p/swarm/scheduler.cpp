@@ -157,16 +157,12 @@ p2p_turn (const SchedulerConfig &config, const SchedulerState &state,
 {
   /* By the same test as for the others: what we would announce. */
   const bool self_uploads = config.upload && !state.held.empty ();
-  /* In a small swarm one first copy reaches everyone in time. */
-  const guint seeder_turns = state.peers.size () + 1 >= config.large_swarm
-                                 ? config.seeder_turns
-                                 : 1;
   guint turns = 0, rank = 0;
   for (const PeerView &peer : state.peers) {
     if (!usable (config, peer))
       continue;
     if (peer.announced.count (sequence)) {
-      turns += peer.seeder ? seeder_turns : config.p2p_fanout;
+      turns += peer.seeder ? config.seeder_turns : config.p2p_fanout;
       continue;
     }
     const bool ahead = uploads (peer) == self_uploads
@@ -241,7 +237,8 @@ schedule (const SchedulerConfig &config, const SchedulerState &state)
       const bool stalled = now >= transfer.last_progress + config.p2p_timeout;
       const bool late
           = urgent && load.http < config.max_parallel_http
-            && !surely_in_time (config, transfer, now, segment.deadline);
+            && !surely_in_time (config, transfer, now,
+                                segment.deadline - config.http_reserve);
       if (!stalled && !late)
         continue;
       decisions.push_back (

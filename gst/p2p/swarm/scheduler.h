@@ -60,17 +60,19 @@ struct SchedulerConfig
   guint max_parallel_http = 2;
   /* New downloaders per holder of a segment admitted at once (see above). */
   guint p2p_fanout = 2;
-  /* Downloaders the seeder admits per segment while no viewer holds it,
-   * in swarms of at least large_swarm members (1 in smaller ones): its
-   * uploads are origin egress, but in a large swarm two first copies
-   * spread much sooner than one (tools/p2p-swarm-sim). */
+  /* Downloaders the seeder admits per segment while no viewer holds it:
+   * its uploads are origin egress, but two first copies spread much
+   * sooner than one (tools/p2p-swarm-sim, and the bench). */
   guint seeder_turns = 2;
-  guint large_swarm = 8;
   /* Peers that failed this often (timeouts, bad data) get no requests. */
   guint max_peer_failures = 3;
   /* A running peer transfer counts as surely in time when its projected
    * finish, stretched by this factor, is before the deadline. */
   double p2p_safety_factor = 1.5;
+  /* ... and before the deadline less this, so that a transfer that slows
+   * down later (its uploader took on someone else) still leaves HTTP the
+   * time to fetch the segment. */
+  GstClockTime http_reserve = 1 * GST_SECOND;
   gboolean upload = TRUE;
   /* Mixed into the injector election; the same on every peer of a swarm. */
   guint64 election_seed = 0;
