@@ -118,16 +118,11 @@ fastest_holder (const SchedulerConfig &config, const SchedulerState &state,
   for (const PeerView *peer : holders) {
     /* The broadcaster's seeder is the origin's own uplink: once a viewer
      * holds the segment, we wait for viewers (or the HTTP window), so that
-     * the origin serves each segment to few peers. Ties go by a hash of holder and downloader, so that
-     * viewers spread over equal uploaders rather than all picking the same
-     * one. */
+     * the origin serves each segment to few peers. Ties go by a hash of
+     * holder and downloader, so that viewers spread over equal uploaders
+     * rather than all picking the same one. */
     if (peer->seeder && viewer_holds)
       continue;
-    if (best && peer->seeder != best->seeder) {
-      if (!peer->seeder)
-        best = peer;
-      continue;
-    }
     const double mine = expected_throughput (*peer, best_known);
     const double theirs = best ? expected_throughput (*best, best_known) : 0;
     if (!best || mine > theirs
