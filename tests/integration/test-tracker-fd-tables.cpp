@@ -44,18 +44,6 @@ announce (const Id20 & peer, const Id20 & info_hash, int offers)
   return build_announce (r);
 }
 
-TrackerMessage
-expect_message (TestClient & c, TrackerMessage::Kind kind)
-{
-  auto text = c.receive_text ();
-  fail_unless (text.has_value (), "no message");
-  TrackerMessage m;
-  fail_unless (parse_tracker_message (*text, m), "unparsable %s",
-      text->c_str ());
-  fail_unless (m.kind == kind, "unexpected %s", text->c_str ());
-  return m;
-}
-
 int
 open_descriptors ()
 {

@@ -58,18 +58,6 @@ announce (const Id20 & peer, AnnounceEvent event, int offers,
   return build_announce (r);
 }
 
-TrackerMessage
-expect_message (TestClient & c, TrackerMessage::Kind kind)
-{
-  auto text = c.receive_text ();
-  fail_unless (text.has_value (), "no message");
-  TrackerMessage m;
-  fail_unless (parse_tracker_message (*text, m), "unparsable %s",
-      text->c_str ());
-  fail_unless (m.kind == kind, "unexpected %s", text->c_str ());
-  return m;
-}
-
 std::string
 http_get (guint16 port, const char *path)
 {

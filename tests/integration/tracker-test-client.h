@@ -2,7 +2,8 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * A blocking WebSocket client for tracker tests: connect to 127.0.0.1,
- * send text or raw bytes, receive frames with a timeout.
+ * send text or raw bytes, receive frames with a timeout; and
+ * expect_message (), the next message, parsed and of the kind expected.
  */
 #pragma once
 
@@ -15,8 +16,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <glib.h>
+#include <gst/check/gstcheck.h>
 
+#include "gst/tracker/protocol.h"
 #include "gst/tracker/websocket.h"
 
 namespace p2p::tracker::test {
@@ -162,5 +164,17 @@ private:
   bool closed_ = false;
   std::string buffer_;
 };
+
+inline TrackerMessage
+expect_message (TestClient & c, TrackerMessage::Kind kind)
+{
+  auto text = c.receive_text ();
+  fail_unless (text.has_value (), "no message");
+  TrackerMessage m;
+  fail_unless (parse_tracker_message (*text, m), "unparsable %s",
+      text->c_str ());
+  fail_unless (m.kind == kind, "unexpected %s", text->c_str ());
+  return m;
+}
 
 } // namespace p2p::tracker::test
