@@ -88,7 +88,8 @@ public:
   void cancel (const std::string & peer_id);
   /* Drops the peer and refuses it from now on (bad data). */
   void ban (const std::string & peer_id, const std::string & why);
-  /* Counts a failure against the peer (timeouts, absent segments). */
+  /* Counts a failure against the peer (timeouts). A SegmentAbsent for a
+   * segment it announced only marks it busy for a while. */
   void note_failure (const std::string & peer_id);
 
   /* The connected peers as the scheduler sees them. */
