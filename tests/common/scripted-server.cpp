@@ -3,6 +3,7 @@
  */
 #include "scripted-server.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace p2p::test {
@@ -136,6 +137,33 @@ ScriptedServer::requests (const std::string & path) const
   return it == requests_.end () ? 0 : it->second;
 }
 
+struct ScriptedServer::LateAnswer
+{
+  ScriptedServer *server;
+  std::string path;
+  GObjectPtr<SoupServerMessage> msg;
+};
+
+gboolean
+ScriptedServer::send_late (gpointer data) noexcept
+{
+  auto late = static_cast<LateAnswer *> (data);
+  {
+    std::lock_guard<std::mutex> lock (late->server->mutex_);
+    late->server->in_flight_[late->path]--;
+  }
+  soup_server_message_unpause (late->msg.get ());
+  return G_SOURCE_REMOVE;
+}
+
+guint
+ScriptedServer::max_in_flight (const std::string & path) const
+{
+  std::lock_guard<std::mutex> lock (mutex_);
+  auto it = max_in_flight_.find (path);
+  return it == max_in_flight_.end () ? 0 : it->second;
+}
+
 void
 ScriptedServer::handle (SoupServerMessage * msg, const std::string & path)
 {
@@ -199,6 +227,22 @@ ScriptedServer::handle (SoupServerMessage * msg, const std::string & path)
           &size));
   soup_server_message_set_response (msg, content_type.c_str (),
       SOUP_MEMORY_COPY, data, size);
+  if (response.delay_ms > 0) {
+    {
+      std::lock_guard<std::mutex> lock (mutex_);
+      guint & max = max_in_flight_[path];
+      max = std::max (max, ++in_flight_[path]);
+    }
+    soup_server_message_pause (msg);
+    auto late = new LateAnswer { this, path,
+      GObjectPtr<SoupServerMessage> (SOUP_SERVER_MESSAGE (g_object_ref (msg)))
+    };
+    GSourcePtr timeout (g_timeout_source_new (response.delay_ms));
+    g_source_set_callback (timeout.get (), send_late, late, [] (gpointer d) {
+          delete static_cast<LateAnswer *> (d);
+        });
+    g_source_attach (timeout.get (), engine_.context ());
+  }
 }
 
 } // namespace p2p::test

@@ -40,6 +40,8 @@ struct ScriptedResponse
   std::string content_type;
   std::shared_ptr<GBytes> body;
   Misbehaviour misbehaviour = Misbehaviour::NONE;
+  /* A normal answer, sent this many milliseconds late. */
+  guint delay_ms = 0;
 };
 
 class ScriptedServer
@@ -65,15 +67,21 @@ public:
   void serve_directory (const std::string & directory);
 
   guint requests (const std::string & path) const;
+  /* Most requests for @path answered late (delay_ms) at the same time. */
+  guint max_in_flight (const std::string & path) const;
 
 private:
+  struct LateAnswer;
   void handle (SoupServerMessage * msg, const std::string & path);
+  static gboolean send_late (gpointer data) noexcept;
 
   EngineThread engine_ { "scripted-server" };
   std::unique_ptr<net::HttpOrigin> origin_;
   mutable std::mutex mutex_;
   std::map<std::string, ScriptedResponse> responses_;
   std::map<std::string, guint> requests_;
+  std::map<std::string, guint> in_flight_;
+  std::map<std::string, guint> max_in_flight_;
   std::string directory_;
 };
 

@@ -338,6 +338,33 @@ GST_START_TEST (test_live_gap_is_discont)
 }
 GST_END_TEST;
 
+GST_START_TEST (test_departed_segment_is_still_fetched)
+{
+  ScriptedServer server;
+  Stream stream (server);
+  stream.add_segments (0, 6);
+  stream.set_playlist ("live.m3u8", 0, 3, false);
+  /* Segment 3 is slow: the window moves past it while it downloads. */
+  ScriptedResponse slow;
+  slow.body.reset (g_bytes_new (stream.payload (3).data (),
+          stream.payload (3).size ()), g_bytes_unref);
+  slow.delay_ms = 2500;
+  server.set (stream.segment_path (3), slow);
+  SrcFixture f (server.url ("/live.m3u8"), [] (GstElement * src) {
+        g_object_set (src, "live-delay", 2u, "timeout", 5u, nullptr);
+      });
+  f.expect_segment (2, stream.payload (2), true);
+  stream.set_playlist ("live.m3u8", 4, 6, false);
+
+  /* RFC 8216 §6.2.2: a segment that left the playlist stays on the server
+   * for a while, so it is played, not skipped. */
+  f.expect_segment (3, stream.payload (3), false);
+  f.expect_segment (4, stream.payload (4), false);
+  fail_unless_equals_uint64 (f.stat ("segments-skipped"), 0);
+  fail_unless_equals_int (server.requests (stream.segment_path (3)), 1);
+}
+GST_END_TEST;
+
 GST_START_TEST (test_sequence_backwards_warns)
 {
   ScriptedServer server;
@@ -700,6 +727,7 @@ p2phlssrc_suite (void)
   tcase_add_test (tc, test_live_follows_the_edge);
   tcase_add_test (tc, test_reload_cadence);
   tcase_add_test (tc, test_live_gap_is_discont);
+  tcase_add_test (tc, test_departed_segment_is_still_fetched);
   tcase_add_test (tc, test_sequence_backwards_warns);
   tcase_add_loop_test (tc, test_master_playlist_variant, 0,
       G_N_ELEMENTS (variant_cases));

@@ -7,7 +7,9 @@
 #include <cstring>
 #include <map>
 #include <optional>
+#include <utility>
 #include <variant>
+#include <vector>
 
 #include "gst/p2p/common/engine-thread.h"
 #include "gst/p2p/common/error.h"
@@ -137,6 +139,8 @@ private:
   void fail (GErrorPtr error);
   void warn (const std::string & message);
   const hls::MediaSegment *find_segment (int64_t sequence) const;
+  void keep_departed (const hls::MediaPlaylist & next);
+  void skip_unavailable ();
   size_t queued_count () const;
 
   /* Any thread. */
@@ -156,6 +160,11 @@ private:
   std::map<int64_t, Transfer> transfers_;
   std::map<int64_t, net::HttpFetch> http_fetches_;
   std::map<int64_t, GstClockTime> first_seen_;
+  /* Segments that left the playlist before we played them. RFC 8216
+   * §6.2.2 keeps a removed segment on the server for the playlist's
+   * duration, so a viewer at the back of the window still gets them
+   * rather than skipping. */
+  std::map<int64_t, hls::MediaSegment> departed_;
   /* Segments whose HTTP download failed for good: playback stops with the
    * error when it reaches them, after what comes before. */
   std::map<int64_t, GErrorPtr> failed_segments_;
@@ -174,6 +183,9 @@ private:
   GBytesPtr init_data_;
   bool init_delivered_ = false;
   GSource *reload_source_ = nullptr;
+  net::HttpFetch playlist_fetch_;
+  /* A reload was asked for while one was in flight. */
+  bool reload_wanted_ = false;
   /* The segment whose announcement by a peer last triggered a reload. */
   int64_t announced_reload_ = -1;
   GSource *stats_source_ = nullptr;
@@ -248,11 +260,19 @@ ViewerImpl::start_stats_timer ()
 void
 ViewerImpl::fetch_playlist (const std::string & url)
 {
+  /* One playlist request at a time: two in flight may be answered out of
+   * order, and an older playlist after a newer one looks like the server
+   * going back in time. A reload asked for meanwhile follows the answer. */
+  if (playlist_fetch_.active ()) {
+    reload_wanted_ = true;
+    return;
+  }
   net::HttpRequest request;
   request.url = url;
   request.max_body_size = hls::kMaxPlaylistBytes;
   std::weak_ptr<ViewerImpl> weak = weak_from_this ();
-  fetcher_->fetch (std::move (request), [weak] (net::HttpResult result) {
+  playlist_fetch_ = fetcher_->fetch (std::move (request),
+      [weak] (net::HttpResult result) {
         if (auto self = weak.lock ())
           self->on_playlist (std::move (result));
       });
@@ -375,6 +395,7 @@ ViewerImpl::on_media_playlist (hls::MediaPlaylist media)
       /* A new numbering: the store's window must be allowed to go back. */
       store_ = SegmentStore (config_.store_max_bytes, kStoreTailSegments);
       first_seen_.clear ();
+      departed_.clear ();
       next_sequence_ = -1;
       next_discont_ = true;
       playlist_.reset ();
@@ -397,35 +418,22 @@ ViewerImpl::on_media_playlist (hls::MediaPlaylist media)
         next_sequence_, start, count);
   }
 
+  if (playlist_)
+    keep_departed (media);
   playlist_ = std::move (media);
   GstClockTime now = monotonic_now ();
   for (const hls::MediaSegment & s : playlist_->segments)
     first_seen_.emplace (s.sequence, now);
 
   if (!playlist_->segments.empty ()) {
-    int64_t first = playlist_->segments.front ().sequence;
-    store_.set_window_start (first);
-    while (!first_seen_.empty () && first_seen_.begin ()->first < first)
+    int64_t oldest = playlist_->segments.front ().sequence;
+    if (!departed_.empty ())
+      oldest = std::min (oldest, departed_.begin ()->first);
+    store_.set_window_start (oldest);
+    while (!first_seen_.empty () && first_seen_.begin ()->first < oldest)
       first_seen_.erase (first_seen_.begin ());
-
-    /* Behind the window: what we wanted is gone. Jump to the oldest
-     * segment still listed, as a discontinuity. */
-    if (next_sequence_ < first && !store_.contains (next_sequence_)) {
-      warn ("Fell behind the live window: skipping segments "
-          + std::to_string (next_sequence_) + " to "
-          + std::to_string (first - 1));
-      {
-        std::lock_guard<std::mutex> lock (mutex_);
-        stats_.segments_skipped += first - next_sequence_;
-      }
-      for (int64_t seq = next_sequence_; seq < first; seq++) {
-        if (store_.contains (seq))
-          store_.unpin (seq);
-      }
-      next_sequence_ = first;
-      next_discont_ = true;
-    }
   }
+  skip_unavailable ();
 
   schedule_downloads ();
   deliver_ready ();
@@ -436,6 +444,8 @@ ViewerImpl::on_media_playlist (hls::MediaPlaylist media)
     GstClockTime delay = playlist_->target_duration;
     if (!changed)
       delay /= 2;
+    if (std::exchange (reload_wanted_, false))
+      delay = 0;
     schedule_reload (std::max<GstClockTime> (delay, 100 * GST_MSECOND));
   }
 }
@@ -495,7 +505,58 @@ ViewerImpl::find_segment (int64_t sequence) const
     if (s.sequence == sequence)
       return &s;
   }
-  return nullptr;
+  auto it = departed_.find (sequence);
+  return it != departed_.end () ? &it->second : nullptr;
+}
+
+void
+ViewerImpl::keep_departed (const hls::MediaPlaylist & next)
+{
+  if (next.segments.empty ())
+    return;
+  int64_t first = next.segments.front ().sequence;
+  for (const hls::MediaSegment & s : playlist_->segments) {
+    if (s.sequence >= next_sequence_ && s.sequence < first)
+      departed_.emplace (s.sequence, s);
+  }
+  /* Played, or older than the server keeps them: about one playlist's
+   * worth of segments behind the new window. */
+  int64_t kept_from = std::max<int64_t> (next_sequence_,
+      first - static_cast<int64_t> (next.segments.size ()));
+  while (!departed_.empty () && departed_.begin ()->first < kept_from)
+    departed_.erase (departed_.begin ());
+}
+
+void
+ViewerImpl::skip_unavailable ()
+{
+  /* What we wanted next is neither held, listed nor recently departed: it
+   * is gone. Jump to the oldest segment still to be had, as a
+   * discontinuity. */
+  if (!playlist_ || playlist_->segments.empty () || next_sequence_ < 0
+      || store_.contains (next_sequence_) || find_segment (next_sequence_))
+    return;
+  int64_t resume = playlist_->segments.front ().sequence;
+  auto later = departed_.upper_bound (next_sequence_);
+  if (later != departed_.end ())
+    resume = std::min (resume, later->first);
+  for (int64_t seq = next_sequence_ + 1; seq < resume; seq++) {
+    if (store_.contains (seq)) {
+      resume = seq;
+      break;
+    }
+  }
+  if (resume <= next_sequence_)
+    return;
+  warn ("Fell behind the live window: skipping segments "
+      + std::to_string (next_sequence_) + " to "
+      + std::to_string (resume - 1));
+  {
+    std::lock_guard<std::mutex> lock (mutex_);
+    stats_.segments_skipped += resume - next_sequence_;
+  }
+  next_sequence_ = resume;
+  next_discont_ = true;
 }
 
 size_t
@@ -614,7 +675,13 @@ ViewerImpl::schedule_downloads ()
   GstClockTime due = std::max (deadline_origin (), state.now);
   size_t budget = kMaxSegmentsAhead > queued_count () ?
       kMaxSegmentsAhead - queued_count () : 0;
-  for (const hls::MediaSegment & segment : playlist_->segments) {
+  std::vector<const hls::MediaSegment *> wanted;
+  for (const auto & d : departed_)
+    wanted.push_back (&d.second);
+  for (const hls::MediaSegment & s : playlist_->segments)
+    wanted.push_back (&s);
+  for (const hls::MediaSegment * s : wanted) {
+    const hls::MediaSegment & segment = *s;
     if (segment.sequence < next_sequence_)
       continue;
     if (budget-- == 0)
@@ -805,11 +872,14 @@ ViewerImpl::on_segment (int64_t sequence, net::HttpResult result)
   if (!result.ok ()) {
     /* A live segment that left the window meanwhile is skipped; anything
      * else is an error after the fetcher's retries. */
-    if (sequence < next_sequence_ || (playlist_ && !find_segment (sequence)
-            && !playlist_->segments.empty ()
-            && sequence < playlist_->segments.front ().sequence)) {
+    bool listed = playlist_ && !playlist_->segments.empty ()
+        && sequence >= playlist_->segments.front ().sequence;
+    if (sequence < next_sequence_ || (playlist_ && !listed)) {
       warn ("Segment " + std::to_string (sequence) + " left the window: "
           + result.error->message);
+      departed_.erase (sequence);
+      deliver_ready ();
+      schedule_downloads ();
       return;
     }
     failed_segments_[sequence] = with_prefix (std::move (result.error),
@@ -860,6 +930,7 @@ ViewerImpl::on_init_section (const std::string & uri, net::HttpResult result)
 void
 ViewerImpl::deliver_ready ()
 {
+  skip_unavailable ();
   auto failed = failed_segments_.find (next_sequence_);
   if (!failed_ && failed != failed_segments_.end ()) {
     fail (std::move (failed->second));
