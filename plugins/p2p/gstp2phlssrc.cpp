@@ -820,8 +820,12 @@ gst_p2p_hls_src_create (GstPushSrc * src, GstBuffer ** buffer)
   auto priv = self->priv;
 
   p2p::swarm::ViewerItem item;
-  if (!priv->viewer->pop (&item))
-    return GST_FLOW_FLUSHING;
+  /* The end of a segment streamed while it downloaded may hold no byte. */
+  do {
+    if (!priv->viewer->pop (&item))
+      return GST_FLOW_FLUSHING;
+  } while (item.kind == p2p::swarm::ViewerItem::Kind::SEGMENT
+      && g_bytes_get_size (item.data.get ()) == 0);
 
   switch (item.kind) {
     case p2p::swarm::ViewerItem::Kind::END:

@@ -16,35 +16,60 @@ share_bytes (GBytes * bytes)
   return std::shared_ptr<GBytes> (g_bytes_ref (bytes), g_bytes_unref);
 }
 
-struct Truncation
+/* An answer written by hand on the stolen connection: its headers and the
+ * first half of the body; then either nothing more (TRUNCATE) or, after
+ * rest_delay_ms, the second half (PAUSE_HALFWAY). */
+struct HalfAnswer
 {
   GObjectPtr<SoupServerMessage> msg;
   std::string content_type;
   std::shared_ptr<GBytes> body;
+  bool send_rest = false;
+  guint rest_delay_ms = 0;
+  GObjectPtr<GIOStream> stream;
 };
+
+gboolean
+send_rest (gpointer data) noexcept
+{
+  std::unique_ptr<HalfAnswer> a (static_cast<HalfAnswer *> (data));
+  gsize size = 0;
+  const guint8 *body =
+      static_cast<const guint8 *> (g_bytes_get_data (a->body.get (), &size));
+  GOutputStream *out = g_io_stream_get_output_stream (a->stream.get ());
+  g_output_stream_write_all (out, body + size / 2, size - size / 2, nullptr,
+      nullptr, nullptr);
+  g_io_stream_close (a->stream.get (), nullptr, nullptr);
+  return G_SOURCE_REMOVE;
+}
 
 /* Runs from the main loop, not inside the request handler: stealing the
  * connection drops libsoup's reference to the message, which the handler's
  * caller still uses. */
 gboolean
-send_truncated (gpointer data) noexcept
+send_half (gpointer data) noexcept
 {
-  std::unique_ptr<Truncation> t (static_cast<Truncation *> (data));
-  GObjectPtr<GIOStream> stream (
-      soup_server_message_steal_connection (t->msg.get ()));
-  if (!stream)
+  std::unique_ptr<HalfAnswer> a (static_cast<HalfAnswer *> (data));
+  a->stream.reset (soup_server_message_steal_connection (a->msg.get ()));
+  if (!a->stream)
     return G_SOURCE_REMOVE;
   gsize size = 0;
   const guint8 *body =
-      static_cast<const guint8 *> (g_bytes_get_data (t->body.get (), &size));
-  std::string head = "HTTP/1.1 200 OK\r\nContent-Type: " + t->content_type
+      static_cast<const guint8 *> (g_bytes_get_data (a->body.get (), &size));
+  std::string head = "HTTP/1.1 200 OK\r\nContent-Type: " + a->content_type
       + "\r\nContent-Length: " + std::to_string (size)
       + "\r\nConnection: close\r\n\r\n";
-  GOutputStream *out = g_io_stream_get_output_stream (stream.get ());
+  GOutputStream *out = g_io_stream_get_output_stream (a->stream.get ());
   g_output_stream_write_all (out, head.data (), head.size (), nullptr,
       nullptr, nullptr);
   g_output_stream_write_all (out, body, size / 2, nullptr, nullptr, nullptr);
-  g_io_stream_close (stream.get (), nullptr, nullptr);
+  if (!a->send_rest) {
+    g_io_stream_close (a->stream.get (), nullptr, nullptr);
+    return G_SOURCE_REMOVE;
+  }
+  GSourcePtr later (g_timeout_source_new (a->rest_delay_ms));
+  g_source_set_callback (later.get (), send_rest, a.release (), nullptr);
+  g_source_attach (later.get (), g_main_context_get_thread_default ());
   return G_SOURCE_REMOVE;
 }
 
@@ -207,13 +232,15 @@ ScriptedServer::handle (SoupServerMessage * msg, const std::string & path)
       soup_server_message_pause (msg);
       return;
     case Misbehaviour::TRUNCATE:
-    case Misbehaviour::TRUNCATE_ONCE:{
+    case Misbehaviour::TRUNCATE_ONCE:
+    case Misbehaviour::PAUSE_HALFWAY:{
       soup_server_message_pause (msg);
-      auto t = new Truncation { GObjectPtr<SoupServerMessage> (
+      auto a = new HalfAnswer { GObjectPtr<SoupServerMessage> (
               SOUP_SERVER_MESSAGE (g_object_ref (msg))), content_type,
-        response.body };
+        response.body, response.misbehaviour == Misbehaviour::PAUSE_HALFWAY,
+        response.delay_ms, {} };
       GSourcePtr idle (g_idle_source_new ());
-      g_source_set_callback (idle.get (), send_truncated, t, nullptr);
+      g_source_set_callback (idle.get (), send_half, a, nullptr);
       g_source_attach (idle.get (), engine_.context ());
       return;
     }

@@ -31,6 +31,8 @@ enum class Misbehaviour
   TRUNCATE,
   /* TRUNCATE on the first request only, then answers normally. */
   TRUNCATE_ONCE,
+  /* Sends the first half of the body, the rest delay_ms later. */
+  PAUSE_HALFWAY,
 };
 
 struct ScriptedResponse
@@ -40,7 +42,8 @@ struct ScriptedResponse
   std::string content_type;
   std::shared_ptr<GBytes> body;
   Misbehaviour misbehaviour = Misbehaviour::NONE;
-  /* A normal answer, sent this many milliseconds late. */
+  /* A normal answer, sent this many milliseconds late (see PAUSE_HALFWAY
+   * too). */
   guint delay_ms = 0;
 };
 

@@ -94,16 +94,23 @@ struct SrcFixture
     gst_object_unref (bus);
   }
 
-  /* The next buffer must be segment @seq with its exact bytes. */
+  /* The next buffers must be segment @seq with its exact bytes: one
+   * buffer, or several when it was streamed while downloading, the first
+   * one DISCONT if @discont. */
   void expect_segment (gint64 seq, const std::string & bytes, bool discont)
   {
-    GstBufferPtr buffer = pull_buffer (h, kWaitMs);
-    fail_unless (buffer != nullptr, "segment %" G_GINT64_FORMAT
-        " did not come", seq);
-    fail_unless_equals_int64 ((gint64) GST_BUFFER_OFFSET (buffer.get ()), seq);
-    assert_bytes_equal (buffer_to_string (buffer.get ()), bytes);
-    fail_unless_equals_int (GST_BUFFER_FLAG_IS_SET (buffer.get (),
-            GST_BUFFER_FLAG_DISCONT), discont);
+    std::string received;
+    while (received.size () < bytes.size ()) {
+      GstBufferPtr buffer = pull_buffer (h, kWaitMs);
+      fail_unless (buffer != nullptr, "segment %" G_GINT64_FORMAT
+          " did not come (%zu bytes of it did)", seq, received.size ());
+      fail_unless_equals_int64 ((gint64) GST_BUFFER_OFFSET (buffer.get ()),
+          seq);
+      fail_unless_equals_int (GST_BUFFER_FLAG_IS_SET (buffer.get (),
+              GST_BUFFER_FLAG_DISCONT), discont && received.empty ());
+      received += buffer_to_string (buffer.get ());
+    }
+    assert_bytes_equal (received, bytes);
   }
 
   /* The first error on the bus, or a failed check. */
@@ -365,6 +372,42 @@ GST_START_TEST (test_departed_segment_is_still_fetched)
 }
 GST_END_TEST;
 
+GST_START_TEST (test_awaited_segment_streams)
+{
+  ScriptedServer server;
+  Stream stream (server);
+  stream.add_segments (0, 1, 200000);
+  stream.set_playlist ("playlist.m3u8", 0, 1, true);
+  /* Playback waits for segment 0, whose second half comes 1.5 s late:
+   * its first half is pushed meanwhile, like hlsdemux2 does. */
+  ScriptedResponse slow;
+  slow.content_type = "video/mp2t";
+  slow.misbehaviour = Misbehaviour::PAUSE_HALFWAY;
+  slow.delay_ms = 1500;
+  slow.body.reset (g_bytes_new (stream.payload (0).data (),
+          stream.payload (0).size ()), g_bytes_unref);
+  server.set ("/seg0.ts", slow);
+  SrcFixture f (server.url ("/playlist.m3u8"), [] (GstElement * src) {
+        g_object_set (src, "timeout", 5u, nullptr);
+      });
+
+  GstBufferPtr start = pull_buffer (f.h, 1000);
+  fail_unless (start != nullptr, "nothing before the second half came");
+  fail_unless (GST_BUFFER_FLAG_IS_SET (start.get (), GST_BUFFER_FLAG_DISCONT));
+  fail_unless_equals_int64 ((gint64) GST_BUFFER_OFFSET (start.get ()), 0);
+  std::string head = buffer_to_string (start.get ());
+  fail_unless (head.size () <= stream.payload (0).size () / 2);
+  fail_unless (stream.payload (0).compare (0, head.size (), head) == 0);
+
+  /* The rest follows, once; then segment 1, whole, not streamed: playback
+   * no longer waits for it. */
+  f.expect_segment (0, stream.payload (0).substr (head.size ()), false);
+  f.expect_segment (1, stream.payload (1), false);
+  fail_unless (wait_eos (f.h, kWaitMs));
+  fail_unless_equals_int (server.requests ("/seg0.ts"), 1);
+}
+GST_END_TEST;
+
 GST_START_TEST (test_sequence_backwards_warns)
 {
   ScriptedServer server;
@@ -599,13 +642,22 @@ GST_START_TEST (test_truncated_segment_fails)
   Stream stream (server);
   serve_truncated (server, stream, Misbehaviour::TRUNCATE);
   SrcFixture f (server.url ("/playlist.m3u8"));
-  /* An error after the retry, nothing partial pushed. */
+  /* An error after the retry. Playback was waiting for this segment, so
+   * its start may have been pushed while it downloaded: never more than
+   * one copy of the half the server sent. */
   GError *error = f.expect_error ();
   fail_unless (strstr (error->message, "Segment 0") != nullptr, "%s",
       error->message);
   g_error_free (error);
   fail_unless_equals_int (server.requests ("/seg0.ts"), 2);
-  fail_unless (gst_harness_try_pull (f.h) == nullptr);
+  std::string pushed;
+  while (GstBuffer *buffer = gst_harness_try_pull (f.h)) {
+    pushed += buffer_to_string (buffer);
+    gst_buffer_unref (buffer);
+  }
+  fail_unless (pushed.size () <= stream.payload (0).size () / 2,
+      "%zu bytes pushed", pushed.size ());
+  fail_unless (stream.payload (0).compare (0, pushed.size (), pushed) == 0);
 }
 GST_END_TEST;
 
@@ -728,6 +780,7 @@ p2phlssrc_suite (void)
   tcase_add_test (tc, test_reload_cadence);
   tcase_add_test (tc, test_live_gap_is_discont);
   tcase_add_test (tc, test_departed_segment_is_still_fetched);
+  tcase_add_test (tc, test_awaited_segment_streams);
   tcase_add_test (tc, test_sequence_backwards_warns);
   tcase_add_loop_test (tc, test_master_playlist_variant, 0,
       G_N_ELEMENTS (variant_cases));

@@ -419,26 +419,34 @@ public:
   }
 
 private:
+  /* A segment comes in one buffer, or in several with its number when it
+   * was streamed while downloading: those add up to one record. */
   static GstPadProbeReturn
   on_buffer (GstPad *, GstPadProbeInfo *info, gpointer data)
   {
     auto self = static_cast<ViewerPipeline *> (data);
     GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER (info);
-    ReceivedSegment r;
-    r.sequence = static_cast<int64_t> (GST_BUFFER_OFFSET (buffer));
-    r.size = gst_buffer_get_size (buffer);
-    r.discont = GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_DISCONT);
+    const auto sequence = static_cast<int64_t> (GST_BUFFER_OFFSET (buffer));
+    std::lock_guard<std::mutex> lock (self->mutex_);
+    if (self->received_.empty ()
+        || self->received_.back ().sequence != sequence) {
+      ReceivedSegment r;
+      r.sequence = sequence;
+      r.discont = GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_DISCONT);
+      self->received_.push_back (std::move (r));
+      g_checksum_reset (self->checksum_.get ());
+    }
+    ReceivedSegment &r = self->received_.back ();
+    r.size += gst_buffer_get_size (buffer);
     r.time_ms = now_ms ();
     GstMapInfo map;
     if (gst_buffer_map (buffer, &map, GST_MAP_READ)) {
-      gchar *sum
-          = g_compute_checksum_for_data (G_CHECKSUM_SHA256, map.data, map.size);
-      r.sha256 = sum;
-      g_free (sum);
+      g_checksum_update (self->checksum_.get (), map.data, map.size);
       gst_buffer_unmap (buffer, &map);
     }
-    std::lock_guard<std::mutex> lock (self->mutex_);
-    self->received_.push_back (std::move (r));
+    std::unique_ptr<GChecksum, decltype (&g_checksum_free)> so_far (
+        g_checksum_copy (self->checksum_.get ()), g_checksum_free);
+    r.sha256 = g_checksum_get_string (so_far.get ());
     return GST_PAD_PROBE_OK;
   }
 
@@ -448,6 +456,10 @@ private:
   PipelineWatch watch_;
   mutable std::mutex mutex_;
   std::vector<ReceivedSegment> received_;
+  /* Of the bytes of received_.back () so far. */
+  std::unique_ptr<GChecksum, decltype (&g_checksum_free)> checksum_ {
+    g_checksum_new (G_CHECKSUM_SHA256), g_checksum_free
+  };
   gint64 started_ms_ = 0;
   bool stopped_ = false;
   ViewerCounters final_;

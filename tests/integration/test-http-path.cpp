@@ -135,8 +135,13 @@ struct ViewerRecord
           auto self = static_cast<ViewerRecord *> (data);
           GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER (info);
           std::lock_guard<std::mutex> lock (self->mutex);
-          self->segments.emplace_back ((gint64) GST_BUFFER_OFFSET (buffer),
-              buffer_to_string (buffer));
+          /* Parts of a segment streamed while it downloaded add up. */
+          auto sequence = (gint64) GST_BUFFER_OFFSET (buffer);
+          if (!self->segments.empty ()
+              && self->segments.back ().first == sequence)
+            self->segments.back ().second += buffer_to_string (buffer);
+          else
+            self->segments.emplace_back (sequence, buffer_to_string (buffer));
           return GST_PAD_PROBE_OK;
         }, this, nullptr);
     gst_object_unref (src_pad);

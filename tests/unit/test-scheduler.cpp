@@ -81,11 +81,25 @@ GST_START_TEST (test_urgent_goes_http)
                              segment (1, 2 * GST_SECOND), segment (0, 0) },
                            { peer ("A", { 0, 1, 2 }, 1e7) });
   auto d = schedule (config, state);
-  /* Segment 2 could come from A, but not while urgent HTTP downloads run:
+  /* Playback waits for 0: it gets the downlink alone, segment 1 waits.
+   * Segment 2 could come from A, but not while urgent HTTP downloads run:
    * on a thin downlink the prefetch would make them late. */
-  fail_unless_equals_int (d.size (), 2);
+  fail_unless_equals_int (d.size (), 1);
   expect (d[0], DecisionKind::FETCH_HTTP, DecisionReason::URGENT, 0);
-  expect (d[1], DecisionKind::FETCH_HTTP, DecisionReason::URGENT, 1);
+  Transfer awaited;
+  awaited.sequence = 0;
+  state.transfers = { awaited };
+  fail_unless_equals_int (schedule (config, state).size (), 0);
+
+  /* Once 0 is held, nothing is overdue: two downloads in parallel. */
+  state.held = { 0 };
+  state.transfers.clear ();
+  state.segments.push_back (segment (3, 3 * GST_SECOND));
+  d = schedule (config, state);
+  fail_unless_equals_int (d.size (), 2);
+  expect (d[0], DecisionKind::FETCH_HTTP, DecisionReason::URGENT, 1);
+  expect (d[1], DecisionKind::FETCH_HTTP, DecisionReason::URGENT, 3);
+  state.segments.pop_back ();
 
   /* Held segments and running HTTP transfers are left alone, and the
    * parallel HTTP limit holds back the rest. */

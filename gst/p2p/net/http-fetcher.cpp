@@ -507,6 +507,7 @@ HttpTransfer::report_progress ()
   progress.received = attempt_->received;
   progress.expected = attempt_->expected;
   progress.attempt = attempt_->number;
+  progress.body = attempt_->body ? attempt_->body->data : nullptr;
   /* A copy: the callback may cancel us, which drops request_.on_progress. */
   HttpProgressCallback on_progress = request_.on_progress;
   on_progress (progress);

@@ -69,6 +69,10 @@ struct HttpProgress
   gint64 expected = -1;
   /* 1 for the first attempt, 2 for the first retry, ... */
   guint attempt = 1;
+  /* The @received body bytes of this attempt as the server sent them
+   * (a Range the server ignored not cut out yet). Valid during the
+   * callback only. */
+  const guint8 *body = nullptr;
 };
 
 using HttpProgressCallback = std::function<void (const HttpProgress &)>;

@@ -218,6 +218,20 @@ schedule (const SchedulerConfig &config, const SchedulerState &state)
                       return a.deadline < b.deadline;
                     });
 
+  /* While playback waits for an HTTP download (start-up, or a stall),
+   * nothing else goes over HTTP: a second download would share the
+   * downlink and make the awaited one later. */
+  bool waiting_on_http = false;
+  for (const PlannedSegment &segment : segments) {
+    auto found = transfer_of.find (segment.sequence);
+    if (segment.deadline <= now && found != transfer_of.end ()
+        && found->second->source == TransferSource::HTTP)
+      waiting_on_http = true;
+  }
+  auto http_free = [&] {
+    return load.http < (waiting_on_http ? 1 : config.max_parallel_http);
+  };
+
   for (const PlannedSegment &segment : segments) {
     if (state.held.count (segment.sequence))
       continue;
@@ -231,7 +245,7 @@ schedule (const SchedulerConfig &config, const SchedulerState &state)
         continue;
       const bool stalled = now >= transfer.last_progress + config.p2p_timeout;
       const bool late
-          = urgent && load.http < config.max_parallel_http
+          = urgent && http_free ()
             && !surely_in_time (config, transfer, now,
                                 segment.deadline - config.http_reserve);
       if (!stalled && !late)
@@ -246,12 +260,13 @@ schedule (const SchedulerConfig &config, const SchedulerState &state)
     }
 
     if (urgent) {
-      if (load.http < config.max_parallel_http) {
+      if (http_free ()) {
         decisions.push_back ({ DecisionKind::FETCH_HTTP,
                                DecisionReason::URGENT,
                                segment.sequence,
                                {} });
         load.http++;
+        waiting_on_http |= segment.deadline <= now;
       }
       continue;
     }
@@ -276,7 +291,7 @@ schedule (const SchedulerConfig &config, const SchedulerState &state)
       continue;
     }
     if (!config.upload || announced_by_anyone (config, state, segment.sequence)
-        || load.http >= config.max_parallel_http)
+        || !http_free ())
       continue;
 
     const guint rank = injector_rank (state.self_id, state.peers,

@@ -130,12 +130,13 @@ private:
   void cancel_peer (int64_t sequence, const std::string & peer_id);
   void request_tick ();
   void update_holdings ();
-  GstClockTime deadline_origin () const;
+  GstClockTime deadline_origin (GstClockTime now) const;
   void on_peer_segment (int64_t sequence, const std::string & peer_id,
       GBytes * data);
   void on_segment (int64_t sequence, net::HttpResult result);
   void on_init_section (const std::string & uri, net::HttpResult result);
   void deliver_ready ();
+  void stream_awaited (int64_t sequence, const net::HttpProgress & progress);
   void fail (GErrorPtr error);
   void warn (const std::string & message);
   const hls::MediaSegment *find_segment (int64_t sequence) const;
@@ -178,6 +179,10 @@ private:
   std::optional<hls::MediaPlaylist> playlist_;
   int64_t next_sequence_ = -1;
   bool next_discont_ = false;
+  /* The bytes of segment streamed_sequence_ handed out before it was
+   * complete (stream_awaited). */
+  int64_t streamed_sequence_ = -1;
+  gsize streamed_bytes_ = 0;
   std::string init_uri_;
   net::HttpFetch init_download_;
   GBytesPtr init_data_;
@@ -198,6 +203,8 @@ private:
   bool flushing_ = false;
   GstClockTime playback_start_ = GST_CLOCK_TIME_NONE;
   GstClockTime media_time_popped_ = 0;
+  /* The segment whose first part was popped last, until its end is. */
+  int64_t popped_partial_sequence_ = -1;
   ViewerStats stats_;
 };
 
@@ -396,6 +403,7 @@ ViewerImpl::on_media_playlist (hls::MediaPlaylist media)
       store_ = SegmentStore (config_.store_max_bytes, kStoreTailSegments);
       first_seen_.clear ();
       departed_.clear ();
+      streamed_sequence_ = -1;
       next_sequence_ = -1;
       next_discont_ = true;
       playlist_.reset ();
@@ -562,8 +570,11 @@ ViewerImpl::skip_unavailable ()
 size_t
 ViewerImpl::queued_count () const
 {
+  /* Whole segments: the parts of one streamed while it downloads count
+   * once, with its last part. */
   std::lock_guard<std::mutex> lock (mutex_);
-  return queue_.size ();
+  return std::count_if (queue_.begin (), queue_.end (),
+      [] (const QueuedItem & q) { return !q.item.partial; });
 }
 
 void
@@ -653,13 +664,13 @@ ViewerImpl::request_tick ()
 }
 
 GstClockTime
-ViewerImpl::deadline_origin () const
+ViewerImpl::deadline_origin (GstClockTime now) const
 {
   /* Segment next_sequence_ is due when the media handed out so far has
-   * played; before playback starts, it is due now. */
+   * played; before playback starts, it is due @now. */
   std::lock_guard<std::mutex> lock (mutex_);
   if (!GST_CLOCK_TIME_IS_VALID (playback_start_))
-    return monotonic_now ();
+    return now;
   return playback_start_ + media_time_delivered_;
 }
 
@@ -672,7 +683,7 @@ ViewerImpl::schedule_downloads ()
   SchedulerState state;
   state.now = monotonic_now ();
   state.self_id = peer_id_;
-  GstClockTime due = std::max (deadline_origin (), state.now);
+  GstClockTime due = std::max (deadline_origin (state.now), state.now);
   size_t budget = kMaxSegmentsAhead > queued_count () ?
       kMaxSegmentsAhead - queued_count () : 0;
   std::vector<const hls::MediaSegment *> wanted;
@@ -766,6 +777,7 @@ ViewerImpl::start_http (int64_t sequence)
     it->second.bytes_received = p.received;
     it->second.bytes_total = p.expected > 0 ? p.expected : 0;
     it->second.last_progress = monotonic_now ();
+    self->stream_awaited (sequence, p);
   };
   Transfer transfer;
   transfer.sequence = sequence;
@@ -975,6 +987,15 @@ ViewerImpl::deliver_ready ()
     item.data = store_.get (next_sequence_);
     item.duration = segment ? segment->duration : 0;
     item.discont = next_discont_ || (segment && segment->discontinuity);
+    if (streamed_sequence_ == next_sequence_) {
+      /* The rest of a segment streamed so far. */
+      gsize size = g_bytes_get_size (item.data.get ());
+      gsize sent = std::min (streamed_bytes_, size);
+      item.data.reset (g_bytes_new_from_bytes (item.data.get (), sent,
+              size - sent));
+      item.discont = false;
+      streamed_sequence_ = -1;
+    }
     /* Delivered: the store keeps it for uploads, but may now evict it. */
     store_.unpin (next_sequence_);
     next_discont_ = false;
@@ -994,6 +1015,39 @@ ViewerImpl::deliver_ready ()
     end.kind = ViewerItem::Kind::END;
     enqueue (std::move (end));
   }
+}
+
+void
+ViewerImpl::stream_awaited (int64_t sequence,
+    const net::HttpProgress & progress)
+{
+  /* Only the segment playback waits for (start-up, or a stall), only
+   * plain segments (no byte range to cut, no initialisation section to
+   * send first), and never its last bytes: deliver_ready () sends those
+   * with the segment's duration once it is complete and stored. */
+  if (sequence != next_sequence_ || failed_ || !progress.body
+      || (progress.expected >= 0
+          && progress.received >= static_cast<gsize> (progress.expected)))
+    return;
+  const hls::MediaSegment *segment = find_segment (sequence);
+  GstClockTime now = monotonic_now ();
+  if (!segment || segment->byte_range || segment->init_section
+      || deadline_origin (now) > now)
+    return;
+  /* A retry starts the body again: what was sent is not sent twice. */
+  gsize sent = streamed_sequence_ == sequence ? streamed_bytes_ : 0;
+  if (progress.received <= sent)
+    return;
+  ViewerItem item;
+  item.kind = ViewerItem::Kind::SEGMENT;
+  item.sequence = sequence;
+  item.data.reset (g_bytes_new (progress.body + sent,
+          progress.received - sent));
+  item.discont = sent == 0 && (next_discont_ || segment->discontinuity);
+  item.partial = true;
+  streamed_sequence_ = sequence;
+  streamed_bytes_ = progress.received;
+  enqueue (std::move (item));
 }
 
 void
@@ -1047,7 +1101,10 @@ ViewerImpl::pop (ViewerItem * item)
     if (!GST_CLOCK_TIME_IS_VALID (playback_start_))
       playback_start_ = now;
     GstClockTime deadline = playback_start_ + media_time_popped_;
-    if (queued.arrival > deadline + kStallTolerance) {
+    bool starts_segment = queued.item.sequence != popped_partial_sequence_;
+    popped_partial_sequence_ = queued.item.partial ?
+        queued.item.sequence : -1;
+    if (starts_segment && queued.arrival > deadline + kStallTolerance) {
       stats_.stalls++;
       stats_.stall_time += queued.arrival - deadline;
       /* Playback resumes from here: later deadlines move with it. */

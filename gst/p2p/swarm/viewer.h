@@ -73,6 +73,10 @@ struct ViewerItem
   GstClockTime duration = 0;
   /* Segments were skipped before this one, or a discontinuity tag. */
   bool discont = false;
+  /* More bytes of this segment follow in the next item: playback waits
+   * for a segment coming over HTTP, which is handed out as it arrives.
+   * The last item of a segment carries its duration. */
+  bool partial = false;
   GErrorPtr error;
 };
 
