@@ -7,8 +7,11 @@
  *
  * Plays a live (or VOD) HLS stream and outputs the segments' bytes in
  * order, ready for `tsdemux` (MPEG-TS) or `qtdemux` (fMP4, initialisation
- * section first). Live playback starts `live-delay` segments behind the live
- * edge. A master playlist's variant is chosen by `connection-speed` and
+ * section first). Each buffer holds one segment, with the segment's media
+ * sequence number as its offset; a segment that playback waits for (at
+ * start-up, or in a stall) is pushed in several buffers as it downloads.
+ * Live playback starts `live-delay` segments behind the live edge. A
+ * master playlist's variant is chosen by `connection-speed` and
  * `max-bitrate`.
  *
  * It handles the `p2phls+http://` and `p2phls+https://` URI schemes, so it

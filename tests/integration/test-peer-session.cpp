@@ -9,8 +9,6 @@
  */
 #include <gst/check/gstcheck.h>
 
-#include <chrono>
-#include <condition_variable>
 #include <map>
 #include <mutex>
 #include <set>
@@ -20,6 +18,7 @@
 #include "gst/p2p/common/engine-thread.h"
 #include "gst/p2p/common/gobject-ptr.h"
 #include "gst/p2p/peer/peer-session.h"
+#include "tests/common/change-signal.h"
 #include "wire-test-peer.h"
 
 using p2p::EngineThread;
@@ -29,6 +28,7 @@ using p2p::peer::PeerSessionCallbacks;
 using p2p::peer::WebRtcPeerConfig;
 using p2p::peer::wire::Command;
 using p2p::peer::wire::CommandType;
+using p2p::test::ChangeSignal;
 using p2p::test::WirePeer;
 
 namespace {
@@ -79,11 +79,9 @@ struct WireEvent
 
 /* Side 0 is a PeerSession (the offerer) or a WirePeer; side 1 is always a
  * PeerSession (the answerer) holding `held`. */
-struct Fixture
+struct Fixture : ChangeSignal
 {
   EngineThread thread{ "test-peer-session" };
-  std::mutex mutex;
-  std::condition_variable changed;
   Side side[2];
   std::vector<WireEvent> wire_events;
   /* Set before connecting, read on the engine thread by lookup. */
@@ -100,23 +98,6 @@ struct Fixture
       wire.reset ();
     });
     thread.stop ();
-  }
-
-  template <typename Pred>
-  bool
-  wait (Pred pred, int timeout_ms = 10000)
-  {
-    std::unique_lock<std::mutex> lock (mutex);
-    return changed.wait_for (lock, std::chrono::milliseconds (timeout_ms),
-                             [&] { return pred (); });
-  }
-
-  void
-  update (const std::function<void ()> &fn)
-  {
-    std::lock_guard<std::mutex> lock (mutex);
-    fn ();
-    changed.notify_all ();
   }
 
   PeerSessionCallbacks

@@ -10,7 +10,6 @@
  */
 #include <gst/check/gstcheck.h>
 
-#include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -20,6 +19,7 @@
 #include "gst/p2p/swarm/swarm-identity.h"
 #include "gst/p2p/swarm/swarm.h"
 #include "gst/tracker/server.h"
+#include "tests/common/change-signal.h"
 
 using namespace p2p::swarm;
 
@@ -71,11 +71,9 @@ public:
   /* Waits until @pred holds for the outcomes by downloader name. */
   template <typename Pred>
   bool
-  wait (Pred pred, int timeout_ms = 20000)
+  wait (Pred pred)
   {
-    std::unique_lock<std::mutex> lock (mutex_);
-    return changed_.wait_for (lock, std::chrono::milliseconds (timeout_ms),
-                              [&] { return pred (outcomes_); });
+    return signal_.wait ([&] { return pred (outcomes_); }, 20000);
   }
 
   /* Whether @name sees the uploader announcing the segment. */
@@ -116,7 +114,7 @@ public:
   Outcome
   outcome (const std::string &name)
   {
-    std::lock_guard<std::mutex> lock (mutex_);
+    std::lock_guard<std::mutex> lock (signal_.mutex);
     return outcomes_[name];
   }
 
@@ -138,23 +136,15 @@ private:
         return sequence == kSequence ? g_bytes_ref (segment_) : nullptr;
       };
     cb.downloaded = [this, name] (int64_t, const std::string &, GBytes *) {
-      update ([&] { outcomes_[name].downloaded = true; });
+      signal_.update ([&] { outcomes_[name].downloaded = true; });
     };
     cb.download_failed = [this, name] (int64_t, const std::string &,
                                        const std::string &) {
-      update ([&] { outcomes_[name].absent++; });
+      signal_.update ([&] { outcomes_[name].absent++; });
     };
     auto swarm = std::make_unique<Swarm> (thread_, config, cb);
     swarm->start ();
     return swarm;
-  }
-
-  void
-  update (const std::function<void ()> &fn)
-  {
-    std::lock_guard<std::mutex> lock (mutex_);
-    fn ();
-    changed_.notify_all ();
   }
 
   p2p::EngineThread thread_ { "test-swarm-uploads" };
@@ -162,8 +152,7 @@ private:
   GBytes *segment_ = nullptr;
   std::unique_ptr<Swarm> uploader_;
   std::map<std::string, std::unique_ptr<Swarm>> downloaders_;
-  std::mutex mutex_;
-  std::condition_variable changed_;
+  p2p::test::ChangeSignal signal_;
   std::map<std::string, Outcome> outcomes_;
 };
 

@@ -7,8 +7,6 @@
  */
 #include <gst/check/gstcheck.h>
 
-#include <chrono>
-#include <condition_variable>
 #include <deque>
 #include <mutex>
 #include <string>
@@ -19,12 +17,14 @@
 #include "gst/p2p/common/gobject-ptr.h"
 #include "gst/p2p/peer/sdp-util.h"
 #include "gst/p2p/peer/webrtc-peer.h"
+#include "tests/common/change-signal.h"
 
 using p2p::EngineThread;
 using p2p::GBytesPtr;
 using p2p::GErrorPtr;
 using p2p::peer::WebRtcPeer;
 using p2p::peer::WebRtcPeerConfig;
+using p2p::test::ChangeSignal;
 
 namespace {
 
@@ -81,11 +81,9 @@ struct Side
   guint refused = 0;
 };
 
-struct Pair
+struct Pair : ChangeSignal
 {
   EngineThread thread{ "test-engine" };
-  std::mutex mutex;
-  std::condition_variable changed;
   gint64 start_ms = now_ms ();
   Side side[2];
   /* Engine thread only. */
@@ -100,23 +98,6 @@ struct Pair
       peer[1].reset ();
     });
     thread.stop ();
-  }
-
-  template <typename Pred>
-  bool
-  wait (Pred pred, int timeout_ms = 10000)
-  {
-    std::unique_lock<std::mutex> lock (mutex);
-    return changed.wait_for (lock, std::chrono::milliseconds (timeout_ms),
-                             [&] { return pred (); });
-  }
-
-  void
-  update (const std::function<void ()> &fn)
-  {
-    std::lock_guard<std::mutex> lock (mutex);
-    fn ();
-    changed.notify_all ();
   }
 
   /* Sends side @s's outbox until send () refuses; writable () resumes. */
