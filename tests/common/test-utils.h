@@ -53,6 +53,22 @@ GstBufferPtr pull_buffer (GstHarness * h, guint timeout_ms);
 /* Whether an EOS event reaches the harness sink pad within @timeout_ms. */
 bool wait_eos (GstHarness * h, guint timeout_ms);
 
+/* Whether @pred, asked every 20 ms, holds within @timeout_ms: for state
+ * nothing signals a change of. */
+template <typename Pred>
+bool
+poll_until (Pred pred, guint timeout_ms)
+{
+  gint64 deadline = g_get_monotonic_time ()
+      + timeout_ms * G_TIME_SPAN_MILLISECOND;
+  while (!pred ()) {
+    if (g_get_monotonic_time () >= deadline)
+      return pred ();
+    g_usleep (20 * G_TIME_SPAN_MILLISECOND);
+  }
+  return true;
+}
+
 struct HttpAnswer
 {
   guint status = 0;

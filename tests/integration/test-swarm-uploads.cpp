@@ -20,6 +20,7 @@
 #include "gst/p2p/swarm/swarm.h"
 #include "gst/tracker/server.h"
 #include "tests/common/change-signal.h"
+#include "tests/common/test-utils.h"
 
 using namespace p2p::swarm;
 
@@ -162,13 +163,9 @@ GST_START_TEST (test_busy_uploader_turns_second_request_down)
 {
   Fixture f;
   for (const char *name : { "a", "b" }) {
-    bool seen = false;
-    for (int i = 0; i < 200 && !seen; i++) {
-      seen = f.sees_uploader (name);
-      if (!seen)
-        g_usleep (100 * 1000);
-    }
-    fail_unless (seen, "%s never saw the uploader's announcement", name);
+    fail_unless (p2p::test::poll_until ([&] { return f.sees_uploader (name); },
+                                        20000),
+                 "%s never saw the uploader's announcement", name);
   }
 
   f.request ({ "a", "b" });

@@ -38,19 +38,6 @@ segment_path (gint64 seq)
   return "/seg" + std::to_string (seq) + ".ts";
 }
 
-/* Waits up to @timeout_ms for @pred, polling. */
-template <typename Pred>
-bool
-poll_until (Pred pred, guint timeout_ms)
-{
-  for (guint waited = 0; waited < timeout_ms; waited += 20) {
-    if (pred ())
-      return true;
-    g_usleep (20 * G_TIME_SPAN_MILLISECOND);
-  }
-  return pred ();
-}
-
 } // namespace
 
 GST_START_TEST (test_announcement_reload_waits_for_the_one_in_flight)

@@ -684,8 +684,8 @@ ViewerImpl::schedule_downloads ()
   state.now = monotonic_now ();
   state.self_id = peer_id_;
   GstClockTime due = std::max (deadline_origin (state.now), state.now);
-  size_t budget = kMaxSegmentsAhead > queued_count () ?
-      kMaxSegmentsAhead - queued_count () : 0;
+  size_t queued = queued_count ();
+  size_t budget = kMaxSegmentsAhead > queued ? kMaxSegmentsAhead - queued : 0;
   std::vector<const hls::MediaSegment *> wanted;
   for (const auto & d : departed_)
     wanted.push_back (&d.second);
