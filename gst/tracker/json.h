@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -83,6 +84,8 @@ void write_number (std::string & out, double n);
  * code point above U+00FF. */
 void write_binary_string (std::string & out, std::string_view bytes);
 bool binary_from_utf8 (std::string_view utf8, std::string & bytes);
+/* The same into exactly @size bytes: false unless @utf8 holds that many. */
+bool binary_from_utf8 (std::string_view utf8, uint8_t *bytes, size_t size);
 
 /* Number of UTF-16 code units of a UTF-8/WTF-8 string: JavaScript's
  * String.prototype.length, which bittorrent-tracker checks. */

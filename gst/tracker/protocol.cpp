@@ -22,15 +22,11 @@ constexpr const char kInvalidEvent[] = "invalid event";
 bool
 read_binary_id (const json::Value * v, Id20 & out)
 {
-  if (!v || !v->is_string () || v->string.size () > 2 * Id20::kSize)
+  Id20 id;
+  if (!v || !v->is_string ()
+      || !json::binary_from_utf8 (v->string, id.bytes.data (), Id20::kSize))
     return false;
-  std::string bytes;
-  if (!json::binary_from_utf8 (v->string, bytes))
-    return false;
-  auto id = Id20::from_bytes (bytes);
-  if (!id)
-    return false;
-  out = *id;
+  out = id;
   return true;
 }
 
