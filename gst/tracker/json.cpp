@@ -161,7 +161,8 @@ private:
         return parse_array (v, depth + 1);
       case '"':
         v.type = Value::Type::String;
-        return parse_string (v.string, v.canonical);
+        v.decoded = depth <= 1 || !long_string_ahead ();
+        return parse_string (v.decoded ? &v.string : nullptr, v.canonical);
       case 't':
         v.type = Value::Type::Bool;
         v.boolean = true;
@@ -203,7 +204,7 @@ private:
         return fail ("expected member name");
       Member member;
       bool key_canonical = true, spaced;
-      if (!parse_string (member.key, key_canonical))
+      if (!parse_string (&member.key, key_canonical))
         return false;
       if (skip_whitespace ())
         v.canonical = false;
@@ -280,18 +281,33 @@ private:
     return true;
   }
 
-  /* Clears @canonical on an escape JSON.stringify might not write
-   * (\/, and any \u, to keep it simple). */
-  bool parse_string (std::string & out, bool & canonical)
+  /* Whether the string at p_ has more than options_.defer_strings_over
+   * bytes of JSON text. Any quote within that many bytes, even an escaped
+   * one, counts as its end: a long string may be decoded, never a short
+   * one deferred. */
+  bool long_string_ahead () const
+  {
+    size_t limit = options_.defer_strings_over;
+    if (limit == SIZE_MAX || static_cast<size_t> (end_ - p_) <= limit)
+      return false;
+    return !memchr (p_ + 1, '"', limit);
+  }
+
+  /* Decodes into @out, or only checks the string if @out is null. Clears
+   * @canonical on an escape JSON.stringify might not write (\/, and any
+   * \u, to keep it simple). */
+  bool parse_string (std::string * out, bool & canonical)
   {
     ++p_;                       /* opening quote */
     /* the decoded text is no longer than the source up to the next quote */
-    if (auto *quote = static_cast<const char *> (memchr (p_, '"', end_ - p_)))
-      out.reserve (quote - p_);
+    if (auto *quote = out ?
+        static_cast<const char *> (memchr (p_, '"', end_ - p_)) : nullptr)
+      out->reserve (quote - p_);
     while (true) {
       const char *run = p_;
       p_ = skip_plain (p_, end_);
-      out.append (run, p_ - run);
+      if (out)
+        out->append (run, p_ - run);
       if (p_ == end_)
         return fail ("unterminated string");
       char c = *p_++;
@@ -302,29 +318,33 @@ private:
       if (p_ == end_)
         return fail ("unterminated string");
       char e = *p_++;
+      auto put = [out] (char decoded) {
+        if (out)
+          *out += decoded;
+      };
       switch (e) {
         case '/':
           canonical = false;
-          out += e;
+          put (e);
           break;
         case '"':
         case '\\':
-          out += e;
+          put (e);
           break;
         case 'b':
-          out += '\b';
+          put ('\b');
           break;
         case 'f':
-          out += '\f';
+          put ('\f');
           break;
         case 'n':
-          out += '\n';
+          put ('\n');
           break;
         case 'r':
-          out += '\r';
+          put ('\r');
           break;
         case 't':
-          out += '\t';
+          put ('\t');
           break;
         case 'u':{
           canonical = false;
@@ -343,7 +363,8 @@ private:
             else
               p_ = save;        /* lone high surrogate, low read next */
           }
-          append_utf8 (out, cu);
+          if (out)
+            append_utf8 (*out, cu);
           break;
         }
         default:
@@ -773,7 +794,13 @@ write (std::string & out, const Value & value)
       write_number (out, value.number);
       break;
     case Value::Type::String:
-      write_string (out, value.string);
+      if (value.decoded) {
+        write_string (out, value.string);
+      } else {
+        Value decoded;
+        parse (value.source, decoded);
+        write_string (out, decoded.string);
+      }
       break;
     case Value::Type::Array:{
       out += '[';

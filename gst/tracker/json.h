@@ -38,6 +38,9 @@ public:
    * \u escape, or duplicate key makes it false. */
   std::string_view source;
   bool canonical = false;
+  /* False for a string parse() only checked (ParseOptions::
+   * defer_strings_over): `string` is empty, its JSON text is `source`. */
+  bool decoded = true;
 
   bool is_string () const { return type == Type::String; }
   bool is_number () const { return type == Type::Number; }
@@ -65,6 +68,10 @@ struct Member
 struct ParseOptions
 {
   size_t max_depth = 16;
+  /* Strings nested below the root's own members whose JSON text is longer
+   * than this are checked but not decoded (Value::decoded), for a reader
+   * that only relays them: a tracker never reads an SDP. */
+  size_t defer_strings_over = SIZE_MAX;
 };
 
 /* Parses exactly one JSON text (RFC 8259, surrounding whitespace allowed).

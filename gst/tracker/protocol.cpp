@@ -535,8 +535,13 @@ parse_client_message (std::string_view text, const ClientParseLimits & limits,
   using Kind = ClientParseError::Kind;
   out = ClientMessage ();
   error = ClientParseError ();
+  /* The only nested strings read here are 20-byte ids, at most 120 bytes
+   * of JSON text ("\u00XX" each): longer ones (the SDPs) need no decoding,
+   * and one that is an id is invalid either way. */
+  json::ParseOptions options;
+  options.defer_strings_over = 6 * Id20::kSize;
   json::Value root;
-  if (!json::parse (text, root))
+  if (!json::parse (text, root, nullptr, options))
     return fail (error, Kind::InvalidJson, "invalid JSON");
 
   const json::Value *action = root.is_object ()? root.find ("action") : nullptr;

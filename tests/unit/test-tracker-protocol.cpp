@@ -175,6 +175,40 @@ GST_START_TEST (test_json_rejects)
 
 GST_END_TEST;
 
+GST_START_TEST (test_deferred_strings)
+{
+  std::string sdp_json;         /* 200 bytes of JSON text with escapes */
+  for (int i = 0; i < 20; i++)
+    sdp_json += i % 2 ? "a=x\\/y\\r\\n" : "b=\\u0041z\\r\\n";
+  std::string text = "{\"long\":\"" + sdp_json + "\",\"o\":{\"sdp\":\""
+      + sdp_json + "\",\"id\":\"short\"}}";
+  json::ParseOptions defer;
+  defer.defer_strings_over = 120;
+  json::Value deferred, full;
+  fail_unless (json::parse (text, deferred, nullptr, defer));
+  fail_unless (json::parse (text, full));
+
+  /* the root's own members are decoded, and short strings below them */
+  fail_unless (deferred.find ("long")->decoded);
+  fail_unless (deferred.find ("long")->string == full.find ("long")->string);
+  const json::Value *o = deferred.find ("o");
+  fail_unless (o->find ("id")->decoded);
+  fail_unless_equals_string (o->find ("id")->string.c_str (), "short");
+  /* the long nested one is checked only, and written the same */
+  fail_if (o->find ("sdp")->decoded);
+  fail_unless (o->find ("sdp")->string.empty ());
+  std::string a, b;
+  json::write (a, deferred);
+  json::write (b, full);
+  fail_unless_equals_string (a.c_str (), b.c_str ());
+
+  /* a bad escape in a deferred string still fails the parse */
+  std::string bad = "{\"o\":{\"sdp\":\"" + sdp_json + "\\x\"}}";
+  fail_if (json::parse (bad, deferred, nullptr, defer));
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_announce_build_parse)
 {
   AnnounceRequest request;
@@ -436,6 +470,15 @@ GST_START_TEST (test_relayed_description_is_stringify)
         "{\"type\":\"offer\",\"sdp\":\"v=0\"}"},
     {"{\"type\":\"offer\",\"sdp\":\"v=0\",\"a\":[1, 2]}",
         "{\"type\":\"offer\",\"sdp\":\"v=0\",\"a\":[1,2]}"},
+    /* an SDP too long to decode when parsed, rewritten all the same */
+    {"{ \"type\":\"offer\",\"sdp\":\"v=0\\r\\na=\\/\\u0041"
+          "0123456789012345678901234567890123456789012345678901234567890123"
+          "0123456789012345678901234567890123456789012345678901234567890123"
+          "\"}",
+        "{\"type\":\"offer\",\"sdp\":\"v=0\\r\\na=/A"
+          "0123456789012345678901234567890123456789012345678901234567890123"
+          "0123456789012345678901234567890123456789012345678901234567890123"
+          "\"}"},
   };
   for (const auto & c : cases) {
     std::string text = std::string ("{\"action\":\"announce\",\"info_hash\":"
@@ -461,6 +504,7 @@ tracker_protocol_suite (void)
   tcase_add_test (tc, test_json_glib_truncates_at_nul);
   tcase_add_test (tc, test_stringify_compatible_output);
   tcase_add_test (tc, test_json_rejects);
+  tcase_add_test (tc, test_deferred_strings);
   tcase_add_test (tc, test_announce_build_parse);
   tcase_add_test (tc, test_events_and_left);
   tcase_add_test (tc, test_bittorrent_tracker_reasons);

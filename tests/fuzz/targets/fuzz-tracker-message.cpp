@@ -99,6 +99,15 @@ LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
     std::string twice;
     json::write (twice, again);
     check (once == twice);
+
+    /* strings left undecoded are written the same as decoded ones */
+    json::ParseOptions defer;
+    defer.defer_strings_over = 4;
+    json::Value deferred;
+    check (json::parse (text, deferred, nullptr, defer));
+    std::string written;
+    json::write (written, deferred);
+    check (written == once);
   }
 
   std::vector<char> buffer (data, data + size);
