@@ -32,7 +32,7 @@ struct HalfAnswer
 gboolean
 send_rest (gpointer data) noexcept
 {
-  std::unique_ptr<HalfAnswer> a (static_cast<HalfAnswer *> (data));
+  auto a = static_cast<HalfAnswer *> (data);
   gsize size = 0;
   const guint8 *body =
       static_cast<const guint8 *> (g_bytes_get_data (a->body.get (), &size));
@@ -68,7 +68,11 @@ send_half (gpointer data) noexcept
     return G_SOURCE_REMOVE;
   }
   GSourcePtr later (g_timeout_source_new (a->rest_delay_ms));
-  g_source_set_callback (later.get (), send_rest, a.release (), nullptr);
+  /* Freed with the source, also when the server goes away first. */
+  g_source_set_callback (later.get (), send_rest, a.release (),
+      [] (gpointer d) {
+        delete static_cast<HalfAnswer *> (d);
+      });
   g_source_attach (later.get (), g_main_context_get_thread_default ());
   return G_SOURCE_REMOVE;
 }
@@ -107,8 +111,16 @@ ScriptedServer::url (const std::string & path) const
 void
 ScriptedServer::set (const std::string & path, ScriptedResponse response)
 {
+  set_sequence (path, { std::move (response) });
+}
+
+void
+ScriptedServer::set_sequence (const std::string & path,
+    std::vector<ScriptedResponse> responses)
+{
+  g_return_if_fail (!responses.empty ());
   std::lock_guard<std::mutex> lock (mutex_);
-  responses_[path] = std::move (response);
+  responses_[path] = std::move (responses);
 }
 
 void
@@ -189,6 +201,19 @@ ScriptedServer::max_in_flight (const std::string & path) const
   return it == max_in_flight_.end () ? 0 : it->second;
 }
 
+std::string
+ScriptedServer::request_header (const std::string & path,
+    const std::string & name) const
+{
+  std::lock_guard<std::mutex> lock (mutex_);
+  auto it = request_headers_.find (path);
+  if (it == request_headers_.end ())
+    return {};
+  const char *value = soup_message_headers_get_one (it->second.get (),
+      name.c_str ());
+  return value ? value : "";
+}
+
 void
 ScriptedServer::handle (SoupServerMessage * msg, const std::string & path)
 {
@@ -198,9 +223,13 @@ ScriptedServer::handle (SoupServerMessage * msg, const std::string & path)
   {
     std::lock_guard<std::mutex> lock (mutex_);
     guint count = ++requests_[path];
+    request_headers_[path].reset (soup_message_headers_ref
+        (soup_server_message_get_request_headers (msg)),
+        soup_message_headers_unref);
     auto it = responses_.find (path);
     if (it != responses_.end ()) {
-      response = it->second;
+      const std::vector<ScriptedResponse> & turns = it->second;
+      response = turns[std::min<size_t> (count, turns.size ()) - 1];
       found = true;
       if (response.misbehaviour == Misbehaviour::TRUNCATE_ONCE)
         response.misbehaviour = count == 1 ? Misbehaviour::TRUNCATE
@@ -248,12 +277,20 @@ ScriptedServer::handle (SoupServerMessage * msg, const std::string & path)
       break;
   }
   soup_server_message_set_status (msg, response.status, nullptr);
+  SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
+  if (!response.location.empty ())
+    soup_message_headers_replace (headers, "Location",
+        response.location.c_str ());
+  if (response.chunked)
+    soup_message_headers_set_encoding (headers, SOUP_ENCODING_CHUNKED);
   gsize size = 0;
-  const char *data =
+  const char *data = response.body ?
       static_cast<const char *> (g_bytes_get_data (response.body.get (),
-          &size));
+          &size)) : "";
   soup_server_message_set_response (msg, content_type.c_str (),
       SOUP_MEMORY_COPY, data, size);
+  if (response.chunked)
+    soup_message_body_complete (soup_server_message_get_response_body (msg));
   if (response.delay_ms > 0) {
     {
       std::lock_guard<std::mutex> lock (mutex_);

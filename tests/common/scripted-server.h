@@ -3,9 +3,11 @@
  *
  * A loopback HTTP server for element and integration tests: the test says
  * what each path answers (body, content type, status, or a misbehaviour such
- * as stalling or cutting the body short), or serves a directory; requests
- * are counted per path. It binds 127.0.0.1 on any free port and runs the
- * engine's HttpOrigin on its own EngineThread, so tests stay hermetic.
+ * as stalling or cutting the body short), possibly a different answer for
+ * each request, or serves a directory; requests are counted per path and
+ * the latest one's headers kept. It binds 127.0.0.1 on any free port and
+ * runs the engine's HttpOrigin on its own EngineThread, so tests stay
+ * hermetic.
  */
 #pragma once
 
@@ -13,6 +15,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include <libsoup/soup.h>
 
@@ -40,7 +43,12 @@ struct ScriptedResponse
   guint status = SOUP_STATUS_OK;
   /* Empty: from the path's extension (HttpOrigin::content_type_for_path). */
   std::string content_type;
+  /* Null: an empty body. */
   std::shared_ptr<GBytes> body;
+  /* Sent as the Location header, for a redirect status. */
+  std::string location;
+  /* Chunked transfer encoding instead of a Content-Length. */
+  bool chunked = false;
   Misbehaviour misbehaviour = Misbehaviour::NONE;
   /* A normal answer, sent this many milliseconds late (see PAUSE_HALFWAY
    * too). */
@@ -60,6 +68,10 @@ public:
   std::string url (const std::string & path) const;
 
   void set (const std::string & path, ScriptedResponse response);
+  /* The n-th request for @path (counted as requests () counts) gets the
+   * n-th of @responses, later requests the last one. */
+  void set_sequence (const std::string & path,
+      std::vector<ScriptedResponse> responses);
   void set_text (const std::string & path, const std::string & body,
       const std::string & content_type = {});
   void set_bytes (const std::string & path, GBytes * body,
@@ -72,6 +84,10 @@ public:
   guint requests (const std::string & path) const;
   /* Most requests for @path answered late (delay_ms) at the same time. */
   guint max_in_flight (const std::string & path) const;
+  /* The @name header of the latest request for @path; empty when it had
+   * none. */
+  std::string request_header (const std::string & path,
+      const std::string & name) const;
 
 private:
   struct LateAnswer;
@@ -81,8 +97,9 @@ private:
   EngineThread engine_ { "scripted-server" };
   std::unique_ptr<net::HttpOrigin> origin_;
   mutable std::mutex mutex_;
-  std::map<std::string, ScriptedResponse> responses_;
+  std::map<std::string, std::vector<ScriptedResponse>> responses_;
   std::map<std::string, guint> requests_;
+  std::map<std::string, std::shared_ptr<SoupMessageHeaders>> request_headers_;
   std::map<std::string, guint> in_flight_;
   std::map<std::string, guint> max_in_flight_;
   std::string directory_;

@@ -1,14 +1,12 @@
 /* gst-p2p
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * HttpFetcher against a loopback SoupServer on 127.0.0.1, port 0, running
+ * HttpFetcher against the loopback ScriptedServer (tests/common), which runs
  * on its own engine thread; the fetcher runs on the test thread's context.
  */
 #include <gst/check/gstcheck.h>
 
-#include <atomic>
 #include <condition_variable>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -19,6 +17,8 @@
 #include "gst/p2p/common/error.h"
 #include "gst/p2p/net/http-fetcher.h"
 #include "test-helpers.h"
+#include "tests/common/scripted-server.h"
+#include "tests/common/test-utils.h"
 
 using p2p::net::HttpFetch;
 using p2p::net::HttpFetcher;
@@ -26,6 +26,9 @@ using p2p::net::HttpFetcherOptions;
 using p2p::net::HttpProgress;
 using p2p::net::HttpRequest;
 using p2p::net::HttpResult;
+using p2p::test::bytes_to_string;
+using p2p::test::ScriptedResponse;
+using p2p::test::ScriptedServer;
 
 namespace {
 
@@ -43,159 +46,61 @@ pattern (gsize size)
   return s;
 }
 
-std::string
-bytes_to_string (GBytes *bytes)
+/* A plain @status answer carrying @body. */
+ScriptedResponse
+answer (guint status, const std::string &body)
 {
-  gsize size;
-  auto data = static_cast<const char *> (g_bytes_get_data (bytes, &size));
-  return std::string (data ? data : "", size);
+  ScriptedResponse response;
+  response.status = status;
+  response.body.reset (g_bytes_new (body.data (), body.size ()), g_bytes_unref);
+  return response;
 }
 
-/* The origin side of the tests. Handlers run on the server's own thread. */
-class TestServer
+/* What the origin answers on each path the tests fetch; /missing.ts and
+ * anything else not scripted gets a 404. */
+void
+script_origin (ScriptedServer &server)
 {
-public:
-  TestServer () : thread_ ("test-http-server")
-  {
-    thread_.invoke_sync ([this] {
-      server_ = soup_server_new (nullptr, nullptr);
-      soup_server_add_handler (server_, nullptr, &TestServer::handle_cb, this,
-                               nullptr);
-      GError *error = nullptr;
-      fail_unless (soup_server_listen_local (
-                       server_, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error),
-                   "listen: %s", error ? error->message : "");
-      GSList *uris = soup_server_get_uris (server_);
-      port_ = g_uri_get_port (static_cast<GUri *> (uris->data));
-      g_slist_free_full (uris, (GDestroyNotify)g_uri_unref);
-    });
-  }
+  server.set_text ("/ok.ts", pattern (kSmallSize));
+  ScriptedResponse redirect;
+  redirect.status = SOUP_STATUS_FOUND;
+  redirect.location = server.url ("/ok.ts");
+  server.set ("/redirect", redirect);
+  server.set_sequence ("/flaky.ts",
+                       { answer (500, "oops"), answer (500, "oops"),
+                         answer (200, pattern (kSmallSize)) });
+  server.set ("/always500.ts", answer (500, "oops"));
+  server.set_sequence ("/busy.ts", { answer (429, pattern (kSmallSize)),
+                                     answer (200, pattern (kSmallSize)) });
 
-  ~TestServer ()
-  {
-    thread_.invoke_sync ([this] {
-      soup_server_disconnect (server_);
-      g_object_unref (server_);
-    });
-    thread_.stop ();
-  }
+  ScriptedResponse slow;
+  slow.misbehaviour = p2p::test::Misbehaviour::STALL;
+  server.set ("/slow.ts", slow);
 
-  std::string
-  url (const std::string &path) const
-  {
-    return "http://127.0.0.1:" + std::to_string (port_) + path;
-  }
+  /* Headers and the first 100 bytes, the rest long after any timeout. */
+  ScriptedResponse stall_body = answer (200, pattern (200));
+  stall_body.misbehaviour = p2p::test::Misbehaviour::PAUSE_HALFWAY;
+  stall_body.delay_ms = 60000;
+  server.set ("/stall-body.ts", stall_body);
 
-  int
-  hits (const std::string &path)
-  {
-    std::lock_guard<std::mutex> lock (mutex_);
-    return hits_[path];
-  }
+  ScriptedResponse truncated = answer (200, pattern (kSmallSize));
+  truncated.misbehaviour = p2p::test::Misbehaviour::TRUNCATE;
+  server.set ("/truncated.ts", truncated);
 
-  std::string
-  last_header (const std::string &name)
-  {
-    std::lock_guard<std::mutex> lock (mutex_);
-    return headers_[name];
-  }
-
-private:
-  static void
-  handle_cb (SoupServer *, SoupServerMessage *msg, const char *path,
-             GHashTable *, gpointer data)
-  {
-    static_cast<TestServer *> (data)->handle (msg, path);
-  }
-
-  void
-  handle (SoupServerMessage *msg, const std::string &path)
-  {
-    int hit;
-    SoupMessageHeaders *request_headers
-        = soup_server_message_get_request_headers (msg);
-    {
-      std::lock_guard<std::mutex> lock (mutex_);
-      hit = ++hits_[path];
-      for (const char *name : { "User-Agent", "X-Test" }) {
-        const char *value
-            = soup_message_headers_get_one (request_headers, name);
-        headers_[name] = value ? value : "";
-      }
-    }
-    SoupMessageHeaders *headers
-        = soup_server_message_get_response_headers (msg);
-    SoupMessageBody *body = soup_server_message_get_response_body (msg);
-
-    if (path == "/ok.ts" || (path == "/flaky.ts" && hit > 2)) {
-      respond (msg, 200, "video/mp2t", pattern (kSmallSize));
-    } else if (path == "/redirect") {
-      soup_server_message_set_redirect (msg, 302, "/ok.ts");
-    } else if (path == "/missing.ts") {
-      respond (msg, 404, "text/plain", "not here");
-    } else if (path == "/flaky.ts" || path == "/always500.ts") {
-      respond (msg, 500, "text/plain", "oops");
-    } else if (path == "/busy.ts") {
-      respond (msg, hit > 1 ? 200 : 429, "video/mp2t", pattern (kSmallSize));
-    } else if (path == "/slow.ts") {
-      /* Never answers; the server drops it at shutdown. */
-      soup_server_message_pause (msg);
-    } else if (path == "/stall-body.ts") {
-      /* Headers and a first chunk, then nothing more. */
-      soup_server_message_set_status (msg, 200, nullptr);
-      soup_message_headers_set_content_type (headers, "video/mp2t", nullptr);
-      soup_message_headers_set_encoding (headers, SOUP_ENCODING_CHUNKED);
-      std::string chunk = pattern (100);
-      soup_message_body_append (body, SOUP_MEMORY_COPY, chunk.data (),
-                                chunk.size ());
-    } else if (path == "/truncated.ts") {
-      /* libsoup would wait for the rest of a short body: answer by hand
-       * and close the connection after a tenth of it. */
-      GIOStream *connection = soup_server_message_steal_connection (msg);
-      std::string response = "HTTP/1.1 200 OK\r\nContent-Type: video/mp2t\r\n"
-                             "Content-Length: "
-                             + std::to_string (kSmallSize) + "\r\n\r\n"
-                             + pattern (kSmallSize / 10);
-      g_output_stream_write_all (g_io_stream_get_output_stream (connection),
-                                 response.data (), response.size (), nullptr,
-                                 nullptr, nullptr);
-      g_io_stream_close (connection, nullptr, nullptr);
-      g_object_unref (connection);
-    } else if (path == "/page.html") {
-      respond (msg, 200, "text/html", "<html></html>");
-    } else if (path == "/big.ts") {
-      respond (msg, 200, "video/mp2t", pattern (kBigSize));
-    } else if (path == "/big-chunked.ts") {
-      soup_message_headers_set_encoding (headers, SOUP_ENCODING_CHUNKED);
-      respond (msg, 200, "video/mp2t", pattern (kBigSize));
-      soup_message_body_complete (body);
-    } else {
-      respond (msg, 404, "text/plain", "unknown");
-    }
-  }
-
-  static void
-  respond (SoupServerMessage *msg, guint status, const char *content_type,
-           const std::string &body)
-  {
-    soup_server_message_set_status (msg, status, nullptr);
-    soup_server_message_set_response (msg, content_type, SOUP_MEMORY_COPY,
-                                      body.data (), body.size ());
-  }
-
-  p2p::EngineThread thread_;
-  SoupServer *server_ = nullptr;
-  guint16 port_ = 0;
-  std::mutex mutex_;
-  std::map<std::string, int> hits_;
-  std::map<std::string, std::string> headers_;
-};
+  server.set_text ("/page.html", "<html></html>", "text/html");
+  server.set_text ("/big.ts", pattern (kBigSize));
+  ScriptedResponse big_chunked = answer (200, pattern (kBigSize));
+  big_chunked.chunked = true;
+  server.set ("/big-chunked.ts", big_chunked);
+}
 
 /* Per-test state, built in the forked child by the checked fixture. */
 struct Fixture
 {
+  Fixture () { script_origin (server); }
+
   p2p::test::ThreadContext context;
-  TestServer server;
+  ScriptedServer server;
 };
 Fixture *fixture = nullptr;
 
@@ -278,9 +183,10 @@ GST_START_TEST (test_fetch_ok)
   fail_unless_equals_int (result.attempts, 1);
   fail_unless (result.elapsed_us > 0);
   fail_unless (result.elapsed_us >= result.latency_us + result.download_us);
-  assert_equals_std_string (fixture->server.last_header ("User-Agent"),
-                            "p2p-test-agent");
-  assert_equals_std_string (fixture->server.last_header ("X-Test"),
+  assert_equals_std_string (
+      fixture->server.request_header ("/ok.ts", "User-Agent"),
+      "p2p-test-agent");
+  assert_equals_std_string (fixture->server.request_header ("/ok.ts", "X-Test"),
                             "forty-two");
 }
 
@@ -295,8 +201,8 @@ GST_START_TEST (test_fetch_redirect)
   fail_unless (result.final_url == fixture->server.url ("/ok.ts"), "%s",
                result.final_url.c_str ());
   fail_unless (bytes_to_string (result.body.get ()) == pattern (kSmallSize));
-  fail_unless_equals_int (fixture->server.hits ("/redirect"), 1);
-  fail_unless_equals_int (fixture->server.hits ("/ok.ts"), 1);
+  fail_unless_equals_int (fixture->server.requests ("/redirect"), 1);
+  fail_unless_equals_int (fixture->server.requests ("/ok.ts"), 1);
 }
 
 GST_END_TEST;
@@ -310,7 +216,7 @@ GST_START_TEST (test_fetch_404_no_retry)
   fail_unless (strstr (result.error->message, "404") != nullptr, "%s",
                result.error->message);
   fail_unless_equals_int (result.attempts, 1);
-  fail_unless_equals_int (fixture->server.hits ("/missing.ts"), 1);
+  fail_unless_equals_int (fixture->server.requests ("/missing.ts"), 1);
 }
 
 GST_END_TEST;
@@ -322,7 +228,7 @@ GST_START_TEST (test_fetch_500_then_200)
   fail_unless (result.ok (), "%s", result.error ? result.error->message : "");
   fail_unless_equals_int (result.status, 200);
   fail_unless_equals_int (result.attempts, 3);
-  fail_unless_equals_int (fixture->server.hits ("/flaky.ts"), 3);
+  fail_unless_equals_int (fixture->server.requests ("/flaky.ts"), 3);
   fail_unless (bytes_to_string (result.body.get ()) == pattern (kSmallSize));
 }
 
@@ -350,7 +256,7 @@ GST_START_TEST (test_fetch_retries_exhausted_with_backoff)
   assert_error (result, GST_P2P_ERROR_HTTP_STATUS);
   fail_unless_equals_int (result.status, 500);
   fail_unless_equals_int (result.attempts, 3);
-  fail_unless_equals_int (fixture->server.hits ("/always500.ts"), 3);
+  fail_unless_equals_int (fixture->server.requests ("/always500.ts"), 3);
   /* Waits of 0.1 s, then min (0.2, 0.15) s. */
   fail_unless (result.elapsed_us >= 250000, "elapsed %" G_GINT64_FORMAT,
                result.elapsed_us);
@@ -373,7 +279,7 @@ GST_START_TEST (test_fetch_timeout_without_answer)
   fail_unless_equals_int (result.attempts, 2);
   fail_unless (result.elapsed_us >= 400000, "elapsed %" G_GINT64_FORMAT,
                result.elapsed_us);
-  fail_unless_equals_int (fixture->server.hits ("/slow.ts"), 2);
+  fail_unless_equals_int (fixture->server.requests ("/slow.ts"), 2);
 }
 
 GST_END_TEST;
@@ -411,7 +317,7 @@ GST_START_TEST (test_fetch_truncated_body)
                result.error->message);
   /* A cut connection is worth one more try. */
   fail_unless_equals_int (result.attempts, 2);
-  fail_unless_equals_int (fixture->server.hits ("/truncated.ts"), 2);
+  fail_unless_equals_int (fixture->server.requests ("/truncated.ts"), 2);
 }
 
 GST_END_TEST;
@@ -570,7 +476,7 @@ GST_START_TEST (test_fetch_cancel)
   /* While the server sits on the request. */
   HttpFetch waiting = fetcher.fetch (fixture->server.url ("/slow.ts"), count);
   fail_unless (fixture->context.run_until (
-      [&] { return fixture->server.hits ("/slow.ts") == 1; }, 5000));
+      [&] { return fixture->server.requests ("/slow.ts") == 1; }, 5000));
   waiting.cancel ();
   waiting.cancel ();
 
@@ -610,7 +516,7 @@ GST_START_TEST (test_fetcher_destroyed_with_fetches_in_flight)
     fetcher.fetch (fixture->server.url ("/big.ts"),
                    [&] (HttpResult) { callbacks++; });
     fail_unless (fixture->context.run_until (
-        [&] { return fixture->server.hits ("/slow.ts") == 1; }, 5000));
+        [&] { return fixture->server.requests ("/slow.ts") == 1; }, 5000));
   }
   fail_if (fetch.active ());
   fetch.cancel ();
