@@ -324,21 +324,24 @@ Swarm::find_connected (const std::string & peer_id) const
 }
 
 guint
-Swarm::connected_count () const
+Swarm::count_peers (bool (peer::PeerSession::*state) () const) const
 {
   guint n = 0;
   for (const Peer & p : peers_)
-    n += (!p.dead && p.session && p.session->is_open ()) ? 1 : 0;
+    n += (!p.dead && p.session && (p.session.get ()->*state) ()) ? 1 : 0;
   return n;
+}
+
+guint
+Swarm::connected_count () const
+{
+  return count_peers (&peer::PeerSession::is_open);
 }
 
 guint
 Swarm::uploads_running () const
 {
-  guint n = 0;
-  for (const Peer & p : peers_)
-    n += (!p.dead && p.session && p.session->uploading ()) ? 1 : 0;
-  return n;
+  return count_peers (&peer::PeerSession::uploading);
 }
 
 void

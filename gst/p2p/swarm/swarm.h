@@ -119,6 +119,8 @@ private:
   peer::PeerSessionCallbacks session_callbacks (Peer * peer);
   Peer *find_connected (const std::string & peer_id);
   const Peer *find_connected (const std::string & peer_id) const;
+  /* Peers not dead whose session is in @state. */
+  guint count_peers (bool (peer::PeerSession::*state) () const) const;
   guint connected_count () const;
   guint uploads_running () const;
   void remove_later (Peer * peer);
