@@ -274,6 +274,28 @@ parse_attributes (const Line &line, const Tag &tag)
   return std::move (*list);
 }
 
+/* The body of a playlist, line by line after its #EXTM3U (checked by
+ * check_envelope()): @on_tag (line, tag) for a tag, @on_uri (line) for a
+ * URI; blank lines and comments are skipped. */
+template <typename OnTag, typename OnUri>
+void
+for_each_tag_and_uri (std::string_view text, OnTag on_tag, OnUri on_uri)
+{
+  LineReader reader (text);
+  Line line;
+  reader.next (&line);
+  Tag tag;
+  while (reader.next (&line)) {
+    if (line.text.empty ())
+      continue;
+    if (parse_tag (line.text, &tag))
+      on_tag (line, tag);
+    else if (line.text[0] != '#')
+      on_uri (line);
+    /* else a comment */
+  }
+}
+
 /* Tags both kinds of playlist share, and the state they set. */
 class ParserBase
 {
@@ -349,19 +371,10 @@ public:
   MediaPlaylist
   parse (std::string_view text)
   {
-    LineReader reader (text);
-    Line line;
-    reader.next (&line); /* the #EXTM3U checked by check_envelope() */
-    Tag tag;
-    while (reader.next (&line)) {
-      if (line.text.empty ())
-        continue;
-      if (parse_tag (line.text, &tag))
-        handle_tag (line, tag);
-      else if (line.text[0] != '#')
-        add_segment (line);
-      /* else a comment */
-    }
+    for_each_tag_and_uri (
+        text,
+        [this] (const Line &line, const Tag &tag) { handle_tag (line, tag); },
+        [this] (const Line &line) { add_segment (line); });
     return finish ();
   }
 
@@ -682,18 +695,10 @@ public:
   MasterPlaylist
   parse (std::string_view text)
   {
-    LineReader reader (text);
-    Line line;
-    reader.next (&line); /* the #EXTM3U checked by check_envelope() */
-    Tag tag;
-    while (reader.next (&line)) {
-      if (line.text.empty ())
-        continue;
-      if (parse_tag (line.text, &tag))
-        handle_tag (line, tag);
-      else if (line.text[0] != '#')
-        add_variant (line);
-    }
+    for_each_tag_and_uri (
+        text,
+        [this] (const Line &line, const Tag &tag) { handle_tag (line, tag); },
+        [this] (const Line &line) { add_variant (line); });
     return finish ();
   }
 
