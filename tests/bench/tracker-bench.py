@@ -139,10 +139,12 @@ def closed_loop(tracker, args, connections):
     connected = [g.stderr.readline().strip() for g in gens]
     time.sleep(warmup)
     cpu0, t0 = tracker.cpu_seconds(), time.time()
-    gen0 = [sum(proc_cpu_seconds(g.pid)) for g in gens]
+    gen0 = [proc_cpu_seconds(g.pid) for g in gens]
     time.sleep(duration)
     cpu1, t1 = tracker.cpu_seconds(), time.time()
-    gen1 = [sum(proc_cpu_seconds(g.pid)) for g in gens]
+    gen1 = [proc_cpu_seconds(g.pid) for g in gens]
+    gen_user = sum(b[0] - a[0] for a, b in zip(gen0, gen1))
+    gen_system = sum(b[1] - a[1] for a, b in zip(gen0, gen1))
     results = []
     for g in gens:
         out, err = g.communicate(timeout=duration + 120)
@@ -154,13 +156,16 @@ def closed_loop(tracker, args, connections):
     incoming = result['messages_sent']
     user, system = cpu1[0] - cpu0[0], cpu1[1] - cpu0[1]
     result['tracker_cpu_s'] = round(user + system, 3)
-    result['tracker_cpu_share'] = round((user + system) / (t1 - t0), 3)
-    result['loadgen_cpu_share'] = round((sum(gen1) - sum(gen0)) / (t1 - t0), 3)
+    window = t1 - t0
+    result['tracker_cpu_share'] = round((user + system) / window, 3)
+    result['tracker_system_share'] = round(system / window, 3)
+    result['loadgen_cpu_share'] = round((gen_user + gen_system) / window, 3)
+    result['loadgen_system_share'] = round(gen_system / window, 3)
     per = (lambda x: round(x * 1e6 / incoming, 2)) if incoming else (lambda x: None)
     result['cpu_us_per_message'] = per(user + system)
     result['user_cpu_us_per_message'] = per(user)
     result['system_cpu_us_per_message'] = per(system)
-    result['loadgen_cpu_us_per_message'] = per(sum(gen1) - sum(gen0))
+    result['loadgen_cpu_us_per_message'] = per(gen_user + gen_system)
     log(f'  {connected}')
     return result
 
@@ -183,6 +188,28 @@ def throughput(tracker, args):
                                                 'loadgen_cpu_share', 'cpu_us_per_message')}
                       for s in steps]
     return result
+
+
+def kernel_bound(best, cpus, baseline_announces_per_s):
+    """How fast any tracker could go under this load on this machine, from
+    the best step's CPU split: the kernel's TCP work for the tracker's
+    sockets and the generators' is needed whatever the tracker's code
+    costs. Without the tracker's user-space CPU, and then without the
+    generators' too, the same work fits the cores this many times."""
+    rate = best['announces_per_s']
+    tracker_kernel = best['tracker_system_share']
+    generators = best['loadgen_cpu_share']
+    generators_kernel = best['loadgen_system_share']
+    free_tracker = cpus * rate / (tracker_kernel + generators)
+    kernel_only = cpus * rate / (tracker_kernel + generators_kernel)
+    return {
+        'cpus': cpus,
+        'kernel_us_per_announce': round((tracker_kernel + generators_kernel) * 1e6 / rate, 1),
+        'announces_per_s_free_tracker': round(free_tracker),
+        'ratio_free_tracker': round(free_tracker / baseline_announces_per_s, 2),
+        'announces_per_s_kernel_only': round(kernel_only),
+        'ratio_kernel_only': round(kernel_only / baseline_announces_per_s, 2),
+    }
 
 
 def latency(tracker, args):
@@ -319,6 +346,7 @@ def main():
 
     ours, theirs = results['p2p-tracker'], results['bittorrent-tracker']
     ratio = ours['throughput']['announces_per_s'] / max(1e-9, theirs['throughput']['announces_per_s'])
+    bound = kernel_bound(ours['throughput'], os.cpu_count(), theirs['throughput']['announces_per_s'])
     summary = {
         'machine': {'cpus': os.cpu_count(), 'nofile_limit': hard, 'kernel': os.uname().release},
         'load': {'ramp': args.ramp, 'peers_per_swarm': args.peers_per_swarm, 'loadgen_processes': args.loadgen_processes, 'swarms': args.swarms,
@@ -328,6 +356,7 @@ def main():
         'results': results,
         'soup_ws_baseline_idle': soup,
         'throughput_ratio': round(ratio, 2),
+        'kernel_bound': bound,
     }
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, 'tracker-benchmark.json'), 'w') as f:
@@ -359,6 +388,12 @@ def main():
         print(f"libsoup 3 SoupServer baseline: {soup['bytes_per_connection']:,} bytes per idle WebSocket "
               f"connection ({soup['connections']:,} connections)")
     print(f"throughput target (>= 10x bittorrent-tracker): {'met' if ratio >= 10 else 'NOT met'} ({ratio:.1f}x)")
+    print(f"loopback TCP bound: the kernel's work (system CPU of tracker and generators) is "
+          f"{bound['kernel_us_per_announce']:.1f} µs per announce; {bound['cpus']} cores carry at most "
+          f"{bound['announces_per_s_free_tracker']:,.0f} announces/s with a tracker whose own code costs "
+          f"nothing ({bound['ratio_free_tracker']:.1f}x bittorrent-tracker), "
+          f"{bound['announces_per_s_kernel_only']:,.0f} if the generators' code cost nothing too "
+          f"({bound['ratio_kernel_only']:.1f}x)")
     per_conn = ours['idle']['bytes_per_connection']
     held = ours['idle']['connections']
     print(f"idle memory target (50,000 connections at <= 8 KiB each): "
