@@ -16,6 +16,7 @@
 
 #include "bench-json.h"
 #include "bench-stamp.h"
+#include "command-line.h"
 
 namespace {
 
@@ -214,16 +215,10 @@ main (int argc, char **argv)
       "Set a p2pswarmsink property (repeatable)", "PROP=VALUE" },
     { nullptr }
   };
-  GOptionContext *ctx
-      = g_option_context_new ("- origin host of the swarm bench");
-  g_option_context_add_main_entries (ctx, entries, nullptr);
-  g_option_context_add_group (ctx, gst_init_get_option_group ());
-  GError *error = nullptr;
-  if (!g_option_context_parse (ctx, &argc, &argv, &error)) {
-    g_printerr ("%s\n", error->message);
+  if (!p2p::tools::parse_command_line (&argc, &argv,
+          "- origin host of the swarm bench", entries,
+          gst_init_get_option_group ()))
     return 2;
-  }
-  g_option_context_free (ctx);
   if (!b.options.output)
     b.options.output = g_strdup ("-");
 

@@ -30,6 +30,7 @@
 
 #include "bench-json.h"
 #include "bench-stamp.h"
+#include "command-line.h"
 
 namespace {
 
@@ -369,15 +370,10 @@ main (int argc, char **argv)
             "(default 250)",
             "MS" },
           { nullptr } };
-  GOptionContext *ctx = g_option_context_new ("- one measured bench viewer");
-  g_option_context_add_main_entries (ctx, entries, nullptr);
-  g_option_context_add_group (ctx, gst_init_get_option_group ());
-  GError *error = nullptr;
-  if (!g_option_context_parse (ctx, &argc, &argv, &error)) {
-    g_printerr ("%s\n", error->message);
+  if (!p2p::tools::parse_command_line (&argc, &argv,
+          "- one measured bench viewer", entries,
+          gst_init_get_option_group ()))
     return 2;
-  }
-  g_option_context_free (ctx);
   if (!o.url
       || (g_strcmp0 (o.mode, "p2p") != 0 && g_strcmp0 (o.mode, "hls") != 0)) {
     g_printerr ("need --url and --mode=p2p|hls\n");

@@ -13,6 +13,8 @@
 
 #include <gst/gst.h>
 
+#include "command-line.h"
+
 namespace {
 
 struct Options
@@ -208,15 +210,10 @@ main (int argc, char **argv)
         "Video bitrate in kbit/s (default 1500)", "KBPS"},
     {nullptr}
   };
-  GOptionContext *ctx = g_option_context_new ("- local P2P HLS broadcast demo");
-  g_option_context_add_main_entries (ctx, entries, nullptr);
-  g_option_context_add_group (ctx, gst_init_get_option_group ());
-  GError *error = nullptr;
-  if (!g_option_context_parse (ctx, &argc, &argv, &error)) {
-    g_printerr ("%s\n", error->message);
+  if (!p2p::tools::parse_command_line (&argc, &argv,
+          "- local P2P HLS broadcast demo", entries,
+          gst_init_get_option_group ()))
     return 2;
-  }
-  g_option_context_free (ctx);
   if (demo.options.viewers < 1 || demo.options.duration < 10) {
     g_printerr ("need at least 1 viewer and 10 seconds\n");
     return 2;
@@ -229,6 +226,7 @@ main (int argc, char **argv)
       "tracker-port=0 ice-addresses=127.0.0.1 "
       "location=\"\" playlist-location=\"\" target-duration=%d",
       demo.options.bitrate_kbps, demo.options.segment_seconds);
+  GError *error = nullptr;
   demo.broadcaster = gst_parse_launch (description, &error);
   g_free (description);
   if (!demo.broadcaster) {

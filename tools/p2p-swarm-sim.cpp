@@ -14,6 +14,7 @@
 #include <glib.h>
 
 #include "gst/p2p/swarm/swarm-simulator.h"
+#include "command-line.h"
 
 using namespace p2p::swarm;
 
@@ -66,14 +67,9 @@ main (int argc, char **argv)
       "Runs per size with different link draws (default 3)", "N" },
     { nullptr }
   };
-  GOptionContext *context = g_option_context_new ("- simulated swarm");
-  g_option_context_add_main_entries (context, entries, nullptr);
-  GError *error = nullptr;
-  if (!g_option_context_parse (context, &argc, &argv, &error)) {
-    g_printerr ("%s\n", error->message);
+  if (!p2p::tools::parse_command_line (&argc, &argv, "- simulated swarm",
+          entries))
     return 2;
-  }
-  g_option_context_free (context);
 
   SimConfig config;
   config.segments = segments;

@@ -14,6 +14,7 @@
 #include <gst/gst.h>
 
 #include "gst/tracker/server.h"
+#include "command-line.h"
 
 namespace {
 
@@ -95,15 +96,9 @@ main (int argc, char **argv)
     {nullptr}
   };
 
-  GError *error = nullptr;
-  GOptionContext *context = g_option_context_new ("- WebTorrent tracker");
-  g_option_context_add_main_entries (context, entries, nullptr);
-  g_option_context_add_group (context, gst_init_get_option_group ());
-  if (!g_option_context_parse (context, &argc, &argv, &error)) {
-    g_printerr ("p2p-tracker: %s\n", error->message);
+  if (!p2p::tools::parse_command_line (&argc, &argv, "- WebTorrent tracker",
+          entries, gst_init_get_option_group ()))
     return 2;
-  }
-  g_option_context_free (context);
   if (port < 0 || port > 65535 || workers < 0 || max_message < 16
       || max_offers < 0 || max_peers < 1 || interval < 1 || peer_expiry < 1
       || offer_ttl < 1 || idle < 1 || handshake < 1 || max_connections < 1
@@ -156,6 +151,7 @@ main (int argc, char **argv)
   int status = 0;
   {
     p2p::tracker::Server server (config);
+    GError *error = nullptr;
     if (!server.start (address, port, &error)) {
       g_printerr ("p2p-tracker: %s\n", error->message);
       g_error_free (error);

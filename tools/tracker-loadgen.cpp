@@ -36,6 +36,7 @@
 
 #include "gst/tracker/protocol.h"
 #include "gst/tracker/websocket.h"
+#include "command-line.h"
 
 using namespace p2p::tracker;
 
@@ -672,15 +673,9 @@ main (int argc, char **argv)
         "With --idle: seconds to hold, 0 = until SIGTERM", "S"},
     {nullptr}
   };
-  GError *error = nullptr;
-  GOptionContext *context =
-      g_option_context_new ("- load generator for WebTorrent trackers");
-  g_option_context_add_main_entries (context, entries, nullptr);
-  if (!g_option_context_parse (context, &argc, &argv, &error)) {
-    g_printerr ("tracker-loadgen: %s\n", error->message);
+  if (!p2p::tools::parse_command_line (&argc, &argv,
+          "- load generator for WebTorrent trackers", entries))
     return 2;
-  }
-  g_option_context_free (context);
   if (!o.host)
     o.host = g_strdup ("127.0.0.1");
   if (o.connections < 1 || o.swarms < 1 || o.offers < 0 || o.duration <= 0) {

@@ -699,11 +699,10 @@ binary_from_utf8 (std::string_view utf8, uint8_t *bytes, size_t size)
 bool
 binary_from_utf8 (std::string_view utf8, std::string & bytes)
 {
-  /* never more bytes than UTF-8 code units */
-  bytes.resize (utf8.size ());
+  /* one byte per code point: count the bytes that start one */
   size_t n = 0;
-  for (size_t i = 0; i < utf8.size (); i++)
-    n += (static_cast<unsigned char> (utf8[i]) & 0xC0) != 0x80;
+  for (char c : utf8)
+    n += (static_cast<unsigned char> (c) & 0xC0) != 0x80;
   bytes.resize (n);
   return binary_from_utf8 (utf8, reinterpret_cast<uint8_t *> (&bytes[0]),
       n);
