@@ -428,6 +428,17 @@ Value::find (std::string_view key) const
   return nullptr;
 }
 
+std::string
+Value::decoded_string () const
+{
+  if (decoded)
+    return string;
+  /* the source of a deferred string was checked when it was parsed */
+  Value whole;
+  parse (source, whole);
+  return whole.string;
+}
+
 Value
 Value::make_string (std::string s)
 {
@@ -793,13 +804,10 @@ write (std::string & out, const Value & value)
       write_number (out, value.number);
       break;
     case Value::Type::String:
-      if (value.decoded) {
+      if (value.decoded)
         write_string (out, value.string);
-      } else {
-        Value decoded;
-        parse (value.source, decoded);
-        write_string (out, decoded.string);
-      }
+      else
+        write_string (out, value.decoded_string ());
       break;
     case Value::Type::Array:{
       out += '[';

@@ -42,6 +42,9 @@ public:
    * defer_strings_over): `string` is empty, its JSON text is `source`. */
   bool decoded = true;
 
+  /* A string's text, decoded now if parse() deferred it. */
+  std::string decoded_string () const;
+
   bool is_string () const { return type == Type::String; }
   bool is_number () const { return type == Type::Number; }
   bool is_object () const { return type == Type::Object; }

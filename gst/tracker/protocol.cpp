@@ -69,7 +69,7 @@ js_truthy (const json::Value * v)
     case json::Value::Type::Number:
       return v->number != 0 && !std::isnan (v->number);
     case json::Value::Type::String:
-      return !v->string.empty ();
+      return !v->decoded_string ().empty ();
     default:
       return true;
   }
@@ -92,7 +92,7 @@ js_string (const json::Value * v)
       return s;
     }
     case json::Value::Type::String:
-      return v->string;
+      return v->decoded_string ();
     case json::Value::Type::Array:{
       std::string s;
       for (size_t i = 0; i < v->items.size (); i++) {
@@ -123,7 +123,7 @@ js_number_is_zero (const json::Value * v)
     case json::Value::Type::Number:
       return v->number == 0;
     case json::Value::Type::String:{
-      std::string s (v->string);
+      std::string s = v->decoded_string ();
       g_strstrip (&s[0]);
       s.resize (strlen (s.c_str ()));
       if (s.empty ())

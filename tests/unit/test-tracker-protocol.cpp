@@ -202,9 +202,39 @@ GST_START_TEST (test_deferred_strings)
   json::write (b, full);
   fail_unless_equals_string (a.c_str (), b.c_str ());
 
+  fail_unless (o->find ("sdp")->decoded_string () ==
+      full.find ("o")->find ("sdp")->string);
+
   /* a bad escape in a deferred string still fails the parse */
   std::string bad = "{\"o\":{\"sdp\":\"" + sdp_json + "\\x\"}}";
   fail_if (json::parse (bad, deferred, nullptr, defer));
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_long_nested_strings_keep_their_meaning)
+{
+  /* parse_client_message defers long nested strings; what bittorrent-
+   * tracker reads from them must not change: String(action), Number(left) */
+  std::string long_text (150, '7');
+  ClientMessage msg;
+  ClientParseError error;
+  fail_if (parse_client_message ("{\"action\":[\"" + long_text + "\"]}", {},
+          msg, error));
+  std::string expected = "invalid action in WS request: " + long_text;
+  fail_unless_equals_string (error.reason.c_str (), expected.c_str ());
+
+  std::string announce = "{\"action\":\"announce\",\"info_hash\":"
+      "\"L2uYwMcHhsstZuLv8ZqU\",\"peer_id\":\"-PM0203-AAAAAAAAAAAA\","
+      "\"left\":[\"" + long_text + "\"]}";
+  fail_unless (parse_client_message (announce, {}, msg, error));
+  fail_if (msg.left_is_zero);
+  std::string zero (149, ' ');
+  zero += '0';
+  std::string seeder = announce;
+  seeder.replace (seeder.find (long_text), long_text.size (), zero);
+  fail_unless (parse_client_message (seeder, {}, msg, error));
+  fail_unless (msg.left_is_zero);
 }
 
 GST_END_TEST;
@@ -505,6 +535,7 @@ tracker_protocol_suite (void)
   tcase_add_test (tc, test_stringify_compatible_output);
   tcase_add_test (tc, test_json_rejects);
   tcase_add_test (tc, test_deferred_strings);
+  tcase_add_test (tc, test_long_nested_strings_keep_their_meaning);
   tcase_add_test (tc, test_announce_build_parse);
   tcase_add_test (tc, test_events_and_left);
   tcase_add_test (tc, test_bittorrent_tracker_reasons);
