@@ -50,7 +50,9 @@ write_key (std::string & out, const char *key, bool first = false)
 std::optional<int64_t>
 read_integer (const json::Value * v)
 {
-  if (!v || !v->is_number () || !std::isfinite (v->number))
+  /* 2^63: beyond it the cast is undefined */
+  constexpr double kLimit = 9223372036854775808.0;
+  if (!v || !v->is_number () || !(std::fabs (v->number) < kLimit))
     return std::nullopt;
   return static_cast<int64_t> (v->number);
 }

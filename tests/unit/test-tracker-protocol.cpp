@@ -453,6 +453,12 @@ GST_START_TEST (test_client_side_parse)
   fail_unless_equals_int (*in.interval, 120);
   fail_unless_equals_int (*in.complete, 1);
   fail_unless_equals_int (*in.incomplete, 2);
+  /* counts no int64_t holds are left out, not cast */
+  fail_unless (parse_tracker_message ("{\"action\":\"announce\","
+          "\"info_hash\":\"L2uYwMcHhsstZuLv8ZqU\",\"interval\":1e300,"
+          "\"complete\":-9.3e18}", in));
+  fail_if (in.interval.has_value ());
+  fail_if (in.complete.has_value ());
 
   std::string relayed = build_relayed_answer (kInfoHash, kPeerB, nasty_id (),
       "{\"type\":\"answer\",\"sdp\":\"v=0\"}");
