@@ -229,6 +229,21 @@ const scenarios = {
     return { same: { replies, after } }
   },
 
+  // Our tracker skips decoding long nested strings (SDPs); where
+  // bittorrent-tracker reads one as text, String() or Number(), so do we.
+  async 'long strings nested in action and left' (port) {
+    const [a, b] = await peers(port, 2)
+    const hash = infoHash(10)
+    a.send({ action: ['dance'.padEnd(150, '!')] })
+    const unknownAction = raw(await a.next())
+    a.send(announce(hash, peerId('A'), 'started', [], { left: ['7'.repeat(150)] }))
+    const leecher = raw(await a.next())
+    b.send(announce(hash, peerId('B'), 'started', [], { left: [' '.repeat(149) + '0'] }))
+    const seeder = raw(await b.next())
+    await Promise.all([a.close(), b.close()])
+    return { same: { unknownAction, leecher, seeder } }
+  },
+
   async 'invalid JSON gets a failure reason' (port) {
     const [a] = await peers(port, 1)
     const replies = []
