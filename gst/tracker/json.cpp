@@ -298,6 +298,10 @@ private:
    * \u, to keep it simple). */
   bool parse_string (std::string * out, bool & canonical)
   {
+    auto put = [out] (char decoded) {
+      if (out)
+        *out += decoded;
+    };
     ++p_;                       /* opening quote */
     /* the decoded text is no longer than the source up to the next quote */
     if (auto *quote = out ?
@@ -318,10 +322,6 @@ private:
       if (p_ == end_)
         return fail ("unterminated string");
       char e = *p_++;
-      auto put = [out] (char decoded) {
-        if (out)
-          *out += decoded;
-      };
       switch (e) {
         case '/':
           canonical = false;
@@ -705,18 +705,6 @@ binary_from_utf8 (std::string_view utf8, uint8_t *bytes, size_t size)
     }
   }
   return n == size;
-}
-
-bool
-binary_from_utf8 (std::string_view utf8, std::string & bytes)
-{
-  /* one byte per code point: count the bytes that start one */
-  size_t n = 0;
-  for (char c : utf8)
-    n += (static_cast<unsigned char> (c) & 0xC0) != 0x80;
-  bytes.resize (n);
-  return binary_from_utf8 (utf8, reinterpret_cast<uint8_t *> (&bytes[0]),
-      n);
 }
 
 size_t

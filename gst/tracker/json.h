@@ -90,11 +90,9 @@ void write_number (std::string & out, double n);
 
 /* Binary strings (PROTOCOLS.md §1.2): each byte is one code point
  * U+0000..U+00FF. write_binary_string() writes @bytes as such a JSON string;
- * binary_from_utf8() turns a decoded string back into bytes, failing on any
- * code point above U+00FF. */
+ * binary_from_utf8() turns a decoded string back into exactly @size bytes,
+ * failing on any code point above U+00FF or any other count. */
 void write_binary_string (std::string & out, std::string_view bytes);
-bool binary_from_utf8 (std::string_view utf8, std::string & bytes);
-/* The same into exactly @size bytes: false unless @utf8 holds that many. */
 bool binary_from_utf8 (std::string_view utf8, uint8_t *bytes, size_t size);
 
 /* Number of UTF-16 code units of a UTF-8/WTF-8 string: JavaScript's

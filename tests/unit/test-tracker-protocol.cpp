@@ -70,10 +70,12 @@ GST_START_TEST (test_binary_string_encoding)
 
   json::Value v;
   fail_unless (json::parse (out, v));
-  std::string bytes;
-  fail_unless (json::binary_from_utf8 (v.string, bytes));
-  fail_unless_equals_int (bytes.size (), 20);
-  fail_unless (bytes == std::string (nasty_id ().view ()));
+  Id20 decoded;
+  fail_unless (json::binary_from_utf8 (v.string, decoded.bytes.data (),
+          Id20::kSize));
+  fail_unless (decoded == nasty_id ());
+  uint8_t too_short[Id20::kSize - 1];
+  fail_if (json::binary_from_utf8 (v.string, too_short, sizeof too_short));
 }
 
 GST_END_TEST;
@@ -113,9 +115,9 @@ GST_START_TEST (test_json_glib_truncates_at_nul)
 
   json::Value v;
   fail_unless (json::parse (text, v));
-  std::string bytes;
-  fail_unless (json::binary_from_utf8 (v.find ("offer_id")->string, bytes));
-  fail_unless_equals_int (bytes.size (), 20);
+  Id20 offer_id;
+  fail_unless (json::binary_from_utf8 (v.find ("offer_id")->string,
+          offer_id.bytes.data (), Id20::kSize));
 }
 
 GST_END_TEST;
