@@ -231,9 +231,6 @@ ScriptedServer::handle (SoupServerMessage * msg, const std::string & path)
       const std::vector<ScriptedResponse> & turns = it->second;
       response = turns[std::min<size_t> (count, turns.size ()) - 1];
       found = true;
-      if (response.misbehaviour == Misbehaviour::TRUNCATE_ONCE)
-        response.misbehaviour = count == 1 ? Misbehaviour::TRUNCATE
-            : Misbehaviour::NONE;
     }
     directory = directory_;
   }
@@ -261,7 +258,6 @@ ScriptedServer::handle (SoupServerMessage * msg, const std::string & path)
       soup_server_message_pause (msg);
       return;
     case Misbehaviour::TRUNCATE:
-    case Misbehaviour::TRUNCATE_ONCE:
     case Misbehaviour::PAUSE_HALFWAY:{
       soup_server_message_pause (msg);
       auto a = new HalfAnswer { GObjectPtr<SoupServerMessage> (

@@ -32,8 +32,6 @@ enum class Misbehaviour
   STALL,
   /* Announces the full Content-Length, sends half the body, closes. */
   TRUNCATE,
-  /* TRUNCATE on the first request only, then answers normally. */
-  TRUNCATE_ONCE,
   /* Sends the first half of the body, the rest delay_ms later. */
   PAUSE_HALFWAY,
 };

@@ -610,25 +610,32 @@ GST_START_TEST (test_server_error_is_retried)
 }
 GST_END_TEST;
 
-/* seg0.ts answering with half its body, once or on every request. */
+/* seg0.ts, its n-th request answered with the n-th of @turns (the last
+ * one from then on): TRUNCATE sends half its body. */
 static void
-serve_truncated (ScriptedServer & server, Stream & stream, Misbehaviour how)
+serve_truncated (ScriptedServer & server, Stream & stream,
+    const std::vector<Misbehaviour> & turns)
 {
   stream.add_segments (0, 0, 50000);
   stream.set_playlist ("playlist.m3u8", 0, 0, true);
-  ScriptedResponse cut;
-  cut.content_type = "video/mp2t";
-  cut.misbehaviour = how;
-  cut.body.reset (g_bytes_new (stream.payload (0).data (),
-          stream.payload (0).size ()), g_bytes_unref);
-  server.set ("/seg0.ts", cut);
+  std::vector<ScriptedResponse> answers;
+  for (Misbehaviour how : turns) {
+    ScriptedResponse answer;
+    answer.content_type = "video/mp2t";
+    answer.misbehaviour = how;
+    answer.body.reset (g_bytes_new (stream.payload (0).data (),
+            stream.payload (0).size ()), g_bytes_unref);
+    answers.push_back (answer);
+  }
+  server.set_sequence ("/seg0.ts", answers);
 }
 
 GST_START_TEST (test_truncated_segment_is_fetched_again)
 {
   ScriptedServer server;
   Stream stream (server);
-  serve_truncated (server, stream, Misbehaviour::TRUNCATE_ONCE);
+  serve_truncated (server, stream,
+      { Misbehaviour::TRUNCATE, Misbehaviour::NONE });
   SrcFixture f (server.url ("/playlist.m3u8"));
   f.expect_segment (0, stream.payload (0), true);
   fail_unless (wait_eos (f.h, kWaitMs));
@@ -640,7 +647,7 @@ GST_START_TEST (test_truncated_segment_fails)
 {
   ScriptedServer server;
   Stream stream (server);
-  serve_truncated (server, stream, Misbehaviour::TRUNCATE);
+  serve_truncated (server, stream, { Misbehaviour::TRUNCATE });
   SrcFixture f (server.url ("/playlist.m3u8"));
   /* An error after the retry. Playback was waiting for this segment, so
    * its start may have been pushed while it downloaded: never more than
