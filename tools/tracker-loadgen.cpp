@@ -64,9 +64,9 @@ struct Options
 
 struct Peer
 {
-  enum class State { Connecting, Handshake, Open, Closed };
+  enum class State { CONNECTING, HANDSHAKE, OPEN, CLOSED };
   int fd = -1;
-  State state = State::Connecting;
+  State state = State::CONNECTING;
   int index = 0;
   Id20 peer_id;
   Id20 info_hash;
@@ -206,7 +206,7 @@ LoadGenerator::connect_more ()
     p.fd = socket (AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (p.fd < 0) {
       g_printerr ("loadgen: socket: %s\n", g_strerror (errno));
-      p.state = Peer::State::Closed;
+      p.state = Peer::State::CLOSED;
       continue;
     }
     int one = 1;
@@ -229,13 +229,13 @@ LoadGenerator::connect_more ()
 void
 LoadGenerator::close_peer (Peer & p)
 {
-  if (p.state == Peer::State::Closed)
+  if (p.state == Peer::State::CLOSED)
     return;
-  if (p.state != Peer::State::Open)
+  if (p.state != Peer::State::OPEN)
     connecting_--;
   else
     open_--;
-  p.state = Peer::State::Closed;
+  p.state = Peer::State::CLOSED;
   epoll_ctl (epoll_, EPOLL_CTL_DEL, p.fd, nullptr);
   close (p.fd);
   closed_by_tracker_++;
@@ -254,7 +254,7 @@ LoadGenerator::flush (Peer & p)
     p.out.erase (0, n);
   }
   bool want_out = !p.out.empty ();
-  if (p.state != Peer::State::Closed && want_out != p.out_armed) {
+  if (p.state != Peer::State::CLOSED && want_out != p.out_armed) {
     epoll_event ev {};
     ev.events = EPOLLIN | (want_out ? EPOLLOUT : 0);
     ev.data.ptr = &p;
@@ -270,7 +270,7 @@ LoadGenerator::send_text (Peer & p, const std::string & text)
   uint8_t mask[4];
   memcpy (mask, &bits, 4);
   bool was_empty = p.out.empty ();
-  ws::append_frame (p.out, ws::kText, text, mask);
+  ws::append_frame (p.out, ws::OPCODE_TEXT, text, mask);
   if (measuring ())
     messages_sent_++;
   if (was_empty)
@@ -284,15 +284,15 @@ LoadGenerator::send_announce (Peer & p)
   r.info_hash = p.info_hash;
   r.peer_id = p.peer_id;
   if (opt_.idle) {
-    r.event = AnnounceEvent::Started;
+    r.event = AnnounceEvent::STARTED;
   } else if (!p.started) {
-    r.event = AnnounceEvent::Started;
+    r.event = AnnounceEvent::STARTED;
   } else if (std::uniform_real_distribution<> (0, 1) (rng_) < opt_.churn) {
-    r.event = AnnounceEvent::Stopped;
+    r.event = AnnounceEvent::STOPPED;
   } else {
-    r.event = AnnounceEvent::None;
+    r.event = AnnounceEvent::NONE;
   }
-  if (!opt_.idle && r.event != AnnounceEvent::Stopped) {
+  if (!opt_.idle && r.event != AnnounceEvent::STOPPED) {
     gint64 t = now_us ();
     for (int i = 0; i < opt_.offers; i++) {
       /* a browser-sized SDP whose session id is the send time */
@@ -300,10 +300,10 @@ LoadGenerator::send_announce (Peer & p)
               " 2 IN IP4 127.0.0.1\r\ns=-\r\na=" + filler_ + "\r\n"});
     }
   }
-  p.started = r.event != AnnounceEvent::Stopped;
+  p.started = r.event != AnnounceEvent::STOPPED;
   p.waiting = true;
   if (measuring ()) {
-    if (r.event == AnnounceEvent::Stopped)
+    if (r.event == AnnounceEvent::STOPPED)
       stops_sent_++;
     else
       announces_sent_++;
@@ -327,7 +327,7 @@ LoadGenerator::announce_text (const Peer & p, AnnounceEvent event,
   }
   out += ",\"action\":\"announce\"";
   out += p.ids_json;
-  if (event != AnnounceEvent::Stopped && event != AnnounceEvent::Completed) {
+  if (event != AnnounceEvent::STOPPED && event != AnnounceEvent::COMPLETED) {
     out += ",\"offers\":[";
     for (size_t i = 0; i < offers.size (); i++) {
       if (i)
@@ -369,13 +369,13 @@ bool
 LoadGenerator::self_check ()
 {
   const Peer & p = peers_[0];
-  for (AnnounceEvent event : {AnnounceEvent::Started, AnnounceEvent::None,
-          AnnounceEvent::Stopped}) {
+  for (AnnounceEvent event : {AnnounceEvent::STARTED, AnnounceEvent::NONE,
+          AnnounceEvent::STOPPED}) {
     AnnounceRequest r;
     r.info_hash = p.info_hash;
     r.peer_id = p.peer_id;
     r.event = event;
-    if (event != AnnounceEvent::Stopped) {
+    if (event != AnnounceEvent::STOPPED) {
       for (int i = 0; i < opt_.offers; i++)
         r.offers.push_back ({random_id (), "v=0\r\no=- 1234567 2 IN IP4 "
                 "127.0.0.1\r\ns=-\r\na=" + filler_ + "\r\n"});
@@ -470,7 +470,7 @@ void
 LoadGenerator::on_readable (Peer & p)
 {
   char buf[65536];
-  while (p.state != Peer::State::Closed) {
+  while (p.state != Peer::State::CLOSED) {
     ssize_t n = recv (p.fd, buf, sizeof buf, 0);
     if (n == 0 || (n < 0 && errno != EAGAIN)) {
       close_peer (p);
@@ -479,7 +479,7 @@ LoadGenerator::on_readable (Peer & p)
     if (n < 0)
       return;
     p.in.append (buf, n);
-    if (p.state == Peer::State::Handshake) {
+    if (p.state == Peer::State::HANDSHAKE) {
       size_t end = p.in.find ("\r\n\r\n");
       if (end == std::string::npos)
         continue;
@@ -488,24 +488,24 @@ LoadGenerator::on_readable (Peer & p)
         return;
       }
       p.in.erase (0, end + 4);
-      p.state = Peer::State::Open;
+      p.state = Peer::State::OPEN;
       connecting_--;
       open_++;
       send_announce (p);
     }
     size_t pos = 0;
-    while (p.state == Peer::State::Open) {
+    while (p.state == Peer::State::OPEN) {
       ws::Frame f;
       if (ws::parse_frame (&p.in[pos], p.in.size () - pos, false, 1 << 20,
-              f) != ws::FrameStatus::Complete)
+              f) != ws::FrameStatus::COMPLETE)
         break;
       pos += f.frame_size;
-      if (f.opcode == ws::kText)
+      if (f.opcode == ws::OPCODE_TEXT)
         on_message (p, std::string_view (f.payload, f.length));
-      else if (f.opcode == ws::kClose)
+      else if (f.opcode == ws::OPCODE_CLOSE)
         close_peer (p);
     }
-    if (p.state != Peer::State::Closed)
+    if (p.state != Peer::State::CLOSED)
       p.in.erase (0, pos);
   }
 }
@@ -513,7 +513,7 @@ LoadGenerator::on_readable (Peer & p)
 void
 LoadGenerator::on_event (Peer & p, uint32_t events)
 {
-  if (p.state == Peer::State::Connecting) {
+  if (p.state == Peer::State::CONNECTING) {
     int err = 0;
     socklen_t len = sizeof err;
     getsockopt (p.fd, SOL_SOCKET, SO_ERROR, &err, &len);
@@ -521,7 +521,7 @@ LoadGenerator::on_event (Peer & p, uint32_t events)
       close_peer (p);
       return;
     }
-    p.state = Peer::State::Handshake;
+    p.state = Peer::State::HANDSHAKE;
     p.out = std::string ("GET /announce HTTP/1.1\r\nHost: ") + opt_.host +
         "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
         "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
@@ -579,7 +579,7 @@ LoadGenerator::run ()
   if (opt_.rate == 0) {
     closed_loop_ = true;
     for (Peer & p : peers_) {
-      if (p.state == Peer::State::Open && !p.waiting)
+      if (p.state == Peer::State::OPEN && !p.waiting)
         send_announce (p);
     }
   }
@@ -596,7 +596,7 @@ LoadGenerator::run ()
       while (open_loop_sent < due && scanned < peers_.size ()) {
         Peer & p = peers_[round_robin_++ % peers_.size ()];
         scanned++;
-        if (p.state != Peer::State::Open || p.waiting)
+        if (p.state != Peer::State::OPEN || p.waiting)
           continue;
         send_announce (p);
         open_loop_sent++;

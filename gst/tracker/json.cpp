@@ -160,19 +160,19 @@ private:
       case '[':
         return parse_array (v, depth + 1);
       case '"':
-        v.type = Value::Type::String;
+        v.type = Value::Type::STRING;
         v.decoded = depth <= 1 || !long_string_ahead ();
         return parse_string (v.decoded ? &v.string : nullptr, v.canonical);
       case 't':
-        v.type = Value::Type::Bool;
+        v.type = Value::Type::BOOL;
         v.boolean = true;
         return expect_literal ("true");
       case 'f':
-        v.type = Value::Type::Bool;
+        v.type = Value::Type::BOOL;
         v.boolean = false;
         return expect_literal ("false");
       case 'n':
-        v.type = Value::Type::Null;
+        v.type = Value::Type::NULL_VALUE;
         return expect_literal ("null");
       default:
         if (*p_ == '-' || (*p_ >= '0' && *p_ <= '9')) {
@@ -187,7 +187,7 @@ private:
   {
     if (depth > options_.max_depth)
       return fail ("nesting too deep");
-    v.type = Value::Type::Object;
+    v.type = Value::Type::OBJECT;
     /* an announce has 8 members, the objects in it 2 */
     v.members.reserve (depth == 1 ? 8 : 2);
     ++p_;
@@ -236,7 +236,7 @@ private:
   {
     if (depth > options_.max_depth)
       return fail ("nesting too deep");
-    v.type = Value::Type::Array;
+    v.type = Value::Type::ARRAY;
     v.items.reserve (8);
     ++p_;
     if (skip_whitespace ())
@@ -405,7 +405,7 @@ private:
         ++p_;
     }
     std::string digits (start, p_ - start);
-    v.type = Value::Type::Number;
+    v.type = Value::Type::NUMBER;
     v.number = g_ascii_strtod (digits.c_str (), nullptr);
     return true;
   }
@@ -443,7 +443,7 @@ Value
 Value::make_string (std::string s)
 {
   Value v;
-  v.type = Type::String;
+  v.type = Type::STRING;
   v.string = std::move (s);
   return v;
 }
@@ -452,7 +452,7 @@ Value
 Value::make_number (double n)
 {
   Value v;
-  v.type = Type::Number;
+  v.type = Type::NUMBER;
   v.number = n;
   return v;
 }
@@ -461,7 +461,7 @@ Value
 Value::make_object ()
 {
   Value v;
-  v.type = Type::Object;
+  v.type = Type::OBJECT;
   return v;
 }
 
@@ -782,22 +782,22 @@ void
 write (std::string & out, const Value & value)
 {
   switch (value.type) {
-    case Value::Type::Null:
+    case Value::Type::NULL_VALUE:
       out += "null";
       break;
-    case Value::Type::Bool:
+    case Value::Type::BOOL:
       out += value.boolean ? "true" : "false";
       break;
-    case Value::Type::Number:
+    case Value::Type::NUMBER:
       write_number (out, value.number);
       break;
-    case Value::Type::String:
+    case Value::Type::STRING:
       if (value.decoded)
         write_string (out, value.string);
       else
         write_string (out, value.decoded_string ());
       break;
-    case Value::Type::Array:{
+    case Value::Type::ARRAY:{
       out += '[';
       bool first = true;
       for (const Value & item : value.items) {
@@ -809,7 +809,7 @@ write (std::string & out, const Value & value)
       out += ']';
       break;
     }
-    case Value::Type::Object:{
+    case Value::Type::OBJECT:{
       /* JSON.parse keeps the last of duplicate keys, at the position of the
        * first; duplicates are rare enough to handle quadratically. */
       out += '{';

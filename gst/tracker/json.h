@@ -23,9 +23,9 @@ struct Member;
 class Value
 {
 public:
-  enum class Type { Null, Bool, Number, String, Array, Object };
+  enum class Type { NULL_VALUE, BOOL, NUMBER, STRING, ARRAY, OBJECT };
 
-  Type type = Type::Null;
+  Type type = Type::NULL_VALUE;
   bool boolean = false;
   double number = 0;
   std::string string;           /* UTF-8; lone surrogates as WTF-8 */
@@ -45,11 +45,11 @@ public:
   /* A string's text, decoded now if parse() deferred it. */
   std::string decoded_string () const;
 
-  bool is_string () const { return type == Type::String; }
-  bool is_number () const { return type == Type::Number; }
-  bool is_object () const { return type == Type::Object; }
-  bool is_array () const { return type == Type::Array; }
-  bool is_null () const { return type == Type::Null; }
+  bool is_string () const { return type == Type::STRING; }
+  bool is_number () const { return type == Type::NUMBER; }
+  bool is_object () const { return type == Type::OBJECT; }
+  bool is_array () const { return type == Type::ARRAY; }
+  bool is_null () const { return type == Type::NULL_VALUE; }
 
   /* The last member named @key (JSON.parse keeps the last duplicate), or
    * nullptr. Only meaningful on objects. */

@@ -64,13 +64,13 @@ js_truthy (const json::Value * v)
   if (!v)
     return false;
   switch (v->type) {
-    case json::Value::Type::Null:
+    case json::Value::Type::NULL_VALUE:
       return false;
-    case json::Value::Type::Bool:
+    case json::Value::Type::BOOL:
       return v->boolean;
-    case json::Value::Type::Number:
+    case json::Value::Type::NUMBER:
       return v->number != 0 && !std::isnan (v->number);
-    case json::Value::Type::String:
+    case json::Value::Type::STRING:
       return !v->decoded_string ().empty ();
     default:
       return true;
@@ -84,18 +84,18 @@ js_string (const json::Value * v)
   if (!v)
     return "undefined";
   switch (v->type) {
-    case json::Value::Type::Null:
+    case json::Value::Type::NULL_VALUE:
       return "null";
-    case json::Value::Type::Bool:
+    case json::Value::Type::BOOL:
       return v->boolean ? "true" : "false";
-    case json::Value::Type::Number:{
+    case json::Value::Type::NUMBER:{
       std::string s;
       json::write_number (s, v->number);
       return s;
     }
-    case json::Value::Type::String:
+    case json::Value::Type::STRING:
       return v->decoded_string ();
-    case json::Value::Type::Array:{
+    case json::Value::Type::ARRAY:{
       std::string s;
       for (size_t i = 0; i < v->items.size (); i++) {
         if (i)
@@ -105,7 +105,7 @@ js_string (const json::Value * v)
       }
       return s;
     }
-    case json::Value::Type::Object:
+    case json::Value::Type::OBJECT:
     default:
       return "[object Object]";
   }
@@ -118,13 +118,13 @@ js_number_is_zero (const json::Value * v)
   if (!v)
     return false;
   switch (v->type) {
-    case json::Value::Type::Null:
+    case json::Value::Type::NULL_VALUE:
       return true;
-    case json::Value::Type::Bool:
+    case json::Value::Type::BOOL:
       return !v->boolean;
-    case json::Value::Type::Number:
+    case json::Value::Type::NUMBER:
       return v->number == 0;
-    case json::Value::Type::String:{
+    case json::Value::Type::STRING:{
       std::string s = v->decoded_string ();
       g_strstrip (&s[0]);
       s.resize (strlen (s.c_str ()));
@@ -134,7 +134,7 @@ js_number_is_zero (const json::Value * v)
       double d = g_ascii_strtod (s.c_str (), &end);
       return end && *end == '\0' && d == 0;
     }
-    case json::Value::Type::Array:
+    case json::Value::Type::ARRAY:
       return v->items.empty ()
           || (v->items.size () == 1 && js_number_is_zero (&v->items[0]));
     default:
@@ -146,7 +146,7 @@ bool
 parse_event (const json::Value * v, AnnounceEvent & event)
 {
   if (!js_truthy (v)) {
-    event = AnnounceEvent::None;
+    event = AnnounceEvent::NONE;
     return true;
   }
   if (!v->is_string ())
@@ -156,12 +156,12 @@ parse_event (const json::Value * v, AnnounceEvent & event)
     const char *name;
     AnnounceEvent event;
   } names[] = {
-    {"started", AnnounceEvent::Started},
-    {"stopped", AnnounceEvent::Stopped},
-    {"completed", AnnounceEvent::Completed},
-    {"update", AnnounceEvent::Update},
-    {"paused", AnnounceEvent::Paused},
-    {"empty", AnnounceEvent::None},
+    {"started", AnnounceEvent::STARTED},
+    {"stopped", AnnounceEvent::STOPPED},
+    {"completed", AnnounceEvent::COMPLETED},
+    {"update", AnnounceEvent::UPDATE},
+    {"paused", AnnounceEvent::PAUSED},
+    {"empty", AnnounceEvent::NONE},
   };
   for (const auto & n : names) {
     if (v->string == n.name) {
@@ -200,45 +200,45 @@ parse_announce (const json::Value & root, const ClientParseLimits & limits,
 {
   using Kind = ClientParseError::Kind;
   if (!read_binary_id (root.find ("info_hash"), out.info_hash))
-    return fail (error, Kind::InvalidMessage, kInvalidInfoHash);
+    return fail (error, Kind::INVALID_MESSAGE, kInvalidInfoHash);
   if (!read_binary_id (root.find ("peer_id"), out.peer_id))
-    return fail (error, Kind::InvalidMessage, kInvalidPeerId);
+    return fail (error, Kind::INVALID_MESSAGE, kInvalidPeerId);
 
   const json::Value *answer = root.find ("answer");
   if (js_truthy (answer)) {
     if (!read_binary_id (root.find ("to_peer_id"), out.to_peer_id))
-      return fail (error, Kind::InvalidMessage, kInvalidToPeerId);
+      return fail (error, Kind::INVALID_MESSAGE, kInvalidToPeerId);
     /* From here on the reply names the swarm, as bittorrent-tracker's
      * processing errors do. */
     error.info_hash = out.info_hash;
     error.action = "announce";
     if (!answer->is_object ())
-      return fail (error, Kind::InvalidMessage, "invalid answer");
+      return fail (error, Kind::INVALID_MESSAGE, "invalid answer");
     if (!read_binary_id (root.find ("offer_id"), out.offer_id))
-      return fail (error, Kind::InvalidMessage, "invalid offer_id");
-    out.kind = ClientMessage::Kind::Answer;
+      return fail (error, Kind::INVALID_MESSAGE, "invalid offer_id");
+    out.kind = ClientMessage::Kind::ANSWER;
     out.answer = relay_json (*answer);
     return true;
   }
 
   error.info_hash = out.info_hash;
   error.action = "announce";
-  out.kind = ClientMessage::Kind::Announce;
+  out.kind = ClientMessage::Kind::ANNOUNCE;
   if (!parse_event (root.find ("event"), out.event))
-    return fail (error, Kind::InvalidMessage, kInvalidEvent);
+    return fail (error, Kind::INVALID_MESSAGE, kInvalidEvent);
   out.left_is_zero = js_number_is_zero (root.find ("left"));
 
   const json::Value *offers = root.find ("offers");
   if (offers && !offers->is_null ()) {
     if (!offers->is_array ())
-      return fail (error, Kind::InvalidMessage, "invalid offers");
+      return fail (error, Kind::INVALID_MESSAGE, "invalid offers");
     for (const json::Value & item : offers->items) {
       ReceivedOffer offer;
       const json::Value *description =
           item.is_object ()? item.find ("offer") : nullptr;
       if (!description || !description->is_object ()
           || !read_binary_id (item.find ("offer_id"), offer.offer_id))
-        return fail (error, Kind::InvalidMessage, "invalid offer");
+        return fail (error, Kind::INVALID_MESSAGE, "invalid offer");
       if (out.offers.size () >= limits.max_offers) {
         out.offers_dropped++;
         continue;
@@ -255,25 +255,25 @@ parse_scrape (const json::Value & root, const ClientParseLimits & limits,
     ClientMessage & out, ClientParseError & error)
 {
   using Kind = ClientParseError::Kind;
-  out.kind = ClientMessage::Kind::Scrape;
+  out.kind = ClientMessage::Kind::SCRAPE;
   const json::Value *hashes = root.find ("info_hash");
   if (!hashes || hashes->is_null ())
     return true;
   if (hashes->is_string ()) {
     Id20 id;
     if (!read_binary_id (hashes, id))
-      return fail (error, Kind::InvalidMessage, kInvalidInfoHash);
+      return fail (error, Kind::INVALID_MESSAGE, kInvalidInfoHash);
     out.scrape_info_hashes.push_back (id);
     return true;
   }
   if (!hashes->is_array ())
-    return fail (error, Kind::InvalidMessage, kInvalidInfoHash);
+    return fail (error, Kind::INVALID_MESSAGE, kInvalidInfoHash);
   if (hashes->items.size () > limits.max_scrape_hashes)
-    return fail (error, Kind::InvalidMessage, "too many info_hash values");
+    return fail (error, Kind::INVALID_MESSAGE, "too many info_hash values");
   for (const json::Value & item : hashes->items) {
     Id20 id;
     if (!read_binary_id (&item, id))
-      return fail (error, Kind::InvalidMessage, kInvalidInfoHash);
+      return fail (error, Kind::INVALID_MESSAGE, kInvalidInfoHash);
     out.scrape_info_hashes.push_back (id);
   }
   return true;
@@ -356,17 +356,17 @@ const char *
 announce_event_name (AnnounceEvent event)
 {
   switch (event) {
-    case AnnounceEvent::Started:
+    case AnnounceEvent::STARTED:
       return "started";
-    case AnnounceEvent::Stopped:
+    case AnnounceEvent::STOPPED:
       return "stopped";
-    case AnnounceEvent::Completed:
+    case AnnounceEvent::COMPLETED:
       return "completed";
-    case AnnounceEvent::Update:
+    case AnnounceEvent::UPDATE:
       return "update";
-    case AnnounceEvent::Paused:
+    case AnnounceEvent::PAUSED:
       return "paused";
-    case AnnounceEvent::None:
+    case AnnounceEvent::NONE:
     default:
       return nullptr;
   }
@@ -397,8 +397,8 @@ build_announce (const AnnounceRequest & request)
   write_id (out, request.info_hash);
   write_key (out, "peer_id");
   write_id (out, request.peer_id);
-  if (request.event != AnnounceEvent::Stopped
-      && request.event != AnnounceEvent::Completed) {
+  if (request.event != AnnounceEvent::STOPPED
+      && request.event != AnnounceEvent::COMPLETED) {
     write_key (out, "offers");
     out += '[';
     for (size_t i = 0; i < request.offers.size (); i++) {
@@ -471,7 +471,7 @@ parse_tracker_message (std::string_view text, TrackerMessage & out,
     out.info_hash = info_hash;
 
   if (const json::Value * reason = root.find ("failure reason")) {
-    out.kind = TrackerMessage::Kind::Failure;
+    out.kind = TrackerMessage::Kind::FAILURE;
     out.failure_reason = reason->is_string ()? reason->string : "";
     return true;
   }
@@ -481,7 +481,7 @@ parse_tracker_message (std::string_view text, TrackerMessage & out,
     return fail_with ("no action");
 
   if (action->string == "scrape") {
-    out.kind = TrackerMessage::Kind::ScrapeResponse;
+    out.kind = TrackerMessage::Kind::SCRAPE_RESPONSE;
     const json::Value *files = root.find ("files");
     if (!files || !files->is_object ())
       return fail_with ("scrape response without files");
@@ -508,8 +508,8 @@ parse_tracker_message (std::string_view text, TrackerMessage & out,
   const json::Value *answer = root.find ("answer");
   const json::Value *description = offer ? offer : answer;
   if (description) {
-    out.kind = offer ? TrackerMessage::Kind::Offer :
-        TrackerMessage::Kind::Answer;
+    out.kind = offer ? TrackerMessage::Kind::OFFER :
+        TrackerMessage::Kind::ANSWER;
     const json::Value *sdp =
         description->is_object ()? description->find ("sdp") : nullptr;
     if (!sdp || !sdp->is_string ())
@@ -522,7 +522,7 @@ parse_tracker_message (std::string_view text, TrackerMessage & out,
     return true;
   }
 
-  out.kind = TrackerMessage::Kind::AnnounceResponse;
+  out.kind = TrackerMessage::Kind::ANNOUNCE_RESPONSE;
   out.interval = read_integer (root.find ("interval"));
   out.min_interval = read_integer (root.find ("min interval"));
   out.complete = read_integer (root.find ("complete"));
@@ -544,14 +544,14 @@ parse_client_message (std::string_view text, const ClientParseLimits & limits,
   options.defer_strings_over = 6 * Id20::kSize;
   json::Value root;
   if (!json::parse (text, root, nullptr, options))
-    return fail (error, Kind::InvalidJson, "invalid JSON");
+    return fail (error, Kind::INVALID_JSON, "invalid JSON");
 
   const json::Value *action = root.is_object ()? root.find ("action") : nullptr;
   if (action && action->is_string () && action->string == "announce")
     return parse_announce (root, limits, out, error);
   if (action && action->is_string () && action->string == "scrape")
     return parse_scrape (root, limits, out, error);
-  return fail (error, Kind::UnknownAction,
+  return fail (error, Kind::UNKNOWN_ACTION,
       "invalid action in WS request: " + js_string (action));
 }
 

@@ -51,12 +51,12 @@ struct Id20Hash
 
 enum class AnnounceEvent
 {
-  None,                         /* periodic re-announce: field absent */
-  Started,
-  Stopped,
-  Completed,
-  Update,
-  Paused,
+  NONE,                         /* periodic re-announce: field absent */
+  STARTED,
+  STOPPED,
+  COMPLETED,
+  UPDATE,
+  PAUSED,
 };
 
 const char *announce_event_name (AnnounceEvent event);
@@ -73,7 +73,7 @@ struct AnnounceRequest
 {
   Id20 info_hash;
   Id20 peer_id;
-  AnnounceEvent event = AnnounceEvent::Started;
+  AnnounceEvent event = AnnounceEvent::STARTED;
   /* Defaults to offers.size(), as the bittorrent-tracker client sends. */
   std::optional<int> numwant;
   uint64_t uploaded = 0;
@@ -98,11 +98,11 @@ struct TrackerMessage
 {
   enum class Kind
   {
-    AnnounceResponse,           /* interval, complete, incomplete */
-    Offer,                      /* a remote peer's offer: answer it */
-    Answer,                     /* the answer to one of our offers */
-    ScrapeResponse,
-    Failure,                    /* failure_reason (info_hash if known) */
+    ANNOUNCE_RESPONSE,           /* interval, complete, incomplete */
+    OFFER,                      /* a remote peer's offer: answer it */
+    ANSWER,                     /* the answer to one of our offers */
+    SCRAPE_RESPONSE,
+    FAILURE,                    /* failure_reason (info_hash if known) */
   };
   struct ScrapeFile
   {
@@ -112,7 +112,7 @@ struct TrackerMessage
     int64_t downloaded = 0;
   };
 
-  Kind kind = Kind::Failure;
+  Kind kind = Kind::FAILURE;
   std::optional<Id20> info_hash;
   Id20 peer_id;                 /* Offer/Answer: the remote peer */
   Id20 offer_id;                /* Offer/Answer */
@@ -142,12 +142,12 @@ struct ReceivedOffer
 /* A client → tracker message, validated. */
 struct ClientMessage
 {
-  enum class Kind { Announce, Answer, Scrape };
+  enum class Kind { ANNOUNCE, ANSWER, SCRAPE };
 
-  Kind kind = Kind::Announce;
+  Kind kind = Kind::ANNOUNCE;
   Id20 info_hash;               /* Announce/Answer */
   Id20 peer_id;                 /* Announce/Answer */
-  AnnounceEvent event = AnnounceEvent::None;
+  AnnounceEvent event = AnnounceEvent::NONE;
   bool left_is_zero = false;    /* "left": 0, a seeder */
   std::vector<ReceivedOffer> offers;    /* Announce; at most max_offers */
   size_t offers_dropped = 0;    /* offers beyond max_offers */
@@ -169,8 +169,8 @@ struct ClientParseLimits
  * action and info_hash (bittorrent-tracker does that once the ids parsed). */
 struct ClientParseError
 {
-  enum class Kind { InvalidJson, InvalidMessage, UnknownAction };
-  Kind kind = Kind::InvalidMessage;
+  enum class Kind { INVALID_JSON, INVALID_MESSAGE, UNKNOWN_ACTION };
+  Kind kind = Kind::INVALID_MESSAGE;
   std::string reason;
   std::optional<Id20> info_hash;
   const char *action = nullptr; /* "announce" or "scrape" with info_hash */

@@ -104,11 +104,11 @@ struct Membership
 
 struct Connection
 {
-  enum class State : uint8_t { Handshake, Open, Closing };
+  enum class State : uint8_t { HANDSHAKE, OPEN, CLOSING };
 
   ConnectionId id = 0;
   int fd = -1;
-  State state = State::Handshake;
+  State state = State::HANDSHAKE;
   bool dead = false;
   bool dirty = false;           /* has output to flush this round */
   bool writable_wait = false;   /* EPOLLOUT armed */
@@ -140,7 +140,7 @@ struct Counters
   std::atomic<uint64_t> swarms {0};
   std::atomic<uint64_t> peers {0};
   std::atomic<uint64_t> seeders {0};
-  std::array<std::atomic<uint64_t>, static_cast<size_t> (ErrorKind::Count)>
+  std::array<std::atomic<uint64_t>, static_cast<size_t> (ErrorKind::COUNT)>
       errors {};
 
   void add (std::atomic<uint64_t> & c, uint64_t n = 1)
@@ -240,7 +240,7 @@ private:
   void run ();
   bool take_private_fd_table ();
   void release_private_fd_table ();
-  enum class Refusal { Refused, NothingWaiting, NoReserve };
+  enum class Refusal { REFUSED, NOTHING_WAITING, NO_RESERVE };
   Refusal refuse_one ();
   void wake ();
   void drain_inbox ();
@@ -527,9 +527,9 @@ Worker::accept_all ()
       int e = errno;
       if (e == EMFILE || e == ENFILE) {
         Refusal r = refuse_one ();
-        if (r == Refusal::Refused)
+        if (r == Refusal::REFUSED)
           continue;
-        if (r == Refusal::NothingWaiting)
+        if (r == Refusal::NOTHING_WAITING)
           return;
       }
       if (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM) {
@@ -575,7 +575,7 @@ Worker::Refusal
 Worker::refuse_one ()
 {
   if (reserve_fd_ < 0)
-    return Refusal::NoReserve;
+    return Refusal::NO_RESERVE;
   close (reserve_fd_);
   int fd = accept4 (listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
   if (fd >= 0) {
@@ -584,13 +584,13 @@ Worker::refuse_one ()
     ssize_t r = ::send (fd, kBusy, sizeof kBusy - 1, MSG_NOSIGNAL);
     (void) r;
     close (fd);
-    counters.error (ErrorKind::DescriptorLimit);
+    counters.error (ErrorKind::DESCRIPTOR_LIMIT);
   }
   /* in a shared table another thread may have taken the slot */
   reserve_fd_ = ::open ("/dev/null", O_RDONLY | O_CLOEXEC);
   if (fd < 0)
-    return reserve_fd_ >= 0 ? Refusal::NothingWaiting : Refusal::NoReserve;
-  return reserve_fd_ >= 0 ? Refusal::Refused : Refusal::NoReserve;
+    return reserve_fd_ >= 0 ? Refusal::NOTHING_WAITING : Refusal::NO_RESERVE;
+  return reserve_fd_ >= 0 ? Refusal::REFUSED : Refusal::NO_RESERVE;
 }
 
 void
@@ -621,7 +621,7 @@ Worker::on_readable (Connection * conn)
       return;
     }
     counters.add (counters.bytes_received, n);
-    if (conn->state == Connection::State::Closing)
+    if (conn->state == Connection::State::CLOSING)
       continue;                 /* draining until the peer closes */
 
     if (conn->in.empty ()) {
@@ -652,9 +652,9 @@ size_t
 Worker::consume (Connection * conn, char *data, size_t size)
 {
   size_t used = 0;
-  if (conn->state == Connection::State::Handshake) {
+  if (conn->state == Connection::State::HANDSHAKE) {
     used = consume_handshake (conn, data, size);
-    if (conn->dead || conn->state != Connection::State::Open)
+    if (conn->dead || conn->state != Connection::State::OPEN)
       return used;
   }
   return used + consume_frames (conn, data + used, size - used);
@@ -668,13 +668,13 @@ Worker::consume_handshake (Connection * conn, char *data, size_t size)
   ws::HttpStatus status =
       ws::parse_http_request (std::string_view (data, size), request,
       head_size);
-  if (status == ws::HttpStatus::NeedMore) {
+  if (status == ws::HttpStatus::NEED_MORE) {
     if (size > kMaxRequestHead)
-      fail (conn, ErrorKind::BadHandshake, 0);
+      fail (conn, ErrorKind::BAD_HANDSHAKE, 0);
     return 0;
   }
-  if (status == ws::HttpStatus::Invalid || request.method != "GET") {
-    counters.error (ErrorKind::BadHandshake);
+  if (status == ws::HttpStatus::INVALID || request.method != "GET") {
+    counters.error (ErrorKind::BAD_HANDSHAKE);
     reply_http (conn, "400 Bad Request", "text/plain", "bad request\n");
     return size;
   }
@@ -697,7 +697,7 @@ Worker::consume_handshake (Connection * conn, char *data, size_t size)
   std::string_view key = request.header ("Sec-WebSocket-Key");
   if (key.empty () || request.header ("Sec-WebSocket-Version") != "13"
       || !request.header_has_token ("Connection", "upgrade")) {
-    counters.error (ErrorKind::BadHandshake);
+    counters.error (ErrorKind::BAD_HANDSHAKE);
     reply_http (conn, "426 Upgrade Required", "text/plain",
         "WebSocket version 13 required\n");
     return size;
@@ -706,7 +706,7 @@ Worker::consume_handshake (Connection * conn, char *data, size_t size)
       "Upgrade: websocket\r\nConnection: Upgrade\r\n"
       "Sec-WebSocket-Accept: " + ws::accept_key (key) + "\r\n\r\n";
   queue_raw (conn, response);
-  conn->state = Connection::State::Open;
+  conn->state = Connection::State::OPEN;
   conn->last_message_ms = now_;
   return head_size;
 }
@@ -716,29 +716,29 @@ Worker::consume_frames (Connection * conn, char *data, size_t size)
 {
   size_t pos = 0;
   while (pos < size && !conn->dead
-      && conn->state == Connection::State::Open) {
+      && conn->state == Connection::State::OPEN) {
     ws::Frame frame;
     switch (ws::parse_frame (data + pos, size - pos, true,
             config_.max_message_size, frame)) {
-      case ws::FrameStatus::NeedMore:
+      case ws::FrameStatus::NEED_MORE:
         return pos;
-      case ws::FrameStatus::Invalid:
-        fail (conn, ErrorKind::ProtocolError, ws::kCloseProtocolError);
+      case ws::FrameStatus::INVALID:
+        fail (conn, ErrorKind::PROTOCOL_ERROR, ws::CLOSE_PROTOCOL_ERROR);
         return size;
-      case ws::FrameStatus::TooLarge:
-        fail (conn, ErrorKind::MessageTooBig, ws::kCloseTooBig);
+      case ws::FrameStatus::TOO_LARGE:
+        fail (conn, ErrorKind::MESSAGE_TOO_BIG, ws::CLOSE_TOO_BIG);
         return size;
-      case ws::FrameStatus::Complete:
+      case ws::FrameStatus::COMPLETE:
         break;
     }
     pos += frame.frame_size;
     conn->last_message_ms = now_;
     std::string_view payload (frame.payload, frame.length);
     switch (frame.opcode) {
-      case ws::kText:
-      case ws::kBinary:
+      case ws::OPCODE_TEXT:
+      case ws::OPCODE_BINARY:
         if (conn->fragment_opcode) {
-          fail (conn, ErrorKind::ProtocolError, ws::kCloseProtocolError);
+          fail (conn, ErrorKind::PROTOCOL_ERROR, ws::CLOSE_PROTOCOL_ERROR);
           return size;
         }
         if (frame.fin) {
@@ -748,14 +748,14 @@ Worker::consume_frames (Connection * conn, char *data, size_t size)
           conn->fragments.assign (payload);
         }
         break;
-      case ws::kContinuation:
+      case ws::OPCODE_CONTINUATION:
         if (!conn->fragment_opcode) {
-          fail (conn, ErrorKind::ProtocolError, ws::kCloseProtocolError);
+          fail (conn, ErrorKind::PROTOCOL_ERROR, ws::CLOSE_PROTOCOL_ERROR);
           return size;
         }
         if (conn->fragments.size () + payload.size () >
             config_.max_message_size) {
-          fail (conn, ErrorKind::MessageTooBig, ws::kCloseTooBig);
+          fail (conn, ErrorKind::MESSAGE_TOO_BIG, ws::CLOSE_TOO_BIG);
           return size;
         }
         conn->fragments.append (payload);
@@ -766,16 +766,16 @@ Worker::consume_frames (Connection * conn, char *data, size_t size)
           on_message (conn, message);
         }
         break;
-      case ws::kPing:{
+      case ws::OPCODE_PING:{
         std::string pong;
-        ws::append_frame (pong, ws::kPong, payload);
+        ws::append_frame (pong, ws::OPCODE_PONG, payload);
         queue_raw (conn, pong);
         break;
       }
-      case ws::kPong:
+      case ws::OPCODE_PONG:
         break;
-      case ws::kClose:
-        close_gracefully (conn, ws::kCloseNormal);
+      case ws::OPCODE_CLOSE:
+        close_gracefully (conn, ws::CLOSE_NORMAL);
         return size;
     }
   }
@@ -790,7 +790,7 @@ Worker::reply_http (Connection * conn, const char *status,
       "\r\nContent-Type: " + content_type + "\r\nContent-Length: " +
       std::to_string (body.size ()) + "\r\nConnection: close\r\n\r\n" + body;
   queue_raw (conn, response);
-  conn->state = Connection::State::Closing;
+  conn->state = Connection::State::CLOSING;
   conn->since_ms = now_;
 }
 
@@ -808,9 +808,9 @@ Worker::queue_raw (Connection * conn, std::string_view bytes)
 void
 Worker::queue_text (Connection * conn, std::string_view text)
 {
-  if (conn->dead || conn->state != Connection::State::Open)
+  if (conn->dead || conn->state != Connection::State::OPEN)
     return;
-  ws::append_frame (conn->out, ws::kText, text);
+  ws::append_frame (conn->out, ws::OPCODE_TEXT, text);
   queued (conn);
 }
 
@@ -821,7 +821,7 @@ Worker::queued (Connection * conn)
 {
   if (conn->out.size () - conn->out_offset > config_.max_send_queue) {
     /* A reader this slow would hold memory without bound: let it go. */
-    counters.error (ErrorKind::SlowConsumer);
+    counters.error (ErrorKind::SLOW_CONSUMER);
     close_now (conn);
     return;
   }
@@ -865,7 +865,7 @@ Worker::flush (Connection * conn)
     epoll_ctl (epoll_fd_, EPOLL_CTL_MOD, conn->fd, &ev);
     conn->writable_wait = false;
   }
-  if (conn->state == Connection::State::Closing) {
+  if (conn->state == Connection::State::CLOSING) {
     /* Half-close and let the peer close: the close frame or the HTTP
      * reply is not lost to a reset. The sweep ends it if it never does. */
     shutdown (conn->fd, SHUT_WR);
@@ -887,14 +887,14 @@ Worker::flush_dirty ()
 void
 Worker::close_gracefully (Connection * conn, uint16_t code)
 {
-  if (conn->dead || conn->state == Connection::State::Closing)
+  if (conn->dead || conn->state == Connection::State::CLOSING)
     return;
-  if (conn->state == Connection::State::Open) {
+  if (conn->state == Connection::State::OPEN) {
     std::string frame;
     ws::append_close (frame, code);
     queue_raw (conn, frame);
   }
-  conn->state = Connection::State::Closing;
+  conn->state = Connection::State::CLOSING;
   conn->since_ms = now_;
   /* its peers are gone now, not when the TCP close completes */
   leave_swarms (conn);
@@ -978,14 +978,14 @@ Worker::on_message (Connection * conn, std::string_view text)
   ClientParseError error;
   if (!parse_client_message (text, limits, msg, error)) {
     switch (error.kind) {
-      case ClientParseError::Kind::InvalidJson:
-        counters.error (ErrorKind::InvalidJson);
+      case ClientParseError::Kind::INVALID_JSON:
+        counters.error (ErrorKind::INVALID_JSON);
         break;
-      case ClientParseError::Kind::UnknownAction:
-        counters.error (ErrorKind::UnknownAction);
+      case ClientParseError::Kind::UNKNOWN_ACTION:
+        counters.error (ErrorKind::UNKNOWN_ACTION);
         break;
-      case ClientParseError::Kind::InvalidMessage:
-        counters.error (ErrorKind::InvalidMessage);
+      case ClientParseError::Kind::INVALID_MESSAGE:
+        counters.error (ErrorKind::INVALID_MESSAGE);
         break;
     }
     queue_text (conn, build_failure (error.reason, error.action,
@@ -993,13 +993,13 @@ Worker::on_message (Connection * conn, std::string_view text)
     return;
   }
   switch (msg.kind) {
-    case ClientMessage::Kind::Announce:
+    case ClientMessage::Kind::ANNOUNCE:
       on_announce (conn, msg);
       break;
-    case ClientMessage::Kind::Answer:
+    case ClientMessage::Kind::ANSWER:
       on_answer (conn, msg);
       break;
-    case ClientMessage::Kind::Scrape:
+    case ClientMessage::Kind::SCRAPE:
       on_scrape (conn, msg);
       break;
   }
@@ -1012,10 +1012,10 @@ Worker::count_outcome (const SwarmShard::Outcome & outcome)
     counters.add (counters.offers_relayed, outcome.offers_relayed);
   if (outcome.answer_relayed)
     counters.add (counters.answers_relayed);
-  if (outcome.error == SwarmShard::Error::SwarmFull)
-    counters.error (ErrorKind::SwarmFull);
-  else if (outcome.error == SwarmShard::Error::UnknownOffer)
-    counters.error (ErrorKind::UnknownOffer);
+  if (outcome.error == SwarmShard::Error::SWARM_FULL)
+    counters.error (ErrorKind::SWARM_FULL);
+  else if (outcome.error == SwarmShard::Error::UNKNOWN_OFFER)
+    counters.error (ErrorKind::UNKNOWN_OFFER);
   counters.swarms.store (shard_.swarm_count (), std::memory_order_relaxed);
   counters.peers.store (shard_.peer_count (), std::memory_order_relaxed);
   counters.seeders.store (shard_.seeder_count (), std::memory_order_relaxed);
@@ -1030,12 +1030,12 @@ Worker::on_announce (Connection * conn, ClientMessage & msg)
       [&] (const Membership & m) {
         return m.info_hash == msg.info_hash && m.peer_id == msg.peer_id;
       });
-  if (msg.event == AnnounceEvent::Stopped) {
+  if (msg.event == AnnounceEvent::STOPPED) {
     if (it != members.end ())
       members.erase (it);
   } else if (it == members.end ()) {
     if (members.size () >= config_.max_swarms_per_connection) {
-      counters.error (ErrorKind::TooManySwarms);
+      counters.error (ErrorKind::TOO_MANY_SWARMS);
       queue_text (conn, build_failure ("too many swarms on one connection",
               "announce", &msg.info_hash));
       return;
@@ -1044,7 +1044,7 @@ Worker::on_announce (Connection * conn, ClientMessage & msg)
   }
 
   std::vector<PreparedOffer> offers;
-  if (msg.event != AnnounceEvent::Stopped) {
+  if (msg.event != AnnounceEvent::STOPPED) {
     offers.reserve (msg.offers.size ());
     for (const ReceivedOffer & o : msg.offers)
       offers.push_back ({o.offer_id, build_relayed_offer (msg.info_hash,
@@ -1081,7 +1081,7 @@ Worker::on_scrape (Connection * conn, ClientMessage & msg)
   if (msg.scrape_info_hashes.empty ()) {
     /* Every swarm in one message is unbounded work and size: refused, as
      * aquatic_ws does. */
-    counters.error (ErrorKind::FullScrape);
+    counters.error (ErrorKind::FULL_SCRAPE);
     queue_text (conn, build_failure ("full scrapes are not allowed"));
     return;
   }
@@ -1128,36 +1128,36 @@ Worker::sweep (int64_t now)
   for (auto & entry : connections_) {
     Connection *c = entry.second;
     switch (c->state) {
-      case Connection::State::Handshake:
+      case Connection::State::HANDSHAKE:
         if (now - c->since_ms > handshake_ms) {
           expired.push_back (c);
-          reasons.push_back (ErrorKind::HandshakeTimeout);
+          reasons.push_back (ErrorKind::HANDSHAKE_TIMEOUT);
         }
         break;
-      case Connection::State::Open:
+      case Connection::State::OPEN:
         if (now - c->last_message_ms > idle_ms) {
           expired.push_back (c);
-          reasons.push_back (ErrorKind::IdleTimeout);
+          reasons.push_back (ErrorKind::IDLE_TIMEOUT);
         } else if (c->partial_since_ms
             && now - c->partial_since_ms > handshake_ms) {
           /* a frame that never completes: slow or stalled sender */
           expired.push_back (c);
-          reasons.push_back (ErrorKind::HandshakeTimeout);
+          reasons.push_back (ErrorKind::HANDSHAKE_TIMEOUT);
         }
         break;
-      case Connection::State::Closing:
+      case Connection::State::CLOSING:
         if (now - c->since_ms > kCloseGraceMs) {
           expired.push_back (c);
-          reasons.push_back (ErrorKind::Count);
+          reasons.push_back (ErrorKind::COUNT);
         }
         break;
     }
   }
   for (size_t i = 0; i < expired.size (); i++) {
-    if (reasons[i] == ErrorKind::Count)
+    if (reasons[i] == ErrorKind::COUNT)
       close_now (expired[i]);
-    else if (reasons[i] == ErrorKind::IdleTimeout)
-      fail (expired[i], reasons[i], ws::kCloseGoingAway);
+    else if (reasons[i] == ErrorKind::IDLE_TIMEOUT)
+      fail (expired[i], reasons[i], ws::CLOSE_GOING_AWAY);
     else
       fail (expired[i], reasons[i], 0);
   }
@@ -1184,7 +1184,7 @@ Worker::shutdown_connections ()
   for (auto & entry : connections_)
     all.push_back (entry.second);
   for (Connection *c : all) {
-    close_gracefully (c, ws::kCloseGoingAway);
+    close_gracefully (c, ws::CLOSE_GOING_AWAY);
     if (!c->dead)
       flush (c);
     close_now (c);
@@ -1220,7 +1220,7 @@ Server::Impl::admit (const AddressKey & address, ErrorKind & refused)
 {
   if (connections_.fetch_add (1) >= config.max_connections) {
     connections_.fetch_sub (1);
-    refused = ErrorKind::ConnectionLimit;
+    refused = ErrorKind::CONNECTION_LIMIT;
     return false;
   }
   std::lock_guard<std::mutex> lock (address_mutex_);
@@ -1230,7 +1230,7 @@ Server::Impl::admit (const AddressKey & address, ErrorKind & refused)
     if (count == 0)
       per_address_.erase (address);
     connections_.fetch_sub (1);
-    refused = ErrorKind::AddressLimit;
+    refused = ErrorKind::ADDRESS_LIMIT;
     return false;
   }
   count++;

@@ -48,7 +48,7 @@ error_kind_name (ErrorKind kind)
     "descriptor_limit",
   };
   static_assert (sizeof names / sizeof names[0] ==
-      static_cast<size_t> (ErrorKind::Count), "one name per error kind");
+      static_cast<size_t> (ErrorKind::COUNT), "one name per error kind");
   return names[static_cast<size_t> (kind)];
 }
 

@@ -14,23 +14,23 @@ namespace p2p::tracker {
 
 enum class ErrorKind
 {
-  InvalidJson,                  /* not JSON, or not UTF-8 */
-  InvalidMessage,               /* JSON with wrong fields, types or lengths */
-  UnknownAction,
-  UnknownOffer,                 /* answer to no pending offer */
-  SwarmFull,
-  FullScrape,                   /* scrape without info_hash: refused */
-  TooManySwarms,                /* per-connection swarm limit */
-  MessageTooBig,
-  ProtocolError,                /* WebSocket framing */
-  BadHandshake,
-  HandshakeTimeout,
-  IdleTimeout,
-  SlowConsumer,                 /* send queue over its limit */
-  ConnectionLimit,
-  AddressLimit,
-  DescriptorLimit,              /* the worker's descriptor table is full */
-  Count,
+  INVALID_JSON,                  /* not JSON, or not UTF-8 */
+  INVALID_MESSAGE,               /* JSON with wrong fields, types or lengths */
+  UNKNOWN_ACTION,
+  UNKNOWN_OFFER,                 /* answer to no pending offer */
+  SWARM_FULL,
+  FULL_SCRAPE,                   /* scrape without info_hash: refused */
+  TOO_MANY_SWARMS,                /* per-connection swarm limit */
+  MESSAGE_TOO_BIG,
+  PROTOCOL_ERROR,                /* WebSocket framing */
+  BAD_HANDSHAKE,
+  HANDSHAKE_TIMEOUT,
+  IDLE_TIMEOUT,
+  SLOW_CONSUMER,                 /* send queue over its limit */
+  CONNECTION_LIMIT,
+  ADDRESS_LIMIT,
+  DESCRIPTOR_LIMIT,              /* the worker's descriptor table is full */
+  COUNT,
 };
 
 const char *error_kind_name (ErrorKind kind);
@@ -51,7 +51,7 @@ struct Stats
   uint64_t bytes_received = 0;
   uint64_t bytes_sent = 0;
   double announces_per_second = 0;  /* over the last few seconds */
-  std::array<uint64_t, static_cast<size_t> (ErrorKind::Count)> errors {};
+  std::array<uint64_t, static_cast<size_t> (ErrorKind::COUNT)> errors {};
 
   uint64_t error_count (ErrorKind kind) const
   {

@@ -102,7 +102,7 @@ SwarmShard::announce (ConnectionId conn, const Id20 & info_hash,
   Outcome outcome;
   auto it = swarms_.find (info_hash);
 
-  if (event == AnnounceEvent::Stopped) {
+  if (event == AnnounceEvent::STOPPED) {
     /* bittorrent-tracker still answers a stop, with the counts after it */
     if (it != swarms_.end ()) {
       auto at = it->second.index.find (peer_id);
@@ -129,7 +129,7 @@ SwarmShard::announce (ConnectionId conn, const Id20 & info_hash,
         swarms_.erase (it);
       out.send (conn, build_failure ("swarm is full", "announce",
               &info_hash));
-      outcome.error = Error::SwarmFull;
+      outcome.error = Error::SWARM_FULL;
       return outcome;
     }
     /* Started, or any other event from an unknown peer, which
@@ -146,7 +146,7 @@ SwarmShard::announce (ConnectionId conn, const Id20 & info_hash,
     /* The newest connection announcing a peer id owns it. */
     peer->conn = conn;
     peer->last_seen_ms = now_ms;
-    bool becomes_seeder = event == AnnounceEvent::Completed || left_is_zero;
+    bool becomes_seeder = event == AnnounceEvent::COMPLETED || left_is_zero;
     if (!peer->seeder && becomes_seeder) {
       peer->seeder = true;
       swarm.seeders++;
@@ -186,7 +186,7 @@ SwarmShard::answer (ConnectionId conn, const Id20 & info_hash,
   if (!found) {
     out.send (conn, build_failure ("unknown offer (expired, or not sent to "
             "this peer)", "announce", &info_hash));
-    outcome.error = Error::UnknownOffer;
+    outcome.error = Error::UNKNOWN_OFFER;
     return outcome;
   }
   answerer->last_seen_ms = now_ms;

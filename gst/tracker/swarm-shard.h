@@ -49,13 +49,13 @@ public:
     virtual void send (ConnectionId to, std::string message) = 0;
   };
 
-  enum class Error { None, SwarmFull, UnknownOffer };
+  enum class Error { NONE, SWARM_FULL, UNKNOWN_OFFER };
 
   struct Outcome
   {
     size_t offers_relayed = 0;
     bool answer_relayed = false;
-    Error error = Error::None;
+    Error error = Error::NONE;
   };
 
   SwarmShard (const ShardLimits & limits, uint64_t seed);

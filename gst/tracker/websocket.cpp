@@ -57,63 +57,63 @@ parse_frame (char *data, size_t size, bool masked, size_t max_payload,
     Frame & out)
 {
   if (size < 2)
-    return FrameStatus::NeedMore;
+    return FrameStatus::NEED_MORE;
   auto b0 = static_cast<uint8_t> (data[0]);
   auto b1 = static_cast<uint8_t> (data[1]);
   out.fin = (b0 & 0x80) != 0;
   out.opcode = b0 & 0x0F;
   if (b0 & 0x70)
-    return FrameStatus::Invalid;        /* no extension was negotiated */
+    return FrameStatus::INVALID;        /* no extension was negotiated */
   bool is_masked = (b1 & 0x80) != 0;
   if (is_masked != masked)
-    return FrameStatus::Invalid;
+    return FrameStatus::INVALID;
   bool control = (out.opcode & 0x08) != 0;
   switch (out.opcode) {
-    case kContinuation:
-    case kText:
-    case kBinary:
-    case kClose:
-    case kPing:
-    case kPong:
+    case OPCODE_CONTINUATION:
+    case OPCODE_TEXT:
+    case OPCODE_BINARY:
+    case OPCODE_CLOSE:
+    case OPCODE_PING:
+    case OPCODE_PONG:
       break;
     default:
-      return FrameStatus::Invalid;
+      return FrameStatus::INVALID;
   }
 
   uint64_t length = b1 & 0x7F;
   size_t header = 2;
   if (length == 126) {
     if (size < 4)
-      return FrameStatus::NeedMore;
+      return FrameStatus::NEED_MORE;
     length = (static_cast<uint64_t> (static_cast<uint8_t> (data[2])) << 8)
         | static_cast<uint8_t> (data[3]);
     header = 4;
   } else if (length == 127) {
     if (size < 10)
-      return FrameStatus::NeedMore;
+      return FrameStatus::NEED_MORE;
     length = 0;
     for (int i = 2; i < 10; i++)
       length = (length << 8) | static_cast<uint8_t> (data[i]);
     if (length >> 63)
-      return FrameStatus::Invalid;
+      return FrameStatus::INVALID;
     header = 10;
   }
   if (control && (!out.fin || length > 125))
-    return FrameStatus::Invalid;
+    return FrameStatus::INVALID;
   if (length > max_payload)
-    return FrameStatus::TooLarge;
+    return FrameStatus::TOO_LARGE;
   size_t mask_at = header;
   if (masked)
     header += 4;
   if (size < header + length)
-    return FrameStatus::NeedMore;
+    return FrameStatus::NEED_MORE;
 
   out.payload = data + header;
   out.length = static_cast<size_t> (length);
   out.frame_size = header + out.length;
   if (masked)
     apply_mask (out.payload, out.length, data + mask_at);
-  return FrameStatus::Complete;
+  return FrameStatus::COMPLETE;
 }
 
 void
@@ -150,7 +150,7 @@ append_close (std::string & out, uint16_t code, const uint8_t * mask)
   char payload[2] = { static_cast<char> (code >> 8),
     static_cast<char> (code & 0xFF)
   };
-  append_frame (out, kClose, std::string_view (payload, 2), mask);
+  append_frame (out, OPCODE_CLOSE, std::string_view (payload, 2), mask);
 }
 
 std::string
@@ -208,7 +208,7 @@ parse_http_request (std::string_view data, HttpRequest & out,
 {
   size_t end = data.find ("\r\n\r\n");
   if (end == std::string_view::npos)
-    return HttpStatus::NeedMore;
+    return HttpStatus::NEED_MORE;
   consumed = end + 4;
   out = HttpRequest ();
   std::string_view head = data.substr (0, end + 2);
@@ -219,11 +219,11 @@ parse_http_request (std::string_view data, HttpRequest & out,
   size_t sp2 = line.rfind (' ');
   if (sp1 == std::string_view::npos || sp2 == sp1
       || line.substr (sp2 + 1).substr (0, 5) != "HTTP/")
-    return HttpStatus::Invalid;
+    return HttpStatus::INVALID;
   out.method = line.substr (0, sp1);
   out.target = line.substr (sp1 + 1, sp2 - sp1 - 1);
   if (out.method.empty () || out.target.empty ())
-    return HttpStatus::Invalid;
+    return HttpStatus::INVALID;
 
   head.remove_prefix (eol + 2);
   while (!head.empty ()) {
@@ -232,11 +232,11 @@ parse_http_request (std::string_view data, HttpRequest & out,
     head.remove_prefix (eol + 2);
     size_t colon = line.find (':');
     if (colon == 0 || colon == std::string_view::npos)
-      return HttpStatus::Invalid;
+      return HttpStatus::INVALID;
     out.headers.emplace_back (line.substr (0, colon),
         trim (line.substr (colon + 1)));
   }
-  return HttpStatus::Complete;
+  return HttpStatus::COMPLETE;
 }
 
 } // namespace p2p::tracker::ws

@@ -19,24 +19,24 @@ namespace p2p::tracker::ws {
 
 enum Opcode : uint8_t
 {
-  kContinuation = 0x0,
-  kText = 0x1,
-  kBinary = 0x2,
-  kClose = 0x8,
-  kPing = 0x9,
-  kPong = 0xA,
+  OPCODE_CONTINUATION = 0x0,
+  OPCODE_TEXT = 0x1,
+  OPCODE_BINARY = 0x2,
+  OPCODE_CLOSE = 0x8,
+  OPCODE_PING = 0x9,
+  OPCODE_PONG = 0xA,
 };
 
 /* Close codes we send. */
 enum CloseCode : uint16_t
 {
-  kCloseNormal = 1000,
-  kCloseGoingAway = 1001,
-  kCloseProtocolError = 1002,
-  kCloseUnsupported = 1003,
-  kCloseInvalidData = 1007,
-  kClosePolicy = 1008,
-  kCloseTooBig = 1009,
+  CLOSE_NORMAL = 1000,
+  CLOSE_GOING_AWAY = 1001,
+  CLOSE_PROTOCOL_ERROR = 1002,
+  CLOSE_UNSUPPORTED = 1003,
+  CLOSE_INVALID_DATA = 1007,
+  CLOSE_POLICY = 1008,
+  CLOSE_TOO_BIG = 1009,
 };
 
 struct Frame
@@ -48,7 +48,7 @@ struct Frame
   size_t frame_size = 0;        /* header + payload bytes consumed */
 };
 
-enum class FrameStatus { Complete, NeedMore, Invalid, TooLarge };
+enum class FrameStatus { COMPLETE, NEED_MORE, INVALID, TOO_LARGE };
 
 /* Parses one frame at @data. With @masked (server side) the frame must be
  * masked and is unmasked in place. Reserved bits, unknown opcodes, and
@@ -78,7 +78,7 @@ struct HttpRequest
   bool header_has_token (std::string_view name, std::string_view token) const;
 };
 
-enum class HttpStatus { Complete, NeedMore, Invalid };
+enum class HttpStatus { COMPLETE, NEED_MORE, INVALID };
 
 /* Parses a request head ending in an empty line; @consumed is its size.
  * The views point into @data. */

@@ -72,7 +72,7 @@ main (int argc, char **argv)
   AnnounceRequest request;
   request.info_hash = random_id (rng);
   request.peer_id = random_id (rng);
-  request.event = AnnounceEvent::None;
+  request.event = AnnounceEvent::NONE;
   std::string sdp = browser_like_sdp ();
   for (int i = 0; i < 5; i++)
     request.offers.push_back ({random_id (rng), sdp});

@@ -38,7 +38,7 @@ announce (const Id20 & peer, const Id20 & info_hash, int offers)
   AnnounceRequest r;
   r.info_hash = info_hash;
   r.peer_id = peer;
-  r.event = AnnounceEvent::Started;
+  r.event = AnnounceEvent::STARTED;
   for (int i = 0; i < offers; i++)
     r.offers.push_back ({numbered_id ("offer---", i), "v=0\r\n"});
   return build_announce (r);
@@ -97,16 +97,16 @@ GST_START_TEST (test_relay_across_private_tables)
     for (int i = 0; i < 40; i++) {
       Id20 hash = numbered_id ("swarm---", i);
       seeder.send_text (announce (seeder_id, hash, 0));
-      expect_message (seeder, TrackerMessage::Kind::AnnounceResponse);
+      expect_message (seeder, TrackerMessage::Kind::ANNOUNCE_RESPONSE);
       leecher.send_text (announce (leecher_id, hash, 1));
-      expect_message (leecher, TrackerMessage::Kind::AnnounceResponse);
+      expect_message (leecher, TrackerMessage::Kind::ANNOUNCE_RESPONSE);
       TrackerMessage offer = expect_message (seeder,
-          TrackerMessage::Kind::Offer);
+          TrackerMessage::Kind::OFFER);
       fail_unless (*offer.info_hash == hash);
       seeder.send_text (build_answer (hash, seeder_id, leecher_id,
               offer.offer_id, "v=0\r\n"));
       TrackerMessage answer = expect_message (leecher,
-          TrackerMessage::Kind::Answer);
+          TrackerMessage::Kind::ANSWER);
       fail_unless (answer.peer_id == seeder_id);
     }
     fail_unless_equals_int (server.stats ().answers_relayed, 40);
@@ -159,7 +159,7 @@ GST_START_TEST (test_full_table_refuses_without_spinning)
       held.size ());
   fail_unless_equals_int (refused, 100 - held.size ());
   fail_unless_equals_int (server.stats ().error_count
-      (ErrorKind::DescriptorLimit), refused);
+      (ErrorKind::DESCRIPTOR_LIMIT), refused);
 
   /* a full table is not a busy loop */
   double cpu0 = cpu_seconds ();
@@ -170,7 +170,7 @@ GST_START_TEST (test_full_table_refuses_without_spinning)
   /* the connections held are served */
   held[0]->send_text (announce (numbered_id ("-PM0203-", 1),
           numbered_id ("swarm---", 1), 0));
-  expect_message (*held[0], TrackerMessage::Kind::AnnounceResponse);
+  expect_message (*held[0], TrackerMessage::Kind::ANNOUNCE_RESPONSE);
 
   /* and a freed slot takes a new connection */
   held.pop_back ();
@@ -181,7 +181,7 @@ GST_START_TEST (test_full_table_refuses_without_spinning)
   next.send_text (announce (numbered_id ("-PM0203-", 2),
           numbered_id ("swarm---", 1), 0));
   TrackerMessage r = expect_message (next,
-      TrackerMessage::Kind::AnnounceResponse);
+      TrackerMessage::Kind::ANNOUNCE_RESPONSE);
   fail_unless_equals_int (*r.incomplete, 2);
 
   held.clear ();

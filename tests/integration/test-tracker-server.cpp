@@ -88,26 +88,26 @@ GST_START_TEST (test_relay_offer_and_answer)
   fail_unless (a.connect (server.port ()));
   fail_unless (b.connect (server.port (), "/"));
 
-  a.send_text (announce (kPeerA, AnnounceEvent::Started, 0));
-  TrackerMessage m = expect_message (a, TrackerMessage::Kind::AnnounceResponse);
+  a.send_text (announce (kPeerA, AnnounceEvent::STARTED, 0));
+  TrackerMessage m = expect_message (a, TrackerMessage::Kind::ANNOUNCE_RESPONSE);
   fail_unless_equals_int (*m.incomplete, 1);
   fail_unless_equals_int (*m.complete, 0);
   fail_unless_equals_int (*m.interval, 120);
   fail_unless (*m.info_hash == kInfoHash);
 
-  b.send_text (announce (kPeerB, AnnounceEvent::Started, 5));
-  m = expect_message (b, TrackerMessage::Kind::AnnounceResponse);
+  b.send_text (announce (kPeerB, AnnounceEvent::STARTED, 5));
+  m = expect_message (b, TrackerMessage::Kind::ANNOUNCE_RESPONSE);
   fail_unless_equals_int (*m.incomplete, 2);
 
   /* one offer reaches A (the only other peer), its binary id intact */
-  TrackerMessage offer = expect_message (a, TrackerMessage::Kind::Offer);
+  TrackerMessage offer = expect_message (a, TrackerMessage::Kind::OFFER);
   fail_unless (offer.peer_id == kPeerB);
   fail_unless (offer.offer_id == nul_offer_id (0));
   fail_unless (g_str_has_prefix (offer.sdp.c_str (), "v=0\r\no=- 0 "));
 
   a.send_text (build_answer (kInfoHash, kPeerA, kPeerB, offer.offer_id,
           "v=0 answer"));
-  TrackerMessage answer = expect_message (b, TrackerMessage::Kind::Answer);
+  TrackerMessage answer = expect_message (b, TrackerMessage::Kind::ANSWER);
   fail_unless (answer.peer_id == kPeerA);
   fail_unless (answer.offer_id == nul_offer_id (0));
   fail_unless_equals_string (answer.sdp.c_str (), "v=0 answer");
@@ -115,18 +115,18 @@ GST_START_TEST (test_relay_offer_and_answer)
   /* the same answer again: the offer is used up */
   a.send_text (build_answer (kInfoHash, kPeerA, kPeerB, offer.offer_id,
           "v=0 answer"));
-  m = expect_message (a, TrackerMessage::Kind::Failure);
+  m = expect_message (a, TrackerMessage::Kind::FAILURE);
   fail_unless (g_str_has_prefix (m.failure_reason.c_str (), "unknown offer"));
 
   /* scrape, then B stops: the counts follow */
   a.send_text (build_scrape ({kInfoHash, numbered_id ("nothing-", 1)}));
-  m = expect_message (a, TrackerMessage::Kind::ScrapeResponse);
+  m = expect_message (a, TrackerMessage::Kind::SCRAPE_RESPONSE);
   fail_unless_equals_int (m.files.size (), 2);
   fail_unless_equals_int (m.files[0].incomplete, 2);
   fail_unless_equals_int (m.files[1].incomplete, 0);
 
-  b.send_text (announce (kPeerB, AnnounceEvent::Stopped, 0));
-  m = expect_message (b, TrackerMessage::Kind::AnnounceResponse);
+  b.send_text (announce (kPeerB, AnnounceEvent::STOPPED, 0));
+  m = expect_message (b, TrackerMessage::Kind::ANNOUNCE_RESPONSE);
   fail_unless_equals_int (*m.incomplete, 1);
 
   /* A remains, alone */
@@ -134,7 +134,7 @@ GST_START_TEST (test_relay_offer_and_answer)
   fail_unless_equals_int (s.peers, 1);
   fail_unless_equals_int (s.offers_relayed, 1);
   fail_unless_equals_int (s.answers_relayed, 1);
-  fail_unless_equals_int (s.error_count (ErrorKind::UnknownOffer), 1);
+  fail_unless_equals_int (s.error_count (ErrorKind::UNKNOWN_OFFER), 1);
   server.stop ();
   fail_unless_equals_int (server.port (), 0);
 }
@@ -151,16 +151,16 @@ GST_START_TEST (test_many_swarms_across_workers)
   const int kSwarms = 40;
   for (int i = 0; i < kSwarms; i++) {
     Id20 hash = numbered_id ("swarm---", i);
-    seeder.send_text (announce (kPeerA, AnnounceEvent::Started, 0, hash));
-    expect_message (seeder, TrackerMessage::Kind::AnnounceResponse);
+    seeder.send_text (announce (kPeerA, AnnounceEvent::STARTED, 0, hash));
+    expect_message (seeder, TrackerMessage::Kind::ANNOUNCE_RESPONSE);
   }
   for (int i = 0; i < kSwarms; i++) {
     Id20 hash = numbered_id ("swarm---", i);
-    leecher.send_text (announce (kPeerB, AnnounceEvent::Started, 2, hash));
+    leecher.send_text (announce (kPeerB, AnnounceEvent::STARTED, 2, hash));
     TrackerMessage r =
-        expect_message (leecher, TrackerMessage::Kind::AnnounceResponse);
+        expect_message (leecher, TrackerMessage::Kind::ANNOUNCE_RESPONSE);
     fail_unless_equals_int (*r.incomplete, 2);
-    TrackerMessage o = expect_message (seeder, TrackerMessage::Kind::Offer);
+    TrackerMessage o = expect_message (seeder, TrackerMessage::Kind::OFFER);
     fail_unless (*o.info_hash == hash);
   }
   Stats s = server.stats ();
@@ -186,8 +186,8 @@ GST_START_TEST (test_bad_input_is_answered_or_closed)
 
   TestClient good;
   fail_unless (good.connect (server.port ()));
-  good.send_text (announce (kPeerA, AnnounceEvent::Started, 0));
-  expect_message (good, TrackerMessage::Kind::AnnounceResponse);
+  good.send_text (announce (kPeerA, AnnounceEvent::STARTED, 0));
+  expect_message (good, TrackerMessage::Kind::ANNOUNCE_RESPONSE);
 
   /* replies with failure reason, connection stays usable */
   TestClient c;
@@ -208,19 +208,19 @@ GST_START_TEST (test_bad_input_is_answered_or_closed)
   };
   for (const char *text : bad) {
     c.send_text (text);
-    TrackerMessage m = expect_message (c, TrackerMessage::Kind::Failure);
+    TrackerMessage m = expect_message (c, TrackerMessage::Kind::FAILURE);
     fail_if (m.failure_reason.empty (), "no reason for %s", text);
   }
   std::string invalid_utf8 = "{\"action\":\"\xff\xfe\"}";
   c.send_text (invalid_utf8);
-  expect_message (c, TrackerMessage::Kind::Failure);
+  expect_message (c, TrackerMessage::Kind::FAILURE);
 
   /* oversized: close 1009 */
   TestClient big;
   fail_unless (big.connect (server.port ()));
   big.send_text (std::string (5000, ' '));
   auto f = big.receive ();
-  fail_unless (f && f->opcode == ws::kClose);
+  fail_unless (f && f->opcode == ws::OPCODE_CLOSE);
   fail_unless_equals_int (static_cast<uint8_t> (f->payload[0]) << 8
       | static_cast<uint8_t> (f->payload[1]), 1009);
   fail_unless (big.wait_closed ());
@@ -230,12 +230,12 @@ GST_START_TEST (test_bad_input_is_answered_or_closed)
   fail_unless (unmasked.connect (server.port ()));
   unmasked.send_raw (std::string ("\x81\x02{}", 4));
   f = unmasked.receive ();
-  fail_unless (f && f->opcode == ws::kClose);
+  fail_unless (f && f->opcode == ws::OPCODE_CLOSE);
   TestClient rsv;
   fail_unless (rsv.connect (server.port ()));
   rsv.send_raw (std::string ("\xc1\x80\0\0\0\0", 6));
   f = rsv.receive ();
-  fail_unless (f && f->opcode == ws::kClose);
+  fail_unless (f && f->opcode == ws::OPCODE_CLOSE);
 
   /* binary garbage instead of a handshake: 400 and closed */
   TestClient garbage;
@@ -259,24 +259,24 @@ GST_START_TEST (test_bad_input_is_answered_or_closed)
   fail_unless (pinger.connect (server.port ()));
   static const uint8_t mask[4] = { 1, 2, 3, 4 };
   std::string ping;
-  ws::append_frame (ping, ws::kPing, "hi", mask);
+  ws::append_frame (ping, ws::OPCODE_PING, "hi", mask);
   pinger.send_raw (ping);
   f = pinger.receive ();
-  fail_unless (f && f->opcode == ws::kPong && f->payload == "hi");
+  fail_unless (f && f->opcode == ws::OPCODE_PONG && f->payload == "hi");
 
   /* and through all this the good peer was not disturbed */
   good.send_text (build_scrape ({kInfoHash}));
-  TrackerMessage m = expect_message (good, TrackerMessage::Kind::ScrapeResponse);
+  TrackerMessage m = expect_message (good, TrackerMessage::Kind::SCRAPE_RESPONSE);
   fail_unless_equals_int (m.files[0].incomplete, 1);
 
   Stats s = server.stats ();
-  fail_unless (s.error_count (ErrorKind::InvalidJson) >= 3);
-  fail_unless_equals_int (s.error_count (ErrorKind::UnknownAction), 2);
-  fail_unless_equals_int (s.error_count (ErrorKind::FullScrape), 1);
-  fail_unless_equals_int (s.error_count (ErrorKind::UnknownOffer), 1);
-  fail_unless_equals_int (s.error_count (ErrorKind::MessageTooBig), 1);
-  fail_unless_equals_int (s.error_count (ErrorKind::ProtocolError), 2);
-  fail_unless (s.error_count (ErrorKind::BadHandshake) >= 2);
+  fail_unless (s.error_count (ErrorKind::INVALID_JSON) >= 3);
+  fail_unless_equals_int (s.error_count (ErrorKind::UNKNOWN_ACTION), 2);
+  fail_unless_equals_int (s.error_count (ErrorKind::FULL_SCRAPE), 1);
+  fail_unless_equals_int (s.error_count (ErrorKind::UNKNOWN_OFFER), 1);
+  fail_unless_equals_int (s.error_count (ErrorKind::MESSAGE_TOO_BIG), 1);
+  fail_unless_equals_int (s.error_count (ErrorKind::PROTOCOL_ERROR), 2);
+  fail_unless (s.error_count (ErrorKind::BAD_HANDSHAKE) >= 2);
 }
 
 GST_END_TEST;
@@ -300,19 +300,19 @@ GST_START_TEST (test_limits)
   /* the silent one is dropped after the handshake timeout */
   fail_unless (c3.wait_closed (4000));
 
-  c1.send_text (announce (kPeerA, AnnounceEvent::Started, 0));
-  expect_message (c1, TrackerMessage::Kind::AnnounceResponse);
-  c1.send_text (announce (kPeerB, AnnounceEvent::Started, 0));
-  expect_message (c1, TrackerMessage::Kind::AnnounceResponse);
-  c2.send_text (announce (numbered_id ("-PM0203-", 3), AnnounceEvent::Started,
+  c1.send_text (announce (kPeerA, AnnounceEvent::STARTED, 0));
+  expect_message (c1, TrackerMessage::Kind::ANNOUNCE_RESPONSE);
+  c1.send_text (announce (kPeerB, AnnounceEvent::STARTED, 0));
+  expect_message (c1, TrackerMessage::Kind::ANNOUNCE_RESPONSE);
+  c2.send_text (announce (numbered_id ("-PM0203-", 3), AnnounceEvent::STARTED,
           0));
-  TrackerMessage m = expect_message (c2, TrackerMessage::Kind::Failure);
+  TrackerMessage m = expect_message (c2, TrackerMessage::Kind::FAILURE);
   fail_unless_equals_string (m.failure_reason.c_str (), "swarm is full");
 
   Stats s = server.stats ();
-  fail_unless_equals_int (s.error_count (ErrorKind::AddressLimit), 1);
-  fail_unless_equals_int (s.error_count (ErrorKind::HandshakeTimeout), 1);
-  fail_unless_equals_int (s.error_count (ErrorKind::SwarmFull), 1);
+  fail_unless_equals_int (s.error_count (ErrorKind::ADDRESS_LIMIT), 1);
+  fail_unless_equals_int (s.error_count (ErrorKind::HANDSHAKE_TIMEOUT), 1);
+  fail_unless_equals_int (s.error_count (ErrorKind::SWARM_FULL), 1);
 }
 
 GST_END_TEST;
@@ -323,8 +323,8 @@ GST_START_TEST (test_stats_endpoints)
   fail_unless (server.start ("127.0.0.1", 0, nullptr));
   TestClient a;
   fail_unless (a.connect (server.port ()));
-  a.send_text (announce (kPeerA, AnnounceEvent::Started, 0));
-  expect_message (a, TrackerMessage::Kind::AnnounceResponse);
+  a.send_text (announce (kPeerA, AnnounceEvent::STARTED, 0));
+  expect_message (a, TrackerMessage::Kind::ANNOUNCE_RESPONSE);
 
   std::string json = http_get (server.port (), "/stats.json");
   fail_unless (json.find ("HTTP/1.1 200 OK") == 0, "%s", json.c_str ());
@@ -360,7 +360,7 @@ GST_START_TEST (test_graceful_stop)
   guint16 port = server.port ();
   server.stop ();
   auto f = a.receive ();
-  fail_unless (f && f->opcode == ws::kClose);
+  fail_unless (f && f->opcode == ws::OPCODE_CLOSE);
   fail_unless_equals_int (static_cast<uint8_t> (f->payload[1]), 1001 & 0xff);
   TestClient late;
   fail_if (late.connect (port));

@@ -82,7 +82,7 @@ public:
   {
     static const uint8_t mask[4] = { 0x12, 0x34, 0x56, 0x78 };
     std::string frame;
-    ws::append_frame (frame, ws::kText, text, mask);
+    ws::append_frame (frame, ws::OPCODE_TEXT, text, mask);
     send_raw (frame);
   }
 
@@ -94,7 +94,7 @@ public:
     while (true) {
       ws::Frame f;
       if (!buffer_.empty () && ws::parse_frame (&buffer_[0], buffer_.size (),
-              false, 1 << 24, f) == ws::FrameStatus::Complete) {
+              false, 1 << 24, f) == ws::FrameStatus::COMPLETE) {
         Frame out { f.opcode, std::string (f.payload, f.length) };
         buffer_.erase (0, f.frame_size);
         return out;
@@ -109,7 +109,7 @@ public:
   std::optional<std::string> receive_text (int timeout_ms = 3000)
   {
     auto f = receive (timeout_ms);
-    if (!f || f->opcode != ws::kText)
+    if (!f || f->opcode != ws::OPCODE_TEXT)
       return std::nullopt;
     return f->payload;
   }

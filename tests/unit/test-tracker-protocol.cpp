@@ -91,7 +91,7 @@ GST_START_TEST (test_every_byte_round_trips)
     std::string text = build_answer (kInfoHash, kPeerA, kPeerB, offer_id,
         "v=0\r\n");
     ClientMessage msg = parse_ok (text);
-    fail_unless (msg.kind == ClientMessage::Kind::Answer);
+    fail_unless (msg.kind == ClientMessage::Kind::ANSWER);
     fail_unless (msg.offer_id == offer_id, "byte block %d changed", start);
     fail_unless (msg.to_peer_id == kPeerB);
   }
@@ -246,7 +246,7 @@ GST_START_TEST (test_announce_build_parse)
   AnnounceRequest request;
   request.info_hash = kInfoHash;
   request.peer_id = kPeerA;
-  request.event = AnnounceEvent::Started;
+  request.event = AnnounceEvent::STARTED;
   for (int i = 0; i < 5; i++)
     request.offers.push_back ({nasty_id (), "v=0\r\no=- " +
             std::to_string (i) + "\r\n"});
@@ -259,8 +259,8 @@ GST_START_TEST (test_announce_build_parse)
           "\"offer_id\":"), "%s", text.c_str ());
 
   ClientMessage msg = parse_ok (text);
-  fail_unless (msg.kind == ClientMessage::Kind::Announce);
-  fail_unless (msg.event == AnnounceEvent::Started);
+  fail_unless (msg.kind == ClientMessage::Kind::ANNOUNCE);
+  fail_unless (msg.event == AnnounceEvent::STARTED);
   fail_unless (msg.info_hash == kInfoHash && msg.peer_id == kPeerA);
   fail_unless_equals_int (msg.offers.size (), 5);
   fail_unless (msg.offers[4].offer_id == nasty_id ());
@@ -280,15 +280,15 @@ GST_START_TEST (test_announce_build_parse)
   /* and the receiving client reads it back */
   TrackerMessage in;
   fail_unless (parse_tracker_message (relayed, in));
-  fail_unless (in.kind == TrackerMessage::Kind::Offer);
+  fail_unless (in.kind == TrackerMessage::Kind::OFFER);
   fail_unless (in.offer_id == nasty_id () && in.peer_id == kPeerA);
   fail_unless_equals_string (in.sdp.c_str (), "v=0\r\no=- 0\r\n");
 
   /* stopped and completed carry no offers */
-  request.event = AnnounceEvent::Stopped;
+  request.event = AnnounceEvent::STOPPED;
   text = build_announce (request);
   fail_unless (text.find ("offers") == std::string::npos);
-  fail_unless (parse_ok (text).event == AnnounceEvent::Stopped);
+  fail_unless (parse_ok (text).event == AnnounceEvent::STOPPED);
 }
 
 GST_END_TEST;
@@ -303,16 +303,16 @@ GST_START_TEST (test_events_and_left)
     AnnounceEvent event;
     bool seeder;
   } cases[] = {
-    {"", AnnounceEvent::None, false},
-    {",\"event\":\"\"", AnnounceEvent::None, false},
-    {",\"event\":null", AnnounceEvent::None, false},
-    {",\"event\":\"empty\"", AnnounceEvent::None, false},
-    {",\"event\":\"update\"", AnnounceEvent::Update, false},
-    {",\"event\":\"completed\",\"left\":0", AnnounceEvent::Completed, true},
-    {",\"event\":\"paused\",\"left\":\"0\"", AnnounceEvent::Paused, true},
-    {",\"left\":null", AnnounceEvent::None, true},
-    {",\"left\":12", AnnounceEvent::None, false},
-    {",\"left\":\"x\"", AnnounceEvent::None, false},
+    {"", AnnounceEvent::NONE, false},
+    {",\"event\":\"\"", AnnounceEvent::NONE, false},
+    {",\"event\":null", AnnounceEvent::NONE, false},
+    {",\"event\":\"empty\"", AnnounceEvent::NONE, false},
+    {",\"event\":\"update\"", AnnounceEvent::UPDATE, false},
+    {",\"event\":\"completed\",\"left\":0", AnnounceEvent::COMPLETED, true},
+    {",\"event\":\"paused\",\"left\":\"0\"", AnnounceEvent::PAUSED, true},
+    {",\"left\":null", AnnounceEvent::NONE, true},
+    {",\"left\":12", AnnounceEvent::NONE, false},
+    {",\"left\":\"x\"", AnnounceEvent::NONE, false},
   };
   for (const auto & c : cases) {
     ClientMessage msg = parse_ok (base + c.fields + "}");
@@ -342,31 +342,31 @@ GST_START_TEST (test_bittorrent_tracker_reasons)
   } cases[] = {
     {"{\"action\":\"announce\",\"info_hash\":\"short\","
           "\"peer_id\":\"-PM0203-AAAAAAAAAAAA\"}", "invalid info_hash",
-        ClientParseError::Kind::InvalidMessage},
+        ClientParseError::Kind::INVALID_MESSAGE},
     {"{\"action\":\"announce\",\"info_hash\":\"L2uYwMcHhsstZuLv8ZqU\","
           "\"peer_id\":7}", "invalid peer_id",
-        ClientParseError::Kind::InvalidMessage},
+        ClientParseError::Kind::INVALID_MESSAGE},
     /* U+0100 is no byte: refused although its JS length is 20 */
     {"{\"action\":\"announce\",\"info_hash\":\"L2uYwMcHhsstZuLv8Zq\\u0100\","
           "\"peer_id\":\"-PM0203-AAAAAAAAAAAA\"}", "invalid info_hash",
-        ClientParseError::Kind::InvalidMessage},
+        ClientParseError::Kind::INVALID_MESSAGE},
     {"{\"action\":\"announce\",\"info_hash\":\"L2uYwMcHhsstZuLv8ZqU\","
           "\"peer_id\":\"-PM0203-AAAAAAAAAAAA\",\"answer\":{\"type\":\"answer\"},"
           "\"to_peer_id\":\"x\"}",
         "invalid `to_peer_id` (required with `answer`)",
-        ClientParseError::Kind::InvalidMessage},
+        ClientParseError::Kind::INVALID_MESSAGE},
     {"{\"action\":\"connect\"}", "invalid action in WS request: connect",
-        ClientParseError::Kind::UnknownAction},
+        ClientParseError::Kind::UNKNOWN_ACTION},
     {"{\"info_hash\":1}", "invalid action in WS request: undefined",
-        ClientParseError::Kind::UnknownAction},
+        ClientParseError::Kind::UNKNOWN_ACTION},
     {"[1,2]", "invalid action in WS request: undefined",
-        ClientParseError::Kind::UnknownAction},
+        ClientParseError::Kind::UNKNOWN_ACTION},
     {"{\"action\":7}", "invalid action in WS request: 7",
-        ClientParseError::Kind::UnknownAction},
+        ClientParseError::Kind::UNKNOWN_ACTION},
     {"{\"action\":\"scrape\",\"info_hash\":[\"short\"]}", "invalid info_hash",
-        ClientParseError::Kind::InvalidMessage},
+        ClientParseError::Kind::INVALID_MESSAGE},
     {"{\"action\":\"announce\"", "invalid JSON",
-        ClientParseError::Kind::InvalidJson},
+        ClientParseError::Kind::INVALID_JSON},
   };
   for (const auto & c : cases) {
     ClientParseError error = parse_refused (c.text);
@@ -414,7 +414,7 @@ GST_END_TEST;
 GST_START_TEST (test_scrape)
 {
   ClientMessage msg = parse_ok (build_scrape ({kInfoHash, nasty_id ()}));
-  fail_unless (msg.kind == ClientMessage::Kind::Scrape);
+  fail_unless (msg.kind == ClientMessage::Kind::SCRAPE);
   fail_unless_equals_int (msg.scrape_info_hashes.size (), 2);
   fail_unless (msg.scrape_info_hashes[1] == nasty_id ());
   msg = parse_ok ("{\"action\":\"scrape\",\"info_hash\":"
@@ -436,7 +436,7 @@ GST_START_TEST (test_scrape)
       "\"flags\":{\"min_request_interval\":600}}");
   TrackerMessage in;
   fail_unless (parse_tracker_message (reply, in));
-  fail_unless (in.kind == TrackerMessage::Kind::ScrapeResponse);
+  fail_unless (in.kind == TrackerMessage::Kind::SCRAPE_RESPONSE);
   fail_unless_equals_int (in.files.size (), 2);
   fail_unless_equals_int (in.files[0].incomplete, 2);
 }
@@ -451,7 +451,7 @@ GST_START_TEST (test_client_side_parse)
       "\"info_hash\":\"L2uYwMcHhsstZuLv8ZqU\"}");
   TrackerMessage in;
   fail_unless (parse_tracker_message (response, in));
-  fail_unless (in.kind == TrackerMessage::Kind::AnnounceResponse);
+  fail_unless (in.kind == TrackerMessage::Kind::ANNOUNCE_RESPONSE);
   fail_unless_equals_int (*in.interval, 120);
   fail_unless_equals_int (*in.complete, 1);
   fail_unless_equals_int (*in.incomplete, 2);
@@ -465,12 +465,12 @@ GST_START_TEST (test_client_side_parse)
   std::string relayed = build_relayed_answer (kInfoHash, kPeerB, nasty_id (),
       "{\"type\":\"answer\",\"sdp\":\"v=0\"}");
   fail_unless (parse_tracker_message (relayed, in));
-  fail_unless (in.kind == TrackerMessage::Kind::Answer);
+  fail_unless (in.kind == TrackerMessage::Kind::ANSWER);
   fail_unless (in.peer_id == kPeerB && in.offer_id == nasty_id ());
   fail_unless_equals_string (in.sdp.c_str (), "v=0");
 
   fail_unless (parse_tracker_message ("{\"failure reason\":\"nope\"}", in));
-  fail_unless (in.kind == TrackerMessage::Kind::Failure);
+  fail_unless (in.kind == TrackerMessage::Kind::FAILURE);
   fail_unless_equals_string (in.failure_reason.c_str (), "nope");
   fail_if (in.info_hash.has_value ());
 

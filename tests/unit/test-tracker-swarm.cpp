@@ -47,7 +47,7 @@ offers (int n, int tag)
 
 SwarmShard::Outcome
 join (SwarmShard & shard, Recorder & out, int peer, int64_t now,
-    AnnounceEvent event = AnnounceEvent::Started, bool seeder = false,
+    AnnounceEvent event = AnnounceEvent::STARTED, bool seeder = false,
     int offer_count = 0)
 {
   auto o = offers (offer_count, peer);
@@ -62,12 +62,12 @@ GST_START_TEST (test_counts_follow_bittorrent_tracker)
   SwarmShard shard ({}, 1);
   Recorder out;
   join (shard, out, 1, 0);
-  join (shard, out, 2, 0, AnnounceEvent::Started, true);
+  join (shard, out, 2, 0, AnnounceEvent::STARTED, true);
   /* completed from a known leecher makes a seeder even without left=0 */
   join (shard, out, 3, 0);
-  join (shard, out, 3, 0, AnnounceEvent::Completed);
+  join (shard, out, 3, 0, AnnounceEvent::COMPLETED);
   /* completed from an unknown peer is a start: leecher */
-  join (shard, out, 4, 0, AnnounceEvent::Completed);
+  join (shard, out, 4, 0, AnnounceEvent::COMPLETED);
   TrackerMessage::ScrapeFile f = shard.scrape (kHash);
   fail_unless_equals_int (f.complete, 2);
   fail_unless_equals_int (f.incomplete, 2);
@@ -77,10 +77,10 @@ GST_START_TEST (test_counts_follow_bittorrent_tracker)
 
   /* a stop from another connection than the owner's is ignored */
   auto none = offers (0, 0);
-  shard.announce (99, kHash, id ("peer----", 2), AnnounceEvent::Stopped,
+  shard.announce (99, kHash, id ("peer----", 2), AnnounceEvent::STOPPED,
       false, none, 0, out);
   fail_unless_equals_int (shard.peer_count (), 4);
-  join (shard, out, 2, 0, AnnounceEvent::Stopped);
+  join (shard, out, 2, 0, AnnounceEvent::STOPPED);
   fail_unless_equals_int (shard.seeder_count (), 1);
   fail_unless (out.sent.back ().second.find ("\"complete\":1,"
           "\"incomplete\":2") != std::string::npos);
@@ -97,7 +97,7 @@ GST_START_TEST (test_offers_go_to_distinct_random_peers)
   std::map<ConnectionId, int> received;
   for (int round = 0; round < 200; round++) {
     out.sent.clear ();
-    SwarmShard::Outcome o = join (shard, out, 1, 0, AnnounceEvent::None,
+    SwarmShard::Outcome o = join (shard, out, 1, 0, AnnounceEvent::NONE,
         false, 5);
     fail_unless_equals_int (o.offers_relayed, 5);
     std::set<ConnectionId> targets;
@@ -124,17 +124,17 @@ GST_START_TEST (test_answers_need_a_pending_offer)
   SwarmShard shard (limits, 3);
   Recorder out;
   join (shard, out, 1, 0);
-  join (shard, out, 2, 0, AnnounceEvent::Started, false, 1);
+  join (shard, out, 2, 0, AnnounceEvent::STARTED, false, 1);
   Id20 offer_id = id ("offer---", 200);
   Id20 a = id ("peer----", 1), b = id ("peer----", 2);
 
   /* wrong connection, wrong offerer, wrong offer id: refused */
   fail_unless (shard.answer (5, kHash, a, b, offer_id, "x", 10, out).error ==
-      SwarmShard::Error::UnknownOffer);
+      SwarmShard::Error::UNKNOWN_OFFER);
   fail_unless (shard.answer (1, kHash, a, a, offer_id, "x", 10, out).error ==
-      SwarmShard::Error::UnknownOffer);
+      SwarmShard::Error::UNKNOWN_OFFER);
   fail_unless (shard.answer (1, kHash, a, b, id ("offer---", 9), "x", 10,
-          out).error == SwarmShard::Error::UnknownOffer);
+          out).error == SwarmShard::Error::UNKNOWN_OFFER);
   fail_unless_equals_string (out.sent.back ().second.c_str (),
       "{\"action\":\"announce\",\"failure reason\":\"unknown offer (expired, "
       "or not sent to this peer)\",\"info_hash\":\"infohash000000000001\"}");
@@ -148,9 +148,9 @@ GST_START_TEST (test_answers_need_a_pending_offer)
   fail_unless_equals_string (out.sent[0].second.c_str (), "answer");
 
   /* an offer past its TTL cannot be answered */
-  join (shard, out, 2, 100, AnnounceEvent::None, false, 1);
+  join (shard, out, 2, 100, AnnounceEvent::NONE, false, 1);
   fail_unless (shard.answer (1, kHash, a, b, offer_id, "late", 1200,
-          out).error == SwarmShard::Error::UnknownOffer);
+          out).error == SwarmShard::Error::UNKNOWN_OFFER);
 }
 
 GST_END_TEST;
@@ -165,7 +165,7 @@ GST_START_TEST (test_expiry_and_leave)
   join (shard, out, 1, 0);
   join (shard, out, 2, 500);
   join (shard, out, 3, 900);
-  fail_unless (join (shard, out, 4, 900).error == SwarmShard::Error::SwarmFull);
+  fail_unless (join (shard, out, 4, 900).error == SwarmShard::Error::SWARM_FULL);
   fail_unless_equals_int (shard.expire (1200), 1);
   fail_unless_equals_int (shard.peer_count (), 2);
   /* a leave from a stale connection does not remove the new owner */

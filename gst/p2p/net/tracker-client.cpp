@@ -53,7 +53,7 @@ TrackerClient::~TrackerClient ()
   g_cancellable_cancel (cancellable_);
   g_object_unref (cancellable_);
   if (connection_ && started_announced_)
-    announce (tracker::AnnounceEvent::Stopped);
+    announce (tracker::AnnounceEvent::STOPPED);
   drop_connection ();
 }
 
@@ -111,7 +111,7 @@ TrackerClient::on_connected (GObject * source, GAsyncResult * result,
   g_signal_connect (conn, "closed", G_CALLBACK (&TrackerClient::on_closed),
       self);
   self->started_announced_ = false;
-  self->announce (tracker::AnnounceEvent::Started);
+  self->announce (tracker::AnnounceEvent::STARTED);
 }
 
 void
@@ -170,7 +170,7 @@ TrackerClient::handle_message (std::string_view text)
   if (msg.info_hash && *msg.info_hash != config_.info_hash)
     return;
   switch (msg.kind) {
-    case tracker::TrackerMessage::Kind::AnnounceResponse:
+    case tracker::TrackerMessage::Kind::ANNOUNCE_RESPONSE:
       if (msg.complete || msg.incomplete)
         swarm_size_ = msg.complete.value_or (0) + msg.incomplete.value_or (0);
       if (msg.interval && *msg.interval > 0) {
@@ -183,18 +183,18 @@ TrackerClient::handle_message (std::string_view text)
         }
       }
       break;
-    case tracker::TrackerMessage::Kind::Offer:
+    case tracker::TrackerMessage::Kind::OFFER:
       if (msg.peer_id != config_.peer_id && callbacks_.offer)
         callbacks_.offer (msg.peer_id, msg.offer_id, msg.sdp);
       break;
-    case tracker::TrackerMessage::Kind::Answer:
+    case tracker::TrackerMessage::Kind::ANSWER:
       if (msg.peer_id != config_.peer_id && callbacks_.answer)
         callbacks_.answer (msg.peer_id, msg.offer_id, msg.sdp);
       break;
-    case tracker::TrackerMessage::Kind::Failure:
+    case tracker::TrackerMessage::Kind::FAILURE:
       warn ("Tracker " + config_.url + " refused: " + msg.failure_reason);
       break;
-    case tracker::TrackerMessage::Kind::ScrapeResponse:
+    case tracker::TrackerMessage::Kind::SCRAPE_RESPONSE:
       break;
   }
 }
@@ -211,12 +211,12 @@ TrackerClient::announce (tracker::AnnounceEvent event)
   if (config_.seeder)
     request.left = 0;
 
-  bool wants_offers = event != tracker::AnnounceEvent::Stopped
-      && event != tracker::AnnounceEvent::Completed
+  bool wants_offers = event != tracker::AnnounceEvent::STOPPED
+      && event != tracker::AnnounceEvent::COMPLETED
       && config_.offers_per_announce > 0 && callbacks_.create_offers;
-  if (event == tracker::AnnounceEvent::Started)
+  if (event == tracker::AnnounceEvent::STARTED)
     started_announced_ = true;
-  if (event != tracker::AnnounceEvent::Stopped)
+  if (event != tracker::AnnounceEvent::STOPPED)
     schedule (&announce_source_, interval_ * 1000,
         &TrackerClient::on_announce_timer);
   if (!wants_offers) {
@@ -286,7 +286,7 @@ TrackerClient::on_announce_timer ()
 {
   g_source_unref (announce_source_);
   announce_source_ = nullptr;
-  announce (tracker::AnnounceEvent::None);
+  announce (tracker::AnnounceEvent::NONE);
 }
 
 void

@@ -44,8 +44,8 @@ check_relay (const Id20 & info_hash, const Id20 & from, const Id20 & offer_id,
   if (!sdp || !sdp->is_string ())
     return;                     /* relayed as is; clients will refuse it */
   check (parse_tracker_message (relayed, back));
-  check (back.kind == (is_offer ? TrackerMessage::Kind::Offer :
-          TrackerMessage::Kind::Answer));
+  check (back.kind == (is_offer ? TrackerMessage::Kind::OFFER :
+          TrackerMessage::Kind::ANSWER));
   check (back.offer_id == offer_id && back.peer_id == from);
   check (back.info_hash && *back.info_hash == info_hash);
   check (back.sdp == sdp->string);
@@ -63,16 +63,16 @@ LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
   ClientParseLimits limits;
   if (parse_client_message (text, limits, msg, error)) {
     switch (msg.kind) {
-      case ClientMessage::Kind::Announce:
+      case ClientMessage::Kind::ANNOUNCE:
         check (msg.offers.size () <= limits.max_offers);
         for (const ReceivedOffer & o : msg.offers)
           check_relay (msg.info_hash, msg.peer_id, o.offer_id, o.offer, true);
         break;
-      case ClientMessage::Kind::Answer:
+      case ClientMessage::Kind::ANSWER:
         check_relay (msg.info_hash, msg.peer_id, msg.offer_id, msg.answer,
             false);
         break;
-      case ClientMessage::Kind::Scrape:
+      case ClientMessage::Kind::SCRAPE:
         check (msg.scrape_info_hashes.size () <= limits.max_scrape_hashes);
         break;
     }
@@ -82,7 +82,7 @@ LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
         error.info_hash ? &*error.info_hash : nullptr);
     TrackerMessage back;
     check (parse_tracker_message (reply, back));
-    check (back.kind == TrackerMessage::Kind::Failure);
+    check (back.kind == TrackerMessage::Kind::FAILURE);
     check (back.failure_reason == error.reason);
   }
 
@@ -117,7 +117,7 @@ LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
   ws::HttpRequest request;
   size_t consumed = 0;
   if (ws::parse_http_request (text, request, consumed) ==
-      ws::HttpStatus::Complete) {
+      ws::HttpStatus::COMPLETE) {
     check (consumed <= size);
     request.header_has_token ("Connection", "upgrade");
   }
