@@ -6,7 +6,8 @@
  * standard output (pipe it into a player or a file). Statistics go to
  * standard error every second.
  *
- *   embed-viewer http://127.0.0.1:8080/playlist.m3u8 ws://127.0.0.1:8000 > out.ts
+ *   embed-viewer http://127.0.0.1:8080/playlist.m3u8 ws://127.0.0.1:8000 >
+ * out.ts
  */
 #include <cstdio>
 
@@ -29,15 +30,17 @@ main (int argc, char **argv)
     /* Peers on this machine only; leave empty to use every interface. */
     config.webrtc.local_addresses.push_back ("127.0.0.1");
   }
-  p2p::swarm::Viewer viewer (config,
-      [] (const std::string & warning) {
+  p2p::swarm::Viewer viewer (
+      config,
+      [] (const std::string &warning) {
         g_printerr ("warning: %s\n", warning.c_str ());
       },
-      [] (const p2p::swarm::ViewerStats & s) {
+      [] (const p2p::swarm::ViewerStats &s) {
         g_printerr ("http %" G_GUINT64_FORMAT " B, peers %" G_GUINT64_FORMAT
-            " B from %u peers, uploaded %" G_GUINT64_FORMAT " B, stalls %"
-            G_GUINT64_FORMAT "\n", s.http_bytes, s.peer_bytes, s.peers,
-            s.uploaded_bytes, s.stalls);
+                    " B from %u peers, uploaded %" G_GUINT64_FORMAT
+                    " B, stalls %" G_GUINT64_FORMAT "\n",
+                    s.http_bytes, s.peer_bytes, s.peers, s.uploaded_bytes,
+                    s.stalls);
       });
   viewer.start ();
 

@@ -14,7 +14,7 @@ namespace p2p::tools {
  * "program: why" and gives false: the tool then exits with 2. */
 inline bool
 parse_command_line (int *argc, char ***argv, const char *summary,
-    const GOptionEntry * entries, GOptionGroup * extra = nullptr)
+                    const GOptionEntry *entries, GOptionGroup *extra = nullptr)
 {
   GOptionContext *context = g_option_context_new (summary);
   g_option_context_add_main_entries (context, entries, nullptr);

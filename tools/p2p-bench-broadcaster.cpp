@@ -216,8 +216,8 @@ main (int argc, char **argv)
     { nullptr }
   };
   if (!p2p::tools::parse_command_line (&argc, &argv,
-          "- origin host of the swarm bench", entries,
-          gst_init_get_option_group ()))
+                                       "- origin host of the swarm bench",
+                                       entries, gst_init_get_option_group ()))
     return 2;
   if (!b.options.output)
     b.options.output = g_strdup ("-");

@@ -371,8 +371,8 @@ main (int argc, char **argv)
             "MS" },
           { nullptr } };
   if (!p2p::tools::parse_command_line (&argc, &argv,
-          "- one measured bench viewer", entries,
-          gst_init_get_option_group ()))
+                                       "- one measured bench viewer", entries,
+                                       gst_init_get_option_group ()))
     return 2;
   if (!o.url
       || (g_strcmp0 (o.mode, "p2p") != 0 && g_strcmp0 (o.mode, "hls") != 0)) {

@@ -47,28 +47,28 @@ struct Demo
 };
 
 GstPadProbeReturn
-count_frame (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+count_frame (GstPad *pad, GstPadProbeInfo *info, gpointer data)
 {
   static_cast<Viewer *> (data)->frames++;
   return GST_PAD_PROBE_OK;
 }
 
 gboolean
-on_bus_message (GstBus * bus, GstMessage * msg, gpointer data)
+on_bus_message (GstBus *bus, GstMessage *msg, gpointer data)
 {
   auto demo = static_cast<Demo *> (data);
   if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
     GError *err = nullptr;
     gst_message_parse_error (msg, &err, nullptr);
-    for (Viewer & v : demo->viewers) {
+    for (Viewer &v : demo->viewers) {
       if (gst_object_has_as_ancestor (GST_MESSAGE_SRC (msg),
-              GST_OBJECT (v.pipeline))) {
+                                      GST_OBJECT (v.pipeline))) {
         v.failed = true;
         v.error = err->message;
       }
     }
     if (gst_object_has_as_ancestor (GST_MESSAGE_SRC (msg),
-            GST_OBJECT (demo->broadcaster))) {
+                                    GST_OBJECT (demo->broadcaster))) {
       g_printerr ("broadcaster error: %s\n", err->message);
       demo->broadcaster_failed = true;
       g_main_loop_quit (demo->loop);
@@ -83,14 +83,15 @@ on_bus_message (GstBus * bus, GstMessage * msg, gpointer data)
 }
 
 void
-start_viewer (Demo * demo, Viewer * viewer, guint port, guint tracker_port)
+start_viewer (Demo *demo, Viewer *viewer, guint port, guint tracker_port)
 {
   /* ICE stays on the loopback: the demo never touches another address. */
-  gchar *description = g_strdup_printf ("p2phlssrc name=src "
+  gchar *description = g_strdup_printf (
+      "p2phlssrc name=src "
       "location=http://127.0.0.1:%u/playlist.m3u8 "
       "trackers=ws://127.0.0.1:%u ice-addresses=127.0.0.1 ! tsdemux ! "
-      "h264parse ! avdec_h264 name=dec ! fakesink sync=true", port,
-      tracker_port);
+      "h264parse ! avdec_h264 name=dec ! fakesink sync=true",
+      port, tracker_port);
   GError *error = nullptr;
   viewer->pipeline = gst_parse_launch (description, &error);
   g_free (description);
@@ -103,7 +104,7 @@ start_viewer (Demo * demo, Viewer * viewer, guint port, guint tracker_port)
   GstElement *dec = gst_bin_get_by_name (GST_BIN (viewer->pipeline), "dec");
   GstPad *pad = gst_element_get_static_pad (dec, "src");
   gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, count_frame, viewer,
-      nullptr);
+                     nullptr);
   gst_object_unref (pad);
   gst_object_unref (dec);
   GstBus *bus = gst_element_get_bus (viewer->pipeline);
@@ -113,7 +114,7 @@ start_viewer (Demo * demo, Viewer * viewer, guint port, guint tracker_port)
 }
 
 guint64
-get_u64 (const GstStructure * s, const char *field)
+get_u64 (const GstStructure *s, const char *field)
 {
   guint64 v = 0;
   gst_structure_get_uint64 (s, field, &v);
@@ -121,23 +122,23 @@ get_u64 (const GstStructure * s, const char *field)
 }
 
 void
-print_table (Demo * demo)
+print_table (Demo *demo)
 {
   GstStructure *sink_stats = nullptr;
   g_object_get (demo->sink, "stats", &sink_stats, nullptr);
-  guint64 http_bytes = get_u64 (sink_stats, "http-segment-bytes") +
-      get_u64 (sink_stats, "http-playlist-bytes");
+  guint64 http_bytes = get_u64 (sink_stats, "http-segment-bytes")
+                       + get_u64 (sink_stats, "http-playlist-bytes");
   guint64 seeded_bytes = get_u64 (sink_stats, "uploaded-bytes");
   guint64 origin_bytes = http_bytes + seeded_bytes;
   guint64 published_bytes = get_u64 (sink_stats, "bytes-published");
 
-  g_print ("\n%-8s %9s %8s %12s %12s %12s %8s %7s %8s\n", "viewer",
-      "segments", "frames", "http-bytes", "peer-bytes", "uploaded", "p2p",
-      "stalls", "status");
+  g_print ("\n%-8s %9s %8s %12s %12s %12s %8s %7s %8s\n", "viewer", "segments",
+           "frames", "http-bytes", "peer-bytes", "uploaded", "p2p", "stalls",
+           "status");
   guint64 total_received = 0, total_peer = 0, total_uploaded = 0;
   guint64 total_http_segments = 0;
   for (size_t i = 0; i < demo->viewers.size (); i++) {
-    Viewer & v = demo->viewers[i];
+    Viewer &v = demo->viewers[i];
     GstStructure *s = nullptr;
     g_object_get (v.source, "stats", &s, nullptr);
     guint64 http = get_u64 (s, "http-bytes");
@@ -148,12 +149,12 @@ print_table (Demo * demo)
     total_peer += peer;
     total_uploaded += get_u64 (s, "uploaded-bytes");
     total_http_segments += get_u64 (s, "http-segments");
-    g_print ("%-8zu %9" G_GUINT64_FORMAT " %8" G_GUINT64_FORMAT " %12"
-        G_GUINT64_FORMAT " %12" G_GUINT64_FORMAT " %12" G_GUINT64_FORMAT
-        " %7.1f%% %7" G_GUINT64_FORMAT " %8s\n", i + 1,
-        get_u64 (s, "http-segments") + get_u64 (s, "peer-segments"),
-        v.frames, http, peer, get_u64 (s, "uploaded-bytes"), 100 * ratio,
-        get_u64 (s, "stalls"), v.failed ? "FAILED" : "ok");
+    g_print ("%-8zu %9" G_GUINT64_FORMAT " %8" G_GUINT64_FORMAT
+             " %12" G_GUINT64_FORMAT " %12" G_GUINT64_FORMAT
+             " %12" G_GUINT64_FORMAT " %7.1f%% %7" G_GUINT64_FORMAT " %8s\n",
+             i + 1, get_u64 (s, "http-segments") + get_u64 (s, "peer-segments"),
+             v.frames, http, peer, get_u64 (s, "uploaded-bytes"), 100 * ratio,
+             get_u64 (s, "stalls"), v.failed ? "FAILED" : "ok");
     if (v.failed)
       g_print ("         error: %s\n", v.error.c_str ());
     gst_structure_free (s);
@@ -162,17 +163,19 @@ print_table (Demo * demo)
    * or its seeder: what peer-to-peer saved the broadcaster. */
   guint64 offloaded = total_uploaded;
   g_print ("\nbroadcaster: %" G_GUINT64_FORMAT " segments (%" G_GUINT64_FORMAT
-      " bytes) published\n", demo->segments_published, published_bytes);
+           " bytes) published\n",
+           demo->segments_published, published_bytes);
   g_print ("origin egress: %" G_GUINT64_FORMAT " bytes (HTTP %" G_GUINT64_FORMAT
-      " + seeder %" G_GUINT64_FORMAT ") for %" G_GUINT64_FORMAT " bytes "
-      "received by viewers\n", origin_bytes, http_bytes, seeded_bytes,
-      total_received);
+           " + seeder %" G_GUINT64_FORMAT ") for %" G_GUINT64_FORMAT " bytes "
+           "received by viewers\n",
+           origin_bytes, http_bytes, seeded_bytes, total_received);
   g_print ("P2P ratio (bytes from any peer): %.1f%%; offload (bytes viewers "
-      "got from other viewers): %.1f%%; HTTP copies per segment: %.2f\n",
-      total_received ? 100.0 * total_peer / total_received : 0.0,
-      total_received ? 100.0 * offloaded / total_received : 0.0,
-      demo->segments_published ?
-      (gdouble) total_http_segments / demo->segments_published : 0.0);
+           "got from other viewers): %.1f%%; HTTP copies per segment: %.2f\n",
+           total_received ? 100.0 * total_peer / total_received : 0.0,
+           total_received ? 100.0 * offloaded / total_received : 0.0,
+           demo->segments_published
+               ? (gdouble)total_http_segments / demo->segments_published
+               : 0.0);
   gst_structure_free (sink_stats);
 }
 
@@ -182,8 +185,8 @@ on_tick (gpointer data)
   auto demo = static_cast<Demo *> (data);
   demo->elapsed++;
   if (demo->elapsed % 10 == 0) {
-    g_print ("[%3ds] %" G_GUINT64_FORMAT " segments published\n",
-        demo->elapsed, demo->segments_published);
+    g_print ("[%3ds] %" G_GUINT64_FORMAT " segments published\n", demo->elapsed,
+             demo->segments_published);
   }
   if (demo->elapsed >= demo->options.duration) {
     g_main_loop_quit (demo->loop);
@@ -198,28 +201,28 @@ int
 main (int argc, char **argv)
 {
   Demo demo;
-  GOptionEntry entries[] = {
-    {"viewers", 'n', 0, G_OPTION_ARG_INT, &demo.options.viewers,
-        "Number of viewers (default 4)", "N"},
-    {"duration", 'd', 0, G_OPTION_ARG_INT, &demo.options.duration,
-        "Seconds to run (default 60)", "S"},
-    {"segment-duration", 0, 0, G_OPTION_ARG_INT,
-        &demo.options.segment_seconds, "Target segment duration (default 2)",
-        "S"},
-    {"bitrate", 0, 0, G_OPTION_ARG_INT, &demo.options.bitrate_kbps,
-        "Video bitrate in kbit/s (default 1500)", "KBPS"},
-    {nullptr}
-  };
+  GOptionEntry entries[]
+      = { { "viewers", 'n', 0, G_OPTION_ARG_INT, &demo.options.viewers,
+            "Number of viewers (default 4)", "N" },
+          { "duration", 'd', 0, G_OPTION_ARG_INT, &demo.options.duration,
+            "Seconds to run (default 60)", "S" },
+          { "segment-duration", 0, 0, G_OPTION_ARG_INT,
+            &demo.options.segment_seconds,
+            "Target segment duration (default 2)", "S" },
+          { "bitrate", 0, 0, G_OPTION_ARG_INT, &demo.options.bitrate_kbps,
+            "Video bitrate in kbit/s (default 1500)", "KBPS" },
+          { nullptr } };
   if (!p2p::tools::parse_command_line (&argc, &argv,
-          "- local P2P HLS broadcast demo", entries,
-          gst_init_get_option_group ()))
+                                       "- local P2P HLS broadcast demo",
+                                       entries, gst_init_get_option_group ()))
     return 2;
   if (demo.options.viewers < 1 || demo.options.duration < 10) {
     g_printerr ("need at least 1 viewer and 10 seconds\n");
     return 2;
   }
 
-  gchar *description = g_strdup_printf ("videotestsrc is-live=true "
+  gchar *description = g_strdup_printf (
+      "videotestsrc is-live=true "
       "pattern=ball ! video/x-raw,width=640,height=360,framerate=30/1 ! "
       "x264enc tune=zerolatency speed-preset=ultrafast bitrate=%d "
       "key-int-max=30 ! mpegtsmux ! p2pswarmsink name=sink http-port=0 "
@@ -238,31 +241,36 @@ main (int argc, char **argv)
   GstBus *bus = gst_element_get_bus (demo.broadcaster);
   gst_bus_add_watch (bus, on_bus_message, &demo);
   gst_object_unref (bus);
-  if (gst_element_set_state (demo.broadcaster, GST_STATE_PLAYING) ==
-      GST_STATE_CHANGE_FAILURE) {
+  if (gst_element_set_state (demo.broadcaster, GST_STATE_PLAYING)
+      == GST_STATE_CHANGE_FAILURE) {
     g_printerr ("could not start the broadcaster\n");
     return 1;
   }
   gint port = 0;
   g_object_get (demo.sink, "http-port", &port, nullptr);
   g_print ("broadcasting on http://127.0.0.1:%d/playlist.m3u8 for %d s with "
-      "%d viewers\n", port, demo.options.duration, demo.options.viewers);
+           "%d viewers\n",
+           port, demo.options.duration, demo.options.viewers);
 
   /* Viewers join over the first part of the run, once the playlist has
    * enough segments for a live start. */
   demo.viewers.resize (demo.options.viewers);
   for (gint i = 0; i < demo.options.viewers; i++) {
-    guint delay = (guint) (demo.options.segment_seconds * 4 + i) * 1000;
+    guint delay = (guint)(demo.options.segment_seconds * 4 + i) * 1000;
     auto *arg = new std::pair<Demo *, gint> (&demo, i);
-    g_timeout_add_full (G_PRIORITY_DEFAULT, delay, [] (gpointer data) {
+    g_timeout_add_full (
+        G_PRIORITY_DEFAULT, delay,
+        [] (gpointer data) {
           auto a = static_cast<std::pair<Demo *, gint> *> (data);
           gint p = 0, t = 0;
           g_object_get (a->first->sink, "http-port", &p, "tracker-port", &t,
-              nullptr);
-          start_viewer (a->first, &a->first->viewers[a->second], (guint) p,
-              (guint) t);
+                        nullptr);
+          start_viewer (a->first, &a->first->viewers[a->second], (guint)p,
+                        (guint)t);
           return G_SOURCE_REMOVE;
-        }, arg, [] (gpointer data) {
+        },
+        arg,
+        [] (gpointer data) {
           delete static_cast<std::pair<Demo *, gint> *> (data);
         });
   }
@@ -270,11 +278,11 @@ main (int argc, char **argv)
   g_main_loop_run (demo.loop);
 
   bool ok = !demo.broadcaster_failed;
-  for (Viewer & v : demo.viewers)
+  for (Viewer &v : demo.viewers)
     ok = ok && v.pipeline && !v.failed && v.frames > 0;
   if (demo.viewers.back ().source)
     print_table (&demo);
-  for (Viewer & v : demo.viewers) {
+  for (Viewer &v : demo.viewers) {
     if (v.pipeline) {
       gst_element_set_state (v.pipeline, GST_STATE_NULL);
       gst_object_unref (v.source);

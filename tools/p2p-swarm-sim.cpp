@@ -38,7 +38,8 @@ main (int argc, char **argv)
 {
   gchar *sizes = nullptr;
   gint segments = 60, live_delay = 5, fanout = -1, seeds = 3;
-  gint http_window_ms = 3000, min_p2p_ms = -1, max_uploads = 1, seeder_uploads = 0, seeder_peers = 4;
+  gint http_window_ms = 3000, min_p2p_ms = -1, max_uploads = 1,
+       seeder_uploads = 0, seeder_peers = 4;
   gdouble bitrate_kbps = 3000, seeder_mbps = 100;
   GOptionEntry entries[] = {
     { "viewers", 'n', 0, G_OPTION_ARG_STRING, &sizes,
@@ -54,11 +55,13 @@ main (int argc, char **argv)
     { "fanout", 0, 0, G_OPTION_ARG_INT, &fanout,
       "Scheduler p2p_fanout (default: the scheduler's)", "N" },
     { "max-uploads", 0, 0, G_OPTION_ARG_INT, &max_uploads,
-      "Uploads a viewer serves at once, 0 = any (default 1, as the engine)", "N" },
+      "Uploads a viewer serves at once, 0 = any (default 1, as the engine)",
+      "N" },
     { "seeder-uploads", 0, 0, G_OPTION_ARG_INT, &seeder_uploads,
       "Uploads the seeder serves at once, 0 = any (default 0)", "N" },
     { "seeder-peers", 0, 0, G_OPTION_ARG_INT, &seeder_peers,
-      "Viewers connected to the seeder, 0 = all (default 4, as the sink)", "N" },
+      "Viewers connected to the seeder, 0 = all (default 4, as the sink)",
+      "N" },
     { "bitrate", 0, 0, G_OPTION_ARG_DOUBLE, &bitrate_kbps,
       "Stream bitrate, kbit/s (default 3000)", "KBPS" },
     { "seeder", 0, 0, G_OPTION_ARG_DOUBLE, &seeder_mbps,
@@ -68,7 +71,7 @@ main (int argc, char **argv)
     { nullptr }
   };
   if (!p2p::tools::parse_command_line (&argc, &argv, "- simulated swarm",
-          entries))
+                                       entries))
     return 2;
 
   SimConfig config;
@@ -97,7 +100,8 @@ main (int argc, char **argv)
           = bench_viewer_mix (count, run, guint64 (seed) * 1000 + count);
       SimResult r = simulate_swarm (config, mix);
       g_print ("%4d %4d %8.1f%% %10.2f %12.2f %7d %8.1f%%\n", count, seed,
-               100 * r.offload (), r.http_copies_per_segment (config.segment_bytes),
+               100 * r.offload (),
+               r.http_copies_per_segment (config.segment_bytes),
                r.origin_copies_per_segment (config.segment_bytes), r.stalls,
                100 * uplink_bound (config, mix));
     }

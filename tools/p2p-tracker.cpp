@@ -54,50 +54,51 @@ main (int argc, char **argv)
   gboolean shared_fd_table = FALSE;
 
   GOptionEntry entries[] = {
-    {"address", 'a', 0, G_OPTION_ARG_STRING, &address,
-        "IP address to bind (default 0.0.0.0; :: for IPv6)", "ADDR"},
-    {"port", 'p', 0, G_OPTION_ARG_INT, &port,
-        "TCP port, 0 = any free port (default 8000)", "PORT"},
-    {"workers", 'w', 0, G_OPTION_ARG_INT, &workers,
-        "Worker threads (default: one per CPU)", "N"},
-    {"shared-fd-table", 0, 0, G_OPTION_ARG_NONE, &shared_fd_table,
-          "All workers share the process descriptor table, so the "
-          "descriptor limit bounds all connections together (default: one "
-          "table per worker, the limit bounds each worker)", nullptr},
-    {"max-message-size", 0, 0, G_OPTION_ARG_INT, &max_message,
-        "Largest WebSocket message in bytes (default 65536)", "BYTES"},
-    {"max-offers", 0, 0, G_OPTION_ARG_INT, &max_offers,
-        "Offers relayed per announce (default 10)", "N"},
-    {"max-peers-per-swarm", 0, 0, G_OPTION_ARG_INT, &max_peers,
-        "Peers per info_hash (default 100000)", "N"},
-    {"interval", 'i', 0, G_OPTION_ARG_INT, &interval,
-        "Announce interval sent to clients, seconds (default 120)", "S"},
-    {"peer-expiry", 0, 0, G_OPTION_ARG_INT, &peer_expiry,
-        "Drop peers silent this long, seconds (default 300)", "S"},
-    {"offer-ttl", 0, 0, G_OPTION_ARG_INT, &offer_ttl,
-        "Accept answers this long after the offer, seconds (default 120)",
-        "S"},
-    {"idle-timeout", 0, 0, G_OPTION_ARG_INT, &idle,
-        "Close connections silent this long, seconds (default 240)", "S"},
-    {"handshake-timeout", 0, 0, G_OPTION_ARG_INT, &handshake,
-        "Time for the upgrade or an unfinished frame, seconds (default 10)",
-        "S"},
-    {"max-connections", 0, 0, G_OPTION_ARG_INT, &max_connections,
-        "Open connections in total (default 200000)", "N"},
-    {"max-connections-per-address", 0, 0, G_OPTION_ARG_INT, &per_address,
-        "Open connections per client IP, 0 = unlimited (default 128)", "N"},
-    {"max-swarms-per-connection", 0, 0, G_OPTION_ARG_INT, &max_swarms,
-        "Swarms one connection may join (default 64)", "N"},
-    {"max-send-queue", 0, 0, G_OPTION_ARG_INT, &max_send_queue,
-        "Bytes queued for a slow reader before it is dropped "
-        "(default 1048576)", "BYTES"},
-    {"log-level", 'l', 0, G_OPTION_ARG_STRING, &log_level,
-        "none, error, warning, info, debug, log (default warning)", "LEVEL"},
-    {nullptr}
+    { "address", 'a', 0, G_OPTION_ARG_STRING, &address,
+      "IP address to bind (default 0.0.0.0; :: for IPv6)", "ADDR" },
+    { "port", 'p', 0, G_OPTION_ARG_INT, &port,
+      "TCP port, 0 = any free port (default 8000)", "PORT" },
+    { "workers", 'w', 0, G_OPTION_ARG_INT, &workers,
+      "Worker threads (default: one per CPU)", "N" },
+    { "shared-fd-table", 0, 0, G_OPTION_ARG_NONE, &shared_fd_table,
+      "All workers share the process descriptor table, so the "
+      "descriptor limit bounds all connections together (default: one "
+      "table per worker, the limit bounds each worker)",
+      nullptr },
+    { "max-message-size", 0, 0, G_OPTION_ARG_INT, &max_message,
+      "Largest WebSocket message in bytes (default 65536)", "BYTES" },
+    { "max-offers", 0, 0, G_OPTION_ARG_INT, &max_offers,
+      "Offers relayed per announce (default 10)", "N" },
+    { "max-peers-per-swarm", 0, 0, G_OPTION_ARG_INT, &max_peers,
+      "Peers per info_hash (default 100000)", "N" },
+    { "interval", 'i', 0, G_OPTION_ARG_INT, &interval,
+      "Announce interval sent to clients, seconds (default 120)", "S" },
+    { "peer-expiry", 0, 0, G_OPTION_ARG_INT, &peer_expiry,
+      "Drop peers silent this long, seconds (default 300)", "S" },
+    { "offer-ttl", 0, 0, G_OPTION_ARG_INT, &offer_ttl,
+      "Accept answers this long after the offer, seconds (default 120)", "S" },
+    { "idle-timeout", 0, 0, G_OPTION_ARG_INT, &idle,
+      "Close connections silent this long, seconds (default 240)", "S" },
+    { "handshake-timeout", 0, 0, G_OPTION_ARG_INT, &handshake,
+      "Time for the upgrade or an unfinished frame, seconds (default 10)",
+      "S" },
+    { "max-connections", 0, 0, G_OPTION_ARG_INT, &max_connections,
+      "Open connections in total (default 200000)", "N" },
+    { "max-connections-per-address", 0, 0, G_OPTION_ARG_INT, &per_address,
+      "Open connections per client IP, 0 = unlimited (default 128)", "N" },
+    { "max-swarms-per-connection", 0, 0, G_OPTION_ARG_INT, &max_swarms,
+      "Swarms one connection may join (default 64)", "N" },
+    { "max-send-queue", 0, 0, G_OPTION_ARG_INT, &max_send_queue,
+      "Bytes queued for a slow reader before it is dropped "
+      "(default 1048576)",
+      "BYTES" },
+    { "log-level", 'l', 0, G_OPTION_ARG_STRING, &log_level,
+      "none, error, warning, info, debug, log (default warning)", "LEVEL" },
+    { nullptr }
   };
 
   if (!p2p::tools::parse_command_line (&argc, &argv, "- WebTorrent tracker",
-          entries, gst_init_get_option_group ()))
+                                       entries, gst_init_get_option_group ()))
     return 2;
   if (port < 0 || port > 65535 || workers < 0 || max_message < 16
       || max_offers < 0 || max_peers < 1 || interval < 1 || peer_expiry < 1
@@ -107,8 +108,7 @@ main (int argc, char **argv)
     return 2;
   }
   static const char *levels[] = { "none", "error", "warning", "fixme",
-    "info", "debug", "log", "trace"
-  };
+                                  "info", "debug", "log",     "trace" };
   int level = -1;
   for (int i = 0; i < 8; i++) {
     if (g_ascii_strcasecmp (log_level, levels[i]) == 0)
@@ -165,9 +165,9 @@ main (int argc, char **argv)
     p2p::tracker::Stats stats = server.stats ();
     server.stop ();
     printf ("p2p-tracker: stopped by %s after %" G_GUINT64_FORMAT
-        " connections, %" G_GUINT64_FORMAT " announces\n",
-        sig == SIGINT ? "SIGINT" : "SIGTERM", stats.connections_accepted,
-        stats.announces);
+            " connections, %" G_GUINT64_FORMAT " announces\n",
+            sig == SIGINT ? "SIGINT" : "SIGTERM", stats.connections_accepted,
+            stats.announces);
   }
   g_free (address);
   g_free (log_level);

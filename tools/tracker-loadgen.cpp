@@ -70,10 +70,10 @@ struct Peer
   int index = 0;
   Id20 peer_id;
   Id20 info_hash;
-  std::string ids_json;         /* ,"info_hash":…,"peer_id":… */
-  bool waiting = false;         /* an announce is unanswered */
-  bool started = false;         /* in the swarm */
-  bool out_armed = true;        /* EPOLLOUT registered */
+  std::string ids_json;  /* ,"info_hash":…,"peer_id":… */
+  bool waiting = false;  /* an announce is unanswered */
+  bool started = false;  /* in the swarm */
+  bool out_armed = true; /* EPOLLOUT registered */
   std::string in;
   std::string out;
 };
@@ -95,13 +95,13 @@ on_signal (int)
 class LoadGenerator
 {
 public:
-  explicit LoadGenerator (const Options & o)
+  explicit LoadGenerator (const Options &o)
       : opt_ (o), rng_ (20261126), peers_ (o.connections)
   {
     epoll_ = epoll_create1 (EPOLL_CLOEXEC);
     filler_.assign (std::max (0, opt_.sdp_size - 80), 'x');
     for (int i = 0; i < opt_.connections; i++) {
-      Peer & p = peers_[i];
+      Peer &p = peers_[i];
       p.index = i;
       char id[32];
       g_snprintf (id, sizeof id, "-PM0203-%012d", opt_.first_peer + i);
@@ -116,13 +116,13 @@ public:
       json::write_binary_string (p.ids_json, p.peer_id.view ());
     }
     answer_json_ = "{\"type\":\"answer\",\"sdp\":";
-    json::write_string (answer_json_, "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\na=" +
-        filler_ + "\r\n");
+    json::write_string (answer_json_, "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\na="
+                                          + filler_ + "\r\n");
     answer_json_ += '}';
     offer_tail_json_.clear ();
-    json::write_string (offer_tail_json_, " 2 IN IP4 127.0.0.1\r\ns=-\r\na=" +
-        filler_ + "\r\n");
-    offer_tail_json_.erase (0, 1);      /* without the opening quote */
+    json::write_string (offer_tail_json_,
+                        " 2 IN IP4 127.0.0.1\r\ns=-\r\na=" + filler_ + "\r\n");
+    offer_tail_json_.erase (0, 1); /* without the opening quote */
   }
 
   /* The texts below are built from cached pieces: the same bytes as
@@ -134,30 +134,32 @@ public:
 
 private:
   void connect_more ();
-  void on_event (Peer & p, uint32_t events);
-  void on_readable (Peer & p);
-  void on_message (Peer & p, std::string_view text);
-  void send_announce (Peer & p);
-  std::string announce_text (const Peer & p, AnnounceEvent event,
-      const std::vector<OutgoingOffer> & offers);
-  std::string answer_text (const Peer & p, std::string_view to_peer_id_json,
-      std::string_view offer_id_json);
-  void send_text (Peer & p, const std::string & text);
-  void flush (Peer & p);
-  void close_peer (Peer & p);
-  bool measuring () const
+  void on_event (Peer &p, uint32_t events);
+  void on_readable (Peer &p);
+  void on_message (Peer &p, std::string_view text);
+  void send_announce (Peer &p);
+  std::string announce_text (const Peer &p, AnnounceEvent event,
+                             const std::vector<OutgoingOffer> &offers);
+  std::string answer_text (const Peer &p, std::string_view to_peer_id_json,
+                           std::string_view offer_id_json);
+  void send_text (Peer &p, const std::string &text);
+  void flush (Peer &p);
+  void close_peer (Peer &p);
+  bool
+  measuring () const
   {
     return now_ >= measure_from_ && now_ < measure_until_;
   }
-  Id20 random_id ()
+  Id20
+  random_id ()
   {
     Id20 id;
-    for (auto & b : id.bytes)
+    for (auto &b : id.bytes)
       b = static_cast<uint8_t> (rng_ ());
     return id;
   }
 
-  const Options & opt_;
+  const Options &opt_;
   int epoll_;
   std::mt19937 rng_;
   std::vector<Peer> peers_;
@@ -192,17 +194,17 @@ private:
 void
 LoadGenerator::connect_more ()
 {
-  sockaddr_in sin {};
+  sockaddr_in sin{};
   sin.sin_family = AF_INET;
   sin.sin_port = htons (opt_.port);
   inet_pton (AF_INET, opt_.host, &sin.sin_addr);
-  sockaddr_in local {};
+  sockaddr_in local{};
   local.sin_family = AF_INET;
   if (opt_.bind)
     inet_pton (AF_INET, opt_.bind, &local.sin_addr);
   while (next_to_connect_ < opt_.connections
-      && connecting_ < opt_.max_connecting) {
-    Peer & p = peers_[next_to_connect_++];
+         && connecting_ < opt_.max_connecting) {
+    Peer &p = peers_[next_to_connect_++];
     p.fd = socket (AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (p.fd < 0) {
       g_printerr ("loadgen: socket: %s\n", g_strerror (errno));
@@ -218,7 +220,7 @@ LoadGenerator::connect_more ()
       bind (p.fd, reinterpret_cast<sockaddr *> (&local), sizeof local);
     }
     connect (p.fd, reinterpret_cast<sockaddr *> (&sin), sizeof sin);
-    epoll_event ev {};
+    epoll_event ev{};
     ev.events = EPOLLIN | EPOLLOUT;
     ev.data.ptr = &p;
     epoll_ctl (epoll_, EPOLL_CTL_ADD, p.fd, &ev);
@@ -227,7 +229,7 @@ LoadGenerator::connect_more ()
 }
 
 void
-LoadGenerator::close_peer (Peer & p)
+LoadGenerator::close_peer (Peer &p)
 {
   if (p.state == Peer::State::CLOSED)
     return;
@@ -242,7 +244,7 @@ LoadGenerator::close_peer (Peer & p)
 }
 
 void
-LoadGenerator::flush (Peer & p)
+LoadGenerator::flush (Peer &p)
 {
   while (!p.out.empty ()) {
     ssize_t n = send (p.fd, p.out.data (), p.out.size (), MSG_NOSIGNAL);
@@ -255,7 +257,7 @@ LoadGenerator::flush (Peer & p)
   }
   bool want_out = !p.out.empty ();
   if (p.state != Peer::State::CLOSED && want_out != p.out_armed) {
-    epoll_event ev {};
+    epoll_event ev{};
     ev.events = EPOLLIN | (want_out ? EPOLLOUT : 0);
     ev.data.ptr = &p;
     epoll_ctl (epoll_, EPOLL_CTL_MOD, p.fd, &ev);
@@ -264,7 +266,7 @@ LoadGenerator::flush (Peer & p)
 }
 
 void
-LoadGenerator::send_text (Peer & p, const std::string & text)
+LoadGenerator::send_text (Peer &p, const std::string &text)
 {
   uint32_t bits = rng_ ();
   uint8_t mask[4];
@@ -278,7 +280,7 @@ LoadGenerator::send_text (Peer & p, const std::string & text)
 }
 
 void
-LoadGenerator::send_announce (Peer & p)
+LoadGenerator::send_announce (Peer &p)
 {
   AnnounceRequest r;
   r.info_hash = p.info_hash;
@@ -296,8 +298,10 @@ LoadGenerator::send_announce (Peer & p)
     gint64 t = now_us ();
     for (int i = 0; i < opt_.offers; i++) {
       /* a browser-sized SDP whose session id is the send time */
-      r.offers.push_back ({random_id (), "v=0\r\no=- " + std::to_string (t) +
-              " 2 IN IP4 127.0.0.1\r\ns=-\r\na=" + filler_ + "\r\n"});
+      r.offers.push_back (
+          { random_id (), "v=0\r\no=- " + std::to_string (t)
+                              + " 2 IN IP4 127.0.0.1\r\ns=-\r\na=" + filler_
+                              + "\r\n" });
     }
   }
   p.started = r.event != AnnounceEvent::STOPPED;
@@ -312,8 +316,8 @@ LoadGenerator::send_announce (Peer & p)
 }
 
 std::string
-LoadGenerator::announce_text (const Peer & p, AnnounceEvent event,
-    const std::vector<OutgoingOffer> & offers)
+LoadGenerator::announce_text (const Peer &p, AnnounceEvent event,
+                              const std::vector<OutgoingOffer> &offers)
 {
   std::string out;
   out.reserve (200 + offers.size () * (filler_.size () + 160));
@@ -347,8 +351,8 @@ LoadGenerator::announce_text (const Peer & p, AnnounceEvent event,
 }
 
 std::string
-LoadGenerator::answer_text (const Peer & p, std::string_view to_peer_id_json,
-    std::string_view offer_id_json)
+LoadGenerator::answer_text (const Peer &p, std::string_view to_peer_id_json,
+                            std::string_view offer_id_json)
 {
   std::string out;
   out.reserve (answer_json_.size () + 200);
@@ -368,17 +372,18 @@ LoadGenerator::answer_text (const Peer & p, std::string_view to_peer_id_json,
 bool
 LoadGenerator::self_check ()
 {
-  const Peer & p = peers_[0];
-  for (AnnounceEvent event : {AnnounceEvent::STARTED, AnnounceEvent::NONE,
-          AnnounceEvent::STOPPED}) {
+  const Peer &p = peers_[0];
+  for (AnnounceEvent event : { AnnounceEvent::STARTED, AnnounceEvent::NONE,
+                               AnnounceEvent::STOPPED }) {
     AnnounceRequest r;
     r.info_hash = p.info_hash;
     r.peer_id = p.peer_id;
     r.event = event;
     if (event != AnnounceEvent::STOPPED) {
       for (int i = 0; i < opt_.offers; i++)
-        r.offers.push_back ({random_id (), "v=0\r\no=- 1234567 2 IN IP4 "
-                "127.0.0.1\r\ns=-\r\na=" + filler_ + "\r\n"});
+        r.offers.push_back ({ random_id (), "v=0\r\no=- 1234567 2 IN IP4 "
+                                            "127.0.0.1\r\ns=-\r\na="
+                                                + filler_ + "\r\n" });
     }
     if (announce_text (p, event, r.offers) != build_announce (r))
       return false;
@@ -387,9 +392,10 @@ LoadGenerator::self_check ()
   std::string to_json, offer_id_json;
   json::write_binary_string (to_json, to.view ());
   json::write_binary_string (offer_id_json, offer_id.view ());
-  return answer_text (p, to_json, offer_id_json) == build_answer (p.info_hash,
-      p.peer_id, to, offer_id, "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\na=" +
-      filler_ + "\r\n");
+  return answer_text (p, to_json, offer_id_json)
+         == build_answer (p.info_hash, p.peer_id, to, offer_id,
+                          "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\na=" + filler_
+                              + "\r\n");
 }
 
 namespace {
@@ -421,7 +427,7 @@ raw_string_member (std::string_view text, std::string_view key)
  * parse: both trackers write them as JSON.stringify does (the
  * differential suite checks that), and this keeps the generator cheap. */
 void
-LoadGenerator::on_message (Peer & p, std::string_view text)
+LoadGenerator::on_message (Peer &p, std::string_view text)
 {
   bool counting = measuring ();
   if (text.find ("\"failure reason\"") != std::string_view::npos) {
@@ -441,9 +447,11 @@ LoadGenerator::on_message (Peer & p, std::string_view text)
     if (counting) {
       offers_received_++;
       size_t at = text.find ("o=- ");
-      gint64 sent = at == std::string_view::npos ? 0 :
-          g_ascii_strtoll (std::string (text.substr (at + 4, 20)).c_str (),
-          nullptr, 10);
+      gint64 sent = at == std::string_view::npos
+                        ? 0
+                        : g_ascii_strtoll (
+                            std::string (text.substr (at + 4, 20)).c_str (),
+                            nullptr, 10);
       if (sent > 0 && latencies_us_.size () < 4000000)
         latencies_us_.push_back (static_cast<uint32_t> (now_us () - sent));
     }
@@ -467,7 +475,7 @@ LoadGenerator::on_message (Peer & p, std::string_view text)
 }
 
 void
-LoadGenerator::on_readable (Peer & p)
+LoadGenerator::on_readable (Peer &p)
 {
   char buf[65536];
   while (p.state != Peer::State::CLOSED) {
@@ -496,8 +504,8 @@ LoadGenerator::on_readable (Peer & p)
     size_t pos = 0;
     while (p.state == Peer::State::OPEN) {
       ws::Frame f;
-      if (ws::parse_frame (&p.in[pos], p.in.size () - pos, false, 1 << 20,
-              f) != ws::FrameStatus::COMPLETE)
+      if (ws::parse_frame (&p.in[pos], p.in.size () - pos, false, 1 << 20, f)
+          != ws::FrameStatus::COMPLETE)
         break;
       pos += f.frame_size;
       if (f.opcode == ws::OPCODE_TEXT)
@@ -511,7 +519,7 @@ LoadGenerator::on_readable (Peer & p)
 }
 
 void
-LoadGenerator::on_event (Peer & p, uint32_t events)
+LoadGenerator::on_event (Peer &p, uint32_t events)
 {
   if (p.state == Peer::State::CONNECTING) {
     int err = 0;
@@ -522,10 +530,10 @@ LoadGenerator::on_event (Peer & p, uint32_t events)
       return;
     }
     p.state = Peer::State::HANDSHAKE;
-    p.out = std::string ("GET /announce HTTP/1.1\r\nHost: ") + opt_.host +
-        "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-        "Sec-WebSocket-Version: 13\r\n\r\n";
+    p.out = std::string ("GET /announce HTTP/1.1\r\nHost: ") + opt_.host
+            + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+              "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+              "Sec-WebSocket-Version: 13\r\n\r\n";
     flush (p);
     return;
   }
@@ -544,7 +552,7 @@ LoadGenerator::run ()
   now_ = start;
   /* phase 1: connect everyone (and announce once) */
   while (!interrupted && now_ < connect_deadline
-      && (next_to_connect_ < opt_.connections || connecting_ > 0)) {
+         && (next_to_connect_ < opt_.connections || connecting_ > 0)) {
     connect_more ();
     int n = epoll_wait (epoll_, events.data (), events.size (), 100);
     now_ = now_us ();
@@ -553,19 +561,18 @@ LoadGenerator::run ()
   }
   gint64 connected_at = now_us ();
   g_printerr ("loadgen: %d connections open in %.1f s\n", open_,
-      (connected_at - start) / 1e6);
+              (connected_at - start) / 1e6);
 
   if (opt_.idle) {
     printf ("{\"open\":%d}\n", open_);
     fflush (stdout);
-    gint64 until = opt_.hold > 0 ? now_us () + opt_.hold * G_USEC_PER_SEC :
-        G_MAXINT64;
+    gint64 until
+        = opt_.hold > 0 ? now_us () + opt_.hold * G_USEC_PER_SEC : G_MAXINT64;
     while (!interrupted && now_ < until) {
       int n = epoll_wait (epoll_, events.data (), events.size (), 200);
       now_ = now_us ();
       for (int i = 0; i < n; i++)
-        on_event (*static_cast<Peer *> (events[i].data.ptr),
-            events[i].events);
+        on_event (*static_cast<Peer *> (events[i].data.ptr), events[i].events);
     }
     return 0;
   }
@@ -578,7 +585,7 @@ LoadGenerator::run ()
   /* closed loop: kick every peer whose first response already came */
   if (opt_.rate == 0) {
     closed_loop_ = true;
-    for (Peer & p : peers_) {
+    for (Peer &p : peers_) {
       if (p.state == Peer::State::OPEN && !p.waiting)
         send_announce (p);
     }
@@ -590,11 +597,11 @@ LoadGenerator::run ()
     for (int i = 0; i < n; i++)
       on_event (*static_cast<Peer *> (events[i].data.ptr), events[i].events);
     if (opt_.rate > 0) {
-      uint64_t due = static_cast<uint64_t> ((now_ - open_loop_start) / 1e6
-          * opt_.rate);
+      uint64_t due
+          = static_cast<uint64_t> ((now_ - open_loop_start) / 1e6 * opt_.rate);
       size_t scanned = 0;
       while (open_loop_sent < due && scanned < peers_.size ()) {
-        Peer & p = peers_[round_robin_++ % peers_.size ()];
+        Peer &p = peers_[round_robin_++ % peers_.size ()];
         scanned++;
         if (p.state != Peer::State::OPEN || p.waiting)
           continue;
@@ -604,7 +611,7 @@ LoadGenerator::run ()
       }
       if (open_loop_sent < due) {
         open_loop_behind_ += due - open_loop_sent;
-        open_loop_sent = due;   /* do not burst to catch up */
+        open_loop_sent = due; /* do not burst to catch up */
       }
     }
   }
@@ -615,21 +622,23 @@ LoadGenerator::run ()
     if (latencies_us_.empty ())
       return 0.0;
     size_t i = std::min (latencies_us_.size () - 1,
-        static_cast<size_t> (q * latencies_us_.size ()));
+                         static_cast<size_t> (q * latencies_us_.size ()));
     return latencies_us_[i] / 1000.0;
   };
   printf ("{\"connections\":%d,\"open\":%d,\"seconds\":%.1f,"
-      "\"announces_per_s\":%.1f,\"responses_per_s\":%.1f,"
-      "\"offers_received_per_s\":%.1f,\"answers_sent\":%" G_GUINT64_FORMAT
-      ",\"answers_received\":%" G_GUINT64_FORMAT ",\"stops_sent\":%"
-      G_GUINT64_FORMAT ",\"messages_sent\":%" G_GUINT64_FORMAT
-      ",\"failures\":%" G_GUINT64_FORMAT ",\"closed\":%" G_GUINT64_FORMAT
-      ",\"open_loop_behind\":%" G_GUINT64_FORMAT ",\"relay_p50_ms\":%.3f,"
-      "\"relay_p99_ms\":%.3f,\"relay_samples\":%zu}\n", opt_.connections,
-      open_, seconds, announces_sent_ / seconds, responses_ / seconds,
-      offers_received_ / seconds, answers_sent_, answers_received_,
-      stops_sent_, messages_sent_, failures_, closed_by_tracker_,
-      open_loop_behind_, pct (0.5), pct (0.99), latencies_us_.size ());
+          "\"announces_per_s\":%.1f,\"responses_per_s\":%.1f,"
+          "\"offers_received_per_s\":%.1f,\"answers_sent\":%" G_GUINT64_FORMAT
+          ",\"answers_received\":%" G_GUINT64_FORMAT
+          ",\"stops_sent\":%" G_GUINT64_FORMAT
+          ",\"messages_sent\":%" G_GUINT64_FORMAT
+          ",\"failures\":%" G_GUINT64_FORMAT ",\"closed\":%" G_GUINT64_FORMAT
+          ",\"open_loop_behind\":%" G_GUINT64_FORMAT ",\"relay_p50_ms\":%.3f,"
+          "\"relay_p99_ms\":%.3f,\"relay_samples\":%zu}\n",
+          opt_.connections, open_, seconds, announces_sent_ / seconds,
+          responses_ / seconds, offers_received_ / seconds, answers_sent_,
+          answers_received_, stops_sent_, messages_sent_, failures_,
+          closed_by_tracker_, open_loop_behind_, pct (0.5), pct (0.99),
+          latencies_us_.size ());
   return 0;
 }
 
@@ -639,42 +648,45 @@ int
 main (int argc, char **argv)
 {
   Options o;
-  GOptionEntry entries[] = {
-    {"host", 0, 0, G_OPTION_ARG_STRING, &o.host, "Tracker IPv4 address "
-          "(default 127.0.0.1)", "ADDR"},
-    {"port", 'p', 0, G_OPTION_ARG_INT, &o.port, "Tracker port", "PORT"},
-    {"bind", 'b', 0, G_OPTION_ARG_STRING, &o.bind, "Source IPv4 address "
-          "(127.0.0.2, …: one per generator for more connections than one "
-          "address has ports)", "ADDR"},
-    {"connections", 'c', 0, G_OPTION_ARG_INT, &o.connections,
-        "WebSocket connections, one peer each (default 1000)", "N"},
-    {"swarms", 's', 0, G_OPTION_ARG_INT, &o.swarms,
-        "Info hashes the peers spread over (default 50)", "N"},
-    {"offers", 0, 0, G_OPTION_ARG_INT, &o.offers,
-        "Offers per announce (default 5, as P2P Media Loader)", "N"},
-    {"rate", 'r', 0, G_OPTION_ARG_DOUBLE, &o.rate,
-        "Announces per second in total, 0 = closed loop (default 0)", "R"},
-    {"duration", 'd', 0, G_OPTION_ARG_DOUBLE, &o.duration,
-        "Measured seconds (default 10)", "S"},
-    {"warmup", 0, 0, G_OPTION_ARG_DOUBLE, &o.warmup,
-        "Seconds of load before measuring (default 2)", "S"},
-    {"answer-ratio", 0, 0, G_OPTION_ARG_DOUBLE, &o.answer_ratio,
-        "Share of received offers answered (default 0.5)", "P"},
-    {"churn", 0, 0, G_OPTION_ARG_DOUBLE, &o.churn,
-        "Share of re-announces that are stops (default 0.02)", "P"},
-    {"sdp-size", 0, 0, G_OPTION_ARG_INT, &o.sdp_size,
-        "Bytes per SDP (default 600)", "BYTES"},
-    {"first-peer", 0, 0, G_OPTION_ARG_INT, &o.first_peer,
-        "Number of the first peer id, for several generators (default 0)",
-        "N"},
-    {"idle", 0, 0, G_OPTION_ARG_NONE, &o.idle,
-        "Connect, announce once without offers, hold", nullptr},
-    {"hold", 0, 0, G_OPTION_ARG_DOUBLE, &o.hold,
-        "With --idle: seconds to hold, 0 = until SIGTERM", "S"},
-    {nullptr}
-  };
-  if (!p2p::tools::parse_command_line (&argc, &argv,
-          "- load generator for WebTorrent trackers", entries))
+  GOptionEntry entries[]
+      = { { "host", 0, 0, G_OPTION_ARG_STRING, &o.host,
+            "Tracker IPv4 address "
+            "(default 127.0.0.1)",
+            "ADDR" },
+          { "port", 'p', 0, G_OPTION_ARG_INT, &o.port, "Tracker port", "PORT" },
+          { "bind", 'b', 0, G_OPTION_ARG_STRING, &o.bind,
+            "Source IPv4 address "
+            "(127.0.0.2, …: one per generator for more connections than one "
+            "address has ports)",
+            "ADDR" },
+          { "connections", 'c', 0, G_OPTION_ARG_INT, &o.connections,
+            "WebSocket connections, one peer each (default 1000)", "N" },
+          { "swarms", 's', 0, G_OPTION_ARG_INT, &o.swarms,
+            "Info hashes the peers spread over (default 50)", "N" },
+          { "offers", 0, 0, G_OPTION_ARG_INT, &o.offers,
+            "Offers per announce (default 5, as P2P Media Loader)", "N" },
+          { "rate", 'r', 0, G_OPTION_ARG_DOUBLE, &o.rate,
+            "Announces per second in total, 0 = closed loop (default 0)", "R" },
+          { "duration", 'd', 0, G_OPTION_ARG_DOUBLE, &o.duration,
+            "Measured seconds (default 10)", "S" },
+          { "warmup", 0, 0, G_OPTION_ARG_DOUBLE, &o.warmup,
+            "Seconds of load before measuring (default 2)", "S" },
+          { "answer-ratio", 0, 0, G_OPTION_ARG_DOUBLE, &o.answer_ratio,
+            "Share of received offers answered (default 0.5)", "P" },
+          { "churn", 0, 0, G_OPTION_ARG_DOUBLE, &o.churn,
+            "Share of re-announces that are stops (default 0.02)", "P" },
+          { "sdp-size", 0, 0, G_OPTION_ARG_INT, &o.sdp_size,
+            "Bytes per SDP (default 600)", "BYTES" },
+          { "first-peer", 0, 0, G_OPTION_ARG_INT, &o.first_peer,
+            "Number of the first peer id, for several generators (default 0)",
+            "N" },
+          { "idle", 0, 0, G_OPTION_ARG_NONE, &o.idle,
+            "Connect, announce once without offers, hold", nullptr },
+          { "hold", 0, 0, G_OPTION_ARG_DOUBLE, &o.hold,
+            "With --idle: seconds to hold, 0 = until SIGTERM", "S" },
+          { nullptr } };
+  if (!p2p::tools::parse_command_line (
+          &argc, &argv, "- load generator for WebTorrent trackers", entries))
     return 2;
   if (!o.host)
     o.host = g_strdup ("127.0.0.1");
@@ -693,7 +705,7 @@ main (int argc, char **argv)
   LoadGenerator generator (o);
   if (!generator.self_check ()) {
     g_printerr ("tracker-loadgen: cached message texts differ from the "
-        "protocol's\n");
+                "protocol's\n");
     return 1;
   }
   return generator.run ();

@@ -17,7 +17,7 @@ namespace p2p::tracker::json {
 namespace {
 
 void
-append_utf8 (std::string & out, uint32_t cp)
+append_utf8 (std::string &out, uint32_t cp)
 {
   /* Code points D800..DFFF (lone surrogates) come out as WTF-8, which
    * write_string() turns back into \uXXXX as JavaScript does. */
@@ -63,8 +63,8 @@ skip_plain (const char *p, const char *end)
   while (end - p >= 16) {
     __m128i v = _mm_loadu_si128 (reinterpret_cast<const __m128i *> (p));
     /* max(v, 0x1F) == 0x1F exactly for the bytes below 0x20 (unsigned) */
-    __m128i stop = _mm_or_si128 (_mm_or_si128 (_mm_cmpeq_epi8 (v, quote),
-            _mm_cmpeq_epi8 (v, backslash)),
+    __m128i stop = _mm_or_si128 (
+        _mm_or_si128 (_mm_cmpeq_epi8 (v, quote), _mm_cmpeq_epi8 (v, backslash)),
         _mm_cmpeq_epi8 (_mm_max_epu8 (v, control_max), control_max));
     if (int mask = _mm_movemask_epi8 (stop))
       return p + __builtin_ctz (static_cast<unsigned> (mask));
@@ -84,7 +84,7 @@ skip_plain (const char *p, const char *end)
     p += 8;
   }
   while (p < end && *p != '"' && *p != '\\'
-      && static_cast<unsigned char> (*p) >= 0x20)
+         && static_cast<unsigned char> (*p) >= 0x20)
     ++p;
   return p;
 }
@@ -92,13 +92,14 @@ skip_plain (const char *p, const char *end)
 class Parser
 {
 public:
-  Parser (std::string_view text, const ParseOptions & options)
+  Parser (std::string_view text, const ParseOptions &options)
       : p_ (text.data ()), end_ (text.data () + text.size ()),
         options_ (options)
   {
   }
 
-  bool parse_document (Value & out)
+  bool
+  parse_document (Value &out)
   {
     bool spaced;
     if (!parse_value (out, 0, spaced))
@@ -109,26 +110,33 @@ public:
     return true;
   }
 
-  const std::string & error () const { return error_; }
+  const std::string &
+  error () const
+  {
+    return error_;
+  }
 
 private:
-  bool fail (const char *why)
+  bool
+  fail (const char *why)
   {
     error_ = why;
     return false;
   }
 
   /* True if there was any. */
-  bool skip_whitespace ()
+  bool
+  skip_whitespace ()
   {
     const char *start = p_;
-    while (p_ < end_ && (*p_ == ' ' || *p_ == '\t' || *p_ == '\n'
-            || *p_ == '\r'))
+    while (p_ < end_
+           && (*p_ == ' ' || *p_ == '\t' || *p_ == '\n' || *p_ == '\r'))
       ++p_;
     return p_ != start;
   }
 
-  bool expect_literal (const char *word)
+  bool
+  expect_literal (const char *word)
   {
     size_t n = strlen (word);
     if (static_cast<size_t> (end_ - p_) < n || memcmp (p_, word, n) != 0)
@@ -139,7 +147,8 @@ private:
 
   /* Parses a value after any whitespace; @spaced tells whether there was
    * some (which makes the enclosing container non-canonical). */
-  bool parse_value (Value & v, size_t depth, bool & spaced)
+  bool
+  parse_value (Value &v, size_t depth, bool &spaced)
   {
     spaced = skip_whitespace ();
     const char *start = p_;
@@ -149,41 +158,43 @@ private:
     return ok;
   }
 
-  bool parse_bare_value (Value & v, size_t depth)
+  bool
+  parse_bare_value (Value &v, size_t depth)
   {
     if (p_ == end_)
       return fail ("unexpected end of input");
     v.canonical = true;
     switch (*p_) {
-      case '{':
-        return parse_object (v, depth + 1);
-      case '[':
-        return parse_array (v, depth + 1);
-      case '"':
-        v.type = Value::Type::STRING;
-        v.decoded = depth <= 1 || !long_string_ahead ();
-        return parse_string (v.decoded ? &v.string : nullptr, v.canonical);
-      case 't':
-        v.type = Value::Type::BOOL;
-        v.boolean = true;
-        return expect_literal ("true");
-      case 'f':
-        v.type = Value::Type::BOOL;
-        v.boolean = false;
-        return expect_literal ("false");
-      case 'n':
-        v.type = Value::Type::NULL_VALUE;
-        return expect_literal ("null");
-      default:
-        if (*p_ == '-' || (*p_ >= '0' && *p_ <= '9')) {
-          v.canonical = false;  /* 1.0, 1e2: not worth checking */
-          return parse_number (v);
-        }
-        return fail ("unexpected character");
+    case '{':
+      return parse_object (v, depth + 1);
+    case '[':
+      return parse_array (v, depth + 1);
+    case '"':
+      v.type = Value::Type::STRING;
+      v.decoded = depth <= 1 || !long_string_ahead ();
+      return parse_string (v.decoded ? &v.string : nullptr, v.canonical);
+    case 't':
+      v.type = Value::Type::BOOL;
+      v.boolean = true;
+      return expect_literal ("true");
+    case 'f':
+      v.type = Value::Type::BOOL;
+      v.boolean = false;
+      return expect_literal ("false");
+    case 'n':
+      v.type = Value::Type::NULL_VALUE;
+      return expect_literal ("null");
+    default:
+      if (*p_ == '-' || (*p_ >= '0' && *p_ <= '9')) {
+        v.canonical = false; /* 1.0, 1e2: not worth checking */
+        return parse_number (v);
+      }
+      return fail ("unexpected character");
     }
   }
 
-  bool parse_object (Value & v, size_t depth)
+  bool
+  parse_object (Value &v, size_t depth)
   {
     if (depth > options_.max_depth)
       return fail ("nesting too deep");
@@ -215,7 +226,7 @@ private:
         return false;
       if (v.canonical) {
         v.canonical = key_canonical && !spaced && member.value.canonical
-            && !v.find (member.key);
+                      && !v.find (member.key);
       }
       v.members.push_back (std::move (member));
       if (skip_whitespace ())
@@ -232,7 +243,8 @@ private:
     }
   }
 
-  bool parse_array (Value & v, size_t depth)
+  bool
+  parse_array (Value &v, size_t depth)
   {
     if (depth > options_.max_depth)
       return fail ("nesting too deep");
@@ -266,7 +278,8 @@ private:
     }
   }
 
-  bool parse_hex4 (uint32_t & cu)
+  bool
+  parse_hex4 (uint32_t &cu)
   {
     if (end_ - p_ < 4)
       return fail ("truncated \\u escape");
@@ -285,7 +298,8 @@ private:
    * bytes of JSON text. Any quote within that many bytes, even an escaped
    * one, counts as its end: a long string may be decoded, never a short
    * one deferred. */
-  bool long_string_ahead () const
+  bool
+  long_string_ahead () const
   {
     size_t limit = options_.defer_strings_over;
     if (limit == SIZE_MAX || static_cast<size_t> (end_ - p_) <= limit)
@@ -296,16 +310,18 @@ private:
   /* Decodes into @out, or only checks the string if @out is null. Clears
    * @canonical on an escape JSON.stringify might not write (\/, and any
    * \u, to keep it simple). */
-  bool parse_string (std::string * out, bool & canonical)
+  bool
+  parse_string (std::string *out, bool &canonical)
   {
     auto put = [out] (char decoded) {
       if (out)
         *out += decoded;
     };
-    ++p_;                       /* opening quote */
+    ++p_; /* opening quote */
     /* the decoded text is no longer than the source up to the next quote */
-    if (auto *quote = out ?
-        static_cast<const char *> (memchr (p_, '"', end_ - p_)) : nullptr)
+    if (auto *quote
+        = out ? static_cast<const char *> (memchr (p_, '"', end_ - p_))
+              : nullptr)
       out->reserve (quote - p_);
     while (true) {
       const char *run = p_;
@@ -323,57 +339,58 @@ private:
         return fail ("unterminated string");
       char e = *p_++;
       switch (e) {
-        case '/':
-          canonical = false;
-          put (e);
-          break;
-        case '"':
-        case '\\':
-          put (e);
-          break;
-        case 'b':
-          put ('\b');
-          break;
-        case 'f':
-          put ('\f');
-          break;
-        case 'n':
-          put ('\n');
-          break;
-        case 'r':
-          put ('\r');
-          break;
-        case 't':
-          put ('\t');
-          break;
-        case 'u':{
-          canonical = false;
-          uint32_t cu;
-          if (!parse_hex4 (cu))
+      case '/':
+        canonical = false;
+        put (e);
+        break;
+      case '"':
+      case '\\':
+        put (e);
+        break;
+      case 'b':
+        put ('\b');
+        break;
+      case 'f':
+        put ('\f');
+        break;
+      case 'n':
+        put ('\n');
+        break;
+      case 'r':
+        put ('\r');
+        break;
+      case 't':
+        put ('\t');
+        break;
+      case 'u': {
+        canonical = false;
+        uint32_t cu;
+        if (!parse_hex4 (cu))
+          return false;
+        if (cu >= 0xD800 && cu <= 0xDBFF && end_ - p_ >= 6 && p_[0] == '\\'
+            && p_[1] == 'u') {
+          const char *save = p_;
+          p_ += 2;
+          uint32_t low;
+          if (!parse_hex4 (low))
             return false;
-          if (cu >= 0xD800 && cu <= 0xDBFF && end_ - p_ >= 6 && p_[0] == '\\'
-              && p_[1] == 'u') {
-            const char *save = p_;
-            p_ += 2;
-            uint32_t low;
-            if (!parse_hex4 (low))
-              return false;
-            if (low >= 0xDC00 && low <= 0xDFFF)
-              cu = 0x10000 + ((cu - 0xD800) << 10) + (low - 0xDC00);
-            else
-              p_ = save;        /* lone high surrogate, low read next */
-          }
-          if (out)
-            append_utf8 (*out, cu);
-          break;
+          if (low >= 0xDC00 && low <= 0xDFFF)
+            cu = 0x10000 + ((cu - 0xD800) << 10) + (low - 0xDC00);
+          else
+            p_ = save; /* lone high surrogate, low read next */
         }
-        default:
-          return fail ("invalid escape");
+        if (out)
+          append_utf8 (*out, cu);
+        break;
+      }
+      default:
+        return fail ("invalid escape");
       }
     }
   }
 
-  bool parse_number (Value & v)
+  bool
+  parse_number (Value &v)
   {
     const char *start = p_;
     if (*p_ == '-')
@@ -412,7 +429,7 @@ private:
 
   const char *p_;
   const char *end_;
-  const ParseOptions & options_;
+  const ParseOptions &options_;
   std::string error_;
 };
 
@@ -468,7 +485,7 @@ Value::make_object ()
 Value &
 Value::add (std::string key, Value value)
 {
-  members.push_back (Member { std::move (key), std::move (value) });
+  members.push_back (Member{ std::move (key), std::move (value) });
   return members.back ().value;
 }
 
@@ -489,8 +506,8 @@ valid_utf8 (std::string_view text)
     if (i + 16 <= n) {
       __m128i v = _mm_loadu_si128 (reinterpret_cast<const __m128i *> (s + i));
       /* no byte >= 0x80 (sign bits) and no zero byte */
-      if (!_mm_movemask_epi8 (_mm_or_si128 (v,
-                  _mm_cmpeq_epi8 (v, _mm_setzero_si128 ())))) {
+      if (!_mm_movemask_epi8 (
+              _mm_or_si128 (v, _mm_cmpeq_epi8 (v, _mm_setzero_si128 ())))) {
         i += 16;
         continue;
       }
@@ -511,7 +528,7 @@ valid_utf8 (std::string_view text)
       continue;
     }
     size_t len;
-    unsigned char lo = 0x80, hi = 0xBF;  /* bounds of the second byte */
+    unsigned char lo = 0x80, hi = 0xBF; /* bounds of the second byte */
     if (c >= 0xC2 && c <= 0xDF) {
       len = 2;
     } else if (c >= 0xE0 && c <= 0xEF) {
@@ -519,7 +536,7 @@ valid_utf8 (std::string_view text)
       if (c == 0xE0)
         lo = 0xA0;
       else if (c == 0xED)
-        hi = 0x9F;              /* no surrogates */
+        hi = 0x9F; /* no surrogates */
     } else if (c >= 0xF0 && c <= 0xF4) {
       len = 4;
       if (c == 0xF0)
@@ -527,7 +544,7 @@ valid_utf8 (std::string_view text)
       else if (c == 0xF4)
         hi = 0x8F;
     } else {
-      return false;             /* NUL, a continuation byte, C0, C1, F5+ */
+      return false; /* NUL, a continuation byte, C0, C1, F5+ */
     }
     if (i + len > n || s[i + 1] < lo || s[i + 1] > hi)
       return false;
@@ -543,8 +560,8 @@ valid_utf8 (std::string_view text)
 } // namespace
 
 bool
-parse (std::string_view text, Value & out, std::string * error,
-    const ParseOptions & options)
+parse (std::string_view text, Value &out, std::string *error,
+       const ParseOptions &options)
 {
   out = Value ();
   /* One pass of UTF-8 validation up front (also refuses raw NUL), so the
@@ -569,7 +586,7 @@ namespace {
 const char kHexDigits[] = "0123456789abcdef";
 
 void
-write_escape (std::string & out, uint32_t cu)
+write_escape (std::string &out, uint32_t cu)
 {
   out += "\\u";
   out += kHexDigits[(cu >> 12) & 0xF];
@@ -585,34 +602,34 @@ ascii_escape (unsigned char c, char *buf)
 {
   char letter = 0;
   switch (c) {
-    case '"':
-      letter = '"';
-      break;
-    case '\\':
-      letter = '\\';
-      break;
-    case '\b':
-      letter = 'b';
-      break;
-    case '\f':
-      letter = 'f';
-      break;
-    case '\n':
-      letter = 'n';
-      break;
-    case '\r':
-      letter = 'r';
-      break;
-    case '\t':
-      letter = 't';
-      break;
-    default:
-      if (c >= 0x20)
-        return 0;
-      memcpy (buf, "\\u00", 4);
-      buf[4] = kHexDigits[c >> 4];
-      buf[5] = kHexDigits[c & 0xF];
-      return 6;
+  case '"':
+    letter = '"';
+    break;
+  case '\\':
+    letter = '\\';
+    break;
+  case '\b':
+    letter = 'b';
+    break;
+  case '\f':
+    letter = 'f';
+    break;
+  case '\n':
+    letter = 'n';
+    break;
+  case '\r':
+    letter = 'r';
+    break;
+  case '\t':
+    letter = 't';
+    break;
+  default:
+    if (c >= 0x20)
+      return 0;
+    memcpy (buf, "\\u00", 4);
+    buf[4] = kHexDigits[c >> 4];
+    buf[5] = kHexDigits[c & 0xF];
+    return 6;
   }
   buf[0] = '\\';
   buf[1] = letter;
@@ -622,7 +639,7 @@ ascii_escape (unsigned char c, char *buf)
 } // namespace
 
 void
-write_string (std::string & out, std::string_view utf8)
+write_string (std::string &out, std::string_view utf8)
 {
   out += '"';
   size_t i = 0;
@@ -644,8 +661,8 @@ write_string (std::string & out, std::string_view utf8)
         && static_cast<unsigned char> (utf8[i + 1]) >= 0xA0) {
       /* WTF-8 lone surrogate: JSON.stringify writes it as \udXXX */
       uint32_t cu = ((c & 0x0F) << 12)
-          | ((static_cast<unsigned char> (utf8[i + 1]) & 0x3F) << 6)
-          | (static_cast<unsigned char> (utf8[i + 2]) & 0x3F);
+                    | ((static_cast<unsigned char> (utf8[i + 1]) & 0x3F) << 6)
+                    | (static_cast<unsigned char> (utf8[i + 2]) & 0x3F);
       write_escape (out, cu);
       i += 3;
       continue;
@@ -661,11 +678,11 @@ write_string (std::string & out, std::string_view utf8)
 }
 
 void
-write_binary_string (std::string & out, std::string_view bytes)
+write_binary_string (std::string &out, std::string_view bytes)
 {
   /* Built in a buffer and appended once: the tracker writes three 20-byte
    * ids into every message it relays. */
-  char buf[6 * 32];             /* "\u00XX" per byte at worst */
+  char buf[6 * 32]; /* "\u00XX" per byte at worst */
   out += '"';
   for (size_t at = 0; at < bytes.size (); at += 32) {
     size_t n = 0;
@@ -701,7 +718,7 @@ binary_from_utf8 (std::string_view utf8, uint8_t *bytes, size_t size)
       bytes[n] = static_cast<uint8_t> (((c & 0x03) << 6) | (c2 & 0x3F));
       ++i;
     } else {
-      return false;             /* code point above U+00FF */
+      return false; /* code point above U+00FF */
     }
   }
   return n == size;
@@ -720,7 +737,7 @@ utf16_length (std::string_view utf8)
 }
 
 void
-write_number (std::string & out, double n)
+write_number (std::string &out, double n)
 {
   /* Number.prototype.toString: shortest round-trip digits, then the
    * ECMAScript choice between plain and exponent notation. */
@@ -779,58 +796,58 @@ write_number (std::string & out, double n)
 }
 
 void
-write (std::string & out, const Value & value)
+write (std::string &out, const Value &value)
 {
   switch (value.type) {
-    case Value::Type::NULL_VALUE:
-      out += "null";
-      break;
-    case Value::Type::BOOL:
-      out += value.boolean ? "true" : "false";
-      break;
-    case Value::Type::NUMBER:
-      write_number (out, value.number);
-      break;
-    case Value::Type::STRING:
-      if (value.decoded)
-        write_string (out, value.string);
-      else
-        write_string (out, value.decoded_string ());
-      break;
-    case Value::Type::ARRAY:{
-      out += '[';
-      bool first = true;
-      for (const Value & item : value.items) {
-        if (!first)
-          out += ',';
-        first = false;
-        write (out, item);
-      }
-      out += ']';
-      break;
+  case Value::Type::NULL_VALUE:
+    out += "null";
+    break;
+  case Value::Type::BOOL:
+    out += value.boolean ? "true" : "false";
+    break;
+  case Value::Type::NUMBER:
+    write_number (out, value.number);
+    break;
+  case Value::Type::STRING:
+    if (value.decoded)
+      write_string (out, value.string);
+    else
+      write_string (out, value.decoded_string ());
+    break;
+  case Value::Type::ARRAY: {
+    out += '[';
+    bool first = true;
+    for (const Value &item : value.items) {
+      if (!first)
+        out += ',';
+      first = false;
+      write (out, item);
     }
-    case Value::Type::OBJECT:{
-      /* JSON.parse keeps the last of duplicate keys, at the position of the
-       * first; duplicates are rare enough to handle quadratically. */
-      out += '{';
-      bool first = true;
-      for (size_t i = 0; i < value.members.size (); i++) {
-        const Member & m = value.members[i];
-        bool seen_before = false;
-        for (size_t j = 0; j < i && !seen_before; j++)
-          seen_before = value.members[j].key == m.key;
-        if (seen_before)
-          continue;
-        if (!first)
-          out += ',';
-        first = false;
-        write_string (out, m.key);
-        out += ':';
-        write (out, *value.find (m.key));
-      }
-      out += '}';
-      break;
+    out += ']';
+    break;
+  }
+  case Value::Type::OBJECT: {
+    /* JSON.parse keeps the last of duplicate keys, at the position of the
+     * first; duplicates are rare enough to handle quadratically. */
+    out += '{';
+    bool first = true;
+    for (size_t i = 0; i < value.members.size (); i++) {
+      const Member &m = value.members[i];
+      bool seen_before = false;
+      for (size_t j = 0; j < i && !seen_before; j++)
+        seen_before = value.members[j].key == m.key;
+      if (seen_before)
+        continue;
+      if (!first)
+        out += ',';
+      first = false;
+      write_string (out, m.key);
+      out += ':';
+      write (out, *value.find (m.key));
     }
+    out += '}';
+    break;
+  }
   }
 }
 

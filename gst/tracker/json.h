@@ -28,9 +28,9 @@ public:
   Type type = Type::NULL_VALUE;
   bool boolean = false;
   double number = 0;
-  std::string string;           /* UTF-8; lone surrogates as WTF-8 */
-  std::vector<Value> items;     /* Array */
-  std::vector<Member> members;  /* Object, in source order */
+  std::string string;          /* UTF-8; lone surrogates as WTF-8 */
+  std::vector<Value> items;    /* Array */
+  std::vector<Member> members; /* Object, in source order */
   /* Set by parse(): this value's text in the parsed input (a view that
    * dangles once that input is gone), and whether write() would give
    * exactly these bytes back, so that a relay can copy them instead of
@@ -45,11 +45,31 @@ public:
   /* A string's text, decoded now if parse() deferred it. */
   std::string decoded_string () const;
 
-  bool is_string () const { return type == Type::STRING; }
-  bool is_number () const { return type == Type::NUMBER; }
-  bool is_object () const { return type == Type::OBJECT; }
-  bool is_array () const { return type == Type::ARRAY; }
-  bool is_null () const { return type == Type::NULL_VALUE; }
+  bool
+  is_string () const
+  {
+    return type == Type::STRING;
+  }
+  bool
+  is_number () const
+  {
+    return type == Type::NUMBER;
+  }
+  bool
+  is_object () const
+  {
+    return type == Type::OBJECT;
+  }
+  bool
+  is_array () const
+  {
+    return type == Type::ARRAY;
+  }
+  bool
+  is_null () const
+  {
+    return type == Type::NULL_VALUE;
+  }
 
   /* The last member named @key (JSON.parse keeps the last duplicate), or
    * nullptr. Only meaningful on objects. */
@@ -59,7 +79,7 @@ public:
   static Value make_number (double n);
   static Value make_object ();
   /* Appends a member to an object and returns it. */
-  Value & add (std::string key, Value value);
+  Value &add (std::string key, Value value);
 };
 
 struct Member
@@ -80,19 +100,19 @@ struct ParseOptions
 /* Parses exactly one JSON text (RFC 8259, surrounding whitespace allowed).
  * The input must be valid UTF-8 without raw NUL, as a WebSocket text frame
  * is. On failure returns false and, if @error is set, a short reason. */
-bool parse (std::string_view text, Value & out, std::string * error = nullptr,
-    const ParseOptions & options = {});
+bool parse (std::string_view text, Value &out, std::string *error = nullptr,
+            const ParseOptions &options = {});
 
 /* Writers append to @out, JSON.stringify style (no whitespace). */
-void write (std::string & out, const Value & value);
-void write_string (std::string & out, std::string_view utf8);
-void write_number (std::string & out, double n);
+void write (std::string &out, const Value &value);
+void write_string (std::string &out, std::string_view utf8);
+void write_number (std::string &out, double n);
 
 /* Binary strings (PROTOCOLS.md §1.2): each byte is one code point
  * U+0000..U+00FF. write_binary_string() writes @bytes as such a JSON string;
  * binary_from_utf8() turns a decoded string back into exactly @size bytes,
  * failing on any code point above U+00FF or any other count. */
-void write_binary_string (std::string & out, std::string_view bytes);
+void write_binary_string (std::string &out, std::string_view bytes);
 bool binary_from_utf8 (std::string_view utf8, uint8_t *bytes, size_t size);
 
 /* Number of UTF-16 code units of a UTF-8/WTF-8 string: JavaScript's

@@ -15,12 +15,12 @@ namespace {
  * §1.3, §1.4); the reasons are its exact words where it has any. */
 constexpr const char kInvalidInfoHash[] = "invalid info_hash";
 constexpr const char kInvalidPeerId[] = "invalid peer_id";
-constexpr const char kInvalidToPeerId[] =
-    "invalid `to_peer_id` (required with `answer`)";
+constexpr const char kInvalidToPeerId[]
+    = "invalid `to_peer_id` (required with `answer`)";
 constexpr const char kInvalidEvent[] = "invalid event";
 
 bool
-read_binary_id (const json::Value * v, Id20 & out)
+read_binary_id (const json::Value *v, Id20 &out)
 {
   Id20 id;
   if (!v || !v->is_string ()
@@ -31,14 +31,14 @@ read_binary_id (const json::Value * v, Id20 & out)
 }
 
 void
-write_id (std::string & out, const Id20 & id)
+write_id (std::string &out, const Id20 &id)
 {
   json::write_binary_string (out, id.view ());
 }
 
 /* "key": prefix for the hand-assembled messages below. */
 void
-write_key (std::string & out, const char *key, bool first = false)
+write_key (std::string &out, const char *key, bool first = false)
 {
   if (!first)
     out += ',';
@@ -48,7 +48,7 @@ write_key (std::string & out, const char *key, bool first = false)
 }
 
 std::optional<int64_t>
-read_integer (const json::Value * v)
+read_integer (const json::Value *v)
 {
   /* 2^63: beyond it the cast is undefined */
   constexpr double kLimit = 9223372036854775808.0;
@@ -59,91 +59,91 @@ read_integer (const json::Value * v)
 
 /* JavaScript truthiness, which bittorrent-tracker applies to `answer`. */
 bool
-js_truthy (const json::Value * v)
+js_truthy (const json::Value *v)
 {
   if (!v)
     return false;
   switch (v->type) {
-    case json::Value::Type::NULL_VALUE:
-      return false;
-    case json::Value::Type::BOOL:
-      return v->boolean;
-    case json::Value::Type::NUMBER:
-      return v->number != 0 && !std::isnan (v->number);
-    case json::Value::Type::STRING:
-      return !v->decoded_string ().empty ();
-    default:
-      return true;
+  case json::Value::Type::NULL_VALUE:
+    return false;
+  case json::Value::Type::BOOL:
+    return v->boolean;
+  case json::Value::Type::NUMBER:
+    return v->number != 0 && !std::isnan (v->number);
+  case json::Value::Type::STRING:
+    return !v->decoded_string ().empty ();
+  default:
+    return true;
   }
 }
 
 /* String(value) in JavaScript, for the unknown-action reason. */
 std::string
-js_string (const json::Value * v)
+js_string (const json::Value *v)
 {
   if (!v)
     return "undefined";
   switch (v->type) {
-    case json::Value::Type::NULL_VALUE:
-      return "null";
-    case json::Value::Type::BOOL:
-      return v->boolean ? "true" : "false";
-    case json::Value::Type::NUMBER:{
-      std::string s;
-      json::write_number (s, v->number);
-      return s;
+  case json::Value::Type::NULL_VALUE:
+    return "null";
+  case json::Value::Type::BOOL:
+    return v->boolean ? "true" : "false";
+  case json::Value::Type::NUMBER: {
+    std::string s;
+    json::write_number (s, v->number);
+    return s;
+  }
+  case json::Value::Type::STRING:
+    return v->decoded_string ();
+  case json::Value::Type::ARRAY: {
+    std::string s;
+    for (size_t i = 0; i < v->items.size (); i++) {
+      if (i)
+        s += ',';
+      if (!v->items[i].is_null ())
+        s += js_string (&v->items[i]);
     }
-    case json::Value::Type::STRING:
-      return v->decoded_string ();
-    case json::Value::Type::ARRAY:{
-      std::string s;
-      for (size_t i = 0; i < v->items.size (); i++) {
-        if (i)
-          s += ',';
-        if (!v->items[i].is_null ())
-          s += js_string (&v->items[i]);
-      }
-      return s;
-    }
-    case json::Value::Type::OBJECT:
-    default:
-      return "[object Object]";
+    return s;
+  }
+  case json::Value::Type::OBJECT:
+  default:
+    return "[object Object]";
   }
 }
 
 /* Number(left) === 0 in JavaScript: 0, null, false, "", "0", " 0.0 "… */
 bool
-js_number_is_zero (const json::Value * v)
+js_number_is_zero (const json::Value *v)
 {
   if (!v)
     return false;
   switch (v->type) {
-    case json::Value::Type::NULL_VALUE:
+  case json::Value::Type::NULL_VALUE:
+    return true;
+  case json::Value::Type::BOOL:
+    return !v->boolean;
+  case json::Value::Type::NUMBER:
+    return v->number == 0;
+  case json::Value::Type::STRING: {
+    std::string s = v->decoded_string ();
+    g_strstrip (&s[0]);
+    s.resize (strlen (s.c_str ()));
+    if (s.empty ())
       return true;
-    case json::Value::Type::BOOL:
-      return !v->boolean;
-    case json::Value::Type::NUMBER:
-      return v->number == 0;
-    case json::Value::Type::STRING:{
-      std::string s = v->decoded_string ();
-      g_strstrip (&s[0]);
-      s.resize (strlen (s.c_str ()));
-      if (s.empty ())
-        return true;
-      char *end = nullptr;
-      double d = g_ascii_strtod (s.c_str (), &end);
-      return end && *end == '\0' && d == 0;
-    }
-    case json::Value::Type::ARRAY:
-      return v->items.empty ()
-          || (v->items.size () == 1 && js_number_is_zero (&v->items[0]));
-    default:
-      return false;
+    char *end = nullptr;
+    double d = g_ascii_strtod (s.c_str (), &end);
+    return end && *end == '\0' && d == 0;
+  }
+  case json::Value::Type::ARRAY:
+    return v->items.empty ()
+           || (v->items.size () == 1 && js_number_is_zero (&v->items[0]));
+  default:
+    return false;
   }
 }
 
 bool
-parse_event (const json::Value * v, AnnounceEvent & event)
+parse_event (const json::Value *v, AnnounceEvent &event)
 {
   if (!js_truthy (v)) {
     event = AnnounceEvent::NONE;
@@ -156,14 +156,14 @@ parse_event (const json::Value * v, AnnounceEvent & event)
     const char *name;
     AnnounceEvent event;
   } names[] = {
-    {"started", AnnounceEvent::STARTED},
-    {"stopped", AnnounceEvent::STOPPED},
-    {"completed", AnnounceEvent::COMPLETED},
-    {"update", AnnounceEvent::UPDATE},
-    {"paused", AnnounceEvent::PAUSED},
-    {"empty", AnnounceEvent::NONE},
+    { "started", AnnounceEvent::STARTED },
+    { "stopped", AnnounceEvent::STOPPED },
+    { "completed", AnnounceEvent::COMPLETED },
+    { "update", AnnounceEvent::UPDATE },
+    { "paused", AnnounceEvent::PAUSED },
+    { "empty", AnnounceEvent::NONE },
   };
-  for (const auto & n : names) {
+  for (const auto &n : names) {
     if (v->string == n.name) {
       event = n.event;
       return true;
@@ -176,7 +176,7 @@ parse_event (const json::Value * v, AnnounceEvent & event)
  * parsed. Usually the received bytes themselves, copied rather than
  * written again. */
 std::string
-relay_json (const json::Value & v)
+relay_json (const json::Value &v)
 {
   if (v.canonical)
     return std::string (v.source);
@@ -186,8 +186,7 @@ relay_json (const json::Value & v)
 }
 
 bool
-fail (ClientParseError & error, ClientParseError::Kind kind,
-    std::string reason)
+fail (ClientParseError &error, ClientParseError::Kind kind, std::string reason)
 {
   error.kind = kind;
   error.reason = std::move (reason);
@@ -195,8 +194,8 @@ fail (ClientParseError & error, ClientParseError::Kind kind,
 }
 
 bool
-parse_announce (const json::Value & root, const ClientParseLimits & limits,
-    ClientMessage & out, ClientParseError & error)
+parse_announce (const json::Value &root, const ClientParseLimits &limits,
+                ClientMessage &out, ClientParseError &error)
 {
   using Kind = ClientParseError::Kind;
   if (!read_binary_id (root.find ("info_hash"), out.info_hash))
@@ -232,10 +231,10 @@ parse_announce (const json::Value & root, const ClientParseLimits & limits,
   if (offers && !offers->is_null ()) {
     if (!offers->is_array ())
       return fail (error, Kind::INVALID_MESSAGE, "invalid offers");
-    for (const json::Value & item : offers->items) {
+    for (const json::Value &item : offers->items) {
       ReceivedOffer offer;
-      const json::Value *description =
-          item.is_object ()? item.find ("offer") : nullptr;
+      const json::Value *description
+          = item.is_object () ? item.find ("offer") : nullptr;
       if (!description || !description->is_object ()
           || !read_binary_id (item.find ("offer_id"), offer.offer_id))
         return fail (error, Kind::INVALID_MESSAGE, "invalid offer");
@@ -251,8 +250,8 @@ parse_announce (const json::Value & root, const ClientParseLimits & limits,
 }
 
 bool
-parse_scrape (const json::Value & root, const ClientParseLimits & limits,
-    ClientMessage & out, ClientParseError & error)
+parse_scrape (const json::Value &root, const ClientParseLimits &limits,
+              ClientMessage &out, ClientParseError &error)
 {
   using Kind = ClientParseError::Kind;
   out.kind = ClientMessage::Kind::SCRAPE;
@@ -270,7 +269,7 @@ parse_scrape (const json::Value & root, const ClientParseLimits & limits,
     return fail (error, Kind::INVALID_MESSAGE, kInvalidInfoHash);
   if (hashes->items.size () > limits.max_scrape_hashes)
     return fail (error, Kind::INVALID_MESSAGE, "too many info_hash values");
-  for (const json::Value & item : hashes->items) {
+  for (const json::Value &item : hashes->items) {
     Id20 id;
     if (!read_binary_id (&item, id))
       return fail (error, Kind::INVALID_MESSAGE, kInvalidInfoHash);
@@ -280,7 +279,7 @@ parse_scrape (const json::Value & root, const ClientParseLimits & limits,
 }
 
 void
-write_description (std::string & out, const char *type, std::string_view sdp)
+write_description (std::string &out, const char *type, std::string_view sdp)
 {
   out += "{\"type\":\"";
   out += type;
@@ -290,9 +289,9 @@ write_description (std::string & out, const char *type, std::string_view sdp)
 }
 
 std::string
-build_relayed (const char *kind, const Id20 & info_hash,
-    const Id20 & from_peer_id, const Id20 & offer_id,
-    std::string_view description)
+build_relayed (const char *kind, const Id20 &info_hash,
+               const Id20 &from_peer_id, const Id20 &offer_id,
+               std::string_view description)
 {
   std::string out;
   out.reserve (description.size () + 3 * 2 * Id20::kSize + 80);
@@ -312,12 +311,12 @@ build_relayed (const char *kind, const Id20 & info_hash,
 } // namespace
 
 size_t
-Id20Hash::operator() (const Id20 & id) const noexcept
+Id20Hash::operator() (const Id20 &id) const noexcept
 {
   /* Keyed with a per-process seed so that chosen peer ids cannot pile up
    * in one hash bucket. */
-  static const uint64_t seed = (static_cast<uint64_t> (g_random_int ()) << 32)
-      | g_random_int ();
+  static const uint64_t seed
+      = (static_cast<uint64_t> (g_random_int ()) << 32) | g_random_int ();
   uint64_t a, b;
   uint32_t c;
   memcpy (&a, id.bytes.data (), 8);
@@ -356,29 +355,29 @@ const char *
 announce_event_name (AnnounceEvent event)
 {
   switch (event) {
-    case AnnounceEvent::STARTED:
-      return "started";
-    case AnnounceEvent::STOPPED:
-      return "stopped";
-    case AnnounceEvent::COMPLETED:
-      return "completed";
-    case AnnounceEvent::UPDATE:
-      return "update";
-    case AnnounceEvent::PAUSED:
-      return "paused";
-    case AnnounceEvent::NONE:
-    default:
-      return nullptr;
+  case AnnounceEvent::STARTED:
+    return "started";
+  case AnnounceEvent::STOPPED:
+    return "stopped";
+  case AnnounceEvent::COMPLETED:
+    return "completed";
+  case AnnounceEvent::UPDATE:
+    return "update";
+  case AnnounceEvent::PAUSED:
+    return "paused";
+  case AnnounceEvent::NONE:
+  default:
+    return nullptr;
   }
 }
 
 std::string
-build_announce (const AnnounceRequest & request)
+build_announce (const AnnounceRequest &request)
 {
   std::string out = "{";
   write_key (out, "numwant", true);
-  out += std::to_string (request.numwant.value_or (
-          static_cast<int> (request.offers.size ())));
+  out += std::to_string (
+      request.numwant.value_or (static_cast<int> (request.offers.size ())));
   write_key (out, "uploaded");
   out += std::to_string (request.uploaded);
   write_key (out, "downloaded");
@@ -417,8 +416,9 @@ build_announce (const AnnounceRequest & request)
 }
 
 std::string
-build_answer (const Id20 & info_hash, const Id20 & peer_id,
-    const Id20 & to_peer_id, const Id20 & offer_id, std::string_view sdp)
+build_answer (const Id20 &info_hash, const Id20 &peer_id,
+              const Id20 &to_peer_id, const Id20 &offer_id,
+              std::string_view sdp)
 {
   std::string out = "{\"action\":\"announce\"";
   write_key (out, "info_hash");
@@ -436,7 +436,7 @@ build_answer (const Id20 & info_hash, const Id20 & peer_id,
 }
 
 std::string
-build_scrape (const std::vector<Id20> & info_hashes)
+build_scrape (const std::vector<Id20> &info_hashes)
 {
   std::string out = "{\"action\":\"scrape\"";
   write_key (out, "info_hash");
@@ -451,8 +451,8 @@ build_scrape (const std::vector<Id20> & info_hashes)
 }
 
 bool
-parse_tracker_message (std::string_view text, TrackerMessage & out,
-    std::string * error)
+parse_tracker_message (std::string_view text, TrackerMessage &out,
+                       std::string *error)
 {
   auto fail_with = [error] (const char *why) {
     if (error)
@@ -470,9 +470,9 @@ parse_tracker_message (std::string_view text, TrackerMessage & out,
   if (read_binary_id (root.find ("info_hash"), info_hash))
     out.info_hash = info_hash;
 
-  if (const json::Value * reason = root.find ("failure reason")) {
+  if (const json::Value *reason = root.find ("failure reason")) {
     out.kind = TrackerMessage::Kind::FAILURE;
-    out.failure_reason = reason->is_string ()? reason->string : "";
+    out.failure_reason = reason->is_string () ? reason->string : "";
     return true;
   }
 
@@ -485,16 +485,14 @@ parse_tracker_message (std::string_view text, TrackerMessage & out,
     const json::Value *files = root.find ("files");
     if (!files || !files->is_object ())
       return fail_with ("scrape response without files");
-    for (const json::Member & m : files->members) {
+    for (const json::Member &m : files->members) {
       TrackerMessage::ScrapeFile file;
       json::Value key = json::Value::make_string (m.key);
       if (!read_binary_id (&key, file.info_hash) || !m.value.is_object ())
         return fail_with ("invalid scrape entry");
       file.complete = read_integer (m.value.find ("complete")).value_or (0);
-      file.incomplete =
-          read_integer (m.value.find ("incomplete")).value_or (0);
-      file.downloaded =
-          read_integer (m.value.find ("downloaded")).value_or (0);
+      file.incomplete = read_integer (m.value.find ("incomplete")).value_or (0);
+      file.downloaded = read_integer (m.value.find ("downloaded")).value_or (0);
       out.files.push_back (file);
     }
     return true;
@@ -508,10 +506,10 @@ parse_tracker_message (std::string_view text, TrackerMessage & out,
   const json::Value *answer = root.find ("answer");
   const json::Value *description = offer ? offer : answer;
   if (description) {
-    out.kind = offer ? TrackerMessage::Kind::OFFER :
-        TrackerMessage::Kind::ANSWER;
-    const json::Value *sdp =
-        description->is_object ()? description->find ("sdp") : nullptr;
+    out.kind
+        = offer ? TrackerMessage::Kind::OFFER : TrackerMessage::Kind::ANSWER;
+    const json::Value *sdp
+        = description->is_object () ? description->find ("sdp") : nullptr;
     if (!sdp || !sdp->is_string ())
       return fail_with ("description without sdp");
     if (!read_binary_id (root.find ("peer_id"), out.peer_id))
@@ -531,8 +529,8 @@ parse_tracker_message (std::string_view text, TrackerMessage & out,
 }
 
 bool
-parse_client_message (std::string_view text, const ClientParseLimits & limits,
-    ClientMessage & out, ClientParseError & error)
+parse_client_message (std::string_view text, const ClientParseLimits &limits,
+                      ClientMessage &out, ClientParseError &error)
 {
   using Kind = ClientParseError::Kind;
   out = ClientMessage ();
@@ -546,18 +544,19 @@ parse_client_message (std::string_view text, const ClientParseLimits & limits,
   if (!json::parse (text, root, nullptr, options))
     return fail (error, Kind::INVALID_JSON, "invalid JSON");
 
-  const json::Value *action = root.is_object ()? root.find ("action") : nullptr;
+  const json::Value *action
+      = root.is_object () ? root.find ("action") : nullptr;
   if (action && action->is_string () && action->string == "announce")
     return parse_announce (root, limits, out, error);
   if (action && action->is_string () && action->string == "scrape")
     return parse_scrape (root, limits, out, error);
   return fail (error, Kind::UNKNOWN_ACTION,
-      "invalid action in WS request: " + js_string (action));
+               "invalid action in WS request: " + js_string (action));
 }
 
 std::string
-build_announce_response (const Id20 & info_hash, int64_t complete,
-    int64_t incomplete, int64_t interval)
+build_announce_response (const Id20 &info_hash, int64_t complete,
+                         int64_t incomplete, int64_t interval)
 {
   std::string out = "{";
   write_key (out, "complete", true);
@@ -575,22 +574,22 @@ build_announce_response (const Id20 & info_hash, int64_t complete,
 }
 
 std::string
-build_relayed_offer (const Id20 & info_hash, const Id20 & from_peer_id,
-    const Id20 & offer_id, std::string_view offer)
+build_relayed_offer (const Id20 &info_hash, const Id20 &from_peer_id,
+                     const Id20 &offer_id, std::string_view offer)
 {
   return build_relayed ("offer", info_hash, from_peer_id, offer_id, offer);
 }
 
 std::string
-build_relayed_answer (const Id20 & info_hash, const Id20 & from_peer_id,
-    const Id20 & offer_id, std::string_view answer)
+build_relayed_answer (const Id20 &info_hash, const Id20 &from_peer_id,
+                      const Id20 &offer_id, std::string_view answer)
 {
   return build_relayed ("answer", info_hash, from_peer_id, offer_id, answer);
 }
 
 std::string
-build_scrape_response (const std::vector<TrackerMessage::ScrapeFile> & files,
-    int64_t min_request_interval)
+build_scrape_response (const std::vector<TrackerMessage::ScrapeFile> &files,
+                       int64_t min_request_interval)
 {
   std::string out = "{\"action\":\"scrape\"";
   write_key (out, "files");
@@ -618,7 +617,7 @@ build_scrape_response (const std::vector<TrackerMessage::ScrapeFile> & files,
 
 std::string
 build_failure (std::string_view reason, const char *action,
-    const Id20 * info_hash)
+               const Id20 *info_hash)
 {
   std::string out = "{";
   if (action && info_hash) {

@@ -30,28 +30,36 @@ namespace p2p::tracker {
 struct Id20
 {
   static constexpr size_t kSize = 20;
-  std::array<uint8_t, kSize> bytes {};
+  std::array<uint8_t, kSize> bytes{};
 
   /* @raw must be exactly 20 bytes; returns nullopt otherwise. */
   static std::optional<Id20> from_bytes (std::string_view raw);
-  std::string_view view () const
+  std::string_view
+  view () const
   {
     return { reinterpret_cast<const char *> (bytes.data ()), kSize };
   }
   std::string hex () const;
 
-  bool operator== (const Id20 & o) const { return bytes == o.bytes; }
-  bool operator!= (const Id20 & o) const { return bytes != o.bytes; }
+  bool
+  operator== (const Id20 &o) const
+  {
+    return bytes == o.bytes;
+  }
+  bool
+  operator!= (const Id20 &o) const
+  {
+    return bytes != o.bytes;
+  }
 };
 
 struct Id20Hash
 {
-  size_t operator() (const Id20 & id) const noexcept;
+  size_t operator() (const Id20 &id) const noexcept;
 };
 
-enum class AnnounceEvent
-{
-  NONE,                         /* periodic re-announce: field absent */
+enum class AnnounceEvent {
+  NONE, /* periodic re-announce: field absent */
   STARTED,
   STOPPED,
   COMPLETED,
@@ -66,7 +74,7 @@ const char *announce_event_name (AnnounceEvent event);
 struct OutgoingOffer
 {
   Id20 offer_id;
-  std::string sdp;              /* sent as {"type":"offer","sdp":…} */
+  std::string sdp; /* sent as {"type":"offer","sdp":…} */
 };
 
 struct AnnounceRequest
@@ -84,25 +92,25 @@ struct AnnounceRequest
 
 /* The JSON text of an announce, key order as the JS client. Offers are left
  * out for stopped and completed, as the JS client does. */
-std::string build_announce (const AnnounceRequest & request);
+std::string build_announce (const AnnounceRequest &request);
 
 /* The reply to a relayed offer: @to_peer_id is the offerer, @offer_id is the
  * offer's id exactly as received. */
-std::string build_answer (const Id20 & info_hash, const Id20 & peer_id,
-    const Id20 & to_peer_id, const Id20 & offer_id, std::string_view sdp);
+std::string build_answer (const Id20 &info_hash, const Id20 &peer_id,
+                          const Id20 &to_peer_id, const Id20 &offer_id,
+                          std::string_view sdp);
 
-std::string build_scrape (const std::vector<Id20> & info_hashes);
+std::string build_scrape (const std::vector<Id20> &info_hashes);
 
 /* A tracker → client message. */
 struct TrackerMessage
 {
-  enum class Kind
-  {
-    ANNOUNCE_RESPONSE,           /* interval, complete, incomplete */
-    OFFER,                      /* a remote peer's offer: answer it */
-    ANSWER,                     /* the answer to one of our offers */
+  enum class Kind {
+    ANNOUNCE_RESPONSE, /* interval, complete, incomplete */
+    OFFER,             /* a remote peer's offer: answer it */
+    ANSWER,            /* the answer to one of our offers */
     SCRAPE_RESPONSE,
-    FAILURE,                    /* failure_reason (info_hash if known) */
+    FAILURE, /* failure_reason (info_hash if known) */
   };
   struct ScrapeFile
   {
@@ -114,9 +122,9 @@ struct TrackerMessage
 
   Kind kind = Kind::FAILURE;
   std::optional<Id20> info_hash;
-  Id20 peer_id;                 /* Offer/Answer: the remote peer */
-  Id20 offer_id;                /* Offer/Answer */
-  std::string sdp;              /* Offer/Answer */
+  Id20 peer_id;    /* Offer/Answer: the remote peer */
+  Id20 offer_id;   /* Offer/Answer */
+  std::string sdp; /* Offer/Answer */
   std::optional<int64_t> interval;
   std::optional<int64_t> min_interval;
   std::optional<int64_t> complete;
@@ -127,16 +135,16 @@ struct TrackerMessage
 
 /* Parses what a tracker sends. Returns false with @error for text that is
  * no tracker message (bad JSON, bad ids, an offer without sdp, …). */
-bool parse_tracker_message (std::string_view text, TrackerMessage & out,
-    std::string * error = nullptr);
+bool parse_tracker_message (std::string_view text, TrackerMessage &out,
+                            std::string *error = nullptr);
 
 /* ---------------------------------------------------------------- server */
 
 struct ReceivedOffer
 {
   Id20 offer_id;
-  std::string offer;            /* JSON text of the offer object, as
-                                 * JSON.stringify writes it: relayed so */
+  std::string offer; /* JSON text of the offer object, as
+                      * JSON.stringify writes it: relayed so */
 };
 
 /* A client → tracker message, validated. */
@@ -145,16 +153,16 @@ struct ClientMessage
   enum class Kind { ANNOUNCE, ANSWER, SCRAPE };
 
   Kind kind = Kind::ANNOUNCE;
-  Id20 info_hash;               /* Announce/Answer */
-  Id20 peer_id;                 /* Announce/Answer */
+  Id20 info_hash; /* Announce/Answer */
+  Id20 peer_id;   /* Announce/Answer */
   AnnounceEvent event = AnnounceEvent::NONE;
-  bool left_is_zero = false;    /* "left": 0, a seeder */
+  bool left_is_zero = false;            /* "left": 0, a seeder */
   std::vector<ReceivedOffer> offers;    /* Announce; at most max_offers */
-  size_t offers_dropped = 0;    /* offers beyond max_offers */
-  Id20 to_peer_id;              /* Answer */
-  Id20 offer_id;                /* Answer */
-  std::string answer;           /* Answer: JSON text as JSON.stringify
-                                 * writes it, relayed so */
+  size_t offers_dropped = 0;            /* offers beyond max_offers */
+  Id20 to_peer_id;                      /* Answer */
+  Id20 offer_id;                        /* Answer */
+  std::string answer;                   /* Answer: JSON text as JSON.stringify
+                                         * writes it, relayed so */
   std::vector<Id20> scrape_info_hashes; /* Scrape; empty = all swarms */
 };
 
@@ -177,29 +185,30 @@ struct ClientParseError
 };
 
 bool parse_client_message (std::string_view text,
-    const ClientParseLimits & limits, ClientMessage & out,
-    ClientParseError & error);
+                           const ClientParseLimits &limits, ClientMessage &out,
+                           ClientParseError &error);
 
-std::string build_announce_response (const Id20 & info_hash,
-    int64_t complete, int64_t incomplete, int64_t interval);
+std::string build_announce_response (const Id20 &info_hash, int64_t complete,
+                                     int64_t incomplete, int64_t interval);
 /* @offer and @answer: JSON text, from ReceivedOffer / ClientMessage */
-std::string build_relayed_offer (const Id20 & info_hash,
-    const Id20 & from_peer_id, const Id20 & offer_id,
-    std::string_view offer);
-std::string build_relayed_answer (const Id20 & info_hash,
-    const Id20 & from_peer_id, const Id20 & offer_id,
-    std::string_view answer);
-std::string build_scrape_response (
-    const std::vector<TrackerMessage::ScrapeFile> & files,
-    int64_t min_request_interval);
+std::string build_relayed_offer (const Id20 &info_hash,
+                                 const Id20 &from_peer_id, const Id20 &offer_id,
+                                 std::string_view offer);
+std::string build_relayed_answer (const Id20 &info_hash,
+                                  const Id20 &from_peer_id,
+                                  const Id20 &offer_id,
+                                  std::string_view answer);
+std::string
+build_scrape_response (const std::vector<TrackerMessage::ScrapeFile> &files,
+                       int64_t min_request_interval);
 /* {"failure reason":…}, or {"action":…,"failure reason":…,"info_hash":…}
  * when @action and @info_hash are given. */
 std::string build_failure (std::string_view reason,
-    const char *action = nullptr, const Id20 * info_hash = nullptr);
+                           const char *action = nullptr,
+                           const Id20 *info_hash = nullptr);
 
 } // namespace p2p::tracker
 
-template <>
-struct std::hash<p2p::tracker::Id20> : p2p::tracker::Id20Hash
+template <> struct std::hash<p2p::tracker::Id20> : p2p::tracker::Id20Hash
 {
 };

@@ -66,13 +66,18 @@ now_ms ()
 /* An address for the per-address limit: IPv4 as v4-mapped IPv6. */
 struct AddressKey
 {
-  std::array<uint8_t, 16> bytes {};
-  bool operator== (const AddressKey & o) const { return bytes == o.bytes; }
+  std::array<uint8_t, 16> bytes{};
+  bool
+  operator== (const AddressKey &o) const
+  {
+    return bytes == o.bytes;
+  }
 };
 
 struct AddressKeyHash
 {
-  size_t operator() (const AddressKey & a) const noexcept
+  size_t
+  operator() (const AddressKey &a) const noexcept
   {
     uint64_t x, y;
     memcpy (&x, a.bytes.data (), 8);
@@ -82,7 +87,7 @@ struct AddressKeyHash
 };
 
 AddressKey
-address_key (const sockaddr_storage & ss)
+address_key (const sockaddr_storage &ss)
 {
   AddressKey key;
   if (ss.ss_family == AF_INET) {
@@ -110,44 +115,46 @@ struct Connection
   int fd = -1;
   State state = State::HANDSHAKE;
   bool dead = false;
-  bool dirty = false;           /* has output to flush this round */
-  bool writable_wait = false;   /* EPOLLOUT armed */
+  bool dirty = false;         /* has output to flush this round */
+  bool writable_wait = false; /* EPOLLOUT armed */
   uint8_t fragment_opcode = 0;
   AddressKey address;
-  int64_t since_ms = 0;         /* accept, or start of the close */
+  int64_t since_ms = 0; /* accept, or start of the close */
   int64_t last_message_ms = 0;
   int64_t partial_since_ms = 0; /* an unfinished frame or request head */
   std::string in;               /* unparsed bytes, usually empty */
   std::string out;              /* unsent bytes, usually empty */
   size_t out_offset = 0;
-  std::string fragments;        /* a fragmented message being assembled */
+  std::string fragments; /* a fragmented message being assembled */
   std::vector<Membership> memberships;
 };
 
 /* Per-worker counters, summed by Server::stats(). */
 struct Counters
 {
-  std::atomic<uint64_t> connections {0};
-  std::atomic<uint64_t> connections_accepted {0};
-  std::atomic<uint64_t> messages_received {0};
-  std::atomic<uint64_t> announces {0};
-  std::atomic<uint64_t> answers {0};
-  std::atomic<uint64_t> scrapes {0};
-  std::atomic<uint64_t> offers_relayed {0};
-  std::atomic<uint64_t> answers_relayed {0};
-  std::atomic<uint64_t> bytes_received {0};
-  std::atomic<uint64_t> bytes_sent {0};
-  std::atomic<uint64_t> swarms {0};
-  std::atomic<uint64_t> peers {0};
-  std::atomic<uint64_t> seeders {0};
+  std::atomic<uint64_t> connections{ 0 };
+  std::atomic<uint64_t> connections_accepted{ 0 };
+  std::atomic<uint64_t> messages_received{ 0 };
+  std::atomic<uint64_t> announces{ 0 };
+  std::atomic<uint64_t> answers{ 0 };
+  std::atomic<uint64_t> scrapes{ 0 };
+  std::atomic<uint64_t> offers_relayed{ 0 };
+  std::atomic<uint64_t> answers_relayed{ 0 };
+  std::atomic<uint64_t> bytes_received{ 0 };
+  std::atomic<uint64_t> bytes_sent{ 0 };
+  std::atomic<uint64_t> swarms{ 0 };
+  std::atomic<uint64_t> peers{ 0 };
+  std::atomic<uint64_t> seeders{ 0 };
   std::array<std::atomic<uint64_t>, static_cast<size_t> (ErrorKind::COUNT)>
-      errors {};
+      errors{};
 
-  void add (std::atomic<uint64_t> & c, uint64_t n = 1)
+  void
+  add (std::atomic<uint64_t> &c, uint64_t n = 1)
   {
     c.fetch_add (n, std::memory_order_relaxed);
   }
-  void error (ErrorKind kind)
+  void
+  error (ErrorKind kind)
   {
     add (errors[static_cast<size_t> (kind)]);
   }
@@ -169,40 +176,49 @@ class Worker;
 class Server::Impl
 {
 public:
-  explicit Impl (const ServerConfig & config);
+  explicit Impl (const ServerConfig &config);
   ~Impl ();
 
-  bool start (const std::string & address, guint16 port, GError ** error);
+  bool start (const std::string &address, guint16 port, GError **error);
   void stop ();
   Stats stats () const;
 
-  size_t shard_of (const Id20 & info_hash) const;
-  Worker & worker (size_t i) { return *workers_[i]; }
+  size_t shard_of (const Id20 &info_hash) const;
+  Worker &
+  worker (size_t i)
+  {
+    return *workers_[i];
+  }
   /* The epoll and listening descriptors of every worker: a worker with a
    * private table closes its copies of the others'. */
-  const std::vector<int> & worker_descriptors () const
+  const std::vector<int> &
+  worker_descriptors () const
   {
     return worker_descriptors_;
   }
-  size_t worker_count () const { return workers_.size (); }
+  size_t
+  worker_count () const
+  {
+    return workers_.size ();
+  }
 
-  bool admit (const AddressKey & address, ErrorKind & refused);
-  void release (const AddressKey & address);
+  bool admit (const AddressKey &address, ErrorKind &refused);
+  void release (const AddressKey &address);
   void sample_rate (int64_t now);
 
   ServerConfig config;
-  std::atomic<guint16> bound_port {0};
+  std::atomic<guint16> bound_port{ 0 };
 
 private:
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<int> worker_descriptors_;
   std::mutex address_mutex_;
   std::unordered_map<AddressKey, uint32_t, AddressKeyHash> per_address_;
-  std::atomic<size_t> connections_ {0};
+  std::atomic<size_t> connections_{ 0 };
   /* announces/s: totals sampled once a second by worker 0 */
   std::mutex rate_mutex_;
   std::vector<std::pair<int64_t, uint64_t>> rate_samples_;
-  std::atomic<double> rate_ {0};
+  std::atomic<double> rate_{ 0 };
   bool running_ = false;
 };
 
@@ -211,28 +227,38 @@ class Worker : private SwarmShard::Output
 public:
   using Task = std::function<void (Worker &)>;
 
-  Worker (Server::Impl & server, unsigned index, const ShardLimits & limits);
+  Worker (Server::Impl &server, unsigned index, const ShardLimits &limits);
   ~Worker () override;
 
-  bool open (int listen_fd, GError ** error);
+  bool open (int listen_fd, GError **error);
   /* Starts the thread; the future is ready once it has its descriptor
    * table: true if private, false if shared with the process. */
-  std::future<bool> start ()
+  std::future<bool>
+  start ()
   {
     thread_ = std::thread ([this] { run (); });
     return table_ready_.get_future ();
   }
-  int epoll_fd () const { return epoll_fd_; }
-  int listen_fd () const { return listen_fd_; }
+  int
+  epoll_fd () const
+  {
+    return epoll_fd_;
+  }
+  int
+  listen_fd () const
+  {
+    return listen_fd_;
+  }
   void request_stop ();
-  void join ()
+  void
+  join ()
   {
     if (thread_.joinable ())
       thread_.join ();
   }
 
   /* From any thread: queue tasks for this worker. */
-  void post (std::vector<Task> && tasks);
+  void post (std::vector<Task> &&tasks);
 
   Counters counters;
 
@@ -248,26 +274,26 @@ private:
   void flush_dirty ();
 
   void accept_all ();
-  void on_event (Connection * conn, uint32_t events);
-  void on_readable (Connection * conn);
-  size_t consume (Connection * conn, char *data, size_t size);
-  size_t consume_handshake (Connection * conn, char *data, size_t size);
-  size_t consume_frames (Connection * conn, char *data, size_t size);
-  void on_message (Connection * conn, std::string_view text);
-  void on_announce (Connection * conn, ClientMessage & msg);
-  void on_answer (Connection * conn, ClientMessage & msg);
-  void on_scrape (Connection * conn, ClientMessage & msg);
-  void reply_http (Connection * conn, const char *status,
-      const char *content_type, const std::string & body);
+  void on_event (Connection *conn, uint32_t events);
+  void on_readable (Connection *conn);
+  size_t consume (Connection *conn, char *data, size_t size);
+  size_t consume_handshake (Connection *conn, char *data, size_t size);
+  size_t consume_frames (Connection *conn, char *data, size_t size);
+  void on_message (Connection *conn, std::string_view text);
+  void on_announce (Connection *conn, ClientMessage &msg);
+  void on_answer (Connection *conn, ClientMessage &msg);
+  void on_scrape (Connection *conn, ClientMessage &msg);
+  void reply_http (Connection *conn, const char *status,
+                   const char *content_type, const std::string &body);
 
-  void queue_raw (Connection * conn, std::string_view bytes);
-  void queue_text (Connection * conn, std::string_view text);
-  void queued (Connection * conn);
-  void flush (Connection * conn);
-  void close_gracefully (Connection * conn, uint16_t code);
-  void close_now (Connection * conn);
-  void leave_swarms (Connection * conn);
-  void fail (Connection * conn, ErrorKind kind, uint16_t code);
+  void queue_raw (Connection *conn, std::string_view bytes);
+  void queue_text (Connection *conn, std::string_view text);
+  void queued (Connection *conn);
+  void flush (Connection *conn);
+  void close_gracefully (Connection *conn, uint16_t code);
+  void close_now (Connection *conn);
+  void leave_swarms (Connection *conn);
+  void fail (Connection *conn, ErrorKind kind, uint16_t code);
 
   void sweep (int64_t now);
   void shutdown_connections ();
@@ -276,22 +302,22 @@ private:
   void send (ConnectionId to, std::string message) override;
   void deliver (ConnectionId to, std::string_view message);
   void to_worker (size_t index, Task task);
-  void to_shard (const Id20 & info_hash, Task task);
-  void count_outcome (const SwarmShard::Outcome & outcome);
+  void to_shard (const Id20 &info_hash, Task task);
+  void count_outcome (const SwarmShard::Outcome &outcome);
 
-  Server::Impl & server_;
-  const ServerConfig & config_;
+  Server::Impl &server_;
+  const ServerConfig &config_;
   unsigned index_;
   int epoll_fd_ = -1;
   int listen_fd_ = -1;
   int wake_fd_ = -1;
-  int reserve_fd_ = -1;         /* spent to refuse when the table is full */
+  int reserve_fd_ = -1; /* spent to refuse when the table is full */
   bool private_table_ = false;
   std::promise<bool> table_ready_;
   bool listening_ = false;
   int64_t listen_paused_until_ = 0;
   std::thread thread_;
-  std::atomic<bool> stopping_ {false};
+  std::atomic<bool> stopping_{ false };
   uint64_t next_id_ = 1;
   int64_t now_ = 0;
   int64_t last_sweep_ = 0;
@@ -311,18 +337,18 @@ private:
 
 /* ------------------------------------------------------------------ Worker */
 
-Worker::Worker (Server::Impl & server, unsigned index,
-    const ShardLimits & limits)
+Worker::Worker (Server::Impl &server, unsigned index, const ShardLimits &limits)
     : server_ (server), config_ (server.config), index_ (index),
-      scratch_ (kReadChunk), shard_ (limits, std::random_device {} ()
-        ^ (static_cast<uint64_t> (index) << 32))
+      scratch_ (kReadChunk),
+      shard_ (limits,
+              std::random_device{}() ^ (static_cast<uint64_t> (index) << 32))
 {
 }
 
 Worker::~Worker ()
 {
   join ();
-  for (auto & entry : connections_) {
+  for (auto &entry : connections_) {
     if (entry.second->fd >= 0)
       close (entry.second->fd);
     delete entry.second;
@@ -343,7 +369,7 @@ Worker::~Worker ()
 }
 
 bool
-Worker::open (int listen_fd, GError ** error)
+Worker::open (int listen_fd, GError **error)
 {
   listen_fd_ = listen_fd;
   epoll_fd_ = epoll_create1 (EPOLL_CLOEXEC);
@@ -351,11 +377,11 @@ Worker::open (int listen_fd, GError ** error)
   if (epoll_fd_ < 0 || wake_fd_ < 0) {
     int e = errno;
     g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e),
-        "tracker worker set-up failed: %s", g_strerror (e));
+                 "tracker worker set-up failed: %s", g_strerror (e));
     return false;
   }
   outboxes_.resize (server_.worker_count ());
-  epoll_event ev {};
+  epoll_event ev{};
   ev.events = EPOLLIN;
   ev.data.u64 = kWakeTag;
   epoll_ctl (epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &ev);
@@ -370,7 +396,7 @@ Worker::wake ()
 {
   uint64_t one = 1;
   ssize_t r = write (wake_fd_, &one, sizeof one);
-  (void) r;
+  (void)r;
 }
 
 void
@@ -381,7 +407,7 @@ Worker::request_stop ()
 }
 
 void
-Worker::post (std::vector<Task> && tasks)
+Worker::post (std::vector<Task> &&tasks)
 {
   bool was_empty;
   {
@@ -390,7 +416,7 @@ Worker::post (std::vector<Task> && tasks)
     if (was_empty) {
       inbox_.swap (tasks);
     } else {
-      for (Task & t : tasks)
+      for (Task &t : tasks)
         inbox_.push_back (std::move (t));
     }
   }
@@ -406,7 +432,7 @@ Worker::drain_inbox ()
     std::lock_guard<std::mutex> lock (inbox_mutex_);
     tasks.swap (inbox_);
   }
-  for (Task & t : tasks)
+  for (Task &t : tasks)
     t (*this);
 }
 
@@ -420,7 +446,7 @@ Worker::to_worker (size_t index, Task task)
 }
 
 void
-Worker::to_shard (const Id20 & info_hash, Task task)
+Worker::to_shard (const Id20 &info_hash, Task task)
 {
   to_worker (server_.shard_of (info_hash), std::move (task));
 }
@@ -446,7 +472,8 @@ Worker::take_private_fd_table ()
    * post(); the rest (stdio, a log file) costs nothing. */
   if (unshare (CLONE_FILES) != 0) {
     GST_WARNING ("worker %u: unshare(CLONE_FILES): %s; sharing the "
-        "process descriptor table", index_, g_strerror (errno));
+                 "process descriptor table",
+                 index_, g_strerror (errno));
     return false;
   }
   for (int fd : server_.worker_descriptors ()) {
@@ -481,7 +508,7 @@ Worker::run ()
   last_sweep_ = last_expire_ = now_;
   while (!stopping_.load (std::memory_order_relaxed)) {
     int n = epoll_wait (epoll_fd_, events.data (), kMaxEvents,
-        static_cast<int> (kSweepIntervalMs));
+                        static_cast<int> (kSweepIntervalMs));
     now_ = now_ms ();
     for (int i = 0; i < n; i++) {
       uint64_t tag = events[i].data.u64;
@@ -490,11 +517,11 @@ Worker::run ()
       } else if (tag == kWakeTag) {
         uint64_t count;
         ssize_t r = read (wake_fd_, &count, sizeof count);
-        (void) r;
+        (void)r;
         drain_inbox ();
       } else {
         on_event (static_cast<Connection *> (events[i].data.ptr),
-            events[i].events);
+                  events[i].events);
       }
     }
     if (now_ - last_sweep_ >= kSweepIntervalMs)
@@ -522,7 +549,7 @@ Worker::accept_all ()
     sockaddr_storage ss;
     socklen_t len = sizeof ss;
     int fd = accept4 (listen_fd_, reinterpret_cast<sockaddr *> (&ss), &len,
-        SOCK_NONBLOCK | SOCK_CLOEXEC);
+                      SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       int e = errno;
       if (e == EMFILE || e == ENFILE) {
@@ -557,7 +584,7 @@ Worker::accept_all ()
     conn->fd = fd;
     conn->address = address;
     conn->since_ms = conn->last_message_ms = now_;
-    epoll_event ev {};
+    epoll_event ev{};
     ev.events = EPOLLIN;
     ev.data.ptr = conn;
     epoll_ctl (epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
@@ -579,10 +606,11 @@ Worker::refuse_one ()
   close (reserve_fd_);
   int fd = accept4 (listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
   if (fd >= 0) {
-    static const char kBusy[] = "HTTP/1.1 503 Service Unavailable\r\n"
-        "Content-Length: 0\r\nConnection: close\r\n\r\n";
+    static const char kBusy[]
+        = "HTTP/1.1 503 Service Unavailable\r\n"
+          "Content-Length: 0\r\nConnection: close\r\n\r\n";
     ssize_t r = ::send (fd, kBusy, sizeof kBusy - 1, MSG_NOSIGNAL);
-    (void) r;
+    (void)r;
     close (fd);
     counters.error (ErrorKind::DESCRIPTOR_LIMIT);
   }
@@ -594,7 +622,7 @@ Worker::refuse_one ()
 }
 
 void
-Worker::on_event (Connection * conn, uint32_t events)
+Worker::on_event (Connection *conn, uint32_t events)
 {
   if (conn->dead)
     return;
@@ -605,7 +633,7 @@ Worker::on_event (Connection * conn, uint32_t events)
 }
 
 void
-Worker::on_readable (Connection * conn)
+Worker::on_readable (Connection *conn)
 {
   /* A few reads per wake-up at most, so one busy socket cannot starve the
    * others sharing this worker. */
@@ -622,7 +650,7 @@ Worker::on_readable (Connection * conn)
     }
     counters.add (counters.bytes_received, n);
     if (conn->state == Connection::State::CLOSING)
-      continue;                 /* draining until the peer closes */
+      continue; /* draining until the peer closes */
 
     if (conn->in.empty ()) {
       size_t used = consume (conn, scratch_.data (), n);
@@ -649,7 +677,7 @@ Worker::on_readable (Connection * conn)
 }
 
 size_t
-Worker::consume (Connection * conn, char *data, size_t size)
+Worker::consume (Connection *conn, char *data, size_t size)
 {
   size_t used = 0;
   if (conn->state == Connection::State::HANDSHAKE) {
@@ -661,13 +689,12 @@ Worker::consume (Connection * conn, char *data, size_t size)
 }
 
 size_t
-Worker::consume_handshake (Connection * conn, char *data, size_t size)
+Worker::consume_handshake (Connection *conn, char *data, size_t size)
 {
   ws::HttpRequest request;
   size_t head_size = 0;
-  ws::HttpStatus status =
-      ws::parse_http_request (std::string_view (data, size), request,
-      head_size);
+  ws::HttpStatus status = ws::parse_http_request (std::string_view (data, size),
+                                                  request, head_size);
   if (status == ws::HttpStatus::NEED_MORE) {
     if (size > kMaxRequestHead)
       fail (conn, ErrorKind::BAD_HANDSHAKE, 0);
@@ -680,14 +707,14 @@ Worker::consume_handshake (Connection * conn, char *data, size_t size)
   }
 
   if (!request.header_has_token ("Upgrade", "websocket")) {
-    std::string_view path = request.target.substr (0,
-        request.target.find ('?'));
+    std::string_view path
+        = request.target.substr (0, request.target.find ('?'));
     if (path == "/stats.json") {
       reply_http (conn, "200 OK", "application/json",
-          server_.stats ().to_json ());
+                  server_.stats ().to_json ());
     } else if (path == "/metrics") {
       reply_http (conn, "200 OK", "text/plain; version=0.0.4",
-          server_.stats ().to_prometheus ());
+                  server_.stats ().to_prometheus ());
     } else {
       reply_http (conn, "404 Not Found", "text/plain", "404 Not Found");
     }
@@ -699,12 +726,13 @@ Worker::consume_handshake (Connection * conn, char *data, size_t size)
       || !request.header_has_token ("Connection", "upgrade")) {
     counters.error (ErrorKind::BAD_HANDSHAKE);
     reply_http (conn, "426 Upgrade Required", "text/plain",
-        "WebSocket version 13 required\n");
+                "WebSocket version 13 required\n");
     return size;
   }
   std::string response = "HTTP/1.1 101 Switching Protocols\r\n"
-      "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-      "Sec-WebSocket-Accept: " + ws::accept_key (key) + "\r\n\r\n";
+                         "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                         "Sec-WebSocket-Accept: "
+                         + ws::accept_key (key) + "\r\n\r\n";
   queue_raw (conn, response);
   conn->state = Connection::State::OPEN;
   conn->last_message_ms = now_;
@@ -712,83 +740,83 @@ Worker::consume_handshake (Connection * conn, char *data, size_t size)
 }
 
 size_t
-Worker::consume_frames (Connection * conn, char *data, size_t size)
+Worker::consume_frames (Connection *conn, char *data, size_t size)
 {
   size_t pos = 0;
-  while (pos < size && !conn->dead
-      && conn->state == Connection::State::OPEN) {
+  while (pos < size && !conn->dead && conn->state == Connection::State::OPEN) {
     ws::Frame frame;
     switch (ws::parse_frame (data + pos, size - pos, true,
-            config_.max_message_size, frame)) {
-      case ws::FrameStatus::NEED_MORE:
-        return pos;
-      case ws::FrameStatus::INVALID:
-        fail (conn, ErrorKind::PROTOCOL_ERROR, ws::CLOSE_PROTOCOL_ERROR);
-        return size;
-      case ws::FrameStatus::TOO_LARGE:
-        fail (conn, ErrorKind::MESSAGE_TOO_BIG, ws::CLOSE_TOO_BIG);
-        return size;
-      case ws::FrameStatus::COMPLETE:
-        break;
+                             config_.max_message_size, frame)) {
+    case ws::FrameStatus::NEED_MORE:
+      return pos;
+    case ws::FrameStatus::INVALID:
+      fail (conn, ErrorKind::PROTOCOL_ERROR, ws::CLOSE_PROTOCOL_ERROR);
+      return size;
+    case ws::FrameStatus::TOO_LARGE:
+      fail (conn, ErrorKind::MESSAGE_TOO_BIG, ws::CLOSE_TOO_BIG);
+      return size;
+    case ws::FrameStatus::COMPLETE:
+      break;
     }
     pos += frame.frame_size;
     conn->last_message_ms = now_;
     std::string_view payload (frame.payload, frame.length);
     switch (frame.opcode) {
-      case ws::OPCODE_TEXT:
-      case ws::OPCODE_BINARY:
-        if (conn->fragment_opcode) {
-          fail (conn, ErrorKind::PROTOCOL_ERROR, ws::CLOSE_PROTOCOL_ERROR);
-          return size;
-        }
-        if (frame.fin) {
-          on_message (conn, payload);
-        } else {
-          conn->fragment_opcode = frame.opcode;
-          conn->fragments.assign (payload);
-        }
-        break;
-      case ws::OPCODE_CONTINUATION:
-        if (!conn->fragment_opcode) {
-          fail (conn, ErrorKind::PROTOCOL_ERROR, ws::CLOSE_PROTOCOL_ERROR);
-          return size;
-        }
-        if (conn->fragments.size () + payload.size () >
-            config_.max_message_size) {
-          fail (conn, ErrorKind::MESSAGE_TOO_BIG, ws::CLOSE_TOO_BIG);
-          return size;
-        }
-        conn->fragments.append (payload);
-        if (frame.fin) {
-          std::string message;
-          message.swap (conn->fragments);
-          conn->fragment_opcode = 0;
-          on_message (conn, message);
-        }
-        break;
-      case ws::OPCODE_PING:{
-        std::string pong;
-        ws::append_frame (pong, ws::OPCODE_PONG, payload);
-        queue_raw (conn, pong);
-        break;
-      }
-      case ws::OPCODE_PONG:
-        break;
-      case ws::OPCODE_CLOSE:
-        close_gracefully (conn, ws::CLOSE_NORMAL);
+    case ws::OPCODE_TEXT:
+    case ws::OPCODE_BINARY:
+      if (conn->fragment_opcode) {
+        fail (conn, ErrorKind::PROTOCOL_ERROR, ws::CLOSE_PROTOCOL_ERROR);
         return size;
+      }
+      if (frame.fin) {
+        on_message (conn, payload);
+      } else {
+        conn->fragment_opcode = frame.opcode;
+        conn->fragments.assign (payload);
+      }
+      break;
+    case ws::OPCODE_CONTINUATION:
+      if (!conn->fragment_opcode) {
+        fail (conn, ErrorKind::PROTOCOL_ERROR, ws::CLOSE_PROTOCOL_ERROR);
+        return size;
+      }
+      if (conn->fragments.size () + payload.size ()
+          > config_.max_message_size) {
+        fail (conn, ErrorKind::MESSAGE_TOO_BIG, ws::CLOSE_TOO_BIG);
+        return size;
+      }
+      conn->fragments.append (payload);
+      if (frame.fin) {
+        std::string message;
+        message.swap (conn->fragments);
+        conn->fragment_opcode = 0;
+        on_message (conn, message);
+      }
+      break;
+    case ws::OPCODE_PING: {
+      std::string pong;
+      ws::append_frame (pong, ws::OPCODE_PONG, payload);
+      queue_raw (conn, pong);
+      break;
+    }
+    case ws::OPCODE_PONG:
+      break;
+    case ws::OPCODE_CLOSE:
+      close_gracefully (conn, ws::CLOSE_NORMAL);
+      return size;
     }
   }
   return pos;
 }
 
 void
-Worker::reply_http (Connection * conn, const char *status,
-    const char *content_type, const std::string & body)
+Worker::reply_http (Connection *conn, const char *status,
+                    const char *content_type, const std::string &body)
 {
-  std::string response = std::string ("HTTP/1.1 ") + status +
-      "\r\nContent-Type: " + content_type + "\r\nContent-Length: " +
-      std::to_string (body.size ()) + "\r\nConnection: close\r\n\r\n" + body;
+  std::string response
+      = std::string ("HTTP/1.1 ") + status + "\r\nContent-Type: " + content_type
+        + "\r\nContent-Length: " + std::to_string (body.size ())
+        + "\r\nConnection: close\r\n\r\n" + body;
   queue_raw (conn, response);
   conn->state = Connection::State::CLOSING;
   conn->since_ms = now_;
@@ -797,7 +825,7 @@ Worker::reply_http (Connection * conn, const char *status,
 /* ----------------------------------------------------------------- output */
 
 void
-Worker::queue_raw (Connection * conn, std::string_view bytes)
+Worker::queue_raw (Connection *conn, std::string_view bytes)
 {
   if (conn->dead)
     return;
@@ -806,7 +834,7 @@ Worker::queue_raw (Connection * conn, std::string_view bytes)
 }
 
 void
-Worker::queue_text (Connection * conn, std::string_view text)
+Worker::queue_text (Connection *conn, std::string_view text)
 {
   if (conn->dead || conn->state != Connection::State::OPEN)
     return;
@@ -817,7 +845,7 @@ Worker::queue_text (Connection * conn, std::string_view text)
 /* Output goes out once per loop iteration, all of a connection's frames
  * in one send(). */
 void
-Worker::queued (Connection * conn)
+Worker::queued (Connection *conn)
 {
   if (conn->out.size () - conn->out_offset > config_.max_send_queue) {
     /* A reader this slow would hold memory without bound: let it go. */
@@ -832,15 +860,15 @@ Worker::queued (Connection * conn)
 }
 
 void
-Worker::flush (Connection * conn)
+Worker::flush (Connection *conn)
 {
   while (conn->out_offset < conn->out.size ()) {
     ssize_t n = ::send (conn->fd, conn->out.data () + conn->out_offset,
-        conn->out.size () - conn->out_offset, MSG_NOSIGNAL);
+                        conn->out.size () - conn->out_offset, MSG_NOSIGNAL);
     if (n < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK) {
         if (!conn->writable_wait) {
-          epoll_event ev {};
+          epoll_event ev{};
           ev.events = EPOLLIN | EPOLLOUT;
           ev.data.ptr = conn;
           epoll_ctl (epoll_fd_, EPOLL_CTL_MOD, conn->fd, &ev);
@@ -859,7 +887,7 @@ Worker::flush (Connection * conn)
   std::string ().swap (conn->out);
   conn->out_offset = 0;
   if (conn->writable_wait) {
-    epoll_event ev {};
+    epoll_event ev{};
     ev.events = EPOLLIN;
     ev.data.ptr = conn;
     epoll_ctl (epoll_fd_, EPOLL_CTL_MOD, conn->fd, &ev);
@@ -885,7 +913,7 @@ Worker::flush_dirty ()
 }
 
 void
-Worker::close_gracefully (Connection * conn, uint16_t code)
+Worker::close_gracefully (Connection *conn, uint16_t code)
 {
   if (conn->dead || conn->state == Connection::State::CLOSING)
     return;
@@ -903,11 +931,11 @@ Worker::close_gracefully (Connection * conn, uint16_t code)
 }
 
 void
-Worker::fail (Connection * conn, ErrorKind kind, uint16_t code)
+Worker::fail (Connection *conn, ErrorKind kind, uint16_t code)
 {
   counters.error (kind);
   GST_INFO ("connection %" G_GUINT64_FORMAT ": %s", conn->id,
-      error_kind_name (kind));
+            error_kind_name (kind));
   if (code)
     close_gracefully (conn, code);
   else
@@ -915,21 +943,21 @@ Worker::fail (Connection * conn, ErrorKind kind, uint16_t code)
 }
 
 void
-Worker::leave_swarms (Connection * conn)
+Worker::leave_swarms (Connection *conn)
 {
-  for (const Membership & m : conn->memberships) {
+  for (const Membership &m : conn->memberships) {
     ConnectionId id = conn->id;
     Id20 info_hash = m.info_hash, peer_id = m.peer_id;
-    to_shard (info_hash, [id, info_hash, peer_id] (Worker & w) {
-          w.shard_.leave (id, info_hash, peer_id);
-          w.count_outcome ({});
-        });
+    to_shard (info_hash, [id, info_hash, peer_id] (Worker &w) {
+      w.shard_.leave (id, info_hash, peer_id);
+      w.count_outcome ({});
+    });
   }
   std::vector<Membership> ().swap (conn->memberships);
 }
 
 void
-Worker::close_now (Connection * conn)
+Worker::close_now (Connection *conn)
 {
   if (conn->dead)
     return;
@@ -952,9 +980,8 @@ Worker::send (ConnectionId to, std::string message)
     deliver (to, message);
     return;
   }
-  outboxes_[owner].push_back ([to, m = std::move (message)] (Worker & w) {
-        w.deliver (to, m);
-      });
+  outboxes_[owner].push_back (
+      [to, m = std::move (message)] (Worker &w) { w.deliver (to, m); });
 }
 
 void
@@ -968,7 +995,7 @@ Worker::deliver (ConnectionId to, std::string_view message)
 /* --------------------------------------------------------------- messages */
 
 void
-Worker::on_message (Connection * conn, std::string_view text)
+Worker::on_message (Connection *conn, std::string_view text)
 {
   counters.add (counters.messages_received);
   ClientParseLimits limits;
@@ -978,35 +1005,36 @@ Worker::on_message (Connection * conn, std::string_view text)
   ClientParseError error;
   if (!parse_client_message (text, limits, msg, error)) {
     switch (error.kind) {
-      case ClientParseError::Kind::INVALID_JSON:
-        counters.error (ErrorKind::INVALID_JSON);
-        break;
-      case ClientParseError::Kind::UNKNOWN_ACTION:
-        counters.error (ErrorKind::UNKNOWN_ACTION);
-        break;
-      case ClientParseError::Kind::INVALID_MESSAGE:
-        counters.error (ErrorKind::INVALID_MESSAGE);
-        break;
+    case ClientParseError::Kind::INVALID_JSON:
+      counters.error (ErrorKind::INVALID_JSON);
+      break;
+    case ClientParseError::Kind::UNKNOWN_ACTION:
+      counters.error (ErrorKind::UNKNOWN_ACTION);
+      break;
+    case ClientParseError::Kind::INVALID_MESSAGE:
+      counters.error (ErrorKind::INVALID_MESSAGE);
+      break;
     }
-    queue_text (conn, build_failure (error.reason, error.action,
-            error.info_hash ? &*error.info_hash : nullptr));
+    queue_text (conn,
+                build_failure (error.reason, error.action,
+                               error.info_hash ? &*error.info_hash : nullptr));
     return;
   }
   switch (msg.kind) {
-    case ClientMessage::Kind::ANNOUNCE:
-      on_announce (conn, msg);
-      break;
-    case ClientMessage::Kind::ANSWER:
-      on_answer (conn, msg);
-      break;
-    case ClientMessage::Kind::SCRAPE:
-      on_scrape (conn, msg);
-      break;
+  case ClientMessage::Kind::ANNOUNCE:
+    on_announce (conn, msg);
+    break;
+  case ClientMessage::Kind::ANSWER:
+    on_answer (conn, msg);
+    break;
+  case ClientMessage::Kind::SCRAPE:
+    on_scrape (conn, msg);
+    break;
   }
 }
 
 void
-Worker::count_outcome (const SwarmShard::Outcome & outcome)
+Worker::count_outcome (const SwarmShard::Outcome &outcome)
 {
   if (outcome.offers_relayed)
     counters.add (counters.offers_relayed, outcome.offers_relayed);
@@ -1022,12 +1050,12 @@ Worker::count_outcome (const SwarmShard::Outcome & outcome)
 }
 
 void
-Worker::on_announce (Connection * conn, ClientMessage & msg)
+Worker::on_announce (Connection *conn, ClientMessage &msg)
 {
   counters.add (counters.announces);
-  auto & members = conn->memberships;
-  auto it = std::find_if (members.begin (), members.end (),
-      [&] (const Membership & m) {
+  auto &members = conn->memberships;
+  auto it = std::find_if (
+      members.begin (), members.end (), [&] (const Membership &m) {
         return m.info_hash == msg.info_hash && m.peer_id == msg.peer_id;
       });
   if (msg.event == AnnounceEvent::STOPPED) {
@@ -1037,45 +1065,48 @@ Worker::on_announce (Connection * conn, ClientMessage & msg)
     if (members.size () >= config_.max_swarms_per_connection) {
       counters.error (ErrorKind::TOO_MANY_SWARMS);
       queue_text (conn, build_failure ("too many swarms on one connection",
-              "announce", &msg.info_hash));
+                                       "announce", &msg.info_hash));
       return;
     }
-    members.push_back ({msg.info_hash, msg.peer_id});
+    members.push_back ({ msg.info_hash, msg.peer_id });
   }
 
   std::vector<PreparedOffer> offers;
   if (msg.event != AnnounceEvent::STOPPED) {
     offers.reserve (msg.offers.size ());
-    for (const ReceivedOffer & o : msg.offers)
-      offers.push_back ({o.offer_id, build_relayed_offer (msg.info_hash,
-                  msg.peer_id, o.offer_id, o.offer)});
+    for (const ReceivedOffer &o : msg.offers)
+      offers.push_back (
+          { o.offer_id, build_relayed_offer (msg.info_hash, msg.peer_id,
+                                             o.offer_id, o.offer) });
   }
   ConnectionId id = conn->id;
-  to_shard (msg.info_hash,[id, info_hash = msg.info_hash, peer_id =
-          msg.peer_id, event = msg.event, seeder = msg.left_is_zero,
-          offers = std::move (offers)] (Worker & w) mutable {
-        w.count_outcome (w.shard_.announce (id, info_hash, peer_id, event,
-                seeder, offers, w.now_, w));
-      });
+  to_shard (msg.info_hash,
+            [id, info_hash = msg.info_hash, peer_id = msg.peer_id,
+             event = msg.event, seeder = msg.left_is_zero,
+             offers = std::move (offers)] (Worker &w) mutable {
+              w.count_outcome (w.shard_.announce (id, info_hash, peer_id, event,
+                                                  seeder, offers, w.now_, w));
+            });
 }
 
 void
-Worker::on_answer (Connection * conn, ClientMessage & msg)
+Worker::on_answer (Connection *conn, ClientMessage &msg)
 {
   counters.add (counters.answers);
   std::string relayed = build_relayed_answer (msg.info_hash, msg.peer_id,
-      msg.offer_id, msg.answer);
+                                              msg.offer_id, msg.answer);
   ConnectionId id = conn->id;
-  to_shard (msg.info_hash,[id, info_hash = msg.info_hash, peer_id =
-          msg.peer_id, to = msg.to_peer_id, offer_id = msg.offer_id,
-          relayed = std::move (relayed)] (Worker & w) mutable {
-        w.count_outcome (w.shard_.answer (id, info_hash, peer_id, to,
-                offer_id, std::move (relayed), w.now_, w));
-      });
+  to_shard (msg.info_hash, [id, info_hash = msg.info_hash,
+                            peer_id = msg.peer_id, to = msg.to_peer_id,
+                            offer_id = msg.offer_id,
+                            relayed = std::move (relayed)] (Worker &w) mutable {
+    w.count_outcome (w.shard_.answer (id, info_hash, peer_id, to, offer_id,
+                                      std::move (relayed), w.now_, w));
+  });
 }
 
 void
-Worker::on_scrape (Connection * conn, ClientMessage & msg)
+Worker::on_scrape (Connection *conn, ClientMessage &msg)
 {
   counters.add (counters.scrapes);
   if (msg.scrape_info_hashes.empty ()) {
@@ -1093,19 +1124,20 @@ Worker::on_scrape (Connection * conn, ClientMessage & msg)
     gather->files[i].info_hash = msg.scrape_info_hashes[i];
     by_shard[server_.shard_of (msg.scrape_info_hashes[i])].push_back (i);
   }
-  size_t shards = std::count_if (by_shard.begin (), by_shard.end (),
-      [] (const std::vector<size_t> & v) { return !v.empty (); });
+  size_t shards = std::count_if (
+      by_shard.begin (), by_shard.end (),
+      [] (const std::vector<size_t> &v) { return !v.empty (); });
   gather->remaining.store (shards);
   for (size_t s = 0; s < by_shard.size (); s++) {
     if (by_shard[s].empty ())
       continue;
-    to_worker (s,[gather, slots = std::move (by_shard[s])] (Worker & w) {
-          for (size_t i : slots)
-            gather->files[i] = w.shard_.scrape (gather->files[i].info_hash);
-          if (gather->remaining.fetch_sub (1, std::memory_order_acq_rel) == 1)
-            w.send (gather->conn, build_scrape_response (gather->files,
-                    w.config_.scrape_interval_s));
-        });
+    to_worker (s, [gather, slots = std::move (by_shard[s])] (Worker &w) {
+      for (size_t i : slots)
+        gather->files[i] = w.shard_.scrape (gather->files[i].info_hash);
+      if (gather->remaining.fetch_sub (1, std::memory_order_acq_rel) == 1)
+        w.send (gather->conn, build_scrape_response (
+                                  gather->files, w.config_.scrape_interval_s));
+    });
   }
 }
 
@@ -1116,7 +1148,7 @@ Worker::sweep (int64_t now)
 {
   last_sweep_ = now;
   if (!listening_ && now >= listen_paused_until_) {
-    epoll_event ev {};
+    epoll_event ev{};
     ev.events = EPOLLIN;
     ev.data.u64 = kListenTag;
     listening_ = epoll_ctl (epoll_fd_, EPOLL_CTL_ADD, listen_fd_, &ev) == 0;
@@ -1125,32 +1157,32 @@ Worker::sweep (int64_t now)
   const int64_t idle_ms = config_.idle_timeout_s * 1000LL;
   std::vector<Connection *> expired;
   std::vector<ErrorKind> reasons;
-  for (auto & entry : connections_) {
+  for (auto &entry : connections_) {
     Connection *c = entry.second;
     switch (c->state) {
-      case Connection::State::HANDSHAKE:
-        if (now - c->since_ms > handshake_ms) {
-          expired.push_back (c);
-          reasons.push_back (ErrorKind::HANDSHAKE_TIMEOUT);
-        }
-        break;
-      case Connection::State::OPEN:
-        if (now - c->last_message_ms > idle_ms) {
-          expired.push_back (c);
-          reasons.push_back (ErrorKind::IDLE_TIMEOUT);
-        } else if (c->partial_since_ms
-            && now - c->partial_since_ms > handshake_ms) {
-          /* a frame that never completes: slow or stalled sender */
-          expired.push_back (c);
-          reasons.push_back (ErrorKind::HANDSHAKE_TIMEOUT);
-        }
-        break;
-      case Connection::State::CLOSING:
-        if (now - c->since_ms > kCloseGraceMs) {
-          expired.push_back (c);
-          reasons.push_back (ErrorKind::COUNT);
-        }
-        break;
+    case Connection::State::HANDSHAKE:
+      if (now - c->since_ms > handshake_ms) {
+        expired.push_back (c);
+        reasons.push_back (ErrorKind::HANDSHAKE_TIMEOUT);
+      }
+      break;
+    case Connection::State::OPEN:
+      if (now - c->last_message_ms > idle_ms) {
+        expired.push_back (c);
+        reasons.push_back (ErrorKind::IDLE_TIMEOUT);
+      } else if (c->partial_since_ms
+                 && now - c->partial_since_ms > handshake_ms) {
+        /* a frame that never completes: slow or stalled sender */
+        expired.push_back (c);
+        reasons.push_back (ErrorKind::HANDSHAKE_TIMEOUT);
+      }
+      break;
+    case Connection::State::CLOSING:
+      if (now - c->since_ms > kCloseGraceMs) {
+        expired.push_back (c);
+        reasons.push_back (ErrorKind::COUNT);
+      }
+      break;
     }
   }
   for (size_t i = 0; i < expired.size (); i++) {
@@ -1181,7 +1213,7 @@ Worker::shutdown_connections ()
     listen_fd_ = -1;
   }
   std::vector<Connection *> all;
-  for (auto & entry : connections_)
+  for (auto &entry : connections_)
     all.push_back (entry.second);
   for (Connection *c : all) {
     close_gracefully (c, ws::CLOSE_GOING_AWAY);
@@ -1197,26 +1229,22 @@ Worker::shutdown_connections ()
 
 /* ----------------------------------------------------------- Server::Impl */
 
-Server::Impl::Impl (const ServerConfig & cfg)
-    : config (cfg)
+Server::Impl::Impl (const ServerConfig &cfg) : config (cfg)
 {
   if (config.workers == 0)
     config.workers = std::max (1u, std::thread::hardware_concurrency ());
 }
 
-Server::Impl::~Impl ()
-{
-  stop ();
-}
+Server::Impl::~Impl () { stop (); }
 
 size_t
-Server::Impl::shard_of (const Id20 & info_hash) const
+Server::Impl::shard_of (const Id20 &info_hash) const
 {
   return (Id20Hash () (info_hash) >> 32) % workers_.size ();
 }
 
 bool
-Server::Impl::admit (const AddressKey & address, ErrorKind & refused)
+Server::Impl::admit (const AddressKey &address, ErrorKind &refused)
 {
   if (connections_.fetch_add (1) >= config.max_connections) {
     connections_.fetch_sub (1);
@@ -1224,7 +1252,7 @@ Server::Impl::admit (const AddressKey & address, ErrorKind & refused)
     return false;
   }
   std::lock_guard<std::mutex> lock (address_mutex_);
-  uint32_t & count = per_address_[address];
+  uint32_t &count = per_address_[address];
   if (config.max_connections_per_address
       && count >= config.max_connections_per_address) {
     if (count == 0)
@@ -1238,7 +1266,7 @@ Server::Impl::admit (const AddressKey & address, ErrorKind & refused)
 }
 
 void
-Server::Impl::release (const AddressKey & address)
+Server::Impl::release (const AddressKey &address)
 {
   connections_.fetch_sub (1);
   std::lock_guard<std::mutex> lock (address_mutex_);
@@ -1251,20 +1279,19 @@ void
 Server::Impl::sample_rate (int64_t now)
 {
   uint64_t total = 0;
-  for (auto & w : workers_)
+  for (auto &w : workers_)
     total += w->counters.announces.load (std::memory_order_relaxed);
   std::lock_guard<std::mutex> lock (rate_mutex_);
   rate_samples_.emplace_back (now, total);
   if (rate_samples_.size () > 6)
     rate_samples_.erase (rate_samples_.begin ());
-  const auto & first = rate_samples_.front ();
+  const auto &first = rate_samples_.front ();
   if (now > first.first)
     rate_.store ((total - first.second) * 1000.0 / (now - first.first));
 }
 
 bool
-Server::Impl::start (const std::string & address, guint16 port,
-    GError ** error)
+Server::Impl::start (const std::string &address, guint16 port, GError **error)
 {
   if (running_) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_BUSY, "already running");
@@ -1273,12 +1300,12 @@ Server::Impl::start (const std::string & address, guint16 port,
   GInetAddress *inet = g_inet_address_new_from_string (address.c_str ());
   if (!inet) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-        "not an IP address: %s", address.c_str ());
+                 "not an IP address: %s", address.c_str ());
     return false;
   }
   GSocketAddress *socket_address = g_inet_socket_address_new (inet, port);
   g_object_unref (inet);
-  sockaddr_storage ss {};
+  sockaddr_storage ss{};
   gssize ss_len = g_socket_address_get_native_size (socket_address);
   g_socket_address_to_native (socket_address, &ss, sizeof ss, nullptr);
   g_object_unref (socket_address);
@@ -1292,15 +1319,15 @@ Server::Impl::start (const std::string & address, guint16 port,
   std::vector<int> fds;
   auto fail_errno = [&] (const char *what) {
     int e = errno;
-    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e),
-        "%s %s:%u: %s", what, address.c_str (), port, g_strerror (e));
+    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "%s %s:%u: %s",
+                 what, address.c_str (), port, g_strerror (e));
     for (int fd : fds)
       close (fd);
     return false;
   };
   for (unsigned i = 0; i < config.workers; i++) {
-    int fd = socket (ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-        0);
+    int fd
+        = socket (ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
       return fail_errno ("socket for");
     fds.push_back (fd);
@@ -1316,9 +1343,9 @@ Server::Impl::start (const std::string & address, guint16 port,
       socklen_t len = sizeof ss;
       getsockname (fd, reinterpret_cast<sockaddr *> (&ss), &len);
       ss_len = len;
-      port = ntohs (ss.ss_family == AF_INET ?
-          reinterpret_cast<sockaddr_in *> (&ss)->sin_port :
-          reinterpret_cast<sockaddr_in6 *> (&ss)->sin6_port);
+      port = ntohs (ss.ss_family == AF_INET
+                        ? reinterpret_cast<sockaddr_in *> (&ss)->sin_port
+                        : reinterpret_cast<sockaddr_in6 *> (&ss)->sin6_port);
     }
   }
 
@@ -1332,12 +1359,12 @@ Server::Impl::start (const std::string & address, guint16 port,
       return false;
     }
   }
-  for (auto & w : workers_) {
+  for (auto &w : workers_) {
     worker_descriptors_.push_back (w->epoll_fd ());
     worker_descriptors_.push_back (w->listen_fd ());
   }
   std::vector<std::future<bool>> tables;
-  for (auto & w : workers_)
+  for (auto &w : workers_)
     tables.push_back (w->start ());
   for (size_t i = 0; i < tables.size (); i++) {
     /* a worker with a table of its own holds its descriptors there: the
@@ -1349,8 +1376,8 @@ Server::Impl::start (const std::string & address, guint16 port,
   }
   bound_port.store (port);
   running_ = true;
-  GST_INFO ("tracker listening on %s port %u with %u workers",
-      address.c_str (), port, config.workers);
+  GST_INFO ("tracker listening on %s port %u with %u workers", address.c_str (),
+            port, config.workers);
   return true;
 }
 
@@ -1359,9 +1386,9 @@ Server::Impl::stop ()
 {
   if (!running_)
     return;
-  for (auto & w : workers_)
+  for (auto &w : workers_)
     w->request_stop ();
-  for (auto & w : workers_)
+  for (auto &w : workers_)
     w->join ();
   workers_.clear ();
   worker_descriptors_.clear ();
@@ -1376,11 +1403,11 @@ Stats
 Server::Impl::stats () const
 {
   Stats s;
-  auto sum = [] (const std::atomic<uint64_t> & c, uint64_t & to) {
+  auto sum = [] (const std::atomic<uint64_t> &c, uint64_t &to) {
     to += c.load (std::memory_order_relaxed);
   };
-  for (const auto & w : workers_) {
-    const Counters & c = w->counters;
+  for (const auto &w : workers_) {
+    const Counters &c = w->counters;
     sum (c.connections, s.connections);
     sum (c.swarms, s.swarms);
     sum (c.peers, s.peers);
@@ -1403,13 +1430,13 @@ Server::Impl::stats () const
 
 /* ----------------------------------------------------------------- Server */
 
-Server::Server (const ServerConfig & config)
+Server::Server (const ServerConfig &config)
     : impl_ (std::make_unique<Impl> (config))
 {
   static gsize once = 0;
   if (g_once_init_enter (&once)) {
     GST_DEBUG_CATEGORY_INIT (tracker_debug, "p2ptracker", 0,
-        "WebTorrent tracker");
+                             "WebTorrent tracker");
     g_once_init_leave (&once, 1);
   }
 }
@@ -1417,7 +1444,7 @@ Server::Server (const ServerConfig & config)
 Server::~Server () = default;
 
 bool
-Server::start (const std::string & address, guint16 port, GError ** error)
+Server::start (const std::string &address, guint16 port, GError **error)
 {
   return impl_->start (address, port, error);
 }

@@ -33,21 +33,21 @@ namespace p2p::tracker {
 
 struct ServerConfig
 {
-  unsigned workers = 0;                 /* 0 = one per online CPU */
+  unsigned workers = 0; /* 0 = one per online CPU */
   size_t max_message_size = 64 * 1024;
-  size_t max_offers_per_announce = 10;  /* extra offers are not relayed */
+  size_t max_offers_per_announce = 10; /* extra offers are not relayed */
   size_t max_peers_per_swarm = 100000;
-  unsigned announce_interval_s = 120;   /* the `interval` sent */
-  unsigned peer_expiry_s = 300;         /* silent peers leave their swarm */
-  unsigned offer_ttl_s = 120;           /* an offer can be answered this long */
-  unsigned idle_timeout_s = 240;        /* no message: the connection closes */
-  unsigned handshake_timeout_s = 10;    /* also for a frame left unfinished */
+  unsigned announce_interval_s = 120; /* the `interval` sent */
+  unsigned peer_expiry_s = 300;       /* silent peers leave their swarm */
+  unsigned offer_ttl_s = 120;         /* an offer can be answered this long */
+  unsigned idle_timeout_s = 240;      /* no message: the connection closes */
+  unsigned handshake_timeout_s = 10;  /* also for a frame left unfinished */
   size_t max_connections = 200000;
-  size_t max_connections_per_address = 128;     /* 0 = unlimited */
-  size_t max_send_queue = 1024 * 1024;  /* bytes queued for a slow reader */
+  size_t max_connections_per_address = 128; /* 0 = unlimited */
+  size_t max_send_queue = 1024 * 1024;      /* bytes queued for a slow reader */
   size_t max_swarms_per_connection = 64;
   size_t max_scrape_hashes = 64;
-  unsigned scrape_interval_s = 600;     /* flags.min_request_interval */
+  unsigned scrape_interval_s = 600; /* flags.min_request_interval */
   /* Each worker thread takes a descriptor table of its own
    * (unshare(CLONE_FILES)) once its epoll, eventfd and listening socket
    * exist. RLIMIT_NOFILE then bounds each worker, not the process, so N
@@ -60,16 +60,16 @@ struct ServerConfig
 class Server
 {
 public:
-  explicit Server (const ServerConfig & config = {});
+  explicit Server (const ServerConfig &config = {});
   /* Stops if running. */
   ~Server ();
 
   Server (const Server &) = delete;
-  Server & operator= (const Server &) = delete;
+  Server &operator= (const Server &) = delete;
 
   /* Binds @address (an IPv4 or IPv6 literal) and @port (0 = any free port)
    * and starts the workers. Errors are in G_IO_ERROR. */
-  bool start (const std::string & address, guint16 port, GError ** error);
+  bool start (const std::string &address, guint16 port, GError **error);
 
   /* The bound port, 0 when not running. */
   guint16 port () const;
@@ -82,7 +82,7 @@ public:
   /* A snapshot of the counters; safe from any thread. */
   Stats stats () const;
 
-  const ServerConfig & config () const;
+  const ServerConfig &config () const;
 
   class Impl;
 

@@ -12,24 +12,23 @@
 
 namespace p2p::tracker {
 
-enum class ErrorKind
-{
-  INVALID_JSON,                  /* not JSON, or not UTF-8 */
-  INVALID_MESSAGE,               /* JSON with wrong fields, types or lengths */
+enum class ErrorKind {
+  INVALID_JSON,    /* not JSON, or not UTF-8 */
+  INVALID_MESSAGE, /* JSON with wrong fields, types or lengths */
   UNKNOWN_ACTION,
-  UNKNOWN_OFFER,                 /* answer to no pending offer */
+  UNKNOWN_OFFER, /* answer to no pending offer */
   SWARM_FULL,
-  FULL_SCRAPE,                   /* scrape without info_hash: refused */
-  TOO_MANY_SWARMS,                /* per-connection swarm limit */
+  FULL_SCRAPE,     /* scrape without info_hash: refused */
+  TOO_MANY_SWARMS, /* per-connection swarm limit */
   MESSAGE_TOO_BIG,
-  PROTOCOL_ERROR,                /* WebSocket framing */
+  PROTOCOL_ERROR, /* WebSocket framing */
   BAD_HANDSHAKE,
   HANDSHAKE_TIMEOUT,
   IDLE_TIMEOUT,
-  SLOW_CONSUMER,                 /* send queue over its limit */
+  SLOW_CONSUMER, /* send queue over its limit */
   CONNECTION_LIMIT,
   ADDRESS_LIMIT,
-  DESCRIPTOR_LIMIT,              /* the worker's descriptor table is full */
+  DESCRIPTOR_LIMIT, /* the worker's descriptor table is full */
   COUNT,
 };
 
@@ -50,10 +49,11 @@ struct Stats
   uint64_t answers_relayed = 0;
   uint64_t bytes_received = 0;
   uint64_t bytes_sent = 0;
-  double announces_per_second = 0;  /* over the last few seconds */
-  std::array<uint64_t, static_cast<size_t> (ErrorKind::COUNT)> errors {};
+  double announces_per_second = 0; /* over the last few seconds */
+  std::array<uint64_t, static_cast<size_t> (ErrorKind::COUNT)> errors{};
 
-  uint64_t error_count (ErrorKind kind) const
+  uint64_t
+  error_count (ErrorKind kind) const
   {
     return errors[static_cast<size_t> (kind)];
   }

@@ -7,23 +7,23 @@
 
 namespace p2p::tracker {
 
-SwarmShard::SwarmShard (const ShardLimits & limits, uint64_t seed)
+SwarmShard::SwarmShard (const ShardLimits &limits, uint64_t seed)
     : limits_ (limits), rng_ (seed)
 {
 }
 
 SwarmShard::Peer *
-SwarmShard::find_peer (Swarm & swarm, const Id20 & peer_id)
+SwarmShard::find_peer (Swarm &swarm, const Id20 &peer_id)
 {
   auto it = swarm.index.find (peer_id);
-  return it == swarm.index.end ()? nullptr : &swarm.peers[it->second];
+  return it == swarm.index.end () ? nullptr : &swarm.peers[it->second];
 }
 
 void
-SwarmShard::remove_peer (Swarm & swarm, uint32_t at)
+SwarmShard::remove_peer (Swarm &swarm, uint32_t at)
 {
   /* swap with the last so the vector stays dense for random picks */
-  Peer & peer = swarm.peers[at];
+  Peer &peer = swarm.peers[at];
   if (peer.seeder) {
     swarm.seeders--;
     seeders_--;
@@ -38,19 +38,21 @@ SwarmShard::remove_peer (Swarm & swarm, uint32_t at)
 }
 
 void
-SwarmShard::send_response (ConnectionId conn, const Id20 & info_hash,
-    const Swarm * swarm, Output & out) const
+SwarmShard::send_response (ConnectionId conn, const Id20 &info_hash,
+                           const Swarm *swarm, Output &out) const
 {
   int64_t complete = swarm ? swarm->seeders : 0;
-  int64_t incomplete = swarm ?
-      static_cast<int64_t> (swarm->peers.size ()) - swarm->seeders : 0;
+  int64_t incomplete
+      = swarm ? static_cast<int64_t> (swarm->peers.size ()) - swarm->seeders
+              : 0;
   out.send (conn, build_announce_response (info_hash, complete, incomplete,
-          limits_.announce_interval_s));
+                                           limits_.announce_interval_s));
 }
 
 size_t
-SwarmShard::relay_offers (Swarm & swarm, uint32_t from_at,
-    std::vector<PreparedOffer> & offers, int64_t now_ms, Output & out)
+SwarmShard::relay_offers (Swarm &swarm, uint32_t from_at,
+                          std::vector<PreparedOffer> &offers, int64_t now_ms,
+                          Output &out)
 {
   size_t others = swarm.peers.size () - 1;
   size_t count = std::min (offers.size (), others);
@@ -72,32 +74,33 @@ SwarmShard::relay_offers (Swarm & swarm, uint32_t from_at,
     }
     chosen.resize (count);
   } else {
-    std::uniform_int_distribution<uint32_t> pick (0,
-        static_cast<uint32_t> (swarm.peers.size () - 1));
+    std::uniform_int_distribution<uint32_t> pick (
+        0, static_cast<uint32_t> (swarm.peers.size () - 1));
     while (chosen.size () < count) {
       uint32_t i = pick (rng_);
-      if (i != from_at && std::find (chosen.begin (), chosen.end (),
-              i) == chosen.end ())
+      if (i != from_at
+          && std::find (chosen.begin (), chosen.end (), i) == chosen.end ())
         chosen.push_back (i);
     }
   }
 
   const Id20 from = swarm.peers[from_at].peer_id;
   for (size_t i = 0; i < count; i++) {
-    Peer & to = swarm.peers[chosen[i]];
+    Peer &to = swarm.peers[chosen[i]];
     if (to.pending.size () >= limits_.max_pending_offers_per_peer)
       to.pending.erase (to.pending.begin ());
-    to.pending.push_back ({offers[i].offer_id, from,
-            now_ms + limits_.offer_ttl_ms});
+    to.pending.push_back (
+        { offers[i].offer_id, from, now_ms + limits_.offer_ttl_ms });
     out.send (to.conn, std::move (offers[i].message));
   }
   return count;
 }
 
 SwarmShard::Outcome
-SwarmShard::announce (ConnectionId conn, const Id20 & info_hash,
-    const Id20 & peer_id, AnnounceEvent event, bool left_is_zero,
-    std::vector<PreparedOffer> & offers, int64_t now_ms, Output & out)
+SwarmShard::announce (ConnectionId conn, const Id20 &info_hash,
+                      const Id20 &peer_id, AnnounceEvent event,
+                      bool left_is_zero, std::vector<PreparedOffer> &offers,
+                      int64_t now_ms, Output &out)
 {
   Outcome outcome;
   auto it = swarms_.find (info_hash);
@@ -114,28 +117,27 @@ SwarmShard::announce (ConnectionId conn, const Id20 & info_hash,
         it = swarms_.end ();
       }
     }
-    send_response (conn, info_hash, it == swarms_.end ()? nullptr :
-        &it->second, out);
+    send_response (conn, info_hash,
+                   it == swarms_.end () ? nullptr : &it->second, out);
     return outcome;
   }
 
   if (it == swarms_.end ())
     it = swarms_.emplace (info_hash, Swarm ()).first;
-  Swarm & swarm = it->second;
+  Swarm &swarm = it->second;
   Peer *peer = find_peer (swarm, peer_id);
   if (!peer) {
     if (swarm.peers.size () >= limits_.max_peers_per_swarm) {
       if (swarm.peers.empty ())
         swarms_.erase (it);
-      out.send (conn, build_failure ("swarm is full", "announce",
-              &info_hash));
+      out.send (conn, build_failure ("swarm is full", "announce", &info_hash));
       outcome.error = Error::SWARM_FULL;
       return outcome;
     }
     /* Started, or any other event from an unknown peer, which
      * bittorrent-tracker treats as a start: seeder only if left is 0. */
     swarm.index.emplace (peer_id, static_cast<uint32_t> (swarm.peers.size ()));
-    swarm.peers.push_back (Peer { peer_id, conn, now_ms, left_is_zero, {} });
+    swarm.peers.push_back (Peer{ peer_id, conn, now_ms, left_is_zero, {} });
     peers_++;
     peer = &swarm.peers.back ();
     if (left_is_zero) {
@@ -161,22 +163,23 @@ SwarmShard::announce (ConnectionId conn, const Id20 & info_hash,
 }
 
 SwarmShard::Outcome
-SwarmShard::answer (ConnectionId conn, const Id20 & info_hash,
-    const Id20 & peer_id, const Id20 & to_peer_id, const Id20 & offer_id,
-    std::string message, int64_t now_ms, Output & out)
+SwarmShard::answer (ConnectionId conn, const Id20 &info_hash,
+                    const Id20 &peer_id, const Id20 &to_peer_id,
+                    const Id20 &offer_id, std::string message, int64_t now_ms,
+                    Output &out)
 {
   Outcome outcome;
   auto it = swarms_.find (info_hash);
-  Peer *answerer = it == swarms_.end ()? nullptr :
-      find_peer (it->second, peer_id);
+  Peer *answerer
+      = it == swarms_.end () ? nullptr : find_peer (it->second, peer_id);
   Peer *offerer = answerer ? find_peer (it->second, to_peer_id) : nullptr;
   bool found = false;
   if (answerer && offerer && answerer->conn == conn) {
-    auto & pending = answerer->pending;
-    auto match = std::find_if (pending.begin (), pending.end (),
-        [&] (const PendingOffer & p) {
+    auto &pending = answerer->pending;
+    auto match = std::find_if (
+        pending.begin (), pending.end (), [&] (const PendingOffer &p) {
           return p.offer_id == offer_id && p.from == to_peer_id
-              && p.expires_ms >= now_ms;
+                 && p.expires_ms >= now_ms;
         });
     if (match != pending.end ()) {
       pending.erase (match);
@@ -185,7 +188,8 @@ SwarmShard::answer (ConnectionId conn, const Id20 & info_hash,
   }
   if (!found) {
     out.send (conn, build_failure ("unknown offer (expired, or not sent to "
-            "this peer)", "announce", &info_hash));
+                                   "this peer)",
+                                   "announce", &info_hash));
     outcome.error = Error::UNKNOWN_OFFER;
     return outcome;
   }
@@ -196,8 +200,8 @@ SwarmShard::answer (ConnectionId conn, const Id20 & info_hash,
 }
 
 void
-SwarmShard::leave (ConnectionId conn, const Id20 & info_hash,
-    const Id20 & peer_id)
+SwarmShard::leave (ConnectionId conn, const Id20 &info_hash,
+                   const Id20 &peer_id)
 {
   auto it = swarms_.find (info_hash);
   if (it == swarms_.end ())
@@ -211,15 +215,15 @@ SwarmShard::leave (ConnectionId conn, const Id20 & info_hash,
 }
 
 TrackerMessage::ScrapeFile
-SwarmShard::scrape (const Id20 & info_hash) const
+SwarmShard::scrape (const Id20 &info_hash) const
 {
   TrackerMessage::ScrapeFile file;
   file.info_hash = info_hash;
   auto it = swarms_.find (info_hash);
   if (it != swarms_.end ()) {
     file.complete = it->second.seeders;
-    file.incomplete =
-        static_cast<int64_t> (it->second.peers.size ()) - it->second.seeders;
+    file.incomplete
+        = static_cast<int64_t> (it->second.peers.size ()) - it->second.seeders;
     /* as bittorrent-tracker: a lower bound, the current seeders */
     file.downloaded = file.complete;
   }
@@ -231,19 +235,20 @@ SwarmShard::expire (int64_t now_ms)
 {
   size_t dropped = 0;
   for (auto it = swarms_.begin (); it != swarms_.end ();) {
-    Swarm & swarm = it->second;
+    Swarm &swarm = it->second;
     for (uint32_t i = 0; i < swarm.peers.size ();) {
-      Peer & peer = swarm.peers[i];
+      Peer &peer = swarm.peers[i];
       if (peer.last_seen_ms + limits_.peer_expiry_ms < now_ms) {
         remove_peer (swarm, i);
         dropped++;
         continue;
       }
-      auto & pending = peer.pending;
+      auto &pending = peer.pending;
       pending.erase (std::remove_if (pending.begin (), pending.end (),
-              [now_ms] (const PendingOffer & p) {
-                return p.expires_ms < now_ms;
-              }), pending.end ());
+                                     [now_ms] (const PendingOffer &p) {
+                                       return p.expires_ms < now_ms;
+                                     }),
+                     pending.end ());
       if (pending.empty ())
         pending.shrink_to_fit ();
       i++;

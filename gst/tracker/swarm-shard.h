@@ -58,30 +58,43 @@ public:
     Error error = Error::NONE;
   };
 
-  SwarmShard (const ShardLimits & limits, uint64_t seed);
+  SwarmShard (const ShardLimits &limits, uint64_t seed);
 
   /* An announce (any event). Replies to @conn, relays offers. */
-  Outcome announce (ConnectionId conn, const Id20 & info_hash,
-      const Id20 & peer_id, AnnounceEvent event, bool left_is_zero,
-      std::vector<PreparedOffer> & offers, int64_t now_ms, Output & out);
+  Outcome announce (ConnectionId conn, const Id20 &info_hash,
+                    const Id20 &peer_id, AnnounceEvent event, bool left_is_zero,
+                    std::vector<PreparedOffer> &offers, int64_t now_ms,
+                    Output &out);
 
   /* Routes an answer to the offerer if @peer_id (on @conn) still holds an
    * unexpired offer @offer_id from @to_peer_id; else replies a failure. */
-  Outcome answer (ConnectionId conn, const Id20 & info_hash,
-      const Id20 & peer_id, const Id20 & to_peer_id, const Id20 & offer_id,
-      std::string message, int64_t now_ms, Output & out);
+  Outcome answer (ConnectionId conn, const Id20 &info_hash, const Id20 &peer_id,
+                  const Id20 &to_peer_id, const Id20 &offer_id,
+                  std::string message, int64_t now_ms, Output &out);
 
   /* The connection is gone: drops the peer if @conn still owns it. */
-  void leave (ConnectionId conn, const Id20 & info_hash, const Id20 & peer_id);
+  void leave (ConnectionId conn, const Id20 &info_hash, const Id20 &peer_id);
 
-  TrackerMessage::ScrapeFile scrape (const Id20 & info_hash) const;
+  TrackerMessage::ScrapeFile scrape (const Id20 &info_hash) const;
 
   /* Drops silent peers and stale offers; returns the peers dropped. */
   size_t expire (int64_t now_ms);
 
-  size_t swarm_count () const { return swarms_.size (); }
-  size_t peer_count () const { return peers_; }
-  size_t seeder_count () const { return seeders_; }
+  size_t
+  swarm_count () const
+  {
+    return swarms_.size ();
+  }
+  size_t
+  peer_count () const
+  {
+    return peers_;
+  }
+  size_t
+  seeder_count () const
+  {
+    return seeders_;
+  }
 
 private:
   struct PendingOffer
@@ -107,12 +120,13 @@ private:
     int64_t seeders = 0;
   };
 
-  Peer *find_peer (Swarm & swarm, const Id20 & peer_id);
-  void remove_peer (Swarm & swarm, uint32_t at);
-  void send_response (ConnectionId conn, const Id20 & info_hash,
-      const Swarm * swarm, Output & out) const;
-  size_t relay_offers (Swarm & swarm, uint32_t from_at,
-      std::vector<PreparedOffer> & offers, int64_t now_ms, Output & out);
+  Peer *find_peer (Swarm &swarm, const Id20 &peer_id);
+  void remove_peer (Swarm &swarm, uint32_t at);
+  void send_response (ConnectionId conn, const Id20 &info_hash,
+                      const Swarm *swarm, Output &out) const;
+  size_t relay_offers (Swarm &swarm, uint32_t from_at,
+                       std::vector<PreparedOffer> &offers, int64_t now_ms,
+                       Output &out);
 
   ShardLimits limits_;
   std::unordered_map<Id20, Swarm, Id20Hash> swarms_;

@@ -15,7 +15,7 @@ bool
 iequals (std::string_view a, std::string_view b)
 {
   return a.size () == b.size ()
-      && g_ascii_strncasecmp (a.data (), b.data (), a.size ()) == 0;
+         && g_ascii_strncasecmp (a.data (), b.data (), a.size ()) == 0;
 }
 
 std::string_view
@@ -54,7 +54,7 @@ apply_mask (char *data, size_t size, const char *mask)
 
 FrameStatus
 parse_frame (char *data, size_t size, bool masked, size_t max_payload,
-    Frame & out)
+             Frame &out)
 {
   if (size < 2)
     return FrameStatus::NEED_MORE;
@@ -63,21 +63,21 @@ parse_frame (char *data, size_t size, bool masked, size_t max_payload,
   out.fin = (b0 & 0x80) != 0;
   out.opcode = b0 & 0x0F;
   if (b0 & 0x70)
-    return FrameStatus::INVALID;        /* no extension was negotiated */
+    return FrameStatus::INVALID; /* no extension was negotiated */
   bool is_masked = (b1 & 0x80) != 0;
   if (is_masked != masked)
     return FrameStatus::INVALID;
   bool control = (out.opcode & 0x08) != 0;
   switch (out.opcode) {
-    case OPCODE_CONTINUATION:
-    case OPCODE_TEXT:
-    case OPCODE_BINARY:
-    case OPCODE_CLOSE:
-    case OPCODE_PING:
-    case OPCODE_PONG:
-      break;
-    default:
-      return FrameStatus::INVALID;
+  case OPCODE_CONTINUATION:
+  case OPCODE_TEXT:
+  case OPCODE_BINARY:
+  case OPCODE_CLOSE:
+  case OPCODE_PING:
+  case OPCODE_PONG:
+    break;
+  default:
+    return FrameStatus::INVALID;
   }
 
   uint64_t length = b1 & 0x7F;
@@ -86,7 +86,7 @@ parse_frame (char *data, size_t size, bool masked, size_t max_payload,
     if (size < 4)
       return FrameStatus::NEED_MORE;
     length = (static_cast<uint64_t> (static_cast<uint8_t> (data[2])) << 8)
-        | static_cast<uint8_t> (data[3]);
+             | static_cast<uint8_t> (data[3]);
     header = 4;
   } else if (length == 127) {
     if (size < 10)
@@ -117,8 +117,8 @@ parse_frame (char *data, size_t size, bool masked, size_t max_payload,
 }
 
 void
-append_frame (std::string & out, uint8_t opcode, std::string_view payload,
-    const uint8_t * mask)
+append_frame (std::string &out, uint8_t opcode, std::string_view payload,
+              const uint8_t *mask)
 {
   uint8_t mask_bit = mask ? 0x80 : 0;
   out += static_cast<char> (0x80 | opcode);
@@ -145,11 +145,10 @@ append_frame (std::string & out, uint8_t opcode, std::string_view payload,
 }
 
 void
-append_close (std::string & out, uint16_t code, const uint8_t * mask)
+append_close (std::string &out, uint16_t code, const uint8_t *mask)
 {
-  char payload[2] = { static_cast<char> (code >> 8),
-    static_cast<char> (code & 0xFF)
-  };
+  char payload[2]
+      = { static_cast<char> (code >> 8), static_cast<char> (code & 0xFF) };
   append_frame (out, OPCODE_CLOSE, std::string_view (payload, 2), mask);
 }
 
@@ -159,9 +158,9 @@ accept_key (std::string_view key)
   static const char kGuid[] = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
   GChecksum *sha1 = g_checksum_new (G_CHECKSUM_SHA1);
   g_checksum_update (sha1, reinterpret_cast<const guchar *> (key.data ()),
-      key.size ());
+                     key.size ());
   g_checksum_update (sha1, reinterpret_cast<const guchar *> (kGuid),
-      sizeof kGuid - 1);
+                     sizeof kGuid - 1);
   guint8 digest[20];
   gsize digest_len = sizeof digest;
   g_checksum_get_digest (sha1, digest, &digest_len);
@@ -175,7 +174,7 @@ accept_key (std::string_view key)
 std::string_view
 HttpRequest::header (std::string_view name) const
 {
-  for (const auto & h : headers) {
+  for (const auto &h : headers) {
     if (iequals (h.first, name))
       return h.second;
   }
@@ -184,9 +183,9 @@ HttpRequest::header (std::string_view name) const
 
 bool
 HttpRequest::header_has_token (std::string_view name,
-    std::string_view token) const
+                               std::string_view token) const
 {
-  for (const auto & h : headers) {
+  for (const auto &h : headers) {
     if (!iequals (h.first, name))
       continue;
     std::string_view rest = h.second;
@@ -203,8 +202,7 @@ HttpRequest::header_has_token (std::string_view name,
 }
 
 HttpStatus
-parse_http_request (std::string_view data, HttpRequest & out,
-    size_t & consumed)
+parse_http_request (std::string_view data, HttpRequest &out, size_t &consumed)
 {
   size_t end = data.find ("\r\n\r\n");
   if (end == std::string_view::npos)
@@ -234,7 +232,7 @@ parse_http_request (std::string_view data, HttpRequest & out,
     if (colon == 0 || colon == std::string_view::npos)
       return HttpStatus::INVALID;
     out.headers.emplace_back (line.substr (0, colon),
-        trim (line.substr (colon + 1)));
+                              trim (line.substr (colon + 1)));
   }
   return HttpStatus::COMPLETE;
 }

@@ -17,8 +17,7 @@
 
 namespace p2p::tracker::ws {
 
-enum Opcode : uint8_t
-{
+enum Opcode : uint8_t {
   OPCODE_CONTINUATION = 0x0,
   OPCODE_TEXT = 0x1,
   OPCODE_BINARY = 0x2,
@@ -28,8 +27,7 @@ enum Opcode : uint8_t
 };
 
 /* Close codes we send. */
-enum CloseCode : uint16_t
-{
+enum CloseCode : uint16_t {
   CLOSE_NORMAL = 1000,
   CLOSE_GOING_AWAY = 1001,
   CLOSE_PROTOCOL_ERROR = 1002,
@@ -43,9 +41,9 @@ struct Frame
 {
   bool fin = false;
   uint8_t opcode = 0;
-  char *payload = nullptr;      /* points into the parsed buffer, unmasked */
+  char *payload = nullptr; /* points into the parsed buffer, unmasked */
   size_t length = 0;
-  size_t frame_size = 0;        /* header + payload bytes consumed */
+  size_t frame_size = 0; /* header + payload bytes consumed */
 };
 
 enum class FrameStatus { COMPLETE, NEED_MORE, INVALID, TOO_LARGE };
@@ -55,13 +53,13 @@ enum class FrameStatus { COMPLETE, NEED_MORE, INVALID, TOO_LARGE };
  * fragmented or long control frames are Invalid; a payload above
  * @max_payload is TooLarge as soon as the header says so. */
 FrameStatus parse_frame (char *data, size_t size, bool masked,
-    size_t max_payload, Frame & out);
+                         size_t max_payload, Frame &out);
 
 /* Appends a final frame. @mask (4 bytes) makes a client frame. */
-void append_frame (std::string & out, uint8_t opcode,
-    std::string_view payload, const uint8_t * mask = nullptr);
-void append_close (std::string & out, uint16_t code,
-    const uint8_t * mask = nullptr);
+void append_frame (std::string &out, uint8_t opcode, std::string_view payload,
+                   const uint8_t *mask = nullptr);
+void append_close (std::string &out, uint16_t code,
+                   const uint8_t *mask = nullptr);
 
 /* Sec-WebSocket-Accept for a Sec-WebSocket-Key. */
 std::string accept_key (std::string_view key);
@@ -82,7 +80,7 @@ enum class HttpStatus { COMPLETE, NEED_MORE, INVALID };
 
 /* Parses a request head ending in an empty line; @consumed is its size.
  * The views point into @data. */
-HttpStatus parse_http_request (std::string_view data, HttpRequest & out,
-    size_t & consumed);
+HttpStatus parse_http_request (std::string_view data, HttpRequest &out,
+                               size_t &consumed);
 
 } // namespace p2p::tracker::ws

@@ -8,7 +8,7 @@
 #include "gstp2pelements.h"
 
 static gboolean
-plugin_init (GstPlugin * plugin)
+plugin_init (GstPlugin *plugin)
 {
   gboolean ret = FALSE;
   ret |= GST_ELEMENT_REGISTER (p2phlssrc, plugin);
@@ -16,7 +16,9 @@ plugin_init (GstPlugin * plugin)
   return ret;
 }
 
-GST_PLUGIN_DEFINE (GST_VERSION_MAJOR, GST_VERSION_MINOR, p2p,
+GST_PLUGIN_DEFINE (
+    GST_VERSION_MAJOR, GST_VERSION_MINOR, p2p,
     "Peer-assisted live HLS: a source that fetches from CDN and peers, and a "
-    "broadcaster sink that publishes and seeds", plugin_init, PACKAGE_VERSION,
-    "LGPL", "gst-p2p", "https://github.com/gst-p2p/gst-p2p")
+    "broadcaster sink that publishes and seeds",
+    plugin_init, PACKAGE_VERSION, "LGPL", "gst-p2p",
+    "https://github.com/gst-p2p/gst-p2p")

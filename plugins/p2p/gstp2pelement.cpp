@@ -6,7 +6,7 @@
 #include "gstp2pelements.h"
 
 void
-p2p_element_init (GstPlugin * plugin)
+p2p_element_init (GstPlugin *plugin)
 {
   static gsize done = 0;
   if (g_once_init_enter (&done)) {

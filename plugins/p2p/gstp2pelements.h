@@ -7,7 +7,7 @@
 
 G_BEGIN_DECLS
 
-void p2p_element_init (GstPlugin * plugin);
+void p2p_element_init (GstPlugin *plugin);
 
 GST_ELEMENT_REGISTER_DECLARE (p2phlssrc);
 GST_ELEMENT_REGISTER_DECLARE (p2pswarmsink);

@@ -52,14 +52,12 @@
 GST_DEBUG_CATEGORY_STATIC (gst_p2p_hls_src_debug);
 #define GST_CAT_DEFAULT gst_p2p_hls_src_debug
 
-static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
-    GST_PAD_SRC,
-    GST_PAD_ALWAYS,
+static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE (
+    "src", GST_PAD_SRC, GST_PAD_ALWAYS,
     GST_STATIC_CAPS ("video/mpegts, systemstream = (boolean) true; "
-        "video/quicktime"));
+                     "video/quicktime"));
 
-enum
-{
+enum {
   PROP_0,
   PROP_LOCATION,
   PROP_LIVE_DELAY,
@@ -92,9 +90,8 @@ enum
 #define DEFAULT_MAX_PEERS 20
 #define DEFAULT_UPLOAD TRUE
 
-static const gchar *const uri_protocols[] = { "p2phls+http", "p2phls+https",
-  nullptr
-};
+static const gchar *const uri_protocols[]
+    = { "p2phls+http", "p2phls+https", nullptr };
 
 struct GstP2PHLSSrcPrivate
 {
@@ -128,42 +125,44 @@ struct _GstP2PHLSSrc
 };
 
 static void gst_p2p_hls_src_uri_handler_init (gpointer g_iface,
-    gpointer iface_data);
+                                              gpointer iface_data);
 
 #define gst_p2p_hls_src_parent_class parent_class
-G_DEFINE_TYPE_WITH_CODE (GstP2PHLSSrc, gst_p2p_hls_src, GST_TYPE_PUSH_SRC,
+G_DEFINE_TYPE_WITH_CODE (
+    GstP2PHLSSrc, gst_p2p_hls_src, GST_TYPE_PUSH_SRC,
     G_IMPLEMENT_INTERFACE (GST_TYPE_URI_HANDLER,
-        gst_p2p_hls_src_uri_handler_init));
+                           gst_p2p_hls_src_uri_handler_init));
 
 static gboolean
-p2phlssrc_element_init (GstPlugin * plugin)
+p2phlssrc_element_init (GstPlugin *plugin)
 {
   GST_DEBUG_CATEGORY_INIT (gst_p2p_hls_src_debug, "p2phlssrc", 0,
-      "P2P HLS source");
+                           "P2P HLS source");
   p2p_element_init (plugin);
   /* Secondary: only the p2phls+ schemes are ours, no need to outrank. */
   return gst_element_register (plugin, "p2phlssrc", GST_RANK_SECONDARY,
-      GST_TYPE_P2P_HLS_SRC);
+                               GST_TYPE_P2P_HLS_SRC);
 }
 
 GST_ELEMENT_REGISTER_DEFINE_CUSTOM (p2phlssrc, p2phlssrc_element_init);
 
-static void gst_p2p_hls_src_finalize (GObject * object);
-static void gst_p2p_hls_src_set_property (GObject * object, guint prop_id,
-    const GValue * value, GParamSpec * pspec);
-static void gst_p2p_hls_src_get_property (GObject * object, guint prop_id,
-    GValue * value, GParamSpec * pspec);
-static gboolean gst_p2p_hls_src_start (GstBaseSrc * src);
-static gboolean gst_p2p_hls_src_stop (GstBaseSrc * src);
-static gboolean gst_p2p_hls_src_unlock (GstBaseSrc * src);
-static gboolean gst_p2p_hls_src_unlock_stop (GstBaseSrc * src);
-static gboolean gst_p2p_hls_src_is_seekable (GstBaseSrc * src);
-static GstFlowReturn gst_p2p_hls_src_create (GstPushSrc * src,
-    GstBuffer ** buffer);
-static GstStructure *gst_p2p_hls_src_create_stats (GstP2PHLSSrc * self);
+static void gst_p2p_hls_src_finalize (GObject *object);
+static void gst_p2p_hls_src_set_property (GObject *object, guint prop_id,
+                                          const GValue *value,
+                                          GParamSpec *pspec);
+static void gst_p2p_hls_src_get_property (GObject *object, guint prop_id,
+                                          GValue *value, GParamSpec *pspec);
+static gboolean gst_p2p_hls_src_start (GstBaseSrc *src);
+static gboolean gst_p2p_hls_src_stop (GstBaseSrc *src);
+static gboolean gst_p2p_hls_src_unlock (GstBaseSrc *src);
+static gboolean gst_p2p_hls_src_unlock_stop (GstBaseSrc *src);
+static gboolean gst_p2p_hls_src_is_seekable (GstBaseSrc *src);
+static GstFlowReturn gst_p2p_hls_src_create (GstPushSrc *src,
+                                             GstBuffer **buffer);
+static GstStructure *gst_p2p_hls_src_create_stats (GstP2PHLSSrc *self);
 
 static void
-gst_p2p_hls_src_class_init (GstP2PHLSSrcClass * klass)
+gst_p2p_hls_src_class_init (GstP2PHLSSrcClass *klass)
 {
   GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
   GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
@@ -182,12 +181,14 @@ gst_p2p_hls_src_class_init (GstP2PHLSSrcClass * klass)
    *
    * Since: 0.1
    */
-  g_object_class_install_property (gobject_class, PROP_LOCATION,
-      g_param_spec_string ("location", "Location",
+  g_object_class_install_property (
+      gobject_class, PROP_LOCATION,
+      g_param_spec_string (
+          "location", "Location",
           "URL of the HLS playlist (http, https, p2phls+http, p2phls+https)",
           DEFAULT_LOCATION,
-          (GParamFlags) (G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
-              G_PARAM_STATIC_STRINGS)));
+          (GParamFlags)(G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY
+                        | G_PARAM_STATIC_STRINGS)));
 
   /**
    * GstP2PHLSSrc:live-delay:
@@ -197,12 +198,14 @@ gst_p2p_hls_src_class_init (GstP2PHLSSrcClass * klass)
    *
    * Since: 0.1
    */
-  g_object_class_install_property (gobject_class, PROP_LIVE_DELAY,
-      g_param_spec_uint ("live-delay", "Live Delay",
-          "Start live playback this many segments behind the live edge", 1,
-          100, DEFAULT_LIVE_DELAY,
-          (GParamFlags) (G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
-              G_PARAM_STATIC_STRINGS)));
+  g_object_class_install_property (
+      gobject_class, PROP_LIVE_DELAY,
+      g_param_spec_uint (
+          "live-delay", "Live Delay",
+          "Start live playback this many segments behind the live edge", 1, 100,
+          DEFAULT_LIVE_DELAY,
+          (GParamFlags)(G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY
+                        | G_PARAM_STATIC_STRINGS)));
 
   /**
    * GstP2PHLSSrc:connection-speed:
@@ -211,12 +214,14 @@ gst_p2p_hls_src_class_init (GstP2PHLSSrcClass * klass)
    *
    * Since: 0.1
    */
-  g_object_class_install_property (gobject_class, PROP_CONNECTION_SPEED,
-      g_param_spec_uint ("connection-speed", "Connection Speed",
+  g_object_class_install_property (
+      gobject_class, PROP_CONNECTION_SPEED,
+      g_param_spec_uint (
+          "connection-speed", "Connection Speed",
           "Network speed in kbit/s for choosing a variant (0 = unknown)", 0,
           G_MAXUINT / 1000, DEFAULT_CONNECTION_SPEED,
-          (GParamFlags) (G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
-              G_PARAM_STATIC_STRINGS)));
+          (GParamFlags)(G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY
+                        | G_PARAM_STATIC_STRINGS)));
 
   /**
    * GstP2PHLSSrc:max-bitrate:
@@ -225,12 +230,14 @@ gst_p2p_hls_src_class_init (GstP2PHLSSrcClass * klass)
    *
    * Since: 0.1
    */
-  g_object_class_install_property (gobject_class, PROP_MAX_BITRATE,
-      g_param_spec_uint64 ("max-bitrate", "Max Bitrate",
+  g_object_class_install_property (
+      gobject_class, PROP_MAX_BITRATE,
+      g_param_spec_uint64 (
+          "max-bitrate", "Max Bitrate",
           "Highest variant bitrate to choose in bit/s (0 = no limit)", 0,
           G_MAXUINT64, DEFAULT_MAX_BITRATE,
-          (GParamFlags) (G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
-              G_PARAM_STATIC_STRINGS)));
+          (GParamFlags)(G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY
+                        | G_PARAM_STATIC_STRINGS)));
 
   /**
    * GstP2PHLSSrc:user-agent:
@@ -239,11 +246,13 @@ gst_p2p_hls_src_class_init (GstP2PHLSSrcClass * klass)
    *
    * Since: 0.1
    */
-  g_object_class_install_property (gobject_class, PROP_USER_AGENT,
-      g_param_spec_string ("user-agent", "User-Agent",
+  g_object_class_install_property (
+      gobject_class, PROP_USER_AGENT,
+      g_param_spec_string (
+          "user-agent", "User-Agent",
           "Value of the User-Agent HTTP request header", DEFAULT_USER_AGENT,
-          (GParamFlags) (G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
-              G_PARAM_STATIC_STRINGS)));
+          (GParamFlags)(G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY
+                        | G_PARAM_STATIC_STRINGS)));
 
   /**
    * GstP2PHLSSrc:extra-headers:
@@ -253,11 +262,13 @@ gst_p2p_hls_src_class_init (GstP2PHLSSrcClass * klass)
    *
    * Since: 0.1
    */
-  g_object_class_install_property (gobject_class, PROP_EXTRA_HEADERS,
-      g_param_spec_boxed ("extra-headers", "Extra Headers",
+  g_object_class_install_property (
+      gobject_class, PROP_EXTRA_HEADERS,
+      g_param_spec_boxed (
+          "extra-headers", "Extra Headers",
           "Extra headers for every HTTP request", GST_TYPE_STRUCTURE,
-          (GParamFlags) (G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
-              G_PARAM_STATIC_STRINGS)));
+          (GParamFlags)(G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY
+                        | G_PARAM_STATIC_STRINGS)));
 
   /**
    * GstP2PHLSSrc:timeout:
@@ -266,12 +277,14 @@ gst_p2p_hls_src_class_init (GstP2PHLSSrcClass * klass)
    *
    * Since: 0.1
    */
-  g_object_class_install_property (gobject_class, PROP_TIMEOUT,
-      g_param_spec_uint ("timeout", "Timeout",
-          "Seconds without any byte before an HTTP attempt fails (0 = none)",
-          0, 3600, DEFAULT_TIMEOUT,
-          (GParamFlags) (G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
-              G_PARAM_STATIC_STRINGS)));
+  g_object_class_install_property (
+      gobject_class, PROP_TIMEOUT,
+      g_param_spec_uint (
+          "timeout", "Timeout",
+          "Seconds without any byte before an HTTP attempt fails (0 = none)", 0,
+          3600, DEFAULT_TIMEOUT,
+          (GParamFlags)(G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY
+                        | G_PARAM_STATIC_STRINGS)));
 
   /**
    * GstP2PHLSSrc:retries:
@@ -280,12 +293,14 @@ gst_p2p_hls_src_class_init (GstP2PHLSSrcClass * klass)
    *
    * Since: 0.1
    */
-  g_object_class_install_property (gobject_class, PROP_RETRIES,
+  g_object_class_install_property (
+      gobject_class, PROP_RETRIES,
       g_param_spec_int ("retries", "Retries",
-          "Retries of a failed HTTP download (-1 = forever)", -1, G_MAXINT,
-          DEFAULT_RETRIES,
-          (GParamFlags) (G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
-              G_PARAM_STATIC_STRINGS)));
+                        "Retries of a failed HTTP download (-1 = forever)", -1,
+                        G_MAXINT, DEFAULT_RETRIES,
+                        (GParamFlags)(G_PARAM_READWRITE
+                                      | GST_PARAM_MUTABLE_READY
+                                      | G_PARAM_STATIC_STRINGS)));
 
   /**
    * GstP2PHLSSrc:stats-interval:
@@ -294,12 +309,14 @@ gst_p2p_hls_src_class_init (GstP2PHLSSrcClass * klass)
    *
    * Since: 0.1
    */
-  g_object_class_install_property (gobject_class, PROP_STATS_INTERVAL,
-      g_param_spec_uint ("stats-interval", "Statistics Interval",
-          "Milliseconds between p2p-statistics element messages (0 = none)",
-          0, G_MAXUINT, DEFAULT_STATS_INTERVAL,
-          (GParamFlags) (G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
-              G_PARAM_STATIC_STRINGS)));
+  g_object_class_install_property (
+      gobject_class, PROP_STATS_INTERVAL,
+      g_param_spec_uint (
+          "stats-interval", "Statistics Interval",
+          "Milliseconds between p2p-statistics element messages (0 = none)", 0,
+          G_MAXUINT, DEFAULT_STATS_INTERVAL,
+          (GParamFlags)(G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY
+                        | G_PARAM_STATIC_STRINGS)));
 
   /**
    * GstP2PHLSSrc:stats:
@@ -310,11 +327,13 @@ gst_p2p_hls_src_class_init (GstP2PHLSSrcClass * klass)
    *
    * Since: 0.1
    */
-  g_object_class_install_property (gobject_class, PROP_STATS,
-      g_param_spec_boxed ("stats", "Statistics",
+  g_object_class_install_property (
+      gobject_class, PROP_STATS,
+      g_param_spec_boxed (
+          "stats", "Statistics",
           "Bytes and segments by source, uploads, peers and stalls",
           GST_TYPE_STRUCTURE,
-          (GParamFlags) (G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
+          (GParamFlags)(G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
 
   /**
    * GstP2PHLSSrc:http-window:
@@ -324,12 +343,15 @@ gst_p2p_hls_src_class_init (GstP2PHLSSrcClass * klass)
    *
    * Since: 0.1
    */
-  g_object_class_install_property (gobject_class, PROP_HTTP_WINDOW,
-      g_param_spec_uint ("http-window", "HTTP Window",
+  g_object_class_install_property (
+      gobject_class, PROP_HTTP_WINDOW,
+      g_param_spec_uint (
+          "http-window", "HTTP Window",
           "Milliseconds before its deadline within which a segment comes "
-          "over HTTP", 0, 600000, DEFAULT_HTTP_WINDOW,
-          (GParamFlags) (G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
-              G_PARAM_STATIC_STRINGS)));
+          "over HTTP",
+          0, 600000, DEFAULT_HTTP_WINDOW,
+          (GParamFlags)(G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY
+                        | G_PARAM_STATIC_STRINGS)));
 
   /**
    * GstP2PHLSSrc:p2p-timeout:
@@ -339,12 +361,14 @@ gst_p2p_hls_src_class_init (GstP2PHLSSrcClass * klass)
    *
    * Since: 0.1
    */
-  g_object_class_install_property (gobject_class, PROP_P2P_TIMEOUT,
-      g_param_spec_uint ("p2p-timeout", "P2P Timeout",
+  g_object_class_install_property (
+      gobject_class, PROP_P2P_TIMEOUT,
+      g_param_spec_uint (
+          "p2p-timeout", "P2P Timeout",
           "Milliseconds without bytes before a peer transfer falls back", 100,
           600000, DEFAULT_P2P_TIMEOUT,
-          (GParamFlags) (G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
-              G_PARAM_STATIC_STRINGS)));
+          (GParamFlags)(G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY
+                        | G_PARAM_STATIC_STRINGS)));
 
   /**
    * GstP2PHLSSrc:max-peers:
@@ -353,11 +377,13 @@ gst_p2p_hls_src_class_init (GstP2PHLSSrcClass * klass)
    *
    * Since: 0.1
    */
-  g_object_class_install_property (gobject_class, PROP_MAX_PEERS,
-      g_param_spec_uint ("max-peers", "Max Peers", "Peers connected at most",
-          0, 1000, DEFAULT_MAX_PEERS,
-          (GParamFlags) (G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
-              G_PARAM_STATIC_STRINGS)));
+  g_object_class_install_property (
+      gobject_class, PROP_MAX_PEERS,
+      g_param_spec_uint ("max-peers", "Max Peers", "Peers connected at most", 0,
+                         1000, DEFAULT_MAX_PEERS,
+                         (GParamFlags)(G_PARAM_READWRITE
+                                       | GST_PARAM_MUTABLE_READY
+                                       | G_PARAM_STATIC_STRINGS)));
 
   /**
    * GstP2PHLSSrc:upload:
@@ -367,19 +393,22 @@ gst_p2p_hls_src_class_init (GstP2PHLSSrcClass * klass)
    *
    * Since: 0.1
    */
-  g_object_class_install_property (gobject_class, PROP_UPLOAD,
-      g_param_spec_boolean ("upload", "Upload",
+  g_object_class_install_property (
+      gobject_class, PROP_UPLOAD,
+      g_param_spec_boolean (
+          "upload", "Upload",
           "Share segments with peers (off for metered links)", DEFAULT_UPLOAD,
-          (GParamFlags) (G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
-              G_PARAM_STATIC_STRINGS)));
+          (GParamFlags)(G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY
+                        | G_PARAM_STATIC_STRINGS)));
 
   gst_p2p_peer_settings_install_properties (gobject_class, PROP_PEER_SETTINGS);
 
   gst_element_class_add_static_pad_template (element_class, &src_template);
-  gst_element_class_set_static_metadata (element_class,
-      "P2P HLS source", "Source/Network",
+  gst_element_class_set_static_metadata (
+      element_class, "P2P HLS source", "Source/Network",
       "Plays live HLS, fetching urgent segments from the CDN and the rest "
-      "from peers", "gst-p2p developers");
+      "from peers",
+      "gst-p2p developers");
 
   basesrc_class->start = GST_DEBUG_FUNCPTR (gst_p2p_hls_src_start);
   basesrc_class->stop = GST_DEBUG_FUNCPTR (gst_p2p_hls_src_stop);
@@ -390,14 +419,14 @@ gst_p2p_hls_src_class_init (GstP2PHLSSrcClass * klass)
 }
 
 static void
-gst_p2p_hls_src_init (GstP2PHLSSrc * self)
+gst_p2p_hls_src_init (GstP2PHLSSrc *self)
 {
   self->priv = new GstP2PHLSSrcPrivate ();
   gst_base_src_set_format (GST_BASE_SRC (self), GST_FORMAT_BYTES);
 }
 
 static void
-gst_p2p_hls_src_finalize (GObject * object)
+gst_p2p_hls_src_finalize (GObject *object)
 {
   auto self = GST_P2P_HLS_SRC (object);
   if (self->priv->extra_headers)
@@ -409,7 +438,7 @@ gst_p2p_hls_src_finalize (GObject * object)
 /* Accepts http(s) URLs with or without our p2phls+ prefix; returns the
  * plain URL, or an empty string when @uri is not one. */
 static std::string
-plain_http_url (const gchar * uri)
+plain_http_url (const gchar *uri)
 {
   if (!uri)
     return "";
@@ -422,30 +451,31 @@ plain_http_url (const gchar * uri)
     return "";
   /* g_uri_is_valid () accepts "http://" without a host. */
   GUri *parsed = g_uri_parse (s.c_str (), G_URI_FLAGS_NONE, nullptr);
-  bool has_host = parsed && g_uri_get_host (parsed)
-      && g_uri_get_host (parsed)[0] != '\0';
+  bool has_host
+      = parsed && g_uri_get_host (parsed) && g_uri_get_host (parsed)[0] != '\0';
   if (parsed)
     g_uri_unref (parsed);
   return has_host ? s : "";
 }
 
 static gboolean
-gst_p2p_hls_src_set_location (GstP2PHLSSrc * self, const gchar * uri,
-    GError ** error)
+gst_p2p_hls_src_set_location (GstP2PHLSSrc *self, const gchar *uri,
+                              GError **error)
 {
   GstState state;
   GST_OBJECT_LOCK (self);
   state = GST_STATE (self);
   GST_OBJECT_UNLOCK (self);
   if (state != GST_STATE_READY && state != GST_STATE_NULL) {
-    g_set_error (error, GST_URI_ERROR, GST_URI_ERROR_BAD_STATE,
+    g_set_error (
+        error, GST_URI_ERROR, GST_URI_ERROR_BAD_STATE,
         "Changing the location of a playing p2phlssrc is not supported");
     return FALSE;
   }
   std::string url = plain_http_url (uri);
   if (uri && url.empty ()) {
     g_set_error (error, GST_URI_ERROR, GST_URI_ERROR_BAD_URI,
-        "Not an http(s) or p2phls+http(s) URL: %s", uri);
+                 "Not an http(s) or p2phls+http(s) URL: %s", uri);
     return FALSE;
   }
   GST_OBJECT_LOCK (self);
@@ -455,97 +485,97 @@ gst_p2p_hls_src_set_location (GstP2PHLSSrc * self, const gchar * uri,
 }
 
 static void
-gst_p2p_hls_src_set_property (GObject * object, guint prop_id,
-    const GValue * value, GParamSpec * pspec)
+gst_p2p_hls_src_set_property (GObject *object, guint prop_id,
+                              const GValue *value, GParamSpec *pspec)
 {
   auto self = GST_P2P_HLS_SRC (object);
   auto priv = self->priv;
 
   switch (prop_id) {
-    case PROP_LOCATION:{
-      p2p::GErrorOut error;
-      if (!gst_p2p_hls_src_set_location (self, g_value_get_string (value),
-              error.out ()))
-        GST_WARNING_OBJECT (self, "%s", error.get ()->message);
-      break;
-    }
-    case PROP_USER_AGENT:{
-      const gchar *ua = g_value_get_string (value);
-      GST_OBJECT_LOCK (self);
-      priv->user_agent = ua ? ua : "";
-      GST_OBJECT_UNLOCK (self);
-      break;
-    }
-    case PROP_EXTRA_HEADERS:{
-      const GstStructure *s = gst_value_get_structure (value);
-      GST_OBJECT_LOCK (self);
-      if (priv->extra_headers)
-        gst_structure_free (priv->extra_headers);
-      priv->extra_headers = s ? gst_structure_copy (s) : nullptr;
-      GST_OBJECT_UNLOCK (self);
-      break;
-    }
-    case PROP_HTTP_WINDOW:
-      GST_OBJECT_LOCK (self);
-      priv->http_window = g_value_get_uint (value);
-      GST_OBJECT_UNLOCK (self);
-      break;
-    case PROP_P2P_TIMEOUT:
-      GST_OBJECT_LOCK (self);
-      priv->p2p_timeout = g_value_get_uint (value);
-      GST_OBJECT_UNLOCK (self);
-      break;
-    case PROP_MAX_PEERS:
-      GST_OBJECT_LOCK (self);
-      priv->max_peers = g_value_get_uint (value);
-      GST_OBJECT_UNLOCK (self);
-      break;
-    case PROP_UPLOAD:
-      GST_OBJECT_LOCK (self);
-      priv->upload = g_value_get_boolean (value);
-      GST_OBJECT_UNLOCK (self);
-      break;
-    case PROP_LIVE_DELAY:
-      GST_OBJECT_LOCK (self);
-      priv->live_delay = g_value_get_uint (value);
-      GST_OBJECT_UNLOCK (self);
-      break;
-    case PROP_CONNECTION_SPEED:
-      GST_OBJECT_LOCK (self);
-      priv->connection_speed = g_value_get_uint (value);
-      GST_OBJECT_UNLOCK (self);
-      break;
-    case PROP_MAX_BITRATE:
-      GST_OBJECT_LOCK (self);
-      priv->max_bitrate = g_value_get_uint64 (value);
-      GST_OBJECT_UNLOCK (self);
-      break;
-    case PROP_TIMEOUT:
-      GST_OBJECT_LOCK (self);
-      priv->timeout = g_value_get_uint (value);
-      GST_OBJECT_UNLOCK (self);
-      break;
-    case PROP_RETRIES:
-      GST_OBJECT_LOCK (self);
-      priv->retries = g_value_get_int (value);
-      GST_OBJECT_UNLOCK (self);
-      break;
-    case PROP_STATS_INTERVAL:
-      GST_OBJECT_LOCK (self);
-      priv->stats_interval = g_value_get_uint (value);
-      GST_OBJECT_UNLOCK (self);
-      break;
-    default:
-      if (!gst_p2p_peer_settings_set_property (&priv->peer, object, prop_id,
-              PROP_PEER_SETTINGS, value))
-        G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-      break;
+  case PROP_LOCATION: {
+    p2p::GErrorOut error;
+    if (!gst_p2p_hls_src_set_location (self, g_value_get_string (value),
+                                       error.out ()))
+      GST_WARNING_OBJECT (self, "%s", error.get ()->message);
+    break;
+  }
+  case PROP_USER_AGENT: {
+    const gchar *ua = g_value_get_string (value);
+    GST_OBJECT_LOCK (self);
+    priv->user_agent = ua ? ua : "";
+    GST_OBJECT_UNLOCK (self);
+    break;
+  }
+  case PROP_EXTRA_HEADERS: {
+    const GstStructure *s = gst_value_get_structure (value);
+    GST_OBJECT_LOCK (self);
+    if (priv->extra_headers)
+      gst_structure_free (priv->extra_headers);
+    priv->extra_headers = s ? gst_structure_copy (s) : nullptr;
+    GST_OBJECT_UNLOCK (self);
+    break;
+  }
+  case PROP_HTTP_WINDOW:
+    GST_OBJECT_LOCK (self);
+    priv->http_window = g_value_get_uint (value);
+    GST_OBJECT_UNLOCK (self);
+    break;
+  case PROP_P2P_TIMEOUT:
+    GST_OBJECT_LOCK (self);
+    priv->p2p_timeout = g_value_get_uint (value);
+    GST_OBJECT_UNLOCK (self);
+    break;
+  case PROP_MAX_PEERS:
+    GST_OBJECT_LOCK (self);
+    priv->max_peers = g_value_get_uint (value);
+    GST_OBJECT_UNLOCK (self);
+    break;
+  case PROP_UPLOAD:
+    GST_OBJECT_LOCK (self);
+    priv->upload = g_value_get_boolean (value);
+    GST_OBJECT_UNLOCK (self);
+    break;
+  case PROP_LIVE_DELAY:
+    GST_OBJECT_LOCK (self);
+    priv->live_delay = g_value_get_uint (value);
+    GST_OBJECT_UNLOCK (self);
+    break;
+  case PROP_CONNECTION_SPEED:
+    GST_OBJECT_LOCK (self);
+    priv->connection_speed = g_value_get_uint (value);
+    GST_OBJECT_UNLOCK (self);
+    break;
+  case PROP_MAX_BITRATE:
+    GST_OBJECT_LOCK (self);
+    priv->max_bitrate = g_value_get_uint64 (value);
+    GST_OBJECT_UNLOCK (self);
+    break;
+  case PROP_TIMEOUT:
+    GST_OBJECT_LOCK (self);
+    priv->timeout = g_value_get_uint (value);
+    GST_OBJECT_UNLOCK (self);
+    break;
+  case PROP_RETRIES:
+    GST_OBJECT_LOCK (self);
+    priv->retries = g_value_get_int (value);
+    GST_OBJECT_UNLOCK (self);
+    break;
+  case PROP_STATS_INTERVAL:
+    GST_OBJECT_LOCK (self);
+    priv->stats_interval = g_value_get_uint (value);
+    GST_OBJECT_UNLOCK (self);
+    break;
+  default:
+    if (!gst_p2p_peer_settings_set_property (&priv->peer, object, prop_id,
+                                             PROP_PEER_SETTINGS, value))
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    break;
   }
 }
 
 static void
-gst_p2p_hls_src_get_property (GObject * object, guint prop_id,
-    GValue * value, GParamSpec * pspec)
+gst_p2p_hls_src_get_property (GObject *object, guint prop_id, GValue *value,
+                              GParamSpec *pspec)
 {
   auto self = GST_P2P_HLS_SRC (object);
   auto priv = self->priv;
@@ -556,84 +586,80 @@ gst_p2p_hls_src_get_property (GObject * object, guint prop_id,
   }
 
   if (gst_p2p_peer_settings_get_property (&priv->peer, object, prop_id,
-          PROP_PEER_SETTINGS, value))
+                                          PROP_PEER_SETTINGS, value))
     return;
 
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
-    case PROP_LOCATION:
-      g_value_set_string (value,
-          priv->location.empty () ? nullptr : priv->location.c_str ());
-      break;
-    case PROP_USER_AGENT:
-      g_value_set_string (value, priv->user_agent.c_str ());
-      break;
-    case PROP_EXTRA_HEADERS:
-      gst_value_set_structure (value, priv->extra_headers);
-      break;
-    case PROP_HTTP_WINDOW:
-      g_value_set_uint (value, priv->http_window);
-      break;
-    case PROP_P2P_TIMEOUT:
-      g_value_set_uint (value, priv->p2p_timeout);
-      break;
-    case PROP_MAX_PEERS:
-      g_value_set_uint (value, priv->max_peers);
-      break;
-    case PROP_UPLOAD:
-      g_value_set_boolean (value, priv->upload);
-      break;
-    case PROP_LIVE_DELAY:
-      g_value_set_uint (value, priv->live_delay);
-      break;
-    case PROP_CONNECTION_SPEED:
-      g_value_set_uint (value, priv->connection_speed);
-      break;
-    case PROP_MAX_BITRATE:
-      g_value_set_uint64 (value, priv->max_bitrate);
-      break;
-    case PROP_TIMEOUT:
-      g_value_set_uint (value, priv->timeout);
-      break;
-    case PROP_RETRIES:
-      g_value_set_int (value, priv->retries);
-      break;
-    case PROP_STATS_INTERVAL:
-      g_value_set_uint (value, priv->stats_interval);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-      break;
+  case PROP_LOCATION:
+    g_value_set_string (
+        value, priv->location.empty () ? nullptr : priv->location.c_str ());
+    break;
+  case PROP_USER_AGENT:
+    g_value_set_string (value, priv->user_agent.c_str ());
+    break;
+  case PROP_EXTRA_HEADERS:
+    gst_value_set_structure (value, priv->extra_headers);
+    break;
+  case PROP_HTTP_WINDOW:
+    g_value_set_uint (value, priv->http_window);
+    break;
+  case PROP_P2P_TIMEOUT:
+    g_value_set_uint (value, priv->p2p_timeout);
+    break;
+  case PROP_MAX_PEERS:
+    g_value_set_uint (value, priv->max_peers);
+    break;
+  case PROP_UPLOAD:
+    g_value_set_boolean (value, priv->upload);
+    break;
+  case PROP_LIVE_DELAY:
+    g_value_set_uint (value, priv->live_delay);
+    break;
+  case PROP_CONNECTION_SPEED:
+    g_value_set_uint (value, priv->connection_speed);
+    break;
+  case PROP_MAX_BITRATE:
+    g_value_set_uint64 (value, priv->max_bitrate);
+    break;
+  case PROP_TIMEOUT:
+    g_value_set_uint (value, priv->timeout);
+    break;
+  case PROP_RETRIES:
+    g_value_set_int (value, priv->retries);
+    break;
+  case PROP_STATS_INTERVAL:
+    g_value_set_uint (value, priv->stats_interval);
+    break;
+  default:
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    break;
   }
   GST_OBJECT_UNLOCK (self);
 }
 
 static GstStructure *
-stats_to_structure (const p2p::swarm::ViewerStats & stats, const gchar * name)
+stats_to_structure (const p2p::swarm::ViewerStats &stats, const gchar *name)
 {
   guint64 total = stats.http_bytes + stats.peer_bytes;
   gdouble ratio = total ? static_cast<gdouble> (stats.peer_bytes) / total : 0;
-  return gst_structure_new (name,
-      "http-bytes", G_TYPE_UINT64, stats.http_bytes,
-      "http-segments", G_TYPE_UINT64, stats.http_segments,
-      "peer-bytes", G_TYPE_UINT64, stats.peer_bytes,
-      "peer-segments", G_TYPE_UINT64, stats.peer_segments,
-      "uploaded-bytes", G_TYPE_UINT64, stats.uploaded_bytes,
-      "peers", G_TYPE_UINT, stats.peers,
-      "stalls", G_TYPE_UINT64, stats.stalls,
-      "stall-time", G_TYPE_UINT64, stats.stall_time,
-      "segments-skipped", G_TYPE_UINT64, stats.segments_skipped,
-      "playlist-reloads", G_TYPE_UINT64, stats.playlist_reloads,
-      "peers-banned", G_TYPE_UINT64, stats.peers_banned,
-      "hash-mismatches", G_TYPE_UINT64, stats.hash_mismatches,
-      "peer-id", G_TYPE_STRING, stats.peer_id.c_str (),
-      "swarm-id", G_TYPE_STRING, stats.swarm_id.c_str (),
-      "bandwidth", G_TYPE_UINT64, stats.bandwidth,
+  return gst_structure_new (
+      name, "http-bytes", G_TYPE_UINT64, stats.http_bytes, "http-segments",
+      G_TYPE_UINT64, stats.http_segments, "peer-bytes", G_TYPE_UINT64,
+      stats.peer_bytes, "peer-segments", G_TYPE_UINT64, stats.peer_segments,
+      "uploaded-bytes", G_TYPE_UINT64, stats.uploaded_bytes, "peers",
+      G_TYPE_UINT, stats.peers, "stalls", G_TYPE_UINT64, stats.stalls,
+      "stall-time", G_TYPE_UINT64, stats.stall_time, "segments-skipped",
+      G_TYPE_UINT64, stats.segments_skipped, "playlist-reloads", G_TYPE_UINT64,
+      stats.playlist_reloads, "peers-banned", G_TYPE_UINT64, stats.peers_banned,
+      "hash-mismatches", G_TYPE_UINT64, stats.hash_mismatches, "peer-id",
+      G_TYPE_STRING, stats.peer_id.c_str (), "swarm-id", G_TYPE_STRING,
+      stats.swarm_id.c_str (), "bandwidth", G_TYPE_UINT64, stats.bandwidth,
       "p2p-ratio", G_TYPE_DOUBLE, ratio, nullptr);
 }
 
 static GstStructure *
-gst_p2p_hls_src_create_stats (GstP2PHLSSrc * self)
+gst_p2p_hls_src_create_stats (GstP2PHLSSrc *self)
 {
   p2p::swarm::ViewerStats stats;
   GST_OBJECT_LOCK (self);
@@ -644,7 +670,7 @@ gst_p2p_hls_src_create_stats (GstP2PHLSSrc * self)
 }
 
 static std::vector<std::pair<std::string, std::string>>
-headers_from_structure (const GstStructure * s)
+headers_from_structure (const GstStructure *s)
 {
   std::vector<std::pair<std::string, std::string>> headers;
   if (!s)
@@ -664,7 +690,7 @@ headers_from_structure (const GstStructure * s)
 }
 
 static gboolean
-gst_p2p_hls_src_start (GstBaseSrc * src)
+gst_p2p_hls_src_start (GstBaseSrc *src)
 {
   auto self = GST_P2P_HLS_SRC (src);
   auto priv = self->priv;
@@ -673,8 +699,8 @@ gst_p2p_hls_src_start (GstBaseSrc * src)
   GST_OBJECT_LOCK (self);
   config.url = priv->location;
   config.live_delay_segments = priv->live_delay;
-  config.connection_speed = static_cast<guint64> (priv->connection_speed) *
-      1000;
+  config.connection_speed
+      = static_cast<guint64> (priv->connection_speed) * 1000;
   config.max_bitrate = priv->max_bitrate;
   config.http.user_agent = priv->user_agent;
   config.http.extra_headers = headers_from_structure (priv->extra_headers);
@@ -693,22 +719,23 @@ gst_p2p_hls_src_start (GstBaseSrc * src)
 
   if (config.url.empty ()) {
     GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND, ("No URL set."),
-        ("Set the location property or a p2phls+http(s) URI"));
+                       ("Set the location property or a p2phls+http(s) URI"));
     return FALSE;
   }
 
   GstElement *element = GST_ELEMENT (self);
-  auto on_warning = [element] (const std::string & message) {
+  auto on_warning = [element] (const std::string &message) {
     GST_ELEMENT_WARNING (element, STREAM, DEMUX, ("%s", message.c_str ()),
-        (nullptr));
+                         (nullptr));
   };
-  auto on_stats = [element] (const p2p::swarm::ViewerStats & stats) {
-    gst_element_post_message (element,
-        gst_message_new_element (GST_OBJECT (element),
-            stats_to_structure (stats, GST_P2P_STATISTICS_MESSAGE)));
+  auto on_stats = [element] (const p2p::swarm::ViewerStats &stats) {
+    gst_element_post_message (
+        element, gst_message_new_element (
+                     GST_OBJECT (element),
+                     stats_to_structure (stats, GST_P2P_STATISTICS_MESSAGE)));
   };
-  auto viewer = std::make_unique<p2p::swarm::Viewer> (config, on_warning,
-      on_stats);
+  auto viewer
+      = std::make_unique<p2p::swarm::Viewer> (config, on_warning, on_stats);
   viewer->start ();
 
   GST_OBJECT_LOCK (self);
@@ -720,7 +747,7 @@ gst_p2p_hls_src_start (GstBaseSrc * src)
 }
 
 static gboolean
-gst_p2p_hls_src_stop (GstBaseSrc * src)
+gst_p2p_hls_src_stop (GstBaseSrc *src)
 {
   auto self = GST_P2P_HLS_SRC (src);
   GST_OBJECT_LOCK (self);
@@ -731,7 +758,7 @@ gst_p2p_hls_src_stop (GstBaseSrc * src)
 }
 
 static gboolean
-gst_p2p_hls_src_unlock (GstBaseSrc * src)
+gst_p2p_hls_src_unlock (GstBaseSrc *src)
 {
   auto self = GST_P2P_HLS_SRC (src);
   if (self->priv->viewer)
@@ -740,7 +767,7 @@ gst_p2p_hls_src_unlock (GstBaseSrc * src)
 }
 
 static gboolean
-gst_p2p_hls_src_unlock_stop (GstBaseSrc * src)
+gst_p2p_hls_src_unlock_stop (GstBaseSrc *src)
 {
   auto self = GST_P2P_HLS_SRC (src);
   if (self->priv->viewer)
@@ -749,67 +776,65 @@ gst_p2p_hls_src_unlock_stop (GstBaseSrc * src)
 }
 
 static gboolean
-gst_p2p_hls_src_is_seekable (GstBaseSrc * src)
+gst_p2p_hls_src_is_seekable (GstBaseSrc *src)
 {
   return FALSE;
 }
 
 static void
-post_viewer_error (GstP2PHLSSrc * self, const GError * error)
+post_viewer_error (GstP2PHLSSrc *self, const GError *error)
 {
   if (error->domain != GST_P2P_ERROR) {
-    GST_ELEMENT_ERROR (self, RESOURCE, READ, ("%s", error->message),
-        (nullptr));
+    GST_ELEMENT_ERROR (self, RESOURCE, READ, ("%s", error->message), (nullptr));
     return;
   }
   switch (error->code) {
-    case GST_P2P_ERROR_HTTP_STATUS:
-      if (strstr (error->message, "404")) {
-        GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND, ("%s", error->message),
-            (nullptr));
-      } else {
-        GST_ELEMENT_ERROR (self, RESOURCE, READ, ("%s", error->message),
-            (nullptr));
-      }
-      break;
-    case GST_P2P_ERROR_NETWORK:
-    case GST_P2P_ERROR_TIMEOUT:
-      GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ, ("%s", error->message),
-          (nullptr));
-      break;
-    case GST_P2P_ERROR_PLAYLIST_UNSUPPORTED:
-      GST_ELEMENT_ERROR (self, STREAM, DECRYPT, ("%s", error->message),
-          (nullptr));
-      break;
-    case GST_P2P_ERROR_PLAYLIST_INVALID:
-    case GST_P2P_ERROR_BAD_CONTENT:
-      GST_ELEMENT_ERROR (self, STREAM, DEMUX, ("%s", error->message),
-          (nullptr));
-      break;
-    default:
-      GST_ELEMENT_ERROR (self, RESOURCE, FAILED, ("%s", error->message),
-          (nullptr));
-      break;
+  case GST_P2P_ERROR_HTTP_STATUS:
+    if (strstr (error->message, "404")) {
+      GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND, ("%s", error->message),
+                         (nullptr));
+    } else {
+      GST_ELEMENT_ERROR (self, RESOURCE, READ, ("%s", error->message),
+                         (nullptr));
+    }
+    break;
+  case GST_P2P_ERROR_NETWORK:
+  case GST_P2P_ERROR_TIMEOUT:
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ, ("%s", error->message),
+                       (nullptr));
+    break;
+  case GST_P2P_ERROR_PLAYLIST_UNSUPPORTED:
+    GST_ELEMENT_ERROR (self, STREAM, DECRYPT, ("%s", error->message),
+                       (nullptr));
+    break;
+  case GST_P2P_ERROR_PLAYLIST_INVALID:
+  case GST_P2P_ERROR_BAD_CONTENT:
+    GST_ELEMENT_ERROR (self, STREAM, DEMUX, ("%s", error->message), (nullptr));
+    break;
+  default:
+    GST_ELEMENT_ERROR (self, RESOURCE, FAILED, ("%s", error->message),
+                       (nullptr));
+    break;
   }
 }
 
 /* Caps from the stream itself: MPEG-TS starts with the 0x47 sync byte;
  * an initialisation section means fragmented MP4. */
 static void
-ensure_caps (GstP2PHLSSrc * self, const p2p::swarm::ViewerItem & item)
+ensure_caps (GstP2PHLSSrc *self, const p2p::swarm::ViewerItem &item)
 {
   if (self->priv->caps_set)
     return;
   gsize size = 0;
-  const guint8 *data =
-      static_cast<const guint8 *> (g_bytes_get_data (item.data.get (), &size));
+  const guint8 *data = static_cast<const guint8 *> (
+      g_bytes_get_data (item.data.get (), &size));
   GstCaps *caps;
   if (item.kind == p2p::swarm::ViewerItem::Kind::INIT
       || (size > 0 && data[0] != 0x47)) {
     caps = gst_caps_new_empty_simple ("video/quicktime");
   } else {
-    caps = gst_caps_new_simple ("video/mpegts", "systemstream",
-        G_TYPE_BOOLEAN, TRUE, "packetsize", G_TYPE_INT, 188, nullptr);
+    caps = gst_caps_new_simple ("video/mpegts", "systemstream", G_TYPE_BOOLEAN,
+                                TRUE, "packetsize", G_TYPE_INT, 188, nullptr);
   }
   gst_base_src_set_caps (GST_BASE_SRC (self), caps);
   gst_caps_unref (caps);
@@ -817,7 +842,7 @@ ensure_caps (GstP2PHLSSrc * self, const p2p::swarm::ViewerItem & item)
 }
 
 static GstFlowReturn
-gst_p2p_hls_src_create (GstPushSrc * src, GstBuffer ** buffer)
+gst_p2p_hls_src_create (GstPushSrc *src, GstBuffer **buffer)
 {
   auto self = GST_P2P_HLS_SRC (src);
   auto priv = self->priv;
@@ -828,18 +853,18 @@ gst_p2p_hls_src_create (GstPushSrc * src, GstBuffer ** buffer)
     if (!priv->viewer->pop (&item))
       return GST_FLOW_FLUSHING;
   } while (item.kind == p2p::swarm::ViewerItem::Kind::SEGMENT
-      && g_bytes_get_size (item.data.get ()) == 0);
+           && g_bytes_get_size (item.data.get ()) == 0);
 
   switch (item.kind) {
-    case p2p::swarm::ViewerItem::Kind::END:
-      GST_INFO_OBJECT (self, "playlist ended");
-      return GST_FLOW_EOS;
-    case p2p::swarm::ViewerItem::Kind::ERROR:
-      post_viewer_error (self, item.error.get ());
-      return GST_FLOW_ERROR;
-    case p2p::swarm::ViewerItem::Kind::INIT:
-    case p2p::swarm::ViewerItem::Kind::SEGMENT:
-      break;
+  case p2p::swarm::ViewerItem::Kind::END:
+    GST_INFO_OBJECT (self, "playlist ended");
+    return GST_FLOW_EOS;
+  case p2p::swarm::ViewerItem::Kind::ERROR:
+    post_viewer_error (self, item.error.get ());
+    return GST_FLOW_ERROR;
+  case p2p::swarm::ViewerItem::Kind::INIT:
+  case p2p::swarm::ViewerItem::Kind::SEGMENT:
+    break;
   }
 
   ensure_caps (self, item);
@@ -848,8 +873,9 @@ gst_p2p_hls_src_create (GstPushSrc * src, GstBuffer ** buffer)
     GST_BUFFER_FLAG_SET (out, GST_BUFFER_FLAG_DISCONT);
   priv->first_buffer = false;
   GST_BUFFER_OFFSET (out) = static_cast<guint64> (item.sequence);
-  GST_LOG_OBJECT (self, "segment %" G_GINT64_FORMAT ": %" G_GSIZE_FORMAT
-      " bytes", item.sequence, gst_buffer_get_size (out));
+  GST_LOG_OBJECT (self,
+                  "segment %" G_GINT64_FORMAT ": %" G_GSIZE_FORMAT " bytes",
+                  item.sequence, gst_buffer_get_size (out));
   *buffer = out;
   return GST_FLOW_OK;
 }
@@ -869,19 +895,21 @@ gst_p2p_hls_src_uri_get_protocols (GType type)
 }
 
 static gchar *
-gst_p2p_hls_src_uri_get_uri (GstURIHandler * handler)
+gst_p2p_hls_src_uri_get_uri (GstURIHandler *handler)
 {
   auto self = GST_P2P_HLS_SRC (handler);
   GST_OBJECT_LOCK (self);
-  gchar *uri = self->priv->location.empty () ? nullptr :
-      g_strconcat ("p2phls+", self->priv->location.c_str (), nullptr);
+  gchar *uri
+      = self->priv->location.empty ()
+            ? nullptr
+            : g_strconcat ("p2phls+", self->priv->location.c_str (), nullptr);
   GST_OBJECT_UNLOCK (self);
   return uri;
 }
 
 static gboolean
-gst_p2p_hls_src_uri_set_uri (GstURIHandler * handler, const gchar * uri,
-    GError ** error)
+gst_p2p_hls_src_uri_set_uri (GstURIHandler *handler, const gchar *uri,
+                             GError **error)
 {
   return gst_p2p_hls_src_set_location (GST_P2P_HLS_SRC (handler), uri, error);
 }
@@ -889,7 +917,7 @@ gst_p2p_hls_src_uri_set_uri (GstURIHandler * handler, const gchar * uri,
 static void
 gst_p2p_hls_src_uri_handler_init (gpointer g_iface, gpointer iface_data)
 {
-  GstURIHandlerInterface *iface = (GstURIHandlerInterface *) g_iface;
+  GstURIHandlerInterface *iface = (GstURIHandlerInterface *)g_iface;
   iface->get_type = gst_p2p_hls_src_uri_get_type;
   iface->get_protocols = gst_p2p_hls_src_uri_get_protocols;
   iface->get_uri = gst_p2p_hls_src_uri_get_uri;

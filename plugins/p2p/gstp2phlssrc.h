@@ -9,6 +9,6 @@ G_BEGIN_DECLS
 
 #define GST_TYPE_P2P_HLS_SRC (gst_p2p_hls_src_get_type ())
 G_DECLARE_FINAL_TYPE (GstP2PHLSSrc, gst_p2p_hls_src, GST, P2P_HLS_SRC,
-    GstPushSrc)
+                      GstPushSrc)
 
 G_END_DECLS

@@ -7,8 +7,7 @@
 
 namespace {
 
-enum
-{
+enum {
   PROP_TRACKERS,
   PROP_SWARM_ID,
   PROP_STUN_SERVER,
@@ -18,25 +17,26 @@ enum
   N_PROPS,
 };
 
-constexpr GParamFlags kFlags = (GParamFlags) (G_PARAM_READWRITE |
-    GST_PARAM_MUTABLE_READY | G_PARAM_STATIC_STRINGS);
+constexpr GParamFlags kFlags
+    = (GParamFlags)(G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY
+                    | G_PARAM_STATIC_STRINGS);
 
 std::string *
-string_field (GstP2PPeerSettings * s, guint id)
+string_field (GstP2PPeerSettings *s, guint id)
 {
   switch (id) {
-    case PROP_TRACKERS:
-      return &s->trackers;
-    case PROP_SWARM_ID:
-      return &s->swarm_id;
-    case PROP_STUN_SERVER:
-      return &s->stun_server;
-    case PROP_TURN_SERVER:
-      return &s->turn_server;
-    case PROP_ICE_ADDRESSES:
-      return &s->ice_addresses;
-    default:
-      return nullptr;
+  case PROP_TRACKERS:
+    return &s->trackers;
+  case PROP_SWARM_ID:
+    return &s->swarm_id;
+  case PROP_STUN_SERVER:
+    return &s->stun_server;
+  case PROP_TURN_SERVER:
+    return &s->turn_server;
+  case PROP_ICE_ADDRESSES:
+    return &s->ice_addresses;
+  default:
+    return nullptr;
   }
 }
 
@@ -53,8 +53,8 @@ GstP2PPeerSettings::webrtc_config () const
 }
 
 guint
-gst_p2p_peer_settings_install_properties (GObjectClass * klass,
-    guint first_prop_id)
+gst_p2p_peer_settings_install_properties (GObjectClass *klass,
+                                          guint first_prop_id)
 {
   /**
    * GstP2PHLSSrc:trackers:
@@ -65,8 +65,10 @@ gst_p2p_peer_settings_install_properties (GObjectClass * klass,
    *
    * Since: 0.1
    */
-  g_object_class_install_property (klass, first_prop_id + PROP_TRACKERS,
-      g_param_spec_string ("trackers", "Trackers",
+  g_object_class_install_property (
+      klass, first_prop_id + PROP_TRACKERS,
+      g_param_spec_string (
+          "trackers", "Trackers",
           "Comma-separated WebTorrent tracker URLs (ws:// or wss://)", "",
           kFlags));
   /**
@@ -77,15 +79,21 @@ gst_p2p_peer_settings_install_properties (GObjectClass * klass,
    *
    * Since: 0.1
    */
-  g_object_class_install_property (klass, first_prop_id + PROP_SWARM_ID,
-      g_param_spec_string ("swarm-id", "Swarm ID",
+  g_object_class_install_property (
+      klass, first_prop_id + PROP_SWARM_ID,
+      g_param_spec_string (
+          "swarm-id", "Swarm ID",
           "Swarm id instead of the playlist URL (empty: from the URL)", "",
           kFlags));
-  g_object_class_install_property (klass, first_prop_id + PROP_STUN_SERVER,
+  g_object_class_install_property (
+      klass, first_prop_id + PROP_STUN_SERVER,
       g_param_spec_string ("stun-server", "STUN Server",
-          "STUN server, stun://host:port (empty: none)", "", kFlags));
-  g_object_class_install_property (klass, first_prop_id + PROP_TURN_SERVER,
-      g_param_spec_string ("turn-server", "TURN Server",
+                           "STUN server, stun://host:port (empty: none)", "",
+                           kFlags));
+  g_object_class_install_property (
+      klass, first_prop_id + PROP_TURN_SERVER,
+      g_param_spec_string (
+          "turn-server", "TURN Server",
           "TURN server, turn(s)://user:password@host:port (empty: none)", "",
           kFlags));
   /**
@@ -97,22 +105,26 @@ gst_p2p_peer_settings_install_properties (GObjectClass * klass,
    *
    * Since: 0.1
    */
-  g_object_class_install_property (klass, first_prop_id + PROP_ICE_ADDRESSES,
-      g_param_spec_string ("ice-addresses", "ICE Addresses",
+  g_object_class_install_property (
+      klass, first_prop_id + PROP_ICE_ADDRESSES,
+      g_param_spec_string (
+          "ice-addresses", "ICE Addresses",
           "Comma-separated local IP addresses for ICE candidates (empty: "
-          "every interface but loopback)", "", kFlags));
-  g_object_class_install_property (klass,
-      first_prop_id + PROP_MAX_UPLOAD_RATE,
-      g_param_spec_uint64 ("max-upload-rate", "Max Upload Rate",
+          "every interface but loopback)",
+          "", kFlags));
+  g_object_class_install_property (
+      klass, first_prop_id + PROP_MAX_UPLOAD_RATE,
+      g_param_spec_uint64 (
+          "max-upload-rate", "Max Upload Rate",
           "Upload limit in bytes per second for all peers (0 = unlimited)", 0,
           G_MAXUINT64, 0, kFlags));
   return first_prop_id + N_PROPS;
 }
 
 gboolean
-gst_p2p_peer_settings_set_property (GstP2PPeerSettings * settings,
-    GObject * object, guint prop_id, guint first_prop_id,
-    const GValue * value)
+gst_p2p_peer_settings_set_property (GstP2PPeerSettings *settings,
+                                    GObject *object, guint prop_id,
+                                    guint first_prop_id, const GValue *value)
 {
   if (prop_id < first_prop_id || prop_id >= first_prop_id + N_PROPS)
     return FALSE;
@@ -129,15 +141,16 @@ gst_p2p_peer_settings_set_property (GstP2PPeerSettings * settings,
 }
 
 gboolean
-gst_p2p_peer_settings_get_property (const GstP2PPeerSettings * settings,
-    GObject * object, guint prop_id, guint first_prop_id, GValue * value)
+gst_p2p_peer_settings_get_property (const GstP2PPeerSettings *settings,
+                                    GObject *object, guint prop_id,
+                                    guint first_prop_id, GValue *value)
 {
   if (prop_id < first_prop_id || prop_id >= first_prop_id + N_PROPS)
     return FALSE;
   guint id = prop_id - first_prop_id;
   GST_OBJECT_LOCK (object);
-  if (const std::string *field =
-      string_field (const_cast<GstP2PPeerSettings *> (settings), id))
+  if (const std::string *field
+      = string_field (const_cast<GstP2PPeerSettings *> (settings), id))
     g_value_set_string (value, field->c_str ());
   else
     g_value_set_uint64 (value, settings->max_upload_rate);

@@ -29,14 +29,16 @@ struct GstP2PPeerSettings
 
 /* Installs the shared properties with ids from @first_prop_id on; returns
  * the id after the last one. */
-guint gst_p2p_peer_settings_install_properties (GObjectClass * klass,
-    guint first_prop_id);
+guint gst_p2p_peer_settings_install_properties (GObjectClass *klass,
+                                                guint first_prop_id);
 
 /* Set/get one of those properties under the object lock of @object. They
  * return FALSE when @prop_id is not one of them. */
-gboolean gst_p2p_peer_settings_set_property (GstP2PPeerSettings * settings,
-    GObject * object, guint prop_id, guint first_prop_id,
-    const GValue * value);
-gboolean gst_p2p_peer_settings_get_property (
-    const GstP2PPeerSettings * settings, GObject * object, guint prop_id,
-    guint first_prop_id, GValue * value);
+gboolean gst_p2p_peer_settings_set_property (GstP2PPeerSettings *settings,
+                                             GObject *object, guint prop_id,
+                                             guint first_prop_id,
+                                             const GValue *value);
+gboolean gst_p2p_peer_settings_get_property (const GstP2PPeerSettings *settings,
+                                             GObject *object, guint prop_id,
+                                             guint first_prop_id,
+                                             GValue *value);

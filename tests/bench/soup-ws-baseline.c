@@ -11,20 +11,20 @@
 #include <libsoup/soup.h>
 
 static void
-on_message (SoupWebsocketConnection * ws, gint type, GBytes * message,
-    gpointer user_data)
+on_message (SoupWebsocketConnection *ws, gint type, GBytes *message,
+            gpointer user_data)
 {
 }
 
 static void
-on_closed (SoupWebsocketConnection * ws, gpointer user_data)
+on_closed (SoupWebsocketConnection *ws, gpointer user_data)
 {
   g_object_unref (ws);
 }
 
 static void
-on_websocket (SoupServer * server, SoupServerMessage * msg, const char *path,
-    SoupWebsocketConnection * ws, gpointer user_data)
+on_websocket (SoupServer *server, SoupServerMessage *msg, const char *path,
+              SoupWebsocketConnection *ws, gpointer user_data)
 {
   g_object_ref (ws);
   g_signal_connect (ws, "message", G_CALLBACK (on_message), NULL);
@@ -45,7 +45,7 @@ main (int argc, char **argv)
   GMainLoop *loop = g_main_loop_new (NULL, FALSE);
   SoupServer *server = soup_server_new (NULL, NULL);
   soup_server_add_websocket_handler (server, NULL, NULL, NULL, on_websocket,
-      NULL, NULL);
+                                     NULL, NULL);
   GInetAddress *lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
   GSocketAddress *address = g_inet_socket_address_new (lo, 0);
   if (!soup_server_listen (server, address, 0, &error)) {
@@ -54,8 +54,8 @@ main (int argc, char **argv)
   }
   GSList *uris = soup_server_get_uris (server);
   g_print ("soup-ws-baseline: listening on 127.0.0.1 port %d\n",
-      g_uri_get_port (uris->data));
-  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+           g_uri_get_port (uris->data));
+  g_slist_free_full (uris, (GDestroyNotify)g_uri_unref);
   g_unix_signal_add (SIGTERM, on_stop, loop);
   g_unix_signal_add (SIGINT, on_stop, loop);
   g_main_loop_run (loop);

@@ -11,7 +11,7 @@ namespace p2p::test {
 namespace {
 
 std::shared_ptr<GBytes>
-share_bytes (GBytes * bytes)
+share_bytes (GBytes *bytes)
 {
   return std::shared_ptr<GBytes> (g_bytes_ref (bytes), g_bytes_unref);
 }
@@ -34,11 +34,11 @@ send_rest (gpointer data) noexcept
 {
   auto a = static_cast<HalfAnswer *> (data);
   gsize size = 0;
-  const guint8 *body =
-      static_cast<const guint8 *> (g_bytes_get_data (a->body.get (), &size));
+  const guint8 *body
+      = static_cast<const guint8 *> (g_bytes_get_data (a->body.get (), &size));
   GOutputStream *out = g_io_stream_get_output_stream (a->stream.get ());
   g_output_stream_write_all (out, body + size / 2, size - size / 2, nullptr,
-      nullptr, nullptr);
+                             nullptr, nullptr);
   g_io_stream_close (a->stream.get (), nullptr, nullptr);
   return G_SOURCE_REMOVE;
 }
@@ -54,14 +54,14 @@ send_half (gpointer data) noexcept
   if (!a->stream)
     return G_SOURCE_REMOVE;
   gsize size = 0;
-  const guint8 *body =
-      static_cast<const guint8 *> (g_bytes_get_data (a->body.get (), &size));
+  const guint8 *body
+      = static_cast<const guint8 *> (g_bytes_get_data (a->body.get (), &size));
   std::string head = "HTTP/1.1 200 OK\r\nContent-Type: " + a->content_type
-      + "\r\nContent-Length: " + std::to_string (size)
-      + "\r\nConnection: close\r\n\r\n";
+                     + "\r\nContent-Length: " + std::to_string (size)
+                     + "\r\nConnection: close\r\n\r\n";
   GOutputStream *out = g_io_stream_get_output_stream (a->stream.get ());
-  g_output_stream_write_all (out, head.data (), head.size (), nullptr,
-      nullptr, nullptr);
+  g_output_stream_write_all (out, head.data (), head.size (), nullptr, nullptr,
+                             nullptr);
   g_output_stream_write_all (out, body, size / 2, nullptr, nullptr, nullptr);
   if (!a->send_rest) {
     g_io_stream_close (a->stream.get (), nullptr, nullptr);
@@ -69,10 +69,9 @@ send_half (gpointer data) noexcept
   }
   GSourcePtr later (g_timeout_source_new (a->rest_delay_ms));
   /* Freed with the source, also when the server goes away first. */
-  g_source_set_callback (later.get (), send_rest, a.release (),
-      [] (gpointer d) {
-        delete static_cast<HalfAnswer *> (d);
-      });
+  g_source_set_callback (
+      later.get (), send_rest, a.release (),
+      [] (gpointer d) { delete static_cast<HalfAnswer *> (d); });
   g_source_attach (later.get (), g_main_context_get_thread_default ());
   return G_SOURCE_REMOVE;
 }
@@ -84,16 +83,16 @@ ScriptedServer::ScriptedServer ()
   GErrorOut error;
   bool listening = false;
   engine_.invoke_sync ([&] {
-        origin_ = std::make_unique<net::HttpOrigin> ();
-        origin_->add_handler ("/", [this] (SoupServerMessage * msg,
-                const std::string & path) {
-              handle (msg, path);
-            });
-        listening = origin_->listen ("127.0.0.1", 0, error.out ());
-      });
+    origin_ = std::make_unique<net::HttpOrigin> ();
+    origin_->add_handler (
+        "/", [this] (SoupServerMessage *msg, const std::string &path) {
+          handle (msg, path);
+        });
+    listening = origin_->listen ("127.0.0.1", 0, error.out ());
+  });
   if (!listening)
     throw std::runtime_error (std::string ("scripted server: ")
-        + error.get ()->message);
+                              + error.get ()->message);
 }
 
 ScriptedServer::~ScriptedServer ()
@@ -103,20 +102,20 @@ ScriptedServer::~ScriptedServer ()
 }
 
 std::string
-ScriptedServer::url (const std::string & path) const
+ScriptedServer::url (const std::string &path) const
 {
   return origin_->base_url () + path;
 }
 
 void
-ScriptedServer::set (const std::string & path, ScriptedResponse response)
+ScriptedServer::set (const std::string &path, ScriptedResponse response)
 {
   set_sequence (path, { std::move (response) });
 }
 
 void
-ScriptedServer::set_sequence (const std::string & path,
-    std::vector<ScriptedResponse> responses)
+ScriptedServer::set_sequence (const std::string &path,
+                              std::vector<ScriptedResponse> responses)
 {
   g_return_if_fail (!responses.empty ());
   std::lock_guard<std::mutex> lock (mutex_);
@@ -124,16 +123,16 @@ ScriptedServer::set_sequence (const std::string & path,
 }
 
 void
-ScriptedServer::set_text (const std::string & path, const std::string & body,
-    const std::string & content_type)
+ScriptedServer::set_text (const std::string &path, const std::string &body,
+                          const std::string &content_type)
 {
   GBytesPtr bytes (g_bytes_new (body.data (), body.size ()));
   set_bytes (path, bytes.get (), content_type);
 }
 
 void
-ScriptedServer::set_bytes (const std::string & path, GBytes * body,
-    const std::string & content_type)
+ScriptedServer::set_bytes (const std::string &path, GBytes *body,
+                           const std::string &content_type)
 {
   ScriptedResponse response;
   response.content_type = content_type;
@@ -142,32 +141,32 @@ ScriptedServer::set_bytes (const std::string & path, GBytes * body,
 }
 
 void
-ScriptedServer::set_status (const std::string & path, guint status)
+ScriptedServer::set_status (const std::string &path, guint status)
 {
   ScriptedResponse response;
   response.status = status;
   response.content_type = "text/plain";
-  response.body = share_bytes (GBytesPtr (g_bytes_new_static ("error\n",
-              6)).get ());
+  response.body
+      = share_bytes (GBytesPtr (g_bytes_new_static ("error\n", 6)).get ());
   set (path, std::move (response));
 }
 
 void
-ScriptedServer::remove (const std::string & path)
+ScriptedServer::remove (const std::string &path)
 {
   std::lock_guard<std::mutex> lock (mutex_);
   responses_.erase (path);
 }
 
 void
-ScriptedServer::serve_directory (const std::string & directory)
+ScriptedServer::serve_directory (const std::string &directory)
 {
   std::lock_guard<std::mutex> lock (mutex_);
   directory_ = directory;
 }
 
 guint
-ScriptedServer::requests (const std::string & path) const
+ScriptedServer::requests (const std::string &path) const
 {
   std::lock_guard<std::mutex> lock (mutex_);
   auto it = requests_.find (path);
@@ -194,7 +193,7 @@ ScriptedServer::send_late (gpointer data) noexcept
 }
 
 guint
-ScriptedServer::max_in_flight (const std::string & path) const
+ScriptedServer::max_in_flight (const std::string &path) const
 {
   std::lock_guard<std::mutex> lock (mutex_);
   auto it = max_in_flight_.find (path);
@@ -202,20 +201,20 @@ ScriptedServer::max_in_flight (const std::string & path) const
 }
 
 std::string
-ScriptedServer::request_header (const std::string & path,
-    const std::string & name) const
+ScriptedServer::request_header (const std::string &path,
+                                const std::string &name) const
 {
   std::lock_guard<std::mutex> lock (mutex_);
   auto it = request_headers_.find (path);
   if (it == request_headers_.end ())
     return {};
-  const char *value = soup_message_headers_get_one (it->second.get (),
-      name.c_str ());
+  const char *value
+      = soup_message_headers_get_one (it->second.get (), name.c_str ());
   return value ? value : "";
 }
 
 void
-ScriptedServer::handle (SoupServerMessage * msg, const std::string & path)
+ScriptedServer::handle (SoupServerMessage *msg, const std::string &path)
 {
   ScriptedResponse response;
   bool found = false;
@@ -223,12 +222,13 @@ ScriptedServer::handle (SoupServerMessage * msg, const std::string & path)
   {
     std::lock_guard<std::mutex> lock (mutex_);
     guint count = ++requests_[path];
-    request_headers_[path].reset (soup_message_headers_ref
-        (soup_server_message_get_request_headers (msg)),
+    request_headers_[path].reset (
+        soup_message_headers_ref (
+            soup_server_message_get_request_headers (msg)),
         soup_message_headers_unref);
     auto it = responses_.find (path);
     if (it != responses_.end ()) {
-      const std::vector<ScriptedResponse> & turns = it->second;
+      const std::vector<ScriptedResponse> &turns = it->second;
       response = turns[std::min<size_t> (count, turns.size ()) - 1];
       found = true;
     }
@@ -236,13 +236,12 @@ ScriptedServer::handle (SoupServerMessage * msg, const std::string & path)
   }
 
   if (!found && !directory.empty () && path.find ("..") == std::string::npos) {
-    GCharPtr file (g_build_filename (directory.c_str (), path.c_str (),
-            nullptr));
+    GCharPtr file (
+        g_build_filename (directory.c_str (), path.c_str (), nullptr));
     gchar *contents = nullptr;
     gsize length = 0;
     if (g_file_get_contents (file.get (), &contents, &length, nullptr)) {
-      response.body.reset (g_bytes_new_take (contents, length),
-          g_bytes_unref);
+      response.body.reset (g_bytes_new_take (contents, length), g_bytes_unref);
       found = true;
     }
   }
@@ -251,56 +250,61 @@ ScriptedServer::handle (SoupServerMessage * msg, const std::string & path)
     return;
   }
 
-  std::string content_type = response.content_type.empty () ?
-      net::HttpOrigin::content_type_for_path (path) : response.content_type;
+  std::string content_type = response.content_type.empty ()
+                                 ? net::HttpOrigin::content_type_for_path (path)
+                                 : response.content_type;
   switch (response.misbehaviour) {
-    case Misbehaviour::STALL:
-      soup_server_message_pause (msg);
-      return;
-    case Misbehaviour::TRUNCATE:
-    case Misbehaviour::PAUSE_HALFWAY:{
-      soup_server_message_pause (msg);
-      auto a = new HalfAnswer { GObjectPtr<SoupServerMessage> (
-              SOUP_SERVER_MESSAGE (g_object_ref (msg))), content_type,
-        response.body, response.misbehaviour == Misbehaviour::PAUSE_HALFWAY,
-        response.delay_ms, {} };
-      GSourcePtr idle (g_idle_source_new ());
-      g_source_set_callback (idle.get (), send_half, a, nullptr);
-      g_source_attach (idle.get (), engine_.context ());
-      return;
-    }
-    case Misbehaviour::NONE:
-      break;
+  case Misbehaviour::STALL:
+    soup_server_message_pause (msg);
+    return;
+  case Misbehaviour::TRUNCATE:
+  case Misbehaviour::PAUSE_HALFWAY: {
+    soup_server_message_pause (msg);
+    auto a = new HalfAnswer{
+      GObjectPtr<SoupServerMessage> (SOUP_SERVER_MESSAGE (g_object_ref (msg))),
+      content_type,
+      response.body,
+      response.misbehaviour == Misbehaviour::PAUSE_HALFWAY,
+      response.delay_ms,
+      {}
+    };
+    GSourcePtr idle (g_idle_source_new ());
+    g_source_set_callback (idle.get (), send_half, a, nullptr);
+    g_source_attach (idle.get (), engine_.context ());
+    return;
+  }
+  case Misbehaviour::NONE:
+    break;
   }
   soup_server_message_set_status (msg, response.status, nullptr);
   SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
   if (!response.location.empty ())
     soup_message_headers_replace (headers, "Location",
-        response.location.c_str ());
+                                  response.location.c_str ());
   if (response.chunked)
     soup_message_headers_set_encoding (headers, SOUP_ENCODING_CHUNKED);
   gsize size = 0;
-  const char *data = response.body ?
-      static_cast<const char *> (g_bytes_get_data (response.body.get (),
-          &size)) : "";
+  const char *data = response.body ? static_cast<const char *> (
+                         g_bytes_get_data (response.body.get (), &size))
+                                   : "";
   soup_server_message_set_response (msg, content_type.c_str (),
-      SOUP_MEMORY_COPY, data, size);
+                                    SOUP_MEMORY_COPY, data, size);
   if (response.chunked)
     soup_message_body_complete (soup_server_message_get_response_body (msg));
   if (response.delay_ms > 0) {
     {
       std::lock_guard<std::mutex> lock (mutex_);
-      guint & max = max_in_flight_[path];
+      guint &max = max_in_flight_[path];
       max = std::max (max, ++in_flight_[path]);
     }
     soup_server_message_pause (msg);
-    auto late = new LateAnswer { this, path,
-      GObjectPtr<SoupServerMessage> (SOUP_SERVER_MESSAGE (g_object_ref (msg)))
-    };
+    auto late = new LateAnswer{ this, path,
+                                GObjectPtr<SoupServerMessage> (
+                                    SOUP_SERVER_MESSAGE (g_object_ref (msg))) };
     GSourcePtr timeout (g_timeout_source_new (response.delay_ms));
     g_source_set_callback (timeout.get (), send_late, late, [] (gpointer d) {
-          delete static_cast<LateAnswer *> (d);
-        });
+      delete static_cast<LateAnswer *> (d);
+    });
     g_source_attach (timeout.get (), engine_.context ());
   }
 }

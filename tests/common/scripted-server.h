@@ -25,8 +25,7 @@
 
 namespace p2p::test {
 
-enum class Misbehaviour
-{
+enum class Misbehaviour {
   NONE,
   /* Never answers: the request hangs until the server goes away. */
   STALL,
@@ -60,39 +59,39 @@ public:
   ~ScriptedServer ();
 
   ScriptedServer (const ScriptedServer &) = delete;
-  ScriptedServer & operator= (const ScriptedServer &) = delete;
+  ScriptedServer &operator= (const ScriptedServer &) = delete;
 
   /* "http://127.0.0.1:PORT" + @path. */
-  std::string url (const std::string & path) const;
+  std::string url (const std::string &path) const;
 
-  void set (const std::string & path, ScriptedResponse response);
+  void set (const std::string &path, ScriptedResponse response);
   /* The n-th request for @path (counted as requests () counts) gets the
    * n-th of @responses, later requests the last one. */
-  void set_sequence (const std::string & path,
-      std::vector<ScriptedResponse> responses);
-  void set_text (const std::string & path, const std::string & body,
-      const std::string & content_type = {});
-  void set_bytes (const std::string & path, GBytes * body,
-      const std::string & content_type = {});
-  void set_status (const std::string & path, guint status);
-  void remove (const std::string & path);
+  void set_sequence (const std::string &path,
+                     std::vector<ScriptedResponse> responses);
+  void set_text (const std::string &path, const std::string &body,
+                 const std::string &content_type = {});
+  void set_bytes (const std::string &path, GBytes *body,
+                  const std::string &content_type = {});
+  void set_status (const std::string &path, guint status);
+  void remove (const std::string &path);
   /* Paths without a script are read from @directory at request time. */
-  void serve_directory (const std::string & directory);
+  void serve_directory (const std::string &directory);
 
-  guint requests (const std::string & path) const;
+  guint requests (const std::string &path) const;
   /* Most requests for @path answered late (delay_ms) at the same time. */
-  guint max_in_flight (const std::string & path) const;
+  guint max_in_flight (const std::string &path) const;
   /* The @name header of the latest request for @path; empty when it had
    * none. */
-  std::string request_header (const std::string & path,
-      const std::string & name) const;
+  std::string request_header (const std::string &path,
+                              const std::string &name) const;
 
 private:
   struct LateAnswer;
-  void handle (SoupServerMessage * msg, const std::string & path);
+  void handle (SoupServerMessage *msg, const std::string &path);
   static gboolean send_late (gpointer data) noexcept;
 
-  EngineThread engine_ { "scripted-server" };
+  EngineThread engine_{ "scripted-server" };
   std::unique_ptr<net::HttpOrigin> origin_;
   mutable std::mutex mutex_;
   std::map<std::string, std::vector<ScriptedResponse>> responses_;

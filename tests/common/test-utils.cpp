@@ -17,7 +17,7 @@ deadline_after (guint timeout_ms)
 }
 
 void
-remove_tree (const std::string & path)
+remove_tree (const std::string &path)
 {
   GDir *dir = g_dir_open (path.c_str (), 0, nullptr);
   if (dir) {
@@ -36,16 +36,16 @@ remove_tree (const std::string & path)
 } // namespace
 
 GstMessagePtr
-wait_message (GstBus * bus, int types, guint timeout_ms,
-    const MessageFilter & filter)
+wait_message (GstBus *bus, int types, guint timeout_ms,
+              const MessageFilter &filter)
 {
   gint64 deadline = deadline_after (timeout_ms);
   for (;;) {
     gint64 left = deadline - g_get_monotonic_time ();
     if (left <= 0)
       return nullptr;
-    GstMessagePtr message (gst_bus_timed_pop_filtered (bus,
-            left * GST_USECOND, static_cast<GstMessageType> (types)));
+    GstMessagePtr message (gst_bus_timed_pop_filtered (
+        bus, left * GST_USECOND, static_cast<GstMessageType> (types)));
     if (!message)
       return nullptr;
     if (!filter || filter (message.get ()))
@@ -54,16 +54,16 @@ wait_message (GstBus * bus, int types, guint timeout_ms,
 }
 
 GstMessagePtr
-wait_element_message (GstBus * bus, const char *name, guint timeout_ms)
+wait_element_message (GstBus *bus, const char *name, guint timeout_ms)
 {
   return wait_message (bus, GST_MESSAGE_ELEMENT, timeout_ms,
-      [name] (GstMessage * message) {
-        return gst_message_has_name (message, name);
-      });
+                       [name] (GstMessage *message) {
+                         return gst_message_has_name (message, name);
+                       });
 }
 
 GstBufferPtr
-pull_buffer (GstHarness * h, guint timeout_ms)
+pull_buffer (GstHarness *h, guint timeout_ms)
 {
   gint64 deadline = deadline_after (timeout_ms);
   do {
@@ -75,7 +75,7 @@ pull_buffer (GstHarness * h, guint timeout_ms)
 }
 
 bool
-wait_eos (GstHarness * h, guint timeout_ms)
+wait_eos (GstHarness *h, guint timeout_ms)
 {
   gint64 deadline = deadline_after (timeout_ms);
   do {
@@ -90,18 +90,18 @@ wait_eos (GstHarness * h, guint timeout_ms)
 }
 
 HttpAnswer
-http_get (const std::string & url)
+http_get (const std::string &url)
 {
   HttpAnswer answer;
-  GObjectPtr<SoupSession> session (soup_session_new_with_options ("timeout",
-          10u, nullptr));
+  GObjectPtr<SoupSession> session (
+      soup_session_new_with_options ("timeout", 10u, nullptr));
   soup_session_set_proxy_resolver (session.get (), nullptr);
-  GObjectPtr<SoupMessage> msg (soup_message_new (SOUP_METHOD_GET,
-          url.c_str ()));
+  GObjectPtr<SoupMessage> msg (
+      soup_message_new (SOUP_METHOD_GET, url.c_str ()));
   if (!msg)
     return answer;
   GBytesPtr body (soup_session_send_and_read (session.get (), msg.get (),
-          nullptr, nullptr));
+                                              nullptr, nullptr));
   answer.status = soup_message_get_status (msg.get ());
   SoupMessageHeaders *headers = soup_message_get_response_headers (msg.get ());
   const char *type = soup_message_headers_get_one (headers, "Content-Type");
@@ -114,16 +114,16 @@ http_get (const std::string & url)
 }
 
 std::string
-bytes_to_string (GBytes * bytes)
+bytes_to_string (GBytes *bytes)
 {
   gsize size = 0;
-  const char *data = static_cast<const char *> (g_bytes_get_data (bytes,
-          &size));
+  const char *data
+      = static_cast<const char *> (g_bytes_get_data (bytes, &size));
   return std::string (data ? data : "", size);
 }
 
 std::string
-buffer_to_string (GstBuffer * buffer)
+buffer_to_string (GstBuffer *buffer)
 {
   GstMapInfo map;
   if (!gst_buffer_map (buffer, &map, GST_MAP_READ))
@@ -134,7 +134,7 @@ buffer_to_string (GstBuffer * buffer)
 }
 
 std::string
-read_file (const std::string & path)
+read_file (const std::string &path)
 {
   gchar *contents = nullptr;
   gsize length = 0;
@@ -146,7 +146,7 @@ read_file (const std::string & path)
 }
 
 bool
-file_exists (const std::string & path)
+file_exists (const std::string &path)
 {
   return g_file_test (path.c_str (), G_FILE_TEST_EXISTS);
 }
@@ -158,13 +158,10 @@ TempDir::TempDir (const char *name_template)
   path_ = path.get ();
 }
 
-TempDir::~TempDir ()
-{
-  remove_tree (path_);
-}
+TempDir::~TempDir () { remove_tree (path_); }
 
 std::string
-TempDir::file (const std::string & name) const
+TempDir::file (const std::string &name) const
 {
   GCharPtr path (g_build_filename (path_.c_str (), name.c_str (), nullptr));
   return path.get ();

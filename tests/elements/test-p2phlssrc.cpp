@@ -28,12 +28,13 @@ constexpr guint kWaitMs = 4000;
 class Stream
 {
 public:
-  explicit Stream (ScriptedServer & server, const std::string & dir = "/")
+  explicit Stream (ScriptedServer &server, const std::string &dir = "/")
       : server_ (server), dir_ (dir)
   {
   }
 
-  void add_segments (gint64 first, gint64 last, gsize size = 2000)
+  void
+  add_segments (gint64 first, gint64 last, gsize size = 2000)
   {
     for (gint64 seq = first; seq <= last; seq++) {
       /* Vary sizes; one above the fetcher's 64 KiB read chunk. */
@@ -44,11 +45,13 @@ public:
     }
   }
 
-  void set_playlist (const std::string & name, gint64 first, gint64 last,
-      bool end_list, const std::string & extra_header = {})
+  void
+  set_playlist (const std::string &name, gint64 first, gint64 last,
+                bool end_list, const std::string &extra_header = {})
   {
     std::string text = "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:1\n"
-        "#EXT-X-MEDIA-SEQUENCE:" + std::to_string (first) + "\n" + extra_header;
+                       "#EXT-X-MEDIA-SEQUENCE:"
+                       + std::to_string (first) + "\n" + extra_header;
     for (gint64 seq = first; seq <= last; seq++)
       text += "#EXTINF:1.000,\nseg" + std::to_string (seq) + ".ts\n";
     if (end_list)
@@ -56,15 +59,20 @@ public:
     server_.set_text (dir_ + name, text);
   }
 
-  std::string segment_path (gint64 seq) const
+  std::string
+  segment_path (gint64 seq) const
   {
     return dir_ + "seg" + std::to_string (seq) + ".ts";
   }
 
-  const std::string & payload (gint64 seq) { return payloads_[seq]; }
+  const std::string &
+  payload (gint64 seq)
+  {
+    return payloads_[seq];
+  }
 
 private:
-  ScriptedServer & server_;
+  ScriptedServer &server_;
   std::string dir_;
   std::map<gint64, std::string> payloads_;
 };
@@ -72,14 +80,14 @@ private:
 /* p2phlssrc in a harness, short retries and timeouts, its own bus. */
 struct SrcFixture
 {
-  SrcFixture (const std::string & url,
-      const std::function<void (GstElement *)> & configure = {})
+  SrcFixture (const std::string &url,
+              const std::function<void (GstElement *)> &configure = {})
       : element (gst_element_factory_make ("p2phlssrc", nullptr)),
         bus (gst_bus_new ())
   {
     fail_unless (element != nullptr);
-    g_object_set (element, "location", url.c_str (), "retries", 1,
-        "timeout", 1u, "stats-interval", 0u, nullptr);
+    g_object_set (element, "location", url.c_str (), "retries", 1, "timeout",
+                  1u, "stats-interval", 0u, nullptr);
     if (configure)
       configure (element);
     gst_element_set_bus (element, bus);
@@ -97,24 +105,28 @@ struct SrcFixture
   /* The next buffers must be segment @seq with its exact bytes: one
    * buffer, or several when it was streamed while downloading, the first
    * one DISCONT if @discont. */
-  void expect_segment (gint64 seq, const std::string & bytes, bool discont)
+  void
+  expect_segment (gint64 seq, const std::string &bytes, bool discont)
   {
     std::string received;
     while (received.size () < bytes.size ()) {
       GstBufferPtr buffer = pull_buffer (h, kWaitMs);
-      fail_unless (buffer != nullptr, "segment %" G_GINT64_FORMAT
-          " did not come (%zu bytes of it did)", seq, received.size ());
-      fail_unless_equals_int64 ((gint64) GST_BUFFER_OFFSET (buffer.get ()),
-          seq);
-      fail_unless_equals_int (GST_BUFFER_FLAG_IS_SET (buffer.get (),
-              GST_BUFFER_FLAG_DISCONT), discont && received.empty ());
+      fail_unless (buffer != nullptr,
+                   "segment %" G_GINT64_FORMAT
+                   " did not come (%zu bytes of it did)",
+                   seq, received.size ());
+      fail_unless_equals_int64 ((gint64)GST_BUFFER_OFFSET (buffer.get ()), seq);
+      fail_unless_equals_int (
+          GST_BUFFER_FLAG_IS_SET (buffer.get (), GST_BUFFER_FLAG_DISCONT),
+          discont && received.empty ());
       received += buffer_to_string (buffer.get ());
     }
     assert_bytes_equal (received, bytes);
   }
 
   /* The first error on the bus, or a failed check. */
-  GError *expect_error (guint timeout_ms = kWaitMs)
+  GError *
+  expect_error (guint timeout_ms = kWaitMs)
   {
     GstMessagePtr message = wait_message (bus, GST_MESSAGE_ERROR, timeout_ms);
     fail_unless (message != nullptr, "no error message");
@@ -123,10 +135,10 @@ struct SrcFixture
     return error;
   }
 
-  std::string expect_warning (guint timeout_ms = kWaitMs)
+  std::string
+  expect_warning (guint timeout_ms = kWaitMs)
   {
-    GstMessagePtr message = wait_message (bus, GST_MESSAGE_WARNING,
-        timeout_ms);
+    GstMessagePtr message = wait_message (bus, GST_MESSAGE_WARNING, timeout_ms);
     fail_unless (message != nullptr, "no warning message");
     GError *error = nullptr;
     gst_message_parse_warning (message.get (), &error, nullptr);
@@ -135,13 +147,13 @@ struct SrcFixture
     return text;
   }
 
-  guint64 stat (const char *field)
+  guint64
+  stat (const char *field)
   {
     GstStructure *stats = nullptr;
     g_object_get (element, "stats", &stats, nullptr);
     guint64 value = G_MAXUINT64;
-    fail_unless (gst_structure_get_uint64 (stats, field, &value), "%s",
-        field);
+    fail_unless (gst_structure_get_uint64 (stats, field, &value), "%s", field);
     gst_structure_free (stats);
     return value;
   }
@@ -152,14 +164,14 @@ struct SrcFixture
 };
 
 void
-check_error (GError * error, GQuark domain, gint code, const char *mentions)
+check_error (GError *error, GQuark domain, gint code, const char *mentions)
 {
   fail_unless (error->domain == domain, "wrong error domain: %s",
-      error->message);
+               error->message);
   if (code >= 0)
     fail_unless_equals_int (error->code, code);
   fail_unless (strstr (error->message, mentions) != nullptr,
-      "\"%s\" does not mention \"%s\"", error->message, mentions);
+               "\"%s\" does not mention \"%s\"", error->message, mentions);
   g_error_free (error);
 }
 
@@ -172,14 +184,13 @@ GST_START_TEST (test_uri_handler)
 
   const char *uri = "p2phls+http://127.0.0.1:8080/live/playlist.m3u8";
   GError *error = nullptr;
-  GstElement *src = gst_element_make_from_uri (GST_URI_SRC, uri, nullptr,
-      &error);
+  GstElement *src
+      = gst_element_make_from_uri (GST_URI_SRC, uri, nullptr, &error);
   fail_unless (src != nullptr, "%s", error ? error->message : "");
   GstElementFactory *factory = gst_element_get_factory (src);
   assert_strings_equal (GST_OBJECT_NAME (factory), "p2phlssrc");
   GstURIHandler *handler = GST_URI_HANDLER (src);
-  fail_unless_equals_int (gst_uri_handler_get_uri_type (handler),
-      GST_URI_SRC);
+  fail_unless_equals_int (gst_uri_handler_get_uri_type (handler), GST_URI_SRC);
   const gchar *const *protocols = gst_uri_handler_get_protocols (handler);
   fail_unless (g_strv_contains (protocols, "p2phls+http"));
   fail_unless (g_strv_contains (protocols, "p2phls+https"));
@@ -192,8 +203,8 @@ GST_START_TEST (test_uri_handler)
   assert_strings_equal (got, uri);
   g_free (got);
 
-  fail_unless (gst_uri_handler_set_uri (handler,
-          "p2phls+https://example.invalid/x.m3u8", nullptr));
+  fail_unless (gst_uri_handler_set_uri (
+      handler, "p2phls+https://example.invalid/x.m3u8", nullptr));
   g_object_get (src, "location", &location, nullptr);
   assert_strings_equal (location, "https://example.invalid/x.m3u8");
   g_free (location);
@@ -206,17 +217,17 @@ GST_START_TEST (test_uri_handler)
 
   /* Other schemes never reach the element; ours must be valid http(s). */
   const std::pair<const char *, GstURIError> bad_uris[] = {
-    {"file:///tmp/x.m3u8", GST_URI_ERROR_UNSUPPORTED_PROTOCOL},
-    {"p2phls+ftp://h/x.m3u8", GST_URI_ERROR_UNSUPPORTED_PROTOCOL},
-    {"not a uri", GST_URI_ERROR_BAD_URI},
-    {"p2phls+http://", GST_URI_ERROR_BAD_URI},
-    {"p2phls+http://[::1/x.m3u8", GST_URI_ERROR_BAD_URI},
+    { "file:///tmp/x.m3u8", GST_URI_ERROR_UNSUPPORTED_PROTOCOL },
+    { "p2phls+ftp://h/x.m3u8", GST_URI_ERROR_UNSUPPORTED_PROTOCOL },
+    { "not a uri", GST_URI_ERROR_BAD_URI },
+    { "p2phls+http://", GST_URI_ERROR_BAD_URI },
+    { "p2phls+http://[::1/x.m3u8", GST_URI_ERROR_BAD_URI },
   };
-  for (const auto & [bad, code] : bad_uris) {
+  for (const auto &[bad, code] : bad_uris) {
     GError *bad_error = nullptr;
     fail_if (gst_uri_handler_set_uri (handler, bad, &bad_error), "%s", bad);
     fail_unless (g_error_matches (bad_error, GST_URI_ERROR, code), "%s: %s",
-        bad, bad_error->message);
+                 bad, bad_error->message);
     g_error_free (bad_error);
     got = gst_uri_handler_get_uri (handler);
     assert_strings_equal (got, "p2phls+http://127.0.0.1:1/a.m3u8");
@@ -232,13 +243,12 @@ GST_START_TEST (test_no_location)
   GstBus *bus = gst_bus_new ();
   gst_element_set_bus (src, bus);
   fail_unless_equals_int (gst_element_set_state (src, GST_STATE_PLAYING),
-      GST_STATE_CHANGE_FAILURE);
+                          GST_STATE_CHANGE_FAILURE);
   GstMessagePtr message = wait_message (bus, GST_MESSAGE_ERROR, 1000);
   fail_unless (message != nullptr);
   GError *error = nullptr;
   gst_message_parse_error (message.get (), &error, nullptr);
-  check_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_FOUND,
-      "URL");
+  check_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_FOUND, "URL");
   gst_element_set_state (src, GST_STATE_NULL);
   gst_object_unref (src);
   gst_object_unref (bus);
@@ -251,7 +261,7 @@ GST_START_TEST (test_vod)
   Stream stream (server);
   stream.add_segments (7, 10);
   stream.set_playlist ("playlist.m3u8", 7, 10, true,
-      "#EXT-X-PLAYLIST-TYPE:VOD\n");
+                       "#EXT-X-PLAYLIST-TYPE:VOD\n");
   SrcFixture f (server.url ("/playlist.m3u8"));
 
   for (gint64 seq = 7; seq <= 10; seq++)
@@ -278,9 +288,9 @@ GST_START_TEST (test_live_follows_the_edge)
   Stream stream (server);
   stream.add_segments (10, 14);
   stream.set_playlist ("live.m3u8", 10, 14, false);
-  SrcFixture f (server.url ("/live.m3u8"), [] (GstElement * src) {
-        g_object_set (src, "live-delay", 2u, nullptr);
-      });
+  SrcFixture f (server.url ("/live.m3u8"), [] (GstElement *src) {
+    g_object_set (src, "live-delay", 2u, nullptr);
+  });
 
   /* Two segments behind the edge: 13 first. */
   f.expect_segment (13, stream.payload (13), true);
@@ -306,9 +316,9 @@ GST_START_TEST (test_reload_cadence)
   Stream stream (server);
   stream.add_segments (0, 2);
   stream.set_playlist ("live.m3u8", 0, 2, false);
-  SrcFixture f (server.url ("/live.m3u8"), [] (GstElement * src) {
-        g_object_set (src, "live-delay", 1u, nullptr);
-      });
+  SrcFixture f (server.url ("/live.m3u8"), [] (GstElement *src) {
+    g_object_set (src, "live-delay", 1u, nullptr);
+  });
   f.expect_segment (2, stream.payload (2), true);
   guint before = server.requests ("/live.m3u8");
   g_usleep (2200 * G_TIME_SPAN_MILLISECOND);
@@ -326,9 +336,9 @@ GST_START_TEST (test_live_gap_is_discont)
   Stream stream (server);
   stream.add_segments (0, 3);
   stream.set_playlist ("live.m3u8", 0, 3, false);
-  SrcFixture f (server.url ("/live.m3u8"), [] (GstElement * src) {
-        g_object_set (src, "live-delay", 1u, nullptr);
-      });
+  SrcFixture f (server.url ("/live.m3u8"), [] (GstElement *src) {
+    g_object_set (src, "live-delay", 1u, nullptr);
+  });
   f.expect_segment (3, stream.payload (3), true);
 
   /* Segments 4 to 9 come and go before the viewer reloads. */
@@ -340,8 +350,7 @@ GST_START_TEST (test_live_gap_is_discont)
   fail_unless (wait_eos (f.h, kWaitMs));
   fail_unless_equals_uint64 (f.stat ("segments-skipped"), 6);
   std::string warning = f.expect_warning (100);
-  fail_unless (warning.find ("4") != std::string::npos, "%s",
-      warning.c_str ());
+  fail_unless (warning.find ("4") != std::string::npos, "%s", warning.c_str ());
 }
 GST_END_TEST;
 
@@ -353,13 +362,14 @@ GST_START_TEST (test_departed_segment_is_still_fetched)
   stream.set_playlist ("live.m3u8", 0, 3, false);
   /* Segment 3 is slow: the window moves past it while it downloads. */
   ScriptedResponse slow;
-  slow.body.reset (g_bytes_new (stream.payload (3).data (),
-          stream.payload (3).size ()), g_bytes_unref);
+  slow.body.reset (
+      g_bytes_new (stream.payload (3).data (), stream.payload (3).size ()),
+      g_bytes_unref);
   slow.delay_ms = 2500;
   server.set (stream.segment_path (3), slow);
-  SrcFixture f (server.url ("/live.m3u8"), [] (GstElement * src) {
-        g_object_set (src, "live-delay", 2u, "timeout", 5u, nullptr);
-      });
+  SrcFixture f (server.url ("/live.m3u8"), [] (GstElement *src) {
+    g_object_set (src, "live-delay", 2u, "timeout", 5u, nullptr);
+  });
   f.expect_segment (2, stream.payload (2), true);
   stream.set_playlist ("live.m3u8", 4, 6, false);
 
@@ -384,17 +394,18 @@ GST_START_TEST (test_awaited_segment_streams)
   slow.content_type = "video/mp2t";
   slow.misbehaviour = Misbehaviour::PAUSE_HALFWAY;
   slow.delay_ms = 1500;
-  slow.body.reset (g_bytes_new (stream.payload (0).data (),
-          stream.payload (0).size ()), g_bytes_unref);
+  slow.body.reset (
+      g_bytes_new (stream.payload (0).data (), stream.payload (0).size ()),
+      g_bytes_unref);
   server.set ("/seg0.ts", slow);
-  SrcFixture f (server.url ("/playlist.m3u8"), [] (GstElement * src) {
-        g_object_set (src, "timeout", 5u, nullptr);
-      });
+  SrcFixture f (server.url ("/playlist.m3u8"), [] (GstElement *src) {
+    g_object_set (src, "timeout", 5u, nullptr);
+  });
 
   GstBufferPtr start = pull_buffer (f.h, 1000);
   fail_unless (start != nullptr, "nothing before the second half came");
   fail_unless (GST_BUFFER_FLAG_IS_SET (start.get (), GST_BUFFER_FLAG_DISCONT));
-  fail_unless_equals_int64 ((gint64) GST_BUFFER_OFFSET (start.get ()), 0);
+  fail_unless_equals_int64 ((gint64)GST_BUFFER_OFFSET (start.get ()), 0);
   std::string head = buffer_to_string (start.get ());
   fail_unless (head.size () <= stream.payload (0).size () / 2);
   fail_unless (stream.payload (0).compare (0, head.size (), head) == 0);
@@ -414,9 +425,9 @@ GST_START_TEST (test_sequence_backwards_warns)
   Stream stream (server);
   stream.add_segments (20, 23);
   stream.set_playlist ("live.m3u8", 20, 23, false);
-  SrcFixture f (server.url ("/live.m3u8"), [] (GstElement * src) {
-        g_object_set (src, "live-delay", 1u, nullptr);
-      });
+  SrcFixture f (server.url ("/live.m3u8"), [] (GstElement *src) {
+    g_object_set (src, "live-delay", 1u, nullptr);
+  });
   f.expect_segment (23, stream.payload (23), true);
 
   /* The server restarted its numbering. */
@@ -424,7 +435,7 @@ GST_START_TEST (test_sequence_backwards_warns)
   stream.set_playlist ("live.m3u8", 5, 8, false);
   std::string warning = f.expect_warning ();
   fail_unless (warning.find ("backwards") != std::string::npos, "%s",
-      warning.c_str ());
+               warning.c_str ());
   /* It starts over, live-delay behind the new edge. */
   f.expect_segment (8, stream.payload (8), true);
 }
@@ -433,47 +444,48 @@ GST_END_TEST;
 struct VariantCase
 {
   guint64 max_bitrate;
-  guint connection_speed;       /* kbit/s */
+  guint connection_speed; /* kbit/s */
   const char *expected;
   guint64 expected_bandwidth;
 };
 
 static const VariantCase variant_cases[] = {
-  {0, 0, "high", 3000000},
-  {2000000, 0, "mid", 1500000},
-  {0, 600, "low", 500000},
-  {2000000, 1000, "low", 500000},       /* the smaller limit wins */
-  {100000, 0, "low", 500000},   /* nothing fits: the lowest */
+  { 0, 0, "high", 3000000 },
+  { 2000000, 0, "mid", 1500000 },
+  { 0, 600, "low", 500000 },
+  { 2000000, 1000, "low", 500000 }, /* the smaller limit wins */
+  { 100000, 0, "low", 500000 },     /* nothing fits: the lowest */
 };
 
 GST_START_TEST (test_master_playlist_variant)
 {
-  const VariantCase & c = variant_cases[__i__];
+  const VariantCase &c = variant_cases[__i__];
   ScriptedServer server;
-  server.set_text ("/master.m3u8", "#EXTM3U\n"
-      "#EXT-X-STREAM-INF:BANDWIDTH=1500000,RESOLUTION=1280x720\n"
-      "mid/index.m3u8\n"
-      "#EXT-X-STREAM-INF:BANDWIDTH=500000,RESOLUTION=640x360\n"
-      "low/index.m3u8\n"
-      "#EXT-X-STREAM-INF:BANDWIDTH=3000000,RESOLUTION=1920x1080\n"
-      "high/index.m3u8\n");
+  server.set_text ("/master.m3u8",
+                   "#EXTM3U\n"
+                   "#EXT-X-STREAM-INF:BANDWIDTH=1500000,RESOLUTION=1280x720\n"
+                   "mid/index.m3u8\n"
+                   "#EXT-X-STREAM-INF:BANDWIDTH=500000,RESOLUTION=640x360\n"
+                   "low/index.m3u8\n"
+                   "#EXT-X-STREAM-INF:BANDWIDTH=3000000,RESOLUTION=1920x1080\n"
+                   "high/index.m3u8\n");
   std::map<std::string, std::unique_ptr<Stream>> variants;
-  for (const char *name : {"low", "mid", "high"}) {
-    auto stream = std::make_unique<Stream> (server,
-        std::string ("/") + name + "/");
+  for (const char *name : { "low", "mid", "high" }) {
+    auto stream
+        = std::make_unique<Stream> (server, std::string ("/") + name + "/");
     stream->add_segments (0, 0, 1000 + strlen (name));
     stream->set_playlist ("index.m3u8", 0, 0, true);
     variants[name] = std::move (stream);
   }
 
-  SrcFixture f (server.url ("/master.m3u8"), [&c] (GstElement * src) {
-        g_object_set (src, "max-bitrate", c.max_bitrate, "connection-speed",
-            c.connection_speed, nullptr);
-      });
+  SrcFixture f (server.url ("/master.m3u8"), [&c] (GstElement *src) {
+    g_object_set (src, "max-bitrate", c.max_bitrate, "connection-speed",
+                  c.connection_speed, nullptr);
+  });
   f.expect_segment (0, variants[c.expected]->payload (0), true);
   fail_unless (wait_eos (f.h, kWaitMs));
   fail_unless_equals_uint64 (f.stat ("bandwidth"), c.expected_bandwidth);
-  for (const auto & v : variants) {
+  for (const auto &v : variants) {
     guint requests = server.requests ("/" + v.first + "/index.m3u8");
     fail_unless_equals_int (requests, v.first == c.expected ? 1 : 0);
   }
@@ -486,10 +498,10 @@ GST_START_TEST (test_encrypted_is_stream_error)
   Stream stream (server);
   stream.add_segments (0, 1);
   stream.set_playlist ("enc.m3u8", 0, 1, true,
-      "#EXT-X-KEY:METHOD=AES-128,URI=\"key.bin\"\n");
+                       "#EXT-X-KEY:METHOD=AES-128,URI=\"key.bin\"\n");
   SrcFixture f (server.url ("/enc.m3u8"));
   check_error (f.expect_error (), GST_STREAM_ERROR, GST_STREAM_ERROR_DECRYPT,
-      "encrypt");
+               "encrypt");
   fail_unless_equals_int (server.requests ("/seg0.ts"), 0);
   fail_unless_equals_int (server.requests ("/key.bin"), 0);
 }
@@ -505,52 +517,61 @@ struct PlaylistCase
 };
 
 static const PlaylistCase playlist_cases[] = {
-  {"HTML page", "<html><body>Sign in to the hotel Wi-Fi</body></html>",
-      "text/html", "#EXTM3U"},
-  {"empty body", "", "application/vnd.apple.mpegurl", "empty"},
-  {"binary garbage", std::string ("\x47\x00\xff\xfe\x01garbage", 10),
-      "application/vnd.apple.mpegurl", "UTF-8"},
-  {"no #EXTM3U", "#EXT-X-TARGETDURATION:1\n#EXTINF:1,\nseg0.ts\n",
-      "application/vnd.apple.mpegurl", "#EXTM3U"},
-  {"no target duration", "#EXTM3U\n#EXTINF:1,\nseg0.ts\n#EXT-X-ENDLIST\n",
-      "application/vnd.apple.mpegurl", "TARGETDURATION"},
-  {"target duration twice", "#EXTM3U\n#EXT-X-TARGETDURATION:1\n"
-        "#EXT-X-TARGETDURATION:5\n#EXTINF:1,\nseg0.ts\n#EXT-X-ENDLIST\n",
-      "application/vnd.apple.mpegurl", "twice"},
-  {"negative duration", "#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:-1,\n"
-        "seg0.ts\n#EXT-X-ENDLIST\n", "application/vnd.apple.mpegurl",
-      "negative"},
-  {"huge duration", "#EXTM3U\n#EXT-X-TARGETDURATION:1\n"
-        "#EXTINF:99999999999999999999,\nseg0.ts\n#EXT-X-ENDLIST\n",
-      "application/vnd.apple.mpegurl", "EXTINF"},
-  {"huge target duration", "#EXTM3U\n#EXT-X-TARGETDURATION:9999999999\n"
-        "#EXTINF:1,\nseg0.ts\n#EXT-X-ENDLIST\n",
-      "application/vnd.apple.mpegurl", "TARGETDURATION"},
-  {"absurdly long line", "#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:1,"
-        + std::string (200000, 'x') + "\nseg0.ts\n#EXT-X-ENDLIST\n",
-      "application/vnd.apple.mpegurl", "longer than"},
-  {"master and media tags", "#EXTM3U\n#EXT-X-TARGETDURATION:1\n"
-        "#EXT-X-STREAM-INF:BANDWIDTH=1\na.m3u8\n#EXTINF:1,\nseg0.ts\n",
-      "application/vnd.apple.mpegurl", "mixes"},
-  {"segment without EXTINF", "#EXTM3U\n#EXT-X-TARGETDURATION:1\nseg0.ts\n",
-      "application/vnd.apple.mpegurl", "EXTINF"},
-  {"master without variants", "#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\n",
-      "application/vnd.apple.mpegurl", "variant"},
+  { "HTML page", "<html><body>Sign in to the hotel Wi-Fi</body></html>",
+    "text/html", "#EXTM3U" },
+  { "empty body", "", "application/vnd.apple.mpegurl", "empty" },
+  { "binary garbage", std::string ("\x47\x00\xff\xfe\x01garbage", 10),
+    "application/vnd.apple.mpegurl", "UTF-8" },
+  { "no #EXTM3U", "#EXT-X-TARGETDURATION:1\n#EXTINF:1,\nseg0.ts\n",
+    "application/vnd.apple.mpegurl", "#EXTM3U" },
+  { "no target duration", "#EXTM3U\n#EXTINF:1,\nseg0.ts\n#EXT-X-ENDLIST\n",
+    "application/vnd.apple.mpegurl", "TARGETDURATION" },
+  { "target duration twice",
+    "#EXTM3U\n#EXT-X-TARGETDURATION:1\n"
+    "#EXT-X-TARGETDURATION:5\n#EXTINF:1,\nseg0.ts\n#EXT-X-ENDLIST\n",
+    "application/vnd.apple.mpegurl", "twice" },
+  { "negative duration",
+    "#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:-1,\n"
+    "seg0.ts\n#EXT-X-ENDLIST\n",
+    "application/vnd.apple.mpegurl", "negative" },
+  { "huge duration",
+    "#EXTM3U\n#EXT-X-TARGETDURATION:1\n"
+    "#EXTINF:99999999999999999999,\nseg0.ts\n#EXT-X-ENDLIST\n",
+    "application/vnd.apple.mpegurl", "EXTINF" },
+  { "huge target duration",
+    "#EXTM3U\n#EXT-X-TARGETDURATION:9999999999\n"
+    "#EXTINF:1,\nseg0.ts\n#EXT-X-ENDLIST\n",
+    "application/vnd.apple.mpegurl", "TARGETDURATION" },
+  { "absurdly long line",
+    "#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:1," + std::string (200000, 'x')
+        + "\nseg0.ts\n#EXT-X-ENDLIST\n",
+    "application/vnd.apple.mpegurl", "longer than" },
+  { "master and media tags",
+    "#EXTM3U\n#EXT-X-TARGETDURATION:1\n"
+    "#EXT-X-STREAM-INF:BANDWIDTH=1\na.m3u8\n#EXTINF:1,\nseg0.ts\n",
+    "application/vnd.apple.mpegurl", "mixes" },
+  { "segment without EXTINF", "#EXTM3U\n#EXT-X-TARGETDURATION:1\nseg0.ts\n",
+    "application/vnd.apple.mpegurl", "EXTINF" },
+  { "master without variants", "#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\n",
+    "application/vnd.apple.mpegurl", "variant" },
   /* Tolerable: a warning, then playback. */
-  {"repeated tags", "#EXTM3U\n#EXTM3U\n#EXT-X-TARGETDURATION:1\n"
-        "#EXT-X-TARGETDURATION:1\n#EXTINF:1,\nseg0.ts\n#EXT-X-ENDLIST\n",
-      "application/vnd.apple.mpegurl", nullptr},
-  {"segment longer than the target", "#EXTM3U\n#EXT-X-TARGETDURATION:1\n"
-        "#EXTINF:30,\nseg0.ts\n#EXT-X-ENDLIST\n",
-      "application/vnd.apple.mpegurl", nullptr},
-  {"playlist served as text/plain", "#EXTM3U\n#EXT-X-TARGETDURATION:1\n"
-        "#EXT-X-BOGUS-TAG\n#EXTINF:1,\nseg0.ts\n#EXT-X-ENDLIST\n",
-      "text/plain", nullptr},
+  { "repeated tags",
+    "#EXTM3U\n#EXTM3U\n#EXT-X-TARGETDURATION:1\n"
+    "#EXT-X-TARGETDURATION:1\n#EXTINF:1,\nseg0.ts\n#EXT-X-ENDLIST\n",
+    "application/vnd.apple.mpegurl", nullptr },
+  { "segment longer than the target",
+    "#EXTM3U\n#EXT-X-TARGETDURATION:1\n"
+    "#EXTINF:30,\nseg0.ts\n#EXT-X-ENDLIST\n",
+    "application/vnd.apple.mpegurl", nullptr },
+  { "playlist served as text/plain",
+    "#EXTM3U\n#EXT-X-TARGETDURATION:1\n"
+    "#EXT-X-BOGUS-TAG\n#EXTINF:1,\nseg0.ts\n#EXT-X-ENDLIST\n",
+    "text/plain", nullptr },
 };
 
 GST_START_TEST (test_bad_playlists)
 {
-  const PlaylistCase & c = playlist_cases[__i__];
+  const PlaylistCase &c = playlist_cases[__i__];
   ScriptedServer server;
   Stream stream (server);
   stream.add_segments (0, 0);
@@ -560,8 +581,8 @@ GST_START_TEST (test_bad_playlists)
   if (c.error_mentions) {
     GError *error = f.expect_error ();
     fail_unless (strstr (error->message, "bad.m3u8") != nullptr,
-        "%s: the error does not name the playlist: %s", c.what,
-        error->message);
+                 "%s: the error does not name the playlist: %s", c.what,
+                 error->message);
     check_error (error, GST_STREAM_ERROR, -1, c.error_mentions);
     fail_unless_equals_int (server.requests ("/seg0.ts"), 0);
     return;
@@ -578,7 +599,7 @@ GST_START_TEST (test_playlist_not_found)
   ScriptedServer server;
   SrcFixture f (server.url ("/missing.m3u8"));
   check_error (f.expect_error (), GST_RESOURCE_ERROR,
-      GST_RESOURCE_ERROR_NOT_FOUND, "404");
+               GST_RESOURCE_ERROR_NOT_FOUND, "404");
   fail_unless_equals_int (server.requests ("/missing.m3u8"), 1);
 }
 GST_END_TEST;
@@ -592,7 +613,7 @@ GST_START_TEST (test_segment_not_found)
   server.set_status ("/seg1.ts", SOUP_STATUS_NOT_FOUND);
   SrcFixture f (server.url ("/playlist.m3u8"));
   check_error (f.expect_error (), GST_RESOURCE_ERROR,
-      GST_RESOURCE_ERROR_NOT_FOUND, "Segment 1");
+               GST_RESOURCE_ERROR_NOT_FOUND, "Segment 1");
 }
 GST_END_TEST;
 
@@ -613,8 +634,8 @@ GST_END_TEST;
 /* seg0.ts, its n-th request answered with the n-th of @turns (the last
  * one from then on): TRUNCATE sends half its body. */
 static void
-serve_truncated (ScriptedServer & server, Stream & stream,
-    const std::vector<Misbehaviour> & turns)
+serve_truncated (ScriptedServer &server, Stream &stream,
+                 const std::vector<Misbehaviour> &turns)
 {
   stream.add_segments (0, 0, 50000);
   stream.set_playlist ("playlist.m3u8", 0, 0, true);
@@ -623,8 +644,9 @@ serve_truncated (ScriptedServer & server, Stream & stream,
     ScriptedResponse answer;
     answer.content_type = "video/mp2t";
     answer.misbehaviour = how;
-    answer.body.reset (g_bytes_new (stream.payload (0).data (),
-            stream.payload (0).size ()), g_bytes_unref);
+    answer.body.reset (
+        g_bytes_new (stream.payload (0).data (), stream.payload (0).size ()),
+        g_bytes_unref);
     answers.push_back (answer);
   }
   server.set_sequence ("/seg0.ts", answers);
@@ -635,7 +657,7 @@ GST_START_TEST (test_truncated_segment_is_fetched_again)
   ScriptedServer server;
   Stream stream (server);
   serve_truncated (server, stream,
-      { Misbehaviour::TRUNCATE, Misbehaviour::NONE });
+                   { Misbehaviour::TRUNCATE, Misbehaviour::NONE });
   SrcFixture f (server.url ("/playlist.m3u8"));
   f.expect_segment (0, stream.payload (0), true);
   fail_unless (wait_eos (f.h, kWaitMs));
@@ -654,7 +676,7 @@ GST_START_TEST (test_truncated_segment_fails)
    * one copy of the half the server sent. */
   GError *error = f.expect_error ();
   fail_unless (strstr (error->message, "Segment 0") != nullptr, "%s",
-      error->message);
+               error->message);
   g_error_free (error);
   fail_unless_equals_int (server.requests ("/seg0.ts"), 2);
   std::string pushed;
@@ -663,7 +685,7 @@ GST_START_TEST (test_truncated_segment_fails)
     gst_buffer_unref (buffer);
   }
   fail_unless (pushed.size () <= stream.payload (0).size () / 2,
-      "%zu bytes pushed", pushed.size ());
+               "%zu bytes pushed", pushed.size ());
   fail_unless (stream.payload (0).compare (0, pushed.size (), pushed) == 0);
 }
 GST_END_TEST;
@@ -680,8 +702,8 @@ GST_START_TEST (test_slow_server_times_out)
     check_error (f.expect_error (6000), GST_RESOURCE_ERROR, -1, "slow.m3u8");
     gint64 elapsed_ms = (g_get_monotonic_time () - start) / 1000;
     /* Two attempts of one second each, no more. */
-    fail_unless (elapsed_ms >= 1900 && elapsed_ms < 5000, "after %"
-        G_GINT64_FORMAT " ms", elapsed_ms);
+    fail_unless (elapsed_ms >= 1900 && elapsed_ms < 5000,
+                 "after %" G_GINT64_FORMAT " ms", elapsed_ms);
     fail_unless_equals_int (server.requests ("/slow.m3u8"), 2);
   }
   /* Stopping the element while a request hangs must not hang. */
@@ -692,9 +714,9 @@ GST_START_TEST (test_slow_server_times_out)
   stream.add_segments (0, 0);
   stream.set_playlist ("playlist.m3u8", 0, 0, true);
   server.set ("/seg0.ts", stall);
-  SrcFixture f (server.url ("/playlist.m3u8"), [] (GstElement * src) {
-        g_object_set (src, "retries", 0, nullptr);
-      });
+  SrcFixture f (server.url ("/playlist.m3u8"), [] (GstElement *src) {
+    g_object_set (src, "retries", 0, nullptr);
+  });
   check_error (f.expect_error (), GST_RESOURCE_ERROR, -1, "Segment 0");
 }
 GST_END_TEST;
@@ -707,9 +729,9 @@ GST_START_TEST (test_stop_while_stalled)
   server.set ("/slow.m3u8", stall);
   gint64 start = g_get_monotonic_time ();
   {
-    SrcFixture f (server.url ("/slow.m3u8"), [] (GstElement * src) {
-          g_object_set (src, "timeout", 0u, nullptr);
-        });
+    SrcFixture f (server.url ("/slow.m3u8"), [] (GstElement *src) {
+      g_object_set (src, "timeout", 0u, nullptr);
+    });
     while (server.requests ("/slow.m3u8") == 0)
       g_usleep (G_TIME_SPAN_MILLISECOND);
   }
@@ -723,7 +745,7 @@ GST_START_TEST (test_segment_wrong_content_type)
   Stream stream (server);
   stream.set_playlist ("playlist.m3u8", 0, 0, true);
   server.set_text ("/seg0.ts", "<html>Sign in to the hotel Wi-Fi</html>",
-      "text/html");
+                   "text/html");
   SrcFixture f (server.url ("/playlist.m3u8"));
   check_error (f.expect_error (), GST_STREAM_ERROR, -1, "text/html");
   fail_unless (gst_harness_try_pull (f.h) == nullptr);
@@ -736,9 +758,9 @@ GST_START_TEST (test_statistics_message)
   Stream stream (server);
   stream.add_segments (0, 2);
   stream.set_playlist ("playlist.m3u8", 0, 2, true);
-  SrcFixture f (server.url ("/playlist.m3u8"), [] (GstElement * src) {
-        g_object_set (src, "stats-interval", 50u, nullptr);
-      });
+  SrcFixture f (server.url ("/playlist.m3u8"), [] (GstElement *src) {
+    g_object_set (src, "stats-interval", 50u, nullptr);
+  });
   for (gint64 seq = 0; seq <= 2; seq++)
     f.expect_segment (seq, stream.payload (seq), seq == 0);
 
@@ -746,13 +768,14 @@ GST_START_TEST (test_statistics_message)
   for (gint64 seq = 0; seq <= 2; seq++)
     expected_bytes += stream.payload (seq).size ();
   /* Messages keep coming; one of them has seen all three segments. */
-  GstMessagePtr message = wait_message (f.bus, GST_MESSAGE_ELEMENT, kWaitMs,
-      [] (GstMessage * m) {
-        guint64 segments = 0;
-        return gst_message_has_name (m, "p2p-statistics")
-            && gst_structure_get_uint64 (gst_message_get_structure (m),
-            "http-segments", &segments) && segments == 3;
-      });
+  GstMessagePtr message
+      = wait_message (f.bus, GST_MESSAGE_ELEMENT, kWaitMs, [] (GstMessage *m) {
+          guint64 segments = 0;
+          return gst_message_has_name (m, "p2p-statistics")
+                 && gst_structure_get_uint64 (gst_message_get_structure (m),
+                                              "http-segments", &segments)
+                 && segments == 3;
+        });
   fail_unless (message != nullptr, "no p2p-statistics message with 3 segments");
   const GstStructure *s = gst_message_get_structure (message.get ());
   guint64 bytes = 0;
@@ -761,14 +784,14 @@ GST_START_TEST (test_statistics_message)
   fail_unless_equals_uint64 (bytes, expected_bytes);
   fail_unless (gst_structure_get_double (s, "p2p-ratio", &ratio));
   fail_unless_equals_float (ratio, 0.0);
-  for (const char *field : {"peer-bytes", "peer-segments", "uploaded-bytes",
-          "stalls", "stall-time", "segments-skipped"})
+  for (const char *field : { "peer-bytes", "peer-segments", "uploaded-bytes",
+                             "stalls", "stall-time", "segments-skipped" })
     fail_unless (gst_structure_has_field (s, field), "%s", field);
   fail_unless (gst_structure_has_field_typed (s, "peers", G_TYPE_UINT));
 
   /* The property is read-only. */
-  GParamSpec *pspec = g_object_class_find_property (G_OBJECT_GET_CLASS
-      (f.element), "stats");
+  GParamSpec *pspec
+      = g_object_class_find_property (G_OBJECT_GET_CLASS (f.element), "stats");
   fail_unless (pspec->flags & G_PARAM_READABLE);
   fail_if (pspec->flags & G_PARAM_WRITABLE);
 }
@@ -790,10 +813,10 @@ p2phlssrc_suite (void)
   tcase_add_test (tc, test_awaited_segment_streams);
   tcase_add_test (tc, test_sequence_backwards_warns);
   tcase_add_loop_test (tc, test_master_playlist_variant, 0,
-      G_N_ELEMENTS (variant_cases));
+                       G_N_ELEMENTS (variant_cases));
   tcase_add_test (tc, test_encrypted_is_stream_error);
   tcase_add_loop_test (tc, test_bad_playlists, 0,
-      G_N_ELEMENTS (playlist_cases));
+                       G_N_ELEMENTS (playlist_cases));
   tcase_add_test (tc, test_playlist_not_found);
   tcase_add_test (tc, test_segment_not_found);
   tcase_add_test (tc, test_server_error_is_retried);

@@ -19,8 +19,8 @@ using namespace p2p::test;
 
 namespace {
 
-constexpr const char *kTsCaps =
-    "video/mpegts, systemstream=(boolean)true, packetsize=(int)188";
+constexpr const char *kTsCaps
+    = "video/mpegts, systemstream=(boolean)true, packetsize=(int)188";
 constexpr GstClockTime kFrame = 250 * GST_MSECOND;
 
 /* A stream of 23 frames, one every 250 ms: frame 0 is a delta frame (before
@@ -28,8 +28,8 @@ constexpr GstClockTime kFrame = 250 * GST_MSECOND;
  * target-duration=1 a segment starts on frames 1, 5, 9, 13, 17 and 21. */
 constexpr guint kFrames = 23;
 const std::vector<std::vector<guint>> kSegmentFrames = {
-  {1, 2, 3, 4}, {5, 6, 7, 8}, {9, 10, 11, 12}, {13, 14, 15, 16},
-  {17, 18, 19, 20}, {21, 22},
+  { 1, 2, 3, 4 },     { 5, 6, 7, 8 },     { 9, 10, 11, 12 },
+  { 13, 14, 15, 16 }, { 17, 18, 19, 20 }, { 21, 22 },
 };
 
 bool
@@ -62,21 +62,21 @@ expected_segment (size_t index)
 }
 
 std::string
-sha256_of (const std::string & bytes)
+sha256_of (const std::string &bytes)
 {
   p2p::GBytesPtr b (g_bytes_new (bytes.data (), bytes.size ()));
   return p2p::swarm::sha256_hex (b.get ());
 }
 
 std::string
-string_field (const GstStructure * s, const char *name)
+string_field (const GstStructure *s, const char *name)
 {
   const char *value = gst_structure_get_string (s, name);
   return value ? value : "<none>";
 }
 
 GstBuffer *
-make_buffer (const std::string & bytes, GstClockTime pts, bool key)
+make_buffer (const std::string &bytes, GstClockTime pts, bool key)
 {
   GstBuffer *buffer = gst_buffer_new_memdup (bytes.data (), bytes.size ());
   GST_BUFFER_PTS (buffer) = pts;
@@ -86,20 +86,24 @@ make_buffer (const std::string & bytes, GstClockTime pts, bool key)
 }
 
 void
-push_frame (GstHarness * h, guint frame)
+push_frame (GstHarness *h, guint frame)
 {
-  fail_unless_equals_int (gst_harness_push (h, make_buffer (frame_bytes (frame),
-              frame * kFrame, is_key_frame (frame))), GST_FLOW_OK);
+  fail_unless_equals_int (
+      gst_harness_push (h, make_buffer (frame_bytes (frame), frame * kFrame,
+                                        is_key_frame (frame))),
+      GST_FLOW_OK);
   if (frame == kUntimedAfter) {
-    fail_unless_equals_int (gst_harness_push (h, make_buffer (kUntimedBytes,
-                GST_CLOCK_TIME_NONE, true)), GST_FLOW_OK);
+    fail_unless_equals_int (
+        gst_harness_push (
+            h, make_buffer (kUntimedBytes, GST_CLOCK_TIME_NONE, true)),
+        GST_FLOW_OK);
   }
 }
 
 /* The sink under test, with its own bus. */
 struct SinkFixture
 {
-  explicit SinkFixture (GstElement * sink) : bus (gst_bus_new ())
+  explicit SinkFixture (GstElement *sink) : bus (gst_bus_new ())
   {
     gst_element_set_bus (sink, bus);
     h = gst_harness_new_with_element (sink, "sink", nullptr);
@@ -121,29 +125,29 @@ make_sink ()
 {
   GstElement *sink = gst_element_factory_make ("p2pswarmsink", nullptr);
   fail_unless (sink != nullptr);
-  g_object_set (sink, "target-duration", 1u, "stats-interval", 0u,
-      "http-port", -1, nullptr);
+  g_object_set (sink, "target-duration", 1u, "stats-interval", 0u, "http-port",
+                -1, nullptr);
   return sink;
 }
 
 p2p::hls::MediaPlaylist
-parse_media (const std::string & text)
+parse_media (const std::string &text)
 {
   p2p::GErrorOut error;
   auto playlist = p2p::hls::parse_media_playlist (text, nullptr, error.out ());
   fail_unless (playlist.has_value (), "playlist does not parse: %s\n%s",
-      error ? error.get ()->message : "", text.c_str ());
+               error ? error.get ()->message : "", text.c_str ());
   return std::move (*playlist);
 }
 
 /* The element error posted when the sink fails to start. */
 GError *
-start_error (GstElement * sink)
+start_error (GstElement *sink)
 {
   GstBus *bus = gst_bus_new ();
   gst_element_set_bus (sink, bus);
   fail_unless_equals_int (gst_element_set_state (sink, GST_STATE_PLAYING),
-      GST_STATE_CHANGE_FAILURE);
+                          GST_STATE_CHANGE_FAILURE);
   GstMessagePtr message = wait_message (bus, GST_MESSAGE_ERROR, 1000);
   fail_unless (message != nullptr, "no error message");
   GError *error = nullptr;
@@ -171,13 +175,14 @@ std::string
 pat_packet (guint8 cc)
 {
   std::string packet = ts_packet (0, true, cc, 0xff);
-  const guint8 section[] = { 0x00, /* pointer_field */
+  const guint8 section[] = {
+    0x00,                                           /* pointer_field */
     0x00, 0xb0, 0x0d, 0x00, 0x01, 0xc1, 0x00, 0x00, /* PAT header */
     0x00, 0x01, 0xe0, 0x20, /* program 1 -> PMT PID 0x20 */
-    0x12, 0x34, 0x56, 0x78 /* CRC_32 (not checked) */
+    0x12, 0x34, 0x56, 0x78  /* CRC_32 (not checked) */
   };
-  packet.replace (4, sizeof (section), reinterpret_cast<const char *>
-      (section), sizeof (section));
+  packet.replace (4, sizeof (section), reinterpret_cast<const char *> (section),
+                  sizeof (section));
   return packet;
 }
 
@@ -185,8 +190,8 @@ std::string
 pmt_packet (guint8 cc)
 {
   std::string packet = ts_packet (0x20, true, cc, 0xff);
-  packet[4] = 0x00;             /* pointer_field */
-  packet[5] = 0x02;             /* table_id: PMT */
+  packet[4] = 0x00; /* pointer_field */
+  packet[5] = 0x02; /* table_id: PMT */
   return packet;
 }
 
@@ -206,11 +211,11 @@ GST_START_TEST (test_segments_start_with_program_tables)
   TempDir dir ("p2pswarmsink-XXXXXX");
   GstElement *sink = make_sink ();
   g_object_set (sink, "location", dir.file ("ts%d.ts").c_str (),
-      "playlist-location", "", "max-files", 0u, nullptr);
+                "playlist-location", "", "max-files", 0u, nullptr);
   SinkFixture f (sink);
-  auto push = [&f] (const std::string & bytes, GstClockTime pts, bool key) {
-    fail_unless_equals_int (gst_harness_push (f.h, make_buffer (bytes, pts,
-                key)), GST_FLOW_OK);
+  auto push = [&f] (const std::string &bytes, GstClockTime pts, bool key) {
+    fail_unless_equals_int (
+        gst_harness_push (f.h, make_buffer (bytes, pts, key)), GST_FLOW_OK);
   };
 
   /* Frames every 250 ms, a key frame every second; the tables come first,
@@ -226,14 +231,14 @@ GST_START_TEST (test_segments_start_with_program_tables)
   fail_unless (gst_harness_push_event (f.h, gst_event_new_eos ()));
 
   /* Already starting with a PAT: nothing added. */
-  assert_bytes_equal (read_file (dir.file ("ts0.ts")), tables_v1
-      + video_packet (0) + video_packet (1) + video_packet (2)
-      + video_packet (3));
-  assert_bytes_equal (read_file (dir.file ("ts1.ts")), tables_v1
-      + video_packet (4) + video_packet (5) + tables_v2 + video_packet (6)
-      + video_packet (7));
-  assert_bytes_equal (read_file (dir.file ("ts2.ts")), tables_v2
-      + video_packet (8));
+  assert_bytes_equal (read_file (dir.file ("ts0.ts")),
+                      tables_v1 + video_packet (0) + video_packet (1)
+                          + video_packet (2) + video_packet (3));
+  assert_bytes_equal (read_file (dir.file ("ts1.ts")),
+                      tables_v1 + video_packet (4) + video_packet (5)
+                          + tables_v2 + video_packet (6) + video_packet (7));
+  assert_bytes_equal (read_file (dir.file ("ts2.ts")),
+                      tables_v2 + video_packet (8));
 }
 GST_END_TEST;
 
@@ -259,8 +264,8 @@ GST_START_TEST (test_segments_files_and_playlist)
   std::string location = dir.file ("seg%05d.ts");
   std::string playlist_location = dir.file ("live.m3u8");
   g_object_set (sink, "location", location.c_str (), "playlist-location",
-      playlist_location.c_str (), "playlist-length", 3u, "max-files", 4u,
-      nullptr);
+                playlist_location.c_str (), "playlist-length", 3u, "max-files",
+                4u, nullptr);
   SinkFixture f (sink);
 
   for (guint frame = 0; frame < kFrames; frame++)
@@ -268,10 +273,9 @@ GST_START_TEST (test_segments_files_and_playlist)
 
   /* Five segments are complete; the sixth is still open. */
   for (size_t i = 0; i < 5; i++) {
-    GstMessagePtr message = wait_element_message (f.bus, "p2p-segment-added",
-        1000);
-    fail_unless (message != nullptr, "no p2p-segment-added for segment %zu",
-        i);
+    GstMessagePtr message
+        = wait_element_message (f.bus, "p2p-segment-added", 1000);
+    fail_unless (message != nullptr, "no p2p-segment-added for segment %zu", i);
     const GstStructure *s = gst_message_get_structure (message.get ());
     gint64 sequence = -1;
     guint64 duration = 0, size = 0, running_time = 0;
@@ -280,7 +284,7 @@ GST_START_TEST (test_segments_files_and_playlist)
     fail_unless (gst_structure_get_uint64 (s, "size", &size));
     fail_unless (gst_structure_get_uint64 (s, "running-time", &running_time));
     std::string expected = expected_segment (i);
-    fail_unless_equals_int64 (sequence, (gint64) i);
+    fail_unless_equals_int64 (sequence, (gint64)i);
     fail_unless_equals_uint64 (duration, GST_SECOND);
     fail_unless_equals_uint64 (size, expected.size ());
     fail_unless_equals_uint64 (running_time, kSegmentFrames[i][0] * kFrame);
@@ -290,8 +294,9 @@ GST_START_TEST (test_segments_files_and_playlist)
     assert_strings_equal (string_field (s, "location"), dir.file (name));
     assert_strings_equal (string_field (s, "sha256"), sha256_of (expected));
   }
-  fail_unless (wait_element_message (f.bus, "p2p-segment-added", 100) ==
-      nullptr, "the open segment was published early");
+  fail_unless (wait_element_message (f.bus, "p2p-segment-added", 100)
+                   == nullptr,
+               "the open segment was published early");
 
   /* Window of three: segments 2, 3, 4; no end yet. */
   std::string text = read_file (playlist_location);
@@ -300,12 +305,10 @@ GST_START_TEST (test_segments_files_and_playlist)
   fail_unless_equals_int (playlist.segments.size (), 3);
   fail_if (playlist.end_list);
   fail_unless_equals_uint64 (playlist.target_duration, GST_SECOND);
-  for (const auto & segment : playlist.segments) {
+  for (const auto &segment : playlist.segments) {
     std::string file = dir.file (segment.uri);
-    assert_bytes_equal (read_file (file),
-        expected_segment (segment.sequence));
-    assert_strings_equal (segment.sha256,
-        sha256_of (read_file (file)));
+    assert_bytes_equal (read_file (file), expected_segment (segment.sequence));
+    assert_strings_equal (segment.sha256, sha256_of (read_file (file)));
     fail_unless_equals_uint64 (segment.duration, GST_SECOND);
   }
 
@@ -323,13 +326,13 @@ GST_START_TEST (test_segments_files_and_playlist)
 
   text = read_file (playlist_location);
   fail_unless (g_str_has_suffix (text.c_str (), "#EXT-X-ENDLIST\n"),
-      "no ENDLIST at EOS:\n%s", text.c_str ());
+               "no ENDLIST at EOS:\n%s", text.c_str ());
   playlist = parse_media (text);
   fail_unless (playlist.end_list);
   fail_unless_equals_int64 (playlist.media_sequence, 3);
   fail_unless_equals_int (playlist.segments.size (), 3);
   assert_strings_equal (playlist.segments.back ().sha256,
-      sha256_of (expected_segment (5)));
+                        sha256_of (expected_segment (5)));
 
   /* max-files=4: segments 0 and 1 were deleted, 2 to 5 are on disk. */
   for (size_t i = 0; i < kSegmentFrames.size (); i++) {
@@ -338,15 +341,14 @@ GST_START_TEST (test_segments_files_and_playlist)
     if (i < 2)
       fail_if (file_exists (dir.file (name)), "%s was not deleted", name);
     else
-      assert_bytes_equal (read_file (dir.file (name)),
-          expected_segment (i));
+      assert_bytes_equal (read_file (dir.file (name)), expected_segment (i));
   }
 
   GstStructure *stats = nullptr;
   g_object_get (sink, "stats", &stats, nullptr);
   guint64 published = 0, bytes = 0;
-  fail_unless (gst_structure_get_uint64 (stats, "segments-published",
-          &published));
+  fail_unless (
+      gst_structure_get_uint64 (stats, "segments-published", &published));
   fail_unless (gst_structure_get_uint64 (stats, "bytes-published", &bytes));
   guint64 expected_bytes = 0;
   for (size_t i = 0; i < kSegmentFrames.size (); i++)
@@ -363,23 +365,21 @@ GST_START_TEST (test_playlist_length_zero_keeps_all)
   GstElement *sink = make_sink ();
   std::string playlist_location = dir.file ("all.m3u8");
   g_object_set (sink, "location", dir.file ("s%d.ts").c_str (),
-      "playlist-location", playlist_location.c_str (), "playlist-length", 0u,
-      "max-files", 0u, nullptr);
+                "playlist-location", playlist_location.c_str (),
+                "playlist-length", 0u, "max-files", 0u, nullptr);
   SinkFixture f (sink);
   for (guint frame = 0; frame < kFrames; frame++)
     push_frame (f.h, frame);
   fail_unless (gst_harness_push_event (f.h, gst_event_new_eos ()));
 
-  p2p::hls::MediaPlaylist playlist = parse_media (read_file
-      (playlist_location));
+  p2p::hls::MediaPlaylist playlist
+      = parse_media (read_file (playlist_location));
   fail_unless_equals_int64 (playlist.media_sequence, 0);
   fail_unless_equals_int (playlist.segments.size (), kSegmentFrames.size ());
   for (size_t i = 0; i < kSegmentFrames.size (); i++) {
     std::string name = "s" + std::to_string (i) + ".ts";
-    assert_strings_equal (playlist.segments[i].uri,
-        name);
-    assert_bytes_equal (read_file (dir.file (name)),
-        expected_segment (i));
+    assert_strings_equal (playlist.segments[i].uri, name);
+    assert_bytes_equal (read_file (dir.file (name)), expected_segment (i));
   }
 }
 GST_END_TEST;
@@ -389,8 +389,8 @@ GST_START_TEST (test_http_origin)
   GstElement *sink = make_sink ();
   /* In memory only: no files, the origin serves everything. */
   g_object_set (sink, "location", "", "playlist-location", "",
-      "playlist-length", 3u, "http-port", 0, "http-address", "127.0.0.1",
-      nullptr);
+                "playlist-length", 3u, "http-port", 0, "http-address",
+                "127.0.0.1", nullptr);
   SinkFixture f (sink);
   gint port = 0;
   g_object_get (sink, "http-port", &port, nullptr);
@@ -408,25 +408,22 @@ GST_START_TEST (test_http_origin)
   do {
     playlist_answer = http_get (base + "/playlist.m3u8");
   } while (playlist_answer.body.find ("segment00004.ts") == std::string::npos
-      && g_get_monotonic_time () < deadline);
+           && g_get_monotonic_time () < deadline);
   fail_unless_equals_int (playlist_answer.status, 200);
   assert_strings_equal (playlist_answer.content_type,
-      "application/vnd.apple.mpegurl");
-  assert_strings_equal (playlist_answer.cache_control,
-      "no-cache");
+                        "application/vnd.apple.mpegurl");
+  assert_strings_equal (playlist_answer.cache_control, "no-cache");
   p2p::hls::MediaPlaylist playlist = parse_media (playlist_answer.body);
   fail_unless_equals_int64 (playlist.media_sequence, 2);
   fail_unless_equals_int (playlist.segments.size (), 3);
 
   guint64 segment_bytes = 0;
-  for (const auto & segment : playlist.segments) {
+  for (const auto &segment : playlist.segments) {
     HttpAnswer answer = http_get (base + "/" + segment.uri);
     fail_unless_equals_int (answer.status, 200);
     assert_strings_equal (answer.content_type, "video/mp2t");
-    assert_bytes_equal (answer.body,
-        expected_segment (segment.sequence));
-    assert_strings_equal (segment.sha256,
-        sha256_of (answer.body));
+    assert_bytes_equal (answer.body, expected_segment (segment.sequence));
+    assert_strings_equal (segment.sha256, sha256_of (answer.body));
     segment_bytes += answer.body.size ();
   }
   fail_unless_equals_int (http_get (base + "/nothing.ts").status, 404);
@@ -437,18 +434,17 @@ GST_START_TEST (test_http_origin)
   do {
     playlist_answer = http_get (base + "/playlist.m3u8");
   } while (playlist_answer.body.find ("#EXT-X-ENDLIST") == std::string::npos
-      && g_get_monotonic_time () < deadline);
+           && g_get_monotonic_time () < deadline);
   fail_unless (parse_media (playlist_answer.body).end_list);
 
   GstStructure *stats = nullptr;
   g_object_get (sink, "stats", &stats, nullptr);
   guint64 playlist_requests = 0, segment_requests = 0, bytes = 0;
   fail_unless (gst_structure_get_uint64 (stats, "http-playlist-requests",
-          &playlist_requests));
+                                         &playlist_requests));
   fail_unless (gst_structure_get_uint64 (stats, "http-segment-requests",
-          &segment_requests));
-  fail_unless (gst_structure_get_uint64 (stats, "http-segment-bytes",
-          &bytes));
+                                         &segment_requests));
+  fail_unless (gst_structure_get_uint64 (stats, "http-segment-bytes", &bytes));
   fail_unless (playlist_requests >= 2);
   fail_unless_equals_uint64 (segment_requests, 3);
   fail_unless_equals_uint64 (bytes, segment_bytes);
@@ -459,19 +455,17 @@ GST_END_TEST;
 GST_START_TEST (test_statistics_message)
 {
   GstElement *sink = make_sink ();
-  g_object_set (sink, "location", "", "playlist-location", "",
-      "stats-interval", 50u, nullptr);
+  g_object_set (sink, "location", "", "playlist-location", "", "stats-interval",
+                50u, nullptr);
   SinkFixture f (sink);
   for (guint frame = 0; frame < 6; frame++)
     push_frame (f.h, frame);
   fail_unless (wait_element_message (f.bus, "p2p-segment-added", 1000));
-  GstMessagePtr message = wait_element_message (f.bus, "p2p-statistics",
-      2000);
+  GstMessagePtr message = wait_element_message (f.bus, "p2p-statistics", 2000);
   fail_unless (message != nullptr, "no p2p-statistics message");
   const GstStructure *s = gst_message_get_structure (message.get ());
   guint64 published = 0;
-  fail_unless (gst_structure_get_uint64 (s, "segments-published",
-          &published));
+  fail_unless (gst_structure_get_uint64 (s, "segments-published", &published));
   fail_unless_equals_uint64 (published, 1);
   fail_unless (gst_structure_has_field (s, "http-segment-requests"));
 }
@@ -479,15 +473,16 @@ GST_END_TEST;
 
 GST_START_TEST (test_bad_location)
 {
-  for (const char *pattern : {"segment.ts", "seg%d-%d.ts", "seg%s.ts",
-          "seg%"}) {
+  for (const char *pattern :
+       { "segment.ts", "seg%d-%d.ts", "seg%s.ts", "seg%" }) {
     GstElement *sink = make_sink ();
     g_object_set (sink, "location", pattern, nullptr);
     GError *error = start_error (sink);
     fail_unless (g_error_matches (error, GST_RESOURCE_ERROR,
-            GST_RESOURCE_ERROR_SETTINGS), "%s: %s", pattern, error->message);
+                                  GST_RESOURCE_ERROR_SETTINGS),
+                 "%s: %s", pattern, error->message);
     fail_unless (strstr (error->message, pattern) != nullptr,
-        "the error does not name the pattern: %s", error->message);
+                 "the error does not name the pattern: %s", error->message);
     g_error_free (error);
     gst_object_unref (sink);
   }
@@ -497,31 +492,30 @@ GST_END_TEST;
 GST_START_TEST (test_occupied_port)
 {
   GSocketListener *listener = g_socket_listener_new ();
-  p2p::GObjectPtr<GInetAddress> loopback (g_inet_address_new_loopback
-      (G_SOCKET_FAMILY_IPV4));
-  p2p::GObjectPtr<GSocketAddress> address (g_inet_socket_address_new
-      (loopback.get (), 0));
+  p2p::GObjectPtr<GInetAddress> loopback (
+      g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4));
+  p2p::GObjectPtr<GSocketAddress> address (
+      g_inet_socket_address_new (loopback.get (), 0));
   GSocketAddress *bound = nullptr;
-  fail_unless (g_socket_listener_add_address (listener, address.get (),
-          G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, nullptr, &bound,
-          nullptr));
-  guint port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS
-      (bound));
+  fail_unless (g_socket_listener_add_address (
+      listener, address.get (), G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP,
+      nullptr, &bound, nullptr));
+  guint port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
   g_object_unref (bound);
 
   GstElement *sink = make_sink ();
   g_object_set (sink, "location", "", "playlist-location", "", "http-port",
-      (gint) port, nullptr);
+                (gint)port, nullptr);
   GError *error = start_error (sink);
   fail_unless (error->domain == GST_RESOURCE_ERROR, "%s", error->message);
   fail_unless (strstr (error->message, std::to_string (port).c_str ()),
-      "the error does not name the port: %s", error->message);
+               "the error does not name the port: %s", error->message);
   g_error_free (error);
   gst_object_unref (sink);
 
   sink = make_sink ();
   g_object_set (sink, "http-address", "not-an-address", "http-port", 0,
-      nullptr);
+                nullptr);
   error = start_error (sink);
   fail_unless (error->domain == GST_RESOURCE_ERROR, "%s", error->message);
   g_error_free (error);

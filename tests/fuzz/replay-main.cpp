@@ -15,57 +15,57 @@
 
 #include <glib.h>
 
-extern "C" int LLVMFuzzerTestOneInput (const uint8_t * data, size_t size);
+extern "C" int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 
 namespace {
 
 constexpr int kMutationsPerInput = 300;
 
 void
-run (const std::string & input)
+run (const std::string &input)
 {
   LLVMFuzzerTestOneInput (reinterpret_cast<const uint8_t *> (input.data ()),
-      input.size ());
+                          input.size ());
 }
 
 std::string
-mutate (const std::string & input, const std::vector<std::string> & corpus,
-    std::mt19937 & rng)
+mutate (const std::string &input, const std::vector<std::string> &corpus,
+        std::mt19937 &rng)
 {
   std::string out = input;
   auto pick = [&] (size_t n) { return n ? rng () % n : 0; };
   switch (rng () % 6) {
-    case 0:
-      if (!out.empty ())
-        out[pick (out.size ())] ^= static_cast<char> (1u << (rng () % 8));
-      break;
-    case 1:
-      out.resize (pick (out.size () + 1));
-      break;
-    case 2:{
-      const std::string & other = corpus[pick (corpus.size ())];
-      size_t at = pick (out.size () + 1);
-      size_t from = pick (other.size () + 1);
-      out = out.substr (0, at) + other.substr (from);
-      break;
+  case 0:
+    if (!out.empty ())
+      out[pick (out.size ())] ^= static_cast<char> (1u << (rng () % 8));
+    break;
+  case 1:
+    out.resize (pick (out.size () + 1));
+    break;
+  case 2: {
+    const std::string &other = corpus[pick (corpus.size ())];
+    size_t at = pick (out.size () + 1);
+    size_t from = pick (other.size () + 1);
+    out = out.substr (0, at) + other.substr (from);
+    break;
+  }
+  case 3:
+    if (!out.empty ()) {
+      size_t at = pick (out.size ());
+      out.insert (at, std::string (1 + rng () % 4096, out[at]));
     }
-    case 3:
-      if (!out.empty ()) {
-        size_t at = pick (out.size ());
-        out.insert (at, std::string (1 + rng () % 4096, out[at]));
-      }
-      break;
-    case 4:
-      if (!out.empty ())
-        out[pick (out.size ())] = static_cast<char> (rng () & 0xff);
-      break;
-    default:
-      if (!out.empty ()) {
-        size_t at = pick (out.size ());
-        size_t len = pick (out.size () - at + 1);
-        out.erase (at, len);
-      }
-      break;
+    break;
+  case 4:
+    if (!out.empty ())
+      out[pick (out.size ())] = static_cast<char> (rng () & 0xff);
+    break;
+  default:
+    if (!out.empty ()) {
+      size_t at = pick (out.size ());
+      size_t len = pick (out.size () - at + 1);
+      out.erase (at, len);
+    }
+    break;
   }
   return out;
 }
@@ -104,7 +104,7 @@ main (int argc, char **argv)
 
   std::mt19937 rng (20261126);
   size_t runs = 0;
-  for (const std::string & input : corpus) {
+  for (const std::string &input : corpus) {
     run (input);
     ++runs;
     std::string current = input;

@@ -457,7 +457,7 @@ private:
   mutable std::mutex mutex_;
   std::vector<ReceivedSegment> received_;
   /* Of the bytes of received_.back () so far. */
-  std::unique_ptr<GChecksum, decltype (&g_checksum_free)> checksum_ {
+  std::unique_ptr<GChecksum, decltype (&g_checksum_free)> checksum_{
     g_checksum_new (G_CHECKSUM_SHA256), g_checksum_free
   };
   gint64 started_ms_ = 0;

@@ -25,25 +25,24 @@ using namespace p2p::test;
 namespace {
 
 /* A live 30 fps test pattern with a key frame every second. */
-constexpr const char *kLiveH264 =
-    "videotestsrc is-live=true pattern=ball ! "
-    "video/x-raw,width=320,height=240,framerate=30/1 ! "
-    "x264enc tune=zerolatency speed-preset=ultrafast key-int-max=30 "
-    "bitrate=400";
+constexpr const char *kLiveH264
+    = "videotestsrc is-live=true pattern=ball ! "
+      "video/x-raw,width=320,height=240,framerate=30/1 ! "
+      "x264enc tune=zerolatency speed-preset=ultrafast key-int-max=30 "
+      "bitrate=400";
 
 /* A pipeline from a launch line, with its bus drained by step(). */
 class Pipeline
 {
 public:
-  using MessageHandler = std::function<void (GstMessage * message)>;
+  using MessageHandler = std::function<void (GstMessage *message)>;
 
-  Pipeline (const char *what, const std::string & description)
-      : what_ (what)
+  Pipeline (const char *what, const std::string &description) : what_ (what)
   {
     GError *error = nullptr;
     pipeline_ = gst_parse_launch (description.c_str (), &error);
     fail_unless (pipeline_ != nullptr, "%s: %s", what,
-        error ? error->message : "");
+                 error ? error->message : "");
     bus_ = gst_element_get_bus (pipeline_);
   }
 
@@ -54,29 +53,38 @@ public:
     gst_object_unref (pipeline_);
   }
 
-  GstElement *top () { return pipeline_; }
+  GstElement *
+  top ()
+  {
+    return pipeline_;
+  }
 
-  GstElement *element (const char *name)
+  GstElement *
+  element (const char *name)
   {
     GstElement *e = gst_bin_get_by_name (GST_BIN (pipeline_), name);
     fail_unless (e != nullptr, "%s has no %s", what_, name);
-    gst_object_unref (e);       /* the pipeline keeps it alive */
+    gst_object_unref (e); /* the pipeline keeps it alive */
     return e;
   }
 
-  void play ()
+  void
+  play ()
   {
-    fail_if (gst_element_set_state (pipeline_, GST_STATE_PLAYING) ==
-        GST_STATE_CHANGE_FAILURE, "%s does not start", what_);
+    fail_if (gst_element_set_state (pipeline_, GST_STATE_PLAYING)
+                 == GST_STATE_CHANGE_FAILURE,
+             "%s does not start", what_);
   }
 
-  void send_eos ()
+  void
+  send_eos ()
   {
     fail_unless (gst_element_send_event (pipeline_, gst_event_new_eos ()));
   }
 
   /* Handles what is on the bus now: an error fails the test. */
-  void drain (const MessageHandler & on_message = {})
+  void
+  drain (const MessageHandler &on_message = {})
   {
     while (GstMessage *raw = gst_bus_pop (bus_)) {
       GstMessagePtr message (raw);
@@ -85,8 +93,8 @@ public:
         gchar *debug = nullptr;
         gst_message_parse_error (raw, &error, &debug);
         fail ("%s: error from %s: %s (%s)", what_,
-            GST_OBJECT_NAME (GST_MESSAGE_SRC (raw)), error->message,
-            debug ? debug : "");
+              GST_OBJECT_NAME (GST_MESSAGE_SRC (raw)), error->message,
+              debug ? debug : "");
       }
       if (GST_MESSAGE_TYPE (raw) == GST_MESSAGE_EOS)
         eos_ = true;
@@ -95,7 +103,11 @@ public:
     }
   }
 
-  bool got_eos () const { return eos_; }
+  bool
+  got_eos () const
+  {
+    return eos_;
+  }
 
 private:
   const char *what_;
@@ -106,8 +118,8 @@ private:
 
 /* Runs @step every 20 ms until @done or @timeout_ms. */
 bool
-run_until (guint timeout_ms, const std::function<void ()> & step,
-    const std::function<bool ()> & done)
+run_until (guint timeout_ms, const std::function<void ()> &step,
+           const std::function<bool ()> &done)
 {
   gint64 deadline = g_get_monotonic_time () + timeout_ms * 1000;
   while (g_get_monotonic_time () < deadline) {
@@ -125,36 +137,42 @@ struct ViewerRecord
 {
   std::mutex mutex;
   std::vector<std::pair<gint64, std::string>> segments;
-  std::atomic<guint> frames { 0 };
+  std::atomic<guint> frames{ 0 };
 
-  void attach (GstElement * src, GstElement * sink)
+  void
+  attach (GstElement *src, GstElement *sink)
   {
     GstPad *src_pad = gst_element_get_static_pad (src, "src");
-    gst_pad_add_probe (src_pad, GST_PAD_PROBE_TYPE_BUFFER,
-        [] (GstPad *, GstPadProbeInfo * info, gpointer data) {
+    gst_pad_add_probe (
+        src_pad, GST_PAD_PROBE_TYPE_BUFFER,
+        [] (GstPad *, GstPadProbeInfo *info, gpointer data) {
           auto self = static_cast<ViewerRecord *> (data);
           GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER (info);
           std::lock_guard<std::mutex> lock (self->mutex);
           /* Parts of a segment streamed while it downloaded add up. */
-          auto sequence = (gint64) GST_BUFFER_OFFSET (buffer);
+          auto sequence = (gint64)GST_BUFFER_OFFSET (buffer);
           if (!self->segments.empty ()
               && self->segments.back ().first == sequence)
             self->segments.back ().second += buffer_to_string (buffer);
           else
             self->segments.emplace_back (sequence, buffer_to_string (buffer));
           return GST_PAD_PROBE_OK;
-        }, this, nullptr);
+        },
+        this, nullptr);
     gst_object_unref (src_pad);
     GstPad *sink_pad = gst_element_get_static_pad (sink, "sink");
-    gst_pad_add_probe (sink_pad, GST_PAD_PROBE_TYPE_BUFFER,
+    gst_pad_add_probe (
+        sink_pad, GST_PAD_PROBE_TYPE_BUFFER,
         [] (GstPad *, GstPadProbeInfo *, gpointer data) {
           static_cast<ViewerRecord *> (data)->frames++;
           return GST_PAD_PROBE_OK;
-        }, this, nullptr);
+        },
+        this, nullptr);
     gst_object_unref (sink_pad);
   }
 
-  size_t count ()
+  size_t
+  count ()
   {
     std::lock_guard<std::mutex> lock (mutex);
     return segments.size ();
@@ -162,30 +180,33 @@ struct ViewerRecord
 };
 
 std::string
-viewer_description (const std::string & url)
+viewer_description (const std::string &url)
 {
   return "p2phlssrc name=src live-delay=2 retries=2 timeout=5 "
-      "stats-interval=0 location=" + url + " ! tsdemux ! h264parse ! "
-      "avdec_h264 ! fakesink name=frames sync=false";
+         "stats-interval=0 location="
+         + url
+         + " ! tsdemux ! h264parse ! "
+           "avdec_h264 ! fakesink name=frames sync=false";
 }
 
 /* The segments the viewer got must be one run of consecutive segments
  * ending with the last published one, each identical to its file. */
 void
-check_viewer_got (ViewerRecord & viewer,
-    const std::function<std::string (gint64)> & file_of, gint64 last)
+check_viewer_got (ViewerRecord &viewer,
+                  const std::function<std::string (gint64)> &file_of,
+                  gint64 last)
 {
   std::lock_guard<std::mutex> lock (viewer.mutex);
   fail_unless (!viewer.segments.empty (), "the viewer got no segment");
   gint64 first = viewer.segments.front ().first;
   std::string order;
-  for (const auto & segment : viewer.segments)
+  for (const auto &segment : viewer.segments)
     order += " " + std::to_string (segment.first);
   for (size_t i = 0; i < viewer.segments.size (); i++) {
-    fail_unless (viewer.segments[i].first == first + (gint64) i,
-        "segments out of order:%s", order.c_str ());
+    fail_unless (viewer.segments[i].first == first + (gint64)i,
+                 "segments out of order:%s", order.c_str ());
     assert_bytes_equal (viewer.segments[i].second,
-        read_file (file_of (viewer.segments[i].first)));
+                        read_file (file_of (viewer.segments[i].first)));
   }
   fail_unless_equals_int64 (viewer.segments.back ().first, last);
 }
@@ -195,18 +216,21 @@ check_viewer_got (ViewerRecord & viewer,
 GST_START_TEST (test_broadcast_to_viewer)
 {
   TempDir dir ("p2p-http-path-XXXXXX");
-  Pipeline broadcaster ("broadcaster", std::string (kLiveH264)
-      + " ! mpegtsmux ! p2pswarmsink name=sink http-port=0 target-duration=1"
-      " playlist-length=6 max-files=0 stats-interval=0 location="
-      + dir.file ("seg%05d.ts") + " playlist-location="
-      + dir.file ("playlist.m3u8"));
+  Pipeline broadcaster (
+      "broadcaster",
+      std::string (kLiveH264)
+          + " ! mpegtsmux ! p2pswarmsink name=sink http-port=0 "
+            "target-duration=1"
+            " playlist-length=6 max-files=0 stats-interval=0 location="
+          + dir.file ("seg%05d.ts")
+          + " playlist-location=" + dir.file ("playlist.m3u8"));
   broadcaster.play ();
   gint port = 0;
   g_object_get (broadcaster.element ("sink"), "http-port", &port, nullptr);
   fail_unless (port > 0);
 
   std::map<gint64, std::string> published;
-  auto on_broadcaster = [&published] (GstMessage * m) {
+  auto on_broadcaster = [&published] (GstMessage *m) {
     if (!gst_message_has_name (m, "p2p-segment-added"))
       return;
     const GstStructure *s = gst_message_get_structure (m);
@@ -214,13 +238,15 @@ GST_START_TEST (test_broadcast_to_viewer)
     gst_structure_get_int64 (s, "sequence", &sequence);
     published[sequence] = gst_structure_get_string (s, "location");
   };
-  fail_unless (run_until (10000, [&] { broadcaster.drain (on_broadcaster); },
-          [&] { return published.size () >= 3; }),
-      "the broadcaster published %zu segments in 10 s", published.size ());
+  fail_unless (run_until (
+                   10000, [&] { broadcaster.drain (on_broadcaster); },
+                   [&] { return published.size () >= 3; }),
+               "the broadcaster published %zu segments in 10 s",
+               published.size ());
   size_t published_at_start = published.size ();
 
-  std::string url = "http://127.0.0.1:" + std::to_string (port)
-      + "/playlist.m3u8";
+  std::string url
+      = "http://127.0.0.1:" + std::to_string (port) + "/playlist.m3u8";
   Pipeline viewer ("viewer", viewer_description (url));
   ViewerRecord record;
   record.attach (viewer.element ("src"), viewer.element ("frames"));
@@ -234,24 +260,25 @@ GST_START_TEST (test_broadcast_to_viewer)
   fail_unless (run_until (12000, step, [&] { return published.size () >= 8; }));
   broadcaster.send_eos ();
   fail_unless (run_until (5000, step, [&] { return broadcaster.got_eos (); }),
-      "the broadcaster did not finish");
+               "the broadcaster did not finish");
   std::string playlist = read_file (dir.file ("playlist.m3u8"));
   fail_unless (playlist.find ("#EXT-X-ENDLIST") != std::string::npos);
   fail_unless (run_until (15000, step, [&] { return viewer.got_eos (); }),
-      "the viewer did not reach the end (got %zu segments)", record.count ());
+               "the viewer did not reach the end (got %zu segments)",
+               record.count ());
 
   gint64 last = published.rbegin ()->first;
-  fail_unless_equals_int64 (last, (gint64) published.size () - 1);
-  check_viewer_got (record, [&] (gint64 seq) { return published[seq]; },
-      last);
+  fail_unless_equals_int64 (last, (gint64)published.size () - 1);
+  check_viewer_got (
+      record, [&] (gint64 seq) { return published[seq]; }, last);
   /* It joined live-delay behind the edge, not at the first segment. */
   gint64 first = record.segments.front ().first;
-  fail_unless (first > 0 && first <= (gint64) published_at_start,
-      "started at %" G_GINT64_FORMAT " with %zu published", first,
-      published_at_start);
+  fail_unless (first > 0 && first <= (gint64)published_at_start,
+               "started at %" G_GINT64_FORMAT " with %zu published", first,
+               published_at_start);
   fail_unless (record.frames >= 30 * (record.segments.size () - 1),
-      "%u frames decoded from %zu segments", record.frames.load (),
-      record.segments.size ());
+               "%u frames decoded from %zu segments", record.frames.load (),
+               record.segments.size ());
 }
 GST_END_TEST;
 
@@ -260,24 +287,29 @@ GST_START_TEST (test_plays_hlssink2_output)
   TempDir dir ("p2p-hlssink2-XXXXXX");
   ScriptedServer server;
   server.serve_directory (dir.path ());
-  Pipeline writer ("hlssink2", std::string (kLiveH264)
-      + " ! h264parse ! hlssink2 target-duration=1 playlist-length=5"
-      " max-files=0 location=" + dir.file ("segment%05d.ts")
-      + " playlist-location=" + dir.file ("playlist.m3u8"));
+  Pipeline writer (
+      "hlssink2",
+      std::string (kLiveH264)
+          + " ! h264parse ! hlssink2 target-duration=1 playlist-length=5"
+            " max-files=0 location="
+          + dir.file ("segment%05d.ts")
+          + " playlist-location=" + dir.file ("playlist.m3u8"));
   writer.play ();
   auto listed = [&] {
     std::string text = read_file (dir.file ("playlist.m3u8"));
     size_t count = 0;
     for (size_t at = text.find ("#EXTINF"); at != std::string::npos;
-        at = text.find ("#EXTINF", at + 1))
+         at = text.find ("#EXTINF", at + 1))
       count++;
     return count;
   };
-  fail_unless (run_until (10000, [&] { writer.drain (); },
-          [&] { return listed () >= 3; }), "hlssink2 wrote no playlist");
+  fail_unless (
+      run_until (
+          10000, [&] { writer.drain (); }, [&] { return listed () >= 3; }),
+      "hlssink2 wrote no playlist");
 
-  Pipeline viewer ("viewer", viewer_description (server.url
-          ("/playlist.m3u8")));
+  Pipeline viewer ("viewer",
+                   viewer_description (server.url ("/playlist.m3u8")));
   ViewerRecord record;
   record.attach (viewer.element ("src"), viewer.element ("frames"));
   viewer.play ();
@@ -286,11 +318,11 @@ GST_START_TEST (test_plays_hlssink2_output)
     viewer.drain ();
   };
   fail_unless (run_until (10000, step, [&] { return record.count () >= 3; }),
-      "the viewer got %zu segments", record.count ());
+               "the viewer got %zu segments", record.count ());
   writer.send_eos ();
   fail_unless (run_until (5000, step, [&] { return writer.got_eos (); }));
   fail_unless (run_until (15000, step, [&] { return viewer.got_eos (); }),
-      "the viewer did not reach hlssink2's ENDLIST");
+               "the viewer did not reach hlssink2's ENDLIST");
 
   /* hlssink2 numbers its files by media sequence from 0. */
   auto file_of = [&] (gint64 seq) {
@@ -308,41 +340,49 @@ GST_END_TEST;
 
 GST_START_TEST (test_playbin3_plays_p2pswarmsink)
 {
-  Pipeline broadcaster ("broadcaster", std::string (kLiveH264)
-      + " ! mpegtsmux ! p2pswarmsink name=sink http-port=0 target-duration=1"
-      " location=\"\" playlist-location=\"\" stats-interval=0");
+  Pipeline broadcaster (
+      "broadcaster",
+      std::string (kLiveH264)
+          + " ! mpegtsmux ! p2pswarmsink name=sink http-port=0 "
+            "target-duration=1"
+            " location=\"\" playlist-location=\"\" stats-interval=0");
   broadcaster.play ();
   gint port = 0;
   g_object_get (broadcaster.element ("sink"), "http-port", &port, nullptr);
   size_t published = 0;
-  auto on_broadcaster = [&published] (GstMessage * m) {
+  auto on_broadcaster = [&published] (GstMessage *m) {
     published += gst_message_has_name (m, "p2p-segment-added");
   };
-  fail_unless (run_until (10000, [&] { broadcaster.drain (on_broadcaster); },
-          [&] { return published >= 3; }));
+  fail_unless (run_until (
+      10000, [&] { broadcaster.drain (on_broadcaster); },
+      [&] { return published >= 3; }));
 
-  std::string uri = "http://127.0.0.1:" + std::to_string (port)
-      + "/playlist.m3u8";
+  std::string uri
+      = "http://127.0.0.1:" + std::to_string (port) + "/playlist.m3u8";
   Pipeline player ("playbin3", "playbin3 uri=" + uri);
   GstElement *video_sink = gst_element_factory_make ("fakesink", nullptr);
   g_object_set (video_sink, "sync", FALSE, nullptr);
-  g_object_set (player.top (), "video-sink", video_sink,
-      nullptr);
-  std::atomic<guint> frames { 0 };
+  g_object_set (player.top (), "video-sink", video_sink, nullptr);
+  std::atomic<guint> frames{ 0 };
   GstPad *pad = gst_element_get_static_pad (video_sink, "sink");
-  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER,
+  gst_pad_add_probe (
+      pad, GST_PAD_PROBE_TYPE_BUFFER,
       [] (GstPad *, GstPadProbeInfo *, gpointer data) {
         (*static_cast<std::atomic<guint> *> (data))++;
         return GST_PAD_PROBE_OK;
-      }, &frames, nullptr);
+      },
+      &frames, nullptr);
   gst_object_unref (pad);
   player.play ();
 
-  fail_unless (run_until (20000, [&] {
-            broadcaster.drain ();
-            player.drain ();
-          }, [&] { return frames >= 30; }),
-      "playbin3 decoded %u frames in 20 s", frames.load ());
+  fail_unless (run_until (
+                   20000,
+                   [&] {
+                     broadcaster.drain ();
+                     player.drain ();
+                   },
+                   [&] { return frames >= 30; }),
+               "playbin3 decoded %u frames in 20 s", frames.load ());
 }
 GST_END_TEST;
 

@@ -125,13 +125,13 @@ struct Fixture : ChangeSignal
     cb.downloaded = [this, s] (int64_t sequence, GBytes *data) {
       update ([&] { side[s].downloaded[sequence].reset (g_bytes_ref (data)); });
     };
-    cb.download_failed = [this, s] (int64_t sequence, const std::string &why,
-                                    bool absent) {
-      update ([&] {
-        side[s].failed.emplace_back (sequence, why);
-        side[s].failed_absent.push_back (absent);
-      });
-    };
+    cb.download_failed
+        = [this, s] (int64_t sequence, const std::string &why, bool absent) {
+            update ([&] {
+              side[s].failed.emplace_back (sequence, why);
+              side[s].failed_absent.push_back (absent);
+            });
+          };
     cb.uploaded = [this, s] (guint64 bytes) {
       update ([&] {
         side[s].uploaded_chunks.push_back (bytes);

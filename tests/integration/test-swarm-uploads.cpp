@@ -139,16 +139,16 @@ private:
     cb.downloaded = [this, name] (int64_t, const std::string &, GBytes *) {
       signal_.update ([&] { outcomes_[name].downloaded = true; });
     };
-    cb.download_failed = [this, name] (int64_t, const std::string &,
-                                       const std::string &) {
-      signal_.update ([&] { outcomes_[name].absent++; });
-    };
+    cb.download_failed
+        = [this, name] (int64_t, const std::string &, const std::string &) {
+            signal_.update ([&] { outcomes_[name].absent++; });
+          };
     auto swarm = std::make_unique<Swarm> (thread_, config, cb);
     swarm->start ();
     return swarm;
   }
 
-  p2p::EngineThread thread_ { "test-swarm-uploads" };
+  p2p::EngineThread thread_{ "test-swarm-uploads" };
   std::unique_ptr<p2p::tracker::Server> tracker_;
   GBytes *segment_ = nullptr;
   std::unique_ptr<Swarm> uploader_;
@@ -163,9 +163,9 @@ GST_START_TEST (test_busy_uploader_turns_second_request_down)
 {
   Fixture f;
   for (const char *name : { "a", "b" }) {
-    fail_unless (p2p::test::poll_until ([&] { return f.sees_uploader (name); },
-                                        20000),
-                 "%s never saw the uploader's announcement", name);
+    fail_unless (
+        p2p::test::poll_until ([&] { return f.sees_uploader (name); }, 20000),
+        "%s never saw the uploader's announcement", name);
   }
 
   f.request ({ "a", "b" });
@@ -173,7 +173,8 @@ GST_START_TEST (test_busy_uploader_turns_second_request_down)
   fail_unless (f.wait ([&] (std::map<std::string, Outcome> &o) {
     second = o["a"].absent ? "a" : o["b"].absent ? "b" : "";
     return !second.empty ();
-  }), "neither request was turned down");
+  }),
+               "neither request was turned down");
   const std::string first = second == "a" ? "b" : "a";
 
   /* Turned down for being busy: no failure against the uploader. Read at
@@ -184,7 +185,8 @@ GST_START_TEST (test_busy_uploader_turns_second_request_down)
 
   fail_unless (f.wait ([&] (std::map<std::string, Outcome> &o) {
     return o[first].downloaded;
-  }), "the first downloader never got the segment");
+  }),
+               "the first downloader never got the segment");
   fail_unless_equals_int (f.outcome (second).absent, 1);
   fail_if (f.outcome (second).downloaded);
 
@@ -195,8 +197,8 @@ GST_START_TEST (test_busy_uploader_turns_second_request_down)
   fail_if (f.uploader_seen_by (second).busy);
   f.request ({ second.c_str () });
   fail_unless (f.wait ([&] (std::map<std::string, Outcome> &o) {
-                 return o[second].downloaded;
-               }),
+    return o[second].downloaded;
+  }),
                "the second downloader never got the segment");
 }
 

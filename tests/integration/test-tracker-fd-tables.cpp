@@ -33,14 +33,14 @@ numbered_id (const char *prefix, int n)
 }
 
 std::string
-announce (const Id20 & peer, const Id20 & info_hash, int offers)
+announce (const Id20 &peer, const Id20 &info_hash, int offers)
 {
   AnnounceRequest r;
   r.info_hash = info_hash;
   r.peer_id = peer;
   r.event = AnnounceEvent::STARTED;
   for (int i = 0; i < offers; i++)
-    r.offers.push_back ({numbered_id ("offer---", i), "v=0\r\n"});
+    r.offers.push_back ({ numbered_id ("offer---", i), "v=0\r\n" });
   return build_announce (r);
 }
 
@@ -61,7 +61,7 @@ cpu_seconds ()
   rusage ru;
   getrusage (RUSAGE_SELF, &ru);
   return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec
-      + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+         + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
 ServerConfig
@@ -100,13 +100,13 @@ GST_START_TEST (test_relay_across_private_tables)
       expect_message (seeder, TrackerMessage::Kind::ANNOUNCE_RESPONSE);
       leecher.send_text (announce (leecher_id, hash, 1));
       expect_message (leecher, TrackerMessage::Kind::ANNOUNCE_RESPONSE);
-      TrackerMessage offer = expect_message (seeder,
-          TrackerMessage::Kind::OFFER);
+      TrackerMessage offer
+          = expect_message (seeder, TrackerMessage::Kind::OFFER);
       fail_unless (*offer.info_hash == hash);
       seeder.send_text (build_answer (hash, seeder_id, leecher_id,
-              offer.offer_id, "v=0\r\n"));
-      TrackerMessage answer = expect_message (leecher,
-          TrackerMessage::Kind::ANSWER);
+                                      offer.offer_id, "v=0\r\n"));
+      TrackerMessage answer
+          = expect_message (leecher, TrackerMessage::Kind::ANSWER);
       fail_unless (answer.peer_id == seeder_id);
     }
     fail_unless_equals_int (server.stats ().answers_relayed, 40);
@@ -156,20 +156,20 @@ GST_START_TEST (test_full_table_refuses_without_spinning)
       refused++;
   }
   fail_unless (held.size () >= 30 && held.size () <= 60, "held %zu",
-      held.size ());
+               held.size ());
   fail_unless_equals_int (refused, 100 - held.size ());
-  fail_unless_equals_int (server.stats ().error_count
-      (ErrorKind::DESCRIPTOR_LIMIT), refused);
+  fail_unless_equals_int (
+      server.stats ().error_count (ErrorKind::DESCRIPTOR_LIMIT), refused);
 
   /* a full table is not a busy loop */
   double cpu0 = cpu_seconds ();
   g_usleep (500000);
   fail_unless (cpu_seconds () - cpu0 < 0.1, "%.3f s of CPU while idle",
-      cpu_seconds () - cpu0);
+               cpu_seconds () - cpu0);
 
   /* the connections held are served */
-  held[0]->send_text (announce (numbered_id ("-PM0203-", 1),
-          numbered_id ("swarm---", 1), 0));
+  held[0]->send_text (
+      announce (numbered_id ("-PM0203-", 1), numbered_id ("swarm---", 1), 0));
   expect_message (*held[0], TrackerMessage::Kind::ANNOUNCE_RESPONSE);
 
   /* and a freed slot takes a new connection */
@@ -178,10 +178,10 @@ GST_START_TEST (test_full_table_refuses_without_spinning)
   g_usleep (200000);
   TestClient next;
   fail_unless (next.connect (server.port ()));
-  next.send_text (announce (numbered_id ("-PM0203-", 2),
-          numbered_id ("swarm---", 1), 0));
-  TrackerMessage r = expect_message (next,
-      TrackerMessage::Kind::ANNOUNCE_RESPONSE);
+  next.send_text (
+      announce (numbered_id ("-PM0203-", 2), numbered_id ("swarm---", 1), 0));
+  TrackerMessage r
+      = expect_message (next, TrackerMessage::Kind::ANNOUNCE_RESPONSE);
   fail_unless_equals_int (*r.incomplete, 2);
 
   held.clear ();

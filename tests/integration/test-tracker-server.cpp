@@ -17,7 +17,7 @@ using p2p::tracker::test::TestClient;
 namespace {
 
 Id20
-id_from (const std::string & s)
+id_from (const std::string &s)
 {
   return *Id20::from_bytes (s);
 }
@@ -45,16 +45,16 @@ nul_offer_id (int n)
 }
 
 std::string
-announce (const Id20 & peer, AnnounceEvent event, int offers,
-    const Id20 & info_hash = kInfoHash)
+announce (const Id20 &peer, AnnounceEvent event, int offers,
+          const Id20 &info_hash = kInfoHash)
 {
   AnnounceRequest r;
   r.info_hash = info_hash;
   r.peer_id = peer;
   r.event = event;
   for (int i = 0; i < offers; i++)
-    r.offers.push_back ({nul_offer_id (i), "v=0\r\no=- " + std::to_string (i)
-            + " 2 IN IP4 127.0.0.1\r\n"});
+    r.offers.push_back ({ nul_offer_id (i), "v=0\r\no=- " + std::to_string (i)
+                                                + " 2 IN IP4 127.0.0.1\r\n" });
   return build_announce (r);
 }
 
@@ -71,7 +71,7 @@ ServerConfig
 test_config ()
 {
   ServerConfig config;
-  config.workers = 3;           /* more shards than cores: cross-worker paths */
+  config.workers = 3; /* more shards than cores: cross-worker paths */
   return config;
 }
 
@@ -89,7 +89,8 @@ GST_START_TEST (test_relay_offer_and_answer)
   fail_unless (b.connect (server.port (), "/"));
 
   a.send_text (announce (kPeerA, AnnounceEvent::STARTED, 0));
-  TrackerMessage m = expect_message (a, TrackerMessage::Kind::ANNOUNCE_RESPONSE);
+  TrackerMessage m
+      = expect_message (a, TrackerMessage::Kind::ANNOUNCE_RESPONSE);
   fail_unless_equals_int (*m.incomplete, 1);
   fail_unless_equals_int (*m.complete, 0);
   fail_unless_equals_int (*m.interval, 120);
@@ -105,21 +106,21 @@ GST_START_TEST (test_relay_offer_and_answer)
   fail_unless (offer.offer_id == nul_offer_id (0));
   fail_unless (g_str_has_prefix (offer.sdp.c_str (), "v=0\r\no=- 0 "));
 
-  a.send_text (build_answer (kInfoHash, kPeerA, kPeerB, offer.offer_id,
-          "v=0 answer"));
+  a.send_text (
+      build_answer (kInfoHash, kPeerA, kPeerB, offer.offer_id, "v=0 answer"));
   TrackerMessage answer = expect_message (b, TrackerMessage::Kind::ANSWER);
   fail_unless (answer.peer_id == kPeerA);
   fail_unless (answer.offer_id == nul_offer_id (0));
   fail_unless_equals_string (answer.sdp.c_str (), "v=0 answer");
 
   /* the same answer again: the offer is used up */
-  a.send_text (build_answer (kInfoHash, kPeerA, kPeerB, offer.offer_id,
-          "v=0 answer"));
+  a.send_text (
+      build_answer (kInfoHash, kPeerA, kPeerB, offer.offer_id, "v=0 answer"));
   m = expect_message (a, TrackerMessage::Kind::FAILURE);
   fail_unless (g_str_has_prefix (m.failure_reason.c_str (), "unknown offer"));
 
   /* scrape, then B stops: the counts follow */
-  a.send_text (build_scrape ({kInfoHash, numbered_id ("nothing-", 1)}));
+  a.send_text (build_scrape ({ kInfoHash, numbered_id ("nothing-", 1) }));
   m = expect_message (a, TrackerMessage::Kind::SCRAPE_RESPONSE);
   fail_unless_equals_int (m.files.size (), 2);
   fail_unless_equals_int (m.files[0].incomplete, 2);
@@ -157,8 +158,8 @@ GST_START_TEST (test_many_swarms_across_workers)
   for (int i = 0; i < kSwarms; i++) {
     Id20 hash = numbered_id ("swarm---", i);
     leecher.send_text (announce (kPeerB, AnnounceEvent::STARTED, 2, hash));
-    TrackerMessage r =
-        expect_message (leecher, TrackerMessage::Kind::ANNOUNCE_RESPONSE);
+    TrackerMessage r
+        = expect_message (leecher, TrackerMessage::Kind::ANNOUNCE_RESPONSE);
     fail_unless_equals_int (*r.incomplete, 2);
     TrackerMessage o = expect_message (seeder, TrackerMessage::Kind::OFFER);
     fail_unless (*o.info_hash == hash);
@@ -193,18 +194,21 @@ GST_START_TEST (test_bad_input_is_answered_or_closed)
   TestClient c;
   fail_unless (c.connect (server.port ()));
   const char *bad[] = {
-    "not json", "{\"action\":\"announce\"", "[]", "{\"action\":\"dance\"}",
+    "not json",
+    "{\"action\":\"announce\"",
+    "[]",
+    "{\"action\":\"dance\"}",
     "{\"action\":\"announce\",\"info_hash\":\"short\",\"peer_id\":"
-        "\"-PM0203-AAAAAAAAAAAA\"}",
+    "\"-PM0203-AAAAAAAAAAAA\"}",
     "{\"action\":\"announce\",\"info_hash\":\"L2uYwMcHhsstZuLv8ZqU\","
-        "\"peer_id\":\"-PM0203-CCCCCCCCCCCC\",\"event\":\"dance\"}",
+    "\"peer_id\":\"-PM0203-CCCCCCCCCCCC\",\"event\":\"dance\"}",
     "{\"action\":\"announce\",\"info_hash\":\"L2uYwMcHhsstZuLv8ZqU\","
-        "\"peer_id\":\"-PM0203-CCCCCCCCCCCC\",\"offers\":{}}",
+    "\"peer_id\":\"-PM0203-CCCCCCCCCCCC\",\"offers\":{}}",
     "{\"action\":\"scrape\"}",
     "{\"action\":\"announce\",\"info_hash\":\"L2uYwMcHhsstZuLv8ZqU\","
-        "\"peer_id\":\"-PM0203-CCCCCCCCCCCC\",\"to_peer_id\":"
-        "\"-PM0203-AAAAAAAAAAAA\",\"answer\":{\"type\":\"answer\",\"sdp\":"
-        "\"x\"},\"offer_id\":\"01234567890123456789\"}",
+    "\"peer_id\":\"-PM0203-CCCCCCCCCCCC\",\"to_peer_id\":"
+    "\"-PM0203-AAAAAAAAAAAA\",\"answer\":{\"type\":\"answer\",\"sdp\":"
+    "\"x\"},\"offer_id\":\"01234567890123456789\"}",
   };
   for (const char *text : bad) {
     c.send_text (text);
@@ -222,7 +226,8 @@ GST_START_TEST (test_bad_input_is_answered_or_closed)
   auto f = big.receive ();
   fail_unless (f && f->opcode == ws::OPCODE_CLOSE);
   fail_unless_equals_int (static_cast<uint8_t> (f->payload[0]) << 8
-      | static_cast<uint8_t> (f->payload[1]), 1009);
+                              | static_cast<uint8_t> (f->payload[1]),
+                          1009);
   fail_unless (big.wait_closed ());
 
   /* unmasked frame, reserved bits: close 1002 */
@@ -265,8 +270,9 @@ GST_START_TEST (test_bad_input_is_answered_or_closed)
   fail_unless (f && f->opcode == ws::OPCODE_PONG && f->payload == "hi");
 
   /* and through all this the good peer was not disturbed */
-  good.send_text (build_scrape ({kInfoHash}));
-  TrackerMessage m = expect_message (good, TrackerMessage::Kind::SCRAPE_RESPONSE);
+  good.send_text (build_scrape ({ kInfoHash }));
+  TrackerMessage m
+      = expect_message (good, TrackerMessage::Kind::SCRAPE_RESPONSE);
   fail_unless_equals_int (m.files[0].incomplete, 1);
 
   Stats s = server.stats ();
@@ -293,7 +299,7 @@ GST_START_TEST (test_limits)
   TestClient c1, c2, c3, c4;
   fail_unless (c1.connect (server.port ()));
   fail_unless (c2.connect (server.port ()));
-  fail_unless (c3.connect_tcp (server.port ()));   /* half-open: no upgrade */
+  fail_unless (c3.connect_tcp (server.port ())); /* half-open: no upgrade */
   fail_unless (c4.connect_tcp (server.port ()));
   fail_unless (c4.wait_closed (), "fourth connection from one address");
 
@@ -304,8 +310,8 @@ GST_START_TEST (test_limits)
   expect_message (c1, TrackerMessage::Kind::ANNOUNCE_RESPONSE);
   c1.send_text (announce (kPeerB, AnnounceEvent::STARTED, 0));
   expect_message (c1, TrackerMessage::Kind::ANNOUNCE_RESPONSE);
-  c2.send_text (announce (numbered_id ("-PM0203-", 3), AnnounceEvent::STARTED,
-          0));
+  c2.send_text (
+      announce (numbered_id ("-PM0203-", 3), AnnounceEvent::STARTED, 0));
   TrackerMessage m = expect_message (c2, TrackerMessage::Kind::FAILURE);
   fail_unless_equals_string (m.failure_reason.c_str (), "swarm is full");
 
@@ -329,18 +335,18 @@ GST_START_TEST (test_stats_endpoints)
   std::string json = http_get (server.port (), "/stats.json");
   fail_unless (json.find ("HTTP/1.1 200 OK") == 0, "%s", json.c_str ());
   fail_unless (json.find ("\"peers\":1,") != std::string::npos, "%s",
-      json.c_str ());
+               json.c_str ());
   fail_unless (json.find ("\"announces\":1,") != std::string::npos);
-  fail_unless (json.find ("\"errors\":{\"invalid_json\":0") !=
-      std::string::npos);
+  fail_unless (json.find ("\"errors\":{\"invalid_json\":0")
+               != std::string::npos);
 
   std::string metrics = http_get (server.port (), "/metrics");
   fail_unless (metrics.find ("\np2p_tracker_peers 1\n") != std::string::npos,
-      "%s", metrics.c_str ());
-  fail_unless (metrics.find ("\np2p_tracker_announces_total 1\n") !=
-      std::string::npos);
+               "%s", metrics.c_str ());
+  fail_unless (metrics.find ("\np2p_tracker_announces_total 1\n")
+               != std::string::npos);
   fail_unless (metrics.find ("p2p_tracker_errors_total{kind=\"swarm_full\"} 0")
-      != std::string::npos);
+               != std::string::npos);
 
   std::string missing = http_get (server.port (), "/nothing");
   fail_unless (missing.find ("HTTP/1.1 404") == 0);
@@ -351,8 +357,8 @@ GST_END_TEST;
 GST_START_TEST (test_graceful_stop)
 {
   Server server (test_config ());
-  fail_unless (server.start ("::1", 0, nullptr) || server.start ("127.0.0.1",
-          0, nullptr));
+  fail_unless (server.start ("::1", 0, nullptr)
+               || server.start ("127.0.0.1", 0, nullptr));
   server.stop ();
   fail_unless (server.start ("127.0.0.1", 0, nullptr));
   TestClient a;

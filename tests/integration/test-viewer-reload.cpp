@@ -47,8 +47,9 @@ GST_START_TEST (test_announcement_reload_waits_for_the_one_in_flight)
   tracker::Server tracker (tracker_config);
   GError *error = nullptr;
   fail_unless (tracker.start ("127.0.0.1", 0, &error), "tracker: %s",
-      error ? error->message : "");
-  std::string tracker_url = "ws://127.0.0.1:" + std::to_string (tracker.port ());
+               error ? error->message : "");
+  std::string tracker_url
+      = "ws://127.0.0.1:" + std::to_string (tracker.port ());
 
   ScriptedServer origin;
   for (gint64 seq = 0; seq <= 4; seq++) {
@@ -56,12 +57,11 @@ GST_START_TEST (test_announcement_reload_waits_for_the_one_in_flight)
     origin.set_bytes (segment_path (seq), payload.get ());
   }
   std::string text = "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n"
-      "#EXT-X-MEDIA-SEQUENCE:0\n";
+                     "#EXT-X-MEDIA-SEQUENCE:0\n";
   for (gint64 seq = 0; seq <= 3; seq++)
     text += "#EXTINF:1.000,\nseg" + std::to_string (seq) + ".ts\n";
   ScriptedResponse playlist;
-  playlist.body.reset (g_bytes_new (text.data (), text.size ()),
-      g_bytes_unref);
+  playlist.body.reset (g_bytes_new (text.data (), text.size ()), g_bytes_unref);
   playlist.delay_ms = kPlaylistDelayMs;
   origin.set (kPlaylist, playlist);
   std::string url = origin.url (kPlaylist);
@@ -70,30 +70,30 @@ GST_START_TEST (test_announcement_reload_waits_for_the_one_in_flight)
   EngineThread thread ("test-viewer-reload");
   std::unique_ptr<Swarm> seeder;
   thread.invoke_sync ([&] {
-        SwarmConfig config;
-        config.trackers = { tracker_url };
-        config.info_hash = swarm_info_hash (stream_swarm_id (
-                swarm_id_from_manifest_url (url), StreamType::MAIN,
-                stream_short_id (stream_attributes_for_media_playlist ())));
-        GRand *rng = g_rand_new ();
-        config.peer_id = generate_peer_id (rng);
-        g_rand_free (rng);
-        config.webrtc.local_addresses = { "127.0.0.1" };
-        seeder = std::make_unique<Swarm> (thread, config, SwarmCallbacks {});
-        seeder->start ();
-      });
+    SwarmConfig config;
+    config.trackers = { tracker_url };
+    config.info_hash = swarm_info_hash (stream_swarm_id (
+        swarm_id_from_manifest_url (url), StreamType::MAIN,
+        stream_short_id (stream_attributes_for_media_playlist ())));
+    GRand *rng = g_rand_new ();
+    config.peer_id = generate_peer_id (rng);
+    g_rand_free (rng);
+    config.webrtc.local_addresses = { "127.0.0.1" };
+    seeder = std::make_unique<Swarm> (thread, config, SwarmCallbacks{});
+    seeder->start ();
+  });
 
   GstElement *src = gst_element_factory_make ("p2phlssrc", nullptr);
   fail_unless (src != nullptr);
-  g_object_set (src, "location", url.c_str (), "trackers",
-      tracker_url.c_str (), "ice-addresses", "127.0.0.1", "live-delay", 2u,
-      "stats-interval", 0u, "timeout", 5u, nullptr);
+  g_object_set (src, "location", url.c_str (), "trackers", tracker_url.c_str (),
+                "ice-addresses", "127.0.0.1", "live-delay", 2u,
+                "stats-interval", 0u, "timeout", 5u, nullptr);
   GstHarness *h = gst_harness_new_with_element (src, nullptr, "src");
   gst_harness_play (h);
 
   GstBufferPtr buffer = pull_buffer (h, 3 * kPlaylistDelayMs);
   fail_unless (buffer != nullptr, "no segment");
-  fail_unless_equals_int64 ((gint64) GST_BUFFER_OFFSET (buffer.get ()), 2);
+  fail_unless_equals_int64 ((gint64)GST_BUFFER_OFFSET (buffer.get ()), 2);
 
   auto connected = [&] {
     size_t peers = 0;
@@ -105,15 +105,17 @@ GST_START_TEST (test_announcement_reload_waits_for_the_one_in_flight)
   /* Right after a reload went out, announce segment 4, the one after the
    * last listed: the viewer wants the playlist again at once. */
   guint before = origin.requests (kPlaylist);
-  fail_unless (poll_until ([&] { return origin.requests (kPlaylist) > before;
-          }, 3 * kPlaylistDelayMs), "no reload");
+  fail_unless (poll_until ([&] { return origin.requests (kPlaylist) > before; },
+                           3 * kPlaylistDelayMs),
+               "no reload");
   guint sent = origin.requests (kPlaylist);
   thread.invoke_sync ([&] { seeder->set_holdings ({ 4 }, {}); });
 
   /* The announced reload follows the one in flight, without the 1 s an
    * unchanged playlist waits (half the target duration). */
-  fail_unless (poll_until ([&] { return origin.requests (kPlaylist) > sent;
-          }, kPlaylistDelayMs + 500), "the announcement caused no reload");
+  fail_unless (poll_until ([&] { return origin.requests (kPlaylist) > sent; },
+                           kPlaylistDelayMs + 500),
+               "the announcement caused no reload");
   g_usleep (kPlaylistDelayMs * G_TIME_SPAN_MILLISECOND);
   fail_unless_equals_int (origin.max_in_flight (kPlaylist), 1);
 

@@ -39,25 +39,28 @@ public:
   }
 
   /* Opens a TCP connection, without the WebSocket handshake. */
-  bool connect_tcp (guint16 port)
+  bool
+  connect_tcp (guint16 port)
   {
     fd_ = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in sin {};
+    sockaddr_in sin{};
     sin.sin_family = AF_INET;
     sin.sin_port = htons (port);
     sin.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-    return ::connect (fd_, reinterpret_cast<sockaddr *> (&sin),
-        sizeof sin) == 0;
+    return ::connect (fd_, reinterpret_cast<sockaddr *> (&sin), sizeof sin)
+           == 0;
   }
 
-  bool connect (guint16 port, const char *path = "/announce")
+  bool
+  connect (guint16 port, const char *path = "/announce")
   {
     if (!connect_tcp (port))
       return false;
-    send_raw (std::string ("GET ") + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-        "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-        "Sec-WebSocket-Version: 13\r\n\r\n");
+    send_raw (std::string ("GET ") + path
+              + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                "Sec-WebSocket-Version: 13\r\n\r\n");
     std::string head = read_until ("\r\n\r\n", 5000);
     if (head.find ("101 Switching Protocols") == std::string::npos
         || head.find ("s3pPLMBiTxaQ9kYGzzhZRbK+xOo=") == std::string::npos)
@@ -66,19 +69,21 @@ public:
     return true;
   }
 
-  void send_raw (const std::string & bytes)
+  void
+  send_raw (const std::string &bytes)
   {
     size_t off = 0;
     while (off < bytes.size ()) {
       ssize_t n = ::send (fd_, bytes.data () + off, bytes.size () - off,
-          MSG_NOSIGNAL);
+                          MSG_NOSIGNAL);
       if (n <= 0)
         return;
       off += n;
     }
   }
 
-  void send_text (const std::string & text)
+  void
+  send_text (const std::string &text)
   {
     static const uint8_t mask[4] = { 0x12, 0x34, 0x56, 0x78 };
     std::string frame;
@@ -88,14 +93,16 @@ public:
 
   /* The next frame within @timeout_ms, or nullopt on timeout or close of
    * the TCP connection. */
-  std::optional<Frame> receive (int timeout_ms = 3000)
+  std::optional<Frame>
+  receive (int timeout_ms = 3000)
   {
     gint64 deadline = g_get_monotonic_time () + timeout_ms * 1000LL;
     while (true) {
       ws::Frame f;
-      if (!buffer_.empty () && ws::parse_frame (&buffer_[0], buffer_.size (),
-              false, 1 << 24, f) == ws::FrameStatus::COMPLETE) {
-        Frame out { f.opcode, std::string (f.payload, f.length) };
+      if (!buffer_.empty ()
+          && ws::parse_frame (&buffer_[0], buffer_.size (), false, 1 << 24, f)
+                 == ws::FrameStatus::COMPLETE) {
+        Frame out{ f.opcode, std::string (f.payload, f.length) };
         buffer_.erase (0, f.frame_size);
         return out;
       }
@@ -106,7 +113,8 @@ public:
 
   /* The next text message, skipping nothing: nullopt if the next frame is
    * not text. */
-  std::optional<std::string> receive_text (int timeout_ms = 3000)
+  std::optional<std::string>
+  receive_text (int timeout_ms = 3000)
   {
     auto f = receive (timeout_ms);
     if (!f || f->opcode != ws::OPCODE_TEXT)
@@ -115,7 +123,8 @@ public:
   }
 
   /* True once the server has closed the TCP connection. */
-  bool wait_closed (int timeout_ms = 3000)
+  bool
+  wait_closed (int timeout_ms = 3000)
   {
     gint64 deadline = g_get_monotonic_time () + timeout_ms * 1000LL;
     while (fill (deadline))
@@ -123,7 +132,8 @@ public:
     return closed_;
   }
 
-  std::string read_until (const char *marker, int timeout_ms)
+  std::string
+  read_until (const char *marker, int timeout_ms)
   {
     gint64 deadline = g_get_monotonic_time () + timeout_ms * 1000LL;
     while (buffer_.find (marker) == std::string::npos) {
@@ -133,7 +143,8 @@ public:
     return buffer_.substr (0, buffer_.find (marker) + strlen (marker));
   }
 
-  std::string read_all (int timeout_ms)
+  std::string
+  read_all (int timeout_ms)
   {
     gint64 deadline = g_get_monotonic_time () + timeout_ms * 1000LL;
     while (fill (deadline)) {
@@ -142,12 +153,13 @@ public:
   }
 
 private:
-  bool fill (gint64 deadline)
+  bool
+  fill (gint64 deadline)
   {
     gint64 left = (deadline - g_get_monotonic_time ()) / 1000;
     if (left <= 0 || closed_)
       return false;
-    pollfd p { fd_, POLLIN, 0 };
+    pollfd p{ fd_, POLLIN, 0 };
     if (poll (&p, 1, static_cast<int> (left)) <= 0)
       return false;
     char buf[65536];
@@ -166,13 +178,13 @@ private:
 };
 
 inline TrackerMessage
-expect_message (TestClient & c, TrackerMessage::Kind kind)
+expect_message (TestClient &c, TrackerMessage::Kind kind)
 {
   auto text = c.receive_text ();
   fail_unless (text.has_value (), "no message");
   TrackerMessage m;
   fail_unless (parse_tracker_message (*text, m), "unparsable %s",
-      text->c_str ());
+               text->c_str ());
   fail_unless (m.kind == kind, "unexpected %s", text->c_str ());
   return m;
 }

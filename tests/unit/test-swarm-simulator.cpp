@@ -26,7 +26,8 @@ static SimResult
 run (const SimConfig &config, int viewers)
 {
   const GstClockTime run = config.segments * config.segment_duration;
-  SimResult r = simulate_swarm (config, bench_viewer_mix (viewers, run, 1000 + viewers));
+  SimResult r = simulate_swarm (
+      config, bench_viewer_mix (viewers, run, 1000 + viewers));
   g_print ("simulated swarm of %d (max uploads %d): offload %.1f %%, HTTP "
            "%.2f, origin %.2f copies per segment, %d stalls\n",
            viewers, config.max_uploads, 100 * r.offload (),
@@ -41,8 +42,8 @@ GST_START_TEST (test_every_viewer_gets_every_segment)
   std::vector<SimViewer> viewers (3);
   SimResult r = simulate_swarm (config, viewers);
   fail_unless_equals_int (r.stalls, 0);
-  fail_unless_equals_int (r.published, config.segments
-                                           + int (config.live_delay_segments) + 1);
+  fail_unless_equals_int (
+      r.published, config.segments + int (config.live_delay_segments) + 1);
   /* Each viewer gets every segment from where it starts (live-delay back
    * from the live edge when it joins) once, plus what it fetched ahead of
    * the end: between the run's segments and all published, per viewer. */
@@ -56,8 +57,8 @@ GST_START_TEST (test_every_viewer_gets_every_segment)
    * HTTP beyond the start, the third copy passed on. */
   fail_unless (r.origin_copies_per_segment (config.segment_bytes) <= 2.1,
                "%.2f", r.origin_copies_per_segment (config.segment_bytes));
-  fail_unless (r.http_copies_per_segment (config.segment_bytes) < 0.2,
-               "%.2f", r.http_copies_per_segment (config.segment_bytes));
+  fail_unless (r.http_copies_per_segment (config.segment_bytes) < 0.2, "%.2f",
+               r.http_copies_per_segment (config.segment_bytes));
   fail_unless (r.offload () > 0.25, "%.2f", r.offload ());
 }
 

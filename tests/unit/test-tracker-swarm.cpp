@@ -18,7 +18,8 @@ namespace {
 class Recorder : public SwarmShard::Output
 {
 public:
-  void send (ConnectionId to, std::string message) override
+  void
+  send (ConnectionId to, std::string message) override
   {
     sent.emplace_back (to, std::move (message));
   }
@@ -40,19 +41,19 @@ offers (int n, int tag)
 {
   std::vector<PreparedOffer> v;
   for (int i = 0; i < n; i++)
-    v.push_back ({id ("offer---", tag * 100 + i), "offer " +
-            std::to_string (tag * 100 + i)});
+    v.push_back ({ id ("offer---", tag * 100 + i),
+                   "offer " + std::to_string (tag * 100 + i) });
   return v;
 }
 
 SwarmShard::Outcome
-join (SwarmShard & shard, Recorder & out, int peer, int64_t now,
-    AnnounceEvent event = AnnounceEvent::STARTED, bool seeder = false,
-    int offer_count = 0)
+join (SwarmShard &shard, Recorder &out, int peer, int64_t now,
+      AnnounceEvent event = AnnounceEvent::STARTED, bool seeder = false,
+      int offer_count = 0)
 {
   auto o = offers (offer_count, peer);
   return shard.announce (peer, kHash, id ("peer----", peer), event, seeder, o,
-      now, out);
+                         now, out);
 }
 
 } // namespace
@@ -77,13 +78,14 @@ GST_START_TEST (test_counts_follow_bittorrent_tracker)
 
   /* a stop from another connection than the owner's is ignored */
   auto none = offers (0, 0);
-  shard.announce (99, kHash, id ("peer----", 2), AnnounceEvent::STOPPED,
-      false, none, 0, out);
+  shard.announce (99, kHash, id ("peer----", 2), AnnounceEvent::STOPPED, false,
+                  none, 0, out);
   fail_unless_equals_int (shard.peer_count (), 4);
   join (shard, out, 2, 0, AnnounceEvent::STOPPED);
   fail_unless_equals_int (shard.seeder_count (), 1);
   fail_unless (out.sent.back ().second.find ("\"complete\":1,"
-          "\"incomplete\":2") != std::string::npos);
+                                             "\"incomplete\":2")
+               != std::string::npos);
 }
 
 GST_END_TEST;
@@ -97,8 +99,8 @@ GST_START_TEST (test_offers_go_to_distinct_random_peers)
   std::map<ConnectionId, int> received;
   for (int round = 0; round < 200; round++) {
     out.sent.clear ();
-    SwarmShard::Outcome o = join (shard, out, 1, 0, AnnounceEvent::NONE,
-        false, 5);
+    SwarmShard::Outcome o
+        = join (shard, out, 1, 0, AnnounceEvent::NONE, false, 5);
     fail_unless_equals_int (o.offers_relayed, 5);
     std::set<ConnectionId> targets;
     for (size_t i = 1; i < out.sent.size (); i++) {
@@ -110,9 +112,9 @@ GST_START_TEST (test_offers_go_to_distinct_random_peers)
   }
   /* 1000 offers over 19 peers: each gets some, none gets most */
   fail_unless_equals_int (received.size (), 19);
-  for (auto & r : received)
+  for (auto &r : received)
     fail_unless (r.second > 20 && r.second < 100, "peer %d got %d",
-        (int) r.first, r.second);
+                 (int)r.first, r.second);
 }
 
 GST_END_TEST;
@@ -129,19 +131,21 @@ GST_START_TEST (test_answers_need_a_pending_offer)
   Id20 a = id ("peer----", 1), b = id ("peer----", 2);
 
   /* wrong connection, wrong offerer, wrong offer id: refused */
-  fail_unless (shard.answer (5, kHash, a, b, offer_id, "x", 10, out).error ==
-      SwarmShard::Error::UNKNOWN_OFFER);
-  fail_unless (shard.answer (1, kHash, a, a, offer_id, "x", 10, out).error ==
-      SwarmShard::Error::UNKNOWN_OFFER);
-  fail_unless (shard.answer (1, kHash, a, b, id ("offer---", 9), "x", 10,
-          out).error == SwarmShard::Error::UNKNOWN_OFFER);
-  fail_unless_equals_string (out.sent.back ().second.c_str (),
+  fail_unless (shard.answer (5, kHash, a, b, offer_id, "x", 10, out).error
+               == SwarmShard::Error::UNKNOWN_OFFER);
+  fail_unless (shard.answer (1, kHash, a, a, offer_id, "x", 10, out).error
+               == SwarmShard::Error::UNKNOWN_OFFER);
+  fail_unless (
+      shard.answer (1, kHash, a, b, id ("offer---", 9), "x", 10, out).error
+      == SwarmShard::Error::UNKNOWN_OFFER);
+  fail_unless_equals_string (
+      out.sent.back ().second.c_str (),
       "{\"action\":\"announce\",\"failure reason\":\"unknown offer (expired, "
       "or not sent to this peer)\",\"info_hash\":\"infohash000000000001\"}");
 
   out.sent.clear ();
-  SwarmShard::Outcome o = shard.answer (1, kHash, a, b, offer_id, "answer",
-      10, out);
+  SwarmShard::Outcome o
+      = shard.answer (1, kHash, a, b, offer_id, "answer", 10, out);
   fail_unless (o.answer_relayed);
   fail_unless_equals_int (out.sent.size (), 1);
   fail_unless_equals_int (out.sent[0].first, 2);
@@ -149,8 +153,8 @@ GST_START_TEST (test_answers_need_a_pending_offer)
 
   /* an offer past its TTL cannot be answered */
   join (shard, out, 2, 100, AnnounceEvent::NONE, false, 1);
-  fail_unless (shard.answer (1, kHash, a, b, offer_id, "late", 1200,
-          out).error == SwarmShard::Error::UNKNOWN_OFFER);
+  fail_unless (shard.answer (1, kHash, a, b, offer_id, "late", 1200, out).error
+               == SwarmShard::Error::UNKNOWN_OFFER);
 }
 
 GST_END_TEST;
@@ -165,7 +169,8 @@ GST_START_TEST (test_expiry_and_leave)
   join (shard, out, 1, 0);
   join (shard, out, 2, 500);
   join (shard, out, 3, 900);
-  fail_unless (join (shard, out, 4, 900).error == SwarmShard::Error::SWARM_FULL);
+  fail_unless (join (shard, out, 4, 900).error
+               == SwarmShard::Error::SWARM_FULL);
   fail_unless_equals_int (shard.expire (1200), 1);
   fail_unless_equals_int (shard.peer_count (), 2);
   /* a leave from a stale connection does not remove the new owner */

@@ -25,7 +25,7 @@ run_posted_call (gpointer data) noexcept
   auto call = static_cast<PostedCall *> (data);
   try {
     call->fn ();
-  } catch (const std::exception & e) {
+  } catch (const std::exception &e) {
     GST_ERROR ("uncaught exception on the engine thread: %s", e.what ());
   } catch (...) {
     GST_ERROR ("uncaught exception on the engine thread");
@@ -41,12 +41,12 @@ free_posted_call (gpointer data) noexcept
 
 } // namespace
 
-EngineThread::EngineThread (const std::string & name)
+EngineThread::EngineThread (const std::string &name)
 {
   static gsize debug_init = 0;
   if (g_once_init_enter (&debug_init)) {
     GST_DEBUG_CATEGORY_INIT (p2p_engine_thread_debug, "p2pengine", 0,
-        "gst-p2p engine thread");
+                             "gst-p2p engine thread");
     g_once_init_leave (&debug_init, 1);
   }
   context_ = g_main_context_new ();
@@ -89,14 +89,14 @@ EngineThread::post (std::function<void ()> fn)
   GSource *source = g_idle_source_new ();
   g_source_set_priority (source, G_PRIORITY_DEFAULT);
   g_source_set_callback (source, run_posted_call,
-      new PostedCall { std::move (fn) }, free_posted_call);
+                         new PostedCall{ std::move (fn) }, free_posted_call);
   g_source_attach (source, context_);
   g_source_unref (source);
   return true;
 }
 
 bool
-EngineThread::invoke_sync (const std::function<void ()> & fn)
+EngineThread::invoke_sync (const std::function<void ()> &fn)
 {
   if (g_thread_self () == thread_) {
     fn ();
@@ -130,10 +130,13 @@ EngineThread::stop ()
   g_assert (g_thread_self () != thread_);
   GSource *source = g_idle_source_new ();
   g_source_set_priority (source, G_PRIORITY_LOW);
-  g_source_set_callback (source, [] (gpointer loop) -> gboolean {
+  g_source_set_callback (
+      source,
+      [] (gpointer loop) -> gboolean {
         g_main_loop_quit (static_cast<GMainLoop *> (loop));
         return G_SOURCE_REMOVE;
-      }, loop_, nullptr);
+      },
+      loop_, nullptr);
   g_source_attach (source, context_);
   g_source_unref (source);
   g_thread_join (thread_);

@@ -19,14 +19,18 @@ namespace p2p {
 class EngineThread
 {
 public:
-  explicit EngineThread (const std::string & name);
+  explicit EngineThread (const std::string &name);
   /* Stops the loop and joins the thread; must not be called on it. */
   ~EngineThread ();
 
   EngineThread (const EngineThread &) = delete;
-  EngineThread & operator= (const EngineThread &) = delete;
+  EngineThread &operator= (const EngineThread &) = delete;
 
-  GMainContext *context () const { return context_; }
+  GMainContext *
+  context () const
+  {
+    return context_;
+  }
   bool is_current () const;
 
   /* Queues @fn to run on the engine thread. Returns false, dropping @fn
@@ -34,8 +38,9 @@ public:
   bool post (std::function<void ()> fn);
 
   /* Runs @fn on the engine thread and waits for it to return. Runs it inline
-   * when called on the engine thread. Returns false if the thread is stopped. */
-  bool invoke_sync (const std::function<void ()> & fn);
+   * when called on the engine thread. Returns false if the thread is stopped.
+   */
+  bool invoke_sync (const std::function<void ()> &fn);
 
   /* Runs what is queued, then ends the loop and joins. Idempotent. */
   void stop ();

@@ -29,8 +29,7 @@ GQuark gst_p2p_error_quark (void);
  * @GST_P2P_ERROR_CLOSED: the engine was shut down before the work ran
  * @GST_P2P_ERROR_PROTOCOL: a peer or tracker broke the wire protocol
  */
-typedef enum
-{
+typedef enum {
   GST_P2P_ERROR_FAILED,
   GST_P2P_ERROR_PLAYLIST_INVALID,
   GST_P2P_ERROR_PLAYLIST_UNSUPPORTED,

@@ -8,7 +8,7 @@
 namespace p2p {
 
 std::vector<std::string>
-split_list (const std::string & text)
+split_list (const std::string &text)
 {
   std::vector<std::string> items;
   gchar **parts = g_strsplit (text.c_str (), ",", -1);

@@ -10,6 +10,6 @@ namespace p2p {
 
 /* Splits a comma-separated property value ("a, b,c") into its non-empty,
  * trimmed items. */
-std::vector<std::string> split_list (const std::string & text);
+std::vector<std::string> split_list (const std::string &text);
 
 } // namespace p2p

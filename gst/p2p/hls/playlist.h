@@ -29,11 +29,16 @@ struct ByteRange
   uint64_t length = 0;
   std::optional<uint64_t> offset;
 
-  bool operator== (const ByteRange & other) const
+  bool
+  operator== (const ByteRange &other) const
   {
     return length == other.length && offset == other.offset;
   }
-  bool operator!= (const ByteRange & other) const { return !(*this == other); }
+  bool
+  operator!= (const ByteRange &other) const
+  {
+    return !(*this == other);
+  }
 };
 
 /* EXT-X-MAP: the initialisation section of fMP4 or TS segments. */
@@ -42,11 +47,13 @@ struct InitSection
   std::string uri;
   std::optional<ByteRange> byte_range;
 
-  bool operator== (const InitSection & other) const
+  bool
+  operator== (const InitSection &other) const
   {
     return uri == other.uri && byte_range == other.byte_range;
   }
-  bool operator!= (const InitSection & other) const
+  bool
+  operator!= (const InitSection &other) const
   {
     return !(*this == other);
   }
@@ -70,9 +77,8 @@ struct MediaSegment
   std::string sha256;
 };
 
-enum class PlaylistType
-{
-  LIVE,   /* no EXT-X-PLAYLIST-TYPE: a sliding window */
+enum class PlaylistType {
+  LIVE, /* no EXT-X-PLAYLIST-TYPE: a sliding window */
   EVENT,
   VOD,
 };
@@ -106,18 +112,18 @@ struct Variant
   std::string audio_group;
   std::string video_group;
   std::string subtitles_group;
-  std::string name;  /* NAME, a non-standard attribute some packagers add */
+  std::string name; /* NAME, a non-standard attribute some packagers add */
 };
 
 /* EXT-X-MEDIA: an alternative rendition. */
 struct Rendition
 {
-  std::string type;  /* AUDIO, VIDEO, SUBTITLES or CLOSED-CAPTIONS */
+  std::string type; /* AUDIO, VIDEO, SUBTITLES or CLOSED-CAPTIONS */
   std::string group_id;
   std::string name;
   std::string language;
   std::string channels;
-  std::string uri;   /* empty for renditions muxed into the variant */
+  std::string uri; /* empty for renditions muxed into the variant */
   bool is_default = false;
   bool autoselect = false;
 };
@@ -133,6 +139,6 @@ struct MasterPlaylist
 /* Resolves @uri against @base_url (RFC 3986); returns @uri unchanged when it
  * is already absolute, and an empty string when @uri is relative and
  * @base_url is not an absolute URI. Percent-encoding is kept as written. */
-std::string resolve_uri (const std::string & base_url, const std::string & uri);
+std::string resolve_uri (const std::string &base_url, const std::string &uri);
 
 } // namespace p2p::hls

@@ -17,7 +17,7 @@ namespace {
 constexpr guint kMaxReconnectDelayMs = 30000;
 
 void
-destroy_source (GSource ** source)
+destroy_source (GSource **source)
 {
   if (*source) {
     g_source_destroy (*source);
@@ -35,13 +35,13 @@ TrackerClient::TrackerClient (TrackerClientConfig config, Callbacks callbacks)
   static gsize debug_init = 0;
   if (g_once_init_enter (&debug_init)) {
     GST_DEBUG_CATEGORY_INIT (p2p_tracker_client_debug, "p2ptrackerclient", 0,
-        "gst-p2p WebTorrent tracker client");
+                             "gst-p2p WebTorrent tracker client");
     g_once_init_leave (&debug_init, 1);
   }
   /* No proxy resolver: nothing in a test may leave the loopback by accident,
    * and trackers are reached directly, as browsers do. */
   session_.reset (soup_session_new_with_options ("proxy-resolver", nullptr,
-          "timeout", 15, nullptr));
+                                                 "timeout", 15, nullptr));
   cancellable_ = g_cancellable_new ();
 }
 
@@ -72,20 +72,19 @@ TrackerClient::connect ()
     return;
   }
   GST_DEBUG ("connecting to %s", config_.url.c_str ());
-  soup_session_websocket_connect_async (session_.get (), msg, nullptr,
-      nullptr, G_PRIORITY_DEFAULT, cancellable_, &TrackerClient::on_connected,
-      this);
+  soup_session_websocket_connect_async (session_.get (), msg, nullptr, nullptr,
+                                        G_PRIORITY_DEFAULT, cancellable_,
+                                        &TrackerClient::on_connected, this);
   g_object_unref (msg);
 }
 
 void
-TrackerClient::on_connected (GObject * source, GAsyncResult * result,
-    gpointer data) noexcept
+TrackerClient::on_connected (GObject *source, GAsyncResult *result,
+                             gpointer data) noexcept
 {
   GError *error = nullptr;
-  SoupWebsocketConnection *conn =
-      soup_session_websocket_connect_finish (SOUP_SESSION (source), result,
-      &error);
+  SoupWebsocketConnection *conn = soup_session_websocket_connect_finish (
+      SOUP_SESSION (source), result, &error);
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
     g_error_free (error);
     return;
@@ -93,12 +92,13 @@ TrackerClient::on_connected (GObject * source, GAsyncResult * result,
   auto self = static_cast<TrackerClient *> (data);
   if (!conn) {
     self->warn (std::string ("Tracker ") + self->config_.url + ": "
-        + error->message);
+                + error->message);
     g_error_free (error);
-    guint delay = std::min (kMaxReconnectDelayMs,
-        1000u << std::min (self->reconnect_attempts_++, 5u));
+    guint delay
+        = std::min (kMaxReconnectDelayMs,
+                    1000u << std::min (self->reconnect_attempts_++, 5u));
     self->schedule (&self->reconnect_source_, delay,
-        &TrackerClient::on_reconnect_timer);
+                    &TrackerClient::on_reconnect_timer);
     return;
   }
   GST_INFO ("connected to %s", self->config_.url.c_str ());
@@ -107,39 +107,39 @@ TrackerClient::on_connected (GObject * source, GAsyncResult * result,
   soup_websocket_connection_set_max_incoming_payload_size (conn, 256 * 1024);
   soup_websocket_connection_set_keepalive_interval (conn, 30);
   g_signal_connect (conn, "message", G_CALLBACK (&TrackerClient::on_message),
-      self);
+                    self);
   g_signal_connect (conn, "closed", G_CALLBACK (&TrackerClient::on_closed),
-      self);
+                    self);
   self->started_announced_ = false;
   self->announce (tracker::AnnounceEvent::STARTED);
 }
 
 void
-TrackerClient::on_message (SoupWebsocketConnection * conn, gint type,
-    GBytes * message, gpointer data) noexcept
+TrackerClient::on_message (SoupWebsocketConnection *conn, gint type,
+                           GBytes *message, gpointer data) noexcept
 {
   auto self = static_cast<TrackerClient *> (data);
   gsize size = 0;
-  const char *text = static_cast<const char *> (g_bytes_get_data (message,
-          &size));
+  const char *text
+      = static_cast<const char *> (g_bytes_get_data (message, &size));
   try {
     self->handle_message (std::string_view (text, size));
-  } catch (const std::exception & e) {
+  } catch (const std::exception &e) {
     self->warn (std::string ("Tracker message: ") + e.what ());
   }
 }
 
 void
-TrackerClient::on_closed (SoupWebsocketConnection * conn,
-    gpointer data) noexcept
+TrackerClient::on_closed (SoupWebsocketConnection *conn, gpointer data) noexcept
 {
   auto self = static_cast<TrackerClient *> (data);
   self->warn ("Tracker " + self->config_.url + " closed the connection");
   self->drop_connection ();
   destroy_source (&self->announce_source_);
-  self->schedule (&self->reconnect_source_,
+  self->schedule (
+      &self->reconnect_source_,
       std::min (kMaxReconnectDelayMs,
-          1000u << std::min (self->reconnect_attempts_++, 5u)),
+                1000u << std::min (self->reconnect_attempts_++, 5u)),
       &TrackerClient::on_reconnect_timer);
 }
 
@@ -149,10 +149,10 @@ TrackerClient::drop_connection ()
   if (!connection_)
     return;
   g_signal_handlers_disconnect_by_data (connection_, this);
-  if (soup_websocket_connection_get_state (connection_) ==
-      SOUP_WEBSOCKET_STATE_OPEN)
+  if (soup_websocket_connection_get_state (connection_)
+      == SOUP_WEBSOCKET_STATE_OPEN)
     soup_websocket_connection_close (connection_, SOUP_WEBSOCKET_CLOSE_NORMAL,
-        nullptr);
+                                     nullptr);
   g_object_unref (connection_);
   connection_ = nullptr;
 }
@@ -170,32 +170,32 @@ TrackerClient::handle_message (std::string_view text)
   if (msg.info_hash && *msg.info_hash != config_.info_hash)
     return;
   switch (msg.kind) {
-    case tracker::TrackerMessage::Kind::ANNOUNCE_RESPONSE:
-      if (msg.complete || msg.incomplete)
-        swarm_size_ = msg.complete.value_or (0) + msg.incomplete.value_or (0);
-      if (msg.interval && *msg.interval > 0) {
-        guint interval = static_cast<guint> (std::min<int64_t> (*msg.interval,
-                config_.max_interval));
-        if (interval != interval_) {
-          interval_ = std::max (interval, 1u);
-          schedule (&announce_source_, interval_ * 1000,
-              &TrackerClient::on_announce_timer);
-        }
+  case tracker::TrackerMessage::Kind::ANNOUNCE_RESPONSE:
+    if (msg.complete || msg.incomplete)
+      swarm_size_ = msg.complete.value_or (0) + msg.incomplete.value_or (0);
+    if (msg.interval && *msg.interval > 0) {
+      guint interval = static_cast<guint> (
+          std::min<int64_t> (*msg.interval, config_.max_interval));
+      if (interval != interval_) {
+        interval_ = std::max (interval, 1u);
+        schedule (&announce_source_, interval_ * 1000,
+                  &TrackerClient::on_announce_timer);
       }
-      break;
-    case tracker::TrackerMessage::Kind::OFFER:
-      if (msg.peer_id != config_.peer_id && callbacks_.offer)
-        callbacks_.offer (msg.peer_id, msg.offer_id, msg.sdp);
-      break;
-    case tracker::TrackerMessage::Kind::ANSWER:
-      if (msg.peer_id != config_.peer_id && callbacks_.answer)
-        callbacks_.answer (msg.peer_id, msg.offer_id, msg.sdp);
-      break;
-    case tracker::TrackerMessage::Kind::FAILURE:
-      warn ("Tracker " + config_.url + " refused: " + msg.failure_reason);
-      break;
-    case tracker::TrackerMessage::Kind::SCRAPE_RESPONSE:
-      break;
+    }
+    break;
+  case tracker::TrackerMessage::Kind::OFFER:
+    if (msg.peer_id != config_.peer_id && callbacks_.offer)
+      callbacks_.offer (msg.peer_id, msg.offer_id, msg.sdp);
+    break;
+  case tracker::TrackerMessage::Kind::ANSWER:
+    if (msg.peer_id != config_.peer_id && callbacks_.answer)
+      callbacks_.answer (msg.peer_id, msg.offer_id, msg.sdp);
+    break;
+  case tracker::TrackerMessage::Kind::FAILURE:
+    warn ("Tracker " + config_.url + " refused: " + msg.failure_reason);
+    break;
+  case tracker::TrackerMessage::Kind::SCRAPE_RESPONSE:
+    break;
   }
 }
 
@@ -212,21 +212,23 @@ TrackerClient::announce (tracker::AnnounceEvent event)
     request.left = 0;
 
   bool wants_offers = event != tracker::AnnounceEvent::STOPPED
-      && event != tracker::AnnounceEvent::COMPLETED
-      && config_.offers_per_announce > 0 && callbacks_.create_offers;
+                      && event != tracker::AnnounceEvent::COMPLETED
+                      && config_.offers_per_announce > 0
+                      && callbacks_.create_offers;
   if (event == tracker::AnnounceEvent::STARTED)
     started_announced_ = true;
   if (event != tracker::AnnounceEvent::STOPPED)
     schedule (&announce_source_, interval_ * 1000,
-        &TrackerClient::on_announce_timer);
+              &TrackerClient::on_announce_timer);
   if (!wants_offers) {
     send_text (tracker::build_announce (request));
     return;
   }
   std::weak_ptr<bool> alive = alive_;
-  callbacks_.create_offers (config_.offers_per_announce,
-      [this, alive, request] (std::vector<tracker::OutgoingOffer> offers)
-      mutable {
+  callbacks_.create_offers (
+      config_.offers_per_announce,
+      [this, alive,
+       request] (std::vector<tracker::OutgoingOffer> offers) mutable {
         if (alive.expired ())
           return;
         request.offers = std::move (offers);
@@ -235,11 +237,12 @@ TrackerClient::announce (tracker::AnnounceEvent event)
 }
 
 void
-TrackerClient::send_answer (const tracker::Id20 & to_peer,
-    const tracker::Id20 & offer_id, const std::string & sdp)
+TrackerClient::send_answer (const tracker::Id20 &to_peer,
+                            const tracker::Id20 &offer_id,
+                            const std::string &sdp)
 {
-  send_text (tracker::build_answer (config_.info_hash, config_.peer_id,
-          to_peer, offer_id, sdp));
+  send_text (tracker::build_answer (config_.info_hash, config_.peer_id, to_peer,
+                                    offer_id, sdp));
 }
 
 void
@@ -250,10 +253,11 @@ TrackerClient::announce_soon ()
 }
 
 void
-TrackerClient::send_text (const std::string & text)
+TrackerClient::send_text (const std::string &text)
 {
-  if (!connection_ || soup_websocket_connection_get_state (connection_) !=
-      SOUP_WEBSOCKET_STATE_OPEN)
+  if (!connection_
+      || soup_websocket_connection_get_state (connection_)
+             != SOUP_WEBSOCKET_STATE_OPEN)
     return;
   /* The encoder escapes NUL as \u0000, so the text is a C string. */
   soup_websocket_connection_send_text (connection_, text.c_str ());
@@ -261,8 +265,8 @@ TrackerClient::send_text (const std::string & text)
 }
 
 void
-TrackerClient::schedule (GSource ** source, guint delay_ms,
-    void (TrackerClient::*fn) ())
+TrackerClient::schedule (GSource **source, guint delay_ms,
+                         void (TrackerClient::*fn) ())
 {
   destroy_source (source);
   *source = delay_ms ? g_timeout_source_new (delay_ms) : g_idle_source_new ();
@@ -271,13 +275,15 @@ TrackerClient::schedule (GSource ** source, guint delay_ms,
     TrackerClient *self;
     void (TrackerClient::*fn) ();
   };
-  g_source_set_callback (*source, [] (gpointer data) -> gboolean {
+  g_source_set_callback (
+      *source,
+      [] (gpointer data) -> gboolean {
         auto call = static_cast<Call *> (data);
         (call->self->*call->fn) ();
         return G_SOURCE_REMOVE;
-      }, new Call { this, fn }, [] (gpointer data) {
-        delete static_cast<Call *> (data);
-      });
+      },
+      new Call{ this, fn },
+      [] (gpointer data) { delete static_cast<Call *> (data); });
   g_source_attach (*source, g_main_context_get_thread_default ());
 }
 
@@ -298,7 +304,7 @@ TrackerClient::on_reconnect_timer ()
 }
 
 void
-TrackerClient::warn (const std::string & message)
+TrackerClient::warn (const std::string &message)
 {
   GST_WARNING ("%s", message.c_str ());
   if (callbacks_.warning)

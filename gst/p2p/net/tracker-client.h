@@ -24,7 +24,7 @@ namespace p2p::net {
 
 struct TrackerClientConfig
 {
-  std::string url;              /* ws:// or wss:// */
+  std::string url; /* ws:// or wss:// */
   tracker::Id20 info_hash;
   tracker::Id20 peer_id;
   /* Offers per announce; browsers' bittorrent-tracker client sends 5. */
@@ -49,14 +49,16 @@ public:
      * then does nothing. */
     std::function<void (guint count, OffersReady ready)> create_offers;
     /* A remote peer's offer: answer it with send_answer(). */
-    std::function<void (const tracker::Id20 & from_peer,
-        const tracker::Id20 & offer_id, const std::string & sdp)> offer;
+    std::function<void (const tracker::Id20 &from_peer,
+                        const tracker::Id20 &offer_id, const std::string &sdp)>
+        offer;
     /* The answer to one of our offers. */
-    std::function<void (const tracker::Id20 & from_peer,
-        const tracker::Id20 & offer_id, const std::string & sdp)> answer;
+    std::function<void (const tracker::Id20 &from_peer,
+                        const tracker::Id20 &offer_id, const std::string &sdp)>
+        answer;
     /* Tracker trouble that does not stop the swarm (playback goes on over
      * HTTP). */
-    std::function<void (const std::string & message)> warning;
+    std::function<void (const std::string &message)> warning;
   };
 
   TrackerClient (TrackerClientConfig config, Callbacks callbacks);
@@ -64,37 +66,49 @@ public:
   ~TrackerClient ();
 
   TrackerClient (const TrackerClient &) = delete;
-  TrackerClient & operator= (const TrackerClient &) = delete;
+  TrackerClient &operator= (const TrackerClient &) = delete;
 
   void start ();
-  void send_answer (const tracker::Id20 & to_peer,
-      const tracker::Id20 & offer_id, const std::string & sdp);
+  void send_answer (const tracker::Id20 &to_peer, const tracker::Id20 &offer_id,
+                    const std::string &sdp);
   /* Announces now (with new offers) instead of at the next interval, e.g.
    * when we lost peers. */
   void announce_soon ();
 
-  bool connected () const { return connection_ != nullptr; }
+  bool
+  connected () const
+  {
+    return connection_ != nullptr;
+  }
   /* Peers in the swarm (us included) by the tracker's last count, -1
    * before the first answer. */
-  gint64 swarm_size () const { return swarm_size_; }
-  guint announces_sent () const { return announces_sent_; }
+  gint64
+  swarm_size () const
+  {
+    return swarm_size_;
+  }
+  guint
+  announces_sent () const
+  {
+    return announces_sent_;
+  }
 
 private:
   void connect ();
-  static void on_connected (GObject * source, GAsyncResult * result,
-      gpointer data) noexcept;
-  static void on_message (SoupWebsocketConnection * conn, gint type,
-      GBytes * message, gpointer data) noexcept;
-  static void on_closed (SoupWebsocketConnection * conn,
-      gpointer data) noexcept;
+  static void on_connected (GObject *source, GAsyncResult *result,
+                            gpointer data) noexcept;
+  static void on_message (SoupWebsocketConnection *conn, gint type,
+                          GBytes *message, gpointer data) noexcept;
+  static void on_closed (SoupWebsocketConnection *conn, gpointer data) noexcept;
   void handle_message (std::string_view text);
   void announce (tracker::AnnounceEvent event);
-  void send_text (const std::string & text);
-  void schedule (GSource ** source, guint delay_ms, void (TrackerClient::*fn) ());
+  void send_text (const std::string &text);
+  void schedule (GSource **source, guint delay_ms,
+                 void (TrackerClient::*fn) ());
   void on_announce_timer ();
   void on_reconnect_timer ();
   void drop_connection ();
-  void warn (const std::string & message);
+  void warn (const std::string &message);
 
   TrackerClientConfig config_;
   Callbacks callbacks_;

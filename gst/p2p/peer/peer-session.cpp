@@ -25,7 +25,7 @@ PeerSession::PeerSession (PeerSessionCallbacks callbacks)
   static gsize debug_init = 0;
   if (g_once_init_enter (&debug_init)) {
     GST_DEBUG_CATEGORY_INIT (p2p_peer_session_debug, "p2ppeer", 0,
-        "gst-p2p peer protocol session");
+                             "gst-p2p peer protocol session");
     g_once_init_leave (&debug_init, 1);
   }
 }
@@ -44,46 +44,49 @@ PeerSession::peer_callbacks ()
   /* The WebRtcPeer never calls back after close(), which our destructor
    * does, so `this` stays valid in these. */
   WebRtcPeer::Callbacks cb;
-  cb.local_description = [this] (const std::string & sdp) {
+  cb.local_description = [this] (const std::string &sdp) {
     if (callbacks_.local_description)
       callbacks_.local_description (sdp);
   };
   cb.open = [this] { on_open (); };
-  cb.message = [this] (GBytes * message) { on_message (message); };
+  cb.message = [this] (GBytes *message) { on_message (message); };
   cb.writable = [this] { pump (); };
-  cb.closed = [this] (const GError * error) { on_closed (error); };
+  cb.closed = [this] (const GError *error) { on_closed (error); };
   return cb;
 }
 
 std::unique_ptr<PeerSession>
-PeerSession::offer (EngineThread & thread, const WebRtcPeerConfig & config,
-    PeerSessionCallbacks callbacks, GError ** error)
+PeerSession::offer (EngineThread &thread, const WebRtcPeerConfig &config,
+                    PeerSessionCallbacks callbacks, GError **error)
 {
-  std::unique_ptr<PeerSession> session (new PeerSession (std::move (callbacks)));
+  std::unique_ptr<PeerSession> session (
+      new PeerSession (std::move (callbacks)));
   session->peer_ = WebRtcPeer::new_offerer (thread, config,
-      session->peer_callbacks (), error);
+                                            session->peer_callbacks (), error);
   if (!session->peer_)
     return nullptr;
   return session;
 }
 
 std::unique_ptr<PeerSession>
-PeerSession::answer (EngineThread & thread, const WebRtcPeerConfig & config,
-    const std::string & remote_id, const std::string & remote_offer,
-    PeerSessionCallbacks callbacks, GError ** error)
+PeerSession::answer (EngineThread &thread, const WebRtcPeerConfig &config,
+                     const std::string &remote_id,
+                     const std::string &remote_offer,
+                     PeerSessionCallbacks callbacks, GError **error)
 {
-  std::unique_ptr<PeerSession> session (new PeerSession (std::move (callbacks)));
+  std::unique_ptr<PeerSession> session (
+      new PeerSession (std::move (callbacks)));
   session->remote_id_ = remote_id;
   session->peer_ = WebRtcPeer::new_answerer (thread, config, remote_offer,
-      session->peer_callbacks (), error);
+                                             session->peer_callbacks (), error);
   if (!session->peer_)
     return nullptr;
   return session;
 }
 
 bool
-PeerSession::set_remote_answer (const std::string & remote_id,
-    const std::string & sdp, GError ** error)
+PeerSession::set_remote_answer (const std::string &remote_id,
+                                const std::string &sdp, GError **error)
 {
   if (!peer_->set_remote_answer (sdp, error))
     return false;
@@ -108,18 +111,19 @@ PeerSession::on_open ()
   GST_DEBUG ("channel to %s open", remote_id_.c_str ());
   if (have_announcement_) {
     send_command (wire::Command::announcement (
-            std::vector<int64_t> (announced_loaded_.begin (),
-                announced_loaded_.end ()),
-            std::vector<int64_t> (announced_loading_.begin (),
-                announced_loading_.end ())), false);
+                      std::vector<int64_t> (announced_loaded_.begin (),
+                                            announced_loaded_.end ()),
+                      std::vector<int64_t> (announced_loading_.begin (),
+                                            announced_loading_.end ())),
+                  false);
   }
   if (callbacks_.open)
     callbacks_.open ();
 }
 
 void
-PeerSession::announce (const std::set<int64_t> & loaded,
-    const std::set<int64_t> & loading_by_http)
+PeerSession::announce (const std::set<int64_t> &loaded,
+                       const std::set<int64_t> &loading_by_http)
 {
   if (have_announcement_ && loaded == announced_loaded_
       && loading_by_http == announced_loading_)
@@ -130,9 +134,10 @@ PeerSession::announce (const std::set<int64_t> & loaded,
   if (!open_)
     return;
   send_command (wire::Command::announcement (
-          std::vector<int64_t> (loaded.begin (), loaded.end ()),
-          std::vector<int64_t> (loading_by_http.begin (),
-              loading_by_http.end ())), false);
+                    std::vector<int64_t> (loaded.begin (), loaded.end ()),
+                    std::vector<int64_t> (loading_by_http.begin (),
+                                          loading_by_http.end ())),
+                false);
 }
 
 bool
@@ -146,8 +151,7 @@ PeerSession::request (int64_t sequence)
   download_.request_id = g_random_int_range (0, kMaxRequestId);
   download_.data = g_byte_array_new ();
   download_.started_us = g_get_monotonic_time ();
-  send_command (wire::Command::request (sequence, download_.request_id),
-      false);
+  send_command (wire::Command::request (sequence, download_.request_id), false);
   return true;
 }
 
@@ -156,14 +160,14 @@ PeerSession::cancel_download ()
 {
   if (!download_.active)
     return;
-  send_command (wire::Command::cancel (download_.sequence,
-          download_.request_id), false);
+  send_command (
+      wire::Command::cancel (download_.sequence, download_.request_id), false);
   g_byte_array_unref (download_.data);
   download_ = Download ();
 }
 
 void
-PeerSession::fail_download (const std::string & why, bool absent)
+PeerSession::fail_download (const std::string &why, bool absent)
 {
   int64_t sequence = download_.sequence;
   if (download_.data)
@@ -174,17 +178,17 @@ PeerSession::fail_download (const std::string & why, bool absent)
 }
 
 void
-PeerSession::protocol_error (const std::string & why)
+PeerSession::protocol_error (const std::string &why)
 {
   GST_INFO ("peer %s broke the protocol: %s", remote_id_.c_str (),
-      why.c_str ());
+            why.c_str ());
   std::weak_ptr<bool> alive = alive_;
   if (download_.active)
     fail_download (why);
   if (alive.expired ())
     return;
-  GError *error = g_error_new (GST_P2P_ERROR, GST_P2P_ERROR_PROTOCOL, "%s",
-      why.c_str ());
+  GError *error
+      = g_error_new (GST_P2P_ERROR, GST_P2P_ERROR_PROTOCOL, "%s", why.c_str ());
   close ();
   if (callbacks_.closed)
     callbacks_.closed (error);
@@ -192,146 +196,148 @@ PeerSession::protocol_error (const std::string & why)
 }
 
 void
-PeerSession::on_message (GBytes * message)
+PeerSession::on_message (GBytes *message)
 {
   wire::Command command;
   GErrorOut error;
   switch (receiver_.feed (message, &command, error.out ())) {
-    case wire::WireReceiver::Result::NEED_MORE:
-      break;
-    case wire::WireReceiver::Result::COMMAND:
-      on_command (command);
-      break;
-    case wire::WireReceiver::Result::PAYLOAD:
-      on_payload (message);
-      break;
-    case wire::WireReceiver::Result::ERROR:
-      GST_INFO ("bad message from %s: %s", remote_id_.c_str (),
-          error.get ()->message);
-      break;
+  case wire::WireReceiver::Result::NEED_MORE:
+    break;
+  case wire::WireReceiver::Result::COMMAND:
+    on_command (command);
+    break;
+  case wire::WireReceiver::Result::PAYLOAD:
+    on_payload (message);
+    break;
+  case wire::WireReceiver::Result::ERROR:
+    GST_INFO ("bad message from %s: %s", remote_id_.c_str (),
+              error.get ()->message);
+    break;
   }
 }
 
 void
-PeerSession::on_command (const wire::Command & command)
+PeerSession::on_command (const wire::Command &command)
 {
   switch (command.type) {
-    case wire::CommandType::SEGMENTS_ANNOUNCEMENT:
-      remote_loaded_ = std::set<int64_t> (command.loaded.begin (),
-          command.loaded.end ());
-      remote_loading_ = std::set<int64_t> (command.loading_by_http.begin (),
-          command.loading_by_http.end ());
-      if (callbacks_.announcement)
-        callbacks_.announcement ();
+  case wire::CommandType::SEGMENTS_ANNOUNCEMENT:
+    remote_loaded_
+        = std::set<int64_t> (command.loaded.begin (), command.loaded.end ());
+    remote_loading_ = std::set<int64_t> (command.loading_by_http.begin (),
+                                         command.loading_by_http.end ());
+    if (callbacks_.announcement)
+      callbacks_.announcement ();
+    break;
+  case wire::CommandType::SEGMENT_REQUEST:
+    serve_request (command);
+    break;
+  case wire::CommandType::CANCEL_SEGMENT_REQUEST:
+    if (command.request_id == upload_request_id_
+        && command.segment_id == upload_sequence_)
+      stop_upload ();
+    break;
+  case wire::CommandType::SEGMENT_DATA:
+    if (!download_.active || command.segment_id != download_.sequence
+        || command.request_id != download_.request_id)
       break;
-    case wire::CommandType::SEGMENT_REQUEST:
-      serve_request (command);
-      break;
-    case wire::CommandType::CANCEL_SEGMENT_REQUEST:
-      if (command.request_id == upload_request_id_
-          && command.segment_id == upload_sequence_)
-        stop_upload ();
-      break;
-    case wire::CommandType::SEGMENT_DATA:
-      if (!download_.active || command.segment_id != download_.sequence
-          || command.request_id != download_.request_id)
-        break;
-      if (command.size <= 0) {
-        /* A browser whose buffer hls.js detached sends 0 bytes: never pass
-         * that on, fall back instead. */
-        fail_download ("peer announced an empty segment");
-        break;
-      }
-      download_.expected = command.size;
-      if (callbacks_.progress)
-        callbacks_.progress (download_.sequence, download_.data->len,
-            static_cast<guint64> (download_.expected));
-      break;
-    case wire::CommandType::SEGMENT_DATA_SENDING_COMPLETED:{
-      if (!download_.active || command.segment_id != download_.sequence
-          || command.request_id != download_.request_id)
-        break;
-      if (download_.expected < 0
-          || download_.data->len != static_cast<guint64> (download_.expected)) {
-        protocol_error ("segment " + std::to_string (download_.sequence)
-            + " ended after " + std::to_string (download_.data->len)
-            + " of " + std::to_string (download_.expected) + " bytes");
-        break;
-      }
-      int64_t sequence = download_.sequence;
-      gint64 elapsed_us = std::max<gint64> (1,
-          g_get_monotonic_time () - download_.started_us);
-      GBytesPtr data (g_byte_array_free_to_bytes (download_.data));
-      download_.data = nullptr;
-      guint64 size = g_bytes_get_size (data.get ());
-      double rate = size * 1e6 / elapsed_us;
-      throughput_ = throughput_ > 0 ? 0.7 * throughput_ + 0.3 * rate : rate;
-      bytes_downloaded_ += size;
-      download_ = Download ();
-      if (callbacks_.downloaded)
-        callbacks_.downloaded (sequence, data.get ());
+    if (command.size <= 0) {
+      /* A browser whose buffer hls.js detached sends 0 bytes: never pass
+       * that on, fall back instead. */
+      fail_download ("peer announced an empty segment");
       break;
     }
-    case wire::CommandType::SEGMENT_ABSENT:
-      if (download_.active && command.segment_id == download_.sequence
-          && command.request_id == download_.request_id)
-        fail_download ("peer does not have it", true);
+    download_.expected = command.size;
+    if (callbacks_.progress)
+      callbacks_.progress (download_.sequence, download_.data->len,
+                           static_cast<guint64> (download_.expected));
+    break;
+  case wire::CommandType::SEGMENT_DATA_SENDING_COMPLETED: {
+    if (!download_.active || command.segment_id != download_.sequence
+        || command.request_id != download_.request_id)
       break;
+    if (download_.expected < 0
+        || download_.data->len != static_cast<guint64> (download_.expected)) {
+      protocol_error ("segment " + std::to_string (download_.sequence)
+                      + " ended after " + std::to_string (download_.data->len)
+                      + " of " + std::to_string (download_.expected)
+                      + " bytes");
+      break;
+    }
+    int64_t sequence = download_.sequence;
+    gint64 elapsed_us
+        = std::max<gint64> (1, g_get_monotonic_time () - download_.started_us);
+    GBytesPtr data (g_byte_array_free_to_bytes (download_.data));
+    download_.data = nullptr;
+    guint64 size = g_bytes_get_size (data.get ());
+    double rate = size * 1e6 / elapsed_us;
+    throughput_ = throughput_ > 0 ? 0.7 * throughput_ + 0.3 * rate : rate;
+    bytes_downloaded_ += size;
+    download_ = Download ();
+    if (callbacks_.downloaded)
+      callbacks_.downloaded (sequence, data.get ());
+    break;
+  }
+  case wire::CommandType::SEGMENT_ABSENT:
+    if (download_.active && command.segment_id == download_.sequence
+        && command.request_id == download_.request_id)
+      fail_download ("peer does not have it", true);
+    break;
   }
 }
 
 void
-PeerSession::on_payload (GBytes * chunk)
+PeerSession::on_payload (GBytes *chunk)
 {
   /* Chunks before the header, or of a cancelled request, are ignored, as
    * P2P Media Loader does. */
   if (!download_.active || download_.expected < 0)
     return;
   gsize size = 0;
-  const guint8 *data =
-      static_cast<const guint8 *> (g_bytes_get_data (chunk, &size));
+  const guint8 *data
+      = static_cast<const guint8 *> (g_bytes_get_data (chunk, &size));
   if (download_.data->len + size > static_cast<guint64> (download_.expected)) {
     protocol_error ("peer sent more bytes than announced for segment "
-        + std::to_string (download_.sequence));
+                    + std::to_string (download_.sequence));
     return;
   }
   g_byte_array_append (download_.data, data, size);
   if (callbacks_.progress)
     callbacks_.progress (download_.sequence, download_.data->len,
-        static_cast<guint64> (download_.expected));
+                         static_cast<guint64> (download_.expected));
 }
 
 void
-PeerSession::serve_request (const wire::Command & command)
+PeerSession::serve_request (const wire::Command &command)
 {
   /* One upload at a time: a new request replaces the running one. */
   stop_upload ();
   GBytesPtr segment (callbacks_.lookup ? callbacks_.lookup (command.segment_id)
-      : nullptr);
+                                       : nullptr);
   gsize size = segment ? g_bytes_get_size (segment.get ()) : 0;
   if (!segment || command.byte_from < 0
       || static_cast<gsize> (command.byte_from) >= size) {
-    send_command (wire::Command::absent (command.segment_id,
-            command.request_id), false);
+    send_command (
+        wire::Command::absent (command.segment_id, command.request_id), false);
     return;
   }
   upload_request_id_ = command.request_id;
   upload_sequence_ = command.segment_id;
   gsize offset = static_cast<gsize> (command.byte_from);
   send_command (wire::Command::data (command.segment_id, command.request_id,
-          static_cast<int64_t> (size - offset)), true);
-  for (GBytesPtr & chunk : wire::split_payload (segment.get (), offset,
-          kMaxMessageSize))
-    outgoing_.push_back (Outgoing { std::move (chunk), true });
-  send_command (wire::Command::completed (command.segment_id,
-          command.request_id), true);
+                                     static_cast<int64_t> (size - offset)),
+                true);
+  for (GBytesPtr &chunk :
+       wire::split_payload (segment.get (), offset, kMaxMessageSize))
+    outgoing_.push_back (Outgoing{ std::move (chunk), true });
+  send_command (
+      wire::Command::completed (command.segment_id, command.request_id), true);
 }
 
 bool
 PeerSession::uploading () const
 {
   return std::any_of (outgoing_.begin (), outgoing_.end (),
-      [] (const Outgoing & o) { return o.upload; });
+                      [] (const Outgoing &o) { return o.upload; });
 }
 
 void
@@ -340,22 +346,23 @@ PeerSession::stop_upload ()
   upload_request_id_ = -1;
   upload_sequence_ = -1;
   outgoing_.erase (std::remove_if (outgoing_.begin (), outgoing_.end (),
-          [] (const Outgoing & o) { return o.upload; }), outgoing_.end ());
+                                   [] (const Outgoing &o) { return o.upload; }),
+                   outgoing_.end ());
 }
 
 void
-PeerSession::send_command (const wire::Command & command, bool with_upload)
+PeerSession::send_command (const wire::Command &command, bool with_upload)
 {
   std::vector<GBytesPtr> messages;
   GErrorOut error;
   if (!wire::encode_command (command, kMaxMessageSize, &messages,
-          error.out ())) {
+                             error.out ())) {
     GST_WARNING ("cannot encode %s: %s", wire::command_type_name (command.type),
-        error.get ()->message);
+                 error.get ()->message);
     return;
   }
-  for (GBytesPtr & m : messages)
-    outgoing_.push_back (Outgoing { std::move (m), with_upload });
+  for (GBytesPtr &m : messages)
+    outgoing_.push_back (Outgoing{ std::move (m), with_upload });
   pump ();
 }
 
@@ -363,13 +370,15 @@ void
 PeerSession::pump ()
 {
   while (peer_ && open_ && !outgoing_.empty ()) {
-    Outgoing & next = outgoing_.front ();
+    Outgoing &next = outgoing_.front ();
     gsize size = g_bytes_get_size (next.message.get ());
     if (!peer_->send (next.message.get ()))
-      return;   /* wait for writable */
+      return; /* wait for writable */
     bool is_payload = next.upload
-        && !wire::is_command_chunk (static_cast<const uint8_t *> (
-            g_bytes_get_data (next.message.get (), nullptr)), size);
+                      && !wire::is_command_chunk (
+                          static_cast<const uint8_t *> (
+                              g_bytes_get_data (next.message.get (), nullptr)),
+                          size);
     outgoing_.pop_front ();
     if (is_payload) {
       bytes_uploaded_ += size;
@@ -380,7 +389,7 @@ PeerSession::pump ()
 }
 
 void
-PeerSession::on_closed (const GError * error)
+PeerSession::on_closed (const GError *error)
 {
   open_ = false;
   std::weak_ptr<bool> alive = alive_;

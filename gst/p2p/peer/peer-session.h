@@ -24,67 +24,104 @@ namespace p2p::peer {
 struct PeerSessionCallbacks
 {
   /* Our complete SDP (offer or answer) for the tracker. */
-  std::function<void (const std::string & sdp)> local_description;
+  std::function<void (const std::string &sdp)> local_description;
   /* The data channel opened. */
   std::function<void ()> open;
   /* The remote's announcement replaced what it holds / loads over HTTP. */
   std::function<void ()> announcement;
   /* The segment to upload, a new reference, or nullptr if we lack it. */
-  std::function<GBytes * (int64_t sequence)> lookup;
+  std::function<GBytes *(int64_t sequence)> lookup;
   /* Bytes of the running download so far, and the total once known (0
    * before the SegmentData header). */
   std::function<void (int64_t sequence, guint64 received, guint64 total)>
       progress;
   /* A complete download. */
-  std::function<void (int64_t sequence, GBytes * data)> downloaded;
+  std::function<void (int64_t sequence, GBytes *data)> downloaded;
   /* The remote sent nothing usable, or answered SegmentAbsent (@absent):
    * it lacks the segment or is busy serving others, which is no fault. */
-  std::function<void (int64_t sequence, const std::string & why,
-      bool absent)> download_failed;
+  std::function<void (int64_t sequence, const std::string &why, bool absent)>
+      download_failed;
   /* Payload bytes handed to the data channel for an upload. */
   std::function<void (guint64 bytes)> uploaded;
   /* The connection ended (@error nullptr: closed by the remote). */
-  std::function<void (const GError * error)> closed;
+  std::function<void (const GError *error)> closed;
 };
 
 class PeerSession
 {
 public:
   /* Offerer: call set_remote_answer() with the answer the tracker relays. */
-  static std::unique_ptr<PeerSession> offer (EngineThread & thread,
-      const WebRtcPeerConfig & config, PeerSessionCallbacks callbacks,
-      GError ** error);
+  static std::unique_ptr<PeerSession> offer (EngineThread &thread,
+                                             const WebRtcPeerConfig &config,
+                                             PeerSessionCallbacks callbacks,
+                                             GError **error);
   /* Answerer for a remote offer relayed by the tracker. */
-  static std::unique_ptr<PeerSession> answer (EngineThread & thread,
-      const WebRtcPeerConfig & config, const std::string & remote_id,
-      const std::string & remote_offer, PeerSessionCallbacks callbacks,
-      GError ** error);
+  static std::unique_ptr<PeerSession>
+  answer (EngineThread &thread, const WebRtcPeerConfig &config,
+          const std::string &remote_id, const std::string &remote_offer,
+          PeerSessionCallbacks callbacks, GError **error);
   ~PeerSession ();
 
-  bool set_remote_answer (const std::string & remote_id,
-      const std::string & sdp, GError ** error);
+  bool set_remote_answer (const std::string &remote_id, const std::string &sdp,
+                          GError **error);
 
-  const std::string & remote_id () const { return remote_id_; }
-  bool is_open () const { return open_; }
-  const std::set<int64_t> & remote_loaded () const { return remote_loaded_; }
-  const std::set<int64_t> & remote_loading () const { return remote_loading_; }
+  const std::string &
+  remote_id () const
+  {
+    return remote_id_;
+  }
+  bool
+  is_open () const
+  {
+    return open_;
+  }
+  const std::set<int64_t> &
+  remote_loaded () const
+  {
+    return remote_loaded_;
+  }
+  const std::set<int64_t> &
+  remote_loading () const
+  {
+    return remote_loading_;
+  }
 
   /* Sends our announcement (only when open; sent again on open). */
-  void announce (const std::set<int64_t> & loaded,
-      const std::set<int64_t> & loading_by_http);
+  void announce (const std::set<int64_t> &loaded,
+                 const std::set<int64_t> &loading_by_http);
   /* Starts downloading @sequence; false when a download is running. */
   bool request (int64_t sequence);
   /* Stops the running download (sends CancelSegmentRequest). */
   void cancel_download ();
-  bool downloading () const { return download_.active; }
+  bool
+  downloading () const
+  {
+    return download_.active;
+  }
   /* Bytes of an upload wait to be handed to the data channel. */
   bool uploading () const;
-  int64_t download_sequence () const { return download_.sequence; }
+  int64_t
+  download_sequence () const
+  {
+    return download_.sequence;
+  }
 
   /* Bytes per second measured over finished downloads, 0 if unknown. */
-  double throughput () const { return throughput_; }
-  guint64 bytes_downloaded () const { return bytes_downloaded_; }
-  guint64 bytes_uploaded () const { return bytes_uploaded_; }
+  double
+  throughput () const
+  {
+    return throughput_;
+  }
+  guint64
+  bytes_downloaded () const
+  {
+    return bytes_downloaded_;
+  }
+  guint64
+  bytes_uploaded () const
+  {
+    return bytes_uploaded_;
+  }
 
   void close ();
 
@@ -92,23 +129,23 @@ private:
   explicit PeerSession (PeerSessionCallbacks callbacks);
   WebRtcPeer::Callbacks peer_callbacks ();
   void on_open ();
-  void on_message (GBytes * message);
-  void on_command (const wire::Command & command);
-  void on_payload (GBytes * chunk);
-  void on_closed (const GError * error);
-  void serve_request (const wire::Command & command);
-  void send_command (const wire::Command & command, bool with_upload);
+  void on_message (GBytes *message);
+  void on_command (const wire::Command &command);
+  void on_payload (GBytes *chunk);
+  void on_closed (const GError *error);
+  void serve_request (const wire::Command &command);
+  void send_command (const wire::Command &command, bool with_upload);
   void pump ();
   void stop_upload ();
-  void fail_download (const std::string & why, bool absent = false);
-  void protocol_error (const std::string & why);
+  void fail_download (const std::string &why, bool absent = false);
+  void protocol_error (const std::string &why);
 
   struct Download
   {
     bool active = false;
     int64_t sequence = -1;
     int64_t request_id = -1;
-    gint64 expected = -1;          /* from SegmentData */
+    gint64 expected = -1; /* from SegmentData */
     GByteArray *data = nullptr;
     gint64 started_us = 0;
   };

@@ -443,8 +443,8 @@ WebRtcPeer::start (GError **error)
     g_object_set (agent, "keepalive-conncheck", TRUE, nullptr);
   /* No UPnP: libnice would multicast SSDP discovery to the LAN for every
    * peer, traffic that neither loopback tests nor real peers need. */
-  if (agent && g_object_class_find_property (G_OBJECT_GET_CLASS (agent),
-          "upnp"))
+  if (agent
+      && g_object_class_find_property (G_OBJECT_GET_CLASS (agent), "upnp"))
     g_object_set (agent, "upnp", FALSE, nullptr);
   for (const auto &address : config_.local_addresses) {
     gboolean added = FALSE;

@@ -27,8 +27,8 @@ struct LocationPattern
 };
 
 bool
-parse_location (const std::string & pattern, LocationPattern * out,
-    GError ** error)
+parse_location (const std::string &pattern, LocationPattern *out,
+                GError **error)
 {
   LocationPattern parsed;
   bool have_conversion = false;
@@ -58,9 +58,9 @@ parse_location (const std::string & pattern, LocationPattern * out,
         || (pattern[j] != 'd' && pattern[j] != 'u' && pattern[j] != 'i')
         || width > 20) {
       g_set_error (error, GST_P2P_ERROR, GST_P2P_ERROR_FAILED,
-          "Segment location \"%s\" must contain exactly one integer "
-          "conversion such as %%05d (and %%%% for a literal %%)",
-          pattern.c_str ());
+                   "Segment location \"%s\" must contain exactly one integer "
+                   "conversion such as %%05d (and %%%% for a literal %%)",
+                   pattern.c_str ());
       return false;
     }
     parsed.width = width;
@@ -69,7 +69,8 @@ parse_location (const std::string & pattern, LocationPattern * out,
     i = j;
   }
   if (!have_conversion) {
-    g_set_error (error, GST_P2P_ERROR, GST_P2P_ERROR_FAILED,
+    g_set_error (
+        error, GST_P2P_ERROR, GST_P2P_ERROR_FAILED,
         "Segment location \"%s\" has no integer conversion such as %%05d",
         pattern.c_str ());
     return false;
@@ -79,17 +80,17 @@ parse_location (const std::string & pattern, LocationPattern * out,
 }
 
 bool
-write_file_atomically (const std::string & path, const std::string & text,
-    GError ** error)
+write_file_atomically (const std::string &path, const std::string &text,
+                       GError **error)
 {
   /* g_file_set_contents writes a temporary file and renames it, so a
    * player never reads a half-written playlist. */
   return g_file_set_contents (path.c_str (), text.data (),
-      static_cast<gssize> (text.size ()), error);
+                              static_cast<gssize> (text.size ()), error);
 }
 
 gchar *
-basename_of (const std::string & path)
+basename_of (const std::string &path)
 {
   return g_path_get_basename (path.c_str ());
 }
@@ -97,23 +98,23 @@ basename_of (const std::string & path)
 } // namespace
 
 std::string
-sha256_hex (GBytes * bytes)
+sha256_hex (GBytes *bytes)
 {
   gsize size = 0;
-  const guint8 *data =
-      static_cast<const guint8 *> (g_bytes_get_data (bytes, &size));
+  const guint8 *data
+      = static_cast<const guint8 *> (g_bytes_get_data (bytes, &size));
   GCharPtr hex (g_compute_checksum_for_data (G_CHECKSUM_SHA256, data, size));
   return hex.get ();
 }
 
 LivePublisher::LivePublisher (PublisherConfig config,
-    OriginUpdate origin_update)
+                              OriginUpdate origin_update)
     : config_ (std::move (config)), origin_update_ (std::move (origin_update))
 {
   static gsize debug_init = 0;
   if (g_once_init_enter (&debug_init)) {
     GST_DEBUG_CATEGORY_INIT (p2p_publisher_debug, "p2ppublisher", 0,
-        "gst-p2p live HLS publisher");
+                             "gst-p2p live HLS publisher");
     g_once_init_leave (&debug_init, 1);
   }
   playlist_.version = 3;
@@ -122,7 +123,7 @@ LivePublisher::LivePublisher (PublisherConfig config,
 }
 
 bool
-LivePublisher::validate_location (const std::string & pattern, GError ** error)
+LivePublisher::validate_location (const std::string &pattern, GError **error)
 {
   LocationPattern parsed;
   return pattern.empty () || parse_location (pattern, &parsed, error);
@@ -132,20 +133,20 @@ std::string
 LivePublisher::segment_name (int64_t sequence) const
 {
   LocationPattern parsed;
-  std::string pattern =
-      config_.location.empty () ? "segment%05d.ts" : config_.location;
+  std::string pattern
+      = config_.location.empty () ? "segment%05d.ts" : config_.location;
   if (!parse_location (pattern, &parsed, nullptr))
     parse_location ("segment%05d.ts", &parsed, nullptr);
   std::string number = std::to_string (sequence);
   if (static_cast<int> (number.size ()) < parsed.width)
     number.insert (0, parsed.width - number.size (),
-        parsed.zero_pad ? '0' : ' ');
+                   parsed.zero_pad ? '0' : ' ');
   return parsed.prefix + number + parsed.suffix;
 }
 
 bool
-LivePublisher::publish (CutSegment segment, PublishedSegment * published,
-    GError ** error)
+LivePublisher::publish (CutSegment segment, PublishedSegment *published,
+                        GError **error)
 {
   PublishedSegment out;
   out.sequence = next_sequence_++;
@@ -164,10 +165,10 @@ LivePublisher::publish (CutSegment segment, PublishedSegment * published,
   if (!config_.location.empty ()) {
     out.file = name;
     gsize size = 0;
-    const gchar *data =
-        static_cast<const gchar *> (g_bytes_get_data (out.data.get (), &size));
+    const gchar *data = static_cast<const gchar *> (
+        g_bytes_get_data (out.data.get (), &size));
     file_ok = g_file_set_contents (name.c_str (), data,
-        static_cast<gssize> (size), error);
+                                   static_cast<gssize> (size), error);
   }
 
   hls::MediaSegment entry;
@@ -181,8 +182,9 @@ LivePublisher::publish (CutSegment segment, PublishedSegment * published,
       playlist_.segments.erase (playlist_.segments.begin ());
   }
   playlist_.media_sequence = playlist_.segments.front ().sequence;
-  playlist_.target_duration = std::max (playlist_.target_duration,
-      GST_SECOND * ((out.duration + GST_SECOND / 2) / GST_SECOND));
+  playlist_.target_duration
+      = std::max (playlist_.target_duration,
+                  GST_SECOND * ((out.duration + GST_SECOND / 2) / GST_SECOND));
 
   origin_update_ (out.uri, out.data.get ());
   served_.push_back (out.uri);
@@ -200,7 +202,7 @@ LivePublisher::publish (CutSegment segment, PublishedSegment * published,
     while (files_.size () > config_.max_files) {
       if (g_remove (files_.front ().c_str ()) != 0)
         GST_WARNING ("could not delete old segment %s",
-            files_.front ().c_str ());
+                     files_.front ().c_str ());
       files_.pop_front ();
     }
   }
@@ -212,7 +214,7 @@ LivePublisher::publish (CutSegment segment, PublishedSegment * published,
 }
 
 bool
-LivePublisher::finish (GError ** error)
+LivePublisher::finish (GError **error)
 {
   playlist_.end_list = true;
   return write_playlist (error);
@@ -225,7 +227,7 @@ LivePublisher::playlist_text () const
 }
 
 bool
-LivePublisher::write_playlist (GError ** error)
+LivePublisher::write_playlist (GError **error)
 {
   std::string text = playlist_text ();
   GBytesPtr bytes (g_bytes_new (text.data (), text.size ()));

@@ -31,16 +31,16 @@ struct PublisherConfig
   std::string playlist_location;
   /* Name under which the origin serves the playlist ("playlist.m3u8"). */
   std::string playlist_name = "playlist.m3u8";
-  guint playlist_length = 5;   /* segments in the playlist window, 0 = all */
-  guint max_files = 10;        /* segment files kept on disk, 0 = all */
+  guint playlist_length = 5; /* segments in the playlist window, 0 = all */
+  guint max_files = 10;      /* segment files kept on disk, 0 = all */
   GstClockTime target_duration = 2 * GST_SECOND;
 };
 
 struct PublishedSegment
 {
   int64_t sequence = 0;
-  std::string uri;        /* as written in the playlist */
-  std::string file;       /* file written, empty when in memory only */
+  std::string uri;  /* as written in the playlist */
+  std::string file; /* file written, empty when in memory only */
   GstClockTime start = GST_CLOCK_TIME_NONE;
   GstClockTime duration = 0;
   std::string sha256;
@@ -50,8 +50,8 @@ struct PublishedSegment
 
 /* Receives what the origin must serve under a name (the playlist's or a
  * segment's URI). A null @bytes removes it. */
-using OriginUpdate =
-    std::function<void (const std::string & name, GBytes * bytes)>;
+using OriginUpdate
+    = std::function<void (const std::string &name, GBytes *bytes)>;
 
 class LivePublisher
 {
@@ -59,21 +59,25 @@ public:
   LivePublisher (PublisherConfig config, OriginUpdate origin_update);
 
   /* Checks the location pattern; call before the first segment. */
-  static bool validate_location (const std::string & pattern, GError ** error);
+  static bool validate_location (const std::string &pattern, GError **error);
 
   /* Publishes a segment. Returns false with @error on a file error; the
    * segment is still served by the origin in that case. */
-  bool publish (CutSegment segment, PublishedSegment * published,
-      GError ** error);
+  bool publish (CutSegment segment, PublishedSegment *published,
+                GError **error);
 
   /* Ends the stream: the playlist gets EXT-X-ENDLIST. */
-  bool finish (GError ** error);
+  bool finish (GError **error);
 
-  const hls::MediaPlaylist & playlist () const { return playlist_; }
+  const hls::MediaPlaylist &
+  playlist () const
+  {
+    return playlist_;
+  }
   std::string playlist_text () const;
 
 private:
-  bool write_playlist (GError ** error);
+  bool write_playlist (GError **error);
   std::string segment_name (int64_t sequence) const;
 
   PublisherConfig config_;
@@ -86,6 +90,6 @@ private:
   static constexpr size_t kServedTail = 3;
 };
 
-std::string sha256_hex (GBytes * bytes);
+std::string sha256_hex (GBytes *bytes);
 
 } // namespace p2p::swarm

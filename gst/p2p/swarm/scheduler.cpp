@@ -53,8 +53,7 @@ surely_in_time (const SchedulerConfig &config, const Transfer &transfer,
       = transfer.first_bytes && now >= transfer.first_bytes + kMinRateWindow
             ? transfer.first_bytes
             : transfer.started;
-  if (transfer.bytes_total == 0 || transfer.bytes_received == 0
-      || now <= since)
+  if (transfer.bytes_total == 0 || transfer.bytes_received == 0 || now <= since)
     return false;
   const double elapsed = double (now - since);
   const double rate = double (transfer.bytes_received) / elapsed;
@@ -161,8 +160,8 @@ p2p_turn (const SchedulerConfig &config, const SchedulerState &state,
       continue;
     }
     const bool ahead = uploads (peer) == self_uploads
-                           ? election_before (peer.id, state.self_id,
-                                              sequence, config.election_seed)
+                           ? election_before (peer.id, state.self_id, sequence,
+                                              config.election_seed)
                            : uploads (peer);
     rank += ahead;
   }

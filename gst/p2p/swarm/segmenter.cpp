@@ -11,8 +11,8 @@ Segmenter::Segmenter (GstClockTime target_duration)
 }
 
 std::optional<CutSegment>
-Segmenter::push (const guint8 * data, gsize size, GstClockTime timestamp,
-    bool is_key_frame)
+Segmenter::push (const guint8 *data, gsize size, GstClockTime timestamp,
+                 bool is_key_frame)
 {
   std::optional<CutSegment> cut;
 
@@ -25,8 +25,8 @@ Segmenter::push (const guint8 * data, gsize size, GstClockTime timestamp,
     start_segment (data, size);
     start_ = timestamp;
   } else if (is_key_frame && GST_CLOCK_TIME_IS_VALID (timestamp)
-      && GST_CLOCK_TIME_IS_VALID (start_) && timestamp >= start_
-      && timestamp - start_ >= target_duration_) {
+             && GST_CLOCK_TIME_IS_VALID (start_) && timestamp >= start_
+             && timestamp - start_ >= target_duration_) {
     cut = take_current (timestamp);
     start_segment (data, size);
     start_ = timestamp;
@@ -59,14 +59,15 @@ Segmenter::finish ()
 }
 
 void
-Segmenter::start_segment (const guint8 * data, gsize size)
+Segmenter::start_segment (const guint8 *data, gsize size)
 {
   current_ = g_byte_array_new ();
   if (TsProgramTables::starts_with_pat (data, size))
     return;
   std::string tables = tables_.header ();
-  g_byte_array_append (current_, reinterpret_cast<const guint8 *> (
-          tables.data ()), tables.size ());
+  g_byte_array_append (current_,
+                       reinterpret_cast<const guint8 *> (tables.data ()),
+                       tables.size ());
 }
 
 CutSegment

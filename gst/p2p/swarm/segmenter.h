@@ -36,19 +36,23 @@ public:
    * ended just before this buffer when the buffer starts a new one. Bytes
    * before the first key frame are dropped: a segment must be decodable on
    * its own. */
-  std::optional<CutSegment> push (const guint8 * data, gsize size,
-      GstClockTime timestamp, bool is_key_frame);
+  std::optional<CutSegment> push (const guint8 *data, gsize size,
+                                  GstClockTime timestamp, bool is_key_frame);
 
   /* Ends the stream: returns the segment in progress, if it holds anything. */
   std::optional<CutSegment> finish ();
 
   /* Bytes dropped while waiting for the first key frame. */
-  guint64 dropped_bytes () const { return dropped_bytes_; }
+  guint64
+  dropped_bytes () const
+  {
+    return dropped_bytes_;
+  }
 
 private:
   /* Opens a segment with @data (its first buffer) and the program tables it
    * needs in front. */
-  void start_segment (const guint8 * data, gsize size);
+  void start_segment (const guint8 *data, gsize size);
   CutSegment take_current (GstClockTime end);
 
   GstClockTime target_duration_;

@@ -32,7 +32,7 @@ struct ViewerState
 {
   std::string id;
   bool joined = false;
-  int64_t start = -1;               /* first segment played */
+  int64_t start = -1; /* first segment played */
   GstClockTime playback_start = GST_CLOCK_TIME_NONE;
   GstClockTime poll_lag = 0;
   bool seeder_connected = false;
@@ -68,14 +68,14 @@ public:
     for (size_t i = 0; i < specs.size (); i++) {
       states_[i].id = viewer_id (int (i));
       /* Playlist reloads are not in phase with publication. */
-      states_[i].poll_lag
-          = rng () % config.segment_duration + specs[i].rtt;
+      states_[i].poll_lag = rng () % config.segment_duration + specs[i].rtt;
     }
     /* Viewers join once the live-delay's worth of segments exists. */
     epoch_ = (config.live_delay_segments + 1) * config.segment_duration;
   }
 
-  SimResult run ()
+  SimResult
+  run ()
   {
     const GstClockTime end
         = epoch_ + config_.segments * config_.segment_duration;
@@ -90,17 +90,20 @@ public:
   }
 
 private:
-  int64_t published_count (GstClockTime at) const
+  int64_t
+  published_count (GstClockTime at) const
   {
     return int64_t (at / config_.segment_duration);
   }
 
-  GstClockTime published_at (int64_t sequence) const
+  GstClockTime
+  published_at (int64_t sequence) const
   {
     return GstClockTime (sequence + 1) * config_.segment_duration;
   }
 
-  GstClockTime deadline (const ViewerState &v, int64_t sequence) const
+  GstClockTime
+  deadline (const ViewerState &v, int64_t sequence) const
   {
     if (!GST_CLOCK_TIME_IS_VALID (v.playback_start))
       return now_;
@@ -108,7 +111,8 @@ private:
            + GstClockTime (sequence - v.start) * config_.segment_duration;
   }
 
-  int uploads_of (int uploader) const
+  int
+  uploads_of (int uploader) const
   {
     int n = 0;
     for (const ViewerState &v : states_)
@@ -117,7 +121,8 @@ private:
     return n;
   }
 
-  void advance_transfers ()
+  void
+  advance_transfers ()
   {
     std::map<int, int> uploads;
     for (const ViewerState &v : states_)
@@ -139,14 +144,13 @@ private:
         }
         double rate = specs_[i].down_bytes_per_s / downloads;
         if (t.uploader == kSeeder)
-          rate = std::min (rate,
-                           config_.seeder_bytes_per_s / uploads[kSeeder]);
+          rate = std::min (rate, config_.seeder_bytes_per_s / uploads[kSeeder]);
         else if (t.uploader >= 0)
           rate = std::min (rate, specs_[t.uploader].up_bytes_per_s
                                      / uploads[t.uploader]);
         const double before = t.bytes;
-        t.bytes = std::min (double (config_.segment_bytes),
-                            t.bytes + rate * dt);
+        t.bytes
+            = std::min (double (config_.segment_bytes), t.bytes + rate * dt);
         account (t.uploader, guint64 (t.bytes) - guint64 (before));
         if (!t.transfer.first_bytes)
           t.transfer.first_bytes = now_;
@@ -167,7 +171,8 @@ private:
     }
   }
 
-  void account (int uploader, guint64 bytes)
+  void
+  account (int uploader, guint64 bytes)
   {
     if (uploader == kHttp)
       result_.http_bytes += bytes;
@@ -177,7 +182,8 @@ private:
       result_.viewer_bytes += bytes;
   }
 
-  void record_announcements ()
+  void
+  record_announcements ()
   {
     const int64_t oldest = published_count (now_) - kAnnouncedWindow;
     std::vector<Announcement> current (states_.size () + 1);
@@ -190,31 +196,33 @@ private:
         if (t.uploader == kHttp)
           current[i].loading_by_http.insert (t.transfer.sequence);
     }
-    for (int64_t s = std::max<int64_t> (0, oldest);
-         s < published_count (now_); s++)
+    for (int64_t s = std::max<int64_t> (0, oldest); s < published_count (now_);
+         s++)
       current.back ().held.insert (s);
     history_.push_back (std::move (current));
     if (history_.size () > config_.announce_delay / config_.tick + 1)
       history_.pop_front ();
   }
 
-  void join (int i)
+  void
+  join (int i)
   {
     ViewerState &v = states_[i];
     v.joined = true;
     int with_seeder = 0;
     for (const ViewerState &other : states_)
       with_seeder += other.seeder_connected;
-    v.seeder_connected = config_.seeder_bytes_per_s > 0
-                         && (config_.seeder_peers == 0
-                             || with_seeder < config_.seeder_peers);
+    v.seeder_connected
+        = config_.seeder_bytes_per_s > 0
+          && (config_.seeder_peers == 0 || with_seeder < config_.seeder_peers);
     const int64_t count = published_count (now_ - v.poll_lag);
     v.start = std::max<int64_t> (0, count - config_.live_delay_segments);
   }
 
   /* Playback: a segment not held when its time comes is a stall, and
    * playback waits for it, moving every later deadline. */
-  void play (int i)
+  void
+  play (int i)
   {
     ViewerState &v = states_[i];
     if (!GST_CLOCK_TIME_IS_VALID (v.playback_start)) {
@@ -222,8 +230,9 @@ private:
         v.playback_start = now_;
       return;
     }
-    const int64_t playing = v.start
-        + int64_t ((now_ - v.playback_start) / config_.segment_duration);
+    const int64_t playing
+        = v.start
+          + int64_t ((now_ - v.playback_start) / config_.segment_duration);
     if (v.held.count (playing) || playing >= published_count (now_)) {
       v.stalling = false;
       return;
@@ -234,7 +243,8 @@ private:
     v.playback_start += config_.tick;
   }
 
-  int64_t playhead (const ViewerState &v) const
+  int64_t
+  playhead (const ViewerState &v) const
   {
     if (!GST_CLOCK_TIME_IS_VALID (v.playback_start))
       return v.start;
@@ -242,7 +252,8 @@ private:
            + int64_t ((now_ - v.playback_start) / config_.segment_duration);
   }
 
-  void step_viewer (int i)
+  void
+  step_viewer (int i)
   {
     ViewerState &v = states_[i];
     if (!v.joined) {
@@ -280,8 +291,8 @@ private:
       state.peers.push_back (peer_view (v, states_[j].id, seen[j], int (j)));
     }
     if (v.seeder_connected) {
-      PeerView seeder = peer_view (v, "-GS0100-simseeder00", seen.back (),
-                                   kSeeder);
+      PeerView seeder
+          = peer_view (v, "-GS0100-simseeder00", seen.back (), kSeeder);
       seeder.seeder = true;
       state.peers.push_back (seeder);
     }
@@ -292,8 +303,9 @@ private:
       apply (i, d);
   }
 
-  PeerView peer_view (const ViewerState &v, const std::string &id,
-                      const Announcement &a, int index) const
+  PeerView
+  peer_view (const ViewerState &v, const std::string &id, const Announcement &a,
+             int index) const
   {
     PeerView p;
     p.id = id;
@@ -306,7 +318,8 @@ private:
     return p;
   }
 
-  int uploader_index (const std::string &id) const
+  int
+  uploader_index (const std::string &id) const
   {
     for (size_t j = 0; j < states_.size (); j++)
       if (states_[j].id == id)
@@ -314,7 +327,8 @@ private:
     return kSeeder;
   }
 
-  void apply (int i, const Decision &d)
+  void
+  apply (int i, const Decision &d)
   {
     ViewerState &v = states_[i];
     if (d.kind == DecisionKind::CANCEL_PEER) {
@@ -378,8 +392,8 @@ SimResult::http_copies_per_segment (guint64 segment_bytes) const
 double
 SimResult::origin_copies_per_segment (guint64 segment_bytes) const
 {
-  return published ? double (http_bytes + seeder_bytes)
-                         / double (segment_bytes) / published
+  return published ? double (http_bytes + seeder_bytes) / double (segment_bytes)
+                         / published
                    : 0;
 }
 

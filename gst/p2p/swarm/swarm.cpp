@@ -18,7 +18,7 @@ tracker::Id20
 random_id20 ()
 {
   tracker::Id20 id;
-  for (auto & b : id.bytes)
+  for (auto &b : id.bytes)
     b = static_cast<uint8_t> (g_random_int_range (0, 256));
   return id;
 }
@@ -31,7 +31,7 @@ constexpr guint kMaxPendingOffers = 5;
 constexpr gint64 kBusyBackoffUs = 500 * G_TIME_SPAN_MILLISECOND;
 
 std::string
-id_string (const tracker::Id20 & id)
+id_string (const tracker::Id20 &id)
 {
   return std::string (id.view ());
 }
@@ -43,7 +43,8 @@ struct OfferBatch
   std::vector<tracker::OutgoingOffer> offers;
   net::TrackerClient::OffersReady ready;
 
-  void done ()
+  void
+  done ()
   {
     if (--waiting == 0 && ready)
       ready (std::move (offers));
@@ -52,15 +53,15 @@ struct OfferBatch
 
 } // namespace
 
-Swarm::Swarm (EngineThread & engine, SwarmConfig config,
-    SwarmCallbacks callbacks)
+Swarm::Swarm (EngineThread &engine, SwarmConfig config,
+              SwarmCallbacks callbacks)
     : engine_ (engine), config_ (std::move (config)),
       callbacks_ (std::move (callbacks))
 {
   static gsize debug_init = 0;
   if (g_once_init_enter (&debug_init)) {
     GST_DEBUG_CATEGORY_INIT (p2p_swarm_debug, "p2pswarm", 0,
-        "gst-p2p swarm: peers and trackers");
+                             "gst-p2p swarm: peers and trackers");
     g_once_init_leave (&debug_init, 1);
   }
 }
@@ -82,7 +83,7 @@ Swarm::start ()
       callbacks_.warning ("Invalid swarm identity: peer-to-peer is off");
     return;
   }
-  for (const std::string & url : config_.trackers) {
+  for (const std::string &url : config_.trackers) {
     net::TrackerClientConfig tc;
     tc.url = url;
     tc.info_hash = *info_hash;
@@ -92,52 +93,53 @@ Swarm::start ()
     /* Callbacks name their tracker by index: trackers_ only grows here. */
     size_t index = trackers_.size ();
     net::TrackerClient::Callbacks cb;
-    cb.create_offers = [this, index] (guint count,
-        net::TrackerClient::OffersReady ready) {
-      create_offers (trackers_[index].get (), count, std::move (ready));
-    };
-    cb.offer = [this, index] (const tracker::Id20 & from,
-        const tracker::Id20 & offer_id, const std::string & sdp) {
+    cb.create_offers
+        = [this, index] (guint count, net::TrackerClient::OffersReady ready) {
+            create_offers (trackers_[index].get (), count, std::move (ready));
+          };
+    cb.offer = [this, index] (const tracker::Id20 &from,
+                              const tracker::Id20 &offer_id,
+                              const std::string &sdp) {
       on_offer (trackers_[index].get (), from, offer_id, sdp);
     };
-    cb.answer = [this] (const tracker::Id20 & from,
-        const tracker::Id20 & offer_id, const std::string & sdp) {
-      on_answer (from, offer_id, sdp);
-    };
-    cb.warning = [this] (const std::string & message) {
+    cb.answer
+        = [this] (const tracker::Id20 &from, const tracker::Id20 &offer_id,
+                  const std::string &sdp) { on_answer (from, offer_id, sdp); };
+    cb.warning = [this] (const std::string &message) {
       if (callbacks_.warning)
         callbacks_.warning (message);
     };
     auto client = std::make_unique<net::TrackerClient> (tc, std::move (cb));
     trackers_.push_back (std::move (client));
   }
-  for (auto & t : trackers_)
+  for (auto &t : trackers_)
     t->start ();
 }
 
 void
-Swarm::create_offers (net::TrackerClient * tracker, guint count,
-    net::TrackerClient::OffersReady ready)
+Swarm::create_offers (net::TrackerClient *tracker, guint count,
+                      net::TrackerClient::OffersReady ready)
 {
   collect_dead ();
   guint pending = 0;
-  for (const Peer & p : peers_)
+  for (const Peer &p : peers_)
     pending += p.pending_offer ? 1 : 0;
   guint connected = connected_count ();
-  guint room = config_.max_peers > connected + pending ?
-      config_.max_peers - connected - pending : 0;
+  guint room = config_.max_peers > connected + pending
+                   ? config_.max_peers - connected - pending
+                   : 0;
   count = std::min (count, room);
   /* Each offer is a webrtcbin waiting up to the connect timeout: keep a
    * few out at a time, and none once we are connected to everyone the
    * tracker counts (newcomers then offer to us). */
-  count = std::min (count, kMaxPendingOffers > pending ?
-      kMaxPendingOffers - pending : 0);
+  count = std::min (
+      count, kMaxPendingOffers > pending ? kMaxPendingOffers - pending : 0);
   if (tracker->swarm_size () >= 0
       && connected + 1 >= static_cast<guint64> (tracker->swarm_size ()))
     count = 0;
   auto batch = std::make_shared<OfferBatch> ();
   batch->ready = std::move (ready);
-  batch->waiting = count + 1;   /* +1 released below, after the loop */
+  batch->waiting = count + 1; /* +1 released below, after the loop */
 
   for (guint i = 0; i < count; i++) {
     peers_.emplace_back ();
@@ -150,16 +152,16 @@ Swarm::create_offers (net::TrackerClient * tracker, guint count,
     std::weak_ptr<bool> alive = alive_;
     /* The batch learns about this offer's SDP, or its failure, once. */
     auto reported = std::make_shared<bool> (false);
-    callbacks.local_description = [batch, offer_id, reported] (const
-        std::string & sdp) {
-      if (*reported)
-        return;
-      *reported = true;
-      batch->offers.push_back (tracker::OutgoingOffer { offer_id, sdp });
-      batch->done ();
-    };
+    callbacks.local_description
+        = [batch, offer_id, reported] (const std::string &sdp) {
+            if (*reported)
+              return;
+            *reported = true;
+            batch->offers.push_back (tracker::OutgoingOffer{ offer_id, sdp });
+            batch->done ();
+          };
     auto closed = callbacks.closed;
-    callbacks.closed = [batch, reported, closed] (const GError * error) {
+    callbacks.closed = [batch, reported, closed] (const GError *error) {
       if (!*reported) {
         *reported = true;
         batch->done ();
@@ -167,8 +169,8 @@ Swarm::create_offers (net::TrackerClient * tracker, guint count,
       closed (error);
     };
     GErrorOut error;
-    peer->session = peer::PeerSession::offer (engine_, config_.webrtc,
-        std::move (callbacks), error.out ());
+    peer->session = peer::PeerSession::offer (
+        engine_, config_.webrtc, std::move (callbacks), error.out ());
     if (!peer->session) {
       GST_WARNING ("cannot create an offer: %s", error.get ()->message);
       peer->dead = true;
@@ -180,8 +182,8 @@ Swarm::create_offers (net::TrackerClient * tracker, guint count,
 }
 
 void
-Swarm::on_offer (net::TrackerClient * tracker, const tracker::Id20 & from,
-    const tracker::Id20 & offer_id, const std::string & sdp)
+Swarm::on_offer (net::TrackerClient *tracker, const tracker::Id20 &from,
+                 const tracker::Id20 &offer_id, const std::string &sdp)
 {
   collect_dead ();
   std::string remote = id_string (from);
@@ -192,13 +194,14 @@ Swarm::on_offer (net::TrackerClient * tracker, const tracker::Id20 & from,
   Peer *peer = &peers_.back ();
   peer->tracker = tracker;
   auto callbacks = session_callbacks (peer);
-  callbacks.local_description = [tracker, from, offer_id] (const
-      std::string & answer) {
-    tracker->send_answer (from, offer_id, answer);
-  };
+  callbacks.local_description
+      = [tracker, from, offer_id] (const std::string &answer) {
+          tracker->send_answer (from, offer_id, answer);
+        };
   GErrorOut error;
-  peer->session = peer::PeerSession::answer (engine_, config_.webrtc, remote,
-      sdp, std::move (callbacks), error.out ());
+  peer->session
+      = peer::PeerSession::answer (engine_, config_.webrtc, remote, sdp,
+                                   std::move (callbacks), error.out ());
   if (!peer->session) {
     GST_INFO ("cannot answer %s: %s", remote.c_str (), error.get ()->message);
     peer->dead = true;
@@ -207,11 +210,11 @@ Swarm::on_offer (net::TrackerClient * tracker, const tracker::Id20 & from,
 }
 
 void
-Swarm::on_answer (const tracker::Id20 & from, const tracker::Id20 & offer_id,
-    const std::string & sdp)
+Swarm::on_answer (const tracker::Id20 &from, const tracker::Id20 &offer_id,
+                  const std::string &sdp)
 {
   std::string remote = id_string (from);
-  for (Peer & p : peers_) {
+  for (Peer &p : peers_) {
     if (!p.pending_offer || p.dead || p.offer_id != offer_id)
       continue;
     p.pending_offer = false;
@@ -224,7 +227,7 @@ Swarm::on_answer (const tracker::Id20 & from, const tracker::Id20 & offer_id,
     GErrorOut error;
     if (!p.session->set_remote_answer (remote, sdp, error.out ())) {
       GST_INFO ("bad answer from %s: %s", remote.c_str (),
-          error.get ()->message);
+                error.get ()->message);
       remove_later (&p);
     }
     return;
@@ -232,7 +235,7 @@ Swarm::on_answer (const tracker::Id20 & from, const tracker::Id20 & offer_id,
 }
 
 peer::PeerSessionCallbacks
-Swarm::session_callbacks (Peer * peer)
+Swarm::session_callbacks (Peer *peer)
 {
   peer::PeerSessionCallbacks cb;
   cb.open = [this, peer] {
@@ -254,19 +257,19 @@ Swarm::session_callbacks (Peer * peer)
     }
     return data;
   };
-  cb.progress = [this, peer] (int64_t sequence, guint64 received,
-      guint64 total) {
-    if (callbacks_.progress)
-      callbacks_.progress (sequence, peer->session->remote_id (), received,
-          total);
-  };
-  cb.downloaded = [this, peer] (int64_t sequence, GBytes * data) {
+  cb.progress
+      = [this, peer] (int64_t sequence, guint64 received, guint64 total) {
+          if (callbacks_.progress)
+            callbacks_.progress (sequence, peer->session->remote_id (),
+                                 received, total);
+        };
+  cb.downloaded = [this, peer] (int64_t sequence, GBytes *data) {
     stats_.downloaded_bytes += g_bytes_get_size (data);
     if (callbacks_.downloaded)
       callbacks_.downloaded (sequence, peer->session->remote_id (), data);
   };
-  cb.download_failed = [this, peer] (int64_t sequence, const std::string & why,
-      bool absent) {
+  cb.download_failed = [this, peer] (int64_t sequence, const std::string &why,
+                                     bool absent) {
     if (absent && peer->session->remote_loaded ().count (sequence))
       peer->busy_until_us = g_get_monotonic_time () + kBusyBackoffUs;
     else
@@ -275,16 +278,16 @@ Swarm::session_callbacks (Peer * peer)
       callbacks_.download_failed (sequence, peer->session->remote_id (), why);
   };
   cb.uploaded = [this] (guint64 bytes) { stats_.uploaded_bytes += bytes; };
-  cb.closed = [this, peer] (const GError * error) {
+  cb.closed = [this, peer] (const GError *error) {
     GST_INFO ("peer %s gone: %s", peer->session->remote_id ().c_str (),
-        error ? error->message : "closed by the remote");
+              error ? error->message : "closed by the remote");
     remove_later (peer);
   };
   return cb;
 }
 
 void
-Swarm::remove_later (Peer * peer)
+Swarm::remove_later (Peer *peer)
 {
   if (peer->dead)
     return;
@@ -293,9 +296,9 @@ Swarm::remove_later (Peer * peer)
   std::weak_ptr<bool> alive = alive_;
   /* Sessions call us from inside their own callbacks: drop them later. */
   engine_.post ([this, alive] {
-        if (!alive.expired ())
-          collect_dead ();
-      });
+    if (!alive.expired ())
+      collect_dead ();
+  });
   if (was_connected)
     notify_changed ();
 }
@@ -303,13 +306,13 @@ Swarm::remove_later (Peer * peer)
 void
 Swarm::collect_dead ()
 {
-  peers_.remove_if ([] (const Peer & p) { return p.dead; });
+  peers_.remove_if ([] (const Peer &p) { return p.dead; });
 }
 
 Swarm::Peer *
-Swarm::find_connected (const std::string & peer_id)
+Swarm::find_connected (const std::string &peer_id)
 {
-  for (Peer & p : peers_) {
+  for (Peer &p : peers_) {
     if (!p.dead && !p.pending_offer && p.session
         && p.session->remote_id () == peer_id)
       return &p;
@@ -318,7 +321,7 @@ Swarm::find_connected (const std::string & peer_id)
 }
 
 const Swarm::Peer *
-Swarm::find_connected (const std::string & peer_id) const
+Swarm::find_connected (const std::string &peer_id) const
 {
   return const_cast<Swarm *> (this)->find_connected (peer_id);
 }
@@ -327,7 +330,7 @@ guint
 Swarm::count_peers (bool (peer::PeerSession::*state) () const) const
 {
   guint n = 0;
-  for (const Peer & p : peers_)
+  for (const Peer &p : peers_)
     n += (!p.dead && p.session && (p.session.get ()->*state) ()) ? 1 : 0;
   return n;
 }
@@ -345,7 +348,7 @@ Swarm::uploads_running () const
 }
 
 void
-Swarm::announce_to (Peer * peer)
+Swarm::announce_to (Peer *peer)
 {
   /* With upload off we announce nothing, so nobody asks us. */
   if (config_.upload)
@@ -355,42 +358,42 @@ Swarm::announce_to (Peer * peer)
 }
 
 void
-Swarm::set_holdings (const std::set<int64_t> & loaded,
-    const std::set<int64_t> & loading_by_http)
+Swarm::set_holdings (const std::set<int64_t> &loaded,
+                     const std::set<int64_t> &loading_by_http)
 {
   if (loaded == loaded_ && loading_by_http == loading_)
     return;
   loaded_ = loaded;
   loading_ = loading_by_http;
-  for (Peer & p : peers_) {
+  for (Peer &p : peers_) {
     if (!p.dead && p.session && p.session->is_open ())
       announce_to (&p);
   }
 }
 
 bool
-Swarm::request (const std::string & peer_id, int64_t sequence)
+Swarm::request (const std::string &peer_id, int64_t sequence)
 {
   Peer *p = find_connected (peer_id);
   return p && p->session->request (sequence);
 }
 
 void
-Swarm::cancel (const std::string & peer_id)
+Swarm::cancel (const std::string &peer_id)
 {
   if (Peer *p = find_connected (peer_id))
     p->session->cancel_download ();
 }
 
 void
-Swarm::note_failure (const std::string & peer_id)
+Swarm::note_failure (const std::string &peer_id)
 {
   if (Peer *p = find_connected (peer_id))
     p->failures++;
 }
 
 void
-Swarm::ban (const std::string & peer_id, const std::string & why)
+Swarm::ban (const std::string &peer_id, const std::string &why)
 {
   GST_WARNING ("banning peer %s: %s", peer_id.c_str (), why.c_str ());
   banned_.insert (peer_id);
@@ -405,7 +408,7 @@ std::vector<PeerView>
 Swarm::peer_views () const
 {
   std::vector<PeerView> views;
-  for (const Peer & p : peers_) {
+  for (const Peer &p : peers_) {
     if (p.dead || !p.session || !p.session->is_open ())
       continue;
     PeerView v;
@@ -447,10 +450,10 @@ Swarm::upload_allowed (guint64 bytes)
   gint64 now = g_get_monotonic_time ();
   double elapsed = (now - upload_tokens_time_) / 1e6;
   upload_tokens_time_ = now;
-  double capacity = std::max<double> (config_.max_upload_rate,
-      static_cast<double> (bytes));
-  upload_tokens_ = std::min (capacity,
-      upload_tokens_ + elapsed * config_.max_upload_rate);
+  double capacity
+      = std::max<double> (config_.max_upload_rate, static_cast<double> (bytes));
+  upload_tokens_
+      = std::min (capacity, upload_tokens_ + elapsed * config_.max_upload_rate);
   if (upload_tokens_ < bytes)
     return false;
   upload_tokens_ -= bytes;

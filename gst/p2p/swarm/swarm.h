@@ -26,9 +26,9 @@ namespace p2p::swarm {
 
 struct SwarmConfig
 {
-  std::vector<std::string> trackers;   /* ws:// or wss:// URLs */
-  std::string info_hash;               /* 20 bytes (swarm_info_hash) */
-  std::string peer_id;                 /* 20 bytes (generate_peer_id) */
+  std::vector<std::string> trackers; /* ws:// or wss:// URLs */
+  std::string info_hash;             /* 20 bytes (swarm_info_hash) */
+  std::string peer_id;               /* 20 bytes (generate_peer_id) */
   peer::WebRtcPeerConfig webrtc;
   guint max_peers = 20;
   guint offers_per_announce = 5;
@@ -48,16 +48,19 @@ struct SwarmConfig
 struct SwarmCallbacks
 {
   /* A new reference to segment @sequence for an upload, or nullptr. */
-  std::function<GBytes * (int64_t sequence)> lookup;
-  std::function<void (int64_t sequence, const std::string & peer_id,
-      GBytes * data)> downloaded;
-  std::function<void (int64_t sequence, const std::string & peer_id,
-      const std::string & why)> download_failed;
-  std::function<void (int64_t sequence, const std::string & peer_id,
-      guint64 received, guint64 total)> progress;
+  std::function<GBytes *(int64_t sequence)> lookup;
+  std::function<void (int64_t sequence, const std::string &peer_id,
+                      GBytes *data)>
+      downloaded;
+  std::function<void (int64_t sequence, const std::string &peer_id,
+                      const std::string &why)>
+      download_failed;
+  std::function<void (int64_t sequence, const std::string &peer_id,
+                      guint64 received, guint64 total)>
+      progress;
   /* A peer connected, left, or announced new segments. */
   std::function<void ()> changed;
-  std::function<void (const std::string & message)> warning;
+  std::function<void (const std::string &message)> warning;
 };
 
 struct SwarmStats
@@ -71,65 +74,69 @@ struct SwarmStats
 class Swarm
 {
 public:
-  Swarm (EngineThread & engine, SwarmConfig config, SwarmCallbacks callbacks);
+  Swarm (EngineThread &engine, SwarmConfig config, SwarmCallbacks callbacks);
   ~Swarm ();
 
   Swarm (const Swarm &) = delete;
-  Swarm & operator= (const Swarm &) = delete;
+  Swarm &operator= (const Swarm &) = delete;
 
   void start ();
 
   /* What we hold and what we are fetching over HTTP, for announcements. */
-  void set_holdings (const std::set<int64_t> & loaded,
-      const std::set<int64_t> & loading_by_http);
+  void set_holdings (const std::set<int64_t> &loaded,
+                     const std::set<int64_t> &loading_by_http);
 
   /* Starts downloading @sequence from @peer_id; false if it cannot. */
-  bool request (const std::string & peer_id, int64_t sequence);
-  void cancel (const std::string & peer_id);
+  bool request (const std::string &peer_id, int64_t sequence);
+  void cancel (const std::string &peer_id);
   /* Drops the peer and refuses it from now on (bad data). */
-  void ban (const std::string & peer_id, const std::string & why);
+  void ban (const std::string &peer_id, const std::string &why);
   /* Counts a failure against the peer (timeouts). A SegmentAbsent for a
    * segment it announced only marks it busy for a while. */
-  void note_failure (const std::string & peer_id);
+  void note_failure (const std::string &peer_id);
 
   /* The connected peers as the scheduler sees them. */
   std::vector<PeerView> peer_views () const;
   SwarmStats stats () const;
-  const std::string & peer_id () const { return config_.peer_id; }
+  const std::string &
+  peer_id () const
+  {
+    return config_.peer_id;
+  }
 
 private:
   struct Peer
   {
     std::unique_ptr<peer::PeerSession> session;
-    tracker::Id20 offer_id;         /* our offer, while pending */
+    tracker::Id20 offer_id; /* our offer, while pending */
     net::TrackerClient *tracker = nullptr;
-    bool pending_offer = false;     /* offer out, no answer yet */
+    bool pending_offer = false; /* offer out, no answer yet */
     bool dead = false;
     guint failures = 0;
     /* It answered SegmentAbsent while announcing the segment: busy. */
     gint64 busy_until_us = 0;
   };
 
-  void create_offers (net::TrackerClient * tracker, guint count,
-      net::TrackerClient::OffersReady ready);
-  void on_offer (net::TrackerClient * tracker, const tracker::Id20 & from,
-      const tracker::Id20 & offer_id, const std::string & sdp);
-  void on_answer (const tracker::Id20 & from, const tracker::Id20 & offer_id,
-      const std::string & sdp);
-  peer::PeerSessionCallbacks session_callbacks (Peer * peer);
-  Peer *find_connected (const std::string & peer_id);
-  const Peer *find_connected (const std::string & peer_id) const;
+  void create_offers (net::TrackerClient *tracker, guint count,
+                      net::TrackerClient::OffersReady ready);
+  void on_offer (net::TrackerClient *tracker, const tracker::Id20 &from,
+                 const tracker::Id20 &offer_id, const std::string &sdp);
+  void on_answer (const tracker::Id20 &from, const tracker::Id20 &offer_id,
+                  const std::string &sdp);
+  peer::PeerSessionCallbacks session_callbacks (Peer *peer);
+  Peer *find_connected (const std::string &peer_id);
+  const Peer *find_connected (const std::string &peer_id) const;
   /* Peers not dead whose session is in @state. */
   guint count_peers (bool (peer::PeerSession::*state) () const) const;
   guint connected_count () const;
   guint uploads_running () const;
-  void remove_later (Peer * peer);
+  void remove_later (Peer *peer);
   void collect_dead ();
-  void announce_to (Peer * peer);
+  void announce_to (Peer *peer);
   void notify_changed ();
   bool upload_allowed (guint64 bytes);
 
-  EngineThread & engine_;
+  EngineThread &engine_;
   SwarmConfig config_;
   SwarmCallbacks callbacks_;
   std::vector<std::unique_ptr<net::TrackerClient>> trackers_;

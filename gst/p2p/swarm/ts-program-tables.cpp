@@ -15,20 +15,20 @@ constexpr guint16 kPatPid = 0;
 constexpr gsize kMaxPmtPackets = 6;
 
 guint16
-packet_pid (const guint8 * packet)
+packet_pid (const guint8 *packet)
 {
   return static_cast<guint16> (((packet[1] & 0x1f) << 8) | packet[2]);
 }
 
 bool
-starts_section (const guint8 * packet)
+starts_section (const guint8 *packet)
 {
   return packet[1] & 0x40;
 }
 
 /* Offset of the payload in @packet, or 0 when it carries none. */
 gsize
-payload_offset (const guint8 * packet)
+payload_offset (const guint8 *packet)
 {
   guint8 adaptation = (packet[3] >> 4) & 0x3;
   if (adaptation == 0 || adaptation == 2)
@@ -40,23 +40,23 @@ payload_offset (const guint8 * packet)
 }
 
 bool
-is_ts (const guint8 * data, gsize size)
+is_ts (const guint8 *data, gsize size)
 {
   return size > 0 && size % TsProgramTables::kPacketSize == 0
-      && data[0] == kSyncByte;
+         && data[0] == kSyncByte;
 }
 
 } // namespace
 
 bool
-TsProgramTables::starts_with_pat (const guint8 * data, gsize size)
+TsProgramTables::starts_with_pat (const guint8 *data, gsize size)
 {
   return is_ts (data, size) && packet_pid (data) == kPatPid
-      && starts_section (data);
+         && starts_section (data);
 }
 
 void
-TsProgramTables::observe (const guint8 * data, gsize size)
+TsProgramTables::observe (const guint8 *data, gsize size)
 {
   if (!is_ts (data, size))
     return;
@@ -70,10 +70,10 @@ TsProgramTables::observe (const guint8 * data, gsize size)
         observe_pat (packet);
       continue;
     }
-    if (std::find (pmt_pids_.begin (), pmt_pids_.end (), pid) ==
-        pmt_pids_.end ())
+    if (std::find (pmt_pids_.begin (), pmt_pids_.end (), pid)
+        == pmt_pids_.end ())
       continue;
-    std::string & pmt = pmts_[pid];
+    std::string &pmt = pmts_[pid];
     const char *bytes = reinterpret_cast<const char *> (packet);
     if (starts_section (packet))
       pmt.assign (bytes, kPacketSize);
@@ -83,7 +83,7 @@ TsProgramTables::observe (const guint8 * data, gsize size)
 }
 
 void
-TsProgramTables::observe_pat (const guint8 * packet)
+TsProgramTables::observe_pat (const guint8 *packet)
 {
   gsize offset = payload_offset (packet);
   if (offset == 0)
@@ -99,11 +99,11 @@ TsProgramTables::observe_pat (const guint8 * packet)
     return;
   std::vector<guint16> pids;
   for (gsize entry = section + 8; entry + 4 <= end - 4; entry += 4) {
-    guint16 program = static_cast<guint16> ((packet[entry] << 8)
-        | packet[entry + 1]);
+    guint16 program
+        = static_cast<guint16> ((packet[entry] << 8) | packet[entry + 1]);
     guint16 pid = static_cast<guint16> (((packet[entry + 2] & 0x1f) << 8)
-        | packet[entry + 3]);
-    if (program != 0)           /* 0 is the network PID */
+                                        | packet[entry + 3]);
+    if (program != 0) /* 0 is the network PID */
       pids.push_back (pid);
   }
   if (pids.empty ())

@@ -26,17 +26,17 @@ public:
 
   /* Looks at every packet of @data (whole packets, as mpegtsmux pushes
    * them) and keeps the newest PAT and PMT sections. */
-  void observe (const guint8 * data, gsize size);
+  void observe (const guint8 *data, gsize size);
 
   /* The PAT packet followed by the PMT packets, empty until both were
    * seen. */
   std::string header () const;
 
   /* Whether @data starts with a PAT packet that begins a section. */
-  static bool starts_with_pat (const guint8 * data, gsize size);
+  static bool starts_with_pat (const guint8 *data, gsize size);
 
 private:
-  void observe_pat (const guint8 * packet);
+  void observe_pat (const guint8 *packet);
 
   std::string pat_;
   /* PMT PIDs listed by the last PAT, and each one's last section's packets

@@ -44,7 +44,7 @@ constexpr guint kStoreTailSegments = 3;
 constexpr GstClockTime kStallTolerance = 200 * GST_MSECOND;
 
 GErrorPtr
-with_prefix (GErrorPtr error, const std::string & prefix)
+with_prefix (GErrorPtr error, const std::string &prefix)
 {
   GError *raw = error.release ();
   g_prefix_error (&raw, "%s", prefix.c_str ());
@@ -55,10 +55,11 @@ with_prefix (GErrorPtr error, const std::string & prefix)
  * application/octet-stream, none at all), so only what is surely not media
  * is refused: an HTML page (error or captive portal) or a playlist. */
 bool
-is_media_content_type (const std::string & type)
+is_media_content_type (const std::string &type)
 {
-  for (const char *refused : {"text/html", "application/vnd.apple.mpegurl",
-          "application/x-mpegurl", "audio/mpegurl", "audio/x-mpegurl"}) {
+  for (const char *refused :
+       { "text/html", "application/vnd.apple.mpegurl", "application/x-mpegurl",
+         "audio/mpegurl", "audio/x-mpegurl" }) {
     if (g_ascii_strncasecmp (type.c_str (), refused, strlen (refused)) == 0)
       return false;
   }
@@ -77,7 +78,7 @@ class ViewerImpl : public std::enable_shared_from_this<ViewerImpl>
 {
 public:
   ViewerImpl (ViewerConfig config, Viewer::WarningCallback on_warning,
-      Viewer::StatsCallback on_stats)
+              Viewer::StatsCallback on_stats)
       : config_ (std::move (config)), on_warning_ (std::move (on_warning)),
         on_stats_ (std::move (on_stats)),
         store_ (config_.store_max_bytes, kStoreTailSegments)
@@ -85,7 +86,7 @@ public:
     static gsize debug_init = 0;
     if (g_once_init_enter (&debug_init)) {
       GST_DEBUG_CATEGORY_INIT (p2p_viewer_debug, "p2pviewer", 0,
-          "gst-p2p viewer engine");
+                               "gst-p2p viewer engine");
       g_once_init_leave (&debug_init, 1);
     }
     engine_ = std::make_unique<EngineThread> ("p2pviewer");
@@ -102,7 +103,7 @@ public:
   void start ();
   void shutdown ();
 
-  bool pop (ViewerItem * item);
+  bool pop (ViewerItem *item);
   void unlock ();
   void unlock_stop ();
   ViewerStats stats () const;
@@ -116,37 +117,37 @@ private:
 
   /* Engine thread only. */
   void start_stats_timer ();
-  void fetch_playlist (const std::string & url);
+  void fetch_playlist (const std::string &url);
   void on_playlist (net::HttpResult result);
-  void select_variant (const hls::MasterPlaylist & master,
-      const std::string & base_url);
+  void select_variant (const hls::MasterPlaylist &master,
+                       const std::string &base_url);
   void on_media_playlist (hls::MediaPlaylist media);
   void schedule_reload (GstClockTime delay);
   void reload_on_announcement ();
   void schedule_downloads ();
-  void start_swarm (const hls::Variant * variant);
+  void start_swarm (const hls::Variant *variant);
   void start_http (int64_t sequence);
-  void start_peer (int64_t sequence, const std::string & peer_id);
-  void cancel_peer (int64_t sequence, const std::string & peer_id);
+  void start_peer (int64_t sequence, const std::string &peer_id);
+  void cancel_peer (int64_t sequence, const std::string &peer_id);
   void request_tick ();
   void update_holdings ();
   GstClockTime deadline_origin (GstClockTime now) const;
-  void on_peer_segment (int64_t sequence, const std::string & peer_id,
-      GBytes * data);
+  void on_peer_segment (int64_t sequence, const std::string &peer_id,
+                        GBytes *data);
   void on_segment (int64_t sequence, net::HttpResult result);
-  void on_init_section (const std::string & uri, net::HttpResult result);
+  void on_init_section (const std::string &uri, net::HttpResult result);
   void deliver_ready ();
-  void stream_awaited (int64_t sequence, const net::HttpProgress & progress);
+  void stream_awaited (int64_t sequence, const net::HttpProgress &progress);
   void fail (GErrorPtr error);
-  void warn (const std::string & message);
+  void warn (const std::string &message);
   const hls::MediaSegment *find_segment (int64_t sequence) const;
-  void keep_departed (const hls::MediaPlaylist & next);
+  void keep_departed (const hls::MediaPlaylist &next);
   void skip_unavailable ();
   size_t queued_count () const;
 
   /* Any thread. */
   void enqueue (ViewerItem item);
-  template <typename F> void post (F && fn);
+  template <typename F> void post (F &&fn);
 
   ViewerConfig config_;
   Viewer::WarningCallback on_warning_;
@@ -210,43 +211,43 @@ private:
 
 template <typename F>
 void
-ViewerImpl::post (F && fn)
+ViewerImpl::post (F &&fn)
 {
   std::weak_ptr<ViewerImpl> weak = weak_from_this ();
   engine_->post ([weak, fn = std::forward<F> (fn)] () mutable {
-        if (auto self = weak.lock ())
-          fn (self.get ());
-      });
+    if (auto self = weak.lock ())
+      fn (self.get ());
+  });
 }
 
 void
 ViewerImpl::start ()
 {
-  post ([] (ViewerImpl * self) {
-        self->fetcher_ = std::make_unique<net::HttpFetcher> (self->config_.http);
-        self->start_stats_timer ();
-        self->fetch_playlist (self->config_.url);
-      });
+  post ([] (ViewerImpl *self) {
+    self->fetcher_ = std::make_unique<net::HttpFetcher> (self->config_.http);
+    self->start_stats_timer ();
+    self->fetch_playlist (self->config_.url);
+  });
 }
 
 void
 ViewerImpl::shutdown ()
 {
   engine_->invoke_sync ([this] {
-        for (GSource ** source : {&reload_source_, &stats_source_,
-                &tick_source_}) {
-          if (*source) {
-            g_source_destroy (*source);
-            g_source_unref (*source);
-            *source = nullptr;
-          }
-        }
-        for (auto & f : http_fetches_)
-          f.second.cancel ();
-        http_fetches_.clear ();
-        swarm_.reset ();
-        fetcher_.reset ();
-      });
+    for (GSource **source :
+         { &reload_source_, &stats_source_, &tick_source_ }) {
+      if (*source) {
+        g_source_destroy (*source);
+        g_source_unref (*source);
+        *source = nullptr;
+      }
+    }
+    for (auto &f : http_fetches_)
+      f.second.cancel ();
+    http_fetches_.clear ();
+    swarm_.reset ();
+    fetcher_.reset ();
+  });
   engine_->stop ();
 }
 
@@ -256,16 +257,19 @@ ViewerImpl::start_stats_timer ()
   if (config_.stats_interval == 0 || !on_stats_)
     return;
   stats_source_ = g_timeout_source_new (config_.stats_interval);
-  g_source_set_callback (stats_source_, [] (gpointer data) -> gboolean {
+  g_source_set_callback (
+      stats_source_,
+      [] (gpointer data) -> gboolean {
         auto self = static_cast<ViewerImpl *> (data);
         self->on_stats_ (self->stats ());
         return G_SOURCE_CONTINUE;
-      }, this, nullptr);
+      },
+      this, nullptr);
   g_source_attach (stats_source_, engine_->context ());
 }
 
 void
-ViewerImpl::fetch_playlist (const std::string & url)
+ViewerImpl::fetch_playlist (const std::string &url)
 {
   /* One playlist request at a time: two in flight may be answered out of
    * order, and an older playlist after a newer one looks like the server
@@ -278,11 +282,11 @@ ViewerImpl::fetch_playlist (const std::string & url)
   request.url = url;
   request.max_body_size = hls::kMaxPlaylistBytes;
   std::weak_ptr<ViewerImpl> weak = weak_from_this ();
-  playlist_fetch_ = fetcher_->fetch (std::move (request),
-      [weak] (net::HttpResult result) {
-        if (auto self = weak.lock ())
-          self->on_playlist (std::move (result));
-      });
+  playlist_fetch_
+      = fetcher_->fetch (std::move (request), [weak] (net::HttpResult result) {
+          if (auto self = weak.lock ())
+            self->on_playlist (std::move (result));
+        });
 }
 
 void
@@ -293,8 +297,8 @@ ViewerImpl::on_playlist (net::HttpResult result)
   if (!result.ok ()) {
     /* A live playlist that fails once after playback began is retried at
      * the next reload; the first one, or a persistent failure, is fatal. */
-    if (playlist_ && !playlist_->end_list && result.error->code !=
-        GST_P2P_ERROR_HTTP_STATUS) {
+    if (playlist_ && !playlist_->end_list
+        && result.error->code != GST_P2P_ERROR_HTTP_STATUS) {
       warn (std::string ("Playlist reload failed: ") + result.error->message);
       schedule_reload (playlist_->target_duration / 2);
       return;
@@ -304,27 +308,27 @@ ViewerImpl::on_playlist (net::HttpResult result)
   }
 
   gsize size = 0;
-  const char *text =
-      static_cast<const char *> (g_bytes_get_data (result.body.get (), &size));
+  const char *text = static_cast<const char *> (
+      g_bytes_get_data (result.body.get (), &size));
   GErrorOut error;
   hls::Warnings warnings;
   auto parsed = hls::parse_playlist (std::string_view (text, size), &warnings,
-      error.out ());
+                                     error.out ());
   if (!parsed) {
     fail (with_prefix (error.take (), result.final_url + ": "));
     return;
   }
-  for (const std::string & w : warnings)
+  for (const std::string &w : warnings)
     warn (result.final_url + ": " + w);
 
   if (manifest_url_.empty ())
     manifest_url_ = result.final_url;
   if (auto master = std::get_if<hls::MasterPlaylist> (&*parsed)) {
     if (!media_url_.empty ()) {
-      fail (GErrorPtr (g_error_new (GST_P2P_ERROR,
-                  GST_P2P_ERROR_PLAYLIST_INVALID,
-                  "%s: expected a media playlist, got a master playlist",
-                  result.final_url.c_str ())));
+      fail (GErrorPtr (
+          g_error_new (GST_P2P_ERROR, GST_P2P_ERROR_PLAYLIST_INVALID,
+                       "%s: expected a media playlist, got a master playlist",
+                       result.final_url.c_str ())));
       return;
     }
     select_variant (*master, result.final_url);
@@ -343,23 +347,23 @@ ViewerImpl::on_playlist (net::HttpResult result)
 }
 
 void
-ViewerImpl::select_variant (const hls::MasterPlaylist & master,
-    const std::string & base_url)
+ViewerImpl::select_variant (const hls::MasterPlaylist &master,
+                            const std::string &base_url)
 {
   if (master.variants.empty ()) {
-    fail (GErrorPtr (g_error_new (GST_P2P_ERROR,
-                GST_P2P_ERROR_PLAYLIST_INVALID,
-                "%s: master playlist lists no variant", base_url.c_str ())));
+    fail (GErrorPtr (g_error_new (GST_P2P_ERROR, GST_P2P_ERROR_PLAYLIST_INVALID,
+                                  "%s: master playlist lists no variant",
+                                  base_url.c_str ())));
     return;
   }
   guint64 limit = 0;
-  for (guint64 l : {config_.connection_speed, config_.max_bitrate}) {
+  for (guint64 l : { config_.connection_speed, config_.max_bitrate }) {
     if (l > 0 && (limit == 0 || l < limit))
       limit = l;
   }
   const hls::Variant *best = nullptr;
   const hls::Variant *lowest = &master.variants.front ();
-  for (const hls::Variant & v : master.variants) {
+  for (const hls::Variant &v : master.variants) {
     if (v.bandwidth < lowest->bandwidth)
       lowest = &v;
     if ((limit == 0 || v.bandwidth <= limit)
@@ -371,7 +375,7 @@ ViewerImpl::select_variant (const hls::MasterPlaylist & master,
   media_url_ = hls::resolve_uri (base_url, best->uri);
   start_swarm (best);
   GST_INFO ("variant %" G_GUINT64_FORMAT " bit/s: %s", best->bandwidth,
-      media_url_.c_str ());
+            media_url_.c_str ());
   {
     std::lock_guard<std::mutex> lock (mutex_);
     stats_.bandwidth = best->bandwidth;
@@ -386,16 +390,16 @@ ViewerImpl::on_media_playlist (hls::MediaPlaylist media)
     hls::Warnings warnings;
     GErrorOut error;
     if (!hls::check_playlist_reload (*playlist_, media, &warnings,
-            error.out ())) {
+                                     error.out ())) {
       /* The server restarted or rewrote its stream: start over from its
        * live point rather than mixing two numberings. */
       warn (media_url_ + ": " + error.get ()->message
-          + "; restarting from the new playlist");
-      for (auto & t : transfers_) {
+            + "; restarting from the new playlist");
+      for (auto &t : transfers_) {
         if (t.second.source == TransferSource::PEER && swarm_)
           swarm_->cancel (t.second.peer_id);
       }
-      for (auto & f : http_fetches_)
+      for (auto &f : http_fetches_)
         f.second.cancel ();
       http_fetches_.clear ();
       transfers_.clear ();
@@ -408,12 +412,12 @@ ViewerImpl::on_media_playlist (hls::MediaPlaylist media)
       next_discont_ = true;
       playlist_.reset ();
     }
-    for (const std::string & w : warnings)
+    for (const std::string &w : warnings)
       warn (media_url_ + ": " + w);
   }
-  bool changed = !playlist_ || playlist_->segments.size () !=
-      media.segments.size () || playlist_->media_sequence !=
-      media.media_sequence;
+  bool changed = !playlist_
+                 || playlist_->segments.size () != media.segments.size ()
+                 || playlist_->media_sequence != media.media_sequence;
 
   if (next_sequence_ < 0 && !media.segments.empty ()) {
     size_t count = media.segments.size ();
@@ -423,14 +427,14 @@ ViewerImpl::on_media_playlist (hls::MediaPlaylist media)
       start = count - config_.live_delay_segments;
     next_sequence_ = media.segments[start].sequence;
     GST_INFO ("starting at media sequence %" G_GINT64_FORMAT " (%zu of %zu)",
-        next_sequence_, start, count);
+              next_sequence_, start, count);
   }
 
   if (playlist_)
     keep_departed (media);
   playlist_ = std::move (media);
   GstClockTime now = monotonic_now ();
-  for (const hls::MediaSegment & s : playlist_->segments)
+  for (const hls::MediaSegment &s : playlist_->segments)
     first_seen_.emplace (s.sequence, now);
 
   if (!playlist_->segments.empty ()) {
@@ -466,14 +470,18 @@ ViewerImpl::schedule_reload (GstClockTime delay)
     g_source_unref (reload_source_);
   }
   reload_source_ = g_timeout_source_new (delay / GST_MSECOND);
-  std::weak_ptr<ViewerImpl> *weak =
-      new std::weak_ptr<ViewerImpl> (weak_from_this ());
-  g_source_set_callback (reload_source_, [] (gpointer data) -> gboolean {
+  std::weak_ptr<ViewerImpl> *weak
+      = new std::weak_ptr<ViewerImpl> (weak_from_this ());
+  g_source_set_callback (
+      reload_source_,
+      [] (gpointer data) -> gboolean {
         auto self = static_cast<std::weak_ptr<ViewerImpl> *> (data)->lock ();
         if (self && !self->failed_)
           self->fetch_playlist (self->media_url_);
         return G_SOURCE_REMOVE;
-      }, weak, [] (gpointer data) {
+      },
+      weak,
+      [] (gpointer data) {
         delete static_cast<std::weak_ptr<ViewerImpl> *> (data);
       });
   g_source_attach (reload_source_, engine_->context ());
@@ -495,7 +503,7 @@ ViewerImpl::reload_on_announcement ()
   int64_t next = playlist_->segments.back ().sequence + 1;
   if (next <= announced_reload_)
     return;
-  for (const PeerView & peer : swarm_->peer_views ()) {
+  for (const PeerView &peer : swarm_->peer_views ()) {
     if (peer.announced.count (next)) {
       announced_reload_ = next;
       schedule_reload (0);
@@ -509,7 +517,7 @@ ViewerImpl::find_segment (int64_t sequence) const
 {
   if (!playlist_)
     return nullptr;
-  for (const hls::MediaSegment & s : playlist_->segments) {
+  for (const hls::MediaSegment &s : playlist_->segments) {
     if (s.sequence == sequence)
       return &s;
   }
@@ -518,19 +526,19 @@ ViewerImpl::find_segment (int64_t sequence) const
 }
 
 void
-ViewerImpl::keep_departed (const hls::MediaPlaylist & next)
+ViewerImpl::keep_departed (const hls::MediaPlaylist &next)
 {
   if (next.segments.empty ())
     return;
   int64_t first = next.segments.front ().sequence;
-  for (const hls::MediaSegment & s : playlist_->segments) {
+  for (const hls::MediaSegment &s : playlist_->segments) {
     if (s.sequence >= next_sequence_ && s.sequence < first)
       departed_.emplace (s.sequence, s);
   }
   /* Played, or older than the server keeps them: about one playlist's
    * worth of segments behind the new window. */
-  int64_t kept_from = std::max<int64_t> (next_sequence_,
-      first - static_cast<int64_t> (next.segments.size ()));
+  int64_t kept_from = std::max<int64_t> (
+      next_sequence_, first - static_cast<int64_t> (next.segments.size ()));
   while (!departed_.empty () && departed_.begin ()->first < kept_from)
     departed_.erase (departed_.begin ());
 }
@@ -557,8 +565,8 @@ ViewerImpl::skip_unavailable ()
   if (resume <= next_sequence_)
     return;
   warn ("Fell behind the live window: skipping segments "
-      + std::to_string (next_sequence_) + " to "
-      + std::to_string (resume - 1));
+        + std::to_string (next_sequence_) + " to "
+        + std::to_string (resume - 1));
   {
     std::lock_guard<std::mutex> lock (mutex_);
     stats_.segments_skipped += resume - next_sequence_;
@@ -574,21 +582,22 @@ ViewerImpl::queued_count () const
    * once, with its last part. */
   std::lock_guard<std::mutex> lock (mutex_);
   return std::count_if (queue_.begin (), queue_.end (),
-      [] (const QueuedItem & q) { return !q.item.partial; });
+                        [] (const QueuedItem &q) { return !q.item.partial; });
 }
 
 void
-ViewerImpl::start_swarm (const hls::Variant * variant)
+ViewerImpl::start_swarm (const hls::Variant *variant)
 {
   if (config_.trackers.empty () || swarm_)
     return;
-  std::string swarm_id = config_.swarm_id.empty () ?
-      swarm_id_from_manifest_url (manifest_url_) : config_.swarm_id;
-  StreamAttributes attributes = variant ?
-      stream_attributes_for_variant (*variant) :
-      stream_attributes_for_media_playlist ();
+  std::string swarm_id = config_.swarm_id.empty ()
+                             ? swarm_id_from_manifest_url (manifest_url_)
+                             : config_.swarm_id;
+  StreamAttributes attributes = variant
+                                    ? stream_attributes_for_variant (*variant)
+                                    : stream_attributes_for_media_playlist ();
   std::string stream_id = stream_swarm_id (swarm_id, StreamType::MAIN,
-      stream_short_id (attributes));
+                                           stream_short_id (attributes));
   {
     std::lock_guard<std::mutex> lock (mutex_);
     stats_.swarm_id = stream_id;
@@ -609,22 +618,22 @@ ViewerImpl::start_swarm (const hls::Variant * variant)
   cb.lookup = [this] (int64_t sequence) -> GBytes * {
     return store_.get (sequence).release ();
   };
-  cb.downloaded = [this] (int64_t sequence, const std::string & peer_id,
-      GBytes * data) {
-    on_peer_segment (sequence, peer_id, data);
-  };
-  cb.download_failed = [this] (int64_t sequence, const std::string & peer_id,
-      const std::string & why) {
+  cb.downloaded
+      = [this] (int64_t sequence, const std::string &peer_id, GBytes *data) {
+          on_peer_segment (sequence, peer_id, data);
+        };
+  cb.download_failed = [this] (int64_t sequence, const std::string &peer_id,
+                               const std::string &why) {
     GST_DEBUG ("segment %" G_GINT64_FORMAT " from %s failed: %s", sequence,
-        peer_id.c_str (), why.c_str ());
+               peer_id.c_str (), why.c_str ());
     auto it = transfers_.find (sequence);
     if (it != transfers_.end () && it->second.source == TransferSource::PEER
         && it->second.peer_id == peer_id)
       transfers_.erase (it);
     request_tick ();
   };
-  cb.progress = [this] (int64_t sequence, const std::string & peer_id,
-      guint64 received, guint64 total) {
+  cb.progress = [this] (int64_t sequence, const std::string &peer_id,
+                        guint64 received, guint64 total) {
     auto it = transfers_.find (sequence);
     if (it == transfers_.end () || it->second.peer_id != peer_id)
       return;
@@ -639,15 +648,18 @@ ViewerImpl::start_swarm (const hls::Variant * variant)
     reload_on_announcement ();
     request_tick ();
   };
-  cb.warning = [this] (const std::string & message) { warn (message); };
+  cb.warning = [this] (const std::string &message) { warn (message); };
   swarm_ = std::make_unique<Swarm> (*engine_, sc, cb);
   swarm_->start ();
 
   tick_source_ = g_timeout_source_new (kTickMs);
-  g_source_set_callback (tick_source_, [] (gpointer data) -> gboolean {
+  g_source_set_callback (
+      tick_source_,
+      [] (gpointer data) -> gboolean {
         static_cast<ViewerImpl *> (data)->schedule_downloads ();
         return G_SOURCE_CONTINUE;
-      }, this, nullptr);
+      },
+      this, nullptr);
   g_source_attach (tick_source_, engine_->context ());
 }
 
@@ -657,10 +669,10 @@ ViewerImpl::request_tick ()
   if (tick_pending_)
     return;
   tick_pending_ = true;
-  post ([] (ViewerImpl * self) {
-        self->tick_pending_ = false;
-        self->schedule_downloads ();
-      });
+  post ([] (ViewerImpl *self) {
+    self->tick_pending_ = false;
+    self->schedule_downloads ();
+  });
 }
 
 GstClockTime
@@ -687,12 +699,12 @@ ViewerImpl::schedule_downloads ()
   size_t queued = queued_count ();
   size_t budget = kMaxSegmentsAhead > queued ? kMaxSegmentsAhead - queued : 0;
   std::vector<const hls::MediaSegment *> wanted;
-  for (const auto & d : departed_)
+  for (const auto &d : departed_)
     wanted.push_back (&d.second);
-  for (const hls::MediaSegment & s : playlist_->segments)
+  for (const hls::MediaSegment &s : playlist_->segments)
     wanted.push_back (&s);
-  for (const hls::MediaSegment * s : wanted) {
-    const hls::MediaSegment & segment = *s;
+  for (const hls::MediaSegment *s : wanted) {
+    const hls::MediaSegment &segment = *s;
     if (segment.sequence < next_sequence_)
       continue;
     if (budget-- == 0)
@@ -707,42 +719,43 @@ ViewerImpl::schedule_downloads ()
   }
   for (gint64 seq : store_.sequences ())
     state.held.insert (seq);
-  for (const auto & f : failed_segments_)
+  for (const auto &f : failed_segments_)
     state.held.insert (f.first);
-  for (const auto & t : transfers_)
+  for (const auto &t : transfers_)
     state.transfers.push_back (t.second);
   if (swarm_)
     state.peers = swarm_->peer_views ();
 
-  for (const Decision & d : schedule (scheduler_config_, state)) {
+  for (const Decision &d : schedule (scheduler_config_, state)) {
     switch (d.kind) {
-      case DecisionKind::FETCH_HTTP:
-        GST_DEBUG ("HTTP %" G_GINT64_FORMAT " (%s)", d.sequence,
-            d.reason == DecisionReason::INJECT ? "inject" : "urgent");
-        start_http (d.sequence);
-        break;
-      case DecisionKind::REQUEST_PEER:
-        GST_DEBUG ("request %" G_GINT64_FORMAT " from %s", d.sequence,
-            d.peer_id.c_str ());
-        start_peer (d.sequence, d.peer_id);
-        break;
-      case DecisionKind::CANCEL_PEER:{
-        GST_DEBUG ("cancel %" G_GINT64_FORMAT " from %s (%s)", d.sequence,
-            d.peer_id.c_str (), d.reason == DecisionReason::STALLED ?
-            "stalled" : "deadline");
-        /* A peer that went silent counts against it whether the stall
-         * timeout or the deadline caught it first: with a short HTTP
-         * window the deadline usually does, and a peer that stops sending
-         * mid-segment would otherwise be asked again and again. */
-        auto it = transfers_.find (d.sequence);
-        bool silent = d.reason == DecisionReason::STALLED
-            || (it != transfers_.end () && state.now >=
-                it->second.last_progress + config_.p2p_timeout / 2);
-        cancel_peer (d.sequence, d.peer_id);
-        if (silent && swarm_)
-          swarm_->note_failure (d.peer_id);
-        break;
-      }
+    case DecisionKind::FETCH_HTTP:
+      GST_DEBUG ("HTTP %" G_GINT64_FORMAT " (%s)", d.sequence,
+                 d.reason == DecisionReason::INJECT ? "inject" : "urgent");
+      start_http (d.sequence);
+      break;
+    case DecisionKind::REQUEST_PEER:
+      GST_DEBUG ("request %" G_GINT64_FORMAT " from %s", d.sequence,
+                 d.peer_id.c_str ());
+      start_peer (d.sequence, d.peer_id);
+      break;
+    case DecisionKind::CANCEL_PEER: {
+      GST_DEBUG ("cancel %" G_GINT64_FORMAT " from %s (%s)", d.sequence,
+                 d.peer_id.c_str (),
+                 d.reason == DecisionReason::STALLED ? "stalled" : "deadline");
+      /* A peer that went silent counts against it whether the stall
+       * timeout or the deadline caught it first: with a short HTTP
+       * window the deadline usually does, and a peer that stops sending
+       * mid-segment would otherwise be asked again and again. */
+      auto it = transfers_.find (d.sequence);
+      bool silent = d.reason == DecisionReason::STALLED
+                    || (it != transfers_.end ()
+                        && state.now >= it->second.last_progress
+                                            + config_.p2p_timeout / 2);
+      cancel_peer (d.sequence, d.peer_id);
+      if (silent && swarm_)
+        swarm_->note_failure (d.peer_id);
+      break;
+    }
     }
   }
   update_holdings ();
@@ -763,11 +776,11 @@ ViewerImpl::start_http (int64_t sequence)
   net::HttpRequest request;
   request.url = hls::resolve_uri (media_url_, segment->uri);
   if (segment->byte_range && segment->byte_range->offset) {
-    request.range = net::HttpByteRange { *segment->byte_range->offset,
-      segment->byte_range->length };
+    request.range = net::HttpByteRange{ *segment->byte_range->offset,
+                                        segment->byte_range->length };
   }
   std::weak_ptr<ViewerImpl> weak = weak_from_this ();
-  request.on_progress = [weak, sequence] (const net::HttpProgress & p) {
+  request.on_progress = [weak, sequence] (const net::HttpProgress &p) {
     auto self = weak.lock ();
     if (!self)
       return;
@@ -784,15 +797,15 @@ ViewerImpl::start_http (int64_t sequence)
   transfer.source = TransferSource::HTTP;
   transfer.started = transfer.last_progress = monotonic_now ();
   transfers_[sequence] = transfer;
-  http_fetches_[sequence] = fetcher_->fetch (std::move (request),
-      [weak, sequence] (net::HttpResult result) {
+  http_fetches_[sequence] = fetcher_->fetch (
+      std::move (request), [weak, sequence] (net::HttpResult result) {
         if (auto self = weak.lock ())
           self->on_segment (sequence, std::move (result));
       });
 }
 
 void
-ViewerImpl::start_peer (int64_t sequence, const std::string & peer_id)
+ViewerImpl::start_peer (int64_t sequence, const std::string &peer_id)
 {
   if (!swarm_ || transfers_.count (sequence))
     return;
@@ -807,7 +820,7 @@ ViewerImpl::start_peer (int64_t sequence, const std::string & peer_id)
 }
 
 void
-ViewerImpl::cancel_peer (int64_t sequence, const std::string & peer_id)
+ViewerImpl::cancel_peer (int64_t sequence, const std::string &peer_id)
 {
   auto it = transfers_.find (sequence);
   if (it == transfers_.end () || it->second.source != TransferSource::PEER
@@ -827,7 +840,7 @@ ViewerImpl::update_holdings ()
   for (gint64 seq : store_.sequences ())
     loaded.insert (seq);
   std::set<int64_t> loading;
-  for (const auto & t : transfers_) {
+  for (const auto &t : transfers_) {
     if (t.second.source == TransferSource::HTTP)
       loading.insert (t.first);
   }
@@ -835,8 +848,8 @@ ViewerImpl::update_holdings ()
 }
 
 void
-ViewerImpl::on_peer_segment (int64_t sequence, const std::string & peer_id,
-    GBytes * data)
+ViewerImpl::on_peer_segment (int64_t sequence, const std::string &peer_id,
+                             GBytes *data)
 {
   auto it = transfers_.find (sequence);
   if (it != transfers_.end () && it->second.source == TransferSource::PEER
@@ -857,13 +870,13 @@ ViewerImpl::on_peer_segment (int64_t sequence, const std::string & peer_id,
       stats_.peers_banned++;
     }
     warn ("Segment " + std::to_string (sequence) + " from peer " + peer_id
-        + " does not match its SHA-256: peer banned");
+          + " does not match its SHA-256: peer banned");
     swarm_->ban (peer_id, "segment hash mismatch");
     request_tick ();
     return;
   }
-  GST_DEBUG ("segment %" G_GINT64_FORMAT " from %s: %" G_GSIZE_FORMAT
-      " bytes", sequence, peer_id.c_str (), g_bytes_get_size (data));
+  GST_DEBUG ("segment %" G_GINT64_FORMAT " from %s: %" G_GSIZE_FORMAT " bytes",
+             sequence, peer_id.c_str (), g_bytes_get_size (data));
   {
     std::lock_guard<std::mutex> lock (mutex_);
     stats_.peer_bytes += g_bytes_get_size (data);
@@ -885,25 +898,27 @@ ViewerImpl::on_segment (int64_t sequence, net::HttpResult result)
     /* A live segment that left the window meanwhile is skipped; anything
      * else is an error after the fetcher's retries. */
     bool listed = playlist_ && !playlist_->segments.empty ()
-        && sequence >= playlist_->segments.front ().sequence;
+                  && sequence >= playlist_->segments.front ().sequence;
     if (sequence < next_sequence_ || (playlist_ && !listed)) {
-      warn ("Segment " + std::to_string (sequence) + " left the window: "
-          + result.error->message);
+      warn ("Segment " + std::to_string (sequence)
+            + " left the window: " + result.error->message);
       departed_.erase (sequence);
       deliver_ready ();
       schedule_downloads ();
       return;
     }
-    failed_segments_[sequence] = with_prefix (std::move (result.error),
-        "Segment " + std::to_string (sequence) + ": ");
+    failed_segments_[sequence]
+        = with_prefix (std::move (result.error),
+                       "Segment " + std::to_string (sequence) + ": ");
     deliver_ready ();
     return;
   }
   if (!is_media_content_type (result.content_type)) {
-    failed_segments_[sequence] = GErrorPtr (g_error_new (GST_P2P_ERROR,
-            GST_P2P_ERROR_BAD_CONTENT, "Segment %" G_GINT64_FORMAT ": %s "
-            "answered with Content-Type %s, not media", sequence,
-            result.final_url.c_str (), result.content_type.c_str ()));
+    failed_segments_[sequence] = GErrorPtr (g_error_new (
+        GST_P2P_ERROR, GST_P2P_ERROR_BAD_CONTENT,
+        "Segment %" G_GINT64_FORMAT ": %s "
+        "answered with Content-Type %s, not media",
+        sequence, result.final_url.c_str (), result.content_type.c_str ()));
     deliver_ready ();
     return;
   }
@@ -911,7 +926,7 @@ ViewerImpl::on_segment (int64_t sequence, net::HttpResult result)
   if (segment && !segment->sha256.empty ()
       && sha256_hex (result.body.get ()) != segment->sha256) {
     warn ("Segment " + std::to_string (sequence)
-        + " from HTTP does not match the playlist's SHA-256");
+          + " from HTTP does not match the playlist's SHA-256");
   }
   {
     std::lock_guard<std::mutex> lock (mutex_);
@@ -925,7 +940,7 @@ ViewerImpl::on_segment (int64_t sequence, net::HttpResult result)
 }
 
 void
-ViewerImpl::on_init_section (const std::string & uri, net::HttpResult result)
+ViewerImpl::on_init_section (const std::string &uri, net::HttpResult result)
 {
   if (failed_)
     return;
@@ -952,20 +967,20 @@ ViewerImpl::deliver_ready ()
     const hls::MediaSegment *segment = find_segment (next_sequence_);
 
     if (segment && segment->init_section) {
-      std::string uri = hls::resolve_uri (media_url_,
-          segment->init_section->uri);
+      std::string uri
+          = hls::resolve_uri (media_url_, segment->init_section->uri);
       if (uri != init_uri_) {
         if (!init_download_.active ()) {
           net::HttpRequest request;
           request.url = uri;
           if (segment->init_section->byte_range) {
-            const hls::ByteRange & r = *segment->init_section->byte_range;
-            request.range = net::HttpByteRange { r.offset.value_or (0),
-              r.length };
+            const hls::ByteRange &r = *segment->init_section->byte_range;
+            request.range
+                = net::HttpByteRange{ r.offset.value_or (0), r.length };
           }
           std::weak_ptr<ViewerImpl> weak = weak_from_this ();
-          init_download_ = fetcher_->fetch (std::move (request),
-              [weak, uri] (net::HttpResult result) {
+          init_download_ = fetcher_->fetch (
+              std::move (request), [weak, uri] (net::HttpResult result) {
                 if (auto self = weak.lock ())
                   self->on_init_section (uri, std::move (result));
               });
@@ -991,8 +1006,8 @@ ViewerImpl::deliver_ready ()
       /* The rest of a segment streamed so far. */
       gsize size = g_bytes_get_size (item.data.get ());
       gsize sent = std::min (streamed_bytes_, size);
-      item.data.reset (g_bytes_new_from_bytes (item.data.get (), sent,
-              size - sent));
+      item.data.reset (
+          g_bytes_new_from_bytes (item.data.get (), sent, size - sent));
       item.discont = false;
       streamed_sequence_ = -1;
     }
@@ -1018,8 +1033,7 @@ ViewerImpl::deliver_ready ()
 }
 
 void
-ViewerImpl::stream_awaited (int64_t sequence,
-    const net::HttpProgress & progress)
+ViewerImpl::stream_awaited (int64_t sequence, const net::HttpProgress &progress)
 {
   /* Only the segment playback waits for (start-up, or a stall), only
    * plain segments (no byte range to cut, no initialisation section to
@@ -1041,8 +1055,8 @@ ViewerImpl::stream_awaited (int64_t sequence,
   ViewerItem item;
   item.kind = ViewerItem::Kind::SEGMENT;
   item.sequence = sequence;
-  item.data.reset (g_bytes_new (progress.body + sent,
-          progress.received - sent));
+  item.data.reset (
+      g_bytes_new (progress.body + sent, progress.received - sent));
   item.discont = sent == 0 && (next_discont_ || segment->discontinuity);
   item.partial = true;
   streamed_sequence_ = sequence;
@@ -1057,7 +1071,7 @@ ViewerImpl::fail (GErrorPtr error)
     return;
   failed_ = true;
   GST_WARNING ("playback failed: %s", error->message);
-  for (auto & f : http_fetches_)
+  for (auto &f : http_fetches_)
     f.second.cancel ();
   http_fetches_.clear ();
   transfers_.clear ();
@@ -1068,7 +1082,7 @@ ViewerImpl::fail (GErrorPtr error)
 }
 
 void
-ViewerImpl::warn (const std::string & message)
+ViewerImpl::warn (const std::string &message)
 {
   GST_WARNING ("%s", message.c_str ());
   if (on_warning_)
@@ -1079,12 +1093,12 @@ void
 ViewerImpl::enqueue (ViewerItem item)
 {
   std::lock_guard<std::mutex> lock (mutex_);
-  queue_.push_back (QueuedItem { std::move (item), monotonic_now () });
+  queue_.push_back (QueuedItem{ std::move (item), monotonic_now () });
   cond_.notify_all ();
 }
 
 bool
-ViewerImpl::pop (ViewerItem * item)
+ViewerImpl::pop (ViewerItem *item)
 {
   std::unique_lock<std::mutex> lock (mutex_);
   cond_.wait (lock, [this] { return flushing_ || !queue_.empty (); });
@@ -1102,8 +1116,7 @@ ViewerImpl::pop (ViewerItem * item)
       playback_start_ = now;
     GstClockTime deadline = playback_start_ + media_time_popped_;
     bool starts_segment = queued.item.sequence != popped_partial_sequence_;
-    popped_partial_sequence_ = queued.item.partial ?
-        queued.item.sequence : -1;
+    popped_partial_sequence_ = queued.item.partial ? queued.item.sequence : -1;
     if (starts_segment && queued.arrival > deadline + kStallTolerance) {
       stats_.stalls++;
       stats_.stall_time += queued.arrival - deadline;
@@ -1116,7 +1129,7 @@ ViewerImpl::pop (ViewerItem * item)
   lock.unlock ();
 
   /* Room for more read-ahead. */
-  post ([] (ViewerImpl * self) { self->schedule_downloads (); });
+  post ([] (ViewerImpl *self) { self->schedule_downloads (); });
   return true;
 }
 
@@ -1143,9 +1156,9 @@ ViewerImpl::stats () const
 }
 
 Viewer::Viewer (ViewerConfig config, WarningCallback on_warning,
-    StatsCallback on_stats)
-    : impl_ (std::make_shared<ViewerImpl> (std::move (config),
-            std::move (on_warning), std::move (on_stats)))
+                StatsCallback on_stats)
+    : impl_ (std::make_shared<ViewerImpl> (
+        std::move (config), std::move (on_warning), std::move (on_stats)))
 {
 }
 
@@ -1162,7 +1175,7 @@ Viewer::start ()
 }
 
 bool
-Viewer::pop (ViewerItem * item)
+Viewer::pop (ViewerItem *item)
 {
   return impl_->pop (item);
 }

@@ -46,7 +46,7 @@ struct ViewerConfig
   peer::WebRtcPeerConfig webrtc;
   guint max_peers = 20;
   bool upload = true;
-  guint64 max_upload_rate = 0;          /* bytes/s, 0 = unlimited */
+  guint64 max_upload_rate = 0; /* bytes/s, 0 = unlimited */
   /* A segment due within this time comes over HTTP; peers get the rest. */
   GstClockTime http_window = 3 * GST_SECOND;
   /* A peer transfer with no bytes for this long falls back. */
@@ -60,12 +60,11 @@ struct ViewerConfig
 /* What the streaming thread receives, in order. */
 struct ViewerItem
 {
-  enum class Kind
-  {
-    SEGMENT,   /* media segment bytes */
-    INIT,      /* initialisation section (EXT-X-MAP), before its segments */
-    END,       /* the playlist ended (EXT-X-ENDLIST) and all was delivered */
-    ERROR,     /* playback cannot go on */
+  enum class Kind {
+    SEGMENT, /* media segment bytes */
+    INIT,    /* initialisation section (EXT-X-MAP), before its segments */
+    END,     /* the playlist ended (EXT-X-ENDLIST) and all was delivered */
+    ERROR,   /* playback cannot go on */
   };
   Kind kind = Kind::SEGMENT;
   GBytesPtr data;
@@ -92,12 +91,12 @@ struct ViewerStats
   GstClockTime stall_time = 0;
   guint64 segments_skipped = 0;
   guint64 playlist_reloads = 0;
-  guint64 bandwidth = 0;   /* variant chosen, bits per second, 0 = media */
+  guint64 bandwidth = 0; /* variant chosen, bits per second, 0 = media */
   guint64 peers_banned = 0;
   guint64 hash_mismatches = 0;
   std::string media_playlist_url;
   std::string peer_id;
-  std::string swarm_id;    /* the stream swarm id, once known */
+  std::string swarm_id; /* the stream swarm id, once known */
 };
 
 class ViewerImpl;
@@ -105,24 +104,24 @@ class ViewerImpl;
 class Viewer
 {
 public:
-  using WarningCallback = std::function<void (const std::string & message)>;
-  using StatsCallback = std::function<void (const ViewerStats & stats)>;
+  using WarningCallback = std::function<void (const std::string &message)>;
+  using StatsCallback = std::function<void (const ViewerStats &stats)>;
 
   /* Both callbacks run on the engine thread: @on_warning for problems that
    * do not stop playback (bad playlist details, a segment skipped),
    * @on_stats every stats_interval. */
   Viewer (ViewerConfig config, WarningCallback on_warning,
-      StatsCallback on_stats);
+          StatsCallback on_stats);
   ~Viewer ();
 
   Viewer (const Viewer &) = delete;
-  Viewer & operator= (const Viewer &) = delete;
+  Viewer &operator= (const Viewer &) = delete;
 
   void start ();
 
   /* Blocks until the next item is ready. Returns false without an item
    * while unlocked (flushing). */
-  bool pop (ViewerItem * item);
+  bool pop (ViewerItem *item);
   void unlock ();
   void unlock_stop ();
 

@@ -27,12 +27,14 @@ check (bool ok)
 }
 
 void
-check_relay (const Id20 & info_hash, const Id20 & from, const Id20 & offer_id,
-    const std::string & description_json, bool is_offer)
+check_relay (const Id20 &info_hash, const Id20 &from, const Id20 &offer_id,
+             const std::string &description_json, bool is_offer)
 {
-  std::string relayed = is_offer ?
-      build_relayed_offer (info_hash, from, offer_id, description_json) :
-      build_relayed_answer (info_hash, from, offer_id, description_json);
+  std::string relayed
+      = is_offer
+            ? build_relayed_offer (info_hash, from, offer_id, description_json)
+            : build_relayed_answer (info_hash, from, offer_id,
+                                    description_json);
   /* the relayed text is JSON.stringify's, whether copied or rewritten */
   json::Value description;
   check (json::parse (description_json, description));
@@ -42,10 +44,11 @@ check_relay (const Id20 & info_hash, const Id20 & from, const Id20 & offer_id,
   TrackerMessage back;
   const json::Value *sdp = description.find ("sdp");
   if (!sdp || !sdp->is_string ())
-    return;                     /* relayed as is; clients will refuse it */
+    return; /* relayed as is; clients will refuse it */
   check (parse_tracker_message (relayed, back));
-  check (back.kind == (is_offer ? TrackerMessage::Kind::OFFER :
-          TrackerMessage::Kind::ANSWER));
+  check (back.kind
+         == (is_offer ? TrackerMessage::Kind::OFFER
+                      : TrackerMessage::Kind::ANSWER));
   check (back.offer_id == offer_id && back.peer_id == from);
   check (back.info_hash && *back.info_hash == info_hash);
   check (back.sdp == sdp->string);
@@ -54,7 +57,7 @@ check_relay (const Id20 & info_hash, const Id20 & from, const Id20 & offer_id,
 } // namespace
 
 extern "C" int
-LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
+LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
   std::string text (reinterpret_cast<const char *> (data), size);
 
@@ -63,23 +66,23 @@ LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
   ClientParseLimits limits;
   if (parse_client_message (text, limits, msg, error)) {
     switch (msg.kind) {
-      case ClientMessage::Kind::ANNOUNCE:
-        check (msg.offers.size () <= limits.max_offers);
-        for (const ReceivedOffer & o : msg.offers)
-          check_relay (msg.info_hash, msg.peer_id, o.offer_id, o.offer, true);
-        break;
-      case ClientMessage::Kind::ANSWER:
-        check_relay (msg.info_hash, msg.peer_id, msg.offer_id, msg.answer,
-            false);
-        break;
-      case ClientMessage::Kind::SCRAPE:
-        check (msg.scrape_info_hashes.size () <= limits.max_scrape_hashes);
-        break;
+    case ClientMessage::Kind::ANNOUNCE:
+      check (msg.offers.size () <= limits.max_offers);
+      for (const ReceivedOffer &o : msg.offers)
+        check_relay (msg.info_hash, msg.peer_id, o.offer_id, o.offer, true);
+      break;
+    case ClientMessage::Kind::ANSWER:
+      check_relay (msg.info_hash, msg.peer_id, msg.offer_id, msg.answer, false);
+      break;
+    case ClientMessage::Kind::SCRAPE:
+      check (msg.scrape_info_hashes.size () <= limits.max_scrape_hashes);
+      break;
     }
   } else {
     check (!error.reason.empty ());
-    std::string reply = build_failure (error.reason, error.action,
-        error.info_hash ? &*error.info_hash : nullptr);
+    std::string reply
+        = build_failure (error.reason, error.action,
+                         error.info_hash ? &*error.info_hash : nullptr);
     TrackerMessage back;
     check (parse_tracker_message (reply, back));
     check (back.kind == TrackerMessage::Kind::FAILURE);
@@ -116,8 +119,8 @@ LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
     ws::parse_frame (buffer.data (), buffer.size (), true, 65536, frame);
   ws::HttpRequest request;
   size_t consumed = 0;
-  if (ws::parse_http_request (text, request, consumed) ==
-      ws::HttpStatus::COMPLETE) {
+  if (ws::parse_http_request (text, request, consumed)
+      == ws::HttpStatus::COMPLETE) {
     check (consumed <= size);
     request.header_has_token ("Connection", "upgrade");
   }
