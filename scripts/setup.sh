@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(
   meson ninja-build pkg-config g++ clang libclang-rt-14-dev
+  clang-format  # tests/style: one code style, checked
   libglib2.0-dev libsoup-3.0-dev libjson-glib-dev libnice-dev
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
   libgstreamer-plugins-bad1.0-dev
