@@ -13,7 +13,7 @@
 
 #include <gst/gst.h>
 
-#include "gst/p2p/swarm/viewer.h"
+#include "gst/p2p/viewer/viewer.h"
 
 int
 main (int argc, char **argv)
@@ -23,19 +23,19 @@ main (int argc, char **argv)
     g_printerr ("usage: %s PLAYLIST_URL [TRACKER_URL]\n", argv[0]);
     return 2;
   }
-  p2p::swarm::ViewerConfig config;
+  p2p::viewer::ViewerConfig config;
   config.url = argv[1];
   if (argc > 2) {
     config.trackers.push_back (argv[2]);
     /* Peers on this machine only; leave empty to use every interface. */
     config.webrtc.local_addresses.push_back ("127.0.0.1");
   }
-  p2p::swarm::Viewer viewer (
+  p2p::viewer::Viewer viewer (
       config,
       [] (const std::string &warning) {
         g_printerr ("warning: %s\n", warning.c_str ());
       },
-      [] (const p2p::swarm::ViewerStats &s) {
+      [] (const p2p::viewer::ViewerStats &s) {
         g_printerr ("http %" G_GUINT64_FORMAT " B, peers %" G_GUINT64_FORMAT
                     " B from %u peers, uploaded %" G_GUINT64_FORMAT
                     " B, stalls %" G_GUINT64_FORMAT "\n",
@@ -44,18 +44,18 @@ main (int argc, char **argv)
       });
   viewer.start ();
 
-  p2p::swarm::ViewerItem item;
+  p2p::viewer::ViewerItem item;
   while (viewer.pop (&item)) {
-    if (item.kind == p2p::swarm::ViewerItem::Kind::END)
+    if (item.kind == p2p::viewer::ViewerItem::Kind::END)
       return 0;
-    if (item.kind == p2p::swarm::ViewerItem::Kind::ERROR) {
+    if (item.kind == p2p::viewer::ViewerItem::Kind::ERROR) {
       g_printerr ("error: %s\n", item.error->message);
       return 1;
     }
-    gsize size = 0;
-    const void *data = g_bytes_get_data (item.data.get (), &size);
-    if (fwrite (data, 1, size, stdout) != size)
-      return 1;
+    /* The bytes as they arrived, in one or more chunks. */
+    for (const p2p::BytesRef &chunk : item.data.chunks ())
+      if (fwrite (chunk.data (), 1, chunk.size (), stdout) != chunk.size ())
+        return 1;
     fflush (stdout);
   }
   return 0;

@@ -47,7 +47,7 @@
 #include "gst/p2p/common/error.h"
 #include "gst/p2p/common/gobject-ptr.h"
 #include "gst/p2p/common/string-list.h"
-#include "gst/p2p/swarm/viewer.h"
+#include "gst/p2p/viewer/viewer.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_p2p_hls_src_debug);
 #define GST_CAT_DEFAULT gst_p2p_hls_src_debug
@@ -113,7 +113,7 @@ struct GstP2PHLSSrcPrivate
   GstP2PPeerSettings peer;
 
   /* Between start() and stop(). */
-  std::unique_ptr<p2p::swarm::Viewer> viewer;
+  std::unique_ptr<p2p::viewer::Viewer> viewer;
   bool caps_set = false;
   bool first_buffer = true;
 };
@@ -639,7 +639,7 @@ gst_p2p_hls_src_get_property (GObject *object, guint prop_id, GValue *value,
 }
 
 static GstStructure *
-stats_to_structure (const p2p::swarm::ViewerStats &stats, const gchar *name)
+stats_to_structure (const p2p::viewer::ViewerStats &stats, const gchar *name)
 {
   guint64 total = stats.http_bytes + stats.peer_bytes;
   gdouble ratio = total ? static_cast<gdouble> (stats.peer_bytes) / total : 0;
@@ -661,7 +661,7 @@ stats_to_structure (const p2p::swarm::ViewerStats &stats, const gchar *name)
 static GstStructure *
 gst_p2p_hls_src_create_stats (GstP2PHLSSrc *self)
 {
-  p2p::swarm::ViewerStats stats;
+  p2p::viewer::ViewerStats stats;
   GST_OBJECT_LOCK (self);
   if (self->priv->viewer)
     stats = self->priv->viewer->stats ();
@@ -695,7 +695,7 @@ gst_p2p_hls_src_start (GstBaseSrc *src)
   auto self = GST_P2P_HLS_SRC (src);
   auto priv = self->priv;
 
-  p2p::swarm::ViewerConfig config;
+  p2p::viewer::ViewerConfig config;
   GST_OBJECT_LOCK (self);
   config.url = priv->location;
   config.live_delay_segments = priv->live_delay;
@@ -728,14 +728,14 @@ gst_p2p_hls_src_start (GstBaseSrc *src)
     GST_ELEMENT_WARNING (element, STREAM, DEMUX, ("%s", message.c_str ()),
                          (nullptr));
   };
-  auto on_stats = [element] (const p2p::swarm::ViewerStats &stats) {
+  auto on_stats = [element] (const p2p::viewer::ViewerStats &stats) {
     gst_element_post_message (
         element, gst_message_new_element (
                      GST_OBJECT (element),
                      stats_to_structure (stats, GST_P2P_STATISTICS_MESSAGE)));
   };
   auto viewer
-      = std::make_unique<p2p::swarm::Viewer> (config, on_warning, on_stats);
+      = std::make_unique<p2p::viewer::Viewer> (config, on_warning, on_stats);
   viewer->start ();
 
   GST_OBJECT_LOCK (self);
@@ -821,16 +821,15 @@ post_viewer_error (GstP2PHLSSrc *self, const GError *error)
 /* Caps from the stream itself: MPEG-TS starts with the 0x47 sync byte;
  * an initialisation section means fragmented MP4. */
 static void
-ensure_caps (GstP2PHLSSrc *self, const p2p::swarm::ViewerItem &item)
+ensure_caps (GstP2PHLSSrc *self, const p2p::viewer::ViewerItem &item)
 {
   if (self->priv->caps_set)
     return;
-  gsize size = 0;
-  const guint8 *data = static_cast<const guint8 *> (
-      g_bytes_get_data (item.data.get (), &size));
+  const guint8 *data
+      = item.data.empty () ? nullptr : item.data.chunks ().front ().data ();
   GstCaps *caps;
-  if (item.kind == p2p::swarm::ViewerItem::Kind::INIT
-      || (size > 0 && data[0] != 0x47)) {
+  if (item.kind == p2p::viewer::ViewerItem::Kind::INIT
+      || (data && data[0] != 0x47)) {
     caps = gst_caps_new_empty_simple ("video/quicktime");
   } else {
     caps = gst_caps_new_simple ("video/mpegts", "systemstream", G_TYPE_BOOLEAN,
@@ -847,28 +846,35 @@ gst_p2p_hls_src_create (GstPushSrc *src, GstBuffer **buffer)
   auto self = GST_P2P_HLS_SRC (src);
   auto priv = self->priv;
 
-  p2p::swarm::ViewerItem item;
+  p2p::viewer::ViewerItem item;
   /* The end of a segment streamed while it downloaded may hold no byte. */
   do {
     if (!priv->viewer->pop (&item))
       return GST_FLOW_FLUSHING;
-  } while (item.kind == p2p::swarm::ViewerItem::Kind::SEGMENT
-           && g_bytes_get_size (item.data.get ()) == 0);
+  } while (item.kind == p2p::viewer::ViewerItem::Kind::SEGMENT
+           && item.data.empty ());
 
   switch (item.kind) {
-  case p2p::swarm::ViewerItem::Kind::END:
+  case p2p::viewer::ViewerItem::Kind::END:
     GST_INFO_OBJECT (self, "playlist ended");
     return GST_FLOW_EOS;
-  case p2p::swarm::ViewerItem::Kind::ERROR:
+  case p2p::viewer::ViewerItem::Kind::ERROR:
     post_viewer_error (self, item.error.get ());
     return GST_FLOW_ERROR;
-  case p2p::swarm::ViewerItem::Kind::INIT:
-  case p2p::swarm::ViewerItem::Kind::SEGMENT:
+  case p2p::viewer::ViewerItem::Kind::INIT:
+  case p2p::viewer::ViewerItem::Kind::SEGMENT:
     break;
   }
 
   ensure_caps (self, item);
-  GstBuffer *out = gst_buffer_new_wrapped_bytes (item.data.get ());
+  /* The segment's bytes as they arrived, one memory per chunk: no copy. */
+  GstBuffer *out = gst_buffer_new ();
+  for (const p2p::BytesRef &chunk : item.data.chunks ())
+    gst_buffer_append_memory (
+        out, gst_memory_new_wrapped (
+                 GST_MEMORY_FLAG_READONLY, const_cast<guint8 *> (chunk.data ()),
+                 chunk.size (), 0, chunk.size (), g_bytes_ref (chunk.get ()),
+                 (GDestroyNotify)g_bytes_unref));
   if (item.discont || priv->first_buffer)
     GST_BUFFER_FLAG_SET (out, GST_BUFFER_FLAG_DISCONT);
   priv->first_buffer = false;

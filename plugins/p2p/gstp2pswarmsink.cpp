@@ -32,25 +32,15 @@
 
 #include "gstp2pswarmsink.h"
 
-#include <atomic>
 #include <memory>
-#include <mutex>
 #include <string>
 
 #include "gstp2pelements.h"
 #include "gstp2ppeersettings.h"
-#include "gst/p2p/common/engine-thread.h"
+#include "gst/p2p/broadcaster/broadcaster.h"
 #include "gst/p2p/common/error.h"
 #include "gst/p2p/common/gobject-ptr.h"
-#include "gst/p2p/net/http-origin.h"
-#include "gst/p2p/net/player-page.h"
-#include "gst/p2p/swarm/live-publisher.h"
-#include "gst/p2p/swarm/segment-store.h"
-#include "gst/p2p/swarm/segmenter.h"
-#include "gst/p2p/swarm/swarm-identity.h"
-#include "gst/p2p/swarm/swarm.h"
 #include "gst/p2p/common/string-list.h"
-#include "gst/tracker/server.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_p2p_swarm_sink_debug);
 #define GST_CAT_DEFAULT gst_p2p_swarm_sink_debug
@@ -88,9 +78,6 @@ enum {
 #define DEFAULT_TRACKER_PORT -1
 #define DEFAULT_MAX_UPLOAD_PEERS 4
 
-/* Segments the seeder keeps behind the playlist window for late peers. */
-#define SEED_TAIL_SEGMENTS 3
-
 struct GstP2PSwarmSinkPrivate
 {
   /* Settings, under GST_OBJECT_LOCK. */
@@ -108,21 +95,8 @@ struct GstP2PSwarmSinkPrivate
 
   GstP2PPeerSettings peer;
 
-  /* Running state, created in start() and dropped in stop(). The origin
-   * lives on the engine thread; segmenter and publisher on the streaming
-   * thread. */
-  std::unique_ptr<p2p::EngineThread> engine;
-  std::unique_ptr<p2p::net::HttpOrigin> origin;
-  std::unique_ptr<p2p::tracker::Server> tracker;
-  /* Engine thread: the seeder and the segments it serves. */
-  std::unique_ptr<p2p::swarm::SegmentStore> seed_store;
-  std::unique_ptr<p2p::swarm::Swarm> seeder;
-  std::unique_ptr<p2p::swarm::Segmenter> segmenter;
-  std::unique_ptr<p2p::swarm::LivePublisher> publisher;
-  GSource *stats_source = nullptr;
-
-  std::atomic<guint64> segments_published{ 0 };
-  std::atomic<guint64> bytes_published{ 0 };
+  /* From start() to stop(); used by the streaming thread in between. */
+  std::unique_ptr<p2p::broadcaster::Broadcaster> broadcaster;
 };
 
 struct _GstP2PSwarmSink
@@ -535,71 +509,32 @@ gst_p2p_swarm_sink_get_property (GObject *object, guint prop_id, GValue *value,
 }
 
 static GstStructure *
+stats_to_structure (const p2p::broadcaster::BroadcasterStats &stats,
+                    const gchar *name)
+{
+  using Kind = p2p::net::OriginResourceKind;
+  return gst_structure_new (
+      name, "segments-published", G_TYPE_UINT64, stats.segments_published,
+      "bytes-published", G_TYPE_UINT64, stats.bytes_published,
+      "http-playlist-requests", G_TYPE_UINT64,
+      stats.origin.of (Kind::PLAYLIST).requests, "http-playlist-bytes",
+      G_TYPE_UINT64, stats.origin.of (Kind::PLAYLIST).bytes,
+      "http-segment-requests", G_TYPE_UINT64,
+      stats.origin.of (Kind::SEGMENT).requests, "http-segment-bytes",
+      G_TYPE_UINT64, stats.origin.of (Kind::SEGMENT).bytes, "peers",
+      G_TYPE_UINT, stats.seeder.peers, "uploaded-bytes", G_TYPE_UINT64,
+      stats.seeder.uploaded_bytes, nullptr);
+}
+
+static GstStructure *
 gst_p2p_swarm_sink_create_stats (GstP2PSwarmSink *self)
 {
-  auto priv = self->priv;
-  p2p::net::HttpOriginStats origin_stats;
-  p2p::swarm::SwarmStats seed_stats;
-  using Kind = p2p::net::OriginResourceKind;
+  p2p::broadcaster::BroadcasterStats stats;
   GST_OBJECT_LOCK (self);
-  bool running = priv->engine != nullptr;
+  if (self->priv->broadcaster)
+    stats = self->priv->broadcaster->stats ();
   GST_OBJECT_UNLOCK (self);
-  if (running) {
-    priv->engine->invoke_sync ([&] {
-      if (priv->origin)
-        origin_stats = priv->origin->stats ();
-      if (priv->seeder)
-        seed_stats = priv->seeder->stats ();
-    });
-  }
-  return gst_structure_new (
-      "application/x-p2p-swarm-sink-stats", "segments-published", G_TYPE_UINT64,
-      priv->segments_published.load (), "bytes-published", G_TYPE_UINT64,
-      priv->bytes_published.load (), "http-playlist-requests", G_TYPE_UINT64,
-      origin_stats.of (Kind::PLAYLIST).requests, "http-playlist-bytes",
-      G_TYPE_UINT64, origin_stats.of (Kind::PLAYLIST).bytes,
-      "http-segment-requests", G_TYPE_UINT64,
-      origin_stats.of (Kind::SEGMENT).requests, "http-segment-bytes",
-      G_TYPE_UINT64, origin_stats.of (Kind::SEGMENT).bytes, "peers",
-      G_TYPE_UINT, seed_stats.peers, "uploaded-bytes", G_TYPE_UINT64,
-      seed_stats.uploaded_bytes, nullptr);
-}
-
-static gboolean
-post_statistics (gpointer data) noexcept
-{
-  auto self = GST_P2P_SWARM_SINK (data);
-  GstStructure *stats = gst_p2p_swarm_sink_create_stats (self);
-  gst_structure_set_name (stats, GST_P2P_STATISTICS_MESSAGE);
-  gst_element_post_message (GST_ELEMENT (self),
-                            gst_message_new_element (GST_OBJECT (self), stats));
-  return G_SOURCE_CONTINUE;
-}
-
-/* Engine thread. @page holds the trackers and swarm id; the playlist and
- * its timing come from @config. A missing page is no reason to stop
- * broadcasting: the stream is served all the same. */
-static void
-gst_p2p_swarm_sink_serve_player_page (GstP2PSwarmSink *self,
-                                      p2p::net::HttpOrigin &origin,
-                                      const p2p::swarm::PublisherConfig &config,
-                                      p2p::net::PlayerPageConfig page,
-                                      const std::string &web_root_setting)
-{
-  std::string web_root = web_root_setting.empty () ? p2p::net::find_web_root ()
-                                                   : web_root_setting;
-  if (web_root.empty ()) {
-    GST_INFO_OBJECT (self, "no player page found, none served");
-    return;
-  }
-  page.playlist = config.playlist_name;
-  page.playlist_length = config.playlist_length;
-  page.target_duration = (double)config.target_duration / GST_SECOND;
-  p2p::GErrorOut error;
-  if (!p2p::net::serve_player_page (origin, web_root, page, error.out ()))
-    GST_ELEMENT_WARNING (self, RESOURCE, NOT_FOUND,
-                         ("No player page: %s", error.get ()->message),
-                         (nullptr));
+  return stats_to_structure (stats, "application/x-p2p-swarm-sink-stats");
 }
 
 static gboolean
@@ -608,196 +543,69 @@ gst_p2p_swarm_sink_start (GstBaseSink *sink)
   auto self = GST_P2P_SWARM_SINK (sink);
   auto priv = self->priv;
 
+  p2p::broadcaster::BroadcasterConfig config;
   GST_OBJECT_LOCK (self);
-  p2p::swarm::PublisherConfig config;
-  config.location = priv->location;
-  config.playlist_location = priv->playlist_location;
-  config.playlist_length = priv->playlist_length;
-  config.max_files = priv->max_files;
-  config.target_duration = priv->target_duration * GST_SECOND;
-  std::string http_address = priv->http_address;
-  gint http_port = priv->http_port;
-  guint stats_interval = priv->stats_interval;
-  gint tracker_port = priv->tracker_port;
-  std::vector<std::string> trackers = p2p::split_list (priv->peer.trackers);
-  p2p::swarm::SwarmConfig seed_config;
-  seed_config.webrtc = priv->peer.webrtc_config ();
-  seed_config.max_peers = priv->max_upload_peers;
-  seed_config.max_upload_rate = priv->peer.max_upload_rate;
-  /* max-upload-peers already bounds the seeder's uploads. */
-  seed_config.max_concurrent_uploads = 0;
-  std::string swarm_id = priv->peer.swarm_id;
-  std::string web_root = priv->web_root;
-  /* Without a swarm id set, browsers derive it from the playlist URL they
-   * load, as p2phlssrc does. */
-  p2p::net::PlayerPageConfig page;
-  page.trackers = trackers;
-  page.swarm_id = swarm_id;
+  config.publisher.location = priv->location;
+  config.publisher.playlist_location = priv->playlist_location;
+  config.publisher.playlist_length = priv->playlist_length;
+  config.publisher.max_files = priv->max_files;
+  config.publisher.target_duration = priv->target_duration * GST_SECOND;
+  config.http_address = priv->http_address;
+  config.http_port = priv->http_port;
+  config.tracker_port = priv->tracker_port;
+  config.trackers = p2p::split_list (priv->peer.trackers);
+  config.swarm_id = priv->peer.swarm_id;
+  config.webrtc = priv->peer.webrtc_config ();
+  config.max_upload_peers = priv->max_upload_peers;
+  config.max_upload_rate = priv->peer.max_upload_rate;
+  config.web_root = priv->web_root;
+  config.stats_interval = priv->stats_interval;
   GST_OBJECT_UNLOCK (self);
 
   p2p::GErrorOut error;
-  if (!p2p::swarm::LivePublisher::validate_location (config.location,
-                                                     error.out ())) {
+  if (!p2p::packaging::LivePublisher::validate_location (
+          config.publisher.location, error.out ())) {
     GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("%s", error.get ()->message),
                        (nullptr));
     return FALSE;
   }
-  if (!config.playlist_location.empty ()) {
+  if (!config.publisher.playlist_location.empty ()) {
     p2p::GCharPtr name (
-        g_path_get_basename (config.playlist_location.c_str ()));
-    config.playlist_name = name.get ();
+        g_path_get_basename (config.publisher.playlist_location.c_str ()));
+    config.publisher.playlist_name = name.get ();
   }
 
-  auto engine = std::make_unique<p2p::EngineThread> ("p2pswarmsink");
-  std::unique_ptr<p2p::net::HttpOrigin> origin;
-  if (http_port >= 0) {
-    bool listening = false;
-    guint bound_port = 0;
-    engine->invoke_sync ([&] {
-      origin = std::make_unique<p2p::net::HttpOrigin> ();
-      listening = origin->listen (
-          http_address, static_cast<guint16> (http_port), error.out ());
-      bound_port = origin->port ();
-      if (!listening)
-        origin.reset ();
-    });
-    if (!listening) {
-      GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ_WRITE,
-                         ("Could not start the HTTP origin on %s:%d",
-                          http_address.c_str (), http_port),
-                         ("%s", error.get ()->message));
-      return FALSE;
-    }
-    GST_INFO_OBJECT (self, "HTTP origin on http://%s:%u/%s",
-                     http_address.c_str (), bound_port,
-                     config.playlist_name.c_str ());
-    GST_OBJECT_LOCK (self);
-    priv->http_port = static_cast<gint> (bound_port);
-    GST_OBJECT_UNLOCK (self);
-    g_object_notify (G_OBJECT (self), "http-port");
+  GstElement *element = GST_ELEMENT (self);
+  p2p::broadcaster::Broadcaster::Events events;
+  events.warning = [element] (const std::string &message) {
+    GST_ELEMENT_WARNING (element, RESOURCE, NOT_FOUND, ("%s", message.c_str ()),
+                         (nullptr));
+  };
+  events.stats = [element] (const p2p::broadcaster::BroadcasterStats &stats) {
+    gst_element_post_message (
+        element, gst_message_new_element (
+                     GST_OBJECT (element),
+                     stats_to_structure (stats, GST_P2P_STATISTICS_MESSAGE)));
+  };
+  auto broadcaster = std::make_unique<p2p::broadcaster::Broadcaster> (
+      config, std::move (events));
+  if (!broadcaster->start (error.out ())) {
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ_WRITE,
+                       ("%s", error.get ()->message), (nullptr));
+    return FALSE;
   }
-
-  /* Peers and browsers reach this host under the address it binds, or the
-   * loopback when it binds every address. */
-  std::string public_host = http_address == "0.0.0.0" ? "127.0.0.1"
-                            : http_address == "::"    ? "::1"
-                                                      : http_address;
-  if (public_host.find (':') != std::string::npos)
-    public_host = "[" + public_host + "]";
-
-  std::unique_ptr<p2p::tracker::Server> tracker;
-  if (tracker_port >= 0) {
-    p2p::tracker::ServerConfig tracker_config;
-    /* A broadcaster's own tracker: one worker is plenty and leaves the
-     * cores to the encoder. */
-    tracker_config.workers = 1;
-    tracker_config.announce_interval_s = 20;
-    tracker = std::make_unique<p2p::tracker::Server> (tracker_config);
-    if (!tracker->start (http_address, static_cast<guint16> (tracker_port),
-                         error.out ())) {
-      GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ_WRITE,
-                         ("Could not start the tracker on %s:%d",
-                          http_address.c_str (), tracker_port),
-                         ("%s", error.get ()->message));
-      engine.reset ();
-      return FALSE;
-    }
-    GST_OBJECT_LOCK (self);
-    priv->tracker_port = tracker->port ();
-    GST_OBJECT_UNLOCK (self);
-    g_object_notify (G_OBJECT (self), "tracker-port");
-    trackers.push_back ("ws://" + public_host + ":"
-                        + std::to_string (tracker->port ()));
-    /* The page's host is this one, under whatever name the browser used. */
-    page.trackers.push_back ("ws://{host}:"
-                             + std::to_string (tracker->port ()));
-  }
-
-  std::unique_ptr<p2p::swarm::SegmentStore> seed_store;
-  std::unique_ptr<p2p::swarm::Swarm> seeder;
-  if (!trackers.empty ()) {
-    gint port = 0;
-    GST_OBJECT_LOCK (self);
-    port = priv->http_port;
-    GST_OBJECT_UNLOCK (self);
-    if (swarm_id.empty ()) {
-      swarm_id = p2p::swarm::swarm_id_from_manifest_url (
-          "http://" + public_host + ":" + std::to_string (port) + "/"
-          + config.playlist_name);
-    }
-    std::string stream_id = p2p::swarm::stream_swarm_id (
-        swarm_id, p2p::swarm::StreamType::MAIN,
-        p2p::swarm::stream_short_id (
-            p2p::swarm::stream_attributes_for_media_playlist ()));
-    GST_INFO_OBJECT (self, "seeding swarm %s", stream_id.c_str ());
-    seed_config.trackers = trackers;
-    seed_config.info_hash = p2p::swarm::swarm_info_hash (stream_id);
-    GRand *rng = g_rand_new ();
-    seed_config.peer_id
-        = p2p::swarm::generate_peer_id (rng, p2p::swarm::kSeederPeerIdPrefix);
-    g_rand_free (rng);
-    seed_config.seeder = true;
-    seed_store = std::make_unique<p2p::swarm::SegmentStore> (
-        G_MAXSIZE, SEED_TAIL_SEGMENTS);
-    p2p::swarm::SegmentStore *store_ptr = seed_store.get ();
-    p2p::swarm::SwarmCallbacks callbacks;
-    callbacks.lookup = [store_ptr] (int64_t sequence) -> GBytes * {
-      return store_ptr->get (sequence).release ();
-    };
-    callbacks.warning = [self] (const std::string &message) {
-      GST_DEBUG_OBJECT (self, "seeder: %s", message.c_str ());
-    };
-    engine->invoke_sync ([&] {
-      seeder = std::make_unique<p2p::swarm::Swarm> (*engine, seed_config,
-                                                    callbacks);
-      seeder->start ();
-    });
-  }
-
-  if (origin)
-    engine->invoke_sync ([&] {
-      gst_p2p_swarm_sink_serve_player_page (self, *origin, config, page,
-                                            web_root);
-    });
-
-  p2p::net::HttpOrigin *origin_ptr = origin.get ();
-  p2p::EngineThread *engine_ptr = engine.get ();
-  auto origin_update
-      = [engine_ptr, origin_ptr] (const std::string &name, GBytes *bytes) {
-          if (!origin_ptr)
-            return;
-          GBytes *ref = bytes ? g_bytes_ref (bytes) : nullptr;
-          std::string path = "/" + name;
-          bool posted = engine_ptr->post ([origin_ptr, path, ref] {
-            p2p::GBytesPtr owned (ref);
-            if (owned)
-              origin_ptr->publish (path, owned.get ());
-            else
-              origin_ptr->remove (path);
-          });
-          if (!posted && ref)
-            g_bytes_unref (ref);
-        };
 
   GST_OBJECT_LOCK (self);
-  priv->engine = std::move (engine);
-  priv->origin = std::move (origin);
-  priv->tracker = std::move (tracker);
-  priv->seed_store = std::move (seed_store);
-  priv->seeder = std::move (seeder);
-  priv->segmenter
-      = std::make_unique<p2p::swarm::Segmenter> (config.target_duration);
-  priv->publisher
-      = std::make_unique<p2p::swarm::LivePublisher> (config, origin_update);
-  priv->segments_published = 0;
-  priv->bytes_published = 0;
+  if (priv->http_port >= 0)
+    priv->http_port = broadcaster->http_port ();
+  if (priv->tracker_port >= 0)
+    priv->tracker_port = broadcaster->tracker_port ();
+  priv->broadcaster = std::move (broadcaster);
   GST_OBJECT_UNLOCK (self);
-
-  if (stats_interval > 0) {
-    priv->stats_source = g_timeout_source_new (stats_interval);
-    g_source_set_callback (priv->stats_source, post_statistics, self, nullptr);
-    g_source_attach (priv->stats_source, priv->engine->context ());
-  }
+  if (config.http_port >= 0)
+    g_object_notify (G_OBJECT (self), "http-port");
+  if (config.tracker_port >= 0)
+    g_object_notify (G_OBJECT (self), "tracker-port");
   return TRUE;
 }
 
@@ -805,82 +613,18 @@ static gboolean
 gst_p2p_swarm_sink_stop (GstBaseSink *sink)
 {
   auto self = GST_P2P_SWARM_SINK (sink);
-  auto priv = self->priv;
-
-  if (priv->stats_source) {
-    g_source_destroy (priv->stats_source);
-    g_source_unref (priv->stats_source);
-    priv->stats_source = nullptr;
-  }
   GST_OBJECT_LOCK (self);
-  auto engine = std::move (priv->engine);
-  auto origin = std::move (priv->origin);
-  auto tracker = std::move (priv->tracker);
-  auto seeder = std::move (priv->seeder);
-  auto seed_store = std::move (priv->seed_store);
-  priv->publisher.reset ();
-  priv->segmenter.reset ();
+  auto broadcaster = std::move (self->priv->broadcaster);
   GST_OBJECT_UNLOCK (self);
-
-  if (engine) {
-    /* The origin's server is attached to the engine context: drop it there. */
-    engine->invoke_sync ([&] {
-      seeder.reset ();
-      seed_store.reset ();
-      origin.reset ();
-    });
-    engine->stop ();
-  }
-  if (tracker)
-    tracker->stop ();
+  broadcaster.reset ();
   return TRUE;
 }
 
-/* Hands a published segment to the seeder, on the engine thread. */
+/* Posts p2p-segment-added for a published segment. */
 static void
-seed_segment (GstP2PSwarmSink *self,
-              const p2p::swarm::PublishedSegment &published)
+post_segment_added (GstP2PSwarmSink *self,
+                    const p2p::packaging::PublishedSegment &published)
 {
-  auto priv = self->priv;
-  if (!priv->seeder || !published.data)
-    return;
-  int64_t sequence = published.sequence;
-  int64_t window_start = priv->publisher->playlist ().media_sequence;
-  GBytes *data = g_bytes_ref (published.data.get ());
-  bool posted = priv->engine->post ([priv, sequence, window_start, data] {
-    p2p::GBytesPtr owned (data);
-    if (!priv->seeder)
-      return;
-    priv->seed_store->put (sequence, owned.get (),
-                           p2p::swarm::SegmentSource::LOCAL);
-    priv->seed_store->set_window_start (window_start);
-    std::set<int64_t> loaded;
-    for (gint64 seq : priv->seed_store->sequences ())
-      loaded.insert (seq);
-    priv->seeder->set_holdings (loaded, {});
-  });
-  if (!posted)
-    g_bytes_unref (data);
-}
-
-static void
-publish_segment (GstP2PSwarmSink *self, p2p::swarm::CutSegment cut)
-{
-  auto priv = self->priv;
-  p2p::swarm::PublishedSegment published;
-  p2p::GErrorOut error;
-  bool ok
-      = priv->publisher->publish (std::move (cut), &published, error.out ());
-  if (!ok) {
-    GST_ELEMENT_WARNING (
-        self, RESOURCE, WRITE,
-        ("Could not write segment %" G_GINT64_FORMAT, published.sequence),
-        ("%s", error.get ()->message));
-  }
-  priv->segments_published++;
-  priv->bytes_published += published.size;
-  seed_segment (self, published);
-
   GstClockTime running_time = GST_CLOCK_TIME_NONE;
   if (GST_CLOCK_TIME_IS_VALID (published.start)) {
     running_time = gst_segment_to_running_time (
@@ -896,6 +640,21 @@ publish_segment (GstP2PSwarmSink *self, p2p::swarm::CutSegment cut)
       published.sha256.c_str (), nullptr);
   gst_element_post_message (GST_ELEMENT (self),
                             gst_message_new_element (GST_OBJECT (self), s));
+}
+
+/* What a push or the final flush published. */
+static void
+handle_published (GstP2PSwarmSink *self, bool ok,
+                  const std::optional<p2p::packaging::PublishedSegment> &seg,
+                  const GError *error)
+{
+  if (!ok)
+    GST_ELEMENT_WARNING (self, RESOURCE, WRITE,
+                         ("Could not write segment %" G_GINT64_FORMAT,
+                          seg ? seg->sequence : G_GINT64_CONSTANT (-1)),
+                         ("%s", error->message));
+  if (seg)
+    post_segment_added (self, *seg);
 }
 
 static GstFlowReturn
@@ -916,10 +675,12 @@ gst_p2p_swarm_sink_render (GstBaseSink *sink, GstBuffer *buffer)
     return GST_FLOW_ERROR;
   }
   try {
-    auto cut = priv->segmenter->push (map.data, map.size, timestamp, key_frame);
+    std::optional<p2p::packaging::PublishedSegment> published;
+    p2p::GErrorOut error;
+    bool ok = priv->broadcaster->push (map.data, map.size, timestamp, key_frame,
+                                       &published, error.out ());
     gst_buffer_unmap (buffer, &map);
-    if (cut)
-      publish_segment (self, std::move (*cut));
+    handle_published (self, ok, published, error.get ());
   } catch (const std::exception &e) {
     gst_buffer_unmap (buffer, &map);
     GST_ELEMENT_ERROR (self, CORE, FAILED, (nullptr), ("%s", e.what ()));
@@ -934,16 +695,12 @@ gst_p2p_swarm_sink_event (GstBaseSink *sink, GstEvent *event)
   auto self = GST_P2P_SWARM_SINK (sink);
   auto priv = self->priv;
 
-  if (GST_EVENT_TYPE (event) == GST_EVENT_EOS && priv->publisher) {
+  if (GST_EVENT_TYPE (event) == GST_EVENT_EOS && priv->broadcaster) {
     try {
-      if (auto last = priv->segmenter->finish ())
-        publish_segment (self, std::move (*last));
+      std::optional<p2p::packaging::PublishedSegment> published;
       p2p::GErrorOut error;
-      if (!priv->publisher->finish (error.out ())) {
-        GST_ELEMENT_WARNING (self, RESOURCE, WRITE,
-                             ("Could not write the final playlist"),
-                             ("%s", error.get ()->message));
-      }
+      bool ok = priv->broadcaster->finish (&published, error.out ());
+      handle_published (self, ok, published, error.get ());
     } catch (const std::exception &e) {
       GST_ELEMENT_ERROR (self, CORE, FAILED, (nullptr), ("%s", e.what ()));
     }

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "gst/p2p/hls/playlist-parser.h"
-#include "gst/p2p/swarm/live-publisher.h"
+#include "gst/p2p/packaging/live-publisher.h"
 #include "tests/common/test-utils.h"
 
 using namespace p2p;
@@ -65,7 +65,7 @@ std::string
 sha256_of (const std::string &bytes)
 {
   p2p::GBytesPtr b (g_bytes_new (bytes.data (), bytes.size ()));
-  return p2p::swarm::sha256_hex (b.get ());
+  return p2p::packaging::sha256_hex (b.get ());
 }
 
 std::string

@@ -23,6 +23,7 @@
 
 using p2p::EngineThread;
 using p2p::GBytesPtr;
+using p2p::peer::encode_announcement;
 using p2p::peer::PeerSession;
 using p2p::peer::PeerSessionCallbacks;
 using p2p::peer::WebRtcPeerConfig;
@@ -82,6 +83,10 @@ struct WireEvent
 struct Fixture : ChangeSignal
 {
   EngineThread thread{ "test-peer-session" };
+  p2p::peer::WebRtcTransport transport{ thread, pinned_config () };
+  /* Used on the engine thread only (PeerSession reads the time). */
+  p2p::GLibClock clock{ thread.context () };
+  p2p::Random random{ 1 };
   Side side[2];
   std::vector<WireEvent> wire_events;
   /* Set before connecting, read on the engine thread by lookup. */
@@ -112,9 +117,10 @@ struct Fixture : ChangeSignal
         side[s].remote_loading = session[s]->remote_loading ();
       });
     };
-    cb.lookup = [this, s] (int64_t sequence) -> GBytes * {
+    cb.lookup = [this, s] (int64_t sequence) {
       auto it = held[s].find (sequence);
-      return it == held[s].end () ? nullptr : g_bytes_ref (it->second.get ());
+      return it == held[s].end () ? p2p::ChunkedBytes ()
+                                  : p2p::ChunkedBytes (it->second.get ());
     };
     cb.progress = [this, s] (int64_t, guint64 received, guint64 total) {
       update ([&] {
@@ -122,9 +128,10 @@ struct Fixture : ChangeSignal
         side[s].total = total;
       });
     };
-    cb.downloaded = [this, s] (int64_t sequence, GBytes *data) {
-      update ([&] { side[s].downloaded[sequence].reset (g_bytes_ref (data)); });
-    };
+    cb.downloaded
+        = [this, s] (int64_t sequence, const p2p::ChunkedBytes &data) {
+            update ([&] { side[s].downloaded[sequence] = data.flatten (); });
+          };
     cb.download_failed
         = [this, s] (int64_t sequence, const std::string &why, bool absent) {
             update ([&] {
@@ -152,7 +159,7 @@ struct Fixture : ChangeSignal
     auto cb = callbacks (1);
     cb.local_description = set_answer;
     GError *error = nullptr;
-    session[1] = PeerSession::answer (thread, pinned_config (), offerer_id,
+    session[1] = PeerSession::answer (transport, clock, random, offerer_id,
                                       offer, std::move (cb), &error);
     fail_unless (session[1] != nullptr, "answer: %s",
                  error ? error->message : "?");
@@ -172,7 +179,7 @@ struct Fixture : ChangeSignal
                              });
       };
       GError *error = nullptr;
-      session[0] = PeerSession::offer (thread, pinned_config (), std::move (cb),
+      session[0] = PeerSession::offer (transport, clock, random, std::move (cb),
                                        &error);
       fail_unless (session[0] != nullptr);
       if (before_open)
@@ -239,7 +246,9 @@ GST_START_TEST (test_announcements_both_ways)
 {
   Fixture f;
   /* Announced before the channel opens: sent once it does. */
-  f.connect_sessions ([&] { f.session[0]->announce ({ 1, 2, 3 }, { 4 }); });
+  f.connect_sessions ([&] {
+    f.session[0]->announce (encode_announcement ({ 1, 2, 3 }, { 4 }));
+  });
   fail_unless (f.wait ([&] { return f.side[1].announcements > 0; }));
   {
     std::lock_guard<std::mutex> lock (f.mutex);
@@ -248,10 +257,11 @@ GST_START_TEST (test_announcements_both_ways)
   }
 
   f.thread.invoke_sync ([&] {
-    f.session[1]->announce ({ 7, 8 }, {});
+    auto seven_eight = encode_announcement ({ 7, 8 }, {});
+    f.session[1]->announce (seven_eight);
     /* The same announcement again is not sent twice. */
-    f.session[1]->announce ({ 7, 8 }, {});
-    f.session[0]->announce ({ 1, 2, 3, 4 }, {});
+    f.session[1]->announce (seven_eight);
+    f.session[0]->announce (encode_announcement ({ 1, 2, 3, 4 }, {}));
   });
   fail_unless (f.wait ([&] {
     return f.side[0].announcements > 0

@@ -26,6 +26,7 @@
 #include "gst/p2p/common/engine-thread.h"
 #include "gst/p2p/net/tracker-client.h"
 #include "gst/p2p/swarm/swarm-identity.h"
+#include "gst/p2p/runtime/production-runtime.h"
 #include "gst/p2p/swarm/swarm.h"
 #include "gst/tracker/server.h"
 #include "swarm-test-harness.h"
@@ -65,15 +66,6 @@ pinned_config ()
   return config;
 }
 
-std::string
-random_peer_id ()
-{
-  GRand *rng = g_rand_new ();
-  std::string id = p2p::swarm::generate_peer_id (rng);
-  g_rand_free (rng);
-  return id;
-}
-
 template <typename Map>
 void
 trim (Map &segments)
@@ -90,20 +82,22 @@ public:
   CorruptingPeer (const std::string &tracker, const std::string &info_hash)
   {
     thread_.invoke_sync ([&] {
+      runtime_ = std::make_unique<p2p::ProductionRuntime> (
+          thread_, p2p::net::HttpFetcherOptions (), pinned_config ());
       p2p::swarm::SwarmConfig config;
       config.trackers = { tracker };
       config.info_hash = info_hash;
-      config.peer_id = random_peer_id ();
-      config.webrtc = pinned_config ();
+      config.peer_id = p2p::swarm::generate_peer_id (runtime_->get ().random);
       p2p::swarm::SwarmCallbacks cb;
-      cb.lookup = [this] (int64_t sequence) -> GBytes * {
+      cb.lookup = [this] (int64_t sequence) {
         auto it = segments_.find (sequence);
         if (it == segments_.end ())
-          return nullptr;
+          return p2p::ChunkedBytes ();
         served_++;
-        return g_bytes_ref (it->second.get ());
+        return p2p::ChunkedBytes (it->second.get ());
       };
-      swarm_ = std::make_unique<p2p::swarm::Swarm> (thread_, config, cb);
+      swarm_
+          = std::make_unique<p2p::swarm::Swarm> (runtime_->get (), config, cb);
       swarm_->start ();
     });
   }
@@ -115,6 +109,7 @@ public:
   {
     thread_.invoke_sync ([this] {
       swarm_.reset ();
+      runtime_.reset ();
       segments_.clear ();
     });
     thread_.stop ();
@@ -150,6 +145,8 @@ public:
 
 private:
   EngineThread thread_{ "corrupting-peer" };
+  /* Engine thread only. */
+  std::unique_ptr<p2p::ProductionRuntime> runtime_;
   std::unique_ptr<p2p::swarm::Swarm> swarm_;
   std::map<int64_t, GBytesPtr> segments_;
   std::atomic<guint> served_{ 0 };
@@ -164,10 +161,13 @@ public:
   StallingPeer (const std::string &tracker, const std::string &info_hash)
   {
     thread_.invoke_sync ([&] {
+      runtime_ = std::make_unique<p2p::ProductionRuntime> (
+          thread_, p2p::net::HttpFetcherOptions (), pinned_config ());
       p2p::net::TrackerClientConfig config;
       config.url = tracker;
       config.info_hash = *p2p::tracker::Id20::from_bytes (info_hash);
-      config.peer_id = *p2p::tracker::Id20::from_bytes (random_peer_id ());
+      config.peer_id = *p2p::tracker::Id20::from_bytes (
+          p2p::swarm::generate_peer_id (runtime_->get ().random));
       /* Only answers: every viewer's announce brings offers. */
       config.offers_per_announce = 0;
       p2p::net::TrackerClient::Callbacks cb;
@@ -175,7 +175,8 @@ public:
           = [this] (const p2p::tracker::Id20 &from,
                     const p2p::tracker::Id20 &offer_id,
                     const std::string &sdp) { on_offer (from, offer_id, sdp); };
-      tracker_ = std::make_unique<p2p::net::TrackerClient> (config, cb);
+      tracker_ = std::make_unique<p2p::net::TrackerClient> (
+          runtime_->get ().clock, runtime_->get ().trackers, config, cb);
       tracker_->start ();
     });
   }
@@ -188,6 +189,7 @@ public:
     thread_.invoke_sync ([this] {
       tracker_.reset ();
       connections_.clear ();
+      runtime_.reset ();
       segments_.clear ();
     });
     thread_.stop ();
@@ -286,6 +288,8 @@ private:
   }
 
   EngineThread thread_{ "stalling-peer" };
+  /* Engine thread only. */
+  std::unique_ptr<p2p::ProductionRuntime> runtime_;
   std::unique_ptr<p2p::net::TrackerClient> tracker_;
   std::list<Connection> connections_;
   std::map<int64_t, GBytesPtr> segments_;

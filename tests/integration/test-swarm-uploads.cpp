@@ -17,6 +17,7 @@
 
 #include "gst/p2p/common/engine-thread.h"
 #include "gst/p2p/swarm/swarm-identity.h"
+#include "gst/p2p/runtime/production-runtime.h"
 #include "gst/p2p/swarm/swarm.h"
 #include "gst/tracker/server.h"
 #include "tests/common/change-signal.h"
@@ -51,6 +52,10 @@ public:
     segment_ = g_bytes_new_take (g_malloc0 (kSegmentSize), kSegmentSize);
 
     thread_.invoke_sync ([this] {
+      p2p::peer::WebRtcPeerConfig webrtc;
+      webrtc.local_addresses = { "127.0.0.1" };
+      runtime_ = std::make_unique<p2p::ProductionRuntime> (
+          thread_, p2p::net::HttpFetcherOptions (), webrtc);
       uploader_ = make_swarm ("uploader", true);
       uploader_->set_holdings ({ kSequence }, {});
       for (const char *name : { "a", "b" })
@@ -63,6 +68,7 @@ public:
     thread_.invoke_sync ([this] {
       downloaders_.clear ();
       uploader_.reset ();
+      runtime_.reset ();
     });
     thread_.stop ();
     tracker_->stop ();
@@ -127,28 +133,29 @@ private:
     config.trackers
         = { "ws://127.0.0.1:" + std::to_string (tracker_->port ()) };
     config.info_hash = swarm_info_hash ("test-swarm-uploads");
-    GRand *rng = g_rand_new ();
-    config.peer_id = generate_peer_id (rng);
-    g_rand_free (rng);
-    config.webrtc.local_addresses = { "127.0.0.1" };
+    config.peer_id = generate_peer_id (runtime_->get ().random);
     SwarmCallbacks cb;
     if (serves)
-      cb.lookup = [this] (int64_t sequence) -> GBytes * {
-        return sequence == kSequence ? g_bytes_ref (segment_) : nullptr;
+      cb.lookup = [this] (int64_t sequence) {
+        return sequence == kSequence ? p2p::ChunkedBytes (segment_)
+                                     : p2p::ChunkedBytes ();
       };
-    cb.downloaded = [this, name] (int64_t, const std::string &, GBytes *) {
+    cb.downloaded = [this, name] (int64_t, const std::string &,
+                                  const p2p::ChunkedBytes &) {
       signal_.update ([&] { outcomes_[name].downloaded = true; });
     };
     cb.download_failed
         = [this, name] (int64_t, const std::string &, const std::string &) {
             signal_.update ([&] { outcomes_[name].absent++; });
           };
-    auto swarm = std::make_unique<Swarm> (thread_, config, cb);
+    auto swarm = std::make_unique<Swarm> (runtime_->get (), config, cb);
     swarm->start ();
     return swarm;
   }
 
   p2p::EngineThread thread_{ "test-swarm-uploads" };
+  /* Engine thread only. */
+  std::unique_ptr<p2p::ProductionRuntime> runtime_;
   std::unique_ptr<p2p::tracker::Server> tracker_;
   GBytes *segment_ = nullptr;
   std::unique_ptr<Swarm> uploader_;

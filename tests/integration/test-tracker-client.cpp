@@ -14,6 +14,7 @@
 
 #include "../unit/test-helpers.h"
 #include "gst/p2p/net/tracker-client.h"
+#include "gst/p2p/net/tracker-websocket.h"
 #include "gst/tracker/server.h"
 
 using p2p::net::TrackerClient;
@@ -39,6 +40,15 @@ struct Relayed
   std::string sdp;
 };
 
+/* The runtime pieces a tracker client runs on, on the test's context. */
+struct TrackerRuntime
+{
+  explicit TrackerRuntime (const ThreadContext &ctx) : clock (ctx.get ()) {}
+
+  p2p::GLibClock clock;
+  p2p::net::WebSocketTrackerConnector connector;
+};
+
 /* One tracker client and everything it was told. Offers are made at once,
  * numbered per announce so that a test can tell announces apart. */
 struct Client
@@ -50,7 +60,8 @@ struct Client
   guint warnings = 0;
   std::unique_ptr<TrackerClient> client;
 
-  Client (const std::string &peer_name, guint16 port, guint offers_per_announce)
+  Client (TrackerRuntime &runtime, const std::string &peer_name, guint16 port,
+          guint offers_per_announce)
       : name (peer_name)
   {
     TrackerClientConfig config;
@@ -84,7 +95,8 @@ struct Client
       answers.push_back ({ from, offer_id, sdp });
     };
     cb.warning = [this] (const std::string &) { warnings++; };
-    client = std::make_unique<TrackerClient> (config, std::move (cb));
+    client = std::make_unique<TrackerClient> (runtime.clock, runtime.connector,
+                                              config, std::move (cb));
   }
 
   Id20
@@ -122,9 +134,10 @@ start_server (guint16 port)
 GST_START_TEST (test_offer_relayed_and_answer_routed_back)
 {
   ThreadContext ctx;
+  TrackerRuntime runtime (ctx);
   auto server = start_server (0);
-  Client a ("alice", server->port (), 2);
-  Client b ("bob", server->port (), 3);
+  Client a (runtime, "alice", server->port (), 2);
+  Client b (runtime, "bob", server->port (), 3);
 
   a.client->start ();
   fail_unless (ctx.run_until (
@@ -175,10 +188,11 @@ GST_END_TEST;
 GST_START_TEST (test_reconnect_after_server_restart)
 {
   ThreadContext ctx;
+  TrackerRuntime runtime (ctx);
   auto server = start_server (0);
   guint16 port = server->port ();
-  Client a ("alice", port, 1);
-  Client b ("bob", port, 1);
+  Client a (runtime, "alice", port, 1);
+  Client b (runtime, "bob", port, 1);
   a.client->start ();
   b.client->start ();
   fail_unless (ctx.run_until (

@@ -18,6 +18,7 @@
 
 #include "gst/p2p/common/engine-thread.h"
 #include "gst/p2p/swarm/swarm-identity.h"
+#include "gst/p2p/runtime/production-runtime.h"
 #include "gst/p2p/swarm/swarm.h"
 #include "gst/tracker/server.h"
 #include "tests/common/scripted-server.h"
@@ -68,18 +69,21 @@ GST_START_TEST (test_announcement_reload_waits_for_the_one_in_flight)
 
   /* The seeder joins the viewer's swarm: the same id from the same URL. */
   EngineThread thread ("test-viewer-reload");
+  std::unique_ptr<p2p::ProductionRuntime> runtime;
   std::unique_ptr<Swarm> seeder;
   thread.invoke_sync ([&] {
+    p2p::peer::WebRtcPeerConfig webrtc;
+    webrtc.local_addresses = { "127.0.0.1" };
+    runtime = std::make_unique<p2p::ProductionRuntime> (
+        thread, p2p::net::HttpFetcherOptions (), webrtc);
     SwarmConfig config;
     config.trackers = { tracker_url };
     config.info_hash = swarm_info_hash (stream_swarm_id (
         swarm_id_from_manifest_url (url), StreamType::MAIN,
         stream_short_id (stream_attributes_for_media_playlist ())));
-    GRand *rng = g_rand_new ();
-    config.peer_id = generate_peer_id (rng);
-    g_rand_free (rng);
-    config.webrtc.local_addresses = { "127.0.0.1" };
-    seeder = std::make_unique<Swarm> (thread, config, SwarmCallbacks{});
+    config.peer_id = generate_peer_id (runtime->get ().random);
+    seeder
+        = std::make_unique<Swarm> (runtime->get (), config, SwarmCallbacks{});
     seeder->start ();
   });
 
@@ -121,7 +125,10 @@ GST_START_TEST (test_announcement_reload_waits_for_the_one_in_flight)
 
   gst_harness_teardown (h);
   gst_object_unref (src);
-  thread.invoke_sync ([&] { seeder.reset (); });
+  thread.invoke_sync ([&] {
+    seeder.reset ();
+    runtime.reset ();
+  });
   thread.stop ();
   tracker.stop ();
 }

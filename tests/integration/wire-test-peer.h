@@ -76,14 +76,14 @@ public:
   void
   send_command (const peer::wire::Command &command)
   {
-    std::vector<GBytesPtr> messages;
+    std::vector<BytesRef> messages;
     GError *error = nullptr;
     if (!peer::wire::encode_command (
             command, peer::wire::kDefaultMaxMessageSize, &messages, &error)) {
       g_error ("encode_command: %s", error->message);
     }
-    for (GBytesPtr &m : messages)
-      outbox_.push_back (std::move (m));
+    for (BytesRef &m : messages)
+      outbox_.push_back (GBytesPtr (g_bytes_ref (m.get ())));
     pump ();
   }
 

@@ -262,18 +262,16 @@ GST_START_TEST (test_swarm_id_and_peer_id)
   assert_str_eq (swarm_id_from_manifest_url ("http://a/b.m3u8"),
                  "http://a/b.m3u8");
 
-  GRand *rng = g_rand_new_with_seed (42);
-  const std::string id = generate_peer_id (rng);
+  Random random (42);
+  const std::string id = generate_peer_id (random);
   fail_unless_equals_int (id.size (), 20);
   fail_unless (id.compare (0, 8, "-GP0100-") == 0, "%s", id.c_str ());
   for (size_t i = 8; i < id.size (); i++)
     fail_unless (g_ascii_isalnum (id[i]), "%s", id.c_str ());
-  fail_if (generate_peer_id (rng) == id);
-  g_rand_free (rng);
+  fail_if (generate_peer_id (random) == id);
 
-  rng = g_rand_new_with_seed (42);
-  assert_str_eq (generate_peer_id (rng), id);
-  g_rand_free (rng);
+  Random same_seed (42);
+  assert_str_eq (generate_peer_id (same_seed), id);
 
   /* info_hash is always 20 ASCII characters. */
   for (const char *swarm : { "", "x", "https://example.com/a.m3u8" })

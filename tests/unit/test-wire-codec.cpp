@@ -70,7 +70,7 @@ bytes_of (const Bytes &bytes)
 static std::string
 encode_one (const Command &command)
 {
-  std::vector<GBytesPtr> messages;
+  std::vector<BytesRef> messages;
   GErrorOut err;
   fail_unless (
       encode_command (command, kDefaultMaxMessageSize, &messages, err.out ()));
@@ -139,7 +139,7 @@ GST_START_TEST (test_npm_231_vectors)
                                            9,  10, 11, 12, 13,  14,  15, 16,
                                            17, 18, 19, 20, 300, 301, 302 },
                                          {});
-  std::vector<GBytesPtr> messages;
+  std::vector<BytesRef> messages;
   GErrorOut err;
   fail_unless (encode_command (split, 20, &messages, err.out ()));
   fail_unless_equals_int (messages.size (), 3);
@@ -357,7 +357,7 @@ GST_START_TEST (test_split_command)
   fail_unless (encode_command_body (command, &body, err.out ()));
   fail_unless (body.size () > 2 * kDefaultMaxMessageSize);
 
-  std::vector<GBytesPtr> messages;
+  std::vector<BytesRef> messages;
   fail_unless (
       encode_command (command, kDefaultMaxMessageSize, &messages, err.out ()));
   fail_unless_equals_int (messages.size (), 3);
@@ -435,27 +435,38 @@ GST_START_TEST (test_payload_chunks)
   auto *data = static_cast<uint8_t *> (g_malloc (total));
   for (size_t i = 0; i < total; i++)
     data[i] = uint8_t (i * 7);
-  GBytesPtr segment (g_bytes_new_take (data, total));
+  GBytesPtr whole (g_bytes_new_take (data, total));
+  ChunkedBytes segment (whole.get ());
 
-  auto chunks = split_payload (segment.get (), 0, kDefaultMaxMessageSize);
+  auto chunks = split_payload (segment, 0, kDefaultMaxMessageSize);
   fail_unless_equals_int (chunks.size (), 3);
-  fail_unless_equals_int (g_bytes_get_size (chunks[0].get ()), 65535);
-  fail_unless_equals_int (g_bytes_get_size (chunks[1].get ()), 65535);
-  fail_unless_equals_int (g_bytes_get_size (chunks[2].get ()), 18930);
+  fail_unless_equals_int (chunks[0].size (), 65535);
+  fail_unless_equals_int (chunks[1].size (), 65535);
+  fail_unless_equals_int (chunks[2].size (), 18930);
   /* Zero-copy: the chunks point into the segment. */
-  fail_unless (g_bytes_get_data (chunks[1].get (), nullptr) == data + 65535);
+  fail_unless (chunks[1].data () == data + 65535);
 
   /* A resumed upload starts at the requested byte. */
-  chunks = split_payload (segment.get (), 140000, kDefaultMaxMessageSize);
+  chunks = split_payload (segment, 140000, kDefaultMaxMessageSize);
   fail_unless_equals_int (chunks.size (), 1);
-  fail_unless_equals_int (g_bytes_get_size (chunks[0].get ()), 10000);
-  fail_unless (split_payload (segment.get (), total, 65535).empty ());
+  fail_unless_equals_int (chunks[0].size (), 10000);
+  fail_unless (split_payload (segment, total, 65535).empty ());
+
+  /* A segment received in messages goes on in the same messages. */
+  ChunkedBytes received;
+  for (const BytesRef &message : split_payload (segment, 0, 16384))
+    received.append (message.get ());
+  chunks = split_payload (received, 1000, kDefaultMaxMessageSize);
+  fail_unless_equals_int (chunks.size (), 10);
+  fail_unless_equals_int (chunks[0].size (), 16384 - 1000);
+  fail_unless (chunks[0].data () == data + 1000);
+  fail_unless (chunks[1].data () == data + 16384);
 
   /* The receiver hands payload back untouched. */
   WireReceiver receiver;
   Command command;
   GErrorOut err;
-  for (auto &chunk : split_payload (segment.get (), 0, 65535))
+  for (auto &chunk : split_payload (segment, 0, 65535))
     fail_unless (receiver.feed (chunk.get (), &command, err.out ())
                  == WireReceiver::Result::PAYLOAD);
 }
@@ -565,7 +576,7 @@ GST_START_TEST (test_round_trips)
     Command::cancel (1 << 20, 1),
   };
   for (const Command &c : commands) {
-    std::vector<GBytesPtr> messages;
+    std::vector<BytesRef> messages;
     GErrorOut err;
     fail_unless (
         encode_command (c, kDefaultMaxMessageSize, &messages, err.out ()));

@@ -124,7 +124,8 @@ uri_to_string (GUri *uri)
 /* One fetch: a sequence of attempts, each with its own message, stream and
  * body buffer. An attempt's state lives until its last async callback has
  * run, because GIO may still write into its buffer after a cancel. */
-class HttpTransfer : public std::enable_shared_from_this<HttpTransfer>
+class HttpTransfer : public HttpFetchControl,
+                     public std::enable_shared_from_this<HttpTransfer>
 {
 public:
   HttpTransfer (HttpFetcher *owner, HttpRequest request,
@@ -132,9 +133,9 @@ public:
   ~HttpTransfer ();
 
   void start ();
-  void cancel ();
+  void cancel () override;
   bool
-  active () const
+  active () const override
   {
     return !finished_;
   }
@@ -667,20 +668,6 @@ HttpTransfer::release_from_owner ()
   }
 }
 
-void
-HttpFetch::cancel ()
-{
-  if (auto transfer = transfer_.lock ())
-    transfer->cancel ();
-}
-
-bool
-HttpFetch::active () const
-{
-  auto transfer = transfer_.lock ();
-  return transfer && transfer->active ();
-}
-
 HttpFetcher::HttpFetcher (HttpFetcherOptions options)
     : options_ (std::move (options)),
       context_ (g_main_context_ref_thread_default ())
@@ -729,7 +716,7 @@ HttpFetcher::fetch (HttpRequest request, HttpFetchCallback callback)
 }
 
 HttpFetch
-HttpFetcher::fetch (const std::string &url, HttpFetchCallback callback)
+HttpClient::fetch (const std::string &url, HttpFetchCallback callback)
 {
   HttpRequest request;
   request.url = url;

@@ -16,21 +16,13 @@ namespace {
 
 constexpr guint kMaxReconnectDelayMs = 30000;
 
-void
-destroy_source (GSource **source)
-{
-  if (*source) {
-    g_source_destroy (*source);
-    g_source_unref (*source);
-    *source = nullptr;
-  }
-}
-
 } // namespace
 
-TrackerClient::TrackerClient (TrackerClientConfig config, Callbacks callbacks)
-    : config_ (std::move (config)), callbacks_ (std::move (callbacks)),
-      interval_ (config_.default_interval)
+TrackerClient::TrackerClient (Clock &clock, TrackerConnector &connector,
+                              TrackerClientConfig config, Callbacks callbacks)
+    : clock_ (clock), connector_ (connector), config_ (std::move (config)),
+      callbacks_ (std::move (callbacks)), announce_timer_ (clock),
+      reconnect_timer_ (clock), interval_ (config_.default_interval)
 {
   static gsize debug_init = 0;
   if (g_once_init_enter (&debug_init)) {
@@ -38,23 +30,13 @@ TrackerClient::TrackerClient (TrackerClientConfig config, Callbacks callbacks)
                              "gst-p2p WebTorrent tracker client");
     g_once_init_leave (&debug_init, 1);
   }
-  /* No proxy resolver: nothing in a test may leave the loopback by accident,
-   * and trackers are reached directly, as browsers do. */
-  session_.reset (soup_session_new_with_options ("proxy-resolver", nullptr,
-                                                 "timeout", 15, nullptr));
-  cancellable_ = g_cancellable_new ();
 }
 
 TrackerClient::~TrackerClient ()
 {
   *alive_ = false;
-  destroy_source (&announce_source_);
-  destroy_source (&reconnect_source_);
-  g_cancellable_cancel (cancellable_);
-  g_object_unref (cancellable_);
-  if (connection_ && started_announced_)
+  if (open_ && started_announced_)
     announce (tracker::AnnounceEvent::STOPPED);
-  drop_connection ();
 }
 
 void
@@ -66,95 +48,43 @@ TrackerClient::start ()
 void
 TrackerClient::connect ()
 {
-  SoupMessage *msg = soup_message_new (SOUP_METHOD_GET, config_.url.c_str ());
-  if (!msg) {
-    warn ("Invalid tracker URL " + config_.url);
-    return;
-  }
   GST_DEBUG ("connecting to %s", config_.url.c_str ());
-  soup_session_websocket_connect_async (session_.get (), msg, nullptr, nullptr,
-                                        G_PRIORITY_DEFAULT, cancellable_,
-                                        &TrackerClient::on_connected, this);
-  g_object_unref (msg);
+  TrackerConnector::Events events;
+  events.opened = [this] { on_opened (); };
+  events.message = [this] (std::string_view text) { handle_message (text); };
+  events.closed = [this] (const std::string &why) { on_closed (why); };
+  open_ = false;
+  connection_ = connector_.connect (config_.url, std::move (events));
 }
 
 void
-TrackerClient::on_connected (GObject *source, GAsyncResult *result,
-                             gpointer data) noexcept
+TrackerClient::on_opened ()
 {
-  GError *error = nullptr;
-  SoupWebsocketConnection *conn = soup_session_websocket_connect_finish (
-      SOUP_SESSION (source), result, &error);
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
-    g_error_free (error);
-    return;
-  }
-  auto self = static_cast<TrackerClient *> (data);
-  if (!conn) {
-    self->warn (std::string ("Tracker ") + self->config_.url + ": "
-                + error->message);
-    g_error_free (error);
-    guint delay
-        = std::min (kMaxReconnectDelayMs,
-                    1000u << std::min (self->reconnect_attempts_++, 5u));
-    self->schedule (&self->reconnect_source_, delay,
-                    &TrackerClient::on_reconnect_timer);
-    return;
-  }
-  GST_INFO ("connected to %s", self->config_.url.c_str ());
-  self->connection_ = conn;
-  self->reconnect_attempts_ = 0;
-  soup_websocket_connection_set_max_incoming_payload_size (conn, 256 * 1024);
-  soup_websocket_connection_set_keepalive_interval (conn, 30);
-  g_signal_connect (conn, "message", G_CALLBACK (&TrackerClient::on_message),
-                    self);
-  g_signal_connect (conn, "closed", G_CALLBACK (&TrackerClient::on_closed),
-                    self);
-  self->started_announced_ = false;
-  self->announce (tracker::AnnounceEvent::STARTED);
+  GST_INFO ("connected to %s", config_.url.c_str ());
+  open_ = true;
+  reconnect_attempts_ = 0;
+  started_announced_ = false;
+  announce (tracker::AnnounceEvent::STARTED);
 }
 
 void
-TrackerClient::on_message (SoupWebsocketConnection *conn, gint type,
-                           GBytes *message, gpointer data) noexcept
+TrackerClient::on_closed (const std::string &why)
 {
-  auto self = static_cast<TrackerClient *> (data);
-  gsize size = 0;
-  const char *text
-      = static_cast<const char *> (g_bytes_get_data (message, &size));
-  try {
-    self->handle_message (std::string_view (text, size));
-  } catch (const std::exception &e) {
-    self->warn (std::string ("Tracker message: ") + e.what ());
-  }
+  warn ("Tracker " + config_.url + ": " + why);
+  open_ = false;
+  announce_timer_.cancel ();
+  /* Dropped later: we run inside one of its events. */
+  clock_.call_later (0, [conn = std::shared_ptr<TrackerConnection> (
+                             std::move (connection_))] {});
+  reconnect_later ();
 }
 
 void
-TrackerClient::on_closed (SoupWebsocketConnection *conn, gpointer data) noexcept
+TrackerClient::reconnect_later ()
 {
-  auto self = static_cast<TrackerClient *> (data);
-  self->warn ("Tracker " + self->config_.url + " closed the connection");
-  self->drop_connection ();
-  destroy_source (&self->announce_source_);
-  self->schedule (
-      &self->reconnect_source_,
-      std::min (kMaxReconnectDelayMs,
-                1000u << std::min (self->reconnect_attempts_++, 5u)),
-      &TrackerClient::on_reconnect_timer);
-}
-
-void
-TrackerClient::drop_connection ()
-{
-  if (!connection_)
-    return;
-  g_signal_handlers_disconnect_by_data (connection_, this);
-  if (soup_websocket_connection_get_state (connection_)
-      == SOUP_WEBSOCKET_STATE_OPEN)
-    soup_websocket_connection_close (connection_, SOUP_WEBSOCKET_CLOSE_NORMAL,
-                                     nullptr);
-  g_object_unref (connection_);
-  connection_ = nullptr;
+  guint delay = std::min (kMaxReconnectDelayMs,
+                          1000u << std::min (reconnect_attempts_++, 5u));
+  reconnect_timer_.start (delay * GST_MSECOND, [this] { connect (); });
 }
 
 void
@@ -178,8 +108,9 @@ TrackerClient::handle_message (std::string_view text)
           std::min<int64_t> (*msg.interval, config_.max_interval));
       if (interval != interval_) {
         interval_ = std::max (interval, 1u);
-        schedule (&announce_source_, interval_ * 1000,
-                  &TrackerClient::on_announce_timer);
+        announce_timer_.start (interval_ * GST_SECOND, [this] {
+          announce (tracker::AnnounceEvent::NONE);
+        });
       }
     }
     break;
@@ -202,7 +133,7 @@ TrackerClient::handle_message (std::string_view text)
 void
 TrackerClient::announce (tracker::AnnounceEvent event)
 {
-  if (!connection_)
+  if (!open_)
     return;
   tracker::AnnounceRequest request;
   request.info_hash = config_.info_hash;
@@ -218,8 +149,8 @@ TrackerClient::announce (tracker::AnnounceEvent event)
   if (event == tracker::AnnounceEvent::STARTED)
     started_announced_ = true;
   if (event != tracker::AnnounceEvent::STOPPED)
-    schedule (&announce_source_, interval_ * 1000,
-              &TrackerClient::on_announce_timer);
+    announce_timer_.start (interval_ * GST_SECOND,
+                           [this] { announce (tracker::AnnounceEvent::NONE); });
   if (!wants_offers) {
     send_text (tracker::build_announce (request));
     return;
@@ -248,59 +179,16 @@ TrackerClient::send_answer (const tracker::Id20 &to_peer,
 void
 TrackerClient::announce_soon ()
 {
-  if (connection_)
-    schedule (&announce_source_, 0, &TrackerClient::on_announce_timer);
+  if (open_)
+    announce_timer_.start (0,
+                           [this] { announce (tracker::AnnounceEvent::NONE); });
 }
 
 void
 TrackerClient::send_text (const std::string &text)
 {
-  if (!connection_
-      || soup_websocket_connection_get_state (connection_)
-             != SOUP_WEBSOCKET_STATE_OPEN)
-    return;
-  /* The encoder escapes NUL as \u0000, so the text is a C string. */
-  soup_websocket_connection_send_text (connection_, text.c_str ());
-  announces_sent_++;
-}
-
-void
-TrackerClient::schedule (GSource **source, guint delay_ms,
-                         void (TrackerClient::*fn) ())
-{
-  destroy_source (source);
-  *source = delay_ms ? g_timeout_source_new (delay_ms) : g_idle_source_new ();
-  struct Call
-  {
-    TrackerClient *self;
-    void (TrackerClient::*fn) ();
-  };
-  g_source_set_callback (
-      *source,
-      [] (gpointer data) -> gboolean {
-        auto call = static_cast<Call *> (data);
-        (call->self->*call->fn) ();
-        return G_SOURCE_REMOVE;
-      },
-      new Call{ this, fn },
-      [] (gpointer data) { delete static_cast<Call *> (data); });
-  g_source_attach (*source, g_main_context_get_thread_default ());
-}
-
-void
-TrackerClient::on_announce_timer ()
-{
-  g_source_unref (announce_source_);
-  announce_source_ = nullptr;
-  announce (tracker::AnnounceEvent::NONE);
-}
-
-void
-TrackerClient::on_reconnect_timer ()
-{
-  g_source_unref (reconnect_source_);
-  reconnect_source_ = nullptr;
-  connect ();
+  if (open_ && connection_ && connection_->send_text (text))
+    announces_sent_++;
 }
 
 void

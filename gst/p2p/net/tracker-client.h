@@ -1,12 +1,13 @@
 /* gst-p2p
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * A WebTorrent tracker client over WebSocket (PROTOCOLS.md §1), for one
- * swarm (info_hash) on one tracker URL. It announces with fresh WebRTC
- * offers (non-trickle SDPs the owner creates), re-announces at the
- * tracker's interval without an event, hands relayed offers and answers to
- * its owner, and reconnects with backoff when the tracker goes away.
- * Engine thread only; callbacks run there.
+ * A WebTorrent tracker client (PROTOCOLS.md §1) for one swarm (info_hash)
+ * on one tracker URL. It announces with fresh WebRTC offers (non-trickle
+ * SDPs the owner creates), re-announces at the tracker's interval without an
+ * event, hands relayed offers and answers to its owner, and reconnects with
+ * backoff when the tracker goes away. It runs on the Clock and
+ * TrackerConnector seams, so the same client runs against a WebSocket
+ * tracker and in the simulator. Engine thread only; callbacks run there.
  */
 #pragma once
 
@@ -15,9 +16,8 @@
 #include <string>
 #include <vector>
 
-#include <libsoup/soup.h>
-
-#include "gst/p2p/common/gobject-ptr.h"
+#include "gst/p2p/common/clock.h"
+#include "gst/p2p/net/tracker-connection.h"
 #include "gst/tracker/protocol.h"
 
 namespace p2p::net {
@@ -61,7 +61,8 @@ public:
     std::function<void (const std::string &message)> warning;
   };
 
-  TrackerClient (TrackerClientConfig config, Callbacks callbacks);
+  TrackerClient (Clock &clock, TrackerConnector &connector,
+                 TrackerClientConfig config, Callbacks callbacks);
   /* Sends "stopped" if connected, then closes. */
   ~TrackerClient ();
 
@@ -78,7 +79,7 @@ public:
   bool
   connected () const
   {
-    return connection_ != nullptr;
+    return open_;
   }
   /* Peers in the swarm (us included) by the tracker's last count, -1
    * before the first answer. */
@@ -95,28 +96,22 @@ public:
 
 private:
   void connect ();
-  static void on_connected (GObject *source, GAsyncResult *result,
-                            gpointer data) noexcept;
-  static void on_message (SoupWebsocketConnection *conn, gint type,
-                          GBytes *message, gpointer data) noexcept;
-  static void on_closed (SoupWebsocketConnection *conn, gpointer data) noexcept;
+  void on_opened ();
+  void on_closed (const std::string &why);
   void handle_message (std::string_view text);
   void announce (tracker::AnnounceEvent event);
   void send_text (const std::string &text);
-  void schedule (GSource **source, guint delay_ms,
-                 void (TrackerClient::*fn) ());
-  void on_announce_timer ();
-  void on_reconnect_timer ();
-  void drop_connection ();
+  void reconnect_later ();
   void warn (const std::string &message);
 
+  Clock &clock_;
+  TrackerConnector &connector_;
   TrackerClientConfig config_;
   Callbacks callbacks_;
-  GObjectPtr<SoupSession> session_;
-  GCancellable *cancellable_ = nullptr;
-  SoupWebsocketConnection *connection_ = nullptr;
-  GSource *announce_source_ = nullptr;
-  GSource *reconnect_source_ = nullptr;
+  std::unique_ptr<TrackerConnection> connection_;
+  bool open_ = false;
+  Timer announce_timer_;
+  Timer reconnect_timer_;
   guint interval_;
   guint reconnect_attempts_ = 0;
   guint announces_sent_ = 0;

@@ -19,8 +19,9 @@ constexpr gint32 kMaxRequestId = 1000;
 
 } // namespace
 
-PeerSession::PeerSession (PeerSessionCallbacks callbacks)
-    : callbacks_ (std::move (callbacks))
+PeerSession::PeerSession (Clock &clock, Random &random,
+                          PeerSessionCallbacks callbacks)
+    : clock_ (clock), random_ (random), callbacks_ (std::move (callbacks))
 {
   static gsize debug_init = 0;
   if (g_once_init_enter (&debug_init)) {
@@ -34,52 +35,65 @@ PeerSession::~PeerSession ()
 {
   *alive_ = false;
   close ();
-  if (download_.data)
-    g_byte_array_unref (download_.data);
 }
 
-WebRtcPeer::Callbacks
-PeerSession::peer_callbacks ()
+AnnouncementRef
+encode_announcement (const std::set<int64_t> &loaded,
+                     const std::set<int64_t> &loading_by_http)
 {
-  /* The WebRtcPeer never calls back after close(), which our destructor
+  auto encoded = std::make_shared<EncodedAnnouncement> ();
+  GErrorOut error;
+  if (!wire::encode_command (
+          wire::Command::announcement (
+              std::vector<int64_t> (loaded.begin (), loaded.end ()),
+              std::vector<int64_t> (loading_by_http.begin (),
+                                    loading_by_http.end ())),
+          kMaxMessageSize, &encoded->messages, error.out ()))
+    GST_WARNING ("cannot encode an announcement: %s", error.get ()->message);
+  return encoded;
+}
+
+ChannelEvents
+PeerSession::channel_events ()
+{
+  /* The channel never calls back after close(), which our destructor
    * does, so `this` stays valid in these. */
-  WebRtcPeer::Callbacks cb;
-  cb.local_description = [this] (const std::string &sdp) {
+  ChannelEvents events;
+  events.local_description = [this] (const std::string &sdp) {
     if (callbacks_.local_description)
       callbacks_.local_description (sdp);
   };
-  cb.open = [this] { on_open (); };
-  cb.message = [this] (GBytes *message) { on_message (message); };
-  cb.writable = [this] { pump (); };
-  cb.closed = [this] (const GError *error) { on_closed (error); };
-  return cb;
+  events.open = [this] { on_open (); };
+  events.message = [this] (GBytes *message) { on_message (message); };
+  events.writable = [this] { pump (); };
+  events.closed = [this] (const GError *error) { on_closed (error); };
+  return events;
 }
 
 std::unique_ptr<PeerSession>
-PeerSession::offer (EngineThread &thread, const WebRtcPeerConfig &config,
+PeerSession::offer (PeerTransport &transport, Clock &clock, Random &random,
                     PeerSessionCallbacks callbacks, GError **error)
 {
   std::unique_ptr<PeerSession> session (
-      new PeerSession (std::move (callbacks)));
-  session->peer_ = WebRtcPeer::new_offerer (thread, config,
-                                            session->peer_callbacks (), error);
-  if (!session->peer_)
+      new PeerSession (clock, random, std::move (callbacks)));
+  session->channel_ = transport.offer (session->channel_events (), error);
+  if (!session->channel_)
     return nullptr;
   return session;
 }
 
 std::unique_ptr<PeerSession>
-PeerSession::answer (EngineThread &thread, const WebRtcPeerConfig &config,
+PeerSession::answer (PeerTransport &transport, Clock &clock, Random &random,
                      const std::string &remote_id,
                      const std::string &remote_offer,
                      PeerSessionCallbacks callbacks, GError **error)
 {
   std::unique_ptr<PeerSession> session (
-      new PeerSession (std::move (callbacks)));
+      new PeerSession (clock, random, std::move (callbacks)));
   session->remote_id_ = remote_id;
-  session->peer_ = WebRtcPeer::new_answerer (thread, config, remote_offer,
-                                             session->peer_callbacks (), error);
-  if (!session->peer_)
+  session->channel_
+      = transport.answer (remote_offer, session->channel_events (), error);
+  if (!session->channel_)
     return nullptr;
   return session;
 }
@@ -88,7 +102,7 @@ bool
 PeerSession::set_remote_answer (const std::string &remote_id,
                                 const std::string &sdp, GError **error)
 {
-  if (!peer_->set_remote_answer (sdp, error))
+  if (!channel_->set_remote_answer (sdp, error))
     return false;
   remote_id_ = remote_id;
   return true;
@@ -97,9 +111,9 @@ PeerSession::set_remote_answer (const std::string &remote_id,
 void
 PeerSession::close ()
 {
-  if (peer_) {
-    peer_->close ();
-    peer_.reset ();
+  if (channel_) {
+    channel_->close ();
+    channel_.reset ();
   }
   open_ = false;
 }
@@ -109,35 +123,23 @@ PeerSession::on_open ()
 {
   open_ = true;
   GST_DEBUG ("channel to %s open", remote_id_.c_str ());
-  if (have_announcement_) {
-    send_command (wire::Command::announcement (
-                      std::vector<int64_t> (announced_loaded_.begin (),
-                                            announced_loaded_.end ()),
-                      std::vector<int64_t> (announced_loading_.begin (),
-                                            announced_loading_.end ())),
-                  false);
-  }
+  if (AnnouncementRef pending = std::move (announced_))
+    announce (pending);
   if (callbacks_.open)
     callbacks_.open ();
 }
 
 void
-PeerSession::announce (const std::set<int64_t> &loaded,
-                       const std::set<int64_t> &loading_by_http)
+PeerSession::announce (const AnnouncementRef &announcement)
 {
-  if (have_announcement_ && loaded == announced_loaded_
-      && loading_by_http == announced_loading_)
+  if (announcement == announced_)
     return;
-  announced_loaded_ = loaded;
-  announced_loading_ = loading_by_http;
-  have_announcement_ = true;
+  announced_ = announcement;
   if (!open_)
     return;
-  send_command (wire::Command::announcement (
-                    std::vector<int64_t> (loaded.begin (), loaded.end ()),
-                    std::vector<int64_t> (loading_by_http.begin (),
-                                          loading_by_http.end ())),
-                false);
+  for (const BytesRef &message : announcement->messages)
+    queue (Outgoing{ message, false, false });
+  pump ();
 }
 
 bool
@@ -148,9 +150,8 @@ PeerSession::request (int64_t sequence)
   download_ = Download ();
   download_.active = true;
   download_.sequence = sequence;
-  download_.request_id = g_random_int_range (0, kMaxRequestId);
-  download_.data = g_byte_array_new ();
-  download_.started_us = g_get_monotonic_time ();
+  download_.request_id = random_.range (0, kMaxRequestId);
+  download_.started = clock_.now ();
   send_command (wire::Command::request (sequence, download_.request_id), false);
   return true;
 }
@@ -162,7 +163,6 @@ PeerSession::cancel_download ()
     return;
   send_command (
       wire::Command::cancel (download_.sequence, download_.request_id), false);
-  g_byte_array_unref (download_.data);
   download_ = Download ();
 }
 
@@ -170,8 +170,6 @@ void
 PeerSession::fail_download (const std::string &why, bool absent)
 {
   int64_t sequence = download_.sequence;
-  if (download_.data)
-    g_byte_array_unref (download_.data);
   download_ = Download ();
   if (callbacks_.download_failed)
     callbacks_.download_failed (sequence, why, absent);
@@ -248,7 +246,7 @@ PeerSession::on_command (const wire::Command &command)
     }
     download_.expected = command.size;
     if (callbacks_.progress)
-      callbacks_.progress (download_.sequence, download_.data->len,
+      callbacks_.progress (download_.sequence, download_.data.size (),
                            static_cast<guint64> (download_.expected));
     break;
   case wire::CommandType::SEGMENT_DATA_SENDING_COMPLETED: {
@@ -256,25 +254,24 @@ PeerSession::on_command (const wire::Command &command)
         || command.request_id != download_.request_id)
       break;
     if (download_.expected < 0
-        || download_.data->len != static_cast<guint64> (download_.expected)) {
+        || download_.data.size ()
+               != static_cast<guint64> (download_.expected)) {
       protocol_error ("segment " + std::to_string (download_.sequence)
-                      + " ended after " + std::to_string (download_.data->len)
-                      + " of " + std::to_string (download_.expected)
-                      + " bytes");
+                      + " ended after "
+                      + std::to_string (download_.data.size ()) + " of "
+                      + std::to_string (download_.expected) + " bytes");
       break;
     }
     int64_t sequence = download_.sequence;
-    gint64 elapsed_us
-        = std::max<gint64> (1, g_get_monotonic_time () - download_.started_us);
-    GBytesPtr data (g_byte_array_free_to_bytes (download_.data));
-    download_.data = nullptr;
-    guint64 size = g_bytes_get_size (data.get ());
-    double rate = size * 1e6 / elapsed_us;
+    const double elapsed = std::max<double> (
+        GST_USECOND, double (clock_.now () - download_.started));
+    ChunkedBytes data = std::move (download_.data);
+    const double rate = double (data.size ()) * GST_SECOND / elapsed;
     throughput_ = throughput_ > 0 ? 0.7 * throughput_ + 0.3 * rate : rate;
-    bytes_downloaded_ += size;
+    bytes_downloaded_ += data.size ();
     download_ = Download ();
     if (callbacks_.downloaded)
-      callbacks_.downloaded (sequence, data.get ());
+      callbacks_.downloaded (sequence, data);
     break;
   }
   case wire::CommandType::SEGMENT_ABSENT:
@@ -292,17 +289,15 @@ PeerSession::on_payload (GBytes *chunk)
    * P2P Media Loader does. */
   if (!download_.active || download_.expected < 0)
     return;
-  gsize size = 0;
-  const guint8 *data
-      = static_cast<const guint8 *> (g_bytes_get_data (chunk, &size));
-  if (download_.data->len + size > static_cast<guint64> (download_.expected)) {
+  if (download_.data.size () + g_bytes_get_size (chunk)
+      > static_cast<guint64> (download_.expected)) {
     protocol_error ("peer sent more bytes than announced for segment "
                     + std::to_string (download_.sequence));
     return;
   }
-  g_byte_array_append (download_.data, data, size);
+  download_.data.append (chunk);
   if (callbacks_.progress)
-    callbacks_.progress (download_.sequence, download_.data->len,
+    callbacks_.progress (download_.sequence, download_.data.size (),
                          static_cast<guint64> (download_.expected));
 }
 
@@ -311,11 +306,11 @@ PeerSession::serve_request (const wire::Command &command)
 {
   /* One upload at a time: a new request replaces the running one. */
   stop_upload ();
-  GBytesPtr segment (callbacks_.lookup ? callbacks_.lookup (command.segment_id)
-                                       : nullptr);
-  gsize size = segment ? g_bytes_get_size (segment.get ()) : 0;
-  if (!segment || command.byte_from < 0
-      || static_cast<gsize> (command.byte_from) >= size) {
+  ChunkedBytes segment = callbacks_.lookup
+                             ? callbacks_.lookup (command.segment_id)
+                             : ChunkedBytes ();
+  const gsize size = segment.size ();
+  if (command.byte_from < 0 || static_cast<gsize> (command.byte_from) >= size) {
     send_command (
         wire::Command::absent (command.segment_id, command.request_id), false);
     return;
@@ -326,18 +321,10 @@ PeerSession::serve_request (const wire::Command &command)
   send_command (wire::Command::data (command.segment_id, command.request_id,
                                      static_cast<int64_t> (size - offset)),
                 true);
-  for (GBytesPtr &chunk :
-       wire::split_payload (segment.get (), offset, kMaxMessageSize))
-    outgoing_.push_back (Outgoing{ std::move (chunk), true });
+  for (BytesRef &chunk : wire::split_payload (segment, offset, kMaxMessageSize))
+    queue (Outgoing{ std::move (chunk), true, true });
   send_command (
       wire::Command::completed (command.segment_id, command.request_id), true);
-}
-
-bool
-PeerSession::uploading () const
-{
-  return std::any_of (outgoing_.begin (), outgoing_.end (),
-                      [] (const Outgoing &o) { return o.upload; });
 }
 
 void
@@ -348,12 +335,13 @@ PeerSession::stop_upload ()
   outgoing_.erase (std::remove_if (outgoing_.begin (), outgoing_.end (),
                                    [] (const Outgoing &o) { return o.upload; }),
                    outgoing_.end ());
+  upload_messages_ = 0;
 }
 
 void
 PeerSession::send_command (const wire::Command &command, bool with_upload)
 {
-  std::vector<GBytesPtr> messages;
+  std::vector<BytesRef> messages;
   GErrorOut error;
   if (!wire::encode_command (command, kMaxMessageSize, &messages,
                              error.out ())) {
@@ -361,26 +349,30 @@ PeerSession::send_command (const wire::Command &command, bool with_upload)
                  error.get ()->message);
     return;
   }
-  for (GBytesPtr &m : messages)
-    outgoing_.push_back (Outgoing{ std::move (m), with_upload });
+  for (BytesRef &m : messages)
+    queue (Outgoing{ std::move (m), with_upload, false });
   pump ();
+}
+
+void
+PeerSession::queue (Outgoing outgoing)
+{
+  upload_messages_ += outgoing.upload ? 1 : 0;
+  outgoing_.push_back (std::move (outgoing));
 }
 
 void
 PeerSession::pump ()
 {
-  while (peer_ && open_ && !outgoing_.empty ()) {
+  while (channel_ && open_ && !outgoing_.empty ()) {
     Outgoing &next = outgoing_.front ();
-    gsize size = g_bytes_get_size (next.message.get ());
-    if (!peer_->send (next.message.get ()))
+    if (!channel_->send (next.message.get ()))
       return; /* wait for writable */
-    bool is_payload = next.upload
-                      && !wire::is_command_chunk (
-                          static_cast<const uint8_t *> (
-                              g_bytes_get_data (next.message.get (), nullptr)),
-                          size);
+    const gsize size = next.message.size ();
+    const bool payload = next.payload;
+    upload_messages_ -= next.upload ? 1 : 0;
     outgoing_.pop_front ();
-    if (is_payload) {
+    if (payload) {
       bytes_uploaded_ += size;
       if (callbacks_.uploaded)
         callbacks_.uploaded (size);

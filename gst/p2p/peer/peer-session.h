@@ -2,10 +2,11 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * One remote peer of the swarm speaking P2P Media Loader 2.x's peer
- * protocol (PROTOCOLS.md §3.5-3.6) over a WebRtcPeer's data channel:
- * announcements both ways, one download at a time from it (request ids,
- * SegmentData header, payload chunks, the mandatory SendingCompleted), and
- * uploads of what we hold with backpressure. Engine thread only.
+ * protocol (PROTOCOLS.md §3.5-3.6) over a PeerChannel: announcements both
+ * ways, one download at a time from it (request ids, SegmentData header,
+ * payload chunks, the mandatory SendingCompleted), and uploads of what we
+ * hold with backpressure. It owns the wire state of its download; what the
+ * download means to playback is the viewer's. Engine thread only.
  */
 #pragma once
 
@@ -15,11 +16,25 @@
 #include <set>
 #include <string>
 
-#include "gst/p2p/common/gobject-ptr.h"
-#include "gst/p2p/peer/webrtc-peer.h"
+#include "gst/p2p/common/chunked-bytes.h"
+#include "gst/p2p/common/clock.h"
+#include "gst/p2p/common/random.h"
+#include "gst/p2p/peer/peer-transport.h"
+#include "gst/p2p/common/error.h"
 #include "gst/p2p/peer/wire-codec.h"
 
 namespace p2p::peer {
+
+/* Our announcement, encoded once for every peer it goes to. */
+struct EncodedAnnouncement
+{
+  std::vector<BytesRef> messages;
+};
+using AnnouncementRef = std::shared_ptr<const EncodedAnnouncement>;
+
+/* Encodes what we hold (`l`) and what we load over HTTP (`p`). */
+AnnouncementRef encode_announcement (const std::set<int64_t> &loaded,
+                                     const std::set<int64_t> &loading_by_http);
 
 struct PeerSessionCallbacks
 {
@@ -29,19 +44,19 @@ struct PeerSessionCallbacks
   std::function<void ()> open;
   /* The remote's announcement replaced what it holds / loads over HTTP. */
   std::function<void ()> announcement;
-  /* The segment to upload, a new reference, or nullptr if we lack it. */
-  std::function<GBytes *(int64_t sequence)> lookup;
+  /* The segment to upload, or empty if we lack it. */
+  std::function<ChunkedBytes (int64_t sequence)> lookup;
   /* Bytes of the running download so far, and the total once known (0
    * before the SegmentData header). */
   std::function<void (int64_t sequence, guint64 received, guint64 total)>
       progress;
   /* A complete download. */
-  std::function<void (int64_t sequence, GBytes *data)> downloaded;
+  std::function<void (int64_t sequence, const ChunkedBytes &data)> downloaded;
   /* The remote sent nothing usable, or answered SegmentAbsent (@absent):
    * it lacks the segment or is busy serving others, which is no fault. */
   std::function<void (int64_t sequence, const std::string &why, bool absent)>
       download_failed;
-  /* Payload bytes handed to the data channel for an upload. */
+  /* Payload bytes handed to the channel for an upload. */
   std::function<void (guint64 bytes)> uploaded;
   /* The connection ended (@error nullptr: closed by the remote). */
   std::function<void (const GError *error)> closed;
@@ -51,13 +66,13 @@ class PeerSession
 {
 public:
   /* Offerer: call set_remote_answer() with the answer the tracker relays. */
-  static std::unique_ptr<PeerSession> offer (EngineThread &thread,
-                                             const WebRtcPeerConfig &config,
+  static std::unique_ptr<PeerSession> offer (PeerTransport &transport,
+                                             Clock &clock, Random &random,
                                              PeerSessionCallbacks callbacks,
                                              GError **error);
   /* Answerer for a remote offer relayed by the tracker. */
   static std::unique_ptr<PeerSession>
-  answer (EngineThread &thread, const WebRtcPeerConfig &config,
+  answer (PeerTransport &transport, Clock &clock, Random &random,
           const std::string &remote_id, const std::string &remote_offer,
           PeerSessionCallbacks callbacks, GError **error);
   ~PeerSession ();
@@ -86,9 +101,8 @@ public:
     return remote_loading_;
   }
 
-  /* Sends our announcement (only when open; sent again on open). */
-  void announce (const std::set<int64_t> &loaded,
-                 const std::set<int64_t> &loading_by_http);
+  /* Sends @announcement unless it is the one sent last (again on open). */
+  void announce (const AnnouncementRef &announcement);
   /* Starts downloading @sequence; false when a download is running. */
   bool request (int64_t sequence);
   /* Stops the running download (sends CancelSegmentRequest). */
@@ -98,8 +112,12 @@ public:
   {
     return download_.active;
   }
-  /* Bytes of an upload wait to be handed to the data channel. */
-  bool uploading () const;
+  /* Bytes of an upload wait to be handed to the channel. */
+  bool
+  uploading () const
+  {
+    return upload_messages_ > 0;
+  }
   int64_t
   download_sequence () const
   {
@@ -126,8 +144,8 @@ public:
   void close ();
 
 private:
-  explicit PeerSession (PeerSessionCallbacks callbacks);
-  WebRtcPeer::Callbacks peer_callbacks ();
+  PeerSession (Clock &clock, Random &random, PeerSessionCallbacks callbacks);
+  ChannelEvents channel_events ();
   void on_open ();
   void on_message (GBytes *message);
   void on_command (const wire::Command &command);
@@ -135,6 +153,8 @@ private:
   void on_closed (const GError *error);
   void serve_request (const wire::Command &command);
   void send_command (const wire::Command &command, bool with_upload);
+  struct Outgoing;
+  void queue (Outgoing outgoing);
   void pump ();
   void stop_upload ();
   void fail_download (const std::string &why, bool absent = false);
@@ -146,29 +166,32 @@ private:
     int64_t sequence = -1;
     int64_t request_id = -1;
     gint64 expected = -1; /* from SegmentData */
-    GByteArray *data = nullptr;
-    gint64 started_us = 0;
+    ChunkedBytes data;
+    GstClockTime started = 0;
   };
 
+  Clock &clock_;
+  Random &random_;
   PeerSessionCallbacks callbacks_;
-  std::shared_ptr<WebRtcPeer> peer_;
+  std::unique_ptr<PeerChannel> channel_;
   std::string remote_id_;
   bool open_ = false;
   wire::WireReceiver receiver_;
   std::set<int64_t> remote_loaded_;
   std::set<int64_t> remote_loading_;
-  std::set<int64_t> announced_loaded_;
-  std::set<int64_t> announced_loading_;
-  bool have_announcement_ = false;
+  AnnouncementRef announced_;
   Download download_;
   /* Messages not yet accepted by the channel, in order; `upload` marks the
-   * running upload's, dropped when a new request replaces it. */
+   * running upload's, dropped when a new request replaces it, and `payload`
+   * its segment bytes (counted as uploaded once sent). */
   struct Outgoing
   {
-    GBytesPtr message;
+    BytesRef message;
     bool upload = false;
+    bool payload = false;
   };
   std::deque<Outgoing> outgoing_;
+  size_t upload_messages_ = 0;
   int64_t upload_request_id_ = -1;
   int64_t upload_sequence_ = -1;
   double throughput_ = 0;

@@ -825,4 +825,77 @@ WebRtcPeer::teardown ()
   gst_clear_object (&pipeline_);
 }
 
+namespace {
+
+/* A WebRtcPeer as a PeerChannel: the peer is shared with webrtcbin's
+ * signal handlers (weakly), the channel owns it. */
+class WebRtcChannel : public PeerChannel
+{
+public:
+  explicit WebRtcChannel (std::shared_ptr<WebRtcPeer> peer)
+      : peer_ (std::move (peer))
+  {
+  }
+  ~WebRtcChannel () override { peer_->close (); }
+
+  bool
+  set_remote_answer (const std::string &sdp, GError **error) override
+  {
+    return peer_->set_remote_answer (sdp, error);
+  }
+  bool
+  send (GBytes *message) override
+  {
+    return peer_->send (message);
+  }
+  guint64
+  buffered_amount () const override
+  {
+    return peer_->buffered_amount ();
+  }
+  bool
+  is_open () const override
+  {
+    return peer_->is_open ();
+  }
+  void
+  close () override
+  {
+    peer_->close ();
+  }
+
+private:
+  std::shared_ptr<WebRtcPeer> peer_;
+};
+
+std::unique_ptr<PeerChannel>
+wrap (std::shared_ptr<WebRtcPeer> peer)
+{
+  if (!peer)
+    return nullptr;
+  return std::make_unique<WebRtcChannel> (std::move (peer));
+}
+
+} // namespace
+
+WebRtcTransport::WebRtcTransport (EngineThread &thread, WebRtcPeerConfig config)
+    : thread_ (thread), config_ (std::move (config))
+{
+}
+
+std::unique_ptr<PeerChannel>
+WebRtcTransport::offer (ChannelEvents events, GError **error)
+{
+  return wrap (
+      WebRtcPeer::new_offerer (thread_, config_, std::move (events), error));
+}
+
+std::unique_ptr<PeerChannel>
+WebRtcTransport::answer (const std::string &remote_offer, ChannelEvents events,
+                         GError **error)
+{
+  return wrap (WebRtcPeer::new_answerer (thread_, config_, remote_offer,
+                                         std::move (events), error));
+}
+
 } // namespace p2p::peer

@@ -23,6 +23,7 @@
 
 #include "gst/p2p/common/engine-thread.h"
 #include "gst/p2p/common/error.h"
+#include "gst/p2p/peer/peer-transport.h"
 
 namespace p2p::peer {
 
@@ -59,25 +60,10 @@ struct WebRtcPeerConfig
 class WebRtcPeer : public std::enable_shared_from_this<WebRtcPeer>
 {
 public:
-  /* All optional; all run on the engine thread; none runs after close ()
-   * returned or after closed () ran. A callback may drop the peer. */
-  struct Callbacks
-  {
-    /* The complete local SDP (offer or answer, candidates inline, without
-     * `a=ice-options:trickle`): hand it to the remote peer. Once. */
-    std::function<void (const std::string &sdp)> local_description;
-    /* The data channel is open: send () works from now on. Once. */
-    std::function<void ()> open;
-    /* One binary message (text frames are delivered as their bytes). */
-    std::function<void (GBytes *message)> message;
-    /* The send buffer drained to the threshold after a send () refused. */
-    std::function<void ()> writable;
-    /* The connection ended and the peer is torn down. @error is nullptr when
-     * the remote closed the channel; otherwise in GST_P2P_ERROR: TIMEOUT
-     * (connect timeout), NETWORK (ICE/DTLS failure, channel error),
-     * PROTOCOL (the remote SDP was refused), FAILED (webrtcbin error). */
-    std::function<void (const GError *error)> closed;
-  };
+  /* All run on the engine thread; none runs after close () returned or
+   * after closed () ran. PROTOCOL errors come from a refused remote SDP,
+   * FAILED from webrtcbin itself, TIMEOUT from connect_timeout_ms. */
+  using Callbacks = ChannelEvents;
 
   /* Starts an offerer: creates the data channel (label = 40 random hex
    * characters, ordered, reliable) and an offer; local_description () fires
@@ -196,6 +182,23 @@ private:
   bool open_ = false;
   bool send_refused_ = false;
   bool closed_ = false;
+};
+
+/* The production peer transport: every channel a WebRtcPeer on @thread. */
+class WebRtcTransport : public PeerTransport
+{
+public:
+  WebRtcTransport (EngineThread &thread, WebRtcPeerConfig config);
+
+  std::unique_ptr<PeerChannel> offer (ChannelEvents events,
+                                      GError **error) override;
+  std::unique_ptr<PeerChannel> answer (const std::string &remote_offer,
+                                       ChannelEvents events,
+                                       GError **error) override;
+
+private:
+  EngineThread &thread_;
+  const WebRtcPeerConfig config_;
 };
 
 } // namespace p2p::peer

@@ -30,7 +30,7 @@ ends_with (const uint8_t *data, size_t size, const char *marker)
          && memcmp (data + size - kMarkerSize, marker, kMarkerSize) == 0;
 }
 
-GBytesPtr
+BytesRef
 framed_slice (const uint8_t *slice, size_t size, const char *start,
               const char *end)
 {
@@ -39,7 +39,7 @@ framed_slice (const uint8_t *slice, size_t size, const char *start,
   if (size > 0)
     memcpy (message + kMarkerSize, slice, size);
   memcpy (message + kMarkerSize + size, end, kMarkerSize);
-  return GBytesPtr (g_bytes_new_take (message, size + kFrameOverhead));
+  return BytesRef::adopt (g_bytes_new_take (message, size + kFrameOverhead));
 }
 
 size_t
@@ -60,13 +60,13 @@ is_command_chunk (const uint8_t *data, size_t size)
              || ends_with (data, size, kSliceEnd));
 }
 
-std::vector<GBytesPtr>
+std::vector<BytesRef>
 frame_command_body (const Bytes &body, size_t max_message_size)
 {
   g_return_val_if_fail (max_message_size > kFrameOverhead,
-                        std::vector<GBytesPtr> ());
+                        std::vector<BytesRef> ());
 
-  std::vector<GBytesPtr> messages;
+  std::vector<BytesRef> messages;
   if (body.size () + kFrameOverhead <= max_message_size) {
     messages.push_back (
         framed_slice (body.data (), body.size (), kCommandStart, kCommandEnd));
@@ -93,7 +93,7 @@ frame_command_body (const Bytes &body, size_t max_message_size)
 
 gboolean
 encode_command (const Command &command, size_t max_message_size,
-                std::vector<GBytesPtr> *messages, GError **error)
+                std::vector<BytesRef> *messages, GError **error)
 {
   Bytes body;
   if (!encode_command_body (command, &body, error))
@@ -102,18 +102,25 @@ encode_command (const Command &command, size_t max_message_size,
   return TRUE;
 }
 
-std::vector<GBytesPtr>
-split_payload (GBytes *payload, size_t offset, size_t max_message_size)
+std::vector<BytesRef>
+split_payload (const ChunkedBytes &payload, size_t offset,
+               size_t max_message_size)
 {
-  g_return_val_if_fail (max_message_size > 0, std::vector<GBytesPtr> ());
+  g_return_val_if_fail (max_message_size > 0, std::vector<BytesRef> ());
 
-  std::vector<GBytesPtr> chunks;
-  const size_t total = g_bytes_get_size (payload);
-  for (size_t start = offset; start < total; start += max_message_size) {
-    const size_t size = std::min (max_message_size, total - start);
-    chunks.emplace_back (g_bytes_new_from_bytes (payload, start, size));
+  std::vector<BytesRef> messages;
+  const ChunkedBytes rest = payload.slice (offset, G_MAXSIZE);
+  for (const BytesRef &chunk : rest.chunks ()) {
+    const size_t size = chunk.size ();
+    if (size <= max_message_size) {
+      messages.push_back (chunk);
+      continue;
+    }
+    for (size_t start = 0; start < size; start += max_message_size)
+      messages.push_back (BytesRef::adopt (g_bytes_new_from_bytes (
+          chunk.get (), start, std::min (max_message_size, size - start))));
   }
-  return chunks;
+  return messages;
 }
 
 WireReceiver::Result

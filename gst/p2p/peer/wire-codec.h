@@ -12,6 +12,7 @@
 
 #include <glib.h>
 
+#include "gst/p2p/common/chunked-bytes.h"
 #include "gst/p2p/common/gobject-ptr.h"
 #include "wire-command.h"
 
@@ -35,18 +36,20 @@ bool is_command_chunk (const uint8_t *data, size_t size);
  * P2P Media Loader's BinaryCommandCreator does: one "cstr…cend" message when
  * it fits, else n near-equal slices framed "cstr…dend", "dstr…dend"…,
  * "dstr…cend". @max_message_size must exceed kFrameOverhead. */
-std::vector<GBytesPtr> frame_command_body (const Bytes &body,
-                                           size_t max_message_size);
+std::vector<BytesRef> frame_command_body (const Bytes &body,
+                                          size_t max_message_size);
 
 /* encode_command_body() then frame_command_body(). */
 gboolean encode_command (const Command &command, size_t max_message_size,
-                         std::vector<GBytesPtr> *messages, GError **error);
+                         std::vector<BytesRef> *messages, GError **error);
 
 /* Cuts @payload from @offset on into messages of at most @max_message_size
- * bytes, sharing @payload's memory. An uploader sends these after
- * SegmentData and before SegmentDataSendingCompleted. */
-std::vector<GBytesPtr> split_payload (GBytes *payload, size_t offset,
-                                      size_t max_message_size);
+ * bytes, sharing @payload's memory; a message never spans two of its
+ * chunks, so a segment received from a peer goes on in the messages it came
+ * in. An uploader sends these after SegmentData and before
+ * SegmentDataSendingCompleted. */
+std::vector<BytesRef> split_payload (const ChunkedBytes &payload, size_t offset,
+                                     size_t max_message_size);
 
 /* Turns the data-channel messages of one peer, in order, into commands and
  * payload chunks. Errors are per message: after one the receiver is ready

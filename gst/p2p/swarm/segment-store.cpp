@@ -25,10 +25,10 @@ SegmentStore::SegmentStore (gsize max_bytes, guint tail_segments)
 }
 
 PutResult
-SegmentStore::put (gint64 sequence, GBytes *data, SegmentSource source,
-                   const std::string &peer_id, bool pinned)
+SegmentStore::put (gint64 sequence, const ChunkedBytes &data,
+                   SegmentSource source, const std::string &peer_id,
+                   bool pinned)
 {
-  g_return_val_if_fail (data != nullptr, PutResult::TOO_OLD);
   if (sequence < keep_from_)
     return PutResult::TOO_OLD;
   if (segments_.count (sequence))
@@ -36,10 +36,9 @@ SegmentStore::put (gint64 sequence, GBytes *data, SegmentSource source,
 
   StoredSegment segment;
   segment.sequence = sequence;
-  segment.data.reset (g_bytes_ref (data));
+  segment.data = data;
   segment.source = source;
   segment.peer_id = peer_id;
-  segment.added_us = g_get_monotonic_time ();
   segment.pins = pinned ? 1 : 0;
   stats_.bytes += segment.size ();
   stats_.count++;
@@ -59,11 +58,11 @@ SegmentStore::find (gint64 sequence) const
   return it == segments_.end () ? nullptr : &it->second;
 }
 
-GBytesPtr
+ChunkedBytes
 SegmentStore::get (gint64 sequence) const
 {
   const StoredSegment *segment = find (sequence);
-  return GBytesPtr (segment ? g_bytes_ref (segment->data.get ()) : nullptr);
+  return segment ? segment->data : ChunkedBytes ();
 }
 
 std::vector<gint64>

@@ -20,7 +20,7 @@
 
 #include <glib.h>
 
-#include "gst/p2p/common/gobject-ptr.h"
+#include "gst/p2p/common/chunked-bytes.h"
 
 namespace p2p::swarm {
 
@@ -33,18 +33,16 @@ enum class SegmentSource {
 struct StoredSegment
 {
   gint64 sequence = 0;
-  GBytesPtr data;
+  ChunkedBytes data;
   SegmentSource source = SegmentSource::HTTP;
   /* The peer it came from, for PEER. */
   std::string peer_id;
-  /* g_get_monotonic_time () at put (). */
-  gint64 added_us = 0;
   guint pins = 0;
 
   gsize
   size () const
   {
-    return g_bytes_get_size (data.get ());
+    return data.size ();
   }
 };
 
@@ -86,11 +84,12 @@ public:
 
   SegmentStore (gsize max_bytes, guint tail_segments);
 
-  /* Stores @data (a new reference is taken), then evicts until within
-   * budget. With @pinned, the segment holds one pin from the start (to be
-   * unpin()ned later), so that it cannot be evicted by its own put. */
-  PutResult put (gint64 sequence, GBytes *data, SegmentSource source,
-                 const std::string &peer_id = {}, bool pinned = false);
+  /* Stores @data (sharing its memory), then evicts until within budget. With
+   * @pinned, the segment holds one pin from the start (to be unpin()ned later),
+   * so that it cannot be evicted by its own put. */
+  PutResult put (gint64 sequence, const ChunkedBytes &data,
+                 SegmentSource source, const std::string &peer_id = {},
+                 bool pinned = false);
 
   const StoredSegment *find (gint64 sequence) const;
   bool
@@ -98,8 +97,8 @@ public:
   {
     return find (sequence) != nullptr;
   }
-  /* (transfer full) a new reference to the body, nullptr when absent. */
-  GBytesPtr get (gint64 sequence) const;
+  /* The body, empty when absent. */
+  ChunkedBytes get (gint64 sequence) const;
   /* Held sequence numbers, ascending. */
   std::vector<gint64> sequences () const;
 

@@ -369,13 +369,13 @@ swarm_info_hash (const std::string &stream_swarm_id)
 }
 
 std::string
-generate_peer_id (GRand *rng, const char *prefix)
+generate_peer_id (Random &random, const char *prefix)
 {
   static const char alphabet[]
       = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
   std::string id = prefix;
   while (id.size () < 20)
-    id += alphabet[g_rand_int_range (rng, 0, sizeof alphabet - 1)];
+    id += alphabet[random.range (0, sizeof alphabet - 1)];
   return id;
 }
 

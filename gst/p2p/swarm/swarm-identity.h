@@ -23,6 +23,7 @@
 
 #include <glib.h>
 
+#include "gst/p2p/common/random.h"
 #include "gst/p2p/hls/playlist.h"
 
 namespace p2p::swarm {
@@ -110,7 +111,8 @@ inline constexpr const char *kSeederPeerIdPrefix = "-GS0100-";
 
 /* kPeerIdPrefix + 12 characters from [A-Za-z0-9] drawn from @rng: 20 ASCII
  * bytes. */
-std::string generate_peer_id (GRand *rng, const char *prefix = kPeerIdPrefix);
+std::string generate_peer_id (Random &random,
+                              const char *prefix = kPeerIdPrefix);
 
 /* A JavaScript Number's toString() (ECMA-262 Number::toString, radix 10):
  * shortest round-trip digits, exponent form below 1e-6 and from 1e21. */

@@ -15,11 +15,11 @@ namespace p2p::swarm {
 namespace {
 
 tracker::Id20
-random_id20 ()
+random_id20 (Random &random)
 {
   tracker::Id20 id;
   for (auto &b : id.bytes)
-    b = static_cast<uint8_t> (g_random_int_range (0, 256));
+    b = static_cast<uint8_t> (random.range (0, 256));
   return id;
 }
 
@@ -28,7 +28,7 @@ constexpr guint kMaxPendingOffers = 5;
 
 /* A peer that turned a request down for being busy is not asked again for
  * this long: about one segment's upload to someone else. */
-constexpr gint64 kBusyBackoffUs = 500 * G_TIME_SPAN_MILLISECOND;
+constexpr GstClockTime kBusyBackoff = 500 * GST_MSECOND;
 
 std::string
 id_string (const tracker::Id20 &id)
@@ -53,10 +53,11 @@ struct OfferBatch
 
 } // namespace
 
-Swarm::Swarm (EngineThread &engine, SwarmConfig config,
-              SwarmCallbacks callbacks)
-    : engine_ (engine), config_ (std::move (config)),
-      callbacks_ (std::move (callbacks))
+Swarm::Swarm (Runtime &runtime, SwarmConfig config, SwarmCallbacks callbacks)
+    : runtime_ (runtime), config_ (std::move (config)),
+      callbacks_ (std::move (callbacks)),
+      announcement_ (peer::encode_announcement ({}, {})),
+      collect_timer_ (runtime.clock)
 {
   static gsize debug_init = 0;
   if (g_once_init_enter (&debug_init)) {
@@ -68,7 +69,6 @@ Swarm::Swarm (EngineThread &engine, SwarmConfig config,
 
 Swarm::~Swarm ()
 {
-  *alive_ = false;
   trackers_.clear ();
   peers_.clear ();
 }
@@ -109,7 +109,8 @@ Swarm::start ()
       if (callbacks_.warning)
         callbacks_.warning (message);
     };
-    auto client = std::make_unique<net::TrackerClient> (tc, std::move (cb));
+    auto client = std::make_unique<net::TrackerClient> (
+        runtime_.clock, runtime_.trackers, tc, std::move (cb));
     trackers_.push_back (std::move (client));
   }
   for (auto &t : trackers_)
@@ -144,12 +145,11 @@ Swarm::create_offers (net::TrackerClient *tracker, guint count,
   for (guint i = 0; i < count; i++) {
     peers_.emplace_back ();
     Peer *peer = &peers_.back ();
-    peer->offer_id = random_id20 ();
+    peer->offer_id = random_id20 (runtime_.random);
     peer->tracker = tracker;
     peer->pending_offer = true;
     auto callbacks = session_callbacks (peer);
     tracker::Id20 offer_id = peer->offer_id;
-    std::weak_ptr<bool> alive = alive_;
     /* The batch learns about this offer's SDP, or its failure, once. */
     auto reported = std::make_shared<bool> (false);
     callbacks.local_description
@@ -170,7 +170,8 @@ Swarm::create_offers (net::TrackerClient *tracker, guint count,
     };
     GErrorOut error;
     peer->session = peer::PeerSession::offer (
-        engine_, config_.webrtc, std::move (callbacks), error.out ());
+        runtime_.peers, runtime_.clock, runtime_.random, std::move (callbacks),
+        error.out ());
     if (!peer->session) {
       GST_WARNING ("cannot create an offer: %s", error.get ()->message);
       peer->dead = true;
@@ -199,9 +200,9 @@ Swarm::on_offer (net::TrackerClient *tracker, const tracker::Id20 &from,
           tracker->send_answer (from, offer_id, answer);
         };
   GErrorOut error;
-  peer->session
-      = peer::PeerSession::answer (engine_, config_.webrtc, remote, sdp,
-                                   std::move (callbacks), error.out ());
+  peer->session = peer::PeerSession::answer (
+      runtime_.peers, runtime_.clock, runtime_.random, remote, sdp,
+      std::move (callbacks), error.out ());
   if (!peer->session) {
     GST_INFO ("cannot answer %s: %s", remote.c_str (), error.get ()->message);
     peer->dead = true;
@@ -244,17 +245,15 @@ Swarm::session_callbacks (Peer *peer)
     notify_changed ();
   };
   cb.announcement = [this] { notify_changed (); };
-  cb.lookup = [this] (int64_t sequence) -> GBytes * {
+  cb.lookup = [this] (int64_t sequence) -> ChunkedBytes {
     if (!config_.upload || !callbacks_.lookup)
-      return nullptr;
+      return {};
     if (config_.max_concurrent_uploads
         && uploads_running () >= config_.max_concurrent_uploads)
-      return nullptr;
-    GBytes *data = callbacks_.lookup (sequence);
-    if (data && !upload_allowed (g_bytes_get_size (data))) {
-      g_bytes_unref (data);
-      return nullptr;
-    }
+      return {};
+    ChunkedBytes data = callbacks_.lookup (sequence);
+    if (!data.empty () && !upload_allowed (data.size ()))
+      return {};
     return data;
   };
   cb.progress
@@ -263,15 +262,15 @@ Swarm::session_callbacks (Peer *peer)
             callbacks_.progress (sequence, peer->session->remote_id (),
                                  received, total);
         };
-  cb.downloaded = [this, peer] (int64_t sequence, GBytes *data) {
-    stats_.downloaded_bytes += g_bytes_get_size (data);
+  cb.downloaded = [this, peer] (int64_t sequence, const ChunkedBytes &data) {
+    stats_.downloaded_bytes += data.size ();
     if (callbacks_.downloaded)
       callbacks_.downloaded (sequence, peer->session->remote_id (), data);
   };
   cb.download_failed = [this, peer] (int64_t sequence, const std::string &why,
                                      bool absent) {
     if (absent && peer->session->remote_loaded ().count (sequence))
-      peer->busy_until_us = g_get_monotonic_time () + kBusyBackoffUs;
+      peer->busy_until = runtime_.clock.now () + kBusyBackoff;
     else
       peer->failures++;
     if (callbacks_.download_failed)
@@ -293,12 +292,8 @@ Swarm::remove_later (Peer *peer)
     return;
   peer->dead = true;
   bool was_connected = peer->session && peer->session->is_open ();
-  std::weak_ptr<bool> alive = alive_;
   /* Sessions call us from inside their own callbacks: drop them later. */
-  engine_.post ([this, alive] {
-    if (!alive.expired ())
-      collect_dead ();
-  });
+  collect_timer_.start (0, [this] { collect_dead (); });
   if (was_connected)
     notify_changed ();
 }
@@ -350,21 +345,19 @@ Swarm::uploads_running () const
 void
 Swarm::announce_to (Peer *peer)
 {
-  /* With upload off we announce nothing, so nobody asks us. */
-  if (config_.upload)
-    peer->session->announce (loaded_, loading_);
-  else
-    peer->session->announce ({}, {});
+  peer->session->announce (announcement_);
 }
 
 void
 Swarm::set_holdings (const std::set<int64_t> &loaded,
                      const std::set<int64_t> &loading_by_http)
 {
-  if (loaded == loaded_ && loading_by_http == loading_)
+  /* With upload off we announce nothing, so nobody asks us. */
+  if (!config_.upload || (loaded == loaded_ && loading_by_http == loading_))
     return;
   loaded_ = loaded;
   loading_ = loading_by_http;
+  announcement_ = peer::encode_announcement (loaded_, loading_);
   for (Peer &p : peers_) {
     if (!p.dead && p.session && p.session->is_open ())
       announce_to (&p);
@@ -418,7 +411,7 @@ Swarm::peer_views () const
     v.throughput = p.session->throughput ();
     v.failures = p.failures;
     v.seeder = g_str_has_prefix (v.id.c_str (), kSeederPeerIdPrefix);
-    v.busy = g_get_monotonic_time () < p.busy_until_us;
+    v.busy = runtime_.clock.now () < p.busy_until;
     views.push_back (std::move (v));
   }
   return views;
@@ -447,8 +440,8 @@ Swarm::upload_allowed (guint64 bytes)
   /* A token bucket of one second: a segment is served when the rate allows
    * it as a whole; otherwise the requester is told it is absent and asks
    * another peer or HTTP, which is better than trickling it out late. */
-  gint64 now = g_get_monotonic_time ();
-  double elapsed = (now - upload_tokens_time_) / 1e6;
+  const GstClockTime now = runtime_.clock.now ();
+  double elapsed = double (now - upload_tokens_time_) / GST_SECOND;
   upload_tokens_time_ = now;
   double capacity
       = std::max<double> (config_.max_upload_rate, static_cast<double> (bytes));

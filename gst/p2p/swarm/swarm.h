@@ -17,7 +17,8 @@
 #include <string>
 #include <vector>
 
-#include "gst/p2p/common/engine-thread.h"
+#include "gst/p2p/common/clock.h"
+#include "gst/p2p/runtime/runtime.h"
 #include "gst/p2p/net/tracker-client.h"
 #include "gst/p2p/peer/peer-session.h"
 #include "gst/p2p/swarm/scheduler.h"
@@ -29,7 +30,6 @@ struct SwarmConfig
   std::vector<std::string> trackers; /* ws:// or wss:// URLs */
   std::string info_hash;             /* 20 bytes (swarm_info_hash) */
   std::string peer_id;               /* 20 bytes (generate_peer_id) */
-  peer::WebRtcPeerConfig webrtc;
   guint max_peers = 20;
   guint offers_per_announce = 5;
   /* Serve requests (off for metered links: we then announce nothing). */
@@ -47,10 +47,10 @@ struct SwarmConfig
 
 struct SwarmCallbacks
 {
-  /* A new reference to segment @sequence for an upload, or nullptr. */
-  std::function<GBytes *(int64_t sequence)> lookup;
+  /* Segment @sequence for an upload, or empty. */
+  std::function<ChunkedBytes (int64_t sequence)> lookup;
   std::function<void (int64_t sequence, const std::string &peer_id,
-                      GBytes *data)>
+                      const ChunkedBytes &data)>
       downloaded;
   std::function<void (int64_t sequence, const std::string &peer_id,
                       const std::string &why)>
@@ -74,7 +74,7 @@ struct SwarmStats
 class Swarm
 {
 public:
-  Swarm (EngineThread &engine, SwarmConfig config, SwarmCallbacks callbacks);
+  Swarm (Runtime &runtime, SwarmConfig config, SwarmCallbacks callbacks);
   ~Swarm ();
 
   Swarm (const Swarm &) = delete;
@@ -114,7 +114,7 @@ private:
     bool dead = false;
     guint failures = 0;
     /* It answered SegmentAbsent while announcing the segment: busy. */
-    gint64 busy_until_us = 0;
+    GstClockTime busy_until = 0;
   };
 
   void create_offers (net::TrackerClient *tracker, guint count,
@@ -136,7 +136,7 @@ private:
   void notify_changed ();
   bool upload_allowed (guint64 bytes);
 
-  EngineThread &engine_;
+  Runtime &runtime_;
   SwarmConfig config_;
   SwarmCallbacks callbacks_;
   std::vector<std::unique_ptr<net::TrackerClient>> trackers_;
@@ -144,10 +144,12 @@ private:
   std::set<std::string> banned_;
   std::set<int64_t> loaded_;
   std::set<int64_t> loading_;
+  /* What we announce, encoded once for all peers. */
+  peer::AnnouncementRef announcement_;
   SwarmStats stats_;
   double upload_tokens_ = 0;
-  gint64 upload_tokens_time_ = 0;
-  std::shared_ptr<bool> alive_ = std::make_shared<bool> (true);
+  GstClockTime upload_tokens_time_ = 0;
+  Timer collect_timer_;
 };
 
 } // namespace p2p::swarm

@@ -10,19 +10,19 @@
 #include <algorithm>
 #include <cstdint>
 
-#include "gst/p2p/swarm/segmenter.h"
+#include "gst/p2p/packaging/segmenter.h"
 
 extern "C" int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
-  p2p::swarm::Segmenter segmenter (GST_SECOND);
+  p2p::packaging::Segmenter segmenter (GST_SECOND);
   GstClockTime pts = 0;
   size_t at = 0;
   while (at < size) {
     uint8_t control = data[at++];
-    size_t length
-        = std::min<size_t> (size - at, p2p::swarm::TsProgramTables::kPacketSize
-                                           * (1 + (control & 3)));
+    size_t length = std::min<size_t> (
+        size - at,
+        p2p::packaging::TsProgramTables::kPacketSize * (1 + (control & 3)));
     segmenter.push (data + at, length, pts, control & 0x80);
     pts += (control & 0x40) ? GST_SECOND : 100 * GST_MSECOND;
     at += length;

@@ -27,7 +27,7 @@ sorted (Command command)
 static void
 check_round_trip (const Command &command, size_t max_message_size)
 {
-  std::vector<GBytesPtr> messages;
+  std::vector<BytesRef> messages;
   GError *error = nullptr;
   /* A decoded array had at most 255 groups of at most 255 values; merging
    * groups by high part never needs more, so encoding cannot fail. */

@@ -17,7 +17,7 @@
 
 #include <glib.h>
 
-namespace p2p::swarm {
+namespace p2p::packaging {
 
 class TsProgramTables
 {
@@ -45,4 +45,4 @@ private:
   std::map<guint16, std::string> pmts_;
 };
 
-} // namespace p2p::swarm
+} // namespace p2p::packaging

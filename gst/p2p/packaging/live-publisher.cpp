@@ -13,7 +13,7 @@
 GST_DEBUG_CATEGORY_STATIC (p2p_publisher_debug);
 #define GST_CAT_DEFAULT p2p_publisher_debug
 
-namespace p2p::swarm {
+namespace p2p::packaging {
 
 namespace {
 
@@ -107,9 +107,8 @@ sha256_hex (GBytes *bytes)
   return hex.get ();
 }
 
-LivePublisher::LivePublisher (PublisherConfig config,
-                              OriginUpdate origin_update)
-    : config_ (std::move (config)), origin_update_ (std::move (origin_update))
+LivePublisher::LivePublisher (PublisherConfig config)
+    : config_ (std::move (config))
 {
   static gsize debug_init = 0;
   if (g_once_init_enter (&debug_init)) {
@@ -146,7 +145,7 @@ LivePublisher::segment_name (int64_t sequence) const
 
 bool
 LivePublisher::publish (CutSegment segment, PublishedSegment *published,
-                        GError **error)
+                        OriginChanges *changes, GError **error)
 {
   PublishedSegment out;
   out.sequence = next_sequence_++;
@@ -186,13 +185,13 @@ LivePublisher::publish (CutSegment segment, PublishedSegment *published,
       = std::max (playlist_.target_duration,
                   GST_SECOND * ((out.duration + GST_SECOND / 2) / GST_SECOND));
 
-  origin_update_ (out.uri, out.data.get ());
+  changes->push_back (OriginChange{ out.uri, BytesRef (out.data.get ()) });
   served_.push_back (out.uri);
   /* The origin keeps a tail behind the playlist window so a client that
    * just read the previous playlist can still fetch what it lists. */
   if (config_.playlist_length > 0) {
     while (served_.size () > config_.playlist_length + kServedTail) {
-      origin_update_ (served_.front (), nullptr);
+      changes->push_back (OriginChange{ served_.front (), BytesRef () });
       served_.pop_front ();
     }
   }
@@ -208,16 +207,17 @@ LivePublisher::publish (CutSegment segment, PublishedSegment *published,
   }
 
   GErrorOut playlist_error;
-  bool playlist_ok = write_playlist (file_ok ? error : playlist_error.out ());
+  bool playlist_ok
+      = write_playlist (changes, file_ok ? error : playlist_error.out ());
   *published = std::move (out);
   return file_ok && playlist_ok;
 }
 
 bool
-LivePublisher::finish (GError **error)
+LivePublisher::finish (OriginChanges *changes, GError **error)
 {
   playlist_.end_list = true;
-  return write_playlist (error);
+  return write_playlist (changes, error);
 }
 
 std::string
@@ -227,14 +227,15 @@ LivePublisher::playlist_text () const
 }
 
 bool
-LivePublisher::write_playlist (GError **error)
+LivePublisher::write_playlist (OriginChanges *changes, GError **error)
 {
   std::string text = playlist_text ();
-  GBytesPtr bytes (g_bytes_new (text.data (), text.size ()));
-  origin_update_ (config_.playlist_name, bytes.get ());
+  changes->push_back (OriginChange{
+      config_.playlist_name,
+      BytesRef::adopt (g_bytes_new (text.data (), text.size ())) });
   if (config_.playlist_location.empty ())
     return true;
   return write_file_atomically (config_.playlist_location, text, error);
 }
 
-} // namespace p2p::swarm
+} // namespace p2p::packaging

@@ -6,21 +6,24 @@
  * to a file if a location pattern is set, added to a sliding-window media
  * playlist (written atomically), and handed to the HTTP origin. Old segment
  * files beyond max-files are deleted. Called from one thread at a time (the
- * sink's streaming thread); origin updates are posted to the engine thread.
+ * sink's streaming thread); what the origin must serve comes back as a list
+ * of changes for the caller to apply where the origin lives.
  */
 #pragma once
 
 #include <deque>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include <gst/gst.h>
 
+#include "gst/p2p/common/chunked-bytes.h"
 #include "gst/p2p/common/gobject-ptr.h"
 #include "gst/p2p/hls/playlist.h"
-#include "gst/p2p/swarm/segmenter.h"
+#include "gst/p2p/packaging/segmenter.h"
 
-namespace p2p::swarm {
+namespace p2p::packaging {
 
 struct PublisherConfig
 {
@@ -48,26 +51,31 @@ struct PublishedSegment
   GBytesPtr data;
 };
 
-/* Receives what the origin must serve under a name (the playlist's or a
- * segment's URI). A null @bytes removes it. */
-using OriginUpdate
-    = std::function<void (const std::string &name, GBytes *bytes)>;
+/* What the origin must serve under a name (the playlist's or a segment's
+ * URI); null @bytes removes it. */
+struct OriginChange
+{
+  std::string name;
+  BytesRef bytes;
+};
+using OriginChanges = std::vector<OriginChange>;
 
 class LivePublisher
 {
 public:
-  LivePublisher (PublisherConfig config, OriginUpdate origin_update);
+  explicit LivePublisher (PublisherConfig config);
 
   /* Checks the location pattern; call before the first segment. */
   static bool validate_location (const std::string &pattern, GError **error);
 
-  /* Publishes a segment. Returns false with @error on a file error; the
-   * segment is still served by the origin in that case. */
+  /* Publishes a segment; @changes receives what the origin must serve now.
+   * Returns false with @error on a file error; the segment is still served
+   * by the origin in that case. */
   bool publish (CutSegment segment, PublishedSegment *published,
-                GError **error);
+                OriginChanges *changes, GError **error);
 
   /* Ends the stream: the playlist gets EXT-X-ENDLIST. */
-  bool finish (GError **error);
+  bool finish (OriginChanges *changes, GError **error);
 
   const hls::MediaPlaylist &
   playlist () const
@@ -77,11 +85,10 @@ public:
   std::string playlist_text () const;
 
 private:
-  bool write_playlist (GError **error);
+  bool write_playlist (OriginChanges *changes, GError **error);
   std::string segment_name (int64_t sequence) const;
 
   PublisherConfig config_;
-  OriginUpdate origin_update_;
   hls::MediaPlaylist playlist_;
   int64_t next_sequence_ = 0;
   /* Segments the origin serves, and segment files on disk, oldest first. */
@@ -92,4 +99,4 @@ private:
 
 std::string sha256_hex (GBytes *bytes);
 
-} // namespace p2p::swarm
+} // namespace p2p::packaging

@@ -3,7 +3,7 @@
  */
 #include "segmenter.h"
 
-namespace p2p::swarm {
+namespace p2p::packaging {
 
 Segmenter::Segmenter (GstClockTime target_duration)
     : target_duration_ (target_duration)
@@ -84,4 +84,4 @@ Segmenter::take_current (GstClockTime end)
   return segment;
 }
 
-} // namespace p2p::swarm
+} // namespace p2p::packaging

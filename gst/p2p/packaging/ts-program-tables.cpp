@@ -5,7 +5,7 @@
 
 #include <algorithm>
 
-namespace p2p::swarm {
+namespace p2p::packaging {
 
 namespace {
 
@@ -130,4 +130,4 @@ TsProgramTables::header () const
   return header;
 }
 
-} // namespace p2p::swarm
+} // namespace p2p::packaging

@@ -15,9 +15,9 @@
 #include <gst/gst.h>
 
 #include "gst/p2p/common/gobject-ptr.h"
-#include "gst/p2p/swarm/ts-program-tables.h"
+#include "gst/p2p/packaging/ts-program-tables.h"
 
-namespace p2p::swarm {
+namespace p2p::packaging {
 
 struct CutSegment
 {
@@ -66,4 +66,4 @@ private:
   TsProgramTables tables_;
 };
 
-} // namespace p2p::swarm
+} // namespace p2p::packaging

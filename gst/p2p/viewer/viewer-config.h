@@ -1,28 +1,23 @@
 /* gst-p2p
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * The viewer engine behind p2phlssrc: follows a live (or VOD) HLS playlist,
- * fetches segments and hands their bytes, in media-sequence order, to the
- * element's streaming thread. All network work runs on the viewer's engine
- * thread; the streaming thread only pops finished items (STYLE.md #11).
+ * What the viewer is told (ViewerConfig), what it hands out in order
+ * (ViewerItem) and what it counts (ViewerStats): shared by the engine core
+ * (viewer-core.h), the production front (viewer.h) and the simulator.
  */
 #pragma once
 
-#include <condition_variable>
-#include <deque>
-#include <functional>
-#include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include <gst/gst.h>
 
+#include "gst/p2p/common/chunked-bytes.h"
 #include "gst/p2p/common/gobject-ptr.h"
 #include "gst/p2p/net/http-fetcher.h"
 #include "gst/p2p/peer/webrtc-peer.h"
 
-namespace p2p::swarm {
+namespace p2p::viewer {
 
 struct ViewerConfig
 {
@@ -53,7 +48,7 @@ struct ViewerConfig
   GstClockTime p2p_timeout = 2 * GST_SECOND;
   /* Memory for segments kept for playback and for uploading. */
   gsize store_max_bytes = 64 * 1024 * 1024;
-  /* Milliseconds between on_stats calls (0 = none). */
+  /* Milliseconds between stats reports (0 = none). */
   guint stats_interval = 1000;
 };
 
@@ -67,7 +62,7 @@ struct ViewerItem
     ERROR,   /* playback cannot go on */
   };
   Kind kind = Kind::SEGMENT;
-  GBytesPtr data;
+  ChunkedBytes data;
   int64_t sequence = -1;
   GstClockTime duration = 0;
   /* Segments were skipped before this one, or a discontinuity tag. */
@@ -99,36 +94,4 @@ struct ViewerStats
   std::string swarm_id; /* the stream swarm id, once known */
 };
 
-class ViewerImpl;
-
-class Viewer
-{
-public:
-  using WarningCallback = std::function<void (const std::string &message)>;
-  using StatsCallback = std::function<void (const ViewerStats &stats)>;
-
-  /* Both callbacks run on the engine thread: @on_warning for problems that
-   * do not stop playback (bad playlist details, a segment skipped),
-   * @on_stats every stats_interval. */
-  Viewer (ViewerConfig config, WarningCallback on_warning,
-          StatsCallback on_stats);
-  ~Viewer ();
-
-  Viewer (const Viewer &) = delete;
-  Viewer &operator= (const Viewer &) = delete;
-
-  void start ();
-
-  /* Blocks until the next item is ready. Returns false without an item
-   * while unlocked (flushing). */
-  bool pop (ViewerItem *item);
-  void unlock ();
-  void unlock_stop ();
-
-  ViewerStats stats () const;
-
-private:
-  std::shared_ptr<ViewerImpl> impl_;
-};
-
-} // namespace p2p::swarm
+} // namespace p2p::viewer

@@ -1,0 +1,98 @@
+/* gst-p2p
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The viewer's running downloads, one per segment, over HTTP or from a peer
+ * of the swarm: the one owner of transfer state (what the scheduler sees as
+ * SchedulerState::transfers). It starts and cancels them and turns their
+ * outcome into events; what a finished segment means is the core's.
+ * Engine thread only.
+ */
+#pragma once
+
+#include <functional>
+#include <map>
+#include <set>
+#include <string>
+
+#include "gst/p2p/common/chunked-bytes.h"
+#include "gst/p2p/common/clock.h"
+#include "gst/p2p/net/http-client.h"
+#include "gst/p2p/swarm/scheduler.h"
+#include "gst/p2p/swarm/swarm.h"
+
+namespace p2p::viewer {
+
+class Downloads
+{
+public:
+  struct Events
+  {
+    /* An HTTP download ended (@result says how). */
+    std::function<void (int64_t sequence, net::HttpResult result)> http_done;
+    /* Body bytes of a running HTTP download. */
+    std::function<void (int64_t sequence, const net::HttpProgress &progress)>
+        http_progress;
+    /* A peer delivered the whole segment. */
+    std::function<void (int64_t sequence, const std::string &peer_id,
+                        const ChunkedBytes &data)>
+        peer_done;
+    /* A peer download failed; the segment is free to be fetched again. */
+    std::function<void (int64_t sequence, const std::string &peer_id,
+                        const std::string &why)>
+        peer_failed;
+  };
+
+  Downloads (Clock &clock, net::HttpClient &http, Events events);
+  ~Downloads ();
+
+  Downloads (const Downloads &) = delete;
+  Downloads &operator= (const Downloads &) = delete;
+
+  /* The swarm peer downloads go through; null: HTTP only. */
+  void
+  set_swarm (swarm::Swarm *swarm)
+  {
+    swarm_ = swarm;
+  }
+
+  void start_http (int64_t sequence, net::HttpRequest request);
+  /* False when the peer cannot take the request now. */
+  bool start_peer (int64_t sequence, const std::string &peer_id);
+  void cancel_peer (int64_t sequence, const std::string &peer_id);
+  void cancel_all ();
+
+  /* From the swarm's callbacks. */
+  void on_peer_progress (int64_t sequence, const std::string &peer_id,
+                         guint64 received, guint64 total);
+  void on_peer_downloaded (int64_t sequence, const std::string &peer_id,
+                           const ChunkedBytes &data);
+  void on_peer_failed (int64_t sequence, const std::string &peer_id,
+                       const std::string &why);
+
+  const std::map<int64_t, swarm::Transfer> &
+  transfers () const
+  {
+    return transfers_;
+  }
+  const swarm::Transfer *find (int64_t sequence) const;
+  bool
+  empty () const
+  {
+    return transfers_.empty ();
+  }
+  /* Segments downloading over HTTP (announced as `p` to peers). */
+  std::set<int64_t> http_sequences () const;
+
+private:
+  /* The running peer download of @sequence from @peer_id, or nullptr. */
+  swarm::Transfer *peer_transfer (int64_t sequence, const std::string &peer_id);
+
+  Clock &clock_;
+  net::HttpClient &http_;
+  Events events_;
+  swarm::Swarm *swarm_ = nullptr;
+  std::map<int64_t, swarm::Transfer> transfers_;
+  std::map<int64_t, net::HttpFetch> http_fetches_;
+};
+
+} // namespace p2p::viewer

@@ -1,0 +1,456 @@
+/* gst-p2p
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "viewer-core.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "gst/p2p/common/error.h"
+#include "gst/p2p/common/hasher.h"
+#include "gst/p2p/swarm/swarm-identity.h"
+
+GST_DEBUG_CATEGORY_STATIC (p2p_viewer_debug);
+#define GST_CAT_DEFAULT p2p_viewer_debug
+
+namespace p2p::viewer {
+
+namespace {
+
+/* Segments fetched ahead of what playback has taken, so a VOD or a long
+ * live window is not pulled into memory all at once. */
+constexpr size_t kMaxSegmentsAhead = 6;
+
+/* How often the scheduler looks at the swarm, besides reacting to events. */
+constexpr GstClockTime kTickInterval = 100 * GST_MSECOND;
+
+/* Segments kept behind the live window for peers that are behind us. */
+constexpr guint kStoreTailSegments = 3;
+
+GErrorPtr
+with_prefix (GErrorPtr error, const std::string &prefix)
+{
+  GError *raw = error.release ();
+  g_prefix_error (&raw, "%s", prefix.c_str ());
+  return GErrorPtr (raw);
+}
+
+/* Servers label segments loosely (video/mp2t, video/MP2T,
+ * application/octet-stream, none at all), so only what is surely not media
+ * is refused: an HTML page (error or captive portal) or a playlist. */
+bool
+is_media_content_type (const std::string &type)
+{
+  for (const char *refused :
+       { "text/html", "application/vnd.apple.mpegurl", "application/x-mpegurl",
+         "audio/mpegurl", "audio/x-mpegurl" }) {
+    if (g_ascii_strncasecmp (type.c_str (), refused, strlen (refused)) == 0)
+      return false;
+  }
+  return true;
+}
+
+} // namespace
+
+ViewerCore::ViewerCore (Runtime &runtime, ViewerConfig config,
+                        ViewerOutput &output, Events events)
+    : runtime_ (runtime), config_ (std::move (config)), output_ (output),
+      events_ (std::move (events)),
+      peer_id_ (swarm::generate_peer_id (runtime.random)),
+      store_ (config_.store_max_bytes, kStoreTailSegments),
+      playlists_ (
+          runtime.clock, runtime.http, config_,
+          PlaylistFollower::Events{
+              [this] (const hls::Variant *v) { on_media_found (v); },
+              [this] (bool restarted) { on_playlist_updated (restarted); },
+              [this] (GErrorPtr error) { fail (std::move (error)); },
+              [this] (const std::string &m) { warn (m); } }),
+      downloads_ (
+          runtime.clock, runtime.http,
+          Downloads::Events{ [this] (int64_t seq, net::HttpResult result) {
+                              on_http_done (seq, std::move (result));
+                            },
+                             [this] (int64_t seq, const net::HttpProgress &p) {
+                               playout_.stream_awaited (seq, p);
+                             },
+                             [this] (int64_t seq, const std::string &peer,
+                                     const ChunkedBytes &data) {
+                               on_peer_done (seq, peer, data);
+                             },
+                             [this] (int64_t seq, const std::string &peer,
+                                     const std::string &why) {
+                               GST_DEBUG ("segment %" G_GINT64_FORMAT
+                                          " from %s failed: %s",
+                                          seq, peer.c_str (), why.c_str ());
+                               request_tick ();
+                             } }),
+      playout_ (runtime.clock, runtime.http, playlists_, store_, output,
+                [this] (const std::string &m) { warn (m); }),
+      tick_timer_ (runtime.clock), tick_soon_ (runtime.clock),
+      stats_timer_ (runtime.clock)
+{
+  static gsize debug_init = 0;
+  if (g_once_init_enter (&debug_init)) {
+    GST_DEBUG_CATEGORY_INIT (p2p_viewer_debug, "p2pviewer", 0,
+                             "gst-p2p viewer engine");
+    g_once_init_leave (&debug_init, 1);
+  }
+  scheduler_config_.http_window = config_.http_window;
+  scheduler_config_.p2p_timeout = config_.p2p_timeout;
+  scheduler_config_.max_parallel_http = config_.max_parallel_http;
+  scheduler_config_.upload = config_.upload;
+  stats_.peer_id = peer_id_;
+}
+
+ViewerCore::~ViewerCore ()
+{
+  /* The swarm goes first: its callbacks use the downloads and the store. */
+  downloads_.set_swarm (nullptr);
+  swarm_.reset ();
+}
+
+void
+ViewerCore::start ()
+{
+  if (config_.stats_interval > 0 && events_.stats)
+    stats_timer_.start_repeating (config_.stats_interval * GST_MSECOND,
+                                  [this] { events_.stats (stats ()); });
+  playlists_.start ();
+}
+
+void
+ViewerCore::output_consumed ()
+{
+  schedule_downloads ();
+}
+
+void
+ViewerCore::on_media_found (const hls::Variant *variant)
+{
+  stats_.media_playlist_url = playlists_.media_url ();
+  if (variant)
+    stats_.bandwidth = variant->bandwidth;
+  start_swarm (variant);
+}
+
+void
+ViewerCore::on_playlist_updated (bool restarted)
+{
+  stats_.playlist_reloads++;
+  if (restarted) {
+    downloads_.cancel_all ();
+    /* A new numbering: the store's window must be allowed to go back. */
+    store_ = swarm::SegmentStore (config_.store_max_bytes, kStoreTailSegments);
+    playout_.restart ();
+  }
+  const hls::MediaPlaylist &media = *playlists_.playlist ();
+  if (!playout_.started () && !media.segments.empty ()) {
+    size_t count = media.segments.size ();
+    size_t start = 0;
+    if (playlists_.live () && count > config_.live_delay_segments)
+      start = count - config_.live_delay_segments;
+    playout_.start_at (media.segments[start].sequence);
+    GST_INFO ("starting at media sequence %" G_GINT64_FORMAT " (%zu of %zu)",
+              playout_.next_sequence (), start, count);
+  }
+  if (playlists_.oldest_available () >= 0)
+    store_.set_window_start (playlists_.oldest_available ());
+  playout_.skip_unavailable ();
+  schedule_downloads ();
+  deliver_ready ();
+}
+
+void
+ViewerCore::start_swarm (const hls::Variant *variant)
+{
+  if (config_.trackers.empty () || swarm_)
+    return;
+  std::string swarm_id
+      = config_.swarm_id.empty ()
+            ? swarm::swarm_id_from_manifest_url (playlists_.manifest_url ())
+            : config_.swarm_id;
+  swarm::StreamAttributes attributes
+      = variant ? swarm::stream_attributes_for_variant (*variant)
+                : swarm::stream_attributes_for_media_playlist ();
+  std::string stream_id = swarm::stream_swarm_id (
+      swarm_id, swarm::StreamType::MAIN, swarm::stream_short_id (attributes));
+  stats_.swarm_id = stream_id;
+  GST_INFO ("joining swarm %s as %s", stream_id.c_str (), peer_id_.c_str ());
+
+  swarm::SwarmConfig sc;
+  sc.trackers = config_.trackers;
+  sc.info_hash = swarm::swarm_info_hash (stream_id);
+  sc.peer_id = peer_id_;
+  sc.max_peers = config_.max_peers;
+  sc.upload = config_.upload;
+  sc.max_upload_rate = config_.max_upload_rate;
+
+  swarm::SwarmCallbacks cb;
+  cb.lookup = [this] (int64_t sequence) { return store_.get (sequence); };
+  cb.downloaded = [this] (int64_t sequence, const std::string &peer_id,
+                          const ChunkedBytes &data) {
+    downloads_.on_peer_downloaded (sequence, peer_id, data);
+  };
+  cb.download_failed = [this] (int64_t sequence, const std::string &peer_id,
+                               const std::string &why) {
+    downloads_.on_peer_failed (sequence, peer_id, why);
+  };
+  cb.progress = [this] (int64_t sequence, const std::string &peer_id,
+                        guint64 received, guint64 total) {
+    downloads_.on_peer_progress (sequence, peer_id, received, total);
+  };
+  cb.changed = [this] {
+    /* A peer announcing the segment after the last one listed makes us
+     * reload the playlist now rather than at the next reload. */
+    const int64_t next = playlists_.next_unlisted ();
+    if (next >= 0) {
+      for (const swarm::PeerView &peer : swarm_->peer_views ()) {
+        if (peer.announced.count (next)) {
+          playlists_.reload_for_announced (next);
+          break;
+        }
+      }
+    }
+    request_tick ();
+  };
+  cb.warning = [this] (const std::string &message) { warn (message); };
+  swarm_ = std::make_unique<swarm::Swarm> (runtime_, sc, cb);
+  downloads_.set_swarm (swarm_.get ());
+  swarm_->start ();
+
+  tick_timer_.start_repeating (kTickInterval,
+                               [this] { schedule_downloads (); });
+}
+
+void
+ViewerCore::request_tick ()
+{
+  if (!tick_soon_.pending ())
+    tick_soon_.start (0, [this] { schedule_downloads (); });
+}
+
+void
+ViewerCore::schedule_downloads ()
+{
+  const hls::MediaPlaylist *playlist = playlists_.playlist ();
+  if (!playlist || playout_.failed () || !playout_.started ())
+    return;
+
+  swarm::SchedulerState state;
+  state.now = runtime_.clock.now ();
+  state.self_id = peer_id_;
+  GstClockTime due = std::max (playout_.deadline_origin (state.now), state.now);
+  size_t queued = output_.pending_segments ();
+  size_t budget = kMaxSegmentsAhead > queued ? kMaxSegmentsAhead - queued : 0;
+  std::vector<const hls::MediaSegment *> wanted;
+  for (const auto &d : playlists_.departed ())
+    wanted.push_back (&d.second);
+  for (const hls::MediaSegment &s : playlist->segments)
+    wanted.push_back (&s);
+  for (const hls::MediaSegment *s : wanted) {
+    const hls::MediaSegment &segment = *s;
+    if (segment.sequence < playout_.next_sequence ())
+      continue;
+    if (budget-- == 0)
+      break;
+    swarm::PlannedSegment planned;
+    planned.sequence = segment.sequence;
+    planned.deadline = due;
+    planned.first_seen = playlists_.first_seen (segment.sequence, state.now);
+    state.segments.push_back (planned);
+    due += segment.duration;
+  }
+  for (gint64 seq : store_.sequences ())
+    state.held.insert (seq);
+  for (const auto &f : playout_.failed_segments ())
+    state.held.insert (f.first);
+  for (const auto &t : downloads_.transfers ())
+    state.transfers.push_back (t.second);
+  if (swarm_)
+    state.peers = swarm_->peer_views ();
+
+  for (const swarm::Decision &d : swarm::schedule (scheduler_config_, state)) {
+    switch (d.kind) {
+    case swarm::DecisionKind::FETCH_HTTP:
+      GST_DEBUG ("HTTP %" G_GINT64_FORMAT " (%s)", d.sequence,
+                 d.reason == swarm::DecisionReason::INJECT ? "inject"
+                                                           : "urgent");
+      start_http (d.sequence);
+      break;
+    case swarm::DecisionKind::REQUEST_PEER:
+      GST_DEBUG ("request %" G_GINT64_FORMAT " from %s", d.sequence,
+                 d.peer_id.c_str ());
+      downloads_.start_peer (d.sequence, d.peer_id);
+      break;
+    case swarm::DecisionKind::CANCEL_PEER: {
+      GST_DEBUG ("cancel %" G_GINT64_FORMAT " from %s (%s)", d.sequence,
+                 d.peer_id.c_str (),
+                 d.reason == swarm::DecisionReason::STALLED ? "stalled"
+                                                            : "deadline");
+      /* A peer that went silent counts against it whether the stall
+       * timeout or the deadline caught it first: with a short HTTP
+       * window the deadline usually does, and a peer that stops sending
+       * mid-segment would otherwise be asked again and again. */
+      const swarm::Transfer *transfer = downloads_.find (d.sequence);
+      bool silent = d.reason == swarm::DecisionReason::STALLED
+                    || (transfer
+                        && state.now >= transfer->last_progress
+                                            + config_.p2p_timeout / 2);
+      downloads_.cancel_peer (d.sequence, d.peer_id);
+      if (silent && swarm_)
+        swarm_->note_failure (d.peer_id);
+      break;
+    }
+    }
+  }
+  update_holdings ();
+}
+
+void
+ViewerCore::start_http (int64_t sequence)
+{
+  const hls::MediaSegment *segment = playlists_.find (sequence);
+  if (!segment)
+    return;
+  net::HttpRequest request;
+  request.url = hls::resolve_uri (playlists_.media_url (), segment->uri);
+  if (segment->byte_range && segment->byte_range->offset) {
+    request.range = net::HttpByteRange{ *segment->byte_range->offset,
+                                        segment->byte_range->length };
+  }
+  downloads_.start_http (sequence, std::move (request));
+}
+
+void
+ViewerCore::update_holdings ()
+{
+  if (!swarm_)
+    return;
+  std::set<int64_t> loaded;
+  for (gint64 seq : store_.sequences ())
+    loaded.insert (seq);
+  swarm_->set_holdings (loaded, downloads_.http_sequences ());
+}
+
+void
+ViewerCore::on_peer_done (int64_t sequence, const std::string &peer_id,
+                          const ChunkedBytes &data)
+{
+  if (playout_.failed () || sequence < playout_.next_sequence ()
+      || store_.contains (sequence))
+    return;
+  const hls::MediaSegment *segment = playlists_.find (sequence);
+  /* Only what our playlist lists can be checked and played. */
+  if (!segment)
+    return;
+  if (!segment->sha256.empty ()
+      && runtime_.hasher.sha256_hex (data) != segment->sha256) {
+    /* A peer with wrong bytes is never trusted again; the scheduler gets
+     * the segment elsewhere. */
+    stats_.hash_mismatches++;
+    warn ("Segment " + std::to_string (sequence) + " from peer " + peer_id
+          + " does not match its SHA-256: peer banned");
+    swarm_->ban (peer_id, "segment hash mismatch");
+    request_tick ();
+    return;
+  }
+  GST_DEBUG ("segment %" G_GINT64_FORMAT " from %s: %" G_GSIZE_FORMAT " bytes",
+             sequence, peer_id.c_str (), data.size ());
+  stats_.peer_bytes += data.size ();
+  stats_.peer_segments++;
+  store_.put (sequence, data, swarm::SegmentSource::PEER, peer_id, true);
+  deliver_ready ();
+  schedule_downloads ();
+}
+
+void
+ViewerCore::on_http_done (int64_t sequence, net::HttpResult result)
+{
+  if (playout_.failed ())
+    return;
+  if (!result.ok ()) {
+    /* A live segment that left the window meanwhile is skipped; anything
+     * else is an error after the fetcher's retries. */
+    const hls::MediaPlaylist *playlist = playlists_.playlist ();
+    bool listed = playlist && !playlist->segments.empty ()
+                  && sequence >= playlist->segments.front ().sequence;
+    if (sequence < playout_.next_sequence () || (playlist && !listed)) {
+      warn ("Segment " + std::to_string (sequence)
+            + " left the window: " + result.error->message);
+      playlists_.forget_departed (sequence);
+      deliver_ready ();
+      schedule_downloads ();
+      return;
+    }
+    playout_.mark_failed (
+        sequence, with_prefix (std::move (result.error),
+                               "Segment " + std::to_string (sequence) + ": "));
+    deliver_ready ();
+    return;
+  }
+  if (!is_media_content_type (result.content_type)) {
+    playout_.mark_failed (
+        sequence,
+        GErrorPtr (g_error_new (GST_P2P_ERROR, GST_P2P_ERROR_BAD_CONTENT,
+                                "Segment %" G_GINT64_FORMAT ": %s "
+                                "answered with Content-Type %s, not media",
+                                sequence, result.final_url.c_str (),
+                                result.content_type.c_str ())));
+    deliver_ready ();
+    return;
+  }
+  ChunkedBytes body (result.body.get ());
+  const hls::MediaSegment *segment = playlists_.find (sequence);
+  if (segment && !segment->sha256.empty ()
+      && runtime_.hasher.sha256_hex (body) != segment->sha256) {
+    warn ("Segment " + std::to_string (sequence)
+          + " from HTTP does not match the playlist's SHA-256");
+  }
+  stats_.http_bytes += body.size ();
+  stats_.http_segments++;
+  if (sequence >= playout_.next_sequence () && !store_.contains (sequence))
+    store_.put (sequence, body, swarm::SegmentSource::HTTP, {}, true);
+  deliver_ready ();
+  schedule_downloads ();
+}
+
+void
+ViewerCore::deliver_ready ()
+{
+  playout_.deliver_ready (downloads_.empty ());
+  playlists_.set_playhead (playout_.next_sequence ());
+}
+
+void
+ViewerCore::fail (GErrorPtr error)
+{
+  downloads_.cancel_all ();
+  playout_.fail (std::move (error));
+}
+
+void
+ViewerCore::warn (const std::string &message)
+{
+  GST_WARNING ("%s", message.c_str ());
+  if (events_.warning)
+    events_.warning (message);
+}
+
+ViewerStats
+ViewerCore::stats () const
+{
+  ViewerStats stats = stats_;
+  const PlayoutStats &playout = playout_.stats ();
+  stats.stalls = playout.stalls;
+  stats.stall_time = playout.stall_time;
+  stats.segments_skipped = playout.segments_skipped;
+  if (swarm_) {
+    swarm::SwarmStats swarm_stats = swarm_->stats ();
+    stats.peers = swarm_stats.peers;
+    stats.uploaded_bytes = swarm_stats.uploaded_bytes;
+    stats.peers_banned = swarm_stats.peers_banned;
+  }
+  return stats;
+}
+
+} // namespace p2p::viewer

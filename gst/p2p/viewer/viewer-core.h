@@ -1,0 +1,92 @@
+/* gst-p2p
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The viewer engine: one swarm member playing a live (or VOD) HLS stream.
+ * It follows the playlists (PlaylistFollower), keeps what it holds
+ * (SegmentStore), runs downloads over HTTP and from peers (Downloads) as the
+ * scheduler decides, checks what peers send against the playlist's hashes,
+ * and hands segments out in order (Playout). It runs on a Runtime, so the
+ * same code plays in p2phlssrc (viewer.h) and in the simulator, and it is
+ * single-threaded: everything, events included, runs on the runtime's
+ * thread.
+ */
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "gst/p2p/runtime/runtime.h"
+#include "gst/p2p/swarm/scheduler.h"
+#include "gst/p2p/swarm/segment-store.h"
+#include "gst/p2p/swarm/swarm.h"
+#include "gst/p2p/viewer/downloads.h"
+#include "gst/p2p/viewer/playlist-follower.h"
+#include "gst/p2p/viewer/playout.h"
+#include "gst/p2p/viewer/viewer-config.h"
+
+namespace p2p::viewer {
+
+class ViewerCore
+{
+public:
+  struct Events
+  {
+    /* Problems that do not stop playback (bad playlist details, a segment
+     * skipped, a peer banned). */
+    std::function<void (const std::string &message)> warning;
+    /* Every config.stats_interval. */
+    std::function<void (const ViewerStats &stats)> stats;
+  };
+
+  ViewerCore (Runtime &runtime, ViewerConfig config, ViewerOutput &output,
+              Events events);
+  ~ViewerCore ();
+
+  ViewerCore (const ViewerCore &) = delete;
+  ViewerCore &operator= (const ViewerCore &) = delete;
+
+  void start ();
+  /* Playback took an item: there is room to read further ahead. */
+  void output_consumed ();
+
+  ViewerStats stats () const;
+  const std::string &
+  peer_id () const
+  {
+    return peer_id_;
+  }
+
+private:
+  void on_media_found (const hls::Variant *variant);
+  void on_playlist_updated (bool restarted);
+  void on_http_done (int64_t sequence, net::HttpResult result);
+  void on_peer_done (int64_t sequence, const std::string &peer_id,
+                     const ChunkedBytes &data);
+  void start_swarm (const hls::Variant *variant);
+  void schedule_downloads ();
+  void request_tick ();
+  void start_http (int64_t sequence);
+  void update_holdings ();
+  void deliver_ready ();
+  void fail (GErrorPtr error);
+  void warn (const std::string &message);
+
+  Runtime &runtime_;
+  const ViewerConfig config_;
+  ViewerOutput &output_;
+  Events events_;
+  std::string peer_id_;
+  swarm::SchedulerConfig scheduler_config_;
+  swarm::SegmentStore store_;
+  PlaylistFollower playlists_;
+  Downloads downloads_;
+  Playout playout_;
+  std::unique_ptr<swarm::Swarm> swarm_;
+  Timer tick_timer_;
+  Timer tick_soon_;
+  Timer stats_timer_;
+  ViewerStats stats_;
+};
+
+} // namespace p2p::viewer
