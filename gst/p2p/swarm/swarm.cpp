@@ -406,15 +406,27 @@ Swarm::peer_views () const
       continue;
     PeerView v;
     v.id = p.session->remote_id ();
-    v.announced = p.session->remote_loaded ();
-    v.loading_by_http = p.session->remote_loading ();
+    v.announced = &p.session->remote_loaded ();
+    v.loading_by_http = &p.session->remote_loading ();
     v.throughput = p.session->throughput ();
     v.failures = p.failures;
-    v.seeder = g_str_has_prefix (v.id.c_str (), kSeederPeerIdPrefix);
+    v.seeder = g_str_has_prefix (p.session->remote_id ().c_str (),
+                                 kSeederPeerIdPrefix);
     v.busy = runtime_.clock.now () < p.busy_until;
     views.push_back (std::move (v));
   }
   return views;
+}
+
+bool
+Swarm::announced_by_a_peer (int64_t sequence) const
+{
+  for (const Peer &p : peers_) {
+    if (!p.dead && p.session && p.session->is_open ()
+        && p.session->remote_loaded ().count (sequence))
+      return true;
+  }
+  return false;
 }
 
 SwarmStats

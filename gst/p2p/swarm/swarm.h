@@ -95,8 +95,11 @@ public:
    * segment it announced only marks it busy for a while. */
   void note_failure (const std::string &peer_id);
 
-  /* The connected peers as the scheduler sees them. */
+  /* The connected peers as the scheduler sees them; valid until the swarm
+   * next runs. */
   std::vector<PeerView> peer_views () const;
+  /* A connected peer holds @sequence. */
+  bool announced_by_a_peer (int64_t sequence) const;
   SwarmStats stats () const;
   const std::string &
   peer_id () const

@@ -203,14 +203,8 @@ ViewerCore::start_swarm (const hls::Variant *variant)
     /* A peer announcing the segment after the last one listed makes us
      * reload the playlist now rather than at the next reload. */
     const int64_t next = playlists_.next_unlisted ();
-    if (next >= 0) {
-      for (const swarm::PeerView &peer : swarm_->peer_views ()) {
-        if (peer.announced.count (next)) {
-          playlists_.reload_for_announced (next);
-          break;
-        }
-      }
-    }
+    if (next >= 0 && swarm_->announced_by_a_peer (next))
+      playlists_.reload_for_announced (next);
     request_tick ();
   };
   cb.warning = [this] (const std::string &message) { warn (message); };
