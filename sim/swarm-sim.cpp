@@ -16,6 +16,8 @@
 #include "gst/p2p/runtime/runtime.h"
 #include "gst/p2p/swarm/swarm-identity.h"
 #include "gst/p2p/viewer/viewer-core.h"
+#include "sim/broadcaster.h"
+#include "sim/host-runtime.h"
 #include "sim/memo-hasher.h"
 #include "sim/origin.h"
 #include "sim/tracker.h"
@@ -41,26 +43,6 @@ median (std::vector<double> values)
   const size_t n = values.size ();
   return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
 }
-
-/* What one simulated host's engine objects run on. */
-struct HostRuntime
-{
-  HostRuntime (Network &network, Host &host, Origin &origin, Tracker &tracker,
-               Hasher &hasher, guint64 seed)
-      : random (seed), http (origin.client (host)),
-        peers (network.transport (host)),
-        trackers (tracker.connector (host)), runtime{
-          network.loop (), random, hasher, *http, *peers, *trackers
-        }
-  {
-  }
-
-  Random random;
-  std::unique_ptr<net::HttpClient> http;
-  std::unique_ptr<peer::PeerTransport> peers;
-  std::unique_ptr<net::TrackerConnector> trackers;
-  Runtime runtime;
-};
 
 /* Plays a viewer's items in real (virtual) time, as a pipeline with a
  * synchronised sink would: a segment starts playing when it is there and
@@ -190,118 +172,6 @@ struct SimViewer
   ViewerRecord record;
 };
 
-/* The broadcaster: synthetic segments through the real publisher and
- * broadcaster core, on the origin's host. */
-class SimBroadcaster
-{
-public:
-  SimBroadcaster (Network &network, Host &host, Origin &origin,
-                  Tracker &tracker, Hasher &hasher, const SimConfig &config,
-                  const std::string &stream_swarm_id)
-      : loop_ (network.loop ()),
-        runtime_ (network, host, origin, tracker, hasher, config.seed * 7919),
-        publisher_ (publisher_config (config)),
-        segment_bytes_ (gsize (config.bitrate_kbps * config.rate_scale * 1000
-                               / 8 * double (config.segment_duration)
-                               / GST_SECOND)),
-        duration_ (config.segment_duration), content_ (config.seed)
-  {
-    broadcaster::SeederConfig seeder;
-    seeder.trackers = { Tracker::kUrl };
-    seeder.stream_swarm_id = stream_swarm_id;
-    seeder.max_upload_peers = config.seeder_peers;
-    core_ = std::make_unique<broadcaster::BroadcasterCore> (
-        runtime_.runtime, origin.sink (), seeder, [] (const std::string &) {});
-    core_->start ();
-  }
-
-  ~SimBroadcaster ()
-  {
-    loop_.cancel (timer_);
-    core_.reset ();
-  }
-
-  /* Publishes a segment now and every segment duration from now on. */
-  void
-  start ()
-  {
-    start_ = loop_.now () - duration_;
-    publish ();
-  }
-
-  /* When the media of segment 0 began (its first frame's capture time). */
-  GstClockTime
-  stream_start () const
-  {
-    return start_;
-  }
-  guint64
-  published_bytes () const
-  {
-    return published_bytes_;
-  }
-  int
-  published () const
-  {
-    return published_;
-  }
-  guint64
-  seeder_bytes () const
-  {
-    return core_->seeder_stats ().uploaded_bytes;
-  }
-
-private:
-  static packaging::PublisherConfig
-  publisher_config (const SimConfig &config)
-  {
-    packaging::PublisherConfig c;
-    c.target_duration = config.segment_duration;
-    c.playlist_length = 6; /* p2pswarmsink's default */
-    return c;
-  }
-
-  void
-  publish ()
-  {
-    guint8 *data = static_cast<guint8 *> (g_malloc (segment_bytes_));
-    for (gsize i = 0; i < segment_bytes_; i += 8) {
-      const guint64 word = content_.next ();
-      memcpy (data + i, &word, std::min<gsize> (8, segment_bytes_ - i));
-    }
-    packaging::CutSegment cut;
-    cut.data.reset (g_bytes_new_take (data, segment_bytes_));
-    cut.start = GstClockTime (published_) * duration_;
-    cut.duration = duration_;
-    broadcaster::Publication publication;
-    packaging::PublishedSegment segment;
-    publisher_.publish (std::move (cut), &segment, &publication.origin_changes,
-                        nullptr);
-    publication.sequence = segment.sequence;
-    publication.data = ChunkedBytes (segment.data.get ());
-    publication.window_start = publisher_.playlist ().media_sequence;
-    core_->publish (publication);
-    published_++;
-    published_bytes_ += segment.size;
-    timer_ = loop_.call_later (duration_, [this] {
-      timer_ = 0;
-      publish ();
-    });
-  }
-
-  EventLoop &loop_;
-  HostRuntime runtime_;
-  packaging::LivePublisher publisher_;
-  const gsize segment_bytes_;
-  const GstClockTime duration_;
-  Random content_;
-  std::unique_ptr<broadcaster::BroadcasterCore> core_;
-  TimerId timer_ = 0;
-  GstClockTime start_ = 0;
-  int published_ = 0;
-  guint64 published_bytes_ = 0;
-};
-
 /* The bench's link mix (tests/bench/swarm-bench.py make_viewers). */
 LinkSpec
 draw_link (Random &random, double scale)
@@ -336,9 +206,15 @@ public:
         swarm::swarm_id_from_manifest_url (url_), swarm::StreamType::MAIN,
         swarm::stream_short_id (
             swarm::stream_attributes_for_media_playlist ()));
+    SimBroadcaster::Config bc;
+    bc.segment_duration = config.segment_duration;
+    bc.segment_bytes = gsize (config.bitrate_kbps * config.rate_scale * 1000 / 8
+                              * double (config.segment_duration) / GST_SECOND);
+    bc.seed = config.seed;
+    bc.stream_swarm_id = stream_swarm_id;
+    bc.seeder_peers = config.seeder_peers;
     broadcaster_ = std::make_unique<SimBroadcaster> (
-        network_, origin_host, *origin_, *tracker_, hasher_, config,
-        stream_swarm_id);
+        network_, origin_host, *origin_, *tracker_, hasher_, bc);
   }
 
   ~Simulation ()
