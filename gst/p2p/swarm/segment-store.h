@@ -137,6 +137,12 @@ public:
   {
     return stats_;
   }
+  /* Changes whenever a segment enters or leaves. */
+  guint64
+  generation () const
+  {
+    return generation_;
+  }
 
 private:
   void erase (std::map<gint64, StoredSegment>::iterator it,
@@ -150,6 +156,7 @@ private:
   gint64 keep_from_ = G_MININT64;
   std::map<gint64, StoredSegment> segments_;
   SegmentStoreStats stats_;
+  guint64 generation_ = 0;
   RemovedCallback on_removed_;
 };
 

@@ -241,10 +241,16 @@ Swarm::session_callbacks (Peer *peer)
   peer::PeerSessionCallbacks cb;
   cb.open = [this, peer] {
     GST_INFO ("peer %s connected", peer->session->remote_id ().c_str ());
+    peer->seeder = g_str_has_prefix (peer->session->remote_id ().c_str (),
+                                     kSeederPeerIdPrefix);
     announce_to (peer);
     notify_changed ();
   };
-  cb.announcement = [this] { notify_changed (); };
+  cb.announcement = [this, peer] {
+    if (callbacks_.announced)
+      callbacks_.announced (peer->session->remote_loaded ());
+    notify_changed ();
+  };
   cb.lookup = [this] (int64_t sequence) -> ChunkedBytes {
     if (!config_.upload || !callbacks_.lookup)
       return {};
@@ -400,6 +406,7 @@ Swarm::ban (const std::string &peer_id, const std::string &why)
 std::vector<PeerView>
 Swarm::peer_views () const
 {
+  const GstClockTime now = runtime_.clock.now ();
   std::vector<PeerView> views;
   for (const Peer &p : peers_) {
     if (p.dead || !p.session || !p.session->is_open ())
@@ -410,23 +417,11 @@ Swarm::peer_views () const
     v.loading_by_http = &p.session->remote_loading ();
     v.throughput = p.session->throughput ();
     v.failures = p.failures;
-    v.seeder = g_str_has_prefix (p.session->remote_id ().c_str (),
-                                 kSeederPeerIdPrefix);
-    v.busy = runtime_.clock.now () < p.busy_until;
+    v.seeder = p.seeder;
+    v.busy = now < p.busy_until;
     views.push_back (std::move (v));
   }
   return views;
-}
-
-bool
-Swarm::announced_by_a_peer (int64_t sequence) const
-{
-  for (const Peer &p : peers_) {
-    if (!p.dead && p.session && p.session->is_open ()
-        && p.session->remote_loaded ().count (sequence))
-      return true;
-  }
-  return false;
 }
 
 SwarmStats

@@ -60,6 +60,8 @@ struct SwarmCallbacks
       progress;
   /* A peer connected, left, or announced new segments. */
   std::function<void ()> changed;
+  /* A peer announced it holds @loaded (before changed () runs). */
+  std::function<void (const SegmentSet &loaded)> announced;
   std::function<void (const std::string &message)> warning;
 };
 
@@ -98,8 +100,6 @@ public:
   /* The connected peers as the scheduler sees them; valid until the swarm
    * next runs. */
   std::vector<PeerView> peer_views () const;
-  /* A connected peer holds @sequence. */
-  bool announced_by_a_peer (int64_t sequence) const;
   SwarmStats stats () const;
   const std::string &
   peer_id () const
@@ -118,6 +118,8 @@ private:
     guint failures = 0;
     /* It answered SegmentAbsent while announcing the segment: busy. */
     GstClockTime busy_until = 0;
+    /* The broadcaster's seeder, by its peer id. */
+    bool seeder = false;
   };
 
   void create_offers (net::TrackerClient *tracker, guint count,
