@@ -5,8 +5,8 @@
 
 namespace p2p::sim {
 
-std::string
-MemoHasher::sha256_hex (const ChunkedBytes &bytes)
+Digest
+MemoHasher::sha256 (const ChunkedBytes &bytes)
 {
   lookups_++;
   const auto &chunks = bytes.chunks ();
@@ -18,14 +18,14 @@ MemoHasher::sha256_hex (const ChunkedBytes &bytes)
         = chunks[i].data () == chunks[i - 1].data () + chunks[i - 1].size ();
   if (!contiguous) {
     hashed_bytes_ += bytes.size ();
-    return hasher_.sha256_hex (bytes);
+    return hasher_.sha256 (bytes);
   }
   const Key key (chunks.front ().data (), bytes.size ());
   auto it = memo_.find (key);
   if (it != memo_.end ())
     return it->second.digest;
   hashed_bytes_ += bytes.size ();
-  std::string digest = hasher_.sha256_hex (bytes);
+  const Digest digest = hasher_.sha256 (bytes);
   memo_.emplace (key, Entry{ digest, chunks.front () });
   order_.push_back (key);
   if (order_.size () > capacity_) {

@@ -21,9 +21,9 @@ namespace p2p::sim {
 class MemoHasher : public Hasher
 {
 public:
-  explicit MemoHasher (size_t capacity = 512) : capacity_ (capacity) {}
+  explicit MemoHasher (size_t capacity = 16384) : capacity_ (capacity) {}
 
-  std::string sha256_hex (const ChunkedBytes &bytes) override;
+  Digest sha256 (const ChunkedBytes &bytes) override;
 
   guint64
   hashed_bytes () const
@@ -40,7 +40,7 @@ private:
   using Key = std::pair<const guint8 *, gsize>;
   struct Entry
   {
-    std::string digest;
+    Digest digest;
     BytesRef keep_alive;
   };
 
