@@ -7,10 +7,9 @@
  */
 #include <gst/check/gstcheck.h>
 
-#include "gst/p2p/swarm/chunk-tree.h"
+#include "gst/p2p/common/chunk-tree.h"
 
 using namespace p2p;
-using namespace p2p::swarm;
 
 namespace {
 

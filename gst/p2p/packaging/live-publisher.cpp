@@ -158,9 +158,9 @@ LivePublisher::publish (CutSegment segment, PublishedSegment *published,
   out.data = std::move (segment.data);
   if (config_.stripes > 0 && out.size > 0) {
     Sha256Hasher hasher;
-    out.chunk_tree = swarm::ChunkTree::compute (
+    out.chunk_tree = ChunkTree::compute (
         ChunkedBytes (out.data.get ()),
-        swarm::default_layout (out.size, config_.stripes), hasher);
+        default_layout (out.size, config_.stripes), hasher);
   }
 
   std::string name = segment_name (out.sequence);
@@ -183,7 +183,7 @@ LivePublisher::publish (CutSegment segment, PublishedSegment *published,
   entry.duration = out.duration;
   entry.sha256 = out.sha256;
   if (out.chunk_tree.layout.size > 0) {
-    const swarm::ChunkLayout &layout = out.chunk_tree.layout;
+    const ChunkLayout &layout = out.chunk_tree.layout;
     entry.chunks
         = hls::SegmentChunks{ layout.size, layout.stripes, layout.chunk_size,
                               digest_hex (out.chunk_tree.root) };

@@ -22,7 +22,7 @@
 #include "gst/p2p/common/gobject-ptr.h"
 #include "gst/p2p/hls/playlist.h"
 #include "gst/p2p/packaging/segmenter.h"
-#include "gst/p2p/swarm/chunk-tree.h"
+#include "gst/p2p/common/chunk-tree.h"
 
 namespace p2p::packaging {
 
@@ -52,7 +52,7 @@ struct PublishedSegment
   GstClockTime duration = 0;
   std::string sha256;
   /* The chunk hashes published with it (layout.size 0 when none). */
-  swarm::ChunkTree chunk_tree;
+  ChunkTree chunk_tree;
   gsize size = 0;
   GBytesPtr data;
 };

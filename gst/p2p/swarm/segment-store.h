@@ -92,6 +92,12 @@ public:
                  bool pinned = false);
 
   const StoredSegment *find (gint64 sequence) const;
+  /* Not behind the live window and its tail: put () would take it. */
+  bool
+  accepts (gint64 sequence) const
+  {
+    return sequence >= keep_from_;
+  }
   bool
   contains (gint64 sequence) const
   {

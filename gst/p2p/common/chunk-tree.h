@@ -22,7 +22,7 @@
 #include "gst/p2p/common/chunked-bytes.h"
 #include "gst/p2p/common/hasher.h"
 
-namespace p2p::swarm {
+namespace p2p {
 
 /* How a segment of @size bytes is cut. */
 struct ChunkLayout
@@ -82,4 +82,4 @@ bool verify_stripe_hashes (const ChunkLayout &layout, const Digest &root,
 std::string digests_to_hex (const std::vector<Digest> &digests);
 bool digests_from_hex (std::string_view hex, std::vector<Digest> *digests);
 
-} // namespace p2p::swarm
+} // namespace p2p

@@ -5,7 +5,7 @@
 
 #include <algorithm>
 
-namespace p2p::swarm {
+namespace p2p {
 
 namespace {
 
@@ -152,4 +152,4 @@ digests_from_hex (std::string_view hex, std::vector<Digest> *digests)
   return true;
 }
 
-} // namespace p2p::swarm
+} // namespace p2p
