@@ -80,6 +80,7 @@ SimBroadcaster::publish ()
                       nullptr);
   publication.sequence = segment.sequence;
   publication.data = ChunkedBytes (segment.data.get ());
+  publication.chunk_tree = segment.chunk_tree;
   publication.window_start = publisher_.playlist ().media_sequence;
   core_->publish (publication);
   published_segments_[segment.sequence] = publication.data;

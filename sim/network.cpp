@@ -110,7 +110,7 @@ public:
   {
     if (!open_ || closed_)
       return false;
-    if (up_->queued_bytes () > network_.timing ().buffered_low_threshold) {
+    if (up_->queued_bytes () > low_threshold_) {
       send_refused_ = true;
       return false;
     }
@@ -123,6 +123,11 @@ public:
   buffered_amount () const override
   {
     return up_ ? up_->queued_bytes () : 0;
+  }
+  void
+  set_buffered_low_threshold (guint64 bytes) override
+  {
+    low_threshold_ = bytes;
   }
   bool
   is_open () const override
@@ -190,8 +195,7 @@ private:
               r->host_.downlink ().send (r->down_, std::move (unit));
           });
     }
-    if (send_refused_
-        && up_->queued_bytes () <= network_.timing ().buffered_low_threshold) {
+    if (send_refused_ && up_->queued_bytes () <= low_threshold_) {
       send_refused_ = false;
       if (events_.writable)
         events_.writable ();
@@ -282,6 +286,7 @@ private:
   bool open_ = false;
   bool closed_ = false;
   bool send_refused_ = false;
+  guint64 low_threshold_ = network_.timing ().buffered_low_threshold;
   double loss_ = 0;
   GstClockTime loss_rtt_ = 0;
   double seconds_per_byte_ = 0;

@@ -4,6 +4,7 @@
 #include "swarm-sim.h"
 
 #include <algorithm>
+#include <cstring>
 #include <chrono>
 #include <cmath>
 #include <deque>
@@ -226,6 +227,11 @@ public:
   }
 
   SimResult run ();
+  const EventLoop &
+  loop () const
+  {
+    return loop_;
+  }
 
 private:
   void join (int index);
@@ -438,13 +444,48 @@ Simulation::run ()
   return result;
 }
 
+/* With GST_DEBUG set, engine logs carry the virtual time, not the wall
+ * clock's. */
+const EventLoop *logging_loop = nullptr;
+
+void
+log_in_virtual_time (GstDebugCategory *category, GstDebugLevel level,
+                     const gchar *file, const gchar *function, gint line,
+                     GObject *, GstDebugMessage *message, gpointer) noexcept
+{
+  if (!logging_loop || level > gst_debug_category_get_threshold (category))
+    return;
+  /* Engine objects log with their peer id, whose last 12 characters are
+   * its random part. */
+  const gchar *id = gst_debug_message_get_id (message);
+  const size_t id_length = id ? strlen (id) : 0;
+  g_printerr ("%10.3f %-7s %-14s %s %s:%d:%s: %s\n",
+              double (logging_loop->now ()) / GST_SECOND,
+              gst_debug_level_get_name (level),
+              gst_debug_category_get_name (category),
+              id_length > 12 ? id + id_length - 12 : (id ? id : "-"), file,
+              line, function, gst_debug_message_get (message));
+}
+
 } // namespace
 
 SimResult
 run_swarm (const SimConfig &config)
 {
   Simulation simulation (config);
-  return simulation.run ();
+  const bool logging = g_getenv ("GST_DEBUG") != nullptr;
+  if (logging) {
+    logging_loop = &simulation.loop ();
+    gst_debug_remove_log_function (gst_debug_log_default);
+    gst_debug_add_log_function (log_in_virtual_time, nullptr, nullptr);
+  }
+  SimResult result = simulation.run ();
+  if (logging) {
+    gst_debug_remove_log_function (log_in_virtual_time);
+    gst_debug_add_log_function (gst_debug_log_default, nullptr, nullptr);
+    logging_loop = nullptr;
+  }
+  return result;
 }
 
 } // namespace p2p::sim

@@ -656,32 +656,37 @@ GST_START_TEST (test_segment_structure)
 
   /* Our chunk hashes: a bad one only warns, and is not used. */
   warnings.clear ();
-  const std::string root (64, '7');
+  const std::string roots (4 * 64, '7');
   media = parse_media_ok (
       std::string (kHeader)
-          + "#EXT-X-P2P-CHUNKS:SIZE=750000,STRIPES=4,CHUNK-SIZE=16384,ROOT="
-          + root
+          + "#EXT-X-P2P-CHUNKS:SIZE=750000,STRIPES=4,CHUNK-SIZE=16384,ROOTS="
+          + roots
           + "\n#EXTINF:4,\na.ts\n"
-            "#EXT-X-P2P-CHUNKS:SIZE=0,STRIPES=4,CHUNK-SIZE=16384,ROOT="
-          + root
+            "#EXT-X-P2P-CHUNKS:SIZE=0,STRIPES=4,CHUNK-SIZE=16384,ROOTS="
+          + roots
           + "\n#EXTINF:4,\nb.ts\n"
-            "#EXT-X-P2P-CHUNKS:SIZE=10,STRIPES=99,CHUNK-SIZE=16384,ROOT="
-          + root
+            "#EXT-X-P2P-CHUNKS:SIZE=10,STRIPES=99,CHUNK-SIZE=16384,ROOTS="
+          + roots
           + "\n#EXTINF:4,\nc.ts\n"
-            "#EXT-X-P2P-CHUNKS:SIZE=10,STRIPES=4,CHUNK-SIZE=1,ROOT=ABC\n"
-            "#EXTINF:4,\nd.ts\n",
+            "#EXT-X-P2P-CHUNKS:SIZE=10,STRIPES=4,CHUNK-SIZE=1,ROOTS=ABC\n"
+            "#EXTINF:4,\nd.ts\n"
+            "#EXT-X-P2P-CHUNKS:SIZE=10,STRIPES=4,CHUNK-SIZE=16384,ROOTS="
+          + roots.substr (64)
+          + "\n"
+            "#EXTINF:4,\ne.ts\n",
       &warnings);
   fail_unless (media.segments[0].chunks.has_value ());
   fail_unless_equals_uint64 (media.segments[0].chunks->size, 750000);
   fail_unless_equals_int (media.segments[0].chunks->stripes, 4);
   fail_unless_equals_int (media.segments[0].chunks->chunk_size, 16384);
-  fail_unless_equals_string (media.segments[0].chunks->root.c_str (),
-                             root.c_str ());
-  for (size_t i = 1; i < 4; i++)
+  fail_unless_equals_string (media.segments[0].chunks->stripe_roots.c_str (),
+                             roots.c_str ());
+  for (size_t i = 1; i < 5; i++)
     fail_if (media.segments[i].chunks.has_value (), "segment %zu", i);
   fail_unless (has_warning (warnings, "line 6: EXT-X-P2P-CHUNKS"));
   fail_unless (has_warning (warnings, "line 9: EXT-X-P2P-CHUNKS"));
   fail_unless (has_warning (warnings, "line 12: EXT-X-P2P-CHUNKS"));
+  fail_unless (has_warning (warnings, "line 15: EXT-X-P2P-CHUNKS"));
 }
 GST_END_TEST;
 

@@ -72,15 +72,15 @@ struct Fixture
 GST_START_TEST (test_stripes_checked_and_completed)
 {
   Fixture f;
-  f.holdings.expect (7, f.tree.layout, f.tree.root);
+  f.holdings.expect (7, f.tree.layout, f.tree.stripe_roots);
   const guint stripes = f.tree.layout.stripes;
   fail_unless (stripes >= 2);
   guint notified = 0;
   guint64 id = f.holdings.watch (7, [&] { notified++; });
 
   /* A stripe's hashes, checked against the root, then its bytes. */
-  fail_unless (f.holdings.add_hashes (7, f.tree.layout.stripe_begin (0),
-                                      f.hashes (0), f.tree.stripe_roots));
+  fail_unless (
+      f.holdings.add_hashes (7, f.tree.layout.stripe_begin (0), f.hashes (0)));
   fail_unless (f.send_stripe (7, 0, 5000) == Holdings::Append::KEPT);
   fail_unless (f.holdings.stripe_complete (7, 0));
   fail_unless (notified > 0);
@@ -95,22 +95,22 @@ GST_START_TEST (test_stripes_checked_and_completed)
   /* Bytes before their hashes wait, then are checked. */
   fail_unless (f.send_stripe (7, 1, 30000) == Holdings::Append::KEPT);
   fail_unless_equals_int (f.holdings.received (7, 1), 0);
-  fail_unless (f.holdings.add_hashes (7, f.tree.layout.stripe_begin (1),
-                                      f.hashes (1), f.tree.stripe_roots));
+  fail_unless (
+      f.holdings.add_hashes (7, f.tree.layout.stripe_begin (1), f.hashes (1)));
   fail_unless (f.holdings.stripe_complete (7, 1));
 
   for (guint j = 2; j < stripes; j++) {
     fail_unless (f.holdings.add_hashes (7, f.tree.layout.stripe_begin (j),
-                                        f.hashes (j), f.tree.stripe_roots));
+                                        f.hashes (j)));
     fail_unless (f.send_stripe (7, j, 16384) == Holdings::Append::KEPT);
   }
   fail_unless (f.completed == std::vector<int64_t> ({ 7 }));
   fail_unless (f.holdings.complete (7));
   fail_unless (f.holdings.store ().get (7).equals (f.whole.get ()));
   /* Uploads of a whole segment still find its hashes. */
-  std::vector<Digest> h, r;
-  fail_unless (f.holdings.stripe_hashes (7, 1, &h, &r));
-  fail_unless (h == f.hashes (1) && r == f.tree.stripe_roots);
+  std::vector<Digest> h;
+  fail_unless (f.holdings.stripe_hashes (7, 1, &h));
+  fail_unless (h == f.hashes (1));
   f.holdings.unwatch (id);
 }
 
@@ -119,13 +119,13 @@ GST_END_TEST;
 GST_START_TEST (test_lies_caught)
 {
   Fixture f;
-  f.holdings.expect (3, f.tree.layout, f.tree.root);
+  f.holdings.expect (3, f.tree.layout, f.tree.stripe_roots);
   /* Hashes that do not lead to the root. */
   std::vector<Digest> bad = f.hashes (0);
   bad[0][0] ^= 1;
-  fail_if (f.holdings.add_hashes (3, 0, bad, f.tree.stripe_roots));
+  fail_if (f.holdings.add_hashes (3, 0, bad));
   /* Good hashes, then a chunk with one byte flipped. */
-  fail_unless (f.holdings.add_hashes (3, 0, f.hashes (0), f.tree.stripe_roots));
+  fail_unless (f.holdings.add_hashes (3, 0, f.hashes (0)));
   const gsize chunk = f.tree.layout.chunk_size;
   auto data = static_cast<guint8 *> (
       g_memdup2 (g_bytes_get_data (f.whole.get (), nullptr), chunk));
@@ -148,7 +148,7 @@ GST_START_TEST (test_lies_caught)
       g_memdup2 (g_bytes_get_data (f.whole.get (), nullptr), 100000));
   changed[99999] ^= 1;
   GBytesPtr wrong (g_bytes_new_take (changed, 100000));
-  other.holdings.expect (1, other.tree.layout, other.tree.root);
+  other.holdings.expect (1, other.tree.layout, other.tree.stripe_roots);
   fail_if (other.holdings.put_whole (1, ChunkedBytes (wrong.get ()),
                                      SegmentSource::HTTP, {}));
   fail_unless (other.holdings.put_whole (1, ChunkedBytes (other.whole.get ()),
@@ -164,11 +164,11 @@ GST_START_TEST (test_sent_before_listed)
   /* A relay may be faster than our playlist reload. */
   for (guint j = 0; j < f.tree.layout.stripes; j++) {
     fail_unless (f.holdings.add_hashes (9, f.tree.layout.stripe_begin (j),
-                                        f.hashes (j), f.tree.stripe_roots));
+                                        f.hashes (j)));
     fail_unless (f.send_stripe (9, j, 9000) == Holdings::Append::KEPT);
   }
   fail_unless (f.completed.empty ());
-  f.holdings.expect (9, f.tree.layout, f.tree.root);
+  f.holdings.expect (9, f.tree.layout, f.tree.stripe_roots);
   fail_unless (f.completed == std::vector<int64_t> ({ 9 }));
 
   /* Old segments go with the window. */

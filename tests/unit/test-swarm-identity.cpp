@@ -265,7 +265,19 @@ GST_START_TEST (test_swarm_id_and_peer_id)
   Random random (42);
   const std::string id = generate_peer_id (random);
   fail_unless_equals_int (id.size (), 20);
-  fail_unless (id.compare (0, 8, "-GP0100-") == 0, "%s", id.c_str ());
+  fail_unless (id.compare (0, 8, "-GP0200-") == 0, "%s", id.c_str ());
+  fail_unless (relays_stripes (id));
+  /* Versions: ours from 02.00 on relay stripes; older ones and browsers
+   * do not. */
+  fail_unless (relays_stripes ("-GS0200-abcdefghijkl"));
+  fail_unless (relays_stripes ("-GP0310-abcdefghijkl"));
+  fail_if (relays_stripes ("-GP0100-abcdefghijkl"));
+  fail_if (relays_stripes ("-PM0203-abcdefghijkl"));
+  fail_if (relays_stripes ("-GP02x0-abcdefghijkl"));
+  fail_if (relays_stripes ("-GP"));
+  fail_unless (is_seeder ("-GS0200-abcdefghijkl"));
+  fail_if (is_seeder (id));
+  fail_unless (relay_id (id) != relay_id ("-GS0200-abcdefghijkl"));
   for (size_t i = 8; i < id.size (); i++)
     fail_unless (g_ascii_isalnum (id[i]), "%s", id.c_str ());
   fail_if (generate_peer_id (random) == id);

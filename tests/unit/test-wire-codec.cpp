@@ -490,18 +490,20 @@ GST_START_TEST (test_gst_p2p_fields)
   data.offset = 187500;
   data.segment_size = 750000;
   data.chunk_hashes = std::string (64 * 12, 'a');
-  data.stripe_roots = std::string (64 * 4, 'b');
+  data.cut_through = 1;
   fail_unless (decode_one (encode_one (data)) == data);
 
   Command announcement = Command::announcement ({ 40, 41 }, { 42 });
   announcement.depths = { 0, 2, -1, 1 };
   announcement.ancestors = { 123456789, 987654321, 55555 };
   announcement.free_slots = 3;
+  announcement.relay_slots = 7;
   fail_unless (decode_one (encode_one (announcement)) == announcement);
   /* Unset, they are not written: the plain announcement's bytes. */
   announcement.depths.clear ();
   announcement.ancestors.clear ();
   announcement.free_slots = -1;
+  announcement.relay_slots = -1;
   assert_str_eq (encode_one (announcement),
                  encode_one (Command::announcement ({ 40, 41 }, { 42 })));
 

@@ -19,7 +19,7 @@ BroadcasterCore::BroadcasterCore (
     std::function<void (const std::string &)> warning)
     : runtime_ (runtime), origin_ (std::move (origin)),
       config_ (std::move (seeder)), warning_ (std::move (warning)),
-      store_ (G_MAXSIZE, kSeedTailSegments)
+      holdings_ (G_MAXSIZE, kSeedTailSegments, runtime.hasher, false, {})
 {
 }
 
@@ -36,13 +36,17 @@ BroadcasterCore::start ()
   sc.peer_id
       = swarm::generate_peer_id (runtime_.random, swarm::kSeederPeerIdPrefix);
   sc.seeder = true;
-  sc.max_peers = config_.max_upload_peers;
+  /* Relays are the seeder's copies (a stripe each); more connections than
+   * that, so that a relay that leaves is replaced at once. */
+  sc.relay_slots = config_.max_upload_peers;
+  sc.max_peers = 2 * config_.max_upload_peers;
   sc.max_upload_rate = config_.max_upload_rate;
-  /* max-upload-peers already bounds the seeder's uploads. */
-  sc.max_concurrent_uploads = 0;
+  sc.holdings = &holdings_;
+  /* Whole segments (browsers, older peers): max-upload-peers bounds them. */
+  sc.max_concurrent_uploads = config_.max_upload_peers;
   swarm::SwarmCallbacks callbacks;
   callbacks.lookup
-      = [this] (int64_t sequence) { return store_.get (sequence); };
+      = [this] (int64_t sequence) { return holdings_.store ().get (sequence); };
   callbacks.warning = warning_;
   seeder_ = std::make_unique<swarm::Swarm> (runtime_, sc, callbacks);
   seeder_->start ();
@@ -60,13 +64,20 @@ BroadcasterCore::publish (const Publication &publication)
   }
   if (!seeder_ || publication.sequence < 0)
     return;
-  store_.put (publication.sequence, publication.data,
-              swarm::SegmentSource::LOCAL);
-  store_.set_window_start (publication.window_start);
+  holdings_.set_window_start (publication.window_start);
+  const ChunkLayout &layout = publication.chunk_tree.layout;
+  if (layout.size > 0) {
+    holdings_.expect (publication.sequence, layout,
+                      publication.chunk_tree.stripe_roots);
+    seeder_->set_stripes (layout.stripes);
+  }
+  holdings_.put_whole (publication.sequence, publication.data,
+                       swarm::SegmentSource::LOCAL, {});
   std::set<int64_t> loaded;
-  for (gint64 seq : store_.sequences ())
+  for (gint64 seq : holdings_.store ().sequences ())
     loaded.insert (seq);
   seeder_->set_holdings (loaded, {});
+  seeder_->holdings_changed ();
 }
 
 swarm::SwarmStats

@@ -16,7 +16,7 @@
 
 #include "gst/p2p/packaging/live-publisher.h"
 #include "gst/p2p/runtime/runtime.h"
-#include "gst/p2p/swarm/segment-store.h"
+#include "gst/p2p/swarm/holdings.h"
 #include "gst/p2p/swarm/swarm.h"
 
 namespace p2p::broadcaster {
@@ -47,6 +47,9 @@ struct Publication
   packaging::OriginChanges origin_changes;
   int64_t sequence = -1; /* -1: nothing to seed (the playlist ended) */
   ChunkedBytes data;
+  /* Its chunk hashes, as the playlist publishes them (layout.size 0:
+   * none, the segment is seeded whole only). */
+  ChunkTree chunk_tree;
   /* The playlist window's first sequence. */
   int64_t window_start = 0;
 };
@@ -73,7 +76,7 @@ private:
   OriginSink origin_;
   SeederConfig config_;
   std::function<void (const std::string &)> warning_;
-  swarm::SegmentStore store_;
+  swarm::Holdings holdings_;
   std::unique_ptr<swarm::Swarm> seeder_;
 };
 

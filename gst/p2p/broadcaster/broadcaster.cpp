@@ -246,6 +246,7 @@ BroadcasterImpl::publish (std::optional<packaging::CutSegment> cut,
     bytes_published_ += segment.size;
     publication.sequence = segment.sequence;
     publication.data = ChunkedBytes (segment.data.get ());
+    publication.chunk_tree = segment.chunk_tree;
     publication.window_start = publisher_.playlist ().media_sequence;
     *published = std::move (segment);
   }

@@ -7,16 +7,12 @@
 
 namespace p2p {
 
-namespace {
-
 Digest
 hash_of_digests (const Digest *first, size_t count)
 {
   return sha256_of (reinterpret_cast<const guint8 *> (first),
                     count * sizeof (Digest));
 }
-
-} // namespace
 
 guint
 ChunkLayout::chunk_count () const
@@ -113,21 +109,6 @@ ChunkTree::compute (const ChunkedBytes &segment, ChunkLayout layout,
                          layout.end_chunk (j) - layout.first_chunk (j)));
   tree.root = hash_of_digests (tree.stripe_roots.data (), layout.stripes);
   return tree;
-}
-
-bool
-verify_stripe_hashes (const ChunkLayout &layout, const Digest &root,
-                      guint stripe, const std::vector<Digest> &stripe_hashes,
-                      const std::vector<Digest> &stripe_roots)
-{
-  if (!layout.valid () || stripe >= layout.stripes
-      || stripe_roots.size () != layout.stripes
-      || stripe_hashes.size ()
-             != layout.end_chunk (stripe) - layout.first_chunk (stripe))
-    return false;
-  return hash_of_digests (stripe_roots.data (), stripe_roots.size ()) == root
-         && hash_of_digests (stripe_hashes.data (), stripe_hashes.size ())
-                == stripe_roots[stripe];
 }
 
 std::string

@@ -70,13 +70,9 @@ struct ChunkTree
                             Hasher &hasher);
 };
 
-/* What a relay sends with a stripe, checked against the playlist's root:
- * the stripe roots must hash to @root, and @stripe_hashes to the stripe's
- * root. False when they do not or do not fit @layout. */
-bool verify_stripe_hashes (const ChunkLayout &layout, const Digest &root,
-                           guint stripe,
-                           const std::vector<Digest> &stripe_hashes,
-                           const std::vector<Digest> &stripe_roots);
+/* A node of the tree: the hash of @count digests laid end to end (a
+ * stripe's root from its chunks' hashes, the root from the stripes'). */
+Digest hash_of_digests (const Digest *first, size_t count);
 
 /* Hashes as a wire field: the digests' hex, concatenated. */
 std::string digests_to_hex (const std::vector<Digest> &digests);

@@ -610,7 +610,7 @@ private:
         = attributes ? attributes->find ("STRIPES") : nullptr;
     const Attribute *chunk_size
         = attributes ? attributes->find ("CHUNK-SIZE") : nullptr;
-    const Attribute *root = attributes ? attributes->find ("ROOT") : nullptr;
+    const Attribute *roots = attributes ? attributes->find ("ROOTS") : nullptr;
     auto number = [] (const Attribute *a, uint64_t max) {
       auto n = a ? parse_decimal_integer (a->value) : std::nullopt;
       return n && *n > 0 && *n <= max ? *n : 0;
@@ -618,13 +618,15 @@ private:
     chunks.size = number (size, uint64_t (1) << 40);
     chunks.stripes = uint32_t (number (stripes, 16));
     chunks.chunk_size = uint32_t (number (chunk_size, 1u << 30));
-    if (root && root->value.size () == 64 && is_lower_hex (root->value))
-      chunks.root = std::string (root->value);
+    if (roots && chunks.stripes
+        && roots->value.size () == size_t (64) * chunks.stripes
+        && is_lower_hex (roots->value))
+      chunks.stripe_roots = std::string (roots->value);
     if (!chunks.size || !chunks.stripes || !chunks.chunk_size
-        || chunks.root.empty ()) {
+        || chunks.stripe_roots.empty ()) {
       warnings_.add (line, name + " " + excerpt (tag.value)
-                               + " is not SIZE, STRIPES, CHUNK-SIZE and a "
-                                 "64-digit ROOT, ignored");
+                               + " is not SIZE, STRIPES, CHUNK-SIZE and "
+                                 "ROOTS of 64 digits per stripe, ignored");
       return;
     }
     if (pending_.chunks)

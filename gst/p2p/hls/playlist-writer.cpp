@@ -153,7 +153,7 @@ write_media_playlist (const MediaPlaylist &playlist, size_t window)
              + ":SIZE=" + std::to_string (segment.chunks->size)
              + ",STRIPES=" + std::to_string (segment.chunks->stripes)
              + ",CHUNK-SIZE=" + std::to_string (segment.chunks->chunk_size)
-             + ",ROOT=" + sanitize (segment.chunks->root) + "\n";
+             + ",ROOTS=" + sanitize (segment.chunks->stripe_roots) + "\n";
     out += "#EXTINF:" + format_seconds (segment.duration) + ","
            + sanitize (segment.title) + "\n";
     if (segment.byte_range)

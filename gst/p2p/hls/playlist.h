@@ -23,9 +23,11 @@ namespace p2p::hls {
 inline constexpr const char *kSegmentSha256Tag = "#EXT-X-P2P-SHA256";
 
 /* The extra tag p2pswarmsink writes for peers that relay segments while
- * they still arrive (swarm/chunk-tree.h): the segment's size, how it is
- * cut, and the root of its chunk hashes, e.g.
- * #EXT-X-P2P-CHUNKS:SIZE=750000,STRIPES=4,CHUNK-SIZE=16384,ROOT=<hex>. */
+ * they still arrive (common/chunk-tree.h): the segment's size, how it is
+ * cut, and each stripe's root of chunk hashes (so a stripe is checked on
+ * its own, whoever it comes from), e.g.
+ * #EXT-X-P2P-CHUNKS:SIZE=750000,STRIPES=4,CHUNK-SIZE=16384,ROOTS=<4 × 64
+ * hex digits>. */
 inline constexpr const char *kSegmentChunksTag = "#EXT-X-P2P-CHUNKS";
 
 struct SegmentChunks
@@ -33,13 +35,15 @@ struct SegmentChunks
   uint64_t size = 0;
   uint32_t stripes = 0;
   uint32_t chunk_size = 0;
-  std::string root; /* 64 lower-case hex digits */
+  /* Per stripe 64 lower-case hex digits, one after the other. */
+  std::string stripe_roots;
 
   bool
   operator== (const SegmentChunks &other) const
   {
     return size == other.size && stripes == other.stripes
-           && chunk_size == other.chunk_size && root == other.root;
+           && chunk_size == other.chunk_size
+           && stripe_roots == other.stripe_roots;
   }
   bool
   operator!= (const SegmentChunks &other) const

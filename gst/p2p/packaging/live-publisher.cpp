@@ -186,7 +186,7 @@ LivePublisher::publish (CutSegment segment, PublishedSegment *published,
     const ChunkLayout &layout = out.chunk_tree.layout;
     entry.chunks
         = hls::SegmentChunks{ layout.size, layout.stripes, layout.chunk_size,
-                              digest_hex (out.chunk_tree.root) };
+                              digests_to_hex (out.chunk_tree.stripe_roots) };
   }
   playlist_.segments.push_back (entry);
   if (config_.playlist_length > 0) {

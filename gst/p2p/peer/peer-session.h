@@ -7,12 +7,21 @@
  * payload chunks, the mandatory SendingCompleted), and uploads of what we
  * hold with backpressure. It owns the wire state of its download; what the
  * download means to playback is the viewer's. Engine thread only.
+ *
+ * Between gst-p2p 2 peers it also relays stripes (DELIVERY.md §4): a peer
+ * subscribes to a stripe of ours from some segment on, and we push that
+ * stripe of every segment as its checked bytes arrive here (cut-through),
+ * hashes first; and a peer may ask for a byte range of a segment, served
+ * the same way. Relayed bytes go in slices, each a SegmentData naming its
+ * offset and size followed by its bytes, so that the transfers to one peer
+ * share its channel, the oldest segment's bytes first.
  */
 #pragma once
 
 #include <deque>
 #include <functional>
 #include <memory>
+#include <map>
 #include <set>
 #include <string>
 
@@ -21,6 +30,7 @@
 #include "gst/p2p/common/random.h"
 #include "gst/p2p/peer/peer-transport.h"
 #include "gst/p2p/common/error.h"
+#include "gst/p2p/peer/stripe-source.h"
 #include "gst/p2p/peer/wire-codec.h"
 
 namespace p2p::peer {
@@ -35,6 +45,24 @@ using AnnouncementRef = std::shared_ptr<const EncodedAnnouncement>;
 /* Encodes what we hold (`l`) and what we load over HTTP (`p`). */
 AnnouncementRef encode_announcement (const std::set<int64_t> &loaded,
                                      const std::set<int64_t> &loading_by_http);
+
+/* How we relay stripes, for our own peers' announcements. */
+struct RelayInfo
+{
+  /* Per stripe: hops from the broadcaster (0: from it), -1 if none. */
+  std::vector<int64_t> depths;
+  /* Per stripe, depth + 1 ids from the broadcaster's down to our
+   * parent's: who we receive it through. */
+  std::vector<std::vector<uint32_t>> ancestors;
+  /* Stripes we can still relay to someone new, and at most. */
+  int64_t free_slots = 0;
+  int64_t relay_slots = 0;
+};
+
+/* The announcement for gst-p2p 2 peers: holdings and @relay. */
+AnnouncementRef encode_announcement (const std::set<int64_t> &loaded,
+                                     const std::set<int64_t> &loading_by_http,
+                                     const RelayInfo &relay);
 
 struct PeerSessionCallbacks
 {
@@ -60,6 +88,28 @@ struct PeerSessionCallbacks
   std::function<void (guint64 bytes)> uploaded;
   /* The connection ended (@error nullptr: closed by the remote). */
   std::function<void (const GError *error)> closed;
+
+  /* gst-p2p 2. The remote subscribes to @stripe: true to accept. */
+  std::function<bool (guint stripe)> subscribe_request;
+  /* Hashes for the stripe holding byte @offset of @sequence, then bytes
+   * from @offset on: false when they are wrong (the remote lied: the
+   * session then closes and lied () runs). */
+  std::function<bool (int64_t sequence, gsize offset,
+                      const std::vector<Digest> &chunk_hashes)>
+      stripe_hashes;
+  /* @cut_through: the relay was still receiving them when it started. */
+  std::function<bool (int64_t sequence, gsize offset, GBytes *bytes,
+                      bool cut_through)>
+      stripe_bytes;
+  /* A stripe push (@range false) or a range of @sequence that started at
+   * byte @from ended: @complete when all its bytes came, else the remote
+   * gave up on it. */
+  std::function<void (int64_t sequence, gsize from, bool range, bool complete)>
+      stripe_ended;
+  /* The remote refused or ended our subscription to @stripe. */
+  std::function<void (guint stripe)> unsubscribed;
+  /* The remote sent bytes or hashes that do not check. */
+  std::function<void (const std::string &why)> lied;
 };
 
 class PeerSession
@@ -79,6 +129,22 @@ public:
 
   bool set_remote_answer (const std::string &remote_id, const std::string &sdp,
                           GError **error);
+
+  /* Our peer id, which names us in logs. */
+  void
+  set_log_id (std::string id)
+  {
+    log_id_ = std::move (id);
+  }
+
+  /* The remote speaks gst-p2p 2 (by its peer id): stripes may be relayed,
+   * from and to @source. */
+  void enable_relay (StripeSource *source);
+  bool
+  relays () const
+  {
+    return source_ != nullptr;
+  }
 
   const std::string &
   remote_id () const
@@ -143,6 +209,79 @@ public:
 
   void close ();
 
+  /* gst-p2p 2, as a receiver. Subscribes to @stripe of the remote's from
+   * segment @from on. False when not possible now. */
+  bool subscribe (guint stripe, int64_t from);
+  void unsubscribe (guint stripe);
+  bool
+  subscribed (guint stripe) const
+  {
+    return subscriptions_.count (stripe) != 0;
+  }
+  size_t
+  subscription_count () const
+  {
+    return subscriptions_.size ();
+  }
+  /* Asks for bytes [@from, @to) of @sequence (within one stripe). */
+  bool request_range (int64_t sequence, gsize from, gsize to);
+  void cancel_range (int64_t sequence, gsize from);
+  /* Ranges asked and not ended. */
+  size_t
+  ranges_pending () const
+  {
+    return ranges_.size ();
+  }
+  /* The remote's relay announcement. */
+  const std::vector<int64_t> &
+  remote_depths () const
+  {
+    return remote_depths_;
+  }
+  const std::vector<std::vector<uint32_t>> &
+  remote_ancestors () const
+  {
+    return remote_ancestors_;
+  }
+  int64_t
+  remote_free_slots () const
+  {
+    return remote_free_slots_;
+  }
+  int64_t
+  remote_relay_slots () const
+  {
+    return remote_relay_slots_;
+  }
+  /* Last time payload came, 0 if never. */
+  GstClockTime
+  last_payload () const
+  {
+    return last_payload_;
+  }
+
+  /* gst-p2p 2, as a relay: the stripes the remote subscribed to. */
+  size_t
+  children () const
+  {
+    return pushes_.size ();
+  }
+  bool
+  relays_stripe_to (guint stripe) const
+  {
+    return pushes_.count (stripe) != 0;
+  }
+  /* Stops relaying @stripe to the remote (it is told). */
+  void drop_child (guint stripe);
+  /* Bytes queued for the remote and not taken by the channel yet. */
+  guint64 backlog () const;
+  /* That, and checked bytes here that the remote's pushes and ranges have
+   * not had yet: how far the uplink is behind. */
+  guint64 relay_backlog () const;
+  /* What the source holds changed (a segment listed or completed): pushes
+   * waiting for a segment look again. */
+  void source_changed ();
+
 private:
   PeerSession (Clock &clock, Random &random, PeerSessionCallbacks callbacks);
   ChannelEvents channel_events ();
@@ -159,6 +298,24 @@ private:
   void stop_upload ();
   void fail_download (const std::string &why, bool absent = false);
   void protocol_error (const std::string &why);
+  void flush ();
+  /* gst-p2p 2. */
+  void read_relay_info (const wire::Command &command);
+  int subscription_stripe (int64_t request_id) const;
+  void on_relay_command (const wire::Command &command);
+  void on_relay_payload (GBytes *chunk);
+  void on_relay_request (const wire::Command &command);
+  void misbehaved (const std::string &why);
+  /* Transfers for pushes whose next segment is here, then feeding. */
+  void start_pushes ();
+  void add_push_transfers ();
+  /* Queues slices of the transfers with bytes here, oldest segment first,
+   * while the channel takes them. */
+  void feed_transfers ();
+  void send_slice (size_t index, const ChunkedBytes &bytes);
+  /* @next_segment: a push goes on with its next segment now. */
+  void end_transfer (size_t index, bool next_segment);
+  int64_t new_request_id ();
 
   struct Download
   {
@@ -173,6 +330,7 @@ private:
   Clock &clock_;
   Random &random_;
   PeerSessionCallbacks callbacks_;
+  std::string log_id_;
   std::unique_ptr<PeerChannel> channel_;
   std::string remote_id_;
   bool open_ = false;
@@ -191,12 +349,63 @@ private:
     bool payload = false;
   };
   std::deque<Outgoing> outgoing_;
+  guint64 outgoing_bytes_ = 0;
   size_t upload_messages_ = 0;
   int64_t upload_request_id_ = -1;
   int64_t upload_sequence_ = -1;
   double throughput_ = 0;
   guint64 bytes_downloaded_ = 0;
   guint64 bytes_uploaded_ = 0;
+
+  /* gst-p2p 2. */
+  StripeSource *source_ = nullptr;
+  std::vector<int64_t> remote_depths_;
+  std::vector<std::vector<uint32_t>> remote_ancestors_;
+  int64_t remote_free_slots_ = 0;
+  int64_t remote_relay_slots_ = 0;
+  /* As a receiver: our subscriptions (stripe → request id), our ranges
+   * (request id → where they start), and the slice arriving now. */
+  std::map<guint, int64_t> subscriptions_;
+  struct RangeWanted
+  {
+    int64_t sequence;
+    gsize from;
+  };
+  std::map<int64_t, RangeWanted> ranges_;
+  struct Incoming
+  {
+    bool active = false;
+    /* Of a request we cancelled: read and dropped. */
+    bool discard = false;
+    int64_t sequence = -1;
+    int64_t request_id = -1;
+    gsize offset = 0; /* of the next byte */
+    gsize end = 0;
+    bool cut_through = false;
+  };
+  Incoming incoming_;
+  GstClockTime last_payload_ = 0;
+  /* As a relay: the remote's subscriptions (stripe → request id and next
+   * segment), and the transfers running, pushes' and ranges'. Transfers
+   * go out as slices (a SegmentData for [offset, offset + size), then its
+   * bytes), so several run at once on the one channel. */
+  struct Push
+  {
+    int64_t request_id = -1;
+    int64_t next = 0;
+  };
+  std::map<guint, Push> pushes_;
+  struct RelayTransfer
+  {
+    int64_t sequence = -1;
+    int64_t request_id = -1;
+    int stripe = -1; /* the push's, -1 for a range */
+    gsize next = 0;  /* next byte to send */
+    gsize end = 0;
+    bool hashes_sent = false;
+    guint64 watch = 0;
+  };
+  std::vector<RelayTransfer> transfers_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool> (true);
 };
 

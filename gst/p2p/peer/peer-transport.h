@@ -56,6 +56,10 @@ public:
 
   /* Bytes queued and not yet handed to the network. */
   virtual guint64 buffered_amount () const = 0;
+  /* The low-water mark: send () refuses beyond it and writable () runs once
+   * the queue is back under it. Bytes queued wait their turn, so a relay
+   * keeps little queued (latency) where a bulk transfer keeps more. */
+  virtual void set_buffered_low_threshold (guint64 bytes) = 0;
   virtual bool is_open () const = 0;
 
   /* Ends the connection; the remote sees it close. No event runs once this

@@ -26,11 +26,11 @@ public:
    * a prefix of the range, empty if none. */
   virtual ChunkedBytes available (int64_t sequence, gsize from,
                                   gsize to) const = 0;
-  /* The hashes of stripe @stripe's chunks and every stripe's root; false
-   * while they are not known. */
+  /* The hashes of stripe @stripe's chunks (which the receiver checks
+   * against the stripe's root in its playlist); false while they are not
+   * known. */
   virtual bool stripe_hashes (int64_t sequence, guint stripe,
-                              std::vector<Digest> *chunk_hashes,
-                              std::vector<Digest> *stripe_roots)
+                              std::vector<Digest> *chunk_hashes)
       = 0;
   /* @more runs (once per arrival) when checked bytes of @sequence arrive or
    * the segment goes; returns an id for unwatch (). */

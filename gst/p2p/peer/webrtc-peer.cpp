@@ -350,8 +350,9 @@ struct WebRtcPeer::Signals
 WebRtcPeer::WebRtcPeer (Token, EngineThread &thread,
                         const WebRtcPeerConfig &config, Callbacks callbacks,
                         bool offerer)
-    : thread_ (thread), config_ (config), callbacks_ (std::move (callbacks)),
-      offerer_ (offerer)
+    : thread_ (thread), config_ (config),
+      low_threshold_ (config.buffered_amount_low_threshold),
+      callbacks_ (std::move (callbacks)), offerer_ (offerer)
 {
   init_debug_category ();
 }
@@ -636,8 +637,8 @@ WebRtcPeer::adopt_channel (GstWebRTCDataChannel *channel)
   channel_ = GST_WEBRTC_DATA_CHANNEL (g_object_ref (channel));
   gchar *label = nullptr;
   GstWebRTCDataChannelState state;
-  g_object_set (channel_, "buffered-amount-low-threshold",
-                config_.buffered_amount_low_threshold, nullptr);
+  g_object_set (channel_, "buffered-amount-low-threshold", low_threshold_,
+                nullptr);
   g_object_get (channel_, "label", &label, "ready-state", &state, nullptr);
   label_ = label ? label : "";
   g_free (label);
@@ -700,7 +701,7 @@ WebRtcPeer::send (GBytes *message)
   g_return_val_if_fail (thread_.is_current (), false);
   if (!is_open ())
     return false;
-  if (buffered_amount () > config_.buffered_amount_low_threshold) {
+  if (buffered_amount () > low_threshold_) {
     send_refused_ = true;
     return false;
   }
@@ -713,6 +714,14 @@ WebRtcPeer::send (GBytes *message)
     return false;
   }
   return true;
+}
+
+void
+WebRtcPeer::set_buffered_low_threshold (guint64 bytes)
+{
+  low_threshold_ = bytes;
+  if (channel_)
+    g_object_set (channel_, "buffered-amount-low-threshold", bytes, nullptr);
 }
 
 bool
@@ -852,6 +861,11 @@ public:
   buffered_amount () const override
   {
     return peer_->buffered_amount ();
+  }
+  void
+  set_buffered_low_threshold (guint64 bytes) override
+  {
+    peer_->set_buffered_low_threshold (bytes);
   }
   bool
   is_open () const override

@@ -115,6 +115,7 @@ public:
   bool is_closed () const;
   /* Bytes queued on the data channel and not yet handed to SCTP. */
   guint64 buffered_amount () const;
+  void set_buffered_low_threshold (guint64 bytes);
   /* The data channel label; empty for an answerer until the channel arrives. */
   const std::string &
   label () const
@@ -164,6 +165,7 @@ private:
 
   EngineThread &thread_;
   const WebRtcPeerConfig config_;
+  guint64 low_threshold_;
   Callbacks callbacks_;
   const bool offerer_;
   std::string label_;

@@ -22,10 +22,11 @@ constexpr uint8_t kFieldStripe = 'k';
 constexpr uint8_t kFieldOffset = 'o';
 constexpr uint8_t kFieldSegmentSize = 'z';
 constexpr uint8_t kFieldChunkHashes = 'h';
-constexpr uint8_t kFieldStripeRoots = 'g';
 constexpr uint8_t kFieldDepths = 'd';
 constexpr uint8_t kFieldAncestors = 'a';
 constexpr uint8_t kFieldFreeSlots = 'c';
+constexpr uint8_t kFieldRelaySlots = 'm';
+constexpr uint8_t kFieldCutThrough = 'w';
 
 constexpr uint8_t kLastCommandCode
     = static_cast<uint8_t> (CommandType::CANCEL_SEGMENT_REQUEST);
@@ -60,7 +61,7 @@ field_used (CommandType type, uint8_t name)
   case CommandType::SEGMENTS_ANNOUNCEMENT:
     return name == kFieldLoaded || name == kFieldLoadingByHttp
            || name == kFieldDepths || name == kFieldAncestors
-           || name == kFieldFreeSlots;
+           || name == kFieldFreeSlots || name == kFieldRelaySlots;
   case CommandType::SEGMENT_REQUEST:
     return name == kFieldSegmentId || name == kFieldRequestId
            || name == kFieldByteFrom || name == kFieldByteTo
@@ -69,11 +70,12 @@ field_used (CommandType type, uint8_t name)
     return name == kFieldSegmentId || name == kFieldRequestId
            || name == kFieldSize || name == kFieldOffset
            || name == kFieldSegmentSize || name == kFieldChunkHashes
-           || name == kFieldStripeRoots;
+           || name == kFieldCutThrough;
   case CommandType::UNKNOWN:
     return false;
   default:
-    return name == kFieldSegmentId || name == kFieldRequestId;
+    return name == kFieldSegmentId || name == kFieldRequestId
+           || name == kFieldStripe;
   }
 }
 
@@ -296,8 +298,9 @@ Command::operator== (const Command &o) const
          && loading_by_http == o.loading_by_http && byte_to == o.byte_to
          && stripe == o.stripe && offset == o.offset
          && segment_size == o.segment_size && chunk_hashes == o.chunk_hashes
-         && stripe_roots == o.stripe_roots && depths == o.depths
-         && ancestors == o.ancestors && free_slots == o.free_slots;
+         && depths == o.depths && ancestors == o.ancestors
+         && free_slots == o.free_slots && relay_slots == o.relay_slots
+         && cut_through == o.cut_through;
 }
 
 gboolean
@@ -318,6 +321,8 @@ encode_command_body (const Command &command, Bytes *body, GError **error)
                                  error))
       return FALSE;
     append_optional_int_field (*body, kFieldFreeSlots, command.free_slots, -1);
+    append_optional_int_field (*body, kFieldRelaySlots, command.relay_slots,
+                               -1);
     return TRUE;
   case CommandType::SEGMENT_REQUEST:
     append_int_field (*body, kFieldSegmentId, command.segment_id);
@@ -332,15 +337,15 @@ encode_command_body (const Command &command, Bytes *body, GError **error)
     append_int_field (*body, kFieldRequestId, command.request_id);
     append_optional_int_field (*body, kFieldOffset, command.offset);
     append_optional_int_field (*body, kFieldSegmentSize, command.segment_size);
+    append_optional_int_field (*body, kFieldCutThrough, command.cut_through);
     return append_string_field (*body, kFieldChunkHashes, command.chunk_hashes,
-                                error)
-           && append_string_field (*body, kFieldStripeRoots,
-                                   command.stripe_roots, error);
+                                error);
   case CommandType::SEGMENT_DATA_SENDING_COMPLETED:
   case CommandType::SEGMENT_ABSENT:
   case CommandType::CANCEL_SEGMENT_REQUEST:
     append_int_field (*body, kFieldSegmentId, command.segment_id);
     append_int_field (*body, kFieldRequestId, command.request_id);
+    append_optional_int_field (*body, kFieldStripe, command.stripe);
     return TRUE;
   case CommandType::UNKNOWN:
     break;
@@ -407,9 +412,6 @@ decode_command_body (const uint8_t *body, size_t size, Command *command,
     case kFieldChunkHashes:
       ok = reader.read_string (&c.chunk_hashes, error);
       break;
-    case kFieldStripeRoots:
-      ok = reader.read_string (&c.stripe_roots, error);
-      break;
     case kFieldDepths:
       ok = reader.read_string (&text, error)
            && (depths_from_string (text, &c.depths)
@@ -422,6 +424,12 @@ decode_command_body (const uint8_t *body, size_t size, Command *command,
       break;
     case kFieldFreeSlots:
       ok = reader.read_int (&c.free_slots, error);
+      break;
+    case kFieldRelaySlots:
+      ok = reader.read_int (&c.relay_slots, error);
+      break;
+    case kFieldCutThrough:
+      ok = reader.read_int (&c.cut_through, error);
       break;
     default:
       ok = skip_item (reader, error);

@@ -50,11 +50,14 @@ struct Command
    * chunks are those of swarm/chunk-tree.h. */
   int64_t byte_to = 0;      /* e: SegmentRequest, end (exclusive), 0 = all */
   int64_t stripe = 0;       /* k: SegmentRequest, 1 + the stripe to relay
-                             * from segment i on, 0 = just this request */
+                             * from segment i on, 0 = just this request;
+                             * CancelSegmentRequest: ends that subscription;
+                             * SegmentAbsent: refuses or ends it */
   int64_t offset = 0;       /* o: SegmentData, where its bytes start */
   int64_t segment_size = 0; /* z: SegmentData, the whole segment's size */
   std::string chunk_hashes; /* h: SegmentData, the stripe's chunk hashes */
-  std::string stripe_roots; /* g: SegmentData, every stripe's root */
+  int64_t cut_through = 0;  /* w: SegmentData, 1: the relay sends bytes it
+                             * is still receiving */
   /* d: announcement, per stripe how far from the broadcaster we receive it
    * (0 = from it, up to kMaxDepth; -1: we do not), a: the 32-bit ids of
    * those we receive it through, stripe after stripe, depths[j] + 1 of them
@@ -62,7 +65,8 @@ struct Command
    * keep their order (an int array does not). */
   std::vector<int64_t> depths;
   std::vector<uint32_t> ancestors;
-  int64_t free_slots = -1; /* c: announcement, stripes we can still relay */
+  int64_t free_slots = -1;  /* c: announcement, stripes we can still relay */
+  int64_t relay_slots = -1; /* m: announcement, stripes we relay at most */
 
   static Command announcement (std::vector<int64_t> loaded,
                                std::vector<int64_t> loading_by_http);

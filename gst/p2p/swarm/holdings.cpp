@@ -39,16 +39,17 @@ Holdings::find (int64_t sequence) const
 
 void
 Holdings::expect (int64_t sequence, const ChunkLayout &layout,
-                  const Digest &root)
+                  const std::vector<Digest> &stripe_roots)
 {
-  if (!layout.valid () || !store_.accepts (sequence))
+  if (!layout.valid () || stripe_roots.size () != layout.stripes
+      || !store_.accepts (sequence))
     return;
   Segment &segment = segments_[sequence];
   if (segment.expected)
     return;
   segment.expected = true;
   segment.layout = layout;
-  segment.root = root;
+  segment.stripe_roots = stripe_roots;
   segment.stripes.resize (layout.stripes);
   segment.whole = store_.contains (sequence);
   /* What relays sent before the playlist listed it is checked now. */
@@ -56,66 +57,67 @@ Holdings::expect (int64_t sequence, const ChunkLayout &layout,
   auto bytes = std::move (segment.offered_bytes);
   for (auto &h : hashes)
     if (h.first < layout.size
-        && !take_hashes (segment, layout.stripe_of (h.first),
-                         h.second.chunk_hashes, h.second.stripe_roots))
+        && !take_hashes (segment, layout.stripe_of (h.first), h.second))
       GST_INFO ("hashes of %" G_GINT64_FORMAT " sent early were wrong",
                 sequence);
   for (auto &b : bytes)
-    if (take_bytes (sequence, segment, b.first, b.second) == Append::BAD)
+    if (take_bytes (sequence, segment, b.first, b.second, false) == Append::BAD)
       GST_INFO ("bytes of %" G_GINT64_FORMAT " sent early were wrong",
                 sequence);
 }
 
 bool
 Holdings::take_hashes (Segment &segment, guint stripe,
-                       const std::vector<Digest> &chunk_hashes,
-                       const std::vector<Digest> &stripe_roots)
+                       const std::vector<Digest> &chunk_hashes)
 {
+  const ChunkLayout &layout = segment.layout;
   if (stripe >= segment.stripes.size ())
     return false;
   if (!segment.stripes[stripe].hashes.empty ())
     return true; /* checked already, from someone else */
-  if (!verify_stripe_hashes (segment.layout, segment.root, stripe, chunk_hashes,
-                             stripe_roots))
+  if (chunk_hashes.size ()
+          != layout.end_chunk (stripe) - layout.first_chunk (stripe)
+      || hash_of_digests (chunk_hashes.data (), chunk_hashes.size ())
+             != segment.stripe_roots[stripe])
     return false;
   segment.stripes[stripe].hashes = chunk_hashes;
-  segment.stripe_roots = stripe_roots;
   return true;
 }
 
 bool
 Holdings::add_hashes (int64_t sequence, gsize offset,
-                      const std::vector<Digest> &chunk_hashes,
-                      const std::vector<Digest> &stripe_roots)
+                      const std::vector<Digest> &chunk_hashes)
 {
   if (!store_.accepts (sequence))
     return true; /* too old to matter */
   Segment &segment = segments_[sequence];
   if (!segment.expected) {
-    segment.offered_hashes[offset] = { chunk_hashes, stripe_roots };
+    segment.offered_hashes[offset] = chunk_hashes;
     return true;
   }
   if (segment.whole || offset >= segment.layout.size)
     return true;
   const guint stripe = segment.layout.stripe_of (offset);
-  if (!take_hashes (segment, stripe, chunk_hashes, stripe_roots))
+  if (!take_hashes (segment, stripe, chunk_hashes))
     return false;
   return check (sequence, segment, stripe);
 }
 
 Holdings::Append
-Holdings::append (int64_t sequence, gsize offset, GBytes *bytes)
+Holdings::append (int64_t sequence, gsize offset, GBytes *bytes, bool trusted)
 {
   if (!store_.accepts (sequence) || store_.contains (sequence))
     return Append::IGNORED;
   return take_bytes (sequence, segments_[sequence], offset,
-                     ChunkedBytes (bytes));
+                     ChunkedBytes (bytes), trusted);
 }
 
 Holdings::Append
 Holdings::take_bytes (int64_t sequence, Segment &segment, gsize offset,
-                      ChunkedBytes bytes)
+                      ChunkedBytes bytes, bool trusted)
 {
+  if (!segment.expected && trusted)
+    return Append::IGNORED; /* HTTP asks only for what is listed */
   if (!segment.expected) {
     /* Kept as a run until the playlist says what to check it against. */
     for (auto &run : segment.offered_bytes) {
@@ -136,7 +138,7 @@ Holdings::take_bytes (int64_t sequence, Segment &segment, gsize offset,
     const gsize stripe_end = segment.layout.stripe_end (j);
     const gsize length = std::min (bytes.size (), stripe_end - offset);
     const Append taken = take_stripe_bytes (sequence, segment, j, offset,
-                                            bytes.slice (0, length));
+                                            bytes.slice (0, length), trusted);
     if (taken == Append::BAD)
       return taken;
     if (taken == Append::KEPT)
@@ -151,7 +153,8 @@ Holdings::take_bytes (int64_t sequence, Segment &segment, gsize offset,
 
 Holdings::Append
 Holdings::take_stripe_bytes (int64_t sequence, Segment &segment, guint j,
-                             gsize offset, const ChunkedBytes &bytes)
+                             gsize offset, const ChunkedBytes &bytes,
+                             bool trusted)
 {
   Stripe &stripe = segment.stripes[j];
   const gsize next = segment.layout.stripe_begin (j) + stripe.checked.size ()
@@ -161,9 +164,42 @@ Holdings::take_stripe_bytes (int64_t sequence, Segment &segment, guint j,
     return Append::IGNORED;
   stripe.unchecked.append (
       bytes.slice (next - offset, offset + bytes.size () - next));
-  if (stripe.hashes.empty ())
+  if (!stripe.hashes.empty ())
+    return check (sequence, segment, j) ? Append::KEPT : Append::BAD;
+  if (!trusted)
     return Append::KEPT;
-  return check (sequence, segment, j) ? Append::KEPT : Append::BAD;
+  /* The origin's bytes, with nothing to check them against yet. */
+  stripe.checked.append (stripe.unchecked);
+  stripe.unchecked = ChunkedBytes ();
+  work_out_hashes (sequence, segment, j);
+  complete_if_whole (sequence, segment);
+  notify (sequence);
+  return Append::KEPT;
+}
+
+void
+Holdings::work_out_hashes (int64_t sequence, Segment &segment, guint j)
+{
+  const ChunkLayout &layout = segment.layout;
+  Stripe &stripe = segment.stripes[j];
+  if (!stripe.hashes.empty ()
+      || stripe.checked.size ()
+             != layout.stripe_end (j) - layout.stripe_begin (j))
+    return;
+  std::vector<Digest> hashes;
+  for (guint c = layout.first_chunk (j); c < layout.end_chunk (j); c++)
+    hashes.push_back (hasher_.sha256 (
+        stripe.checked.slice (layout.chunk_begin (c) - layout.stripe_begin (j),
+                              layout.chunk_end (c) - layout.chunk_begin (c))));
+  /* Bytes the playlist does not vouch for are played, not passed on. */
+  if (hash_of_digests (hashes.data (), hashes.size ())
+      != segment.stripe_roots[j]) {
+    GST_WARNING ("stripe %u of %" G_GINT64_FORMAT
+                 " from the origin does not match the playlist",
+                 j, sequence);
+    return;
+  }
+  stripe.hashes = std::move (hashes);
 }
 
 bool
@@ -228,7 +264,7 @@ Holdings::put_whole (int64_t sequence, const ChunkedBytes &data,
     if (layout.size != data.size ())
       return false;
     ChunkTree tree = ChunkTree::compute (data, layout, hasher_);
-    if (tree.root != segment->root)
+    if (tree.stripe_roots != segment->stripe_roots)
       return false;
     for (guint j = 0; j < layout.stripes; j++) {
       segment->stripes[j].hashes.assign (
@@ -237,7 +273,6 @@ Holdings::put_whole (int64_t sequence, const ChunkedBytes &data,
       segment->stripes[j].checked = ChunkedBytes ();
       segment->stripes[j].unchecked = ChunkedBytes ();
     }
-    segment->stripe_roots = tree.stripe_roots;
     segment->whole = true;
   }
   store_.put (sequence, data, source, peer_id, pin_new_);
@@ -284,6 +319,18 @@ Holdings::arriving () const
 }
 
 void
+Holdings::reset ()
+{
+  store_ = SegmentStore (store_.max_bytes (), store_.tail_segments ());
+  segments_.clear ();
+  std::vector<int64_t> watched;
+  for (const auto &w : watches_)
+    watched.push_back (w.second.sequence);
+  for (int64_t sequence : watched)
+    notify (sequence);
+}
+
+void
 Holdings::set_window_start (int64_t first_sequence)
 {
   store_.set_window_start (first_sequence);
@@ -321,8 +368,7 @@ Holdings::available (int64_t sequence, gsize from, gsize to) const
 
 bool
 Holdings::stripe_hashes (int64_t sequence, guint stripe,
-                         std::vector<Digest> *chunk_hashes,
-                         std::vector<Digest> *stripe_roots)
+                         std::vector<Digest> *chunk_hashes)
 {
   Segment *segment = find (sequence);
   if (!segment || !segment->expected || stripe >= segment->stripes.size ())
@@ -334,17 +380,16 @@ Holdings::stripe_hashes (int64_t sequence, guint stripe,
       return false;
     ChunkTree tree
         = ChunkTree::compute (stored->data, segment->layout, hasher_);
+    if (tree.stripe_roots != segment->stripe_roots)
+      return false;
     for (guint j = 0; j < segment->layout.stripes; j++)
       segment->stripes[j].hashes.assign (
           tree.chunk_hashes.begin () + segment->layout.first_chunk (j),
           tree.chunk_hashes.begin () + segment->layout.end_chunk (j));
-    segment->stripe_roots = tree.stripe_roots;
   }
-  if (segment->stripes[stripe].hashes.empty ()
-      || segment->stripe_roots.empty ())
+  if (segment->stripes[stripe].hashes.empty ())
     return false;
   *chunk_hashes = segment->stripes[stripe].hashes;
-  *stripe_roots = segment->stripe_roots;
   return true;
 }
 

@@ -48,25 +48,28 @@ public:
     return store_;
   }
 
-  /* The playlist lists @sequence cut as @layout under @root: its stripes
-   * can be received and checked. */
-  void expect (int64_t sequence, const ChunkLayout &layout, const Digest &root);
+  /* The playlist lists @sequence cut as @layout with @stripe_roots (of
+   * its stripes' chunk hashes): its stripes can be received and checked. */
+  void expect (int64_t sequence, const ChunkLayout &layout,
+               const std::vector<Digest> &stripe_roots);
   bool
   expected (int64_t sequence) const
   {
-    return segments_.count (sequence) != 0;
+    return layout (sequence) != nullptr;
   }
 
   /* A relay's hashes for the stripe holding byte @offset of @sequence,
-   * before its bytes: false when they do not match the root (the relay
-   * lied). Before the playlist lists the segment they are kept, and
+   * before its bytes: false when they do not match the stripe's root (the
+   * relay lied). Before the playlist lists the segment they are kept, and
    * checked once it does. */
   bool add_hashes (int64_t sequence, gsize offset,
-                   const std::vector<Digest> &chunk_hashes,
-                   const std::vector<Digest> &stripe_roots);
+                   const std::vector<Digest> &chunk_hashes);
   /* Bytes of @sequence from @offset on (within one stripe), from a relay
-   * or HTTP. */
-  Append append (int64_t sequence, gsize offset, GBytes *bytes);
+   * or, @trusted, from the origin: those are kept unchecked while no
+   * relay sent the stripe's hashes (and their hashes worked out once the
+   * stripe is whole, to relay it). */
+  Append append (int64_t sequence, gsize offset, GBytes *bytes,
+                 bool trusted = false);
   /* A whole segment (HTTP, or a peer without stripes): it is checked
    * against the root if expected, and stored. False when it does not
    * match. */
@@ -79,6 +82,8 @@ public:
   bool complete (int64_t sequence) const;
   /* Segments arriving by stripes, not complete yet. */
   std::vector<int64_t> arriving () const;
+  /* Everything goes (the stream was renumbered). */
+  void reset ();
   /* Where the window starts: older segments (and their stripes) go. */
   void set_window_start (int64_t first_sequence);
   /* Changes whenever what we hold changes (whole segments only). */
@@ -93,8 +98,7 @@ public:
   ChunkedBytes available (int64_t sequence, gsize from,
                           gsize to) const override;
   bool stripe_hashes (int64_t sequence, guint stripe,
-                      std::vector<Digest> *chunk_hashes,
-                      std::vector<Digest> *stripe_roots) override;
+                      std::vector<Digest> *chunk_hashes) override;
   guint64 watch (int64_t sequence, std::function<void ()> more) override;
   void unwatch (guint64 id) override;
 
@@ -110,16 +114,11 @@ private:
     /* From the playlist: nothing is checked (or kept) before. */
     bool expected = false;
     ChunkLayout layout;
-    Digest root{};
-    std::vector<Digest> stripe_roots; /* checked, empty until known */
+    std::vector<Digest> stripe_roots; /* from the playlist */
     std::vector<Stripe> stripes;
     bool whole = false; /* in the store */
     /* Before the playlist lists it: what relays sent, by where it starts. */
-    struct Offered
-    {
-      std::vector<Digest> chunk_hashes, stripe_roots;
-    };
-    std::map<gsize, Offered> offered_hashes;
+    std::map<gsize, std::vector<Digest>> offered_hashes;
     std::map<gsize, ChunkedBytes> offered_bytes;
   };
 
@@ -129,12 +128,14 @@ private:
   bool check (int64_t sequence, Segment &segment, guint j);
   void complete_if_whole (int64_t sequence, Segment &segment);
   bool take_hashes (Segment &segment, guint stripe,
-                    const std::vector<Digest> &chunk_hashes,
-                    const std::vector<Digest> &stripe_roots);
+                    const std::vector<Digest> &chunk_hashes);
   Append take_bytes (int64_t sequence, Segment &segment, gsize offset,
-                     ChunkedBytes bytes);
+                     ChunkedBytes bytes, bool trusted);
   Append take_stripe_bytes (int64_t sequence, Segment &segment, guint j,
-                            gsize offset, const ChunkedBytes &bytes);
+                            gsize offset, const ChunkedBytes &bytes,
+                            bool trusted);
+  /* Hashes of a stripe that came from the origin, once whole. */
+  void work_out_hashes (int64_t sequence, Segment &segment, guint j);
   void notify (int64_t sequence);
 
   Hasher &hasher_;

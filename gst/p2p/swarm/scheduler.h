@@ -107,6 +107,9 @@ struct Transfer
   GstClockTime first_bytes = 0;
   uint64_t bytes_received = 0;
   uint64_t bytes_total = 0; /* 0 until SegmentData told us */
+  /* A range of one stripe (gst-p2p 2 relaying), -1: the whole segment. */
+  int stripe = -1;
+  gsize from = 0;
 };
 
 /* What a peer lists. Views point at the sets their peer's session keeps:
@@ -128,6 +131,23 @@ struct PeerView
   /* It turned a request down for serving others: not asked for now, but
    * what it holds still counts. */
   bool busy = false;
+
+  /* gst-p2p 2: it relays stripes (and what it announced about that). */
+  bool relays = false;
+  /* Per stripe: hops from the broadcaster, -1 if it receives none. */
+  const std::vector<int64_t> *depths = nullptr;
+  /* Per stripe: the ids of the relays from the broadcaster down to it. */
+  const std::vector<std::vector<uint32_t>> *paths = nullptr;
+  int64_t free_slots = 0;
+  /* The stripe it relays (interior_stripe ()), -1: every one (the
+   * seeder). */
+  int interior = -1;
+  /* Stripes it relays at most: how strong its uplink is. */
+  int64_t relay_slots = 0;
+  /* Stripes we subscribed to from it (a bit per stripe). */
+  guint32 pushing_to_us = 0;
+  /* Ranges we asked of it and that have not ended. */
+  size_t ranges_pending = 0;
 };
 
 struct SchedulerState

@@ -368,6 +368,45 @@ swarm_info_hash (const std::string &stream_swarm_id)
   return base64_of_sha1 (stream_swarm_id, 15);
 }
 
+bool
+relays_stripes (std::string_view peer_id)
+{
+  /* "-GPvvvv-" or "-GSvvvv-" with vvvv >= 0200. */
+  if (peer_id.size () < 8 || peer_id.compare (0, 2, "-G") != 0
+      || (peer_id[2] != 'P' && peer_id[2] != 'S') || peer_id[7] != '-')
+    return false;
+  for (size_t i = 3; i < 7; i++)
+    if (!g_ascii_isdigit (peer_id[i]))
+      return false;
+  return peer_id.substr (3, 4) >= "0200";
+}
+
+bool
+is_seeder (std::string_view peer_id)
+{
+  return peer_id.compare (0, 3, "-GS") == 0;
+}
+
+uint32_t
+relay_id (std::string_view peer_id)
+{
+  uint32_t h = 2166136261u;
+  for (char c : peer_id) {
+    h ^= guint8 (c);
+    h *= 16777619u;
+  }
+  return h;
+}
+
+guint
+interior_stripe (std::string_view peer_id, guint stripes)
+{
+  if (stripes == 0)
+    return 0;
+  /* The FNV's high bits: its low bits follow the last character. */
+  return guint ((uint64_t (relay_id (peer_id)) * stripes) >> 32);
+}
+
 std::string
 generate_peer_id (Random &random, const char *prefix)
 {

@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include <glib.h>
 
@@ -102,12 +103,26 @@ std::string stream_swarm_id (const std::string &swarm_id, StreamType type,
  * ASCII characters, which are the tracker's 20-byte info_hash. */
 std::string swarm_info_hash (const std::string &stream_swarm_id);
 
-/* Our peers' id prefix: "-GP" + version 01.00 + "-". P2P Media Loader
+/* Our peers' id prefix: "-GP" + version 02.00 + "-". P2P Media Loader
  * accepts any 20-byte peer id; a prefix of our own (browsers use "-PM0203-")
- * lets tracker and browser statistics tell GStreamer peers apart. */
-inline constexpr const char *kPeerIdPrefix = "-GP0100-";
-/* The broadcaster's seeder (p2pswarmsink), so viewers can spare it. */
-inline constexpr const char *kSeederPeerIdPrefix = "-GS0100-";
+ * lets tracker and browser statistics tell GStreamer peers apart, and says
+ * which protocol extensions a peer speaks: from 02.00 on, stripe relaying
+ * (DELIVERY.md §4). */
+inline constexpr const char *kPeerIdPrefix = "-GP0200-";
+/* The broadcaster's seeder (p2pswarmsink), the root of every relay. */
+inline constexpr const char *kSeederPeerIdPrefix = "-GS0200-";
+
+/* A peer of ours (viewer or seeder) at version 02.00 or later. */
+bool relays_stripes (std::string_view peer_id);
+/* The broadcaster's seeder, whatever its version. */
+bool is_seeder (std::string_view peer_id);
+/* A short id for relay paths (FNV-1a of the peer id). */
+uint32_t relay_id (std::string_view peer_id);
+/* The one stripe a viewer relays of @stripes (it receives all of them):
+ * every stripe's tree then has its own relays (SplitStream), so a strong
+ * uplink serves one tree broadly instead of several deeply. Drawn from the
+ * peer id, so that everyone knows it. */
+guint interior_stripe (std::string_view peer_id, guint stripes);
 
 /* kPeerIdPrefix + 12 characters from [A-Za-z0-9] drawn from @rng: 20 ASCII
  * bytes. */

@@ -26,6 +26,22 @@ random_id20 (Random &random)
 /* Offers out and unanswered at a time, as many as one browser announce. */
 constexpr guint kMaxPendingOffers = 5;
 
+/* Stripes a viewer offers to relay before it knows its uplink, and at most. */
+constexpr guint kInitialRelaySlots = 4;
+constexpr guint kMaxRelaySlots = 32;
+/* Relayed bytes here and not sent yet, over all children, in seconds of
+ * what they relay: beyond the first figure at two checks in a row the uplink
+ * is full (and what it sent meanwhile is what it can send), below the second
+ * it has room for one more stripe. */
+constexpr double kSaturatedBacklog = 0.5;
+constexpr double kIdleBacklog = 0.25;
+constexpr GstClockTime kCapacityCheck = GST_SECOND;
+/* After the uplink was found full, its measure holds this long; then one
+ * more stripe is tried now and then. */
+constexpr GstClockTime kCapacityMemory = 30 * GST_SECOND;
+/* The share of a measured uplink that relays fill. */
+constexpr double kUplinkUse = 0.9;
+
 /* A peer that turned a request down for being busy is not asked again for
  * this long: about one segment's upload to someone else. */
 constexpr GstClockTime kBusyBackoff = 500 * GST_MSECOND;
@@ -57,7 +73,7 @@ Swarm::Swarm (Runtime &runtime, SwarmConfig config, SwarmCallbacks callbacks)
     : runtime_ (runtime), config_ (std::move (config)),
       callbacks_ (std::move (callbacks)),
       announcement_ (peer::encode_announcement ({}, {})),
-      collect_timer_ (runtime.clock)
+      collect_timer_ (runtime.clock), capacity_timer_ (runtime.clock)
 {
   static gsize debug_init = 0;
   if (g_once_init_enter (&debug_init)) {
@@ -115,6 +131,14 @@ Swarm::start ()
   }
   for (auto &t : trackers_)
     t->start ();
+  if (config_.holdings) {
+    max_children_ = !config_.upload       ? 0
+                    : config_.relay_slots ? config_.relay_slots
+                                          : kInitialRelaySlots;
+    update_relay_info ();
+    capacity_timer_.start_repeating (kCapacityCheck,
+                                     [this] { adapt_capacity (); });
+  }
 }
 
 void
@@ -172,8 +196,11 @@ Swarm::create_offers (net::TrackerClient *tracker, guint count,
     peer->session = peer::PeerSession::offer (
         runtime_.peers, runtime_.clock, runtime_.random, std::move (callbacks),
         error.out ());
-    if (!peer->session) {
-      GST_WARNING ("cannot create an offer: %s", error.get ()->message);
+    if (peer->session) {
+      peer->session->set_log_id (config_.peer_id);
+    } else {
+      GST_WARNING_ID (config_.peer_id.c_str (), "cannot create an offer: %s",
+                      error.get ()->message);
       peer->dead = true;
       *reported = true;
       batch->done ();
@@ -204,10 +231,13 @@ Swarm::on_offer (net::TrackerClient *tracker, const tracker::Id20 &from,
       runtime_.peers, runtime_.clock, runtime_.random, remote, sdp,
       std::move (callbacks), error.out ());
   if (!peer->session) {
-    GST_INFO ("cannot answer %s: %s", remote.c_str (), error.get ()->message);
+    GST_INFO_ID (config_.peer_id.c_str (), "cannot answer %s: %s",
+                 remote.c_str (), error.get ()->message);
     peer->dead = true;
     collect_dead ();
+    return;
   }
+  peer->session->set_log_id (config_.peer_id);
 }
 
 void
@@ -227,8 +257,8 @@ Swarm::on_answer (const tracker::Id20 &from, const tracker::Id20 &offer_id,
     }
     GErrorOut error;
     if (!p.session->set_remote_answer (remote, sdp, error.out ())) {
-      GST_INFO ("bad answer from %s: %s", remote.c_str (),
-                error.get ()->message);
+      GST_INFO_ID (config_.peer_id.c_str (), "bad answer from %s: %s",
+                   remote.c_str (), error.get ()->message);
       remove_later (&p);
     }
     return;
@@ -240,15 +270,23 @@ Swarm::session_callbacks (Peer *peer)
 {
   peer::PeerSessionCallbacks cb;
   cb.open = [this, peer] {
-    GST_INFO ("peer %s connected", peer->session->remote_id ().c_str ());
-    peer->seeder = g_str_has_prefix (peer->session->remote_id ().c_str (),
-                                     kSeederPeerIdPrefix);
+    const std::string &id = peer->session->remote_id ();
+    GST_INFO_ID (config_.peer_id.c_str (), "peer %s connected", id.c_str ());
+    peer->seeder = is_seeder (id);
+    if (config_.holdings && relays_stripes (id))
+      peer->session->enable_relay (config_.holdings);
     announce_to (peer);
     notify_changed ();
   };
   cb.announcement = [this, peer] {
+    peer->subscriptions_unannounced = 0;
     if (callbacks_.announced)
       callbacks_.announced (peer->session->remote_loaded ());
+    /* A parent's place in the relay is part of ours. */
+    if (std::find (parents_.begin (), parents_.end (),
+                   peer->session->remote_id ())
+        != parents_.end ())
+      update_relay_info ();
     notify_changed ();
   };
   cb.lookup = [this] (int64_t sequence) -> ChunkedBytes {
@@ -283,9 +321,11 @@ Swarm::session_callbacks (Peer *peer)
       callbacks_.download_failed (sequence, peer->session->remote_id (), why);
   };
   cb.uploaded = [this] (guint64 bytes) { stats_.uploaded_bytes += bytes; };
+  session_relay_callbacks (peer, cb);
   cb.closed = [this, peer] (const GError *error) {
-    GST_INFO ("peer %s gone: %s", peer->session->remote_id ().c_str (),
-              error ? error->message : "closed by the remote");
+    GST_INFO_ID (config_.peer_id.c_str (), "peer %s gone: %s",
+                 peer->session->remote_id ().c_str (),
+                 error ? error->message : "closed by the remote");
     remove_later (peer);
   };
   return cb;
@@ -297,6 +337,19 @@ Swarm::remove_later (Peer *peer)
   if (peer->dead)
     return;
   peer->dead = true;
+  /* Stripes we received through it need another parent. */
+  bool orphaned = false;
+  if (peer->session)
+    for (std::string &parent : parents_)
+      if (parent == peer->session->remote_id ()) {
+        parent.clear ();
+        orphaned = true;
+      }
+  if (orphaned) {
+    update_relay_info ();
+    if (callbacks_.relay_changed)
+      callbacks_.relay_changed ();
+  }
   bool was_connected = peer->session && peer->session->is_open ();
   /* Sessions call us from inside their own callbacks: drop them later. */
   collect_timer_.start (0, [this] { collect_dead (); });
@@ -351,7 +404,9 @@ Swarm::uploads_running () const
 void
 Swarm::announce_to (Peer *peer)
 {
-  peer->session->announce (announcement_);
+  peer->session->announce (peer->session->relays () && relay_announcement_
+                               ? relay_announcement_
+                               : announcement_);
 }
 
 void
@@ -364,6 +419,9 @@ Swarm::set_holdings (const std::set<int64_t> &loaded,
   loaded_ = loaded;
   loading_ = loading_by_http;
   announcement_ = peer::encode_announcement (loaded_, loading_);
+  if (config_.holdings)
+    relay_announcement_
+        = peer::encode_announcement (loaded_, loading_, relay_info_);
   for (Peer &p : peers_) {
     if (!p.dead && p.session && p.session->is_open ())
       announce_to (&p);
@@ -394,7 +452,8 @@ Swarm::note_failure (const std::string &peer_id)
 void
 Swarm::ban (const std::string &peer_id, const std::string &why)
 {
-  GST_WARNING ("banning peer %s: %s", peer_id.c_str (), why.c_str ());
+  GST_WARNING_ID (config_.peer_id.c_str (), "banning peer %s: %s",
+                  peer_id.c_str (), why.c_str ());
   banned_.insert (peer_id);
   stats_.peers_banned++;
   if (Peer *p = find_connected (peer_id)) {
@@ -419,6 +478,20 @@ Swarm::peer_views () const
     v.failures = p.failures;
     v.seeder = p.seeder;
     v.busy = now < p.busy_until;
+    if (p.session->relays ()) {
+      v.relays = true;
+      v.depths = &p.session->remote_depths ();
+      v.paths = &p.session->remote_ancestors ();
+      /* Less what we asked since it last told us. */
+      v.free_slots = p.session->remote_free_slots ()
+                     - int64_t (p.subscriptions_unannounced);
+      v.relay_slots = p.session->remote_relay_slots ();
+      v.interior = p.seeder ? -1 : int (interior_stripe (v.id, stripes_));
+      v.ranges_pending = p.session->ranges_pending ();
+      for (guint j = 0; j < parents_.size (); j++)
+        if (parents_[j] == v.id)
+          v.pushing_to_us |= 1u << j;
+    }
     views.push_back (std::move (v));
   }
   return views;
@@ -458,6 +531,390 @@ Swarm::upload_allowed (guint64 bytes)
     return false;
   upload_tokens_ -= bytes;
   return true;
+}
+
+/* ---------------------------------------------------- gst-p2p 2 relaying */
+
+void
+Swarm::session_relay_callbacks (Peer *peer, peer::PeerSessionCallbacks &cb)
+{
+  if (!config_.holdings)
+    return;
+  Holdings *holdings = config_.holdings;
+  cb.subscribe_request = [this, peer] (guint stripe) {
+    /* Not to our own parent: that would be a loop. */
+    const bool accepted = parent (stripe) != peer->session->remote_id ()
+                          && accept_child (stripe, peer);
+    GST_DEBUG_ID (
+        config_.peer_id.c_str (),
+        "%s subscribes to stripe %u: %s (%u of %u, depth %" G_GINT64_FORMAT ")",
+        peer->session->remote_id ().c_str (), stripe,
+        accepted ? "accepted" : "refused", children (), max_children_,
+        stripe < relay_info_.depths.size () ? relay_info_.depths[stripe] : -9);
+    /* Counted once the session took it: the timer announces it. */
+    return accepted;
+  };
+  cb.stripe_hashes = [holdings] (int64_t sequence, gsize offset,
+                                 const std::vector<Digest> &hashes) {
+    return holdings->add_hashes (sequence, offset, hashes);
+  };
+  cb.stripe_bytes = [this, peer, holdings] (int64_t sequence, gsize offset,
+                                            GBytes *bytes, bool cut_through) {
+    switch (holdings->append (sequence, offset, bytes)) {
+    case Holdings::Append::BAD:
+      return false;
+    case Holdings::Append::KEPT:
+      stats_.downloaded_bytes += g_bytes_get_size (bytes);
+      if (callbacks_.relayed)
+        callbacks_.relayed (sequence, peer->session->remote_id (), offset,
+                            g_bytes_get_size (bytes), cut_through);
+      return true;
+    case Holdings::Append::IGNORED:
+      return true;
+    }
+    return true;
+  };
+  cb.stripe_ended
+      = [this, peer] (int64_t sequence, gsize from, bool range, bool complete) {
+          if (range && callbacks_.range_ended)
+            callbacks_.range_ended (sequence, peer->session->remote_id (), from,
+                                    complete);
+          if (callbacks_.relay_changed)
+            callbacks_.relay_changed ();
+        };
+  cb.unsubscribed = [this, peer] (guint stripe) {
+    GST_DEBUG_ID (config_.peer_id.c_str (), "%s ended our stripe %u",
+                  peer->session->remote_id ().c_str (), stripe);
+    /* Refused (full) or dropped: not asked again for a while. */
+    peer->busy_until = runtime_.clock.now () + kBusyBackoff;
+    if (parent (stripe) == peer->session->remote_id ()) {
+      parents_[stripe].clear ();
+      update_relay_info ();
+    }
+    if (callbacks_.relay_changed)
+      callbacks_.relay_changed ();
+  };
+  cb.lied = [this, peer] (const std::string &why) {
+    ban (peer->session->remote_id (), why);
+  };
+}
+
+void
+Swarm::set_stripes (guint stripes)
+{
+  if (stripes == stripes_ || stripes > 32)
+    return;
+  for (guint j = 0; j < parents_.size (); j++)
+    unsubscribe (j);
+  stripes_ = stripes;
+  parents_.assign (stripes, std::string ());
+  update_relay_info ();
+}
+
+bool
+Swarm::subscribe (guint stripe, const std::string &peer_id, int64_t from)
+{
+  if (stripe >= stripes_ || !parents_[stripe].empty ())
+    return false;
+  Peer *p = find_connected (peer_id);
+  if (!p || !p->session->relays () || !p->session->subscribe (stripe, from))
+    return false;
+  p->subscriptions_unannounced++;
+  parents_[stripe] = peer_id;
+  update_relay_info ();
+  return true;
+}
+
+void
+Swarm::unsubscribe (guint stripe)
+{
+  if (stripe >= parents_.size () || parents_[stripe].empty ())
+    return;
+  if (Peer *p = find_connected (parents_[stripe]))
+    p->session->unsubscribe (stripe);
+  parents_[stripe].clear ();
+  update_relay_info ();
+}
+
+bool
+Swarm::request_range (const std::string &peer_id, int64_t sequence, gsize from,
+                      gsize to)
+{
+  Peer *p = find_connected (peer_id);
+  return p && p->session->relays ()
+         && p->session->request_range (sequence, from, to);
+}
+
+void
+Swarm::cancel_range (const std::string &peer_id, int64_t sequence, gsize from)
+{
+  if (Peer *p = find_connected (peer_id))
+    p->session->cancel_range (sequence, from);
+}
+
+void
+Swarm::holdings_changed ()
+{
+  for (Peer &p : peers_)
+    if (!p.dead && p.session && p.session->relays ())
+      p.session->source_changed ();
+}
+
+guint
+Swarm::children () const
+{
+  guint n = 0;
+  for (const Peer &p : peers_)
+    if (!p.dead && p.session)
+      n += guint (p.session->children ());
+  return n;
+}
+
+guint32
+Swarm::stripes_relayed () const
+{
+  guint32 stripes = 0;
+  for (const Peer &p : peers_)
+    if (!p.dead && p.session)
+      for (guint j = 0; j < stripes_; j++)
+        if (p.session->relays_stripe_to (j))
+          stripes |= 1u << j;
+  return stripes;
+}
+
+bool
+Swarm::accept_child (guint stripe, Peer *asking)
+{
+  if (stripe >= stripes_)
+    return false;
+  /* A viewer relays its interior stripe first (children look for those
+   * relays first), others when it has room. Between parents of its own it
+   * still gets the stripe (ranges, HTTP): it takes children all the
+   * same. */
+  if (!config_.seeder)
+    return children () < max_children_ || push_down_child (stripe, asking);
+  /* The seeder's copies go to relays (a viewer that relays nothing would
+   * end that stripe's tree), spread over the stripes and over as many
+   * relays as it can, the strongest first: each relays what it gets from
+   * the seeder to the others. When a stripe's copies are taken, a relay
+   * with several of the seeder's stripes, or a much weaker one, gives its
+   * stripe up to the one asking. */
+  const int64_t strength = asking->session->remote_relay_slots ();
+  if (strength <= 0)
+    return false;
+  auto interior = [this, stripe] (Peer &p) {
+    return interior_stripe (p.session->remote_id (), stripes_) == stripe;
+  };
+  Peer *taken_by = nullptr;
+  guint relaying = 0;
+  for (Peer &p : peers_)
+    if (!p.dead && p.session && p.session->relays_stripe_to (stripe)) {
+      relaying++;
+      const bool yields
+          = p.session->children () > 1 || (interior (*asking) && !interior (p))
+            || (interior (*asking) == interior (p)
+                && 2 * p.session->remote_relay_slots () < strength);
+      if (yields
+          && (!taken_by
+              || p.session->remote_relay_slots ()
+                     < taken_by->session->remote_relay_slots ()))
+        taken_by = &p;
+    }
+  if (relaying < std::max (1u, max_children_ / stripes_))
+    return true;
+  if (!taken_by || asking->session->children () > 0)
+    return false;
+  GST_DEBUG_ID (config_.peer_id.c_str (), "stripe %u moves from %s to %s",
+                stripe, taken_by->session->remote_id ().c_str (),
+                asking->session->remote_id ().c_str ());
+  taken_by->session->drop_child (stripe);
+  return true;
+}
+
+bool
+Swarm::push_down_child (guint stripe, Peer *asking)
+{
+  /* Full: a relay of this stripe (SplitStream's interior node) takes the
+   * place of a child that relays nothing, or gets from us a stripe it is
+   * not a relay of; that child finds another parent, the newcomer's free
+   * slots among them. Trees stay shallow: a leaf never holds back a
+   * relay. A child pushed down is never interior where it was, so it
+   * pushes no one back. */
+  const std::string &asker = asking->session->remote_id ();
+  if (asking->session->remote_relay_slots () <= 0
+      || interior_stripe (asker, stripes_) != stripe)
+    return false;
+  Peer *victim = nullptr;
+  guint victim_stripe = 0;
+  bool victim_relays = true;
+  for (Peer &p : peers_) {
+    if (p.dead || !p.session || p.session->children () == 0)
+      continue;
+    const bool relays = p.session->remote_relay_slots () > 0;
+    const guint interior = interior_stripe (p.session->remote_id (), stripes_);
+    for (guint k = 0; k < stripes_; k++)
+      if (p.session->relays_stripe_to (k) && (!relays || k != interior)
+          && (!victim || (victim_relays && !relays))) {
+        victim = &p;
+        victim_stripe = k;
+        victim_relays = relays;
+      }
+  }
+  if (!victim)
+    return false;
+  GST_DEBUG_ID (config_.peer_id.c_str (), "stripe %u of %s pushed down for %s",
+                victim_stripe, victim->session->remote_id ().c_str (),
+                asker.c_str ());
+  victim->session->drop_child (victim_stripe);
+  return true;
+}
+
+void
+Swarm::update_relay_info ()
+{
+  if (!config_.holdings)
+    return;
+  peer::RelayInfo info;
+  const uint32_t self = relay_id (config_.peer_id);
+  for (guint j = 0; j < stripes_; j++) {
+    int64_t depth = -1;
+    std::vector<uint32_t> path;
+    if (config_.seeder) {
+      depth = 0;
+      path = { self };
+    } else if (const Peer *p = find_connected (parents_[j])) {
+      const auto &depths = p->session->remote_depths ();
+      const auto &paths = p->session->remote_ancestors ();
+      if (j < depths.size () && depths[j] >= 0
+          && depths[j] < peer::wire::kMaxDepth
+          && std::find (paths[j].begin (), paths[j].end (), self)
+                 == paths[j].end ()) {
+        depth = depths[j] + 1;
+        path = paths[j];
+        path.push_back (self);
+      }
+    }
+    info.depths.push_back (depth);
+    info.ancestors.push_back (std::move (path));
+  }
+  const guint relaying = children ();
+  info.free_slots = max_children_ > relaying ? max_children_ - relaying : 0;
+  /* The seeder's copies move to stronger relays: it takes asks for any
+   * stripe it could hand over. */
+  if (config_.seeder)
+    info.free_slots = stripes_;
+  info.relay_slots = max_children_;
+  if (info.depths == relay_info_.depths
+      && info.ancestors == relay_info_.ancestors
+      && info.free_slots == relay_info_.free_slots
+      && info.relay_slots == relay_info_.relay_slots)
+    return;
+  relay_info_ = std::move (info);
+  reannounce ();
+}
+
+void
+Swarm::reannounce ()
+{
+  relay_announcement_
+      = peer::encode_announcement (loaded_, loading_, relay_info_);
+  for (Peer &p : peers_)
+    if (!p.dead && p.session && p.session->is_open () && p.session->relays ())
+      announce_to (&p);
+}
+
+void
+Swarm::set_stripe_rate (double bytes_per_second)
+{
+  stripe_rate_ = bytes_per_second;
+}
+
+void
+Swarm::adapt_capacity ()
+{
+  const guint64 sent = stats_.uploaded_bytes - uploaded_at_check_;
+  uploaded_at_check_ = stats_.uploaded_bytes;
+  if (config_.upload && !config_.relay_slots) {
+    guint64 backlog = 0, worst = 0;
+    peer::PeerSession *slowest = nullptr;
+    for (Peer &p : peers_) {
+      if (p.dead || !p.session || p.session->children () == 0)
+        continue;
+      const guint64 waiting = p.session->relay_backlog ();
+      backlog += waiting;
+      if (!slowest || waiting > worst) {
+        worst = waiting;
+        slowest = p.session.get ();
+      }
+    }
+    const guint relaying = children ();
+    const double behind = relaying && stripe_rate_ > 0
+                              ? double (backlog) / (relaying * stripe_rate_)
+                              : 0;
+    saturated_checks_ = behind > kSaturatedBacklog ? saturated_checks_ + 1 : 0;
+    sent_while_saturated_
+        = saturated_checks_ ? sent_while_saturated_ + sent : 0;
+    if (saturated_checks_ >= 2 && slowest) {
+      /* One child far behind the others: its path is slow, not our
+       * uplink; it finds a parent elsewhere. */
+      guint fit = relaying > 0 ? relaying - 1 : 0;
+      if (worst * 3 < backlog * 2 && stripe_rate_ > 0)
+        fit = std::min (
+            fit, guint (double (sent_while_saturated_) / saturated_checks_
+                        / (double (kCapacityCheck) / GST_SECOND) * kUplinkUse
+                        / stripe_rate_));
+      if (worst * 3 < backlog * 2) {
+        max_children_ = fit;
+        /* What the uplink can take, learnt: probed again only slowly. */
+        capacity_known_until_ = runtime_.clock.now () + kCapacityMemory;
+      }
+      saturated_checks_ = 0;
+      sent_while_saturated_ = 0;
+      GST_DEBUG_ID (config_.peer_id.c_str (),
+                    "uplink behind by %" G_GUINT64_FORMAT
+                    " bytes (sent %" G_GUINT64_FORMAT
+                    "): %u relayed stripes, room for %u",
+                    backlog, sent, relaying, max_children_);
+      for (guint dropped = 0; relaying - dropped > fit && slowest;) {
+        guint stripe = 0;
+        while (!slowest->relays_stripe_to (stripe))
+          stripe++;
+        slowest->drop_child (stripe);
+        dropped++;
+        /* The next from the child most behind. */
+        slowest = nullptr;
+        worst = 0;
+        for (Peer &p : peers_)
+          if (!p.dead && p.session && p.session->children () > 0
+              && (!slowest || p.session->relay_backlog () > worst)) {
+            slowest = p.session.get ();
+            worst = p.session->relay_backlog ();
+          }
+      }
+    } else if (behind < kIdleBacklog && relaying >= max_children_
+               && max_children_ < kMaxRelaySlots
+               && runtime_.clock.now () >= capacity_known_until_) {
+      max_children_++;
+      if (capacity_known_until_)
+        capacity_known_until_ = runtime_.clock.now () + kCapacityMemory / 3;
+    }
+  }
+  guint with_parent = 0;
+  for (const std::string &p : parents_)
+    with_parent += p.empty () ? 0 : 1;
+  guint64 backlog_now = 0;
+  for (Peer &p : peers_)
+    if (!p.dead && p.session && p.session->children ())
+      backlog_now += p.session->relay_backlog ();
+  std::string depths;
+  for (int64_t d : relay_info_.depths)
+    depths += " " + std::to_string (d);
+  GST_LOG_ID (config_.peer_id.c_str (),
+              "relaying %u of %u, %u of %u stripes from parents, sent "
+              "%" G_GUINT64_FORMAT " backlog %" G_GUINT64_FORMAT " depths%s",
+              children (), max_children_, with_parent, stripes_, sent,
+              backlog_now, depths.c_str ());
+  update_relay_info ();
 }
 
 } // namespace p2p::swarm

@@ -21,6 +21,7 @@
 #include "gst/p2p/runtime/runtime.h"
 #include "gst/p2p/net/tracker-client.h"
 #include "gst/p2p/peer/peer-session.h"
+#include "gst/p2p/swarm/holdings.h"
 #include "gst/p2p/swarm/scheduler.h"
 
 namespace p2p::swarm {
@@ -43,6 +44,11 @@ struct SwarmConfig
   guint max_concurrent_uploads = 1;
   /* Announce "left": 0 (the broadcaster's seeder). */
   bool seeder = false;
+  /* gst-p2p 2 stripe relaying from and to these holdings; null: off. */
+  Holdings *holdings = nullptr;
+  /* Stripes relayed to others at most; 0: learnt from how well the uplink
+   * keeps up (the seeder sets it: the origin's copies). */
+  guint relay_slots = 0;
 };
 
 struct SwarmCallbacks
@@ -62,6 +68,19 @@ struct SwarmCallbacks
   std::function<void ()> changed;
   /* A peer announced it holds @loaded (before changed () runs). */
   std::function<void (const SegmentSet &loaded)> announced;
+  /* Relayed bytes of @sequence from @offset on came from @peer_id and were
+   * kept (@cut_through: the relay was still receiving them). */
+  std::function<void (int64_t sequence, const std::string &peer_id,
+                      gsize offset, gsize bytes, bool cut_through)>
+      relayed;
+  /* A range of @sequence from byte @from asked of @peer_id ended
+   * (@complete: every byte came). */
+  std::function<void (int64_t sequence, const std::string &peer_id, gsize from,
+                      bool complete)>
+      range_ended;
+  /* A relayed stripe of a segment ended, or a subscription did: time to
+   * look again. */
+  std::function<void ()> relay_changed;
   std::function<void (const std::string &message)> warning;
 };
 
@@ -97,6 +116,41 @@ public:
    * segment it announced only marks it busy for a while. */
   void note_failure (const std::string &peer_id);
 
+  /* gst-p2p 2 relaying. Segments are cut into @stripes stripes. */
+  void set_stripes (guint stripes);
+  guint
+  stripes () const
+  {
+    return stripes_;
+  }
+  /* The bytes per second of one stripe: relay slots are counted in it. */
+  void set_stripe_rate (double bytes_per_second);
+  /* Receive @stripe from @peer_id from segment @from on. */
+  bool subscribe (guint stripe, const std::string &peer_id, int64_t from);
+  void unsubscribe (guint stripe);
+  /* Who we receive @stripe from (asked or accepted), empty if nobody. */
+  const std::string &
+  parent (guint stripe) const
+  {
+    static const std::string nobody;
+    return stripe < parents_.size () ? parents_[stripe] : nobody;
+  }
+  bool request_range (const std::string &peer_id, int64_t sequence, gsize from,
+                      gsize to);
+  void cancel_range (const std::string &peer_id, int64_t sequence, gsize from);
+  /* The holdings changed (a segment listed or complete): idle relays look
+   * for something to send. */
+  void holdings_changed ();
+  /* Stripes we relay to others, and how many we take at most. */
+  guint children () const;
+  /* The stripes we relay to someone (a bit per stripe). */
+  guint32 stripes_relayed () const;
+  guint
+  max_children () const
+  {
+    return max_children_;
+  }
+
   /* The connected peers as the scheduler sees them; valid until the swarm
    * next runs. */
   std::vector<PeerView> peer_views () const;
@@ -120,6 +174,9 @@ private:
     GstClockTime busy_until = 0;
     /* The broadcaster's seeder, by its peer id. */
     bool seeder = false;
+    /* Stripes we subscribed to since its last announcement (which did not
+     * count them in its free slots yet). */
+    guint subscriptions_unannounced = 0;
   };
 
   void create_offers (net::TrackerClient *tracker, guint count,
@@ -140,6 +197,13 @@ private:
   void announce_to (Peer *peer);
   void notify_changed ();
   bool upload_allowed (guint64 bytes);
+  /* gst-p2p 2. */
+  void session_relay_callbacks (Peer *peer, peer::PeerSessionCallbacks &cb);
+  bool accept_child (guint stripe, Peer *asking);
+  bool push_down_child (guint stripe, Peer *asking);
+  void update_relay_info ();
+  void adapt_capacity ();
+  void reannounce ();
 
   Runtime &runtime_;
   SwarmConfig config_;
@@ -149,12 +213,27 @@ private:
   std::set<std::string> banned_;
   std::set<int64_t> loaded_;
   std::set<int64_t> loading_;
-  /* What we announce, encoded once for all peers. */
+  /* What we announce, encoded once for all peers: plain, and with how we
+   * relay for our own peers. */
   peer::AnnouncementRef announcement_;
+  peer::AnnouncementRef relay_announcement_;
+  /* gst-p2p 2 relaying. */
+  guint stripes_ = 0;
+  std::vector<std::string> parents_;
+  peer::RelayInfo relay_info_;
+  guint max_children_ = 0;
+  double stripe_rate_ = 0;
+  /* Capacity checks in a row that found the uplink behind. */
+  guint saturated_checks_ = 0;
+  guint64 uploaded_at_check_ = 0;
+  guint64 sent_while_saturated_ = 0;
+  /* Until then max_children_ is what the uplink was measured to take. */
+  GstClockTime capacity_known_until_ = 0;
   SwarmStats stats_;
   double upload_tokens_ = 0;
   GstClockTime upload_tokens_time_ = 0;
   Timer collect_timer_;
+  Timer capacity_timer_;
 };
 
 } // namespace p2p::swarm

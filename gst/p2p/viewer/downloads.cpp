@@ -14,6 +14,90 @@ Downloads::~Downloads ()
 {
   for (auto &f : http_fetches_)
     f.second.cancel ();
+  for (auto &f : range_fetches_)
+    f.second.cancel ();
+}
+
+void
+Downloads::start_http_range (int64_t sequence, guint stripe, gsize from,
+                             net::HttpRequest request)
+{
+  const RangeKey key (sequence, stripe);
+  if (ranges_.count (key))
+    return;
+  swarm::Transfer transfer;
+  transfer.sequence = sequence;
+  transfer.source = swarm::TransferSource::HTTP;
+  transfer.stripe = int (stripe);
+  transfer.from = from;
+  transfer.started = transfer.last_progress = clock_.now ();
+  ranges_[key] = transfer;
+  range_fetches_[key] = http_.fetch (
+      std::move (request), [this, key, from] (net::HttpResult r) {
+        range_fetches_.erase (key);
+        ranges_.erase (key);
+        events_.range_http_done (key.first, key.second, from, std::move (r));
+      });
+}
+
+bool
+Downloads::start_peer_range (int64_t sequence, guint stripe,
+                             const std::string &peer_id, gsize from, gsize to)
+{
+  const RangeKey key (sequence, stripe);
+  if (!swarm_ || ranges_.count (key)
+      || !swarm_->request_range (peer_id, sequence, from, to))
+    return false;
+  swarm::Transfer transfer;
+  transfer.sequence = sequence;
+  transfer.source = swarm::TransferSource::PEER;
+  transfer.peer_id = peer_id;
+  transfer.stripe = int (stripe);
+  transfer.from = from;
+  transfer.bytes_total = to - from;
+  transfer.started = transfer.last_progress = clock_.now ();
+  ranges_[key] = transfer;
+  return true;
+}
+
+void
+Downloads::cancel_range (int64_t sequence, guint stripe)
+{
+  auto it = ranges_.find (RangeKey (sequence, stripe));
+  if (it == ranges_.end ())
+    return;
+  if (it->second.source == swarm::TransferSource::PEER && swarm_)
+    swarm_->cancel_range (it->second.peer_id, sequence, it->second.from);
+  auto fetch = range_fetches_.find (it->first);
+  if (fetch != range_fetches_.end ()) {
+    fetch->second.cancel ();
+    range_fetches_.erase (fetch);
+  }
+  ranges_.erase (it);
+}
+
+void
+Downloads::on_range_ended (int64_t sequence, guint stripe,
+                           const std::string &peer_id)
+{
+  auto it = ranges_.find (RangeKey (sequence, stripe));
+  if (it != ranges_.end () && it->second.source == swarm::TransferSource::PEER
+      && it->second.peer_id == peer_id)
+    ranges_.erase (it);
+}
+
+void
+Downloads::on_range_progress (int64_t sequence, guint stripe,
+                              const std::string &peer_id, gsize bytes)
+{
+  auto it = ranges_.find (RangeKey (sequence, stripe));
+  if (it == ranges_.end () || it->second.peer_id != peer_id)
+    return;
+  const GstClockTime now = clock_.now ();
+  if (!it->second.first_bytes)
+    it->second.first_bytes = now;
+  it->second.bytes_received += bytes;
+  it->second.last_progress = now;
 }
 
 void
@@ -93,6 +177,9 @@ Downloads::cancel_all ()
   http_fetches_.clear ();
   transfers_.clear ();
   http_generation_++;
+  while (!ranges_.empty ())
+    cancel_range (ranges_.begin ()->first.first,
+                  ranges_.begin ()->first.second);
 }
 
 void

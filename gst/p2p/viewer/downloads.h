@@ -13,6 +13,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <utility>
 
 #include "gst/p2p/common/chunked-bytes.h"
 #include "gst/p2p/common/clock.h"
@@ -40,6 +41,10 @@ public:
     std::function<void (int64_t sequence, const std::string &peer_id,
                         const std::string &why)>
         peer_failed;
+    /* An HTTP range of a stripe ended. */
+    std::function<void (int64_t sequence, guint stripe, gsize from,
+                        net::HttpResult result)>
+        range_http_done;
   };
 
   Downloads (Clock &clock, net::HttpClient &http, Events events);
@@ -61,6 +66,25 @@ public:
   void cancel_peer (int64_t sequence, const std::string &peer_id);
   void cancel_all ();
 
+  /* Bytes [@from, @to) of stripe @stripe of @sequence (gst-p2p 2
+   * relaying): over HTTP with a Range, or from a relay. */
+  void start_http_range (int64_t sequence, guint stripe, gsize from,
+                         net::HttpRequest request);
+  bool start_peer_range (int64_t sequence, guint stripe,
+                         const std::string &peer_id, gsize from, gsize to);
+  void cancel_range (int64_t sequence, guint stripe);
+  /* The relay ended the range (from the swarm), or bytes of it came. */
+  void on_range_ended (int64_t sequence, guint stripe,
+                       const std::string &peer_id);
+  void on_range_progress (int64_t sequence, guint stripe,
+                          const std::string &peer_id, gsize bytes);
+  using RangeKey = std::pair<int64_t, guint>;
+  const std::map<RangeKey, swarm::Transfer> &
+  ranges () const
+  {
+    return ranges_;
+  }
+
   /* From the swarm's callbacks. */
   void on_peer_progress (int64_t sequence, const std::string &peer_id,
                          guint64 received, guint64 total);
@@ -78,7 +102,7 @@ public:
   bool
   empty () const
   {
-    return transfers_.empty ();
+    return transfers_.empty () && ranges_.empty ();
   }
   /* Segments downloading over HTTP (announced as `p` to peers). */
   std::set<int64_t> http_sequences () const;
@@ -99,6 +123,8 @@ private:
   swarm::Swarm *swarm_ = nullptr;
   std::map<int64_t, swarm::Transfer> transfers_;
   std::map<int64_t, net::HttpFetch> http_fetches_;
+  std::map<RangeKey, swarm::Transfer> ranges_;
+  std::map<RangeKey, net::HttpFetch> range_fetches_;
   guint64 http_generation_ = 0;
 };
 

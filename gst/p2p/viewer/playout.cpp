@@ -242,6 +242,9 @@ Playout::push (ViewerItem item)
     const bool starts_segment = item.sequence != partial_sequence_;
     partial_sequence_ = item.partial ? item.sequence : -1;
     if (starts_segment && now > deadline + kStallTolerance) {
+      GST_INFO_ID (log_id_.c_str (),
+                   "stall: segment %" G_GINT64_FORMAT " %.2f s late",
+                   item.sequence, double (now - deadline) / GST_SECOND);
       stats_.stalls++;
       stats_.stall_time += now - deadline;
       playback_start_ += now - deadline;

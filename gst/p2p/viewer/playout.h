@@ -52,6 +52,12 @@ public:
            std::function<void (const std::string &)> warning);
   ~Playout ();
 
+  /* Logs name the viewer by this (its peer id). */
+  void
+  set_log_id (std::string id)
+  {
+    log_id_ = std::move (id);
+  }
   /* Playback starts (or, after a restart, resumes) at @sequence. */
   void start_at (int64_t sequence);
   /* The server renumbered its stream: what comes next is a
@@ -120,6 +126,7 @@ private:
   int64_t streamed_sequence_ = -1;
   gsize streamed_bytes_ = 0;
   std::string init_uri_;
+  std::string log_id_;
   net::HttpFetch init_download_;
   ChunkedBytes init_data_;
   bool init_delivered_ = false;

@@ -80,6 +80,8 @@ struct ViewerStats
   guint64 http_segments = 0;
   guint64 peer_bytes = 0;
   guint64 peer_segments = 0;
+  /* Of peer_bytes: relayed by peers that were still receiving them. */
+  guint64 relayed_bytes_arriving = 0;
   guint64 uploaded_bytes = 0;
   guint peers = 0;
   guint64 stalls = 0;

@@ -57,7 +57,8 @@ ViewerCore::ViewerCore (Runtime &runtime, ViewerConfig config,
     : runtime_ (runtime), config_ (std::move (config)), output_ (output),
       events_ (std::move (events)),
       peer_id_ (swarm::generate_peer_id (runtime.random)),
-      store_ (config_.store_max_bytes, kStoreTailSegments),
+      holdings_ (config_.store_max_bytes, kStoreTailSegments, runtime.hasher,
+                 true, [this] (int64_t seq) { on_relay_complete (seq); }),
       playlists_ (
           runtime.clock, runtime.http, config_,
           PlaylistFollower::Events{
@@ -67,25 +68,30 @@ ViewerCore::ViewerCore (Runtime &runtime, ViewerConfig config,
               [this] (const std::string &m) { warn (m); } }),
       downloads_ (
           runtime.clock, runtime.http,
-          Downloads::Events{ [this] (int64_t seq, net::HttpResult result) {
-                              on_http_done (seq, std::move (result));
-                            },
-                             [this] (int64_t seq, const net::HttpProgress &p) {
-                               playout_.stream_awaited (seq, p);
-                             },
-                             [this] (int64_t seq, const std::string &peer,
-                                     const ChunkedBytes &data) {
-                               on_peer_done (seq, peer, data);
-                             },
-                             [this] (int64_t seq, const std::string &peer,
-                                     const std::string &why) {
-                               GST_DEBUG ("segment %" G_GINT64_FORMAT
-                                          " from %s failed: %s",
-                                          seq, peer.c_str (), why.c_str ());
-                               request_tick ();
-                             } }),
-      playout_ (runtime.clock, runtime.http, playlists_, store_, output,
-                [this] (const std::string &m) { warn (m); }),
+          Downloads::Events{
+              [this] (int64_t seq, net::HttpResult result) {
+                on_http_done (seq, std::move (result));
+              },
+              [this] (int64_t seq, const net::HttpProgress &p) {
+                playout_.stream_awaited (seq, p);
+              },
+              [this] (int64_t seq, const std::string &peer,
+                      const ChunkedBytes &data) {
+                on_peer_done (seq, peer, data);
+              },
+              [this] (int64_t seq, const std::string &peer,
+                      const std::string &why) {
+                GST_DEBUG_ID (peer_id_.c_str (),
+                              "segment %" G_GINT64_FORMAT " from %s failed: %s",
+                              seq, peer.c_str (), why.c_str ());
+                request_tick ();
+              },
+              [this] (int64_t seq, guint stripe, gsize from,
+                      net::HttpResult result) {
+                on_range_http_done (seq, stripe, from, std::move (result));
+              } }),
+      playout_ (runtime.clock, runtime.http, playlists_, holdings_.store (),
+                output, [this] (const std::string &m) { warn (m); }),
       tick_timer_ (runtime.clock), tick_soon_ (runtime.clock),
       stats_timer_ (runtime.clock)
 {
@@ -99,7 +105,13 @@ ViewerCore::ViewerCore (Runtime &runtime, ViewerConfig config,
   scheduler_config_.p2p_timeout = config_.p2p_timeout;
   scheduler_config_.max_parallel_http = config_.max_parallel_http;
   scheduler_config_.upload = config_.upload;
+  relay_config_.http_window = config_.http_window;
+  relay_config_.p2p_timeout = config_.p2p_timeout;
+  /* A range is one stripe: a segment's stripes (4) at once for each
+   * download allowed. */
+  relay_config_.max_parallel_http = 4 * config_.max_parallel_http;
   stats_.peer_id = peer_id_;
+  playout_.set_log_id (peer_id_);
 }
 
 ViewerCore::~ViewerCore ()
@@ -140,7 +152,7 @@ ViewerCore::on_playlist_updated (bool restarted)
   if (restarted) {
     downloads_.cancel_all ();
     /* A new numbering: the store's window must be allowed to go back. */
-    store_ = swarm::SegmentStore (config_.store_max_bytes, kStoreTailSegments);
+    holdings_.reset ();
     playout_.restart ();
   }
   const hls::MediaPlaylist &media = *playlists_.playlist ();
@@ -150,11 +162,13 @@ ViewerCore::on_playlist_updated (bool restarted)
     if (playlists_.live () && count > config_.live_delay_segments)
       start = count - config_.live_delay_segments;
     playout_.start_at (media.segments[start].sequence);
-    GST_INFO ("starting at media sequence %" G_GINT64_FORMAT " (%zu of %zu)",
-              playout_.next_sequence (), start, count);
+    GST_INFO_ID (peer_id_.c_str (),
+                 "starting at media sequence %" G_GINT64_FORMAT " (%zu of %zu)",
+                 playout_.next_sequence (), start, count);
   }
   if (playlists_.oldest_available () >= 0)
-    store_.set_window_start (playlists_.oldest_available ());
+    holdings_.set_window_start (playlists_.oldest_available ());
+  expect_listed_segments ();
   playout_.skip_unavailable ();
   schedule_downloads ();
   deliver_ready ();
@@ -175,7 +189,8 @@ ViewerCore::start_swarm (const hls::Variant *variant)
   std::string stream_id = swarm::stream_swarm_id (
       swarm_id, swarm::StreamType::MAIN, swarm::stream_short_id (attributes));
   stats_.swarm_id = stream_id;
-  GST_INFO ("joining swarm %s as %s", stream_id.c_str (), peer_id_.c_str ());
+  GST_INFO_ID (peer_id_.c_str (), "joining swarm %s as %s", stream_id.c_str (),
+               peer_id_.c_str ());
 
   swarm::SwarmConfig sc;
   sc.trackers = config_.trackers;
@@ -186,7 +201,8 @@ ViewerCore::start_swarm (const hls::Variant *variant)
   sc.max_upload_rate = config_.max_upload_rate;
 
   swarm::SwarmCallbacks cb;
-  cb.lookup = [this] (int64_t sequence) { return store_.get (sequence); };
+  cb.lookup
+      = [this] (int64_t sequence) { return holdings_.store ().get (sequence); };
   cb.downloaded = [this] (int64_t sequence, const std::string &peer_id,
                           const ChunkedBytes &data) {
     downloads_.on_peer_downloaded (sequence, peer_id, data);
@@ -208,6 +224,33 @@ ViewerCore::start_swarm (const hls::Variant *variant)
   };
   cb.changed = [this] { request_tick (); };
   cb.warning = [this] (const std::string &message) { warn (message); };
+  cb.relayed = [this] (int64_t sequence, const std::string &peer_id,
+                       gsize offset, gsize bytes, bool cut_through) {
+    stats_.peer_bytes += bytes;
+    if (cut_through)
+      stats_.relayed_bytes_arriving += bytes;
+    /* A relay sends a segment our playlist does not list yet: list it now
+     * rather than at the next reload, so we can check it and pass it on. */
+    if (!holdings_.expected (sequence))
+      playlists_.reload_for_announced (sequence);
+    if (const ChunkLayout *layout = holdings_.layout (sequence)) {
+      StripeFlow &flow
+          = stripe_progress_[{ sequence, layout->stripe_of (offset) }];
+      flow.last = runtime_.clock.now ();
+      if (!flow.bytes)
+        flow.first = flow.last;
+      flow.bytes += bytes;
+      downloads_.on_range_progress (sequence, layout->stripe_of (offset),
+                                    peer_id, bytes);
+    }
+  };
+  cb.range_ended = [this] (int64_t sequence, const std::string &peer_id,
+                           gsize from, bool) {
+    if (const ChunkLayout *layout = holdings_.layout (sequence))
+      downloads_.on_range_ended (sequence, layout->stripe_of (from), peer_id);
+  };
+  cb.relay_changed = [this] { request_tick (); };
+  sc.holdings = &holdings_;
   swarm_ = std::make_unique<swarm::Swarm> (runtime_, sc, cb);
   downloads_.set_swarm (swarm_.get ());
   swarm_->start ();
@@ -236,11 +279,17 @@ ViewerCore::schedule_downloads ()
   GstClockTime due = std::max (playout_.deadline_origin (state.now), state.now);
   size_t queued = output_.pending_segments ();
   size_t budget = kMaxSegmentsAhead > queued ? kMaxSegmentsAhead - queued : 0;
+  /* Playback waits for the next segment (start-up, or a stall): nothing
+   * else takes the downlink from it. */
+  if (playout_.deadline_origin (state.now) <= state.now)
+    budget = std::min<size_t> (budget, 1);
   std::vector<const hls::MediaSegment *> wanted;
   for (const auto &d : playlists_.departed ())
     wanted.push_back (&d.second);
   for (const hls::MediaSegment &s : playlist->segments)
     wanted.push_back (&s);
+  std::vector<swarm::PlannedSegment> relayed;
+  const bool relay = relaying ();
   for (const hls::MediaSegment *s : wanted) {
     const hls::MediaSegment &segment = *s;
     if (segment.sequence < playout_.next_sequence ())
@@ -251,10 +300,19 @@ ViewerCore::schedule_downloads ()
     planned.sequence = segment.sequence;
     planned.deadline = due;
     planned.first_seen = playlists_.first_seen (segment.sequence, state.now);
-    state.segments.push_back (planned);
     due += segment.duration;
+    /* Segments cut in stripes come stripe by stripe, from relays, peers
+     * holding them, or HTTP ranges; the others whole, as do those already
+     * coming whole (asked before any relay was known). */
+    if (relay && holdings_.expected (segment.sequence)
+        && !downloads_.find (segment.sequence)) {
+      if (!holdings_.complete (segment.sequence))
+        relayed.push_back (planned);
+      continue;
+    }
+    state.segments.push_back (planned);
   }
-  for (gint64 seq : store_.sequences ())
+  for (gint64 seq : holdings_.store ().sequences ())
     state.held.insert (seq);
   for (const auto &f : playout_.failed_segments ())
     state.held.insert (f.first);
@@ -262,25 +320,27 @@ ViewerCore::schedule_downloads ()
     state.transfers.push_back (t.second);
   if (swarm_)
     state.peers = swarm_->peer_views ();
+  if (relay)
+    plan_relayed (relayed, state.now);
 
   for (const swarm::Decision &d : swarm::schedule (scheduler_config_, state)) {
     switch (d.kind) {
     case swarm::DecisionKind::FETCH_HTTP:
-      GST_DEBUG ("HTTP %" G_GINT64_FORMAT " (%s)", d.sequence,
-                 d.reason == swarm::DecisionReason::INJECT ? "inject"
-                                                           : "urgent");
+      GST_DEBUG_ID (
+          peer_id_.c_str (), "HTTP %" G_GINT64_FORMAT " (%s)", d.sequence,
+          d.reason == swarm::DecisionReason::INJECT ? "inject" : "urgent");
       start_http (d.sequence);
       break;
     case swarm::DecisionKind::REQUEST_PEER:
-      GST_DEBUG ("request %" G_GINT64_FORMAT " from %s", d.sequence,
-                 d.peer_id.c_str ());
+      GST_DEBUG_ID (peer_id_.c_str (), "request %" G_GINT64_FORMAT " from %s",
+                    d.sequence, d.peer_id.c_str ());
       downloads_.start_peer (d.sequence, d.peer_id);
       break;
     case swarm::DecisionKind::CANCEL_PEER: {
-      GST_DEBUG ("cancel %" G_GINT64_FORMAT " from %s (%s)", d.sequence,
-                 d.peer_id.c_str (),
-                 d.reason == swarm::DecisionReason::STALLED ? "stalled"
-                                                            : "deadline");
+      GST_DEBUG_ID (
+          peer_id_.c_str (), "cancel %" G_GINT64_FORMAT " from %s (%s)",
+          d.sequence, d.peer_id.c_str (),
+          d.reason == swarm::DecisionReason::STALLED ? "stalled" : "deadline");
       /* A peer that went silent counts against it whether the stall
        * timeout or the deadline caught it first: with a short HTTP
        * window the deadline usually does, and a peer that stops sending
@@ -322,12 +382,12 @@ ViewerCore::update_holdings ()
     return;
   /* Announced anew only when what we hold or load changed. */
   const auto generations
-      = std::make_pair (store_.generation (), downloads_.http_generation ());
+      = std::make_pair (holdings_.generation (), downloads_.http_generation ());
   if (generations == announced_generations_)
     return;
   announced_generations_ = generations;
   std::set<int64_t> loaded;
-  for (gint64 seq : store_.sequences ())
+  for (gint64 seq : holdings_.store ().sequences ())
     loaded.insert (seq);
   swarm_->set_holdings (loaded, downloads_.http_sequences ());
 }
@@ -337,28 +397,37 @@ ViewerCore::on_peer_done (int64_t sequence, const std::string &peer_id,
                           const ChunkedBytes &data)
 {
   if (playout_.failed () || sequence < playout_.next_sequence ()
-      || store_.contains (sequence))
+      || holdings_.complete (sequence))
     return;
   const hls::MediaSegment *segment = playlists_.find (sequence);
   /* Only what our playlist lists can be checked and played. */
   if (!segment)
     return;
-  if (!segment->sha256.empty ()
-      && runtime_.hasher.sha256_hex (data) != segment->sha256) {
+  const bool checked
+      = holdings_.expected (sequence)
+            ? holdings_.put_whole (sequence, data, swarm::SegmentSource::PEER,
+                                   peer_id)
+            : segment->sha256.empty ()
+                  || runtime_.hasher.sha256_hex (data) == segment->sha256;
+  if (!checked) {
     /* A peer with wrong bytes is never trusted again; the scheduler gets
      * the segment elsewhere. */
     stats_.hash_mismatches++;
     warn ("Segment " + std::to_string (sequence) + " from peer " + peer_id
-          + " does not match its SHA-256: peer banned");
+          + " does not match its hashes: peer banned");
     swarm_->ban (peer_id, "segment hash mismatch");
     request_tick ();
     return;
   }
-  GST_DEBUG ("segment %" G_GINT64_FORMAT " from %s: %" G_GSIZE_FORMAT " bytes",
-             sequence, peer_id.c_str (), data.size ());
+  GST_DEBUG_ID (peer_id_.c_str (),
+                "segment %" G_GINT64_FORMAT " from %s: %" G_GSIZE_FORMAT
+                " bytes",
+                sequence, peer_id.c_str (), data.size ());
   stats_.peer_bytes += data.size ();
   stats_.peer_segments++;
-  store_.put (sequence, data, swarm::SegmentSource::PEER, peer_id, true);
+  holdings_.put_whole (sequence, data, swarm::SegmentSource::PEER, peer_id);
+  if (swarm_)
+    swarm_->holdings_changed ();
   deliver_ready ();
   schedule_downloads ();
 }
@@ -401,15 +470,23 @@ ViewerCore::on_http_done (int64_t sequence, net::HttpResult result)
   }
   ChunkedBytes body (result.body.get ());
   const hls::MediaSegment *segment = playlists_.find (sequence);
-  if (segment && !segment->sha256.empty ()
-      && runtime_.hasher.sha256_hex (body) != segment->sha256) {
-    warn ("Segment " + std::to_string (sequence)
-          + " from HTTP does not match the playlist's SHA-256");
-  }
   stats_.http_bytes += body.size ();
   stats_.http_segments++;
-  if (sequence >= playout_.next_sequence () && !store_.contains (sequence))
-    store_.put (sequence, body, swarm::SegmentSource::HTTP, {}, true);
+  if (sequence >= playout_.next_sequence () && !holdings_.complete (sequence)) {
+    /* The origin is trusted: what does not match is kept, with a word. */
+    const bool matches
+        = holdings_.put_whole (sequence, body, swarm::SegmentSource::HTTP, {});
+    if (!matches
+        || (segment && !segment->sha256.empty ()
+            && runtime_.hasher.sha256_hex (body) != segment->sha256)) {
+      warn ("Segment " + std::to_string (sequence)
+            + " from HTTP does not match the playlist's hashes");
+      holdings_.store ().put (sequence, body, swarm::SegmentSource::HTTP, {},
+                              true);
+    }
+    if (swarm_)
+      swarm_->holdings_changed ();
+  }
   deliver_ready ();
   schedule_downloads ();
 }
@@ -431,9 +508,235 @@ ViewerCore::fail (GErrorPtr error)
 void
 ViewerCore::warn (const std::string &message)
 {
-  GST_WARNING ("%s", message.c_str ());
+  GST_WARNING_ID (peer_id_.c_str (), "%s", message.c_str ());
   if (events_.warning)
     events_.warning (message);
+}
+
+/* ---------------------------------------- segments relayed stripe by stripe */
+
+void
+ViewerCore::expect_listed_segments ()
+{
+  const hls::MediaPlaylist *playlist = playlists_.playlist ();
+  bool listed = false;
+  for (const hls::MediaSegment &s : playlist->segments) {
+    if (!s.chunks || holdings_.expected (s.sequence))
+      continue;
+    std::vector<Digest> stripe_roots;
+    if (!digests_from_hex (s.chunks->stripe_roots, &stripe_roots))
+      continue;
+    const ChunkLayout layout{ gsize (s.chunks->size), s.chunks->chunk_size,
+                              s.chunks->stripes };
+    holdings_.expect (s.sequence, layout, stripe_roots);
+    if (swarm_ && swarm_->stripes () != layout.stripes) {
+      swarm_->set_stripes (layout.stripes);
+      parent_from_.assign (layout.stripes, 0);
+      parent_since_.assign (layout.stripes, 0);
+      parent_misses_.assign (layout.stripes, 0);
+    }
+    if (swarm_ && s.duration > 0)
+      swarm_->set_stripe_rate (double (layout.size) / layout.stripes
+                               / (double (s.duration) / GST_SECOND));
+    listed = true;
+  }
+  if (listed && swarm_)
+    swarm_->holdings_changed ();
+}
+
+bool
+ViewerCore::relaying () const
+{
+  /* Relays need a root: someone (the broadcaster's seeder first of all)
+   * relaying some stripe; without, segments come whole as before. */
+  if (!swarm_ || swarm_->stripes () == 0)
+    return false;
+  for (guint j = 0; j < swarm_->stripes (); j++)
+    if (!swarm_->parent (j).empty ())
+      return true;
+  for (const swarm::PeerView &p : swarm_->peer_views ())
+    if (p.relays && p.depths)
+      for (int64_t d : *p.depths)
+        if (d >= 0)
+          return true;
+  return false;
+}
+
+void
+ViewerCore::plan_relayed (const std::vector<swarm::PlannedSegment> &segments,
+                          GstClockTime now)
+{
+  swarm::RelayState state;
+  state.now = now;
+  state.self_id = peer_id_;
+  state.self_relay_id = swarm::relay_id (peer_id_);
+  state.self_relay_slots = swarm_->max_children ();
+  state.relayed_stripes = swarm_->stripes_relayed ();
+  /* Progress of segments played or gone is forgotten. */
+  while (!stripe_progress_.empty ()
+         && stripe_progress_.begin ()->first.first < playout_.next_sequence ())
+    stripe_progress_.erase (stripe_progress_.begin ());
+  state.self_interior = swarm::interior_stripe (peer_id_, swarm_->stripes ());
+  const guint stripes = swarm_->stripes ();
+  const int64_t newest = playlists_.next_unlisted () - 1;
+  for (guint j = 0; j < stripes; j++)
+    state.subscribe_from.push_back (holdings_.received (newest, j) > 0
+                                            || holdings_.complete (newest)
+                                        ? newest + 1
+                                        : newest);
+  for (const swarm::PlannedSegment &planned : segments) {
+    const ChunkLayout *layout = holdings_.layout (planned.sequence);
+    swarm::RelaySegment segment;
+    segment.sequence = planned.sequence;
+    segment.deadline = planned.deadline;
+    segment.listed = planned.first_seen;
+    for (guint j = 0; j < layout->stripes && j < stripes; j++) {
+      auto progress = stripe_progress_.find ({ planned.sequence, j });
+      swarm::StripeState stripe{ layout->stripe_begin (j),
+                                 layout->stripe_end (j),
+                                 holdings_.received (planned.sequence, j) };
+      if (progress != stripe_progress_.end ()) {
+        const StripeFlow &flow = progress->second;
+        stripe.last_bytes = flow.last;
+        stripe.rate = double (flow.bytes) * GST_SECOND
+                      / double (std::max<GstClockTime> (flow.last - flow.first,
+                                                        100 * GST_MSECOND));
+      }
+      segment.stripes.push_back (stripe);
+    }
+    GST_LOG_ID (peer_id_.c_str (),
+                "relayed %" G_GINT64_FORMAT " due in %.2f s: %" G_GSIZE_FORMAT
+                " %" G_GSIZE_FORMAT " %" G_GSIZE_FORMAT " %" G_GSIZE_FORMAT,
+                planned.sequence,
+                (double (planned.deadline) - double (now)) / GST_SECOND,
+                holdings_.received (planned.sequence, 0),
+                holdings_.received (planned.sequence, 1),
+                holdings_.received (planned.sequence, 2),
+                holdings_.received (planned.sequence, 3));
+    state.segments.push_back (std::move (segment));
+  }
+  for (guint j = 0; j < stripes; j++)
+    state.parents.push_back (
+        { swarm_->parent (j), parent_from_[j], parent_misses_[j] });
+  for (const auto &r : downloads_.ranges ())
+    state.ranges.push_back (r.second);
+  for (const auto &t : downloads_.transfers ())
+    state.http_busy += t.second.source == swarm::TransferSource::HTTP;
+  state.peers = swarm_->peer_views ();
+  GST_LOG_ID (peer_id_.c_str (), "%u HTTP downloads, %zu ranges",
+              state.http_busy, state.ranges.size ());
+  for (const swarm::Transfer &t : state.ranges)
+    GST_LOG_ID (peer_id_.c_str (), "range %" G_GINT64_FORMAT "/%d %s",
+                t.sequence, t.stripe, t.peer_id.c_str ());
+
+  for (const swarm::RelayDecision &d :
+       swarm::plan_relay (relay_config_, state)) {
+    switch (d.kind) {
+    case swarm::RelayDecisionKind::SUBSCRIBE:
+      GST_DEBUG_ID (peer_id_.c_str (),
+                    "stripe %u from %s, segment %" G_GINT64_FORMAT " on",
+                    d.stripe, d.peer_id.c_str (), d.sequence);
+      if (swarm_->subscribe (d.stripe, d.peer_id, d.sequence)) {
+        parent_from_[d.stripe] = d.sequence;
+        parent_since_[d.stripe] = now;
+        parent_misses_[d.stripe] = 0;
+      }
+      break;
+    case swarm::RelayDecisionKind::UNSUBSCRIBE:
+      GST_DEBUG_ID (peer_id_.c_str (),
+                    "leaving the parent of stripe %u (misses %u)", d.stripe,
+                    parent_misses_[d.stripe]);
+      swarm_->unsubscribe (d.stripe);
+      break;
+    case swarm::RelayDecisionKind::PULL_RANGE:
+      GST_DEBUG_ID (peer_id_.c_str (),
+                    "range of %" G_GINT64_FORMAT " [%" G_GSIZE_FORMAT
+                    ", %" G_GSIZE_FORMAT ") from %s",
+                    d.sequence, d.from, d.to, d.peer_id.c_str ());
+      downloads_.start_peer_range (d.sequence, d.stripe, d.peer_id, d.from,
+                                   d.to);
+      break;
+    case swarm::RelayDecisionKind::HTTP_RANGE:
+      GST_DEBUG_ID (peer_id_.c_str (),
+                    "HTTP range of %" G_GINT64_FORMAT " [%" G_GSIZE_FORMAT
+                    ", %" G_GSIZE_FORMAT
+                    "), stripe %u's parent %s since %" G_GINT64_FORMAT,
+                    d.sequence, d.from, d.to, d.stripe,
+                    swarm_->parent (d.stripe).c_str (), parent_from_[d.stripe]);
+      /* A miss of the parent's if it had the segment's whole life to
+       * bring it and brought none of it (a slow parent that brings most
+       * is better than a new one). */
+      if (!swarm_->parent (d.stripe).empty ()
+          && d.from == holdings_.layout (d.sequence)->stripe_begin (d.stripe)
+          && d.sequence >= parent_from_[d.stripe]
+          && playlists_.first_seen (d.sequence, 0) >= parent_since_[d.stripe])
+        parent_misses_[d.stripe]++;
+      start_http_range (d.sequence, d.stripe, d.from, d.to);
+      break;
+    case swarm::RelayDecisionKind::CANCEL_RANGE: {
+      const auto &ranges = downloads_.ranges ();
+      auto it = ranges.find ({ d.sequence, d.stripe });
+      if (it != ranges.end ()
+          && it->second.source == swarm::TransferSource::PEER)
+        swarm_->note_failure (it->second.peer_id);
+      downloads_.cancel_range (d.sequence, d.stripe);
+      break;
+    }
+    }
+  }
+}
+
+void
+ViewerCore::start_http_range (int64_t sequence, guint stripe, gsize from,
+                              gsize to)
+{
+  const hls::MediaSegment *segment = playlists_.find (sequence);
+  if (!segment)
+    return;
+  net::HttpRequest request;
+  request.url = hls::resolve_uri (playlists_.media_url (), segment->uri);
+  const guint64 base = segment->byte_range && segment->byte_range->offset
+                           ? *segment->byte_range->offset
+                           : 0;
+  request.range = net::HttpByteRange{ base + from, to - from };
+  downloads_.start_http_range (sequence, stripe, from, std::move (request));
+}
+
+void
+ViewerCore::on_range_http_done (int64_t sequence, guint, gsize from,
+                                net::HttpResult result)
+{
+  if (playout_.failed ())
+    return;
+  if (!result.ok ()) {
+    GST_INFO_ID (peer_id_.c_str (), "range of segment %" G_GINT64_FORMAT ": %s",
+                 sequence, result.error->message);
+    request_tick ();
+    return;
+  }
+  stats_.http_bytes += g_bytes_get_size (result.body.get ());
+  if (holdings_.append (sequence, from, result.body.get (), true)
+      == swarm::Holdings::Append::BAD)
+    warn ("Bytes of segment " + std::to_string (sequence)
+          + " from HTTP do not match the playlist's hashes");
+  request_tick ();
+}
+
+void
+ViewerCore::on_relay_complete (int64_t sequence)
+{
+  GST_DEBUG_ID (
+      peer_id_.c_str (),
+      "segment %" G_GINT64_FORMAT " whole, %.2f s after listed", sequence,
+      (double (runtime_.clock.now ())
+       - double (playlists_.first_seen (sequence, runtime_.clock.now ())))
+          / GST_SECOND);
+  stats_.peer_segments++;
+  /* Uploads and the announcement follow at the next pass. */
+  if (swarm_)
+    swarm_->holdings_changed ();
+  request_tick ();
+  deliver_ready ();
 }
 
 ViewerStats

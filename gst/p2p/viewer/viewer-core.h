@@ -13,12 +13,14 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 
 #include "gst/p2p/runtime/runtime.h"
+#include "gst/p2p/swarm/holdings.h"
+#include "gst/p2p/swarm/relay-plan.h"
 #include "gst/p2p/swarm/scheduler.h"
-#include "gst/p2p/swarm/segment-store.h"
 #include "gst/p2p/swarm/swarm.h"
 #include "gst/p2p/viewer/downloads.h"
 #include "gst/p2p/viewer/playlist-follower.h"
@@ -67,6 +69,15 @@ private:
   void schedule_downloads ();
   void request_tick ();
   void start_http (int64_t sequence);
+  /* gst-p2p 2: segments relayed stripe by stripe. */
+  void expect_listed_segments ();
+  bool relaying () const;
+  void plan_relayed (const std::vector<swarm::PlannedSegment> &segments,
+                     GstClockTime now);
+  void start_http_range (int64_t sequence, guint stripe, gsize from, gsize to);
+  void on_range_http_done (int64_t sequence, guint stripe, gsize from,
+                           net::HttpResult result);
+  void on_relay_complete (int64_t sequence);
   void update_holdings ();
   void deliver_ready ();
   void fail (GErrorPtr error);
@@ -78,7 +89,20 @@ private:
   Events events_;
   std::string peer_id_;
   swarm::SchedulerConfig scheduler_config_;
-  swarm::SegmentStore store_;
+  swarm::RelayConfig relay_config_;
+  swarm::Holdings holdings_;
+  /* Per stripe: the first segment its parent was asked for, when, and how
+   * often HTTP stood in for it since. */
+  std::vector<int64_t> parent_from_;
+  std::vector<GstClockTime> parent_since_;
+  std::vector<guint> parent_misses_;
+  /* When bytes of a stripe of a segment last came, by (sequence, stripe). */
+  struct StripeFlow
+  {
+    GstClockTime first = 0, last = 0;
+    gsize bytes = 0;
+  };
+  std::map<std::pair<int64_t, guint>, StripeFlow> stripe_progress_;
   PlaylistFollower playlists_;
   Downloads downloads_;
   Playout playout_;

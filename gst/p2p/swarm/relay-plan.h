@@ -1,0 +1,127 @@
+/* gst-p2p
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Delivery of segments that are relayed stripe by stripe (DELIVERY.md §4,
+ * gst-p2p 2 peers): pure logic, state in, decisions out, like scheduler.h
+ * for whole segments.
+ *
+ *  - Each stripe comes from one parent we subscribe to: a peer that
+ *    receives it (a finite depth), has room (free slots), and does not
+ *    receive it through us. Lower depths first (shorter chains, fewer
+ *    hops), parents of no other stripe of ours first (one slow uplink
+ *    holds one stripe back, not several). A parent that lost its own
+ *    stripe, or that HTTP had to stand in for twice, is left.
+ *  - A stripe of a segment that no subscription brings (segments before
+ *    it, or a parent that skipped one) is asked of a peer that holds the
+ *    segment, as a byte range: the missing bytes only.
+ *  - Inside the HTTP window, whatever is still missing of a stripe comes
+ *    over HTTP as a Range request for just those bytes: the repair that
+ *    keeps playback going whoever left.
+ */
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <gst/gst.h>
+
+#include "gst/p2p/swarm/scheduler.h"
+
+namespace p2p::swarm {
+
+struct RelayConfig
+{
+  GstClockTime http_window = 3 * GST_SECOND;
+  /* Inside the HTTP window, a stripe still flowing from its parent fast
+   * enough to be in this long before its deadline is left to it, until
+   * the last @min_http_time. */
+  GstClockTime flow_margin = GST_SECOND / 2;
+  GstClockTime min_http_time = 1 * GST_SECOND;
+  /* A range from a peer with no bytes for this long goes elsewhere. */
+  GstClockTime p2p_timeout = 2 * GST_SECOND;
+  /* Ranges are asked only while this much is left before the HTTP
+   * window. */
+  GstClockTime min_p2p_time = 1 * GST_SECOND;
+  guint max_parallel_http = 4;
+  guint max_parallel_ranges = 4;
+  /* A stripe with no bytes for this long (from the segment's listing on)
+   * is repaired: from a peer holding it, or over HTTP by a relay. */
+  GstClockTime repair_after = 200 * GST_SECOND;
+  /* HTTP stood in for a parent this often: the parent is left. */
+  guint max_parent_misses = 1;
+  guint64 election_seed = 0;
+};
+
+struct StripeState
+{
+  gsize begin = 0; /* of the stripe, in the segment */
+  gsize end = 0;
+  gsize received = 0;          /* checked bytes from its start */
+  GstClockTime last_bytes = 0; /* when bytes of it last came, 0: never */
+  double rate = 0;             /* bytes/s it came at from a peer, 0: unknown */
+};
+
+struct RelaySegment
+{
+  int64_t sequence = 0;
+  GstClockTime deadline = 0;
+  GstClockTime listed = 0; /* when our playlist first listed it */
+  std::vector<StripeState> stripes;
+};
+
+struct RelayParent
+{
+  std::string_view peer_id; /* empty: none */
+  /* The first segment it was asked to bring. */
+  int64_t from = 0;
+  /* Times HTTP had to fetch what it should have brought. */
+  guint misses = 0;
+};
+
+struct RelayState
+{
+  GstClockTime now = 0;
+  std::string_view self_id;
+  uint32_t self_relay_id = 0;
+  /* Stripes we relay to others (a bit per stripe). */
+  guint32 relayed_stripes = 0;
+  /* Stripes we can relay: none, and the seeder's copies are not for us. */
+  guint self_relay_slots = 0;
+  /* The stripe we relay. */
+  guint self_interior = 0;
+  std::vector<RelaySegment> segments; /* by deadline */
+  std::vector<RelayParent> parents;   /* per stripe */
+  /* Per stripe: new subscriptions start at this segment, the newest one
+   * with none of the stripe yet (older ones are repaired by ranges: a
+   * parent catching up on them would hold back the new ones). */
+  std::vector<int64_t> subscribe_from;
+  /* Ranges running (Transfer::stripe >= 0), over HTTP or from peers. */
+  std::vector<Transfer> ranges;
+  /* HTTP downloads running that are not ranges. */
+  guint http_busy = 0;
+  std::vector<PeerView> peers;
+};
+
+enum class RelayDecisionKind {
+  SUBSCRIBE,
+  UNSUBSCRIBE,
+  PULL_RANGE, /* from a peer */
+  HTTP_RANGE,
+  CANCEL_RANGE,
+};
+
+struct RelayDecision
+{
+  RelayDecisionKind kind;
+  guint stripe = 0;
+  int64_t sequence = 0;
+  std::string peer_id; /* SUBSCRIBE, PULL_RANGE */
+  gsize from = 0, to = 0;
+};
+
+std::vector<RelayDecision> plan_relay (const RelayConfig &config,
+                                       const RelayState &state);
+
+} // namespace p2p::swarm

@@ -1,0 +1,252 @@
+/* gst-p2p
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The relay planner (swarm/relay-plan.h), state in and decisions out:
+ * parents near the root, a relay of the stripe taking a leaf's place under
+ * a full parent, HTTP ranges for just the missing bytes inside the HTTP
+ * window, one segment after the other, and none for a stripe whose parent
+ * keeps up.
+ */
+#include <vector>
+
+#include "gst/p2p/swarm/relay-plan.h"
+#include "gst/p2p/swarm/swarm-identity.h"
+
+#include <gst/check/gstcheck.h>
+
+using namespace p2p::swarm;
+
+namespace {
+
+constexpr gsize kStripe = 100000;
+
+struct Peer
+{
+  std::string id;
+  std::vector<int64_t> depths;
+  std::vector<std::vector<uint32_t>> paths{ 4 };
+  SegmentSet announced;
+};
+
+struct Fixture
+{
+  RelayConfig config;
+  RelayState state;
+  std::vector<Peer> peers;
+  std::string self = "-GP0200-selfselfself";
+
+  Fixture ()
+  {
+    state.now = 100 * GST_SECOND;
+    state.self_id = self;
+    state.self_relay_id = relay_id (self);
+    state.self_relay_slots = 4;
+    state.self_interior = interior_stripe (self, 4);
+    state.parents.resize (4);
+    state.subscribe_from.assign (4, 50);
+  }
+
+  /* A peer relaying every stripe at @depth with @free_slots. */
+  void
+  add_peer (const std::string &id, int64_t depth, int64_t free_slots,
+            int interior)
+  {
+    Peer p;
+    p.id = id;
+    p.depths.assign (4, depth);
+    peers.push_back (p);
+    PeerView v;
+    v.relays = true;
+    v.free_slots = free_slots;
+    v.relay_slots = 8;
+    v.interior = interior;
+    views.push_back (v);
+  }
+
+  /* Segment @sequence due in @due_s with @received bytes of each stripe. */
+  void
+  add_segment (int64_t sequence, double due_s, gsize received)
+  {
+    RelaySegment s;
+    s.sequence = sequence;
+    s.deadline = state.now + GstClockTime (due_s * GST_SECOND);
+    s.listed = state.now - GST_SECOND;
+    for (guint j = 0; j < 4; j++)
+      s.stripes.push_back ({ j * kStripe, (j + 1) * kStripe, received });
+    state.segments.push_back (s);
+  }
+
+  std::vector<RelayDecision>
+  plan ()
+  {
+    state.peers.clear ();
+    for (size_t i = 0; i < peers.size (); i++) {
+      PeerView v = views[i];
+      v.id = peers[i].id;
+      v.depths = &peers[i].depths;
+      v.paths = &peers[i].paths;
+      v.announced = &peers[i].announced;
+      state.peers.push_back (v);
+    }
+    return plan_relay (config, state);
+  }
+
+  std::vector<PeerView> views;
+};
+
+std::vector<RelayDecision>
+of_kind (const std::vector<RelayDecision> &all, RelayDecisionKind kind)
+{
+  std::vector<RelayDecision> out;
+  for (const RelayDecision &d : all)
+    if (d.kind == kind)
+      out.push_back (d);
+  return out;
+}
+
+} // namespace
+
+GST_START_TEST (test_parents_near_the_root)
+{
+  Fixture f;
+  f.add_peer ("-GP0200-deepdeepdeep", 5, 6, 0);
+  f.add_peer ("-GP0200-nearnearnear", 1, 2, 1);
+  auto subscribed = of_kind (f.plan (), RelayDecisionKind::SUBSCRIBE);
+  fail_unless_equals_int (subscribed.size (), 4);
+  /* The near peer first; once its two slots are asked for, the deep one
+   * (nothing nearer has room). */
+  guint near = 0;
+  for (const RelayDecision &d : subscribed) {
+    near += d.peer_id == "-GP0200-nearnearnear";
+    fail_unless_equals_int (d.sequence, 50);
+  }
+  fail_unless_equals_int (near, 2);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_relay_pushes_a_leaf_down)
+{
+  Fixture f;
+  const guint mine = f.state.self_interior;
+  /* A full relay of our stripe near the root, and room only deep down. */
+  f.add_peer ("-GP0200-fullfullfull", 0, 0, int (mine));
+  f.add_peer ("-GP0200-deepdeepdeep", 6, 8, int ((mine + 1) % 4));
+  auto subscribed = of_kind (f.plan (), RelayDecisionKind::SUBSCRIBE);
+  bool pushed = false;
+  for (const RelayDecision &d : subscribed) {
+    if (d.stripe == mine)
+      pushed = d.peer_id == "-GP0200-fullfullfull";
+    else
+      fail_unless (d.peer_id == "-GP0200-deepdeepdeep");
+  }
+  fail_unless (pushed, "our stripe not asked of the full relay near the root");
+
+  /* A viewer that relays nothing does not push anyone. */
+  f.state.self_relay_slots = 0;
+  for (const RelayDecision &d :
+       of_kind (f.plan (), RelayDecisionKind::SUBSCRIBE))
+    fail_unless (d.peer_id == "-GP0200-deepdeepdeep");
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_http_for_missing_bytes_one_segment_at_a_time)
+{
+  Fixture f;
+  /* Inside the HTTP window with no parent: the missing bytes over HTTP. */
+  f.add_segment (60, 2.5, 40000);
+  f.add_segment (61, 4.5, 0);
+  f.config.max_parallel_http = 16;
+  auto http = of_kind (f.plan (), RelayDecisionKind::HTTP_RANGE);
+  fail_unless_equals_int (http.size (), 4);
+  for (const RelayDecision &d : http) {
+    fail_unless_equals_int (d.sequence, 60);
+    fail_unless_equals_int (d.from, d.stripe * kStripe + 40000);
+    fail_unless_equals_int (d.to, (d.stripe + 1) * kStripe);
+  }
+
+  /* The next segment, also inside the window, waits for the first to be
+   * over HTTP ... */
+  f.state.segments.clear ();
+  f.add_segment (60, 1.5, 40000);
+  f.add_segment (61, 2.9, 0);
+  http = of_kind (f.plan (), RelayDecisionKind::HTTP_RANGE);
+  fail_unless_equals_int (http.size (), 4);
+  for (const RelayDecision &d : http)
+    fail_unless_equals_int (d.sequence, 60);
+  /* ... unless its own deadline is near. */
+  f.state.segments.clear ();
+  f.add_segment (60, 0.2, 40000);
+  f.add_segment (61, 0.9, 0);
+  http = of_kind (f.plan (), RelayDecisionKind::HTTP_RANGE);
+  fail_unless_equals_int (http.size (), 8);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_parent_keeping_up_is_left_alone)
+{
+  Fixture f;
+  f.add_peer ("-GP0200-parentparent", 1, 3, 0);
+  for (guint j = 0; j < 4; j++)
+    f.state.parents[j] = { f.peers[0].id, 50, 0 };
+  /* Half of each stripe in, at 100 kB/s, the last bytes just now: the
+   * other half takes 0.5 s, the deadline is 2 s away. */
+  f.add_segment (60, 2.0, kStripe / 2);
+  for (StripeState &s : f.state.segments[0].stripes) {
+    s.rate = 100000;
+    s.last_bytes = f.state.now - 10 * GST_MSECOND;
+  }
+  fail_unless (of_kind (f.plan (), RelayDecisionKind::HTTP_RANGE).empty ());
+
+  /* Too slow to make it: HTTP takes the rest. */
+  for (StripeState &s : f.state.segments[0].stripes)
+    s.rate = 20000;
+  fail_unless_equals_int (
+      of_kind (f.plan (), RelayDecisionKind::HTTP_RANGE).size (), 4);
+  /* Quiet for a while: the same. */
+  for (StripeState &s : f.state.segments[0].stripes) {
+    s.rate = 100000;
+    s.last_bytes = f.state.now - GST_SECOND;
+  }
+  fail_unless_equals_int (
+      of_kind (f.plan (), RelayDecisionKind::HTTP_RANGE).size (), 4);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_lost_parents_left)
+{
+  Fixture f;
+  f.add_peer ("-GP0200-parentparent", 1, 3, 0);
+  f.state.parents[0] = { "-GP0200-goneparentxx", 50, 0 };
+  f.state.parents[1] = { f.peers[0].id, 50, f.config.max_parent_misses };
+  f.state.parents[2] = { f.peers[0].id, 50, 0 };
+  /* A parent that receives stripe 3 through us: a loop. */
+  f.peers[0].paths[3] = { 7, f.state.self_relay_id };
+  f.state.parents[3] = { f.peers[0].id, 50, 0 };
+  std::vector<guint> left;
+  for (const RelayDecision &d :
+       of_kind (f.plan (), RelayDecisionKind::UNSUBSCRIBE))
+    left.push_back (d.stripe);
+  fail_unless (left == std::vector<guint> ({ 0, 1, 3 }));
+}
+
+GST_END_TEST;
+
+static Suite *
+relay_plan_suite (void)
+{
+  Suite *s = suite_create ("relay-plan");
+  TCase *tc = tcase_create ("general");
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_parents_near_the_root);
+  tcase_add_test (tc, test_relay_pushes_a_leaf_down);
+  tcase_add_test (tc, test_http_for_missing_bytes_one_segment_at_a_time);
+  tcase_add_test (tc, test_parent_keeping_up_is_left_alone);
+  tcase_add_test (tc, test_lost_parents_left);
+  return s;
+}
+
+GST_CHECK_MAIN (relay_plan);
