@@ -132,9 +132,9 @@ print_table (Demo *demo)
   guint64 origin_bytes = http_bytes + seeded_bytes;
   guint64 published_bytes = get_u64 (sink_stats, "bytes-published");
 
-  g_print ("\n%-8s %9s %8s %12s %12s %12s %8s %7s %8s\n", "viewer", "segments",
-           "frames", "http-bytes", "peer-bytes", "uploaded", "p2p", "stalls",
-           "status");
+  g_print ("\n%-8s %9s %8s %12s %12s %12s %12s %8s %7s %8s\n", "viewer",
+           "segments", "frames", "http-bytes", "peer-bytes", "cut-through",
+           "uploaded", "p2p", "stalls", "status");
   guint64 total_received = 0, total_peer = 0, total_uploaded = 0;
   guint64 total_http_segments = 0;
   for (size_t i = 0; i < demo->viewers.size (); i++) {
@@ -151,10 +151,12 @@ print_table (Demo *demo)
     total_http_segments += get_u64 (s, "http-segments");
     g_print ("%-8zu %9" G_GUINT64_FORMAT " %8" G_GUINT64_FORMAT
              " %12" G_GUINT64_FORMAT " %12" G_GUINT64_FORMAT
-             " %12" G_GUINT64_FORMAT " %7.1f%% %7" G_GUINT64_FORMAT " %8s\n",
+             " %12" G_GUINT64_FORMAT " %12" G_GUINT64_FORMAT
+             " %7.1f%% %7" G_GUINT64_FORMAT " %8s\n",
              i + 1, get_u64 (s, "http-segments") + get_u64 (s, "peer-segments"),
-             v.frames, http, peer, get_u64 (s, "uploaded-bytes"), 100 * ratio,
-             get_u64 (s, "stalls"), v.failed ? "FAILED" : "ok");
+             v.frames, http, peer, get_u64 (s, "relayed-bytes-arriving"),
+             get_u64 (s, "uploaded-bytes"), 100 * ratio, get_u64 (s, "stalls"),
+             v.failed ? "FAILED" : "ok");
     if (v.failed)
       g_print ("         error: %s\n", v.error.c_str ());
     gst_structure_free (s);

@@ -322,8 +322,10 @@ gst_p2p_hls_src_class_init (GstP2PHLSSrcClass *klass)
    * GstP2PHLSSrc:stats:
    *
    * Transfer statistics as an "application/x-p2p-hls-src-stats" structure:
-   * http-bytes, http-segments, peer-bytes, peer-segments, uploaded-bytes,
-   * peers, stalls, stall-time, segments-skipped, p2p-ratio.
+   * http-bytes, http-segments, peer-bytes, peer-segments,
+   * relayed-bytes-arriving (peer bytes a relay passed on while it was still
+   * receiving the segment), uploaded-bytes, peers, stalls, stall-time,
+   * segments-skipped, p2p-ratio.
    *
    * Since: 0.1
    */
@@ -647,6 +649,7 @@ stats_to_structure (const p2p::viewer::ViewerStats &stats, const gchar *name)
       name, "http-bytes", G_TYPE_UINT64, stats.http_bytes, "http-segments",
       G_TYPE_UINT64, stats.http_segments, "peer-bytes", G_TYPE_UINT64,
       stats.peer_bytes, "peer-segments", G_TYPE_UINT64, stats.peer_segments,
+      "relayed-bytes-arriving", G_TYPE_UINT64, stats.relayed_bytes_arriving,
       "uploaded-bytes", G_TYPE_UINT64, stats.uploaded_bytes, "peers",
       G_TYPE_UINT, stats.peers, "stalls", G_TYPE_UINT64, stats.stalls,
       "stall-time", G_TYPE_UINT64, stats.stall_time, "segments-skipped",

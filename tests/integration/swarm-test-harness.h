@@ -50,6 +50,7 @@ struct ViewerCounters
   guint64 http_segments = 0;
   guint64 peer_bytes = 0;
   guint64 peer_segments = 0;
+  guint64 relayed_bytes_arriving = 0;
   guint64 uploaded_bytes = 0;
   guint peers = 0;
   guint64 stalls = 0;
@@ -73,6 +74,7 @@ struct ViewerCounters
     c.http_segments = u64 ("http-segments");
     c.peer_bytes = u64 ("peer-bytes");
     c.peer_segments = u64 ("peer-segments");
+    c.relayed_bytes_arriving = u64 ("relayed-bytes-arriving");
     c.uploaded_bytes = u64 ("uploaded-bytes");
     gst_structure_get_uint (s, "peers", &c.peers);
     c.stalls = u64 ("stalls");
