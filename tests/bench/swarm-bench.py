@@ -228,7 +228,7 @@ def read_json_lines(path):
 # Scenario
 
 
-def make_viewers(count, rng, first_index=0, prefix="v"):
+def make_viewers(count, rng, first_index=0, prefix="v", scale=1.0):
     """A realistic mix of access links: 20-80 ms RTT to the origin,
     5-50 Mbit/s down, 1-10 Mbit/s up, some lossy, one in five metered
     (upload=false)."""
@@ -240,8 +240,8 @@ def make_viewers(count, rng, first_index=0, prefix="v"):
                     f"{10 + (first_index + i) % 200}",
                     delay_ms=rtt / 2 - ORIGIN_DELAY_MS,
                     loss_pct=rng.choice([0, 0, 0, 0.1, 0.5]),
-                    down_mbit=round(rng.uniform(5, 50), 1),
-                    up_mbit=round(rng.uniform(1, 10), 1))
+                    down_mbit=round(rng.uniform(5, 50) * scale, 2),
+                    up_mbit=round(rng.uniform(1, 10) * scale, 2))
         host.rtt_ms = rtt
         host.upload = (i % 5) != 4
         viewers.append(host)
@@ -310,7 +310,8 @@ class Bench:
         shutil.rmtree(out, ignore_errors=True)   # reports are appended
         os.makedirs(out)
         origin = Host("origin", ORIGIN_IP, delay_ms=ORIGIN_DELAY_MS,
-                      up_mbit=self.args.origin_cap)
+                      up_mbit=self.args.origin_cap
+                      and self.args.origin_cap * self.args.rate_scale)
         tracker = Host("tracker", TRACKER_IP, delay_ms=ORIGIN_DELAY_MS)
         self.network = Network(self.prefix, self.tool("p2p-bench-netem"))
         try:
@@ -357,7 +358,8 @@ class Bench:
         log = os.path.join(out, "broadcaster.jsonl")
         self.procs.start(origin.netns, [
             self.tool("p2p-bench-broadcaster"), "--address", ORIGIN_IP,
-            "--port", str(HTTP_PORT), "--bitrate", str(self.args.bitrate),
+            "--port", str(HTTP_PORT), "--bitrate",
+            str(round(self.args.bitrate * self.args.rate_scale)),
             "--segment-duration", str(self.args.segment_duration),
             "--output", log] + ([
                 # The broadcaster seeds every segment into the swarm.
@@ -681,7 +683,10 @@ def write_docs(all_results, cost, args, docs_dir):
         "",
         "## Set-up",
         "",
-        f"- Stream: {args.bitrate} kbit/s constant-rate H.264 (x264, 640x360, "
+        f"- Stream: {round(args.bitrate * args.rate_scale)} kbit/s "
+        f"({args.bitrate} kbit/s scaled by --rate-scale {args.rate_scale}, "
+        "every link's rate with it, so transfer times stay the same) "
+        "constant-rate H.264 (x264, 640x360, "
         f"30 fps, HRD filler) in MPEG-TS, {args.segment_duration} s segments, "
         "from `p2p-bench-broadcaster` (p2pswarmsink with its HTTP origin) in "
         "the origin namespace.",
@@ -949,6 +954,10 @@ def main():
                         help="set a p2phlssrc property on the p2p viewers "
                         "(repeatable), to compare settings")
     parser.add_argument("--bitrate", type=int, default=3000, help="kbit/s")
+    parser.add_argument("--rate-scale", type=float, default=1.0,
+                        help="scale the bitrate and every link's rate by "
+                        "this (transfer times stay the same): for a machine "
+                        "whose CPUs the viewers would otherwise starve")
     parser.add_argument("--segment-duration", type=int, default=2)
     parser.add_argument("--origin-cap", type=float, default=0,
                         help="origin upload cap, Mbit/s (default none)")
@@ -995,7 +1004,7 @@ def main():
         bench = Bench(args)
         for n in [int(x) for x in args.viewers.split(",") if x]:
             rng = random.Random(args.seed * 1000 + n)
-            viewers = make_viewers(n, rng)
+            viewers = make_viewers(n, rng, scale=args.rate_scale)
             schedule = make_schedule(viewers, args.duration, rng)
             r = bench.run_scenario(f"n{n}", viewers, schedule, args.duration,
                                    modes)
