@@ -138,6 +138,8 @@ private:
                && self->on_element) {
       self->on_element (gst_message_get_structure (msg));
     }
+    /* Dropping is ours to unref: a message holds its source element. */
+    gst_message_unref (msg);
     return GST_BUS_DROP;
   }
 

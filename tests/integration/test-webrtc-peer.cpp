@@ -214,6 +214,45 @@ assert_only_loopback (const std::string &sdp)
   fail_unless (sdp.find ("a=ice-options:trickle") == std::string::npos);
 }
 
+/* Threads of this process whose name ends in @suffix. webrtcbin names the
+ * thread of its ICE agent "<webrtcbin>:ice"; it ends when webrtcbin is
+ * finalized. */
+int
+count_threads_named (const std::string &suffix)
+{
+  int count = 0;
+  GDir *tasks = g_dir_open ("/proc/self/task", 0, nullptr);
+  fail_unless (tasks != nullptr);
+  while (const gchar *task = g_dir_read_name (tasks)) {
+    gchar *path = g_build_filename ("/proc/self/task", task, "comm", nullptr);
+    gchar *contents = nullptr;
+    std::string name;
+    if (g_file_get_contents (path, &contents, nullptr, nullptr))
+      name = g_strchomp (contents);
+    g_free (contents);
+    g_free (path);
+    if (name.size () >= suffix.size ()
+        && name.compare (name.size () - suffix.size (), suffix.size (), suffix)
+               == 0)
+      count++;
+  }
+  g_dir_close (tasks);
+  return count;
+}
+
+/* Polls until no ICE thread is left; false after @timeout_ms. */
+bool
+wait_for_no_ice_thread (gint64 timeout_ms)
+{
+  gint64 deadline = now_ms () + timeout_ms;
+  while (count_threads_named (":ice") > 0) {
+    if (now_ms () >= deadline)
+      return false;
+    g_usleep (50 * 1000);
+  }
+  return true;
+}
+
 } // namespace
 
 GST_START_TEST (test_connect_pinned)
@@ -456,6 +495,38 @@ GST_START_TEST (test_vanished_remote_noticed)
 }
 GST_END_TEST;
 
+/* A closed peer releases its webrtcbin: nothing of it (pipeline, ICE thread)
+ * lives on, here or after the close timeout. A leaked one keeps its threads
+ * running until the process exits, and they crash or deadlock it there. */
+GST_START_TEST (test_closed_peers_release_webrtcbin)
+{
+  {
+    Pair pair;
+    pair.connect ();
+    fail_unless_equals_int (count_threads_named (":ice"), 2);
+    pair.thread.invoke_sync ([&] {
+      pair.peer[0].reset ();
+      pair.peer[1].reset ();
+    });
+    /* Within the close timeout, with the engine thread still running. */
+    fail_unless (
+        wait_for_no_ice_thread (pinned_config ().close_timeout_ms + 2000),
+        "%d ICE threads left after both peers closed",
+        count_threads_named (":ice"));
+  }
+  {
+    /* Never answered: stopped at once. */
+    Pair pair;
+    pair.answer = false;
+    pair.start ();
+    fail_unless (pair.wait ([&] { return !pair.side[0].sdp.empty (); }));
+    pair.thread.invoke_sync ([&] { pair.peer[0].reset (); });
+    fail_unless (wait_for_no_ice_thread (2000),
+                 "the unanswered offerer's ICE thread is still running");
+  }
+}
+GST_END_TEST;
+
 static Suite *
 webrtc_peer_suite (void)
 {
@@ -472,6 +543,7 @@ webrtc_peer_suite (void)
   tcase_add_test (tc, test_bad_remote_sdp);
   tcase_add_test (tc, test_bad_local_address);
   tcase_add_test (tc, test_unpinned_gathers_more);
+  tcase_add_test (tc, test_closed_peers_release_webrtcbin);
 
   TCase *slow = tcase_create ("slow");
   suite_add_tcase (s, slow);

@@ -320,7 +320,10 @@ struct WebRtcPeer::Signals
                           text.c_str ());
       });
     }
-    /* Nobody watches this bus: drop everything so nothing piles up. */
+    /* Nobody watches this bus: drop everything so nothing piles up. A sync
+     * handler that drops a message owns it: each one holds its source, so a
+     * message kept alive keeps webrtcbin, its pipeline and ICE thread too. */
+    gst_message_unref (message);
     return GST_BUS_DROP;
   }
 
@@ -416,7 +419,8 @@ WebRtcPeer::start (GError **error)
   }
   webrtc_ = GST_ELEMENT (gst_object_ref_sink (webrtc));
   pipeline_ = gst_pipeline_new (nullptr);
-  gst_bin_add (GST_BIN (pipeline_), GST_ELEMENT (gst_object_ref (webrtc_)));
+  /* The bin takes a reference of its own: webrtc_ is no longer floating. */
+  gst_bin_add (GST_BIN (pipeline_), webrtc_);
 
   /* One m-line anyway; max-bundle is what browsers offer. */
   g_object_set (webrtc_, "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE,
