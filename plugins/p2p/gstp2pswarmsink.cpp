@@ -110,8 +110,9 @@ struct GstP2PSwarmSinkPrivate
 
   /* Running state, created in start() and dropped in stop(). The origin
    * lives on the engine thread; segmenter and publisher on the streaming
-   * thread. */
-  std::unique_ptr<p2p::EngineThread> engine;
+   * thread. Shared: reading `stats` may still use the engine while stop ()
+   * takes it. */
+  std::shared_ptr<p2p::EngineThread> engine;
   std::unique_ptr<p2p::net::HttpOrigin> origin;
   std::unique_ptr<p2p::tracker::Server> tracker;
   /* Engine thread: the seeder and the segments it serves. */
@@ -542,10 +543,10 @@ gst_p2p_swarm_sink_create_stats (GstP2PSwarmSink *self)
   p2p::swarm::SwarmStats seed_stats;
   using Kind = p2p::net::OriginResourceKind;
   GST_OBJECT_LOCK (self);
-  bool running = priv->engine != nullptr;
+  std::shared_ptr<p2p::EngineThread> engine = priv->engine;
   GST_OBJECT_UNLOCK (self);
-  if (running) {
-    priv->engine->invoke_sync ([&] {
+  if (engine) {
+    engine->invoke_sync ([&] {
       if (priv->origin)
         origin_stats = priv->origin->stats ();
       if (priv->seeder)
@@ -648,7 +649,7 @@ gst_p2p_swarm_sink_start (GstBaseSink *sink)
     config.playlist_name = name.get ();
   }
 
-  auto engine = std::make_unique<p2p::EngineThread> ("p2pswarmsink");
+  auto engine = std::make_shared<p2p::EngineThread> ("p2pswarmsink");
   std::unique_ptr<p2p::net::HttpOrigin> origin;
   if (http_port >= 0) {
     bool listening = false;
@@ -814,20 +815,18 @@ gst_p2p_swarm_sink_stop (GstBaseSink *sink)
   }
   GST_OBJECT_LOCK (self);
   auto engine = std::move (priv->engine);
-  auto origin = std::move (priv->origin);
   auto tracker = std::move (priv->tracker);
-  auto seeder = std::move (priv->seeder);
-  auto seed_store = std::move (priv->seed_store);
   priv->publisher.reset ();
   priv->segmenter.reset ();
   GST_OBJECT_UNLOCK (self);
 
   if (engine) {
-    /* The origin's server is attached to the engine context: drop it there. */
-    engine->invoke_sync ([&] {
-      seeder.reset ();
-      seed_store.reset ();
-      origin.reset ();
+    /* What the engine thread uses is dropped there, after the seeding and
+     * statistics work already queued for it, which reads these members. */
+    engine->invoke_sync ([priv] {
+      priv->seeder.reset ();
+      priv->seed_store.reset ();
+      priv->origin.reset ();
     });
     engine->stop ();
   }
