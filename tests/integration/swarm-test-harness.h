@@ -26,6 +26,22 @@
 
 #include "gst/p2p/common/gobject-ptr.h"
 
+/* GST_CHECK_MAIN for a suite whose unchecked fixture runs the broadcast in
+ * this process and whose tests only read its results: they run here too, not
+ * in one forked child each (check's default). Forking now copies a process
+ * whose GStreamer task-pool threads are still exiting after their pipelines
+ * stopped, each freeing its thread-local GSlice and OpenSSL state under
+ * process-wide locks: a child forked while one is held can never take it,
+ * and hangs in exit () (seen in g_slice_free1 under gst_deinit, and in
+ * OPENSSL_cleanup). */
+#define P2P_SWARM_CHECK_MAIN(name)                                             \
+  int main (int argc, char **argv)                                             \
+  {                                                                            \
+    g_setenv ("CK_FORK", "no", TRUE);                                          \
+    gst_check_init (&argc, &argv);                                             \
+    return gst_check_run_suite (name##_suite (), #name, __FILE__);             \
+  }
+
 namespace p2p::test {
 
 inline gint64

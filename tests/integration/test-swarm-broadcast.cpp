@@ -215,4 +215,4 @@ swarm_broadcast_suite (void)
   return s;
 }
 
-GST_CHECK_MAIN (swarm_broadcast);
+P2P_SWARM_CHECK_MAIN (swarm_broadcast);
