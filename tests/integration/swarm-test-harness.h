@@ -27,17 +27,22 @@
 #include "gst/p2p/common/gobject-ptr.h"
 
 /* GST_CHECK_MAIN for a suite whose unchecked fixture runs the broadcast in
- * this process and whose tests only read its results: they run here too, not
- * in one forked child each (check's default). Forking now copies a process
- * whose GStreamer task-pool threads are still exiting after their pipelines
- * stopped, each freeing its thread-local GSlice and OpenSSL state under
- * process-wide locks: a child forked while one is held can never take it,
- * and hangs in exit () (seen in g_slice_free1 under gst_deinit, and in
- * OPENSSL_cleanup). */
+ * this process and whose tests only read its results.
+ * - The tests run here too, not in one forked child each (check's
+ *   default): forking copies a process whose GStreamer task-pool threads
+ *   are still exiting after their pipelines stopped, each freeing its
+ *   thread-local GSlice and OpenSSL state under process-wide locks; a child
+ *   forked while one is held can never take it, and hangs in exit () (seen
+ *   in g_slice_free1 under gst_deinit, and in OPENSSL_cleanup).
+ * - Idle pool threads stay parked instead of exiting on their own after a
+ *   while: one exiting just as the process exits races exit ()'s teardown
+ *   of the same state (a crash or hang at exit, about one run in ten). */
 #define P2P_SWARM_CHECK_MAIN(name)                                             \
   int main (int argc, char **argv)                                             \
   {                                                                            \
     g_setenv ("CK_FORK", "no", TRUE);                                          \
+    g_thread_pool_set_max_unused_threads (-1);                                 \
+    g_thread_pool_set_max_idle_time (0);                                       \
     gst_check_init (&argc, &argv);                                             \
     return gst_check_run_suite (name##_suite (), #name, __FILE__);             \
   }
