@@ -374,7 +374,8 @@ check_close_noticed (int closer)
   pair.thread.invoke_sync ([&] {
     pair.peer[closer]->close ();
     fail_unless (pair.peer[closer]->is_closed ());
-    fail_if (pair.peer[closer]->send (g_bytes_new_static ("x", 1)));
+    GBytesPtr message (g_bytes_new_static ("x", 1));
+    fail_if (pair.peer[closer]->send (message.get ()));
   });
   int other = 1 - closer;
   gint64 start = now_ms ();
