@@ -115,6 +115,8 @@ struct SinkFixture
   ~SinkFixture ()
   {
     gst_harness_teardown (h);
+    /* Messages left on the bus hold the sink, which holds the bus. */
+    gst_bus_set_flushing (bus, TRUE);
     gst_object_unref (bus);
   }
 
@@ -156,6 +158,7 @@ start_error (GstElement *sink)
   gst_message_parse_error (message.get (), &error, nullptr);
   gst_element_set_state (sink, GST_STATE_NULL);
   gst_element_set_bus (sink, nullptr);
+  gst_bus_set_flushing (bus, TRUE);
   gst_object_unref (bus);
   return error;
 }
