@@ -4,9 +4,9 @@
 # it, then sorts every sanitizer report by its stack: one with a frame of
 # ours (gst/, plugins/, tests/, tools/ of this tree) fails the run; one
 # without (GLib, GStreamer, libnice… allocating at init, caching types) is
-# counted and listed, never suppressed. Extra arguments go to meson test (e.g. a
-# test name). Prints "sanitize: N reports from our code, N from third-party
-# code" last.
+# counted and listed, never suppressed. Extra arguments go to meson test
+# (e.g. a test name). Prints "sanitize: N reports from our code, N from
+# third-party code" last.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -31,12 +31,12 @@ export G_SLICE=always-malloc G_DEBUG=gc-friendly
 # helper is not sanitized and cannot load our sanitized plugin.
 export GST_REGISTRY_FORK=no
 # check's own per-test timeouts, stretched like meson's below.
-export CK_TIMEOUT_MULTIPLIER=3
+export CK_TIMEOUT_MULTIPLIER=5
 
-# Sanitized code runs 2-5x slower: longer timeouts. The fuzz suite replays
-# the parsers' corpora.
+# Sanitized code runs 2-5x slower (the scheduler simulation 4x): longer
+# timeouts. The fuzz suite replays the parsers' corpora.
 meson test -C build-asan --suite unit --suite integration --suite elements \
-  --suite fuzz --timeout-multiplier 3 --num-processes 2 --print-errorlogs "$@"
+  --suite fuzz --timeout-multiplier 5 --num-processes 2 --print-errorlogs "$@"
 tests_status=$?
 
 python3 - "$logs" "$root" <<'PY'
