@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs what gst-p2p needs on Debian 12 (as root) and builds it into
 # ./build with meson + ninja. Idempotent: a second run only rebuilds.
+# tests/setup/requirements.tsv names the package of every element and tool
+# the project uses; the `setup` test suite fails when one is missing here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,10 +12,12 @@ APT_PACKAGES=(
   libglib2.0-dev libsoup-3.0-dev libjson-glib-dev libnice-dev
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
   libgstreamer-plugins-bad1.0-dev
-  gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
-  gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
-  gstreamer1.0-nice
-  iproute2 procps python3
+  libgstreamer1.0-0 gstreamer1.0-tools gstreamer1.0-plugins-base
+  gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
+  gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-nice
+  gstreamer1.0-x  # timeoverlay (pango) in the interop broadcaster
+  gstreamer1.0-plugins-base-apps  # gst-play-1.0, as the README plays
+  iproute2 util-linux procps python3 curl
   chromium  # browser interop tests (tests/interop)
   python3-matplotlib  # plots of the tracker and swarm benchmarks (tests/bench)
 )

@@ -101,7 +101,7 @@ gst_p2p_peer_settings_install_properties (GObjectClass *klass,
    *
    * Comma-separated local IP addresses ICE gathers candidates on, e.g.
    * 127.0.0.1 to keep peers on this machine. Empty: every interface but
-   * loopback.
+   * loopback; loopback when no other interface is up.
    *
    * Since: 0.1
    */
@@ -110,7 +110,7 @@ gst_p2p_peer_settings_install_properties (GObjectClass *klass,
       g_param_spec_string (
           "ice-addresses", "ICE Addresses",
           "Comma-separated local IP addresses for ICE candidates (empty: "
-          "every interface but loopback)",
+          "every interface but loopback, or loopback if nothing else is up)",
           "", kFlags));
   g_object_class_install_property (
       klass, first_prop_id + PROP_MAX_UPLOAD_RATE,

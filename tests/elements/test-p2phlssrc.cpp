@@ -98,6 +98,8 @@ struct SrcFixture
   ~SrcFixture ()
   {
     gst_harness_teardown (h);
+    /* Messages left on the bus hold the element, which holds the bus. */
+    gst_bus_set_flushing (bus, TRUE);
     gst_object_unref (element);
     gst_object_unref (bus);
   }
@@ -250,6 +252,7 @@ GST_START_TEST (test_no_location)
   gst_message_parse_error (message.get (), &error, nullptr);
   check_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_FOUND, "URL");
   gst_element_set_state (src, GST_STATE_NULL);
+  gst_bus_set_flushing (bus, TRUE);
   gst_object_unref (src);
   gst_object_unref (bus);
 }

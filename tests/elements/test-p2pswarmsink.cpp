@@ -7,7 +7,9 @@
 #include <gst/check/gstcheck.h>
 #include <gst/check/gstharness.h>
 
+#include <atomic>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "gst/p2p/hls/playlist-parser.h"
@@ -113,6 +115,8 @@ struct SinkFixture
   ~SinkFixture ()
   {
     gst_harness_teardown (h);
+    /* Messages left on the bus hold the sink, which holds the bus. */
+    gst_bus_set_flushing (bus, TRUE);
     gst_object_unref (bus);
   }
 
@@ -154,6 +158,7 @@ start_error (GstElement *sink)
   gst_message_parse_error (message.get (), &error, nullptr);
   gst_element_set_state (sink, GST_STATE_NULL);
   gst_element_set_bus (sink, nullptr);
+  gst_bus_set_flushing (bus, TRUE);
   gst_object_unref (bus);
   return error;
 }
@@ -471,6 +476,38 @@ GST_START_TEST (test_statistics_message)
 }
 GST_END_TEST;
 
+/* `stats` is read from any thread, also while the sink stops: the engine it
+ * asks must not go away under it. The window is narrow, hence many cycles
+ * (before the fix this crashed about one run in three). */
+GST_START_TEST (test_stats_while_stopping)
+{
+  GstElement *sink = make_sink ();
+  g_object_set (sink, "location", "", "playlist-location", "", "http-port", 0,
+                "http-address", "127.0.0.1", nullptr);
+  gst_object_ref_sink (sink);
+  std::atomic<bool> done{ false };
+  std::atomic<guint> reads{ 0 };
+  std::thread reader ([&] {
+    while (!done) {
+      GstStructure *stats = nullptr;
+      g_object_get (sink, "stats", &stats, nullptr);
+      gst_structure_free (stats);
+      reads++;
+    }
+  });
+  for (int i = 0; i < 2000; i++) {
+    fail_unless (gst_element_set_state (sink, GST_STATE_PAUSED)
+                 != GST_STATE_CHANGE_FAILURE);
+    fail_unless_equals_int (gst_element_set_state (sink, GST_STATE_NULL),
+                            GST_STATE_CHANGE_SUCCESS);
+  }
+  done = true;
+  reader.join ();
+  fail_unless (reads > 100);
+  gst_object_unref (sink);
+}
+GST_END_TEST;
+
 GST_START_TEST (test_bad_location)
 {
   for (const char *pattern :
@@ -538,6 +575,7 @@ p2pswarmsink_suite (void)
   tcase_add_test (tc, test_segments_start_with_program_tables);
   tcase_add_test (tc, test_http_origin);
   tcase_add_test (tc, test_statistics_message);
+  tcase_add_test (tc, test_stats_while_stopping);
   tcase_add_test (tc, test_bad_location);
   tcase_add_test (tc, test_occupied_port);
   return s;

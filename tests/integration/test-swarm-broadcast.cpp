@@ -218,4 +218,4 @@ swarm_broadcast_suite (void)
   return s;
 }
 
-GST_CHECK_MAIN (swarm_broadcast);
+P2P_SWARM_CHECK_MAIN (swarm_broadcast);

@@ -625,4 +625,4 @@ swarm_faults_suite (void)
   return s;
 }
 
-GST_CHECK_MAIN (swarm_faults);
+P2P_SWARM_CHECK_MAIN (swarm_faults);

@@ -214,6 +214,45 @@ assert_only_loopback (const std::string &sdp)
   fail_unless (sdp.find ("a=ice-options:trickle") == std::string::npos);
 }
 
+/* Threads of this process whose name ends in @suffix. webrtcbin names the
+ * thread of its ICE agent "<webrtcbin>:ice"; it ends when webrtcbin is
+ * finalized. */
+int
+count_threads_named (const std::string &suffix)
+{
+  int count = 0;
+  GDir *tasks = g_dir_open ("/proc/self/task", 0, nullptr);
+  fail_unless (tasks != nullptr);
+  while (const gchar *task = g_dir_read_name (tasks)) {
+    gchar *path = g_build_filename ("/proc/self/task", task, "comm", nullptr);
+    gchar *contents = nullptr;
+    std::string name;
+    if (g_file_get_contents (path, &contents, nullptr, nullptr))
+      name = g_strchomp (contents);
+    g_free (contents);
+    g_free (path);
+    if (name.size () >= suffix.size ()
+        && name.compare (name.size () - suffix.size (), suffix.size (), suffix)
+               == 0)
+      count++;
+  }
+  g_dir_close (tasks);
+  return count;
+}
+
+/* Polls until no ICE thread is left; false after @timeout_ms. */
+bool
+wait_for_no_ice_thread (gint64 timeout_ms)
+{
+  gint64 deadline = now_ms () + timeout_ms;
+  while (count_threads_named (":ice") > 0) {
+    if (now_ms () >= deadline)
+      return false;
+    g_usleep (50 * 1000);
+  }
+  return true;
+}
+
 } // namespace
 
 GST_START_TEST (test_connect_pinned)
@@ -335,7 +374,8 @@ check_close_noticed (int closer)
   pair.thread.invoke_sync ([&] {
     pair.peer[closer]->close ();
     fail_unless (pair.peer[closer]->is_closed ());
-    fail_if (pair.peer[closer]->send (g_bytes_new_static ("x", 1)));
+    GBytesPtr message (g_bytes_new_static ("x", 1));
+    fail_if (pair.peer[closer]->send (message.get ()));
   });
   int other = 1 - closer;
   gint64 start = now_ms ();
@@ -417,23 +457,28 @@ GST_START_TEST (test_bad_local_address)
 }
 GST_END_TEST;
 
-/* The pinning check above can fail: without pinning, webrtcbin gathers
- * nothing in a namespace with only lo (libnice skips loopback interfaces),
- * and the host's own addresses outside one. */
-GST_START_TEST (test_unpinned_gathers_more)
+/* No address configured, in this namespace where only lo is up: ICE falls
+ * back to loopback. libnice alone gathers nothing here (it skips loopback
+ * interfaces), and the peers never connect ("data channel not open after
+ * 50000 ms"). */
+GST_START_TEST (test_unpinned_in_loopback_only_namespace_connects)
 {
   Pair pair;
-  pair.answer = false;
   pair.config[0].local_addresses.clear ();
-  pair.start ();
-  fail_unless (pair.wait ([&] { return !pair.side[0].sdp.empty (); }));
+  pair.config[1].local_addresses.clear ();
+  pair.connect ();
   std::lock_guard<std::mutex> lock (pair.mutex);
-  auto addresses = p2p::peer::sdp_candidate_addresses (pair.side[0].sdp);
-  bool only_loopback = !addresses.empty ();
-  for (const auto &address : addresses)
-    only_loopback = only_loopback && address == "127.0.0.1";
-  fail_if (only_loopback, "only 127.0.0.1 without pinning:\n%s",
-           pair.side[0].sdp.c_str ());
+  for (const Side &side : pair.side) {
+    auto addresses = p2p::peer::sdp_candidate_addresses (side.sdp);
+    bool has_ipv4_loopback = false;
+    for (const auto &address : addresses) {
+      fail_unless (address == "127.0.0.1" || address == "::1",
+                   "candidate %s in:\n%s", address.c_str (), side.sdp.c_str ());
+      has_ipv4_loopback = has_ipv4_loopback || address == "127.0.0.1";
+    }
+    fail_unless (has_ipv4_loopback, "no 127.0.0.1 candidate in:\n%s",
+                 side.sdp.c_str ());
+  }
 }
 GST_END_TEST;
 
@@ -456,6 +501,38 @@ GST_START_TEST (test_vanished_remote_noticed)
 }
 GST_END_TEST;
 
+/* A closed peer releases its webrtcbin: nothing of it (pipeline, ICE thread)
+ * lives on, here or after the close timeout. A leaked one keeps its threads
+ * running until the process exits, and they crash or deadlock it there. */
+GST_START_TEST (test_closed_peers_release_webrtcbin)
+{
+  {
+    Pair pair;
+    pair.connect ();
+    fail_unless_equals_int (count_threads_named (":ice"), 2);
+    pair.thread.invoke_sync ([&] {
+      pair.peer[0].reset ();
+      pair.peer[1].reset ();
+    });
+    /* Within the close timeout, with the engine thread still running. */
+    fail_unless (
+        wait_for_no_ice_thread (pinned_config ().close_timeout_ms + 2000),
+        "%d ICE threads left after both peers closed",
+        count_threads_named (":ice"));
+  }
+  {
+    /* Never answered: stopped at once. */
+    Pair pair;
+    pair.answer = false;
+    pair.start ();
+    fail_unless (pair.wait ([&] { return !pair.side[0].sdp.empty (); }));
+    pair.thread.invoke_sync ([&] { pair.peer[0].reset (); });
+    fail_unless (wait_for_no_ice_thread (2000),
+                 "the unanswered offerer's ICE thread is still running");
+  }
+}
+GST_END_TEST;
+
 static Suite *
 webrtc_peer_suite (void)
 {
@@ -471,7 +548,8 @@ webrtc_peer_suite (void)
   tcase_add_test (tc, test_unanswered_offer_times_out);
   tcase_add_test (tc, test_bad_remote_sdp);
   tcase_add_test (tc, test_bad_local_address);
-  tcase_add_test (tc, test_unpinned_gathers_more);
+  tcase_add_test (tc, test_unpinned_in_loopback_only_namespace_connects);
+  tcase_add_test (tc, test_closed_peers_release_webrtcbin);
 
   TCase *slow = tcase_create ("slow");
   suite_add_tcase (s, slow);

@@ -181,8 +181,9 @@ GST_START_TEST (test_media_round_trip)
     std::string text = write_media_playlist (media);
     GST_INFO ("written:\n%s", text.c_str ());
     /* One MAP per change of init section. */
-    fail_unless_equals_int (
-        g_strv_length (g_strsplit (text.c_str (), "#EXT-X-MAP", -1)) - 1, 2);
+    gchar **pieces = g_strsplit (text.c_str (), "#EXT-X-MAP", -1);
+    fail_unless_equals_int (g_strv_length (pieces) - 1, 2);
+    g_strfreev (pieces);
     Warnings warnings;
     MediaPlaylist parsed = reparse_media (text, &warnings);
     fail_unless (warnings.empty (), "%s", warnings[0].c_str ());

@@ -10,6 +10,12 @@ Segmenter::Segmenter (GstClockTime target_duration)
 {
 }
 
+Segmenter::~Segmenter ()
+{
+  if (current_)
+    g_byte_array_unref (current_);
+}
+
 std::optional<CutSegment>
 Segmenter::push (const guint8 *data, gsize size, GstClockTime timestamp,
                  bool is_key_frame)

@@ -30,6 +30,11 @@ class Segmenter
 {
 public:
   explicit Segmenter (GstClockTime target_duration);
+  /* Drops the segment in progress, if any. */
+  ~Segmenter ();
+
+  Segmenter (const Segmenter &) = delete;
+  Segmenter &operator= (const Segmenter &) = delete;
 
   /* Appends one buffer's bytes. @timestamp is its PTS (or DTS, or arrival
    * running time; GST_CLOCK_TIME_NONE if unknown). Returns the segment that

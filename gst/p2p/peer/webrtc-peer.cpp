@@ -5,7 +5,10 @@
 
 #include <gst/sdp/sdp.h>
 
+#include <mutex>
+
 #include "gst/p2p/common/gobject-ptr.h"
+#include "local-addresses.h"
 #include "sdp-util.h"
 
 GST_DEBUG_CATEGORY_STATIC (p2p_webrtc_peer_debug);
@@ -50,6 +53,21 @@ step_name (int step)
       = { "create-offer", "create-answer", "set-local-description",
           "set-remote-description" };
   return names[step];
+}
+
+/* Once per process: every peer after the first would say the same. */
+void
+warn_loopback_only (const std::vector<std::string> &addresses)
+{
+  static std::once_flag once;
+  std::call_once (once, [&] {
+    std::string list;
+    for (const auto &address : addresses)
+      list += (list.empty () ? "" : ", ") + address;
+    GST_WARNING ("no network interface is up but loopback: ICE gathers on %s "
+                 "only, so only peers on this host can connect",
+                 list.c_str ());
+  });
 }
 
 /* Takes a webrtcbin pipeline to NULL, after its open data channel (if any)
@@ -320,7 +338,10 @@ struct WebRtcPeer::Signals
                           text.c_str ());
       });
     }
-    /* Nobody watches this bus: drop everything so nothing piles up. */
+    /* Nobody watches this bus: drop everything so nothing piles up. A sync
+     * handler that drops a message owns it: each one holds its source, so a
+     * message kept alive keeps webrtcbin, its pipeline and ICE thread too. */
+    gst_message_unref (message);
     return GST_BUS_DROP;
   }
 
@@ -417,7 +438,8 @@ WebRtcPeer::start (GError **error)
   }
   webrtc_ = GST_ELEMENT (gst_object_ref_sink (webrtc));
   pipeline_ = gst_pipeline_new (nullptr);
-  gst_bin_add (GST_BIN (pipeline_), GST_ELEMENT (gst_object_ref (webrtc_)));
+  /* The bin takes a reference of its own: webrtc_ is no longer floating. */
+  gst_bin_add (GST_BIN (pipeline_), webrtc_);
 
   /* One m-line anyway; max-bundle is what browsers offer. */
   g_object_set (webrtc_, "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE,
@@ -447,7 +469,13 @@ WebRtcPeer::start (GError **error)
   if (agent
       && g_object_class_find_property (G_OBJECT_GET_CLASS (agent), "upnp"))
     g_object_set (agent, "upnp", FALSE, nullptr);
-  for (const auto &address : config_.local_addresses) {
+  std::vector<std::string> addresses = config_.local_addresses;
+  if (addresses.empty ()) {
+    addresses = unconfigured_ice_addresses (local_addresses_up ());
+    if (!addresses.empty ())
+      warn_loopback_only (addresses);
+  }
+  for (const auto &address : addresses) {
     gboolean added = FALSE;
     g_signal_emit_by_name (ice, "add-local-ip-address", address.c_str (),
                            &added);

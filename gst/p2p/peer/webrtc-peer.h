@@ -35,7 +35,8 @@ struct WebRtcPeerConfig
   std::string turn_server;
   /* ICE pinning: gather host candidates on these local IP addresses only
    * (e.g. "127.0.0.1"). Empty = every interface but loopback, webrtcbin's
-   * default: in a namespace with only lo that gathers nothing at all. */
+   * default; on a host (or namespace) where only loopback is up, that would
+   * gather nothing at all, so then the loopback addresses (logged once). */
   std::vector<std::string> local_addresses;
   /* Also gather ICE-TCP candidates. Off: browsers pair over UDP anyway, and
    * the passive TCP candidates only lengthen the SDP. */

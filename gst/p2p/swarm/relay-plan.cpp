@@ -214,10 +214,10 @@ plan_relay (const RelayConfig &config, const RelayState &state)
    * the next one shares the downlink only once its own deadline is near. */
   bool http_taken = state.http_busy > 0;
   for (const RelaySegment &segment : state.segments) {
-    const bool urgent = segment.deadline <= state.now + config.http_window
-                        && (!http_taken
-                            || segment.deadline
-                                   <= state.now + config.min_http_time);
+    const bool urgent
+        = segment.deadline <= state.now + config.http_window
+          && (!http_taken
+              || segment.deadline <= state.now + config.min_http_time);
     bool over_http = false;
     const bool p2p_time_left = segment.deadline > state.now + config.http_window
                                                       + config.min_p2p_time;

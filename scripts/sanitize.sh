@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Builds gst-p2p with AddressSanitizer + UndefinedBehaviorSanitizer into
+# ./build-asan, runs the unit, integration, element and fuzz-replay suites in
+# it, then sorts every sanitizer report by its stack: one with a frame of
+# ours (gst/, plugins/, tests/, tools/ of this tree) fails the run; one
+# without (GLib, GStreamer, libnice… allocating at init, caching types) is
+# counted and listed, never suppressed. Extra arguments go to meson test
+# (e.g. a test name). Prints "sanitize: N reports from our code, N from
+# third-party code" last.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+bash scripts/setup.sh >/dev/null || exit 1
+if [ ! -f build-asan/build.ninja ]; then
+  meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false \
+    -Dfuzzers=disabled || exit 1
+fi
+ninja -C build-asan || exit 1
+
+logs=build-asan/sanitizer-logs
+rm -rf "$logs"
+mkdir -p "$logs"
+# Reports go to files (one per process: gst-check forks one per test);
+# leaks are checked at every exit. GLib's slice allocator would hide leaks.
+export ASAN_OPTIONS="log_path=$root/$logs/asan:detect_leaks=1:fast_unwind_on_malloc=0:malloc_context_size=30:strict_string_checks=1"
+export UBSAN_OPTIONS="log_path=$root/$logs/ubsan:print_stacktrace=1:halt_on_error=0"
+# A leak does not change a test's exit status: its stack decides below.
+export LSAN_OPTIONS=exitcode=0
+export G_SLICE=always-malloc G_DEBUG=gc-friendly
+# Plugins are loaded by the sanitized test itself: the registry's scanner
+# helper is not sanitized and cannot load our sanitized plugin.
+export GST_REGISTRY_FORK=no
+# check's own per-test timeouts, stretched like meson's below.
+export CK_TIMEOUT_MULTIPLIER=5
+
+# Sanitized code runs 2-5x slower (the scheduler simulation 4x): longer
+# timeouts. The fuzz suite replays the parsers' corpora.
+meson test -C build-asan --suite unit --suite integration --suite elements \
+  --suite fuzz --timeout-multiplier 5 --num-processes 2 --print-errorlogs "$@"
+tests_status=$?
+
+python3 - "$logs" "$root" <<'PY'
+import os, re, sys
+logs, root = sys.argv[1], sys.argv[2]
+# A frame of ours: a source file of this tree. The engine thread's loop
+# runner is not one: a report whose only frame of ours is it comes from a
+# library's own event source (GIO accepting a socket, say), not from code of
+# ours, which would be on the stack above the loop.
+ours = re.compile(r"(^|/)(gst/p2p|gst/tracker|plugins/p2p|tests|tools)/[^ ]*\.(cpp|h|c)")
+loop_runner = re.compile(r"p2p::EngineThread::thread_main")
+reports = []  # (first line, ours?, log file, frames)
+for name in sorted(os.listdir(logs)):
+    text = open(os.path.join(logs, name), errors="replace").read()
+    # One report per "ERROR:"/"runtime error:"/leak block.
+    blocks = re.split(r"\n(?=(?:Direct|Indirect) leak of |==\d+==ERROR: |\S+:\d+:\d+: runtime error: )", text)
+    for block in blocks:
+        head = block.strip().splitlines()[0] if block.strip() else ""
+        if not re.match(r"(Direct|Indirect) leak of |==\d+==ERROR: |\S+:\d+:\d+: runtime error: ", head):
+            continue
+        frames = re.findall(r"#\d+ 0x[0-9a-f]+ in (.*)", block)
+        if "LeakSanitizer: detected memory leaks" in head:
+            continue  # the heading of the leak reports that follow
+        is_ours = (any(ours.search(f) and not loop_runner.search(f)
+                       for f in frames)
+                   or bool(ours.search(head.split(" runtime error")[0])))
+        reports.append((head, is_ours, name, frames))
+our = [r for r in reports if r[1]]
+theirs = [r for r in reports if not r[1]]
+for head, _, name, frames in our:
+    print(f"OURS  {name}: {head}")
+    for f in frames[:12]:
+        print(f"        {f}")
+allocator = re.compile(r"__interceptor_|operator new|\b(g_malloc0?|g_realloc|"
+                       r"g_try_malloc0?|g_slice_alloc0?|g_strdup|malloc|calloc|"
+                       r"realloc)\b")
+seen = {}
+for head, _, name, frames in theirs:
+    callers = [f for f in frames if not allocator.search(f)]
+    key = (re.sub(r"\d+ byte\(s\)|\d+ object\(s\)", "N", head) + " | "
+           + (callers[0] if callers else ""))
+    seen[key] = seen.get(key, 0) + 1
+if seen:
+    print("third-party reports (no frame of ours), by kind and first caller:")
+    for key, count in sorted(seen.items(), key=lambda kv: -kv[1])[:15]:
+        print(f"  {count:5d}  {key[:160]}")
+print(f"sanitize: {len(our)} reports from our code, {len(theirs)} from third-party code")
+sys.exit(1 if our else 0)
+PY
+reports_status=$?
+[ $tests_status -eq 0 ] && [ $reports_status -eq 0 ]
