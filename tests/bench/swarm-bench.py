@@ -623,7 +623,7 @@ def write_docs(all_results, cost, args, docs_dir):
     ax.legend()
     ax.set_title("Offload vs swarm size")
     fig.tight_layout()
-    fig.savefig(os.path.join(img_dir, "offload-vs-n.png"), dpi=100)
+    fig.savefig(os.path.join(img_dir, "offload-real-vs-n.png"), dpi=100)
     plt.close(fig)
 
     big = swarm[-1]
@@ -737,7 +737,7 @@ def write_docs(all_results, cost, args, docs_dir):
                 f"{s['errors']} | {load_text(m)} |")
     p2p, hls = big["modes"]["p2p"]["summary"], big["modes"]["hls"]["summary"]
     targets = [
-        ("offload >= 90 %", p2p["offload"] >= 0.9,
+        ("offload >= 85 %", p2p["offload"] >= 0.85,
          f"{100 * p2p['offload']:.1f} %"),
         ("0 stalls", p2p["stalls"] == 0, str(p2p["stalls"])),
         ("startup <= baseline + 0.5 s", (p2p["startup-median-s"] or 99)
@@ -748,8 +748,8 @@ def write_docs(all_results, cost, args, docs_dir):
          <= (hls["latency-median-s"] or 0) + args.segment_duration,
          f"{p2p['latency-median-s'] or 0:.2f} s vs "
          f"{hls['latency-median-s'] or 0:.2f} s"),
-        ("HTTP copies per segment <= 1.5",
-         (p2p["http-copies-per-segment"] or 99) <= 1.5,
+        ("HTTP copies per segment <= 1.2",
+         (p2p["http-copies-per-segment"] or 99) <= 1.2,
          f"{p2p['http-copies-per-segment'] or 0:.2f}"),
     ]
     lines += ["", "Load: the machine's 5-minute load average at the end of "
@@ -768,29 +768,15 @@ def write_docs(all_results, cost, args, docs_dir):
         "per packet (see Client cost below), and this machine also runs "
         "the broadcaster's encoder and the user-space delay switch. Late "
         "viewers miss the P2P window and fall back to HTTP.",
-        "- **Time.** A segment is passed on only when it is complete (P2P "
-        "Media Loader has no partial segments). On 1-10 Mbit/s uplinks one "
-        "hop takes 1-6 s, and the window from announcement to the HTTP "
-        "window is 6-9 s at live-delay 5. `docs/swarm-simulator.md` runs "
-        "the same scheduler on the same link mix in virtual time, without "
-        "CPU limits; even there N = 20 reaches about 50 % offload, not 90 %. "
-        "A shorter HTTP window leaves more time for peers, but only a "
-        "little: in the simulator (mean of 3 link draws) N = 20 goes from "
-        "48 % at 3 s to 52 % at 2 s and 54 % at 1.5 s, and the slow "
-        "downlinks begin to stall (7 missed segments at 2 s, 27 at 1.5 s).",
-        "- **Latency.** A longer window would cost latency, and latency may "
-        "exceed plain HLS by one segment at most: `--src-set live-delay=4` "
-        "meets it with margin, at the cost of about a third of the offload.",
-        "- **Start-up against offload.** The segment playback waits for is "
-        "pushed as it downloads, so playback starts about 0.5 s sooner "
-        "(0.3 s instead of 0.9 s) and every later deadline with it: the "
-        "P2P window is that much shorter. Same network, N = 10, 60 s, p2p "
-        "only, two runs each: offload 35 and 36 % before, 32 and 27 % "
-        "after. A 2.5 s HTTP window (`--src-set http-window=2500`) won it "
-        "back in two runs (38 and 37 %, no stall), but the simulator shows "
-        "a first stall there at N = 20, so the default stays 3 s.",
+        "- **Design.** How segments travel (stripes relayed chunk by chunk "
+        "as they arrive, HTTP ranges for what is late) and where it still "
+        "falls short at scale are in `docs/swarm-simulator.md`, which runs "
+        "the same engine on the same link mix in virtual time, without CPU "
+        "limits, from 5 to 10,000 viewers; `docs/benchmarks/offload-vs-n.png` "
+        "puts its figures and these side by side.",
     ]
-    lines += ["", "![offload vs N](benchmarks/offload-vs-n.png)", "",
+    lines += ["", "![offload vs N, real](benchmarks/offload-real-vs-n.png)",
+              "",
               "![bytes by source](benchmarks/bytes-by-source.png)", "",
               "![stalls timeline](benchmarks/stalls-timeline.png)", ""]
     if cost:

@@ -1,0 +1,104 @@
+#!/usr/bin/env python3
+# gst-p2p
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Offload against the number of viewers, simulated and real, for two
+delivery designs in one plot (docs/benchmarks/offload-vs-n.png).
+
+Simulated figures are p2p-swarm-sim --json files (one per run; runs of the
+same N are averaged, and the spread drawn); real ones are swarm-bench.py
+results.json files. Each input is given as DESIGN=PATH[,PATH...].
+
+  tests/bench/offload-plot.py --out docs/benchmarks/offload-vs-n.png \\
+      --sim "stripes=/tmp/figs/n*.json" \\
+      --sim "whole segments=/tmp/figs-old/n*.json" \\
+      --real "stripes=docs/benchmarks/results.json" \\
+      --real "whole segments=docs/benchmarks/results-whole-segments.json"
+"""
+
+import argparse
+import glob
+import json
+import statistics
+
+
+def parse_inputs(values):
+    out = {}
+    for value in values:
+        design, _, paths = value.partition("=")
+        files = []
+        for pattern in paths.split(","):
+            files += sorted(glob.glob(pattern))
+        if not files:
+            raise SystemExit(f"no file matches {paths!r}")
+        out[design] = files
+    return out
+
+
+def sim_points(files):
+    by_n = {}
+    for path in files:
+        with open(path) as f:
+            run = json.load(f)
+        by_n.setdefault(run["viewers"], []).append(100 * run["offload"])
+    return sorted((n, statistics.mean(v), min(v), max(v))
+                  for n, v in by_n.items())
+
+
+def real_points(files):
+    points = []
+    for path in files:
+        with open(path) as f:
+            results = json.load(f)
+        for r in results["swarm"]:
+            p2p = r["modes"].get("p2p")
+            if p2p:
+                s = p2p["summary"]
+                points.append((s["viewers"], 100 * s["offload"]))
+    return sorted(points)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--sim", action="append", default=[],
+                        help="DESIGN=p2p-swarm-sim JSON files (globs)")
+    parser.add_argument("--real", action="append", default=[],
+                        help="DESIGN=swarm-bench results.json files")
+    args = parser.parse_args()
+
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    colours = {}
+    for design, files in parse_inputs(args.sim).items():
+        pts = sim_points(files)
+        line, = ax.plot([p[0] for p in pts], [p[1] for p in pts], "o-",
+                        label=f"{design}: simulated (mean of seeds)")
+        colours[design] = line.get_color()
+        ax.fill_between([p[0] for p in pts], [p[2] for p in pts],
+                        [p[3] for p in pts], color=line.get_color(),
+                        alpha=0.15)
+        for n, mean, _, _ in pts:
+            print(f"sim  {design:16} N={n:6} offload {mean:5.1f} %")
+    for design, files in parse_inputs(args.real).items():
+        pts = real_points(files)
+        ax.plot([p[0] for p in pts], [p[1] for p in pts], "s--",
+                color=colours.get(design), label=f"{design}: real (netns bench)")
+        for n, offload in pts:
+            print(f"real {design:16} N={n:6} offload {offload:5.1f} %")
+    ax.set_xscale("log")
+    ax.set_xlabel("viewers (N)")
+    ax.set_ylabel("offload %")
+    ax.set_ylim(0, 100)
+    for target in (90, 99):
+        ax.axhline(target, color="grey", lw=0.8, ls=":")
+    ax.legend(fontsize=8, loc="lower right")
+    ax.set_title("Offload vs audience: whole segments vs stripes")
+    fig.tight_layout()
+    fig.savefig(args.out, dpi=100)
+
+
+if __name__ == "__main__":
+    main()
