@@ -27,14 +27,17 @@ random_id20 (Random &random)
 constexpr guint kMaxPendingOffers = 5;
 
 /* Stripes a viewer offers to relay before it knows its uplink, and at most. */
-constexpr guint kInitialRelaySlots = 4;
+constexpr guint kInitialRelaySlots = 8;
 constexpr guint kMaxRelaySlots = 32;
 /* Relayed bytes here and not sent yet, over all children, in seconds of
- * what they relay: beyond the first figure at two checks in a row the uplink
- * is full (and what it sent meanwhile is what it can send), below the second
- * it has room for one more stripe. */
-constexpr double kSaturatedBacklog = 0.5;
-constexpr double kIdleBacklog = 0.25;
+ * what they relay. Segments come in bursts, so a backlog during one is no
+ * sign of a full uplink; one above the first figure at kSaturatedChecks
+ * checks in a row (two segments and more) is: what the uplink sent
+ * meanwhile is what it can send. Below the second figure it has room for
+ * one more stripe. New relays start with room for two segments' stripes. */
+constexpr double kSaturatedBacklog = 1.0;
+constexpr guint kSaturatedChecks = 4;
+constexpr double kIdleBacklog = 0.5;
 constexpr GstClockTime kCapacityCheck = GST_SECOND;
 /* After the uplink was found full, its measure holds this long; then one
  * more stripe is tried now and then. */
@@ -854,7 +857,7 @@ Swarm::adapt_capacity ()
     saturated_checks_ = behind > kSaturatedBacklog ? saturated_checks_ + 1 : 0;
     sent_while_saturated_
         = saturated_checks_ ? sent_while_saturated_ + sent : 0;
-    if (saturated_checks_ >= 2 && slowest) {
+    if (saturated_checks_ >= kSaturatedChecks && slowest) {
       /* One child far behind the others: its path is slow, not our
        * uplink; it finds a parent elsewhere. */
       guint fit = relaying > 0 ? relaying - 1 : 0;
