@@ -121,6 +121,11 @@ GST_START_TEST (test_parents_near_the_root)
     fail_unless_equals_int (d.sequence, 50);
   }
   fail_unless_equals_int (near, 2);
+
+  /* While playback waits for a segment, no new parent takes the downlink
+   * from it. */
+  f.state.new_parents = false;
+  fail_unless (of_kind (f.plan (), RelayDecisionKind::SUBSCRIBE).empty ());
 }
 
 GST_END_TEST;

@@ -133,7 +133,7 @@ plan_relay (const RelayConfig &config, const RelayState &state)
            && !(p.seeder && state.self_relay_slots == 0);
   };
   for (guint j = 0; j < stripes; j++) {
-    if (has_parent[j])
+    if (has_parent[j] || !state.new_parents)
       continue;
     /* Near the root first; among those, peers with more free slots more
      * often, so that viewers looking at once spread over them. */

@@ -97,6 +97,9 @@ struct RelayState
    * with none of the stripe yet (older ones are repaired by ranges: a
    * parent catching up on them would hold back the new ones). */
   std::vector<int64_t> subscribe_from;
+  /* False while playback waits for a segment: new subscriptions would
+   * take the downlink from it. */
+  bool new_parents = true;
   /* Ranges running (Transfer::stripe >= 0), over HTTP or from peers. */
   std::vector<Transfer> ranges;
   /* HTTP downloads running that are not ranges. */

@@ -577,6 +577,7 @@ ViewerCore::plan_relayed (const std::vector<swarm::PlannedSegment> &segments,
          && stripe_progress_.begin ()->first.first < playout_.next_sequence ())
     stripe_progress_.erase (stripe_progress_.begin ());
   state.self_interior = swarm::interior_stripe (peer_id_, swarm_->stripes ());
+  state.new_parents = playout_.deadline_origin (now) > now;
   const guint stripes = swarm_->stripes ();
   const int64_t newest = playlists_.next_unlisted () - 1;
   for (guint j = 0; j < stripes; j++)
