@@ -55,6 +55,7 @@ enum {
   PROP_PLAYLIST_LOCATION,
   PROP_PLAYLIST_LENGTH,
   PROP_MAX_FILES,
+  PROP_STRIPES,
   PROP_TARGET_DURATION,
   PROP_HTTP_ADDRESS,
   PROP_HTTP_PORT,
@@ -71,6 +72,7 @@ enum {
 #define DEFAULT_PLAYLIST_LOCATION "playlist.m3u8"
 #define DEFAULT_PLAYLIST_LENGTH 6
 #define DEFAULT_MAX_FILES 10
+#define DEFAULT_STRIPES 4
 #define DEFAULT_TARGET_DURATION 2
 #define DEFAULT_HTTP_ADDRESS "127.0.0.1"
 #define DEFAULT_HTTP_PORT 8080
@@ -85,6 +87,7 @@ struct GstP2PSwarmSinkPrivate
   std::string playlist_location = DEFAULT_PLAYLIST_LOCATION;
   guint playlist_length = DEFAULT_PLAYLIST_LENGTH;
   guint max_files = DEFAULT_MAX_FILES;
+  guint stripes = DEFAULT_STRIPES;
   guint target_duration = DEFAULT_TARGET_DURATION;
   std::string http_address = DEFAULT_HTTP_ADDRESS;
   gint http_port = DEFAULT_HTTP_PORT;
@@ -209,6 +212,26 @@ gst_p2p_swarm_sink_class_init (GstP2PSwarmSinkClass *klass)
           "max-files", "Max Files",
           "Segment files kept on disk, older ones are deleted (0 = all)", 0,
           G_MAXUINT, DEFAULT_MAX_FILES,
+          (GParamFlags)(G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY
+                        | G_PARAM_STATIC_STRINGS)));
+
+  /**
+   * GstP2PSwarmSink:stripes:
+   *
+   * Stripes each segment is cut into for gst-p2p viewers, which relay them
+   * chunk by chunk as they arrive; the playlist's #EXT-X-P2P-CHUNKS tag
+   * carries their hashes. 0: no tag, segments are shared whole only, as
+   * P2P Media Loader peers share them (browsers do so in any case).
+   *
+   * Since: 0.2
+   */
+  g_object_class_install_property (
+      gobject_class, PROP_STRIPES,
+      g_param_spec_uint (
+          "stripes", "Stripes",
+          "Stripes per segment relayed chunk by chunk between gst-p2p "
+          "viewers (0 = whole segments only)",
+          0, 16, DEFAULT_STRIPES,
           (GParamFlags)(G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY
                         | G_PARAM_STATIC_STRINGS)));
 
@@ -426,6 +449,11 @@ gst_p2p_swarm_sink_set_property (GObject *object, guint prop_id,
     priv->max_files = g_value_get_uint (value);
     GST_OBJECT_UNLOCK (self);
     break;
+  case PROP_STRIPES:
+    GST_OBJECT_LOCK (self);
+    priv->stripes = g_value_get_uint (value);
+    GST_OBJECT_UNLOCK (self);
+    break;
   case PROP_TARGET_DURATION:
     GST_OBJECT_LOCK (self);
     priv->target_duration = g_value_get_uint (value);
@@ -492,6 +520,9 @@ gst_p2p_swarm_sink_get_property (GObject *object, guint prop_id, GValue *value,
   case PROP_MAX_FILES:
     g_value_set_uint (value, priv->max_files);
     break;
+  case PROP_STRIPES:
+    g_value_set_uint (value, priv->stripes);
+    break;
   case PROP_TARGET_DURATION:
     g_value_set_uint (value, priv->target_duration);
     break;
@@ -549,6 +580,7 @@ gst_p2p_swarm_sink_start (GstBaseSink *sink)
   config.publisher.playlist_location = priv->playlist_location;
   config.publisher.playlist_length = priv->playlist_length;
   config.publisher.max_files = priv->max_files;
+  config.publisher.stripes = priv->stripes;
   config.publisher.target_duration = priv->target_duration * GST_SECOND;
   config.http_address = priv->http_address;
   config.http_port = priv->http_port;

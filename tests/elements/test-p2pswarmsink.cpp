@@ -315,6 +315,13 @@ GST_START_TEST (test_segments_files_and_playlist)
     assert_bytes_equal (read_file (file), expected_segment (segment.sequence));
     assert_strings_equal (segment.sha256, sha256_of (read_file (file)));
     fail_unless_equals_uint64 (segment.duration, GST_SECOND);
+    /* Cut in stripes for relays (up to 4, the default; fewer for these
+     * small segments), their roots published. */
+    fail_unless (segment.chunks.has_value ());
+    fail_unless (segment.chunks->stripes >= 1 && segment.chunks->stripes <= 4);
+    fail_unless_equals_uint64 (segment.chunks->size, read_file (file).size ());
+    fail_unless_equals_int (segment.chunks->stripe_roots.size (),
+                            64 * segment.chunks->stripes);
   }
 
   /* EOS closes the last segment (two frames: 500 ms) and ends the list. */
@@ -371,7 +378,7 @@ GST_START_TEST (test_playlist_length_zero_keeps_all)
   std::string playlist_location = dir.file ("all.m3u8");
   g_object_set (sink, "location", dir.file ("s%d.ts").c_str (),
                 "playlist-location", playlist_location.c_str (),
-                "playlist-length", 0u, "max-files", 0u, nullptr);
+                "playlist-length", 0u, "max-files", 0u, "stripes", 0u, nullptr);
   SinkFixture f (sink);
   for (guint frame = 0; frame < kFrames; frame++)
     push_frame (f.h, frame);
@@ -385,6 +392,8 @@ GST_START_TEST (test_playlist_length_zero_keeps_all)
     std::string name = "s" + std::to_string (i) + ".ts";
     assert_strings_equal (playlist.segments[i].uri, name);
     assert_bytes_equal (read_file (dir.file (name)), expected_segment (i));
+    /* stripes=0: whole segments only, no chunk hashes. */
+    fail_if (playlist.segments[i].chunks.has_value ());
   }
 }
 GST_END_TEST;
@@ -575,9 +584,13 @@ p2pswarmsink_suite (void)
   tcase_add_test (tc, test_segments_start_with_program_tables);
   tcase_add_test (tc, test_http_origin);
   tcase_add_test (tc, test_statistics_message);
-  tcase_add_test (tc, test_stats_while_stopping);
   tcase_add_test (tc, test_bad_location);
   tcase_add_test (tc, test_occupied_port);
+  /* 2,000 start/stop cycles: 20 s here, more under load. */
+  TCase *stopping = tcase_create ("stopping");
+  tcase_set_timeout (stopping, 180);
+  suite_add_tcase (s, stopping);
+  tcase_add_test (stopping, test_stats_while_stopping);
   return s;
 }
 

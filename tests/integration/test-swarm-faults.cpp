@@ -351,7 +351,11 @@ run_broadcast ()
   std::mutex evil_mutex;
   std::unique_ptr<CorruptingPeer> corrupter;
   std::unique_ptr<StallingPeer> staller;
-  Broadcast broadcast ("trackers=" + tracker_url);
+  /* Whole segments only (stripes=0): the faulty peers here speak P2P Media
+   * Loader's protocol, which viewers use with browsers and for segments
+   * without chunk hashes. Relays that lie or stall are tested in virtual
+   * time (tests/sim/test-viewer-core.cpp). */
+  Broadcast broadcast ("trackers=" + tracker_url + " stripes=0");
   broadcast.on_segment = [&] (const PublishedSegment &segment) {
     std::lock_guard<std::mutex> lock (evil_mutex);
     if (corrupter && segment.data)
