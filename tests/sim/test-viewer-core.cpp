@@ -11,6 +11,8 @@
 #include <memory>
 #include <vector>
 
+#include "gst/p2p/common/chunk-tree.h"
+#include "gst/p2p/swarm/holdings.h"
 #include "gst/p2p/swarm/swarm-identity.h"
 #include "gst/p2p/swarm/swarm.h"
 #include "gst/p2p/viewer/viewer-core.h"
@@ -327,6 +329,120 @@ GST_START_TEST (test_corrupting_peer_is_banned)
 
 GST_END_TEST;
 
+/* Holdings whose stripe bytes go out with their first byte flipped, while
+ * the hashes sent with them are the true ones. */
+class LyingHoldings : public swarm::Holdings
+{
+public:
+  using Holdings::Holdings;
+
+  ChunkedBytes
+  available (int64_t sequence, gsize from, gsize to) const override
+  {
+    ChunkedBytes good = Holdings::available (sequence, from, to);
+    if (good.empty ())
+      return good;
+    GBytesPtr bytes = good.flatten ();
+    const gsize size = g_bytes_get_size (bytes.get ());
+    auto data = static_cast<guint8 *> (
+        g_memdup2 (g_bytes_get_data (bytes.get (), nullptr), size));
+    data[0] ^= 0x5a;
+    served++;
+    GBytesPtr bad (g_bytes_new_take (data, size));
+    return ChunkedBytes (bad.get ());
+  }
+
+  mutable guint served = 0;
+};
+
+/* A relay posing as the broadcaster's seeder (the root of every stripe)
+ * that holds every published segment and relays it with lying bytes. */
+struct LyingRelay
+{
+  LyingRelay (World &world, guint64 seed)
+      : host (world.network.add_host (TestViewer::link (10e6))),
+        runtime (world.network, host, world.origin, world.tracker, world.hasher,
+                 seed),
+        holdings (1 << 26, 3, world.hasher, false, [] (int64_t) {}),
+        world_ (world)
+  {
+    swarm::SwarmConfig config;
+    config.trackers = { Tracker::kUrl };
+    config.info_hash = swarm::swarm_info_hash (world.stream_swarm_id ());
+    config.peer_id
+        = swarm::generate_peer_id (runtime.random, swarm::kSeederPeerIdPrefix);
+    config.seeder = true;
+    config.relay_slots = 4;
+    config.holdings = &holdings;
+    swarm = std::make_unique<swarm::Swarm> (runtime.runtime, config,
+                                            swarm::SwarmCallbacks ());
+    swarm->start ();
+    take_published ();
+  }
+
+  /* What the broadcaster published, as its seeder would hold it. */
+  void
+  take_published ()
+  {
+    const int64_t last = world_.broadcaster->published () - 1;
+    for (int64_t s = std::max<int64_t> (0, last - 5); s <= last; s++) {
+      ChunkedBytes data = world_.broadcaster->segment (s);
+      if (data.empty () || holdings.complete (s))
+        continue;
+      ChunkTree tree = ChunkTree::compute (data, default_layout (data.size ()),
+                                           world_.hasher);
+      holdings.expect (s, tree.layout, tree.stripe_roots);
+      holdings.put_whole (s, data, swarm::SegmentSource::LOCAL, {});
+      swarm->set_stripes (tree.layout.stripes);
+    }
+    std::set<int64_t> held;
+    for (gint64 s : holdings.store ().sequences ())
+      held.insert (s);
+    swarm->set_holdings (held, {});
+    swarm->holdings_changed ();
+    timer = world_.loop.call_later (GST_SECOND / 4,
+                                    [this] { take_published (); });
+  }
+
+  ~LyingRelay ()
+  {
+    world_.loop.cancel (timer);
+    swarm.reset ();
+  }
+
+  Host &host;
+  HostRuntime runtime;
+  LyingHoldings holdings;
+  World &world_;
+  std::unique_ptr<swarm::Swarm> swarm;
+  TimerId timer = 0;
+};
+
+/* A relay whose chunks do not match the playlist's hashes is caught at the
+ * first chunk and banned; the stripes come again (over HTTP: no other
+ * relay here), and playback neither breaks nor stalls. */
+GST_START_TEST (test_lying_relay_is_banned)
+{
+  World world (false);
+  world.loop.run_until (world.loop.now () + 4 * kSegment);
+  LyingRelay liar (world, 77);
+  world.loop.run_until (world.loop.now () + kSegment);
+  TestViewer v (world, viewer_config (world, true), 6);
+  world.loop.run_until (world.loop.now () + 20 * kSegment);
+  const viewer::ViewerStats s = v.core->stats ();
+  fail_unless (liar.holdings.served > 0, "the lying relay sent nothing");
+  fail_unless_equals_uint64 (s.peers_banned, 1);
+  check_in_order_and_intact (v.output, world);
+  fail_unless_equals_uint64 (s.stalls, 0);
+  fail_unless (v.output.items.size () >= 15);
+  /* Banned: asked for nothing more. */
+  const guint served = liar.holdings.served;
+  world.loop.run_until (world.loop.now () + 5 * kSegment);
+  fail_unless_equals_int (liar.holdings.served, served);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_broadcaster_restart_is_a_discontinuity)
 {
   World world (false);
@@ -362,6 +478,7 @@ viewer_core_suite (void)
   tcase_add_test (tc, test_live_start_over_http);
   tcase_add_test (tc, test_viewers_share_segments);
   tcase_add_test (tc, test_corrupting_peer_is_banned);
+  tcase_add_test (tc, test_lying_relay_is_banned);
   tcase_add_test (tc, test_broadcaster_restart_is_a_discontinuity);
   return s;
 }
