@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 # gst-p2p
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """Offload against the number of viewers, simulated and real, for two
