@@ -256,27 +256,11 @@ plan_relay (const RelayConfig &config, const RelayState &state)
       }
       if (urgent)
         continue;
-      /* A subscription brings it, unless it stalled: nothing of the
-       * stripe for a while since the segment was listed. */
-      const GstClockTime quiet_since
-          = std::max (segment.listed, stripe.last_bytes);
-      const bool overdue = state.now >= quiet_since + config.repair_after;
+      /* A subscription brings it; a parent that stalls is stood in for
+       * by HTTP inside the window (and left, see above). */
       const RelayParent &parent = state.parents[j];
-      if (has_parent[j] && segment.sequence >= parent.from && !overdue)
+      if (has_parent[j] && segment.sequence >= parent.from)
         continue;
-      /* A relay that feeds others repairs over HTTP at once: its whole
-       * subtree waits for it. */
-      if (overdue && (state.relayed_stripes & (1u << j))
-          && http < config.max_parallel_http) {
-        decisions.push_back ({ RelayDecisionKind::HTTP_RANGE,
-                               j,
-                               segment.sequence,
-                               {},
-                               from,
-                               stripe.end });
-        http++;
-        continue;
-      }
       if (!p2p_time_left || ranges >= config.max_parallel_ranges)
         continue;
       const PeerView *holder = nullptr;

@@ -7,16 +7,20 @@
  *
  *  - Each stripe comes from one parent we subscribe to: a peer that
  *    receives it (a finite depth), has room (free slots), and does not
- *    receive it through us. Lower depths first (shorter chains, fewer
- *    hops), parents of no other stripe of ours first (one slow uplink
- *    holds one stripe back, not several). A parent that lost its own
- *    stripe, or that HTTP had to stand in for twice, is left.
+ *    receive it through us. Near the root first, each stripe's own relays
+ *    first (SplitStream), parents of no other stripe of ours first (one
+ *    slow uplink holds one stripe back, not several). A relay of a stripe
+ *    may ask a full parent much nearer the root, which pushes a leaf down
+ *    for it. No new parent while playback waits for a segment. A parent
+ *    that is gone, receives the stripe through us, or brought nothing of a
+ *    segment HTTP then had to bring, is left.
  *  - A stripe of a segment that no subscription brings (segments before
- *    it, or a parent that skipped one) is asked of a peer that holds the
- *    segment, as a byte range: the missing bytes only.
+ *    it) is asked of a peer that holds the segment, as a byte range: the
+ *    missing bytes only.
  *  - Inside the HTTP window, whatever is still missing of a stripe comes
- *    over HTTP as a Range request for just those bytes: the repair that
- *    keeps playback going whoever left.
+ *    over HTTP as a Range request for just those bytes, one segment after
+ *    the other, unless the parent delivers fast enough to finish before
+ *    the deadline: the repair that keeps playback going whoever left.
  */
 #pragma once
 
@@ -46,9 +50,6 @@ struct RelayConfig
   GstClockTime min_p2p_time = 1 * GST_SECOND;
   guint max_parallel_http = 4;
   guint max_parallel_ranges = 4;
-  /* A stripe with no bytes for this long (from the segment's listing on)
-   * is repaired: from a peer holding it, or over HTTP by a relay. */
-  GstClockTime repair_after = 200 * GST_SECOND;
   /* HTTP stood in for a parent this often: the parent is left. */
   guint max_parent_misses = 1;
   guint64 election_seed = 0;
@@ -85,8 +86,6 @@ struct RelayState
   GstClockTime now = 0;
   std::string_view self_id;
   uint32_t self_relay_id = 0;
-  /* Stripes we relay to others (a bit per stripe). */
-  guint32 relayed_stripes = 0;
   /* Stripes we can relay: none, and the seeder's copies are not for us. */
   guint self_relay_slots = 0;
   /* The stripe we relay. */

@@ -673,18 +673,6 @@ Swarm::children () const
   return n;
 }
 
-guint32
-Swarm::stripes_relayed () const
-{
-  guint32 stripes = 0;
-  for (const Peer &p : peers_)
-    if (!p.dead && p.session)
-      for (guint j = 0; j < stripes_; j++)
-        if (p.session->relays_stripe_to (j))
-          stripes |= 1u << j;
-  return stripes;
-}
-
 bool
 Swarm::accept_child (guint stripe, Peer *asking)
 {

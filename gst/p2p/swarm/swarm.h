@@ -143,8 +143,6 @@ public:
   void holdings_changed ();
   /* Stripes we relay to others, and how many we take at most. */
   guint children () const;
-  /* The stripes we relay to someone (a bit per stripe). */
-  guint32 stripes_relayed () const;
   guint
   max_children () const
   {

@@ -571,7 +571,6 @@ ViewerCore::plan_relayed (const std::vector<swarm::PlannedSegment> &segments,
   state.self_id = peer_id_;
   state.self_relay_id = swarm::relay_id (peer_id_);
   state.self_relay_slots = swarm_->max_children ();
-  state.relayed_stripes = swarm_->stripes_relayed ();
   /* Progress of segments played or gone is forgotten. */
   while (!stripe_progress_.empty ()
          && stripe_progress_.begin ()->first.first < playout_.next_sequence ())
