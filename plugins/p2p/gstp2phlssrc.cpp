@@ -73,6 +73,8 @@ enum {
   PROP_P2P_TIMEOUT,
   PROP_MAX_PEERS,
   PROP_UPLOAD,
+  PROP_SSL_CA_FILE,
+  PROP_TLS_DATABASE,
   /* The shared peer properties (gstp2ppeersettings.h) follow. */
   PROP_PEER_SETTINGS,
 };
@@ -97,6 +99,9 @@ struct GstP2PHLSSrcPrivate
 {
   /* Settings, under GST_OBJECT_LOCK. */
   std::string location;
+  /* Why the location property refused its last value: the element error
+   * when it starts. */
+  std::string location_error;
   guint live_delay = DEFAULT_LIVE_DELAY;
   guint connection_speed = DEFAULT_CONNECTION_SPEED;
   guint64 max_bitrate = DEFAULT_MAX_BITRATE;
@@ -109,8 +114,13 @@ struct GstP2PHLSSrcPrivate
   guint p2p_timeout = DEFAULT_P2P_TIMEOUT;
   guint max_peers = DEFAULT_MAX_PEERS;
   gboolean upload = DEFAULT_UPLOAD;
+  std::string ssl_ca_file;
+  std::shared_ptr<GTlsDatabase> tls_database;
 
   GstP2PPeerSettings peer;
+
+  /* ssl-ca-file loaded, from NULL to READY until back to NULL. */
+  std::shared_ptr<GTlsDatabase> ca_file_database;
 
   /* Between start() and stop(). */
   std::unique_ptr<p2p::viewer::Viewer> viewer;
@@ -152,6 +162,8 @@ static void gst_p2p_hls_src_set_property (GObject *object, guint prop_id,
                                           GParamSpec *pspec);
 static void gst_p2p_hls_src_get_property (GObject *object, guint prop_id,
                                           GValue *value, GParamSpec *pspec);
+static GstStateChangeReturn
+gst_p2p_hls_src_change_state (GstElement *element, GstStateChange transition);
 static gboolean gst_p2p_hls_src_start (GstBaseSrc *src);
 static gboolean gst_p2p_hls_src_stop (GstBaseSrc *src);
 static gboolean gst_p2p_hls_src_unlock (GstBaseSrc *src);
@@ -401,6 +413,43 @@ gst_p2p_hls_src_class_init (GstP2PHLSSrcClass *klass)
           (GParamFlags)(G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY
                         | G_PARAM_STATIC_STRINGS)));
 
+  /**
+   * GstP2PHLSSrc:ssl-ca-file:
+   *
+   * A file of PEM certificate authorities that https origins and wss://
+   * trackers are checked against instead of the system's, as with
+   * souphttpsrc. tls-database takes precedence.
+   *
+   * Since: 0.1
+   */
+  g_object_class_install_property (
+      gobject_class, PROP_SSL_CA_FILE,
+      g_param_spec_string (
+          "ssl-ca-file", "SSL CA File",
+          "PEM file of the certificate authorities https origins and wss:// "
+          "trackers are checked against (unset: the system's)",
+          nullptr,
+          (GParamFlags)(G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY
+                        | G_PARAM_STATIC_STRINGS)));
+
+  /**
+   * GstP2PHLSSrc:tls-database:
+   *
+   * The TLS database https origins and wss:// trackers are checked against
+   * (unset: ssl-ca-file, else the system's), as with souphttpsrc.
+   *
+   * Since: 0.1
+   */
+  g_object_class_install_property (
+      gobject_class, PROP_TLS_DATABASE,
+      g_param_spec_object (
+          "tls-database", "TLS Database",
+          "TLS database with the anchor certificate authorities for https "
+          "origins and wss:// trackers",
+          G_TYPE_TLS_DATABASE,
+          (GParamFlags)(G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY
+                        | G_PARAM_STATIC_STRINGS)));
+
   gst_p2p_peer_settings_install_properties (gobject_class, PROP_PEER_SETTINGS);
 
   gst_element_class_add_static_pad_template (element_class, &src_template);
@@ -410,6 +459,8 @@ gst_p2p_hls_src_class_init (GstP2PHLSSrcClass *klass)
       "from peers",
       "gst-p2p developers");
 
+  element_class->change_state
+      = GST_DEBUG_FUNCPTR (gst_p2p_hls_src_change_state);
   basesrc_class->start = GST_DEBUG_FUNCPTR (gst_p2p_hls_src_start);
   basesrc_class->stop = GST_DEBUG_FUNCPTR (gst_p2p_hls_src_stop);
   basesrc_class->unlock = GST_DEBUG_FUNCPTR (gst_p2p_hls_src_unlock);
@@ -480,6 +531,7 @@ gst_p2p_hls_src_set_location (GstP2PHLSSrc *self, const gchar *uri,
   }
   GST_OBJECT_LOCK (self);
   self->priv->location = url;
+  self->priv->location_error.clear ();
   GST_OBJECT_UNLOCK (self);
   return TRUE;
 }
@@ -494,9 +546,32 @@ gst_p2p_hls_src_set_property (GObject *object, guint prop_id,
   switch (prop_id) {
   case PROP_LOCATION: {
     p2p::GErrorOut error;
-    if (!gst_p2p_hls_src_set_location (self, g_value_get_string (value),
-                                       error.out ()))
-      GST_WARNING_OBJECT (self, "%s", error.get ()->message);
+    if (gst_p2p_hls_src_set_location (self, g_value_get_string (value),
+                                      error.out ()))
+      break;
+    GST_WARNING_OBJECT (self, "%s", error.get ()->message);
+    if (error.get ()->code != GST_URI_ERROR_BAD_STATE) {
+      /* Kept for the element error at start, which "No URL set" would
+       * not explain. */
+      GST_OBJECT_LOCK (self);
+      priv->location.clear ();
+      priv->location_error = error.get ()->message;
+      GST_OBJECT_UNLOCK (self);
+    }
+    break;
+  }
+  case PROP_SSL_CA_FILE: {
+    const gchar *file = g_value_get_string (value);
+    GST_OBJECT_LOCK (self);
+    priv->ssl_ca_file = file ? file : "";
+    GST_OBJECT_UNLOCK (self);
+    break;
+  }
+  case PROP_TLS_DATABASE: {
+    auto database = static_cast<GTlsDatabase *> (g_value_dup_object (value));
+    GST_OBJECT_LOCK (self);
+    priv->tls_database.reset (database, g_object_unref);
+    GST_OBJECT_UNLOCK (self);
     break;
   }
   case PROP_USER_AGENT: {
@@ -631,6 +706,14 @@ gst_p2p_hls_src_get_property (GObject *object, guint prop_id, GValue *value,
   case PROP_STATS_INTERVAL:
     g_value_set_uint (value, priv->stats_interval);
     break;
+  case PROP_SSL_CA_FILE:
+    g_value_set_string (value, priv->ssl_ca_file.empty ()
+                                   ? nullptr
+                                   : priv->ssl_ca_file.c_str ());
+    break;
+  case PROP_TLS_DATABASE:
+    g_value_set_object (value, priv->tls_database.get ());
+    break;
   default:
     G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     break;
@@ -689,6 +772,67 @@ headers_from_structure (const GstStructure *s)
   return headers;
 }
 
+/* What can be known wrong before starting, as one element error each, so
+ * that a bad setting is not reported as something else later. */
+static gboolean
+gst_p2p_hls_src_check_settings (GstP2PHLSSrc *self)
+{
+  auto priv = self->priv;
+  GST_OBJECT_LOCK (self);
+  std::string location = priv->location;
+  std::string location_error = priv->location_error;
+  std::string ca_file = priv->tls_database ? "" : priv->ssl_ca_file;
+  GST_OBJECT_UNLOCK (self);
+
+  if (!location_error.empty ()) {
+    GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
+                       ("%s", location_error.c_str ()), (nullptr));
+    return FALSE;
+  }
+  if (location.empty ()) {
+    GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND, ("No URL set."),
+                       ("Set the location property or a p2phls+http(s) URI"));
+    return FALSE;
+  }
+  if (!gst_p2p_peer_settings_check (&priv->peer, GST_ELEMENT (self)))
+    return FALSE;
+  std::shared_ptr<GTlsDatabase> database;
+  if (!ca_file.empty ()) {
+    p2p::GErrorOut error;
+    GTlsDatabase *loaded
+        = g_tls_file_database_new (ca_file.c_str (), error.out ());
+    if (!loaded) {
+      GST_ELEMENT_ERROR (
+          self, RESOURCE, OPEN_READ,
+          ("Could not read the CA file \"%s\".", ca_file.c_str ()),
+          ("%s", error.get ()->message));
+      return FALSE;
+    }
+    database.reset (loaded, g_object_unref);
+  }
+  GST_OBJECT_LOCK (self);
+  priv->ca_file_database = std::move (database);
+  GST_OBJECT_UNLOCK (self);
+  return TRUE;
+}
+
+static GstStateChangeReturn
+gst_p2p_hls_src_change_state (GstElement *element, GstStateChange transition)
+{
+  auto self = GST_P2P_HLS_SRC (element);
+  if (transition == GST_STATE_CHANGE_NULL_TO_READY
+      && !gst_p2p_hls_src_check_settings (self))
+    return GST_STATE_CHANGE_FAILURE;
+  GstStateChangeReturn ret
+      = GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
+  if (transition == GST_STATE_CHANGE_READY_TO_NULL) {
+    GST_OBJECT_LOCK (self);
+    self->priv->ca_file_database.reset ();
+    GST_OBJECT_UNLOCK (self);
+  }
+  return ret;
+}
+
 static gboolean
 gst_p2p_hls_src_start (GstBaseSrc *src)
 {
@@ -715,13 +859,9 @@ gst_p2p_hls_src_start (GstBaseSrc *src)
   config.max_peers = priv->max_peers;
   config.upload = priv->upload;
   config.max_upload_rate = priv->peer.max_upload_rate;
+  config.http.tls_database
+      = priv->tls_database ? priv->tls_database : priv->ca_file_database;
   GST_OBJECT_UNLOCK (self);
-
-  if (config.url.empty ()) {
-    GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND, ("No URL set."),
-                       ("Set the location property or a p2phls+http(s) URI"));
-    return FALSE;
-  }
 
   GstElement *element = GST_ELEMENT (self);
   auto on_warning = [element] (const std::string &message) {

@@ -8,6 +8,7 @@
 #include <gst/check/gstcheck.h>
 #include <gst/check/gstharness.h>
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <string>
@@ -175,6 +176,134 @@ check_error (GError *error, GQuark domain, gint code, const char *mentions)
   g_error_free (error);
 }
 
+/* An https server on 127.0.0.1 with a self-signed certificate made at run
+ * time by the openssl tool: a one-segment VOD at /playlist.m3u8 and a
+ * WebSocket endpoint at /tracker that counts the connections it accepts. */
+class TlsServer
+{
+public:
+  TlsServer () : dir_ ("p2phlssrc-tls-XXXXXX")
+  {
+    const std::string cert = certificate_file (), key = dir_.file ("key.pem");
+    const gchar *argv[] = { "openssl",
+                            "req",
+                            "-x509",
+                            "-newkey",
+                            "ec",
+                            "-pkeyopt",
+                            "ec_paramgen_curve:P-256",
+                            "-nodes",
+                            "-days",
+                            "1",
+                            "-subj",
+                            "/CN=gst-p2p test",
+                            "-addext",
+                            "subjectAltName=IP:127.0.0.1,DNS:localhost",
+                            "-addext",
+                            "basicConstraints=critical,CA:TRUE",
+                            "-keyout",
+                            key.c_str (),
+                            "-out",
+                            cert.c_str (),
+                            nullptr };
+    gint status = -1;
+    fail_unless (g_spawn_sync (nullptr, const_cast<gchar **> (argv), nullptr,
+                               (GSpawnFlags)(G_SPAWN_SEARCH_PATH
+                                             | G_SPAWN_STDOUT_TO_DEV_NULL
+                                             | G_SPAWN_STDERR_TO_DEV_NULL),
+                               nullptr, nullptr, nullptr, nullptr, &status,
+                               nullptr)
+                 && g_spawn_check_wait_status (status, nullptr));
+    engine_.invoke_sync ([&] {
+      GErrorOut error;
+      GObjectPtr<GTlsCertificate> certificate (
+          g_tls_certificate_new_from_files (cert.c_str (), key.c_str (),
+                                            error.out ()));
+      fail_unless (certificate != nullptr, "%s", error.get ()->message);
+      server_.reset (
+          soup_server_new ("tls-certificate", certificate.get (), nullptr));
+      soup_server_add_handler (server_.get (), nullptr, serve, this, nullptr);
+      soup_server_add_websocket_handler (server_.get (), "/tracker", nullptr,
+                                         nullptr, accept_websocket, this,
+                                         nullptr);
+      GObjectPtr<GInetAddress> loopback (
+          g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4));
+      GObjectPtr<GSocketAddress> address (
+          g_inet_socket_address_new (loopback.get (), 0));
+      fail_unless (soup_server_listen (server_.get (), address.get (),
+                                       SOUP_SERVER_LISTEN_HTTPS, error.out ()),
+                   "%s", error ? error.get ()->message : "");
+      GSList *uris = soup_server_get_uris (server_.get ());
+      port_ = g_uri_get_port (static_cast<GUri *> (uris->data));
+      g_slist_free_full (uris, (GDestroyNotify)g_uri_unref);
+    });
+  }
+
+  ~TlsServer ()
+  {
+    engine_.invoke_sync ([this] {
+      websockets_.clear ();
+      server_.reset ();
+    });
+  }
+
+  std::string
+  url (const std::string &scheme, const std::string &path) const
+  {
+    return scheme + "://127.0.0.1:" + std::to_string (port_) + path;
+  }
+  std::string
+  certificate_file () const
+  {
+    return dir_.file ("certificate.pem");
+  }
+  guint
+  websockets () const
+  {
+    return websocket_count_;
+  }
+
+  static constexpr const char *kSegment = "\x47 one segment";
+
+private:
+  static void
+  serve (SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *,
+         gpointer) noexcept
+  {
+    std::string body, type = "video/mp2t";
+    if (strcmp (path, "/playlist.m3u8") == 0) {
+      body = "#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:1,\nseg0.ts\n"
+             "#EXT-X-ENDLIST\n";
+      type = "application/vnd.apple.mpegurl";
+    } else if (strcmp (path, "/seg0.ts") == 0) {
+      body = kSegment;
+    } else {
+      soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, nullptr);
+      return;
+    }
+    soup_server_message_set_response (msg, type.c_str (), SOUP_MEMORY_COPY,
+                                      body.data (), body.size ());
+    soup_server_message_set_status (msg, SOUP_STATUS_OK, nullptr);
+  }
+
+  static void
+  accept_websocket (SoupServer *, SoupServerMessage *, const char *,
+                    SoupWebsocketConnection *connection, gpointer data) noexcept
+  {
+    auto self = static_cast<TlsServer *> (data);
+    self->websockets_.emplace_back (
+        SOUP_WEBSOCKET_CONNECTION (g_object_ref (connection)));
+    self->websocket_count_++;
+  }
+
+  TempDir dir_;
+  EngineThread engine_{ "tls-server" };
+  GObjectPtr<SoupServer> server_;
+  std::vector<GObjectPtr<SoupWebsocketConnection>> websockets_;
+  std::atomic<guint> websocket_count_{ 0 };
+  guint16 port_ = 0;
+};
+
 } // namespace
 
 GST_START_TEST (test_uri_handler)
@@ -237,21 +366,78 @@ GST_START_TEST (test_uri_handler)
 }
 GST_END_TEST;
 
-GST_START_TEST (test_no_location)
+/* What p2phlssrc refuses before it starts gives one element error saying
+ * what is wrong, not basesrc's "failed to post a proper error message". */
+struct SettingsCase
 {
+  const char *property;
+  const char *value;
+  gint code;
+  const char *mentions;
+};
+
+static const SettingsCase settings_cases[] = {
+  { nullptr, nullptr, GST_RESOURCE_ERROR_NOT_FOUND, "No URL set" },
+  { "location", "ftp://127.0.0.1/live.m3u8", GST_RESOURCE_ERROR_NOT_FOUND,
+    "ftp://127.0.0.1/live.m3u8" },
+  { "trackers", "ftp://x", GST_RESOURCE_ERROR_SETTINGS, "ftp://x" },
+  { "trackers", "ws://127.0.0.1:1, http://127.0.0.1:2",
+    GST_RESOURCE_ERROR_SETTINGS, "http://127.0.0.1:2" },
+  { "ssl-ca-file", "/nonexistent/ca.pem", GST_RESOURCE_ERROR_OPEN_READ,
+    "/nonexistent/ca.pem" },
+};
+
+GST_START_TEST (test_bad_settings)
+{
+  const SettingsCase &c = settings_cases[__i__];
   GstElement *src = gst_element_factory_make ("p2phlssrc", nullptr);
-  GstBus *bus = gst_bus_new ();
-  gst_element_set_bus (src, bus);
-  fail_unless_equals_int (gst_element_set_state (src, GST_STATE_PLAYING),
-                          GST_STATE_CHANGE_FAILURE);
-  GstMessagePtr message = wait_message (bus, GST_MESSAGE_ERROR, 1000);
-  fail_unless (message != nullptr);
-  GError *error = nullptr;
-  gst_message_parse_error (message.get (), &error, nullptr);
-  check_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_FOUND, "URL");
-  gst_element_set_state (src, GST_STATE_NULL);
+  if (c.property) {
+    if (strcmp (c.property, "location") != 0)
+      g_object_set (src, "location", "http://127.0.0.1:1/a.m3u8", nullptr);
+    g_object_set (src, c.property, c.value, nullptr);
+  }
+  std::vector<GErrorPtr> errors = start_errors (src);
+  fail_unless_equals_int (errors.size (), 1);
+  check_error (errors.front ().release (), GST_RESOURCE_ERROR, c.code,
+               c.mentions);
   gst_object_unref (src);
-  gst_object_unref (bus);
+}
+GST_END_TEST;
+
+/* https origins and wss:// trackers signed by a CA the system does not
+ * know, trusted through ssl-ca-file or tls-database as with souphttpsrc. */
+GST_START_TEST (test_private_ca)
+{
+  TlsServer server;
+  const std::string tracker = server.url ("wss", "/tracker");
+  {
+    /* Not trusted: the playlist cannot be loaded. */
+    SrcFixture f (server.url ("https", "/playlist.m3u8"));
+    check_error (f.expect_error (), GST_RESOURCE_ERROR, -1, "playlist.m3u8");
+  }
+  for (bool as_database : { false, true }) {
+    guint websockets = server.websockets ();
+    SrcFixture f (
+        server.url ("https", "/playlist.m3u8"), [&] (GstElement *src) {
+          g_object_set (src, "trackers", tracker.c_str (), "ice-addresses",
+                        "127.0.0.1", nullptr);
+          if (!as_database) {
+            g_object_set (src, "ssl-ca-file",
+                          server.certificate_file ().c_str (), nullptr);
+            return;
+          }
+          GErrorOut error;
+          GObjectPtr<GTlsDatabase> database (g_tls_file_database_new (
+              server.certificate_file ().c_str (), error.out ()));
+          fail_unless (database != nullptr);
+          g_object_set (src, "tls-database", database.get (), nullptr);
+        });
+    f.expect_segment (0, TlsServer::kSegment, true);
+    fail_unless (wait_eos (f.h, kWaitMs));
+    fail_unless (
+        poll_until ([&] { return server.websockets () > websockets; }, kWaitMs),
+        "the wss:// tracker was not reached (tls-database: %d)", as_database);
+  }
 }
 GST_END_TEST;
 
@@ -804,7 +990,8 @@ p2phlssrc_suite (void)
   TCase *tc = tcase_create ("general");
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_uri_handler);
-  tcase_add_test (tc, test_no_location);
+  tcase_add_loop_test (tc, test_bad_settings, 0, G_N_ELEMENTS (settings_cases));
+  tcase_add_test (tc, test_private_ca);
   tcase_add_test (tc, test_vod);
   tcase_add_test (tc, test_live_follows_the_edge);
   tcase_add_test (tc, test_reload_cadence);

@@ -140,24 +140,6 @@ parse_media (const std::string &text)
   return std::move (*playlist);
 }
 
-/* The element error posted when the sink fails to start. */
-GError *
-start_error (GstElement *sink)
-{
-  GstBus *bus = gst_bus_new ();
-  gst_element_set_bus (sink, bus);
-  fail_unless_equals_int (gst_element_set_state (sink, GST_STATE_PLAYING),
-                          GST_STATE_CHANGE_FAILURE);
-  GstMessagePtr message = wait_message (bus, GST_MESSAGE_ERROR, 1000);
-  fail_unless (message != nullptr, "no error message");
-  GError *error = nullptr;
-  gst_message_parse_error (message.get (), &error, nullptr);
-  gst_element_set_state (sink, GST_STATE_NULL);
-  gst_element_set_bus (sink, nullptr);
-  gst_object_unref (bus);
-  return error;
-}
-
 /* 188-byte TS packets: a PAT naming PMT PID 0x20, that PMT, and video on
  * PID 0x41. @cc tells versions of the tables apart. */
 std::string
@@ -477,13 +459,12 @@ GST_START_TEST (test_bad_location)
        { "segment.ts", "seg%d-%d.ts", "seg%s.ts", "seg%" }) {
     GstElement *sink = make_sink ();
     g_object_set (sink, "location", pattern, nullptr);
-    GError *error = start_error (sink);
-    fail_unless (g_error_matches (error, GST_RESOURCE_ERROR,
+    GErrorPtr error = std::move (start_errors (sink).front ());
+    fail_unless (g_error_matches (error.get (), GST_RESOURCE_ERROR,
                                   GST_RESOURCE_ERROR_SETTINGS),
                  "%s: %s", pattern, error->message);
     fail_unless (strstr (error->message, pattern) != nullptr,
                  "the error does not name the pattern: %s", error->message);
-    g_error_free (error);
     gst_object_unref (sink);
   }
 }
@@ -506,19 +487,17 @@ GST_START_TEST (test_occupied_port)
   GstElement *sink = make_sink ();
   g_object_set (sink, "location", "", "playlist-location", "", "http-port",
                 (gint)port, nullptr);
-  GError *error = start_error (sink);
+  GErrorPtr error = std::move (start_errors (sink).front ());
   fail_unless (error->domain == GST_RESOURCE_ERROR, "%s", error->message);
   fail_unless (strstr (error->message, std::to_string (port).c_str ()),
                "the error does not name the port: %s", error->message);
-  g_error_free (error);
   gst_object_unref (sink);
 
   sink = make_sink ();
   g_object_set (sink, "http-address", "not-an-address", "http-port", 0,
                 nullptr);
-  error = start_error (sink);
+  error = std::move (start_errors (sink).front ());
   fail_unless (error->domain == GST_RESOURCE_ERROR, "%s", error->message);
-  g_error_free (error);
   gst_object_unref (sink);
 
   g_socket_listener_close (listener);
