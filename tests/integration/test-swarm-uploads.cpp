@@ -90,21 +90,27 @@ public:
     bool seen = false;
     thread_.invoke_sync ([&] {
       for (const PeerView &p : downloaders_[name]->peer_views ())
-        seen |= p.id == uploader_->peer_id () && p.announced.count (kSequence);
+        seen |= p.id == uploader_->peer_id () && p.announced->count (kSequence);
     });
     return seen;
   }
 
-  PeerView
+  /* How @name sees the uploader. */
+  struct SeenUploader
+  {
+    bool busy = false;
+    guint failures = 0;
+  };
+  SeenUploader
   uploader_seen_by (const std::string &name)
   {
-    PeerView view;
+    SeenUploader seen;
     thread_.invoke_sync ([&] {
       for (const PeerView &p : downloaders_[name]->peer_views ())
         if (p.id == uploader_->peer_id ())
-          view = p;
+          seen = { p.busy, p.failures };
     });
-    return view;
+    return seen;
   }
 
   void
@@ -186,9 +192,9 @@ GST_START_TEST (test_busy_uploader_turns_second_request_down)
 
   /* Turned down for being busy: no failure against the uploader. Read at
    * once, before the back-off ends. */
-  PeerView view = f.uploader_seen_by (second);
-  fail_unless (view.busy, "the uploader is not seen as busy");
-  fail_unless_equals_int (view.failures, 0);
+  const auto seen = f.uploader_seen_by (second);
+  fail_unless (seen.busy, "the uploader is not seen as busy");
+  fail_unless_equals_int (seen.failures, 0);
 
   fail_unless (f.wait ([&] (std::map<std::string, Outcome> &o) {
     return o[first].downloaded;

@@ -653,6 +653,35 @@ GST_START_TEST (test_segment_structure)
   fail_unless (has_warning (warnings, "repeated EXT-X-P2P-SHA256"));
   fail_unless (has_warning (warnings, "\"yesterday\" is not an ISO 8601"));
   fail_unless (has_warning (warnings, "line 8: EXT-X-PROGRAM-DATE-TIME"));
+
+  /* Our chunk hashes: a bad one only warns, and is not used. */
+  warnings.clear ();
+  const std::string root (64, '7');
+  media = parse_media_ok (
+      std::string (kHeader)
+          + "#EXT-X-P2P-CHUNKS:SIZE=750000,STRIPES=4,CHUNK-SIZE=16384,ROOT="
+          + root
+          + "\n#EXTINF:4,\na.ts\n"
+            "#EXT-X-P2P-CHUNKS:SIZE=0,STRIPES=4,CHUNK-SIZE=16384,ROOT="
+          + root
+          + "\n#EXTINF:4,\nb.ts\n"
+            "#EXT-X-P2P-CHUNKS:SIZE=10,STRIPES=99,CHUNK-SIZE=16384,ROOT="
+          + root
+          + "\n#EXTINF:4,\nc.ts\n"
+            "#EXT-X-P2P-CHUNKS:SIZE=10,STRIPES=4,CHUNK-SIZE=1,ROOT=ABC\n"
+            "#EXTINF:4,\nd.ts\n",
+      &warnings);
+  fail_unless (media.segments[0].chunks.has_value ());
+  fail_unless_equals_uint64 (media.segments[0].chunks->size, 750000);
+  fail_unless_equals_int (media.segments[0].chunks->stripes, 4);
+  fail_unless_equals_int (media.segments[0].chunks->chunk_size, 16384);
+  fail_unless_equals_string (media.segments[0].chunks->root.c_str (),
+                             root.c_str ());
+  for (size_t i = 1; i < 4; i++)
+    fail_if (media.segments[i].chunks.has_value (), "segment %zu", i);
+  fail_unless (has_warning (warnings, "line 6: EXT-X-P2P-CHUNKS"));
+  fail_unless (has_warning (warnings, "line 9: EXT-X-P2P-CHUNKS"));
+  fail_unless (has_warning (warnings, "line 12: EXT-X-P2P-CHUNKS"));
 }
 GST_END_TEST;
 
@@ -734,6 +763,13 @@ GST_START_TEST (test_live_reload)
   MediaPlaylist hashed_after = live_window (100, 5);
   hashed_before.segments[2].sha256 = std::string (64, 'a');
   hashed_after.segments[2].sha256 = std::string (64, 'b');
+  MediaPlaylist chunked_before = live_window (10, 5);
+  MediaPlaylist chunked_after = live_window (11, 5);
+  chunked_before.segments[2].chunks
+      = SegmentChunks{ 1000, 1, 1024, std::string (64, 'a') };
+  chunked_after.segments[1].chunks
+      = SegmentChunks{ 1000, 1, 1024, std::string (64, 'c') };
+  check_reload (chunked_before, chunked_after, "changed its chunk hashes");
   check_reload (hashed_before, hashed_after,
                 "segment 102 changed its "
                 "SHA-256");

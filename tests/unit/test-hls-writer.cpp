@@ -68,6 +68,7 @@ expect_same_segments (const MediaPlaylist &written, const MediaPlaylist &parsed,
     if (a.init_section)
       fail_unless (*b.init_section == *a.init_section);
     fail_unless_equals_string (b.sha256.c_str (), a.sha256.c_str ());
+    fail_unless (b.chunks == a.chunks, "segment %zu: chunk hashes", i);
   }
 }
 
@@ -168,6 +169,10 @@ GST_START_TEST (test_media_round_trip)
             = G_GINT64_CONSTANT (1700000000000000) + i * 1234567;
       if (i % 2 == 0)
         segment.sha256 = std::string (63, 'f') + std::to_string (i);
+      if (i % 3 == 1)
+        segment.chunks
+            = SegmentChunks{ 750000u + i, 4, 16384,
+                             std::string (63, 'e') + std::to_string (i) };
       media.segments.push_back (segment);
     }
     media.segments[5].uri = "other segment.mp4";

@@ -23,12 +23,21 @@ segment (int64_t sequence, GstClockTime deadline_in, GstClockTime seen_ago = 0)
   return { sequence, kNow + deadline_in, kNow - seen_ago };
 }
 
+/* A set that outlives the views pointing at it. */
+static const SegmentSet *
+segments (SegmentSet set)
+{
+  static std::deque<SegmentSet> kept;
+  kept.push_back (std::move (set));
+  return &kept.back ();
+}
+
 static PeerView
-peer (const char *id, std::set<int64_t> announced, double throughput = 0)
+peer (const char *id, SegmentSet announced, double throughput = 0)
 {
   PeerView p;
   p.id = id;
-  p.announced = std::move (announced);
+  p.announced = segments (std::move (announced));
   p.throughput = throughput;
   return p;
 }
@@ -208,12 +217,12 @@ GST_START_TEST (test_turns_skip_non_uploaders)
   /* The same members, each announcing an older segment: now some of them
    * rank before us and take the single turn. */
   for (size_t i = 1; i < state.peers.size (); i++)
-    state.peers[i].announced = { 9 };
+    state.peers[i].announced = segments ({ 9 });
   fail_unless_equals_int (schedule (config, state).size (), 0);
 
   /* With upload off we are the one that waits. */
   for (size_t i = 1; i < state.peers.size (); i++)
-    state.peers[i].announced.clear ();
+    state.peers[i].announced = &no_segments ();
   config.upload = FALSE;
   state.peers.push_back (peer ("uploader", { 9 }));
   fail_unless_equals_int (schedule (config, state).size (), 0);
@@ -411,7 +420,7 @@ GST_START_TEST (test_injector_election)
 
   /* Someone loading it over HTTP: wait for the announcement. */
   config.upload = TRUE;
-  state.peers[0].loading_by_http = { 42 };
+  state.peers[0].loading_by_http = segments ({ 42 });
   fail_unless (schedule (config, state).empty ());
 }
 
@@ -440,8 +449,8 @@ GST_START_TEST (test_failed_peer_does_not_block_injection)
   expect (d[0], DecisionKind::FETCH_HTTP, DecisionReason::INJECT, 42);
 
   /* Its "loading over HTTP" is not believed either. */
-  state.peers[0].announced.clear ();
-  state.peers[0].loading_by_http = { 42 };
+  state.peers[0].announced = &no_segments ();
+  state.peers[0].loading_by_http = segments ({ 42 });
   d = schedule (config, state);
   fail_unless_equals_int (d.size (), 1);
   expect (d[0], DecisionKind::FETCH_HTTP, DecisionReason::INJECT, 42);
@@ -583,8 +592,8 @@ simulate (int viewer_count, int segment_count, const SchedulerConfig &config,
           continue;
         PeerView p;
         p.id = viewers[j].id;
-        p.announced = seen[j].held;
-        p.loading_by_http = seen[j].loading_by_http;
+        p.announced = &seen[j].held;
+        p.loading_by_http = &seen[j].loading_by_http;
         auto measured = v.throughput.find (j);
         p.throughput = measured == v.throughput.end () ? 0 : measured->second;
         state.peers.push_back (p);

@@ -389,6 +389,7 @@ private:
     std::optional<int64_t> program_date_time_us;
     std::optional<ByteRange> byte_range;
     std::string_view sha256;
+    std::optional<SegmentChunks> chunks;
     Line first_tag; /* number 0 when nothing is pending */
   };
 
@@ -421,6 +422,8 @@ private:
       handle_byte_range (line, tag);
     else if (name == kSegmentSha256Tag)
       handle_sha256 (line, tag);
+    else if (name == kSegmentChunksTag)
+      handle_chunks (line, tag);
     else if (name == "#EXT-X-I-FRAMES-ONLY")
       fail (line, "I-frame-only playlists are not supported",
             GST_P2P_ERROR_PLAYLIST_UNSUPPORTED);
@@ -584,6 +587,53 @@ private:
     mark_pending (line)->sha256 = tag.value;
   }
 
+  static bool
+  is_lower_hex (std::string_view text)
+  {
+    for (char c : text)
+      if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+        return false;
+    return true;
+  }
+
+  /* Our own tag: anything odd in it only turns relaying off for the
+   * segment, with a warning. */
+  void
+  handle_chunks (const Line &line, const Tag &tag)
+  {
+    const std::string name (kSegmentChunksTag + 1);
+    std::string problem;
+    auto attributes = AttributeList::parse (tag.value, &problem);
+    SegmentChunks chunks;
+    const Attribute *size = attributes ? attributes->find ("SIZE") : nullptr;
+    const Attribute *stripes
+        = attributes ? attributes->find ("STRIPES") : nullptr;
+    const Attribute *chunk_size
+        = attributes ? attributes->find ("CHUNK-SIZE") : nullptr;
+    const Attribute *root = attributes ? attributes->find ("ROOT") : nullptr;
+    auto number = [] (const Attribute *a, uint64_t max) {
+      auto n = a ? parse_decimal_integer (a->value) : std::nullopt;
+      return n && *n > 0 && *n <= max ? *n : 0;
+    };
+    chunks.size = number (size, uint64_t (1) << 40);
+    chunks.stripes = uint32_t (number (stripes, 16));
+    chunks.chunk_size = uint32_t (number (chunk_size, 1u << 30));
+    if (root && root->value.size () == 64 && is_lower_hex (root->value))
+      chunks.root = std::string (root->value);
+    if (!chunks.size || !chunks.stripes || !chunks.chunk_size
+        || chunks.root.empty ()) {
+      warnings_.add (line, name + " " + excerpt (tag.value)
+                               + " is not SIZE, STRIPES, CHUNK-SIZE and a "
+                                 "64-digit ROOT, ignored");
+      return;
+    }
+    if (pending_.chunks)
+      warnings_.add (line, "repeated " + name
+                               + " for one segment, the last one is "
+                                 "used");
+    mark_pending (line)->chunks = chunks;
+  }
+
   void
   check_range_end (const Line &line, const ByteRange &range)
   {
@@ -611,6 +661,7 @@ private:
     segment.program_date_time_us = pending_.program_date_time_us;
     segment.init_section = map_;
     segment.sha256 = std::string (pending_.sha256);
+    segment.chunks = pending_.chunks;
     if (pending_.byte_range) {
       ByteRange range = *pending_.byte_range;
       if (!range.offset) {

@@ -101,6 +101,8 @@ check_playlist_reload (const MediaPlaylist &previous,
     if (!before.sha256.empty () && !after.sha256.empty ()
         && before.sha256 != after.sha256)
       return refuse (error, prefix + which + " changed its SHA-256");
+    if (before.chunks && after.chunks && *before.chunks != *after.chunks)
+      return refuse (error, prefix + which + " changed its chunk hashes");
     if (before.duration != after.duration && changed_durations++ == 0)
       warn (warnings, prefix + which + " changed its duration from "
                           + seconds (before.duration) + " s to "

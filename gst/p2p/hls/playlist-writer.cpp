@@ -148,6 +148,12 @@ write_media_playlist (const MediaPlaylist &playlist, size_t window)
     if (!segment.sha256.empty ())
       out += std::string (kSegmentSha256Tag) + ":" + sanitize (segment.sha256)
              + "\n";
+    if (segment.chunks)
+      out += std::string (kSegmentChunksTag)
+             + ":SIZE=" + std::to_string (segment.chunks->size)
+             + ",STRIPES=" + std::to_string (segment.chunks->stripes)
+             + ",CHUNK-SIZE=" + std::to_string (segment.chunks->chunk_size)
+             + ",ROOT=" + sanitize (segment.chunks->root) + "\n";
     out += "#EXTINF:" + format_seconds (segment.duration) + ","
            + sanitize (segment.title) + "\n";
     if (segment.byte_range)

@@ -22,6 +22,32 @@ namespace p2p::hls {
  * (RFC 8216 §4.1). */
 inline constexpr const char *kSegmentSha256Tag = "#EXT-X-P2P-SHA256";
 
+/* The extra tag p2pswarmsink writes for peers that relay segments while
+ * they still arrive (swarm/chunk-tree.h): the segment's size, how it is
+ * cut, and the root of its chunk hashes, e.g.
+ * #EXT-X-P2P-CHUNKS:SIZE=750000,STRIPES=4,CHUNK-SIZE=16384,ROOT=<hex>. */
+inline constexpr const char *kSegmentChunksTag = "#EXT-X-P2P-CHUNKS";
+
+struct SegmentChunks
+{
+  uint64_t size = 0;
+  uint32_t stripes = 0;
+  uint32_t chunk_size = 0;
+  std::string root; /* 64 lower-case hex digits */
+
+  bool
+  operator== (const SegmentChunks &other) const
+  {
+    return size == other.size && stripes == other.stripes
+           && chunk_size == other.chunk_size && root == other.root;
+  }
+  bool
+  operator!= (const SegmentChunks &other) const
+  {
+    return !(*this == other);
+  }
+};
+
 /* EXT-X-BYTERANGE. The parser always fills @offset (an omitted one follows
  * the previous segment's range); the writer omits it when unset. */
 struct ByteRange
@@ -75,6 +101,8 @@ struct MediaSegment
   std::shared_ptr<const InitSection> init_section;
   /* From kSegmentSha256Tag, lower-case hex, empty when absent. */
   std::string sha256;
+  /* From kSegmentChunksTag. */
+  std::optional<SegmentChunks> chunks;
 };
 
 enum class PlaylistType {

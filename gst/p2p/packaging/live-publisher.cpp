@@ -9,6 +9,7 @@
 #include <glib/gstdio.h>
 
 #include "gst/p2p/common/error.h"
+#include "gst/p2p/common/hasher.h"
 #include "gst/p2p/hls/playlist-writer.h"
 
 GST_DEBUG_CATEGORY_STATIC (p2p_publisher_debug);
@@ -230,6 +231,12 @@ LivePublisher::publish (CutSegment segment, PublishedSegment *published,
   out.size = g_bytes_get_size (segment.data.get ());
   out.sha256 = sha256_hex (segment.data.get ());
   out.data = std::move (segment.data);
+  if (config_.stripes > 0 && out.size > 0) {
+    Sha256Hasher hasher;
+    out.chunk_tree = ChunkTree::compute (
+        ChunkedBytes (out.data.get ()),
+        default_layout (out.size, config_.stripes), hasher);
+  }
 
   std::string name = segment_name (out.sequence);
   GCharPtr uri (basename_of (name));
@@ -254,6 +261,12 @@ LivePublisher::publish (CutSegment segment, PublishedSegment *published,
   entry.duration = out.duration;
   entry.sha256 = out.sha256;
   entry.init_section = init_section_;
+  if (out.chunk_tree.layout.size > 0) {
+    const ChunkLayout &layout = out.chunk_tree.layout;
+    entry.chunks
+        = hls::SegmentChunks{ layout.size, layout.stripes, layout.chunk_size,
+                              digest_hex (out.chunk_tree.root) };
+  }
   playlist_.segments.push_back (entry);
   if (config_.playlist_length > 0) {
     while (playlist_.segments.size () > config_.playlist_length)

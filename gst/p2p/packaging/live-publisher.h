@@ -22,6 +22,7 @@
 #include "gst/p2p/common/gobject-ptr.h"
 #include "gst/p2p/hls/playlist.h"
 #include "gst/p2p/packaging/segmenter.h"
+#include "gst/p2p/common/chunk-tree.h"
 
 namespace p2p::packaging {
 
@@ -39,6 +40,9 @@ struct PublisherConfig
   guint playlist_length = 5; /* segments in the playlist window, 0 = all */
   guint max_files = 10;      /* segment files kept on disk, 0 = all */
   GstClockTime target_duration = 2 * GST_SECOND;
+  /* Stripes of the chunk hashes written with each segment for peers that
+   * relay it while it arrives (#EXT-X-P2P-CHUNKS); 0 = no such tag. */
+  guint stripes = 4;
 };
 
 struct PublishedSegment
@@ -49,6 +53,8 @@ struct PublishedSegment
   GstClockTime start = GST_CLOCK_TIME_NONE;
   GstClockTime duration = 0;
   std::string sha256;
+  /* The chunk hashes published with it (layout.size 0 when none). */
+  ChunkTree chunk_tree;
   gsize size = 0;
   GBytesPtr data;
 };

@@ -279,6 +279,8 @@ PeerSession::on_command (const wire::Command &command)
         && command.request_id == download_.request_id)
       fail_download ("peer does not have it", true);
     break;
+  case wire::CommandType::UNKNOWN:
+    break; /* from a newer peer */
   }
 }
 

@@ -3,6 +3,8 @@
  */
 #include "wire-command.h"
 
+#include <algorithm>
+
 #include "gst/p2p/common/error.h"
 
 namespace p2p::peer::wire {
@@ -15,6 +17,15 @@ constexpr uint8_t kFieldByteFrom = 'b';
 constexpr uint8_t kFieldSize = 's';
 constexpr uint8_t kFieldLoaded = 'l';
 constexpr uint8_t kFieldLoadingByHttp = 'p';
+constexpr uint8_t kFieldByteTo = 'e';
+constexpr uint8_t kFieldStripe = 'k';
+constexpr uint8_t kFieldOffset = 'o';
+constexpr uint8_t kFieldSegmentSize = 'z';
+constexpr uint8_t kFieldChunkHashes = 'h';
+constexpr uint8_t kFieldStripeRoots = 'g';
+constexpr uint8_t kFieldDepths = 'd';
+constexpr uint8_t kFieldAncestors = 'a';
+constexpr uint8_t kFieldFreeSlots = 'c';
 
 constexpr uint8_t kLastCommandCode
     = static_cast<uint8_t> (CommandType::CANCEL_SEGMENT_REQUEST);
@@ -33,25 +44,34 @@ required_fields (CommandType type)
     return 0;
   case CommandType::SEGMENT_DATA:
     return HAS_SEGMENT_ID | HAS_REQUEST_ID | HAS_SIZE;
+  case CommandType::UNKNOWN:
+    return 0;
   default:
     return HAS_SEGMENT_ID | HAS_REQUEST_ID;
   }
 }
 
-/* Whether P2P Media Loader reads field @name for a command of @type; other
- * fields are skipped whatever their type. */
+/* Whether field @name means something in a command of @type (P2P Media
+ * Loader's fields and ours); other fields are skipped whatever their type. */
 bool
 field_used (CommandType type, uint8_t name)
 {
   switch (type) {
   case CommandType::SEGMENTS_ANNOUNCEMENT:
-    return name == kFieldLoaded || name == kFieldLoadingByHttp;
+    return name == kFieldLoaded || name == kFieldLoadingByHttp
+           || name == kFieldDepths || name == kFieldAncestors
+           || name == kFieldFreeSlots;
   case CommandType::SEGMENT_REQUEST:
     return name == kFieldSegmentId || name == kFieldRequestId
-           || name == kFieldByteFrom;
+           || name == kFieldByteFrom || name == kFieldByteTo
+           || name == kFieldStripe;
   case CommandType::SEGMENT_DATA:
     return name == kFieldSegmentId || name == kFieldRequestId
-           || name == kFieldSize;
+           || name == kFieldSize || name == kFieldOffset
+           || name == kFieldSegmentSize || name == kFieldChunkHashes
+           || name == kFieldStripeRoots;
+  case CommandType::UNKNOWN:
+    return false;
   default:
     return name == kFieldSegmentId || name == kFieldRequestId;
   }
@@ -64,6 +84,15 @@ append_int_field (Bytes &body, uint8_t name, int64_t value)
   append_int (body, value);
 }
 
+/* Our fields are written only when set. */
+void
+append_optional_int_field (Bytes &body, uint8_t name, int64_t value,
+                           int64_t unset = 0)
+{
+  if (value != unset)
+    append_int_field (body, name, value);
+}
+
 gboolean
 append_array_field (Bytes &body, uint8_t name,
                     const std::vector<int64_t> &values, GError **error)
@@ -72,6 +101,16 @@ append_array_field (Bytes &body, uint8_t name,
     return TRUE;
   body.push_back (name);
   return append_similar_int_array (body, values, error);
+}
+
+gboolean
+append_string_field (Bytes &body, uint8_t name, const std::string &value,
+                     GError **error)
+{
+  if (value.empty ())
+    return TRUE;
+  body.push_back (name);
+  return append_string (body, value, error);
 }
 
 /* Reads a field's item whatever its type, for fields we do not use. */
@@ -96,6 +135,61 @@ skip_item (Reader &reader, GError **error)
   }
   }
   return FALSE;
+}
+
+/* A depth per character: 'a' + depth, '-' for none. */
+std::string
+depths_to_string (const std::vector<int64_t> &depths)
+{
+  std::string text;
+  for (int64_t d : depths)
+    text += d < 0 ? '-' : char ('a' + std::min (d, kMaxDepth));
+  return text;
+}
+
+bool
+depths_from_string (const std::string &text, std::vector<int64_t> *depths)
+{
+  depths->clear ();
+  for (char c : text) {
+    if (c != '-' && (c < 'a' || c > 'a' + kMaxDepth))
+      return false;
+    depths->push_back (c == '-' ? -1 : c - 'a');
+  }
+  return true;
+}
+
+/* Eight hex digits per id. */
+std::string
+ancestors_to_string (const std::vector<uint32_t> &ancestors)
+{
+  std::string text;
+  for (uint32_t id : ancestors) {
+    char hex[9];
+    g_snprintf (hex, sizeof hex, "%08x", id);
+    text += hex;
+  }
+  return text;
+}
+
+bool
+ancestors_from_string (const std::string &text,
+                       std::vector<uint32_t> *ancestors)
+{
+  ancestors->clear ();
+  if (text.size () % 8 != 0)
+    return false;
+  for (size_t at = 0; at < text.size (); at += 8) {
+    uint32_t id = 0;
+    for (size_t i = at; i < at + 8; i++) {
+      const int digit = g_ascii_xdigit_value (text[i]);
+      if (digit < 0)
+        return false;
+      id = id << 4 | uint32_t (digit);
+    }
+    ancestors->push_back (id);
+  }
+  return true;
 }
 
 gboolean
@@ -124,6 +218,8 @@ command_type_name (CommandType type)
     return "SegmentAbsent";
   case CommandType::CANCEL_SEGMENT_REQUEST:
     return "CancelSegmentRequest";
+  case CommandType::UNKNOWN:
+    break;
   }
   return "unknown";
 }
@@ -197,7 +293,11 @@ Command::operator== (const Command &o) const
   return type == o.type && segment_id == o.segment_id
          && request_id == o.request_id && byte_from == o.byte_from
          && size == o.size && loaded == o.loaded
-         && loading_by_http == o.loading_by_http;
+         && loading_by_http == o.loading_by_http && byte_to == o.byte_to
+         && stripe == o.stripe && offset == o.offset
+         && segment_size == o.segment_size && chunk_hashes == o.chunk_hashes
+         && stripe_roots == o.stripe_roots && depths == o.depths
+         && ancestors == o.ancestors && free_slots == o.free_slots;
 }
 
 gboolean
@@ -207,26 +307,43 @@ encode_command_body (const Command &command, Bytes *body, GError **error)
   body->push_back (static_cast<uint8_t> (command.type));
   switch (command.type) {
   case CommandType::SEGMENTS_ANNOUNCEMENT:
-    return append_array_field (*body, kFieldLoaded, command.loaded, error)
-           && append_array_field (*body, kFieldLoadingByHttp,
-                                  command.loading_by_http, error);
+    if (!append_array_field (*body, kFieldLoaded, command.loaded, error)
+        || !append_array_field (*body, kFieldLoadingByHttp,
+                                command.loading_by_http, error))
+      return FALSE;
+    if (!append_string_field (*body, kFieldDepths,
+                              depths_to_string (command.depths), error)
+        || !append_string_field (*body, kFieldAncestors,
+                                 ancestors_to_string (command.ancestors),
+                                 error))
+      return FALSE;
+    append_optional_int_field (*body, kFieldFreeSlots, command.free_slots, -1);
+    return TRUE;
   case CommandType::SEGMENT_REQUEST:
     append_int_field (*body, kFieldSegmentId, command.segment_id);
     append_int_field (*body, kFieldRequestId, command.request_id);
-    if (command.byte_from != 0)
-      append_int_field (*body, kFieldByteFrom, command.byte_from);
+    append_optional_int_field (*body, kFieldByteFrom, command.byte_from);
+    append_optional_int_field (*body, kFieldByteTo, command.byte_to);
+    append_optional_int_field (*body, kFieldStripe, command.stripe);
     return TRUE;
   case CommandType::SEGMENT_DATA:
     append_int_field (*body, kFieldSegmentId, command.segment_id);
     append_int_field (*body, kFieldSize, command.size);
     append_int_field (*body, kFieldRequestId, command.request_id);
-    return TRUE;
+    append_optional_int_field (*body, kFieldOffset, command.offset);
+    append_optional_int_field (*body, kFieldSegmentSize, command.segment_size);
+    return append_string_field (*body, kFieldChunkHashes, command.chunk_hashes,
+                                error)
+           && append_string_field (*body, kFieldStripeRoots,
+                                   command.stripe_roots, error);
   case CommandType::SEGMENT_DATA_SENDING_COMPLETED:
   case CommandType::SEGMENT_ABSENT:
   case CommandType::CANCEL_SEGMENT_REQUEST:
     append_int_field (*body, kFieldSegmentId, command.segment_id);
     append_int_field (*body, kFieldRequestId, command.request_id);
     return TRUE;
+  case CommandType::UNKNOWN:
+    break;
   }
   g_set_error (error, GST_P2P_ERROR, GST_P2P_ERROR_PROTOCOL,
                "cannot encode command code %u", unsigned (command.type));
@@ -242,15 +359,11 @@ decode_command_body (const uint8_t *body, size_t size, Command *command,
                  "empty peer command");
     return FALSE;
   }
-  if (body[0] > kLastCommandCode) {
-    g_set_error (error, GST_P2P_ERROR, GST_P2P_ERROR_PROTOCOL,
-                 "unknown peer command code %u", body[0]);
-    return FALSE;
-  }
-
   Command c;
-  c.type = static_cast<CommandType> (body[0]);
+  c.type = body[0] > kLastCommandCode ? CommandType::UNKNOWN
+                                      : static_cast<CommandType> (body[0]);
   unsigned seen = 0;
+  std::string text;
   Reader reader (body + 1, size - 1);
   while (!reader.at_end ()) {
     uint8_t name;
@@ -279,6 +392,37 @@ decode_command_body (const uint8_t *body, size_t size, Command *command,
     case kFieldLoadingByHttp:
       ok = reader.read_similar_int_array (&c.loading_by_http, error);
       break;
+    case kFieldByteTo:
+      ok = reader.read_int (&c.byte_to, error);
+      break;
+    case kFieldStripe:
+      ok = reader.read_int (&c.stripe, error);
+      break;
+    case kFieldOffset:
+      ok = reader.read_int (&c.offset, error);
+      break;
+    case kFieldSegmentSize:
+      ok = reader.read_int (&c.segment_size, error);
+      break;
+    case kFieldChunkHashes:
+      ok = reader.read_string (&c.chunk_hashes, error);
+      break;
+    case kFieldStripeRoots:
+      ok = reader.read_string (&c.stripe_roots, error);
+      break;
+    case kFieldDepths:
+      ok = reader.read_string (&text, error)
+           && (depths_from_string (text, &c.depths)
+               || protocol_error (error, "malformed depths", c.type));
+      break;
+    case kFieldAncestors:
+      ok = reader.read_string (&text, error)
+           && (ancestors_from_string (text, &c.ancestors)
+               || protocol_error (error, "malformed ancestors", c.type));
+      break;
+    case kFieldFreeSlots:
+      ok = reader.read_int (&c.free_slots, error);
+      break;
     default:
       ok = skip_item (reader, error);
       break;
@@ -289,7 +433,8 @@ decode_command_body (const uint8_t *body, size_t size, Command *command,
 
   if ((seen & required_fields (c.type)) != required_fields (c.type))
     return protocol_error (error, "required field missing", c.type);
-  if (c.size < 0 || c.byte_from < 0)
+  if (c.size < 0 || c.byte_from < 0 || c.byte_to < 0 || c.offset < 0
+      || c.segment_size < 0 || c.stripe < 0)
     return protocol_error (error, "negative size or byte offset", c.type);
 
   *command = std::move (c);

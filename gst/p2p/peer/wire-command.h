@@ -23,9 +23,14 @@ enum class CommandType : uint8_t {
   SEGMENT_DATA_SENDING_COMPLETED = 3,
   SEGMENT_ABSENT = 4,
   CANCEL_SEGMENT_REQUEST = 5,
+  /* A code a newer peer sent: skipped, as P2P Media Loader does. */
+  UNKNOWN = 255,
 };
 
 const char *command_type_name (CommandType type);
+
+/* The deepest a stripe can be relayed (and the depth field's range). */
+inline constexpr int64_t kMaxDepth = 25;
 
 /* One command. Which members mean something depends on @type; the others
  * stay zero or empty. Segment ids are P2P Media Loader "externalId"s: the
@@ -39,6 +44,25 @@ struct Command
   int64_t size = 0;            /* s: SegmentData, payload bytes to follow */
   std::vector<int64_t> loaded; /* l: announcement, segments held */
   std::vector<int64_t> loading_by_http; /* p: announcement, HTTP downloads */
+
+  /* gst-p2p 2 fields, sent only to our own peers (peer ids -GP0200-,
+   * -GS0200-): P2P Media Loader skips fields it does not know. Stripes and
+   * chunks are those of swarm/chunk-tree.h. */
+  int64_t byte_to = 0;      /* e: SegmentRequest, end (exclusive), 0 = all */
+  int64_t stripe = 0;       /* k: SegmentRequest, 1 + the stripe to relay
+                             * from segment i on, 0 = just this request */
+  int64_t offset = 0;       /* o: SegmentData, where its bytes start */
+  int64_t segment_size = 0; /* z: SegmentData, the whole segment's size */
+  std::string chunk_hashes; /* h: SegmentData, the stripe's chunk hashes */
+  std::string stripe_roots; /* g: SegmentData, every stripe's root */
+  /* d: announcement, per stripe how far from the broadcaster we receive it
+   * (0 = from it, up to kMaxDepth; -1: we do not), a: the 32-bit ids of
+   * those we receive it through, stripe after stripe, depths[j] + 1 of them
+   * for stripe j (the broadcaster first). Both travel as strings, which
+   * keep their order (an int array does not). */
+  std::vector<int64_t> depths;
+  std::vector<uint32_t> ancestors;
+  int64_t free_slots = -1; /* c: announcement, stripes we can still relay */
 
   static Command announcement (std::vector<int64_t> loaded,
                                std::vector<int64_t> loading_by_http);
@@ -58,16 +82,18 @@ struct Command
 };
 
 /* Writes the body in P2P Media Loader's field order (i r b, i s r, i r, l p),
- * leaving out empty arrays and a zero `b`. Fails only when an announcement
- * holds too many values for a SimilarIntArray. */
+ * leaving out empty arrays and a zero `b`; gst-p2p 2 fields follow when set.
+ * Fails only when an announcement holds too many values for a SimilarIntArray.
+ */
 gboolean encode_command_body (const Command &command, Bytes *body,
                               GError **error);
 
 /* Reads a body. Fields may come in any order and a repeated field replaces
  * the earlier one, as in P2P Media Loader; fields the command type does not
- * use are skipped whatever their name and type. Fails with
- * GST_P2P_ERROR_PROTOCOL on an unknown command code, a truncated or mistyped
- * item, a missing required field, or a negative size or byte offset. */
+ * use are skipped whatever their name and type, and an unknown command
+ * code gives an UNKNOWN command (both as a newer peer may send). Fails with
+ * GST_P2P_ERROR_PROTOCOL on a truncated or mistyped item, a missing
+ * required field, or a negative size or byte offset. */
 gboolean decode_command_body (const uint8_t *body, size_t size,
                               Command *command, GError **error);
 

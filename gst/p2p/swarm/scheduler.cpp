@@ -13,7 +13,8 @@ namespace {
 /* FNV-1a over the seed, the id and the sequence, then a splitmix64
  * finaliser so that ids differing in one character spread well. */
 guint64
-election_hash (const std::string &id, int64_t sequence, guint64 seed)
+election_hash (std::string_view id, std::string_view id_suffix,
+               int64_t sequence, guint64 seed)
 {
   guint64 h = 0xcbf29ce484222325ull;
   auto mix = [&h] (guint8 byte) {
@@ -24,6 +25,8 @@ election_hash (const std::string &id, int64_t sequence, guint64 seed)
     mix (guint8 (seed >> (8 * i)));
   for (char c : id)
     mix (guint8 (c));
+  for (char c : id_suffix)
+    mix (guint8 (c));
   for (int i = 0; i < 8; i++)
     mix (guint8 (guint64 (sequence) >> (8 * i)));
   h ^= h >> 30;
@@ -33,12 +36,14 @@ election_hash (const std::string &id, int64_t sequence, guint64 seed)
   return h ^ (h >> 31);
 }
 
+/* Whether @a (followed by @suffix) comes before @b (followed by @suffix)
+ * in the election for @sequence. */
 bool
-election_before (const std::string &a, const std::string &b, int64_t sequence,
-                 guint64 seed)
+election_before (std::string_view a, std::string_view b, int64_t sequence,
+                 guint64 seed, std::string_view suffix = {})
 {
-  const guint64 ha = election_hash (a, sequence, seed);
-  const guint64 hb = election_hash (b, sequence, seed);
+  const guint64 ha = election_hash (a, suffix, sequence, seed);
+  const guint64 hb = election_hash (b, suffix, sequence, seed);
   return ha != hb ? ha < hb : a < b;
 }
 
@@ -70,7 +75,7 @@ struct Load
 {
   guint http = 0;
   guint p2p = 0;
-  std::map<std::string, guint> per_peer;
+  std::map<std::string_view, guint> per_peer;
 };
 
 /* A peer that failed us too often is as good as gone: it gets no requests,
@@ -95,13 +100,13 @@ expected_throughput (const PeerView &peer, double best_known)
 
 const PeerView *
 fastest_holder (const SchedulerConfig &config, const SchedulerState &state,
-                const Load &load, int64_t sequence, const std::string &excluded)
+                const Load &load, int64_t sequence, std::string_view excluded)
 {
   std::vector<const PeerView *> holders;
   double best_known = 0;
   bool viewer_holds = false;
   for (const PeerView &peer : state.peers) {
-    if (!peer.announced.count (sequence) || !usable (config, peer))
+    if (!peer.announced->count (sequence) || !usable (config, peer))
       continue;
     viewer_holds |= !peer.seeder;
     if (peer.id == excluded || peer.busy)
@@ -126,9 +131,8 @@ fastest_holder (const SchedulerConfig &config, const SchedulerState &state,
     const double theirs = best ? expected_throughput (*best, best_known) : 0;
     if (!best || mine > theirs
         || (mine == theirs
-            && election_before (peer->id + state.self_id,
-                                best->id + state.self_id, sequence,
-                                config.election_seed)))
+            && election_before (peer->id, best->id, sequence,
+                                config.election_seed, state.self_id)))
       best = peer;
   }
   return best;
@@ -139,7 +143,7 @@ fastest_holder (const SchedulerConfig &config, const SchedulerState &state,
 bool
 uploads (const PeerView &peer)
 {
-  return !peer.announced.empty () || !peer.loading_by_http.empty ();
+  return !peer.announced->empty () || !peer.loading_by_http->empty ();
 }
 
 /* Whether it is our turn to fetch @sequence from peers: our rank among the
@@ -155,7 +159,7 @@ p2p_turn (const SchedulerConfig &config, const SchedulerState &state,
   for (const PeerView &peer : state.peers) {
     if (!usable (config, peer))
       continue;
-    if (peer.announced.count (sequence)) {
+    if (peer.announced->count (sequence)) {
       turns += peer.seeder ? config.seeder_turns : config.p2p_fanout;
       continue;
     }
@@ -175,15 +179,22 @@ announced_by_anyone (const SchedulerConfig &config, const SchedulerState &state,
   return std::any_of (state.peers.begin (), state.peers.end (),
                       [&config, sequence] (const PeerView &peer) {
                         return usable (config, peer)
-                               && (peer.announced.count (sequence)
-                                   || peer.loading_by_http.count (sequence));
+                               && (peer.announced->count (sequence)
+                                   || peer.loading_by_http->count (sequence));
                       });
 }
 
 } // namespace
 
+const SegmentSet &
+no_segments ()
+{
+  static const SegmentSet none;
+  return none;
+}
+
 guint
-injector_rank (const std::string &self_id, const std::vector<PeerView> &peers,
+injector_rank (std::string_view self_id, const std::vector<PeerView> &peers,
                int64_t sequence, guint64 seed)
 {
   guint rank = 0;
@@ -235,7 +246,7 @@ schedule (const SchedulerConfig &config, const SchedulerState &state)
     if (state.held.count (segment.sequence))
       continue;
     const bool urgent = segment.deadline <= now + config.http_window;
-    std::string excluded_peer;
+    std::string_view excluded_peer;
 
     auto found = transfer_of.find (segment.sequence);
     if (found != transfer_of.end ()) {
@@ -283,7 +294,7 @@ schedule (const SchedulerConfig &config, const SchedulerState &state)
           && p2p_turn (config, state, segment.sequence)) {
         decisions.push_back ({ DecisionKind::REQUEST_PEER,
                                DecisionReason::FASTEST_PEER, segment.sequence,
-                               holder->id });
+                               std::string (holder->id) });
         load.p2p++;
         load.per_peer[holder->id]++;
       }

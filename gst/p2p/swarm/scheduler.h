@@ -38,6 +38,7 @@
 #include <cstdint>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <gst/gst.h>
@@ -108,12 +109,19 @@ struct Transfer
   uint64_t bytes_total = 0; /* 0 until SegmentData told us */
 };
 
+/* What a peer lists. Views point at the sets their peer's session keeps:
+ * they are rebuilt on every scheduling pass, and copying the sets cost most
+ * of a large simulation's time. */
+using SegmentSet = std::set<int64_t>;
+const SegmentSet &no_segments ();
+
 struct PeerView
 {
-  std::string id;
-  std::set<int64_t> announced;       /* announcement `l` */
-  std::set<int64_t> loading_by_http; /* announcement `p` */
-  double throughput = 0;             /* bytes/s measured from it, 0 unknown */
+  /* Valid while the view is: the peer session's own copy. */
+  std::string_view id;
+  const SegmentSet *announced = &no_segments ();       /* announcement `l` */
+  const SegmentSet *loading_by_http = &no_segments (); /* announcement `p` */
+  double throughput = 0; /* bytes/s measured from it, 0 unknown */
   guint failures = 0;
   /* The broadcaster's seeder: asked only when no viewer holds it. */
   bool seeder = false;
@@ -161,7 +169,7 @@ std::vector<Decision> schedule (const SchedulerConfig &config,
 
 /* The position of @self_id among itself and @peers in the injector order
  * for @sequence: 0 is the injector. */
-guint injector_rank (const std::string &self_id,
+guint injector_rank (std::string_view self_id,
                      const std::vector<PeerView> &peers, int64_t sequence,
                      guint64 seed);
 

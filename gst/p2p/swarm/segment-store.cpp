@@ -42,6 +42,7 @@ SegmentStore::put (gint64 sequence, const ChunkedBytes &data,
   segment.pins = pinned ? 1 : 0;
   stats_.bytes += segment.size ();
   stats_.count++;
+  generation_++;
   stats_.peak_bytes = std::max (stats_.peak_bytes, stats_.bytes);
   segments_.emplace (sequence, std::move (segment));
   GST_LOG ("stored %" G_GINT64_FORMAT ": %" G_GSIZE_FORMAT " bytes held",
@@ -137,6 +138,7 @@ SegmentStore::erase (std::map<gint64, StoredSegment>::iterator it,
   gsize size = it->second.size ();
   stats_.bytes -= size;
   stats_.count--;
+  generation_++;
   if (reason == RemovalReason::EVICTED) {
     stats_.evictions++;
     stats_.evicted_bytes += size;

@@ -92,6 +92,12 @@ public:
                  bool pinned = false);
 
   const StoredSegment *find (gint64 sequence) const;
+  /* Not behind the live window and its tail: put () would take it. */
+  bool
+  accepts (gint64 sequence) const
+  {
+    return sequence >= keep_from_;
+  }
   bool
   contains (gint64 sequence) const
   {
@@ -137,6 +143,12 @@ public:
   {
     return stats_;
   }
+  /* Changes whenever a segment enters or leaves. */
+  guint64
+  generation () const
+  {
+    return generation_;
+  }
 
 private:
   void erase (std::map<gint64, StoredSegment>::iterator it,
@@ -150,6 +162,7 @@ private:
   gint64 keep_from_ = G_MININT64;
   std::map<gint64, StoredSegment> segments_;
   SegmentStoreStats stats_;
+  guint64 generation_ = 0;
   RemovedCallback on_removed_;
 };
 

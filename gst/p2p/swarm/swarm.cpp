@@ -241,10 +241,16 @@ Swarm::session_callbacks (Peer *peer)
   peer::PeerSessionCallbacks cb;
   cb.open = [this, peer] {
     GST_INFO ("peer %s connected", peer->session->remote_id ().c_str ());
+    peer->seeder = g_str_has_prefix (peer->session->remote_id ().c_str (),
+                                     kSeederPeerIdPrefix);
     announce_to (peer);
     notify_changed ();
   };
-  cb.announcement = [this] { notify_changed (); };
+  cb.announcement = [this, peer] {
+    if (callbacks_.announced)
+      callbacks_.announced (peer->session->remote_loaded ());
+    notify_changed ();
+  };
   cb.lookup = [this] (int64_t sequence) -> ChunkedBytes {
     if (!config_.upload || !callbacks_.lookup)
       return {};
@@ -400,18 +406,19 @@ Swarm::ban (const std::string &peer_id, const std::string &why)
 std::vector<PeerView>
 Swarm::peer_views () const
 {
+  const GstClockTime now = runtime_.clock.now ();
   std::vector<PeerView> views;
   for (const Peer &p : peers_) {
     if (p.dead || !p.session || !p.session->is_open ())
       continue;
     PeerView v;
     v.id = p.session->remote_id ();
-    v.announced = p.session->remote_loaded ();
-    v.loading_by_http = p.session->remote_loading ();
+    v.announced = &p.session->remote_loaded ();
+    v.loading_by_http = &p.session->remote_loading ();
     v.throughput = p.session->throughput ();
     v.failures = p.failures;
-    v.seeder = g_str_has_prefix (v.id.c_str (), kSeederPeerIdPrefix);
-    v.busy = runtime_.clock.now () < p.busy_until;
+    v.seeder = p.seeder;
+    v.busy = now < p.busy_until;
     views.push_back (std::move (v));
   }
   return views;

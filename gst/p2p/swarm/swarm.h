@@ -60,6 +60,8 @@ struct SwarmCallbacks
       progress;
   /* A peer connected, left, or announced new segments. */
   std::function<void ()> changed;
+  /* A peer announced it holds @loaded (before changed () runs). */
+  std::function<void (const SegmentSet &loaded)> announced;
   std::function<void (const std::string &message)> warning;
 };
 
@@ -95,7 +97,8 @@ public:
    * segment it announced only marks it busy for a while. */
   void note_failure (const std::string &peer_id);
 
-  /* The connected peers as the scheduler sees them. */
+  /* The connected peers as the scheduler sees them; valid until the swarm
+   * next runs. */
   std::vector<PeerView> peer_views () const;
   SwarmStats stats () const;
   const std::string &
@@ -115,6 +118,8 @@ private:
     guint failures = 0;
     /* It answered SegmentAbsent while announcing the segment: busy. */
     GstClockTime busy_until = 0;
+    /* The broadcaster's seeder, by its peer id. */
+    bool seeder = false;
   };
 
   void create_offers (net::TrackerClient *tracker, guint count,

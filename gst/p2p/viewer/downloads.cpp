@@ -35,10 +35,12 @@ Downloads::start_http (int64_t sequence, net::HttpRequest request)
   transfer.source = swarm::TransferSource::HTTP;
   transfer.started = transfer.last_progress = clock_.now ();
   transfers_[sequence] = transfer;
+  http_generation_++;
   http_fetches_[sequence]
       = http_.fetch (std::move (request), [this, sequence] (net::HttpResult r) {
           http_fetches_.erase (sequence);
           transfers_.erase (sequence);
+          http_generation_++;
           events_.http_done (sequence, std::move (r));
         });
 }
@@ -90,6 +92,7 @@ Downloads::cancel_all ()
     f.second.cancel ();
   http_fetches_.clear ();
   transfers_.clear ();
+  http_generation_++;
 }
 
 void

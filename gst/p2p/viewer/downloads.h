@@ -82,6 +82,12 @@ public:
   }
   /* Segments downloading over HTTP (announced as `p` to peers). */
   std::set<int64_t> http_sequences () const;
+  /* Changes whenever an HTTP download starts or ends. */
+  guint64
+  http_generation () const
+  {
+    return http_generation_;
+  }
 
 private:
   /* The running peer download of @sequence from @peer_id, or nullptr. */
@@ -93,6 +99,7 @@ private:
   swarm::Swarm *swarm_ = nullptr;
   std::map<int64_t, swarm::Transfer> transfers_;
   std::map<int64_t, net::HttpFetch> http_fetches_;
+  guint64 http_generation_ = 0;
 };
 
 } // namespace p2p::viewer

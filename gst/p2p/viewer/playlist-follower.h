@@ -42,6 +42,7 @@ public:
 
   PlaylistFollower (Clock &clock, net::HttpClient &http,
                     const ViewerConfig &config, Events events);
+  ~PlaylistFollower () { fetch_.cancel (); }
 
   void start ();
   /* A peer announced @sequence: reload now if it follows the last listed

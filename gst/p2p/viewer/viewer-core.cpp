@@ -199,20 +199,14 @@ ViewerCore::start_swarm (const hls::Variant *variant)
                         guint64 received, guint64 total) {
     downloads_.on_peer_progress (sequence, peer_id, received, total);
   };
-  cb.changed = [this] {
+  cb.announced = [this] (const swarm::SegmentSet &loaded) {
     /* A peer announcing the segment after the last one listed makes us
      * reload the playlist now rather than at the next reload. */
     const int64_t next = playlists_.next_unlisted ();
-    if (next >= 0) {
-      for (const swarm::PeerView &peer : swarm_->peer_views ()) {
-        if (peer.announced.count (next)) {
-          playlists_.reload_for_announced (next);
-          break;
-        }
-      }
-    }
-    request_tick ();
+    if (next >= 0 && loaded.count (next))
+      playlists_.reload_for_announced (next);
   };
+  cb.changed = [this] { request_tick (); };
   cb.warning = [this] (const std::string &message) { warn (message); };
   swarm_ = std::make_unique<swarm::Swarm> (runtime_, sc, cb);
   downloads_.set_swarm (swarm_.get ());
@@ -326,6 +320,12 @@ ViewerCore::update_holdings ()
 {
   if (!swarm_)
     return;
+  /* Announced anew only when what we hold or load changed. */
+  const auto generations
+      = std::make_pair (store_.generation (), downloads_.http_generation ());
+  if (generations == announced_generations_)
+    return;
+  announced_generations_ = generations;
   std::set<int64_t> loaded;
   for (gint64 seq : store_.sequences ())
     loaded.insert (seq);

@@ -86,6 +86,8 @@ private:
   Timer tick_timer_;
   Timer tick_soon_;
   Timer stats_timer_;
+  /* Store and HTTP download generations last announced. */
+  std::pair<guint64, guint64> announced_generations_{ G_MAXUINT64, 0 };
   ViewerStats stats_;
 };
 

@@ -64,7 +64,9 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     GError *error = nullptr;
     switch (receiver.feed (message.get (), &command, &error)) {
     case WireReceiver::Result::COMMAND:
-      check_round_trip (command, max_message_size);
+      /* A newer peer's command: nothing of it is kept to write again. */
+      if (command.type != CommandType::UNKNOWN)
+        check_round_trip (command, max_message_size);
       break;
     case WireReceiver::Result::ERROR:
       if (!error)

@@ -1,0 +1,147 @@
+/* gst-p2p
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The simulated network: hosts on access links (uplink and downlink rates
+ * shared among their flows, a one-way delay to the core, packet loss), and
+ * the peer transport over it (PeerTransport/PeerChannel, as webrtcbin data
+ * channels are in production). A message is served by the sender's
+ * uplink, crosses the core (both hosts' delays), then the receiver's
+ * downlink. Loss costs a retransmission (one round trip, and ordered
+ * delivery waits for it) and caps a channel's rate as SCTP's congestion
+ * control does (Mathis et al.).
+ */
+#pragma once
+
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "gst/p2p/peer/peer-transport.h"
+#include "sim/event-loop.h"
+#include "sim/shared-link.h"
+
+namespace p2p::sim {
+
+struct LinkSpec
+{
+  double up_bytes_per_s = 1.25e6;
+  double down_bytes_per_s = 6.25e6;
+  /* Host to core, one way: a round trip between hosts A and B takes
+   * 2 × (delay A + delay B). */
+  GstClockTime delay = 10 * GST_MSECOND;
+  /* Probability that a packet is lost. */
+  double loss = 0;
+};
+
+class Network;
+
+class Host
+{
+public:
+  Host (Network &network, guint32 id, const LinkSpec &link);
+
+  guint32
+  id () const
+  {
+    return id_;
+  }
+  const LinkSpec &
+  link () const
+  {
+    return spec_;
+  }
+  SharedLink &
+  uplink ()
+  {
+    return uplink_;
+  }
+  SharedLink &
+  downlink ()
+  {
+    return downlink_;
+  }
+  Network &
+  network ()
+  {
+    return network_;
+  }
+
+private:
+  Network &network_;
+  const guint32 id_;
+  const LinkSpec spec_;
+  SharedLink uplink_;
+  SharedLink downlink_;
+};
+
+class Endpoint;
+
+class Network
+{
+public:
+  struct Timing
+  {
+    /* From creating a channel to its description (ICE gathering). */
+    GstClockTime gather = 20 * GST_MSECOND;
+    /* From the answer to the open channel, in round trips (ICE checks,
+     * DTLS, SCTP). */
+    double handshake_round_trips = 3;
+    /* WebRtcPeerConfig::connect_timeout_ms. */
+    GstClockTime connect_timeout = 50 * GST_SECOND;
+    /* send () refuses beyond this (WebRtcPeerConfig's low threshold). */
+    guint64 buffered_low_threshold = 256 * 1024;
+  };
+
+  explicit Network (EventLoop &loop) : loop_ (loop) {}
+  ~Network ();
+
+  Host &add_host (const LinkSpec &link);
+  /* The host leaves: nothing may use it afterwards. Its channels must be
+   * gone already (their owners dropped them). */
+  void remove_host (Host &host);
+
+  EventLoop &
+  loop ()
+  {
+    return loop_;
+  }
+  Timing &
+  timing ()
+  {
+    return timing_;
+  }
+
+  /* One way from @from to @to. */
+  GstClockTime
+  delay (const Host &from, const Host &to) const
+  {
+    return from.link ().delay + to.link ().delay;
+  }
+  double
+  loss (const Host &a, const Host &b) const
+  {
+    return 1 - (1 - a.link ().loss) * (1 - b.link ().loss);
+  }
+  /* A random draw in [0, 1), the network's own: the engine's draws stay
+   * what they would be without loss. */
+  double draw ();
+
+  /* The peer transport of @host. */
+  std::unique_ptr<peer::PeerTransport> transport (Host &host);
+
+  /* Channels, by id, for the messages in flight to find their end. */
+  Endpoint *find (guint64 id) const;
+  guint64 add (Endpoint *endpoint);
+  void forget (guint64 id);
+
+private:
+  EventLoop &loop_;
+  Timing timing_;
+  guint32 next_host_ = 0;
+  std::unordered_map<guint32, std::unique_ptr<Host>> hosts_;
+  guint64 next_endpoint_ = 0;
+  std::unordered_map<guint64, Endpoint *> endpoints_;
+  guint64 draw_state_ = 0x853c49e6748fea9bull;
+};
+
+} // namespace p2p::sim

@@ -1,0 +1,204 @@
+/* gst-p2p
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * p2p-swarm-sim: a swarm of viewers on the real engine in virtual time
+ * (sim/swarm-sim.h), with the swarm bench's link mix. Prints one line of
+ * figures per run and, with --json, writes them as one JSON object.
+ */
+#include <cstdio>
+#include <string>
+
+#include <sys/resource.h>
+
+#include <gst/gst.h>
+#include <json-glib/json-glib.h>
+
+#include "sim/swarm-sim.h"
+#include "tools/bench-json.h"
+#include "tools/command-line.h"
+
+using p2p::sim::SimConfig;
+using p2p::sim::SimResult;
+
+namespace {
+
+void
+add (JsonBuilder *b, const char *name, double value)
+{
+  json_builder_set_member_name (b, name);
+  json_builder_add_double_value (b, value);
+}
+
+void
+add (JsonBuilder *b, const char *name, gint64 value)
+{
+  json_builder_set_member_name (b, name);
+  json_builder_add_int_value (b, value);
+}
+
+std::string
+to_json (const SimConfig &config, const SimResult &r, bool per_viewer)
+{
+  JsonBuilder *b = json_builder_new ();
+  json_builder_begin_object (b);
+  add (b, "viewers", gint64 (r.viewers));
+  add (b, "sessions", gint64 (r.sessions));
+  add (b, "segments", gint64 (r.segments));
+  add (b, "seed", gint64 (config.seed));
+  add (b, "churn", config.churn);
+  add (b, "upload_off", config.upload_off);
+  add (b, "live_delay", gint64 (config.live_delay));
+  add (b, "http_window_ms", gint64 (config.http_window / GST_MSECOND));
+  add (b, "segment_duration_s", double (config.segment_duration) / GST_SECOND);
+  add (b, "bitrate_kbps", config.bitrate_kbps);
+  add (b, "rate_scale", config.rate_scale);
+  add (b, "offload", r.offload);
+  add (b, "http_copies_per_segment", r.http_copies_per_segment);
+  add (b, "origin_copies_per_segment", r.origin_copies_per_segment);
+  add (b, "stalls", gint64 (r.stalls));
+  add (b, "stall_seconds", r.stall_seconds);
+  add (b, "startup_median_s", r.startup_median_s);
+  add (b, "latency_median_s", r.latency_median_s);
+  add (b, "wall_seconds", r.wall_seconds);
+  add (b, "virtual_seconds", r.virtual_seconds);
+  add (b, "events", gint64 (r.events));
+  add (b, "segment_bytes", gint64 (r.segment_bytes));
+  add (b, "http_segment_bytes", gint64 (r.http_segment_bytes));
+  add (b, "http_playlist_bytes", gint64 (r.http_playlist_bytes));
+  add (b, "seeder_bytes", gint64 (r.seeder_bytes));
+  add (b, "received_bytes", gint64 (r.received_bytes));
+  add (b, "tracker_announces", gint64 (r.tracker_announces));
+  add (b, "announces_per_viewer_per_s",
+       r.sessions ? double (r.tracker_announces) / r.viewers / r.virtual_seconds
+                  : 0.0);
+  p2p::bench::add_resource_members (b);
+  if (per_viewer) {
+    json_builder_set_member_name (b, "per_viewer");
+    json_builder_begin_array (b);
+    for (const p2p::sim::ViewerRecord &v : r.per_viewer) {
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "name");
+      json_builder_add_string_value (b, v.name.c_str ());
+      add (b, "up_mbit", v.link.up_bytes_per_s * 8 / 1e6);
+      add (b, "down_mbit", v.link.down_bytes_per_s * 8 / 1e6);
+      add (b, "rtt_ms", 2.0 * double (v.link.delay) / GST_MSECOND + 4);
+      add (b, "loss", v.link.loss);
+      json_builder_set_member_name (b, "upload");
+      json_builder_add_boolean_value (b, v.upload);
+      add (b, "joined_s", double (v.joined) / GST_SECOND);
+      add (b, "left_s", double (v.left) / GST_SECOND);
+      add (b, "http_bytes", gint64 (v.http_bytes));
+      add (b, "peer_bytes", gint64 (v.peer_bytes));
+      add (b, "uploaded_bytes", gint64 (v.uploaded_bytes));
+      add (b, "stalls", gint64 (v.stalls));
+      add (b, "stall_seconds", v.stall_seconds);
+      add (b, "startup_s", v.startup_s);
+      add (b, "latency_s", v.latency_s);
+      add (b, "segments_played", gint64 (v.segments_played));
+      json_builder_end_object (b);
+    }
+    json_builder_end_array (b);
+  }
+  json_builder_end_object (b);
+  std::string text = p2p::bench::to_json_line (b);
+  g_object_unref (b);
+  return text;
+}
+
+} // namespace
+
+int
+main (int argc, char **argv)
+{
+  gint viewers = 20, segments = 30, live_delay = 5, http_window_ms = 3000,
+       seeder_peers = 4, progress = 0;
+  gint64 seed = 1;
+  gdouble churn = 0, upload_off = 0.2, segment_duration = 2, bitrate = 3000,
+          rate_scale = 1, join_spread = 0.3;
+  gboolean bench_schedule = FALSE, per_viewer = FALSE;
+  gchar *json_path = nullptr;
+  GOptionEntry entries[] = {
+    { "viewers", 'n', 0, G_OPTION_ARG_INT, &viewers,
+      "Viewers watching at once (default 20)", "N" },
+    { "segments", 0, 0, G_OPTION_ARG_INT, &segments,
+      "Segments published while they watch (default 30)", "S" },
+    { "seed", 0, 0, G_OPTION_ARG_INT64, &seed,
+      "Seed of the link draws and of every random choice (default 1)", "K" },
+    { "churn", 0, 0, G_OPTION_ARG_DOUBLE, &churn,
+      "Fraction of viewers per minute that leave, each replaced by a "
+      "newcomer (default 0)",
+      "F" },
+    { "upload-off", 0, 0, G_OPTION_ARG_DOUBLE, &upload_off,
+      "Fraction of viewers with upload=false (default 0.2)", "F" },
+    { "live-delay", 0, 0, G_OPTION_ARG_INT, &live_delay,
+      "p2phlssrc live-delay, segments (default 5)", "D" },
+    { "http-window", 0, 0, G_OPTION_ARG_INT, &http_window_ms,
+      "p2phlssrc http-window, ms (default 3000)", "MS" },
+    { "segment-duration", 0, 0, G_OPTION_ARG_DOUBLE, &segment_duration,
+      "Segment duration, seconds (default 2)", "S" },
+    { "bitrate", 0, 0, G_OPTION_ARG_DOUBLE, &bitrate,
+      "Stream bitrate, kbit/s (default 3000)", "KBPS" },
+    { "rate-scale", 0, 0, G_OPTION_ARG_DOUBLE, &rate_scale,
+      "Scale the bitrate and every link's rate by this (default 1)", "X" },
+    { "join-spread", 0, 0, G_OPTION_ARG_DOUBLE, &join_spread,
+      "Viewers join over this fraction of the run (default 0.3)", "F" },
+    { "bench-schedule", 0, 0, G_OPTION_ARG_NONE, &bench_schedule,
+      "One viewer in five leaves mid-run and comes back, as in the bench",
+      nullptr },
+    { "seeder-peers", 0, 0, G_OPTION_ARG_INT, &seeder_peers,
+      "Peers the broadcaster's seeder serves (default 4)", "N" },
+    { "progress", 0, 0, G_OPTION_ARG_INT, &progress,
+      "Print progress every this many virtual seconds (default: none)", "S" },
+    { "json", 0, 0, G_OPTION_ARG_FILENAME, &json_path,
+      "Write the figures as one JSON object to FILE (- for stdout)", "FILE" },
+    { "per-viewer", 0, 0, G_OPTION_ARG_NONE, &per_viewer,
+      "Include every viewer's figures in the JSON", nullptr },
+    { nullptr }
+  };
+  gst_init (nullptr, nullptr);
+  if (!p2p::tools::parse_command_line (
+          &argc, &argv, "- a swarm on the real engine in virtual time",
+          entries))
+    return 2;
+  if (viewers < 1 || segments < 1 || live_delay < 1 || segment_duration <= 0
+      || bitrate <= 0 || rate_scale <= 0 || churn < 0 || upload_off < 0
+      || upload_off > 1) {
+    g_printerr ("%s: out-of-range option\n", g_get_prgname ());
+    return 2;
+  }
+
+  SimConfig config;
+  config.viewers = viewers;
+  config.segments = segments;
+  config.seed = guint64 (seed);
+  config.churn = churn;
+  config.upload_off = upload_off;
+  config.live_delay = guint (live_delay);
+  config.http_window = GstClockTime (http_window_ms) * GST_MSECOND;
+  config.segment_duration = GstClockTime (segment_duration * GST_SECOND);
+  config.bitrate_kbps = bitrate;
+  config.rate_scale = rate_scale;
+  config.join_spread = join_spread;
+  config.bench_schedule = bench_schedule;
+  config.seeder_peers = guint (seeder_peers);
+  config.progress_every_s = progress;
+
+  const SimResult r = p2p::sim::run_swarm (config);
+  g_print ("viewers %d (sessions %d), segments %d: offload %.1f %%, HTTP "
+           "copies/segment %.2f, origin copies/segment %.2f, stalls "
+           "%" G_GUINT64_FORMAT " (%.1f s), start-up %.2f s, latency %.2f s, "
+           "%.1f s wall\n",
+           r.viewers, r.sessions, r.segments, 100 * r.offload,
+           r.http_copies_per_segment, r.origin_copies_per_segment, r.stalls,
+           r.stall_seconds, r.startup_median_s, r.latency_median_s,
+           r.wall_seconds);
+  if (json_path) {
+    const std::string line = to_json (config, r, per_viewer);
+    if (!p2p::bench::append_line (json_path, line)) {
+      g_printerr ("%s: cannot write %s\n", g_get_prgname (), json_path);
+      return 1;
+    }
+  }
+  g_free (json_path);
+  return 0;
+}

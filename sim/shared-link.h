@@ -1,0 +1,119 @@
+/* gst-p2p
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * One direction of a simulated access link (a host's uplink or downlink):
+ * its rate is shared equally among the flows that have something to send
+ * (processor sharing, as TCP and SCTP flows sharing a bottleneck roughly
+ * do). Each flow is a FIFO of units (a data-channel message, a piece of an
+ * HTTP body); a unit leaves the link when the flow has been served its
+ * size. Finish times follow from a virtual clock that advances at the rate
+ * each busy flow gets, so the cost is one event per unit whatever the
+ * number of flows.
+ */
+#pragma once
+
+#include <deque>
+#include <functional>
+#include <vector>
+
+#include "gst/p2p/common/chunked-bytes.h"
+#include "sim/event-loop.h"
+
+namespace p2p::sim {
+
+struct Unit
+{
+  BytesRef bytes; /* may be empty: only the size travels */
+  gsize size = 0;
+};
+
+class SharedLink;
+
+/* A flow of a link; created and closed by the link's owner. */
+class Flow
+{
+public:
+  using Done = std::function<void (Unit unit)>;
+
+  gsize
+  queued_bytes () const
+  {
+    return queued_bytes_;
+  }
+
+private:
+  friend class SharedLink;
+  explicit Flow (Done done) : done_ (std::move (done)) {}
+
+  Done done_;
+  std::deque<Unit> queue_;
+  gsize queued_bytes_ = 0;
+  /* Virtual time at which the head unit is fully served. */
+  double finish_ = 0;
+  bool in_heap_ = false;
+  bool closed_ = false;
+};
+
+class SharedLink
+{
+public:
+  SharedLink (EventLoop &loop, double bytes_per_s);
+  ~SharedLink ();
+
+  SharedLink (const SharedLink &) = delete;
+  SharedLink &operator= (const SharedLink &) = delete;
+
+  /* A new flow; @done runs for each unit when it has crossed the link. */
+  Flow *open (Flow::Done done);
+  /* Drops what @flow still holds; @flow must not be used afterwards and its
+   * callback does not run again. */
+  void close (Flow *flow);
+  void send (Flow *flow, Unit unit);
+
+  double
+  bytes_per_s () const
+  {
+    return rate_;
+  }
+  guint64
+  bytes_sent () const
+  {
+    return bytes_sent_;
+  }
+
+private:
+  struct Entry
+  {
+    double finish;
+    guint64 order;
+    Flow *flow;
+  };
+  struct Later
+  {
+    bool
+    operator() (const Entry &a, const Entry &b) const
+    {
+      return a.finish != b.finish ? a.finish > b.finish : a.order > b.order;
+    }
+  };
+
+  void advance ();
+  void start_head (Flow *flow);
+  void schedule ();
+  void on_timer ();
+
+  EventLoop &loop_;
+  const double rate_;
+  /* Bytes each busy flow has been served since the start. */
+  double virtual_time_ = 0;
+  GstClockTime updated_ = 0;
+  size_t busy_ = 0;
+  guint64 order_ = 0;
+  guint64 bytes_sent_ = 0;
+  std::vector<Entry> heap_;
+  /* Closed while idle, freed at the next completion. */
+  std::vector<Flow *> closed_idle_;
+  TimerId timer_ = 0;
+};
+
+} // namespace p2p::sim

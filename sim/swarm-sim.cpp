@@ -1,0 +1,450 @@
+/* gst-p2p
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "swarm-sim.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <deque>
+#include <map>
+#include <memory>
+
+#include "gst/p2p/broadcaster/broadcaster-core.h"
+#include "gst/p2p/common/random.h"
+#include "gst/p2p/packaging/live-publisher.h"
+#include "gst/p2p/runtime/runtime.h"
+#include "gst/p2p/swarm/swarm-identity.h"
+#include "gst/p2p/viewer/viewer-core.h"
+#include "sim/broadcaster.h"
+#include "sim/host-runtime.h"
+#include "sim/memo-hasher.h"
+#include "sim/origin.h"
+#include "sim/tracker.h"
+
+namespace p2p::sim {
+
+namespace {
+
+/* The bench's origin: a nearby CDN edge (ORIGIN_DELAY_MS). */
+constexpr GstClockTime kOriginDelay = 2 * GST_MSECOND;
+/* Segments published before the first viewer joins (the bench waits for
+ * four). */
+constexpr int kPrerollSegments = 4;
+/* Latency is sampled once playback has settled. */
+constexpr GstClockTime kLatencySettle = 2 * GST_SECOND;
+
+double
+median (std::vector<double> values)
+{
+  if (values.empty ())
+    return 0;
+  std::sort (values.begin (), values.end ());
+  const size_t n = values.size ();
+  return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+}
+
+/* Plays a viewer's items in real (virtual) time, as a pipeline with a
+ * synchronised sink would: a segment starts playing when it is there and
+ * the one before has played; playback taking a segment makes room for
+ * more read-ahead, as the element's pop () does. */
+class Player : public viewer::ViewerOutput
+{
+public:
+  Player (EventLoop &loop, GstClockTime joined, GstClockTime stream_start,
+          GstClockTime segment_duration)
+      : loop_ (loop), joined_ (joined), stream_start_ (stream_start),
+        segment_duration_ (segment_duration)
+  {
+  }
+  ~Player () override
+  {
+    for (TimerId id : timers_)
+      loop_.cancel (id);
+  }
+
+  void
+  set_consumed (std::function<void ()> consumed)
+  {
+    consumed_ = std::move (consumed);
+  }
+
+  void
+  push (viewer::ViewerItem item) override
+  {
+    if (item.kind != viewer::ViewerItem::Kind::SEGMENT)
+      return;
+    const GstClockTime now = loop_.now ();
+    if (item.sequence != current_) {
+      current_ = item.sequence;
+      if (first_play_ == GST_CLOCK_TIME_NONE)
+        first_play_ = next_play_ = now;
+      current_start_ = std::max (now, next_play_);
+      const double latency
+          = (double (current_start_)
+             - double (stream_start_ + item.sequence * segment_duration_))
+            / GST_SECOND;
+      if (current_start_ >= first_play_ + kLatencySettle)
+        latencies_.push_back (latency);
+    }
+    if (item.partial)
+      return;
+    played_++;
+    next_play_ = current_start_ + item.duration;
+    starts_.push_back (current_start_);
+    /* Playback takes the segment when it starts playing it. */
+    timers_.push_back (loop_.call_later (current_start_ - now, [this] {
+      timers_.pop_front ();
+      if (consumed_)
+        consumed_ ();
+    }));
+  }
+
+  size_t
+  pending_segments () const override
+  {
+    const GstClockTime now = loop_.now ();
+    while (!starts_.empty () && starts_.front () <= now)
+      starts_.pop_front ();
+    return starts_.size ();
+  }
+
+  double
+  startup_s () const
+  {
+    return first_play_ == GST_CLOCK_TIME_NONE
+               ? -1
+               : double (first_play_ - joined_) / GST_SECOND;
+  }
+  double
+  latency_s () const
+  {
+    return latencies_.empty () ? -1 : median (latencies_);
+  }
+  guint64
+  played () const
+  {
+    return played_;
+  }
+
+private:
+  EventLoop &loop_;
+  const GstClockTime joined_;
+  const GstClockTime stream_start_;
+  const GstClockTime segment_duration_;
+  std::function<void ()> consumed_;
+  int64_t current_ = -1;
+  GstClockTime first_play_ = GST_CLOCK_TIME_NONE;
+  GstClockTime current_start_ = 0;
+  GstClockTime next_play_ = 0;
+  mutable std::deque<GstClockTime> starts_;
+  std::deque<TimerId> timers_;
+  std::vector<double> latencies_;
+  guint64 played_ = 0;
+};
+
+struct SimViewer
+{
+  SimViewer (Network &network, Host &host, Origin &origin, Tracker &tracker,
+             Hasher &hasher, guint64 seed, viewer::ViewerConfig config,
+             GstClockTime stream_start, GstClockTime segment_duration)
+      : host (host), runtime (network, host, origin, tracker, hasher, seed),
+        player (network.loop (), network.loop ().now (), stream_start,
+                segment_duration)
+  {
+    core = std::make_unique<viewer::ViewerCore> (runtime.runtime,
+                                                 std::move (config), player,
+                                                 viewer::ViewerCore::Events ());
+    player.set_consumed ([this] { core->output_consumed (); });
+    core->start ();
+  }
+
+  ~SimViewer ()
+  {
+    /* The core goes first: its channels and fetches use the runtime. */
+    core.reset ();
+  }
+
+  Host &host;
+  HostRuntime runtime;
+  Player player;
+  std::unique_ptr<viewer::ViewerCore> core;
+  ViewerRecord record;
+};
+
+/* The bench's link mix (tests/bench/swarm-bench.py make_viewers). */
+LinkSpec
+draw_link (Random &random, double scale)
+{
+  static const double losses[] = { 0, 0, 0, 0.001, 0.005 };
+  const double rtt_ms = 20 + 60 * random.uniform ();
+  LinkSpec link;
+  link.delay = GstClockTime ((rtt_ms / 2 - 2) * GST_MSECOND);
+  link.loss = losses[random.range (0, 5)];
+  link.down_bytes_per_s = (5 + 45 * random.uniform ()) * 1e6 / 8 * scale;
+  link.up_bytes_per_s = (1 + 9 * random.uniform ()) * 1e6 / 8 * scale;
+  return link;
+}
+
+class Simulation
+{
+public:
+  explicit Simulation (const SimConfig &config)
+      : config_ (config), network_ (loop_), draws_ (config.seed), hasher_ (1024)
+  {
+    LinkSpec origin_link;
+    origin_link.up_bytes_per_s = origin_link.down_bytes_per_s
+        = config.origin_bytes_per_s * config.rate_scale;
+    origin_link.delay = kOriginDelay;
+    Host &origin_host = network_.add_host (origin_link);
+    Host &tracker_host = network_.add_host (origin_link);
+    origin_ = std::make_unique<Origin> (network_, origin_host);
+    tracker_ = std::make_unique<Tracker> (network_, tracker_host,
+                                          tracker::ShardLimits (), config.seed);
+    url_ = std::string (Origin::kBaseUrl) + "/playlist.m3u8";
+    const std::string stream_swarm_id = swarm::stream_swarm_id (
+        swarm::swarm_id_from_manifest_url (url_), swarm::StreamType::MAIN,
+        swarm::stream_short_id (
+            swarm::stream_attributes_for_media_playlist ()));
+    SimBroadcaster::Config bc;
+    bc.segment_duration = config.segment_duration;
+    bc.segment_bytes = gsize (config.bitrate_kbps * config.rate_scale * 1000 / 8
+                              * double (config.segment_duration) / GST_SECOND);
+    bc.seed = config.seed;
+    bc.stream_swarm_id = stream_swarm_id;
+    bc.seeder_peers = config.seeder_peers;
+    broadcaster_ = std::make_unique<SimBroadcaster> (
+        network_, origin_host, *origin_, *tracker_, hasher_, bc);
+  }
+
+  ~Simulation ()
+  {
+    viewers_.clear ();
+    broadcaster_.reset ();
+    tracker_.reset ();
+    origin_.reset ();
+  }
+
+  SimResult run ();
+
+private:
+  void join (int index);
+  void leave (int index);
+  void schedule_churn ();
+  void finish_record (SimViewer &viewer);
+  void report_progress (std::chrono::steady_clock::time_point wall_start);
+
+  const SimConfig config_;
+  EventLoop loop_;
+  Network network_;
+  Random draws_;
+  MemoHasher hasher_;
+  std::unique_ptr<Origin> origin_;
+  std::unique_ptr<Tracker> tracker_;
+  std::unique_ptr<SimBroadcaster> broadcaster_;
+  std::string url_;
+  std::map<int, std::unique_ptr<SimViewer>> viewers_;
+  std::vector<ViewerRecord> records_;
+  int next_index_ = 0;
+  GstClockTime end_ = 0;
+};
+
+void
+Simulation::join (int index)
+{
+  const LinkSpec link = draw_link (draws_, config_.rate_scale);
+  /* One viewer in 1/upload_off has upload off, as the bench's i % 5 == 4. */
+  const bool upload = std::floor ((index + 1) * config_.upload_off)
+                      == std::floor (index * config_.upload_off);
+  Host &host = network_.add_host (link);
+  viewer::ViewerConfig vc;
+  vc.url = url_;
+  vc.trackers = { Tracker::kUrl };
+  vc.live_delay_segments = config_.live_delay;
+  vc.http_window = config_.http_window;
+  vc.upload = upload;
+  vc.stats_interval = 0;
+  auto viewer = std::make_unique<SimViewer> (
+      network_, host, *origin_, *tracker_, hasher_,
+      config_.seed * 1000003 + guint64 (index), vc,
+      broadcaster_->stream_start (), config_.segment_duration);
+  viewer->record.name = "v" + std::to_string (index);
+  viewer->record.link = link;
+  viewer->record.upload = upload;
+  viewer->record.joined = loop_.now ();
+  viewers_[index] = std::move (viewer);
+}
+
+void
+Simulation::finish_record (SimViewer &viewer)
+{
+  ViewerRecord &r = viewer.record;
+  const viewer::ViewerStats s = viewer.core->stats ();
+  r.left = loop_.now ();
+  r.http_bytes = s.http_bytes;
+  r.peer_bytes = s.peer_bytes;
+  r.uploaded_bytes = s.uploaded_bytes;
+  r.stalls = s.stalls;
+  r.stall_seconds = double (s.stall_time) / GST_SECOND;
+  r.startup_s = viewer.player.startup_s ();
+  r.latency_s = viewer.player.latency_s ();
+  r.segments_played = viewer.player.played ();
+  records_.push_back (r);
+}
+
+void
+Simulation::leave (int index)
+{
+  auto it = viewers_.find (index);
+  if (it == viewers_.end ())
+    return;
+  finish_record (*it->second);
+  Host &host = it->second->host;
+  viewers_.erase (it);
+  network_.remove_host (host);
+}
+
+void
+Simulation::schedule_churn ()
+{
+  if (config_.churn <= 0 || config_.viewers <= 0)
+    return;
+  /* Departures form a Poisson process; each is replaced at once. */
+  const double per_second = config_.churn * config_.viewers / 60.0;
+  const double wait = -std::log (1 - draws_.uniform ()) / per_second;
+  loop_.call_later (GstClockTime (wait * GST_SECOND), [this] {
+    if (loop_.now () >= end_)
+      return;
+    if (!viewers_.empty ()) {
+      auto it = viewers_.begin ();
+      std::advance (it, draws_.range (0, gint64 (viewers_.size ())));
+      leave (it->first);
+      join (next_index_++);
+    }
+    schedule_churn ();
+  });
+}
+
+void
+Simulation::report_progress (std::chrono::steady_clock::time_point wall_start)
+{
+  guint64 received = 0, peer = 0;
+  for (const auto &v : viewers_) {
+    const viewer::ViewerStats s = v.second->core->stats ();
+    received += s.http_bytes + s.peer_bytes;
+    peer += s.peer_bytes;
+  }
+  const double wall = std::chrono::duration<double> (
+                          std::chrono::steady_clock::now () - wall_start)
+                          .count ();
+  g_printerr (
+      "sim: %.0f s virtual, %.1f s wall, %" G_GUINT64_FORMAT
+      " events, %zu viewers, P2P %.1f %%\n",
+      double (
+          loop_.now ()
+          - (end_ - GstClockTime (config_.segments) * config_.segment_duration))
+          / GST_SECOND,
+      wall, loop_.events_run (), viewers_.size (),
+      received ? 100.0 * double (peer) / double (received) : 0.0);
+}
+
+SimResult
+Simulation::run ()
+{
+  const auto wall_start = std::chrono::steady_clock::now ();
+  const GstClockTime duration
+      = GstClockTime (config_.segments) * config_.segment_duration;
+
+  broadcaster_->start ();
+  loop_.run_until (loop_.now ()
+                   + (kPrerollSegments - 1) * config_.segment_duration
+                   + GST_MSECOND);
+  const GstClockTime begin = loop_.now ();
+  end_ = begin + duration;
+
+  /* Joins spread over the first part of the run, in a drawn order. */
+  for (int i = 0; i < config_.viewers; i++) {
+    const GstClockTime at = GstClockTime (
+        draws_.uniform () * config_.join_spread * double (duration));
+    const int index = next_index_++;
+    loop_.call_later (at, [this, index] { join (index); });
+    if (config_.bench_schedule && index % 5 == 2
+        && duration >= 30 * GST_SECOND) {
+      const double away = 0.45 + 0.1 * draws_.uniform ();
+      const double back = away + 0.08 + 0.04 * draws_.uniform ();
+      loop_.call_later (GstClockTime (away * double (duration)),
+                        [this, index] { leave (index); });
+      loop_.call_later (GstClockTime (back * double (duration)),
+                        [this, index] { join (index); });
+    }
+  }
+  schedule_churn ();
+
+  if (config_.progress_every_s > 0) {
+    const GstClockTime step
+        = GstClockTime (config_.progress_every_s) * GST_SECOND;
+    for (GstClockTime t = begin + step; t < end_; t += step) {
+      loop_.run_until (t);
+      report_progress (wall_start);
+    }
+  }
+  loop_.run_until (end_);
+
+  for (auto &v : viewers_)
+    finish_record (*v.second);
+
+  SimResult result;
+  result.viewers = config_.viewers;
+  result.sessions = int (records_.size ());
+  result.segments = broadcaster_->published ();
+  result.segment_bytes = broadcaster_->published_bytes ();
+  result.http_segment_bytes = origin_->stats ().segment_bytes;
+  result.http_playlist_bytes = origin_->stats ().playlist_bytes;
+  result.seeder_bytes = broadcaster_->seeder_bytes ();
+  std::vector<double> startups, latencies;
+  for (const ViewerRecord &r : records_) {
+    result.received_bytes += r.http_bytes + r.peer_bytes;
+    result.peer_bytes += r.peer_bytes;
+    result.stalls += r.stalls;
+    result.stall_seconds += r.stall_seconds;
+    if (r.startup_s >= 0)
+      startups.push_back (r.startup_s);
+    if (r.latency_s >= 0)
+      latencies.push_back (r.latency_s);
+  }
+  /* Offload as the bench counts it: what viewers got from peers, less what
+   * the broadcaster's seeder uploaded. */
+  if (result.received_bytes)
+    result.offload = std::max (
+        0.0, (double (result.peer_bytes) - double (result.seeder_bytes))
+                 / double (result.received_bytes));
+  if (result.segment_bytes) {
+    result.http_copies_per_segment
+        = double (result.http_segment_bytes) / double (result.segment_bytes);
+    result.origin_copies_per_segment
+        = double (result.http_segment_bytes + result.seeder_bytes)
+          / double (result.segment_bytes);
+  }
+  result.startup_median_s = median (startups);
+  result.latency_median_s = median (latencies);
+  result.events = loop_.events_run ();
+  result.tracker_announces = tracker_->announces ();
+  result.virtual_seconds = double (duration) / GST_SECOND;
+  result.per_viewer = records_;
+  viewers_.clear ();
+  result.wall_seconds = std::chrono::duration<double> (
+                            std::chrono::steady_clock::now () - wall_start)
+                            .count ();
+  return result;
+}
+
+} // namespace
+
+SimResult
+run_swarm (const SimConfig &config)
+{
+  Simulation simulation (config);
+  return simulation.run ();
+}
+
+} // namespace p2p::sim

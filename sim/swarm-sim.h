@@ -1,0 +1,99 @@
+/* gst-p2p
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * A whole swarm in virtual time on the real engine: a broadcaster (the
+ * BroadcasterCore seeding what a LivePublisher publishes, synthetic
+ * segments at the stream's bitrate), a tracker (the real tracker core),
+ * an HTTP origin, and viewers (ViewerCore) on access links drawn like the
+ * swarm bench's (tests/bench/swarm-bench.py), joining, playing in real
+ * time, leaving and being replaced. Everything runs on one EventLoop, so a
+ * run is the same for the same seed.
+ */
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <gst/gst.h>
+
+#include "sim/network.h"
+
+namespace p2p::sim {
+
+struct SimConfig
+{
+  int viewers = 20;
+  /* Segments published while viewers watch (after a pre-roll of four). */
+  int segments = 30;
+  guint64 seed = 1;
+  /* Viewers per minute, as a fraction of `viewers`, that leave and are
+   * replaced by a newcomer. */
+  double churn = 0;
+  /* Fraction of viewers with upload=false. */
+  double upload_off = 0.2;
+  guint live_delay = 5;
+  GstClockTime http_window = 3 * GST_SECOND;
+  GstClockTime segment_duration = 2 * GST_SECOND;
+  double bitrate_kbps = 3000;
+  /* Joins spread over this fraction of the run (the bench's 30 %). */
+  double join_spread = 0.3;
+  /* The bench's schedule: one viewer in five leaves near the middle of the
+   * run and comes back (tests/bench/swarm-bench.py make_schedule). */
+  bool bench_schedule = false;
+  /* Every link's rate scaled by this (with the bitrate: same transfer
+   * times), as the real bench does on a machine short of CPU. */
+  double rate_scale = 1;
+  /* Seeder: peers it serves (p2pswarmsink max-upload-peers). */
+  guint seeder_peers = 4;
+  /* The origin's uplink: a CDN, which the bench does not cap either. */
+  double origin_bytes_per_s = 1e12;
+  /* Progress lines to stderr every this many virtual seconds (0: none). */
+  int progress_every_s = 0;
+};
+
+struct ViewerRecord
+{
+  std::string name;
+  LinkSpec link;
+  bool upload = true;
+  GstClockTime joined = 0;
+  GstClockTime left = 0;
+  guint64 http_bytes = 0;
+  guint64 peer_bytes = 0;
+  guint64 uploaded_bytes = 0;
+  guint64 stalls = 0;
+  double stall_seconds = 0;
+  double startup_s = -1; /* -1: never started */
+  double latency_s = -1; /* median once settled, -1: none */
+  guint64 segments_played = 0;
+};
+
+struct SimResult
+{
+  int viewers = 0;  /* at once */
+  int sessions = 0; /* every viewer that joined, newcomers included */
+  int segments = 0;
+  guint64 segment_bytes = 0; /* published during the run */
+  guint64 http_segment_bytes = 0;
+  guint64 http_playlist_bytes = 0;
+  guint64 seeder_bytes = 0;
+  guint64 received_bytes = 0;
+  guint64 peer_bytes = 0;
+  double offload = 0;
+  double http_copies_per_segment = 0;
+  double origin_copies_per_segment = 0;
+  guint64 stalls = 0;
+  double stall_seconds = 0;
+  double startup_median_s = 0;
+  double latency_median_s = 0;
+  double wall_seconds = 0;
+  double virtual_seconds = 0;
+  guint64 events = 0;
+  guint64 tracker_announces = 0;
+  std::vector<ViewerRecord> per_viewer;
+};
+
+SimResult run_swarm (const SimConfig &config);
+
+} // namespace p2p::sim

@@ -1,0 +1,242 @@
+/* gst-p2p
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The simulator's own pieces: the event loop's order and cancellation,
+ * rates shared on a link, and simulated data channels (open, messages in
+ * order and on time, back-pressure, close seen by the remote).
+ */
+#include <gst/check/gstcheck.h>
+
+#include <string>
+#include <vector>
+
+#include "gst/p2p/common/error.h"
+#include "sim/event-loop.h"
+#include "sim/network.h"
+#include "sim/shared-link.h"
+
+using namespace p2p;
+using namespace p2p::sim;
+
+namespace {
+
+GBytes *
+bytes_of_size (gsize size)
+{
+  return g_bytes_new_take (g_malloc0 (size), size);
+}
+
+double
+seconds (GstClockTime t)
+{
+  return double (t) / GST_SECOND;
+}
+
+} // namespace
+
+GST_START_TEST (test_event_loop_order_and_cancel)
+{
+  EventLoop loop;
+  const GstClockTime start = loop.now ();
+  std::vector<int> ran;
+  loop.call_later (2 * GST_SECOND, [&] { ran.push_back (3); });
+  loop.call_later (GST_SECOND, [&] { ran.push_back (1); });
+  /* Same time: in the order scheduled. */
+  loop.call_later (GST_SECOND, [&] { ran.push_back (2); });
+  TimerId cancelled = loop.call_later (GST_SECOND, [&] { ran.push_back (9); });
+  loop.cancel (cancelled);
+  loop.run_until (start + GST_SECOND);
+  fail_unless_equals_int (ran.size (), 2);
+  fail_unless_equals_uint64 (loop.now (), start + GST_SECOND);
+  /* A call may schedule more, at 0 delay: it runs after what is due. */
+  loop.call_later (0, [&] {
+    loop.call_later (0, [&] { ran.push_back (5); });
+    ran.push_back (4);
+  });
+  loop.run_until (start + 3 * GST_SECOND);
+  fail_unless (ran == std::vector<int> ({ 1, 2, 4, 5, 3 }));
+  /* Cancelling a call that ran does nothing (its slot may be reused). */
+  loop.cancel (cancelled);
+  fail_unless (!loop.run_one ());
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_link_shares_rate_equally)
+{
+  EventLoop loop;
+  const GstClockTime start = loop.now ();
+  SharedLink link (loop, 1000); /* bytes per second */
+  GstClockTime a_done = 0, b_done = 0;
+  Flow *a = link.open ([&] (Unit) { a_done = loop.now (); });
+  Flow *b = link.open ([&] (Unit) { b_done = loop.now (); });
+  link.send (a, Unit{ BytesRef (), 1000 });
+  link.send (b, Unit{ BytesRef (), 500 });
+  loop.run_until (start + 10 * GST_SECOND);
+  /* Both at 500 B/s until b is done (1 s), then a alone: 500 more bytes at
+   * 1000 B/s. */
+  fail_unless (std::abs (seconds (b_done - start) - 1.0) < 1e-6, "%f",
+               seconds (b_done - start));
+  fail_unless (std::abs (seconds (a_done - start) - 1.5) < 1e-6, "%f",
+               seconds (a_done - start));
+  fail_unless_equals_uint64 (link.bytes_sent (), 1500);
+
+  /* A closed flow sends nothing more and frees its share. */
+  const GstClockTime t = loop.now ();
+  bool closed_sent = false;
+  GstClockTime c_done = 0;
+  Flow *c = link.open ([&] (Unit) { c_done = loop.now (); });
+  Flow *d = link.open ([&] (Unit) { closed_sent = true; });
+  link.send (c, Unit{ BytesRef (), 1000 });
+  link.send (d, Unit{ BytesRef (), 1000 });
+  loop.run_until (t + GST_SECOND / 2);
+  link.close (d);
+  loop.run_until (t + 10 * GST_SECOND);
+  fail_if (closed_sent);
+  /* 250 bytes in the first half second, 750 alone: 0.75 s more. */
+  fail_unless (std::abs (seconds (c_done - t) - 1.25) < 1e-6, "%f",
+               seconds (c_done - t));
+  link.close (a);
+  link.close (b);
+  link.close (c);
+}
+
+GST_END_TEST;
+
+struct ChannelSide
+{
+  std::string description;
+  bool open = false;
+  bool closed = false;
+  bool closed_with_error = false;
+  guint writable = 0;
+  std::vector<gsize> messages;
+  std::vector<GstClockTime> arrivals;
+};
+
+peer::ChannelEvents
+events_for (ChannelSide &side, EventLoop &loop)
+{
+  peer::ChannelEvents events;
+  events.local_description
+      = [&side] (const std::string &sdp) { side.description = sdp; };
+  events.open = [&side] { side.open = true; };
+  events.message = [&side, &loop] (GBytes *message) {
+    side.messages.push_back (g_bytes_get_size (message));
+    side.arrivals.push_back (loop.now ());
+  };
+  events.writable = [&side] { side.writable++; };
+  events.closed = [&side] (const GError *error) {
+    side.closed = true;
+    side.closed_with_error = error != nullptr;
+  };
+  return events;
+}
+
+GST_START_TEST (test_channel_messages_timing_and_close)
+{
+  EventLoop loop;
+  Network network (loop);
+  LinkSpec fast;
+  fast.up_bytes_per_s = 1e6;
+  fast.down_bytes_per_s = 10e6;
+  fast.delay = 10 * GST_MSECOND;
+  LinkSpec slow = fast;
+  slow.up_bytes_per_s = 100e3;
+  slow.delay = 20 * GST_MSECOND;
+  Host &a = network.add_host (fast);
+  Host &b = network.add_host (slow);
+  auto transport_a = network.transport (a);
+  auto transport_b = network.transport (b);
+
+  ChannelSide sa, sb;
+  auto offerer = transport_a->offer (events_for (sa, loop), nullptr);
+  loop.run_until (loop.now () + GST_SECOND);
+  fail_if (sa.description.empty ());
+  auto answerer
+      = transport_b->answer (sa.description, events_for (sb, loop), nullptr);
+  loop.run_until (loop.now () + GST_SECOND);
+  fail_if (sb.description.empty ());
+  fail_if (sa.open);
+  fail_unless (offerer->set_remote_answer (sb.description, nullptr));
+  loop.run_until (loop.now () + GST_SECOND);
+  fail_unless (sa.open && sb.open);
+
+  /* 100 kB from the slow uplink: 1 s on it, 30 ms across, 10 ms on the
+   * receiver's downlink. */
+  const GstClockTime sent = loop.now ();
+  GBytes *message = bytes_of_size (100000);
+  fail_unless (answerer->send (message));
+  g_bytes_unref (message);
+  loop.run_until (sent + 2 * GST_SECOND);
+  fail_unless_equals_int (sa.messages.size (), 1);
+  fail_unless (std::abs (seconds (sa.arrivals[0] - sent) - 1.04) < 1e-3, "%f",
+               seconds (sa.arrivals[0] - sent));
+
+  /* Back-pressure: beyond the low-water mark send () refuses, and writable
+   * follows once the buffer drains. */
+  const guint64 threshold = network.timing ().buffered_low_threshold;
+  guint accepted = 0;
+  while (accepted < 100) {
+    GBytes *m = bytes_of_size (60000);
+    const bool ok = answerer->send (m);
+    g_bytes_unref (m);
+    if (!ok)
+      break;
+    accepted++;
+  }
+  fail_unless (answerer->buffered_amount () > threshold);
+  fail_unless (accepted < 100);
+  loop.run_until (loop.now () + 20 * GST_SECOND);
+  fail_unless_equals_int (sb.writable, 1);
+  fail_unless_equals_int (sa.messages.size (), 1 + accepted);
+  fail_unless_equals_uint64 (answerer->buffered_amount (), 0);
+
+  /* Closing one end: the other sees it after the one-way delay, without
+   * an error; the closing end hears nothing. */
+  offerer->close ();
+  loop.run_until (loop.now () + GST_SECOND);
+  fail_unless (sb.closed);
+  fail_if (sb.closed_with_error);
+  fail_if (sa.closed);
+  fail_if (answerer->send (g_bytes_new_static ("x", 1)));
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_unanswered_offer_times_out)
+{
+  EventLoop loop;
+  Network network (loop);
+  Host &a = network.add_host (LinkSpec ());
+  auto transport = network.transport (a);
+  ChannelSide side;
+  auto offerer = transport->offer (events_for (side, loop), nullptr);
+  loop.run_until (loop.now () + network.timing ().connect_timeout - GST_SECOND);
+  fail_if (side.closed);
+  loop.run_until (loop.now () + 2 * GST_SECOND);
+  fail_unless (side.closed && side.closed_with_error);
+  GError *error = nullptr;
+  fail_if (transport->answer ("v=0 not a simulated offer",
+                              peer::ChannelEvents (), &error)
+           != nullptr);
+  fail_unless (g_error_matches (error, GST_P2P_ERROR, GST_P2P_ERROR_PROTOCOL));
+  g_error_free (error);
+}
+
+GST_END_TEST;
+
+static Suite *
+sim_network_suite (void)
+{
+  Suite *s = suite_create ("sim-network");
+  TCase *tc = tcase_create ("general");
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_event_loop_order_and_cancel);
+  tcase_add_test (tc, test_link_shares_rate_equally);
+  tcase_add_test (tc, test_channel_messages_timing_and_close);
+  tcase_add_test (tc, test_unanswered_offer_times_out);
+  return s;
+}
+
+GST_CHECK_MAIN (sim_network);

@@ -1,0 +1,80 @@
+/* gst-p2p
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * A CI-sized swarm on the real engine in virtual time (p2p-swarm-sim's
+ * run_swarm): 50 viewers with the bench's link mix and churn, 20 segments.
+ * It guards the delivery figures the design reaches and that a run is the
+ * same for the same seed.
+ */
+#include "sim/swarm-sim.h"
+
+#include <gst/check/gstcheck.h>
+
+using namespace p2p::sim;
+
+namespace {
+
+SimConfig
+ci_config ()
+{
+  SimConfig config;
+  config.viewers = 50;
+  config.segments = 20;
+  config.churn = 0.1;
+  config.seed = 1;
+  return config;
+}
+
+} // namespace
+
+GST_START_TEST (test_ci_sized_swarm)
+{
+  const SimResult r = run_swarm (ci_config ());
+  GST_INFO ("offload %.3f, HTTP copies %.2f, origin copies %.2f, stalls "
+            "%" G_GUINT64_FORMAT,
+            r.offload, r.http_copies_per_segment, r.origin_copies_per_segment,
+            r.stalls);
+  fail_unless (r.sessions > r.viewers, "churn brought no newcomer");
+  fail_unless_equals_uint64 (r.stalls, 0);
+  fail_unless (r.offload >= 0.35, "offload %.3f", r.offload);
+  fail_unless (r.http_copies_per_segment <= 26, "HTTP copies %.2f",
+               r.http_copies_per_segment);
+  fail_unless (r.startup_median_s < 1, "start-up %.2f s", r.startup_median_s);
+  for (const ViewerRecord &v : r.per_viewer)
+    fail_unless (v.segments_played > 0 || v.left - v.joined < 4 * GST_SECOND,
+                 "%s played nothing", v.name.c_str ());
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_same_seed_same_run)
+{
+  SimConfig config = ci_config ();
+  config.viewers = 20;
+  config.segments = 10;
+  const SimResult a = run_swarm (config);
+  const SimResult b = run_swarm (config);
+  fail_unless_equals_uint64 (a.events, b.events);
+  fail_unless_equals_uint64 (a.received_bytes, b.received_bytes);
+  fail_unless_equals_uint64 (a.peer_bytes, b.peer_bytes);
+  fail_unless_equals_uint64 (a.http_segment_bytes, b.http_segment_bytes);
+  fail_unless_equals_int (a.sessions, b.sessions);
+  config.seed = 2;
+  const SimResult c = run_swarm (config);
+  fail_if (c.events == a.events && c.peer_bytes == a.peer_bytes);
+}
+
+GST_END_TEST;
+
+static Suite *
+swarm_sim_suite (void)
+{
+  Suite *s = suite_create ("swarm-sim");
+  TCase *tc = tcase_create ("general");
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_ci_sized_swarm);
+  tcase_add_test (tc, test_same_seed_same_run);
+  return s;
+}
+
+GST_CHECK_MAIN (swarm_sim);

@@ -1,0 +1,369 @@
+/* gst-p2p
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The viewer engine (ViewerCore) in virtual time, on the simulator's
+ * runtime: no sockets, no sleeps. A live start behind the edge, segments in
+ * order and intact, a swarm that shares them, a peer sending corrupted
+ * segments caught and banned, and a broadcaster that restarts its
+ * numbering followed with a discontinuity.
+ */
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "gst/p2p/swarm/swarm-identity.h"
+#include "gst/p2p/swarm/swarm.h"
+#include "gst/p2p/viewer/viewer-core.h"
+#include "sim/broadcaster.h"
+#include "sim/memo-hasher.h"
+
+/* After the engine's headers: gstcheck defines a fail () macro. */
+#include <gst/check/gstcheck.h>
+
+using namespace p2p;
+using namespace p2p::sim;
+
+namespace {
+
+constexpr GstClockTime kSegment = 2 * GST_SECOND;
+
+/* Collects what a viewer hands out, whole segments only, as a player
+ * taking each at once would. */
+struct Collector : viewer::ViewerOutput
+{
+  struct Item
+  {
+    int64_t sequence;
+    bool discont;
+    ChunkedBytes data;
+  };
+
+  void
+  push (viewer::ViewerItem item) override
+  {
+    if (item.kind == viewer::ViewerItem::Kind::ERROR)
+      errors++;
+    if (item.kind == viewer::ViewerItem::Kind::END)
+      ended = true;
+    if (item.kind != viewer::ViewerItem::Kind::SEGMENT)
+      return;
+    if (partial.empty ())
+      partial_discont = item.discont;
+    partial.append (item.data);
+    if (item.partial)
+      return;
+    items.push_back ({ item.sequence, partial_discont, std::move (partial) });
+    partial = ChunkedBytes ();
+  }
+  size_t
+  pending_segments () const override
+  {
+    return 0;
+  }
+
+  std::vector<Item> items;
+  ChunkedBytes partial;
+  bool partial_discont = false;
+  guint errors = 0;
+  bool ended = false;
+};
+
+/* An origin, a tracker and a broadcaster on a simulated network. */
+struct World
+{
+  explicit World (bool seed_swarm)
+      : network (loop), origin_host (network.add_host (fast_link ())),
+        origin (network, origin_host),
+        tracker (network, network.add_host (fast_link ()),
+                 tracker::ShardLimits (), 7)
+  {
+    start_broadcaster (seed_swarm);
+  }
+
+  static LinkSpec
+  fast_link ()
+  {
+    LinkSpec link;
+    link.up_bytes_per_s = link.down_bytes_per_s = 1e9;
+    link.delay = 2 * GST_MSECOND;
+    return link;
+  }
+
+  std::string
+  url () const
+  {
+    return std::string (Origin::kBaseUrl) + "/playlist.m3u8";
+  }
+
+  std::string
+  stream_swarm_id () const
+  {
+    return swarm::stream_swarm_id (
+        swarm::swarm_id_from_manifest_url (url ()), swarm::StreamType::MAIN,
+        swarm::stream_short_id (
+            swarm::stream_attributes_for_media_playlist ()));
+  }
+
+  void
+  start_broadcaster (bool seed_swarm, guint64 seed = 1)
+  {
+    SimBroadcaster::Config config;
+    config.segment_bytes = 200000;
+    config.seed = seed;
+    if (seed_swarm)
+      config.stream_swarm_id = stream_swarm_id ();
+    broadcaster.reset ();
+    broadcaster = std::make_unique<SimBroadcaster> (
+        network, origin_host, origin, tracker, hasher, config);
+    broadcaster->start ();
+  }
+
+  EventLoop loop;
+  Network network;
+  MemoHasher hasher;
+  Host &origin_host;
+  Origin origin;
+  Tracker tracker;
+  std::unique_ptr<SimBroadcaster> broadcaster;
+};
+
+/* One viewer on its own link. */
+struct TestViewer
+{
+  TestViewer (World &world, viewer::ViewerConfig config, guint64 seed,
+              double up_bytes_per_s = 1e6)
+      : host (world.network.add_host (link (up_bytes_per_s))),
+        runtime (world.network, host, world.origin, world.tracker, world.hasher,
+                 seed)
+  {
+    core = std::make_unique<viewer::ViewerCore> (runtime.runtime,
+                                                 std::move (config), output,
+                                                 viewer::ViewerCore::Events ());
+    core->start ();
+  }
+  ~TestViewer () { core.reset (); }
+
+  static LinkSpec
+  link (double up)
+  {
+    LinkSpec l;
+    l.up_bytes_per_s = up;
+    l.down_bytes_per_s = 5e6;
+    l.delay = 15 * GST_MSECOND;
+    return l;
+  }
+
+  Host &host;
+  HostRuntime runtime;
+  Collector output;
+  std::unique_ptr<viewer::ViewerCore> core;
+};
+
+viewer::ViewerConfig
+viewer_config (const World &world, bool swarm)
+{
+  viewer::ViewerConfig config;
+  config.url = world.url ();
+  config.live_delay_segments = 3;
+  config.stats_interval = 0;
+  if (swarm)
+    config.trackers = { Tracker::kUrl };
+  return config;
+}
+
+/* Every item is the published segment of its sequence, in order. */
+void
+check_in_order_and_intact (const Collector &c, const World &world)
+{
+  for (size_t i = 0; i < c.items.size (); i++) {
+    const Collector::Item &item = c.items[i];
+    if (i > 0)
+      fail_unless_equals_int64 (item.sequence, c.items[i - 1].sequence + 1);
+    ChunkedBytes published = world.broadcaster->segment (item.sequence);
+    fail_if (published.empty (), "segment %" G_GINT64_FORMAT " unknown",
+             item.sequence);
+    GBytesPtr whole = published.flatten ();
+    fail_unless (item.data.equals (whole.get ()),
+                 "segment %" G_GINT64_FORMAT " differs", item.sequence);
+  }
+}
+
+} // namespace
+
+GST_START_TEST (test_live_start_over_http)
+{
+  World world (false);
+  world.loop.run_until (world.loop.now () + 6 * kSegment);
+  /* Live-delay 3: playback starts three segments behind the last one. */
+  const int64_t last = world.broadcaster->published () - 1;
+  TestViewer v (world, viewer_config (world, false), 1);
+  world.loop.run_until (world.loop.now () + 10 * kSegment);
+  fail_unless (v.output.items.size () >= 8, "%zu items",
+               v.output.items.size ());
+  fail_unless_equals_int64 (v.output.items.front ().sequence, last - 2);
+  fail_unless (v.output.items.front ().discont == false);
+  check_in_order_and_intact (v.output, world);
+  const viewer::ViewerStats s = v.core->stats ();
+  fail_unless_equals_uint64 (s.stalls, 0);
+  fail_unless_equals_uint64 (s.peer_bytes, 0);
+  fail_unless (s.http_segments >= v.output.items.size ());
+
+  /* The playlist ends: playback reaches the end. */
+  world.broadcaster->stop (true);
+  world.loop.run_until (world.loop.now () + 10 * kSegment);
+  fail_unless (v.output.ended);
+  fail_unless_equals_int (v.output.errors, 0);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_viewers_share_segments)
+{
+  World world (true);
+  world.loop.run_until (world.loop.now () + 4 * kSegment);
+  std::vector<std::unique_ptr<TestViewer>> viewers;
+  for (guint64 i = 0; i < 4; i++) {
+    viewers.push_back (std::make_unique<TestViewer> (
+        world, viewer_config (world, true), 10 + i));
+    world.loop.run_until (world.loop.now () + kSegment / 2);
+  }
+  world.loop.run_until (world.loop.now () + 20 * kSegment);
+  guint64 peer_bytes = 0, received = 0;
+  for (auto &v : viewers) {
+    check_in_order_and_intact (v->output, world);
+    const viewer::ViewerStats s = v->core->stats ();
+    fail_unless_equals_uint64 (s.stalls, 0);
+    fail_unless (s.peers > 0, "a viewer has no peers");
+    peer_bytes += s.peer_bytes;
+    received += s.peer_bytes + s.http_bytes;
+  }
+  /* Peers, the seeder included, carried a good part of it. */
+  fail_unless (peer_bytes * 3 > received,
+               "%" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " from peers",
+               peer_bytes, received);
+}
+
+GST_END_TEST;
+
+/* A swarm member that announces every segment and serves copies with one
+ * byte flipped. */
+struct CorruptingPeer
+{
+  CorruptingPeer (World &world, guint64 seed)
+      : host (world.network.add_host (TestViewer::link (10e6))),
+        runtime (world.network, host, world.origin, world.tracker, world.hasher,
+                 seed),
+        world_ (world)
+  {
+    swarm::SwarmConfig config;
+    config.trackers = { Tracker::kUrl };
+    config.info_hash = swarm::swarm_info_hash (world.stream_swarm_id ());
+    config.peer_id = swarm::generate_peer_id (runtime.random);
+    config.max_concurrent_uploads = 0;
+    swarm::SwarmCallbacks callbacks;
+    callbacks.lookup = [this] (int64_t sequence) {
+      ChunkedBytes good = world_.broadcaster->segment (sequence);
+      if (good.empty ())
+        return good;
+      GBytesPtr bytes = good.flatten ();
+      const gsize size = g_bytes_get_size (bytes.get ());
+      auto data = static_cast<guint8 *> (
+          g_memdup2 (g_bytes_get_data (bytes.get (), nullptr), size));
+      data[size / 2] ^= 0x5a;
+      served++;
+      GBytesPtr bad (g_bytes_new_take (data, size));
+      return ChunkedBytes (bad.get ());
+    };
+    swarm = std::make_unique<swarm::Swarm> (runtime.runtime, config, callbacks);
+    swarm->start ();
+    announce ();
+  }
+
+  void
+  announce ()
+  {
+    std::set<int64_t> held;
+    const int64_t last = world_.broadcaster->published () - 1;
+    for (int64_t s = std::max<int64_t> (0, last - 5); s <= last; s++)
+      held.insert (s);
+    swarm->set_holdings (held, {});
+    timer = world_.loop.call_later (GST_SECOND / 2, [this] { announce (); });
+  }
+
+  ~CorruptingPeer ()
+  {
+    world_.loop.cancel (timer);
+    swarm.reset ();
+  }
+
+  Host &host;
+  HostRuntime runtime;
+  World &world_;
+  std::unique_ptr<swarm::Swarm> swarm;
+  TimerId timer = 0;
+  guint served = 0;
+};
+
+GST_START_TEST (test_corrupting_peer_is_banned)
+{
+  World world (false);
+  world.loop.run_until (world.loop.now () + 4 * kSegment);
+  CorruptingPeer evil (world, 99);
+  world.loop.run_until (world.loop.now () + kSegment);
+  TestViewer v (world, viewer_config (world, true), 5);
+  world.loop.run_until (world.loop.now () + 20 * kSegment);
+  const viewer::ViewerStats s = v.core->stats ();
+  fail_unless (evil.served > 0, "the corrupting peer was never asked");
+  fail_unless (s.hash_mismatches >= 1);
+  fail_unless_equals_uint64 (s.peers_banned, 1);
+  /* What played is intact, without a stall: the bytes came again. */
+  check_in_order_and_intact (v.output, world);
+  fail_unless_equals_uint64 (s.stalls, 0);
+  fail_unless (v.output.items.size () >= 15);
+  const guint served = evil.served;
+  world.loop.run_until (world.loop.now () + 5 * kSegment);
+  fail_unless_equals_int (evil.served, served);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_broadcaster_restart_is_a_discontinuity)
+{
+  World world (false);
+  world.loop.run_until (world.loop.now () + 8 * kSegment);
+  TestViewer v (world, viewer_config (world, false), 1);
+  world.loop.run_until (world.loop.now () + 6 * kSegment);
+  const size_t before = v.output.items.size ();
+  fail_unless (before >= 4);
+  /* A new broadcaster numbers from 0 again. */
+  world.broadcaster->stop (false);
+  world.start_broadcaster (false, 2);
+  world.loop.run_until (world.loop.now () + 12 * kSegment);
+  fail_unless_equals_int (v.output.errors, 0);
+  fail_unless (v.output.items.size () > before + 3);
+  /* The first segment after the restart is a discontinuity, and what
+   * follows is the new stream's, in order. */
+  const Collector::Item &first = v.output.items[before];
+  fail_unless (first.discont);
+  fail_unless (first.sequence < v.output.items[before - 1].sequence);
+  for (size_t i = before + 1; i < v.output.items.size (); i++)
+    fail_unless_equals_int64 (v.output.items[i].sequence,
+                              v.output.items[i - 1].sequence + 1);
+}
+
+GST_END_TEST;
+
+static Suite *
+viewer_core_suite (void)
+{
+  Suite *s = suite_create ("viewer-core");
+  TCase *tc = tcase_create ("general");
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_live_start_over_http);
+  tcase_add_test (tc, test_viewers_share_segments);
+  tcase_add_test (tc, test_corrupting_peer_is_banned);
+  tcase_add_test (tc, test_broadcaster_restart_is_a_discontinuity);
+  return s;
+}
+
+GST_CHECK_MAIN (viewer_core);
