@@ -18,6 +18,13 @@
  * plays in `playbin`, `gst-play-1.0` and `uridecodebin`; `location` also
  * takes plain http(s) URLs.
  *
+ * A playlist the server answers 404 for at start-up (a broadcaster that has
+ * not published yet), or a live playlist that stops loading (a broadcaster
+ * restarting), is waited for up to 20 seconds; a restarted stream is
+ * followed as a discontinuity. Live, a segment the server does not give is
+ * skipped with a warning, and a variant whose playlist fails is replaced by
+ * another one.
+ *
  * Every `stats-interval` it posts a "p2p-statistics" element message with
  * the same fields as the `stats` property: bytes and segments from HTTP and
  * from peers, bytes uploaded, peers connected, stalls and the P2P ratio.

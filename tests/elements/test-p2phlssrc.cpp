@@ -780,13 +780,130 @@ GST_START_TEST (test_bad_playlists)
 }
 GST_END_TEST;
 
+/* A server that answers 404 for the playlist may be a broadcaster that has
+ * not published its first segment yet: it is waited for (an error only
+ * after ViewerConfig::playlist_outage_limit, tested in virtual time). */
 GST_START_TEST (test_playlist_not_found)
 {
   ScriptedServer server;
   SrcFixture f (server.url ("/missing.m3u8"));
-  check_error (f.expect_error (), GST_RESOURCE_ERROR,
-               GST_RESOURCE_ERROR_NOT_FOUND, "404");
-  fail_unless_equals_int (server.requests ("/missing.m3u8"), 1);
+  std::string warning = f.expect_warning ();
+  fail_unless (warning.find ("404") != std::string::npos, "%s",
+               warning.c_str ());
+  fail_unless (poll_until (
+      [&] { return server.requests ("/missing.m3u8") >= 3; }, kWaitMs));
+  fail_unless (wait_message (f.bus, GST_MESSAGE_ERROR, 100) == nullptr);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_early_viewer_waits_for_the_playlist)
+{
+  ScriptedServer server;
+  Stream stream (server);
+  server.set_status ("/live.m3u8", SOUP_STATUS_NOT_FOUND);
+  SrcFixture f (server.url ("/live.m3u8"), [] (GstElement *src) {
+    g_object_set (src, "live-delay", 1u, nullptr);
+  });
+  fail_unless (poll_until ([&] { return server.requests ("/live.m3u8") >= 2; },
+                           kWaitMs));
+  stream.add_segments (0, 1);
+  stream.set_playlist ("live.m3u8", 0, 1, false);
+  f.expect_segment (1, stream.payload (1), true);
+  fail_unless (wait_message (f.bus, GST_MESSAGE_ERROR, 100) == nullptr);
+}
+GST_END_TEST;
+
+/* A broadcaster restarting: its origin says 404 for a while, then serves a
+ * stream numbered from 0 again. Playback follows it as a discontinuity. */
+GST_START_TEST (test_restarted_broadcaster_is_followed)
+{
+  ScriptedServer server;
+  Stream stream (server);
+  stream.add_segments (20, 23);
+  stream.set_playlist ("live.m3u8", 20, 23, false);
+  SrcFixture f (server.url ("/live.m3u8"), [] (GstElement *src) {
+    g_object_set (src, "live-delay", 1u, nullptr);
+  });
+  f.expect_segment (23, stream.payload (23), true);
+
+  server.set_status ("/live.m3u8", SOUP_STATUS_NOT_FOUND);
+  for (gint64 seq = 20; seq <= 23; seq++)
+    server.set_status (stream.segment_path (seq), SOUP_STATUS_NOT_FOUND);
+  const guint before = server.requests ("/live.m3u8");
+  fail_unless (poll_until (
+      [&] { return server.requests ("/live.m3u8") >= before + 3; }, kWaitMs));
+
+  stream.add_segments (0, 2);
+  stream.set_playlist ("live.m3u8", 0, 2, false);
+  f.expect_segment (2, stream.payload (2), true);
+  stream.add_segments (3, 3);
+  stream.set_playlist ("live.m3u8", 0, 3, false);
+  f.expect_segment (3, stream.payload (3), false);
+  fail_unless (wait_message (f.bus, GST_MESSAGE_ERROR, 100) == nullptr);
+}
+GST_END_TEST;
+
+/* Live, a segment the server does not have is skipped with a warning and
+ * playback goes on after it as a discontinuity, as with hlsdemux2. */
+GST_START_TEST (test_live_segment_not_found_is_skipped)
+{
+  ScriptedServer server;
+  Stream stream (server);
+  stream.add_segments (0, 5);
+  server.set_status (stream.segment_path (3), SOUP_STATUS_NOT_FOUND);
+  stream.set_playlist ("live.m3u8", 0, 5, false);
+  SrcFixture f (server.url ("/live.m3u8"), [] (GstElement *src) {
+    g_object_set (src, "live-delay", 4u, nullptr);
+  });
+  f.expect_segment (2, stream.payload (2), true);
+  f.expect_segment (4, stream.payload (4), true);
+  f.expect_segment (5, stream.payload (5), false);
+  std::string warning = f.expect_warning ();
+  fail_unless (warning.find ("Segment 3") != std::string::npos, "%s",
+               warning.c_str ());
+  fail_unless_equals_uint64 (f.stat ("segments-skipped"), 1);
+  fail_unless (wait_message (f.bus, GST_MESSAGE_ERROR, 100) == nullptr);
+}
+GST_END_TEST;
+
+/* A variant whose playlist fails is replaced by another one. */
+GST_START_TEST (test_variant_failover)
+{
+  ScriptedServer server;
+  server.set_text ("/master.m3u8",
+                   "#EXTM3U\n"
+                   "#EXT-X-STREAM-INF:BANDWIDTH=3000000\nhigh/index.m3u8\n"
+                   "#EXT-X-STREAM-INF:BANDWIDTH=500000\nlow/index.m3u8\n");
+  server.set_status ("/high/index.m3u8", SOUP_STATUS_NOT_FOUND);
+  Stream low (server, "/low/");
+  low.add_segments (0, 1);
+  low.set_playlist ("index.m3u8", 0, 1, true);
+  SrcFixture f (server.url ("/master.m3u8"));
+  f.expect_segment (0, low.payload (0), true);
+  f.expect_segment (1, low.payload (1), false);
+  fail_unless (wait_eos (f.h, kWaitMs));
+  std::string warning = f.expect_warning (100);
+  fail_unless (warning.find ("another variant") != std::string::npos, "%s",
+               warning.c_str ());
+  fail_unless_equals_uint64 (f.stat ("bandwidth"), 500000);
+}
+GST_END_TEST;
+
+/* Waiting for a segment past its deadline counts as a stall while it
+ * lasts, not only once the segment comes. */
+GST_START_TEST (test_stall_counted_while_it_lasts)
+{
+  ScriptedServer server;
+  Stream stream (server);
+  stream.add_segments (0, 1);
+  stream.set_playlist ("live.m3u8", 0, 1, false);
+  SrcFixture f (server.url ("/live.m3u8"), [] (GstElement *src) {
+    g_object_set (src, "live-delay", 1u, nullptr);
+  });
+  f.expect_segment (1, stream.payload (1), true);
+  /* Nothing new comes: a second of media, then a stall. */
+  fail_unless (poll_until ([&] { return f.stat ("stalls") >= 1; }, kWaitMs));
+  fail_unless (f.stat ("stall-time") > 0);
 }
 GST_END_TEST;
 
@@ -1005,6 +1122,11 @@ p2phlssrc_suite (void)
   tcase_add_loop_test (tc, test_bad_playlists, 0,
                        G_N_ELEMENTS (playlist_cases));
   tcase_add_test (tc, test_playlist_not_found);
+  tcase_add_test (tc, test_early_viewer_waits_for_the_playlist);
+  tcase_add_test (tc, test_restarted_broadcaster_is_followed);
+  tcase_add_test (tc, test_live_segment_not_found_is_skipped);
+  tcase_add_test (tc, test_variant_failover);
+  tcase_add_test (tc, test_stall_counted_while_it_lasts);
   tcase_add_test (tc, test_segment_not_found);
   tcase_add_test (tc, test_server_error_is_retried);
   tcase_add_test (tc, test_truncated_segment_is_fetched_again);

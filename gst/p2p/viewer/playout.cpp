@@ -46,9 +46,23 @@ Playout::start_at (int64_t sequence)
 void
 Playout::restart ()
 {
-  streamed_sequence_ = -1;
+  discontinuity ();
   next_sequence_ = -1;
+  failed_segments_.clear ();
+  skipped_.clear ();
+}
+
+void
+Playout::discontinuity ()
+{
+  streamed_sequence_ = -1;
   next_discont_ = true;
+}
+
+void
+Playout::skip (int64_t sequence)
+{
+  skipped_.insert (sequence);
 }
 
 void
@@ -134,7 +148,15 @@ Playout::deliver_ready (bool downloads_idle)
     return;
   }
   const hls::MediaPlaylist *playlist = playlists_.playlist ();
-  while (!failed_ && playlist && store_.contains (next_sequence_)) {
+  for (;;) {
+    if (skipped_.erase (next_sequence_)) {
+      stats_.segments_skipped++;
+      next_sequence_++;
+      next_discont_ = true;
+      continue;
+    }
+    if (failed_ || !playlist || !store_.contains (next_sequence_))
+      break;
     const hls::MediaSegment *segment = playlists_.find (next_sequence_);
     if (segment && segment->init_section && !init_section_ready (*segment))
       break;
@@ -219,6 +241,21 @@ Playout::fail (GErrorPtr error)
   item.kind = ViewerItem::Kind::ERROR;
   item.error = std::move (error);
   push (std::move (item));
+}
+
+PlayoutStats
+Playout::stats (GstClockTime now) const
+{
+  /* Waiting for the next segment past its deadline is a stall already:
+   * a viewer whose server went away must not report none. */
+  PlayoutStats stats = stats_;
+  const GstClockTime deadline = deadline_origin (now);
+  if (GST_CLOCK_TIME_IS_VALID (playback_start_) && !ended_ && !failed_
+      && partial_sequence_ < 0 && now > deadline + kStallTolerance) {
+    stats.stalls++;
+    stats.stall_time += now - deadline;
+  }
+  return stats;
 }
 
 GstClockTime

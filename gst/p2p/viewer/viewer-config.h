@@ -29,6 +29,10 @@ struct ViewerConfig
    * the smaller non-zero limit (bits per second), else the lowest. */
   guint64 connection_speed = 0;
   guint64 max_bitrate = 0;
+  /* How long a playlist that cannot be loaded is retried before playback
+   * fails: at start-up while the server answers (an early broadcaster), and
+   * during live playback (a broadcaster restarting). */
+  GstClockTime playlist_outage_limit = 20 * GST_SECOND;
   /* Segments downloaded over HTTP at the same time. */
   guint max_parallel_http = 2;
   net::HttpFetcherOptions http;

@@ -64,7 +64,8 @@ ViewerCore::ViewerCore (Runtime &runtime, ViewerConfig config,
               [this] (const hls::Variant *v) { on_media_found (v); },
               [this] (bool restarted) { on_playlist_updated (restarted); },
               [this] (GErrorPtr error) { fail (std::move (error)); },
-              [this] (const std::string &m) { warn (m); } }),
+              [this] (const std::string &m) { warn (m); },
+              [this] (const hls::Variant &v) { on_variant_changed (v); } }),
       downloads_ (
           runtime.clock, runtime.http,
           Downloads::Events{ [this] (int64_t seq, net::HttpResult result) {
@@ -134,13 +135,36 @@ ViewerCore::on_media_found (const hls::Variant *variant)
 }
 
 void
+ViewerCore::on_variant_changed (const hls::Variant &variant)
+{
+  /* Another variant's segments under the same numbers, in another swarm
+   * (P2P Media Loader keeps a swarm per variant): what is held of this one
+   * goes, and playback goes on at the same point as a discontinuity. */
+  stats_.media_playlist_url = playlists_.media_url ();
+  stats_.bandwidth = variant.bandwidth;
+  forget_segments ();
+  playout_.discontinuity ();
+  if (swarm_) {
+    downloads_.set_swarm (nullptr);
+    swarm_.reset ();
+    start_swarm (&variant);
+  }
+}
+
+void
+ViewerCore::forget_segments ()
+{
+  downloads_.cancel_all ();
+  store_ = swarm::SegmentStore (config_.store_max_bytes, kStoreTailSegments);
+}
+
+void
 ViewerCore::on_playlist_updated (bool restarted)
 {
   stats_.playlist_reloads++;
   if (restarted) {
-    downloads_.cancel_all ();
     /* A new numbering: the store's window must be allowed to go back. */
-    store_ = swarm::SegmentStore (config_.store_max_bytes, kStoreTailSegments);
+    forget_segments ();
     playout_.restart ();
   }
   const hls::MediaPlaylist &media = *playlists_.playlist ();
@@ -258,6 +282,8 @@ ViewerCore::schedule_downloads ()
     state.held.insert (seq);
   for (const auto &f : playout_.failed_segments ())
     state.held.insert (f.first);
+  for (int64_t skipped : playout_.skipped_segments ())
+    state.held.insert (skipped);
   for (const auto &t : downloads_.transfers ())
     state.transfers.push_back (t.second);
   if (swarm_)
@@ -382,6 +408,16 @@ ViewerCore::on_http_done (int64_t sequence, net::HttpResult result)
       schedule_downloads ();
       return;
     }
+    /* Live, a segment the server does not give is skipped, as hlsdemux2
+     * does: playback goes on after it as a discontinuity. */
+    if (playlists_.live ()) {
+      warn ("Segment " + std::to_string (sequence)
+            + " skipped: " + result.error->message);
+      playout_.skip (sequence);
+      deliver_ready ();
+      schedule_downloads ();
+      return;
+    }
     playout_.mark_failed (
         sequence, with_prefix (std::move (result.error),
                                "Segment " + std::to_string (sequence) + ": "));
@@ -440,7 +476,7 @@ ViewerStats
 ViewerCore::stats () const
 {
   ViewerStats stats = stats_;
-  const PlayoutStats &playout = playout_.stats ();
+  const PlayoutStats playout = playout_.stats (runtime_.clock.now ());
   stats.stalls = playout.stalls;
   stats.stall_time = playout.stall_time;
   stats.segments_skipped = playout.segments_skipped;

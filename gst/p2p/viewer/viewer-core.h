@@ -60,6 +60,9 @@ public:
 private:
   void on_media_found (const hls::Variant *variant);
   void on_playlist_updated (bool restarted);
+  void on_variant_changed (const hls::Variant &variant);
+  /* Drops what is held and downloading: it is of another stream now. */
+  void forget_segments ();
   void on_http_done (int64_t sequence, net::HttpResult result);
   void on_peer_done (int64_t sequence, const std::string &peer_id,
                      const ChunkedBytes &data);
