@@ -13,6 +13,7 @@ APT_PACKAGES=(
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
   gstreamer1.0-nice
+  gstreamer1.0-plugins-base-apps  # gst-play-1.0, which the README and a test use
   openssl  # tests make throw-away TLS certificates with it
   iproute2 procps python3
   chromium  # browser interop tests (tests/interop)

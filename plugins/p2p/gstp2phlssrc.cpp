@@ -176,6 +176,7 @@ static gboolean gst_p2p_hls_src_stop (GstBaseSrc *src);
 static gboolean gst_p2p_hls_src_unlock (GstBaseSrc *src);
 static gboolean gst_p2p_hls_src_unlock_stop (GstBaseSrc *src);
 static gboolean gst_p2p_hls_src_is_seekable (GstBaseSrc *src);
+static gboolean gst_p2p_hls_src_negotiate (GstBaseSrc *src);
 static GstFlowReturn gst_p2p_hls_src_create (GstPushSrc *src,
                                              GstBuffer **buffer);
 static GstStructure *gst_p2p_hls_src_create_stats (GstP2PHLSSrc *self);
@@ -473,6 +474,7 @@ gst_p2p_hls_src_class_init (GstP2PHLSSrcClass *klass)
   basesrc_class->unlock = GST_DEBUG_FUNCPTR (gst_p2p_hls_src_unlock);
   basesrc_class->unlock_stop = GST_DEBUG_FUNCPTR (gst_p2p_hls_src_unlock_stop);
   basesrc_class->is_seekable = GST_DEBUG_FUNCPTR (gst_p2p_hls_src_is_seekable);
+  basesrc_class->negotiate = GST_DEBUG_FUNCPTR (gst_p2p_hls_src_negotiate);
   pushsrc_class->create = GST_DEBUG_FUNCPTR (gst_p2p_hls_src_create);
 }
 
@@ -965,26 +967,38 @@ post_viewer_error (GstP2PHLSSrc *self, const GError *error)
   }
 }
 
+/* basesrc would fixate the template's first caps, video/mpegts, before
+ * anything is known, and again on every reconfigure: decodebin would plug
+ * tsdemux for fMP4. The caps are set once, from the stream, before the
+ * first buffer (ensure_caps). */
+static gboolean
+gst_p2p_hls_src_negotiate (GstBaseSrc *src)
+{
+  return TRUE;
+}
+
 /* Caps from the stream itself: MPEG-TS starts with the 0x47 sync byte;
  * an initialisation section means fragmented MP4. */
-static void
+static bool
 ensure_caps (GstP2PHLSSrc *self, const p2p::viewer::ViewerItem &item)
 {
   if (self->priv->caps_set)
-    return;
+    return true;
   const guint8 *data
       = item.data.empty () ? nullptr : item.data.chunks ().front ().data ();
-  GstCaps *caps;
+  p2p::GstCapsPtr caps;
   if (item.kind == p2p::viewer::ViewerItem::Kind::INIT
       || (data && data[0] != 0x47)) {
-    caps = gst_caps_new_empty_simple ("video/quicktime");
+    caps.reset (gst_caps_new_empty_simple ("video/quicktime"));
   } else {
-    caps = gst_caps_new_simple ("video/mpegts", "systemstream", G_TYPE_BOOLEAN,
-                                TRUE, "packetsize", G_TYPE_INT, 188, nullptr);
+    caps.reset (gst_caps_new_simple ("video/mpegts", "systemstream",
+                                     G_TYPE_BOOLEAN, TRUE, "packetsize",
+                                     G_TYPE_INT, 188, nullptr));
   }
-  gst_base_src_set_caps (GST_BASE_SRC (self), caps);
-  gst_caps_unref (caps);
+  if (!gst_base_src_set_caps (GST_BASE_SRC (self), caps.get ()))
+    return false;
   self->priv->caps_set = true;
+  return true;
 }
 
 static GstFlowReturn
@@ -1013,7 +1027,11 @@ gst_p2p_hls_src_create (GstPushSrc *src, GstBuffer **buffer)
     break;
   }
 
-  ensure_caps (self, item);
+  if (!ensure_caps (self, item)) {
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (nullptr),
+                       ("downstream refused the stream's caps"));
+    return GST_FLOW_NOT_NEGOTIATED;
+  }
   /* The segment's bytes as they arrived, one memory per chunk: no copy. */
   GstBuffer *out = gst_buffer_new ();
   for (const p2p::BytesRef &chunk : item.data.chunks ())

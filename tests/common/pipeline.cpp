@@ -89,6 +89,21 @@ Pipeline::wait_error (guint timeout_ms, std::string *source)
   return GErrorPtr (error);
 }
 
+void
+count_buffers (GstElement *element, const char *pad, std::atomic<guint> *count)
+{
+  GstPad *probed = gst_element_get_static_pad (element, pad);
+  fail_unless (probed != nullptr);
+  gst_pad_add_probe (
+      probed, GST_PAD_PROBE_TYPE_BUFFER,
+      [] (GstPad *, GstPadProbeInfo *, gpointer data) {
+        (*static_cast<std::atomic<guint> *> (data))++;
+        return GST_PAD_PROBE_OK;
+      },
+      count, nullptr);
+  gst_object_unref (probed);
+}
+
 bool
 run_until (guint timeout_ms, const std::function<void ()> &step,
            const std::function<bool ()> &done)

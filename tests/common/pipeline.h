@@ -7,6 +7,7 @@
  */
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <string>
 
@@ -59,6 +60,10 @@ private:
   GstBus *bus_ = nullptr;
   bool eos_ = false;
 };
+
+/* Counts the buffers that reach @element's static pad @pad. */
+void count_buffers (GstElement *element, const char *pad,
+                    std::atomic<guint> *count);
 
 /* Runs @step every 20 ms until @done or @timeout_ms. */
 bool run_until (guint timeout_ms, const std::function<void ()> &step,

@@ -307,20 +307,12 @@ GST_START_TEST (test_fragmented_mp4)
   Pipeline decode ("decode", "filesrc location=" + alone
                                  + " ! qtdemux ! h264parse ! avdec_h264 ! "
                                    "fakesink name=frames");
-  guint frames = 0;
-  GstPad *pad = gst_element_get_static_pad (decode.element ("frames"), "sink");
-  gst_pad_add_probe (
-      pad, GST_PAD_PROBE_TYPE_BUFFER,
-      [] (GstPad *, GstPadProbeInfo *, gpointer data) {
-        (*static_cast<guint *> (data))++;
-        return GST_PAD_PROBE_OK;
-      },
-      &frames, nullptr);
-  gst_object_unref (pad);
+  std::atomic<guint> frames{ 0 };
+  count_buffers (decode.element ("frames"), "sink", &frames);
   decode.play ();
   fail_unless (run_until (
       10000, [&] { decode.drain (); }, [&] { return decode.got_eos (); }));
-  fail_unless_equals_int (frames, 30);
+  fail_unless_equals_int (frames.load (), 30);
 }
 GST_END_TEST;
 

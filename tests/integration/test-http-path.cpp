@@ -61,15 +61,7 @@ struct ViewerRecord
         },
         this, nullptr);
     gst_object_unref (src_pad);
-    GstPad *sink_pad = gst_element_get_static_pad (sink, "sink");
-    gst_pad_add_probe (
-        sink_pad, GST_PAD_PROBE_TYPE_BUFFER,
-        [] (GstPad *, GstPadProbeInfo *, gpointer data) {
-          static_cast<ViewerRecord *> (data)->frames++;
-          return GST_PAD_PROBE_OK;
-        },
-        this, nullptr);
-    gst_object_unref (sink_pad);
+    count_buffers (sink, "sink", &frames);
   }
 
   size_t
@@ -242,51 +234,125 @@ GST_START_TEST (test_plays_hlssink2_output)
 }
 GST_END_TEST;
 
-GST_START_TEST (test_playbin3_plays_p2pswarmsink)
+/* A live broadcast from p2pswarmsink's origin, in memory, through
+ * @muxer; ready once three segments are out. */
+struct Broadcast
 {
-  Pipeline broadcaster (
-      "broadcaster",
-      std::string (kLiveH264)
-          + " ! mpegtsmux ! p2pswarmsink name=sink http-port=0 "
-            "target-duration=1"
-            " location=\"\" playlist-location=\"\" stats-interval=0");
-  broadcaster.play ();
+  explicit Broadcast (const std::string &muxer)
+      : pipeline ("broadcaster",
+                  std::string (kLiveH264) + " ! " + muxer
+                      + " ! p2pswarmsink name=sink http-port=0 "
+                        "target-duration=1 location=\"\" "
+                        "playlist-location=\"\" stats-interval=0")
+  {
+    pipeline.play ();
+    g_object_get (pipeline.element ("sink"), "http-port", &port, nullptr);
+    size_t published = 0;
+    fail_unless (run_until (
+        10000,
+        [&] {
+          pipeline.drain ([&published] (GstMessage *m) {
+            published += gst_message_has_name (m, "p2p-segment-added");
+          });
+        },
+        [&] { return published >= 3; }));
+  }
+
+  /* The playlist's URL, for @scheme "http" or "p2phls+http". */
+  std::string
+  url (const std::string &scheme) const
+  {
+    return scheme + "://127.0.0.1:" + std::to_string (port) + "/playlist.m3u8";
+  }
+
+  Pipeline pipeline;
   gint port = 0;
-  g_object_get (broadcaster.element ("sink"), "http-port", &port, nullptr);
-  size_t published = 0;
-  auto on_broadcaster = [&published] (GstMessage *m) {
-    published += gst_message_has_name (m, "p2p-segment-added");
-  };
-  fail_unless (run_until (
-      10000, [&] { broadcaster.drain (on_broadcaster); },
-      [&] { return published >= 3; }));
+};
 
-  std::string uri
-      = "http://127.0.0.1:" + std::to_string (port) + "/playlist.m3u8";
-  Pipeline player ("playbin3", "playbin3 uri=" + uri);
-  GstElement *video_sink = gst_element_factory_make ("fakesink", nullptr);
-  g_object_set (video_sink, "sync", FALSE, nullptr);
-  g_object_set (player.top (), "video-sink", video_sink, nullptr);
-  std::atomic<guint> frames{ 0 };
-  GstPad *pad = gst_element_get_static_pad (video_sink, "sink");
-  gst_pad_add_probe (
-      pad, GST_PAD_PROBE_TYPE_BUFFER,
-      [] (GstPad *, GstPadProbeInfo *, gpointer data) {
-        (*static_cast<std::atomic<guint> *> (data))++;
-        return GST_PAD_PROBE_OK;
-      },
-      &frames, nullptr);
-  gst_object_unref (pad);
+constexpr const char *kFragmentedMp4 = "mp4mux fragment-duration=1000";
+
+/* @player decodes 30 frames (buffers reaching @frames) while the broadcast
+ * goes on. */
+void
+check_plays (Broadcast &broadcast, Pipeline &player, GstElement *frames)
+{
+  std::atomic<guint> count{ 0 };
+  count_buffers (frames, "sink", &count);
   player.play ();
-
   fail_unless (run_until (
                    20000,
                    [&] {
-                     broadcaster.drain ();
+                     broadcast.pipeline.drain ();
                      player.drain ();
                    },
-                   [&] { return frames >= 30; }),
-               "playbin3 decoded %u frames in 20 s", frames.load ());
+                   [&] { return count >= 30; }),
+               "decoded %u frames in 20 s", count.load ());
+}
+
+/* playbin3 decodes @uri: its video goes to a fakesink it returns. */
+GstElement *
+playbin3_video_sink (Pipeline &player)
+{
+  GstElement *sink = gst_element_factory_make ("fakesink", nullptr);
+  g_object_set (sink, "sync", FALSE, nullptr);
+  g_object_set (player.top (), "video-sink", sink, nullptr);
+  return sink;
+}
+
+GST_START_TEST (test_playbin3_plays_p2pswarmsink)
+{
+  /* hlsdemux2 plays what the origin serves. */
+  Broadcast broadcast ("mpegtsmux");
+  Pipeline player ("playbin3", "playbin3 uri=" + broadcast.url ("http"));
+  check_plays (broadcast, player, playbin3_video_sink (player));
+}
+GST_END_TEST;
+
+/* Fragmented MP4 through p2phlssrc: its caps say video/quicktime before
+ * the first buffer, so decodebin plugs qtdemux, not tsdemux. */
+GST_START_TEST (test_fmp4_plays_in_playbin3)
+{
+  Broadcast broadcast (kFragmentedMp4);
+  Pipeline player ("playbin3", "playbin3 uri=" + broadcast.url ("p2phls+http"));
+  check_plays (broadcast, player, playbin3_video_sink (player));
+}
+GST_END_TEST;
+
+GST_START_TEST (test_fmp4_plays_in_uridecodebin)
+{
+  Broadcast broadcast (kFragmentedMp4);
+  Pipeline player ("uridecodebin",
+                   "uridecodebin uri=" + broadcast.url ("p2phls+http")
+                       + " ! videoconvert ! fakesink name=frames sync=false");
+  check_plays (broadcast, player, player.element ("frames"));
+}
+GST_END_TEST;
+
+/* gst-play-1.0 (as the README uses it) plays a broadcast that ends, to its
+ * end, and exits. */
+GST_START_TEST (test_fmp4_plays_in_gst_play)
+{
+  Broadcast broadcast (kFragmentedMp4);
+  const std::string uri = broadcast.url ("p2phls+http");
+  GError *error = nullptr;
+  GSubprocess *play = g_subprocess_new (
+      (GSubprocessFlags)(G_SUBPROCESS_FLAGS_STDOUT_PIPE
+                         | G_SUBPROCESS_FLAGS_STDERR_MERGE),
+      &error, "timeout", "30", "gst-play-1.0", "--no-interactive",
+      "--videosink=fakesink", "--audiosink=fakesink", uri.c_str (), nullptr);
+  fail_unless (play != nullptr, "%s", error ? error->message : "");
+  g_usleep (3 * G_USEC_PER_SEC);
+  broadcast.pipeline.send_eos ();
+  gchar *output = nullptr;
+  fail_unless (g_subprocess_communicate_utf8 (play, nullptr, nullptr, &output,
+                                              nullptr, nullptr));
+  fail_unless (g_subprocess_get_if_exited (play)
+                   && g_subprocess_get_exit_status (play) == 0,
+               "gst-play-1.0 did not play to the end:\n%s", output);
+  fail_if (strstr (output, "ERROR"), "%s", output);
+  fail_unless (strstr (output, "Reached end of play list"), "%s", output);
+  g_free (output);
+  g_object_unref (play);
 }
 GST_END_TEST;
 
@@ -299,6 +365,9 @@ http_path_suite (void)
   tcase_add_test (tc, test_broadcast_to_viewer);
   tcase_add_test (tc, test_plays_hlssink2_output);
   tcase_add_test (tc, test_playbin3_plays_p2pswarmsink);
+  tcase_add_test (tc, test_fmp4_plays_in_playbin3);
+  tcase_add_test (tc, test_fmp4_plays_in_uridecodebin);
+  tcase_add_test (tc, test_fmp4_plays_in_gst_play);
   return s;
 }
 
