@@ -10,6 +10,10 @@
  * section first). Each buffer holds one segment, with the segment's media
  * sequence number as its offset; a segment that playback waits for (at
  * start-up, or in a stall) is pushed in several buffers as it downloads.
+ * A playlist with an end (VOD) answers the duration query and seeks in
+ * time, from the start of the segment that holds the position; it plays
+ * in a TIME segment, each segment's first buffer stamped with where it
+ * starts, so that the demuxer after it places what follows.
  * Live playback starts `live-delay` segments behind the live edge. A
  * master playlist's variant is chosen by `connection-speed` and
  * `max-bitrate`.
@@ -177,6 +181,8 @@ static gboolean gst_p2p_hls_src_unlock (GstBaseSrc *src);
 static gboolean gst_p2p_hls_src_unlock_stop (GstBaseSrc *src);
 static gboolean gst_p2p_hls_src_is_seekable (GstBaseSrc *src);
 static gboolean gst_p2p_hls_src_negotiate (GstBaseSrc *src);
+static gboolean gst_p2p_hls_src_query (GstBaseSrc *src, GstQuery *query);
+static gboolean gst_p2p_hls_src_do_seek (GstBaseSrc *src, GstSegment *segment);
 static GstFlowReturn gst_p2p_hls_src_create (GstPushSrc *src,
                                              GstBuffer **buffer);
 static GstStructure *gst_p2p_hls_src_create_stats (GstP2PHLSSrc *self);
@@ -475,6 +481,8 @@ gst_p2p_hls_src_class_init (GstP2PHLSSrcClass *klass)
   basesrc_class->unlock_stop = GST_DEBUG_FUNCPTR (gst_p2p_hls_src_unlock_stop);
   basesrc_class->is_seekable = GST_DEBUG_FUNCPTR (gst_p2p_hls_src_is_seekable);
   basesrc_class->negotiate = GST_DEBUG_FUNCPTR (gst_p2p_hls_src_negotiate);
+  basesrc_class->query = GST_DEBUG_FUNCPTR (gst_p2p_hls_src_query);
+  basesrc_class->do_seek = GST_DEBUG_FUNCPTR (gst_p2p_hls_src_do_seek);
   pushsrc_class->create = GST_DEBUG_FUNCPTR (gst_p2p_hls_src_create);
 }
 
@@ -924,10 +932,70 @@ gst_p2p_hls_src_unlock_stop (GstBaseSrc *src)
   return TRUE;
 }
 
+/* The stream's duration, GST_CLOCK_TIME_NONE while unknown or live. */
+static GstClockTime
+stream_duration (GstP2PHLSSrc *self)
+{
+  return self->priv->viewer ? self->priv->viewer->duration ()
+                            : GST_CLOCK_TIME_NONE;
+}
+
+/* A stream with an end (VOD) seeks in time: the segments' durations say
+ * where each one starts. */
 static gboolean
 gst_p2p_hls_src_is_seekable (GstBaseSrc *src)
 {
-  return FALSE;
+  return GST_CLOCK_TIME_IS_VALID (stream_duration (GST_P2P_HLS_SRC (src)));
+}
+
+static gboolean
+gst_p2p_hls_src_query (GstBaseSrc *src, GstQuery *query)
+{
+  auto self = GST_P2P_HLS_SRC (src);
+  GstFormat format = GST_FORMAT_UNDEFINED;
+  switch (GST_QUERY_TYPE (query)) {
+  case GST_QUERY_DURATION: {
+    gst_query_parse_duration (query, &format, nullptr);
+    const GstClockTime duration = stream_duration (self);
+    if (format != GST_FORMAT_TIME || !GST_CLOCK_TIME_IS_VALID (duration))
+      break;
+    gst_query_set_duration (query, GST_FORMAT_TIME, duration);
+    return TRUE;
+  }
+  case GST_QUERY_SEEKING: {
+    gst_query_parse_seeking (query, &format, nullptr, nullptr, nullptr);
+    if (format != GST_FORMAT_TIME)
+      break;
+    const GstClockTime duration = stream_duration (self);
+    gst_query_set_seeking (query, GST_FORMAT_TIME,
+                           GST_CLOCK_TIME_IS_VALID (duration), 0,
+                           GST_CLOCK_TIME_IS_VALID (duration) ? duration : -1);
+    return TRUE;
+  }
+  default:
+    break;
+  }
+  return GST_BASE_SRC_CLASS (parent_class)->query (src, query);
+}
+
+/* A stream with an end plays in a TIME segment, as adaptivedemux's: a
+ * seek in time (the demuxer after us passes it up) goes on from the start
+ * of the segment that holds the position. */
+static gboolean
+gst_p2p_hls_src_do_seek (GstBaseSrc *src, GstSegment *segment)
+{
+  auto self = GST_P2P_HLS_SRC (src);
+  auto priv = self->priv;
+  if (segment->format != GST_FORMAT_TIME || !priv->viewer)
+    return GST_BASE_SRC_CLASS (parent_class)->do_seek (src, segment);
+  const GstClockTime start = priv->viewer->seek (segment->start);
+  if (!GST_CLOCK_TIME_IS_VALID (start))
+    return FALSE;
+  GST_INFO_OBJECT (self, "seek to %" GST_TIME_FORMAT ": from %" GST_TIME_FORMAT,
+                   GST_TIME_ARGS (segment->start), GST_TIME_ARGS (start));
+  segment->start = segment->time = segment->position = start;
+  priv->first_buffer = true;
+  return TRUE;
 }
 
 static void
@@ -1042,6 +1110,18 @@ gst_p2p_hls_src_create (GstPushSrc *src, GstBuffer **buffer)
                  (GDestroyNotify)g_bytes_unref));
   if (item.discont || priv->first_buffer)
     GST_BUFFER_FLAG_SET (out, GST_BUFFER_FLAG_DISCONT);
+  /* A stream with an end is in a TIME segment, from the first buffer on:
+   * each segment's first buffer says where it starts, so that the demuxer
+   * after a seek places what follows. */
+  GstSegment *segment = &GST_BASE_SRC (self)->segment;
+  if (GST_CLOCK_TIME_IS_VALID (item.start) && priv->first_buffer
+      && segment->format != GST_FORMAT_TIME) {
+    GST_OBJECT_LOCK (self);
+    gst_segment_init (segment, GST_FORMAT_TIME);
+    GST_OBJECT_UNLOCK (self);
+  }
+  if (segment->format == GST_FORMAT_TIME)
+    GST_BUFFER_PTS (out) = item.start;
   priv->first_buffer = false;
   GST_BUFFER_OFFSET (out) = static_cast<guint64> (item.sequence);
   GST_LOG_OBJECT (self,

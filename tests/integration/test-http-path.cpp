@@ -356,6 +356,144 @@ GST_START_TEST (test_fmp4_plays_in_gst_play)
 }
 GST_END_TEST;
 
+/* Ten 1 s segments of a 30 fps ball written by hlssink2, with an end. */
+void
+write_vod (const TempDir &dir)
+{
+  Pipeline writer ("hlssink2",
+                   "videotestsrc num-buffers=300 pattern=ball ! "
+                   "video/x-raw,width=320,height=240,framerate=30/1 ! "
+                   "x264enc key-int-max=30 speed-preset=ultrafast ! "
+                   "h264parse ! hlssink2 target-duration=1 max-files=0 "
+                   "playlist-length=0 location="
+                       + dir.file ("segment%05d.ts")
+                       + " playlist-location=" + dir.file ("vod.m3u8"));
+  writer.play ();
+  fail_unless (run_until (
+      20000, [&] { writer.drain (); }, [&] { return writer.got_eos (); }));
+}
+
+/* The stream time of the first buffer reaching @sink, and again after
+ * each flush. */
+struct FirstAfterFlush
+{
+  explicit FirstAfterFlush (GstElement *sink)
+  {
+    GstPad *pad = gst_element_get_static_pad (sink, "sink");
+    gst_pad_add_probe (
+        pad,
+        (GstPadProbeType)(GST_PAD_PROBE_TYPE_BUFFER
+                          | GST_PAD_PROBE_TYPE_EVENT_FLUSH),
+        [] (GstPad *pad, GstPadProbeInfo *info, gpointer data) {
+          auto self = static_cast<FirstAfterFlush *> (data);
+          std::lock_guard<std::mutex> lock (self->mutex);
+          if (info->type & GST_PAD_PROBE_TYPE_EVENT_FLUSH) {
+            self->stream_time = GST_CLOCK_TIME_NONE;
+            return GST_PAD_PROBE_OK;
+          }
+          GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER (info);
+          GstEvent *event
+              = gst_pad_get_sticky_event (pad, GST_EVENT_SEGMENT, 0);
+          if (!GST_CLOCK_TIME_IS_VALID (self->stream_time) && event) {
+            const GstSegment *segment;
+            gst_event_parse_segment (event, &segment);
+            self->stream_time = gst_segment_to_stream_time (
+                segment, GST_FORMAT_TIME, GST_BUFFER_PTS (buffer));
+          }
+          if (event)
+            gst_event_unref (event);
+          return GST_PAD_PROBE_OK;
+        },
+        this, nullptr);
+    gst_object_unref (pad);
+  }
+
+  GstClockTime
+  get ()
+  {
+    std::lock_guard<std::mutex> lock (mutex);
+    return stream_time;
+  }
+
+  std::mutex mutex;
+  GstClockTime stream_time = GST_CLOCK_TIME_NONE;
+};
+
+/* Waits for @player to preroll in PAUSED. */
+void
+preroll (Pipeline &player)
+{
+  fail_if (gst_element_set_state (player.top (), GST_STATE_PAUSED)
+           == GST_STATE_CHANGE_FAILURE);
+  fail_unless_equals_int (
+      gst_element_get_state (player.top (), nullptr, nullptr, 10 * GST_SECOND),
+      GST_STATE_CHANGE_SUCCESS);
+}
+
+/* A playlist with an end has a duration and seeks in time: playback goes
+ * on from the segment that holds the position, times downstream where
+ * they belong. */
+void
+check_vod_seek (Pipeline &player, GstElement *frames)
+{
+  FirstAfterFlush first (frames);
+  preroll (player);
+  gint64 duration = -1;
+  fail_unless (
+      gst_element_query_duration (player.top (), GST_FORMAT_TIME, &duration));
+  fail_unless (std::llabs (duration - 10 * (gint64)GST_SECOND)
+                   < 100 * (gint64)GST_MSECOND,
+               "duration %" GST_TIME_FORMAT, GST_TIME_ARGS (duration));
+  const GstClockTime start = first.get ();
+  fail_unless (start < GST_SECOND, "first frame at %" GST_TIME_FORMAT,
+               GST_TIME_ARGS (start));
+
+  fail_unless (gst_element_seek_simple (
+      player.top (), GST_FORMAT_TIME,
+      (GstSeekFlags)(GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_KEY_UNIT),
+      6 * GST_SECOND));
+  fail_unless_equals_int (
+      gst_element_get_state (player.top (), nullptr, nullptr, 10 * GST_SECOND),
+      GST_STATE_CHANGE_SUCCESS);
+  /* The first frame after the seek is six seconds after the first one
+   * (mpegtsmux starts the media a little after time 0). */
+  const GstClockTime after = first.get ();
+  fail_unless (GST_CLOCK_TIME_IS_VALID (after)
+                   && after >= start + 6 * GST_SECOND - 50 * GST_MSECOND
+                   && after < start + 6 * GST_SECOND + 50 * GST_MSECOND,
+               "first frame at %" GST_TIME_FORMAT
+               ", after the seek at %" GST_TIME_FORMAT,
+               GST_TIME_ARGS (start), GST_TIME_ARGS (after));
+  gint64 position = -1;
+  fail_unless (
+      gst_element_query_position (player.top (), GST_FORMAT_TIME, &position));
+  fail_unless (std::llabs (position - 6 * (gint64)GST_SECOND)
+                   <= (gint64)start + 50 * (gint64)GST_MSECOND,
+               "position %" GST_TIME_FORMAT, GST_TIME_ARGS (position));
+  player.play ();
+  fail_unless (run_until (
+      15000, [&] { player.drain (); }, [&] { return player.got_eos (); }));
+}
+
+GST_START_TEST (test_vod_duration_and_seek)
+{
+  TempDir dir ("p2p-vod-XXXXXX");
+  write_vod (dir);
+  ScriptedServer server;
+  server.serve_directory (dir.path ());
+  const std::string url = server.url ("/vod.m3u8");
+  {
+    Pipeline player ("tsdemux", "p2phlssrc location=" + url
+                                    + " ! tsdemux ! h264parse ! avdec_h264 ! "
+                                      "fakesink name=frames sync=false");
+    check_vod_seek (player, player.element ("frames"));
+  }
+  /* As an application or gst-play-1.0 does it. */
+  Pipeline player ("playbin3", "playbin3 uri=p2phls+" + url);
+  check_vod_seek (player, playbin3_video_sink (player));
+}
+GST_END_TEST;
+
 static Suite *
 http_path_suite (void)
 {
@@ -368,6 +506,7 @@ http_path_suite (void)
   tcase_add_test (tc, test_fmp4_plays_in_playbin3);
   tcase_add_test (tc, test_fmp4_plays_in_uridecodebin);
   tcase_add_test (tc, test_fmp4_plays_in_gst_play);
+  tcase_add_test (tc, test_vod_duration_and_seek);
   return s;
 }
 

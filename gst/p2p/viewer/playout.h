@@ -58,6 +58,9 @@ public:
   /* The server renumbered its stream: what comes next is a
    * discontinuity, from a start point chosen anew. */
   void restart ();
+  /* Playback jumps to @sequence (a seek): a discontinuity, and the
+   * playback clock starts anew. */
+  void seek (int64_t sequence);
   /* What comes next is another stream's (another variant): a
    * discontinuity, and a segment partly handed out is handed out again
    * whole. */
@@ -114,6 +117,8 @@ public:
 
 private:
   bool init_section_ready (const hls::MediaSegment &segment);
+  /* ViewerItem::start of @sequence. */
+  GstClockTime media_start (int64_t sequence) const;
   void push (ViewerItem item);
 
   Clock &clock_;

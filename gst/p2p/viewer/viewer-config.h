@@ -69,6 +69,10 @@ struct ViewerItem
   ChunkedBytes data;
   int64_t sequence = -1;
   GstClockTime duration = 0;
+  /* Where the segment starts in a stream with an end (VOD): the durations
+   * of the segments before it; GST_CLOCK_TIME_NONE when live, and on the
+   * later parts of a segment handed out in several. */
+  GstClockTime start = GST_CLOCK_TIME_NONE;
   /* Segments were skipped before this one, or a discontinuity tag. */
   bool discont = false;
   /* More bytes of this segment follow in the next item: playback waits

@@ -125,6 +125,43 @@ ViewerCore::output_consumed ()
   schedule_downloads ();
 }
 
+GstClockTime
+ViewerCore::duration () const
+{
+  const hls::MediaPlaylist *playlist = playlists_.playlist ();
+  if (!playlist || playlists_.live () || !playlist->end_list)
+    return GST_CLOCK_TIME_NONE;
+  return playlist->total_duration ();
+}
+
+GstClockTime
+ViewerCore::seek (GstClockTime position)
+{
+  const hls::MediaPlaylist *playlist = playlists_.playlist ();
+  if (!GST_CLOCK_TIME_IS_VALID (duration ()) || playlist->segments.empty ()
+      || playout_.failed ())
+    return GST_CLOCK_TIME_NONE;
+  /* The segment that holds @position, the last one past the end. */
+  GstClockTime start = 0;
+  const hls::MediaSegment *target = &playlist->segments.back ();
+  for (const hls::MediaSegment &segment : playlist->segments) {
+    if (position < start + segment.duration) {
+      target = &segment;
+      break;
+    }
+    if (&segment != target)
+      start += segment.duration;
+  }
+  GST_INFO ("seek to %" GST_TIME_FORMAT ": segment %" G_GINT64_FORMAT
+            " from %" GST_TIME_FORMAT,
+            GST_TIME_ARGS (position), target->sequence, GST_TIME_ARGS (start));
+  forget_segments ();
+  playout_.seek (target->sequence);
+  schedule_downloads ();
+  deliver_ready ();
+  return start;
+}
+
 void
 ViewerCore::on_media_found (const hls::Variant *variant)
 {

@@ -50,6 +50,14 @@ public:
   /* Playback took an item: there is room to read further ahead. */
   void output_consumed ();
 
+  /* The stream's duration when it has an end (VOD, or a live playlist that
+   * ended), GST_CLOCK_TIME_NONE when live or not loaded yet. */
+  GstClockTime duration () const;
+  /* Playback goes on from the segment that holds @position (of a stream
+   * with a duration), as a discontinuity; returns where that segment
+   * starts, GST_CLOCK_TIME_NONE when the stream cannot seek. */
+  GstClockTime seek (GstClockTime position);
+
   ViewerStats stats () const;
   const std::string &
   peer_id () const
@@ -61,7 +69,8 @@ private:
   void on_media_found (const hls::Variant *variant);
   void on_playlist_updated (bool restarted);
   void on_variant_changed (const hls::Variant &variant);
-  /* Drops what is held and downloading: it is of another stream now. */
+  /* Drops what is held and downloading (another stream's now, or of a
+   * position left by a seek). */
   void forget_segments ();
   void on_http_done (int64_t sequence, net::HttpResult result);
   void on_peer_done (int64_t sequence, const std::string &peer_id,
