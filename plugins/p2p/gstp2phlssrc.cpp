@@ -14,9 +14,14 @@
  * time, from the start of the segment that holds the position; it plays
  * in a TIME segment, each segment's first buffer stamped with where it
  * starts, so that the demuxer after it places what follows.
- * Live playback starts `live-delay` segments behind the live edge. A
- * master playlist's variant is chosen by `connection-speed` and
- * `max-bitrate`.
+ * Live playback starts `live-delay` segments behind the live edge. In a
+ * master playlist, playback starts with the highest variant `max-bitrate`
+ * allows and then adapts (ABR): the throughput of segments delivered over
+ * HTTP and from peers alike is estimated, the variant goes down as soon as
+ * it no longer fits (or a download runs too slowly for it) and back up once
+ * a higher one has fitted with room to spare for a few seconds. Switching
+ * follows the other variant's playlist and joins its swarm, as a
+ * discontinuity. A `connection-speed` fixes the variant instead.
  *
  * It handles the `p2phls+http://` and `p2phls+https://` URI schemes, so it
  * plays in `playbin`, `gst-play-1.0` and `uridecodebin`; `location` also
@@ -236,7 +241,9 @@ gst_p2p_hls_src_class_init (GstP2PHLSSrcClass *klass)
   /**
    * GstP2PHLSSrc:connection-speed:
    *
-   * Network speed in kbit/s for the variant choice (0 = unknown).
+   * Network speed in kbit/s for the variant choice (0 = unknown: the
+   * variant adapts to the measured throughput). Set, it fixes the variant
+   * to the highest one it allows, as with hlsdemux2.
    *
    * Since: 0.1
    */
@@ -244,8 +251,9 @@ gst_p2p_hls_src_class_init (GstP2PHLSSrcClass *klass)
       gobject_class, PROP_CONNECTION_SPEED,
       g_param_spec_uint (
           "connection-speed", "Connection Speed",
-          "Network speed in kbit/s for choosing a variant (0 = unknown)", 0,
-          G_MAXUINT / 1000, DEFAULT_CONNECTION_SPEED,
+          "Network speed in kbit/s for choosing a variant (0 = measured, "
+          "adaptive)",
+          0, G_MAXUINT / 1000, DEFAULT_CONNECTION_SPEED,
           (GParamFlags)(G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY
                         | G_PARAM_STATIC_STRINGS)));
 
@@ -755,7 +763,9 @@ stats_to_structure (const p2p::viewer::ViewerStats &stats, const gchar *name)
       "hash-mismatches", G_TYPE_UINT64, stats.hash_mismatches, "peer-id",
       G_TYPE_STRING, stats.peer_id.c_str (), "swarm-id", G_TYPE_STRING,
       stats.swarm_id.c_str (), "bandwidth", G_TYPE_UINT64, stats.bandwidth,
-      "p2p-ratio", G_TYPE_DOUBLE, ratio, nullptr);
+      "bandwidth-estimate", G_TYPE_UINT64, stats.bandwidth_estimate,
+      "variant-switches", G_TYPE_UINT64, stats.variant_switches, "p2p-ratio",
+      G_TYPE_DOUBLE, ratio, nullptr);
 }
 
 static GstStructure *

@@ -678,6 +678,72 @@ GST_START_TEST (test_master_playlist_variant)
 }
 GST_END_TEST;
 
+/* A live master playlist whose high variant the origin throttles for a
+ * while: down to the low variant within a few segments, back up once it
+ * recovers. */
+GST_START_TEST (test_adaptive_bitrate)
+{
+  ScriptedServer server;
+  server.set_text ("/master.m3u8",
+                   "#EXTM3U\n"
+                   "#EXT-X-STREAM-INF:BANDWIDTH=2000000\nhigh/index.m3u8\n"
+                   "#EXT-X-STREAM-INF:BANDWIDTH=400000\nlow/index.m3u8\n");
+  Stream high (server, "/high/"), low (server, "/low/");
+  gint64 last = -1;
+  /* One more segment of each variant, every second. */
+  auto publish = [&] {
+    last++;
+    high.add_segments (last, last, 250000);
+    low.add_segments (last, last, 50000);
+    const gint64 first = std::max<gint64> (0, last - 5);
+    high.set_playlist ("index.m3u8", first, last, false);
+    low.set_playlist ("index.m3u8", first, last, false);
+  };
+  auto requests = [&] (Stream &variant, gint64 from) {
+    guint n = 0;
+    for (gint64 seq = from; seq <= last; seq++)
+      n += server.requests (variant.segment_path (seq));
+    return n;
+  };
+  for (int i = 0; i < 6; i++)
+    publish ();
+  SrcFixture f (server.url ("/master.m3u8"), [] (GstElement *src) {
+    g_object_set (src, "live-delay", 3u, "timeout", 5u, nullptr);
+  });
+  /* Publishes every second, playback taking what comes; the seconds until
+   * @done, -1 if not within @seconds. */
+  auto run = [&] (int seconds, const std::function<bool ()> &done) {
+    for (int second = 1; second <= seconds; second++) {
+      for (int i = 0; i < 20; i++) {
+        while (GstBuffer *buffer = gst_harness_try_pull (f.h))
+          gst_buffer_unref (buffer);
+        g_usleep (50 * G_TIME_SPAN_MILLISECOND);
+      }
+      publish ();
+      if (done ())
+        return second;
+    }
+    return -1;
+  };
+
+  run (4, [] { return false; });
+  fail_unless_equals_int (requests (low, 0), 0);
+  fail_unless (requests (high, 0) > 0);
+
+  server.throttle ("/high/", 100000);
+  const int down = run (6, [&] { return requests (low, 0) > 0; });
+  fail_unless (down > 0 && down <= 3, "down after %d s", down);
+
+  server.throttle ("/high/", 0);
+  const gint64 recovered = last;
+  const int up = run (20, [&] { return requests (high, recovered) > 0; });
+  fail_unless (up > 0 && up <= 15, "back up after %d s", up);
+  fail_unless (f.stat ("variant-switches") >= 2);
+  fail_unless (f.stat ("bandwidth-estimate") > 0);
+  fail_unless (wait_message (f.bus, GST_MESSAGE_ERROR, 100) == nullptr);
+}
+GST_END_TEST;
+
 GST_START_TEST (test_encrypted_is_stream_error)
 {
   ScriptedServer server;
@@ -1118,6 +1184,7 @@ p2phlssrc_suite (void)
   tcase_add_test (tc, test_sequence_backwards_warns);
   tcase_add_loop_test (tc, test_master_playlist_variant, 0,
                        G_N_ELEMENTS (variant_cases));
+  tcase_add_test (tc, test_adaptive_bitrate);
   tcase_add_test (tc, test_encrypted_is_stream_error);
   tcase_add_loop_test (tc, test_bad_playlists, 0,
                        G_N_ELEMENTS (playlist_cases));

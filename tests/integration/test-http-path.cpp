@@ -234,6 +234,8 @@ GST_START_TEST (test_plays_hlssink2_output)
 }
 GST_END_TEST;
 
+namespace {
+
 /* A live broadcast from p2pswarmsink's origin, in memory, through
  * @muxer; ready once three segments are out. */
 struct Broadcast
@@ -299,6 +301,8 @@ playbin3_video_sink (Pipeline &player)
   return sink;
 }
 
+} // namespace
+
 GST_START_TEST (test_playbin3_plays_p2pswarmsink)
 {
   /* hlsdemux2 plays what the origin serves. */
@@ -355,6 +359,8 @@ GST_START_TEST (test_fmp4_plays_in_gst_play)
   g_object_unref (play);
 }
 GST_END_TEST;
+
+namespace {
 
 /* Ten 1 s segments of a 30 fps ball written by hlssink2, with an end. */
 void
@@ -474,6 +480,8 @@ check_vod_seek (Pipeline &player, GstElement *frames)
   fail_unless (run_until (
       15000, [&] { player.drain (); }, [&] { return player.got_eos (); }));
 }
+
+} // namespace
 
 GST_START_TEST (test_vod_duration_and_seek)
 {

@@ -95,6 +95,10 @@ struct ViewerStats
   guint64 segments_skipped = 0;
   guint64 playlist_reloads = 0;
   guint64 bandwidth = 0; /* variant chosen, bits per second, 0 = media */
+  /* Bits per second segments arrive at (HTTP and peers), 0 without
+   * adaptive bitrate; variants followed after the first. */
+  guint64 bandwidth_estimate = 0;
+  guint64 variant_switches = 0;
   guint64 peers_banned = 0;
   guint64 hash_mismatches = 0;
   std::string media_playlist_url;

@@ -21,6 +21,9 @@ namespace {
  * live window is not pulled into memory all at once. */
 constexpr size_t kMaxSegmentsAhead = 6;
 
+/* How often the bitrate is reconsidered, besides after each segment. */
+constexpr GstClockTime kAbrInterval = 500 * GST_MSECOND;
+
 /* How often the scheduler looks at the swarm, besides reacting to events. */
 constexpr GstClockTime kTickInterval = 100 * GST_MSECOND;
 
@@ -87,8 +90,8 @@ ViewerCore::ViewerCore (Runtime &runtime, ViewerConfig config,
                              } }),
       playout_ (runtime.clock, runtime.http, playlists_, store_, output,
                 [this] (const std::string &m) { warn (m); }),
-      tick_timer_ (runtime.clock), tick_soon_ (runtime.clock),
-      stats_timer_ (runtime.clock)
+      abr_timer_ (runtime.clock), tick_timer_ (runtime.clock),
+      tick_soon_ (runtime.clock), stats_timer_ (runtime.clock)
 {
   static gsize debug_init = 0;
   if (g_once_init_enter (&debug_init)) {
@@ -169,6 +172,45 @@ ViewerCore::on_media_found (const hls::Variant *variant)
   if (variant)
     stats_.bandwidth = variant->bandwidth;
   start_swarm (variant);
+  /* Variants to choose from, and no fixed connection-speed. */
+  const hls::MasterPlaylist *master = playlists_.master ();
+  if (master && master->variants.size () > 1 && config_.connection_speed == 0) {
+    std::vector<guint64> bandwidths;
+    for (const hls::Variant &v : master->variants)
+      bandwidths.push_back (v.bandwidth);
+    abr_.emplace (std::move (bandwidths), playlists_.variant_index (),
+                  config_.max_bitrate);
+    abr_timer_.start_repeating (kAbrInterval, [this] { adapt_bitrate (); });
+  }
+}
+
+void
+ViewerCore::count_delivery (int64_t sequence, gsize bytes,
+                            GstClockTime duration)
+{
+  const hls::MediaSegment *segment = playlists_.find (sequence);
+  if (!abr_ || !segment)
+    return;
+  abr_->add_sample (bytes, duration, segment->duration);
+  adapt_bitrate ();
+}
+
+void
+ViewerCore::adapt_bitrate ()
+{
+  /* A segment crawling in over HTTP says the variant is too much before
+   * it ends. */
+  const GstClockTime now = runtime_.clock.now ();
+  for (const auto &t : downloads_.transfers ()) {
+    if (t.second.source == swarm::TransferSource::HTTP)
+      abr_->observe_running (t.second.bytes_received, now - t.second.started);
+  }
+  const size_t wanted = abr_->choose (now);
+  if (wanted != playlists_.variant_index ()) {
+    GST_INFO ("bandwidth estimate %" G_GUINT64_FORMAT " bit/s: variant %zu",
+              abr_->estimate (), wanted);
+    playlists_.switch_variant (wanted);
+  }
 }
 
 void
@@ -179,6 +221,9 @@ ViewerCore::on_variant_changed (const hls::Variant &variant)
    * goes, and playback goes on at the same point as a discontinuity. */
   stats_.media_playlist_url = playlists_.media_url ();
   stats_.bandwidth = variant.bandwidth;
+  stats_.variant_switches++;
+  if (abr_)
+    abr_->followed (playlists_.variant_index ());
   forget_segments ();
   playout_.discontinuity ();
   if (swarm_) {
@@ -250,6 +295,10 @@ ViewerCore::start_swarm (const hls::Variant *variant)
   cb.lookup = [this] (int64_t sequence) { return store_.get (sequence); };
   cb.downloaded = [this] (int64_t sequence, const std::string &peer_id,
                           const ChunkedBytes &data) {
+    /* Peers' deliveries count for the bitrate as much as the origin's. */
+    if (const swarm::Transfer *t = downloads_.find (sequence))
+      count_delivery (sequence, data.size (),
+                      runtime_.clock.now () - t->started);
     downloads_.on_peer_downloaded (sequence, peer_id, data);
   };
   cb.download_failed = [this] (int64_t sequence, const std::string &peer_id,
@@ -481,6 +530,9 @@ ViewerCore::on_http_done (int64_t sequence, net::HttpResult result)
   }
   stats_.http_bytes += body.size ();
   stats_.http_segments++;
+  /* From its first byte: the wait for the answer says little of the
+   * throughput, and dominates small segments. */
+  count_delivery (sequence, result.bytes, result.download_us * GST_USECOND);
   if (sequence >= playout_.next_sequence () && !store_.contains (sequence))
     store_.put (sequence, body, swarm::SegmentSource::HTTP, {}, true);
   deliver_ready ();
@@ -513,6 +565,8 @@ ViewerStats
 ViewerCore::stats () const
 {
   ViewerStats stats = stats_;
+  if (abr_)
+    stats.bandwidth_estimate = abr_->estimate ();
   const PlayoutStats playout = playout_.stats (runtime_.clock.now ());
   stats.stalls = playout.stalls;
   stats.stall_time = playout.stall_time;

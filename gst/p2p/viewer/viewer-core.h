@@ -14,12 +14,14 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "gst/p2p/runtime/runtime.h"
 #include "gst/p2p/swarm/scheduler.h"
 #include "gst/p2p/swarm/segment-store.h"
 #include "gst/p2p/swarm/swarm.h"
+#include "gst/p2p/viewer/adaptive-bitrate.h"
 #include "gst/p2p/viewer/downloads.h"
 #include "gst/p2p/viewer/playlist-follower.h"
 #include "gst/p2p/viewer/playout.h"
@@ -69,6 +71,10 @@ private:
   void on_media_found (const hls::Variant *variant);
   void on_playlist_updated (bool restarted);
   void on_variant_changed (const hls::Variant &variant);
+  /* A segment arrived (@bytes in @duration): the bitrate estimate. */
+  void count_delivery (int64_t sequence, gsize bytes, GstClockTime duration);
+  /* Follows the variant the throughput affords. */
+  void adapt_bitrate ();
   /* Drops what is held and downloading (another stream's now, or of a
    * position left by a seek). */
   void forget_segments ();
@@ -95,6 +101,9 @@ private:
   Downloads downloads_;
   Playout playout_;
   std::unique_ptr<swarm::Swarm> swarm_;
+  /* With a master playlist of several variants. */
+  std::optional<AdaptiveBitrate> abr_;
+  Timer abr_timer_;
   Timer tick_timer_;
   Timer tick_soon_;
   Timer stats_timer_;
