@@ -60,6 +60,14 @@ public:
     server_.set_text (dir_ + name, text);
   }
 
+  /* Segments @first to @last and a live playlist of them, live.m3u8. */
+  void
+  publish_live (gint64 first, gint64 last)
+  {
+    add_segments (first, last);
+    set_playlist ("live.m3u8", first, last, false);
+  }
+
   std::string
   segment_path (gint64 seq) const
   {
@@ -148,6 +156,12 @@ struct SrcFixture
     return text;
   }
 
+  void
+  expect_no_error ()
+  {
+    fail_unless (wait_message (bus, GST_MESSAGE_ERROR, 100) == nullptr);
+  }
+
   guint64
   stat (const char *field)
   {
@@ -163,6 +177,15 @@ struct SrcFixture
   GstBus *bus;
   GstHarness *h = nullptr;
 };
+
+/* A SrcFixture configuration: live playback @segments behind the edge. */
+std::function<void (GstElement *)>
+live_delay (guint segments)
+{
+  return [segments] (GstElement *src) {
+    g_object_set (src, "live-delay", segments, nullptr);
+  };
+}
 
 void
 check_error (GError *error, GQuark domain, gint code, const char *mentions)
@@ -464,7 +487,7 @@ GST_START_TEST (test_vod)
   fail_unless_equals_uint64 (f.stat ("playlist-reloads"), 1);
   fail_unless_equals_uint64 (f.stat ("peer-bytes"), 0);
   fail_unless_equals_uint64 (f.stat ("segments-skipped"), 0);
-  fail_unless (wait_message (f.bus, GST_MESSAGE_ERROR, 100) == nullptr);
+  f.expect_no_error ();
 }
 GST_END_TEST;
 
@@ -472,11 +495,8 @@ GST_START_TEST (test_live_follows_the_edge)
 {
   ScriptedServer server;
   Stream stream (server);
-  stream.add_segments (10, 14);
-  stream.set_playlist ("live.m3u8", 10, 14, false);
-  SrcFixture f (server.url ("/live.m3u8"), [] (GstElement *src) {
-    g_object_set (src, "live-delay", 2u, nullptr);
-  });
+  stream.publish_live (10, 14);
+  SrcFixture f (server.url ("/live.m3u8"), live_delay (2));
 
   /* Two segments behind the edge: 13 first. */
   f.expect_segment (13, stream.payload (13), true);
@@ -500,11 +520,8 @@ GST_START_TEST (test_reload_cadence)
 {
   ScriptedServer server;
   Stream stream (server);
-  stream.add_segments (0, 2);
-  stream.set_playlist ("live.m3u8", 0, 2, false);
-  SrcFixture f (server.url ("/live.m3u8"), [] (GstElement *src) {
-    g_object_set (src, "live-delay", 1u, nullptr);
-  });
+  stream.publish_live (0, 2);
+  SrcFixture f (server.url ("/live.m3u8"), live_delay (1));
   f.expect_segment (2, stream.payload (2), true);
   guint before = server.requests ("/live.m3u8");
   g_usleep (2200 * G_TIME_SPAN_MILLISECOND);
@@ -520,11 +537,8 @@ GST_START_TEST (test_live_gap_is_discont)
 {
   ScriptedServer server;
   Stream stream (server);
-  stream.add_segments (0, 3);
-  stream.set_playlist ("live.m3u8", 0, 3, false);
-  SrcFixture f (server.url ("/live.m3u8"), [] (GstElement *src) {
-    g_object_set (src, "live-delay", 1u, nullptr);
-  });
+  stream.publish_live (0, 3);
+  SrcFixture f (server.url ("/live.m3u8"), live_delay (1));
   f.expect_segment (3, stream.payload (3), true);
 
   /* Segments 4 to 9 come and go before the viewer reloads. */
@@ -609,16 +623,12 @@ GST_START_TEST (test_sequence_backwards_warns)
 {
   ScriptedServer server;
   Stream stream (server);
-  stream.add_segments (20, 23);
-  stream.set_playlist ("live.m3u8", 20, 23, false);
-  SrcFixture f (server.url ("/live.m3u8"), [] (GstElement *src) {
-    g_object_set (src, "live-delay", 1u, nullptr);
-  });
+  stream.publish_live (20, 23);
+  SrcFixture f (server.url ("/live.m3u8"), live_delay (1));
   f.expect_segment (23, stream.payload (23), true);
 
   /* The server restarted its numbering. */
-  stream.add_segments (5, 8);
-  stream.set_playlist ("live.m3u8", 5, 8, false);
+  stream.publish_live (5, 8);
   std::string warning = f.expect_warning ();
   fail_unless (warning.find ("backwards") != std::string::npos, "%s",
                warning.c_str ());
@@ -740,7 +750,7 @@ GST_START_TEST (test_adaptive_bitrate)
   fail_unless (up > 0 && up <= 15, "back up after %d s", up);
   fail_unless (f.stat ("variant-switches") >= 2);
   fail_unless (f.stat ("bandwidth-estimate") > 0);
-  fail_unless (wait_message (f.bus, GST_MESSAGE_ERROR, 100) == nullptr);
+  f.expect_no_error ();
 }
 GST_END_TEST;
 
@@ -858,7 +868,7 @@ GST_START_TEST (test_playlist_not_found)
                warning.c_str ());
   fail_unless (poll_until (
       [&] { return server.requests ("/missing.m3u8") >= 3; }, kWaitMs));
-  fail_unless (wait_message (f.bus, GST_MESSAGE_ERROR, 100) == nullptr);
+  f.expect_no_error ();
 }
 GST_END_TEST;
 
@@ -867,15 +877,12 @@ GST_START_TEST (test_early_viewer_waits_for_the_playlist)
   ScriptedServer server;
   Stream stream (server);
   server.set_status ("/live.m3u8", SOUP_STATUS_NOT_FOUND);
-  SrcFixture f (server.url ("/live.m3u8"), [] (GstElement *src) {
-    g_object_set (src, "live-delay", 1u, nullptr);
-  });
+  SrcFixture f (server.url ("/live.m3u8"), live_delay (1));
   fail_unless (poll_until ([&] { return server.requests ("/live.m3u8") >= 2; },
                            kWaitMs));
-  stream.add_segments (0, 1);
-  stream.set_playlist ("live.m3u8", 0, 1, false);
+  stream.publish_live (0, 1);
   f.expect_segment (1, stream.payload (1), true);
-  fail_unless (wait_message (f.bus, GST_MESSAGE_ERROR, 100) == nullptr);
+  f.expect_no_error ();
 }
 GST_END_TEST;
 
@@ -885,11 +892,8 @@ GST_START_TEST (test_restarted_broadcaster_is_followed)
 {
   ScriptedServer server;
   Stream stream (server);
-  stream.add_segments (20, 23);
-  stream.set_playlist ("live.m3u8", 20, 23, false);
-  SrcFixture f (server.url ("/live.m3u8"), [] (GstElement *src) {
-    g_object_set (src, "live-delay", 1u, nullptr);
-  });
+  stream.publish_live (20, 23);
+  SrcFixture f (server.url ("/live.m3u8"), live_delay (1));
   f.expect_segment (23, stream.payload (23), true);
 
   server.set_status ("/live.m3u8", SOUP_STATUS_NOT_FOUND);
@@ -899,13 +903,12 @@ GST_START_TEST (test_restarted_broadcaster_is_followed)
   fail_unless (poll_until (
       [&] { return server.requests ("/live.m3u8") >= before + 3; }, kWaitMs));
 
-  stream.add_segments (0, 2);
-  stream.set_playlist ("live.m3u8", 0, 2, false);
+  stream.publish_live (0, 2);
   f.expect_segment (2, stream.payload (2), true);
   stream.add_segments (3, 3);
   stream.set_playlist ("live.m3u8", 0, 3, false);
   f.expect_segment (3, stream.payload (3), false);
-  fail_unless (wait_message (f.bus, GST_MESSAGE_ERROR, 100) == nullptr);
+  f.expect_no_error ();
 }
 GST_END_TEST;
 
@@ -918,9 +921,7 @@ GST_START_TEST (test_live_segment_not_found_is_skipped)
   stream.add_segments (0, 5);
   server.set_status (stream.segment_path (3), SOUP_STATUS_NOT_FOUND);
   stream.set_playlist ("live.m3u8", 0, 5, false);
-  SrcFixture f (server.url ("/live.m3u8"), [] (GstElement *src) {
-    g_object_set (src, "live-delay", 4u, nullptr);
-  });
+  SrcFixture f (server.url ("/live.m3u8"), live_delay (4));
   f.expect_segment (2, stream.payload (2), true);
   f.expect_segment (4, stream.payload (4), true);
   f.expect_segment (5, stream.payload (5), false);
@@ -928,7 +929,7 @@ GST_START_TEST (test_live_segment_not_found_is_skipped)
   fail_unless (warning.find ("Segment 3") != std::string::npos, "%s",
                warning.c_str ());
   fail_unless_equals_uint64 (f.stat ("segments-skipped"), 1);
-  fail_unless (wait_message (f.bus, GST_MESSAGE_ERROR, 100) == nullptr);
+  f.expect_no_error ();
 }
 GST_END_TEST;
 
@@ -961,11 +962,8 @@ GST_START_TEST (test_stall_counted_while_it_lasts)
 {
   ScriptedServer server;
   Stream stream (server);
-  stream.add_segments (0, 1);
-  stream.set_playlist ("live.m3u8", 0, 1, false);
-  SrcFixture f (server.url ("/live.m3u8"), [] (GstElement *src) {
-    g_object_set (src, "live-delay", 1u, nullptr);
-  });
+  stream.publish_live (0, 1);
+  SrcFixture f (server.url ("/live.m3u8"), live_delay (1));
   f.expect_segment (1, stream.payload (1), true);
   /* Nothing new comes: a second of media, then a stall. */
   fail_unless (poll_until ([&] { return f.stat ("stalls") >= 1; }, kWaitMs));

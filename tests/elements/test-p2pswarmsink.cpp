@@ -136,6 +136,34 @@ make_sink ()
   return sink;
 }
 
+/* A sink publishing from memory through its origin on any free port, which
+ * serves @linger seconds at most after EOS. */
+GstElement *
+make_origin_sink (guint linger)
+{
+  GstElement *sink = make_sink ();
+  g_object_set (sink, "location", "", "playlist-location", "", "http-port", 0,
+                "linger", linger, nullptr);
+  return sink;
+}
+
+/* @path on the origin of a started @sink. */
+std::string
+origin_url (GstElement *sink, const std::string &path)
+{
+  gint port = 0;
+  g_object_get (sink, "http-port", &port, nullptr);
+  return "http://127.0.0.1:" + std::to_string (port) + path;
+}
+
+/* The whole test stream but its end. */
+void
+push_all_frames (GstHarness *h)
+{
+  for (guint frame = 0; frame < kFrames; frame++)
+    push_frame (h, frame);
+}
+
 p2p::hls::MediaPlaylist
 parse_media (const std::string &text)
 {
@@ -402,15 +430,16 @@ GST_START_TEST (test_playlist_served_under_its_file_name)
   g_object_set (sink, "location", "", "playlist-location",
                 dir.file ("stream.m3u8").c_str (), "http-port", 0, nullptr);
   SinkFixture f (sink);
-  gint port = 0;
-  g_object_get (sink, "http-port", &port, nullptr);
   for (guint frame = 0; frame < 6; frame++)
     push_frame (f.h, frame);
   fail_unless (wait_element_message (f.bus, "p2p-segment-added", 1000));
-  std::string base = "http://127.0.0.1:" + std::to_string (port);
   fail_unless (poll_until (
-      [&] { return http_get (base + "/stream.m3u8").status == 200; }, 2000));
-  fail_unless_equals_int (http_get (base + "/playlist.m3u8").status, 404);
+      [&] {
+        return http_get (origin_url (sink, "/stream.m3u8")).status == 200;
+      },
+      2000));
+  fail_unless_equals_int (http_get (origin_url (sink, "/playlist.m3u8")).status,
+                          404);
 }
 GST_END_TEST;
 
@@ -419,16 +448,10 @@ GST_END_TEST;
  * at EOS (gst-launch-1.0) leaves viewers time to get the end. */
 GST_START_TEST (test_linger_after_eos)
 {
-  GstElement *sink = make_sink ();
-  g_object_set (sink, "location", "", "playlist-location", "", "http-port", 0,
-                "linger", 3u, nullptr);
+  GstElement *sink = make_origin_sink (3);
   SinkFixture f (sink);
-  gint port = 0;
-  g_object_get (sink, "http-port", &port, nullptr);
-  const std::string playlist
-      = "http://127.0.0.1:" + std::to_string (port) + "/playlist.m3u8";
-  for (guint frame = 0; frame < kFrames; frame++)
-    push_frame (f.h, frame);
+  const std::string playlist = origin_url (sink, "/playlist.m3u8");
+  push_all_frames (f.h);
 
   const gint64 start = g_get_monotonic_time ();
   std::thread eos ([&] { gst_harness_push_event (f.h, gst_event_new_eos ()); });
@@ -453,12 +476,8 @@ GST_END_TEST;
 
 GST_START_TEST (test_linger_ends_when_idle_or_stopped)
 {
-  GstElement *sink = make_sink ();
-  g_object_set (sink, "location", "", "playlist-location", "", "http-port", 0,
-                "linger", 60u, nullptr);
-  SinkFixture f (sink);
-  for (guint frame = 0; frame < kFrames; frame++)
-    push_frame (f.h, frame);
+  SinkFixture f (make_origin_sink (60));
+  push_all_frames (f.h);
   /* Nobody asks: EOS after two target durations. */
   gint64 start = g_get_monotonic_time ();
   fail_unless (gst_harness_push_event (f.h, gst_event_new_eos ()));
@@ -467,20 +486,11 @@ GST_START_TEST (test_linger_ends_when_idle_or_stopped)
                "EOS after %" G_GINT64_FORMAT " ms", idle_ms);
 
   /* Going to READY while lingering stops at once. */
-  GstElement *second = make_sink ();
-  g_object_set (second, "location", "", "playlist-location", "", "http-port", 0,
-                "linger", 60u, nullptr);
+  GstElement *second = make_origin_sink (60);
   SinkFixture g (second);
-  for (guint frame = 0; frame < kFrames; frame++)
-    push_frame (g.h, frame);
+  push_all_frames (g.h);
   std::thread eos ([&] { gst_harness_push_event (g.h, gst_event_new_eos ()); });
-  const std::string playlist
-      = "http://127.0.0.1:" + std::to_string ([&] {
-          gint port = 0;
-          g_object_get (second, "http-port", &port, nullptr);
-          return port;
-        }())
-        + "/playlist.m3u8";
+  const std::string playlist = origin_url (second, "/playlist.m3u8");
   fail_unless (poll_until (
       [&] {
         return http_get (playlist).body.find ("#EXT-X-ENDLIST")
@@ -559,8 +569,7 @@ GST_START_TEST (test_segments_files_and_playlist)
                 4u, nullptr);
   SinkFixture f (sink);
 
-  for (guint frame = 0; frame < kFrames; frame++)
-    push_frame (f.h, frame);
+  push_all_frames (f.h);
 
   /* Five segments are complete; the sixth is still open. */
   for (size_t i = 0; i < 5; i++) {
@@ -659,8 +668,7 @@ GST_START_TEST (test_playlist_length_zero_keeps_all)
                 "playlist-location", playlist_location.c_str (),
                 "playlist-length", 0u, "max-files", 0u, nullptr);
   SinkFixture f (sink);
-  for (guint frame = 0; frame < kFrames; frame++)
-    push_frame (f.h, frame);
+  push_all_frames (f.h);
   fail_unless (gst_harness_push_event (f.h, gst_event_new_eos ()));
 
   p2p::hls::MediaPlaylist playlist
@@ -688,8 +696,7 @@ GST_START_TEST (test_http_origin)
   fail_unless (port > 0 && port < 65536, "http-port reads back %d", port);
   std::string base = "http://127.0.0.1:" + std::to_string (port);
 
-  for (guint frame = 0; frame < kFrames; frame++)
-    push_frame (f.h, frame);
+  push_all_frames (f.h);
   for (int i = 0; i < 5; i++)
     fail_unless (wait_element_message (f.bus, "p2p-segment-added", 1000));
 
