@@ -295,10 +295,13 @@ ViewerCore::start_swarm (const hls::Variant *variant)
   cb.lookup = [this] (int64_t sequence) { return store_.get (sequence); };
   cb.downloaded = [this] (int64_t sequence, const std::string &peer_id,
                           const ChunkedBytes &data) {
-    /* Peers' deliveries count for the bitrate as much as the origin's. */
+    /* Peers' deliveries count for the bitrate as much as the origin's,
+     * from their first byte as HTTP ones: a request waits for a free
+     * upload slot. */
     if (const swarm::Transfer *t = downloads_.find (sequence))
       count_delivery (sequence, data.size (),
-                      runtime_.clock.now () - t->started);
+                      runtime_.clock.now ()
+                          - (t->first_bytes ? t->first_bytes : t->started));
     downloads_.on_peer_downloaded (sequence, peer_id, data);
   };
   cb.download_failed = [this] (int64_t sequence, const std::string &peer_id,
