@@ -1124,8 +1124,8 @@ gst_p2p_hls_src_create (GstPushSrc *src, GstBuffer **buffer)
    * each segment's first buffer says where it starts, so that the demuxer
    * after a seek places what follows. */
   GstSegment *segment = &GST_BASE_SRC (self)->segment;
-  if (GST_CLOCK_TIME_IS_VALID (item.start) && priv->first_buffer
-      && segment->format != GST_FORMAT_TIME) {
+  if (priv->first_buffer && segment->format != GST_FORMAT_TIME
+      && GST_CLOCK_TIME_IS_VALID (stream_duration (self))) {
     GST_OBJECT_LOCK (self);
     gst_segment_init (segment, GST_FORMAT_TIME);
     GST_OBJECT_UNLOCK (self);

@@ -362,18 +362,23 @@ GST_END_TEST;
 
 namespace {
 
-/* Ten 1 s segments of a 30 fps ball written by hlssink2, with an end. */
+/* Ten 1 s segments of a 30 fps ball with an end, in @dir/vod.m3u8:
+ * MPEG-TS written by hlssink2, or fragmented MP4 by p2pswarmsink. */
 void
-write_vod (const TempDir &dir)
+write_vod (const TempDir &dir, bool fragmented_mp4)
 {
-  Pipeline writer ("hlssink2",
-                   "videotestsrc num-buffers=300 pattern=ball ! "
-                   "video/x-raw,width=320,height=240,framerate=30/1 ! "
-                   "x264enc key-int-max=30 speed-preset=ultrafast ! "
-                   "h264parse ! hlssink2 target-duration=1 max-files=0 "
-                   "playlist-length=0 location="
-                       + dir.file ("segment%05d.ts")
-                       + " playlist-location=" + dir.file ("vod.m3u8"));
+  const std::string video = "videotestsrc num-buffers=300 pattern=ball ! "
+                            "video/x-raw,width=320,height=240,framerate=30/1 ! "
+                            "x264enc key-int-max=30 speed-preset=ultrafast ! ";
+  const std::string files = " location=" + dir.file ("segment%05d.ts")
+                            + " playlist-location=" + dir.file ("vod.m3u8");
+  Pipeline writer (
+      "vod",
+      video
+          + (fragmented_mp4 ? "mp4mux fragment-duration=1000 ! p2pswarmsink "
+                              "http-port=-1 linger=0"
+                            : "h264parse ! hlssink2")
+          + " target-duration=1 max-files=0 playlist-length=0" + files);
   writer.play ();
   fail_unless (run_until (
       20000, [&] { writer.drain (); }, [&] { return writer.got_eos (); }));
@@ -485,14 +490,16 @@ check_vod_seek (Pipeline &player, GstElement *frames)
 
 GST_START_TEST (test_vod_duration_and_seek)
 {
+  const bool fragmented_mp4 = __i__ == 1;
   TempDir dir ("p2p-vod-XXXXXX");
-  write_vod (dir);
+  write_vod (dir, fragmented_mp4);
   ScriptedServer server;
   server.serve_directory (dir.path ());
   const std::string url = server.url ("/vod.m3u8");
   {
-    Pipeline player ("tsdemux", "p2phlssrc location=" + url
-                                    + " ! tsdemux ! h264parse ! avdec_h264 ! "
+    Pipeline player ("demuxer", "p2phlssrc location=" + url + " ! "
+                                    + (fragmented_mp4 ? "qtdemux" : "tsdemux")
+                                    + " ! h264parse ! avdec_h264 ! "
                                       "fakesink name=frames sync=false");
     check_vod_seek (player, player.element ("frames"));
   }
@@ -514,7 +521,8 @@ http_path_suite (void)
   tcase_add_test (tc, test_fmp4_plays_in_playbin3);
   tcase_add_test (tc, test_fmp4_plays_in_uridecodebin);
   tcase_add_test (tc, test_fmp4_plays_in_gst_play);
-  tcase_add_test (tc, test_vod_duration_and_seek);
+  /* MPEG-TS, then fragmented MP4. */
+  tcase_add_loop_test (tc, test_vod_duration_and_seek, 0, 2);
   return s;
 }
 
