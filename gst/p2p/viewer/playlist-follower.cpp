@@ -28,6 +28,7 @@ with_prefix (GErrorPtr error, const std::string &prefix)
 
 /* Retries of a playlist not there yet at start-up. */
 constexpr GstClockTime kStartupRetryDelay = GST_SECOND;
+/* No reload sooner than this, whatever the target duration says. */
 constexpr GstClockTime kMinReloadDelay = 100 * GST_MSECOND;
 
 } // namespace

@@ -21,7 +21,7 @@ namespace {
  * live window is not pulled into memory all at once. */
 constexpr size_t kMaxSegmentsAhead = 6;
 
-/* How often the bitrate is reconsidered, besides after each segment. */
+/* How often the bitrate is reconsidered. */
 constexpr GstClockTime kAbrInterval = 500 * GST_MSECOND;
 
 /* How often the scheduler looks at the swarm, besides reacting to events. */
@@ -188,11 +188,11 @@ void
 ViewerCore::count_delivery (int64_t sequence, gsize bytes,
                             GstClockTime duration)
 {
+  /* The choice comes with the next kAbrInterval: a switch drops the swarm,
+   * which may be what calls us. */
   const hls::MediaSegment *segment = playlists_.find (sequence);
-  if (!abr_ || !segment)
-    return;
-  abr_->add_sample (bytes, duration, segment->duration);
-  adapt_bitrate ();
+  if (abr_ && segment)
+    abr_->add_sample (bytes, duration, segment->duration);
 }
 
 void

@@ -71,7 +71,7 @@ private:
   void on_media_found (const hls::Variant *variant);
   void on_playlist_updated (bool restarted);
   void on_variant_changed (const hls::Variant &variant);
-  /* A segment arrived (@bytes in @duration): the bitrate estimate. */
+  /* A segment arrived (@bytes in @duration): a sample of throughput. */
   void count_delivery (int64_t sequence, gsize bytes, GstClockTime duration);
   /* Follows the variant the throughput affords. */
   void adapt_bitrate ();
