@@ -3,9 +3,10 @@
  *
  * The HTTP path end to end over loopback: a live x264 broadcast through
  * p2pswarmsink played by p2phlssrc (every segment, in order, byte for byte,
- * decoded), and interoperability with GStreamer's own HLS elements both
- * ways: p2phlssrc plays hlssink2 output from a static file server, and
- * playbin3 (hlsdemux2) plays what p2pswarmsink publishes.
+ * decoded), a viewer started before the broadcaster serves its playlist
+ * that follows it through a restart, and interoperability with GStreamer's own
+ * HLS elements both ways: p2phlssrc plays hlssink2 output from a static file
+ * server, and playbin3 (hlsdemux2) plays what p2pswarmsink publishes.
  */
 #include <gst/check/gstcheck.h>
 
@@ -38,6 +39,8 @@ struct ViewerRecord
 {
   std::mutex mutex;
   std::vector<std::pair<gint64, std::string>> segments;
+  /* Whether each segment's first buffer was marked DISCONT. */
+  std::vector<bool> discont;
   std::atomic<guint> frames{ 0 };
 
   void
@@ -53,10 +56,13 @@ struct ViewerRecord
           /* Parts of a segment streamed while it downloaded add up. */
           auto sequence = (gint64)GST_BUFFER_OFFSET (buffer);
           if (!self->segments.empty ()
-              && self->segments.back ().first == sequence)
+              && self->segments.back ().first == sequence) {
             self->segments.back ().second += buffer_to_string (buffer);
-          else
+          } else {
             self->segments.emplace_back (sequence, buffer_to_string (buffer));
+            self->discont.push_back (
+                GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_DISCONT));
+          }
           return GST_PAD_PROBE_OK;
         },
         this, nullptr);
@@ -175,6 +181,124 @@ GST_START_TEST (test_broadcast_to_viewer)
   fail_unless (record.frames >= 30 * (record.segments.size () - 1),
                "%u frames decoded from %zu segments", record.frames.load (),
                record.segments.size ());
+}
+GST_END_TEST;
+
+/* A broadcaster's lifecycle as a viewer lives it: started before the
+ * origin serves a playlist (p2pswarmsink answers 404 until its first
+ * segment), then the broadcaster restarted on the same port, numbering
+ * from 0 again. The viewer waits, then follows the new stream as a
+ * discontinuity, without an error, to its end. */
+GST_START_TEST (test_early_viewer_and_restarted_broadcaster)
+{
+  TempDir dir ("p2p-restart-XXXXXX");
+  /* Both broadcasters write the same files and serve the same playlist. */
+  auto broadcaster_description = [&] (gint port) {
+    return std::string (kLiveH264)
+           + " ! mpegtsmux ! p2pswarmsink name=sink target-duration=1"
+             " playlist-length=4 max-files=0 stats-interval=0 http-port="
+           + std::to_string (port) + " location=" + dir.file ("seg%05d.ts")
+           + " playlist-location=" + dir.file ("live.m3u8");
+  };
+  /* Segments published by the broadcaster now running. */
+  std::map<gint64, std::string> published;
+  auto on_broadcaster = [&published] (GstMessage *m) {
+    if (!gst_message_has_name (m, "p2p-segment-added"))
+      return;
+    const GstStructure *s = gst_message_get_structure (m);
+    gint64 sequence = -1;
+    gst_structure_get_int64 (s, "sequence", &sequence);
+    published[sequence] = gst_structure_get_string (s, "location");
+  };
+
+  auto first = std::make_unique<Pipeline> ("first broadcaster",
+                                           broadcaster_description (0));
+  first->play ();
+  gint port = 0;
+  g_object_get (first->element ("sink"), "http-port", &port, nullptr);
+  fail_unless (port > 0);
+  const std::string url
+      = "http://127.0.0.1:" + std::to_string (port) + "/live.m3u8";
+  fail_unless_equals_int (http_get (url).status, SOUP_STATUS_NOT_FOUND);
+
+  Pipeline viewer ("viewer", viewer_description (url));
+  ViewerRecord record;
+  record.attach (viewer.element ("src"), viewer.element ("frames"));
+  viewer.play ();
+  first->drain (on_broadcaster);
+  fail_unless (published.empty (), "published before the viewer started");
+  fail_unless (run_until (
+                   15000,
+                   [&] {
+                     first->drain (on_broadcaster);
+                     viewer.drain ();
+                   },
+                   [&] { return record.count () >= 3; }),
+               "the early viewer got %zu segments", record.count ());
+
+  /* Gone without an end; back a second later, from 0. */
+  first->stop ();
+  first.reset ();
+  published.clear ();
+  g_usleep (G_USEC_PER_SEC);
+  Pipeline second ("second broadcaster", broadcaster_description (port));
+  second.play ();
+  auto step = [&] {
+    second.drain (on_broadcaster);
+    viewer.drain ();
+  };
+  /* Segments the viewer got after going back in numbering. */
+  auto after_restart = [&] {
+    std::lock_guard<std::mutex> lock (record.mutex);
+    size_t n = 0;
+    for (size_t i = 1; i < record.segments.size (); i++) {
+      if (n || record.segments[i].first < record.segments[i - 1].first)
+        n++;
+    }
+    return n;
+  };
+  fail_unless (run_until (30000, step, [&] { return after_restart () >= 3; }),
+               "the viewer got %zu segments of the restarted broadcast",
+               after_restart ());
+  second.send_eos ();
+  fail_unless (run_until (20000, step, [&] { return second.got_eos (); }),
+               "the restarted broadcaster did not finish");
+  second.stop ();
+  fail_unless (run_until (15000, step, [&] { return viewer.got_eos (); }),
+               "the viewer did not reach the end");
+
+  /* One run of the first broadcast, then one of the second to its last
+   * segment, the first segment after the restart marked DISCONT; those of
+   * the second identical to the files (which overwrote the first's). */
+  std::lock_guard<std::mutex> lock (record.mutex);
+  std::string order;
+  for (const auto &segment : record.segments)
+    order += " " + std::to_string (segment.first);
+  size_t restart = 1;
+  while (restart < record.segments.size ()
+         && record.segments[restart].first > record.segments[restart - 1].first)
+    restart++;
+  fail_unless (restart < record.segments.size (), "no restart:%s",
+               order.c_str ());
+  fail_unless (record.discont[restart], "no DISCONT at the restart:%s",
+               order.c_str ());
+  for (size_t i = 1; i < record.segments.size (); i++) {
+    if (i != restart) {
+      fail_unless (record.segments[i].first == record.segments[i - 1].first + 1,
+                   "segments out of order:%s", order.c_str ());
+      fail_if (record.discont[i], "DISCONT within a run:%s", order.c_str ());
+    }
+  }
+  for (size_t i = restart; i < record.segments.size (); i++) {
+    auto file = published.find (record.segments[i].first);
+    fail_unless (file != published.end (),
+                 "segment %" G_GINT64_FORMAT " not published",
+                 record.segments[i].first);
+    assert_bytes_equal (record.segments[i].second, read_file (file->second));
+  }
+  fail_unless_equals_int64 (record.segments.back ().first,
+                            published.rbegin ()->first);
+  fail_unless (record.frames > 0);
 }
 GST_END_TEST;
 
@@ -516,6 +640,7 @@ http_path_suite (void)
   TCase *tc = tcase_create ("general");
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_broadcast_to_viewer);
+  tcase_add_test (tc, test_early_viewer_and_restarted_broadcaster);
   tcase_add_test (tc, test_plays_hlssink2_output);
   tcase_add_test (tc, test_playbin3_plays_p2pswarmsink);
   tcase_add_test (tc, test_fmp4_plays_in_playbin3);
