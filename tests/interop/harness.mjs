@@ -241,15 +241,17 @@ function pluginPath() {
 
 /* A p2phlssrc viewer in gst-launch, paced like a player (fakesink syncs on
  * the stream's timestamps), posting p2p-statistics every second (-m), with
- * the swarm's peer log on. ICE is pinned to 127.0.0.1. */
+ * the swarm's peer log on. ICE is pinned to 127.0.0.1. @container is what
+ * the broadcaster publishes ("ts", or "fmp4", demuxed by qtdemux). */
 export function startGstViewer(
   processes,
-  { name, url, trackers = [], liveDelay = 3, extra = [] },
+  { name, url, trackers = [], liveDelay = 3, container = "ts", extra = [] },
 ) {
   const pipeline = [
     "p2phlssrc", `location=${url}`, `trackers=${trackers.join(",")}`,
     "ice-addresses=127.0.0.1", `live-delay=${liveDelay}`, ...extra,
-    "!", "tsdemux", "!", "h264parse", "!", "fakesink", "sync=true",
+    "!", container === "fmp4" ? "qtdemux" : "tsdemux",
+    "!", "h264parse", "!", "fakesink", "sync=true",
   ];
   return processes.start(name, "gst-launch-1.0", ["-m", "-e", ...pipeline], {
     env: {
