@@ -11,7 +11,9 @@
  * frames before it say it should (playback then resumes from there).
  * Printed for each player: segment requests per variant, switches, how
  * long after the throttle began it first asked for the low variant and
- * after it ended for the high one again, stalls and stall time.
+ * after it ended for the high one again, stalls and stall time; then the
+ * ratios of p2phlssrc's figures to hlsdemux2's, and the machine's load
+ * (the players share it with the origin, and with whatever else runs).
  *
  *   GST_PLUGIN_PATH_1_0=build/plugins/p2p build/tests/bench/abr-bench
  */
@@ -170,7 +172,13 @@ struct Player
   std::vector<std::pair<double, bool>> requests;
 };
 
-void
+struct Figures
+{
+  guint high = 0, low = 0, switches = 0, stalls = 0;
+  double stall_s = 0;
+};
+
+Figures
 report (Player &p, const Options &o)
 {
   guint high = 0, low = 0, switches = 0;
@@ -190,6 +198,36 @@ report (Player &p, const Options &o)
            "up after %5.1f s  stalls %u (%.1f s)  frames %u\n",
            p.name, high, low, switches, down, up, p.stalls,
            double (p.stall_time) / GST_SECOND, p.frames);
+  return { high, low, switches, p.stalls, double (p.stall_time) / GST_SECOND };
+}
+
+/* "a/b = r", "-" for r when b is 0. */
+std::string
+ratio (double a, double b)
+{
+  gchar text[64];
+  if (b > 0)
+    g_snprintf (text, sizeof (text), "%.3g/%.3g = %.2f", a, b, a / b);
+  else
+    g_snprintf (text, sizeof (text), "%.3g/%.3g = -", a, b);
+  return text;
+}
+
+/* The 1, 5 and 15 minute load averages. */
+std::string
+load_average ()
+{
+  gchar *text = nullptr;
+  if (!g_file_get_contents ("/proc/loadavg", &text, nullptr, nullptr))
+    return "?";
+  gchar **fields = g_strsplit (text, " ", 4);
+  std::string load
+      = g_strv_length (fields) >= 3
+            ? std::string (fields[0]) + " " + fields[1] + " " + fields[2]
+            : "?";
+  g_strfreev (fields);
+  g_free (text);
+  return load;
 }
 
 } // namespace
@@ -235,6 +273,7 @@ main (int argc, char **argv)
   origin.set_text ("/master.m3u8", master, "application/vnd.apple.mpegurl");
   const std::string url = origin.url ("/master.m3u8");
 
+  const std::string load_before = load_average ();
   const gint64 start = g_get_monotonic_time ();
   /* The same parsing bin after both (hlsdemux2 needs a streams-aware one);
    * nothing decoded, frames rendered in time. */
@@ -284,8 +323,17 @@ main (int argc, char **argv)
            "per client from %d s to %d s:\n",
            o.duration, o.high_kbps, o.throttle_rate * 8 / 1000, o.throttle_from,
            o.throttle_to);
-  report (ours, o);
-  report (theirs, o);
+  const Figures a = report (ours, o);
+  const Figures b = report (theirs, o);
+  g_print ("p2phlssrc/hlsdemux2: stalls %s, stall time %s s, "
+           "high-variant requests %s, switches %s\n",
+           ratio (a.stalls, b.stalls).c_str (),
+           ratio (a.stall_s, b.stall_s).c_str (),
+           ratio (a.high, b.high).c_str (),
+           ratio (a.switches, b.switches).c_str ());
+  g_print ("machine: %u cores, load average %s at the start, %s at the end\n",
+           g_get_num_processors (), load_before.c_str (),
+           load_average ().c_str ());
   gchar *cleanup[] = { (gchar *)"rm", (gchar *)"-rf", dir, nullptr };
   g_spawn_sync (nullptr, cleanup, nullptr, G_SPAWN_SEARCH_PATH, nullptr,
                 nullptr, nullptr, nullptr, nullptr, nullptr);
