@@ -16,7 +16,8 @@ APT_PACKAGES=(
   gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-nice
   gstreamer1.0-x  # timeoverlay (pango) in the interop broadcaster
-  gstreamer1.0-plugins-base-apps  # gst-play-1.0, as the README plays
+  gstreamer1.0-plugins-base-apps  # gst-play-1.0, which the README and a test use
+  openssl  # tests make throw-away TLS certificates with it
   iproute2 util-linux procps python3 curl
   chromium  # browser interop tests (tests/interop)
   python3-matplotlib  # plots of the tracker and swarm benchmarks (tests/bench)

@@ -94,6 +94,9 @@ private:
     (playlist ? origin_.stats_.playlist_bytes : origin_.stats_.segment_bytes)
         += length;
     content_type_ = playlist ? "application/vnd.apple.mpegurl" : "video/mp2t";
+    /* The headers go first, on their own: they are back after one way. */
+    headers_at_ = origin_.network_.loop ().now ()
+                  + origin_.network_.delay (origin_.host_, client_);
 
     std::weak_ptr<OriginTransfer> weak = shared_from_this ();
     Network &network = origin_.network_;
@@ -151,8 +154,12 @@ private:
     result.body.reset (g_bytes_ref (body_.get ()));
     result.bytes = total;
     result.attempts = 1;
-    result.elapsed_us
-        = gint64 (origin_.network_.loop ().now () - started_) / GST_USECOND;
+    const GstClockTime now = origin_.network_.loop ().now ();
+    result.elapsed_us = gint64 (now - started_) / GST_USECOND;
+    /* As the production fetcher says them: what throughput is made of. */
+    result.latency_us = gint64 (headers_at_ - started_) / GST_USECOND;
+    result.download_us
+        = gint64 (now > headers_at_ ? now - headers_at_ : 0) / GST_USECOND;
     finish (std::move (result));
   }
 
@@ -214,6 +221,7 @@ private:
   net::HttpRequest request_;
   net::HttpFetchCallback callback_;
   const GstClockTime started_;
+  GstClockTime headers_at_ = 0;
   bool active_ = true;
   BytesRef body_;
   std::string content_type_;

@@ -10,13 +10,29 @@
  * section first). Each buffer holds one segment, with the segment's media
  * sequence number as its offset; a segment that playback waits for (at
  * start-up, or in a stall) is pushed in several buffers as it downloads.
- * Live playback starts `live-delay` segments behind the live edge. A
- * master playlist's variant is chosen by `connection-speed` and
- * `max-bitrate`.
+ * A playlist with an end (VOD) answers the duration query and seeks in
+ * time, from the start of the segment that holds the position; it plays
+ * in a TIME segment, each segment's first buffer stamped with where it
+ * starts, so that the demuxer after it places what follows.
+ * Live playback starts `live-delay` segments behind the live edge. In a
+ * master playlist, playback starts with the highest variant `max-bitrate`
+ * allows and then adapts (ABR): the throughput of segments delivered over
+ * HTTP and from peers alike is estimated, the variant goes down as soon as
+ * it no longer fits (or a download runs too slowly for it) and back up once
+ * a higher one has fitted with room to spare for a few seconds. Switching
+ * follows the other variant's playlist and joins its swarm, as a
+ * discontinuity. A `connection-speed` fixes the variant instead.
  *
  * It handles the `p2phls+http://` and `p2phls+https://` URI schemes, so it
  * plays in `playbin`, `gst-play-1.0` and `uridecodebin`; `location` also
  * takes plain http(s) URLs.
+ *
+ * A playlist the server answers 404 for at start-up (a broadcaster that has
+ * not published yet), or a live playlist that stops loading (a broadcaster
+ * restarting), is waited for up to 20 seconds; a restarted stream is
+ * followed as a discontinuity. Live, a segment the server does not give is
+ * skipped with a warning, and a variant whose playlist fails is replaced by
+ * another one.
  *
  * Every `stats-interval` it posts a "p2p-statistics" element message with
  * the same fields as the `stats` property: bytes and segments from HTTP and
@@ -73,6 +89,8 @@ enum {
   PROP_P2P_TIMEOUT,
   PROP_MAX_PEERS,
   PROP_UPLOAD,
+  PROP_SSL_CA_FILE,
+  PROP_TLS_DATABASE,
   /* The shared peer properties (gstp2ppeersettings.h) follow. */
   PROP_PEER_SETTINGS,
 };
@@ -97,6 +115,9 @@ struct GstP2PHLSSrcPrivate
 {
   /* Settings, under GST_OBJECT_LOCK. */
   std::string location;
+  /* Why the location property refused its last value: the element error
+   * when it starts. */
+  std::string location_error;
   guint live_delay = DEFAULT_LIVE_DELAY;
   guint connection_speed = DEFAULT_CONNECTION_SPEED;
   guint64 max_bitrate = DEFAULT_MAX_BITRATE;
@@ -109,8 +130,13 @@ struct GstP2PHLSSrcPrivate
   guint p2p_timeout = DEFAULT_P2P_TIMEOUT;
   guint max_peers = DEFAULT_MAX_PEERS;
   gboolean upload = DEFAULT_UPLOAD;
+  std::string ssl_ca_file;
+  std::shared_ptr<GTlsDatabase> tls_database;
 
   GstP2PPeerSettings peer;
+
+  /* ssl-ca-file loaded, from NULL to READY until back to NULL. */
+  std::shared_ptr<GTlsDatabase> ca_file_database;
 
   /* Between start() and stop(). */
   std::unique_ptr<p2p::viewer::Viewer> viewer;
@@ -152,11 +178,16 @@ static void gst_p2p_hls_src_set_property (GObject *object, guint prop_id,
                                           GParamSpec *pspec);
 static void gst_p2p_hls_src_get_property (GObject *object, guint prop_id,
                                           GValue *value, GParamSpec *pspec);
+static GstStateChangeReturn
+gst_p2p_hls_src_change_state (GstElement *element, GstStateChange transition);
 static gboolean gst_p2p_hls_src_start (GstBaseSrc *src);
 static gboolean gst_p2p_hls_src_stop (GstBaseSrc *src);
 static gboolean gst_p2p_hls_src_unlock (GstBaseSrc *src);
 static gboolean gst_p2p_hls_src_unlock_stop (GstBaseSrc *src);
 static gboolean gst_p2p_hls_src_is_seekable (GstBaseSrc *src);
+static gboolean gst_p2p_hls_src_negotiate (GstBaseSrc *src);
+static gboolean gst_p2p_hls_src_query (GstBaseSrc *src, GstQuery *query);
+static gboolean gst_p2p_hls_src_do_seek (GstBaseSrc *src, GstSegment *segment);
 static GstFlowReturn gst_p2p_hls_src_create (GstPushSrc *src,
                                              GstBuffer **buffer);
 static GstStructure *gst_p2p_hls_src_create_stats (GstP2PHLSSrc *self);
@@ -210,7 +241,9 @@ gst_p2p_hls_src_class_init (GstP2PHLSSrcClass *klass)
   /**
    * GstP2PHLSSrc:connection-speed:
    *
-   * Network speed in kbit/s for the variant choice (0 = unknown).
+   * Network speed in kbit/s for the variant choice (0 = unknown: the
+   * variant adapts to the measured throughput). Set, it fixes the variant
+   * to the highest one it allows, as with hlsdemux2.
    *
    * Since: 0.1
    */
@@ -218,8 +251,9 @@ gst_p2p_hls_src_class_init (GstP2PHLSSrcClass *klass)
       gobject_class, PROP_CONNECTION_SPEED,
       g_param_spec_uint (
           "connection-speed", "Connection Speed",
-          "Network speed in kbit/s for choosing a variant (0 = unknown)", 0,
-          G_MAXUINT / 1000, DEFAULT_CONNECTION_SPEED,
+          "Network speed in kbit/s for choosing a variant (0 = measured, "
+          "adaptive)",
+          0, G_MAXUINT / 1000, DEFAULT_CONNECTION_SPEED,
           (GParamFlags)(G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY
                         | G_PARAM_STATIC_STRINGS)));
 
@@ -403,6 +437,43 @@ gst_p2p_hls_src_class_init (GstP2PHLSSrcClass *klass)
           (GParamFlags)(G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY
                         | G_PARAM_STATIC_STRINGS)));
 
+  /**
+   * GstP2PHLSSrc:ssl-ca-file:
+   *
+   * A file of PEM certificate authorities that https origins and wss://
+   * trackers are checked against instead of the system's, as with
+   * souphttpsrc. tls-database takes precedence.
+   *
+   * Since: 0.1
+   */
+  g_object_class_install_property (
+      gobject_class, PROP_SSL_CA_FILE,
+      g_param_spec_string (
+          "ssl-ca-file", "SSL CA File",
+          "PEM file of the certificate authorities https origins and wss:// "
+          "trackers are checked against (unset: the system's)",
+          nullptr,
+          (GParamFlags)(G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY
+                        | G_PARAM_STATIC_STRINGS)));
+
+  /**
+   * GstP2PHLSSrc:tls-database:
+   *
+   * The TLS database https origins and wss:// trackers are checked against
+   * (unset: ssl-ca-file, else the system's), as with souphttpsrc.
+   *
+   * Since: 0.1
+   */
+  g_object_class_install_property (
+      gobject_class, PROP_TLS_DATABASE,
+      g_param_spec_object (
+          "tls-database", "TLS Database",
+          "TLS database with the anchor certificate authorities for https "
+          "origins and wss:// trackers",
+          G_TYPE_TLS_DATABASE,
+          (GParamFlags)(G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY
+                        | G_PARAM_STATIC_STRINGS)));
+
   gst_p2p_peer_settings_install_properties (gobject_class, PROP_PEER_SETTINGS);
 
   gst_element_class_add_static_pad_template (element_class, &src_template);
@@ -412,11 +483,16 @@ gst_p2p_hls_src_class_init (GstP2PHLSSrcClass *klass)
       "from peers",
       "gst-p2p developers");
 
+  element_class->change_state
+      = GST_DEBUG_FUNCPTR (gst_p2p_hls_src_change_state);
   basesrc_class->start = GST_DEBUG_FUNCPTR (gst_p2p_hls_src_start);
   basesrc_class->stop = GST_DEBUG_FUNCPTR (gst_p2p_hls_src_stop);
   basesrc_class->unlock = GST_DEBUG_FUNCPTR (gst_p2p_hls_src_unlock);
   basesrc_class->unlock_stop = GST_DEBUG_FUNCPTR (gst_p2p_hls_src_unlock_stop);
   basesrc_class->is_seekable = GST_DEBUG_FUNCPTR (gst_p2p_hls_src_is_seekable);
+  basesrc_class->negotiate = GST_DEBUG_FUNCPTR (gst_p2p_hls_src_negotiate);
+  basesrc_class->query = GST_DEBUG_FUNCPTR (gst_p2p_hls_src_query);
+  basesrc_class->do_seek = GST_DEBUG_FUNCPTR (gst_p2p_hls_src_do_seek);
   pushsrc_class->create = GST_DEBUG_FUNCPTR (gst_p2p_hls_src_create);
 }
 
@@ -482,6 +558,7 @@ gst_p2p_hls_src_set_location (GstP2PHLSSrc *self, const gchar *uri,
   }
   GST_OBJECT_LOCK (self);
   self->priv->location = url;
+  self->priv->location_error.clear ();
   GST_OBJECT_UNLOCK (self);
   return TRUE;
 }
@@ -496,9 +573,32 @@ gst_p2p_hls_src_set_property (GObject *object, guint prop_id,
   switch (prop_id) {
   case PROP_LOCATION: {
     p2p::GErrorOut error;
-    if (!gst_p2p_hls_src_set_location (self, g_value_get_string (value),
-                                       error.out ()))
-      GST_WARNING_OBJECT (self, "%s", error.get ()->message);
+    if (gst_p2p_hls_src_set_location (self, g_value_get_string (value),
+                                      error.out ()))
+      break;
+    GST_WARNING_OBJECT (self, "%s", error.get ()->message);
+    if (error.get ()->code != GST_URI_ERROR_BAD_STATE) {
+      /* Kept for the element error at start, which "No URL set" would
+       * not explain. */
+      GST_OBJECT_LOCK (self);
+      priv->location.clear ();
+      priv->location_error = error.get ()->message;
+      GST_OBJECT_UNLOCK (self);
+    }
+    break;
+  }
+  case PROP_SSL_CA_FILE: {
+    const gchar *file = g_value_get_string (value);
+    GST_OBJECT_LOCK (self);
+    priv->ssl_ca_file = file ? file : "";
+    GST_OBJECT_UNLOCK (self);
+    break;
+  }
+  case PROP_TLS_DATABASE: {
+    auto database = static_cast<GTlsDatabase *> (g_value_dup_object (value));
+    GST_OBJECT_LOCK (self);
+    priv->tls_database.reset (database, g_object_unref);
+    GST_OBJECT_UNLOCK (self);
     break;
   }
   case PROP_USER_AGENT: {
@@ -633,6 +733,14 @@ gst_p2p_hls_src_get_property (GObject *object, guint prop_id, GValue *value,
   case PROP_STATS_INTERVAL:
     g_value_set_uint (value, priv->stats_interval);
     break;
+  case PROP_SSL_CA_FILE:
+    g_value_set_string (value, priv->ssl_ca_file.empty ()
+                                   ? nullptr
+                                   : priv->ssl_ca_file.c_str ());
+    break;
+  case PROP_TLS_DATABASE:
+    g_value_set_object (value, priv->tls_database.get ());
+    break;
   default:
     G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     break;
@@ -658,7 +766,9 @@ stats_to_structure (const p2p::viewer::ViewerStats &stats, const gchar *name)
       "hash-mismatches", G_TYPE_UINT64, stats.hash_mismatches, "peer-id",
       G_TYPE_STRING, stats.peer_id.c_str (), "swarm-id", G_TYPE_STRING,
       stats.swarm_id.c_str (), "bandwidth", G_TYPE_UINT64, stats.bandwidth,
-      "p2p-ratio", G_TYPE_DOUBLE, ratio, nullptr);
+      "bandwidth-estimate", G_TYPE_UINT64, stats.bandwidth_estimate,
+      "variant-switches", G_TYPE_UINT64, stats.variant_switches, "p2p-ratio",
+      G_TYPE_DOUBLE, ratio, nullptr);
 }
 
 static GstStructure *
@@ -692,6 +802,67 @@ headers_from_structure (const GstStructure *s)
   return headers;
 }
 
+/* What can be known wrong before starting, as one element error each, so
+ * that a bad setting is not reported as something else later. */
+static gboolean
+gst_p2p_hls_src_check_settings (GstP2PHLSSrc *self)
+{
+  auto priv = self->priv;
+  GST_OBJECT_LOCK (self);
+  std::string location = priv->location;
+  std::string location_error = priv->location_error;
+  std::string ca_file = priv->tls_database ? "" : priv->ssl_ca_file;
+  GST_OBJECT_UNLOCK (self);
+
+  if (!location_error.empty ()) {
+    GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
+                       ("%s", location_error.c_str ()), (nullptr));
+    return FALSE;
+  }
+  if (location.empty ()) {
+    GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND, ("No URL set."),
+                       ("Set the location property or a p2phls+http(s) URI"));
+    return FALSE;
+  }
+  if (!gst_p2p_peer_settings_check (&priv->peer, GST_ELEMENT (self)))
+    return FALSE;
+  std::shared_ptr<GTlsDatabase> database;
+  if (!ca_file.empty ()) {
+    p2p::GErrorOut error;
+    GTlsDatabase *loaded
+        = g_tls_file_database_new (ca_file.c_str (), error.out ());
+    if (!loaded) {
+      GST_ELEMENT_ERROR (
+          self, RESOURCE, OPEN_READ,
+          ("Could not read the CA file \"%s\".", ca_file.c_str ()),
+          ("%s", error.get ()->message));
+      return FALSE;
+    }
+    database.reset (loaded, g_object_unref);
+  }
+  GST_OBJECT_LOCK (self);
+  priv->ca_file_database = std::move (database);
+  GST_OBJECT_UNLOCK (self);
+  return TRUE;
+}
+
+static GstStateChangeReturn
+gst_p2p_hls_src_change_state (GstElement *element, GstStateChange transition)
+{
+  auto self = GST_P2P_HLS_SRC (element);
+  if (transition == GST_STATE_CHANGE_NULL_TO_READY
+      && !gst_p2p_hls_src_check_settings (self))
+    return GST_STATE_CHANGE_FAILURE;
+  GstStateChangeReturn ret
+      = GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
+  if (transition == GST_STATE_CHANGE_READY_TO_NULL) {
+    GST_OBJECT_LOCK (self);
+    self->priv->ca_file_database.reset ();
+    GST_OBJECT_UNLOCK (self);
+  }
+  return ret;
+}
+
 static gboolean
 gst_p2p_hls_src_start (GstBaseSrc *src)
 {
@@ -718,13 +889,9 @@ gst_p2p_hls_src_start (GstBaseSrc *src)
   config.max_peers = priv->max_peers;
   config.upload = priv->upload;
   config.max_upload_rate = priv->peer.max_upload_rate;
+  config.http.tls_database
+      = priv->tls_database ? priv->tls_database : priv->ca_file_database;
   GST_OBJECT_UNLOCK (self);
-
-  if (config.url.empty ()) {
-    GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND, ("No URL set."),
-                       ("Set the location property or a p2phls+http(s) URI"));
-    return FALSE;
-  }
 
   GstElement *element = GST_ELEMENT (self);
   auto on_warning = [element] (const std::string &message) {
@@ -778,10 +945,70 @@ gst_p2p_hls_src_unlock_stop (GstBaseSrc *src)
   return TRUE;
 }
 
+/* The stream's duration, GST_CLOCK_TIME_NONE while unknown or live. */
+static GstClockTime
+stream_duration (GstP2PHLSSrc *self)
+{
+  return self->priv->viewer ? self->priv->viewer->duration ()
+                            : GST_CLOCK_TIME_NONE;
+}
+
+/* A stream with an end (VOD) seeks in time: the segments' durations say
+ * where each one starts. */
 static gboolean
 gst_p2p_hls_src_is_seekable (GstBaseSrc *src)
 {
-  return FALSE;
+  return GST_CLOCK_TIME_IS_VALID (stream_duration (GST_P2P_HLS_SRC (src)));
+}
+
+static gboolean
+gst_p2p_hls_src_query (GstBaseSrc *src, GstQuery *query)
+{
+  auto self = GST_P2P_HLS_SRC (src);
+  GstFormat format = GST_FORMAT_UNDEFINED;
+  switch (GST_QUERY_TYPE (query)) {
+  case GST_QUERY_DURATION: {
+    gst_query_parse_duration (query, &format, nullptr);
+    const GstClockTime duration = stream_duration (self);
+    if (format != GST_FORMAT_TIME || !GST_CLOCK_TIME_IS_VALID (duration))
+      break;
+    gst_query_set_duration (query, GST_FORMAT_TIME, duration);
+    return TRUE;
+  }
+  case GST_QUERY_SEEKING: {
+    gst_query_parse_seeking (query, &format, nullptr, nullptr, nullptr);
+    if (format != GST_FORMAT_TIME)
+      break;
+    const GstClockTime duration = stream_duration (self);
+    gst_query_set_seeking (query, GST_FORMAT_TIME,
+                           GST_CLOCK_TIME_IS_VALID (duration), 0,
+                           GST_CLOCK_TIME_IS_VALID (duration) ? duration : -1);
+    return TRUE;
+  }
+  default:
+    break;
+  }
+  return GST_BASE_SRC_CLASS (parent_class)->query (src, query);
+}
+
+/* A stream with an end plays in a TIME segment, as adaptivedemux's: a
+ * seek in time (the demuxer after us passes it up) goes on from the start
+ * of the segment that holds the position. */
+static gboolean
+gst_p2p_hls_src_do_seek (GstBaseSrc *src, GstSegment *segment)
+{
+  auto self = GST_P2P_HLS_SRC (src);
+  auto priv = self->priv;
+  if (segment->format != GST_FORMAT_TIME || !priv->viewer)
+    return GST_BASE_SRC_CLASS (parent_class)->do_seek (src, segment);
+  const GstClockTime start = priv->viewer->seek (segment->start);
+  if (!GST_CLOCK_TIME_IS_VALID (start))
+    return FALSE;
+  GST_INFO_OBJECT (self, "seek to %" GST_TIME_FORMAT ": from %" GST_TIME_FORMAT,
+                   GST_TIME_ARGS (segment->start), GST_TIME_ARGS (start));
+  segment->start = segment->time = segment->position = start;
+  priv->first_buffer = true;
+  return TRUE;
 }
 
 static void
@@ -821,26 +1048,38 @@ post_viewer_error (GstP2PHLSSrc *self, const GError *error)
   }
 }
 
+/* basesrc would fixate the template's first caps, video/mpegts, before
+ * anything is known, and again on every reconfigure: decodebin would plug
+ * tsdemux for fMP4. The caps are set once, from the stream, before the
+ * first buffer (ensure_caps). */
+static gboolean
+gst_p2p_hls_src_negotiate (GstBaseSrc *src)
+{
+  return TRUE;
+}
+
 /* Caps from the stream itself: MPEG-TS starts with the 0x47 sync byte;
  * an initialisation section means fragmented MP4. */
-static void
+static bool
 ensure_caps (GstP2PHLSSrc *self, const p2p::viewer::ViewerItem &item)
 {
   if (self->priv->caps_set)
-    return;
+    return true;
   const guint8 *data
       = item.data.empty () ? nullptr : item.data.chunks ().front ().data ();
-  GstCaps *caps;
+  p2p::GstCapsPtr caps;
   if (item.kind == p2p::viewer::ViewerItem::Kind::INIT
       || (data && data[0] != 0x47)) {
-    caps = gst_caps_new_empty_simple ("video/quicktime");
+    caps.reset (gst_caps_new_empty_simple ("video/quicktime"));
   } else {
-    caps = gst_caps_new_simple ("video/mpegts", "systemstream", G_TYPE_BOOLEAN,
-                                TRUE, "packetsize", G_TYPE_INT, 188, nullptr);
+    caps.reset (gst_caps_new_simple ("video/mpegts", "systemstream",
+                                     G_TYPE_BOOLEAN, TRUE, "packetsize",
+                                     G_TYPE_INT, 188, nullptr));
   }
-  gst_base_src_set_caps (GST_BASE_SRC (self), caps);
-  gst_caps_unref (caps);
+  if (!gst_base_src_set_caps (GST_BASE_SRC (self), caps.get ()))
+    return false;
   self->priv->caps_set = true;
+  return true;
 }
 
 static GstFlowReturn
@@ -869,7 +1108,11 @@ gst_p2p_hls_src_create (GstPushSrc *src, GstBuffer **buffer)
     break;
   }
 
-  ensure_caps (self, item);
+  if (!ensure_caps (self, item)) {
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (nullptr),
+                       ("downstream refused the stream's caps"));
+    return GST_FLOW_NOT_NEGOTIATED;
+  }
   /* The segment's bytes as they arrived, one memory per chunk: no copy. */
   GstBuffer *out = gst_buffer_new ();
   for (const p2p::BytesRef &chunk : item.data.chunks ())
@@ -880,6 +1123,18 @@ gst_p2p_hls_src_create (GstPushSrc *src, GstBuffer **buffer)
                  (GDestroyNotify)g_bytes_unref));
   if (item.discont || priv->first_buffer)
     GST_BUFFER_FLAG_SET (out, GST_BUFFER_FLAG_DISCONT);
+  /* A stream with an end is in a TIME segment, from the first buffer on:
+   * each segment's first buffer says where it starts, so that the demuxer
+   * after a seek places what follows. */
+  GstSegment *segment = &GST_BASE_SRC (self)->segment;
+  if (priv->first_buffer && segment->format != GST_FORMAT_TIME
+      && GST_CLOCK_TIME_IS_VALID (stream_duration (self))) {
+    GST_OBJECT_LOCK (self);
+    gst_segment_init (segment, GST_FORMAT_TIME);
+    GST_OBJECT_UNLOCK (self);
+  }
+  if (segment->format == GST_FORMAT_TIME)
+    GST_BUFFER_PTS (out) = item.start;
   priv->first_buffer = false;
   GST_BUFFER_OFFSET (out) = static_cast<guint64> (item.sequence);
   GST_LOG_OBJECT (self,

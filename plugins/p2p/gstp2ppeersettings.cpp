@@ -40,6 +40,23 @@ string_field (GstP2PPeerSettings *s, guint id)
   }
 }
 
+/* ws:// or wss:// with a host: what the WebSocket tracker client can
+ * connect to. */
+bool
+is_tracker_url (const std::string &url)
+{
+  GUri *parsed = g_uri_parse (url.c_str (), G_URI_FLAGS_NONE, nullptr);
+  if (!parsed)
+    return false;
+  const char *scheme = g_uri_get_scheme (parsed);
+  const char *host = g_uri_get_host (parsed);
+  bool ok = (g_ascii_strcasecmp (scheme, "ws") == 0
+             || g_ascii_strcasecmp (scheme, "wss") == 0)
+            && host && host[0] != '\0';
+  g_uri_unref (parsed);
+  return ok;
+}
+
 } // namespace
 
 p2p::peer::WebRtcPeerConfig
@@ -155,5 +172,24 @@ gst_p2p_peer_settings_get_property (const GstP2PPeerSettings *settings,
   else
     g_value_set_uint64 (value, settings->max_upload_rate);
   GST_OBJECT_UNLOCK (object);
+  return TRUE;
+}
+
+gboolean
+gst_p2p_peer_settings_check (const GstP2PPeerSettings *settings,
+                             GstElement *element)
+{
+  GST_OBJECT_LOCK (element);
+  std::string trackers = settings->trackers;
+  GST_OBJECT_UNLOCK (element);
+  for (const std::string &url : p2p::split_list (trackers)) {
+    if (!is_tracker_url (url)) {
+      GST_ELEMENT_ERROR (
+          element, RESOURCE, SETTINGS,
+          ("Tracker URL \"%s\" is not a ws:// or wss:// URL.", url.c_str ()),
+          ("trackers=%s", trackers.c_str ()));
+      return FALSE;
+    }
+  }
   return TRUE;
 }

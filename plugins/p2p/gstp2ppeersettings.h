@@ -42,3 +42,9 @@ gboolean gst_p2p_peer_settings_get_property (const GstP2PPeerSettings *settings,
                                              GObject *object, guint prop_id,
                                              guint first_prop_id,
                                              GValue *value);
+
+/* Checks the settings of @element (under its object lock) before it
+ * starts; posts a RESOURCE/SETTINGS element error naming what is wrong
+ * and returns FALSE. */
+gboolean gst_p2p_peer_settings_check (const GstP2PPeerSettings *settings,
+                                      GstElement *element);

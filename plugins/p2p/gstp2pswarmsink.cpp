@@ -5,12 +5,27 @@
  * SECTION:element-p2pswarmsink
  * @title: p2pswarmsink
  *
- * A live HLS broadcaster. It takes a muxed MPEG-TS stream (for example from
- * `mpegtsmux`), cuts it into segments on key frames once `target-duration`
- * is reached, writes the segments and a sliding-window media playlist to
- * files, and serves both from a built-in HTTP origin. Each segment's SHA-256
- * goes into the playlist (`#EXT-X-P2P-SHA256`) so that viewers can verify
- * segments they get from peers.
+ * A live HLS broadcaster. It takes a muxed MPEG-TS stream (from
+ * `mpegtsmux`) or fragmented MP4 (from `mp4mux fragment-duration=...`),
+ * cuts it into segments on key frames once `target-duration` is reached
+ * (a stream without video on any audio frame, as hlssink2 does), writes the
+ * segments and a sliding-window media playlist to files, and serves both
+ * from a built-in HTTP origin under the playlist file's name. Fragmented MP4
+ * segments are `.m4s` files after an initialisation section, `init.mp4`,
+ * named by `#EXT-X-MAP`. Each segment's SHA-256 goes into the playlist
+ * (`#EXT-X-P2P-SHA256`) so that viewers can verify segments they get from
+ * peers.
+ *
+ * At the end of the stream the playlist gets `#EXT-X-ENDLIST` and the origin
+ * keeps serving until viewers stopped asking for two target durations, at
+ * most `linger` seconds: the sink posts EOS after that, so that a pipeline
+ * (and gst-launch-1.0) ending at EOS leaves viewers time to get the end.
+ * Going to READY meanwhile stops serving at once.
+ *
+ * Input it cannot cut is an element error: no caps (CORE/NEGOTIATION), an
+ * MP4 that is not fragmented (STREAM/FORMAT); so is a segment or playlist
+ * location where files cannot be created (RESOURCE/OPEN_WRITE, when the
+ * sink starts) or written (RESOURCE/WRITE).
  *
  * ## Example launch line
  * |[
@@ -20,6 +35,11 @@
  * \ playlist-location=/tmp/live/playlist.m3u8
  * ]| Broadcasts a test pattern, writing segments and playlist to /tmp/live and
  * serving them at http://127.0.0.1:8080/playlist.m3u8.
+ * |[
+ * gst-launch-1.0 videotestsrc is-live=true ! x264enc tune=zerolatency
+ * key-int-max=30 ! \
+ *     mp4mux fragment-duration=1000 ! p2pswarmsink http-port=8080 location=""
+ * ]| The same as fragmented MP4, in memory only.
  * |[
  * gst-play-1.0 p2phls+http://127.0.0.1:8080/playlist.m3u8
  * ]| Plays that broadcast (any HLS player can, too).
@@ -47,7 +67,8 @@ GST_DEBUG_CATEGORY_STATIC (gst_p2p_swarm_sink_debug);
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE (
     "sink", GST_PAD_SINK, GST_PAD_ALWAYS,
-    GST_STATIC_CAPS ("video/mpegts, systemstream = (boolean) true"));
+    GST_STATIC_CAPS ("video/mpegts, systemstream = (boolean) true; "
+                     "video/quicktime"));
 
 enum {
   PROP_0,
@@ -64,6 +85,7 @@ enum {
   PROP_TRACKER_PORT,
   PROP_MAX_UPLOAD_PEERS,
   PROP_WEB_ROOT,
+  PROP_LINGER,
   /* The shared peer properties (gstp2ppeersettings.h) follow. */
   PROP_PEER_SETTINGS,
 };
@@ -79,6 +101,7 @@ enum {
 #define DEFAULT_STATS_INTERVAL 1000
 #define DEFAULT_TRACKER_PORT -1
 #define DEFAULT_MAX_UPLOAD_PEERS 4
+#define DEFAULT_LINGER 30
 
 struct GstP2PSwarmSinkPrivate
 {
@@ -95,6 +118,7 @@ struct GstP2PSwarmSinkPrivate
   gint tracker_port = DEFAULT_TRACKER_PORT;
   guint max_upload_peers = DEFAULT_MAX_UPLOAD_PEERS;
   std::string web_root;
+  guint linger = DEFAULT_LINGER;
 
   GstP2PPeerSettings peer;
 
@@ -129,7 +153,11 @@ static void gst_p2p_swarm_sink_set_property (GObject *object, guint prop_id,
                                              GParamSpec *pspec);
 static void gst_p2p_swarm_sink_get_property (GObject *object, guint prop_id,
                                              GValue *value, GParamSpec *pspec);
+static GstStateChangeReturn
+gst_p2p_swarm_sink_change_state (GstElement *element,
+                                 GstStateChange transition);
 static gboolean gst_p2p_swarm_sink_start (GstBaseSink *sink);
+static gboolean gst_p2p_swarm_sink_set_caps (GstBaseSink *sink, GstCaps *caps);
 static gboolean gst_p2p_swarm_sink_stop (GstBaseSink *sink);
 static GstFlowReturn gst_p2p_swarm_sink_render (GstBaseSink *sink,
                                                 GstBuffer *buffer);
@@ -168,8 +196,9 @@ gst_p2p_swarm_sink_class_init (GstP2PSwarmSinkClass *klass)
   /**
    * GstP2PSwarmSink:playlist-location:
    *
-   * Media playlist file. Empty writes no playlist file; the origin still
-   * serves it as /playlist.m3u8.
+   * Media playlist file. The HTTP origin serves the playlist under this
+   * file's name (/playlist.m3u8 by default, and when empty: no file is
+   * written then).
    *
    * Since: 0.1
    */
@@ -177,8 +206,8 @@ gst_p2p_swarm_sink_class_init (GstP2PSwarmSinkClass *klass)
       gobject_class, PROP_PLAYLIST_LOCATION,
       g_param_spec_string (
           "playlist-location", "Playlist Location",
-          "Media playlist file (empty: none; the HTTP origin serves "
-          "/playlist.m3u8 either way)",
+          "Media playlist file; the HTTP origin serves it under the file's "
+          "name (empty: no file, served as /playlist.m3u8)",
           DEFAULT_PLAYLIST_LOCATION,
           (GParamFlags)(G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY
                         | G_PARAM_STATIC_STRINGS)));
@@ -370,6 +399,24 @@ gst_p2p_swarm_sink_class_init (GstP2PSwarmSinkClass *klass)
           (GParamFlags)(G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY
                         | G_PARAM_STATIC_STRINGS)));
 
+  /**
+   * GstP2PSwarmSink:linger:
+   *
+   * After the end of the stream, the HTTP origin serves the ended playlist
+   * until no request came for two target durations, at most this many
+   * seconds, before the sink posts EOS (0 = posts EOS at once).
+   *
+   * Since: 0.1
+   */
+  g_object_class_install_property (
+      gobject_class, PROP_LINGER,
+      g_param_spec_uint (
+          "linger", "Linger",
+          "Seconds the origin serves at most after the end of the stream, "
+          "before EOS, while viewers fetch the end (0 = none)",
+          0, 3600, DEFAULT_LINGER,
+          (GParamFlags)(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS)));
+
   gst_p2p_peer_settings_install_properties (gobject_class, PROP_PEER_SETTINGS);
 
   gst_element_class_add_static_pad_template (element_class, &sink_template);
@@ -379,7 +426,10 @@ gst_p2p_swarm_sink_class_init (GstP2PSwarmSinkClass *klass)
       "built-in HTTP origin and seeds them into a peer-to-peer swarm",
       "gst-p2p developers");
 
+  element_class->change_state
+      = GST_DEBUG_FUNCPTR (gst_p2p_swarm_sink_change_state);
   basesink_class->start = GST_DEBUG_FUNCPTR (gst_p2p_swarm_sink_start);
+  basesink_class->set_caps = GST_DEBUG_FUNCPTR (gst_p2p_swarm_sink_set_caps);
   basesink_class->stop = GST_DEBUG_FUNCPTR (gst_p2p_swarm_sink_stop);
   basesink_class->render = GST_DEBUG_FUNCPTR (gst_p2p_swarm_sink_render);
   basesink_class->event = GST_DEBUG_FUNCPTR (gst_p2p_swarm_sink_event);
@@ -469,6 +519,11 @@ gst_p2p_swarm_sink_set_property (GObject *object, guint prop_id,
     priv->stats_interval = g_value_get_uint (value);
     GST_OBJECT_UNLOCK (self);
     break;
+  case PROP_LINGER:
+    GST_OBJECT_LOCK (self);
+    priv->linger = g_value_get_uint (value);
+    GST_OBJECT_UNLOCK (self);
+    break;
   default:
     if (!gst_p2p_peer_settings_set_property (&priv->peer, object, prop_id,
                                              PROP_PEER_SETTINGS, value))
@@ -532,6 +587,9 @@ gst_p2p_swarm_sink_get_property (GObject *object, guint prop_id, GValue *value,
   case PROP_STATS_INTERVAL:
     g_value_set_uint (value, priv->stats_interval);
     break;
+  case PROP_LINGER:
+    g_value_set_uint (value, priv->linger);
+    break;
   default:
     G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     break;
@@ -568,6 +626,58 @@ gst_p2p_swarm_sink_create_stats (GstP2PSwarmSink *self)
   return stats_to_structure (stats, "application/x-p2p-swarm-sink-stats");
 }
 
+/* What to publish where, from the properties. */
+static p2p::packaging::PublisherConfig
+publisher_config (GstP2PSwarmSink *self)
+{
+  auto priv = self->priv;
+  p2p::packaging::PublisherConfig config;
+  GST_OBJECT_LOCK (self);
+  config.location = priv->location;
+  config.playlist_location = priv->playlist_location;
+  config.playlist_length = priv->playlist_length;
+  config.max_files = priv->max_files;
+  config.stripes = priv->stripes;
+  config.target_duration = priv->target_duration * GST_SECOND;
+  GST_OBJECT_UNLOCK (self);
+  if (!config.playlist_location.empty ()) {
+    p2p::GCharPtr name (
+        g_path_get_basename (config.playlist_location.c_str ()));
+    config.playlist_name = name.get ();
+  }
+  return config;
+}
+
+/* What can be known wrong before starting, as one element error each
+ * instead of a warning per segment later. */
+static gboolean
+gst_p2p_swarm_sink_check_settings (GstP2PSwarmSink *self)
+{
+  p2p::packaging::PublisherConfig config = publisher_config (self);
+  p2p::GErrorOut error;
+  if (!p2p::packaging::LivePublisher::validate_location (config.location,
+                                                         error.out ())) {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("%s", error.get ()->message),
+                       (nullptr));
+    return FALSE;
+  }
+  if (!p2p::packaging::LivePublisher (config).check_writable (error.out ())) {
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE,
+                       ("%s", error.get ()->message), (nullptr));
+    return FALSE;
+  }
+  return gst_p2p_peer_settings_check (&self->priv->peer, GST_ELEMENT (self));
+}
+
+static GstStateChangeReturn
+gst_p2p_swarm_sink_change_state (GstElement *element, GstStateChange transition)
+{
+  if (transition == GST_STATE_CHANGE_NULL_TO_READY
+      && !gst_p2p_swarm_sink_check_settings (GST_P2P_SWARM_SINK (element)))
+    return GST_STATE_CHANGE_FAILURE;
+  return GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
+}
+
 static gboolean
 gst_p2p_swarm_sink_start (GstBaseSink *sink)
 {
@@ -575,13 +685,8 @@ gst_p2p_swarm_sink_start (GstBaseSink *sink)
   auto priv = self->priv;
 
   p2p::broadcaster::BroadcasterConfig config;
+  config.publisher = publisher_config (self);
   GST_OBJECT_LOCK (self);
-  config.publisher.location = priv->location;
-  config.publisher.playlist_location = priv->playlist_location;
-  config.publisher.playlist_length = priv->playlist_length;
-  config.publisher.max_files = priv->max_files;
-  config.publisher.stripes = priv->stripes;
-  config.publisher.target_duration = priv->target_duration * GST_SECOND;
   config.http_address = priv->http_address;
   config.http_port = priv->http_port;
   config.tracker_port = priv->tracker_port;
@@ -593,19 +698,6 @@ gst_p2p_swarm_sink_start (GstBaseSink *sink)
   config.web_root = priv->web_root;
   config.stats_interval = priv->stats_interval;
   GST_OBJECT_UNLOCK (self);
-
-  p2p::GErrorOut error;
-  if (!p2p::packaging::LivePublisher::validate_location (
-          config.publisher.location, error.out ())) {
-    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("%s", error.get ()->message),
-                       (nullptr));
-    return FALSE;
-  }
-  if (!config.publisher.playlist_location.empty ()) {
-    p2p::GCharPtr name (
-        g_path_get_basename (config.publisher.playlist_location.c_str ()));
-    config.publisher.playlist_name = name.get ();
-  }
 
   GstElement *element = GST_ELEMENT (self);
   p2p::broadcaster::Broadcaster::Events events;
@@ -621,6 +713,7 @@ gst_p2p_swarm_sink_start (GstBaseSink *sink)
   };
   auto broadcaster = std::make_unique<p2p::broadcaster::Broadcaster> (
       config, std::move (events));
+  p2p::GErrorOut error;
   if (!broadcaster->start (error.out ())) {
     GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ_WRITE,
                        ("%s", error.get ()->message), (nullptr));
@@ -657,10 +750,13 @@ static void
 post_segment_added (GstP2PSwarmSink *self,
                     const p2p::packaging::PublishedSegment &published)
 {
+  /* Fragmented MP4 comes in a BYTES segment: its times are media times. */
+  const GstSegment *segment = &GST_BASE_SINK (self)->segment;
   GstClockTime running_time = GST_CLOCK_TIME_NONE;
-  if (GST_CLOCK_TIME_IS_VALID (published.start)) {
-    running_time = gst_segment_to_running_time (
-        &GST_BASE_SINK (self)->segment, GST_FORMAT_TIME, published.start);
+  if (GST_CLOCK_TIME_IS_VALID (published.start)
+      && segment->format == GST_FORMAT_TIME) {
+    running_time = gst_segment_to_running_time (segment, GST_FORMAT_TIME,
+                                                published.start);
   }
   GstStructure *s = gst_structure_new (
       GST_P2P_SEGMENT_ADDED_MESSAGE, "location", G_TYPE_STRING,
@@ -674,19 +770,40 @@ post_segment_added (GstP2PSwarmSink *self,
                             gst_message_new_element (GST_OBJECT (self), s));
 }
 
-/* What a push or the final flush published. */
-static void
+/* What a push or the final flush published; the element error when it
+ * failed (the error says which file, or what in the stream). */
+static GstFlowReturn
 handle_published (GstP2PSwarmSink *self, bool ok,
                   const std::optional<p2p::packaging::PublishedSegment> &seg,
                   const GError *error)
 {
-  if (!ok)
-    GST_ELEMENT_WARNING (self, RESOURCE, WRITE,
-                         ("Could not write segment %" G_GINT64_FORMAT,
-                          seg ? seg->sequence : G_GINT64_CONSTANT (-1)),
-                         ("%s", error->message));
   if (seg)
     post_segment_added (self, *seg);
+  if (ok)
+    return GST_FLOW_OK;
+  if (g_error_matches (error, GST_P2P_ERROR, GST_P2P_ERROR_BAD_CONTENT))
+    GST_ELEMENT_ERROR (self, STREAM, FORMAT, ("%s", error->message), (nullptr));
+  else
+    GST_ELEMENT_ERROR (self, RESOURCE, WRITE, ("%s", error->message),
+                       (nullptr));
+  return GST_FLOW_ERROR;
+}
+
+static gboolean
+gst_p2p_swarm_sink_set_caps (GstBaseSink *sink, GstCaps *caps)
+{
+  auto self = GST_P2P_SWARM_SINK (sink);
+  const GstStructure *s = gst_caps_get_structure (caps, 0);
+  auto container = gst_structure_has_name (s, "video/quicktime")
+                       ? p2p::packaging::Container::FRAGMENTED_MP4
+                       : p2p::packaging::Container::MPEG_TS;
+  p2p::GErrorOut error;
+  if (!self->priv->broadcaster->set_container (container, error.out ())) {
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, ("%s", error.get ()->message),
+                       ("caps %" GST_PTR_FORMAT, caps));
+    return FALSE;
+  }
+  return TRUE;
 }
 
 static GstFlowReturn
@@ -694,6 +811,16 @@ gst_p2p_swarm_sink_render (GstBaseSink *sink, GstBuffer *buffer)
 {
   auto self = GST_P2P_SWARM_SINK (sink);
   auto priv = self->priv;
+
+  /* Without caps nothing says what the bytes are: a file or random bytes
+   * would be published as a segment. */
+  if (!gst_pad_has_current_caps (GST_BASE_SINK_PAD (sink))) {
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
+                       ("No caps on the input: p2pswarmsink takes MPEG-TS "
+                        "(video/mpegts) or fragmented MP4 (video/quicktime)."),
+                       (nullptr));
+    return GST_FLOW_NOT_NEGOTIATED;
+  }
 
   GstClockTime timestamp = GST_BUFFER_PTS (buffer);
   if (!GST_CLOCK_TIME_IS_VALID (timestamp))
@@ -712,13 +839,57 @@ gst_p2p_swarm_sink_render (GstBaseSink *sink, GstBuffer *buffer)
     bool ok = priv->broadcaster->push (map.data, map.size, timestamp, key_frame,
                                        &published, error.out ());
     gst_buffer_unmap (buffer, &map);
-    handle_published (self, ok, published, error.get ());
+    return handle_published (self, ok, published, error.get ());
   } catch (const std::exception &e) {
     gst_buffer_unmap (buffer, &map);
     GST_ELEMENT_ERROR (self, CORE, FAILED, (nullptr), ("%s", e.what ()));
     return GST_FLOW_ERROR;
   }
-  return GST_FLOW_OK;
+}
+
+/* After the end was published, called with the preroll lock held: lets
+ * viewers fetch the end until the origin got no request for two target
+ * durations, at most `linger` seconds, or until the sink flushes (going
+ * to READY). The lock is released while waiting, so state changes go
+ * through. FALSE when flushing ended it. */
+static bool
+linger_after_end (GstP2PSwarmSink *self)
+{
+  auto priv = self->priv;
+  GST_OBJECT_LOCK (self);
+  const gint64 linger = priv->linger * G_TIME_SPAN_SECOND;
+  const gint64 idle_limit = 2 * priv->target_duration * G_TIME_SPAN_SECOND;
+  const bool serving = priv->http_port > 0;
+  GST_OBJECT_UNLOCK (self);
+  if (!serving || linger == 0)
+    return true;
+
+  auto requests = [priv] {
+    const p2p::net::HttpOriginStats origin = priv->broadcaster->stats ().origin;
+    return origin.playlist.requests + origin.segment.requests
+           + origin.other.requests + origin.not_found;
+  };
+  GstBaseSink *sink = GST_BASE_SINK (self);
+  const gint64 start = g_get_monotonic_time ();
+  gint64 last_request = start;
+  guint64 seen = requests ();
+  GST_INFO_OBJECT (self, "serving the ended stream for up to %u s",
+                   priv->linger);
+  while (!sink->flushing) {
+    const gint64 now = g_get_monotonic_time ();
+    const guint64 count = requests ();
+    if (count != seen) {
+      seen = count;
+      last_request = now;
+    }
+    if (now - start >= linger || now - last_request >= idle_limit)
+      break;
+    GST_BASE_SINK_PREROLL_WAIT_UNTIL (
+        sink, std::min (now + 100 * G_TIME_SPAN_MILLISECOND, start + linger));
+  }
+  GST_INFO_OBJECT (self, "stopped lingering after %" G_GINT64_FORMAT " ms",
+                   (g_get_monotonic_time () - start) / 1000);
+  return !sink->flushing;
 }
 
 static gboolean
@@ -732,7 +903,12 @@ gst_p2p_swarm_sink_event (GstBaseSink *sink, GstEvent *event)
       std::optional<p2p::packaging::PublishedSegment> published;
       p2p::GErrorOut error;
       bool ok = priv->broadcaster->finish (&published, error.out ());
-      handle_published (self, ok, published, error.get ());
+      /* Flushing: basesink would wait for a preroll that never comes. */
+      if (handle_published (self, ok, published, error.get ()) != GST_FLOW_OK
+          || !linger_after_end (self)) {
+        gst_event_unref (event);
+        return FALSE;
+      }
     } catch (const std::exception &e) {
       GST_ELEMENT_ERROR (self, CORE, FAILED, (nullptr), ("%s", e.what ()));
     }

@@ -799,8 +799,17 @@ def write_docs(all_results, cost, args, docs_dir):
                 f"{', '.join(f'{x:.2f}' for x in v['startup-s'])} | "
                 f"{v['latency-median-s'] or 0:.2f} | "
                 f"{'; '.join(v['errors'])[:80]} |")
-    with open(os.path.join(docs_dir, "benchmarks.md"), "w") as f:
-        f.write("\n".join(lines) + "\n")
+    # Sections other benches wrote by hand at the end (abr-bench's) stay.
+    path = os.path.join(docs_dir, "benchmarks.md")
+    kept = ""
+    if os.path.exists(path):
+        with open(path) as f:
+            text = f.read()
+        at = text.find("\n## Adaptive bitrate\n")
+        if at >= 0:
+            kept = text[at:]
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n" + kept)
     with open(os.path.join(img_dir, "results.json"), "w") as f:
         json.dump({"swarm": all_results, "client-cost": cost}, f, indent=1)
 

@@ -95,10 +95,134 @@ ScriptedServer::ScriptedServer ()
                               + error.get ()->message);
 }
 
+/* An answer whose body goes out in pieces, paced. */
+struct ScriptedServer::ThrottledAnswer
+{
+  GObjectPtr<SoupServerMessage> msg;
+  std::string path;
+  std::string client;
+  std::shared_ptr<GBytes> body;
+  gsize sent = 0;
+  /* The client went away (or the answer ended). */
+  bool finished = false;
+};
+
+namespace {
+
+constexpr guint kPaceIntervalMs = 20;
+
+} // namespace
+
 ScriptedServer::~ScriptedServer ()
 {
-  engine_.invoke_sync ([this] { origin_.reset (); });
+  engine_.invoke_sync ([this] {
+    if (pacer_) {
+      g_source_destroy (pacer_);
+      g_source_unref (pacer_);
+    }
+    throttled_.clear ();
+    origin_.reset ();
+  });
   engine_.stop ();
+}
+
+void
+ScriptedServer::on_request (
+    std::function<void (const std::string &, const std::string &)> observer)
+{
+  std::lock_guard<std::mutex> lock (mutex_);
+  observer_ = std::move (observer);
+}
+
+void
+ScriptedServer::throttle (const std::string &prefix, guint bytes_per_second)
+{
+  std::lock_guard<std::mutex> lock (mutex_);
+  throttles_[prefix] = bytes_per_second;
+}
+
+guint
+ScriptedServer::rate_for (const std::string &path) const
+{
+  std::lock_guard<std::mutex> lock (mutex_);
+  for (const auto &t : throttles_) {
+    if (t.second > 0 && path.compare (0, t.first.size (), t.first) == 0)
+      return t.second;
+  }
+  return 0;
+}
+
+void
+ScriptedServer::send_throttled (SoupServerMessage *msg, const std::string &path,
+                                std::shared_ptr<GBytes> body)
+{
+  const char *agent = soup_message_headers_get_one (
+      soup_server_message_get_request_headers (msg), "User-Agent");
+  SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
+  soup_message_headers_set_content_length (headers,
+                                           g_bytes_get_size (body.get ()));
+  soup_server_message_pause (msg);
+  auto answer = std::make_shared<ThrottledAnswer> (ThrottledAnswer{
+      GObjectPtr<SoupServerMessage> (SOUP_SERVER_MESSAGE (g_object_ref (msg))),
+      path, agent ? agent : "", std::move (body), 0, false });
+  /* A client that cancels leaves nothing to send to. */
+  g_signal_connect_data (
+      msg, "finished",
+      G_CALLBACK (+[] (SoupServerMessage *, gpointer data) noexcept {
+        if (auto a
+            = static_cast<std::weak_ptr<ThrottledAnswer> *> (data)->lock ())
+          a->finished = true;
+      }),
+      new std::weak_ptr<ThrottledAnswer> (answer),
+      [] (gpointer data, GClosure *) {
+        delete static_cast<std::weak_ptr<ThrottledAnswer> *> (data);
+      },
+      GConnectFlags (0));
+  throttled_.push_back (std::move (answer));
+  if (pacer_)
+    return;
+  pacer_ = g_timeout_source_new (kPaceIntervalMs);
+  g_source_set_callback (pacer_, pace, this, nullptr);
+  g_source_attach (pacer_, engine_.context ());
+}
+
+gboolean
+ScriptedServer::pace (gpointer data) noexcept
+{
+  static_cast<ScriptedServer *> (data)->pace_throttled ();
+  return G_SOURCE_CONTINUE;
+}
+
+void
+ScriptedServer::pace_throttled ()
+{
+  /* Each client's budget for this tick, split among its answers. */
+  std::map<std::string, guint> answers_of;
+  for (const auto &a : throttled_)
+    answers_of[a->client]++;
+  for (auto it = throttled_.begin (); it != throttled_.end ();) {
+    ThrottledAnswer &a = **it;
+    if (a.finished) {
+      it = throttled_.erase (it);
+      continue;
+    }
+    const guint rate = rate_for (a.path);
+    gsize size = 0;
+    const guint8 *data
+        = static_cast<const guint8 *> (g_bytes_get_data (a.body.get (), &size));
+    gsize share = rate == 0
+                      ? size
+                      : std::max<gsize> (1, gsize (rate) * kPaceIntervalMs
+                                                / 1000 / answers_of[a.client]);
+    gsize n = std::min (share, size - a.sent);
+    SoupMessageBody *out = soup_server_message_get_response_body (a.msg.get ());
+    soup_message_body_append (out, SOUP_MEMORY_COPY, data + a.sent, n);
+    a.sent += n;
+    if (a.sent == size)
+      soup_message_body_complete (out);
+    soup_server_message_unpause (a.msg.get ());
+    it = a.sent == size ? throttled_.erase (it) : it + 1;
+  }
 }
 
 std::string
@@ -219,8 +343,10 @@ ScriptedServer::handle (SoupServerMessage *msg, const std::string &path)
   ScriptedResponse response;
   bool found = false;
   std::string directory;
+  std::function<void (const std::string &, const std::string &)> observer;
   {
     std::lock_guard<std::mutex> lock (mutex_);
+    observer = observer_;
     guint count = ++requests_[path];
     request_headers_[path].reset (
         soup_message_headers_ref (
@@ -233,6 +359,11 @@ ScriptedServer::handle (SoupServerMessage *msg, const std::string &path)
       found = true;
     }
     directory = directory_;
+  }
+  if (observer) {
+    const char *agent = soup_message_headers_get_one (
+        soup_server_message_get_request_headers (msg), "User-Agent");
+    observer (path, agent ? agent : "");
   }
 
   if (!found && !directory.empty () && path.find ("..") == std::string::npos) {
@@ -277,6 +408,13 @@ ScriptedServer::handle (SoupServerMessage *msg, const std::string &path)
     break;
   }
   soup_server_message_set_status (msg, response.status, nullptr);
+  if (response.status == SOUP_STATUS_OK && response.body && rate_for (path)) {
+    soup_message_headers_set_content_type (
+        soup_server_message_get_response_headers (msg), content_type.c_str (),
+        nullptr);
+    send_throttled (msg, path, response.body);
+    return;
+  }
   SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
   if (!response.location.empty ())
     soup_message_headers_replace (headers, "Location",

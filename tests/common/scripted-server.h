@@ -5,12 +5,15 @@
  * what each path answers (body, content type, status, or a misbehaviour such
  * as stalling or cutting the body short), possibly a different answer for
  * each request, or serves a directory; requests are counted per path and
- * the latest one's headers kept. It binds 127.0.0.1 on any free port and
+ * the latest one's headers kept. Paths under a prefix can be throttled, each
+ * client (User-Agent) getting at most a rate for all its answers there, as
+ * a congested link would give it. It binds 127.0.0.1 on any free port and
  * runs the engine's HttpOrigin on its own EngineThread, so tests stay
  * hermetic.
  */
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -77,8 +80,17 @@ public:
   void remove (const std::string &path);
   /* Paths without a script are read from @directory at request time. */
   void serve_directory (const std::string &directory);
+  /* Bodies of paths starting with @prefix go out at @bytes_per_second at
+   * most per client (User-Agent), shared by its answers in progress; 0
+   * lifts the limit, also for answers in progress. */
+  void throttle (const std::string &prefix, guint bytes_per_second);
 
   guint requests (const std::string &path) const;
+  /* Called for every request, on the server's thread, with the path and
+   * the User-Agent (empty when none). */
+  void on_request (std::function<void (const std::string &path,
+                                       const std::string &user_agent)>
+                       observer);
   /* Most requests for @path answered late (delay_ms) at the same time. */
   guint max_in_flight (const std::string &path) const;
   /* The @name header of the latest request for @path; empty when it had
@@ -88,8 +100,17 @@ public:
 
 private:
   struct LateAnswer;
+  struct ThrottledAnswer;
   void handle (SoupServerMessage *msg, const std::string &path);
   static gboolean send_late (gpointer data) noexcept;
+  /* The rate limit of @path, 0 if none. */
+  guint rate_for (const std::string &path) const;
+  /* Sends @body throttled (engine thread). */
+  void send_throttled (SoupServerMessage *msg, const std::string &path,
+                       std::shared_ptr<GBytes> body);
+  /* Every tick, each throttled client's share of its rate. */
+  static gboolean pace (gpointer data) noexcept;
+  void pace_throttled ();
 
   EngineThread engine_{ "scripted-server" };
   std::unique_ptr<net::HttpOrigin> origin_;
@@ -100,6 +121,11 @@ private:
   std::map<std::string, guint> in_flight_;
   std::map<std::string, guint> max_in_flight_;
   std::string directory_;
+  std::map<std::string, guint> throttles_;
+  std::function<void (const std::string &, const std::string &)> observer_;
+  /* Engine thread. */
+  std::vector<std::shared_ptr<ThrottledAnswer>> throttled_;
+  GSource *pacer_ = nullptr;
 };
 
 } // namespace p2p::test

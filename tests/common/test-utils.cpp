@@ -3,6 +3,7 @@
  */
 #include "test-utils.h"
 
+#include <gst/check/gstcheck.h>
 #include <glib/gstdio.h>
 #include <libsoup/soup.h>
 
@@ -60,6 +61,28 @@ wait_element_message (GstBus *bus, const char *name, guint timeout_ms)
                        [name] (GstMessage *message) {
                          return gst_message_has_name (message, name);
                        });
+}
+
+std::vector<GErrorPtr>
+start_errors (GstElement *element)
+{
+  GstBus *bus = gst_bus_new ();
+  gst_element_set_bus (element, bus);
+  fail_unless_equals_int (gst_element_set_state (element, GST_STATE_PLAYING),
+                          GST_STATE_CHANGE_FAILURE);
+  /* A failed state change has posted its errors by the time it returns. */
+  std::vector<GErrorPtr> errors;
+  while (
+      GstMessagePtr message{ gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR) }) {
+    GError *error = nullptr;
+    gst_message_parse_error (message.get (), &error, nullptr);
+    errors.emplace_back (error);
+  }
+  fail_if (errors.empty (), "no error message");
+  gst_element_set_state (element, GST_STATE_NULL);
+  gst_element_set_bus (element, nullptr);
+  gst_object_unref (bus);
+  return errors;
 }
 
 GstBufferPtr

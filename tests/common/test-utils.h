@@ -9,6 +9,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include <gst/check/gstharness.h>
 #include <gst/gst.h>
@@ -45,6 +46,11 @@ GstMessagePtr wait_message (GstBus *bus, int types, guint timeout_ms,
 /* The next element message with structure name @name. */
 GstMessagePtr wait_element_message (GstBus *bus, const char *name,
                                     guint timeout_ms);
+
+/* Sets @element (with a bus of its own) to PLAYING, which must fail, and
+ * returns the element errors that failure posted, in order (at least
+ * one); leaves it in NULL. */
+std::vector<GErrorPtr> start_errors (GstElement *element);
 
 /* The next buffer that reached the harness sink pad; nullptr after
  * @timeout_ms. */

@@ -8,6 +8,7 @@
 #include <gst/check/gstcheck.h>
 #include <gst/check/gstharness.h>
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <string>
@@ -57,6 +58,14 @@ public:
     if (end_list)
       text += "#EXT-X-ENDLIST\n";
     server_.set_text (dir_ + name, text);
+  }
+
+  /* Segments @first to @last and a live playlist of them, live.m3u8. */
+  void
+  publish_live (gint64 first, gint64 last)
+  {
+    add_segments (first, last);
+    set_playlist ("live.m3u8", first, last, false);
   }
 
   std::string
@@ -149,6 +158,12 @@ struct SrcFixture
     return text;
   }
 
+  void
+  expect_no_error ()
+  {
+    fail_unless (wait_message (bus, GST_MESSAGE_ERROR, 100) == nullptr);
+  }
+
   guint64
   stat (const char *field)
   {
@@ -165,6 +180,15 @@ struct SrcFixture
   GstHarness *h = nullptr;
 };
 
+/* A SrcFixture configuration: live playback @segments behind the edge. */
+std::function<void (GstElement *)>
+live_delay (guint segments)
+{
+  return [segments] (GstElement *src) {
+    g_object_set (src, "live-delay", segments, nullptr);
+  };
+}
+
 void
 check_error (GError *error, GQuark domain, gint code, const char *mentions)
 {
@@ -176,6 +200,134 @@ check_error (GError *error, GQuark domain, gint code, const char *mentions)
                "\"%s\" does not mention \"%s\"", error->message, mentions);
   g_error_free (error);
 }
+
+/* An https server on 127.0.0.1 with a self-signed certificate made at run
+ * time by the openssl tool: a one-segment VOD at /playlist.m3u8 and a
+ * WebSocket endpoint at /tracker that counts the connections it accepts. */
+class TlsServer
+{
+public:
+  TlsServer () : dir_ ("p2phlssrc-tls-XXXXXX")
+  {
+    const std::string cert = certificate_file (), key = dir_.file ("key.pem");
+    const gchar *argv[] = { "openssl",
+                            "req",
+                            "-x509",
+                            "-newkey",
+                            "ec",
+                            "-pkeyopt",
+                            "ec_paramgen_curve:P-256",
+                            "-nodes",
+                            "-days",
+                            "1",
+                            "-subj",
+                            "/CN=gst-p2p test",
+                            "-addext",
+                            "subjectAltName=IP:127.0.0.1,DNS:localhost",
+                            "-addext",
+                            "basicConstraints=critical,CA:TRUE",
+                            "-keyout",
+                            key.c_str (),
+                            "-out",
+                            cert.c_str (),
+                            nullptr };
+    gint status = -1;
+    fail_unless (g_spawn_sync (nullptr, const_cast<gchar **> (argv), nullptr,
+                               (GSpawnFlags)(G_SPAWN_SEARCH_PATH
+                                             | G_SPAWN_STDOUT_TO_DEV_NULL
+                                             | G_SPAWN_STDERR_TO_DEV_NULL),
+                               nullptr, nullptr, nullptr, nullptr, &status,
+                               nullptr)
+                 && g_spawn_check_wait_status (status, nullptr));
+    engine_.invoke_sync ([&] {
+      GErrorOut error;
+      GObjectPtr<GTlsCertificate> certificate (
+          g_tls_certificate_new_from_files (cert.c_str (), key.c_str (),
+                                            error.out ()));
+      fail_unless (certificate != nullptr, "%s", error.get ()->message);
+      server_.reset (
+          soup_server_new ("tls-certificate", certificate.get (), nullptr));
+      soup_server_add_handler (server_.get (), nullptr, serve, this, nullptr);
+      soup_server_add_websocket_handler (server_.get (), "/tracker", nullptr,
+                                         nullptr, accept_websocket, this,
+                                         nullptr);
+      GObjectPtr<GInetAddress> loopback (
+          g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4));
+      GObjectPtr<GSocketAddress> address (
+          g_inet_socket_address_new (loopback.get (), 0));
+      fail_unless (soup_server_listen (server_.get (), address.get (),
+                                       SOUP_SERVER_LISTEN_HTTPS, error.out ()),
+                   "%s", error ? error.get ()->message : "");
+      GSList *uris = soup_server_get_uris (server_.get ());
+      port_ = g_uri_get_port (static_cast<GUri *> (uris->data));
+      g_slist_free_full (uris, (GDestroyNotify)g_uri_unref);
+    });
+  }
+
+  ~TlsServer ()
+  {
+    engine_.invoke_sync ([this] {
+      websockets_.clear ();
+      server_.reset ();
+    });
+  }
+
+  std::string
+  url (const std::string &scheme, const std::string &path) const
+  {
+    return scheme + "://127.0.0.1:" + std::to_string (port_) + path;
+  }
+  std::string
+  certificate_file () const
+  {
+    return dir_.file ("certificate.pem");
+  }
+  guint
+  websockets () const
+  {
+    return websocket_count_;
+  }
+
+  static constexpr const char *kSegment = "\x47 one segment";
+
+private:
+  static void
+  serve (SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *,
+         gpointer) noexcept
+  {
+    std::string body, type = "video/mp2t";
+    if (strcmp (path, "/playlist.m3u8") == 0) {
+      body = "#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:1,\nseg0.ts\n"
+             "#EXT-X-ENDLIST\n";
+      type = "application/vnd.apple.mpegurl";
+    } else if (strcmp (path, "/seg0.ts") == 0) {
+      body = kSegment;
+    } else {
+      soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, nullptr);
+      return;
+    }
+    soup_server_message_set_response (msg, type.c_str (), SOUP_MEMORY_COPY,
+                                      body.data (), body.size ());
+    soup_server_message_set_status (msg, SOUP_STATUS_OK, nullptr);
+  }
+
+  static void
+  accept_websocket (SoupServer *, SoupServerMessage *, const char *,
+                    SoupWebsocketConnection *connection, gpointer data) noexcept
+  {
+    auto self = static_cast<TlsServer *> (data);
+    self->websockets_.emplace_back (
+        SOUP_WEBSOCKET_CONNECTION (g_object_ref (connection)));
+    self->websocket_count_++;
+  }
+
+  TempDir dir_;
+  EngineThread engine_{ "tls-server" };
+  GObjectPtr<SoupServer> server_;
+  std::vector<GObjectPtr<SoupWebsocketConnection>> websockets_;
+  std::atomic<guint> websocket_count_{ 0 };
+  guint16 port_ = 0;
+};
 
 } // namespace
 
@@ -239,22 +391,78 @@ GST_START_TEST (test_uri_handler)
 }
 GST_END_TEST;
 
-GST_START_TEST (test_no_location)
+/* What p2phlssrc refuses before it starts gives one element error saying
+ * what is wrong, not basesrc's "failed to post a proper error message". */
+struct SettingsCase
 {
+  const char *property;
+  const char *value;
+  gint code;
+  const char *mentions;
+};
+
+static const SettingsCase settings_cases[] = {
+  { nullptr, nullptr, GST_RESOURCE_ERROR_NOT_FOUND, "No URL set" },
+  { "location", "ftp://127.0.0.1/live.m3u8", GST_RESOURCE_ERROR_NOT_FOUND,
+    "ftp://127.0.0.1/live.m3u8" },
+  { "trackers", "ftp://x", GST_RESOURCE_ERROR_SETTINGS, "ftp://x" },
+  { "trackers", "ws://127.0.0.1:1, http://127.0.0.1:2",
+    GST_RESOURCE_ERROR_SETTINGS, "http://127.0.0.1:2" },
+  { "ssl-ca-file", "/nonexistent/ca.pem", GST_RESOURCE_ERROR_OPEN_READ,
+    "/nonexistent/ca.pem" },
+};
+
+GST_START_TEST (test_bad_settings)
+{
+  const SettingsCase &c = settings_cases[__i__];
   GstElement *src = gst_element_factory_make ("p2phlssrc", nullptr);
-  GstBus *bus = gst_bus_new ();
-  gst_element_set_bus (src, bus);
-  fail_unless_equals_int (gst_element_set_state (src, GST_STATE_PLAYING),
-                          GST_STATE_CHANGE_FAILURE);
-  GstMessagePtr message = wait_message (bus, GST_MESSAGE_ERROR, 1000);
-  fail_unless (message != nullptr);
-  GError *error = nullptr;
-  gst_message_parse_error (message.get (), &error, nullptr);
-  check_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_FOUND, "URL");
-  gst_element_set_state (src, GST_STATE_NULL);
-  gst_bus_set_flushing (bus, TRUE);
+  if (c.property) {
+    if (strcmp (c.property, "location") != 0)
+      g_object_set (src, "location", "http://127.0.0.1:1/a.m3u8", nullptr);
+    g_object_set (src, c.property, c.value, nullptr);
+  }
+  std::vector<GErrorPtr> errors = start_errors (src);
+  fail_unless_equals_int (errors.size (), 1);
+  check_error (errors.front ().release (), GST_RESOURCE_ERROR, c.code,
+               c.mentions);
   gst_object_unref (src);
-  gst_object_unref (bus);
+}
+GST_END_TEST;
+
+/* https origins and wss:// trackers signed by a CA the system does not
+ * know, trusted through ssl-ca-file or tls-database as with souphttpsrc. */
+GST_START_TEST (test_private_ca)
+{
+  TlsServer server;
+  const std::string tracker = server.url ("wss", "/tracker");
+  {
+    /* Not trusted: the playlist cannot be loaded. */
+    SrcFixture f (server.url ("https", "/playlist.m3u8"));
+    check_error (f.expect_error (), GST_RESOURCE_ERROR, -1, "playlist.m3u8");
+  }
+  for (bool as_database : { false, true }) {
+    guint websockets = server.websockets ();
+    SrcFixture f (
+        server.url ("https", "/playlist.m3u8"), [&] (GstElement *src) {
+          g_object_set (src, "trackers", tracker.c_str (), "ice-addresses",
+                        "127.0.0.1", nullptr);
+          if (!as_database) {
+            g_object_set (src, "ssl-ca-file",
+                          server.certificate_file ().c_str (), nullptr);
+            return;
+          }
+          GErrorOut error;
+          GObjectPtr<GTlsDatabase> database (g_tls_file_database_new (
+              server.certificate_file ().c_str (), error.out ()));
+          fail_unless (database != nullptr);
+          g_object_set (src, "tls-database", database.get (), nullptr);
+        });
+    f.expect_segment (0, TlsServer::kSegment, true);
+    fail_unless (wait_eos (f.h, kWaitMs));
+    fail_unless (
+        poll_until ([&] { return server.websockets () > websockets; }, kWaitMs),
+        "the wss:// tracker was not reached (tls-database: %d)", as_database);
+  }
 }
 GST_END_TEST;
 
@@ -281,7 +489,7 @@ GST_START_TEST (test_vod)
   fail_unless_equals_uint64 (f.stat ("playlist-reloads"), 1);
   fail_unless_equals_uint64 (f.stat ("peer-bytes"), 0);
   fail_unless_equals_uint64 (f.stat ("segments-skipped"), 0);
-  fail_unless (wait_message (f.bus, GST_MESSAGE_ERROR, 100) == nullptr);
+  f.expect_no_error ();
 }
 GST_END_TEST;
 
@@ -289,11 +497,8 @@ GST_START_TEST (test_live_follows_the_edge)
 {
   ScriptedServer server;
   Stream stream (server);
-  stream.add_segments (10, 14);
-  stream.set_playlist ("live.m3u8", 10, 14, false);
-  SrcFixture f (server.url ("/live.m3u8"), [] (GstElement *src) {
-    g_object_set (src, "live-delay", 2u, nullptr);
-  });
+  stream.publish_live (10, 14);
+  SrcFixture f (server.url ("/live.m3u8"), live_delay (2));
 
   /* Two segments behind the edge: 13 first. */
   f.expect_segment (13, stream.payload (13), true);
@@ -317,11 +522,8 @@ GST_START_TEST (test_reload_cadence)
 {
   ScriptedServer server;
   Stream stream (server);
-  stream.add_segments (0, 2);
-  stream.set_playlist ("live.m3u8", 0, 2, false);
-  SrcFixture f (server.url ("/live.m3u8"), [] (GstElement *src) {
-    g_object_set (src, "live-delay", 1u, nullptr);
-  });
+  stream.publish_live (0, 2);
+  SrcFixture f (server.url ("/live.m3u8"), live_delay (1));
   f.expect_segment (2, stream.payload (2), true);
   guint before = server.requests ("/live.m3u8");
   g_usleep (2200 * G_TIME_SPAN_MILLISECOND);
@@ -337,11 +539,8 @@ GST_START_TEST (test_live_gap_is_discont)
 {
   ScriptedServer server;
   Stream stream (server);
-  stream.add_segments (0, 3);
-  stream.set_playlist ("live.m3u8", 0, 3, false);
-  SrcFixture f (server.url ("/live.m3u8"), [] (GstElement *src) {
-    g_object_set (src, "live-delay", 1u, nullptr);
-  });
+  stream.publish_live (0, 3);
+  SrcFixture f (server.url ("/live.m3u8"), live_delay (1));
   f.expect_segment (3, stream.payload (3), true);
 
   /* Segments 4 to 9 come and go before the viewer reloads. */
@@ -426,16 +625,12 @@ GST_START_TEST (test_sequence_backwards_warns)
 {
   ScriptedServer server;
   Stream stream (server);
-  stream.add_segments (20, 23);
-  stream.set_playlist ("live.m3u8", 20, 23, false);
-  SrcFixture f (server.url ("/live.m3u8"), [] (GstElement *src) {
-    g_object_set (src, "live-delay", 1u, nullptr);
-  });
+  stream.publish_live (20, 23);
+  SrcFixture f (server.url ("/live.m3u8"), live_delay (1));
   f.expect_segment (23, stream.payload (23), true);
 
   /* The server restarted its numbering. */
-  stream.add_segments (5, 8);
-  stream.set_playlist ("live.m3u8", 5, 8, false);
+  stream.publish_live (5, 8);
   std::string warning = f.expect_warning ();
   fail_unless (warning.find ("backwards") != std::string::npos, "%s",
                warning.c_str ());
@@ -492,6 +687,72 @@ GST_START_TEST (test_master_playlist_variant)
     guint requests = server.requests ("/" + v.first + "/index.m3u8");
     fail_unless_equals_int (requests, v.first == c.expected ? 1 : 0);
   }
+}
+GST_END_TEST;
+
+/* A live master playlist whose high variant the origin throttles for a
+ * while: down to the low variant within a few segments, back up once it
+ * recovers. */
+GST_START_TEST (test_adaptive_bitrate)
+{
+  ScriptedServer server;
+  server.set_text ("/master.m3u8",
+                   "#EXTM3U\n"
+                   "#EXT-X-STREAM-INF:BANDWIDTH=2000000\nhigh/index.m3u8\n"
+                   "#EXT-X-STREAM-INF:BANDWIDTH=400000\nlow/index.m3u8\n");
+  Stream high (server, "/high/"), low (server, "/low/");
+  gint64 last = -1;
+  /* One more segment of each variant, every second. */
+  auto publish = [&] {
+    last++;
+    high.add_segments (last, last, 250000);
+    low.add_segments (last, last, 50000);
+    const gint64 first = std::max<gint64> (0, last - 5);
+    high.set_playlist ("index.m3u8", first, last, false);
+    low.set_playlist ("index.m3u8", first, last, false);
+  };
+  auto requests = [&] (Stream &variant, gint64 from) {
+    guint n = 0;
+    for (gint64 seq = from; seq <= last; seq++)
+      n += server.requests (variant.segment_path (seq));
+    return n;
+  };
+  for (int i = 0; i < 6; i++)
+    publish ();
+  SrcFixture f (server.url ("/master.m3u8"), [] (GstElement *src) {
+    g_object_set (src, "live-delay", 3u, "timeout", 5u, nullptr);
+  });
+  /* Publishes every second, playback taking what comes; the seconds until
+   * @done, -1 if not within @seconds. */
+  auto run = [&] (int seconds, const std::function<bool ()> &done) {
+    for (int second = 1; second <= seconds; second++) {
+      for (int i = 0; i < 20; i++) {
+        while (GstBuffer *buffer = gst_harness_try_pull (f.h))
+          gst_buffer_unref (buffer);
+        g_usleep (50 * G_TIME_SPAN_MILLISECOND);
+      }
+      publish ();
+      if (done ())
+        return second;
+    }
+    return -1;
+  };
+
+  run (4, [] { return false; });
+  fail_unless_equals_int (requests (low, 0), 0);
+  fail_unless (requests (high, 0) > 0);
+
+  server.throttle ("/high/", 100000);
+  const int down = run (6, [&] { return requests (low, 0) > 0; });
+  fail_unless (down > 0 && down <= 3, "down after %d s", down);
+
+  server.throttle ("/high/", 0);
+  const gint64 recovered = last;
+  const int up = run (20, [&] { return requests (high, recovered) > 0; });
+  fail_unless (up > 0 && up <= 15, "back up after %d s", up);
+  fail_unless (f.stat ("variant-switches") >= 2);
+  fail_unless (f.stat ("bandwidth-estimate") > 0);
+  f.expect_no_error ();
 }
 GST_END_TEST;
 
@@ -597,13 +858,118 @@ GST_START_TEST (test_bad_playlists)
 }
 GST_END_TEST;
 
+/* A server that answers 404 for the playlist may be a broadcaster that has
+ * not published its first segment yet: it is waited for (an error only
+ * after ViewerConfig::playlist_outage_limit, tested in virtual time). */
 GST_START_TEST (test_playlist_not_found)
 {
   ScriptedServer server;
   SrcFixture f (server.url ("/missing.m3u8"));
-  check_error (f.expect_error (), GST_RESOURCE_ERROR,
-               GST_RESOURCE_ERROR_NOT_FOUND, "404");
-  fail_unless_equals_int (server.requests ("/missing.m3u8"), 1);
+  std::string warning = f.expect_warning ();
+  fail_unless (warning.find ("404") != std::string::npos, "%s",
+               warning.c_str ());
+  fail_unless (poll_until (
+      [&] { return server.requests ("/missing.m3u8") >= 3; }, kWaitMs));
+  f.expect_no_error ();
+}
+GST_END_TEST;
+
+GST_START_TEST (test_early_viewer_waits_for_the_playlist)
+{
+  ScriptedServer server;
+  Stream stream (server);
+  server.set_status ("/live.m3u8", SOUP_STATUS_NOT_FOUND);
+  SrcFixture f (server.url ("/live.m3u8"), live_delay (1));
+  fail_unless (poll_until ([&] { return server.requests ("/live.m3u8") >= 2; },
+                           kWaitMs));
+  stream.publish_live (0, 1);
+  f.expect_segment (1, stream.payload (1), true);
+  f.expect_no_error ();
+}
+GST_END_TEST;
+
+/* A broadcaster restarting: its origin says 404 for a while, then serves a
+ * stream numbered from 0 again. Playback follows it as a discontinuity. */
+GST_START_TEST (test_restarted_broadcaster_is_followed)
+{
+  ScriptedServer server;
+  Stream stream (server);
+  stream.publish_live (20, 23);
+  SrcFixture f (server.url ("/live.m3u8"), live_delay (1));
+  f.expect_segment (23, stream.payload (23), true);
+
+  server.set_status ("/live.m3u8", SOUP_STATUS_NOT_FOUND);
+  for (gint64 seq = 20; seq <= 23; seq++)
+    server.set_status (stream.segment_path (seq), SOUP_STATUS_NOT_FOUND);
+  const guint before = server.requests ("/live.m3u8");
+  fail_unless (poll_until (
+      [&] { return server.requests ("/live.m3u8") >= before + 3; }, kWaitMs));
+
+  stream.publish_live (0, 2);
+  f.expect_segment (2, stream.payload (2), true);
+  stream.add_segments (3, 3);
+  stream.set_playlist ("live.m3u8", 0, 3, false);
+  f.expect_segment (3, stream.payload (3), false);
+  f.expect_no_error ();
+}
+GST_END_TEST;
+
+/* Live, a segment the server does not have is skipped with a warning and
+ * playback goes on after it as a discontinuity, as with hlsdemux2. */
+GST_START_TEST (test_live_segment_not_found_is_skipped)
+{
+  ScriptedServer server;
+  Stream stream (server);
+  stream.add_segments (0, 5);
+  server.set_status (stream.segment_path (3), SOUP_STATUS_NOT_FOUND);
+  stream.set_playlist ("live.m3u8", 0, 5, false);
+  SrcFixture f (server.url ("/live.m3u8"), live_delay (4));
+  f.expect_segment (2, stream.payload (2), true);
+  f.expect_segment (4, stream.payload (4), true);
+  f.expect_segment (5, stream.payload (5), false);
+  std::string warning = f.expect_warning ();
+  fail_unless (warning.find ("Segment 3") != std::string::npos, "%s",
+               warning.c_str ());
+  fail_unless_equals_uint64 (f.stat ("segments-skipped"), 1);
+  f.expect_no_error ();
+}
+GST_END_TEST;
+
+/* A variant whose playlist fails is replaced by another one. */
+GST_START_TEST (test_variant_failover)
+{
+  ScriptedServer server;
+  server.set_text ("/master.m3u8",
+                   "#EXTM3U\n"
+                   "#EXT-X-STREAM-INF:BANDWIDTH=3000000\nhigh/index.m3u8\n"
+                   "#EXT-X-STREAM-INF:BANDWIDTH=500000\nlow/index.m3u8\n");
+  server.set_status ("/high/index.m3u8", SOUP_STATUS_NOT_FOUND);
+  Stream low (server, "/low/");
+  low.add_segments (0, 1);
+  low.set_playlist ("index.m3u8", 0, 1, true);
+  SrcFixture f (server.url ("/master.m3u8"));
+  f.expect_segment (0, low.payload (0), true);
+  f.expect_segment (1, low.payload (1), false);
+  fail_unless (wait_eos (f.h, kWaitMs));
+  std::string warning = f.expect_warning (100);
+  fail_unless (warning.find ("another variant") != std::string::npos, "%s",
+               warning.c_str ());
+  fail_unless_equals_uint64 (f.stat ("bandwidth"), 500000);
+}
+GST_END_TEST;
+
+/* Waiting for a segment past its deadline counts as a stall while it
+ * lasts, not only once the segment comes. */
+GST_START_TEST (test_stall_counted_while_it_lasts)
+{
+  ScriptedServer server;
+  Stream stream (server);
+  stream.publish_live (0, 1);
+  SrcFixture f (server.url ("/live.m3u8"), live_delay (1));
+  f.expect_segment (1, stream.payload (1), true);
+  /* Nothing new comes: a second of media, then a stall. */
+  fail_unless (poll_until ([&] { return f.stat ("stalls") >= 1; }, kWaitMs));
+  fail_unless (f.stat ("stall-time") > 0);
 }
 GST_END_TEST;
 
@@ -808,7 +1174,8 @@ p2phlssrc_suite (void)
   TCase *tc = tcase_create ("general");
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_uri_handler);
-  tcase_add_test (tc, test_no_location);
+  tcase_add_loop_test (tc, test_bad_settings, 0, G_N_ELEMENTS (settings_cases));
+  tcase_add_test (tc, test_private_ca);
   tcase_add_test (tc, test_vod);
   tcase_add_test (tc, test_live_follows_the_edge);
   tcase_add_test (tc, test_reload_cadence);
@@ -818,10 +1185,16 @@ p2phlssrc_suite (void)
   tcase_add_test (tc, test_sequence_backwards_warns);
   tcase_add_loop_test (tc, test_master_playlist_variant, 0,
                        G_N_ELEMENTS (variant_cases));
+  tcase_add_test (tc, test_adaptive_bitrate);
   tcase_add_test (tc, test_encrypted_is_stream_error);
   tcase_add_loop_test (tc, test_bad_playlists, 0,
                        G_N_ELEMENTS (playlist_cases));
   tcase_add_test (tc, test_playlist_not_found);
+  tcase_add_test (tc, test_early_viewer_waits_for_the_playlist);
+  tcase_add_test (tc, test_restarted_broadcaster_is_followed);
+  tcase_add_test (tc, test_live_segment_not_found_is_skipped);
+  tcase_add_test (tc, test_variant_failover);
+  tcase_add_test (tc, test_stall_counted_while_it_lasts);
   tcase_add_test (tc, test_segment_not_found);
   tcase_add_test (tc, test_server_error_is_retried);
   tcase_add_test (tc, test_truncated_segment_is_fetched_again);

@@ -1,8 +1,10 @@
 /* gst-p2p
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * p2pswarmsink fed by a GstHarness: where segments are cut, the files and
- * the sliding-window playlist it writes, its messages, and its HTTP origin.
+ * p2pswarmsink fed by a GstHarness or by real muxers: where segments are
+ * cut (MPEG-TS with and without video, fragmented MP4), the files and the
+ * sliding-window playlist it writes, its messages, its HTTP origin and how
+ * long it serves after the end, and the input and settings it refuses.
  */
 #include <gst/check/gstcheck.h>
 #include <gst/check/gstharness.h>
@@ -12,8 +14,11 @@
 #include <thread>
 #include <vector>
 
+#include <glib/gstdio.h>
+
 #include "gst/p2p/hls/playlist-parser.h"
 #include "gst/p2p/packaging/live-publisher.h"
+#include "tests/common/pipeline.h"
 #include "tests/common/test-utils.h"
 
 using namespace p2p;
@@ -134,6 +139,34 @@ make_sink ()
   return sink;
 }
 
+/* A sink publishing from memory through its origin on any free port, which
+ * serves @linger seconds at most after EOS. */
+GstElement *
+make_origin_sink (guint linger)
+{
+  GstElement *sink = make_sink ();
+  g_object_set (sink, "location", "", "playlist-location", "", "http-port", 0,
+                "linger", linger, nullptr);
+  return sink;
+}
+
+/* @path on the origin of a started @sink. */
+std::string
+origin_url (GstElement *sink, const std::string &path)
+{
+  gint port = 0;
+  g_object_get (sink, "http-port", &port, nullptr);
+  return "http://127.0.0.1:" + std::to_string (port) + path;
+}
+
+/* The whole test stream but its end. */
+void
+push_all_frames (GstHarness *h)
+{
+  for (guint frame = 0; frame < kFrames; frame++)
+    push_frame (h, frame);
+}
+
 p2p::hls::MediaPlaylist
 parse_media (const std::string &text)
 {
@@ -142,25 +175,6 @@ parse_media (const std::string &text)
   fail_unless (playlist.has_value (), "playlist does not parse: %s\n%s",
                error ? error.get ()->message : "", text.c_str ());
   return std::move (*playlist);
-}
-
-/* The element error posted when the sink fails to start. */
-GError *
-start_error (GstElement *sink)
-{
-  GstBus *bus = gst_bus_new ();
-  gst_element_set_bus (sink, bus);
-  fail_unless_equals_int (gst_element_set_state (sink, GST_STATE_PLAYING),
-                          GST_STATE_CHANGE_FAILURE);
-  GstMessagePtr message = wait_message (bus, GST_MESSAGE_ERROR, 1000);
-  fail_unless (message != nullptr, "no error message");
-  GError *error = nullptr;
-  gst_message_parse_error (message.get (), &error, nullptr);
-  gst_element_set_state (sink, GST_STATE_NULL);
-  gst_element_set_bus (sink, nullptr);
-  gst_bus_set_flushing (bus, TRUE);
-  gst_object_unref (bus);
-  return error;
 }
 
 /* 188-byte TS packets: a PAT naming PMT PID 0x20, that PMT, and video on
@@ -206,7 +220,292 @@ video_packet (guint frame)
   return ts_packet (0x41, true, frame, 'a' + frame);
 }
 
+/* The sink at the end of a launch line, writing into @dir. */
+std::string
+sink_description (const TempDir &dir, const std::string &extra = {})
+{
+  return "p2pswarmsink name=sink target-duration=1 http-port=-1 "
+         "stats-interval=0 max-files=0 playlist-length=0 location="
+         + dir.file ("s%d.ts") + " playlist-location=" + dir.file ("p.m3u8")
+         + " " + extra;
+}
+
+/* Runs @pipeline to EOS and returns the playlist it wrote. */
+p2p::hls::MediaPlaylist
+run_to_end (Pipeline &pipeline, const TempDir &dir)
+{
+  pipeline.play ();
+  fail_unless (run_until (
+                   20000, [&] { pipeline.drain (); },
+                   [&] { return pipeline.got_eos (); }),
+               "no EOS");
+  p2p::hls::MediaPlaylist playlist
+      = parse_media (read_file (dir.file ("p.m3u8")));
+  fail_unless (playlist.end_list);
+  return playlist;
+}
+
+constexpr const char *kAudio
+    = "audiotestsrc num-buffers=172 ! voaacenc ! aacparse"; /* 4 s */
+
 } // namespace
+
+/* Nothing says what bytes without caps are: a file, random bytes. They are
+ * refused as not negotiated, and nothing is published. */
+GST_START_TEST (test_input_without_caps_is_refused)
+{
+  TempDir dir ("p2pswarmsink-XXXXXX");
+  GBytesPtr random = make_payload (100000, 7);
+  fail_unless (g_file_set_contents (dir.file ("random.bin").c_str (),
+                                    bytes_to_string (random.get ()).data (),
+                                    100000, nullptr));
+  Pipeline pipeline ("no caps", "filesrc location=" + dir.file ("random.bin")
+                                    + " ! " + sink_description (dir));
+  pipeline.play ();
+  std::string source;
+  GErrorPtr error = pipeline.wait_error (5000, &source);
+  fail_unless (error != nullptr, "no error");
+  assert_strings_equal (source, "sink");
+  fail_unless (g_error_matches (error.get (), GST_CORE_ERROR,
+                                GST_CORE_ERROR_NEGOTIATION),
+               "%s", error->message);
+  pipeline.stop ();
+  fail_if (file_exists (dir.file ("s0.ts")), "a segment was written");
+  fail_if (file_exists (dir.file ("p.m3u8")), "a playlist was written");
+}
+GST_END_TEST;
+
+/* Without video there are no key frames: audio is cut on time, as
+ * hlssink2 does, each segment starting with PAT and PMT. */
+GST_START_TEST (test_audio_only_ts)
+{
+  TempDir dir ("p2pswarmsink-XXXXXX");
+  Pipeline pipeline ("audio", std::string (kAudio) + " ! mpegtsmux ! "
+                                  + sink_description (dir));
+  p2p::hls::MediaPlaylist playlist = run_to_end (pipeline, dir);
+  fail_unless (playlist.segments.size () >= 3, "%zu segments",
+               playlist.segments.size ());
+  for (const auto &segment : playlist.segments) {
+    std::string bytes = read_file (dir.file (segment.uri));
+    fail_unless (bytes.size () > 188
+                     && bytes.compare (0, 3, std::string ("\x47\x40\x00", 3))
+                            == 0,
+                 "%s does not start with a PAT", segment.uri.c_str ());
+    if (&segment != &playlist.segments.back ())
+      fail_unless (segment.duration >= GST_SECOND
+                       && segment.duration < 1200 * GST_MSECOND,
+                   "%s lasts %" GST_TIME_FORMAT, segment.uri.c_str (),
+                   GST_TIME_ARGS (segment.duration));
+  }
+}
+GST_END_TEST;
+
+/* Fragmented MP4 from mp4mux: init.mp4 named by EXT-X-MAP, .m4s segments
+ * of whole fragments starting on key frames, each one playable after the
+ * initialisation section. */
+GST_START_TEST (test_fragmented_mp4)
+{
+  TempDir dir ("p2pswarmsink-XXXXXX");
+  Pipeline pipeline ("fmp4",
+                     "videotestsrc num-buffers=120 ! "
+                     "video/x-raw,width=160,height=120,framerate=30/1 ! "
+                     "x264enc key-int-max=30 speed-preset=ultrafast ! mux. "
+                         + std::string (kAudio)
+                         + " ! mux. mp4mux name=mux fragment-duration=500 ! "
+                         + sink_description (dir));
+  p2p::hls::MediaPlaylist playlist = run_to_end (pipeline, dir);
+  fail_unless_equals_int (playlist.segments.size (), 4);
+  fail_unless (playlist.version >= 6);
+  std::string init = read_file (dir.file ("init.mp4"));
+  fail_unless (init.compare (4, 4, "ftyp") == 0, "init.mp4 is not MP4");
+  for (const auto &segment : playlist.segments) {
+    fail_unless (g_str_has_suffix (segment.uri.c_str (), ".m4s"), "%s",
+                 segment.uri.c_str ());
+    fail_unless (segment.init_section
+                 && segment.init_section->uri == "init.mp4");
+    fail_unless (segment.duration == GST_SECOND, "%s lasts %" GST_TIME_FORMAT,
+                 segment.uri.c_str (), GST_TIME_ARGS (segment.duration));
+    std::string bytes = read_file (dir.file (segment.uri));
+    fail_unless (bytes.compare (4, 4, "moof") == 0, "%s starts with %s",
+                 segment.uri.c_str (), bytes.substr (4, 4).c_str ());
+  }
+
+  /* The third segment alone, after init.mp4, decodes to its 30 frames. */
+  std::string alone = dir.file ("alone.mp4");
+  std::string bytes = init + read_file (dir.file (playlist.segments[2].uri));
+  fail_unless (g_file_set_contents (alone.c_str (), bytes.data (),
+                                    bytes.size (), nullptr));
+  Pipeline decode ("decode", "filesrc location=" + alone
+                                 + " ! qtdemux ! h264parse ! avdec_h264 ! "
+                                   "fakesink name=frames");
+  std::atomic<guint> frames{ 0 };
+  count_buffers (decode.element ("frames"), "sink", &frames);
+  decode.play ();
+  fail_unless (run_until (
+      10000, [&] { decode.drain (); }, [&] { return decode.got_eos (); }));
+  fail_unless_equals_int (frames.load (), 30);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_mp4_not_fragmented_is_refused)
+{
+  TempDir dir ("p2pswarmsink-XXXXXX");
+  Pipeline pipeline ("mp4", "videotestsrc num-buffers=30 ! x264enc ! mp4mux ! "
+                                + sink_description (dir));
+  pipeline.play ();
+  GErrorPtr error = pipeline.wait_error (10000);
+  fail_unless (error != nullptr, "no error");
+  fail_unless (
+      g_error_matches (error.get (), GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT),
+      "%s", error->message);
+  fail_unless (strstr (error->message, "fragment-duration"), "%s",
+               error->message);
+}
+GST_END_TEST;
+
+/* A place where files cannot be created is one error when the sink
+ * starts, not a warning for every segment. */
+GST_START_TEST (test_unwritable_location)
+{
+  for (const char *property : { "location", "playlist-location" }) {
+    GstElement *sink = make_sink ();
+    std::string value
+        = std::string ("/nonexistent/dir/")
+          + (strcmp (property, "location") == 0 ? "s%05d.ts" : "p.m3u8");
+    g_object_set (sink, "location", "", "playlist-location", "", property,
+                  value.c_str (), nullptr);
+    std::vector<GErrorPtr> errors = start_errors (sink);
+    fail_unless_equals_int (errors.size (), 1);
+    fail_unless (g_error_matches (errors[0].get (), GST_RESOURCE_ERROR,
+                                  GST_RESOURCE_ERROR_OPEN_WRITE),
+                 "%s", errors[0]->message);
+    fail_unless (strstr (errors[0]->message, "/nonexistent/dir"), "%s",
+                 errors[0]->message);
+    gst_object_unref (sink);
+  }
+}
+GST_END_TEST;
+
+/* A file that cannot be written later (its directory went away) is one
+ * error naming what could not be written, and the stream stops. */
+GST_START_TEST (test_write_failure_is_an_error)
+{
+  for (bool playlist : { false, true }) {
+    TempDir dir ("p2pswarmsink-XXXXXX");
+    std::string sub = dir.file ("out");
+    fail_unless (g_mkdir (sub.c_str (), 0700) == 0);
+    GstElement *sink = make_sink ();
+    g_object_set (sink, "location", playlist ? "" : (sub + "/s%d.ts").c_str (),
+                  "playlist-location",
+                  playlist ? (sub + "/p.m3u8").c_str () : "", nullptr);
+    SinkFixture f (sink);
+    fail_unless (g_rmdir (sub.c_str ()) == 0);
+    GstFlowReturn flow = GST_FLOW_OK;
+    for (guint frame = 0; frame < kFrames && flow == GST_FLOW_OK; frame++)
+      flow = gst_harness_push (f.h,
+                               make_buffer (frame_bytes (frame), frame * kFrame,
+                                            is_key_frame (frame)));
+    fail_unless_equals_int (flow, GST_FLOW_ERROR);
+    GstMessagePtr message = wait_message (f.bus, GST_MESSAGE_ERROR, 1000);
+    fail_unless (message != nullptr);
+    GError *error = nullptr;
+    gst_message_parse_error (message.get (), &error, nullptr);
+    GErrorPtr owned (error);
+    fail_unless (
+        g_error_matches (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_WRITE),
+        "%s", error->message);
+    const char *expected = playlist ? "playlist" : "segment 0";
+    fail_unless (strstr (error->message, expected), "\"%s\" does not say %s",
+                 error->message, expected);
+    fail_unless (
+        wait_message (f.bus, GST_MESSAGE_ERROR | GST_MESSAGE_WARNING, 100)
+        == nullptr);
+  }
+}
+GST_END_TEST;
+
+/* The origin serves the playlist under the name of playlist-location's
+ * file, which is also what the seeder derives the swarm id from. */
+GST_START_TEST (test_playlist_served_under_its_file_name)
+{
+  TempDir dir ("p2pswarmsink-XXXXXX");
+  GstElement *sink = make_sink ();
+  g_object_set (sink, "location", "", "playlist-location",
+                dir.file ("stream.m3u8").c_str (), "http-port", 0, nullptr);
+  SinkFixture f (sink);
+  for (guint frame = 0; frame < 6; frame++)
+    push_frame (f.h, frame);
+  fail_unless (wait_element_message (f.bus, "p2p-segment-added", 1000));
+  fail_unless (poll_until (
+      [&] {
+        return http_get (origin_url (sink, "/stream.m3u8")).status == 200;
+      },
+      2000));
+  fail_unless_equals_int (http_get (origin_url (sink, "/playlist.m3u8")).status,
+                          404);
+}
+GST_END_TEST;
+
+/* After EOS the origin serves the ended playlist while viewers ask, at
+ * most `linger` seconds, before the sink posts EOS: a pipeline that stops
+ * at EOS (gst-launch-1.0) leaves viewers time to get the end. */
+GST_START_TEST (test_linger_after_eos)
+{
+  GstElement *sink = make_origin_sink (3);
+  SinkFixture f (sink);
+  const std::string playlist = origin_url (sink, "/playlist.m3u8");
+  push_all_frames (f.h);
+
+  const gint64 start = g_get_monotonic_time ();
+  std::thread eos ([&] { gst_harness_push_event (f.h, gst_event_new_eos ()); });
+  /* A viewer asking every 200 ms keeps it serving past two target
+   * durations of idleness, up to the 3 s bound. */
+  bool ended = false;
+  while (g_get_monotonic_time () - start < 2500 * G_TIME_SPAN_MILLISECOND) {
+    if (http_get (playlist).body.find ("#EXT-X-ENDLIST") != std::string::npos)
+      ended = true;
+    fail_if (gst_bus_pop_filtered (f.bus, GST_MESSAGE_EOS),
+             "EOS while a viewer still fetched");
+    g_usleep (200 * G_TIME_SPAN_MILLISECOND);
+  }
+  fail_unless (ended, "the served playlist did not end");
+  fail_unless (wait_message (f.bus, GST_MESSAGE_EOS, 2000) != nullptr);
+  eos.join ();
+  gint64 lingered_ms = (g_get_monotonic_time () - start) / 1000;
+  fail_unless (lingered_ms >= 2900 && lingered_ms < 4000,
+               "EOS after %" G_GINT64_FORMAT " ms", lingered_ms);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_linger_ends_when_idle_or_stopped)
+{
+  SinkFixture f (make_origin_sink (60));
+  push_all_frames (f.h);
+  /* Nobody asks: EOS after two target durations. */
+  gint64 start = g_get_monotonic_time ();
+  fail_unless (gst_harness_push_event (f.h, gst_event_new_eos ()));
+  gint64 idle_ms = (g_get_monotonic_time () - start) / 1000;
+  fail_unless (idle_ms >= 1900 && idle_ms < 3000,
+               "EOS after %" G_GINT64_FORMAT " ms", idle_ms);
+
+  /* Going to READY while lingering stops at once. */
+  GstElement *second = make_origin_sink (60);
+  SinkFixture g (second);
+  push_all_frames (g.h);
+  std::thread eos ([&] { gst_harness_push_event (g.h, gst_event_new_eos ()); });
+  const std::string playlist = origin_url (second, "/playlist.m3u8");
+  fail_unless (poll_until (
+      [&] {
+        return http_get (playlist).body.find ("#EXT-X-ENDLIST")
+               != std::string::npos;
+      },
+      2000));
+  start = g_get_monotonic_time ();
+  gst_element_set_state (second, GST_STATE_READY);
+  eos.join ();
+  fail_unless ((g_get_monotonic_time () - start) < G_USEC_PER_SEC);
+}
+GST_END_TEST;
 
 /* mpegtsmux repeats PAT and PMT a few packets after a key frame: every
  * segment must nonetheless start with them, or a player joining there
@@ -273,8 +572,7 @@ GST_START_TEST (test_segments_files_and_playlist)
                 4u, nullptr);
   SinkFixture f (sink);
 
-  for (guint frame = 0; frame < kFrames; frame++)
-    push_frame (f.h, frame);
+  push_all_frames (f.h);
 
   /* Five segments are complete; the sixth is still open. */
   for (size_t i = 0; i < 5; i++) {
@@ -380,8 +678,7 @@ GST_START_TEST (test_playlist_length_zero_keeps_all)
                 "playlist-location", playlist_location.c_str (),
                 "playlist-length", 0u, "max-files", 0u, "stripes", 0u, nullptr);
   SinkFixture f (sink);
-  for (guint frame = 0; frame < kFrames; frame++)
-    push_frame (f.h, frame);
+  push_all_frames (f.h);
   fail_unless (gst_harness_push_event (f.h, gst_event_new_eos ()));
 
   p2p::hls::MediaPlaylist playlist
@@ -411,8 +708,7 @@ GST_START_TEST (test_http_origin)
   fail_unless (port > 0 && port < 65536, "http-port reads back %d", port);
   std::string base = "http://127.0.0.1:" + std::to_string (port);
 
-  for (guint frame = 0; frame < kFrames; frame++)
-    push_frame (f.h, frame);
+  push_all_frames (f.h);
   for (int i = 0; i < 5; i++)
     fail_unless (wait_element_message (f.bus, "p2p-segment-added", 1000));
 
@@ -523,13 +819,12 @@ GST_START_TEST (test_bad_location)
        { "segment.ts", "seg%d-%d.ts", "seg%s.ts", "seg%" }) {
     GstElement *sink = make_sink ();
     g_object_set (sink, "location", pattern, nullptr);
-    GError *error = start_error (sink);
-    fail_unless (g_error_matches (error, GST_RESOURCE_ERROR,
+    GErrorPtr error = std::move (start_errors (sink).front ());
+    fail_unless (g_error_matches (error.get (), GST_RESOURCE_ERROR,
                                   GST_RESOURCE_ERROR_SETTINGS),
                  "%s: %s", pattern, error->message);
     fail_unless (strstr (error->message, pattern) != nullptr,
                  "the error does not name the pattern: %s", error->message);
-    g_error_free (error);
     gst_object_unref (sink);
   }
 }
@@ -552,19 +847,17 @@ GST_START_TEST (test_occupied_port)
   GstElement *sink = make_sink ();
   g_object_set (sink, "location", "", "playlist-location", "", "http-port",
                 (gint)port, nullptr);
-  GError *error = start_error (sink);
+  GErrorPtr error = std::move (start_errors (sink).front ());
   fail_unless (error->domain == GST_RESOURCE_ERROR, "%s", error->message);
   fail_unless (strstr (error->message, std::to_string (port).c_str ()),
                "the error does not name the port: %s", error->message);
-  g_error_free (error);
   gst_object_unref (sink);
 
   sink = make_sink ();
   g_object_set (sink, "http-address", "not-an-address", "http-port", 0,
                 nullptr);
-  error = start_error (sink);
+  error = std::move (start_errors (sink).front ());
   fail_unless (error->domain == GST_RESOURCE_ERROR, "%s", error->message);
-  g_error_free (error);
   gst_object_unref (sink);
 
   g_socket_listener_close (listener);
@@ -586,6 +879,15 @@ p2pswarmsink_suite (void)
   tcase_add_test (tc, test_statistics_message);
   tcase_add_test (tc, test_bad_location);
   tcase_add_test (tc, test_occupied_port);
+  tcase_add_test (tc, test_input_without_caps_is_refused);
+  tcase_add_test (tc, test_audio_only_ts);
+  tcase_add_test (tc, test_fragmented_mp4);
+  tcase_add_test (tc, test_mp4_not_fragmented_is_refused);
+  tcase_add_test (tc, test_unwritable_location);
+  tcase_add_test (tc, test_write_failure_is_an_error);
+  tcase_add_test (tc, test_playlist_served_under_its_file_name);
+  tcase_add_test (tc, test_linger_after_eos);
+  tcase_add_test (tc, test_linger_ends_when_idle_or_stopped);
   /* 2,000 start/stop cycles: 20 s here, more under load. */
   TCase *stopping = tcase_create ("stopping");
   tcase_set_timeout (stopping, 180);

@@ -20,6 +20,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <glib/gstdio.h>
@@ -158,8 +159,11 @@ public:
    * recorded. */
   std::function<void (const PublishedSegment &segment)> on_segment;
 
-  /* @sink_properties: e.g. "tracker-port=0" or "trackers=ws://…". */
-  explicit Broadcast (const std::string &sink_properties)
+  /* @sink_properties: e.g. "tracker-port=0" or "trackers=ws://…";
+   * @muxer: mpegtsmux, or mp4mux with a fragment-duration for fragmented
+   * MP4. */
+  explicit Broadcast (const std::string &sink_properties,
+                      const std::string &muxer = "mpegtsmux")
   {
     GError *error = nullptr;
     dir_ = g_dir_make_tmp ("p2p-swarm-test-XXXXXX", &error);
@@ -168,10 +172,10 @@ public:
         "videotestsrc is-live=true pattern=snow ! "
         "video/x-raw,width=320,height=240,framerate=25/1 ! "
         "x264enc tune=zerolatency speed-preset=ultrafast bitrate=1200 "
-        "key-int-max=25 ! mpegtsmux ! p2pswarmsink name=sink http-port=0 "
+        "key-int-max=25 ! %s ! p2pswarmsink name=sink http-port=0 "
         "ice-addresses=127.0.0.1 target-duration=2 stats-interval=0 "
         "location=%s/segment%%05d.ts playlist-location=%s/playlist.m3u8 %s",
-        dir_, dir_, sink_properties.c_str ());
+        muxer.c_str (), dir_, dir_, sink_properties.c_str ());
     pipeline_ = gst_parse_launch (description, &error);
     g_free (description);
     g_assert_no_error (error);
@@ -430,13 +434,21 @@ private:
   {
     auto self = static_cast<ViewerPipeline *> (data);
     GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER (info);
-    const auto sequence = static_cast<int64_t> (GST_BUFFER_OFFSET (buffer));
+    const bool discont
+        = GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_DISCONT);
     std::lock_guard<std::mutex> lock (self->mutex_);
+    /* An initialisation section (fMP4) has no number: its discontinuity
+     * is the next segment's. */
+    if (GST_BUFFER_OFFSET (buffer) == GST_BUFFER_OFFSET_NONE) {
+      self->init_discont_ = self->init_discont_ || discont;
+      return GST_PAD_PROBE_OK;
+    }
+    const auto sequence = static_cast<int64_t> (GST_BUFFER_OFFSET (buffer));
     if (self->received_.empty ()
         || self->received_.back ().sequence != sequence) {
       ReceivedSegment r;
       r.sequence = sequence;
-      r.discont = GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_DISCONT);
+      r.discont = discont || std::exchange (self->init_discont_, false);
       self->received_.push_back (std::move (r));
       g_checksum_reset (self->checksum_.get ());
     }
@@ -460,6 +472,7 @@ private:
   PipelineWatch watch_;
   mutable std::mutex mutex_;
   std::vector<ReceivedSegment> received_;
+  bool init_discont_ = false;
   /* Of the bytes of received_.back () so far. */
   std::unique_ptr<GChecksum, decltype (&g_checksum_free)> checksum_{
     g_checksum_new (G_CHECKSUM_SHA256), g_checksum_free

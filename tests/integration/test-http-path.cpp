@@ -3,9 +3,10 @@
  *
  * The HTTP path end to end over loopback: a live x264 broadcast through
  * p2pswarmsink played by p2phlssrc (every segment, in order, byte for byte,
- * decoded), and interoperability with GStreamer's own HLS elements both
- * ways: p2phlssrc plays hlssink2 output from a static file server, and
- * playbin3 (hlsdemux2) plays what p2pswarmsink publishes.
+ * decoded), a viewer started before the broadcaster serves its playlist
+ * that follows it through a restart, and interoperability with GStreamer's own
+ * HLS elements both ways: p2phlssrc plays hlssink2 output from a static file
+ * server, and playbin3 (hlsdemux2) plays what p2pswarmsink publishes.
  */
 #include <gst/check/gstcheck.h>
 
@@ -16,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/common/pipeline.h"
 #include "tests/common/scripted-server.h"
 #include "tests/common/test-utils.h"
 
@@ -31,112 +33,14 @@ constexpr const char *kLiveH264
       "x264enc tune=zerolatency speed-preset=ultrafast key-int-max=30 "
       "bitrate=400";
 
-/* A pipeline from a launch line, with its bus drained by step(). */
-class Pipeline
-{
-public:
-  using MessageHandler = std::function<void (GstMessage *message)>;
-
-  Pipeline (const char *what, const std::string &description) : what_ (what)
-  {
-    GError *error = nullptr;
-    pipeline_ = gst_parse_launch (description.c_str (), &error);
-    fail_unless (pipeline_ != nullptr, "%s: %s", what,
-                 error ? error->message : "");
-    bus_ = gst_element_get_bus (pipeline_);
-  }
-
-  ~Pipeline ()
-  {
-    gst_element_set_state (pipeline_, GST_STATE_NULL);
-    gst_object_unref (bus_);
-    gst_object_unref (pipeline_);
-  }
-
-  GstElement *
-  top ()
-  {
-    return pipeline_;
-  }
-
-  GstElement *
-  element (const char *name)
-  {
-    GstElement *e = gst_bin_get_by_name (GST_BIN (pipeline_), name);
-    fail_unless (e != nullptr, "%s has no %s", what_, name);
-    gst_object_unref (e); /* the pipeline keeps it alive */
-    return e;
-  }
-
-  void
-  play ()
-  {
-    fail_if (gst_element_set_state (pipeline_, GST_STATE_PLAYING)
-                 == GST_STATE_CHANGE_FAILURE,
-             "%s does not start", what_);
-  }
-
-  void
-  send_eos ()
-  {
-    fail_unless (gst_element_send_event (pipeline_, gst_event_new_eos ()));
-  }
-
-  /* Handles what is on the bus now: an error fails the test. */
-  void
-  drain (const MessageHandler &on_message = {})
-  {
-    while (GstMessage *raw = gst_bus_pop (bus_)) {
-      GstMessagePtr message (raw);
-      if (GST_MESSAGE_TYPE (raw) == GST_MESSAGE_ERROR) {
-        GError *error = nullptr;
-        gchar *debug = nullptr;
-        gst_message_parse_error (raw, &error, &debug);
-        fail ("%s: error from %s: %s (%s)", what_,
-              GST_OBJECT_NAME (GST_MESSAGE_SRC (raw)), error->message,
-              debug ? debug : "");
-      }
-      if (GST_MESSAGE_TYPE (raw) == GST_MESSAGE_EOS)
-        eos_ = true;
-      if (on_message)
-        on_message (raw);
-    }
-  }
-
-  bool
-  got_eos () const
-  {
-    return eos_;
-  }
-
-private:
-  const char *what_;
-  GstElement *pipeline_ = nullptr;
-  GstBus *bus_ = nullptr;
-  bool eos_ = false;
-};
-
-/* Runs @step every 20 ms until @done or @timeout_ms. */
-bool
-run_until (guint timeout_ms, const std::function<void ()> &step,
-           const std::function<bool ()> &done)
-{
-  gint64 deadline = g_get_monotonic_time () + timeout_ms * 1000;
-  while (g_get_monotonic_time () < deadline) {
-    step ();
-    if (done ())
-      return true;
-    g_usleep (20 * G_TIME_SPAN_MILLISECOND);
-  }
-  return false;
-}
-
 /* What p2phlssrc pushed (segment number and bytes) and how many frames the
  * decoder made of it. */
 struct ViewerRecord
 {
   std::mutex mutex;
   std::vector<std::pair<gint64, std::string>> segments;
+  /* Whether each segment's first buffer was marked DISCONT. */
+  std::vector<bool> discont;
   std::atomic<guint> frames{ 0 };
 
   void
@@ -152,23 +56,18 @@ struct ViewerRecord
           /* Parts of a segment streamed while it downloaded add up. */
           auto sequence = (gint64)GST_BUFFER_OFFSET (buffer);
           if (!self->segments.empty ()
-              && self->segments.back ().first == sequence)
+              && self->segments.back ().first == sequence) {
             self->segments.back ().second += buffer_to_string (buffer);
-          else
+          } else {
             self->segments.emplace_back (sequence, buffer_to_string (buffer));
+            self->discont.push_back (
+                GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_DISCONT));
+          }
           return GST_PAD_PROBE_OK;
         },
         this, nullptr);
     gst_object_unref (src_pad);
-    GstPad *sink_pad = gst_element_get_static_pad (sink, "sink");
-    gst_pad_add_probe (
-        sink_pad, GST_PAD_PROBE_TYPE_BUFFER,
-        [] (GstPad *, GstPadProbeInfo *, gpointer data) {
-          static_cast<ViewerRecord *> (data)->frames++;
-          return GST_PAD_PROBE_OK;
-        },
-        this, nullptr);
-    gst_object_unref (sink_pad);
+    count_buffers (sink, "sink", &frames);
   }
 
   size_t
@@ -258,9 +157,12 @@ GST_START_TEST (test_broadcast_to_viewer)
     viewer.drain ();
   };
   fail_unless (run_until (12000, step, [&] { return published.size () >= 8; }));
+  /* The broadcaster ends, and stops at its EOS as gst-launch-1.0 does: its
+   * origin served the end to the viewer before it. */
   broadcaster.send_eos ();
-  fail_unless (run_until (5000, step, [&] { return broadcaster.got_eos (); }),
+  fail_unless (run_until (20000, step, [&] { return broadcaster.got_eos (); }),
                "the broadcaster did not finish");
+  broadcaster.stop ();
   std::string playlist = read_file (dir.file ("playlist.m3u8"));
   fail_unless (playlist.find ("#EXT-X-ENDLIST") != std::string::npos);
   fail_unless (run_until (15000, step, [&] { return viewer.got_eos (); }),
@@ -279,6 +181,124 @@ GST_START_TEST (test_broadcast_to_viewer)
   fail_unless (record.frames >= 30 * (record.segments.size () - 1),
                "%u frames decoded from %zu segments", record.frames.load (),
                record.segments.size ());
+}
+GST_END_TEST;
+
+/* A broadcaster's lifecycle as a viewer lives it: started before the
+ * origin serves a playlist (p2pswarmsink answers 404 until its first
+ * segment), then the broadcaster restarted on the same port, numbering
+ * from 0 again. The viewer waits, then follows the new stream as a
+ * discontinuity, without an error, to its end. */
+GST_START_TEST (test_early_viewer_and_restarted_broadcaster)
+{
+  TempDir dir ("p2p-restart-XXXXXX");
+  /* Both broadcasters write the same files and serve the same playlist. */
+  auto broadcaster_description = [&] (gint port) {
+    return std::string (kLiveH264)
+           + " ! mpegtsmux ! p2pswarmsink name=sink target-duration=1"
+             " playlist-length=4 max-files=0 stats-interval=0 http-port="
+           + std::to_string (port) + " location=" + dir.file ("seg%05d.ts")
+           + " playlist-location=" + dir.file ("live.m3u8");
+  };
+  /* Segments published by the broadcaster now running. */
+  std::map<gint64, std::string> published;
+  auto on_broadcaster = [&published] (GstMessage *m) {
+    if (!gst_message_has_name (m, "p2p-segment-added"))
+      return;
+    const GstStructure *s = gst_message_get_structure (m);
+    gint64 sequence = -1;
+    gst_structure_get_int64 (s, "sequence", &sequence);
+    published[sequence] = gst_structure_get_string (s, "location");
+  };
+
+  auto first = std::make_unique<Pipeline> ("first broadcaster",
+                                           broadcaster_description (0));
+  first->play ();
+  gint port = 0;
+  g_object_get (first->element ("sink"), "http-port", &port, nullptr);
+  fail_unless (port > 0);
+  const std::string url
+      = "http://127.0.0.1:" + std::to_string (port) + "/live.m3u8";
+  fail_unless_equals_int (http_get (url).status, SOUP_STATUS_NOT_FOUND);
+
+  Pipeline viewer ("viewer", viewer_description (url));
+  ViewerRecord record;
+  record.attach (viewer.element ("src"), viewer.element ("frames"));
+  viewer.play ();
+  first->drain (on_broadcaster);
+  fail_unless (published.empty (), "published before the viewer started");
+  fail_unless (run_until (
+                   15000,
+                   [&] {
+                     first->drain (on_broadcaster);
+                     viewer.drain ();
+                   },
+                   [&] { return record.count () >= 3; }),
+               "the early viewer got %zu segments", record.count ());
+
+  /* Gone without an end; back a second later, from 0. */
+  first->stop ();
+  first.reset ();
+  published.clear ();
+  g_usleep (G_USEC_PER_SEC);
+  Pipeline second ("second broadcaster", broadcaster_description (port));
+  second.play ();
+  auto step = [&] {
+    second.drain (on_broadcaster);
+    viewer.drain ();
+  };
+  /* Segments the viewer got after going back in numbering. */
+  auto after_restart = [&] {
+    std::lock_guard<std::mutex> lock (record.mutex);
+    size_t n = 0;
+    for (size_t i = 1; i < record.segments.size (); i++) {
+      if (n || record.segments[i].first < record.segments[i - 1].first)
+        n++;
+    }
+    return n;
+  };
+  fail_unless (run_until (30000, step, [&] { return after_restart () >= 3; }),
+               "the viewer got %zu segments of the restarted broadcast",
+               after_restart ());
+  second.send_eos ();
+  fail_unless (run_until (20000, step, [&] { return second.got_eos (); }),
+               "the restarted broadcaster did not finish");
+  second.stop ();
+  fail_unless (run_until (15000, step, [&] { return viewer.got_eos (); }),
+               "the viewer did not reach the end");
+
+  /* One run of the first broadcast, then one of the second to its last
+   * segment, the first segment after the restart marked DISCONT; those of
+   * the second identical to the files (which overwrote the first's). */
+  std::lock_guard<std::mutex> lock (record.mutex);
+  std::string order;
+  for (const auto &segment : record.segments)
+    order += " " + std::to_string (segment.first);
+  size_t restart = 1;
+  while (restart < record.segments.size ()
+         && record.segments[restart].first > record.segments[restart - 1].first)
+    restart++;
+  fail_unless (restart < record.segments.size (), "no restart:%s",
+               order.c_str ());
+  fail_unless (record.discont[restart], "no DISCONT at the restart:%s",
+               order.c_str ());
+  for (size_t i = 1; i < record.segments.size (); i++) {
+    if (i != restart) {
+      fail_unless (record.segments[i].first == record.segments[i - 1].first + 1,
+                   "segments out of order:%s", order.c_str ());
+      fail_if (record.discont[i], "DISCONT within a run:%s", order.c_str ());
+    }
+  }
+  for (size_t i = restart; i < record.segments.size (); i++) {
+    auto file = published.find (record.segments[i].first);
+    fail_unless (file != published.end (),
+                 "segment %" G_GINT64_FORMAT " not published",
+                 record.segments[i].first);
+    assert_bytes_equal (record.segments[i].second, read_file (file->second));
+  }
+  fail_unless_equals_int64 (record.segments.back ().first,
+                            published.rbegin ()->first);
+  fail_unless (record.frames > 0);
 }
 GST_END_TEST;
 
@@ -338,51 +358,278 @@ GST_START_TEST (test_plays_hlssink2_output)
 }
 GST_END_TEST;
 
-GST_START_TEST (test_playbin3_plays_p2pswarmsink)
+namespace {
+
+/* A live broadcast from p2pswarmsink's origin, in memory, through
+ * @muxer; ready once three segments are out. */
+struct Broadcast
 {
-  Pipeline broadcaster (
-      "broadcaster",
-      std::string (kLiveH264)
-          + " ! mpegtsmux ! p2pswarmsink name=sink http-port=0 "
-            "target-duration=1"
-            " location=\"\" playlist-location=\"\" stats-interval=0");
-  broadcaster.play ();
+  explicit Broadcast (const std::string &muxer)
+      : pipeline ("broadcaster",
+                  std::string (kLiveH264) + " ! " + muxer
+                      + " ! p2pswarmsink name=sink http-port=0 "
+                        "target-duration=1 location=\"\" "
+                        "playlist-location=\"\" stats-interval=0")
+  {
+    pipeline.play ();
+    g_object_get (pipeline.element ("sink"), "http-port", &port, nullptr);
+    size_t published = 0;
+    fail_unless (run_until (
+        10000,
+        [&] {
+          pipeline.drain ([&published] (GstMessage *m) {
+            published += gst_message_has_name (m, "p2p-segment-added");
+          });
+        },
+        [&] { return published >= 3; }));
+  }
+
+  /* The playlist's URL, for @scheme "http" or "p2phls+http". */
+  std::string
+  url (const std::string &scheme) const
+  {
+    return scheme + "://127.0.0.1:" + std::to_string (port) + "/playlist.m3u8";
+  }
+
+  Pipeline pipeline;
   gint port = 0;
-  g_object_get (broadcaster.element ("sink"), "http-port", &port, nullptr);
-  size_t published = 0;
-  auto on_broadcaster = [&published] (GstMessage *m) {
-    published += gst_message_has_name (m, "p2p-segment-added");
-  };
-  fail_unless (run_until (
-      10000, [&] { broadcaster.drain (on_broadcaster); },
-      [&] { return published >= 3; }));
+};
 
-  std::string uri
-      = "http://127.0.0.1:" + std::to_string (port) + "/playlist.m3u8";
-  Pipeline player ("playbin3", "playbin3 uri=" + uri);
-  GstElement *video_sink = gst_element_factory_make ("fakesink", nullptr);
-  g_object_set (video_sink, "sync", FALSE, nullptr);
-  g_object_set (player.top (), "video-sink", video_sink, nullptr);
-  std::atomic<guint> frames{ 0 };
-  GstPad *pad = gst_element_get_static_pad (video_sink, "sink");
-  gst_pad_add_probe (
-      pad, GST_PAD_PROBE_TYPE_BUFFER,
-      [] (GstPad *, GstPadProbeInfo *, gpointer data) {
-        (*static_cast<std::atomic<guint> *> (data))++;
-        return GST_PAD_PROBE_OK;
-      },
-      &frames, nullptr);
-  gst_object_unref (pad);
+constexpr const char *kFragmentedMp4 = "mp4mux fragment-duration=1000";
+
+/* @player decodes 30 frames (buffers reaching @frames) while the broadcast
+ * goes on. */
+void
+check_plays (Broadcast &broadcast, Pipeline &player, GstElement *frames)
+{
+  std::atomic<guint> count{ 0 };
+  count_buffers (frames, "sink", &count);
   player.play ();
-
   fail_unless (run_until (
                    20000,
                    [&] {
-                     broadcaster.drain ();
+                     broadcast.pipeline.drain ();
                      player.drain ();
                    },
-                   [&] { return frames >= 30; }),
-               "playbin3 decoded %u frames in 20 s", frames.load ());
+                   [&] { return count >= 30; }),
+               "decoded %u frames in 20 s", count.load ());
+}
+
+/* playbin3 decodes @uri: its video goes to a fakesink it returns. */
+GstElement *
+playbin3_video_sink (Pipeline &player)
+{
+  GstElement *sink = gst_element_factory_make ("fakesink", nullptr);
+  g_object_set (sink, "sync", FALSE, nullptr);
+  g_object_set (player.top (), "video-sink", sink, nullptr);
+  return sink;
+}
+
+} // namespace
+
+GST_START_TEST (test_playbin3_plays_p2pswarmsink)
+{
+  /* hlsdemux2 plays what the origin serves. */
+  Broadcast broadcast ("mpegtsmux");
+  Pipeline player ("playbin3", "playbin3 uri=" + broadcast.url ("http"));
+  check_plays (broadcast, player, playbin3_video_sink (player));
+}
+GST_END_TEST;
+
+/* Fragmented MP4 through p2phlssrc: its caps say video/quicktime before
+ * the first buffer, so decodebin plugs qtdemux, not tsdemux. */
+GST_START_TEST (test_fmp4_plays_in_playbin3)
+{
+  Broadcast broadcast (kFragmentedMp4);
+  Pipeline player ("playbin3", "playbin3 uri=" + broadcast.url ("p2phls+http"));
+  check_plays (broadcast, player, playbin3_video_sink (player));
+}
+GST_END_TEST;
+
+GST_START_TEST (test_fmp4_plays_in_uridecodebin)
+{
+  Broadcast broadcast (kFragmentedMp4);
+  Pipeline player ("uridecodebin",
+                   "uridecodebin uri=" + broadcast.url ("p2phls+http")
+                       + " ! videoconvert ! fakesink name=frames sync=false");
+  check_plays (broadcast, player, player.element ("frames"));
+}
+GST_END_TEST;
+
+/* gst-play-1.0 (as the README uses it) plays a broadcast that ends, to its
+ * end, and exits. */
+GST_START_TEST (test_fmp4_plays_in_gst_play)
+{
+  Broadcast broadcast (kFragmentedMp4);
+  const std::string uri = broadcast.url ("p2phls+http");
+  GError *error = nullptr;
+  GSubprocess *play = g_subprocess_new (
+      (GSubprocessFlags)(G_SUBPROCESS_FLAGS_STDOUT_PIPE
+                         | G_SUBPROCESS_FLAGS_STDERR_MERGE),
+      &error, "timeout", "30", "gst-play-1.0", "--no-interactive",
+      "--videosink=fakesink", "--audiosink=fakesink", uri.c_str (), nullptr);
+  fail_unless (play != nullptr, "%s", error ? error->message : "");
+  g_usleep (3 * G_USEC_PER_SEC);
+  broadcast.pipeline.send_eos ();
+  gchar *output = nullptr;
+  fail_unless (g_subprocess_communicate_utf8 (play, nullptr, nullptr, &output,
+                                              nullptr, nullptr));
+  fail_unless (g_subprocess_get_if_exited (play)
+                   && g_subprocess_get_exit_status (play) == 0,
+               "gst-play-1.0 did not play to the end:\n%s", output);
+  fail_if (strstr (output, "ERROR"), "%s", output);
+  fail_unless (strstr (output, "Reached end of play list"), "%s", output);
+  g_free (output);
+  g_object_unref (play);
+}
+GST_END_TEST;
+
+namespace {
+
+/* Ten 1 s segments of a 30 fps ball with an end, in @dir/vod.m3u8:
+ * MPEG-TS written by hlssink2, or fragmented MP4 by p2pswarmsink. */
+void
+write_vod (const TempDir &dir, bool fragmented_mp4)
+{
+  const std::string video = "videotestsrc num-buffers=300 pattern=ball ! "
+                            "video/x-raw,width=320,height=240,framerate=30/1 ! "
+                            "x264enc key-int-max=30 speed-preset=ultrafast ! ";
+  const std::string files = " location=" + dir.file ("segment%05d.ts")
+                            + " playlist-location=" + dir.file ("vod.m3u8");
+  Pipeline writer (
+      "vod",
+      video
+          + (fragmented_mp4 ? "mp4mux fragment-duration=1000 ! p2pswarmsink "
+                              "http-port=-1 linger=0"
+                            : "h264parse ! hlssink2")
+          + " target-duration=1 max-files=0 playlist-length=0" + files);
+  writer.play ();
+  fail_unless (run_until (
+      20000, [&] { writer.drain (); }, [&] { return writer.got_eos (); }));
+}
+
+/* The stream time of the first buffer reaching @sink, and again after
+ * each flush. */
+struct FirstAfterFlush
+{
+  explicit FirstAfterFlush (GstElement *sink)
+  {
+    GstPad *pad = gst_element_get_static_pad (sink, "sink");
+    gst_pad_add_probe (
+        pad,
+        (GstPadProbeType)(GST_PAD_PROBE_TYPE_BUFFER
+                          | GST_PAD_PROBE_TYPE_EVENT_FLUSH),
+        [] (GstPad *pad, GstPadProbeInfo *info, gpointer data) {
+          auto self = static_cast<FirstAfterFlush *> (data);
+          std::lock_guard<std::mutex> lock (self->mutex);
+          if (info->type & GST_PAD_PROBE_TYPE_EVENT_FLUSH) {
+            self->stream_time = GST_CLOCK_TIME_NONE;
+            return GST_PAD_PROBE_OK;
+          }
+          GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER (info);
+          GstEvent *event
+              = gst_pad_get_sticky_event (pad, GST_EVENT_SEGMENT, 0);
+          if (!GST_CLOCK_TIME_IS_VALID (self->stream_time) && event) {
+            const GstSegment *segment;
+            gst_event_parse_segment (event, &segment);
+            self->stream_time = gst_segment_to_stream_time (
+                segment, GST_FORMAT_TIME, GST_BUFFER_PTS (buffer));
+          }
+          if (event)
+            gst_event_unref (event);
+          return GST_PAD_PROBE_OK;
+        },
+        this, nullptr);
+    gst_object_unref (pad);
+  }
+
+  GstClockTime
+  get ()
+  {
+    std::lock_guard<std::mutex> lock (mutex);
+    return stream_time;
+  }
+
+  std::mutex mutex;
+  GstClockTime stream_time = GST_CLOCK_TIME_NONE;
+};
+
+/* Waits for @player to preroll in PAUSED. */
+void
+preroll (Pipeline &player)
+{
+  fail_if (gst_element_set_state (player.top (), GST_STATE_PAUSED)
+           == GST_STATE_CHANGE_FAILURE);
+  fail_unless_equals_int (
+      gst_element_get_state (player.top (), nullptr, nullptr, 10 * GST_SECOND),
+      GST_STATE_CHANGE_SUCCESS);
+}
+
+/* A playlist with an end has a duration and seeks in time: playback goes
+ * on from the segment that holds the position, times downstream where
+ * they belong. */
+void
+check_vod_seek (Pipeline &player, GstElement *frames)
+{
+  FirstAfterFlush first (frames);
+  preroll (player);
+  gint64 duration = -1;
+  fail_unless (
+      gst_element_query_duration (player.top (), GST_FORMAT_TIME, &duration));
+  fail_unless (std::llabs (duration - 10 * (gint64)GST_SECOND)
+                   < 100 * (gint64)GST_MSECOND,
+               "duration %" GST_TIME_FORMAT, GST_TIME_ARGS (duration));
+  const GstClockTime start = first.get ();
+  fail_unless (start < GST_SECOND, "first frame at %" GST_TIME_FORMAT,
+               GST_TIME_ARGS (start));
+
+  fail_unless (gst_element_seek_simple (
+      player.top (), GST_FORMAT_TIME,
+      (GstSeekFlags)(GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_KEY_UNIT),
+      6 * GST_SECOND));
+  fail_unless_equals_int (
+      gst_element_get_state (player.top (), nullptr, nullptr, 10 * GST_SECOND),
+      GST_STATE_CHANGE_SUCCESS);
+  /* The first frame after the seek is six seconds after the first one
+   * (mpegtsmux starts the media a little after time 0). */
+  const GstClockTime after = first.get ();
+  fail_unless (GST_CLOCK_TIME_IS_VALID (after)
+                   && after >= start + 6 * GST_SECOND - 50 * GST_MSECOND
+                   && after < start + 6 * GST_SECOND + 50 * GST_MSECOND,
+               "first frame at %" GST_TIME_FORMAT
+               ", after the seek at %" GST_TIME_FORMAT,
+               GST_TIME_ARGS (start), GST_TIME_ARGS (after));
+  gint64 position = -1;
+  fail_unless (
+      gst_element_query_position (player.top (), GST_FORMAT_TIME, &position));
+  fail_unless (std::llabs (position - 6 * (gint64)GST_SECOND)
+                   <= (gint64)start + 50 * (gint64)GST_MSECOND,
+               "position %" GST_TIME_FORMAT, GST_TIME_ARGS (position));
+  player.play ();
+  fail_unless (run_until (
+      15000, [&] { player.drain (); }, [&] { return player.got_eos (); }));
+}
+
+} // namespace
+
+GST_START_TEST (test_vod_duration_and_seek)
+{
+  const bool fragmented_mp4 = __i__ == 1;
+  TempDir dir ("p2p-vod-XXXXXX");
+  write_vod (dir, fragmented_mp4);
+  ScriptedServer server;
+  server.serve_directory (dir.path ());
+  const std::string url = server.url ("/vod.m3u8");
+  {
+    Pipeline player ("demuxer", "p2phlssrc location=" + url + " ! "
+                                    + (fragmented_mp4 ? "qtdemux" : "tsdemux")
+                                    + " ! h264parse ! avdec_h264 ! "
+                                      "fakesink name=frames sync=false");
+    check_vod_seek (player, player.element ("frames"));
+  }
+  /* As an application or gst-play-1.0 does it. */
+  Pipeline player ("playbin3", "playbin3 uri=p2phls+" + url);
+  check_vod_seek (player, playbin3_video_sink (player));
 }
 GST_END_TEST;
 
@@ -393,8 +640,14 @@ http_path_suite (void)
   TCase *tc = tcase_create ("general");
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_broadcast_to_viewer);
+  tcase_add_test (tc, test_early_viewer_and_restarted_broadcaster);
   tcase_add_test (tc, test_plays_hlssink2_output);
   tcase_add_test (tc, test_playbin3_plays_p2pswarmsink);
+  tcase_add_test (tc, test_fmp4_plays_in_playbin3);
+  tcase_add_test (tc, test_fmp4_plays_in_uridecodebin);
+  tcase_add_test (tc, test_fmp4_plays_in_gst_play);
+  /* MPEG-TS, then fragmented MP4. */
+  tcase_add_loop_test (tc, test_vod_duration_and_seek, 0, 2);
   return s;
 }
 

@@ -180,7 +180,9 @@ async function httpAnswers(url) {
 }
 
 /* A live stream from p2pswarmsink: a ball on a test pattern with a clock,
- * H.264 in MPEG-TS, segments kept on disk in DIR for byte comparisons. */
+ * H.264 in MPEG-TS (or, with container "fmp4", in fragmented MP4 from
+ * mp4mux: init.mp4 and .m4s segments), segments kept on disk in DIR for
+ * byte comparisons. */
 export function startBroadcaster(
   processes,
   {
@@ -193,20 +195,25 @@ export function startBroadcaster(
     height = 180,
     kbps = 400,
     trackers = [],
+    container = "ts",
     extra = [],
   },
 ) {
   fs.mkdirSync(dir, { recursive: true });
   const fps = 25;
+  const muxer =
+    container === "fmp4"
+      ? ["mp4mux", `fragment-duration=${targetDuration * 1000}`]
+      : ["mpegtsmux"];
   const pipeline = [
     "videotestsrc", "is-live=true", "pattern=ball", "background-color=0xff203040",
     "!", `video/x-raw,width=${width},height=${height},framerate=${fps}/1`,
     "!", "timeoverlay", "font-desc=Sans 20",
     "!", "x264enc", "tune=zerolatency", "speed-preset=ultrafast",
     `key-int-max=${fps}`, `bitrate=${kbps}`,
-    "!", "h264parse", "!", "mpegtsmux",
+    "!", "h264parse", "!", ...muxer,
     "!", "p2pswarmsink", "http-address=127.0.0.1", `http-port=${port}`,
-    `location=${path.join(dir, "segment%05d.ts")}`,
+    `location=${path.join(dir, container === "fmp4" ? "segment%05d.m4s" : "segment%05d.ts")}`,
     `playlist-location=${path.join(dir, "playlist.m3u8")}`,
     "max-files=0", `playlist-length=${playlistLength}`,
     `target-duration=${targetDuration}`,
@@ -234,15 +241,17 @@ function pluginPath() {
 
 /* A p2phlssrc viewer in gst-launch, paced like a player (fakesink syncs on
  * the stream's timestamps), posting p2p-statistics every second (-m), with
- * the swarm's peer log on. ICE is pinned to 127.0.0.1. */
+ * the swarm's peer log on. ICE is pinned to 127.0.0.1. @container is what
+ * the broadcaster publishes ("ts", or "fmp4", demuxed by qtdemux). */
 export function startGstViewer(
   processes,
-  { name, url, trackers = [], liveDelay = 3, extra = [] },
+  { name, url, trackers = [], liveDelay = 3, container = "ts", extra = [] },
 ) {
   const pipeline = [
     "p2phlssrc", `location=${url}`, `trackers=${trackers.join(",")}`,
     "ice-addresses=127.0.0.1", `live-delay=${liveDelay}`, ...extra,
-    "!", "tsdemux", "!", "h264parse", "!", "fakesink", "sync=true",
+    "!", container === "fmp4" ? "qtdemux" : "tsdemux",
+    "!", "h264parse", "!", "fakesink", "sync=true",
   ];
   return processes.start(name, "gst-launch-1.0", ["-m", "-e", ...pipeline], {
     env: {
@@ -480,11 +489,12 @@ export async function viewerReport(viewer) {
   });
 }
 
-/* SHA-256 of every segment file the broadcaster wrote, by file name. */
+/* SHA-256 of every segment file (and initialisation section) the
+ * broadcaster wrote, by file name. */
 export function originDigests(dir) {
   const digests = {};
   for (const name of fs.readdirSync(dir)) {
-    if (name.endsWith(".ts"))
+    if ([".ts", ".m4s", ".mp4"].some((ext) => name.endsWith(ext)))
       digests[name] = sha256Hex(fs.readFileSync(path.join(dir, name)));
   }
   return digests;

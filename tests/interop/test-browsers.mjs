@@ -10,7 +10,8 @@
  * in test-cross.mjs's mixed swarm, only measured here).
  *
  * Run inside tests/run-in-netns.sh. Environment: BROWSERS (3), DURATION
- * (seconds of shared playback, 40), GST_PLUGIN_PATH_1_0 (the built plugin).
+ * (seconds of shared playback, 40), CONTAINER ("ts", or "fmp4" for
+ * fragmented MP4 from mp4mux), GST_PLUGIN_PATH_1_0 (the built plugin).
  */
 import assert from "node:assert/strict";
 import { after, test } from "node:test";
@@ -19,6 +20,7 @@ import * as h from "./harness.mjs";
 
 const BROWSERS = Number(process.env.BROWSERS ?? 3);
 const DURATION = Number(process.env.DURATION ?? 40);
+const CONTAINER = process.env.CONTAINER || "ts";
 const PLAYLIST_LENGTH = 6;
 const TARGET_DURATION = 2;
 const ORIGIN_PORT = 8080;
@@ -36,7 +38,7 @@ after(async () => {
 });
 
 test(
-  `${BROWSERS} browsers share a p2pswarmsink stream through the npm tracker`,
+  `${BROWSERS} browsers share a p2pswarmsink ${CONTAINER} stream through the npm tracker`,
   { timeout: (DURATION + 90) * 1000 },
   async () => {
     h.assertLoopbackOnly();
@@ -46,6 +48,7 @@ test(
       dir: `${processes.logDir}/segments`,
       playlistLength: PLAYLIST_LENGTH,
       targetDuration: TARGET_DURATION,
+      container: CONTAINER,
     });
     const tracker = h.startNpmTracker(processes, TRACKER_PORT);
     await h.waitForTcp(processes, TRACKER_PORT);

@@ -13,6 +13,10 @@
  *     browser rebuffering of 1 s or more, everyone gets bytes from peers;
  *  4. a master playlist with two variants: a browser and p2phlssrc on the
  *     same variant share it.
+ * CONTAINER is what the broadcasters publish: "ts" (MPEG-TS, the default)
+ * or "fmp4" (fragmented MP4 from mp4mux, init.mp4 and .m4s segments).
+ * CASES, comma-separated, runs only some of them: browser-from-ours,
+ * ours-from-browser, mix, master (default: all).
  * Run inside tests/run-in-netns.sh.
  */
 import assert from "node:assert/strict";
@@ -23,6 +27,17 @@ import * as h from "./harness.mjs";
 h.exitSkippedIfMissingPrerequisite();
 
 const TRACKER = process.env.TRACKER ?? "npm";
+const CONTAINER = process.env.CONTAINER || "ts";
+const CASES = (
+  process.env.CASES || "browser-from-ours,ours-from-browser,mix,master"
+).split(",");
+const TITLE = `[${TRACKER} tracker, ${CONTAINER}]`;
+
+/* node:test options running the scenario @label only if CASES names it. */
+function only(label) {
+  return { skip: !CASES.includes(label) && `${label} is not in CASES` };
+}
+
 const MIX_DURATION = Number(process.env.MIX_DURATION ?? 60);
 const PLAYLIST_LENGTH = 6;
 const TARGET_DURATION = 2;
@@ -41,7 +56,9 @@ const BROWSER_FREEZE_MS = 1000;
 /* Starts a tracker, page server and Chromium around @body; stops them and
  * everything @body started, whatever happens. */
 async function scenario(label, body) {
-  const processes = new h.Processes(h.makeRunDir(`${TRACKER}-${label}`));
+  const processes = new h.Processes(
+    h.makeRunDir(`${TRACKER}-${CONTAINER}-${label}`),
+  );
   let pages;
   let browser;
   try {
@@ -65,6 +82,7 @@ async function broadcast(processes, options) {
     playlistLength: PLAYLIST_LENGTH,
     targetDuration: TARGET_DURATION,
     dir: `${processes.logDir}/${options.name ?? "broadcaster"}`,
+    container: CONTAINER,
     ...options,
   });
   await h.waitForPlaylist(processes, entry.url, PLAYLIST_LENGTH);
@@ -117,13 +135,15 @@ function checkBrowserSegments(name, report, broadcaster) {
   return playedFrom;
 }
 
-test(`[${TRACKER} tracker] a browser gets segments from our peers`, async () => {
+const FROM_OURS = only("browser-from-ours");
+test(`${TITLE} a browser gets segments from our peers`, FROM_OURS, async () => {
   await scenario("browser-from-ours", async (s) => {
     const broadcaster = await broadcast(s.processes, {
       port: 8080,
       trackers: [s.tracker.url],
     });
     const viewer = h.startGstViewer(s.processes, {
+      container: CONTAINER,
       name: "p2phlssrc",
       url: broadcaster.url,
       trackers: [s.tracker.url],
@@ -145,7 +165,8 @@ test(`[${TRACKER} tracker] a browser gets segments from our peers`, async () => 
   });
 });
 
-test(`[${TRACKER} tracker] p2phlssrc gets segments from a browser`, async () => {
+const FROM_BROWSER = only("ours-from-browser");
+test(`${TITLE} p2phlssrc gets segments from a browser`, FROM_BROWSER, async () => {
   await scenario("ours-from-browser", async (s) => {
     /* No seeder: the browser is the only peer that has the segments. */
     const broadcaster = await broadcast(s.processes, { port: 8080 });
@@ -157,6 +178,7 @@ test(`[${TRACKER} tracker] p2phlssrc gets segments from a browser`, async () => 
     });
     await h.sleep(4000);
     const viewer = h.startGstViewer(s.processes, {
+      container: CONTAINER,
       name: "p2phlssrc",
       url: broadcaster.url,
       trackers: [s.tracker.url],
@@ -182,7 +204,8 @@ test(`[${TRACKER} tracker] p2phlssrc gets segments from a browser`, async () => 
 });
 
 test(
-  `[${TRACKER} tracker] two browsers, two p2phlssrc and the broadcaster`,
+  `${TITLE} two browsers, two p2phlssrc and the broadcaster`,
+  only("mix"),
   async () => {
     await scenario("mix", async (s) => {
       const broadcaster = await broadcast(s.processes, {
@@ -202,6 +225,7 @@ test(
         );
         gstViewers.push(
           h.startGstViewer(s.processes, {
+            container: CONTAINER,
             name: `p2phlssrc${i}`,
             url: broadcaster.url,
             trackers: [s.tracker.url],
@@ -236,7 +260,8 @@ test(
 );
 
 test(
-  `[${TRACKER} tracker] master playlist: same variant, same swarm`,
+  `${TITLE} master playlist: same variant, same swarm`,
+  only("master"),
   async () => {
     await scenario("master", async (s) => {
       const variants = [
@@ -273,6 +298,7 @@ test(
       });
       await h.sleep(4000);
       const viewer = h.startGstViewer(s.processes, {
+        container: CONTAINER,
         name: "p2phlssrc",
         url: master,
         trackers: [s.tracker.url],

@@ -133,8 +133,8 @@ struct World
 struct TestViewer
 {
   TestViewer (World &world, viewer::ViewerConfig config, guint64 seed,
-              double up_bytes_per_s = 1e6)
-      : host (world.network.add_host (link (up_bytes_per_s))),
+              double up_bytes_per_s = 1e6, double down_bytes_per_s = 5e6)
+      : host (world.network.add_host (link (up_bytes_per_s, down_bytes_per_s))),
         runtime (world.network, host, world.origin, world.tracker, world.hasher,
                  seed)
   {
@@ -146,11 +146,11 @@ struct TestViewer
   ~TestViewer () { core.reset (); }
 
   static LinkSpec
-  link (double up)
+  link (double up, double down = 5e6)
   {
     LinkSpec l;
     l.up_bytes_per_s = up;
-    l.down_bytes_per_s = 5e6;
+    l.down_bytes_per_s = down;
     l.delay = 15 * GST_MSECOND;
     return l;
   }
@@ -469,6 +469,59 @@ GST_START_TEST (test_broadcaster_restart_is_a_discontinuity)
 
 GST_END_TEST;
 
+/* A master playlist of two variants, followed by viewers that share the
+ * high one: the bandwidth estimate is made of the segments that came from
+ * peers as much as of those from the origin. Peers here send at most
+ * 8 Mbit/s (their uplinks), the origin at 160 (the viewers' downlinks): a
+ * viewer that got most of its segments from peers estimates under half
+ * what the origin alone says (about 40 against 160), and still affords
+ * the high variant. */
+GST_START_TEST (test_peer_deliveries_count_for_the_bitrate)
+{
+  World world (false);
+  const std::string master = "#EXTM3U\n"
+                             "#EXT-X-STREAM-INF:BANDWIDTH=2000000\n"
+                             "playlist.m3u8\n"
+                             "#EXT-X-STREAM-INF:BANDWIDTH=500000\n"
+                             "playlist.m3u8?low\n";
+  GBytesPtr text (g_bytes_new (master.data (), master.size ()));
+  world.origin.publish ("/master.m3u8", text.get ());
+  world.loop.run_until (world.loop.now () + 4 * kSegment);
+  viewer::ViewerConfig config = viewer_config (world, true);
+  config.url = std::string (Origin::kBaseUrl) + "/master.m3u8";
+  std::vector<std::unique_ptr<TestViewer>> viewers;
+  for (guint64 i = 0; i < 4; i++) {
+    viewers.push_back (
+        std::make_unique<TestViewer> (world, config, 20 + i, 1e6, 20e6));
+    world.loop.run_until (world.loop.now () + kSegment / 2);
+  }
+  world.loop.run_until (world.loop.now () + 20 * kSegment);
+  guint mostly_from_peers = 0;
+  for (auto &v : viewers) {
+    check_in_order_and_intact (v->output, world);
+    const viewer::ViewerStats s = v->core->stats ();
+    GST_INFO ("%" G_GUINT64_FORMAT " segments from peers, %" G_GUINT64_FORMAT
+              " over HTTP: estimate %" G_GUINT64_FORMAT " bit/s",
+              s.peer_segments, s.http_segments, s.bandwidth_estimate);
+    fail_unless_equals_uint64 (s.stalls, 0);
+    fail_unless_equals_uint64 (s.variant_switches, 0);
+    fail_unless_equals_uint64 (s.bandwidth, 2000000);
+    fail_unless (s.bandwidth_estimate > 2500000, "estimate %" G_GUINT64_FORMAT,
+                 s.bandwidth_estimate);
+    if (s.peer_segments > s.http_segments) {
+      mostly_from_peers++;
+      fail_unless (s.bandwidth_estimate < 80000000,
+                   "estimate %" G_GUINT64_FORMAT " with %" G_GUINT64_FORMAT
+                   " of %" G_GUINT64_FORMAT " segments from peers",
+                   s.bandwidth_estimate, s.peer_segments,
+                   s.peer_segments + s.http_segments);
+    }
+  }
+  fail_unless (mostly_from_peers > 0, "no viewer got most from peers");
+}
+
+GST_END_TEST;
+
 static Suite *
 viewer_core_suite (void)
 {
@@ -480,6 +533,7 @@ viewer_core_suite (void)
   tcase_add_test (tc, test_corrupting_peer_is_banned);
   tcase_add_test (tc, test_lying_relay_is_banned);
   tcase_add_test (tc, test_broadcaster_restart_is_a_discontinuity);
+  tcase_add_test (tc, test_peer_deliveries_count_for_the_bitrate);
   return s;
 }
 

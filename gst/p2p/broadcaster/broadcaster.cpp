@@ -22,7 +22,8 @@ class BroadcasterImpl
 public:
   BroadcasterImpl (BroadcasterConfig config, Broadcaster::Events events)
       : config_ (std::move (config)), events_ (std::move (events)),
-        segmenter_ (config_.publisher.target_duration),
+        segmenter_ (packaging::Segmenter::create (
+            packaging::Container::MPEG_TS, config_.publisher.target_duration)),
         publisher_ (config_.publisher)
   {
     static gsize debug_init = 0;
@@ -47,6 +48,7 @@ public:
   }
 
   bool start (GError **error);
+  bool set_container (packaging::Container container, GError **error);
   bool push (const guint8 *data, gsize size, GstClockTime timestamp,
              bool key_frame,
              std::optional<packaging::PublishedSegment> *published,
@@ -82,8 +84,11 @@ private:
   guint16 http_port_ = 0;
   guint16 tracker_port_ = 0;
   /* Streaming thread. */
-  packaging::Segmenter segmenter_;
+  packaging::Container container_ = packaging::Container::MPEG_TS;
+  bool data_pushed_ = false;
+  std::unique_ptr<packaging::Segmenter> segmenter_;
   packaging::LivePublisher publisher_;
+  GBytes *published_init_ = nullptr; /* owned by segmenter_ */
   std::atomic<guint64> segments_published_{ 0 };
   std::atomic<guint64> bytes_published_{ 0 };
   /* Engine thread. */
@@ -239,9 +244,18 @@ BroadcasterImpl::publish (std::optional<packaging::CutSegment> cut,
   Publication publication;
   bool ok = true;
   if (cut) {
+    GBytes *init = segmenter_->init_section ();
+    if (init && init != published_init_) {
+      ok = publisher_.publish_init_section (init, &publication.origin_changes,
+                                            error);
+      published_init_ = init;
+    }
     packaging::PublishedSegment segment;
-    ok = publisher_.publish (std::move (*cut), &segment,
-                             &publication.origin_changes, error);
+    GErrorOut segment_error;
+    bool segment_ok = publisher_.publish (std::move (*cut), &segment,
+                                          &publication.origin_changes,
+                                          ok ? error : segment_error.out ());
+    ok = ok && segment_ok;
     segments_published_++;
     bytes_published_ += segment.size;
     publication.sequence = segment.sequence;
@@ -268,12 +282,33 @@ BroadcasterImpl::publish (std::optional<packaging::CutSegment> cut,
 }
 
 bool
+BroadcasterImpl::set_container (packaging::Container container, GError **error)
+{
+  if (container == container_)
+    return true;
+  if (data_pushed_) {
+    g_set_error_literal (error, GST_P2P_ERROR, GST_P2P_ERROR_BAD_CONTENT,
+                         "The stream cannot change from MPEG-TS to MP4 or "
+                         "back once it started");
+    return false;
+  }
+  container_ = container;
+  segmenter_ = packaging::Segmenter::create (container,
+                                             config_.publisher.target_duration);
+  publisher_.set_container (container);
+  return true;
+}
+
+bool
 BroadcasterImpl::push (const guint8 *data, gsize size, GstClockTime timestamp,
                        bool key_frame,
                        std::optional<packaging::PublishedSegment> *published,
                        GError **error)
 {
-  auto cut = segmenter_.push (data, size, timestamp, key_frame);
+  data_pushed_ = true;
+  std::optional<packaging::CutSegment> cut;
+  if (!segmenter_->push (data, size, timestamp, key_frame, &cut, error))
+    return false;
   return !cut || publish (std::move (cut), published, false, error);
 }
 
@@ -281,7 +316,7 @@ bool
 BroadcasterImpl::finish (std::optional<packaging::PublishedSegment> *published,
                          GError **error)
 {
-  return publish (segmenter_.finish (), published, true, error);
+  return publish (segmenter_->finish (), published, true, error);
 }
 
 BroadcasterStats
@@ -323,6 +358,12 @@ guint16
 Broadcaster::tracker_port () const
 {
   return impl_->tracker_port ();
+}
+
+bool
+Broadcaster::set_container (packaging::Container container, GError **error)
+{
+  return impl_->set_container (container, error);
 }
 
 bool

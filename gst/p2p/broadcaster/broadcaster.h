@@ -2,7 +2,8 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * The broadcaster as p2pswarmsink (and any application) embeds it: cuts a
- * muxed MPEG-TS stream into segments (Segmenter), publishes them as files
+ * muxed MPEG-TS or fragmented MP4 stream into segments (Segmenter),
+ * publishes them as files
  * and a sliding playlist (LivePublisher), serves them from a built-in HTTP
  * origin, seeds them into the swarm (BroadcasterCore) and can run an
  * embedded tracker, so that one object is a whole platform. Segments are
@@ -83,10 +84,16 @@ public:
   guint16 http_port () const;
   guint16 tracker_port () const;
 
+  /* What the stream is (streaming thread): MPEG-TS unless told otherwise
+   * before the first push (). False with @error when data of another
+   * container already came. */
+  bool set_container (packaging::Container container, GError **error);
+
   /* One buffer of the muxed stream (streaming thread). When it closes a
    * segment, that segment is published and returned in @published. False
-   * with @error when a file could not be written (the segment is served by
-   * the origin all the same). */
+   * with @error when the stream cannot be segmented (GST_P2P_ERROR_BAD_CONTENT)
+   * or a file could not be written (GST_P2P_ERROR_IO; the segment is served
+   * by the origin all the same). */
   bool push (const guint8 *data, gsize size, GstClockTime timestamp,
              bool key_frame,
              std::optional<packaging::PublishedSegment> *published,

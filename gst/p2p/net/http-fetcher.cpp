@@ -680,6 +680,9 @@ HttpFetcher::HttpFetcher (HttpFetcherOptions options)
       /* The watchdog handles inactivity; libsoup's own 60 s I/O timeout
        * would override a longer or disabled one. */
       "timeout", 0u, nullptr));
+  if (options_.tls_database)
+    soup_session_set_tls_database (session_.get (),
+                                   options_.tls_database.get ());
   if (!options_.use_system_proxy) {
     GObjectPtr<GProxyResolver> resolver;
     if (!options_.proxy.empty ())

@@ -54,6 +54,10 @@ struct HttpFetcherOptions
    * so that nothing in a test leaves the loopback by accident. */
   std::string proxy;
   bool use_system_proxy = false;
+  /* The certificate authorities https servers (and wss:// trackers) are
+   * checked against, like souphttpsrc's tls-database; null = the
+   * system's. */
+  std::shared_ptr<GTlsDatabase> tls_database;
 };
 
 class HttpTransfer;

@@ -125,12 +125,15 @@ private:
 
 } // namespace
 
-WebSocketTrackerConnector::WebSocketTrackerConnector ()
+WebSocketTrackerConnector::WebSocketTrackerConnector (
+    std::shared_ptr<GTlsDatabase> tls_database)
 {
   /* No proxy resolver: nothing in a test may leave the loopback by accident,
    * and trackers are reached directly, as browsers do. */
   session_.reset (soup_session_new_with_options ("proxy-resolver", nullptr,
                                                  "timeout", 15, nullptr));
+  if (tls_database)
+    soup_session_set_tls_database (session_.get (), tls_database.get ());
 }
 
 std::unique_ptr<TrackerConnection>

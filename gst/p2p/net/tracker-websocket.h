@@ -7,6 +7,8 @@
  */
 #pragma once
 
+#include <memory>
+
 #include <libsoup/soup.h>
 
 #include "gst/p2p/common/gobject-ptr.h"
@@ -17,7 +19,10 @@ namespace p2p::net {
 class WebSocketTrackerConnector : public TrackerConnector
 {
 public:
-  WebSocketTrackerConnector ();
+  /* @tls_database: the certificate authorities wss:// trackers are
+   * checked against; null = the system's. */
+  explicit WebSocketTrackerConnector (std::shared_ptr<GTlsDatabase> tls_database
+                                      = {});
 
   std::unique_ptr<TrackerConnection> connect (const std::string &url,
                                               Events events) override;

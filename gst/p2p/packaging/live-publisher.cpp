@@ -4,6 +4,7 @@
 #include "live-publisher.h"
 
 #include <algorithm>
+#include <cerrno>
 
 #include <glib/gstdio.h>
 
@@ -96,6 +97,10 @@ basename_of (const std::string &path)
   return g_path_get_basename (path.c_str ());
 }
 
+/* Where the origin serves the initialisation section, and its file name
+ * next to the segments. */
+constexpr const char *kInitSectionName = "init.mp4";
+
 } // namespace
 
 std::string
@@ -129,19 +134,89 @@ LivePublisher::validate_location (const std::string &pattern, GError **error)
   return pattern.empty () || parse_location (pattern, &parsed, error);
 }
 
+bool
+LivePublisher::check_writable (GError **error) const
+{
+  for (const std::string &file :
+       { segment_file (0), config_.playlist_location }) {
+    if (file.empty ())
+      continue;
+    GCharPtr dir (g_path_get_dirname (file.c_str ()));
+    GCharPtr probe (
+        g_build_filename (dir.get (), ".p2pswarmsink-XXXXXX", nullptr));
+    int fd = g_mkstemp (probe.get ());
+    if (fd < 0) {
+      int saved = errno;
+      g_set_error (error, GST_P2P_ERROR, GST_P2P_ERROR_IO,
+                   "Cannot create files in \"%s\" (for %s): %s", dir.get (),
+                   file.c_str (), g_strerror (saved));
+      return false;
+    }
+    g_close (fd, nullptr);
+    g_remove (probe.get ());
+  }
+  return true;
+}
+
+void
+LivePublisher::set_container (Container container)
+{
+  container_ = container;
+}
+
 std::string
 LivePublisher::segment_name (int64_t sequence) const
 {
   LocationPattern parsed;
-  std::string pattern
-      = config_.location.empty () ? "segment%05d.ts" : config_.location;
+  const std::string fallback
+      = std::string ("segment%05d") + segment_extension (container_);
+  std::string pattern = config_.location.empty () ? fallback : config_.location;
   if (!parse_location (pattern, &parsed, nullptr))
-    parse_location ("segment%05d.ts", &parsed, nullptr);
+    parse_location (fallback, &parsed, nullptr);
+  if (container_ == Container::FRAGMENTED_MP4
+      && g_str_has_suffix (parsed.suffix.c_str (), ".ts"))
+    parsed.suffix.replace (parsed.suffix.size () - 3, 3, ".m4s");
   std::string number = std::to_string (sequence);
   if (static_cast<int> (number.size ()) < parsed.width)
     number.insert (0, parsed.width - number.size (),
                    parsed.zero_pad ? '0' : ' ');
   return parsed.prefix + number + parsed.suffix;
+}
+
+std::string
+LivePublisher::segment_file (int64_t sequence) const
+{
+  return config_.location.empty () ? "" : segment_name (sequence);
+}
+
+std::string
+LivePublisher::init_section_file () const
+{
+  if (config_.location.empty ())
+    return "";
+  GCharPtr dir (g_path_get_dirname (config_.location.c_str ()));
+  GCharPtr path (g_build_filename (dir.get (), kInitSectionName, nullptr));
+  return path.get ();
+}
+
+bool
+LivePublisher::publish_init_section (GBytes *init, OriginChanges *changes,
+                                     GError **error)
+{
+  auto section = std::make_shared<hls::InitSection> ();
+  section->uri = kInitSectionName;
+  init_section_ = std::move (section);
+  changes->push_back (OriginChange{ kInitSectionName, BytesRef (init) });
+  std::string file = init_section_file ();
+  gsize size = 0;
+  const gchar *data
+      = static_cast<const gchar *> (g_bytes_get_data (init, &size));
+  if (file.empty ()
+      || g_file_set_contents (file.c_str (), data, static_cast<gssize> (size),
+                              error))
+    return true;
+  g_prefix_error (error, "Could not write the initialisation section: ");
+  return false;
 }
 
 bool
@@ -175,6 +250,9 @@ LivePublisher::publish (CutSegment segment, PublishedSegment *published,
         g_bytes_get_data (out.data.get (), &size));
     file_ok = g_file_set_contents (name.c_str (), data,
                                    static_cast<gssize> (size), error);
+    if (!file_ok)
+      g_prefix_error (error, "Could not write segment %" G_GINT64_FORMAT ": ",
+                      out.sequence);
   }
 
   hls::MediaSegment entry;
@@ -182,6 +260,7 @@ LivePublisher::publish (CutSegment segment, PublishedSegment *published,
   entry.sequence = out.sequence;
   entry.duration = out.duration;
   entry.sha256 = out.sha256;
+  entry.init_section = init_section_;
   if (out.chunk_tree.layout.size > 0) {
     const ChunkLayout &layout = out.chunk_tree.layout;
     entry.chunks
@@ -229,6 +308,9 @@ LivePublisher::publish (CutSegment segment, PublishedSegment *published,
 bool
 LivePublisher::finish (OriginChanges *changes, GError **error)
 {
+  /* A stream that ended before its first segment leaves no playlist. */
+  if (next_sequence_ == 0)
+    return true;
   playlist_.end_list = true;
   return write_playlist (changes, error);
 }
@@ -246,9 +328,11 @@ LivePublisher::write_playlist (OriginChanges *changes, GError **error)
   changes->push_back (OriginChange{
       config_.playlist_name,
       BytesRef::adopt (g_bytes_new (text.data (), text.size ())) });
-  if (config_.playlist_location.empty ())
+  if (config_.playlist_location.empty ()
+      || write_file_atomically (config_.playlist_location, text, error))
     return true;
-  return write_file_atomically (config_.playlist_location, text, error);
+  g_prefix_error (error, "Could not write the playlist: ");
+  return false;
 }
 
 } // namespace p2p::packaging

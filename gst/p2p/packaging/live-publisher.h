@@ -29,7 +29,9 @@ namespace p2p::packaging {
 struct PublisherConfig
 {
   /* printf-style pattern with one integer conversion for the media sequence
-   * number, e.g. "segment%05d.ts"; empty = keep segments in memory only. */
+   * number, e.g. "segment%05d.ts"; empty = keep segments in memory only.
+   * For fragmented MP4 a ".ts" extension becomes ".m4s", and the
+   * initialisation section is written as init.mp4 next to the segments. */
   std::string location;
   /* Playlist file; empty = no playlist file (HTTP origin only). */
   std::string playlist_location;
@@ -73,6 +75,22 @@ public:
 
   /* Checks the location pattern; call before the first segment. */
   static bool validate_location (const std::string &pattern, GError **error);
+  /* Whether files can be created where segments and playlist go (a file
+   * is created and removed); GST_P2P_ERROR_IO naming the place if not. */
+  bool check_writable (GError **error) const;
+  /* The file of segment @sequence (empty without a location) and the
+   * initialisation section's, for checks before the stream starts. */
+  std::string segment_file (int64_t sequence) const;
+  std::string init_section_file () const;
+
+  /* What segments hold; MPEG-TS until told otherwise, before the first
+   * segment. */
+  void set_container (Container container);
+
+  /* The initialisation section the next segments need (EXT-X-MAP); the
+   * origin serves it as init.mp4. False with @error on a file error. */
+  bool publish_init_section (GBytes *init, OriginChanges *changes,
+                             GError **error);
 
   /* Publishes a segment; @changes receives what the origin must serve now.
    * Returns false with @error on a file error; the segment is still served
@@ -80,7 +98,8 @@ public:
   bool publish (CutSegment segment, PublishedSegment *published,
                 OriginChanges *changes, GError **error);
 
-  /* Ends the stream: the playlist gets EXT-X-ENDLIST. */
+  /* Ends the stream: the playlist gets EXT-X-ENDLIST (none is written
+   * when no segment was published). */
   bool finish (OriginChanges *changes, GError **error);
 
   const hls::MediaPlaylist &
@@ -95,6 +114,8 @@ private:
   std::string segment_name (int64_t sequence) const;
 
   PublisherConfig config_;
+  Container container_ = Container::MPEG_TS;
+  std::shared_ptr<const hls::InitSection> init_section_;
   hls::MediaPlaylist playlist_;
   int64_t next_sequence_ = 0;
   /* Segments the origin serves, and segment files on disk, oldest first. */

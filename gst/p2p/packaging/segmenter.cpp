@@ -3,37 +3,55 @@
  */
 #include "segmenter.h"
 
+#include "gst/p2p/packaging/fmp4-segmenter.h"
+
 namespace p2p::packaging {
 
-Segmenter::Segmenter (GstClockTime target_duration)
+const char *
+segment_extension (Container container)
+{
+  return container == Container::FRAGMENTED_MP4 ? ".m4s" : ".ts";
+}
+
+std::unique_ptr<Segmenter>
+Segmenter::create (Container container, GstClockTime target_duration)
+{
+  if (container == Container::FRAGMENTED_MP4)
+    return std::make_unique<Fmp4Segmenter> (target_duration);
+  return std::make_unique<TsSegmenter> (target_duration);
+}
+
+TsSegmenter::TsSegmenter (GstClockTime target_duration)
     : target_duration_ (target_duration)
 {
 }
 
-Segmenter::~Segmenter ()
+TsSegmenter::~TsSegmenter ()
 {
   if (current_)
     g_byte_array_unref (current_);
 }
 
-std::optional<CutSegment>
-Segmenter::push (const guint8 *data, gsize size, GstClockTime timestamp,
-                 bool is_key_frame)
+bool
+TsSegmenter::push (const guint8 *data, gsize size, GstClockTime timestamp,
+                   bool is_key_frame, std::optional<CutSegment> *cut, GError **)
 {
-  std::optional<CutSegment> cut;
-
+  /* Without video, every PES packet of audio can start a segment. */
+  const bool can_start = is_key_frame
+                         || (tables_.has_video () == false
+                             && TsProgramTables::starts_unit (data, size));
   if (!current_) {
-    if (!is_key_frame) {
+    if (!can_start) {
       dropped_bytes_ += size;
       tables_.observe (data, size);
-      return cut;
+      return true;
     }
     start_segment (data, size);
     start_ = timestamp;
-  } else if (is_key_frame && GST_CLOCK_TIME_IS_VALID (timestamp)
+  } else if (can_start && GST_CLOCK_TIME_IS_VALID (timestamp)
              && GST_CLOCK_TIME_IS_VALID (start_) && timestamp >= start_
              && timestamp - start_ >= target_duration_) {
-    cut = take_current (timestamp);
+    *cut = take_current (timestamp);
     start_segment (data, size);
     start_ = timestamp;
   }
@@ -50,11 +68,11 @@ Segmenter::push (const guint8 *data, gsize size, GstClockTime timestamp,
       last_timestamp_ = timestamp;
   }
   g_byte_array_append (current_, data, size);
-  return cut;
+  return true;
 }
 
 std::optional<CutSegment>
-Segmenter::finish ()
+TsSegmenter::finish ()
 {
   if (!current_ || current_->len == 0)
     return std::nullopt;
@@ -65,7 +83,7 @@ Segmenter::finish ()
 }
 
 void
-Segmenter::start_segment (const guint8 *data, gsize size)
+TsSegmenter::start_segment (const guint8 *data, gsize size)
 {
   current_ = g_byte_array_new ();
   if (TsProgramTables::starts_with_pat (data, size))
@@ -77,7 +95,7 @@ Segmenter::start_segment (const guint8 *data, gsize size)
 }
 
 CutSegment
-Segmenter::take_current (GstClockTime end)
+TsSegmenter::take_current (GstClockTime end)
 {
   CutSegment segment;
   segment.data.reset (g_byte_array_free_to_bytes (current_));

@@ -1,15 +1,15 @@
 /* gst-p2p
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * Cuts a muxed MPEG-TS byte stream into HLS segments. A segment starts on a
- * key frame (a buffer without GST_BUFFER_FLAG_DELTA_UNIT, which mpegtsmux
- * sets on every packet but the first of a key frame) once the current
- * segment has lasted at least the target duration. Each segment of an
- * MPEG-TS stream starts with the stream's latest PAT and PMT (see
- * ts-program-tables.h). Pure logic: no I/O.
+ * Cuts a muxed stream into HLS segments: MPEG-TS (TsSegmenter) or
+ * fragmented MP4 (Fmp4Segmenter, fmp4-segmenter.h). A segment starts on a
+ * key frame once the current one has lasted at least the target duration;
+ * a stream without video starts one at any unit that can be decoded on its
+ * own, as hlssink2 does for audio. Pure logic: no I/O.
  */
 #pragma once
 
+#include <memory>
 #include <optional>
 
 #include <gst/gst.h>
@@ -18,6 +18,15 @@
 #include "gst/p2p/packaging/ts-program-tables.h"
 
 namespace p2p::packaging {
+
+/* What the broadcaster is fed. */
+enum class Container {
+  MPEG_TS,        /* video/mpegts, from mpegtsmux */
+  FRAGMENTED_MP4, /* video/quicktime, from mp4mux fragment-duration=... */
+};
+
+/* ".ts" or ".m4s": the extension of segment names. */
+const char *segment_extension (Container container);
 
 struct CutSegment
 {
@@ -29,23 +38,50 @@ struct CutSegment
 class Segmenter
 {
 public:
-  explicit Segmenter (GstClockTime target_duration);
-  /* Drops the segment in progress, if any. */
-  ~Segmenter ();
+  virtual ~Segmenter () = default;
 
-  Segmenter (const Segmenter &) = delete;
-  Segmenter &operator= (const Segmenter &) = delete;
+  static std::unique_ptr<Segmenter> create (Container container,
+                                            GstClockTime target_duration);
 
   /* Appends one buffer's bytes. @timestamp is its PTS (or DTS, or arrival
-   * running time; GST_CLOCK_TIME_NONE if unknown). Returns the segment that
-   * ended just before this buffer when the buffer starts a new one. Bytes
-   * before the first key frame are dropped: a segment must be decodable on
-   * its own. */
-  std::optional<CutSegment> push (const guint8 *data, gsize size,
-                                  GstClockTime timestamp, bool is_key_frame);
+   * running time; GST_CLOCK_TIME_NONE if unknown) and @is_key_frame whether
+   * it lacks GST_BUFFER_FLAG_DELTA_UNIT. When the buffer starts a new
+   * segment, @cut receives the one that ended before it. False with
+   * @error when the stream cannot be cut into segments. */
+  virtual bool push (const guint8 *data, gsize size, GstClockTime timestamp,
+                     bool is_key_frame, std::optional<CutSegment> *cut,
+                     GError **error)
+      = 0;
 
   /* Ends the stream: returns the segment in progress, if it holds anything. */
-  std::optional<CutSegment> finish ();
+  virtual std::optional<CutSegment> finish () = 0;
+
+  /* The initialisation section every segment needs (EXT-X-MAP), once
+   * known; null for MPEG-TS. */
+  virtual GBytes *
+  init_section () const
+  {
+    return nullptr;
+  }
+};
+
+/* MPEG-TS: a segment starts on a key frame (a buffer without
+ * GST_BUFFER_FLAG_DELTA_UNIT, which mpegtsmux sets on every packet but the
+ * first of a key frame) or, when the PMT lists no video, on any buffer
+ * starting a PES packet or table. Each segment starts with the stream's
+ * latest PAT and PMT (see ts-program-tables.h). */
+class TsSegmenter : public Segmenter
+{
+public:
+  explicit TsSegmenter (GstClockTime target_duration);
+  ~TsSegmenter () override;
+
+  /* Bytes before the first place a segment can start are dropped: a
+   * segment must be decodable on its own. */
+  bool push (const guint8 *data, gsize size, GstClockTime timestamp,
+             bool is_key_frame, std::optional<CutSegment> *cut,
+             GError **error) override;
+  std::optional<CutSegment> finish () override;
 
   /* Bytes dropped while waiting for the first key frame. */
   guint64

@@ -39,6 +39,28 @@ payload_offset (const guint8 *packet)
   return offset < TsProgramTables::kPacketSize ? offset : 0;
 }
 
+/* ISO/IEC 13818-1 stream_type values of video: MPEG-1/2 video, MPEG-4
+ * visual, H.264, MVC, HEVC, VVC, AVS, Dirac, VC-1. */
+bool
+is_video_stream_type (guint8 type)
+{
+  switch (type) {
+  case 0x01:
+  case 0x02:
+  case 0x10:
+  case 0x1b:
+  case 0x20:
+  case 0x24:
+  case 0x33:
+  case 0x42:
+  case 0xd1:
+  case 0xea:
+    return true;
+  default:
+    return false;
+  }
+}
+
 bool
 is_ts (const guint8 *data, gsize size)
 {
@@ -53,6 +75,12 @@ TsProgramTables::starts_with_pat (const guint8 *data, gsize size)
 {
   return is_ts (data, size) && packet_pid (data) == kPatPid
          && starts_section (data);
+}
+
+bool
+TsProgramTables::starts_unit (const guint8 *data, gsize size)
+{
+  return is_ts (data, size) && starts_section (data);
 }
 
 void
@@ -75,9 +103,10 @@ TsProgramTables::observe (const guint8 *data, gsize size)
       continue;
     std::string &pmt = pmts_[pid];
     const char *bytes = reinterpret_cast<const char *> (packet);
-    if (starts_section (packet))
+    if (starts_section (packet)) {
       pmt.assign (bytes, kPacketSize);
-    else if (!pmt.empty () && pmt.size () < kMaxPmtPackets * kPacketSize)
+      observe_pmt (packet);
+    } else if (!pmt.empty () && pmt.size () < kMaxPmtPackets * kPacketSize)
       pmt.append (bytes, kPacketSize);
   }
 }
@@ -113,6 +142,34 @@ TsProgramTables::observe_pat (const guint8 *packet)
     pmt_pids_ = std::move (pids);
     pmts_.clear ();
   }
+}
+
+void
+TsProgramTables::observe_pmt (const guint8 *packet)
+{
+  gsize offset = payload_offset (packet);
+  if (offset == 0)
+    return;
+  /* pointer_field, then the section: table_id 2, 12-bit section_length,
+   * program_number, version, section numbers, PCR_PID, 12-bit
+   * program_info_length and its descriptors, then per stream: stream_type,
+   * PID, 12-bit ES_info_length and its descriptors; CRC_32. A section
+   * longer than this packet leaves what we knew as it was. */
+  gsize section = offset + 1 + packet[offset];
+  if (section + 12 > kPacketSize || packet[section] != 0x02)
+    return;
+  gsize length = ((packet[section + 1] & 0x0f) << 8) | packet[section + 2];
+  gsize end = section + 3 + length;
+  if (length < 13 || end > kPacketSize)
+    return;
+  gsize entry = section + 12
+                + (((packet[section + 10] & 0x0f) << 8) | packet[section + 11]);
+  bool video = false;
+  while (entry + 5 <= end - 4) {
+    video = video || is_video_stream_type (packet[entry]);
+    entry += 5 + (((packet[entry + 3] & 0x0f) << 8) | packet[entry + 4]);
+  }
+  has_video_ = video;
 }
 
 std::string

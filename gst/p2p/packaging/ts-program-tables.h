@@ -12,6 +12,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,15 +35,28 @@ public:
 
   /* Whether @data starts with a PAT packet that begins a section. */
   static bool starts_with_pat (const guint8 *data, gsize size);
+  /* Whether @data starts with a packet that begins a PES packet or a
+   * table section (payload_unit_start_indicator). */
+  static bool starts_unit (const guint8 *data, gsize size);
+
+  /* Whether the last PMT lists a video stream; unknown until a PMT that
+   * fits in one packet was seen. */
+  std::optional<bool>
+  has_video () const
+  {
+    return has_video_;
+  }
 
 private:
   void observe_pat (const guint8 *packet);
+  void observe_pmt (const guint8 *packet);
 
   std::string pat_;
   /* PMT PIDs listed by the last PAT, and each one's last section's packets
    * (a PMT may span several packets). */
   std::vector<guint16> pmt_pids_;
   std::map<guint16, std::string> pmts_;
+  std::optional<bool> has_video_;
 };
 
 } // namespace p2p::packaging

@@ -9,9 +9,10 @@ ProductionRuntime::ProductionRuntime (EngineThread &thread,
                                       net::HttpFetcherOptions http,
                                       peer::WebRtcPeerConfig webrtc)
     : clock_ (thread.context ()), random_ (Random::unpredictable ()),
-      http_ (std::move (http)), peers_ (thread, std::move (webrtc)), runtime_{
-        clock_, random_, hasher_, http_, peers_, trackers_
-      }
+      http_ (std::move (http)), peers_ (thread, std::move (webrtc)),
+      trackers_ (http_.options ().tls_database), runtime_{ clock_,  random_,
+                                                           hasher_, http_,
+                                                           peers_,  trackers_ }
 {
 }
 

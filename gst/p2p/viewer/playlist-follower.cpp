@@ -26,6 +26,11 @@ with_prefix (GErrorPtr error, const std::string &prefix)
   return GErrorPtr (raw);
 }
 
+/* Retries of a playlist not there yet at start-up. */
+constexpr GstClockTime kStartupRetryDelay = GST_SECOND;
+/* No reload sooner than this, whatever the target duration says. */
+constexpr GstClockTime kMinReloadDelay = 100 * GST_MSECOND;
+
 } // namespace
 
 PlaylistFollower::PlaylistFollower (Clock &clock, net::HttpClient &http,
@@ -79,16 +84,7 @@ PlaylistFollower::on_response (net::HttpResult result)
   if (stopped_)
     return;
   if (!result.ok ()) {
-    /* A live playlist that fails once after playback began is retried at
-     * the next reload; the first one, or a persistent failure, is fatal. */
-    if (playlist_ && !playlist_->end_list
-        && result.error->code != GST_P2P_ERROR_HTTP_STATUS) {
-      events_.warning (std::string ("Playlist reload failed: ")
-                       + result.error->message);
-      schedule_reload (playlist_->target_duration / 2);
-      return;
-    }
-    fail (std::move (result.error));
+    on_failure (std::move (result));
     return;
   }
 
@@ -106,6 +102,10 @@ PlaylistFollower::on_response (net::HttpResult result)
   for (const std::string &w : warnings)
     events_.warning (result.final_url + ": " + w);
 
+  if (outage_since_)
+    GST_INFO ("%s loads again", result.final_url.c_str ());
+  outage_since_.reset ();
+  failed_variants_.clear ();
   if (manifest_url_.empty ())
     manifest_url_ = result.final_url;
   if (auto master = std::get_if<hls::MasterPlaylist> (&*parsed)) {
@@ -116,7 +116,7 @@ PlaylistFollower::on_response (net::HttpResult result)
                        result.final_url.c_str ())));
       return;
     }
-    select_variant (*master, result.final_url);
+    select_variant (std::move (*master), result.final_url);
     return;
   }
   if (media_url_.empty ()) {
@@ -127,7 +127,77 @@ PlaylistFollower::on_response (net::HttpResult result)
 }
 
 void
-PlaylistFollower::select_variant (const hls::MasterPlaylist &master,
+PlaylistFollower::on_failure (net::HttpResult result)
+{
+  const GstClockTime now = clock_.now ();
+  const bool new_outage = !outage_since_;
+  if (new_outage)
+    outage_since_ = now;
+  /* A variant that does not load is replaced by another one at once. */
+  if (master_ && !media_url_.empty ()) {
+    failed_variants_.insert (variant_index_);
+    const size_t next = choose_variant ();
+    if (!failed_variants_.count (next)) {
+      events_.warning (std::string ("Variant playlist failed (")
+                       + result.error->message
+                       + "); switching to another variant");
+      follow_variant (next);
+      return;
+    }
+    failed_variants_.clear ();
+  }
+  /* Waited for while the server answers at start-up (an early
+   * broadcaster's origin says 404 until its first segment), and whatever
+   * the failure once a live playlist played (a broadcaster restarting),
+   * until the outage lasts too long. An unreachable server at start-up is
+   * an error at once. */
+  const bool early = !followed_media_ && result.status != 0;
+  if (!(early || followed_live_)) {
+    fail (std::move (result.error));
+    return;
+  }
+  if (now - *outage_since_ >= config_.playlist_outage_limit) {
+    fail (with_prefix (
+        std::move (result.error),
+        "No playlist for "
+            + std::to_string ((now - *outage_since_) / GST_SECOND) + " s: "));
+    return;
+  }
+  if (new_outage)
+    events_.warning (std::string ("Playlist not available (")
+                     + result.error->message + "); retrying");
+  const GstClockTime delay
+      = playlist_ ? std::max<GstClockTime> (playlist_->target_duration / 2,
+                                            kMinReloadDelay)
+                  : kStartupRetryDelay;
+  schedule_reload (delay);
+}
+
+size_t
+PlaylistFollower::choose_variant () const
+{
+  guint64 limit = 0;
+  for (guint64 l : { config_.connection_speed, config_.max_bitrate }) {
+    if (l > 0 && (limit == 0 || l < limit))
+      limit = l;
+  }
+  const auto &variants = master_->variants;
+  std::optional<size_t> best, lowest;
+  for (size_t i = 0; i < variants.size (); i++) {
+    if (failed_variants_.count (i)
+        && failed_variants_.size () < variants.size ())
+      continue;
+    if (!lowest || variants[i].bandwidth < variants[*lowest].bandwidth)
+      lowest = i;
+    if ((limit == 0 || variants[i].bandwidth <= limit)
+        && (!best || variants[i].bandwidth > variants[*best].bandwidth))
+      best = i;
+  }
+  return best ? *best : *lowest;
+}
+
+void
+PlaylistFollower::select_variant (hls::MasterPlaylist master,
                                   const std::string &base_url)
 {
   if (master.variants.empty ()) {
@@ -136,32 +206,49 @@ PlaylistFollower::select_variant (const hls::MasterPlaylist &master,
                                   base_url.c_str ())));
     return;
   }
-  guint64 limit = 0;
-  for (guint64 l : { config_.connection_speed, config_.max_bitrate }) {
-    if (l > 0 && (limit == 0 || l < limit))
-      limit = l;
-  }
-  const hls::Variant *best = nullptr;
-  const hls::Variant *lowest = &master.variants.front ();
-  for (const hls::Variant &v : master.variants) {
-    if (v.bandwidth < lowest->bandwidth)
-      lowest = &v;
-    if ((limit == 0 || v.bandwidth <= limit)
-        && (!best || v.bandwidth > best->bandwidth))
-      best = &v;
-  }
-  if (!best)
-    best = lowest;
-  media_url_ = hls::resolve_uri (base_url, best->uri);
-  GST_INFO ("variant %" G_GUINT64_FORMAT " bit/s: %s", best->bandwidth,
+  master_ = std::move (master);
+  master_url_ = base_url;
+  variant_index_ = choose_variant ();
+  media_url_ = hls::resolve_uri (master_url_, variant ().uri);
+  GST_INFO ("variant %" G_GUINT64_FORMAT " bit/s: %s", variant ().bandwidth,
             media_url_.c_str ());
-  events_.media_found (best);
+  events_.media_found (&variant ());
+  fetch (media_url_);
+}
+
+void
+PlaylistFollower::switch_variant (size_t index)
+{
+  if (!master_ || index >= master_->variants.size () || index == variant_index_
+      || stopped_)
+    return;
+  follow_variant (index);
+}
+
+void
+PlaylistFollower::follow_variant (size_t index)
+{
+  /* The next playlist is another variant's: nothing of this one carries
+   * over, but the numbering does (RFC 8216 §6.2.4 aligns variants). */
+  variant_index_ = index;
+  media_url_ = hls::resolve_uri (master_url_, variant ().uri);
+  GST_INFO ("following variant %" G_GUINT64_FORMAT " bit/s: %s",
+            variant ().bandwidth, media_url_.c_str ());
+  playlist_.reset ();
+  departed_.clear ();
+  first_seen_.clear ();
+  reload_timer_.cancel ();
+  fetch_.cancel ();
+  reload_wanted_ = false;
+  events_.variant_changed (variant ());
   fetch (media_url_);
 }
 
 void
 PlaylistFollower::on_media_playlist (hls::MediaPlaylist media)
 {
+  followed_media_ = true;
+  followed_live_ = followed_live_ || !media.end_list;
   bool restarted = false;
   if (playlist_) {
     hls::Warnings warnings;
@@ -202,7 +289,7 @@ PlaylistFollower::on_media_playlist (hls::MediaPlaylist media)
       delay /= 2;
     if (std::exchange (reload_wanted_, false))
       delay = 0;
-    schedule_reload (std::max<GstClockTime> (delay, 100 * GST_MSECOND));
+    schedule_reload (std::max (delay, kMinReloadDelay));
   }
   events_.updated (restarted);
 }
@@ -241,8 +328,9 @@ void
 PlaylistFollower::schedule_reload (GstClockTime delay)
 {
   reload_timer_.start (delay, [this] {
+    /* Before any media playlist, the URL we were given is retried. */
     if (!stopped_)
-      fetch (media_url_);
+      fetch (media_url_.empty () ? config_.url : media_url_);
   });
 }
 

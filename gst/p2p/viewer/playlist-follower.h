@@ -6,13 +6,21 @@
  * §6.3.4 says (a target duration, half of it when nothing changed), one
  * request at a time. It owns the current media playlist, the segments that
  * left it before playback got to them (still served, RFC 8216 §6.2.2), and
- * when each segment was first seen. Engine thread only.
+ * when each segment was first seen.
+ *
+ * A playlist that cannot be loaded is waited for, as long as
+ * ViewerConfig::playlist_outage_limit: at start-up while the server answers
+ * (an early broadcaster's origin says 404 until its first segment), and
+ * during live playback whatever the failure (a broadcaster restarting). A
+ * variant of a master playlist that fails is replaced by another one at
+ * once (failover). Engine thread only.
  */
 #pragma once
 
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "gst/p2p/common/clock.h"
@@ -38,6 +46,10 @@ public:
     /* The playlist cannot be followed: playback ends with @error. */
     std::function<void (GErrorPtr error)> failed;
     std::function<void (const std::string &message)> warning;
+    /* Another variant of the master playlist is followed from now on
+     * (switch_variant (), or failover): its playlist comes with the next
+     * updated (). */
+    std::function<void (const hls::Variant &variant)> variant_changed;
   };
 
   PlaylistFollower (Clock &clock, net::HttpClient &http,
@@ -53,6 +65,21 @@ public:
   void stop ();
   /* Segments before @sequence were played: departed ones are dropped. */
   void set_playhead (int64_t sequence);
+  /* Follows variant @index of the master playlist from now on. */
+  void switch_variant (size_t index);
+
+  /* The master playlist, nullptr when the URL was a media playlist. */
+  const hls::MasterPlaylist *
+  master () const
+  {
+    return master_ ? &*master_ : nullptr;
+  }
+  /* The followed variant's index in master ()->variants. */
+  size_t
+  variant_index () const
+  {
+    return variant_index_;
+  }
 
   const hls::MediaPlaylist *
   playlist () const
@@ -90,8 +117,17 @@ public:
 private:
   void fetch (const std::string &url);
   void on_response (net::HttpResult result);
-  void select_variant (const hls::MasterPlaylist &master,
-                       const std::string &base_url);
+  void on_failure (net::HttpResult result);
+  void select_variant (hls::MasterPlaylist master, const std::string &base_url);
+  /* The variant the limits allow, highest first; a failed one only when
+   * every one failed. */
+  size_t choose_variant () const;
+  void follow_variant (size_t index);
+  const hls::Variant &
+  variant () const
+  {
+    return master_->variants[variant_index_];
+  }
   void on_media_playlist (hls::MediaPlaylist media);
   void keep_departed (const hls::MediaPlaylist &next);
   void schedule_reload (GstClockTime delay);
@@ -103,6 +139,16 @@ private:
   Events events_;
   std::string manifest_url_;
   std::string media_url_;
+  std::optional<hls::MasterPlaylist> master_;
+  std::string master_url_;
+  size_t variant_index_ = 0;
+  /* Variants that failed during the current outage. */
+  std::set<size_t> failed_variants_;
+  /* When the playlist stopped loading, while it does not. */
+  std::optional<GstClockTime> outage_since_;
+  /* A media playlist, a live one, was followed at some point. */
+  bool followed_media_ = false;
+  bool followed_live_ = false;
   std::optional<hls::MediaPlaylist> playlist_;
   std::map<int64_t, hls::MediaSegment> departed_;
   std::map<int64_t, GstClockTime> first_seen_;

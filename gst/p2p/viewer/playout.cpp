@@ -46,9 +46,36 @@ Playout::start_at (int64_t sequence)
 void
 Playout::restart ()
 {
-  streamed_sequence_ = -1;
+  discontinuity ();
   next_sequence_ = -1;
+  failed_segments_.clear ();
+  skipped_.clear ();
+}
+
+void
+Playout::discontinuity ()
+{
+  streamed_sequence_ = -1;
   next_discont_ = true;
+}
+
+void
+Playout::seek (int64_t sequence)
+{
+  discontinuity ();
+  next_sequence_ = sequence;
+  ended_ = false;
+  /* What follows a flush starts with its initialisation section again. */
+  init_delivered_ = false;
+  partial_sequence_ = -1;
+  playback_start_ = GST_CLOCK_TIME_NONE;
+  media_time_pushed_ = 0;
+}
+
+void
+Playout::skip (int64_t sequence)
+{
+  skipped_.insert (sequence);
 }
 
 void
@@ -134,7 +161,15 @@ Playout::deliver_ready (bool downloads_idle)
     return;
   }
   const hls::MediaPlaylist *playlist = playlists_.playlist ();
-  while (!failed_ && playlist && store_.contains (next_sequence_)) {
+  for (;;) {
+    if (skipped_.erase (next_sequence_)) {
+      stats_.segments_skipped++;
+      next_sequence_++;
+      next_discont_ = true;
+      continue;
+    }
+    if (failed_ || !playlist || !store_.contains (next_sequence_))
+      break;
     const hls::MediaSegment *segment = playlists_.find (next_sequence_);
     if (segment && segment->init_section && !init_section_ready (*segment))
       break;
@@ -144,12 +179,14 @@ Playout::deliver_ready (bool downloads_idle)
     item.sequence = next_sequence_;
     item.data = store_.get (next_sequence_);
     item.duration = segment ? segment->duration : 0;
+    item.start = media_start (next_sequence_);
     item.discont = next_discont_ || (segment && segment->discontinuity);
     if (streamed_sequence_ == next_sequence_) {
       /* The rest of a segment streamed so far. */
       gsize sent = std::min (streamed_bytes_, item.data.size ());
       item.data = item.data.slice (sent, item.data.size () - sent);
       item.discont = false;
+      item.start = GST_CLOCK_TIME_NONE;
       streamed_sequence_ = -1;
     }
     /* Delivered: the store keeps it for uploads, but may now evict it. */
@@ -195,6 +232,7 @@ Playout::stream_awaited (int64_t sequence, const net::HttpProgress &progress)
   GBytesPtr part (g_bytes_new (progress.body + sent, progress.received - sent));
   item.data = ChunkedBytes (part.get ());
   item.discont = sent == 0 && (next_discont_ || segment->discontinuity);
+  item.start = sent == 0 ? media_start (sequence) : GST_CLOCK_TIME_NONE;
   item.partial = true;
   streamed_sequence_ = sequence;
   streamed_bytes_ = progress.received;
@@ -219,6 +257,36 @@ Playout::fail (GErrorPtr error)
   item.kind = ViewerItem::Kind::ERROR;
   item.error = std::move (error);
   push (std::move (item));
+}
+
+GstClockTime
+Playout::media_start (int64_t sequence) const
+{
+  const hls::MediaPlaylist *playlist = playlists_.playlist ();
+  if (!playlist || playlists_.live () || !playlist->end_list)
+    return GST_CLOCK_TIME_NONE;
+  GstClockTime start = 0;
+  for (const hls::MediaSegment &segment : playlist->segments) {
+    if (segment.sequence == sequence)
+      return start;
+    start += segment.duration;
+  }
+  return GST_CLOCK_TIME_NONE;
+}
+
+PlayoutStats
+Playout::stats (GstClockTime now) const
+{
+  /* Waiting for the next segment past its deadline is a stall already:
+   * a viewer whose server went away must not report none. */
+  PlayoutStats stats = stats_;
+  const GstClockTime deadline = deadline_origin (now);
+  if (GST_CLOCK_TIME_IS_VALID (playback_start_) && !ended_ && !failed_
+      && partial_sequence_ < 0 && now > deadline + kStallTolerance) {
+    stats.stalls++;
+    stats.stall_time += now - deadline;
+  }
+  return stats;
 }
 
 GstClockTime

@@ -14,6 +14,7 @@
 
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 
 #include "gst/p2p/common/clock.h"
@@ -63,6 +64,13 @@ public:
   /* The server renumbered its stream: what comes next is a
    * discontinuity, from a start point chosen anew. */
   void restart ();
+  /* Playback jumps to @sequence (a seek): a discontinuity, and the
+   * playback clock starts anew. */
+  void seek (int64_t sequence);
+  /* What comes next is another stream's (another variant): a
+   * discontinuity, and a segment partly handed out is handed out again
+   * whole. */
+  void discontinuity ();
   bool
   started () const
   {
@@ -87,6 +95,9 @@ public:
   /* @sequence cannot be had: playback ends with @error when it gets there,
    * after what comes before. */
   void mark_failed (int64_t sequence, GErrorPtr error);
+  /* @sequence cannot be had: playback goes on after it, as a
+   * discontinuity. */
+  void skip (int64_t sequence);
   /* Playback cannot go on: an ERROR item, once. */
   void fail (GErrorPtr error);
 
@@ -100,16 +111,20 @@ public:
   {
     return failed_segments_;
   }
+  const std::set<int64_t> &
+  skipped_segments () const
+  {
+    return skipped_;
+  }
   /* When segment next_sequence () is due (now, before playback starts). */
   GstClockTime deadline_origin (GstClockTime now) const;
-  const PlayoutStats &
-  stats () const
-  {
-    return stats_;
-  }
+  /* Stalls so far, the one going on at @now included. */
+  PlayoutStats stats (GstClockTime now) const;
 
 private:
   bool init_section_ready (const hls::MediaSegment &segment);
+  /* ViewerItem::start of @sequence. */
+  GstClockTime media_start (int64_t sequence) const;
   void push (ViewerItem item);
 
   Clock &clock_;
@@ -131,6 +146,7 @@ private:
   ChunkedBytes init_data_;
   bool init_delivered_ = false;
   std::map<int64_t, GErrorPtr> failed_segments_;
+  std::set<int64_t> skipped_;
   bool failed_ = false;
   bool ended_ = false;
   /* As last told by deliver_ready (). */

@@ -29,6 +29,10 @@ struct ViewerConfig
    * the smaller non-zero limit (bits per second), else the lowest. */
   guint64 connection_speed = 0;
   guint64 max_bitrate = 0;
+  /* How long a playlist that cannot be loaded is retried before playback
+   * fails: at start-up while the server answers (an early broadcaster), and
+   * during live playback (a broadcaster restarting). */
+  GstClockTime playlist_outage_limit = 20 * GST_SECOND;
   /* Segments downloaded over HTTP at the same time. */
   guint max_parallel_http = 2;
   net::HttpFetcherOptions http;
@@ -65,6 +69,10 @@ struct ViewerItem
   ChunkedBytes data;
   int64_t sequence = -1;
   GstClockTime duration = 0;
+  /* Where the segment starts in a stream with an end (VOD): the durations
+   * of the segments before it; GST_CLOCK_TIME_NONE when live, and on the
+   * later parts of a segment handed out in several. */
+  GstClockTime start = GST_CLOCK_TIME_NONE;
   /* Segments were skipped before this one, or a discontinuity tag. */
   bool discont = false;
   /* More bytes of this segment follow in the next item: playback waits
@@ -89,6 +97,10 @@ struct ViewerStats
   guint64 segments_skipped = 0;
   guint64 playlist_reloads = 0;
   guint64 bandwidth = 0; /* variant chosen, bits per second, 0 = media */
+  /* Bits per second segments arrive at (HTTP and peers), 0 without
+   * adaptive bitrate; variants followed after the first. */
+  guint64 bandwidth_estimate = 0;
+  guint64 variant_switches = 0;
   guint64 peers_banned = 0;
   guint64 hash_mismatches = 0;
   std::string media_playlist_url;

@@ -21,6 +21,9 @@ namespace {
  * live window is not pulled into memory all at once. */
 constexpr size_t kMaxSegmentsAhead = 6;
 
+/* How often the bitrate is reconsidered. */
+constexpr GstClockTime kAbrInterval = 500 * GST_MSECOND;
+
 /* How often the scheduler looks at the swarm, besides reacting to events. */
 constexpr GstClockTime kTickInterval = 100 * GST_MSECOND;
 
@@ -65,7 +68,8 @@ ViewerCore::ViewerCore (Runtime &runtime, ViewerConfig config,
               [this] (const hls::Variant *v) { on_media_found (v); },
               [this] (bool restarted) { on_playlist_updated (restarted); },
               [this] (GErrorPtr error) { fail (std::move (error)); },
-              [this] (const std::string &m) { warn (m); } }),
+              [this] (const std::string &m) { warn (m); },
+              [this] (const hls::Variant &v) { on_variant_changed (v); } }),
       downloads_ (
           runtime.clock, runtime.http,
           Downloads::Events{
@@ -92,8 +96,8 @@ ViewerCore::ViewerCore (Runtime &runtime, ViewerConfig config,
               } }),
       playout_ (runtime.clock, runtime.http, playlists_, holdings_.store (),
                 output, [this] (const std::string &m) { warn (m); }),
-      tick_timer_ (runtime.clock), tick_soon_ (runtime.clock),
-      stats_timer_ (runtime.clock)
+      abr_timer_ (runtime.clock), tick_timer_ (runtime.clock),
+      tick_soon_ (runtime.clock), stats_timer_ (runtime.clock)
 {
   static gsize debug_init = 0;
   if (g_once_init_enter (&debug_init)) {
@@ -136,6 +140,43 @@ ViewerCore::output_consumed ()
   schedule_downloads ();
 }
 
+GstClockTime
+ViewerCore::duration () const
+{
+  const hls::MediaPlaylist *playlist = playlists_.playlist ();
+  if (!playlist || playlists_.live () || !playlist->end_list)
+    return GST_CLOCK_TIME_NONE;
+  return playlist->total_duration ();
+}
+
+GstClockTime
+ViewerCore::seek (GstClockTime position)
+{
+  const hls::MediaPlaylist *playlist = playlists_.playlist ();
+  if (!GST_CLOCK_TIME_IS_VALID (duration ()) || playlist->segments.empty ()
+      || playout_.failed ())
+    return GST_CLOCK_TIME_NONE;
+  /* The segment that holds @position, the last one past the end. */
+  GstClockTime start = 0;
+  const hls::MediaSegment *target = &playlist->segments.back ();
+  for (const hls::MediaSegment &segment : playlist->segments) {
+    if (position < start + segment.duration) {
+      target = &segment;
+      break;
+    }
+    if (&segment != target)
+      start += segment.duration;
+  }
+  GST_INFO ("seek to %" GST_TIME_FORMAT ": segment %" G_GINT64_FORMAT
+            " from %" GST_TIME_FORMAT,
+            GST_TIME_ARGS (position), target->sequence, GST_TIME_ARGS (start));
+  forget_segments ();
+  playout_.seek (target->sequence);
+  schedule_downloads ();
+  deliver_ready ();
+  return start;
+}
+
 void
 ViewerCore::on_media_found (const hls::Variant *variant)
 {
@@ -143,6 +184,73 @@ ViewerCore::on_media_found (const hls::Variant *variant)
   if (variant)
     stats_.bandwidth = variant->bandwidth;
   start_swarm (variant);
+  /* Variants to choose from, and no fixed connection-speed. */
+  const hls::MasterPlaylist *master = playlists_.master ();
+  if (master && master->variants.size () > 1 && config_.connection_speed == 0) {
+    std::vector<guint64> bandwidths;
+    for (const hls::Variant &v : master->variants)
+      bandwidths.push_back (v.bandwidth);
+    abr_.emplace (std::move (bandwidths), playlists_.variant_index (),
+                  config_.max_bitrate);
+    abr_timer_.start_repeating (kAbrInterval, [this] { adapt_bitrate (); });
+  }
+}
+
+void
+ViewerCore::count_delivery (int64_t sequence, gsize bytes,
+                            GstClockTime duration)
+{
+  /* The choice comes with the next kAbrInterval: a switch drops the swarm,
+   * which may be what calls us. */
+  const hls::MediaSegment *segment = playlists_.find (sequence);
+  if (abr_ && segment)
+    abr_->add_sample (bytes, duration, segment->duration);
+}
+
+void
+ViewerCore::adapt_bitrate ()
+{
+  /* A segment crawling in over HTTP says the variant is too much before
+   * it ends. */
+  const GstClockTime now = runtime_.clock.now ();
+  for (const auto &t : downloads_.transfers ()) {
+    if (t.second.source == swarm::TransferSource::HTTP)
+      abr_->observe_running (t.second.bytes_received, now - t.second.started);
+  }
+  const size_t wanted = abr_->choose (now);
+  if (wanted != playlists_.variant_index ()) {
+    GST_INFO ("bandwidth estimate %" G_GUINT64_FORMAT " bit/s: variant %zu",
+              abr_->estimate (), wanted);
+    playlists_.switch_variant (wanted);
+  }
+}
+
+void
+ViewerCore::on_variant_changed (const hls::Variant &variant)
+{
+  /* Another variant's segments under the same numbers, in another swarm
+   * (P2P Media Loader keeps a swarm per variant): what is held of this one
+   * goes, and playback goes on at the same point as a discontinuity. */
+  stats_.media_playlist_url = playlists_.media_url ();
+  stats_.bandwidth = variant.bandwidth;
+  stats_.variant_switches++;
+  if (abr_)
+    abr_->followed (playlists_.variant_index ());
+  forget_segments ();
+  playout_.discontinuity ();
+  if (swarm_) {
+    downloads_.set_swarm (nullptr);
+    swarm_.reset ();
+    start_swarm (&variant);
+  }
+}
+
+void
+ViewerCore::forget_segments ()
+{
+  downloads_.cancel_all ();
+  holdings_.reset ();
+  stripe_progress_.clear ();
 }
 
 void
@@ -150,9 +258,8 @@ ViewerCore::on_playlist_updated (bool restarted)
 {
   stats_.playlist_reloads++;
   if (restarted) {
-    downloads_.cancel_all ();
     /* A new numbering: the store's window must be allowed to go back. */
-    holdings_.reset ();
+    forget_segments ();
     playout_.restart ();
   }
   const hls::MediaPlaylist &media = *playlists_.playlist ();
@@ -205,6 +312,13 @@ ViewerCore::start_swarm (const hls::Variant *variant)
       = [this] (int64_t sequence) { return holdings_.store ().get (sequence); };
   cb.downloaded = [this] (int64_t sequence, const std::string &peer_id,
                           const ChunkedBytes &data) {
+    /* Peers' deliveries count for the bitrate as much as the origin's,
+     * from their first byte as HTTP ones: a request waits for a free
+     * upload slot. */
+    if (const swarm::Transfer *t = downloads_.find (sequence))
+      count_delivery (sequence, data.size (),
+                      runtime_.clock.now ()
+                          - (t->first_bytes ? t->first_bytes : t->started));
     downloads_.on_peer_downloaded (sequence, peer_id, data);
   };
   cb.download_failed = [this] (int64_t sequence, const std::string &peer_id,
@@ -316,6 +430,8 @@ ViewerCore::schedule_downloads ()
     state.held.insert (seq);
   for (const auto &f : playout_.failed_segments ())
     state.held.insert (f.first);
+  for (int64_t skipped : playout_.skipped_segments ())
+    state.held.insert (skipped);
   for (const auto &t : downloads_.transfers ())
     state.transfers.push_back (t.second);
   if (swarm_)
@@ -451,6 +567,16 @@ ViewerCore::on_http_done (int64_t sequence, net::HttpResult result)
       schedule_downloads ();
       return;
     }
+    /* Live, a segment the server does not give is skipped, as hlsdemux2
+     * does: playback goes on after it as a discontinuity. */
+    if (playlists_.live ()) {
+      warn ("Segment " + std::to_string (sequence)
+            + " skipped: " + result.error->message);
+      playout_.skip (sequence);
+      deliver_ready ();
+      schedule_downloads ();
+      return;
+    }
     playout_.mark_failed (
         sequence, with_prefix (std::move (result.error),
                                "Segment " + std::to_string (sequence) + ": "));
@@ -472,6 +598,9 @@ ViewerCore::on_http_done (int64_t sequence, net::HttpResult result)
   const hls::MediaSegment *segment = playlists_.find (sequence);
   stats_.http_bytes += body.size ();
   stats_.http_segments++;
+  /* From its first byte: the wait for the answer says little of the
+   * throughput, and dominates small segments. */
+  count_delivery (sequence, result.bytes, result.download_us * GST_USECOND);
   if (sequence >= playout_.next_sequence () && !holdings_.complete (sequence)) {
     /* The origin is trusted: what does not match is kept, with a word. */
     const bool matches
@@ -743,7 +872,9 @@ ViewerStats
 ViewerCore::stats () const
 {
   ViewerStats stats = stats_;
-  const PlayoutStats &playout = playout_.stats ();
+  if (abr_)
+    stats.bandwidth_estimate = abr_->estimate ();
+  const PlayoutStats playout = playout_.stats (runtime_.clock.now ());
   stats.stalls = playout.stalls;
   stats.stall_time = playout.stall_time;
   stats.segments_skipped = playout.segments_skipped;

@@ -15,6 +15,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "gst/p2p/runtime/runtime.h"
@@ -22,6 +23,7 @@
 #include "gst/p2p/swarm/relay-plan.h"
 #include "gst/p2p/swarm/scheduler.h"
 #include "gst/p2p/swarm/swarm.h"
+#include "gst/p2p/viewer/adaptive-bitrate.h"
 #include "gst/p2p/viewer/downloads.h"
 #include "gst/p2p/viewer/playlist-follower.h"
 #include "gst/p2p/viewer/playout.h"
@@ -52,6 +54,14 @@ public:
   /* Playback took an item: there is room to read further ahead. */
   void output_consumed ();
 
+  /* The stream's duration when it has an end (VOD, or a live playlist that
+   * ended), GST_CLOCK_TIME_NONE when live or not loaded yet. */
+  GstClockTime duration () const;
+  /* Playback goes on from the segment that holds @position (of a stream
+   * with a duration), as a discontinuity; returns where that segment
+   * starts, GST_CLOCK_TIME_NONE when the stream cannot seek. */
+  GstClockTime seek (GstClockTime position);
+
   ViewerStats stats () const;
   const std::string &
   peer_id () const
@@ -62,6 +72,14 @@ public:
 private:
   void on_media_found (const hls::Variant *variant);
   void on_playlist_updated (bool restarted);
+  void on_variant_changed (const hls::Variant &variant);
+  /* A segment arrived (@bytes in @duration): a sample of throughput. */
+  void count_delivery (int64_t sequence, gsize bytes, GstClockTime duration);
+  /* Follows the variant the throughput affords. */
+  void adapt_bitrate ();
+  /* Drops what is held and downloading (another stream's now, or of a
+   * position left by a seek). */
+  void forget_segments ();
   void on_http_done (int64_t sequence, net::HttpResult result);
   void on_peer_done (int64_t sequence, const std::string &peer_id,
                      const ChunkedBytes &data);
@@ -107,6 +125,9 @@ private:
   Downloads downloads_;
   Playout playout_;
   std::unique_ptr<swarm::Swarm> swarm_;
+  /* With a master playlist of several variants. */
+  std::optional<AdaptiveBitrate> abr_;
+  Timer abr_timer_;
   Timer tick_timer_;
   Timer tick_soon_;
   Timer stats_timer_;

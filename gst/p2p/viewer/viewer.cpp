@@ -101,6 +101,35 @@ public:
     flushing_ = false;
   }
 
+  GstClockTime
+  duration ()
+  {
+    GstClockTime duration = GST_CLOCK_TIME_NONE;
+    engine_.invoke_sync ([&] {
+      if (core_)
+        duration = core_->duration ();
+    });
+    return duration;
+  }
+
+  GstClockTime
+  seek (GstClockTime position)
+  {
+    /* On the engine thread, which alone pushes: nothing of the old
+     * position comes after the queue is emptied. */
+    GstClockTime start = GST_CLOCK_TIME_NONE;
+    engine_.invoke_sync ([&] {
+      if (!core_ || !GST_CLOCK_TIME_IS_VALID (core_->duration ()))
+        return;
+      {
+        std::lock_guard<std::mutex> lock (mutex_);
+        queue_.clear ();
+      }
+      start = core_->seek (position);
+    });
+    return start;
+  }
+
   ViewerStats
   stats ()
   {
@@ -167,6 +196,18 @@ ViewerStats
 Viewer::stats () const
 {
   return impl_->stats ();
+}
+
+GstClockTime
+Viewer::duration () const
+{
+  return impl_->duration ();
+}
+
+GstClockTime
+Viewer::seek (GstClockTime position)
+{
+  return impl_->seek (position);
 }
 
 } // namespace p2p::viewer

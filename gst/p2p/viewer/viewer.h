@@ -45,6 +45,13 @@ public:
 
   /* Any thread. */
   ViewerStats stats () const;
+  /* The stream's duration once known and when it has one (VOD, an ended
+   * live stream), else GST_CLOCK_TIME_NONE. Any thread. */
+  GstClockTime duration () const;
+  /* Drops the items not taken yet and goes on from the segment that holds
+   * @position; returns where that segment starts, GST_CLOCK_TIME_NONE when
+   * the stream cannot seek (live). Any thread but the engine's. */
+  GstClockTime seek (GstClockTime position);
 
 private:
   std::unique_ptr<ViewerImpl> impl_;

@@ -15,7 +15,7 @@
 extern "C" int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
-  p2p::packaging::Segmenter segmenter (GST_SECOND);
+  p2p::packaging::TsSegmenter segmenter (GST_SECOND);
   GstClockTime pts = 0;
   size_t at = 0;
   while (at < size) {
@@ -23,7 +23,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     size_t length = std::min<size_t> (
         size - at,
         p2p::packaging::TsProgramTables::kPacketSize * (1 + (control & 3)));
-    segmenter.push (data + at, length, pts, control & 0x80);
+    std::optional<p2p::packaging::CutSegment> cut;
+    segmenter.push (data + at, length, pts, control & 0x80, &cut, nullptr);
     pts += (control & 0x40) ? GST_SECOND : 100 * GST_MSECOND;
     at += length;
   }
