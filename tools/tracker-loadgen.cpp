@@ -34,11 +34,12 @@
 
 #include <glib.h>
 
-#include "gst/tracker/protocol.h"
+#include "gst/webtorrent/protocol.h"
 #include "gst/tracker/websocket.h"
 #include "command-line.h"
 
 using namespace p2p::tracker;
+using namespace p2p::webtorrent;
 
 namespace {
 

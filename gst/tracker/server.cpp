@@ -36,7 +36,7 @@
 #include <gio/gio.h>
 #include <gst/gst.h>
 
-#include "gst/tracker/protocol.h"
+#include "gst/webtorrent/protocol.h"
 #include "gst/tracker/swarm-shard.h"
 #include "gst/tracker/websocket.h"
 
@@ -44,6 +44,8 @@ GST_DEBUG_CATEGORY_STATIC (tracker_debug);
 #define GST_CAT_DEFAULT tracker_debug
 
 namespace p2p::tracker {
+
+using namespace webtorrent;
 
 namespace {
 

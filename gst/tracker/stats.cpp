@@ -3,7 +3,7 @@
  */
 #include "gst/tracker/stats.h"
 
-#include "gst/tracker/json.h"
+#include "gst/webtorrent/json.h"
 
 namespace p2p::tracker {
 
@@ -59,18 +59,19 @@ Stats::to_json () const
 {
   std::string out = "{";
   for (const Field &f : kFields) {
-    json::write_string (out, f.name);
+    webtorrent::json::write_string (out, f.name);
     out += ':';
     out += std::to_string (this->*f.member);
     out += ',';
   }
   out += "\"announces_per_second\":";
-  json::write_number (out, announces_per_second);
+  webtorrent::json::write_number (out, announces_per_second);
   out += ",\"errors\":{";
   for (size_t i = 0; i < errors.size (); i++) {
     if (i)
       out += ',';
-    json::write_string (out, error_kind_name (static_cast<ErrorKind> (i)));
+    webtorrent::json::write_string (
+        out, error_kind_name (static_cast<ErrorKind> (i)));
     out += ':';
     out += std::to_string (errors[i]);
   }
@@ -93,7 +94,7 @@ Stats::to_prometheus () const
   out += "# HELP p2p_tracker_announces_per_second Announce rate over the "
          "last seconds\n# TYPE p2p_tracker_announces_per_second gauge\n"
          "p2p_tracker_announces_per_second ";
-  json::write_number (out, announces_per_second);
+  webtorrent::json::write_number (out, announces_per_second);
   out += "\n# HELP p2p_tracker_errors_total Refused messages and closed "
          "connections, by kind\n# TYPE p2p_tracker_errors_total counter\n";
   for (size_t i = 0; i < errors.size (); i++) {

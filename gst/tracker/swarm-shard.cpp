@@ -7,6 +7,8 @@
 
 namespace p2p::tracker {
 
+using namespace webtorrent;
+
 SwarmShard::SwarmShard (const ShardLimits &limits, uint64_t seed)
     : limits_ (limits), rng_ (seed)
 {

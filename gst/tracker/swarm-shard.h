@@ -14,7 +14,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "gst/tracker/protocol.h"
+#include "gst/webtorrent/protocol.h"
 
 namespace p2p::tracker {
 
@@ -35,7 +35,7 @@ struct ShardLimits
  * the connection's worker builds it once. */
 struct PreparedOffer
 {
-  Id20 offer_id;
+  webtorrent::Id20 offer_id;
   std::string message;
 };
 
@@ -61,21 +61,26 @@ public:
   SwarmShard (const ShardLimits &limits, uint64_t seed);
 
   /* An announce (any event). Replies to @conn, relays offers. */
-  Outcome announce (ConnectionId conn, const Id20 &info_hash,
-                    const Id20 &peer_id, AnnounceEvent event, bool left_is_zero,
+  Outcome announce (ConnectionId conn, const webtorrent::Id20 &info_hash,
+                    const webtorrent::Id20 &peer_id,
+                    webtorrent::AnnounceEvent event, bool left_is_zero,
                     std::vector<PreparedOffer> &offers, int64_t now_ms,
                     Output &out);
 
   /* Routes an answer to the offerer if @peer_id (on @conn) still holds an
    * unexpired offer @offer_id from @to_peer_id; else replies a failure. */
-  Outcome answer (ConnectionId conn, const Id20 &info_hash, const Id20 &peer_id,
-                  const Id20 &to_peer_id, const Id20 &offer_id,
-                  std::string message, int64_t now_ms, Output &out);
+  Outcome answer (ConnectionId conn, const webtorrent::Id20 &info_hash,
+                  const webtorrent::Id20 &peer_id,
+                  const webtorrent::Id20 &to_peer_id,
+                  const webtorrent::Id20 &offer_id, std::string message,
+                  int64_t now_ms, Output &out);
 
   /* The connection is gone: drops the peer if @conn still owns it. */
-  void leave (ConnectionId conn, const Id20 &info_hash, const Id20 &peer_id);
+  void leave (ConnectionId conn, const webtorrent::Id20 &info_hash,
+              const webtorrent::Id20 &peer_id);
 
-  TrackerMessage::ScrapeFile scrape (const Id20 &info_hash) const;
+  webtorrent::TrackerMessage::ScrapeFile
+  scrape (const webtorrent::Id20 &info_hash) const;
 
   /* Drops silent peers and stale offers; returns the peers dropped. */
   size_t expire (int64_t now_ms);
@@ -99,14 +104,14 @@ public:
 private:
   struct PendingOffer
   {
-    Id20 offer_id;
-    Id20 from;
+    webtorrent::Id20 offer_id;
+    webtorrent::Id20 from;
     int64_t expires_ms;
   };
 
   struct Peer
   {
-    Id20 peer_id;
+    webtorrent::Id20 peer_id;
     ConnectionId conn;
     int64_t last_seen_ms;
     bool seeder;
@@ -116,20 +121,20 @@ private:
   struct Swarm
   {
     std::vector<Peer> peers;
-    std::unordered_map<Id20, uint32_t, Id20Hash> index;
+    std::unordered_map<webtorrent::Id20, uint32_t, webtorrent::Id20Hash> index;
     int64_t seeders = 0;
   };
 
-  Peer *find_peer (Swarm &swarm, const Id20 &peer_id);
+  Peer *find_peer (Swarm &swarm, const webtorrent::Id20 &peer_id);
   void remove_peer (Swarm &swarm, uint32_t at);
-  void send_response (ConnectionId conn, const Id20 &info_hash,
+  void send_response (ConnectionId conn, const webtorrent::Id20 &info_hash,
                       const Swarm *swarm, Output &out) const;
   size_t relay_offers (Swarm &swarm, uint32_t from_at,
                        std::vector<PreparedOffer> &offers, int64_t now_ms,
                        Output &out);
 
   ShardLimits limits_;
-  std::unordered_map<Id20, Swarm, Id20Hash> swarms_;
+  std::unordered_map<webtorrent::Id20, Swarm, webtorrent::Id20Hash> swarms_;
   size_t peers_ = 0;
   size_t seeders_ = 0;
   std::mt19937_64 rng_;

@@ -166,14 +166,14 @@ public:
     thread_.invoke_sync ([&] {
       p2p::net::TrackerClientConfig config;
       config.url = tracker;
-      config.info_hash = *p2p::tracker::Id20::from_bytes (info_hash);
-      config.peer_id = *p2p::tracker::Id20::from_bytes (random_peer_id ());
+      config.info_hash = *p2p::webtorrent::Id20::from_bytes (info_hash);
+      config.peer_id = *p2p::webtorrent::Id20::from_bytes (random_peer_id ());
       /* Only answers: every viewer's announce brings offers. */
       config.offers_per_announce = 0;
       p2p::net::TrackerClient::Callbacks cb;
       cb.offer
-          = [this] (const p2p::tracker::Id20 &from,
-                    const p2p::tracker::Id20 &offer_id,
+          = [this] (const p2p::webtorrent::Id20 &from,
+                    const p2p::webtorrent::Id20 &offer_id,
                     const std::string &sdp) { on_offer (from, offer_id, sdp); };
       tracker_ = std::make_unique<p2p::net::TrackerClient> (config, cb);
       tracker_->start ();
@@ -231,8 +231,8 @@ private:
   };
 
   void
-  on_offer (const p2p::tracker::Id20 &from, const p2p::tracker::Id20 &offer_id,
-            const std::string &sdp)
+  on_offer (const p2p::webtorrent::Id20 &from,
+            const p2p::webtorrent::Id20 &offer_id, const std::string &sdp)
   {
     connections_.emplace_back ();
     Connection *c = &connections_.back ();

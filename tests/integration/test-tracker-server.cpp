@@ -7,11 +7,12 @@
  */
 #include <gst/check/gstcheck.h>
 
-#include "gst/tracker/protocol.h"
+#include "gst/webtorrent/protocol.h"
 #include "gst/tracker/server.h"
 #include "tracker-test-client.h"
 
 using namespace p2p::tracker;
+using namespace p2p::webtorrent;
 using p2p::tracker::test::TestClient;
 
 namespace {

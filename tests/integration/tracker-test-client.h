@@ -18,10 +18,12 @@
 
 #include <gst/check/gstcheck.h>
 
-#include "gst/tracker/protocol.h"
+#include "gst/webtorrent/protocol.h"
 #include "gst/tracker/websocket.h"
 
 namespace p2p::tracker::test {
+
+using namespace webtorrent;
 
 class TestClient
 {

@@ -7,9 +7,9 @@
 #include <gst/check/gstcheck.h>
 #include <json-glib/json-glib.h>
 
-#include "gst/tracker/protocol.h"
+#include "gst/webtorrent/protocol.h"
 
-using namespace p2p::tracker;
+using namespace p2p::webtorrent;
 
 namespace {
 

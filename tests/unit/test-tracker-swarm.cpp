@@ -12,6 +12,7 @@
 #include "gst/tracker/swarm-shard.h"
 
 using namespace p2p::tracker;
+using namespace p2p::webtorrent;
 
 namespace {
 

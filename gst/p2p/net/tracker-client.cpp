@@ -53,7 +53,7 @@ TrackerClient::~TrackerClient ()
   g_cancellable_cancel (cancellable_);
   g_object_unref (cancellable_);
   if (connection_ && started_announced_)
-    announce (tracker::AnnounceEvent::STOPPED);
+    announce (webtorrent::AnnounceEvent::STOPPED);
   drop_connection ();
 }
 
@@ -111,7 +111,7 @@ TrackerClient::on_connected (GObject *source, GAsyncResult *result,
   g_signal_connect (conn, "closed", G_CALLBACK (&TrackerClient::on_closed),
                     self);
   self->started_announced_ = false;
-  self->announce (tracker::AnnounceEvent::STARTED);
+  self->announce (webtorrent::AnnounceEvent::STARTED);
 }
 
 void
@@ -160,9 +160,9 @@ TrackerClient::drop_connection ()
 void
 TrackerClient::handle_message (std::string_view text)
 {
-  tracker::TrackerMessage msg;
+  webtorrent::TrackerMessage msg;
   std::string error;
-  if (!tracker::parse_tracker_message (text, msg, &error)) {
+  if (!webtorrent::parse_tracker_message (text, msg, &error)) {
     warn ("Unparsable tracker message: " + error);
     return;
   }
@@ -170,7 +170,7 @@ TrackerClient::handle_message (std::string_view text)
   if (msg.info_hash && *msg.info_hash != config_.info_hash)
     return;
   switch (msg.kind) {
-  case tracker::TrackerMessage::Kind::ANNOUNCE_RESPONSE:
+  case webtorrent::TrackerMessage::Kind::ANNOUNCE_RESPONSE:
     if (msg.complete || msg.incomplete)
       swarm_size_ = msg.complete.value_or (0) + msg.incomplete.value_or (0);
     if (msg.interval && *msg.interval > 0) {
@@ -183,66 +183,66 @@ TrackerClient::handle_message (std::string_view text)
       }
     }
     break;
-  case tracker::TrackerMessage::Kind::OFFER:
+  case webtorrent::TrackerMessage::Kind::OFFER:
     if (msg.peer_id != config_.peer_id && callbacks_.offer)
       callbacks_.offer (msg.peer_id, msg.offer_id, msg.sdp);
     break;
-  case tracker::TrackerMessage::Kind::ANSWER:
+  case webtorrent::TrackerMessage::Kind::ANSWER:
     if (msg.peer_id != config_.peer_id && callbacks_.answer)
       callbacks_.answer (msg.peer_id, msg.offer_id, msg.sdp);
     break;
-  case tracker::TrackerMessage::Kind::FAILURE:
+  case webtorrent::TrackerMessage::Kind::FAILURE:
     warn ("Tracker " + config_.url + " refused: " + msg.failure_reason);
     break;
-  case tracker::TrackerMessage::Kind::SCRAPE_RESPONSE:
+  case webtorrent::TrackerMessage::Kind::SCRAPE_RESPONSE:
     break;
   }
 }
 
 void
-TrackerClient::announce (tracker::AnnounceEvent event)
+TrackerClient::announce (webtorrent::AnnounceEvent event)
 {
   if (!connection_)
     return;
-  tracker::AnnounceRequest request;
+  webtorrent::AnnounceRequest request;
   request.info_hash = config_.info_hash;
   request.peer_id = config_.peer_id;
   request.event = event;
   if (config_.seeder)
     request.left = 0;
 
-  bool wants_offers = event != tracker::AnnounceEvent::STOPPED
-                      && event != tracker::AnnounceEvent::COMPLETED
+  bool wants_offers = event != webtorrent::AnnounceEvent::STOPPED
+                      && event != webtorrent::AnnounceEvent::COMPLETED
                       && config_.offers_per_announce > 0
                       && callbacks_.create_offers;
-  if (event == tracker::AnnounceEvent::STARTED)
+  if (event == webtorrent::AnnounceEvent::STARTED)
     started_announced_ = true;
-  if (event != tracker::AnnounceEvent::STOPPED)
+  if (event != webtorrent::AnnounceEvent::STOPPED)
     schedule (&announce_source_, interval_ * 1000,
               &TrackerClient::on_announce_timer);
   if (!wants_offers) {
-    send_text (tracker::build_announce (request));
+    send_text (webtorrent::build_announce (request));
     return;
   }
   std::weak_ptr<bool> alive = alive_;
   callbacks_.create_offers (
       config_.offers_per_announce,
       [this, alive,
-       request] (std::vector<tracker::OutgoingOffer> offers) mutable {
+       request] (std::vector<webtorrent::OutgoingOffer> offers) mutable {
         if (alive.expired ())
           return;
         request.offers = std::move (offers);
-        send_text (tracker::build_announce (request));
+        send_text (webtorrent::build_announce (request));
       });
 }
 
 void
-TrackerClient::send_answer (const tracker::Id20 &to_peer,
-                            const tracker::Id20 &offer_id,
+TrackerClient::send_answer (const webtorrent::Id20 &to_peer,
+                            const webtorrent::Id20 &offer_id,
                             const std::string &sdp)
 {
-  send_text (tracker::build_answer (config_.info_hash, config_.peer_id, to_peer,
-                                    offer_id, sdp));
+  send_text (webtorrent::build_answer (config_.info_hash, config_.peer_id,
+                                       to_peer, offer_id, sdp));
 }
 
 void
@@ -292,7 +292,7 @@ TrackerClient::on_announce_timer ()
 {
   g_source_unref (announce_source_);
   announce_source_ = nullptr;
-  announce (tracker::AnnounceEvent::NONE);
+  announce (webtorrent::AnnounceEvent::NONE);
 }
 
 void

@@ -12,10 +12,11 @@
 #include <string>
 #include <vector>
 
-#include "gst/tracker/protocol.h"
+#include "gst/webtorrent/protocol.h"
 #include "gst/tracker/websocket.h"
 
 using namespace p2p::tracker;
+using namespace p2p::webtorrent;
 
 namespace {
 

@@ -22,9 +22,9 @@
 #include <string_view>
 #include <vector>
 
-#include "gst/tracker/json.h"
+#include "gst/webtorrent/json.h"
 
-namespace p2p::tracker {
+namespace p2p::webtorrent {
 
 /* A 20-byte binary id: info_hash, peer_id, to_peer_id or offer_id. */
 struct Id20
@@ -207,8 +207,8 @@ std::string build_failure (std::string_view reason,
                            const char *action = nullptr,
                            const Id20 *info_hash = nullptr);
 
-} // namespace p2p::tracker
+} // namespace p2p::webtorrent
 
-template <> struct std::hash<p2p::tracker::Id20> : p2p::tracker::Id20Hash
+template <> struct std::hash<p2p::webtorrent::Id20> : p2p::webtorrent::Id20Hash
 {
 };

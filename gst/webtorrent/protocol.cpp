@@ -1,13 +1,13 @@
 /* gst-p2p
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
-#include "gst/tracker/protocol.h"
+#include "gst/webtorrent/protocol.h"
 
 #include <cmath>
 
 #include <glib.h>
 
-namespace p2p::tracker {
+namespace p2p::webtorrent {
 
 namespace {
 
@@ -636,4 +636,4 @@ build_failure (std::string_view reason, const char *action,
   return out;
 }
 
-} // namespace p2p::tracker
+} // namespace p2p::webtorrent
