@@ -1321,8 +1321,14 @@ Server::Impl::start (const std::string &address, guint16 port, GError **error)
   std::vector<int> fds;
   auto fail_errno = [&] (const char *what) {
     int e = errno;
-    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "%s %s:%u: %s",
-                 what, address.c_str (), port, g_strerror (e));
+    if (e == EADDRINUSE)
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE,
+                   "%s port %u is already in use (another tracker or "
+                   "program listens there)",
+                   address.c_str (), port);
+    else
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "%s %s:%u: %s",
+                   what, address.c_str (), port, g_strerror (e));
     for (int fd : fds)
       close (fd);
     return false;
@@ -1335,12 +1341,20 @@ Server::Impl::start (const std::string &address, guint16 port, GError **error)
     fds.push_back (fd);
     int one = 1;
     setsockopt (fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    setsockopt (fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+    /* The first socket listens without SO_REUSEPORT, so listen() fails if
+     * anything else listens on the port, SO_REUSEPORT or not: two trackers
+     * must not split one port's clients between them. Only then does it
+     * take SO_REUSEPORT, for its own workers to join; the kernel checks
+     * the flag at each bind and listen, and any later first socket (ours
+     * or another process's) still conflicts with a listener. */
+    if (i > 0)
+      setsockopt (fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
     if (bind (fd, reinterpret_cast<sockaddr *> (&ss), ss_len) < 0)
       return fail_errno ("cannot bind");
     if (listen (fd, 4096) < 0)
       return fail_errno ("cannot listen on");
     if (i == 0) {
+      setsockopt (fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
       /* the other workers join the port the first one got */
       socklen_t len = sizeof ss;
       getsockname (fd, reinterpret_cast<sockaddr *> (&ss), &len);

@@ -5,7 +5,11 @@
  * answer relay across workers, scrape, stop, close, stats endpoints, bad
  * input and limits, graceful stop.
  */
+#include <gio/gio.h>
 #include <gst/check/gstcheck.h>
+
+#include <memory>
+#include <vector>
 
 #include "gst/webtorrent/protocol.h"
 #include "gst/tracker/server.h"
@@ -375,6 +379,61 @@ GST_START_TEST (test_graceful_stop)
 
 GST_END_TEST;
 
+/* issue #14: a second tracker on a port another one holds must fail, not
+ * share the port (SO_REUSEPORT) and split the swarms without a sign */
+GST_START_TEST (test_port_in_use_is_an_error)
+{
+  Server first (test_config ());
+  fail_unless (first.start ("127.0.0.1", 0, nullptr));
+  guint16 port = first.port ();
+
+  Server second (test_config ());
+  GError *error = nullptr;
+  fail_if (second.start ("127.0.0.1", port, &error));
+  fail_unless (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE));
+  fail_unless (strstr (error->message, "already in use"), "%s", error->message);
+  g_clear_error (&error);
+  fail_unless_equals_int (second.port (), 0);
+
+  /* a port held by a plain listener, without SO_REUSEPORT, too */
+  GSocket *plain = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+                                 G_SOCKET_PROTOCOL_TCP, nullptr);
+  GInetAddress *loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  GSocketAddress *any_port = g_inet_socket_address_new (loopback, 0);
+  fail_unless (g_socket_bind (plain, any_port, TRUE, nullptr));
+  fail_unless (g_socket_listen (plain, nullptr));
+  GSocketAddress *bound = g_socket_get_local_address (plain, nullptr);
+  guint16 plain_port
+      = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  fail_if (second.start ("127.0.0.1", plain_port, &error));
+  fail_unless (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE));
+  g_clear_error (&error);
+  g_object_unref (bound);
+  g_object_unref (any_port);
+  g_object_unref (loopback);
+  g_object_unref (plain);
+
+  /* the first one still serves every client on its port: one swarm */
+  std::vector<std::unique_ptr<TestClient>> clients;
+  for (int i = 0; i < 8; i++) {
+    clients.push_back (std::make_unique<TestClient> ());
+    TestClient &c = *clients.back ();
+    fail_unless (c.connect (port));
+    c.send_text (
+        announce (numbered_id ("-PM0203-", i), AnnounceEvent::STARTED, 0));
+    TrackerMessage r
+        = expect_message (c, TrackerMessage::Kind::ANNOUNCE_RESPONSE);
+    fail_unless_equals_int (*r.incomplete, i + 1);
+  }
+
+  /* once the port is free again it can be taken */
+  clients.clear ();
+  first.stop ();
+  fail_unless (second.start ("127.0.0.1", port, nullptr));
+}
+
+GST_END_TEST;
+
 static Suite *
 tracker_server_suite (void)
 {
@@ -387,6 +446,7 @@ tracker_server_suite (void)
   tcase_add_test (tc, test_limits);
   tcase_add_test (tc, test_stats_endpoints);
   tcase_add_test (tc, test_graceful_stop);
+  tcase_add_test (tc, test_port_in_use_is_an_error);
   return s;
 }
 

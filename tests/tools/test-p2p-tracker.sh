@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# gst-p2p: the p2p-tracker command line (meson suite "tracker"):
+#   test-p2p-tracker.sh P2P_TRACKER_BINARY
+# Starts trackers on 127.0.0.1 and stops them by pid.
+set -u
+tracker=$1
+tmp=$(mktemp -d)
+pids=()
+cleanup () {
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null; done
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+failures=0
+check () {  # check DESCRIPTION COMMAND...
+  local what=$1; shift
+  if "$@"; then echo "ok - $what"; else echo "not ok - $what"; failures=$((failures + 1)); fi
+}
+
+# start_tracker LOG ARGS...: runs p2p-tracker in the background; sets
+# tracker_pid, and tracker_port once it says it is listening.
+start_tracker () {
+  local log=$1; shift
+  "$tracker" --address 127.0.0.1 "$@" >"$log" 2>&1 &
+  tracker_pid=$!
+  pids+=("$tracker_pid")
+  for _ in $(seq 100); do
+    tracker_port=$(sed -n 's/.*listening on 127.0.0.1 port \([0-9]*\).*/\1/p' "$log")
+    [ -n "$tracker_port" ] && return 0
+    sleep 0.1
+  done
+  cat "$log" >&2
+  return 1
+}
+
+# issue #14: a second tracker on a port that a tracker holds fails at once
+start_tracker "$tmp/first.log" --port 0 || exit 1
+first_pid=$tracker_pid first_port=$tracker_port
+timeout 10 "$tracker" --address 127.0.0.1 --port "$first_port" >"$tmp/second.log" 2>&1
+status=$?
+check "a second tracker on a held port exits with status 1" test "$status" -eq 1
+check "and says the port is in use" grep -q "port $first_port is already in use" "$tmp/second.log"
+check "the first tracker keeps running" kill -0 "$first_pid"
+
+[ "$failures" -eq 0 ] || { echo "$failures check(s) failed"; exit 1; }
+echo "all checks passed"
