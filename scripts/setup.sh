@@ -13,6 +13,8 @@ APT_PACKAGES=(
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
   gstreamer1.0-nice
+  libssl-dev openssl  # the tracker's TLS (wss://); tests make certificates
+  glib-networking  # TLS for libsoup: the HTTP origin's https, wss:// clients
   iproute2 procps python3
   chromium  # browser interop tests (tests/interop)
   python3-matplotlib  # plots of the tracker and swarm benchmarks (tests/bench)

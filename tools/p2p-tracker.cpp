@@ -2,8 +2,9 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * p2p-tracker: the standalone WebTorrent tracker. Prints
- * "p2p-tracker: listening on ADDRESS port PORT" once bound, and stops
- * gracefully on SIGTERM or SIGINT.
+ * "p2p-tracker: listening on ADDRESS port PORT" once bound (followed by
+ * " (TLS: wss://, https)" with --tls-cert), and stops gracefully on SIGTERM
+ * or SIGINT.
  */
 #include <csignal>
 #include <cstdio>
@@ -52,6 +53,7 @@ main (int argc, char **argv)
   gint max_swarms = config.max_swarms_per_connection;
   gint max_send_queue = config.max_send_queue;
   gboolean shared_fd_table = FALSE;
+  gchar *tls_cert = nullptr, *tls_key = nullptr;
 
   GOptionEntry entries[] = {
     { "address", 'a', 0, G_OPTION_ARG_STRING, &address,
@@ -92,6 +94,12 @@ main (int argc, char **argv)
       "Bytes queued for a slow reader before it is dropped "
       "(default 1048576)",
       "BYTES" },
+    { "tls-cert", 0, 0, G_OPTION_ARG_FILENAME, &tls_cert,
+      "Serve wss:// and https with this PEM certificate chain (needs "
+      "--tls-key)",
+      "FILE" },
+    { "tls-key", 0, 0, G_OPTION_ARG_FILENAME, &tls_key,
+      "The PEM private key of --tls-cert", "FILE" },
     { "log-level", 'l', 0, G_OPTION_ARG_STRING, &log_level,
       "none, error, warning, info, debug, log (default warning)", "LEVEL" },
     { nullptr }
@@ -105,6 +113,10 @@ main (int argc, char **argv)
       || offer_ttl < 1 || idle < 1 || handshake < 1 || max_connections < 1
       || per_address < 0 || max_swarms < 1 || max_send_queue < 4096) {
     g_printerr ("p2p-tracker: an option is out of range (see --help)\n");
+    return 2;
+  }
+  if (!tls_cert != !tls_key) {
+    g_printerr ("p2p-tracker: --tls-cert and --tls-key go together\n");
     return 2;
   }
   static const char *levels[] = { "none", "error", "warning", "fixme",
@@ -137,6 +149,10 @@ main (int argc, char **argv)
   config.max_swarms_per_connection = max_swarms;
   config.max_send_queue = max_send_queue;
   config.private_fd_tables = !shared_fd_table;
+  if (tls_cert) {
+    config.tls_certificate_file = tls_cert;
+    config.tls_key_file = tls_key;
+  }
 
   /* Block the stop signals before the workers exist, so they all inherit
    * the mask and only sigwait() below sees them. */
@@ -157,7 +173,8 @@ main (int argc, char **argv)
       g_error_free (error);
       return 1;
     }
-    printf ("p2p-tracker: listening on %s port %u\n", address, server.port ());
+    printf ("p2p-tracker: listening on %s port %u%s\n", address, server.port (),
+            server.tls () ? " (TLS: wss://, https)" : "");
     fflush (stdout);
 
     int sig = 0;
@@ -171,5 +188,7 @@ main (int argc, char **argv)
   }
   g_free (address);
   g_free (log_level);
+  g_free (tls_cert);
+  g_free (tls_key);
   return status;
 }

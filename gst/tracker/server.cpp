@@ -38,6 +38,7 @@
 
 #include "gst/webtorrent/protocol.h"
 #include "gst/tracker/swarm-shard.h"
+#include "gst/tracker/tls.h"
 #include "gst/tracker/websocket.h"
 
 GST_DEBUG_CATEGORY_STATIC (tracker_debug);
@@ -119,6 +120,9 @@ struct Connection
   bool dead = false;
   bool dirty = false;         /* has output to flush this round */
   bool writable_wait = false; /* EPOLLOUT armed */
+  /* TLS needs the other direction before a read or write can go on */
+  bool tls_read_wants_write = false;
+  bool tls_write_wants_read = false;
   uint8_t fragment_opcode = 0;
   AddressKey address;
   int64_t since_ms = 0; /* accept, or start of the close */
@@ -129,6 +133,7 @@ struct Connection
   size_t out_offset = 0;
   std::string fragments; /* a fragmented message being assembled */
   std::vector<Membership> memberships;
+  std::unique_ptr<TlsStream> tls; /* wss:// only */
 };
 
 /* Per-worker counters, summed by Server::stats(). */
@@ -210,6 +215,7 @@ public:
 
   ServerConfig config;
   std::atomic<guint16> bound_port{ 0 };
+  std::unique_ptr<TlsContext> tls; /* set while running with TLS */
 
 private:
   std::vector<std::unique_ptr<Worker>> workers_;
@@ -278,6 +284,10 @@ private:
   void accept_all ();
   void on_event (Connection *conn, uint32_t events);
   void on_readable (Connection *conn);
+  enum class Io { MOVED, BLOCKED, CLOSED };
+  Io read_some (Connection *conn, size_t &done);
+  Io write_some (Connection *conn, size_t &done);
+  void watch_writable (Connection *conn, bool writable);
   size_t consume (Connection *conn, char *data, size_t size);
   size_t consume_handshake (Connection *conn, char *data, size_t size);
   size_t consume_frames (Connection *conn, char *data, size_t size);
@@ -582,6 +592,16 @@ Worker::accept_all ()
     setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 
     auto *conn = new Connection ();
+    if (server_.tls) {
+      conn->tls = server_.tls->accept (fd);
+      if (!conn->tls) {
+        counters.error (ErrorKind::TLS_ERROR);
+        server_.release (address);
+        close (fd);
+        delete conn;
+        continue;
+      }
+    }
     conn->id = (static_cast<uint64_t> (index_) << kWorkerShift) | next_id_++;
     conn->fd = fd;
     conn->address = address;
@@ -628,10 +648,92 @@ Worker::on_event (Connection *conn, uint32_t events)
 {
   if (conn->dead)
     return;
-  if (events & EPOLLOUT)
+  const bool readable = events & (EPOLLIN | EPOLLHUP | EPOLLERR);
+  const bool writable = events & EPOLLOUT;
+  if (writable || (readable && conn->tls_write_wants_read))
     flush (conn);
-  if (!conn->dead && (events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+  if (!conn->dead && (readable || (writable && conn->tls_read_wants_write)))
     on_readable (conn);
+}
+
+/* Reads into scratch_, from the socket or through its TLS session. */
+Worker::Io
+Worker::read_some (Connection *conn, size_t &done)
+{
+  if (!conn->tls) {
+    ssize_t n = recv (conn->fd, scratch_.data (), scratch_.size (), 0);
+    if (n > 0) {
+      done = n;
+      return Io::MOVED;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+      return Io::BLOCKED;
+    return Io::CLOSED;
+  }
+  conn->tls_read_wants_write = false;
+  switch (conn->tls->read (scratch_.data (), scratch_.size (), done)) {
+  case TlsStatus::OK:
+    return Io::MOVED;
+  case TlsStatus::WANT_READ:
+    return Io::BLOCKED;
+  case TlsStatus::WANT_WRITE:
+    conn->tls_read_wants_write = true;
+    watch_writable (conn, true);
+    return Io::BLOCKED;
+  case TlsStatus::FAILED:
+    counters.error (ErrorKind::TLS_ERROR);
+    return Io::CLOSED;
+  case TlsStatus::CLOSED:
+    break;
+  }
+  return Io::CLOSED;
+}
+
+/* Sends the unsent part of conn->out, to the socket or through TLS. */
+Worker::Io
+Worker::write_some (Connection *conn, size_t &done)
+{
+  const char *data = conn->out.data () + conn->out_offset;
+  size_t size = conn->out.size () - conn->out_offset;
+  if (!conn->tls) {
+    ssize_t n = ::send (conn->fd, data, size, MSG_NOSIGNAL);
+    if (n >= 0) {
+      done = n;
+      return Io::MOVED;
+    }
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+      return Io::BLOCKED;
+    return Io::CLOSED;
+  }
+  conn->tls_write_wants_read = false;
+  switch (conn->tls->write (data, size, done)) {
+  case TlsStatus::OK:
+    return Io::MOVED;
+  case TlsStatus::WANT_WRITE:
+    return Io::BLOCKED;
+  case TlsStatus::WANT_READ:
+    /* retried when the socket is readable (on_event) */
+    conn->tls_write_wants_read = true;
+    return Io::BLOCKED;
+  case TlsStatus::FAILED:
+    counters.error (ErrorKind::TLS_ERROR);
+    return Io::CLOSED;
+  case TlsStatus::CLOSED:
+    break;
+  }
+  return Io::CLOSED;
+}
+
+void
+Worker::watch_writable (Connection *conn, bool writable)
+{
+  if (conn->writable_wait == writable)
+    return;
+  epoll_event ev{};
+  ev.events = writable ? EPOLLIN | EPOLLOUT : EPOLLIN;
+  ev.data.ptr = conn;
+  epoll_ctl (epoll_fd_, EPOLL_CTL_MOD, conn->fd, &ev);
+  conn->writable_wait = writable;
 }
 
 void
@@ -640,14 +742,14 @@ Worker::on_readable (Connection *conn)
   /* A few reads per wake-up at most, so one busy socket cannot starve the
    * others sharing this worker. */
   for (int round = 0; round < 4 && !conn->dead; round++) {
-    ssize_t n = recv (conn->fd, scratch_.data (), scratch_.size (), 0);
-    if (n == 0) {
-      close_now (conn);
+    size_t n = 0;
+    switch (read_some (conn, n)) {
+    case Io::MOVED:
+      break;
+    case Io::BLOCKED:
       return;
-    }
-    if (n < 0) {
-      if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-        close_now (conn);
+    case Io::CLOSED:
+      close_now (conn);
       return;
     }
     counters.add (counters.bytes_received, n);
@@ -673,7 +775,8 @@ Worker::on_readable (Connection *conn)
         }
       }
     }
-    if (static_cast<size_t> (n) < scratch_.size ())
+    /* a short read drained the socket; TLS reads one record at a time */
+    if (!conn->tls && n < scratch_.size ())
       return;
   }
 }
@@ -865,39 +968,29 @@ void
 Worker::flush (Connection *conn)
 {
   while (conn->out_offset < conn->out.size ()) {
-    ssize_t n = ::send (conn->fd, conn->out.data () + conn->out_offset,
-                        conn->out.size () - conn->out_offset, MSG_NOSIGNAL);
-    if (n < 0) {
-      if (errno == EAGAIN || errno == EWOULDBLOCK) {
-        if (!conn->writable_wait) {
-          epoll_event ev{};
-          ev.events = EPOLLIN | EPOLLOUT;
-          ev.data.ptr = conn;
-          epoll_ctl (epoll_fd_, EPOLL_CTL_MOD, conn->fd, &ev);
-          conn->writable_wait = true;
-        }
-        return;
-      }
-      if (errno == EINTR)
-        continue;
+    size_t n = 0;
+    switch (write_some (conn, n)) {
+    case Io::MOVED:
+      counters.add (counters.bytes_sent, n);
+      conn->out_offset += n;
+      continue;
+    case Io::BLOCKED:
+      if (!conn->tls_write_wants_read)
+        watch_writable (conn, true);
+      return;
+    case Io::CLOSED:
       close_now (conn);
       return;
     }
-    counters.add (counters.bytes_sent, n);
-    conn->out_offset += n;
   }
   std::string ().swap (conn->out);
   conn->out_offset = 0;
-  if (conn->writable_wait) {
-    epoll_event ev{};
-    ev.events = EPOLLIN;
-    ev.data.ptr = conn;
-    epoll_ctl (epoll_fd_, EPOLL_CTL_MOD, conn->fd, &ev);
-    conn->writable_wait = false;
-  }
+  watch_writable (conn, conn->tls_read_wants_write);
   if (conn->state == Connection::State::CLOSING) {
     /* Half-close and let the peer close: the close frame or the HTTP
      * reply is not lost to a reset. The sweep ends it if it never does. */
+    if (conn->tls)
+      conn->tls->close_notify ();
     shutdown (conn->fd, SHUT_WR);
   }
 }
@@ -1312,6 +1405,18 @@ Server::Impl::start (const std::string &address, guint16 port, GError **error)
   g_socket_address_to_native (socket_address, &ss, sizeof ss, nullptr);
   g_object_unref (socket_address);
 
+  if (config.tls_certificate_file.empty () != config.tls_key_file.empty ()) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                 "TLS needs both a certificate and a key file");
+    return false;
+  }
+  if (!config.tls_certificate_file.empty ()) {
+    tls = TlsContext::load (config.tls_certificate_file, config.tls_key_file,
+                            error);
+    if (!tls)
+      return false;
+  }
+
   ShardLimits limits;
   limits.max_peers_per_swarm = config.max_peers_per_swarm;
   limits.announce_interval_s = config.announce_interval_s;
@@ -1392,8 +1497,8 @@ Server::Impl::start (const std::string &address, guint16 port, GError **error)
   }
   bound_port.store (port);
   running_ = true;
-  GST_INFO ("tracker listening on %s port %u with %u workers", address.c_str (),
-            port, config.workers);
+  GST_INFO ("tracker listening on %s port %u with %u workers%s",
+            address.c_str (), port, config.workers, tls ? ", TLS" : "");
   return true;
 }
 
@@ -1411,6 +1516,7 @@ Server::Impl::stop ()
   per_address_.clear ();
   connections_.store (0);
   bound_port.store (0);
+  tls.reset ();
   running_ = false;
   GST_INFO ("tracker stopped");
 }
@@ -1469,6 +1575,12 @@ guint16
 Server::port () const
 {
   return impl_->bound_port.load ();
+}
+
+bool
+Server::tls () const
+{
+  return !impl_->config.tls_certificate_file.empty ();
 }
 
 void

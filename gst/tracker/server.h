@@ -16,7 +16,7 @@
  * the same workers; the worker holding a connection parses its messages
  * and passes them to the swarm's worker, which relays to the receivers'
  * workers. WebSocket upgrade on any path; GET /stats.json and /metrics on
- * the same port.
+ * the same port; all of it over TLS when the config names a certificate.
  */
 #pragma once
 
@@ -55,6 +55,10 @@ struct ServerConfig
    * own (tools/p2p-tracker): descriptors the host process opens later are
    * not visible to the workers. */
   bool private_fd_tables = false;
+  /* TLS: the PEM certificate chain and private key. Set both to serve
+   * wss:// (and /stats.json, /metrics over https); empty: ws:// and http. */
+  std::string tls_certificate_file;
+  std::string tls_key_file;
 };
 
 class Server
@@ -68,11 +72,15 @@ public:
   Server &operator= (const Server &) = delete;
 
   /* Binds @address (an IPv4 or IPv6 literal) and @port (0 = any free port)
-   * and starts the workers. Errors are in G_IO_ERROR. */
+   * and starts the workers. Errors are in G_IO_ERROR: ADDRESS_IN_USE when
+   * something listens on the port, INVALID_DATA for a TLS certificate or
+   * key that cannot be used. */
   bool start (const std::string &address, guint16 port, GError **error);
 
   /* The bound port, 0 when not running. */
   guint16 port () const;
+  /* Whether it serves TLS (wss://, https). */
+  bool tls () const;
 
   /* Sends a WebSocket close (1001 going away) to every connection, closes
    * them and joins the workers. Idempotent; safe from any thread but a

@@ -46,7 +46,7 @@ error_kind_name (ErrorKind kind)
     "too_many_swarms",  "message_too_big",   "protocol_error",
     "bad_handshake",    "handshake_timeout", "idle_timeout",
     "slow_consumer",    "connection_limit",  "address_limit",
-    "descriptor_limit",
+    "descriptor_limit", "tls_error",
   };
   static_assert (sizeof names / sizeof names[0]
                      == static_cast<size_t> (ErrorKind::COUNT),

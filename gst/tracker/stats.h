@@ -29,6 +29,7 @@ enum class ErrorKind {
   CONNECTION_LIMIT,
   ADDRESS_LIMIT,
   DESCRIPTOR_LIMIT, /* the worker's descriptor table is full */
+  TLS_ERROR,        /* TLS handshake or record failure (wss, https) */
   COUNT,
 };
 

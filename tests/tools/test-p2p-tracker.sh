@@ -43,5 +43,28 @@ check "a second tracker on a held port exits with status 1" test "$status" -eq 1
 check "and says the port is in use" grep -q "port $first_port is already in use" "$tmp/second.log"
 check "the first tracker keeps running" kill -0 "$first_pid"
 
+# TLS (issue #15): a self-signed certificate made now, with openssl
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
+  -subj /CN=gst-p2p-test -addext subjectAltName=IP:127.0.0.1 \
+  -keyout "$tmp/key.pem" -out "$tmp/cert.pem" 2>/dev/null || { echo "openssl req failed"; exit 1; }
+"$tracker" --port 0 --tls-cert "$tmp/cert.pem" >"$tmp/half.log" 2>&1
+check "--tls-cert without --tls-key is a usage error (status 2)" test $? -eq 2
+"$tracker" --address 127.0.0.1 --port 0 --tls-cert "$tmp/key.pem" --tls-key "$tmp/key.pem" \
+  >"$tmp/bad.log" 2>&1
+check "a file that holds no certificate: status 1" test $? -eq 1
+check "and the reason names the file" grep -q "cannot use TLS certificate $tmp/key.pem" "$tmp/bad.log"
+
+start_tracker "$tmp/tls.log" --port 0 --tls-cert "$tmp/cert.pem" --tls-key "$tmp/key.pem" || exit 1
+check "it says it serves TLS" grep -q "(TLS: wss://, https)" "$tmp/tls.log"
+https_get () {  # https_get PATH: the response, the certificate checked
+  printf 'GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n' "$1" \
+    | timeout 10 openssl s_client -quiet -connect "127.0.0.1:$tracker_port" \
+        -CAfile "$tmp/cert.pem" -verify_return_error -verify_ip 127.0.0.1 2>/dev/null
+}
+https_get /stats.json >"$tmp/stats.txt"
+check "/stats.json over https" grep -q '"connections_accepted":' "$tmp/stats.txt"
+https_get /metrics >"$tmp/metrics.txt"
+check "/metrics over https" grep -q '^p2p_tracker_connections ' "$tmp/metrics.txt"
+
 [ "$failures" -eq 0 ] || { echo "$failures check(s) failed"; exit 1; }
 echo "all checks passed"
