@@ -12,12 +12,14 @@
 #include <string>
 #include <vector>
 
+#include "../common/test-certificate.h"
 #include "../unit/test-helpers.h"
 #include "gst/p2p/net/tracker-client.h"
 #include "gst/tracker/server.h"
 
 using p2p::net::TrackerClient;
 using p2p::net::TrackerClientConfig;
+using p2p::test::TestCertificate;
 using p2p::test::ThreadContext;
 using p2p::webtorrent::Id20;
 using p2p::webtorrent::OutgoingOffer;
@@ -50,11 +52,16 @@ struct Client
   guint warnings = 0;
   std::unique_ptr<TrackerClient> client;
 
-  Client (const std::string &peer_name, guint16 port, guint offers_per_announce)
+  /* With @ca_file the tracker is wss:// and only @ca_file is trusted. */
+  Client (const std::string &peer_name, guint16 port, guint offers_per_announce,
+          const std::string &ca_file = {})
       : name (peer_name)
   {
     TrackerClientConfig config;
-    config.url = "ws://127.0.0.1:" + std::to_string (port) + "/announce";
+    config.url = (ca_file.empty () ? "ws" : "wss")
+                 + std::string ("://127.0.0.1:") + std::to_string (port)
+                 + "/announce";
+    config.tls_ca_file = ca_file;
     config.info_hash = kInfoHash;
     config.peer_id = peer_id ();
     config.offers_per_announce = offers_per_announce;
@@ -105,11 +112,16 @@ struct Client
   }
 };
 
+/* With @cert, a wss:// tracker. */
 std::unique_ptr<p2p::tracker::Server>
-start_server (guint16 port)
+start_server (guint16 port, const TestCertificate *cert = nullptr)
 {
   p2p::tracker::ServerConfig config;
   config.workers = 2;
+  if (cert) {
+    config.tls_certificate_file = cert->certificate_file ();
+    config.tls_key_file = cert->key_file ();
+  }
   auto server = std::make_unique<p2p::tracker::Server> (config);
   GError *error = nullptr;
   fail_unless (server->start ("127.0.0.1", port, &error), "tracker: %s",
@@ -231,6 +243,69 @@ GST_START_TEST (test_reconnect_after_server_restart)
 
 GST_END_TEST;
 
+/* issue #15: the engine's client on a wss:// tracker whose certificate is
+ * self-signed, trusted through TrackerClientConfig::tls_ca_file */
+GST_START_TEST (test_wss_tracker_with_own_ca)
+{
+  ThreadContext ctx;
+  TestCertificate cert;
+  auto server = start_server (0, &cert);
+
+  /* Without the CA the certificate is refused: no connection, a warning.
+   * (First: GLib's TLS client would resume a session that a trusting
+   * client of this process opened, without checking the certificate.) */
+  Client untrusting ("carol", server->port (), 1);
+  untrusting.client.reset ();
+  TrackerClientConfig config;
+  config.url = "wss://127.0.0.1:" + std::to_string (server->port ());
+  config.info_hash = kInfoHash;
+  config.peer_id = untrusting.peer_id ();
+  guint warnings = 0;
+  TrackerClient::Callbacks cb;
+  cb.create_offers
+      = [] (guint, TrackerClient::OffersReady ready) { ready ({}); };
+  cb.warning = [&warnings] (const std::string &) { warnings++; };
+  untrusting.client = std::make_unique<TrackerClient> (config, cb);
+  untrusting.client->start ();
+  fail_unless (ctx.run_until ([&] { return warnings > 0; }, 5000));
+  fail_if (untrusting.client->connected ());
+  untrusting.client.reset ();
+
+  /* a CA file that cannot be read: a warning, and no attempt with the
+   * system's CAs instead */
+  warnings = 0;
+  config.tls_ca_file = cert.certificate_file () + ".missing";
+  auto misconfigured = std::make_unique<TrackerClient> (config, cb);
+  misconfigured->start ();
+  fail_unless_equals_int (warnings, 1);
+  ctx.run_for (300);
+  fail_if (misconfigured->connected ());
+  misconfigured.reset ();
+  fail_unless_equals_int (server->stats ().announces, 0);
+
+  /* with the CA: announces, offers and answers as over ws:// */
+  Client a ("alice", server->port (), 1, cert.certificate_file ());
+  Client b ("bob", server->port (), 1, cert.certificate_file ());
+  a.client->start ();
+  fail_unless (ctx.run_until (
+      [&] { return a.client->connected () && a.client->announces_sent () > 0; },
+      5000));
+  ctx.run_for (200);
+  b.client->start ();
+  fail_unless (ctx.run_until ([&] { return !a.offers.empty (); }, 5000),
+               "bob's offer never reached alice over wss://");
+  a.client->send_answer (b.peer_id (), a.offers[0].offer_id, "answer");
+  fail_unless (ctx.run_until ([&] { return !b.answers.empty (); }, 5000));
+  fail_unless (b.answers[0].offer_id == a.offers[0].offer_id);
+  fail_unless_equals_int (a.warnings + b.warnings, 0);
+
+  a.client.reset ();
+  b.client.reset ();
+  server->stop ();
+}
+
+GST_END_TEST;
+
 static Suite *
 tracker_client_suite (void)
 {
@@ -239,6 +314,7 @@ tracker_client_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_offer_relayed_and_answer_routed_back);
   tcase_add_test (tc, test_reconnect_after_server_restart);
+  tcase_add_test (tc, test_wss_tracker_with_own_ca);
   return s;
 }
 

@@ -60,6 +60,18 @@ TrackerClient::~TrackerClient ()
 void
 TrackerClient::start ()
 {
+  if (!config_.tls_ca_file.empty ()) {
+    GErrorOut error;
+    GObjectPtr<GTlsDatabase> trusted (
+        g_tls_file_database_new (config_.tls_ca_file.c_str (), error.out ()));
+    if (!trusted) {
+      /* the system's CAs would not be what the owner asked for */
+      warn ("Tracker " + config_.url + ": cannot read the CA file "
+            + config_.tls_ca_file + ": " + error.get ()->message);
+      return;
+    }
+    soup_session_set_tls_database (session_.get (), trusted.get ());
+  }
   connect ();
 }
 

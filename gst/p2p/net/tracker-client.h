@@ -36,6 +36,9 @@ struct TrackerClientConfig
   guint max_interval = 20;
   /* Send "left": 0, so the tracker counts us as a seeder. */
   bool seeder = false;
+  /* wss:// only: a PEM file of the CA certificates to trust instead of the
+   * system's, e.g. a tracker's self-signed certificate. */
+  std::string tls_ca_file;
 };
 
 class TrackerClient
