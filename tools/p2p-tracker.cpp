@@ -54,6 +54,8 @@ main (int argc, char **argv)
   gint max_send_queue = config.max_send_queue;
   gboolean shared_fd_table = FALSE;
   gchar *tls_cert = nullptr, *tls_key = nullptr;
+  gchar *redis = nullptr;
+  gint redis_ttl = config.redis_member_ttl_s;
 
   GOptionEntry entries[] = {
     { "address", 'a', 0, G_OPTION_ARG_STRING, &address,
@@ -100,6 +102,14 @@ main (int argc, char **argv)
       "FILE" },
     { "tls-key", 0, 0, G_OPTION_ARG_FILENAME, &tls_key,
       "The PEM private key of --tls-cert", "FILE" },
+    { "redis", 0, 0, G_OPTION_ARG_STRING, &redis,
+      "Be a node of a cluster: share swarms with the other nodes through "
+      "this Redis server (redis://HOST[:PORT][/DB])",
+      "URL" },
+    { "redis-ttl", 0, 0, G_OPTION_ARG_INT, &redis_ttl,
+      "A dead node's peers leave the cluster's swarms this long after its "
+      "last heartbeat, seconds (default 15)",
+      "S" },
     { "log-level", 'l', 0, G_OPTION_ARG_STRING, &log_level,
       "none, error, warning, info, debug, log (default warning)", "LEVEL" },
     { nullptr }
@@ -111,7 +121,8 @@ main (int argc, char **argv)
   if (port < 0 || port > 65535 || workers < 0 || max_message < 16
       || max_offers < 0 || max_peers < 1 || interval < 1 || peer_expiry < 1
       || offer_ttl < 1 || idle < 1 || handshake < 1 || max_connections < 1
-      || per_address < 0 || max_swarms < 1 || max_send_queue < 4096) {
+      || per_address < 0 || max_swarms < 1 || max_send_queue < 4096
+      || redis_ttl < 3) {
     g_printerr ("p2p-tracker: an option is out of range (see --help)\n");
     return 2;
   }
@@ -153,6 +164,9 @@ main (int argc, char **argv)
     config.tls_certificate_file = tls_cert;
     config.tls_key_file = tls_key;
   }
+  if (redis)
+    config.redis_url = redis;
+  config.redis_member_ttl_s = redis_ttl;
 
   /* Block the stop signals before the workers exist, so they all inherit
    * the mask and only sigwait() below sees them. */
@@ -173,8 +187,11 @@ main (int argc, char **argv)
       g_error_free (error);
       return 1;
     }
-    printf ("p2p-tracker: listening on %s port %u%s\n", address, server.port (),
-            server.tls () ? " (TLS: wss://, https)" : "");
+    p2p::tracker::Stats started = server.stats ();
+    printf ("p2p-tracker: listening on %s port %u%s%s%s\n", address,
+            server.port (), server.tls () ? " (TLS: wss://, https)" : "",
+            started.clustered ? ", cluster node " : "",
+            started.node_id.c_str ());
     fflush (stdout);
 
     int sig = 0;
@@ -190,5 +207,6 @@ main (int argc, char **argv)
   g_free (log_level);
   g_free (tls_cert);
   g_free (tls_key);
+  g_free (redis);
   return status;
 }

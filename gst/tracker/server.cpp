@@ -18,6 +18,7 @@
 #include <functional>
 #include <future>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <thread>
 #include <unordered_map>
@@ -37,12 +38,14 @@
 #include <gst/gst.h>
 
 #include "gst/webtorrent/protocol.h"
+#include "gst/tracker/cluster.h"
 #include "gst/tracker/swarm-shard.h"
 #include "gst/tracker/tls.h"
 #include "gst/tracker/websocket.h"
 
-GST_DEBUG_CATEGORY_STATIC (tracker_debug);
-#define GST_CAT_DEFAULT tracker_debug
+/* shared with cluster.cpp */
+GST_DEBUG_CATEGORY (p2p_tracker_debug);
+#define GST_CAT_DEFAULT p2p_tracker_debug
 
 namespace p2p::tracker {
 
@@ -189,6 +192,7 @@ public:
   bool start (const std::string &address, guint16 port, GError **error);
   void stop ();
   Stats stats () const;
+  bool prepare_cluster (GError **error);
 
   size_t shard_of (const Id20 &info_hash) const;
   Worker &
@@ -215,7 +219,8 @@ public:
 
   ServerConfig config;
   std::atomic<guint16> bound_port{ 0 };
-  std::unique_ptr<TlsContext> tls; /* set while running with TLS */
+  std::unique_ptr<TlsContext> tls;      /* set while running with TLS */
+  std::optional<ClusterConfig> cluster; /* set while running in a cluster */
 
 private:
   std::vector<std::unique_ptr<Worker>> workers_;
@@ -230,7 +235,7 @@ private:
   bool running_ = false;
 };
 
-class Worker : private SwarmShard::Output
+class Worker : private SwarmShard::Output, private Cluster::Host
 {
 public:
   using Task = std::function<void (Worker &)>;
@@ -269,9 +274,11 @@ public:
   void post (std::vector<Task> &&tasks);
 
   Counters counters;
+  ClusterCounters cluster_counters;
 
 private:
   void run ();
+  int wait_ms () const;
   bool take_private_fd_table ();
   void release_private_fd_table ();
   enum class Refusal { REFUSED, NOTHING_WAITING, NO_RESERVE };
@@ -287,6 +294,7 @@ private:
   enum class Io { MOVED, BLOCKED, CLOSED };
   Io read_some (Connection *conn, size_t &done);
   Io write_some (Connection *conn, size_t &done);
+  Io tls_io (Connection *conn, TlsStatus status, bool reading);
   void watch_writable (Connection *conn, bool writable);
   size_t consume (Connection *conn, char *data, size_t size);
   size_t consume_handshake (Connection *conn, char *data, size_t size);
@@ -295,6 +303,23 @@ private:
   void on_announce (Connection *conn, ClientMessage &msg);
   void on_answer (Connection *conn, ClientMessage &msg);
   void on_scrape (Connection *conn, ClientMessage &msg);
+
+  /* The swarm's side, on the worker that owns its shard: alone, or through
+   * the cluster when it is up. */
+  void shard_announce (ConnectionId conn, const Id20 &info_hash,
+                       const Id20 &peer_id, AnnounceEvent event,
+                       bool left_is_zero, std::vector<PreparedOffer> &offers);
+  void shard_answer (ConnectionId conn, const Id20 &info_hash,
+                     const Id20 &peer_id, const Id20 &to_peer_id,
+                     const Id20 &offer_id, std::string &message);
+  void shard_leave (ConnectionId conn, const Id20 &info_hash,
+                    const Id20 &peer_id);
+  void shard_scrape (const std::shared_ptr<ScrapeGather> &gather,
+                     const std::vector<size_t> &slots);
+  void scrape_part_done (const std::shared_ptr<ScrapeGather> &gather);
+  size_t relay_to_picks (const Id20 &info_hash, const Id20 &from_peer_id,
+                         const std::vector<Cluster::Pick> &picks,
+                         std::vector<PreparedOffer> &offers);
   void reply_http (Connection *conn, const char *status,
                    const char *content_type, const std::string &body);
 
@@ -309,6 +334,15 @@ private:
 
   void sweep (int64_t now);
   void shutdown_connections ();
+
+  /* Cluster::Host */
+  void on_relay (const RelayItem &item,
+                 SwarmShard::MemberIndex reply_to) override;
+  const SwarmShard &
+  shard () const override
+  {
+    return shard_;
+  }
 
   /* SwarmShard::Output, and its cross-worker path */
   void send (ConnectionId to, std::string message) override;
@@ -345,6 +379,7 @@ private:
   std::vector<std::vector<Task>> outboxes_;
 
   SwarmShard shard_;
+  std::unique_ptr<Cluster> cluster_; /* made by run () */
 };
 
 /* ------------------------------------------------------------------ Worker */
@@ -507,6 +542,16 @@ Worker::release_private_fd_table ()
     close (server_.worker (i).wake_fd_);
 }
 
+/* The loop's wait: the sweep's second, or sooner for the cluster. */
+int
+Worker::wait_ms () const
+{
+  int64_t wait = kSweepIntervalMs;
+  if (cluster_)
+    wait = std::min (wait, cluster_->next_timer_ms () - now_ms ());
+  return static_cast<int> (std::max<int64_t> (wait, 0));
+}
+
 void
 Worker::run ()
 {
@@ -518,9 +563,16 @@ Worker::run ()
   std::vector<epoll_event> events (kMaxEvents);
   now_ = now_ms ();
   last_sweep_ = last_expire_ = now_;
+  /* made on this thread, so its sockets are in this worker's table */
+  if (server_.cluster) {
+    ClusterConfig cluster_config = *server_.cluster;
+    cluster_config.worker_index = index_;
+    Cluster::Host &host = *this;
+    cluster_ = std::make_unique<Cluster> (cluster_config, epoll_fd_, host,
+                                          cluster_counters);
+  }
   while (!stopping_.load (std::memory_order_relaxed)) {
-    int n = epoll_wait (epoll_fd_, events.data (), kMaxEvents,
-                        static_cast<int> (kSweepIntervalMs));
+    int n = epoll_wait (epoll_fd_, events.data (), kMaxEvents, wait_ms ());
     now_ = now_ms ();
     for (int i = 0; i < n; i++) {
       uint64_t tag = events[i].data.u64;
@@ -531,6 +583,9 @@ Worker::run ()
         ssize_t r = read (wake_fd_, &count, sizeof count);
         (void)r;
         drain_inbox ();
+      } else if (tag == Cluster::kCommandTag
+                 || tag == Cluster::kSubscriberTag) {
+        cluster_->on_event (tag, events[i].events);
       } else {
         on_event (static_cast<Connection *> (events[i].data.ptr),
                   events[i].events);
@@ -538,6 +593,10 @@ Worker::run ()
     }
     if (now_ - last_sweep_ >= kSweepIntervalMs)
       sweep (now_);
+    if (cluster_) {
+      cluster_->tick (now_);
+      cluster_->flush ();
+    }
     flush_outboxes ();
     flush_dirty ();
     for (Connection *c : graveyard_)
@@ -545,6 +604,11 @@ Worker::run ()
     graveyard_.clear ();
   }
   shutdown_connections ();
+  if (cluster_) {
+    /* this node's peers leave the cluster's swarms now, not at expiry */
+    cluster_->leave_all ();
+    cluster_.reset ();
+  }
   if (reserve_fd_ >= 0)
     close (reserve_fd_);
   reserve_fd_ = -1;
@@ -671,22 +735,8 @@ Worker::read_some (Connection *conn, size_t &done)
     return Io::CLOSED;
   }
   conn->tls_read_wants_write = false;
-  switch (conn->tls->read (scratch_.data (), scratch_.size (), done)) {
-  case TlsStatus::OK:
-    return Io::MOVED;
-  case TlsStatus::WANT_READ:
-    return Io::BLOCKED;
-  case TlsStatus::WANT_WRITE:
-    conn->tls_read_wants_write = true;
-    watch_writable (conn, true);
-    return Io::BLOCKED;
-  case TlsStatus::FAILED:
-    counters.error (ErrorKind::TLS_ERROR);
-    return Io::CLOSED;
-  case TlsStatus::CLOSED:
-    break;
-  }
-  return Io::CLOSED;
+  return tls_io (
+      conn, conn->tls->read (scratch_.data (), scratch_.size (), done), true);
 }
 
 /* Sends the unsent part of conn->out, to the socket or through TLS. */
@@ -706,14 +756,25 @@ Worker::write_some (Connection *conn, size_t &done)
     return Io::CLOSED;
   }
   conn->tls_write_wants_read = false;
-  switch (conn->tls->write (data, size, done)) {
+  return tls_io (conn, conn->tls->write (data, size, done), false);
+}
+
+/* A TLS read or write that must wait for the other direction notes it,
+ * for on_event () to retry it then. */
+Worker::Io
+Worker::tls_io (Connection *conn, TlsStatus status, bool reading)
+{
+  switch (status) {
   case TlsStatus::OK:
     return Io::MOVED;
-  case TlsStatus::WANT_WRITE:
-    return Io::BLOCKED;
   case TlsStatus::WANT_READ:
-    /* retried when the socket is readable (on_event) */
-    conn->tls_write_wants_read = true;
+    conn->tls_write_wants_read = !reading;
+    return Io::BLOCKED;
+  case TlsStatus::WANT_WRITE:
+    if (reading) {
+      conn->tls_read_wants_write = true;
+      watch_writable (conn, true);
+    }
     return Io::BLOCKED;
   case TlsStatus::FAILED:
     counters.error (ErrorKind::TLS_ERROR);
@@ -1044,8 +1105,7 @@ Worker::leave_swarms (Connection *conn)
     ConnectionId id = conn->id;
     Id20 info_hash = m.info_hash, peer_id = m.peer_id;
     to_shard (info_hash, [id, info_hash, peer_id] (Worker &w) {
-      w.shard_.leave (id, info_hash, peer_id);
-      w.count_outcome ({});
+      w.shard_leave (id, info_hash, peer_id);
     });
   }
   std::vector<Membership> ().swap (conn->memberships);
@@ -1179,8 +1239,7 @@ Worker::on_announce (Connection *conn, ClientMessage &msg)
             [id, info_hash = msg.info_hash, peer_id = msg.peer_id,
              event = msg.event, seeder = msg.left_is_zero,
              offers = std::move (offers)] (Worker &w) mutable {
-              w.count_outcome (w.shard_.announce (id, info_hash, peer_id, event,
-                                                  seeder, offers, w.now_, w));
+              w.shard_announce (id, info_hash, peer_id, event, seeder, offers);
             });
 }
 
@@ -1191,13 +1250,12 @@ Worker::on_answer (Connection *conn, ClientMessage &msg)
   std::string relayed = build_relayed_answer (msg.info_hash, msg.peer_id,
                                               msg.offer_id, msg.answer);
   ConnectionId id = conn->id;
-  to_shard (msg.info_hash, [id, info_hash = msg.info_hash,
-                            peer_id = msg.peer_id, to = msg.to_peer_id,
-                            offer_id = msg.offer_id,
-                            relayed = std::move (relayed)] (Worker &w) mutable {
-    w.count_outcome (w.shard_.answer (id, info_hash, peer_id, to, offer_id,
-                                      std::move (relayed), w.now_, w));
-  });
+  to_shard (msg.info_hash,
+            [id, info_hash = msg.info_hash, peer_id = msg.peer_id,
+             to = msg.to_peer_id, offer_id = msg.offer_id,
+             relayed = std::move (relayed)] (Worker &w) mutable {
+              w.shard_answer (id, info_hash, peer_id, to, offer_id, relayed);
+            });
 }
 
 void
@@ -1227,12 +1285,173 @@ Worker::on_scrape (Connection *conn, ClientMessage &msg)
     if (by_shard[s].empty ())
       continue;
     to_worker (s, [gather, slots = std::move (by_shard[s])] (Worker &w) {
-      for (size_t i : slots)
-        gather->files[i] = w.shard_.scrape (gather->files[i].info_hash);
-      if (gather->remaining.fetch_sub (1, std::memory_order_acq_rel) == 1)
-        w.send (gather->conn, build_scrape_response (
-                                  gather->files, w.config_.scrape_interval_s));
+      w.shard_scrape (gather, slots);
     });
+  }
+}
+
+/* ----------------------------------------------------------- shard side */
+
+void
+Worker::shard_announce (ConnectionId conn, const Id20 &info_hash,
+                        const Id20 &peer_id, AnnounceEvent event,
+                        bool left_is_zero, std::vector<PreparedOffer> &offers)
+{
+  if (!cluster_ || !cluster_->up ()) {
+    count_outcome (shard_.announce (conn, info_hash, peer_id, event,
+                                    left_is_zero, offers, now_, *this));
+    return;
+  }
+  /* This node's view first (ownership, seeding, the swarm's limit), then
+   * the cluster's counts and receivers. */
+  SwarmShard::Joined joined = shard_.join (conn, info_hash, peer_id, event,
+                                           left_is_zero, now_, *this);
+  if (joined.error != SwarmShard::Error::NONE) {
+    SwarmShard::Outcome refused;
+    refused.error = joined.error;
+    count_outcome (refused);
+    return;
+  }
+  const bool stopped = event == AnnounceEvent::STOPPED;
+  Cluster::Change change = !stopped         ? Cluster::Change::ADD
+                           : joined.removed ? Cluster::Change::REMOVE
+                                            : Cluster::Change::NONE;
+  const size_t want = stopped ? 0 : offers.size ();
+  cluster_->announce (
+      info_hash, peer_id, joined.seeder, change, want,
+      [this, conn, info_hash, peer_id, offers = std::move (offers)] (
+          const Cluster::AnnounceResult *result) mutable {
+        SwarmShard::Outcome outcome;
+        if (!result) {
+          /* Redis failed: what this node knows */
+          shard_.respond (conn, info_hash, *this);
+          outcome.offers_relayed
+              = shard_.relay_offers (info_hash, peer_id, offers, now_, *this);
+        } else {
+          send (conn,
+                build_announce_response (info_hash, result->counts.complete,
+                                         result->counts.incomplete,
+                                         config_.announce_interval_s));
+          outcome.offers_relayed
+              = relay_to_picks (info_hash, peer_id, result->picks, offers);
+        }
+        count_outcome (outcome);
+      });
+}
+
+/* The offers go to the receivers the cluster picked: this worker's peers
+ * directly, other members' through their relay batch. */
+size_t
+Worker::relay_to_picks (const Id20 &info_hash, const Id20 &from_peer_id,
+                        const std::vector<Cluster::Pick> &picks,
+                        std::vector<PreparedOffer> &offers)
+{
+  size_t relayed = 0;
+  for (size_t i = 0; i < picks.size () && i < offers.size (); i++) {
+    PreparedOffer &offer = offers[i];
+    if (picks[i].member == 0) {
+      relayed += shard_.deliver_offer (info_hash, picks[i].peer_id,
+                                       from_peer_id, offer.offer_id, 0,
+                                       std::move (offer.message), now_, *this);
+      continue;
+    }
+    RelayItem item;
+    item.kind = RelayItem::Kind::OFFER;
+    item.info_hash = info_hash;
+    item.to_peer_id = picks[i].peer_id;
+    item.from_peer_id = from_peer_id;
+    item.offer_id = offer.offer_id;
+    item.reply_to = cluster_->member ();
+    item.message = offer.message;
+    cluster_->relay (picks[i].member, item);
+    relayed++;
+  }
+  return relayed;
+}
+
+void
+Worker::shard_answer (ConnectionId conn, const Id20 &info_hash,
+                      const Id20 &peer_id, const Id20 &to_peer_id,
+                      const Id20 &offer_id, std::string &message)
+{
+  SwarmShard::Outcome outcome = shard_.answer (
+      conn, info_hash, peer_id, to_peer_id, offer_id, message, now_, *this);
+  if (outcome.forward_to && cluster_) {
+    RelayItem item;
+    item.kind = RelayItem::Kind::ANSWER;
+    item.info_hash = info_hash;
+    item.to_peer_id = to_peer_id;
+    item.from_peer_id = peer_id;
+    item.offer_id = offer_id;
+    item.message = message;
+    cluster_->relay (outcome.forward_to, item);
+  }
+  count_outcome (outcome);
+}
+
+void
+Worker::shard_leave (ConnectionId conn, const Id20 &info_hash,
+                     const Id20 &peer_id)
+{
+  if (shard_.leave (conn, info_hash, peer_id) && cluster_)
+    cluster_->leave (info_hash, peer_id);
+  count_outcome ({});
+}
+
+void
+Worker::shard_scrape (const std::shared_ptr<ScrapeGather> &gather,
+                      const std::vector<size_t> &slots)
+{
+  auto alone = [this, gather, slots] {
+    for (size_t i : slots)
+      gather->files[i] = shard_.scrape (gather->files[i].info_hash);
+    scrape_part_done (gather);
+  };
+  if (!cluster_ || !cluster_->up ()) {
+    alone ();
+    return;
+  }
+  std::vector<Id20> hashes;
+  for (size_t i : slots)
+    hashes.push_back (gather->files[i].info_hash);
+  cluster_->scrape (hashes, [this, gather, slots, alone] (
+                                const std::vector<Cluster::Counts> *counts) {
+    if (!counts) {
+      alone ();
+      return;
+    }
+    for (size_t k = 0; k < slots.size (); k++) {
+      TrackerMessage::ScrapeFile &file = gather->files[slots[k]];
+      file.complete = (*counts)[k].complete;
+      file.incomplete = (*counts)[k].incomplete;
+      /* as bittorrent-tracker: a lower bound, the current seeders */
+      file.downloaded = file.complete;
+    }
+    scrape_part_done (gather);
+  });
+}
+
+void
+Worker::scrape_part_done (const std::shared_ptr<ScrapeGather> &gather)
+{
+  if (gather->remaining.fetch_sub (1, std::memory_order_acq_rel) == 1)
+    send (gather->conn,
+          build_scrape_response (gather->files, config_.scrape_interval_s));
+}
+
+void
+Worker::on_relay (const RelayItem &item, SwarmShard::MemberIndex reply_to)
+{
+  switch (item.kind) {
+  case RelayItem::Kind::OFFER:
+    shard_.deliver_offer (item.info_hash, item.to_peer_id, item.from_peer_id,
+                          item.offer_id, reply_to, std::string (item.message),
+                          now_, *this);
+    break;
+  case RelayItem::Kind::ANSWER:
+    shard_.deliver (item.info_hash, item.to_peer_id, std::string (item.message),
+                    *this);
+    break;
   }
 }
 
@@ -1291,7 +1510,10 @@ Worker::sweep (int64_t now)
 
   if (now - last_expire_ >= kExpireIntervalMs) {
     last_expire_ = now;
-    size_t dropped = shard_.expire (now);
+    std::vector<std::pair<Id20, Id20>> expired_peers;
+    size_t dropped = shard_.expire (now, cluster_ ? &expired_peers : nullptr);
+    for (const auto &[info_hash, peer_id] : expired_peers)
+      cluster_->leave (info_hash, peer_id);
     if (dropped)
       GST_DEBUG ("worker %u: %zu silent peers expired", index_, dropped);
     count_outcome ({});
@@ -1385,6 +1607,39 @@ Server::Impl::sample_rate (int64_t now)
     rate_.store ((total - first.second) * 1000.0 / (now - first.first));
 }
 
+/* The Redis URL read and its host resolved now, once: a worker must never
+ * wait on DNS. */
+bool
+Server::Impl::prepare_cluster (GError **error)
+{
+  ClusterConfig cluster_config;
+  std::string reason;
+  if (!parse_redis_url (config.redis_url, cluster_config.endpoint, &reason)) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                 "not a Redis URL (redis://HOST[:PORT][/DB]): %s: %s",
+                 config.redis_url.c_str (), reason.c_str ());
+    return false;
+  }
+  GResolver *resolver = g_resolver_get_default ();
+  GList *addresses = g_resolver_lookup_by_name (
+      resolver, cluster_config.endpoint.host.c_str (), nullptr, error);
+  g_object_unref (resolver);
+  if (!addresses)
+    return false;
+  gchar *ip = g_inet_address_to_string (G_INET_ADDRESS (addresses->data));
+  cluster_config.address = ip;
+  g_free (ip);
+  g_resolver_free_addresses (addresses);
+
+  std::random_device random;
+  gchar node_id[17];
+  g_snprintf (node_id, sizeof node_id, "%08x%08x", random (), random ());
+  cluster_config.node_id = node_id;
+  cluster_config.member_ttl_ms = config.redis_member_ttl_s * 1000LL;
+  cluster = cluster_config;
+  return true;
+}
+
 bool
 Server::Impl::start (const std::string &address, guint16 port, GError **error)
 {
@@ -1416,6 +1671,9 @@ Server::Impl::start (const std::string &address, guint16 port, GError **error)
     if (!tls)
       return false;
   }
+
+  if (!config.redis_url.empty () && !prepare_cluster (error))
+    return false;
 
   ShardLimits limits;
   limits.max_peers_per_swarm = config.max_peers_per_swarm;
@@ -1497,8 +1755,10 @@ Server::Impl::start (const std::string &address, guint16 port, GError **error)
   }
   bound_port.store (port);
   running_ = true;
-  GST_INFO ("tracker listening on %s port %u with %u workers%s",
-            address.c_str (), port, config.workers, tls ? ", TLS" : "");
+  GST_INFO ("tracker listening on %s port %u with %u workers%s%s%s",
+            address.c_str (), port, config.workers, tls ? ", TLS" : "",
+            cluster ? ", cluster node " : "",
+            cluster ? cluster->node_id.c_str () : "");
   return true;
 }
 
@@ -1517,6 +1777,7 @@ Server::Impl::stop ()
   connections_.store (0);
   bound_port.store (0);
   tls.reset ();
+  cluster.reset ();
   running_ = false;
   GST_INFO ("tracker stopped");
 }
@@ -1545,8 +1806,24 @@ Server::Impl::stats () const
     sum (c.bytes_sent, s.bytes_sent);
     for (size_t i = 0; i < s.errors.size (); i++)
       sum (c.errors[i], s.errors[i]);
+    const ClusterCounters &cc = w->cluster_counters;
+    sum (cc.connects, s.redis_connects);
+    sum (cc.commands, s.redis_commands);
+    sum (cc.relays_sent, s.cluster_relays_sent);
+    sum (cc.relays_received, s.cluster_relays_received);
+    sum (cc.publishes, s.cluster_publishes);
+    sum (cc.local_fallbacks, s.local_fallbacks);
   }
   s.announces_per_second = rate_.load ();
+  if (cluster) {
+    s.clustered = true;
+    s.node_id = cluster->node_id;
+    s.redis_up = !workers_.empty ()
+                 && std::all_of (workers_.begin (), workers_.end (),
+                                 [] (const std::unique_ptr<Worker> &w) {
+                                   return w->cluster_counters.up.load ();
+                                 });
+  }
   return s;
 }
 
@@ -1557,7 +1834,7 @@ Server::Server (const ServerConfig &config)
 {
   static gsize once = 0;
   if (g_once_init_enter (&once)) {
-    GST_DEBUG_CATEGORY_INIT (tracker_debug, "p2ptracker", 0,
+    GST_DEBUG_CATEGORY_INIT (p2p_tracker_debug, "p2ptracker", 0,
                              "WebTorrent tracker");
     g_once_init_leave (&once, 1);
   }

@@ -17,6 +17,8 @@
  * and passes them to the swarm's worker, which relays to the receivers'
  * workers. WebSocket upgrade on any path; GET /stats.json and /metrics on
  * the same port; all of it over TLS when the config names a certificate.
+ * With a Redis URL, several servers (nodes) share their swarms as one
+ * tracker (cluster.h).
  */
 #pragma once
 
@@ -59,6 +61,12 @@ struct ServerConfig
    * wss:// (and /stats.json, /metrics over https); empty: ws:// and http. */
   std::string tls_certificate_file;
   std::string tls_key_file;
+  /* A cluster: "redis://HOST[:PORT][/DB]" (redis-url.h), shared with the
+   * other nodes. Empty: this node alone. */
+  std::string redis_url;
+  /* A node's peers stay in the cluster's swarms this long after its last
+   * heartbeat (every third of it): how soon a dead node is forgotten. */
+  unsigned redis_member_ttl_s = 15;
 };
 
 class Server
@@ -74,7 +82,9 @@ public:
   /* Binds @address (an IPv4 or IPv6 literal) and @port (0 = any free port)
    * and starts the workers. Errors are in G_IO_ERROR: ADDRESS_IN_USE when
    * something listens on the port, INVALID_DATA for a TLS certificate or
-   * key that cannot be used. */
+   * key that cannot be used, INVALID_ARGUMENT for a Redis URL that is none
+   * and NOT_FOUND for its host unknown. A Redis server that does not answer
+   * is no error: the server works alone until it does. */
   bool start (const std::string &address, guint16 port, GError **error);
 
   /* The bound port, 0 when not running. */

@@ -35,6 +35,50 @@ const Field kFields[] = {
   { "bytes_sent", &Stats::bytes_sent, false, "Bytes sent" },
 };
 
+/* Only for a node of a cluster. */
+const Field kClusterFields[] = {
+  { "redis_up", &Stats::redis_up, true,
+    "1 while every worker reaches Redis, 0 while some serve alone" },
+  { "redis_connects", &Stats::redis_connects, false,
+    "Connections to Redis made ready (first and after outages)" },
+  { "redis_commands", &Stats::redis_commands, false, "Redis commands sent" },
+  { "cluster_relays_sent", &Stats::cluster_relays_sent, false,
+    "Offers and answers sent to peers on other nodes" },
+  { "cluster_relays_received", &Stats::cluster_relays_received, false,
+    "Offers and answers received for this node's peers" },
+  { "cluster_publishes", &Stats::cluster_publishes, false,
+    "Redis PUBLISH batches of relays" },
+  { "local_fallbacks", &Stats::local_fallbacks, false,
+    "Announces and scrapes answered by this node alone: Redis failed" },
+};
+
+template <size_t N>
+void
+append_json (std::string &out, const Stats &stats, const Field (&fields)[N])
+{
+  for (const Field &f : fields) {
+    webtorrent::json::write_string (out, f.name);
+    out += ':';
+    out += std::to_string (stats.*f.member);
+    out += ',';
+  }
+}
+
+template <size_t N>
+void
+append_prometheus (std::string &out, const Stats &stats,
+                   const Field (&fields)[N])
+{
+  for (const Field &f : fields) {
+    std::string name = std::string ("p2p_tracker_") + f.name;
+    if (!f.gauge)
+      name += "_total";
+    out += "# HELP " + name + " " + f.help + "\n";
+    out += "# TYPE " + name + (f.gauge ? " gauge\n" : " counter\n");
+    out += name + " " + std::to_string (stats.*f.member) + "\n";
+  }
+}
+
 } // namespace
 
 const char *
@@ -58,11 +102,12 @@ std::string
 Stats::to_json () const
 {
   std::string out = "{";
-  for (const Field &f : kFields) {
-    webtorrent::json::write_string (out, f.name);
-    out += ':';
-    out += std::to_string (this->*f.member);
+  append_json (out, *this, kFields);
+  if (clustered) {
+    out += "\"node_id\":";
+    webtorrent::json::write_string (out, node_id);
     out += ',';
+    append_json (out, *this, kClusterFields);
   }
   out += "\"announces_per_second\":";
   webtorrent::json::write_number (out, announces_per_second);
@@ -83,14 +128,9 @@ std::string
 Stats::to_prometheus () const
 {
   std::string out;
-  for (const Field &f : kFields) {
-    std::string name = std::string ("p2p_tracker_") + f.name;
-    if (!f.gauge)
-      name += "_total";
-    out += "# HELP " + name + " " + f.help + "\n";
-    out += "# TYPE " + name + (f.gauge ? " gauge\n" : " counter\n");
-    out += name + " " + std::to_string (this->*f.member) + "\n";
-  }
+  append_prometheus (out, *this, kFields);
+  if (clustered)
+    append_prometheus (out, *this, kClusterFields);
   out += "# HELP p2p_tracker_announces_per_second Announce rate over the "
          "last seconds\n# TYPE p2p_tracker_announces_per_second gauge\n"
          "p2p_tracker_announces_per_second ";

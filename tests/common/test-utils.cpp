@@ -167,6 +167,22 @@ TempDir::file (const std::string &name) const
   return path.get ();
 }
 
+guint16
+free_loopback_port ()
+{
+  GObjectPtr<GSocket> socket (g_socket_new (G_SOCKET_FAMILY_IPV4,
+                                            G_SOCKET_TYPE_STREAM,
+                                            G_SOCKET_PROTOCOL_TCP, nullptr));
+  GObjectPtr<GInetAddress> loopback (
+      g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4));
+  GObjectPtr<GSocketAddress> any_port (
+      g_inet_socket_address_new (loopback.get (), 0));
+  g_assert (g_socket_bind (socket.get (), any_port.get (), FALSE, nullptr));
+  GObjectPtr<GSocketAddress> bound (
+      g_socket_get_local_address (socket.get (), nullptr));
+  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound.get ()));
+}
+
 GBytesPtr
 make_payload (gsize size, guint seed)
 {

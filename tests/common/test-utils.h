@@ -106,6 +106,9 @@ private:
   std::string path_;
 };
 
+/* A TCP port of 127.0.0.1 that was free a moment ago, nobody listening. */
+guint16 free_loopback_port ();
+
 /* @size bytes starting with the MPEG-TS sync byte, the rest derived from
  * @seed so that different segments differ. */
 GBytesPtr make_payload (gsize size, guint seed);

@@ -23,17 +23,10 @@
 
 using namespace p2p::tracker;
 using namespace p2p::webtorrent;
+using p2p::tracker::test::numbered_id;
 using p2p::tracker::test::TestClient;
 
 namespace {
-
-Id20
-numbered_id (const char *prefix, int n)
-{
-  char buf[32];
-  g_snprintf (buf, sizeof buf, "%s%012d", prefix, n);
-  return *Id20::from_bytes (std::string_view (buf, 20));
-}
 
 std::string
 announce (const Id20 &peer, const Id20 &info_hash, int offers)

@@ -17,23 +17,11 @@
 
 using namespace p2p::tracker;
 using namespace p2p::webtorrent;
+using p2p::tracker::test::id_from;
+using p2p::tracker::test::numbered_id;
 using p2p::tracker::test::TestClient;
 
 namespace {
-
-Id20
-id_from (const std::string &s)
-{
-  return *Id20::from_bytes (s);
-}
-
-Id20
-numbered_id (const char *prefix, int n)
-{
-  char buf[32];
-  g_snprintf (buf, sizeof buf, "%s%012d", prefix, n);
-  return id_from (std::string (buf, 20));
-}
 
 const Id20 kInfoHash = id_from ("L2uYwMcHhsstZuLv8ZqU");
 const Id20 kPeerA = id_from ("-PM0203-AAAAAAAAAAAA");

@@ -18,15 +18,10 @@
 using namespace p2p::tracker;
 using namespace p2p::webtorrent;
 using p2p::test::TestCertificate;
+using p2p::tracker::test::id_from;
 using p2p::tracker::test::TestClient;
 
 namespace {
-
-Id20
-id_from (const std::string &s)
-{
-  return *Id20::from_bytes (s);
-}
 
 const Id20 kInfoHash = id_from ("L2uYwMcHhsstZuLv8ZqU");
 const Id20 kPeerA = id_from ("-PM0203-AAAAAAAAAAAA");

@@ -10,6 +10,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -211,6 +212,22 @@ private:
   bool closed_ = false;
   std::string buffer_;
 };
+
+/* @s must be 20 bytes */
+inline Id20
+id_from (std::string_view s)
+{
+  return *Id20::from_bytes (s);
+}
+
+/* PREFIX (8 characters) then @n in 12 digits */
+inline Id20
+numbered_id (const char *prefix, int n)
+{
+  char buf[32];
+  g_snprintf (buf, sizeof buf, "%s%012d", prefix, n);
+  return id_from (std::string_view (buf, 20));
+}
 
 inline TrackerMessage
 expect_message (TestClient &c, TrackerMessage::Kind kind)

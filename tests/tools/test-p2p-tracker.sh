@@ -4,39 +4,17 @@
 # Starts trackers on 127.0.0.1 and stops them by pid.
 set -u
 tracker=$1
-tmp=$(mktemp -d)
-pids=()
-cleanup () {
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null; done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
+. "$(dirname "$0")/../common/processes.sh"
 failures=0
 check () {  # check DESCRIPTION COMMAND...
   local what=$1; shift
   if "$@"; then echo "ok - $what"; else echo "not ok - $what"; failures=$((failures + 1)); fi
 }
 
-# start_tracker LOG ARGS...: runs p2p-tracker in the background; sets
-# tracker_pid, and tracker_port once it says it is listening.
-start_tracker () {
-  local log=$1; shift
-  "$tracker" --address 127.0.0.1 "$@" >"$log" 2>&1 &
-  tracker_pid=$!
-  pids+=("$tracker_pid")
-  for _ in $(seq 100); do
-    tracker_port=$(sed -n 's/.*listening on 127.0.0.1 port \([0-9]*\).*/\1/p' "$log")
-    [ -n "$tracker_port" ] && return 0
-    sleep 0.1
-  done
-  cat "$log" >&2
-  return 1
-}
-
 # issue #14: a second tracker on a port that a tracker holds fails at once
-start_tracker "$tmp/first.log" --port 0 || exit 1
-first_pid=$tracker_pid first_port=$tracker_port
+start_background "$tmp/first.log" "$tracker" --address 127.0.0.1 --port 0
+first_pid=$last_pid
+first_port=$(listening_port "$tmp/first.log") || exit 1
 timeout 10 "$tracker" --address 127.0.0.1 --port "$first_port" >"$tmp/second.log" 2>&1
 status=$?
 check "a second tracker on a held port exits with status 1" test "$status" -eq 1
@@ -54,11 +32,13 @@ check "--tls-cert without --tls-key is a usage error (status 2)" test $? -eq 2
 check "a file that holds no certificate: status 1" test $? -eq 1
 check "and the reason names the file" grep -q "cannot use TLS certificate $tmp/key.pem" "$tmp/bad.log"
 
-start_tracker "$tmp/tls.log" --port 0 --tls-cert "$tmp/cert.pem" --tls-key "$tmp/key.pem" || exit 1
+start_background "$tmp/tls.log" "$tracker" --address 127.0.0.1 --port 0 \
+  --tls-cert "$tmp/cert.pem" --tls-key "$tmp/key.pem"
+tls_port=$(listening_port "$tmp/tls.log") || exit 1
 check "it says it serves TLS" grep -q "(TLS: wss://, https)" "$tmp/tls.log"
 https_get () {  # https_get PATH: the response, the certificate checked
   printf 'GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n' "$1" \
-    | timeout 10 openssl s_client -quiet -connect "127.0.0.1:$tracker_port" \
+    | timeout 10 openssl s_client -quiet -connect "127.0.0.1:$tls_port" \
         -CAfile "$tmp/cert.pem" -verify_return_error -verify_ip 127.0.0.1 2>/dev/null
 }
 https_get /stats.json >"$tmp/stats.txt"

@@ -1,15 +1,23 @@
 #!/usr/bin/env bash
 # gst-p2p differential tracker test (meson suite "tracker"):
-#   run-diff.sh [--tls] P2P_TRACKER_BINARY
+#   run-diff.sh [--tls] [--cluster REDIS_SERVER] P2P_TRACKER_BINARY
 # Starts our p2p-tracker and the npm bittorrent-tracker server on 127.0.0.1
 # ports they pick, runs diff.mjs against both, stops both by pid. With --tls
 # our tracker serves wss:// with a self-signed certificate made here (with
-# openssl), and the clients trust only that certificate.
+# openssl), and the clients trust only that certificate. With --cluster our
+# tracker is two nodes sharing a redis-server started here: the peers of
+# each scenario take the nodes in turn, and must see one tracker.
 # Exits 77 (skip) when node or the npm packages are missing, 1 under CI.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-tls=
-[ "${1:-}" = --tls ] && { tls=1; shift; }
+tls= redis_server=
+while [ $# -gt 1 ]; do
+  case "$1" in
+    --tls) tls=1; shift ;;
+    --cluster) redis_server=$2; shift 2 ;;
+    *) break ;;
+  esac
+done
 tracker=$1
 if ! command -v node >/dev/null || [ ! -d "$here/node_modules/bittorrent-tracker" ]; then
   echo "node or tests/tracker-diff/node_modules missing (run scripts/setup.sh)"
@@ -18,24 +26,7 @@ if ! command -v node >/dev/null || [ ! -d "$here/node_modules/bittorrent-tracker
   exit 77
 fi
 
-tmp=$(mktemp -d)
-pids=()
-cleanup () {
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null; done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-port_of () {
-  for _ in $(seq 100); do
-    port=$(sed -n 's/.*listening on 127.0.0.1 port \([0-9]*\).*/\1/p' "$1")
-    [ -n "$port" ] && { echo "$port"; return 0; }
-    sleep 0.1
-  done
-  cat "$1" >&2
-  return 1
-}
+. "$here/../common/processes.sh"
 
 tracker_args=(--address 127.0.0.1 --port 0 --log-level warning)
 scheme=ws
@@ -49,13 +40,28 @@ if [ -n "$tls" ]; then
   export TRACKER_DIFF_CA="$tmp/cert.pem"
 fi
 
-"$tracker" "${tracker_args[@]}" >"$tmp/ours.log" 2>&1 &
-pids+=($!)
-node "$here/bt-server.mjs" 0 >"$tmp/bt.log" 2>&1 &
-pids+=($!)
+nodes=1
+if [ -n "$redis_server" ]; then
+  # a free port for Redis: bind 0, read it, release it
+  redis_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  start_background "$tmp/redis.log" "$redis_server" --port "$redis_port" \
+    --bind 127.0.0.1 --save '' --appendonly no --dir "$tmp"
+  for _ in $(seq 50); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$redis_port") 2>/dev/null && break
+    sleep 0.1
+  done
+  tracker_args+=(--redis "redis://127.0.0.1:$redis_port")
+  nodes=2
+fi
 
-ours_port=$(port_of "$tmp/ours.log") || { echo "p2p-tracker did not start"; exit 1; }
-bt_port=$(port_of "$tmp/bt.log") || { echo "bittorrent-tracker did not start"; exit 1; }
-echo "p2p-tracker on $scheme port $ours_port, bittorrent-tracker on ws port $bt_port"
+urls=
+for n in $(seq "$nodes"); do
+  start_background "$tmp/ours-$n.log" "$tracker" "${tracker_args[@]}"
+  port=$(listening_port "$tmp/ours-$n.log") || { echo "p2p-tracker did not start"; exit 1; }
+  urls="${urls:+$urls,}$scheme://127.0.0.1:$port"
+done
+start_background "$tmp/bt.log" node "$here/bt-server.mjs" 0
+bt_port=$(listening_port "$tmp/bt.log") || { echo "bittorrent-tracker did not start"; exit 1; }
+echo "p2p-tracker on $urls, bittorrent-tracker on ws port $bt_port"
 
-timeout 90 node "$here/diff.mjs" "$scheme://127.0.0.1:$ours_port" "ws://127.0.0.1:$bt_port"
+timeout 90 node "$here/diff.mjs" "$urls" "ws://127.0.0.1:$bt_port"
