@@ -16,6 +16,7 @@ APT_PACKAGES=(
   libssl-dev openssl  # the tracker's TLS (wss://); tests make certificates
   glib-networking  # TLS for libsoup: the HTTP origin's https, wss:// clients
   libhiredis-dev redis-server  # tracker nodes sharing swarms; tests run Redis
+  liburing-dev  # the tracker's socket reads and writes batched through io_uring
   iproute2 procps python3
   chromium  # browser interop tests (tests/interop)
   python3-matplotlib  # plots of the tracker and swarm benchmarks (tests/bench)

@@ -253,6 +253,7 @@ Cluster::went_up ()
   backoff_ms_ = 0;
   heartbeat_at_ms_ = now_ms_ + config_.member_ttl_ms / 3;
   counters_.up.store (true);
+  counters_.settled.store (true);
   counters_.connects.fetch_add (1, std::memory_order_relaxed);
   register_swarms ();
   const SwarmShard &shard = host_.shard ();
@@ -282,6 +283,7 @@ Cluster::went_down (const std::string &reason)
   }
   state_ = State::DOWN;
   counters_.up.store (false);
+  counters_.settled.store (true);
   batches_.clear ();
   backoff_ms_ = backoff_ms_ ? std::min (backoff_ms_ * 2, kMaxBackoffMs)
                             : kFirstBackoffMs;

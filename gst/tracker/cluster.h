@@ -59,6 +59,8 @@ struct ClusterConfig
 struct ClusterCounters
 {
   std::atomic<bool> up{ false };
+  /* the first connection attempt is over, joined or failed */
+  std::atomic<bool> settled{ false };
   std::atomic<uint64_t> connects{ 0 };
   std::atomic<uint64_t> commands{ 0 };
   std::atomic<uint64_t> relays_sent{ 0 };

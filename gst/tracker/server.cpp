@@ -39,6 +39,7 @@
 
 #include "gst/webtorrent/protocol.h"
 #include "gst/tracker/cluster.h"
+#include "gst/tracker/socket-batch.h"
 #include "gst/tracker/swarm-shard.h"
 #include "gst/tracker/tls.h"
 #include "gst/tracker/websocket.h"
@@ -54,6 +55,12 @@ using namespace webtorrent;
 namespace {
 
 constexpr size_t kReadChunk = 64 * 1024;
+/* a batched read per readable socket and loop turn; what does not fit
+ * stays readable for the next turn */
+constexpr size_t kBatchReadSize = 16 * 1024;
+/* output buffers kept for reuse, and the largest kept */
+constexpr size_t kSpareOutputs = 256;
+constexpr size_t kMaxSpareOutput = 16 * 1024;
 constexpr size_t kMaxRequestHead = 8 * 1024;
 constexpr int kMaxEvents = 256;
 constexpr int kWorkerShift = 48;
@@ -193,6 +200,7 @@ public:
   void stop ();
   Stats stats () const;
   bool prepare_cluster (GError **error);
+  void wait_for_cluster ();
 
   size_t shard_of (const Id20 &info_hash) const;
   Worker &
@@ -239,6 +247,13 @@ class Worker : private SwarmShard::Output, private Cluster::Host
 {
 public:
   using Task = std::function<void (Worker &)>;
+  /* What one worker hands another: a task, or a run of messages for its
+   * connections (one allocation for the run, not one per message). */
+  struct Post
+  {
+    Task task;
+    std::vector<std::pair<ConnectionId, std::string>> messages;
+  };
 
   Worker (Server::Impl &server, unsigned index, const ShardLimits &limits);
   ~Worker () override;
@@ -271,7 +286,7 @@ public:
   }
 
   /* From any thread: queue tasks for this worker. */
-  void post (std::vector<Task> &&tasks);
+  void post (std::vector<Post> &&posts);
 
   Counters counters;
   ClusterCounters cluster_counters;
@@ -291,6 +306,9 @@ private:
   void accept_all ();
   void on_event (Connection *conn, uint32_t events);
   void on_readable (Connection *conn);
+  void on_received (Connection *conn, char *data, size_t n);
+  void receive_batch ();
+  void bury ();
   enum class Io { MOVED, BLOCKED, CLOSED };
   Io read_some (Connection *conn, size_t &done);
   Io write_some (Connection *conn, size_t &done);
@@ -323,6 +341,8 @@ private:
   void reply_http (Connection *conn, const char *status,
                    const char *content_type, const std::string &body);
 
+  void take_output (Connection *conn);
+  void release_output (Connection *conn);
   void queue_raw (Connection *conn, std::string_view bytes);
   void queue_text (Connection *conn, std::string_view text);
   void queued (Connection *conn);
@@ -375,11 +395,14 @@ private:
   std::vector<char> scratch_;
 
   std::mutex inbox_mutex_;
-  std::vector<Task> inbox_;
-  std::vector<std::vector<Task>> outboxes_;
+  std::vector<Post> inbox_;
+  std::vector<std::vector<Post>> outboxes_;
+  /* output buffers connections gave back, for the next to write */
+  std::vector<std::string> spare_outputs_;
 
   SwarmShard shard_;
-  std::unique_ptr<Cluster> cluster_; /* made by run () */
+  std::unique_ptr<Cluster> cluster_;   /* made by run () */
+  std::unique_ptr<SocketBatch> batch_; /* made by run () */
 };
 
 /* ------------------------------------------------------------------ Worker */
@@ -400,8 +423,7 @@ Worker::~Worker ()
       close (entry.second->fd);
     delete entry.second;
   }
-  for (Connection *c : graveyard_)
-    delete c;
+  bury ();
   /* With a private table the worker closed its own copies, and the server
    * the process table's copies of epoll and listen once the thread had
    * its table; the eventfd stays in every table, for post(). */
@@ -454,7 +476,7 @@ Worker::request_stop ()
 }
 
 void
-Worker::post (std::vector<Task> &&tasks)
+Worker::post (std::vector<Post> &&tasks)
 {
   bool was_empty;
   {
@@ -463,7 +485,7 @@ Worker::post (std::vector<Task> &&tasks)
     if (was_empty) {
       inbox_.swap (tasks);
     } else {
-      for (Task &t : tasks)
+      for (Post &t : tasks)
         inbox_.push_back (std::move (t));
     }
   }
@@ -474,13 +496,17 @@ Worker::post (std::vector<Task> &&tasks)
 void
 Worker::drain_inbox ()
 {
-  std::vector<Task> tasks;
+  std::vector<Post> posts;
   {
     std::lock_guard<std::mutex> lock (inbox_mutex_);
-    tasks.swap (inbox_);
+    posts.swap (inbox_);
   }
-  for (Task &t : tasks)
-    t (*this);
+  for (Post &p : posts) {
+    if (p.task)
+      p.task (*this);
+    for (auto &[to, message] : p.messages)
+      deliver (to, message);
+  }
 }
 
 void
@@ -489,7 +515,7 @@ Worker::to_worker (size_t index, Task task)
   if (index == index_)
     task (*this);
   else
-    outboxes_[index].push_back (std::move (task));
+    outboxes_[index].push_back ({ std::move (task), {} });
 }
 
 void
@@ -503,7 +529,7 @@ Worker::flush_outboxes ()
 {
   for (size_t i = 0; i < outboxes_.size (); i++) {
     if (!outboxes_[i].empty ()) {
-      std::vector<Task> batch;
+      std::vector<Post> batch;
       batch.swap (outboxes_[i]);
       server_.worker (i).post (std::move (batch));
     }
@@ -563,7 +589,9 @@ Worker::run ()
   std::vector<epoll_event> events (kMaxEvents);
   now_ = now_ms ();
   last_sweep_ = last_expire_ = now_;
-  /* made on this thread, so its sockets are in this worker's table */
+  /* made on this thread, so its descriptors are in this worker's table */
+  batch_ = std::make_unique<SocketBatch> (kMaxEvents, kBatchReadSize,
+                                          config_.io_uring);
   if (server_.cluster) {
     ClusterConfig cluster_config = *server_.cluster;
     cluster_config.worker_index = index_;
@@ -587,10 +615,15 @@ Worker::run ()
                  || tag == Cluster::kSubscriberTag) {
         cluster_->on_event (tag, events[i].events);
       } else {
-        on_event (static_cast<Connection *> (events[i].data.ptr),
-                  events[i].events);
+        auto *conn = static_cast<Connection *> (events[i].data.ptr);
+        /* plain reads wait for the turn's batch; anything else now */
+        const uint32_t ev = events[i].events;
+        if (conn->tls || conn->dead || (ev & EPOLLOUT)
+            || !batch_->queue_recv (conn->fd, conn))
+          on_event (conn, ev);
       }
     }
+    receive_batch ();
     if (now_ - last_sweep_ >= kSweepIntervalMs)
       sweep (now_);
     if (cluster_) {
@@ -599,9 +632,7 @@ Worker::run ()
     }
     flush_outboxes ();
     flush_dirty ();
-    for (Connection *c : graveyard_)
-      delete c;
-    graveyard_.clear ();
+    bury ();
   }
   shutdown_connections ();
   if (cluster_) {
@@ -813,32 +844,53 @@ Worker::on_readable (Connection *conn)
       close_now (conn);
       return;
     }
-    counters.add (counters.bytes_received, n);
-    if (conn->state == Connection::State::CLOSING)
-      continue; /* draining until the peer closes */
-
-    if (conn->in.empty ()) {
-      size_t used = consume (conn, scratch_.data (), n);
-      if (!conn->dead && used < static_cast<size_t> (n)) {
-        conn->in.assign (scratch_.data () + used, n - used);
-        conn->partial_since_ms = now_;
-      }
-    } else {
-      conn->in.append (scratch_.data (), n);
-      size_t used = consume (conn, &conn->in[0], conn->in.size ());
-      if (!conn->dead) {
-        conn->in.erase (0, used);
-        if (conn->in.empty ()) {
-          std::string ().swap (conn->in);
-          conn->partial_since_ms = 0;
-        } else if (used) {
-          conn->partial_since_ms = now_;
-        }
-      }
-    }
+    on_received (conn, scratch_.data (), n);
     /* a short read drained the socket; TLS reads one record at a time */
     if (!conn->tls && n < scratch_.size ())
       return;
+  }
+}
+
+/* @n bytes read from the connection, at @data (parsed in place). */
+void
+Worker::on_received (Connection *conn, char *data, size_t n)
+{
+  counters.add (counters.bytes_received, n);
+  if (conn->state == Connection::State::CLOSING)
+    return; /* draining until the peer closes */
+  if (conn->in.empty ()) {
+    size_t used = consume (conn, data, n);
+    if (!conn->dead && used < n) {
+      conn->in.assign (data + used, n - used);
+      conn->partial_since_ms = now_;
+    }
+    return;
+  }
+  conn->in.append (data, n);
+  size_t used = consume (conn, &conn->in[0], conn->in.size ());
+  if (!conn->dead) {
+    conn->in.erase (0, used);
+    if (conn->in.empty ()) {
+      std::string ().swap (conn->in);
+      conn->partial_since_ms = 0;
+    } else if (used) {
+      conn->partial_since_ms = now_;
+    }
+  }
+}
+
+/* The turn's batched reads, in the order the events came. */
+void
+Worker::receive_batch ()
+{
+  for (const SocketBatch::Result &r : batch_->run_recvs ()) {
+    auto *conn = static_cast<Connection *> (r.owner);
+    if (conn->dead)
+      continue;
+    if (r.result > 0)
+      on_received (conn, const_cast<char *> (r.data), r.result);
+    else if (r.result == 0 || (r.result != -EAGAIN && r.result != -EINTR))
+      close_now (conn);
   }
 }
 
@@ -990,11 +1042,36 @@ Worker::reply_http (Connection *conn, const char *status,
 
 /* ----------------------------------------------------------------- output */
 
+/* A connection about to write takes a spare buffer rather than allocate. */
+void
+Worker::take_output (Connection *conn)
+{
+  if (conn->out.empty () && !spare_outputs_.empty ()) {
+    conn->out.swap (spare_outputs_.back ());
+    spare_outputs_.pop_back ();
+  }
+}
+
+/* All sent: the buffer goes back, so an idle connection holds none. */
+void
+Worker::release_output (Connection *conn)
+{
+  conn->out_offset = 0;
+  if (spare_outputs_.size () < kSpareOutputs
+      && conn->out.capacity () <= kMaxSpareOutput) {
+    conn->out.clear ();
+    spare_outputs_.emplace_back ().swap (conn->out);
+  } else {
+    std::string ().swap (conn->out);
+  }
+}
+
 void
 Worker::queue_raw (Connection *conn, std::string_view bytes)
 {
   if (conn->dead)
     return;
+  take_output (conn);
   conn->out.append (bytes);
   queued (conn);
 }
@@ -1004,6 +1081,7 @@ Worker::queue_text (Connection *conn, std::string_view text)
 {
   if (conn->dead || conn->state != Connection::State::OPEN)
     return;
+  take_output (conn);
   ws::append_frame (conn->out, ws::OPCODE_TEXT, text);
   queued (conn);
 }
@@ -1044,8 +1122,7 @@ Worker::flush (Connection *conn)
       return;
     }
   }
-  std::string ().swap (conn->out);
-  conn->out_offset = 0;
+  release_output (conn);
   watch_writable (conn, conn->tls_read_wants_write);
   if (conn->state == Connection::State::CLOSING) {
     /* Half-close and let the peer close: the close frame or the HTTP
@@ -1059,13 +1136,30 @@ Worker::flush (Connection *conn)
 void
 Worker::flush_dirty ()
 {
-  for (size_t i = 0; i < dirty_.size (); i++) {
-    Connection *conn = dirty_[i];
+  /* plain sockets write in one batch, TLS through its session */
+  for (Connection *conn : dirty_) {
     conn->dirty = false;
-    if (!conn->dead)
+    if (conn->dead)
+      continue;
+    if (conn->tls
+        || !batch_->queue_send (conn->fd, conn->out.data () + conn->out_offset,
+                                conn->out.size () - conn->out_offset, conn))
       flush (conn);
   }
   dirty_.clear ();
+  for (const SocketBatch::Result &r : batch_->run_sends ()) {
+    auto *conn = static_cast<Connection *> (r.owner);
+    if (r.result < 0 && r.result != -EAGAIN && r.result != -EINTR) {
+      close_now (conn);
+      continue;
+    }
+    if (r.result > 0) {
+      counters.add (counters.bytes_sent, r.result);
+      conn->out_offset += r.result;
+    }
+    /* done (output released), or the rest waits for EPOLLOUT */
+    flush (conn);
+  }
 }
 
 void
@@ -1119,12 +1213,23 @@ Worker::close_now (Connection *conn)
   conn->dead = true;
   leave_swarms (conn);
   epoll_ctl (epoll_fd_, EPOLL_CTL_DEL, conn->fd, nullptr);
-  close (conn->fd);
-  conn->fd = -1;
+  /* the descriptor closes in bury (): a read queued for it this turn must
+   * not reach a new connection that took its number */
   connections_.erase (conn->id);
   server_.release (conn->address);
   counters.connections.fetch_sub (1, std::memory_order_relaxed);
   graveyard_.push_back (conn);
+}
+
+/* The connections closed this turn: descriptors and memory. */
+void
+Worker::bury ()
+{
+  for (Connection *c : graveyard_) {
+    close (c->fd);
+    delete c;
+  }
+  graveyard_.clear ();
 }
 
 void
@@ -1135,8 +1240,11 @@ Worker::send (ConnectionId to, std::string message)
     deliver (to, message);
     return;
   }
-  outboxes_[owner].push_back (
-      [to, m = std::move (message)] (Worker &w) { w.deliver (to, m); });
+  /* in order with the turn's tasks for that worker */
+  std::vector<Post> &box = outboxes_[owner];
+  if (box.empty () || box.back ().task)
+    box.emplace_back ();
+  box.back ().messages.emplace_back (to, std::move (message));
 }
 
 void
@@ -1229,10 +1337,9 @@ Worker::on_announce (Connection *conn, ClientMessage &msg)
   std::vector<PreparedOffer> offers;
   if (msg.event != AnnounceEvent::STOPPED) {
     offers.reserve (msg.offers.size ());
+    RelayBuilder relay (RelayBuilder::Kind::OFFER, msg.info_hash, msg.peer_id);
     for (const ReceivedOffer &o : msg.offers)
-      offers.push_back (
-          { o.offer_id, build_relayed_offer (msg.info_hash, msg.peer_id,
-                                             o.offer_id, o.offer) });
+      offers.push_back ({ o.offer_id, relay.build (o.offer_id, o.offer) });
   }
   ConnectionId id = conn->id;
   to_shard (msg.info_hash,
@@ -1538,9 +1645,7 @@ Worker::shutdown_connections ()
       flush (c);
     close_now (c);
   }
-  for (Connection *c : graveyard_)
-    delete c;
-  graveyard_.clear ();
+  bury ();
   dirty_.clear ();
 }
 
@@ -1605,6 +1710,22 @@ Server::Impl::sample_rate (int64_t now)
   const auto &first = rate_samples_.front ();
   if (now > first.first)
     rate_.store ((total - first.second) * 1000.0 / (now - first.first));
+}
+
+/* A node answers its first clients with the cluster's view: start ()
+ * returns once every worker has joined, or failed to reach Redis once. */
+void
+Server::Impl::wait_for_cluster ()
+{
+  const gint64 deadline
+      = g_get_monotonic_time ()
+        + (cluster->command_timeout_ms + 500) * G_TIME_SPAN_MILLISECOND;
+  while (g_get_monotonic_time () < deadline
+         && !std::all_of (workers_.begin (), workers_.end (),
+                          [] (const std::unique_ptr<Worker> &w) {
+                            return w->cluster_counters.settled.load ();
+                          }))
+    g_usleep (2 * G_TIME_SPAN_MILLISECOND);
 }
 
 /* The Redis URL read and its host resolved now, once: a worker must never
@@ -1755,6 +1876,8 @@ Server::Impl::start (const std::string &address, guint16 port, GError **error)
   }
   bound_port.store (port);
   running_ = true;
+  if (cluster)
+    wait_for_cluster ();
   GST_INFO ("tracker listening on %s port %u with %u workers%s%s%s",
             address.c_str (), port, config.workers, tls ? ", TLS" : "",
             cluster ? ", cluster node " : "",

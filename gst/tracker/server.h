@@ -57,6 +57,10 @@ struct ServerConfig
    * own (tools/p2p-tracker): descriptors the host process opens later are
    * not visible to the workers. */
   bool private_fd_tables = false;
+  /* Each worker reads and writes its sockets of a loop turn in one system
+   * call through io_uring where the kernel allows it (socket-batch.h);
+   * false: one call per socket. */
+  bool io_uring = true;
   /* TLS: the PEM certificate chain and private key. Set both to serve
    * wss:// (and /stats.json, /metrics over https); empty: ws:// and http. */
   std::string tls_certificate_file;
@@ -84,7 +88,9 @@ public:
    * something listens on the port, INVALID_DATA for a TLS certificate or
    * key that cannot be used, INVALID_ARGUMENT for a Redis URL that is none
    * and NOT_FOUND for its host unknown. A Redis server that does not answer
-   * is no error: the server works alone until it does. */
+   * is no error: the server works alone until it does. With Redis, it
+   * returns once every worker is in the cluster or has failed to reach
+   * Redis once (about 2 s at most). */
   bool start (const std::string &address, guint16 port, GError **error);
 
   /* The bound port, 0 when not running. */

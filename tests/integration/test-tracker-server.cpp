@@ -70,9 +70,11 @@ test_config ()
 
 } // namespace
 
-GST_START_TEST (test_relay_offer_and_answer)
+/* Announce, relayed offer and answer, scrape and stop, through @config. */
+static void
+relay_offer_and_answer (const ServerConfig &config)
 {
-  Server server (test_config ());
+  Server server (config);
   GError *error = nullptr;
   fail_unless (server.start ("127.0.0.1", 0, &error));
   fail_unless (server.port () > 0);
@@ -131,6 +133,21 @@ GST_START_TEST (test_relay_offer_and_answer)
   fail_unless_equals_int (s.error_count (ErrorKind::UNKNOWN_OFFER), 1);
   server.stop ();
   fail_unless_equals_int (server.port (), 0);
+}
+
+GST_START_TEST (test_relay_offer_and_answer)
+{
+  relay_offer_and_answer (test_config ());
+}
+
+GST_END_TEST;
+
+/* the same with one system call per socket instead of io_uring batches */
+GST_START_TEST (test_relay_without_io_uring)
+{
+  ServerConfig config = test_config ();
+  config.io_uring = false;
+  relay_offer_and_answer (config);
 }
 
 GST_END_TEST;
@@ -429,6 +446,7 @@ tracker_server_suite (void)
   TCase *tc = tcase_create ("server");
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_relay_offer_and_answer);
+  tcase_add_test (tc, test_relay_without_io_uring);
   tcase_add_test (tc, test_many_swarms_across_workers);
   tcase_add_test (tc, test_bad_input_is_answered_or_closed);
   tcase_add_test (tc, test_limits);

@@ -29,7 +29,7 @@ check (bool ok)
 
 void
 check_relay (const Id20 &info_hash, const Id20 &from, const Id20 &offer_id,
-             const std::string &description_json, bool is_offer)
+             std::string_view description_json, bool is_offer)
 {
   std::string relayed
       = is_offer
