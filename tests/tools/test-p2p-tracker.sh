@@ -46,5 +46,21 @@ check "/stats.json over https" grep -q '"connections_accepted":' "$tmp/stats.txt
 https_get /metrics >"$tmp/metrics.txt"
 check "/metrics over https" grep -q '^p2p_tracker_connections ' "$tmp/metrics.txt"
 
+# Redis (issue #15): a URL that is none stops the start; a Redis that does
+# not answer does not, and the node says so
+"$tracker" --address 127.0.0.1 --port 0 --redis http://127.0.0.1:6379 >"$tmp/bad-url.log" 2>&1
+check "--redis with another scheme: status 1" test $? -eq 1
+check "and the reason says what a Redis URL is" grep -q "not a Redis URL" "$tmp/bad-url.log"
+free_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+start_background "$tmp/alone.log" "$tracker" --address 127.0.0.1 --port 0 \
+  --redis "redis://127.0.0.1:$free_port"
+alone_port=$(listening_port "$tmp/alone.log") || exit 1
+check "without Redis the node starts, and logs it" grep -q "unreachable" "$tmp/alone.log"
+exec 3<>"/dev/tcp/127.0.0.1/$alone_port"
+printf 'GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n' >&3
+metrics=$(cat <&3)
+exec 3<&-
+check "its /metrics say p2p_tracker_redis_up 0" grep -q "^p2p_tracker_redis_up 0" <<<"$metrics"
+
 [ "$failures" -eq 0 ] || { echo "$failures check(s) failed"; exit 1; }
 echo "all checks passed"
