@@ -309,6 +309,26 @@ GST_START_TEST (test_killed_node_leaves_the_swarms)
 
 GST_END_TEST;
 
+/* A node stopped gracefully takes its peers out of the cluster at once,
+ * long before they would expire. */
+GST_START_TEST (test_stopped_node_leaves_at_once)
+{
+  Cluster cluster;
+  Node leaving = start_node (cluster.dir, "node3", cluster.redis_port);
+  TestClient a, c;
+  join (a, cluster.one.port, numbered_id ("-PM0203-", 1));
+  TrackerMessage r = join (c, leaving.port, numbered_id ("-PM0203-", 3));
+  fail_unless_equals_int (*r.incomplete, 2);
+  const gint64 stopped_at = g_get_monotonic_time ();
+  leaving.process->stop (SIGTERM);
+  fail_unless_equals_int (scrape (cluster.two.port).incomplete, 1);
+  fail_unless (g_get_monotonic_time () - stopped_at
+                   < kMemberTtlS * G_TIME_SPAN_SECOND / 2,
+               "not at once");
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_redis_restarted)
 {
   Cluster cluster;
@@ -377,6 +397,7 @@ tracker_cluster_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_cross_node_offer_answer_and_scrape);
   tcase_add_test (tc, test_killed_node_leaves_the_swarms);
+  tcase_add_test (tc, test_stopped_node_leaves_at_once);
   tcase_add_test (tc, test_redis_restarted);
   return s;
 }
