@@ -42,14 +42,11 @@ local members, mine, my_seeders = KEYS[1], KEYS[2], KEYS[3]
 local me, peer, change = ARGV[1], ARGV[2], ARGV[4]
 local want, ttl, prefix = tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7]
 if change == 'add' then
-  redis.call('SADD', mine, peer)
-  if ARGV[3] == '1' then
-    redis.call('SADD', my_seeders, peer)
-    redis.call('PEXPIRE', my_seeders, ttl)
+  -- a key gets its TTL when it gains a member; the heartbeat renews it
+  for _, set in ipairs({mine, ARGV[3] == '1' and my_seeders or nil}) do
+    if redis.call('SADD', set, peer) == 1 then redis.call('PEXPIRE', set, ttl) end
   end
-  redis.call('SADD', members, me)
-  redis.call('PEXPIRE', mine, ttl)
-  redis.call('PEXPIRE', members, ttl)
+  if redis.call('SADD', members, me) == 1 then redis.call('PEXPIRE', members, ttl) end
 elseif change == 'remove' then
   redis.call('SREM', mine, peer)
   redis.call('SREM', my_seeders, peer)
