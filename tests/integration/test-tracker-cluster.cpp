@@ -277,14 +277,23 @@ GST_START_TEST (test_cross_node_offer_answer_and_scrape)
 
 GST_END_TEST;
 
+/* A third node of @cluster, @a a peer on node one, @c a peer on the third
+ * node, in the same swarm. */
+static Node
+third_node_with_peers (Cluster &cluster, TestClient &a, TestClient &c)
+{
+  Node third = start_node (cluster.dir, "node3", cluster.redis_port);
+  join (a, cluster.one.port, numbered_id ("-PM0203-", 1));
+  TrackerMessage r = join (c, third.port, numbered_id ("-PM0203-", 3));
+  fail_unless_equals_int (*r.incomplete, 2);
+  return third;
+}
+
 GST_START_TEST (test_killed_node_leaves_the_swarms)
 {
   Cluster cluster;
-  Node doomed = start_node (cluster.dir, "node3", cluster.redis_port);
   TestClient a, c;
-  join (a, cluster.one.port, numbered_id ("-PM0203-", 1));
-  TrackerMessage r = join (c, doomed.port, numbered_id ("-PM0203-", 3));
-  fail_unless_equals_int (*r.incomplete, 2);
+  Node doomed = third_node_with_peers (cluster, a, c);
 
   doomed.process->stop (SIGKILL);
   /* c notices, as a browser would, and goes to another node */
@@ -299,7 +308,7 @@ GST_START_TEST (test_killed_node_leaves_the_swarms)
   /* c comes back through node two; an offer from a new peer reaches both
    * live peers, and nothing goes to the dead node */
   TestClient back, d;
-  r = join (back, cluster.two.port, numbered_id ("-PM0203-", 3));
+  TrackerMessage r = join (back, cluster.two.port, numbered_id ("-PM0203-", 3));
   fail_unless_equals_int (*r.incomplete, 2);
   r = join (d, cluster.one.port, numbered_id ("-PM0203-", 4), 5);
   fail_unless_equals_int (*r.incomplete, 3);
@@ -314,11 +323,8 @@ GST_END_TEST;
 GST_START_TEST (test_stopped_node_leaves_at_once)
 {
   Cluster cluster;
-  Node leaving = start_node (cluster.dir, "node3", cluster.redis_port);
   TestClient a, c;
-  join (a, cluster.one.port, numbered_id ("-PM0203-", 1));
-  TrackerMessage r = join (c, leaving.port, numbered_id ("-PM0203-", 3));
-  fail_unless_equals_int (*r.incomplete, 2);
+  Node leaving = third_node_with_peers (cluster, a, c);
   const gint64 stopped_at = g_get_monotonic_time ();
   leaving.process->stop (SIGTERM);
   fail_unless_equals_int (scrape (cluster.two.port).incomplete, 1);
