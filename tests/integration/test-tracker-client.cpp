@@ -112,9 +112,10 @@ struct Client
   }
 };
 
-/* With @cert, a wss:// tracker. */
+/* With @cert, a wss:// tracker; on @address. */
 std::unique_ptr<p2p::tracker::Server>
-start_server (guint16 port, const TestCertificate *cert = nullptr)
+start_server (guint16 port, const TestCertificate *cert = nullptr,
+              const char *address = "127.0.0.1")
 {
   p2p::tracker::ServerConfig config;
   config.workers = 2;
@@ -124,7 +125,7 @@ start_server (guint16 port, const TestCertificate *cert = nullptr)
   }
   auto server = std::make_unique<p2p::tracker::Server> (config);
   GError *error = nullptr;
-  fail_unless (server->start ("127.0.0.1", port, &error), "tracker: %s",
+  fail_unless (server->start (address, port, &error), "tracker: %s",
                error ? error->message : "?");
   return server;
 }
@@ -306,6 +307,76 @@ GST_START_TEST (test_wss_tracker_with_own_ca)
 
 GST_END_TEST;
 
+/* A broadcaster's seeder on its own embedded tracker: the certificate is
+ * for the public name (here 127.0.0.1), the seeder connects to another
+ * address (here 127.0.0.2). Trusting the certificate as a CA is not
+ * enough there; TrackerClientConfig::tls_accept_certificate_file takes it
+ * as it is, and that one certificate only. */
+GST_START_TEST (test_wss_tracker_accepted_certificate)
+{
+  ThreadContext ctx;
+  TestCertificate cert;
+  TestCertificate other;
+  auto server = start_server (0, &cert, "127.0.0.2");
+
+  TrackerClientConfig config;
+  config.url = "wss://127.0.0.2:" + std::to_string (server->port ());
+  config.info_hash = kInfoHash;
+  config.peer_id = id_from ("-GP0100-seeder......");
+  guint warnings = 0;
+  std::string last_warning;
+  TrackerClient::Callbacks cb;
+  cb.create_offers
+      = [] (guint, TrackerClient::OffersReady ready) { ready ({}); };
+  cb.warning = [&] (const std::string &message) {
+    warnings++;
+    last_warning = message;
+  };
+  /* Refused attempts first: GLib's TLS client would resume a session an
+   * accepting client of this process opened (test_wss_tracker_with_own_ca). */
+  auto refused = [&] (TrackerClientConfig c, const char *why) {
+    warnings = 0;
+    auto client = std::make_unique<TrackerClient> (c, cb);
+    client->start ();
+    fail_unless (ctx.run_until ([&] { return warnings > 0; }, 5000),
+                 "%s: no warning", why);
+    fail_if (client->connected (), "%s: connected", why);
+  };
+  /* the certificate as a CA: it does not name 127.0.0.2 */
+  config.tls_ca_file = cert.certificate_file ();
+  refused (config, "CA without the name");
+  /* another certificate accepted as it is */
+  config.tls_ca_file.clear ();
+  config.tls_accept_certificate_file = other.certificate_file ();
+  refused (config, "another certificate");
+  /* a file that cannot be read: reported at once, no attempt */
+  warnings = 0;
+  config.tls_accept_certificate_file = cert.certificate_file () + ".missing";
+  auto misconfigured = std::make_unique<TrackerClient> (config, cb);
+  misconfigured->start ();
+  fail_unless_equals_int (warnings, 1);
+  fail_unless (last_warning.find (".missing") != std::string::npos, "%s",
+               last_warning.c_str ());
+  misconfigured.reset ();
+  fail_unless_equals_int (server->stats ().announces, 0);
+
+  /* the tracker's own certificate, accepted as it is */
+  warnings = 0;
+  config.tls_accept_certificate_file = cert.certificate_file ();
+  TrackerClient seeder (config, cb);
+  seeder.start ();
+  fail_unless (
+      ctx.run_until (
+          [&] { return seeder.connected () && seeder.swarm_size () == 1; },
+          5000),
+      "the seeder did not join its tracker: %s", last_warning.c_str ());
+  fail_unless_equals_int (warnings, 0);
+  fail_unless_equals_int (server->stats ().announces, 1);
+  server->stop ();
+}
+
+GST_END_TEST;
+
 static Suite *
 tracker_client_suite (void)
 {
@@ -315,6 +386,7 @@ tracker_client_suite (void)
   tcase_add_test (tc, test_offer_relayed_and_answer_routed_back);
   tcase_add_test (tc, test_reconnect_after_server_restart);
   tcase_add_test (tc, test_wss_tracker_with_own_ca);
+  tcase_add_test (tc, test_wss_tracker_accepted_certificate);
   return s;
 }
 

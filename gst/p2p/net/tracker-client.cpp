@@ -72,7 +72,32 @@ TrackerClient::start ()
     }
     soup_session_set_tls_database (session_.get (), trusted.get ());
   }
+  if (!config_.tls_accept_certificate_file.empty ()) {
+    GErrorOut error;
+    accepted_certificate_.reset (g_tls_certificate_new_from_file (
+        config_.tls_accept_certificate_file.c_str (), error.out ()));
+    if (!accepted_certificate_) {
+      warn ("Tracker " + config_.url + ": cannot read the certificate file "
+            + config_.tls_accept_certificate_file + ": "
+            + error.get ()->message);
+      return;
+    }
+  }
   connect ();
+}
+
+gboolean
+TrackerClient::on_accept_certificate (SoupMessage *,
+                                      GTlsCertificate *certificate,
+                                      GTlsCertificateFlags errors,
+                                      gpointer data) noexcept
+{
+  /* Only certificates the trusted CAs refused come here. */
+  auto accepted = static_cast<GTlsCertificate *> (data);
+  bool same = g_tls_certificate_is_same (certificate, accepted);
+  GST_DEBUG ("tracker certificate (errors 0x%x) %s", errors,
+             same ? "is the one accepted as it is" : "refused");
+  return same;
 }
 
 void
@@ -84,6 +109,15 @@ TrackerClient::connect ()
     return;
   }
   GST_DEBUG ("connecting to %s", config_.url.c_str ());
+  if (accepted_certificate_) {
+    /* The closure owns a reference: the message may outlive us. */
+    g_signal_connect_data (
+        msg, "accept-certificate",
+        G_CALLBACK (&TrackerClient::on_accept_certificate),
+        g_object_ref (accepted_certificate_.get ()),
+        [] (gpointer data, GClosure *) { g_object_unref (data); },
+        static_cast<GConnectFlags> (0));
+  }
   soup_session_websocket_connect_async (session_.get (), msg, nullptr, nullptr,
                                         G_PRIORITY_DEFAULT, cancellable_,
                                         &TrackerClient::on_connected, this);

@@ -39,6 +39,12 @@ struct TrackerClientConfig
   /* wss:// only: a PEM file of the CA certificates to trust instead of the
    * system's, e.g. a tracker's self-signed certificate. */
   std::string tls_ca_file;
+  /* wss:// only: a PEM certificate accepted as the tracker's as it is,
+   * whatever its issuer and the names it holds, besides any certificate the
+   * trusted CAs vouch for. For a process's own embedded tracker, reached at
+   * an address (127.0.0.1) its certificate need not name: the handshake
+   * still proves that the tracker holds the certificate's key. */
+  std::string tls_accept_certificate_file;
 };
 
 class TrackerClient
@@ -106,6 +112,10 @@ private:
   static void on_message (SoupWebsocketConnection *conn, gint type,
                           GBytes *message, gpointer data) noexcept;
   static void on_closed (SoupWebsocketConnection *conn, gpointer data) noexcept;
+  static gboolean on_accept_certificate (SoupMessage *msg,
+                                         GTlsCertificate *certificate,
+                                         GTlsCertificateFlags errors,
+                                         gpointer data) noexcept;
   void handle_message (std::string_view text);
   void announce (webtorrent::AnnounceEvent event);
   void send_text (const std::string &text);
@@ -119,6 +129,8 @@ private:
   TrackerClientConfig config_;
   Callbacks callbacks_;
   GObjectPtr<SoupSession> session_;
+  /* tls_accept_certificate_file, read at start (). */
+  GObjectPtr<GTlsCertificate> accepted_certificate_;
   GCancellable *cancellable_ = nullptr;
   SoupWebsocketConnection *connection_ = nullptr;
   GSource *announce_source_ = nullptr;

@@ -90,6 +90,7 @@ Swarm::start ()
     tc.peer_id = *peer_id;
     tc.offers_per_announce = config_.offers_per_announce;
     tc.seeder = config_.seeder;
+    tc.tls_accept_certificate_file = config_.tls_accept_certificate_file;
     /* Callbacks name their tracker by index: trackers_ only grows here. */
     size_t index = trackers_.size ();
     net::TrackerClient::Callbacks cb;

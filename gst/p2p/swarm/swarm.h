@@ -27,8 +27,12 @@ namespace p2p::swarm {
 struct SwarmConfig
 {
   std::vector<std::string> trackers; /* ws:// or wss:// URLs */
-  std::string info_hash;             /* 20 bytes (swarm_info_hash) */
-  std::string peer_id;               /* 20 bytes (generate_peer_id) */
+  /* A certificate every wss:// tracker may present as it is
+   * (TrackerClientConfig::tls_accept_certificate_file): the broadcaster's
+   * own embedded tracker's. */
+  std::string tls_accept_certificate_file;
+  std::string info_hash; /* 20 bytes (swarm_info_hash) */
+  std::string peer_id;   /* 20 bytes (generate_peer_id) */
   peer::WebRtcPeerConfig webrtc;
   guint max_peers = 20;
   guint offers_per_announce = 5;
