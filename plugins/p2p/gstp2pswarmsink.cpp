@@ -23,6 +23,14 @@
  * |[
  * gst-play-1.0 p2phls+http://127.0.0.1:8080/playlist.m3u8
  * ]| Plays that broadcast (any HLS player can, too).
+ * |[
+ * gst-launch-1.0 videotestsrc is-live=true ! x264enc tune=zerolatency
+ * key-int-max=30 ! \
+ *     mpegtsmux ! p2pswarmsink http-address=0.0.0.0 http-port=8443 \
+ *     tracker-port=8000 tls-certificate-file=cert.pem tls-key-file=key.pem
+ * ]| The same on https: the origin serves https://HOST:8443/ (the player
+ * page, playlist and segments) and the embedded tracker wss://HOST:8000,
+ * which the player page names.
  *
  * Since: 0.1
  */
@@ -73,6 +81,8 @@ enum {
   PROP_TRACKER_PORT,
   PROP_MAX_UPLOAD_PEERS,
   PROP_WEB_ROOT,
+  PROP_TLS_CERTIFICATE_FILE,
+  PROP_TLS_KEY_FILE,
   /* The shared peer properties (gstp2ppeersettings.h) follow. */
   PROP_PEER_SETTINGS,
 };
@@ -105,6 +115,8 @@ struct GstP2PSwarmSinkPrivate
   gint tracker_port = DEFAULT_TRACKER_PORT;
   guint max_upload_peers = DEFAULT_MAX_UPLOAD_PEERS;
   std::string web_root;
+  std::string tls_certificate_file;
+  std::string tls_key_file;
 
   GstP2PPeerSettings peer;
 
@@ -344,7 +356,8 @@ gst_p2p_swarm_sink_class_init (GstP2PSwarmSinkClass *klass)
    *
    * Port of an embedded WebTorrent tracker on http-address: -1 = none, 0 =
    * any free port (reads back the bound port once started). Viewers then
-   * use ws://HTTP-ADDRESS:PORT.
+   * use ws://HTTP-ADDRESS:PORT, or wss:// with
+   * #GstP2PSwarmSink:tls-certificate-file.
    *
    * Since: 0.1
    */
@@ -372,6 +385,44 @@ gst_p2p_swarm_sink_class_init (GstP2PSwarmSinkClass *klass)
           "Peers the seeder serves at most", 0, 1000, DEFAULT_MAX_UPLOAD_PEERS,
           (GParamFlags)(G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY
                         | G_PARAM_STATIC_STRINGS)));
+
+  /**
+   * GstP2PSwarmSink:tls-certificate-file:
+   *
+   * PEM file with the certificate chain for TLS, with
+   * #GstP2PSwarmSink:tls-key-file. Set, the HTTP origin serves https (player
+   * page, playlist, segments), the embedded tracker serves wss://, and the
+   * player page names that tracker as wss://, as browsers require on an
+   * https page. The seeder accepts this certificate from its own tracker
+   * whatever names it holds. Unset: http and ws://.
+   *
+   * Since: 0.1
+   */
+  g_object_class_install_property (
+      gobject_class, PROP_TLS_CERTIFICATE_FILE,
+      g_param_spec_string (
+          "tls-certificate-file", "TLS Certificate File",
+          "PEM certificate chain: the origin serves https and the embedded "
+          "tracker wss:// (with tls-key-file; unset: http, ws://)",
+          nullptr,
+          (GParamFlags)(G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY
+                        | G_PARAM_STATIC_STRINGS)));
+
+  /**
+   * GstP2PSwarmSink:tls-key-file:
+   *
+   * PEM file with the private key of #GstP2PSwarmSink:tls-certificate-file.
+   * Both are set, or neither.
+   *
+   * Since: 0.1
+   */
+  g_object_class_install_property (
+      gobject_class, PROP_TLS_KEY_FILE,
+      g_param_spec_string ("tls-key-file", "TLS Key File",
+                           "PEM private key of tls-certificate-file", nullptr,
+                           (GParamFlags)(G_PARAM_READWRITE
+                                         | GST_PARAM_MUTABLE_READY
+                                         | G_PARAM_STATIC_STRINGS)));
 
   gst_p2p_peer_settings_install_properties (gobject_class, PROP_PEER_SETTINGS);
 
@@ -431,6 +482,12 @@ gst_p2p_swarm_sink_set_property (GObject *object, guint prop_id,
     break;
   case PROP_WEB_ROOT:
     set_string (self, &priv->web_root, value);
+    break;
+  case PROP_TLS_CERTIFICATE_FILE:
+    set_string (self, &priv->tls_certificate_file, value);
+    break;
+  case PROP_TLS_KEY_FILE:
+    set_string (self, &priv->tls_key_file, value);
     break;
   case PROP_TRACKER_PORT:
     GST_OBJECT_LOCK (self);
@@ -505,6 +562,16 @@ gst_p2p_swarm_sink_get_property (GObject *object, guint prop_id, GValue *value,
   case PROP_WEB_ROOT:
     g_value_set_string (
         value, priv->web_root.empty () ? nullptr : priv->web_root.c_str ());
+    break;
+  case PROP_TLS_CERTIFICATE_FILE:
+    g_value_set_string (value, priv->tls_certificate_file.empty ()
+                                   ? nullptr
+                                   : priv->tls_certificate_file.c_str ());
+    break;
+  case PROP_TLS_KEY_FILE:
+    g_value_set_string (value, priv->tls_key_file.empty ()
+                                   ? nullptr
+                                   : priv->tls_key_file.c_str ());
     break;
   case PROP_TRACKER_PORT:
     g_value_set_int (value, priv->tracker_port);
@@ -628,6 +695,8 @@ gst_p2p_swarm_sink_start (GstBaseSink *sink)
   seed_config.max_concurrent_uploads = 0;
   std::string swarm_id = priv->peer.swarm_id;
   std::string web_root = priv->web_root;
+  std::string tls_certificate_file = priv->tls_certificate_file;
+  std::string tls_key_file = priv->tls_key_file;
   /* Without a swarm id set, browsers derive it from the playlist URL they
    * load, as p2phlssrc does. */
   p2p::net::PlayerPageConfig page;
@@ -642,6 +711,14 @@ gst_p2p_swarm_sink_start (GstBaseSink *sink)
                        (nullptr));
     return FALSE;
   }
+  if (tls_certificate_file.empty () != tls_key_file.empty ()) {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+                       ("tls-certificate-file and tls-key-file go together: "
+                        "set both or neither"),
+                       (nullptr));
+    return FALSE;
+  }
+  bool tls = !tls_certificate_file.empty ();
   if (!config.playlist_location.empty ()) {
     p2p::GCharPtr name (
         g_path_get_basename (config.playlist_location.c_str ()));
@@ -655,8 +732,12 @@ gst_p2p_swarm_sink_start (GstBaseSink *sink)
     guint bound_port = 0;
     engine->invoke_sync ([&] {
       origin = std::make_unique<p2p::net::HttpOrigin> ();
-      listening = origin->listen (
-          http_address, static_cast<guint16> (http_port), error.out ());
+      listening
+          = (!tls
+             || origin->use_tls (tls_certificate_file, tls_key_file,
+                                 error.out ()))
+            && origin->listen (http_address, static_cast<guint16> (http_port),
+                               error.out ());
       bound_port = origin->port ();
       if (!listening)
         origin.reset ();
@@ -668,8 +749,8 @@ gst_p2p_swarm_sink_start (GstBaseSink *sink)
                          ("%s", error.get ()->message));
       return FALSE;
     }
-    GST_INFO_OBJECT (self, "HTTP origin on http://%s:%u/%s",
-                     http_address.c_str (), bound_port,
+    GST_INFO_OBJECT (self, "HTTP origin on %s://%s:%u/%s",
+                     tls ? "https" : "http", http_address.c_str (), bound_port,
                      config.playlist_name.c_str ());
     GST_OBJECT_LOCK (self);
     priv->http_port = static_cast<gint> (bound_port);
@@ -692,6 +773,8 @@ gst_p2p_swarm_sink_start (GstBaseSink *sink)
      * cores to the encoder. */
     tracker_config.workers = 1;
     tracker_config.announce_interval_s = 20;
+    tracker_config.tls_certificate_file = tls_certificate_file;
+    tracker_config.tls_key_file = tls_key_file;
     tracker = std::make_unique<p2p::tracker::Server> (tracker_config);
     if (!tracker->start (http_address, static_cast<guint16> (tracker_port),
                          error.out ())) {
@@ -706,11 +789,16 @@ gst_p2p_swarm_sink_start (GstBaseSink *sink)
     priv->tracker_port = tracker->port ();
     GST_OBJECT_UNLOCK (self);
     g_object_notify (G_OBJECT (self), "tracker-port");
-    trackers.push_back ("ws://" + public_host + ":"
+    trackers.push_back ((tls ? "wss://" : "ws://") + public_host + ":"
                         + std::to_string (tracker->port ()));
-    /* The page's host is this one, under whatever name the browser used. */
-    page.trackers.push_back ("ws://{host}:"
-                             + std::to_string (tracker->port ()));
+    /* The seeder reaches its tracker at an address the certificate need
+     * not name: it takes that certificate as it is. */
+    if (tls)
+      seed_config.tls_accept_certificate_file = tls_certificate_file;
+    /* The page's host is this one, under whatever name the browser used;
+     * a page loaded over https may only use wss:// trackers. */
+    page.trackers.push_back (
+        p2p::net::page_host_tracker_url (tracker->port (), tls));
   }
 
   std::unique_ptr<p2p::swarm::SegmentStore> seed_store;
@@ -722,8 +810,8 @@ gst_p2p_swarm_sink_start (GstBaseSink *sink)
     GST_OBJECT_UNLOCK (self);
     if (swarm_id.empty ()) {
       swarm_id = p2p::swarm::swarm_id_from_manifest_url (
-          "http://" + public_host + ":" + std::to_string (port) + "/"
-          + config.playlist_name);
+          (tls ? "https://" : "http://") + public_host + ":"
+          + std::to_string (port) + "/" + config.playlist_name);
     }
     std::string stream_id = p2p::swarm::stream_swarm_id (
         swarm_id, p2p::swarm::StreamType::MAIN,

@@ -90,12 +90,19 @@ wait_eos (GstHarness *h, guint timeout_ms)
 }
 
 HttpAnswer
-http_get (const std::string &url)
+http_get (const std::string &url, const std::string &ca_file)
 {
   HttpAnswer answer;
   GObjectPtr<SoupSession> session (
       soup_session_new_with_options ("timeout", 10u, nullptr));
   soup_session_set_proxy_resolver (session.get (), nullptr);
+  if (!ca_file.empty ()) {
+    GObjectPtr<GTlsDatabase> trusted (
+        g_tls_file_database_new (ca_file.c_str (), nullptr));
+    if (!trusted)
+      return answer;
+    soup_session_set_tls_database (session.get (), trusted.get ());
+  }
   GObjectPtr<SoupMessage> msg (
       soup_message_new (SOUP_METHOD_GET, url.c_str ()));
   if (!msg)

@@ -77,8 +77,10 @@ struct HttpAnswer
   std::string body;
 };
 
-/* A blocking GET on a private session without proxy. */
-HttpAnswer http_get (const std::string &url);
+/* A blocking GET on a private session without proxy. With @ca_file, https
+ * trusts the certificates in that PEM file only. No answer (refused, TLS
+ * failed): status 0 (SOUP_STATUS_NONE). */
+HttpAnswer http_get (const std::string &url, const std::string &ca_file = {});
 
 std::string bytes_to_string (GBytes *bytes);
 std::string buffer_to_string (GstBuffer *buffer);

@@ -526,6 +526,55 @@ GST_START_TEST (test_occupied_port)
 }
 GST_END_TEST;
 
+/* tls-certificate-file and tls-key-file: one without the other is a
+ * settings error; files that cannot be used stop the origin, or the
+ * embedded tracker, from starting. (tests/integration/test-swarm-sink-tls
+ * runs a broadcast on https and wss://.) */
+GST_START_TEST (test_tls_settings)
+{
+  GstElement *sink = make_sink ();
+  g_object_set (sink, "location", "", "playlist-location", "",
+                "tls-certificate-file", "cert.pem", nullptr);
+  GError *error = start_error (sink);
+  fail_unless (
+      g_error_matches (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS),
+      "%s", error->message);
+  fail_unless (strstr (error->message, "tls-key-file") != nullptr, "%s",
+               error->message);
+  g_error_free (error);
+  gchar *file = nullptr;
+  g_object_get (sink, "tls-certificate-file", &file, nullptr);
+  fail_unless_equals_string (file, "cert.pem");
+  g_free (file);
+  g_object_get (sink, "tls-key-file", &file, nullptr);
+  fail_unless (file == nullptr);
+  gst_object_unref (sink);
+
+  const char *missing = "/nonexistent/gst-p2p-cert.pem";
+  sink = make_sink ();
+  g_object_set (sink, "location", "", "playlist-location", "", "http-port", 0,
+                "tls-certificate-file", missing, "tls-key-file", missing,
+                nullptr);
+  error = start_error (sink);
+  fail_unless (error->domain == GST_RESOURCE_ERROR, "%s", error->message);
+  fail_unless (strstr (error->message, "HTTP origin") != nullptr, "%s",
+               error->message);
+  g_error_free (error);
+  gst_object_unref (sink);
+
+  sink = make_sink ();
+  g_object_set (sink, "location", "", "playlist-location", "", "http-port", -1,
+                "tracker-port", 0, "tls-certificate-file", missing,
+                "tls-key-file", missing, nullptr);
+  error = start_error (sink);
+  fail_unless (error->domain == GST_RESOURCE_ERROR, "%s", error->message);
+  fail_unless (strstr (error->message, "tracker") != nullptr, "%s",
+               error->message);
+  g_error_free (error);
+  gst_object_unref (sink);
+}
+GST_END_TEST;
+
 static Suite *
 p2pswarmsink_suite (void)
 {
@@ -540,6 +589,7 @@ p2pswarmsink_suite (void)
   tcase_add_test (tc, test_statistics_message);
   tcase_add_test (tc, test_bad_location);
   tcase_add_test (tc, test_occupied_port);
+  tcase_add_test (tc, test_tls_settings);
   return s;
 }
 
