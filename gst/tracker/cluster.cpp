@@ -11,6 +11,7 @@
 #include <hiredis/hiredis.h>
 
 #include "gst/tracker/redis-link.h"
+#include "gst/tracker/redis-reply.h"
 
 GST_DEBUG_CATEGORY_EXTERN (p2p_tracker_debug);
 #define GST_CAT_DEFAULT p2p_tracker_debug
@@ -96,19 +97,6 @@ error_of (const redisReply *r)
   if (!r)
     return "connection lost";
   return std::string (r->str, r->len);
-}
-
-/* {complete, incomplete, member, peer_id, ...} */
-bool
-counts_of (const redisReply *r, Cluster::Counts &counts)
-{
-  if (!is_ok (r) || r->type != REDIS_REPLY_ARRAY || r->elements < 2
-      || r->elements % 2 != 0 || r->element[0]->type != REDIS_REPLY_INTEGER
-      || r->element[1]->type != REDIS_REPLY_INTEGER)
-    return false;
-  counts.complete = r->element[0]->integer;
-  counts.incomplete = r->element[1]->integer;
-  return true;
 }
 
 } // namespace
@@ -460,36 +448,31 @@ Cluster::announce (const Id20 &info_hash, const Id20 &peer_id, bool seeder,
   const char *change_name = change == Change::ADD      ? "add"
                             : change == Change::REMOVE ? "remove"
                                                        : "none";
-  command (
-      { "EVALSHA", script_sha_, "3", prefix + "members",
-        prefix + "p:" + member_, prefix + "d:" + member_, member_,
-        peer_id.view (), seeder ? "1" : "0", change_name, std::to_string (want),
-        std::to_string (config_.member_ttl_ms), prefix,
-        std::to_string (seed_++ & 0x7fffffff) },
-      [this, done = std::move (done)] (redisReply *r) {
-        AnnounceResult result;
-        if (!counts_of (r, result.counts)) {
-          if (r && r->type == REDIS_REPLY_ERROR
-              && g_str_has_prefix (r->str, "NOSCRIPT")) {
-            /* Redis lost the script: reconnecting loads it again */
-            reset_requested_ = true;
-            reset_reason_ = error_of (r);
-          }
-          counters_.local_fallbacks.fetch_add (1, std::memory_order_relaxed);
-          done (nullptr);
-          return;
-        }
-        for (size_t i = 2; i + 1 < r->elements; i += 2) {
-          const redisReply *member = r->element[i];
-          const redisReply *peer = r->element[i + 1];
-          auto id = Id20::from_bytes (std::string_view (peer->str, peer->len));
-          if (member->type != REDIS_REPLY_STRING || !id)
-            continue;
-          result.picks.push_back (
-              { intern (std::string_view (member->str, member->len)), *id });
-        }
-        done (&result);
-      });
+  command ({ "EVALSHA", script_sha_, "3", prefix + "members",
+             prefix + "p:" + member_, prefix + "d:" + member_, member_,
+             peer_id.view (), seeder ? "1" : "0", change_name,
+             std::to_string (want), std::to_string (config_.member_ttl_ms),
+             prefix, std::to_string (seed_++ & 0x7fffffff) },
+           [this, done = std::move (done)] (redisReply *r) {
+             AnnounceReply reply;
+             if (!read_announce_reply (r, reply)) {
+               if (r && r->type == REDIS_REPLY_ERROR
+                   && g_str_has_prefix (r->str, "NOSCRIPT")) {
+                 /* Redis lost the script: reconnecting loads it again */
+                 reset_requested_ = true;
+                 reset_reason_ = error_of (r);
+               }
+               counters_.local_fallbacks.fetch_add (1,
+                                                    std::memory_order_relaxed);
+               done (nullptr);
+               return;
+             }
+             AnnounceResult result;
+             result.counts = { reply.complete, reply.incomplete };
+             for (const AnnounceReply::Pick &pick : reply.picks)
+               result.picks.push_back ({ intern (pick.member), pick.peer_id });
+             done (&result);
+           });
 }
 
 void
@@ -528,7 +511,10 @@ Cluster::scrape (const std::vector<Id20> &info_hashes,
     command ({ "EVALSHA", script_sha_, "3", members, members, members, member_,
                "", "0", "none", "0", "0", prefix, "0" },
              [this, gather, i] (redisReply *r) {
-               if (!counts_of (r, gather->counts[i]))
+               AnnounceReply reply;
+               if (read_announce_reply (r, reply))
+                 gather->counts[i] = { reply.complete, reply.incomplete };
+               else
                  gather->failed = true;
                if (--gather->remaining)
                  return;

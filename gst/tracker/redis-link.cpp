@@ -8,6 +8,8 @@
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 
+#include "gst/tracker/redis-reply.h"
+
 namespace p2p::tracker {
 
 RedisLink::RedisLink (int epoll_fd, uint64_t tag)
@@ -153,21 +155,19 @@ void
 RedisLink::on_message_cb (redisAsyncContext *, void *reply, void *data)
 {
   auto self = static_cast<RedisLink *> (data);
-  auto r = static_cast<redisReply *> (reply);
   /* ["subscribe", channel, count], then ["message", channel, payload] */
-  if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 3
-      || r->element[0]->type != REDIS_REPLY_STRING
-      || r->element[1]->type != REDIS_REPLY_STRING)
+  std::string_view channel, payload;
+  PushKind kind
+      = read_push (static_cast<redisReply *> (reply), channel, payload);
+  if (kind == PushKind::OTHER)
     return;
-  std::string_view kind (r->element[0]->str, r->element[0]->len);
-  std::string_view channel (r->element[1]->str, r->element[1]->len);
   for (Channel &entry : self->channels_) {
     if (entry.name != channel)
       continue;
-    if (kind == "subscribe" && entry.subscribed)
+    if (kind == PushKind::SUBSCRIBE && entry.subscribed)
       entry.subscribed ();
-    else if (kind == "message" && r->element[2]->type == REDIS_REPLY_STRING)
-      entry.message (std::string_view (r->element[2]->str, r->element[2]->len));
+    else if (kind == PushKind::MESSAGE)
+      entry.message (payload);
   }
 }
 
