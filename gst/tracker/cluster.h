@@ -184,7 +184,6 @@ private:
   std::string script_sha_;
   bool reset_requested_ = false; /* by a reply: tick () reconnects */
   std::string reset_reason_;
-  bool ever_up_ = false;
   bool outage_logged_ = false;
   int64_t now_ms_ = 0;
   int64_t retry_at_ms_ = 0;
