@@ -17,7 +17,10 @@ APT_PACKAGES=(
   gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-nice
   gstreamer1.0-x  # timeoverlay (pango) in the interop broadcaster
   gstreamer1.0-plugins-base-apps  # gst-play-1.0, which the README and a test use
-  openssl  # tests make throw-away TLS certificates with it
+  libssl-dev openssl  # the tracker's TLS (wss://); tests make certificates
+  glib-networking  # TLS for libsoup: the HTTP origin's https, wss:// clients
+  libhiredis-dev redis-server  # tracker nodes sharing swarms; tests run Redis
+  liburing-dev  # the tracker's socket reads and writes batched through io_uring
   iproute2 util-linux procps python3 curl
   chromium  # browser interop tests (tests/interop)
   python3-matplotlib  # plots of the tracker and swarm benchmarks (tests/bench)

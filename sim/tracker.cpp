@@ -77,7 +77,7 @@ public:
   }
 
   /* Swarms this connection joined, to leave them when it closes. */
-  std::vector<std::pair<tracker::Id20, tracker::Id20>> memberships;
+  std::vector<std::pair<webtorrent::Id20, webtorrent::Id20>> memberships;
 
 private:
   Tracker &tracker_;
@@ -147,32 +147,32 @@ Tracker::receive (tracker::ConnectionId from, const std::string &text)
   if (conn == connections_.end ())
     return;
   messages_received_++;
-  tracker::ClientParseLimits limits;
-  tracker::ClientMessage msg;
-  tracker::ClientParseError error;
-  if (!tracker::parse_client_message (text, limits, msg, error)) {
-    send (from, tracker::build_failure (error.reason, error.action,
-                                        error.info_hash ? &*error.info_hash
-                                                        : nullptr));
+  webtorrent::ClientParseLimits limits;
+  webtorrent::ClientMessage msg;
+  webtorrent::ClientParseError error;
+  if (!webtorrent::parse_client_message (text, limits, msg, error)) {
+    send (from, webtorrent::build_failure (error.reason, error.action,
+                                           error.info_hash ? &*error.info_hash
+                                                           : nullptr));
     return;
   }
   const int64_t now = int64_t (network_.loop ().now () / GST_MSECOND);
   auto &members = conn->second->memberships;
   const auto membership = std::make_pair (msg.info_hash, msg.peer_id);
   switch (msg.kind) {
-  case tracker::ClientMessage::Kind::ANNOUNCE: {
+  case webtorrent::ClientMessage::Kind::ANNOUNCE: {
     announces_++;
     auto it = std::find (members.begin (), members.end (), membership);
-    if (msg.event == tracker::AnnounceEvent::STOPPED) {
+    if (msg.event == webtorrent::AnnounceEvent::STOPPED) {
       if (it != members.end ())
         members.erase (it);
     } else if (it == members.end ()) {
       members.push_back (membership);
     }
     std::vector<tracker::PreparedOffer> offers;
-    if (msg.event != tracker::AnnounceEvent::STOPPED) {
-      for (const tracker::ReceivedOffer &o : msg.offers)
-        offers.push_back ({ o.offer_id, tracker::build_relayed_offer (
+    if (msg.event != webtorrent::AnnounceEvent::STOPPED) {
+      for (const webtorrent::ReceivedOffer &o : msg.offers)
+        offers.push_back ({ o.offer_id, webtorrent::build_relayed_offer (
                                             msg.info_hash, msg.peer_id,
                                             o.offer_id, o.offer) });
     }
@@ -180,14 +180,14 @@ Tracker::receive (tracker::ConnectionId from, const std::string &text)
                      msg.left_is_zero, offers, now, *this);
     break;
   }
-  case tracker::ClientMessage::Kind::ANSWER:
+  case webtorrent::ClientMessage::Kind::ANSWER: {
+    std::string relayed = webtorrent::build_relayed_answer (
+        msg.info_hash, msg.peer_id, msg.offer_id, msg.answer);
     shard_.answer (from, msg.info_hash, msg.peer_id, msg.to_peer_id,
-                   msg.offer_id,
-                   tracker::build_relayed_answer (msg.info_hash, msg.peer_id,
-                                                  msg.offer_id, msg.answer),
-                   now, *this);
+                   msg.offer_id, relayed, now, *this);
     break;
-  case tracker::ClientMessage::Kind::SCRAPE:
+  }
+  case webtorrent::ClientMessage::Kind::SCRAPE:
     break;
   }
 }

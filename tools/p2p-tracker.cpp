@@ -2,8 +2,9 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * p2p-tracker: the standalone WebTorrent tracker. Prints
- * "p2p-tracker: listening on ADDRESS port PORT" once bound, and stops
- * gracefully on SIGTERM or SIGINT.
+ * "p2p-tracker: listening on ADDRESS port PORT" once bound (followed by
+ * " (TLS: wss://, https)" with --tls-cert), and stops gracefully on SIGTERM
+ * or SIGINT.
  */
 #include <csignal>
 #include <cstdio>
@@ -52,6 +53,9 @@ main (int argc, char **argv)
   gint max_swarms = config.max_swarms_per_connection;
   gint max_send_queue = config.max_send_queue;
   gboolean shared_fd_table = FALSE;
+  gchar *tls_cert = nullptr, *tls_key = nullptr;
+  gchar *redis = nullptr;
+  gint redis_ttl = config.redis_member_ttl_s;
 
   GOptionEntry entries[] = {
     { "address", 'a', 0, G_OPTION_ARG_STRING, &address,
@@ -92,6 +96,20 @@ main (int argc, char **argv)
       "Bytes queued for a slow reader before it is dropped "
       "(default 1048576)",
       "BYTES" },
+    { "tls-cert", 0, 0, G_OPTION_ARG_FILENAME, &tls_cert,
+      "Serve wss:// and https with this PEM certificate chain (needs "
+      "--tls-key)",
+      "FILE" },
+    { "tls-key", 0, 0, G_OPTION_ARG_FILENAME, &tls_key,
+      "The PEM private key of --tls-cert", "FILE" },
+    { "redis", 0, 0, G_OPTION_ARG_STRING, &redis,
+      "Be a node of a cluster: share swarms with the other nodes through "
+      "this Redis server (redis://HOST[:PORT][/DB])",
+      "URL" },
+    { "redis-ttl", 0, 0, G_OPTION_ARG_INT, &redis_ttl,
+      "A dead node's peers leave the cluster's swarms this long after its "
+      "last heartbeat, seconds (default 15)",
+      "S" },
     { "log-level", 'l', 0, G_OPTION_ARG_STRING, &log_level,
       "none, error, warning, info, debug, log (default warning)", "LEVEL" },
     { nullptr }
@@ -103,8 +121,13 @@ main (int argc, char **argv)
   if (port < 0 || port > 65535 || workers < 0 || max_message < 16
       || max_offers < 0 || max_peers < 1 || interval < 1 || peer_expiry < 1
       || offer_ttl < 1 || idle < 1 || handshake < 1 || max_connections < 1
-      || per_address < 0 || max_swarms < 1 || max_send_queue < 4096) {
+      || per_address < 0 || max_swarms < 1 || max_send_queue < 4096
+      || redis_ttl < 3) {
     g_printerr ("p2p-tracker: an option is out of range (see --help)\n");
+    return 2;
+  }
+  if (!tls_cert != !tls_key) {
+    g_printerr ("p2p-tracker: --tls-cert and --tls-key go together\n");
     return 2;
   }
   static const char *levels[] = { "none", "error", "warning", "fixme",
@@ -137,6 +160,13 @@ main (int argc, char **argv)
   config.max_swarms_per_connection = max_swarms;
   config.max_send_queue = max_send_queue;
   config.private_fd_tables = !shared_fd_table;
+  if (tls_cert) {
+    config.tls_certificate_file = tls_cert;
+    config.tls_key_file = tls_key;
+  }
+  if (redis)
+    config.redis_url = redis;
+  config.redis_member_ttl_s = redis_ttl;
 
   /* Block the stop signals before the workers exist, so they all inherit
    * the mask and only sigwait() below sees them. */
@@ -157,7 +187,11 @@ main (int argc, char **argv)
       g_error_free (error);
       return 1;
     }
-    printf ("p2p-tracker: listening on %s port %u\n", address, server.port ());
+    p2p::tracker::Stats started = server.stats ();
+    printf ("p2p-tracker: listening on %s port %u%s%s%s\n", address,
+            server.port (), server.tls () ? " (TLS: wss://, https)" : "",
+            started.clustered ? ", cluster node " : "",
+            started.node_id.c_str ());
     fflush (stdout);
 
     int sig = 0;
@@ -171,5 +205,8 @@ main (int argc, char **argv)
   }
   g_free (address);
   g_free (log_level);
+  g_free (tls_cert);
+  g_free (tls_key);
+  g_free (redis);
   return status;
 }

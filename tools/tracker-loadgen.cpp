@@ -13,6 +13,9 @@
  *   --idle     connect, announce once without offers, hold (memory).
  *
  * Offer SDPs carry their send time, so receivers measure relay latency.
+ * With several ports (the nodes of a tracker cluster) the peers of each swarm
+ * take them in turn, and relays from a peer on another node are also
+ * measured apart.
  * Prints one JSON object of results on stdout.
  */
 #include <algorithm>
@@ -34,11 +37,12 @@
 
 #include <glib.h>
 
-#include "gst/tracker/protocol.h"
+#include "gst/webtorrent/protocol.h"
 #include "gst/tracker/websocket.h"
 #include "command-line.h"
 
 using namespace p2p::tracker;
+using namespace p2p::webtorrent;
 
 namespace {
 
@@ -46,7 +50,8 @@ struct Options
 {
   gchar *host = nullptr;
   gchar *bind = nullptr;
-  gint port = 8000;
+  gchar *ports = nullptr;
+  std::vector<int> port_list;
   gint connections = 1000;
   gint swarms = 50;
   gint offers = 5;
@@ -68,6 +73,7 @@ struct Peer
   int fd = -1;
   State state = State::CONNECTING;
   int index = 0;
+  size_t node = 0; /* which of the ports */
   Id20 peer_id;
   Id20 info_hash;
   std::string ids_json;  /* ,"info_hash":…,"peer_id":… */
@@ -103,6 +109,9 @@ public:
     for (int i = 0; i < opt_.connections; i++) {
       Peer &p = peers_[i];
       p.index = i;
+      /* peer i is in swarm i % swarms: the peers of one swarm take the
+       * nodes in turn, so that every swarm spans the cluster */
+      p.node = (i / opt_.swarms) % opt_.port_list.size ();
       char id[32];
       g_snprintf (id, sizeof id, "-PM0203-%012d", opt_.first_peer + i);
       p.peer_id = *Id20::from_bytes (std::string_view (id, 20));
@@ -137,6 +146,7 @@ private:
   void on_event (Peer &p, uint32_t events);
   void on_readable (Peer &p);
   void on_message (Peer &p, std::string_view text);
+  bool from_other_node (const Peer &p, std::string_view from_json) const;
   void send_announce (Peer &p);
   std::string announce_text (const Peer &p, AnnounceEvent event,
                              const std::vector<OutgoingOffer> &offers);
@@ -189,6 +199,7 @@ private:
   uint64_t closed_by_tracker_ = 0;
   uint64_t open_loop_behind_ = 0;
   std::vector<uint32_t> latencies_us_;
+  std::vector<uint32_t> cross_node_latencies_us_;
 };
 
 void
@@ -196,7 +207,6 @@ LoadGenerator::connect_more ()
 {
   sockaddr_in sin{};
   sin.sin_family = AF_INET;
-  sin.sin_port = htons (opt_.port);
   inet_pton (AF_INET, opt_.host, &sin.sin_addr);
   sockaddr_in local{};
   local.sin_family = AF_INET;
@@ -205,6 +215,7 @@ LoadGenerator::connect_more ()
   while (next_to_connect_ < opt_.connections
          && connecting_ < opt_.max_connecting) {
     Peer &p = peers_[next_to_connect_++];
+    sin.sin_port = htons (opt_.port_list[p.node]);
     p.fd = socket (AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (p.fd < 0) {
       g_printerr ("loadgen: socket: %s\n", g_strerror (errno));
@@ -452,8 +463,12 @@ LoadGenerator::on_message (Peer &p, std::string_view text)
                         : g_ascii_strtoll (
                             std::string (text.substr (at + 4, 20)).c_str (),
                             nullptr, 10);
-      if (sent > 0 && latencies_us_.size () < 4000000)
-        latencies_us_.push_back (static_cast<uint32_t> (now_us () - sent));
+      if (sent > 0 && latencies_us_.size () < 4000000) {
+        auto latency = static_cast<uint32_t> (now_us () - sent);
+        latencies_us_.push_back (latency);
+        if (from_other_node (p, from))
+          cross_node_latencies_us_.push_back (latency);
+      }
     }
     if (std::uniform_real_distribution<> (0, 1) (rng_) < opt_.answer_ratio) {
       if (counting)
@@ -472,6 +487,21 @@ LoadGenerator::on_message (Peer &p, std::string_view text)
   } else if (text.find ("\"files\":") == std::string_view::npos) {
     failures_++;
   }
+}
+
+/* Whether @from_json (an offerer's peer_id, as JSON) is one of this
+ * generator's peers on another node than @p's. */
+bool
+LoadGenerator::from_other_node (const Peer &p, std::string_view from_json) const
+{
+  /* "-PM0203-NNNNNNNNNNNN": the number after the 8-byte prefix */
+  if (opt_.port_list.size () < 2 || from_json.size () != 22)
+    return false;
+  gint64 index
+      = g_ascii_strtoll (std::string (from_json.substr (9, 12)).c_str (),
+                         nullptr, 10)
+        - opt_.first_peer;
+  return index >= 0 && index < opt_.connections && peers_[index].node != p.node;
 }
 
 void
@@ -617,13 +647,13 @@ LoadGenerator::run ()
   }
 
   double seconds = opt_.duration;
-  std::sort (latencies_us_.begin (), latencies_us_.end ());
-  auto pct = [&] (double q) {
-    if (latencies_us_.empty ())
+  auto pct = [] (std::vector<uint32_t> &samples, double q) {
+    if (samples.empty ())
       return 0.0;
-    size_t i = std::min (latencies_us_.size () - 1,
-                         static_cast<size_t> (q * latencies_us_.size ()));
-    return latencies_us_[i] / 1000.0;
+    std::sort (samples.begin (), samples.end ());
+    size_t i = std::min (samples.size () - 1,
+                         static_cast<size_t> (q * samples.size ()));
+    return samples[i] / 1000.0;
   };
   printf ("{\"connections\":%d,\"open\":%d,\"seconds\":%.1f,"
           "\"announces_per_s\":%.1f,\"responses_per_s\":%.1f,"
@@ -633,12 +663,17 @@ LoadGenerator::run ()
           ",\"messages_sent\":%" G_GUINT64_FORMAT
           ",\"failures\":%" G_GUINT64_FORMAT ",\"closed\":%" G_GUINT64_FORMAT
           ",\"open_loop_behind\":%" G_GUINT64_FORMAT ",\"relay_p50_ms\":%.3f,"
-          "\"relay_p99_ms\":%.3f,\"relay_samples\":%zu}\n",
+          "\"relay_p99_ms\":%.3f,\"relay_samples\":%zu,"
+          "\"cross_node_p50_ms\":%.3f,\"cross_node_p99_ms\":%.3f,"
+          "\"cross_node_samples\":%zu}\n",
           opt_.connections, open_, seconds, announces_sent_ / seconds,
           responses_ / seconds, offers_received_ / seconds, answers_sent_,
           answers_received_, stops_sent_, messages_sent_, failures_,
-          closed_by_tracker_, open_loop_behind_, pct (0.5), pct (0.99),
-          latencies_us_.size ());
+          closed_by_tracker_, open_loop_behind_, pct (latencies_us_, 0.5),
+          pct (latencies_us_, 0.99), latencies_us_.size (),
+          pct (cross_node_latencies_us_, 0.5),
+          pct (cross_node_latencies_us_, 0.99),
+          cross_node_latencies_us_.size ());
   return 0;
 }
 
@@ -653,7 +688,10 @@ main (int argc, char **argv)
             "Tracker IPv4 address "
             "(default 127.0.0.1)",
             "ADDR" },
-          { "port", 'p', 0, G_OPTION_ARG_INT, &o.port, "Tracker port", "PORT" },
+          { "port", 'p', 0, G_OPTION_ARG_STRING, &o.ports,
+            "Tracker port, or the ports of a cluster's nodes separated by "
+            "commas (peers take them in turn; default 8000)",
+            "PORT[,PORT…]" },
           { "bind", 'b', 0, G_OPTION_ARG_STRING, &o.bind,
             "Source IPv4 address "
             "(127.0.0.2, …: one per generator for more connections than one "
@@ -690,6 +728,18 @@ main (int argc, char **argv)
     return 2;
   if (!o.host)
     o.host = g_strdup ("127.0.0.1");
+  gchar **ports = g_strsplit (o.ports ? o.ports : "8000", ",", -1);
+  for (gchar **port = ports; *port; port++)
+    o.port_list.push_back (atoi (*port));
+  g_strfreev (ports);
+  if (o.port_list.empty ())
+    o.port_list.push_back (0);
+  for (int port : o.port_list) {
+    if (port < 1 || port > 65535) {
+      g_printerr ("tracker-loadgen: bad port in %s\n", o.ports);
+      return 2;
+    }
+  }
   if (o.connections < 1 || o.swarms < 1 || o.offers < 0 || o.duration <= 0) {
     g_printerr ("tracker-loadgen: an option is out of range\n");
     return 2;

@@ -18,6 +18,7 @@
 #include <functional>
 #include <future>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <thread>
 #include <unordered_map>
@@ -36,18 +37,30 @@
 #include <gio/gio.h>
 #include <gst/gst.h>
 
-#include "gst/tracker/protocol.h"
+#include "gst/webtorrent/protocol.h"
+#include "gst/tracker/cluster.h"
+#include "gst/tracker/socket-batch.h"
 #include "gst/tracker/swarm-shard.h"
+#include "gst/tracker/tls.h"
 #include "gst/tracker/websocket.h"
 
-GST_DEBUG_CATEGORY_STATIC (tracker_debug);
-#define GST_CAT_DEFAULT tracker_debug
+/* shared with cluster.cpp */
+GST_DEBUG_CATEGORY (p2p_tracker_debug);
+#define GST_CAT_DEFAULT p2p_tracker_debug
 
 namespace p2p::tracker {
+
+using namespace webtorrent;
 
 namespace {
 
 constexpr size_t kReadChunk = 64 * 1024;
+/* a batched read per readable socket and loop turn; what does not fit
+ * stays readable for the next turn */
+constexpr size_t kBatchReadSize = 16 * 1024;
+/* output buffers kept for reuse, and the largest kept */
+constexpr size_t kSpareOutputs = 256;
+constexpr size_t kMaxSpareOutput = 16 * 1024;
 constexpr size_t kMaxRequestHead = 8 * 1024;
 constexpr int kMaxEvents = 256;
 constexpr int kWorkerShift = 48;
@@ -117,6 +130,9 @@ struct Connection
   bool dead = false;
   bool dirty = false;         /* has output to flush this round */
   bool writable_wait = false; /* EPOLLOUT armed */
+  /* TLS needs the other direction before a read or write can go on */
+  bool tls_read_wants_write = false;
+  bool tls_write_wants_read = false;
   uint8_t fragment_opcode = 0;
   AddressKey address;
   int64_t since_ms = 0; /* accept, or start of the close */
@@ -127,6 +143,7 @@ struct Connection
   size_t out_offset = 0;
   std::string fragments; /* a fragmented message being assembled */
   std::vector<Membership> memberships;
+  std::unique_ptr<TlsStream> tls; /* wss:// only */
 };
 
 /* Per-worker counters, summed by Server::stats(). */
@@ -182,6 +199,8 @@ public:
   bool start (const std::string &address, guint16 port, GError **error);
   void stop ();
   Stats stats () const;
+  bool prepare_cluster (GError **error);
+  void wait_for_cluster ();
 
   size_t shard_of (const Id20 &info_hash) const;
   Worker &
@@ -208,6 +227,8 @@ public:
 
   ServerConfig config;
   std::atomic<guint16> bound_port{ 0 };
+  std::unique_ptr<TlsContext> tls;      /* set while running with TLS */
+  std::optional<ClusterConfig> cluster; /* set while running in a cluster */
 
 private:
   std::vector<std::unique_ptr<Worker>> workers_;
@@ -222,10 +243,17 @@ private:
   bool running_ = false;
 };
 
-class Worker : private SwarmShard::Output
+class Worker : private SwarmShard::Output, private Cluster::Host
 {
 public:
   using Task = std::function<void (Worker &)>;
+  /* What one worker hands another: a task, or a run of messages for its
+   * connections (one allocation for the run, not one per message). */
+  struct Post
+  {
+    Task task;
+    std::vector<std::pair<ConnectionId, std::string>> messages;
+  };
 
   Worker (Server::Impl &server, unsigned index, const ShardLimits &limits);
   ~Worker () override;
@@ -258,12 +286,14 @@ public:
   }
 
   /* From any thread: queue tasks for this worker. */
-  void post (std::vector<Task> &&tasks);
+  void post (std::vector<Post> &&posts);
 
   Counters counters;
+  ClusterCounters cluster_counters;
 
 private:
   void run ();
+  int wait_ms () const;
   bool take_private_fd_table ();
   void release_private_fd_table ();
   enum class Refusal { REFUSED, NOTHING_WAITING, NO_RESERVE };
@@ -276,6 +306,14 @@ private:
   void accept_all ();
   void on_event (Connection *conn, uint32_t events);
   void on_readable (Connection *conn);
+  void on_received (Connection *conn, char *data, size_t n);
+  void receive_batch ();
+  void bury ();
+  enum class Io { MOVED, BLOCKED, CLOSED };
+  Io read_some (Connection *conn, size_t &done);
+  Io write_some (Connection *conn, size_t &done);
+  Io tls_io (Connection *conn, TlsStatus status, bool reading);
+  void watch_writable (Connection *conn, bool writable);
   size_t consume (Connection *conn, char *data, size_t size);
   size_t consume_handshake (Connection *conn, char *data, size_t size);
   size_t consume_frames (Connection *conn, char *data, size_t size);
@@ -283,9 +321,28 @@ private:
   void on_announce (Connection *conn, ClientMessage &msg);
   void on_answer (Connection *conn, ClientMessage &msg);
   void on_scrape (Connection *conn, ClientMessage &msg);
+
+  /* The swarm's side, on the worker that owns its shard: alone, or through
+   * the cluster when it is up. */
+  void shard_announce (ConnectionId conn, const Id20 &info_hash,
+                       const Id20 &peer_id, AnnounceEvent event,
+                       bool left_is_zero, std::vector<PreparedOffer> &offers);
+  void shard_answer (ConnectionId conn, const Id20 &info_hash,
+                     const Id20 &peer_id, const Id20 &to_peer_id,
+                     const Id20 &offer_id, std::string &message);
+  void shard_leave (ConnectionId conn, const Id20 &info_hash,
+                    const Id20 &peer_id);
+  void shard_scrape (const std::shared_ptr<ScrapeGather> &gather,
+                     const std::vector<size_t> &slots);
+  void scrape_part_done (const std::shared_ptr<ScrapeGather> &gather);
+  size_t relay_to_picks (const Id20 &info_hash, const Id20 &from_peer_id,
+                         const std::vector<Cluster::Pick> &picks,
+                         std::vector<PreparedOffer> &offers);
   void reply_http (Connection *conn, const char *status,
                    const char *content_type, const std::string &body);
 
+  void take_output (Connection *conn);
+  void release_output (Connection *conn);
   void queue_raw (Connection *conn, std::string_view bytes);
   void queue_text (Connection *conn, std::string_view text);
   void queued (Connection *conn);
@@ -297,6 +354,15 @@ private:
 
   void sweep (int64_t now);
   void shutdown_connections ();
+
+  /* Cluster::Host */
+  void on_relay (const RelayItem &item,
+                 SwarmShard::MemberIndex reply_to) override;
+  const SwarmShard &
+  shard () const override
+  {
+    return shard_;
+  }
 
   /* SwarmShard::Output, and its cross-worker path */
   void send (ConnectionId to, std::string message) override;
@@ -329,10 +395,14 @@ private:
   std::vector<char> scratch_;
 
   std::mutex inbox_mutex_;
-  std::vector<Task> inbox_;
-  std::vector<std::vector<Task>> outboxes_;
+  std::vector<Post> inbox_;
+  std::vector<std::vector<Post>> outboxes_;
+  /* output buffers connections gave back, for the next to write */
+  std::vector<std::string> spare_outputs_;
 
   SwarmShard shard_;
+  std::unique_ptr<Cluster> cluster_;   /* made by run () */
+  std::unique_ptr<SocketBatch> batch_; /* made by run () */
 };
 
 /* ------------------------------------------------------------------ Worker */
@@ -353,8 +423,7 @@ Worker::~Worker ()
       close (entry.second->fd);
     delete entry.second;
   }
-  for (Connection *c : graveyard_)
-    delete c;
+  bury ();
   /* With a private table the worker closed its own copies, and the server
    * the process table's copies of epoll and listen once the thread had
    * its table; the eventfd stays in every table, for post(). */
@@ -407,7 +476,7 @@ Worker::request_stop ()
 }
 
 void
-Worker::post (std::vector<Task> &&tasks)
+Worker::post (std::vector<Post> &&tasks)
 {
   bool was_empty;
   {
@@ -416,7 +485,7 @@ Worker::post (std::vector<Task> &&tasks)
     if (was_empty) {
       inbox_.swap (tasks);
     } else {
-      for (Task &t : tasks)
+      for (Post &t : tasks)
         inbox_.push_back (std::move (t));
     }
   }
@@ -427,13 +496,17 @@ Worker::post (std::vector<Task> &&tasks)
 void
 Worker::drain_inbox ()
 {
-  std::vector<Task> tasks;
+  std::vector<Post> posts;
   {
     std::lock_guard<std::mutex> lock (inbox_mutex_);
-    tasks.swap (inbox_);
+    posts.swap (inbox_);
   }
-  for (Task &t : tasks)
-    t (*this);
+  for (Post &p : posts) {
+    if (p.task)
+      p.task (*this);
+    for (auto &[to, message] : p.messages)
+      deliver (to, message);
+  }
 }
 
 void
@@ -442,7 +515,7 @@ Worker::to_worker (size_t index, Task task)
   if (index == index_)
     task (*this);
   else
-    outboxes_[index].push_back (std::move (task));
+    outboxes_[index].push_back ({ std::move (task), {} });
 }
 
 void
@@ -456,7 +529,7 @@ Worker::flush_outboxes ()
 {
   for (size_t i = 0; i < outboxes_.size (); i++) {
     if (!outboxes_[i].empty ()) {
-      std::vector<Task> batch;
+      std::vector<Post> batch;
       batch.swap (outboxes_[i]);
       server_.worker (i).post (std::move (batch));
     }
@@ -495,6 +568,16 @@ Worker::release_private_fd_table ()
     close (server_.worker (i).wake_fd_);
 }
 
+/* The loop's wait: the sweep's second, or sooner for the cluster. */
+int
+Worker::wait_ms () const
+{
+  int64_t wait = kSweepIntervalMs;
+  if (cluster_)
+    wait = std::min (wait, cluster_->next_timer_ms () - now_ms ());
+  return static_cast<int> (std::max<int64_t> (wait, 0));
+}
+
 void
 Worker::run ()
 {
@@ -506,9 +589,18 @@ Worker::run ()
   std::vector<epoll_event> events (kMaxEvents);
   now_ = now_ms ();
   last_sweep_ = last_expire_ = now_;
+  /* made on this thread, so its descriptors are in this worker's table */
+  batch_ = std::make_unique<SocketBatch> (kMaxEvents, kBatchReadSize,
+                                          config_.io_uring);
+  if (server_.cluster) {
+    ClusterConfig cluster_config = *server_.cluster;
+    cluster_config.worker_index = index_;
+    Cluster::Host &host = *this;
+    cluster_ = std::make_unique<Cluster> (cluster_config, epoll_fd_, host,
+                                          cluster_counters);
+  }
   while (!stopping_.load (std::memory_order_relaxed)) {
-    int n = epoll_wait (epoll_fd_, events.data (), kMaxEvents,
-                        static_cast<int> (kSweepIntervalMs));
+    int n = epoll_wait (epoll_fd_, events.data (), kMaxEvents, wait_ms ());
     now_ = now_ms ();
     for (int i = 0; i < n; i++) {
       uint64_t tag = events[i].data.u64;
@@ -519,20 +611,35 @@ Worker::run ()
         ssize_t r = read (wake_fd_, &count, sizeof count);
         (void)r;
         drain_inbox ();
+      } else if (tag == Cluster::kCommandTag
+                 || tag == Cluster::kSubscriberTag) {
+        cluster_->on_event (tag, events[i].events);
       } else {
-        on_event (static_cast<Connection *> (events[i].data.ptr),
-                  events[i].events);
+        auto *conn = static_cast<Connection *> (events[i].data.ptr);
+        /* plain reads wait for the turn's batch; anything else now */
+        const uint32_t ev = events[i].events;
+        if (conn->tls || conn->dead || (ev & EPOLLOUT)
+            || !batch_->queue_recv (conn->fd, conn))
+          on_event (conn, ev);
       }
     }
+    receive_batch ();
     if (now_ - last_sweep_ >= kSweepIntervalMs)
       sweep (now_);
+    if (cluster_) {
+      cluster_->tick (now_);
+      cluster_->flush ();
+    }
     flush_outboxes ();
     flush_dirty ();
-    for (Connection *c : graveyard_)
-      delete c;
-    graveyard_.clear ();
+    bury ();
   }
   shutdown_connections ();
+  if (cluster_) {
+    /* this node's peers leave the cluster's swarms now, not at expiry */
+    cluster_->leave_all ();
+    cluster_.reset ();
+  }
   if (reserve_fd_ >= 0)
     close (reserve_fd_);
   reserve_fd_ = -1;
@@ -580,6 +687,16 @@ Worker::accept_all ()
     setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 
     auto *conn = new Connection ();
+    if (server_.tls) {
+      conn->tls = server_.tls->accept (fd);
+      if (!conn->tls) {
+        counters.error (ErrorKind::TLS_ERROR);
+        server_.release (address);
+        close (fd);
+        delete conn;
+        continue;
+      }
+    }
     conn->id = (static_cast<uint64_t> (index_) << kWorkerShift) | next_id_++;
     conn->fd = fd;
     conn->address = address;
@@ -626,10 +743,89 @@ Worker::on_event (Connection *conn, uint32_t events)
 {
   if (conn->dead)
     return;
-  if (events & EPOLLOUT)
+  const bool readable = events & (EPOLLIN | EPOLLHUP | EPOLLERR);
+  const bool writable = events & EPOLLOUT;
+  if (writable || (readable && conn->tls_write_wants_read))
     flush (conn);
-  if (!conn->dead && (events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+  if (!conn->dead && (readable || (writable && conn->tls_read_wants_write)))
     on_readable (conn);
+}
+
+/* Reads into scratch_, from the socket or through its TLS session. */
+Worker::Io
+Worker::read_some (Connection *conn, size_t &done)
+{
+  if (!conn->tls) {
+    ssize_t n = recv (conn->fd, scratch_.data (), scratch_.size (), 0);
+    if (n > 0) {
+      done = n;
+      return Io::MOVED;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+      return Io::BLOCKED;
+    return Io::CLOSED;
+  }
+  conn->tls_read_wants_write = false;
+  return tls_io (
+      conn, conn->tls->read (scratch_.data (), scratch_.size (), done), true);
+}
+
+/* Sends the unsent part of conn->out, to the socket or through TLS. */
+Worker::Io
+Worker::write_some (Connection *conn, size_t &done)
+{
+  const char *data = conn->out.data () + conn->out_offset;
+  size_t size = conn->out.size () - conn->out_offset;
+  if (!conn->tls) {
+    ssize_t n = ::send (conn->fd, data, size, MSG_NOSIGNAL);
+    if (n >= 0) {
+      done = n;
+      return Io::MOVED;
+    }
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+      return Io::BLOCKED;
+    return Io::CLOSED;
+  }
+  conn->tls_write_wants_read = false;
+  return tls_io (conn, conn->tls->write (data, size, done), false);
+}
+
+/* A TLS read or write that must wait for the other direction notes it,
+ * for on_event () to retry it then. */
+Worker::Io
+Worker::tls_io (Connection *conn, TlsStatus status, bool reading)
+{
+  switch (status) {
+  case TlsStatus::OK:
+    return Io::MOVED;
+  case TlsStatus::WANT_READ:
+    conn->tls_write_wants_read = !reading;
+    return Io::BLOCKED;
+  case TlsStatus::WANT_WRITE:
+    if (reading) {
+      conn->tls_read_wants_write = true;
+      watch_writable (conn, true);
+    }
+    return Io::BLOCKED;
+  case TlsStatus::FAILED:
+    counters.error (ErrorKind::TLS_ERROR);
+    return Io::CLOSED;
+  case TlsStatus::CLOSED:
+    break;
+  }
+  return Io::CLOSED;
+}
+
+void
+Worker::watch_writable (Connection *conn, bool writable)
+{
+  if (conn->writable_wait == writable)
+    return;
+  epoll_event ev{};
+  ev.events = writable ? EPOLLIN | EPOLLOUT : EPOLLIN;
+  ev.data.ptr = conn;
+  epoll_ctl (epoll_fd_, EPOLL_CTL_MOD, conn->fd, &ev);
+  conn->writable_wait = writable;
 }
 
 void
@@ -638,41 +834,63 @@ Worker::on_readable (Connection *conn)
   /* A few reads per wake-up at most, so one busy socket cannot starve the
    * others sharing this worker. */
   for (int round = 0; round < 4 && !conn->dead; round++) {
-    ssize_t n = recv (conn->fd, scratch_.data (), scratch_.size (), 0);
-    if (n == 0) {
+    size_t n = 0;
+    switch (read_some (conn, n)) {
+    case Io::MOVED:
+      break;
+    case Io::BLOCKED:
+      return;
+    case Io::CLOSED:
       close_now (conn);
       return;
     }
-    if (n < 0) {
-      if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-        close_now (conn);
+    on_received (conn, scratch_.data (), n);
+    /* a short read drained the socket; TLS reads one record at a time */
+    if (!conn->tls && n < scratch_.size ())
       return;
-    }
-    counters.add (counters.bytes_received, n);
-    if (conn->state == Connection::State::CLOSING)
-      continue; /* draining until the peer closes */
+  }
+}
 
-    if (conn->in.empty ()) {
-      size_t used = consume (conn, scratch_.data (), n);
-      if (!conn->dead && used < static_cast<size_t> (n)) {
-        conn->in.assign (scratch_.data () + used, n - used);
-        conn->partial_since_ms = now_;
-      }
-    } else {
-      conn->in.append (scratch_.data (), n);
-      size_t used = consume (conn, &conn->in[0], conn->in.size ());
-      if (!conn->dead) {
-        conn->in.erase (0, used);
-        if (conn->in.empty ()) {
-          std::string ().swap (conn->in);
-          conn->partial_since_ms = 0;
-        } else if (used) {
-          conn->partial_since_ms = now_;
-        }
-      }
+/* @n bytes read from the connection, at @data (parsed in place). */
+void
+Worker::on_received (Connection *conn, char *data, size_t n)
+{
+  counters.add (counters.bytes_received, n);
+  if (conn->state == Connection::State::CLOSING)
+    return; /* draining until the peer closes */
+  if (conn->in.empty ()) {
+    size_t used = consume (conn, data, n);
+    if (!conn->dead && used < n) {
+      conn->in.assign (data + used, n - used);
+      conn->partial_since_ms = now_;
     }
-    if (static_cast<size_t> (n) < scratch_.size ())
-      return;
+    return;
+  }
+  conn->in.append (data, n);
+  size_t used = consume (conn, &conn->in[0], conn->in.size ());
+  if (!conn->dead) {
+    conn->in.erase (0, used);
+    if (conn->in.empty ()) {
+      std::string ().swap (conn->in);
+      conn->partial_since_ms = 0;
+    } else if (used) {
+      conn->partial_since_ms = now_;
+    }
+  }
+}
+
+/* The turn's batched reads, in the order the events came. */
+void
+Worker::receive_batch ()
+{
+  for (const SocketBatch::Result &r : batch_->run_recvs ()) {
+    auto *conn = static_cast<Connection *> (r.owner);
+    if (conn->dead)
+      continue;
+    if (r.result > 0)
+      on_received (conn, const_cast<char *> (r.data), r.result);
+    else if (r.result == 0 || (r.result != -EAGAIN && r.result != -EINTR))
+      close_now (conn);
   }
 }
 
@@ -824,11 +1042,36 @@ Worker::reply_http (Connection *conn, const char *status,
 
 /* ----------------------------------------------------------------- output */
 
+/* A connection about to write takes a spare buffer rather than allocate. */
+void
+Worker::take_output (Connection *conn)
+{
+  if (conn->out.empty () && !spare_outputs_.empty ()) {
+    conn->out.swap (spare_outputs_.back ());
+    spare_outputs_.pop_back ();
+  }
+}
+
+/* All sent: the buffer goes back, so an idle connection holds none. */
+void
+Worker::release_output (Connection *conn)
+{
+  conn->out_offset = 0;
+  if (spare_outputs_.size () < kSpareOutputs
+      && conn->out.capacity () <= kMaxSpareOutput) {
+    conn->out.clear ();
+    spare_outputs_.emplace_back ().swap (conn->out);
+  } else {
+    std::string ().swap (conn->out);
+  }
+}
+
 void
 Worker::queue_raw (Connection *conn, std::string_view bytes)
 {
   if (conn->dead)
     return;
+  take_output (conn);
   conn->out.append (bytes);
   queued (conn);
 }
@@ -838,6 +1081,7 @@ Worker::queue_text (Connection *conn, std::string_view text)
 {
   if (conn->dead || conn->state != Connection::State::OPEN)
     return;
+  take_output (conn);
   ws::append_frame (conn->out, ws::OPCODE_TEXT, text);
   queued (conn);
 }
@@ -863,39 +1107,28 @@ void
 Worker::flush (Connection *conn)
 {
   while (conn->out_offset < conn->out.size ()) {
-    ssize_t n = ::send (conn->fd, conn->out.data () + conn->out_offset,
-                        conn->out.size () - conn->out_offset, MSG_NOSIGNAL);
-    if (n < 0) {
-      if (errno == EAGAIN || errno == EWOULDBLOCK) {
-        if (!conn->writable_wait) {
-          epoll_event ev{};
-          ev.events = EPOLLIN | EPOLLOUT;
-          ev.data.ptr = conn;
-          epoll_ctl (epoll_fd_, EPOLL_CTL_MOD, conn->fd, &ev);
-          conn->writable_wait = true;
-        }
-        return;
-      }
-      if (errno == EINTR)
-        continue;
+    size_t n = 0;
+    switch (write_some (conn, n)) {
+    case Io::MOVED:
+      counters.add (counters.bytes_sent, n);
+      conn->out_offset += n;
+      continue;
+    case Io::BLOCKED:
+      if (!conn->tls_write_wants_read)
+        watch_writable (conn, true);
+      return;
+    case Io::CLOSED:
       close_now (conn);
       return;
     }
-    counters.add (counters.bytes_sent, n);
-    conn->out_offset += n;
   }
-  std::string ().swap (conn->out);
-  conn->out_offset = 0;
-  if (conn->writable_wait) {
-    epoll_event ev{};
-    ev.events = EPOLLIN;
-    ev.data.ptr = conn;
-    epoll_ctl (epoll_fd_, EPOLL_CTL_MOD, conn->fd, &ev);
-    conn->writable_wait = false;
-  }
+  release_output (conn);
+  watch_writable (conn, conn->tls_read_wants_write);
   if (conn->state == Connection::State::CLOSING) {
     /* Half-close and let the peer close: the close frame or the HTTP
      * reply is not lost to a reset. The sweep ends it if it never does. */
+    if (conn->tls)
+      conn->tls->close_notify ();
     shutdown (conn->fd, SHUT_WR);
   }
 }
@@ -903,13 +1136,30 @@ Worker::flush (Connection *conn)
 void
 Worker::flush_dirty ()
 {
-  for (size_t i = 0; i < dirty_.size (); i++) {
-    Connection *conn = dirty_[i];
+  /* plain sockets write in one batch, TLS through its session */
+  for (Connection *conn : dirty_) {
     conn->dirty = false;
-    if (!conn->dead)
+    if (conn->dead)
+      continue;
+    if (conn->tls
+        || !batch_->queue_send (conn->fd, conn->out.data () + conn->out_offset,
+                                conn->out.size () - conn->out_offset, conn))
       flush (conn);
   }
   dirty_.clear ();
+  for (const SocketBatch::Result &r : batch_->run_sends ()) {
+    auto *conn = static_cast<Connection *> (r.owner);
+    if (r.result < 0 && r.result != -EAGAIN && r.result != -EINTR) {
+      close_now (conn);
+      continue;
+    }
+    if (r.result > 0) {
+      counters.add (counters.bytes_sent, r.result);
+      conn->out_offset += r.result;
+    }
+    /* done (output released), or the rest waits for EPOLLOUT */
+    flush (conn);
+  }
 }
 
 void
@@ -949,8 +1199,7 @@ Worker::leave_swarms (Connection *conn)
     ConnectionId id = conn->id;
     Id20 info_hash = m.info_hash, peer_id = m.peer_id;
     to_shard (info_hash, [id, info_hash, peer_id] (Worker &w) {
-      w.shard_.leave (id, info_hash, peer_id);
-      w.count_outcome ({});
+      w.shard_leave (id, info_hash, peer_id);
     });
   }
   std::vector<Membership> ().swap (conn->memberships);
@@ -964,12 +1213,23 @@ Worker::close_now (Connection *conn)
   conn->dead = true;
   leave_swarms (conn);
   epoll_ctl (epoll_fd_, EPOLL_CTL_DEL, conn->fd, nullptr);
-  close (conn->fd);
-  conn->fd = -1;
+  /* the descriptor closes in bury (): a read queued for it this turn must
+   * not reach a new connection that took its number */
   connections_.erase (conn->id);
   server_.release (conn->address);
   counters.connections.fetch_sub (1, std::memory_order_relaxed);
   graveyard_.push_back (conn);
+}
+
+/* The connections closed this turn: descriptors and memory. */
+void
+Worker::bury ()
+{
+  for (Connection *c : graveyard_) {
+    close (c->fd);
+    delete c;
+  }
+  graveyard_.clear ();
 }
 
 void
@@ -980,8 +1240,11 @@ Worker::send (ConnectionId to, std::string message)
     deliver (to, message);
     return;
   }
-  outboxes_[owner].push_back (
-      [to, m = std::move (message)] (Worker &w) { w.deliver (to, m); });
+  /* in order with the turn's tasks for that worker */
+  std::vector<Post> &box = outboxes_[owner];
+  if (box.empty () || box.back ().task)
+    box.emplace_back ();
+  box.back ().messages.emplace_back (to, std::move (message));
 }
 
 void
@@ -1074,18 +1337,16 @@ Worker::on_announce (Connection *conn, ClientMessage &msg)
   std::vector<PreparedOffer> offers;
   if (msg.event != AnnounceEvent::STOPPED) {
     offers.reserve (msg.offers.size ());
+    RelayBuilder relay (RelayBuilder::Kind::OFFER, msg.info_hash, msg.peer_id);
     for (const ReceivedOffer &o : msg.offers)
-      offers.push_back (
-          { o.offer_id, build_relayed_offer (msg.info_hash, msg.peer_id,
-                                             o.offer_id, o.offer) });
+      offers.push_back ({ o.offer_id, relay.build (o.offer_id, o.offer) });
   }
   ConnectionId id = conn->id;
   to_shard (msg.info_hash,
             [id, info_hash = msg.info_hash, peer_id = msg.peer_id,
              event = msg.event, seeder = msg.left_is_zero,
              offers = std::move (offers)] (Worker &w) mutable {
-              w.count_outcome (w.shard_.announce (id, info_hash, peer_id, event,
-                                                  seeder, offers, w.now_, w));
+              w.shard_announce (id, info_hash, peer_id, event, seeder, offers);
             });
 }
 
@@ -1096,13 +1357,12 @@ Worker::on_answer (Connection *conn, ClientMessage &msg)
   std::string relayed = build_relayed_answer (msg.info_hash, msg.peer_id,
                                               msg.offer_id, msg.answer);
   ConnectionId id = conn->id;
-  to_shard (msg.info_hash, [id, info_hash = msg.info_hash,
-                            peer_id = msg.peer_id, to = msg.to_peer_id,
-                            offer_id = msg.offer_id,
-                            relayed = std::move (relayed)] (Worker &w) mutable {
-    w.count_outcome (w.shard_.answer (id, info_hash, peer_id, to, offer_id,
-                                      std::move (relayed), w.now_, w));
-  });
+  to_shard (msg.info_hash,
+            [id, info_hash = msg.info_hash, peer_id = msg.peer_id,
+             to = msg.to_peer_id, offer_id = msg.offer_id,
+             relayed = std::move (relayed)] (Worker &w) mutable {
+              w.shard_answer (id, info_hash, peer_id, to, offer_id, relayed);
+            });
 }
 
 void
@@ -1132,12 +1392,173 @@ Worker::on_scrape (Connection *conn, ClientMessage &msg)
     if (by_shard[s].empty ())
       continue;
     to_worker (s, [gather, slots = std::move (by_shard[s])] (Worker &w) {
-      for (size_t i : slots)
-        gather->files[i] = w.shard_.scrape (gather->files[i].info_hash);
-      if (gather->remaining.fetch_sub (1, std::memory_order_acq_rel) == 1)
-        w.send (gather->conn, build_scrape_response (
-                                  gather->files, w.config_.scrape_interval_s));
+      w.shard_scrape (gather, slots);
     });
+  }
+}
+
+/* ----------------------------------------------------------- shard side */
+
+void
+Worker::shard_announce (ConnectionId conn, const Id20 &info_hash,
+                        const Id20 &peer_id, AnnounceEvent event,
+                        bool left_is_zero, std::vector<PreparedOffer> &offers)
+{
+  if (!cluster_ || !cluster_->up ()) {
+    count_outcome (shard_.announce (conn, info_hash, peer_id, event,
+                                    left_is_zero, offers, now_, *this));
+    return;
+  }
+  /* This node's view first (ownership, seeding, the swarm's limit), then
+   * the cluster's counts and receivers. */
+  SwarmShard::Joined joined = shard_.join (conn, info_hash, peer_id, event,
+                                           left_is_zero, now_, *this);
+  if (joined.error != SwarmShard::Error::NONE) {
+    SwarmShard::Outcome refused;
+    refused.error = joined.error;
+    count_outcome (refused);
+    return;
+  }
+  const bool stopped = event == AnnounceEvent::STOPPED;
+  Cluster::Change change = !stopped         ? Cluster::Change::ADD
+                           : joined.removed ? Cluster::Change::REMOVE
+                                            : Cluster::Change::NONE;
+  const size_t want = stopped ? 0 : offers.size ();
+  cluster_->announce (
+      info_hash, peer_id, joined.seeder, change, want,
+      [this, conn, info_hash, peer_id, offers = std::move (offers)] (
+          const Cluster::AnnounceResult *result) mutable {
+        SwarmShard::Outcome outcome;
+        if (!result) {
+          /* Redis failed: what this node knows */
+          shard_.respond (conn, info_hash, *this);
+          outcome.offers_relayed
+              = shard_.relay_offers (info_hash, peer_id, offers, now_, *this);
+        } else {
+          send (conn,
+                build_announce_response (info_hash, result->counts.complete,
+                                         result->counts.incomplete,
+                                         config_.announce_interval_s));
+          outcome.offers_relayed
+              = relay_to_picks (info_hash, peer_id, result->picks, offers);
+        }
+        count_outcome (outcome);
+      });
+}
+
+/* The offers go to the receivers the cluster picked: this worker's peers
+ * directly, other members' through their relay batch. */
+size_t
+Worker::relay_to_picks (const Id20 &info_hash, const Id20 &from_peer_id,
+                        const std::vector<Cluster::Pick> &picks,
+                        std::vector<PreparedOffer> &offers)
+{
+  size_t relayed = 0;
+  for (size_t i = 0; i < picks.size () && i < offers.size (); i++) {
+    PreparedOffer &offer = offers[i];
+    if (picks[i].member == 0) {
+      relayed += shard_.deliver_offer (info_hash, picks[i].peer_id,
+                                       from_peer_id, offer.offer_id, 0,
+                                       std::move (offer.message), now_, *this);
+      continue;
+    }
+    RelayItem item;
+    item.kind = RelayItem::Kind::OFFER;
+    item.info_hash = info_hash;
+    item.to_peer_id = picks[i].peer_id;
+    item.from_peer_id = from_peer_id;
+    item.offer_id = offer.offer_id;
+    item.reply_to = cluster_->member ();
+    item.message = offer.message;
+    cluster_->relay (picks[i].member, item);
+    relayed++;
+  }
+  return relayed;
+}
+
+void
+Worker::shard_answer (ConnectionId conn, const Id20 &info_hash,
+                      const Id20 &peer_id, const Id20 &to_peer_id,
+                      const Id20 &offer_id, std::string &message)
+{
+  SwarmShard::Outcome outcome = shard_.answer (
+      conn, info_hash, peer_id, to_peer_id, offer_id, message, now_, *this);
+  if (outcome.forward_to && cluster_) {
+    RelayItem item;
+    item.kind = RelayItem::Kind::ANSWER;
+    item.info_hash = info_hash;
+    item.to_peer_id = to_peer_id;
+    item.from_peer_id = peer_id;
+    item.offer_id = offer_id;
+    item.message = message;
+    cluster_->relay (outcome.forward_to, item);
+  }
+  count_outcome (outcome);
+}
+
+void
+Worker::shard_leave (ConnectionId conn, const Id20 &info_hash,
+                     const Id20 &peer_id)
+{
+  if (shard_.leave (conn, info_hash, peer_id) && cluster_)
+    cluster_->leave (info_hash, peer_id);
+  count_outcome ({});
+}
+
+void
+Worker::shard_scrape (const std::shared_ptr<ScrapeGather> &gather,
+                      const std::vector<size_t> &slots)
+{
+  auto alone = [this, gather, slots] {
+    for (size_t i : slots)
+      gather->files[i] = shard_.scrape (gather->files[i].info_hash);
+    scrape_part_done (gather);
+  };
+  if (!cluster_ || !cluster_->up ()) {
+    alone ();
+    return;
+  }
+  std::vector<Id20> hashes;
+  for (size_t i : slots)
+    hashes.push_back (gather->files[i].info_hash);
+  cluster_->scrape (hashes, [this, gather, slots, alone] (
+                                const std::vector<Cluster::Counts> *counts) {
+    if (!counts) {
+      alone ();
+      return;
+    }
+    for (size_t k = 0; k < slots.size (); k++) {
+      TrackerMessage::ScrapeFile &file = gather->files[slots[k]];
+      file.complete = (*counts)[k].complete;
+      file.incomplete = (*counts)[k].incomplete;
+      /* as bittorrent-tracker: a lower bound, the current seeders */
+      file.downloaded = file.complete;
+    }
+    scrape_part_done (gather);
+  });
+}
+
+void
+Worker::scrape_part_done (const std::shared_ptr<ScrapeGather> &gather)
+{
+  if (gather->remaining.fetch_sub (1, std::memory_order_acq_rel) == 1)
+    send (gather->conn,
+          build_scrape_response (gather->files, config_.scrape_interval_s));
+}
+
+void
+Worker::on_relay (const RelayItem &item, SwarmShard::MemberIndex reply_to)
+{
+  switch (item.kind) {
+  case RelayItem::Kind::OFFER:
+    shard_.deliver_offer (item.info_hash, item.to_peer_id, item.from_peer_id,
+                          item.offer_id, reply_to, std::string (item.message),
+                          now_, *this);
+    break;
+  case RelayItem::Kind::ANSWER:
+    shard_.deliver (item.info_hash, item.to_peer_id, std::string (item.message),
+                    *this);
+    break;
   }
 }
 
@@ -1196,7 +1617,10 @@ Worker::sweep (int64_t now)
 
   if (now - last_expire_ >= kExpireIntervalMs) {
     last_expire_ = now;
-    size_t dropped = shard_.expire (now);
+    std::vector<std::pair<Id20, Id20>> expired_peers;
+    size_t dropped = shard_.expire (now, cluster_ ? &expired_peers : nullptr);
+    for (const auto &[info_hash, peer_id] : expired_peers)
+      cluster_->leave (info_hash, peer_id);
     if (dropped)
       GST_DEBUG ("worker %u: %zu silent peers expired", index_, dropped);
     count_outcome ({});
@@ -1221,9 +1645,7 @@ Worker::shutdown_connections ()
       flush (c);
     close_now (c);
   }
-  for (Connection *c : graveyard_)
-    delete c;
-  graveyard_.clear ();
+  bury ();
   dirty_.clear ();
 }
 
@@ -1290,6 +1712,55 @@ Server::Impl::sample_rate (int64_t now)
     rate_.store ((total - first.second) * 1000.0 / (now - first.first));
 }
 
+/* A node answers its first clients with the cluster's view: start ()
+ * returns once every worker has joined, or failed to reach Redis once. */
+void
+Server::Impl::wait_for_cluster ()
+{
+  const gint64 deadline
+      = g_get_monotonic_time ()
+        + (cluster->command_timeout_ms + 500) * G_TIME_SPAN_MILLISECOND;
+  while (g_get_monotonic_time () < deadline
+         && !std::all_of (workers_.begin (), workers_.end (),
+                          [] (const std::unique_ptr<Worker> &w) {
+                            return w->cluster_counters.settled.load ();
+                          }))
+    g_usleep (2 * G_TIME_SPAN_MILLISECOND);
+}
+
+/* The Redis URL read and its host resolved now, once: a worker must never
+ * wait on DNS. */
+bool
+Server::Impl::prepare_cluster (GError **error)
+{
+  ClusterConfig cluster_config;
+  std::string reason;
+  if (!parse_redis_url (config.redis_url, cluster_config.endpoint, &reason)) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                 "not a Redis URL (redis://HOST[:PORT][/DB]): %s: %s",
+                 config.redis_url.c_str (), reason.c_str ());
+    return false;
+  }
+  GResolver *resolver = g_resolver_get_default ();
+  GList *addresses = g_resolver_lookup_by_name (
+      resolver, cluster_config.endpoint.host.c_str (), nullptr, error);
+  g_object_unref (resolver);
+  if (!addresses)
+    return false;
+  gchar *ip = g_inet_address_to_string (G_INET_ADDRESS (addresses->data));
+  cluster_config.address = ip;
+  g_free (ip);
+  g_resolver_free_addresses (addresses);
+
+  std::random_device random;
+  gchar node_id[17];
+  g_snprintf (node_id, sizeof node_id, "%08x%08x", random (), random ());
+  cluster_config.node_id = node_id;
+  cluster_config.member_ttl_ms = config.redis_member_ttl_s * 1000LL;
+  cluster = cluster_config;
+  return true;
+}
+
 bool
 Server::Impl::start (const std::string &address, guint16 port, GError **error)
 {
@@ -1310,6 +1781,21 @@ Server::Impl::start (const std::string &address, guint16 port, GError **error)
   g_socket_address_to_native (socket_address, &ss, sizeof ss, nullptr);
   g_object_unref (socket_address);
 
+  if (config.tls_certificate_file.empty () != config.tls_key_file.empty ()) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                 "TLS needs both a certificate and a key file");
+    return false;
+  }
+  if (!config.tls_certificate_file.empty ()) {
+    tls = TlsContext::load (config.tls_certificate_file, config.tls_key_file,
+                            error);
+    if (!tls)
+      return false;
+  }
+
+  if (!config.redis_url.empty () && !prepare_cluster (error))
+    return false;
+
   ShardLimits limits;
   limits.max_peers_per_swarm = config.max_peers_per_swarm;
   limits.announce_interval_s = config.announce_interval_s;
@@ -1319,8 +1805,14 @@ Server::Impl::start (const std::string &address, guint16 port, GError **error)
   std::vector<int> fds;
   auto fail_errno = [&] (const char *what) {
     int e = errno;
-    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "%s %s:%u: %s",
-                 what, address.c_str (), port, g_strerror (e));
+    if (e == EADDRINUSE)
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE,
+                   "%s port %u is already in use (another tracker or "
+                   "program listens there)",
+                   address.c_str (), port);
+    else
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "%s %s:%u: %s",
+                   what, address.c_str (), port, g_strerror (e));
     for (int fd : fds)
       close (fd);
     return false;
@@ -1333,12 +1825,20 @@ Server::Impl::start (const std::string &address, guint16 port, GError **error)
     fds.push_back (fd);
     int one = 1;
     setsockopt (fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    setsockopt (fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+    /* The first socket listens without SO_REUSEPORT, so listen() fails if
+     * anything else listens on the port, SO_REUSEPORT or not: two trackers
+     * must not split one port's clients between them. Only then does it
+     * take SO_REUSEPORT, for its own workers to join; the kernel checks
+     * the flag at each bind and listen, and any later first socket (ours
+     * or another process's) still conflicts with a listener. */
+    if (i > 0)
+      setsockopt (fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
     if (bind (fd, reinterpret_cast<sockaddr *> (&ss), ss_len) < 0)
       return fail_errno ("cannot bind");
     if (listen (fd, 4096) < 0)
       return fail_errno ("cannot listen on");
     if (i == 0) {
+      setsockopt (fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
       /* the other workers join the port the first one got */
       socklen_t len = sizeof ss;
       getsockname (fd, reinterpret_cast<sockaddr *> (&ss), &len);
@@ -1376,8 +1876,12 @@ Server::Impl::start (const std::string &address, guint16 port, GError **error)
   }
   bound_port.store (port);
   running_ = true;
-  GST_INFO ("tracker listening on %s port %u with %u workers", address.c_str (),
-            port, config.workers);
+  if (cluster)
+    wait_for_cluster ();
+  GST_INFO ("tracker listening on %s port %u with %u workers%s%s%s",
+            address.c_str (), port, config.workers, tls ? ", TLS" : "",
+            cluster ? ", cluster node " : "",
+            cluster ? cluster->node_id.c_str () : "");
   return true;
 }
 
@@ -1395,6 +1899,8 @@ Server::Impl::stop ()
   per_address_.clear ();
   connections_.store (0);
   bound_port.store (0);
+  tls.reset ();
+  cluster.reset ();
   running_ = false;
   GST_INFO ("tracker stopped");
 }
@@ -1423,8 +1929,24 @@ Server::Impl::stats () const
     sum (c.bytes_sent, s.bytes_sent);
     for (size_t i = 0; i < s.errors.size (); i++)
       sum (c.errors[i], s.errors[i]);
+    const ClusterCounters &cc = w->cluster_counters;
+    sum (cc.connects, s.redis_connects);
+    sum (cc.commands, s.redis_commands);
+    sum (cc.relays_sent, s.cluster_relays_sent);
+    sum (cc.relays_received, s.cluster_relays_received);
+    sum (cc.publishes, s.cluster_publishes);
+    sum (cc.local_fallbacks, s.local_fallbacks);
   }
   s.announces_per_second = rate_.load ();
+  if (cluster) {
+    s.clustered = true;
+    s.node_id = cluster->node_id;
+    s.redis_up = !workers_.empty ()
+                 && std::all_of (workers_.begin (), workers_.end (),
+                                 [] (const std::unique_ptr<Worker> &w) {
+                                   return w->cluster_counters.up.load ();
+                                 });
+  }
   return s;
 }
 
@@ -1435,7 +1957,7 @@ Server::Server (const ServerConfig &config)
 {
   static gsize once = 0;
   if (g_once_init_enter (&once)) {
-    GST_DEBUG_CATEGORY_INIT (tracker_debug, "p2ptracker", 0,
+    GST_DEBUG_CATEGORY_INIT (p2p_tracker_debug, "p2ptracker", 0,
                              "WebTorrent tracker");
     g_once_init_leave (&once, 1);
   }
@@ -1453,6 +1975,12 @@ guint16
 Server::port () const
 {
   return impl_->bound_port.load ();
+}
+
+bool
+Server::tls () const
+{
+  return !impl_->config.tls_certificate_file.empty ();
 }
 
 void

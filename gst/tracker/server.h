@@ -16,7 +16,9 @@
  * the same workers; the worker holding a connection parses its messages
  * and passes them to the swarm's worker, which relays to the receivers'
  * workers. WebSocket upgrade on any path; GET /stats.json and /metrics on
- * the same port.
+ * the same port; all of it over TLS when the config names a certificate.
+ * With a Redis URL, several servers (nodes) share their swarms as one
+ * tracker (cluster.h).
  */
 #pragma once
 
@@ -55,6 +57,20 @@ struct ServerConfig
    * own (tools/p2p-tracker): descriptors the host process opens later are
    * not visible to the workers. */
   bool private_fd_tables = false;
+  /* Each worker reads and writes its sockets of a loop turn in one system
+   * call through io_uring where the kernel allows it (socket-batch.h);
+   * false: one call per socket. */
+  bool io_uring = true;
+  /* TLS: the PEM certificate chain and private key. Set both to serve
+   * wss:// (and /stats.json, /metrics over https); empty: ws:// and http. */
+  std::string tls_certificate_file;
+  std::string tls_key_file;
+  /* A cluster: "redis://HOST[:PORT][/DB]" (redis-url.h), shared with the
+   * other nodes. Empty: this node alone. */
+  std::string redis_url;
+  /* A node's peers stay in the cluster's swarms this long after its last
+   * heartbeat (every third of it): how soon a dead node is forgotten. */
+  unsigned redis_member_ttl_s = 15;
 };
 
 class Server
@@ -68,11 +84,19 @@ public:
   Server &operator= (const Server &) = delete;
 
   /* Binds @address (an IPv4 or IPv6 literal) and @port (0 = any free port)
-   * and starts the workers. Errors are in G_IO_ERROR. */
+   * and starts the workers. Errors are in G_IO_ERROR: ADDRESS_IN_USE when
+   * something listens on the port, INVALID_DATA for a TLS certificate or
+   * key that cannot be used, INVALID_ARGUMENT for a Redis URL that is none
+   * and NOT_FOUND for its host unknown. A Redis server that does not answer
+   * is no error: the server works alone until it does. With Redis, it
+   * returns once every worker is in the cluster or has failed to reach
+   * Redis once (about 2 s at most). */
   bool start (const std::string &address, guint16 port, GError **error);
 
   /* The bound port, 0 when not running. */
   guint16 port () const;
+  /* Whether it serves TLS (wss://, https). */
+  bool tls () const;
 
   /* Sends a WebSocket close (1001 going away) to every connection, closes
    * them and joins the workers. Idempotent; safe from any thread but a

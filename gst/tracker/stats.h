@@ -29,6 +29,7 @@ enum class ErrorKind {
   CONNECTION_LIMIT,
   ADDRESS_LIMIT,
   DESCRIPTOR_LIMIT, /* the worker's descriptor table is full */
+  TLS_ERROR,        /* TLS handshake or record failure (wss, https) */
   COUNT,
 };
 
@@ -50,6 +51,16 @@ struct Stats
   uint64_t bytes_received = 0;
   uint64_t bytes_sent = 0;
   double announces_per_second = 0; /* over the last few seconds */
+  /* A node of a cluster (ServerConfig::redis_url) */
+  bool clustered = false;
+  std::string node_id;
+  uint64_t redis_up = 0; /* 1 while every worker reaches Redis */
+  uint64_t redis_connects = 0;
+  uint64_t redis_commands = 0;
+  uint64_t cluster_relays_sent = 0;     /* offers, answers to other nodes */
+  uint64_t cluster_relays_received = 0; /* and from them */
+  uint64_t cluster_publishes = 0;       /* batches of those sent */
+  uint64_t local_fallbacks = 0; /* messages served alone: Redis failed */
   std::array<uint64_t, static_cast<size_t> (ErrorKind::COUNT)> errors{};
 
   uint64_t

@@ -7,6 +7,8 @@
 
 namespace p2p::tracker {
 
+using namespace webtorrent;
+
 SwarmShard::SwarmShard (const ShardLimits &limits, uint64_t seed)
     : limits_ (limits), rng_ (seed)
 {
@@ -17,6 +19,13 @@ SwarmShard::find_peer (Swarm &swarm, const Id20 &peer_id)
 {
   auto it = swarm.index.find (peer_id);
   return it == swarm.index.end () ? nullptr : &swarm.peers[it->second];
+}
+
+SwarmShard::Peer *
+SwarmShard::find_peer (const Id20 &info_hash, const Id20 &peer_id)
+{
+  auto it = swarms_.find (info_hash);
+  return it == swarms_.end () ? nullptr : find_peer (it->second, peer_id);
 }
 
 void
@@ -38,9 +47,11 @@ SwarmShard::remove_peer (Swarm &swarm, uint32_t at)
 }
 
 void
-SwarmShard::send_response (ConnectionId conn, const Id20 &info_hash,
-                           const Swarm *swarm, Output &out) const
+SwarmShard::respond (ConnectionId conn, const Id20 &info_hash,
+                     Output &out) const
 {
+  auto it = swarms_.find (info_hash);
+  const Swarm *swarm = it == swarms_.end () ? nullptr : &it->second;
   int64_t complete = swarm ? swarm->seeders : 0;
   int64_t incomplete
       = swarm ? static_cast<int64_t> (swarm->peers.size ()) - swarm->seeders
@@ -49,11 +60,29 @@ SwarmShard::send_response (ConnectionId conn, const Id20 &info_hash,
                                            limits_.announce_interval_s));
 }
 
+void
+SwarmShard::add_pending (Peer &to, const Id20 &offer_id, const Id20 &from,
+                         MemberIndex reply_to, int64_t now_ms)
+{
+  if (to.pending.size () >= limits_.max_pending_offers_per_peer)
+    to.pending.erase (to.pending.begin ());
+  to.pending.push_back (
+      { offer_id, from, now_ms + limits_.offer_ttl_ms, reply_to });
+}
+
 size_t
-SwarmShard::relay_offers (Swarm &swarm, uint32_t from_at,
+SwarmShard::relay_offers (const Id20 &info_hash, const Id20 &from_peer_id,
                           std::vector<PreparedOffer> &offers, int64_t now_ms,
                           Output &out)
 {
+  auto it = swarms_.find (info_hash);
+  if (it == swarms_.end ())
+    return 0;
+  Swarm &swarm = it->second;
+  auto from = swarm.index.find (from_peer_id);
+  if (from == swarm.index.end ())
+    return 0;
+  const uint32_t from_at = from->second;
   size_t others = swarm.peers.size () - 1;
   size_t count = std::min (offers.size (), others);
   if (count == 0)
@@ -84,42 +113,34 @@ SwarmShard::relay_offers (Swarm &swarm, uint32_t from_at,
     }
   }
 
-  const Id20 from = swarm.peers[from_at].peer_id;
   for (size_t i = 0; i < count; i++) {
     Peer &to = swarm.peers[chosen[i]];
-    if (to.pending.size () >= limits_.max_pending_offers_per_peer)
-      to.pending.erase (to.pending.begin ());
-    to.pending.push_back (
-        { offers[i].offer_id, from, now_ms + limits_.offer_ttl_ms });
+    add_pending (to, offers[i].offer_id, from_peer_id, 0, now_ms);
     out.send (to.conn, std::move (offers[i].message));
   }
   return count;
 }
 
-SwarmShard::Outcome
-SwarmShard::announce (ConnectionId conn, const Id20 &info_hash,
-                      const Id20 &peer_id, AnnounceEvent event,
-                      bool left_is_zero, std::vector<PreparedOffer> &offers,
-                      int64_t now_ms, Output &out)
+SwarmShard::Joined
+SwarmShard::join (ConnectionId conn, const Id20 &info_hash, const Id20 &peer_id,
+                  AnnounceEvent event, bool left_is_zero, int64_t now_ms,
+                  Output &out)
 {
-  Outcome outcome;
+  Joined joined;
   auto it = swarms_.find (info_hash);
 
   if (event == AnnounceEvent::STOPPED) {
-    /* bittorrent-tracker still answers a stop, with the counts after it */
     if (it != swarms_.end ()) {
       auto at = it->second.index.find (peer_id);
       if (at != it->second.index.end ()
-          && it->second.peers[at->second].conn == conn)
+          && it->second.peers[at->second].conn == conn) {
         remove_peer (it->second, at->second);
-      if (it->second.peers.empty ()) {
-        swarms_.erase (it);
-        it = swarms_.end ();
+        joined.removed = true;
       }
+      if (it->second.peers.empty ())
+        swarms_.erase (it);
     }
-    send_response (conn, info_hash,
-                   it == swarms_.end () ? nullptr : &it->second, out);
-    return outcome;
+    return joined;
   }
 
   if (it == swarms_.end ())
@@ -131,8 +152,8 @@ SwarmShard::announce (ConnectionId conn, const Id20 &info_hash,
       if (swarm.peers.empty ())
         swarms_.erase (it);
       out.send (conn, build_failure ("swarm is full", "announce", &info_hash));
-      outcome.error = Error::SWARM_FULL;
-      return outcome;
+      joined.error = Error::SWARM_FULL;
+      return joined;
     }
     /* Started, or any other event from an unknown peer, which
      * bittorrent-tracker treats as a start: seeder only if left is 0. */
@@ -155,26 +176,66 @@ SwarmShard::announce (ConnectionId conn, const Id20 &info_hash,
       seeders_++;
     }
   }
+  joined.seeder = peer->seeder;
+  return joined;
+}
 
-  uint32_t from_at = swarm.index[peer_id];
-  send_response (conn, info_hash, &swarm, out);
-  outcome.offers_relayed = relay_offers (swarm, from_at, offers, now_ms, out);
+SwarmShard::Outcome
+SwarmShard::announce (ConnectionId conn, const Id20 &info_hash,
+                      const Id20 &peer_id, AnnounceEvent event,
+                      bool left_is_zero, std::vector<PreparedOffer> &offers,
+                      int64_t now_ms, Output &out)
+{
+  Outcome outcome;
+  Joined joined
+      = join (conn, info_hash, peer_id, event, left_is_zero, now_ms, out);
+  outcome.error = joined.error;
+  if (joined.error != Error::NONE)
+    return outcome;
+  /* bittorrent-tracker still answers a stop, with the counts after it */
+  respond (conn, info_hash, out);
+  if (event != AnnounceEvent::STOPPED)
+    outcome.offers_relayed
+        = relay_offers (info_hash, peer_id, offers, now_ms, out);
   return outcome;
+}
+
+bool
+SwarmShard::deliver_offer (const Id20 &info_hash, const Id20 &to_peer_id,
+                           const Id20 &from_peer_id, const Id20 &offer_id,
+                           MemberIndex reply_to, std::string message,
+                           int64_t now_ms, Output &out)
+{
+  Peer *to = find_peer (info_hash, to_peer_id);
+  if (!to || to->peer_id == from_peer_id)
+    return false;
+  add_pending (*to, offer_id, from_peer_id, reply_to, now_ms);
+  out.send (to->conn, std::move (message));
+  return true;
+}
+
+bool
+SwarmShard::deliver (const Id20 &info_hash, const Id20 &to_peer_id,
+                     std::string message, Output &out)
+{
+  Peer *to = find_peer (info_hash, to_peer_id);
+  if (!to)
+    return false;
+  out.send (to->conn, std::move (message));
+  return true;
 }
 
 SwarmShard::Outcome
 SwarmShard::answer (ConnectionId conn, const Id20 &info_hash,
                     const Id20 &peer_id, const Id20 &to_peer_id,
-                    const Id20 &offer_id, std::string message, int64_t now_ms,
+                    const Id20 &offer_id, std::string &message, int64_t now_ms,
                     Output &out)
 {
   Outcome outcome;
-  auto it = swarms_.find (info_hash);
-  Peer *answerer
-      = it == swarms_.end () ? nullptr : find_peer (it->second, peer_id);
-  Peer *offerer = answerer ? find_peer (it->second, to_peer_id) : nullptr;
+  Peer *answerer = find_peer (info_hash, peer_id);
   bool found = false;
-  if (answerer && offerer && answerer->conn == conn) {
+  MemberIndex reply_to = 0;
+  if (answerer && answerer->conn == conn) {
     auto &pending = answerer->pending;
     auto match = std::find_if (
         pending.begin (), pending.end (), [&] (const PendingOffer &p) {
@@ -182,8 +243,10 @@ SwarmShard::answer (ConnectionId conn, const Id20 &info_hash,
                  && p.expires_ms >= now_ms;
         });
     if (match != pending.end ()) {
-      pending.erase (match);
-      found = true;
+      reply_to = match->reply_to;
+      found = reply_to || find_peer (info_hash, to_peer_id);
+      if (found)
+        pending.erase (match);
     }
   }
   if (!found) {
@@ -194,24 +257,31 @@ SwarmShard::answer (ConnectionId conn, const Id20 &info_hash,
     return outcome;
   }
   answerer->last_seen_ms = now_ms;
-  out.send (offerer->conn, std::move (message));
+  if (reply_to)
+    outcome.forward_to = reply_to;
+  else
+    out.send (find_peer (info_hash, to_peer_id)->conn, std::move (message));
   outcome.answer_relayed = true;
   return outcome;
 }
 
-void
+bool
 SwarmShard::leave (ConnectionId conn, const Id20 &info_hash,
                    const Id20 &peer_id)
 {
   auto it = swarms_.find (info_hash);
   if (it == swarms_.end ())
-    return;
+    return false;
+  bool removed = false;
   auto at = it->second.index.find (peer_id);
   if (at != it->second.index.end ()
-      && it->second.peers[at->second].conn == conn)
+      && it->second.peers[at->second].conn == conn) {
     remove_peer (it->second, at->second);
+    removed = true;
+  }
   if (it->second.peers.empty ())
     swarms_.erase (it);
+  return removed;
 }
 
 TrackerMessage::ScrapeFile
@@ -231,7 +301,8 @@ SwarmShard::scrape (const Id20 &info_hash) const
 }
 
 size_t
-SwarmShard::expire (int64_t now_ms)
+SwarmShard::expire (int64_t now_ms,
+                    std::vector<std::pair<Id20, Id20>> *dropped_peers)
 {
   size_t dropped = 0;
   for (auto it = swarms_.begin (); it != swarms_.end ();) {
@@ -239,6 +310,8 @@ SwarmShard::expire (int64_t now_ms)
     for (uint32_t i = 0; i < swarm.peers.size ();) {
       Peer &peer = swarm.peers[i];
       if (peer.last_seen_ms + limits_.peer_expiry_ms < now_ms) {
+        if (dropped_peers)
+          dropped_peers->emplace_back (it->first, peer.peer_id);
         remove_peer (swarm, i);
         dropped++;
         continue;
@@ -259,6 +332,24 @@ SwarmShard::expire (int64_t now_ms)
       ++it;
   }
   return dropped;
+}
+
+void
+SwarmShard::for_each_swarm (
+    const std::function<void (const Id20 &, const std::vector<Id20> &,
+                              const std::vector<Id20> &)> &visit) const
+{
+  std::vector<Id20> peers, seeders;
+  for (const auto &entry : swarms_) {
+    peers.clear ();
+    seeders.clear ();
+    for (const Peer &peer : entry.second.peers) {
+      peers.push_back (peer.peer_id);
+      if (peer.seeder)
+        seeders.push_back (peer.peer_id);
+    }
+    visit (entry.first, peers, seeders);
+  }
 }
 
 } // namespace p2p::tracker

@@ -43,6 +43,14 @@
  * |[
  * gst-play-1.0 p2phls+http://127.0.0.1:8080/playlist.m3u8
  * ]| Plays that broadcast (any HLS player can, too).
+ * |[
+ * gst-launch-1.0 videotestsrc is-live=true ! x264enc tune=zerolatency
+ * key-int-max=30 ! \
+ *     mpegtsmux ! p2pswarmsink http-address=0.0.0.0 http-port=8443 \
+ *     tracker-port=8000 tls-certificate-file=cert.pem tls-key-file=key.pem
+ * ]| The same on https: the origin serves https://HOST:8443/ (the player
+ * page, playlist and segments) and the embedded tracker wss://HOST:8000,
+ * which the player page names.
  *
  * Since: 0.1
  */
@@ -86,6 +94,8 @@ enum {
   PROP_MAX_UPLOAD_PEERS,
   PROP_WEB_ROOT,
   PROP_LINGER,
+  PROP_TLS_CERTIFICATE_FILE,
+  PROP_TLS_KEY_FILE,
   /* The shared peer properties (gstp2ppeersettings.h) follow. */
   PROP_PEER_SETTINGS,
 };
@@ -119,6 +129,8 @@ struct GstP2PSwarmSinkPrivate
   guint max_upload_peers = DEFAULT_MAX_UPLOAD_PEERS;
   std::string web_root;
   guint linger = DEFAULT_LINGER;
+  std::string tls_certificate_file;
+  std::string tls_key_file;
 
   GstP2PPeerSettings peer;
 
@@ -370,7 +382,8 @@ gst_p2p_swarm_sink_class_init (GstP2PSwarmSinkClass *klass)
    *
    * Port of an embedded WebTorrent tracker on http-address: -1 = none, 0 =
    * any free port (reads back the bound port once started). Viewers then
-   * use ws://HTTP-ADDRESS:PORT.
+   * use ws://HTTP-ADDRESS:PORT, or wss:// with
+   * #GstP2PSwarmSink:tls-certificate-file.
    *
    * Since: 0.1
    */
@@ -416,6 +429,44 @@ gst_p2p_swarm_sink_class_init (GstP2PSwarmSinkClass *klass)
           "before EOS, while viewers fetch the end (0 = none)",
           0, 3600, DEFAULT_LINGER,
           (GParamFlags)(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS)));
+
+  /**
+   * GstP2PSwarmSink:tls-certificate-file:
+   *
+   * PEM file with the certificate chain for TLS, with
+   * #GstP2PSwarmSink:tls-key-file. Set, the HTTP origin serves https (player
+   * page, playlist, segments), the embedded tracker serves wss://, and the
+   * player page names that tracker as wss://, as browsers require on an
+   * https page. The seeder accepts this certificate from its own tracker
+   * whatever names it holds. Unset: http and ws://.
+   *
+   * Since: 0.2
+   */
+  g_object_class_install_property (
+      gobject_class, PROP_TLS_CERTIFICATE_FILE,
+      g_param_spec_string (
+          "tls-certificate-file", "TLS Certificate File",
+          "PEM certificate chain: the origin serves https and the embedded "
+          "tracker wss:// (with tls-key-file; unset: http, ws://)",
+          nullptr,
+          (GParamFlags)(G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY
+                        | G_PARAM_STATIC_STRINGS)));
+
+  /**
+   * GstP2PSwarmSink:tls-key-file:
+   *
+   * PEM file with the private key of #GstP2PSwarmSink:tls-certificate-file.
+   * Both are set, or neither.
+   *
+   * Since: 0.2
+   */
+  g_object_class_install_property (
+      gobject_class, PROP_TLS_KEY_FILE,
+      g_param_spec_string ("tls-key-file", "TLS Key File",
+                           "PEM private key of tls-certificate-file", nullptr,
+                           (GParamFlags)(G_PARAM_READWRITE
+                                         | GST_PARAM_MUTABLE_READY
+                                         | G_PARAM_STATIC_STRINGS)));
 
   gst_p2p_peer_settings_install_properties (gobject_class, PROP_PEER_SETTINGS);
 
@@ -478,6 +529,12 @@ gst_p2p_swarm_sink_set_property (GObject *object, guint prop_id,
     break;
   case PROP_WEB_ROOT:
     set_string (self, &priv->web_root, value);
+    break;
+  case PROP_TLS_CERTIFICATE_FILE:
+    set_string (self, &priv->tls_certificate_file, value);
+    break;
+  case PROP_TLS_KEY_FILE:
+    set_string (self, &priv->tls_key_file, value);
     break;
   case PROP_TRACKER_PORT:
     GST_OBJECT_LOCK (self);
@@ -562,6 +619,16 @@ gst_p2p_swarm_sink_get_property (GObject *object, guint prop_id, GValue *value,
   case PROP_WEB_ROOT:
     g_value_set_string (
         value, priv->web_root.empty () ? nullptr : priv->web_root.c_str ());
+    break;
+  case PROP_TLS_CERTIFICATE_FILE:
+    g_value_set_string (value, priv->tls_certificate_file.empty ()
+                                   ? nullptr
+                                   : priv->tls_certificate_file.c_str ());
+    break;
+  case PROP_TLS_KEY_FILE:
+    g_value_set_string (value, priv->tls_key_file.empty ()
+                                   ? nullptr
+                                   : priv->tls_key_file.c_str ());
     break;
   case PROP_TRACKER_PORT:
     g_value_set_int (value, priv->tracker_port);
@@ -666,6 +733,17 @@ gst_p2p_swarm_sink_check_settings (GstP2PSwarmSink *self)
                        ("%s", error.get ()->message), (nullptr));
     return FALSE;
   }
+  GST_OBJECT_LOCK (self);
+  const bool tls_halfway = self->priv->tls_certificate_file.empty ()
+                           != self->priv->tls_key_file.empty ();
+  GST_OBJECT_UNLOCK (self);
+  if (tls_halfway) {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+                       ("tls-certificate-file and tls-key-file go together: "
+                        "set both or neither"),
+                       (nullptr));
+    return FALSE;
+  }
   return gst_p2p_peer_settings_check (&self->priv->peer, GST_ELEMENT (self));
 }
 
@@ -697,6 +775,8 @@ gst_p2p_swarm_sink_start (GstBaseSink *sink)
   config.max_upload_rate = priv->peer.max_upload_rate;
   config.web_root = priv->web_root;
   config.stats_interval = priv->stats_interval;
+  config.tls_certificate_file = priv->tls_certificate_file;
+  config.tls_key_file = priv->tls_key_file;
   GST_OBJECT_UNLOCK (self);
 
   GstElement *element = GST_ELEMENT (self);

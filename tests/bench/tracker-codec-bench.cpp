@@ -18,9 +18,9 @@
 
 #include <json-glib/json-glib.h>
 
-#include "gst/tracker/protocol.h"
+#include "gst/webtorrent/protocol.h"
 
-using namespace p2p::tracker;
+using namespace p2p::webtorrent;
 
 namespace {
 

@@ -113,12 +113,19 @@ wait_eos (GstHarness *h, guint timeout_ms)
 }
 
 HttpAnswer
-http_get (const std::string &url)
+http_get (const std::string &url, const std::string &ca_file)
 {
   HttpAnswer answer;
   GObjectPtr<SoupSession> session (
       soup_session_new_with_options ("timeout", 10u, nullptr));
   soup_session_set_proxy_resolver (session.get (), nullptr);
+  if (!ca_file.empty ()) {
+    GObjectPtr<GTlsDatabase> trusted (
+        g_tls_file_database_new (ca_file.c_str (), nullptr));
+    if (!trusted)
+      return answer;
+    soup_session_set_tls_database (session.get (), trusted.get ());
+  }
   GObjectPtr<SoupMessage> msg (
       soup_message_new (SOUP_METHOD_GET, url.c_str ()));
   if (!msg)
@@ -188,6 +195,22 @@ TempDir::file (const std::string &name) const
 {
   GCharPtr path (g_build_filename (path_.c_str (), name.c_str (), nullptr));
   return path.get ();
+}
+
+guint16
+free_loopback_port ()
+{
+  GObjectPtr<GSocket> socket (g_socket_new (G_SOCKET_FAMILY_IPV4,
+                                            G_SOCKET_TYPE_STREAM,
+                                            G_SOCKET_PROTOCOL_TCP, nullptr));
+  GObjectPtr<GInetAddress> loopback (
+      g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4));
+  GObjectPtr<GSocketAddress> any_port (
+      g_inet_socket_address_new (loopback.get (), 0));
+  g_assert (g_socket_bind (socket.get (), any_port.get (), FALSE, nullptr));
+  GObjectPtr<GSocketAddress> bound (
+      g_socket_get_local_address (socket.get (), nullptr));
+  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound.get ()));
 }
 
 GBytesPtr

@@ -83,8 +83,10 @@ struct HttpAnswer
   std::string body;
 };
 
-/* A blocking GET on a private session without proxy. */
-HttpAnswer http_get (const std::string &url);
+/* A blocking GET on a private session without proxy. With @ca_file, https
+ * trusts the certificates in that PEM file only. No answer (refused, TLS
+ * failed): status 0 (SOUP_STATUS_NONE). */
+HttpAnswer http_get (const std::string &url, const std::string &ca_file = {});
 
 std::string bytes_to_string (GBytes *bytes);
 std::string buffer_to_string (GstBuffer *buffer);
@@ -111,6 +113,9 @@ public:
 private:
   std::string path_;
 };
+
+/* A TCP port of 127.0.0.1 that was free a moment ago, nobody listening. */
+guint16 free_loopback_port ();
 
 /* @size bytes starting with the MPEG-TS sync byte, the rest derived from
  * @seed so that different segments differ. */

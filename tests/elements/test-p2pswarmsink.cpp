@@ -865,6 +865,52 @@ GST_START_TEST (test_occupied_port)
 }
 GST_END_TEST;
 
+/* tls-certificate-file and tls-key-file: one without the other is a
+ * settings error; files that cannot be used stop the origin, or the
+ * embedded tracker, from starting. (tests/integration/test-swarm-sink-tls
+ * runs a broadcast on https and wss://.) */
+GST_START_TEST (test_tls_settings)
+{
+  GstElement *sink = make_sink ();
+  g_object_set (sink, "location", "", "playlist-location", "",
+                "tls-certificate-file", "cert.pem", nullptr);
+  GErrorPtr error = std::move (start_errors (sink).front ());
+  fail_unless (g_error_matches (error.get (), GST_RESOURCE_ERROR,
+                                GST_RESOURCE_ERROR_SETTINGS),
+               "%s", error->message);
+  fail_unless (strstr (error->message, "tls-key-file") != nullptr, "%s",
+               error->message);
+  gchar *file = nullptr;
+  g_object_get (sink, "tls-certificate-file", &file, nullptr);
+  fail_unless_equals_string (file, "cert.pem");
+  g_free (file);
+  g_object_get (sink, "tls-key-file", &file, nullptr);
+  fail_unless (file == nullptr);
+  gst_object_unref (sink);
+
+  const char *missing = "/nonexistent/gst-p2p-cert.pem";
+  sink = make_sink ();
+  g_object_set (sink, "location", "", "playlist-location", "", "http-port", 0,
+                "tls-certificate-file", missing, "tls-key-file", missing,
+                nullptr);
+  error = std::move (start_errors (sink).front ());
+  fail_unless (error->domain == GST_RESOURCE_ERROR, "%s", error->message);
+  fail_unless (strstr (error->message, "HTTP origin") != nullptr, "%s",
+               error->message);
+  gst_object_unref (sink);
+
+  sink = make_sink ();
+  g_object_set (sink, "location", "", "playlist-location", "", "http-port", -1,
+                "tracker-port", 0, "tls-certificate-file", missing,
+                "tls-key-file", missing, nullptr);
+  error = std::move (start_errors (sink).front ());
+  fail_unless (error->domain == GST_RESOURCE_ERROR, "%s", error->message);
+  fail_unless (strstr (error->message, "tracker") != nullptr, "%s",
+               error->message);
+  gst_object_unref (sink);
+}
+GST_END_TEST;
+
 static Suite *
 p2pswarmsink_suite (void)
 {
@@ -879,6 +925,7 @@ p2pswarmsink_suite (void)
   tcase_add_test (tc, test_statistics_message);
   tcase_add_test (tc, test_bad_location);
   tcase_add_test (tc, test_occupied_port);
+  tcase_add_test (tc, test_tls_settings);
   tcase_add_test (tc, test_input_without_caps_is_refused);
   tcase_add_test (tc, test_audio_only_ts);
   tcase_add_test (tc, test_fragmented_mp4);

@@ -165,15 +165,15 @@ public:
           thread_, p2p::net::HttpFetcherOptions (), pinned_config ());
       p2p::net::TrackerClientConfig config;
       config.url = tracker;
-      config.info_hash = *p2p::tracker::Id20::from_bytes (info_hash);
-      config.peer_id = *p2p::tracker::Id20::from_bytes (
+      config.info_hash = *p2p::webtorrent::Id20::from_bytes (info_hash);
+      config.peer_id = *p2p::webtorrent::Id20::from_bytes (
           p2p::swarm::generate_peer_id (runtime_->get ().random));
       /* Only answers: every viewer's announce brings offers. */
       config.offers_per_announce = 0;
       p2p::net::TrackerClient::Callbacks cb;
       cb.offer
-          = [this] (const p2p::tracker::Id20 &from,
-                    const p2p::tracker::Id20 &offer_id,
+          = [this] (const p2p::webtorrent::Id20 &from,
+                    const p2p::webtorrent::Id20 &offer_id,
                     const std::string &sdp) { on_offer (from, offer_id, sdp); };
       tracker_ = std::make_unique<p2p::net::TrackerClient> (
           runtime_->get ().clock, runtime_->get ().trackers, config, cb);
@@ -233,8 +233,8 @@ private:
   };
 
   void
-  on_offer (const p2p::tracker::Id20 &from, const p2p::tracker::Id20 &offer_id,
-            const std::string &sdp)
+  on_offer (const p2p::webtorrent::Id20 &from,
+            const p2p::webtorrent::Id20 &offer_id, const std::string &sdp)
   {
     connections_.emplace_back ();
     Connection *c = &connections_.back ();

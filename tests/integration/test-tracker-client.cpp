@@ -20,8 +20,8 @@
 using p2p::net::TrackerClient;
 using p2p::net::TrackerClientConfig;
 using p2p::test::ThreadContext;
-using p2p::tracker::Id20;
-using p2p::tracker::OutgoingOffer;
+using p2p::webtorrent::Id20;
+using p2p::webtorrent::OutgoingOffer;
 
 namespace {
 

@@ -13,24 +13,20 @@
 #include <sys/resource.h>
 
 #include <memory>
+#include <set>
+#include <string>
 #include <vector>
 
-#include "gst/tracker/protocol.h"
+#include "gst/webtorrent/protocol.h"
 #include "gst/tracker/server.h"
 #include "tracker-test-client.h"
 
 using namespace p2p::tracker;
+using namespace p2p::webtorrent;
+using p2p::tracker::test::numbered_id;
 using p2p::tracker::test::TestClient;
 
 namespace {
-
-Id20
-numbered_id (const char *prefix, int n)
-{
-  char buf[32];
-  g_snprintf (buf, sizeof buf, "%s%012d", prefix, n);
-  return *Id20::from_bytes (std::string_view (buf, 20));
-}
 
 std::string
 announce (const Id20 &peer, const Id20 &info_hash, int offers)
@@ -53,6 +49,46 @@ open_descriptors ()
     n++;
   closedir (dir);
   return n;
+}
+
+/* The sockets of @task's descriptor table ("self" for the process's). A
+ * worker with a table of its own shows its connections under
+ * /proc/self/task/TID/fd. */
+std::set<std::string>
+sockets_of (const std::string &fd_dir)
+{
+  std::set<std::string> sockets;
+  DIR *fds = opendir (fd_dir.c_str ());
+  if (!fds)
+    return sockets;
+  while (dirent *fd = readdir (fds)) {
+    char target[64] = "";
+    std::string link = fd_dir + "/" + fd->d_name;
+    if (readlink (link.c_str (), target, sizeof target - 1) > 0
+        && g_str_has_prefix (target, "socket:"))
+      sockets.insert (target);
+  }
+  closedir (fds);
+  return sockets;
+}
+
+/* Socket counts of the threads whose table is not the process's. */
+std::vector<size_t>
+sockets_per_private_table ()
+{
+  std::set<std::string> shared = sockets_of ("/proc/self/fd");
+  std::vector<size_t> counts;
+  DIR *tasks = opendir ("/proc/self/task");
+  while (dirent *task = readdir (tasks)) {
+    if (task->d_name[0] == '.')
+      continue;
+    std::set<std::string> sockets
+        = sockets_of (std::string ("/proc/self/task/") + task->d_name + "/fd");
+    if (sockets != shared)
+      counts.push_back (sockets.size ());
+  }
+  closedir (tasks);
+  return counts;
 }
 
 double
@@ -191,6 +227,32 @@ GST_START_TEST (test_full_table_refuses_without_spinning)
 
 GST_END_TEST;
 
+/* The first listening socket takes SO_REUSEPORT only once it listens (so
+ * that a second tracker cannot share the port): the kernel must still
+ * spread connections over every worker's socket. */
+GST_START_TEST (test_connections_spread_over_workers)
+{
+  Server server (private_config (2));
+  fail_unless (server.start ("127.0.0.1", 0, nullptr));
+  std::vector<std::unique_ptr<TestClient>> clients;
+  for (int i = 0; i < 64; i++) {
+    clients.push_back (std::make_unique<TestClient> ());
+    fail_unless (clients.back ()->connect (server.port ()));
+  }
+  /* each worker's table: its listening socket and its share of the 64
+   * connections (the kernel hashes them; an even split is not required) */
+  std::vector<size_t> counts = sockets_per_private_table ();
+  fail_unless_equals_int (counts.size (), 2);
+  fail_unless (counts[0] + counts[1] == 2 + 64, "%zu + %zu sockets", counts[0],
+               counts[1]);
+  fail_unless (counts[0] > 8 && counts[1] > 8, "%zu and %zu sockets", counts[0],
+               counts[1]);
+  clients.clear ();
+  server.stop ();
+}
+
+GST_END_TEST;
+
 static Suite *
 tracker_fd_tables_suite (void)
 {
@@ -199,6 +261,7 @@ tracker_fd_tables_suite (void)
   tcase_set_timeout (tc, 60);
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_relay_across_private_tables);
+  tcase_add_test (tc, test_connections_spread_over_workers);
   tcase_add_test (tc, test_full_table_refuses_without_spinning);
   return s;
 }

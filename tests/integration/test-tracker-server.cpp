@@ -5,30 +5,23 @@
  * answer relay across workers, scrape, stop, close, stats endpoints, bad
  * input and limits, graceful stop.
  */
+#include <gio/gio.h>
 #include <gst/check/gstcheck.h>
 
-#include "gst/tracker/protocol.h"
+#include <memory>
+#include <vector>
+
+#include "gst/webtorrent/protocol.h"
 #include "gst/tracker/server.h"
 #include "tracker-test-client.h"
 
 using namespace p2p::tracker;
+using namespace p2p::webtorrent;
+using p2p::tracker::test::id_from;
+using p2p::tracker::test::numbered_id;
 using p2p::tracker::test::TestClient;
 
 namespace {
-
-Id20
-id_from (const std::string &s)
-{
-  return *Id20::from_bytes (s);
-}
-
-Id20
-numbered_id (const char *prefix, int n)
-{
-  char buf[32];
-  g_snprintf (buf, sizeof buf, "%s%012d", prefix, n);
-  return id_from (std::string (buf, 20));
-}
 
 const Id20 kInfoHash = id_from ("L2uYwMcHhsstZuLv8ZqU");
 const Id20 kPeerA = id_from ("-PM0203-AAAAAAAAAAAA");
@@ -77,9 +70,11 @@ test_config ()
 
 } // namespace
 
-GST_START_TEST (test_relay_offer_and_answer)
+/* Announce, relayed offer and answer, scrape and stop, through @config. */
+static void
+relay_offer_and_answer (const ServerConfig &config)
 {
-  Server server (test_config ());
+  Server server (config);
   GError *error = nullptr;
   fail_unless (server.start ("127.0.0.1", 0, &error));
   fail_unless (server.port () > 0);
@@ -138,6 +133,21 @@ GST_START_TEST (test_relay_offer_and_answer)
   fail_unless_equals_int (s.error_count (ErrorKind::UNKNOWN_OFFER), 1);
   server.stop ();
   fail_unless_equals_int (server.port (), 0);
+}
+
+GST_START_TEST (test_relay_offer_and_answer)
+{
+  relay_offer_and_answer (test_config ());
+}
+
+GST_END_TEST;
+
+/* the same with one system call per socket instead of io_uring batches */
+GST_START_TEST (test_relay_without_io_uring)
+{
+  ServerConfig config = test_config ();
+  config.io_uring = false;
+  relay_offer_and_answer (config);
 }
 
 GST_END_TEST;
@@ -374,6 +384,61 @@ GST_START_TEST (test_graceful_stop)
 
 GST_END_TEST;
 
+/* issue #14: a second tracker on a port another one holds must fail, not
+ * share the port (SO_REUSEPORT) and split the swarms without a sign */
+GST_START_TEST (test_port_in_use_is_an_error)
+{
+  Server first (test_config ());
+  fail_unless (first.start ("127.0.0.1", 0, nullptr));
+  guint16 port = first.port ();
+
+  Server second (test_config ());
+  GError *error = nullptr;
+  fail_if (second.start ("127.0.0.1", port, &error));
+  fail_unless (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE));
+  fail_unless (strstr (error->message, "already in use"), "%s", error->message);
+  g_clear_error (&error);
+  fail_unless_equals_int (second.port (), 0);
+
+  /* a port held by a plain listener, without SO_REUSEPORT, too */
+  GSocket *plain = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+                                 G_SOCKET_PROTOCOL_TCP, nullptr);
+  GInetAddress *loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  GSocketAddress *any_port = g_inet_socket_address_new (loopback, 0);
+  fail_unless (g_socket_bind (plain, any_port, TRUE, nullptr));
+  fail_unless (g_socket_listen (plain, nullptr));
+  GSocketAddress *bound = g_socket_get_local_address (plain, nullptr);
+  guint16 plain_port
+      = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  fail_if (second.start ("127.0.0.1", plain_port, &error));
+  fail_unless (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE));
+  g_clear_error (&error);
+  g_object_unref (bound);
+  g_object_unref (any_port);
+  g_object_unref (loopback);
+  g_object_unref (plain);
+
+  /* the first one still serves every client on its port: one swarm */
+  std::vector<std::unique_ptr<TestClient>> clients;
+  for (int i = 0; i < 8; i++) {
+    clients.push_back (std::make_unique<TestClient> ());
+    TestClient &c = *clients.back ();
+    fail_unless (c.connect (port));
+    c.send_text (
+        announce (numbered_id ("-PM0203-", i), AnnounceEvent::STARTED, 0));
+    TrackerMessage r
+        = expect_message (c, TrackerMessage::Kind::ANNOUNCE_RESPONSE);
+    fail_unless_equals_int (*r.incomplete, i + 1);
+  }
+
+  /* once the port is free again it can be taken */
+  clients.clear ();
+  first.stop ();
+  fail_unless (second.start ("127.0.0.1", port, nullptr));
+}
+
+GST_END_TEST;
+
 static Suite *
 tracker_server_suite (void)
 {
@@ -381,11 +446,13 @@ tracker_server_suite (void)
   TCase *tc = tcase_create ("server");
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_relay_offer_and_answer);
+  tcase_add_test (tc, test_relay_without_io_uring);
   tcase_add_test (tc, test_many_swarms_across_workers);
   tcase_add_test (tc, test_bad_input_is_answered_or_closed);
   tcase_add_test (tc, test_limits);
   tcase_add_test (tc, test_stats_endpoints);
   tcase_add_test (tc, test_graceful_stop);
+  tcase_add_test (tc, test_port_in_use_is_an_error);
   return s;
 }
 

@@ -1,14 +1,16 @@
 /* gst-p2p
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * A blocking WebSocket client for tracker tests: connect to 127.0.0.1,
- * send text or raw bytes, receive frames with a timeout; and
- * expect_message (), the next message, parsed and of the kind expected.
+ * A blocking WebSocket client for tracker tests: connect to 127.0.0.1
+ * (plain or TLS), send text or raw bytes, receive frames with a timeout;
+ * and expect_message (), the next message, parsed and of the kind
+ * expected.
  */
 #pragma once
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -17,11 +19,15 @@
 #include <unistd.h>
 
 #include <gst/check/gstcheck.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
-#include "gst/tracker/protocol.h"
+#include "gst/webtorrent/protocol.h"
 #include "gst/tracker/websocket.h"
 
 namespace p2p::tracker::test {
+
+using namespace webtorrent;
 
 class TestClient
 {
@@ -34,6 +40,10 @@ public:
 
   ~TestClient ()
   {
+    if (ssl_)
+      SSL_free (ssl_);
+    if (ssl_ctx_)
+      SSL_CTX_free (ssl_ctx_);
     if (fd_ >= 0)
       close (fd_);
   }
@@ -51,10 +61,30 @@ public:
            == 0;
   }
 
+  /* Opens a TLS session that trusts only @ca_file and checks that the
+   * certificate is for 127.0.0.1, without the WebSocket handshake. */
   bool
-  connect (guint16 port, const char *path = "/announce")
+  connect_tls (guint16 port, const std::string &ca_file)
   {
     if (!connect_tcp (port))
+      return false;
+    ssl_ctx_ = SSL_CTX_new (TLS_client_method ());
+    SSL_CTX_set_verify (ssl_ctx_, SSL_VERIFY_PEER, nullptr);
+    if (SSL_CTX_load_verify_locations (ssl_ctx_, ca_file.c_str (), nullptr)
+        != 1)
+      return false;
+    ssl_ = SSL_new (ssl_ctx_);
+    X509_VERIFY_PARAM_set1_ip_asc (SSL_get0_param (ssl_), "127.0.0.1");
+    SSL_set_fd (ssl_, fd_);
+    return SSL_connect (ssl_) == 1;
+  }
+
+  /* A WebSocket over TCP, or over TLS when @ca_file is given. */
+  bool
+  connect (guint16 port, const char *path = "/announce",
+           const std::string &ca_file = {})
+  {
+    if (!(ca_file.empty () ? connect_tcp (port) : connect_tls (port, ca_file)))
       return false;
     send_raw (std::string ("GET ") + path
               + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
@@ -74,8 +104,10 @@ public:
   {
     size_t off = 0;
     while (off < bytes.size ()) {
-      ssize_t n = ::send (fd_, bytes.data () + off, bytes.size () - off,
-                          MSG_NOSIGNAL);
+      ssize_t n = ssl_ ? SSL_write (ssl_, bytes.data () + off,
+                                    static_cast<int> (bytes.size () - off))
+                       : ::send (fd_, bytes.data () + off, bytes.size () - off,
+                                 MSG_NOSIGNAL);
       if (n <= 0)
         return;
       off += n;
@@ -160,10 +192,12 @@ private:
     if (left <= 0 || closed_)
       return false;
     pollfd p{ fd_, POLLIN, 0 };
-    if (poll (&p, 1, static_cast<int> (left)) <= 0)
+    if (!(ssl_ && SSL_pending (ssl_))
+        && poll (&p, 1, static_cast<int> (left)) <= 0)
       return false;
     char buf[65536];
-    ssize_t n = recv (fd_, buf, sizeof buf, 0);
+    ssize_t n = ssl_ ? SSL_read (ssl_, buf, sizeof buf)
+                     : recv (fd_, buf, sizeof buf, 0);
     if (n <= 0) {
       closed_ = true;
       return false;
@@ -173,9 +207,27 @@ private:
   }
 
   int fd_ = -1;
+  SSL_CTX *ssl_ctx_ = nullptr;
+  SSL *ssl_ = nullptr; /* after connect_tls () */
   bool closed_ = false;
   std::string buffer_;
 };
+
+/* @s must be 20 bytes */
+inline Id20
+id_from (std::string_view s)
+{
+  return *Id20::from_bytes (s);
+}
+
+/* PREFIX (8 characters) then @n in 12 digits */
+inline Id20
+numbered_id (const char *prefix, int n)
+{
+  char buf[32];
+  g_snprintf (buf, sizeof buf, "%s%012d", prefix, n);
+  return id_from (std::string_view (buf, 20));
+}
 
 inline TrackerMessage
 expect_message (TestClient &c, TrackerMessage::Kind kind)

@@ -10,11 +10,18 @@
 // random (which peer gets which offer) it compares the shape. Deliberate
 // differences are asserted per tracker and listed in docs/tracker.md.
 //
-//   node diff.mjs OURS_PORT BITTORRENT_TRACKER_PORT
+//   node diff.mjs OUR_URLS BITTORRENT_TRACKER_URL
+// OUR_URLS is one ws:// or wss:// URL, or several separated by commas: the
+// nodes of one tracker cluster, which must behave as one tracker; the peers
+// of a scenario then take the nodes in turn. With wss://, TRACKER_DIFF_CA
+// names the PEM file of the CA (or self-signed certificate) to trust.
 import { WebSocket } from 'ws'
+import { readFileSync } from 'node:fs'
 import { isDeepStrictEqual } from 'node:util'
 
-const [ourPort, btPort] = process.argv.slice(2).map(Number)
+const ourUrls = process.argv[2].split(',')
+const btUrls = [process.argv[3]]
+const tls = process.env.TRACKER_DIFF_CA ? { ca: readFileSync(process.env.TRACKER_DIFF_CA) } : {}
 const QUIET_MS = 300
 
 // Binary strings as the JS client makes them (PROTOCOLS.md §1.2).
@@ -29,11 +36,11 @@ const binaryInfoHash = n => bin([0x00, 0xff, 0x80, n, ...Array.from({ length: 16
 const sdp = tag => `v=0\r\no=- ${tag} 2 IN IP4 127.0.0.1\r\ns=-\r\na=msid-semantic: WMS é\u00e9 😀 "q" \\\r\n`
 
 class Peer {
-  constructor (port) {
+  constructor (url) {
     this.inbox = []
     this.waiters = []
     this.closed = false
-    this.ws = new WebSocket(`ws://127.0.0.1:${port}`)
+    this.ws = new WebSocket(url, tls)
     this.ws.on('message', data => {
       const bytes = Buffer.from(data)
       const w = this.waiters.shift()
@@ -77,8 +84,9 @@ const answer = (hash, peer, to, offerId, tag) => ({
   answer: { type: 'answer', sdp: sdp(tag) }, offer_id: offerId
 })
 
-async function peers (port, n) {
-  const list = Array.from({ length: n }, () => new Peer(port))
+// n peers, on the tracker's nodes in turn
+async function peers (urls, n) {
+  const list = Array.from({ length: n }, (_, i) => new Peer(urls[i % urls.length]))
   await Promise.all(list.map(p => p.open()))
   return list
 }
@@ -88,8 +96,8 @@ const raw = b => b === null ? null : b.toString('hex')
 // Each scenario returns what its peers saw; `same` parts must match between
 // trackers, `ours`/`theirs` parts are checked against `expect`.
 const scenarios = {
-  async 'announce response' (port) {
-    const [a] = await peers(port, 1)
+  async 'announce response' (urls) {
+    const [a] = await peers(urls, 1)
     a.send(announce(infoHash(1), peerId('A'), 'started'))
     const started = raw(await a.next())
     a.send(announce(infoHash(1), peerId('A'), undefined))
@@ -100,8 +108,8 @@ const scenarios = {
     return { same: { started, reannounce, update } }
   },
 
-  async 'offer relay keeps binary ids' (port) {
-    const [a, b] = await peers(port, 2)
+  async 'offer relay keeps binary ids' (urls) {
+    const [a, b] = await peers(urls, 2)
     const hash = binaryInfoHash(2)
     a.send(announce(hash, peerId('A'), 'started'))
     const aResponse = raw(await a.next())
@@ -113,8 +121,8 @@ const scenarios = {
     return { same: { aResponse, bResponse, relayed, bQuiet } }
   },
 
-  async 'answer relay' (port) {
-    const [a, b] = await peers(port, 2)
+  async 'answer relay' (urls) {
+    const [a, b] = await peers(urls, 2)
     const hash = infoHash(3)
     a.send(announce(hash, peerId('A'), 'started'))
     await a.next()
@@ -128,8 +136,8 @@ const scenarios = {
     return { same: { relayedAnswer, answererQuiet, offerIdHex: hex(offer.offer_id) } }
   },
 
-  async 'five offers to random peers' (port) {
-    const list = await peers(port, 4)
+  async 'five offers to random peers' (urls) {
+    const list = await peers(urls, 4)
     const hash = infoHash(4)
     for (const [i, p] of list.slice(0, 3).entries()) {
       p.send(announce(hash, peerId('ABC'[i]), 'started'))
@@ -150,8 +158,8 @@ const scenarios = {
     return { same: { response, received, distinctOffers: offerIds.size } }
   },
 
-  async 'stopped, completed, left=0 and counts' (port) {
-    const [a, b, c] = await peers(port, 3)
+  async 'stopped, completed, left=0 and counts' (urls) {
+    const [a, b, c] = await peers(urls, 3)
     const hash = infoHash(5)
     a.send(announce(hash, peerId('A'), 'started'))
     const aStarted = raw(await a.next())
@@ -171,8 +179,8 @@ const scenarios = {
     return { same: { aStarted, bSeeder, cStarted, cCompleted, aStopped, aStoppedAgain, scrape } }
   },
 
-  async 'scrape forms' (port) {
-    const [a, b] = await peers(port, 2)
+  async 'scrape forms' (urls) {
+    const [a, b] = await peers(urls, 2)
     const hash = binaryInfoHash(6)
     a.send(announce(hash, peerId('A'), 'started'))
     await a.next()
@@ -184,8 +192,8 @@ const scenarios = {
     return { same: { list, single } }
   },
 
-  async 'closing the socket leaves the swarm' (port) {
-    const [a, b] = await peers(port, 2)
+  async 'closing the socket leaves the swarm' (urls) {
+    const [a, b] = await peers(urls, 2)
     const hash = infoHash(7)
     a.send(announce(hash, peerId('A'), 'started'))
     await a.next()
@@ -203,8 +211,8 @@ const scenarios = {
     return { same: { incompleteAfterClose: scrape.files[hash].incomplete } }
   },
 
-  async 'bad messages get the same failure reasons' (port) {
-    const [a] = await peers(port, 1)
+  async 'bad messages get the same failure reasons' (urls) {
+    const [a] = await peers(urls, 1)
     const hash = infoHash(8)
     const bad = [
       { action: 'announce', info_hash: 'short', peer_id: peerId('A') },
@@ -231,8 +239,8 @@ const scenarios = {
 
   // Our tracker skips decoding long nested strings (SDPs); where
   // bittorrent-tracker reads one as text, String() or Number(), so do we.
-  async 'long strings nested in action and left' (port) {
-    const [a, b] = await peers(port, 2)
+  async 'long strings nested in action and left' (urls) {
+    const [a, b] = await peers(urls, 2)
     const hash = infoHash(10)
     a.send({ action: ['dance'.padEnd(150, '!')] })
     const unknownAction = raw(await a.next())
@@ -244,8 +252,8 @@ const scenarios = {
     return { same: { unknownAction, leecher, seeder } }
   },
 
-  async 'invalid JSON gets a failure reason' (port) {
-    const [a] = await peers(port, 1)
+  async 'invalid JSON gets a failure reason' (urls) {
+    const [a] = await peers(urls, 1)
     const replies = []
     for (const text of ['not json', '{"action":"announce"', '']) {
       a.send(text)
@@ -260,8 +268,8 @@ const scenarios = {
   // relays any answer to to_peer_id if that peer is in the swarm; we relay
   // only answers to offers we relayed to this peer (so peers cannot push
   // SDP at anyone), and say so with a failure reason instead of silence.
-  async 'answer to an unknown offer' (port) {
-    const [a, b] = await peers(port, 2)
+  async 'answer to an unknown offer' (urls) {
+    const [a, b] = await peers(urls, 2)
     const hash = infoHash(9)
     a.send(announce(hash, peerId('A'), 'started'))
     await a.next()
@@ -281,8 +289,8 @@ const scenarios = {
 
   // Deliberate difference: a scrape without info_hash lists every swarm in
   // bittorrent-tracker; we refuse it (unbounded work), as aquatic_ws does.
-  async 'full scrape' (port) {
-    const [a] = await peers(port, 1)
+  async 'full scrape' (urls) {
+    const [a] = await peers(urls, 1)
     a.send({ action: 'scrape' })
     const reply = await a.nextJson()
     await a.close()
@@ -305,8 +313,8 @@ let failures = 0
 for (const [name, run] of Object.entries(scenarios)) {
   let ours, theirs
   try {
-    ours = await run(ourPort)
-    theirs = await run(btPort)
+    ours = await run(ourUrls)
+    theirs = await run(btUrls)
   } catch (err) {
     failures++
     console.log(`not ok - ${name}: ${err.stack}`)

@@ -423,19 +423,7 @@ GST_END_TEST;
 
 GST_START_TEST (test_fetch_connection_refused)
 {
-  /* A port that was free a moment ago and has nobody listening. */
-  GSocket *socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
-                                  G_SOCKET_PROTOCOL_TCP, nullptr);
-  GInetAddress *loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  GSocketAddress *any_port = g_inet_socket_address_new (loopback, 0);
-  fail_unless (g_socket_bind (socket, any_port, FALSE, nullptr));
-  GSocketAddress *bound = g_socket_get_local_address (socket, nullptr);
-  guint16 port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
-  g_object_unref (bound);
-  g_object_unref (any_port);
-  g_object_unref (loopback);
-  g_socket_close (socket, nullptr);
-  g_object_unref (socket);
+  guint16 port = p2p::test::free_loopback_port ();
 
   HttpFetcherOptions options = fast_options ();
   options.retries = 1;

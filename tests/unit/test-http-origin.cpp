@@ -13,6 +13,7 @@
 #include "gst/p2p/common/error.h"
 #include "gst/p2p/net/http-fetcher.h"
 #include "gst/p2p/net/http-origin.h"
+#include "../common/test-certificate.h"
 #include "test-helpers.h"
 
 using p2p::GBytesPtr;
@@ -20,6 +21,7 @@ using p2p::GObjectPtr;
 using p2p::net::HttpOrigin;
 using p2p::net::HttpOriginStats;
 using p2p::net::OriginResourceKind;
+using p2p::test::TestCertificate;
 
 namespace {
 
@@ -59,16 +61,28 @@ struct Response
 
 struct Fixture
 {
-  Fixture () : thread ("test-origin")
+  /* With @cert the origin serves https, and the client trusts only @cert. */
+  explicit Fixture (const TestCertificate *cert = nullptr)
+      : thread ("test-origin")
   {
-    thread.invoke_sync ([this] {
+    thread.invoke_sync ([this, cert] {
       origin = new HttpOrigin ();
       GError *error = nullptr;
+      if (cert)
+        fail_unless (origin->use_tls (cert->certificate_file (),
+                                      cert->key_file (), &error),
+                     "use_tls: %s", error ? error->message : "");
       fail_unless (origin->listen ("127.0.0.1", 0, &error), "listen: %s",
                    error ? error->message : "");
     });
     session.reset (soup_session_new ());
     soup_session_set_proxy_resolver (session.get (), nullptr);
+    if (cert) {
+      GObjectPtr<GTlsDatabase> trusted (g_tls_file_database_new (
+          cert->certificate_file ().c_str (), nullptr));
+      fail_unless (trusted != nullptr);
+      soup_session_set_tls_database (session.get (), trusted.get ());
+    }
   }
 
   ~Fixture ()
@@ -131,6 +145,7 @@ struct Fixture
   GObjectPtr<SoupSession> session;
 };
 Fixture *fixture = nullptr;
+TestCertificate *certificate = nullptr;
 
 void
 setup ()
@@ -139,10 +154,19 @@ setup ()
 }
 
 void
+setup_https ()
+{
+  certificate = new TestCertificate ();
+  fixture = new Fixture (certificate);
+}
+
+void
 teardown ()
 {
   delete fixture;
   fixture = nullptr;
+  delete certificate;
+  certificate = nullptr;
 }
 
 } // namespace
@@ -406,6 +430,50 @@ GST_START_TEST (test_origin_listen_errors)
 
 GST_END_TEST;
 
+/* issue #15: the broadcaster's origin on https, for pages served over
+ * https (which may only use wss:// trackers and https resources) */
+GST_START_TEST (test_origin_over_https)
+{
+  fail_unless (fixture->origin->tls ());
+  fail_unless (g_str_has_prefix (fixture->origin->base_url ().c_str (),
+                                 "https://127.0.0.1:"));
+  fixture->publish ("/live/index.m3u8", kPlaylist);
+  fixture->publish ("/live/seg1.ts", pattern (100000));
+  Response r = fixture->request ("GET", "/live/index.m3u8");
+  fail_unless_equals_int (r.status, 200);
+  fail_unless (r.body == kPlaylist);
+  assert_equals_std_string (r.header ("Access-Control-Allow-Origin"), "*");
+  r = fixture->request ("GET", "/live/seg1.ts", "bytes=1000-1999");
+  fail_unless_equals_int (r.status, 206);
+  fail_unless (r.body == pattern (100000).substr (1000, 1000));
+
+  /* a client that does not trust the certificate gets nothing */
+  GObjectPtr<SoupSession> untrusting (soup_session_new ());
+  soup_session_set_proxy_resolver (untrusting.get (), nullptr);
+  GObjectPtr<SoupMessage> msg (
+      soup_message_new ("GET", fixture->url ("/live/index.m3u8").c_str ()));
+  GError *error = nullptr;
+  GBytesPtr body (soup_session_send_and_read (untrusting.get (), msg.get (),
+                                              nullptr, &error));
+  fail_unless (body == nullptr);
+  fail_unless (error && error->domain == G_TLS_ERROR, "%s",
+               error ? error->message : "no error");
+  g_clear_error (&error);
+
+  /* files that hold no certificate and key */
+  fixture->thread.invoke_sync ([] {
+    GError *load_error = nullptr;
+    HttpOrigin bad;
+    fail_if (bad.use_tls (certificate->key_file (),
+                          certificate->key_file () + ".missing", &load_error));
+    fail_unless (g_error_matches (load_error, GST_P2P_ERROR, GST_P2P_ERROR_IO));
+    g_clear_error (&load_error);
+    fail_if (bad.tls ());
+  });
+}
+
+GST_END_TEST;
+
 static Suite *
 http_origin_suite (void)
 {
@@ -421,6 +489,10 @@ http_origin_suite (void)
   tcase_add_test (tc, test_origin_concurrent_clients);
   tcase_add_test (tc, test_origin_listen_errors);
   suite_add_tcase (s, tc);
+  TCase *https = tcase_create ("https");
+  tcase_add_checked_fixture (https, setup_https, teardown);
+  tcase_add_test (https, test_origin_over_https);
+  suite_add_tcase (s, https);
   return s;
 }
 

@@ -16,6 +16,7 @@
 #include "gst/p2p/common/gobject-ptr.h"
 #include "gst/p2p/net/http-origin.h"
 #include "gst/p2p/net/player-page.h"
+#include "../common/test-certificate.h"
 #include "test-helpers.h"
 
 using p2p::GBytesPtr;
@@ -23,6 +24,7 @@ using p2p::GCharPtr;
 using p2p::GObjectPtr;
 using p2p::net::HttpOrigin;
 using p2p::net::PlayerPageConfig;
+using p2p::test::TestCertificate;
 
 namespace {
 
@@ -74,7 +76,9 @@ struct Response
 
 struct Fixture
 {
-  Fixture () : thread ("test-player-page")
+  /* With @cert the origin serves https, and the client trusts only @cert. */
+  explicit Fixture (const TestCertificate *cert = nullptr)
+      : thread ("test-player-page")
   {
     GCharPtr dir (g_dir_make_tmp ("p2p-web-XXXXXX", nullptr));
     fail_unless (dir != nullptr);
@@ -94,14 +98,23 @@ struct Fixture
     write_file (web_root, "node_modules/other/dist/other.js", "secret");
     write_file (web_root, "secret.txt", "secret");
 
-    thread.invoke_sync ([this] {
+    thread.invoke_sync ([this, cert] {
       origin = new HttpOrigin ();
       GError *error = nullptr;
+      if (cert)
+        fail_unless (origin->use_tls (cert->certificate_file (),
+                                      cert->key_file (), &error),
+                     "use_tls: %s", error ? error->message : "");
       fail_unless (origin->listen ("127.0.0.1", 0, &error), "listen: %s",
                    error ? error->message : "");
     });
     session.reset (soup_session_new ());
     soup_session_set_proxy_resolver (session.get (), nullptr);
+    if (cert) {
+      GObjectPtr<GTlsDatabase> trusted (g_tls_file_database_new (
+          cert->certificate_file ().c_str (), nullptr));
+      soup_session_set_tls_database (session.get (), trusted.get ());
+    }
   }
 
   ~Fixture ()
@@ -157,6 +170,7 @@ struct Fixture
   GObjectPtr<SoupSession> session;
 };
 Fixture *fixture = nullptr;
+TestCertificate *certificate = nullptr;
 
 void
 setup ()
@@ -165,10 +179,19 @@ setup ()
 }
 
 void
+setup_https ()
+{
+  certificate = new TestCertificate ();
+  fixture = new Fixture (certificate);
+}
+
+void
 teardown ()
 {
   delete fixture;
   fixture = nullptr;
+  delete certificate;
+  certificate = nullptr;
 }
 
 /* Parses @json and returns its root object (owned by @parser). */
@@ -292,6 +315,47 @@ GST_START_TEST (test_config_defaults)
 
 GST_END_TEST;
 
+GST_START_TEST (test_page_host_tracker_url)
+{
+  assert_equals_std_string (p2p::net::page_host_tracker_url (8000, false),
+                            "ws://{host}:8000");
+  assert_equals_std_string (p2p::net::page_host_tracker_url (8443, true),
+                            "wss://{host}:8443");
+}
+
+GST_END_TEST;
+
+/* issue #15: the page on an https origin, naming its embedded tracker as
+ * wss:// (the only kind a page on https may use) */
+GST_START_TEST (test_page_over_https)
+{
+  PlayerPageConfig config;
+  config.playlist = "playlist.m3u8";
+  config.trackers = { p2p::net::page_host_tracker_url (8443, true) };
+  GError *error = nullptr;
+  fail_unless (fixture->serve (config, &error), "%s",
+               error ? error->message : "");
+  fail_unless (
+      g_str_has_prefix (fixture->origin->base_url ().c_str (), "https://"));
+  Response page = fixture->get ("/");
+  fail_unless_equals_int (page.status, 200);
+  fail_unless (page.body == kIndex);
+  Response module = fixture->get ("/lib/hls.js/hls.mjs");
+  fail_unless_equals_int (module.status, 200);
+  fail_unless (module.body == kHlsJs);
+
+  Response settings = fixture->get ("/p2p-config.json");
+  fail_unless_equals_int (settings.status, 200);
+  GObjectPtr<JsonParser> parser (json_parser_new ());
+  JsonObject *root = parse_object (parser.get (), settings.body);
+  JsonArray *trackers = json_object_get_array_member (root, "trackers");
+  fail_unless_equals_int (json_array_get_length (trackers), 1);
+  fail_unless_equals_string (json_array_get_string_element (trackers, 0),
+                             "wss://{host}:8443");
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_missing_files)
 {
   std::string web_root = fixture->web_root;
@@ -339,6 +403,11 @@ player_page_suite (void)
   tcase_add_test (tc, test_config_defaults);
   tcase_add_test (tc, test_missing_files);
   tcase_add_test (tc, test_find_web_root);
+  tcase_add_test (tc, test_page_host_tracker_url);
+  TCase *https = tcase_create ("https");
+  tcase_add_checked_fixture (https, setup_https, teardown);
+  tcase_add_test (https, test_page_over_https);
+  suite_add_tcase (s, https);
   suite_add_tcase (s, tc);
   return s;
 }

@@ -7,9 +7,10 @@
 #include <gst/check/gstcheck.h>
 #include <json-glib/json-glib.h>
 
-#include "gst/tracker/protocol.h"
+#include "gst/webtorrent/protocol.h"
+#include "test-helpers.h"
 
-using namespace p2p::tracker;
+using namespace p2p::webtorrent;
 
 namespace {
 
@@ -280,8 +281,8 @@ GST_START_TEST (test_announce_build_parse)
   fail_unless (msg.info_hash == kInfoHash && msg.peer_id == kPeerA);
   fail_unless_equals_int (msg.offers.size (), 5);
   fail_unless (msg.offers[4].offer_id == nasty_id ());
-  fail_unless_equals_string (
-      msg.offers[4].offer.c_str (),
+  assert_equals_std_string (
+      std::string (msg.offers[4].offer),
       "{\"type\":\"offer\",\"sdp\":\"v=0\\r\\no=- 4\\r\\n\"}");
   fail_if (msg.left_is_zero);
 
@@ -552,19 +553,58 @@ GST_START_TEST (test_relayed_description_is_stringify)
       "0123456789012345678901234567890123456789012345678901234567890123"
       "\"}" },
   };
+  const std::string head
+      = "{\"action\":\"announce\",\"info_hash\":"
+        "\"L2uYwMcHhsstZuLv8ZqU\",\"peer_id\":\"-PM0203-AAAAAAAAAAAA\","
+        "\"offers\":[";
+  const std::string offer_id = ",\"offer_id\":\"01234567890123456789\"}";
+  std::string all = head;
   for (const auto &c : cases) {
-    std::string text
-        = std::string (
-              "{\"action\":\"announce\",\"info_hash\":"
-              "\"L2uYwMcHhsstZuLv8ZqU\",\"peer_id\":\"-PM0203-AAAAAAAAAAAA\","
-              "\"offers\":[{\"offer\":")
-          + c.received
-          + ",\"offer_id\":"
-            "\"01234567890123456789\"}]}";
+    std::string text = head + "{\"offer\":" + c.received + offer_id + "]}";
     ClientMessage msg = parse_ok (text);
     fail_unless_equals_int (msg.offers.size (), 1);
-    fail_unless_equals_string (msg.offers[0].offer.c_str (), c.relayed);
+    assert_equals_std_string (std::string (msg.offers[0].offer), c.relayed);
+    all += std::string (all.size () > head.size () ? "," : "")
+           + "{\"offer\":" + c.received + offer_id;
   }
+  /* all in one message: each text stays put while the others are
+   * rewritten */
+  all += "]}";
+  ClientMessage msg = parse_ok (all);
+  fail_unless_equals_int (msg.offers.size (), G_N_ELEMENTS (cases));
+  for (size_t i = 0; i < G_N_ELEMENTS (cases); i++)
+    assert_equals_std_string (std::string (msg.offers[i].offer),
+                              cases[i].relayed);
+}
+
+GST_END_TEST;
+
+/* One builder for a peer's relays writes what the single builds write. */
+GST_START_TEST (test_relay_builder)
+{
+  const Id20 hash = *Id20::from_bytes (std::string ("\0\xff\"\\a", 5)
+                                       + std::string (15, 'h'));
+  const Id20 from = *Id20::from_bytes (std::string ("-PM0203-\x80\n", 10)
+                                       + std::string (10, 'f'));
+  RelayBuilder offers (RelayBuilder::Kind::OFFER, hash, from);
+  RelayBuilder answers (RelayBuilder::Kind::ANSWER, hash, from);
+  for (int i = 0; i < 3; i++) {
+    Id20 offer_id
+        = *Id20::from_bytes (std::string (19, 'o') + static_cast<char> (i));
+    std::string description
+        = "{\"type\":\"offer\",\"sdp\":\"v=" + std::to_string (i) + "\"}";
+    fail_unless (offers.build (offer_id, description)
+                 == build_relayed_offer (hash, from, offer_id, description));
+    fail_unless (answers.build (offer_id, description)
+                 == build_relayed_answer (hash, from, offer_id, description));
+  }
+  TrackerMessage back;
+  fail_unless (parse_tracker_message (
+      offers.build (*Id20::from_bytes (std::string (20, 'o')),
+                    "{\"type\":\"offer\",\"sdp\":\"v=0\"}"),
+      back));
+  fail_unless (back.kind == TrackerMessage::Kind::OFFER);
+  fail_unless (back.peer_id == from && *back.info_hash == hash);
 }
 
 GST_END_TEST;
@@ -589,6 +629,7 @@ tracker_protocol_suite (void)
   tcase_add_test (tc, test_scrape);
   tcase_add_test (tc, test_client_side_parse);
   tcase_add_test (tc, test_relayed_description_is_stringify);
+  tcase_add_test (tc, test_relay_builder);
   return s;
 }
 

@@ -8,10 +8,13 @@
 
 #include <map>
 #include <set>
+#include <string>
+#include <vector>
 
 #include "gst/tracker/swarm-shard.h"
 
 using namespace p2p::tracker;
+using namespace p2p::webtorrent;
 
 namespace {
 
@@ -54,6 +57,14 @@ join (SwarmShard &shard, Recorder &out, int peer, int64_t now,
   auto o = offers (offer_count, peer);
   return shard.announce (peer, kHash, id ("peer----", peer), event, seeder, o,
                          now, out);
+}
+
+SwarmShard::Outcome
+answer (SwarmShard &shard, Recorder &out, ConnectionId conn, const Id20 &from,
+        const Id20 &to, const Id20 &offer_id, const char *text, int64_t now)
+{
+  std::string message = text;
+  return shard.answer (conn, kHash, from, to, offer_id, message, now, out);
 }
 
 } // namespace
@@ -131,21 +142,19 @@ GST_START_TEST (test_answers_need_a_pending_offer)
   Id20 a = id ("peer----", 1), b = id ("peer----", 2);
 
   /* wrong connection, wrong offerer, wrong offer id: refused */
-  fail_unless (shard.answer (5, kHash, a, b, offer_id, "x", 10, out).error
+  fail_unless (answer (shard, out, 5, a, b, offer_id, "x", 10).error
                == SwarmShard::Error::UNKNOWN_OFFER);
-  fail_unless (shard.answer (1, kHash, a, a, offer_id, "x", 10, out).error
+  fail_unless (answer (shard, out, 1, a, a, offer_id, "x", 10).error
                == SwarmShard::Error::UNKNOWN_OFFER);
-  fail_unless (
-      shard.answer (1, kHash, a, b, id ("offer---", 9), "x", 10, out).error
-      == SwarmShard::Error::UNKNOWN_OFFER);
+  fail_unless (answer (shard, out, 1, a, b, id ("offer---", 9), "x", 10).error
+               == SwarmShard::Error::UNKNOWN_OFFER);
   fail_unless_equals_string (
       out.sent.back ().second.c_str (),
       "{\"action\":\"announce\",\"failure reason\":\"unknown offer (expired, "
       "or not sent to this peer)\",\"info_hash\":\"infohash000000000001\"}");
 
   out.sent.clear ();
-  SwarmShard::Outcome o
-      = shard.answer (1, kHash, a, b, offer_id, "answer", 10, out);
+  SwarmShard::Outcome o = answer (shard, out, 1, a, b, offer_id, "answer", 10);
   fail_unless (o.answer_relayed);
   fail_unless_equals_int (out.sent.size (), 1);
   fail_unless_equals_int (out.sent[0].first, 2);
@@ -153,7 +162,7 @@ GST_START_TEST (test_answers_need_a_pending_offer)
 
   /* an offer past its TTL cannot be answered */
   join (shard, out, 2, 100, AnnounceEvent::NONE, false, 1);
-  fail_unless (shard.answer (1, kHash, a, b, offer_id, "late", 1200, out).error
+  fail_unless (answer (shard, out, 1, a, b, offer_id, "late", 1200).error
                == SwarmShard::Error::UNKNOWN_OFFER);
 }
 
@@ -185,6 +194,76 @@ GST_START_TEST (test_expiry_and_leave)
 
 GST_END_TEST;
 
+/* The parts a worker uses in a cluster: receivers picked elsewhere, offers
+ * whose answers go back to another node's member, peers listed for Redis. */
+GST_START_TEST (test_cluster_parts)
+{
+  SwarmShard shard ({}, 9);
+  Recorder out;
+  const Id20 a = id ("peer----", 1), remote = id ("peer----", 50);
+  const Id20 offer_id = id ("offer---", 7);
+
+  SwarmShard::Joined joined
+      = shard.join (1, kHash, a, AnnounceEvent::STARTED, false, 0, out);
+  fail_unless (joined.error == SwarmShard::Error::NONE && !joined.seeder);
+  fail_unless (out.sent.empty (), "join () replies nothing");
+  joined = shard.join (1, kHash, a, AnnounceEvent::COMPLETED, false, 0, out);
+  fail_unless (joined.seeder);
+
+  /* an offer from a peer on member 3, for our peer a */
+  fail_unless (
+      shard.deliver_offer (kHash, a, remote, offer_id, 3, "offer", 0, out));
+  fail_unless_equals_int (out.sent.size (), 1);
+  fail_unless_equals_int (out.sent[0].first, 1);
+  fail_if (shard.deliver_offer (kHash, id ("peer----", 2), remote, offer_id, 3,
+                                "nobody", 0, out));
+  /* its answer is not sent here: it goes to member 3, message untouched */
+  std::string message = "the answer";
+  SwarmShard::Outcome o
+      = shard.answer (1, kHash, a, remote, offer_id, message, 10, out);
+  fail_unless (o.answer_relayed);
+  fail_unless_equals_int (o.forward_to, 3);
+  fail_unless (message == "the answer");
+  fail_unless_equals_int (out.sent.size (), 1);
+  /* once */
+  o = shard.answer (1, kHash, a, remote, offer_id, message, 10, out);
+  fail_unless (o.error == SwarmShard::Error::UNKNOWN_OFFER);
+
+  /* an answer from another node for our offerer a */
+  fail_unless (shard.deliver (kHash, a, "relayed answer", out));
+  fail_unless_equals_string (out.sent.back ().second.c_str (),
+                             "relayed answer");
+  fail_if (shard.deliver (kHash, remote, "x", out));
+
+  std::vector<Id20> listed, seeding;
+  shard.for_each_swarm ([&] (const Id20 &info_hash,
+                             const std::vector<Id20> &peers,
+                             const std::vector<Id20> &seeders) {
+    fail_unless (info_hash == kHash);
+    listed = peers;
+    seeding = seeders;
+  });
+  fail_unless (listed.size () == 1 && listed[0] == a);
+  fail_unless (seeding.size () == 1 && seeding[0] == a);
+
+  /* a stop from another connection changes nothing, its own removes */
+  fail_if (
+      shard.join (9, kHash, a, AnnounceEvent::STOPPED, false, 0, out).removed);
+  fail_unless (
+      shard.join (1, kHash, a, AnnounceEvent::STOPPED, false, 0, out).removed);
+  fail_unless_equals_int (shard.swarm_count (), 0);
+
+  /* expiry names the peers it drops, for Redis */
+  join (shard, out, 4, 0);
+  std::vector<std::pair<Id20, Id20>> dropped;
+  fail_unless_equals_int (shard.expire (400 * 1000, &dropped), 1);
+  fail_unless (dropped.size () == 1 && dropped[0].first == kHash
+               && dropped[0].second == id ("peer----", 4));
+  fail_if (shard.leave (4, kHash, id ("peer----", 4)));
+}
+
+GST_END_TEST;
+
 static Suite *
 tracker_swarm_suite (void)
 {
@@ -195,6 +274,7 @@ tracker_swarm_suite (void)
   tcase_add_test (tc, test_offers_go_to_distinct_random_peers);
   tcase_add_test (tc, test_answers_need_a_pending_offer);
   tcase_add_test (tc, test_expiry_and_leave);
+  tcase_add_test (tc, test_cluster_parts);
   return s;
 }
 

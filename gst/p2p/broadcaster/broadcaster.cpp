@@ -74,6 +74,7 @@ private:
                 bool last, GError **error);
   bool start_origin (GError **error);
   bool start_tracker (GError **error);
+  bool tls () const;
   std::string public_host () const;
   void serve_player_page (net::PlayerPageConfig page);
 
@@ -98,6 +99,12 @@ private:
   std::unique_ptr<Timer> stats_timer_;
 };
 
+bool
+BroadcasterImpl::tls () const
+{
+  return !config_.tls_certificate_file.empty ();
+}
+
 std::string
 BroadcasterImpl::public_host () const
 {
@@ -118,8 +125,12 @@ BroadcasterImpl::start_origin (GError **error)
   bool listening = false;
   engine_.invoke_sync ([&] {
     origin_ = std::make_unique<net::HttpOrigin> ();
-    listening = origin_->listen (
-        config_.http_address, static_cast<guint16> (config_.http_port), error);
+    listening
+        = (!tls ()
+           || origin_->use_tls (config_.tls_certificate_file,
+                                config_.tls_key_file, error))
+          && origin_->listen (config_.http_address,
+                              static_cast<guint16> (config_.http_port), error);
     http_port_ = origin_->port ();
     if (!listening)
       origin_.reset ();
@@ -129,8 +140,9 @@ BroadcasterImpl::start_origin (GError **error)
                     config_.http_address.c_str (), config_.http_port);
     return false;
   }
-  GST_INFO ("HTTP origin on http://%s:%u/%s", config_.http_address.c_str (),
-            http_port_, config_.publisher.playlist_name.c_str ());
+  GST_INFO ("HTTP origin on %s://%s:%u/%s", tls () ? "https" : "http",
+            config_.http_address.c_str (), http_port_,
+            config_.publisher.playlist_name.c_str ());
   return true;
 }
 
@@ -144,6 +156,8 @@ BroadcasterImpl::start_tracker (GError **error)
    * cores to the encoder. */
   tracker_config.workers = 1;
   tracker_config.announce_interval_s = 20;
+  tracker_config.tls_certificate_file = config_.tls_certificate_file;
+  tracker_config.tls_key_file = config_.tls_key_file;
   tracker_ = std::make_unique<tracker::Server> (tracker_config);
   if (!tracker_->start (config_.http_address,
                         static_cast<guint16> (config_.tracker_port), error)) {
@@ -179,6 +193,12 @@ BroadcasterImpl::serve_player_page (net::PlayerPageConfig page)
 bool
 BroadcasterImpl::start (GError **error)
 {
+  if (config_.tls_certificate_file.empty () != config_.tls_key_file.empty ()) {
+    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+                 "tls-certificate-file and tls-key-file go together: set "
+                 "both or neither");
+    return false;
+  }
   if (!start_origin (error) || !start_tracker (error))
     return false;
 
@@ -192,16 +212,18 @@ BroadcasterImpl::start (GError **error)
   page.trackers = config_.trackers;
   page.swarm_id = config_.swarm_id;
   if (tracker_) {
-    seeder.trackers.push_back ("ws://" + public_host () + ":"
-                               + std::to_string (tracker_port_));
-    /* The page's host is this one, under whatever name the browser used. */
-    page.trackers.push_back ("ws://{host}:" + std::to_string (tracker_port_));
+    seeder.trackers.push_back ((tls () ? "wss://" : "ws://") + public_host ()
+                               + ":" + std::to_string (tracker_port_));
+    /* The page's host is this one, under whatever name the browser used;
+     * a page loaded over https may only use wss:// trackers. */
+    page.trackers.push_back (
+        net::page_host_tracker_url (tracker_port_, tls ()));
   }
   std::string swarm_id = config_.swarm_id;
   if (swarm_id.empty ())
     swarm_id = swarm::swarm_id_from_manifest_url (
-        "http://" + public_host () + ":" + std::to_string (http_port_) + "/"
-        + config_.publisher.playlist_name);
+        (tls () ? "https://" : "http://") + public_host () + ":"
+        + std::to_string (http_port_) + "/" + config_.publisher.playlist_name);
   seeder.stream_swarm_id = swarm::stream_swarm_id (
       swarm_id, swarm::StreamType::MAIN,
       swarm::stream_short_id (swarm::stream_attributes_for_media_playlist ()));
@@ -211,6 +233,15 @@ BroadcasterImpl::start (GError **error)
   engine_.invoke_sync ([&] {
     runtime_ = std::make_unique<ProductionRuntime> (
         engine_, net::HttpFetcherOptions (), config_.webrtc);
+    /* The seeder reaches its own tracker at an address the certificate
+     * need not name: it takes that certificate as it is. */
+    if (tls () && tracker_) {
+      GErrorOut cert_error;
+      GObjectPtr<GTlsCertificate> own (g_tls_certificate_new_from_file (
+          config_.tls_certificate_file.c_str (), cert_error.out ()));
+      if (own)
+        runtime_->trackers ().accept_certificate (own.get ());
+    }
     OriginSink sink;
     if (origin_) {
       net::HttpOrigin *origin = origin_.get ();

@@ -45,6 +45,11 @@ struct BroadcasterConfig
   guint64 max_upload_rate = 0;
   /* The player page's directory; empty: found at run time. */
   std::string web_root;
+  /* PEM certificate chain and key: the origin serves https, the embedded
+   * tracker wss://, and the player page names that tracker as wss://.
+   * Empty: http and ws://. */
+  std::string tls_certificate_file;
+  std::string tls_key_file;
   /* Milliseconds between stats reports (0 = none). */
   guint stats_interval = 1000;
 };

@@ -109,6 +109,26 @@ HttpOrigin::~HttpOrigin ()
 }
 
 bool
+HttpOrigin::use_tls (const std::string &certificate_file,
+                     const std::string &key_file, GError **error)
+{
+  g_return_val_if_fail (port_ == 0, false);
+  GErrorOut load_error;
+  GObjectPtr<GTlsCertificate> certificate (g_tls_certificate_new_from_files (
+      certificate_file.c_str (), key_file.c_str (), load_error.out ()));
+  if (!certificate) {
+    g_set_error (error, GST_P2P_ERROR, GST_P2P_ERROR_IO,
+                 "cannot use TLS certificate %s with key %s: %s",
+                 certificate_file.c_str (), key_file.c_str (),
+                 load_error.get ()->message);
+    return false;
+  }
+  soup_server_set_tls_certificate (server_.get (), certificate.get ());
+  tls_ = true;
+  return true;
+}
+
+bool
 HttpOrigin::listen (const std::string &address, guint16 port, GError **error)
 {
   g_return_val_if_fail (port_ == 0, false);
@@ -122,7 +142,9 @@ HttpOrigin::listen (const std::string &address, guint16 port, GError **error)
 
   GErrorOut listen_error;
   if (!soup_server_listen (server_.get (), socket_address.get (),
-                           (SoupServerListenOptions)0, listen_error.out ())) {
+                           tls_ ? SOUP_SERVER_LISTEN_HTTPS
+                                : (SoupServerListenOptions)0,
+                           listen_error.out ())) {
     g_set_error (error, GST_P2P_ERROR, GST_P2P_ERROR_IO,
                  "cannot listen on %s port %u: %s", address.c_str (), port,
                  listen_error.get ()->message);
@@ -150,7 +172,8 @@ std::string
 HttpOrigin::base_url () const
 {
   bool ipv6 = address_.find (':') != std::string::npos;
-  return "http://" + (ipv6 ? "[" + address_ + "]" : address_) + ":"
+  return std::string (tls_ ? "https://" : "http://")
+         + (ipv6 ? "[" + address_ + "]" : address_) + ":"
          + std::to_string (port_);
 }
 

@@ -66,6 +66,18 @@ public:
   HttpOrigin (const HttpOrigin &) = delete;
   HttpOrigin &operator= (const HttpOrigin &) = delete;
 
+  /* Serves https instead of http, with the PEM certificate chain in
+   * @certificate_file and its key in @key_file (a page on https may only
+   * use wss:// trackers and https resources). Call before listen ().
+   * GST_P2P_ERROR_IO if the files cannot be used. */
+  bool use_tls (const std::string &certificate_file,
+                const std::string &key_file, GError **error);
+  bool
+  tls () const
+  {
+    return tls_;
+  }
+
   /* Binds @address (an IPv4 or IPv6 literal; "0.0.0.0"/"::" for all) and
    * @port (0 = any free port). GST_P2P_ERROR_IO on failure. */
   bool listen (const std::string &address, guint16 port, GError **error);
@@ -75,7 +87,8 @@ public:
   {
     return port_;
   }
-  /* "http://ADDRESS:PORT", the IPv6 address in brackets. */
+  /* "http://ADDRESS:PORT" ("https://" with TLS), the IPv6 address in
+   * brackets. */
   std::string base_url () const;
 
   /* Serves @body (a new reference is taken; in-flight answers keep the old
@@ -126,6 +139,7 @@ private:
   GObjectPtr<SoupServer> server_;
   std::string address_;
   guint16 port_ = 0;
+  bool tls_ = false;
   std::map<std::string, Resource> resources_;
   std::vector<std::pair<std::string, Handler>> handlers_;
   /* Shared with the byte-counting signal closures, which may outlive a

@@ -131,6 +131,12 @@ bytes_of_string (const std::string &text)
 } // namespace
 
 std::string
+page_host_tracker_url (guint16 port, bool tls)
+{
+  return (tls ? "wss://{host}:" : "ws://{host}:") + std::to_string (port);
+}
+
+std::string
 find_web_root ()
 {
   for (const char *candidate :

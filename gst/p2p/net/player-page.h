@@ -39,6 +39,12 @@ struct PlayerPageConfig
   double target_duration = 0;
 };
 
+/* The page's URL for a tracker on the page's own host (an embedded
+ * tracker) at @port: "ws://{host}:PORT", or "wss://{host}:PORT" when the
+ * tracker serves TLS. A page served over https must name wss:// trackers:
+ * browsers' WebTorrent client drops ws:// ones there (PROTOCOLS.md §1.1). */
+std::string page_host_tracker_url (guint16 port, bool tls);
+
 /* The first directory holding player/index.html among the installed web
  * root (DATADIR/gst-p2p/web) and the source tree's web/; empty if none. */
 std::string find_web_root ();

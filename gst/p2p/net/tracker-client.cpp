@@ -36,7 +36,7 @@ TrackerClient::~TrackerClient ()
 {
   *alive_ = false;
   if (open_ && started_announced_)
-    announce (tracker::AnnounceEvent::STOPPED);
+    announce (webtorrent::AnnounceEvent::STOPPED);
 }
 
 void
@@ -64,7 +64,7 @@ TrackerClient::on_opened ()
   open_ = true;
   reconnect_attempts_ = 0;
   started_announced_ = false;
-  announce (tracker::AnnounceEvent::STARTED);
+  announce (webtorrent::AnnounceEvent::STARTED);
 }
 
 void
@@ -90,9 +90,9 @@ TrackerClient::reconnect_later ()
 void
 TrackerClient::handle_message (std::string_view text)
 {
-  tracker::TrackerMessage msg;
+  webtorrent::TrackerMessage msg;
   std::string error;
-  if (!tracker::parse_tracker_message (text, msg, &error)) {
+  if (!webtorrent::parse_tracker_message (text, msg, &error)) {
     warn ("Unparsable tracker message: " + error);
     return;
   }
@@ -100,7 +100,7 @@ TrackerClient::handle_message (std::string_view text)
   if (msg.info_hash && *msg.info_hash != config_.info_hash)
     return;
   switch (msg.kind) {
-  case tracker::TrackerMessage::Kind::ANNOUNCE_RESPONSE:
+  case webtorrent::TrackerMessage::Kind::ANNOUNCE_RESPONSE:
     if (msg.complete || msg.incomplete)
       swarm_size_ = msg.complete.value_or (0) + msg.incomplete.value_or (0);
     if (msg.interval && *msg.interval > 0) {
@@ -109,79 +109,80 @@ TrackerClient::handle_message (std::string_view text)
       if (interval != interval_) {
         interval_ = std::max (interval, 1u);
         announce_timer_.start (interval_ * GST_SECOND, [this] {
-          announce (tracker::AnnounceEvent::NONE);
+          announce (webtorrent::AnnounceEvent::NONE);
         });
       }
     }
     break;
-  case tracker::TrackerMessage::Kind::OFFER:
+  case webtorrent::TrackerMessage::Kind::OFFER:
     if (msg.peer_id != config_.peer_id && callbacks_.offer)
       callbacks_.offer (msg.peer_id, msg.offer_id, msg.sdp);
     break;
-  case tracker::TrackerMessage::Kind::ANSWER:
+  case webtorrent::TrackerMessage::Kind::ANSWER:
     if (msg.peer_id != config_.peer_id && callbacks_.answer)
       callbacks_.answer (msg.peer_id, msg.offer_id, msg.sdp);
     break;
-  case tracker::TrackerMessage::Kind::FAILURE:
+  case webtorrent::TrackerMessage::Kind::FAILURE:
     warn ("Tracker " + config_.url + " refused: " + msg.failure_reason);
     break;
-  case tracker::TrackerMessage::Kind::SCRAPE_RESPONSE:
+  case webtorrent::TrackerMessage::Kind::SCRAPE_RESPONSE:
     break;
   }
 }
 
 void
-TrackerClient::announce (tracker::AnnounceEvent event)
+TrackerClient::announce (webtorrent::AnnounceEvent event)
 {
   if (!open_)
     return;
-  tracker::AnnounceRequest request;
+  webtorrent::AnnounceRequest request;
   request.info_hash = config_.info_hash;
   request.peer_id = config_.peer_id;
   request.event = event;
   if (config_.seeder)
     request.left = 0;
 
-  bool wants_offers = event != tracker::AnnounceEvent::STOPPED
-                      && event != tracker::AnnounceEvent::COMPLETED
+  bool wants_offers = event != webtorrent::AnnounceEvent::STOPPED
+                      && event != webtorrent::AnnounceEvent::COMPLETED
                       && config_.offers_per_announce > 0
                       && callbacks_.create_offers;
-  if (event == tracker::AnnounceEvent::STARTED)
+  if (event == webtorrent::AnnounceEvent::STARTED)
     started_announced_ = true;
-  if (event != tracker::AnnounceEvent::STOPPED)
-    announce_timer_.start (interval_ * GST_SECOND,
-                           [this] { announce (tracker::AnnounceEvent::NONE); });
+  if (event != webtorrent::AnnounceEvent::STOPPED)
+    announce_timer_.start (interval_ * GST_SECOND, [this] {
+      announce (webtorrent::AnnounceEvent::NONE);
+    });
   if (!wants_offers) {
-    send_text (tracker::build_announce (request));
+    send_text (webtorrent::build_announce (request));
     return;
   }
   std::weak_ptr<bool> alive = alive_;
   callbacks_.create_offers (
       config_.offers_per_announce,
       [this, alive,
-       request] (std::vector<tracker::OutgoingOffer> offers) mutable {
+       request] (std::vector<webtorrent::OutgoingOffer> offers) mutable {
         if (alive.expired ())
           return;
         request.offers = std::move (offers);
-        send_text (tracker::build_announce (request));
+        send_text (webtorrent::build_announce (request));
       });
 }
 
 void
-TrackerClient::send_answer (const tracker::Id20 &to_peer,
-                            const tracker::Id20 &offer_id,
+TrackerClient::send_answer (const webtorrent::Id20 &to_peer,
+                            const webtorrent::Id20 &offer_id,
                             const std::string &sdp)
 {
-  send_text (tracker::build_answer (config_.info_hash, config_.peer_id, to_peer,
-                                    offer_id, sdp));
+  send_text (webtorrent::build_answer (config_.info_hash, config_.peer_id,
+                                       to_peer, offer_id, sdp));
 }
 
 void
 TrackerClient::announce_soon ()
 {
   if (open_)
-    announce_timer_.start (0,
-                           [this] { announce (tracker::AnnounceEvent::NONE); });
+    announce_timer_.start (
+        0, [this] { announce (webtorrent::AnnounceEvent::NONE); });
 }
 
 void

@@ -18,15 +18,15 @@
 
 #include "gst/p2p/common/clock.h"
 #include "gst/p2p/net/tracker-connection.h"
-#include "gst/tracker/protocol.h"
+#include "gst/webtorrent/protocol.h"
 
 namespace p2p::net {
 
 struct TrackerClientConfig
 {
   std::string url; /* ws:// or wss:// */
-  tracker::Id20 info_hash;
-  tracker::Id20 peer_id;
+  webtorrent::Id20 info_hash;
+  webtorrent::Id20 peer_id;
   /* Offers per announce; browsers' bittorrent-tracker client sends 5. */
   guint offers_per_announce = 5;
   /* Re-announce period until the tracker says otherwise (seconds). */
@@ -41,7 +41,8 @@ struct TrackerClientConfig
 class TrackerClient
 {
 public:
-  using OffersReady = std::function<void (std::vector<tracker::OutgoingOffer>)>;
+  using OffersReady
+      = std::function<void (std::vector<webtorrent::OutgoingOffer>)>;
   struct Callbacks
   {
     /* Create up to @count offers and call @ready with those that gathered
@@ -49,12 +50,14 @@ public:
      * then does nothing. */
     std::function<void (guint count, OffersReady ready)> create_offers;
     /* A remote peer's offer: answer it with send_answer(). */
-    std::function<void (const tracker::Id20 &from_peer,
-                        const tracker::Id20 &offer_id, const std::string &sdp)>
+    std::function<void (const webtorrent::Id20 &from_peer,
+                        const webtorrent::Id20 &offer_id,
+                        const std::string &sdp)>
         offer;
     /* The answer to one of our offers. */
-    std::function<void (const tracker::Id20 &from_peer,
-                        const tracker::Id20 &offer_id, const std::string &sdp)>
+    std::function<void (const webtorrent::Id20 &from_peer,
+                        const webtorrent::Id20 &offer_id,
+                        const std::string &sdp)>
         answer;
     /* Tracker trouble that does not stop the swarm (playback goes on over
      * HTTP). */
@@ -70,8 +73,8 @@ public:
   TrackerClient &operator= (const TrackerClient &) = delete;
 
   void start ();
-  void send_answer (const tracker::Id20 &to_peer, const tracker::Id20 &offer_id,
-                    const std::string &sdp);
+  void send_answer (const webtorrent::Id20 &to_peer,
+                    const webtorrent::Id20 &offer_id, const std::string &sdp);
   /* Announces now (with new offers) instead of at the next interval, e.g.
    * when we lost peers. */
   void announce_soon ();
@@ -99,7 +102,7 @@ private:
   void on_opened ();
   void on_closed (const std::string &why);
   void handle_message (std::string_view text);
-  void announce (tracker::AnnounceEvent event);
+  void announce (webtorrent::AnnounceEvent event);
   void send_text (const std::string &text);
   void reconnect_later ();
   void warn (const std::string &message);

@@ -13,6 +13,7 @@ class WebSocketConnection : public TrackerConnection
 {
 public:
   WebSocketConnection (SoupSession *session, const std::string &url,
+                       GTlsCertificate *accepted,
                        TrackerConnector::Events events)
       : events_ (std::move (events)), cancellable_ (g_cancellable_new ())
   {
@@ -31,6 +32,14 @@ public:
           this, nullptr);
       g_source_attach (fail_source_, g_main_context_get_thread_default ());
       return;
+    }
+    if (accepted) {
+      /* The closure owns a reference: the message may outlive us. */
+      g_signal_connect_data (
+          msg, "accept-certificate", G_CALLBACK (&on_accept_certificate),
+          g_object_ref (accepted),
+          [] (gpointer data, GClosure *) { g_object_unref (data); },
+          static_cast<GConnectFlags> (0));
     }
     soup_session_websocket_connect_async (
         session, msg, nullptr, nullptr, G_PRIORITY_DEFAULT, cancellable_.get (),
@@ -67,6 +76,15 @@ public:
   }
 
 private:
+  /* Only certificates the trusted CAs refused come here. */
+  static gboolean
+  on_accept_certificate (SoupMessage *, GTlsCertificate *certificate,
+                         GTlsCertificateFlags, gpointer accepted) noexcept
+  {
+    return g_tls_certificate_is_same (
+        certificate, static_cast<GTlsCertificate *> (accepted));
+  }
+
   static void
   on_connected (GObject *source, GAsyncResult *result, gpointer data) noexcept
   {
@@ -139,8 +157,15 @@ WebSocketTrackerConnector::WebSocketTrackerConnector (
 std::unique_ptr<TrackerConnection>
 WebSocketTrackerConnector::connect (const std::string &url, Events events)
 {
-  return std::make_unique<WebSocketConnection> (session_.get (), url,
-                                                std::move (events));
+  return std::make_unique<WebSocketConnection> (
+      session_.get (), url, accepted_.get (), std::move (events));
+}
+
+void
+WebSocketTrackerConnector::accept_certificate (GTlsCertificate *certificate)
+{
+  accepted_.reset (certificate ? G_TLS_CERTIFICATE (g_object_ref (certificate))
+                               : nullptr);
 }
 
 } // namespace p2p::net

@@ -27,8 +27,16 @@ public:
   std::unique_ptr<TrackerConnection> connect (const std::string &url,
                                               Events events) override;
 
+  /* wss:// only: @certificate is taken as the tracker's as it is, whatever
+   * its issuer and the names it holds, besides any certificate the trusted
+   * CAs vouch for. For a broadcaster's own embedded tracker, reached at an
+   * address (127.0.0.1) its certificate need not name: the handshake still
+   * proves that the tracker holds the certificate's key. */
+  void accept_certificate (GTlsCertificate *certificate);
+
 private:
   GObjectPtr<SoupSession> session_;
+  GObjectPtr<GTlsCertificate> accepted_;
 };
 
 } // namespace p2p::net

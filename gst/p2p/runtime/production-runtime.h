@@ -33,6 +33,11 @@ public:
   {
     return runtime_;
   }
+  net::WebSocketTrackerConnector &
+  trackers ()
+  {
+    return trackers_;
+  }
 
 private:
   GLibClock clock_;

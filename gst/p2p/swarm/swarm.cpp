@@ -14,10 +14,10 @@ namespace p2p::swarm {
 
 namespace {
 
-tracker::Id20
+webtorrent::Id20
 random_id20 (Random &random)
 {
-  tracker::Id20 id;
+  webtorrent::Id20 id;
   for (auto &b : id.bytes)
     b = static_cast<uint8_t> (random.range (0, 256));
   return id;
@@ -50,7 +50,7 @@ constexpr double kUplinkUse = 0.9;
 constexpr GstClockTime kBusyBackoff = 500 * GST_MSECOND;
 
 std::string
-id_string (const tracker::Id20 &id)
+id_string (const webtorrent::Id20 &id)
 {
   return std::string (id.view ());
 }
@@ -59,7 +59,7 @@ id_string (const tracker::Id20 &id)
 struct OfferBatch
 {
   guint waiting = 0;
-  std::vector<tracker::OutgoingOffer> offers;
+  std::vector<webtorrent::OutgoingOffer> offers;
   net::TrackerClient::OffersReady ready;
 
   void
@@ -95,8 +95,8 @@ Swarm::~Swarm ()
 void
 Swarm::start ()
 {
-  auto info_hash = tracker::Id20::from_bytes (config_.info_hash);
-  auto peer_id = tracker::Id20::from_bytes (config_.peer_id);
+  auto info_hash = webtorrent::Id20::from_bytes (config_.info_hash);
+  auto peer_id = webtorrent::Id20::from_bytes (config_.peer_id);
   if (!info_hash || !peer_id) {
     if (callbacks_.warning)
       callbacks_.warning ("Invalid swarm identity: peer-to-peer is off");
@@ -116,14 +116,14 @@ Swarm::start ()
         = [this, index] (guint count, net::TrackerClient::OffersReady ready) {
             create_offers (trackers_[index].get (), count, std::move (ready));
           };
-    cb.offer = [this, index] (const tracker::Id20 &from,
-                              const tracker::Id20 &offer_id,
+    cb.offer = [this, index] (const webtorrent::Id20 &from,
+                              const webtorrent::Id20 &offer_id,
                               const std::string &sdp) {
       on_offer (trackers_[index].get (), from, offer_id, sdp);
     };
-    cb.answer
-        = [this] (const tracker::Id20 &from, const tracker::Id20 &offer_id,
-                  const std::string &sdp) { on_answer (from, offer_id, sdp); };
+    cb.answer =
+        [this] (const webtorrent::Id20 &from, const webtorrent::Id20 &offer_id,
+                const std::string &sdp) { on_answer (from, offer_id, sdp); };
     cb.warning = [this] (const std::string &message) {
       if (callbacks_.warning)
         callbacks_.warning (message);
@@ -176,17 +176,17 @@ Swarm::create_offers (net::TrackerClient *tracker, guint count,
     peer->tracker = tracker;
     peer->pending_offer = true;
     auto callbacks = session_callbacks (peer);
-    tracker::Id20 offer_id = peer->offer_id;
+    webtorrent::Id20 offer_id = peer->offer_id;
     /* The batch learns about this offer's SDP, or its failure, once. */
     auto reported = std::make_shared<bool> (false);
-    callbacks.local_description
-        = [batch, offer_id, reported] (const std::string &sdp) {
-            if (*reported)
-              return;
-            *reported = true;
-            batch->offers.push_back (tracker::OutgoingOffer{ offer_id, sdp });
-            batch->done ();
-          };
+    callbacks.local_description = [batch, offer_id,
+                                   reported] (const std::string &sdp) {
+      if (*reported)
+        return;
+      *reported = true;
+      batch->offers.push_back (webtorrent::OutgoingOffer{ offer_id, sdp });
+      batch->done ();
+    };
     auto closed = callbacks.closed;
     callbacks.closed = [batch, reported, closed] (const GError *error) {
       if (!*reported) {
@@ -213,8 +213,8 @@ Swarm::create_offers (net::TrackerClient *tracker, guint count,
 }
 
 void
-Swarm::on_offer (net::TrackerClient *tracker, const tracker::Id20 &from,
-                 const tracker::Id20 &offer_id, const std::string &sdp)
+Swarm::on_offer (net::TrackerClient *tracker, const webtorrent::Id20 &from,
+                 const webtorrent::Id20 &offer_id, const std::string &sdp)
 {
   collect_dead ();
   std::string remote = id_string (from);
@@ -244,8 +244,8 @@ Swarm::on_offer (net::TrackerClient *tracker, const tracker::Id20 &from,
 }
 
 void
-Swarm::on_answer (const tracker::Id20 &from, const tracker::Id20 &offer_id,
-                  const std::string &sdp)
+Swarm::on_answer (const webtorrent::Id20 &from,
+                  const webtorrent::Id20 &offer_id, const std::string &sdp)
 {
   std::string remote = id_string (from);
   for (Peer &p : peers_) {

@@ -163,7 +163,7 @@ private:
   struct Peer
   {
     std::unique_ptr<peer::PeerSession> session;
-    tracker::Id20 offer_id; /* our offer, while pending */
+    webtorrent::Id20 offer_id; /* our offer, while pending */
     net::TrackerClient *tracker = nullptr;
     bool pending_offer = false; /* offer out, no answer yet */
     bool dead = false;
@@ -179,10 +179,10 @@ private:
 
   void create_offers (net::TrackerClient *tracker, guint count,
                       net::TrackerClient::OffersReady ready);
-  void on_offer (net::TrackerClient *tracker, const tracker::Id20 &from,
-                 const tracker::Id20 &offer_id, const std::string &sdp);
-  void on_answer (const tracker::Id20 &from, const tracker::Id20 &offer_id,
-                  const std::string &sdp);
+  void on_offer (net::TrackerClient *tracker, const webtorrent::Id20 &from,
+                 const webtorrent::Id20 &offer_id, const std::string &sdp);
+  void on_answer (const webtorrent::Id20 &from,
+                  const webtorrent::Id20 &offer_id, const std::string &sdp);
   peer::PeerSessionCallbacks session_callbacks (Peer *peer);
   Peer *find_connected (const std::string &peer_id);
   const Peer *find_connected (const std::string &peer_id) const;

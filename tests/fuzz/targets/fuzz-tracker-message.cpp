@@ -12,10 +12,11 @@
 #include <string>
 #include <vector>
 
-#include "gst/tracker/protocol.h"
+#include "gst/webtorrent/protocol.h"
 #include "gst/tracker/websocket.h"
 
 using namespace p2p::tracker;
+using namespace p2p::webtorrent;
 
 namespace {
 
@@ -28,7 +29,7 @@ check (bool ok)
 
 void
 check_relay (const Id20 &info_hash, const Id20 &from, const Id20 &offer_id,
-             const std::string &description_json, bool is_offer)
+             std::string_view description_json, bool is_offer)
 {
   std::string relayed
       = is_offer

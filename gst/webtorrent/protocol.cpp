@@ -1,13 +1,13 @@
 /* gst-p2p
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
-#include "gst/tracker/protocol.h"
+#include "gst/webtorrent/protocol.h"
 
 #include <cmath>
 
 #include <glib.h>
 
-namespace p2p::tracker {
+namespace p2p::webtorrent {
 
 namespace {
 
@@ -175,14 +175,13 @@ parse_event (const json::Value *v, AnnounceEvent &event)
 /* What bittorrent-tracker relays for a value: JSON.stringify of what it
  * parsed. Usually the received bytes themselves, copied rather than
  * written again. */
-std::string
-relay_json (const json::Value &v)
+std::string_view
+relay_json (const json::Value &v, ClientMessage &out)
 {
   if (v.canonical)
-    return std::string (v.source);
-  std::string out;
-  json::write (out, v);
-  return out;
+    return v.source;
+  json::write (out.rewritten.emplace_back (), v);
+  return out.rewritten.back ();
 }
 
 bool
@@ -216,7 +215,7 @@ parse_announce (const json::Value &root, const ClientParseLimits &limits,
     if (!read_binary_id (root.find ("offer_id"), out.offer_id))
       return fail (error, Kind::INVALID_MESSAGE, "invalid offer_id");
     out.kind = ClientMessage::Kind::ANSWER;
-    out.answer = relay_json (*answer);
+    out.answer = relay_json (*answer, out);
     return true;
   }
 
@@ -242,7 +241,7 @@ parse_announce (const json::Value &root, const ClientParseLimits &limits,
         out.offers_dropped++;
         continue;
       }
-      offer.offer = relay_json (*description);
+      offer.offer = relay_json (*description, out);
       out.offers.push_back (std::move (offer));
     }
   }
@@ -286,26 +285,6 @@ write_description (std::string &out, const char *type, std::string_view sdp)
   out += "\",\"sdp\":";
   json::write_string (out, sdp);
   out += '}';
-}
-
-std::string
-build_relayed (const char *kind, const Id20 &info_hash,
-               const Id20 &from_peer_id, const Id20 &offer_id,
-               std::string_view description)
-{
-  std::string out;
-  out.reserve (description.size () + 3 * 2 * Id20::kSize + 80);
-  out += "{\"action\":\"announce\"";
-  write_key (out, kind);
-  out += description;
-  write_key (out, "offer_id");
-  write_id (out, offer_id);
-  write_key (out, "peer_id");
-  write_id (out, from_peer_id);
-  write_key (out, "info_hash");
-  write_id (out, info_hash);
-  out += '}';
-  return out;
 }
 
 } // namespace
@@ -573,18 +552,49 @@ build_announce_response (const Id20 &info_hash, int64_t complete,
   return out;
 }
 
+RelayBuilder::RelayBuilder (Kind kind, const Id20 &info_hash,
+                            const Id20 &from_peer_id)
+    : kind_ (kind)
+{
+  write_key (tail_, "peer_id");
+  write_id (tail_, from_peer_id);
+  write_key (tail_, "info_hash");
+  write_id (tail_, info_hash);
+  tail_ += '}';
+}
+
+std::string
+RelayBuilder::build (const Id20 &offer_id, std::string_view description) const
+{
+  static constexpr std::string_view kOfferHead
+      = "{\"action\":\"announce\",\"offer\":";
+  static constexpr std::string_view kAnswerHead
+      = "{\"action\":\"announce\",\"answer\":";
+  std::string out;
+  out.reserve (kAnswerHead.size () + description.size () + 2 * Id20::kSize + 16
+               + tail_.size ());
+  out += kind_ == Kind::OFFER ? kOfferHead : kAnswerHead;
+  out += description;
+  write_key (out, "offer_id");
+  write_id (out, offer_id);
+  out += tail_;
+  return out;
+}
+
 std::string
 build_relayed_offer (const Id20 &info_hash, const Id20 &from_peer_id,
                      const Id20 &offer_id, std::string_view offer)
 {
-  return build_relayed ("offer", info_hash, from_peer_id, offer_id, offer);
+  return RelayBuilder (RelayBuilder::Kind::OFFER, info_hash, from_peer_id)
+      .build (offer_id, offer);
 }
 
 std::string
 build_relayed_answer (const Id20 &info_hash, const Id20 &from_peer_id,
                       const Id20 &offer_id, std::string_view answer)
 {
-  return build_relayed ("answer", info_hash, from_peer_id, offer_id, answer);
+  return RelayBuilder (RelayBuilder::Kind::ANSWER, info_hash, from_peer_id)
+      .build (offer_id, answer);
 }
 
 std::string
@@ -636,4 +646,4 @@ build_failure (std::string_view reason, const char *action,
   return out;
 }
 
-} // namespace p2p::tracker
+} // namespace p2p::webtorrent

@@ -16,7 +16,7 @@
 #include <string_view>
 #include <vector>
 
-namespace p2p::tracker::json {
+namespace p2p::webtorrent::json {
 
 struct Member;
 
@@ -119,4 +119,4 @@ bool binary_from_utf8 (std::string_view utf8, uint8_t *bytes, size_t size);
  * String.prototype.length, which bittorrent-tracker checks. */
 size_t utf16_length (std::string_view utf8);
 
-} // namespace p2p::tracker::json
+} // namespace p2p::webtorrent::json

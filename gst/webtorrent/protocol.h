@@ -16,15 +16,16 @@
 #include <array>
 #include <cstdint>
 #include <cstring>
+#include <deque>
 #include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "gst/tracker/json.h"
+#include "gst/webtorrent/json.h"
 
-namespace p2p::tracker {
+namespace p2p::webtorrent {
 
 /* A 20-byte binary id: info_hash, peer_id, to_peer_id or offer_id. */
 struct Id20
@@ -143,11 +144,14 @@ bool parse_tracker_message (std::string_view text, TrackerMessage &out,
 struct ReceivedOffer
 {
   Id20 offer_id;
-  std::string offer; /* JSON text of the offer object, as
-                      * JSON.stringify writes it: relayed so */
+  std::string_view offer; /* JSON text of the offer object, as
+                           * JSON.stringify writes it: relayed so */
 };
 
-/* A client → tracker message, validated. */
+/* A client → tracker message, validated. Its texts (offers, answer) are
+ * views into the parsed text, or into `rewritten` when the client's text
+ * was not what JSON.stringify writes: valid while both live. Not for
+ * copying. */
 struct ClientMessage
 {
   enum class Kind { ANNOUNCE, ANSWER, SCRAPE };
@@ -161,9 +165,11 @@ struct ClientMessage
   size_t offers_dropped = 0;            /* offers beyond max_offers */
   Id20 to_peer_id;                      /* Answer */
   Id20 offer_id;                        /* Answer */
-  std::string answer;                   /* Answer: JSON text as JSON.stringify
+  std::string_view answer;              /* Answer: JSON text as JSON.stringify
                                          * writes it, relayed so */
   std::vector<Id20> scrape_info_hashes; /* Scrape; empty = all swarms */
+  /* texts written again; a deque keeps them in place as it grows */
+  std::deque<std::string> rewritten;
 };
 
 struct ClientParseLimits
@@ -198,6 +204,21 @@ std::string build_relayed_answer (const Id20 &info_hash,
                                   const Id20 &from_peer_id,
                                   const Id20 &offer_id,
                                   std::string_view answer);
+
+/* The relays of one peer's offers (or answers) in one swarm: the same
+ * texts as build_relayed_offer () / build_relayed_answer (), with the ids
+ * they share written once. */
+class RelayBuilder
+{
+public:
+  enum class Kind { OFFER, ANSWER };
+  RelayBuilder (Kind kind, const Id20 &info_hash, const Id20 &from_peer_id);
+  std::string build (const Id20 &offer_id, std::string_view description) const;
+
+private:
+  Kind kind_;
+  std::string tail_; /* ,"peer_id":…,"info_hash":…} */
+};
 std::string
 build_scrape_response (const std::vector<TrackerMessage::ScrapeFile> &files,
                        int64_t min_request_interval);
@@ -207,8 +228,8 @@ std::string build_failure (std::string_view reason,
                            const char *action = nullptr,
                            const Id20 *info_hash = nullptr);
 
-} // namespace p2p::tracker
+} // namespace p2p::webtorrent
 
-template <> struct std::hash<p2p::tracker::Id20> : p2p::tracker::Id20Hash
+template <> struct std::hash<p2p::webtorrent::Id20> : p2p::webtorrent::Id20Hash
 {
 };

@@ -1,7 +1,7 @@
 /* gst-p2p
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
-#include "gst/tracker/json.h"
+#include "gst/webtorrent/json.h"
 
 #include <cmath>
 #include <cstring>
@@ -12,7 +12,7 @@
 #include <emmintrin.h>
 #endif
 
-namespace p2p::tracker::json {
+namespace p2p::webtorrent::json {
 
 namespace {
 
@@ -851,4 +851,4 @@ write (std::string &out, const Value &value)
   }
 }
 
-} // namespace p2p::tracker::json
+} // namespace p2p::webtorrent::json
