@@ -107,10 +107,11 @@ push_frame (GstHarness *h, guint frame)
   }
 }
 
-/* The sink under test, with its own bus. */
+/* The sink under test, with its own bus. Takes @element (make_sink ()). */
 struct SinkFixture
 {
-  explicit SinkFixture (GstElement *sink) : bus (gst_bus_new ())
+  explicit SinkFixture (GstElement *element)
+      : sink (GST_ELEMENT (gst_object_ref_sink (element))), bus (gst_bus_new ())
   {
     gst_element_set_bus (sink, bus);
     h = gst_harness_new_with_element (sink, "sink", nullptr);
@@ -122,9 +123,11 @@ struct SinkFixture
     gst_harness_teardown (h);
     /* Messages left on the bus hold the sink, which holds the bus. */
     gst_bus_set_flushing (bus, TRUE);
+    gst_object_unref (sink);
     gst_object_unref (bus);
   }
 
+  GstElement *sink = nullptr;
   GstHarness *h = nullptr;
   GstBus *bus = nullptr;
 };
