@@ -723,13 +723,15 @@ Worker::refuse_one ()
   close (reserve_fd_);
   int fd = accept4 (listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
   if (fd >= 0) {
+    /* counted before the client can see the refusal: whoever reads the
+     * stats once the client has its answer finds it there */
+    counters.error (ErrorKind::DESCRIPTOR_LIMIT);
     static const char kBusy[]
         = "HTTP/1.1 503 Service Unavailable\r\n"
           "Content-Length: 0\r\nConnection: close\r\n\r\n";
     ssize_t r = ::send (fd, kBusy, sizeof kBusy - 1, MSG_NOSIGNAL);
     (void)r;
     close (fd);
-    counters.error (ErrorKind::DESCRIPTOR_LIMIT);
   }
   /* in a shared table another thread may have taken the slot */
   reserve_fd_ = ::open ("/dev/null", O_RDONLY | O_CLOEXEC);
