@@ -24,6 +24,7 @@ APT_PACKAGES=(
   iproute2 util-linux procps python3 curl
   chromium  # browser interop tests (tests/interop)
   python3-matplotlib  # plots of the tracker and swarm benchmarks (tests/bench)
+  linux-perf  # tests/bench/tracker-profile.sh: where the tracker's CPU goes
 )
 
 missing=()
