@@ -9,6 +9,7 @@
 
 #include "gst/p2p/common/gobject-ptr.h"
 #include "local-addresses.h"
+#include "pipeline-stop.h"
 #include "sdp-util.h"
 
 GST_DEBUG_CATEGORY_STATIC (p2p_webrtc_peer_debug);
@@ -70,12 +71,12 @@ warn_loopback_only (const std::vector<std::string> &addresses)
   });
 }
 
-/* Takes a webrtcbin pipeline to NULL, after its open data channel (if any)
- * closed properly: the SCTP stream reset has to get out for the remote to see
- * its channel close, and webrtcbin sends it on its own threads. Polls the
- * channel from the engine thread until it is closed or @timeout_ms passed;
- * the pipeline stops in the destructor, also when the engine thread ends
- * first and its context drops the timer. */
+/* Stops a webrtcbin pipeline (stop_pipeline (), pipeline-stop.h), after its
+ * open data channel (if any) closed properly: the SCTP stream reset has to get
+ * out for the remote to see its channel close, and webrtcbin sends it on its
+ * own threads. Polls the channel from the engine thread until it is closed or
+ * @timeout_ms passed; the pipeline stops in the destructor, also when the
+ * engine thread ends first and its context drops the timer. */
 class PipelineStopper
 {
 public:
@@ -88,10 +89,7 @@ public:
   {
   }
 
-  ~PipelineStopper ()
-  {
-    gst_element_set_state (pipeline_.get (), GST_STATE_NULL);
-  }
+  ~PipelineStopper () { stop_pipeline (pipeline_.get ()); }
 
   PipelineStopper (const PipelineStopper &) = delete;
   PipelineStopper &operator= (const PipelineStopper &) = delete;
@@ -125,11 +123,11 @@ private:
 
 /* Stops @pipeline now, or once @channel closed (see PipelineStopper). */
 void
-stop_pipeline (EngineThread &thread, GstElement *pipeline,
-               GstWebRTCDataChannel *channel, guint timeout_ms)
+stop_after_close (EngineThread &thread, GstElement *pipeline,
+                  GstWebRTCDataChannel *channel, guint timeout_ms)
 {
   if (!channel || timeout_ms == 0 || !thread.is_current ()) {
-    gst_element_set_state (pipeline, GST_STATE_NULL);
+    stop_pipeline (pipeline);
     return;
   }
   gst_webrtc_data_channel_close (channel);
@@ -854,8 +852,8 @@ WebRtcPeer::teardown ()
   if (pipeline_) {
     GObjectPtr<GstBus> bus (gst_pipeline_get_bus (GST_PIPELINE (pipeline_)));
     gst_bus_set_sync_handler (bus.get (), nullptr, nullptr, nullptr);
-    stop_pipeline (thread_, pipeline_, open_ ? channel_ : nullptr,
-                   config_.close_timeout_ms);
+    stop_after_close (thread_, pipeline_, open_ ? channel_ : nullptr,
+                      config_.close_timeout_ms);
   }
   g_clear_object (&channel_);
   gst_clear_object (&webrtc_);
