@@ -20,6 +20,7 @@ APT_PACKAGES=(
   iproute2 procps python3
   chromium  # browser interop tests (tests/interop)
   python3-matplotlib  # plots of the tracker and swarm benchmarks (tests/bench)
+  linux-perf  # tests/bench/tracker-profile.sh: where the tracker's CPU goes
 )
 
 missing=()
