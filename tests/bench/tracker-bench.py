@@ -363,8 +363,8 @@ def latency(tracker, args):
 
 
 LABELS = {
-    'bittorrent-tracker': 'bittorrent-tracker (npm)',
-    'p2p-tracker-before': 'p2p-tracker before',
+    'bittorrent-tracker': 'bittorrent-tracker\n(npm)',
+    'p2p-tracker-before': 'p2p-tracker\nbefore',
     'p2p-tracker': 'p2p-tracker',
     'p2p-tracker-cluster': 'p2p-tracker\n2 nodes + Redis',
 }
