@@ -14,7 +14,7 @@ seconds=${1:-8}
 command -v perf >/dev/null || { echo "perf is missing: scripts/setup.sh installs linux-perf"; exit 1; }
 ulimit -n "$(ulimit -Hn)"
 work=$(mktemp -d /tmp/tracker-profile-XXXXXX)
-trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$work"' EXIT
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 "$build/tools/p2p-tracker" --address 127.0.0.1 --port 0 --workers 2 \
   --max-connections-per-address 0 > "$work/tracker.log" 2>&1 &
 tracker=$!

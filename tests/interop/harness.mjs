@@ -7,8 +7,8 @@
  * npm; reads back what each page saw; stops every process it started, by
  * pid. Nothing here may reach an address outside the loopback interface.
  */
-import { spawn } from "node:child_process";
-import { createHash } from "node:crypto";
+import { execFileSync, spawn } from "node:child_process";
+import { createHash, X509Certificate } from "node:crypto";
 import fs from "node:fs";
 import http from "node:http";
 import { createRequire } from "node:module";
@@ -399,13 +399,36 @@ export async function servePages(files = {}) {
   return server;
 }
 
-export async function launchChromium() {
+export async function launchChromium(extraArgs = []) {
   const { chromium } = webRequire("playwright-core");
   return chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
-    args: CHROMIUM_ARGS,
+    args: [...CHROMIUM_ARGS, ...extraArgs],
   });
+}
+
+/* A self-signed certificate for 127.0.0.1 made with the openssl CLI in
+ * DIR: {certificateFile, keyFile, chromiumArgs}. chromiumArgs make
+ * Chromium accept that certificate (by its public key) and no other. */
+export function makeCertificate(dir) {
+  fs.mkdirSync(dir, { recursive: true });
+  const certificateFile = path.join(dir, "certificate.pem");
+  const keyFile = path.join(dir, "key.pem");
+  execFileSync("openssl", [
+    "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+    "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+    "-addext", "subjectAltName=IP:127.0.0.1",
+    "-keyout", keyFile, "-out", certificateFile,
+  ], { stdio: "ignore" });
+  const spki = new X509Certificate(fs.readFileSync(certificateFile)).publicKey
+    .export({ type: "spki", format: "der" });
+  const pin = createHash("sha256").update(spki).digest("base64");
+  return {
+    certificateFile,
+    keyFile,
+    chromiumArgs: [`--ignore-certificate-errors-spki-list=${pin}`],
+  };
 }
 
 /* Runs in every page before its scripts: keeps every RTCPeerConnection and
