@@ -52,8 +52,10 @@ struct Collector : viewer::ViewerOutput
     if (partial.empty ())
       partial_discont = item.discont;
     partial.append (item.data);
-    if (item.partial)
+    if (item.partial) {
+      partial_items++;
       return;
+    }
     items.push_back ({ item.sequence, partial_discont, std::move (partial) });
     partial = ChunkedBytes ();
   }
@@ -68,6 +70,8 @@ struct Collector : viewer::ViewerOutput
   bool partial_discont = false;
   guint errors = 0;
   bool ended = false;
+  /* Parts of segments handed out before they were whole. */
+  guint partial_items = 0;
 };
 
 /* An origin, a tracker and a broadcaster on a simulated network. */
@@ -215,6 +219,30 @@ GST_START_TEST (test_live_start_over_http)
   world.loop.run_until (world.loop.now () + 10 * kSegment);
   fail_unless (v.output.ended);
   fail_unless_equals_int (v.output.errors, 0);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_slow_link_starts_whole)
+{
+  World world (true);
+  world.loop.run_until (world.loop.now () + 6 * kSegment);
+  /* 1.3 times the stream's rate: a segment takes 1.54 s of its 2. Played
+   * from its first bytes, the first would leave the second 0.46 s for 1.54
+   * s of transfer; played once whole, every one is early. */
+  TestViewer v (world, viewer_config (world, true), 1, 1e6, 130000);
+  world.loop.run_until (world.loop.now () + 12 * kSegment);
+  fail_unless (v.output.items.size () >= 8, "%zu items",
+               v.output.items.size ());
+  check_in_order_and_intact (v.output, world);
+  fail_unless_equals_uint64 (v.core->stats ().stalls, 0);
+  fail_unless_equals_int (v.output.partial_items, 0);
+
+  /* On a fast link the first segment is played from its first bytes. */
+  TestViewer fast (world, viewer_config (world, true), 2);
+  world.loop.run_until (world.loop.now () + 2 * kSegment);
+  fail_unless (fast.output.partial_items > 0);
+  fail_unless_equals_uint64 (fast.core->stats ().stalls, 0);
 }
 
 GST_END_TEST;
@@ -529,6 +557,7 @@ viewer_core_suite (void)
   TCase *tc = tcase_create ("general");
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_live_start_over_http);
+  tcase_add_test (tc, test_slow_link_starts_whole);
   tcase_add_test (tc, test_viewers_share_segments);
   tcase_add_test (tc, test_corrupting_peer_is_banned);
   tcase_add_test (tc, test_lying_relay_is_banned);

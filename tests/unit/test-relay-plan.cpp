@@ -126,6 +126,17 @@ GST_START_TEST (test_parents_near_the_root)
    * from it. */
   f.state.new_parents = false;
   fail_unless (of_kind (f.plan (), RelayDecisionKind::SUBSCRIBE).empty ());
+
+  /* Nor while a segment due inside the HTTP window has to come over HTTP
+   * (a newcomer's backlog on a slow link) ... */
+  f.state.new_parents = true;
+  f.add_segment (48, 2.0, 0);
+  fail_unless (of_kind (f.plan (), RelayDecisionKind::SUBSCRIBE).empty ());
+  /* ... until it is in. */
+  f.state.segments.clear ();
+  f.add_segment (48, 2.0, kStripe);
+  fail_unless_equals_int (
+      of_kind (f.plan (), RelayDecisionKind::SUBSCRIBE).size (), 4);
 }
 
 GST_END_TEST;
@@ -190,6 +201,28 @@ GST_START_TEST (test_http_for_missing_bytes_one_segment_at_a_time)
 
 GST_END_TEST;
 
+GST_START_TEST (test_no_range_while_http_brings_an_earlier_segment)
+{
+  Fixture f;
+  f.add_peer ("-GP0200-holderholder", 1, 0, 0);
+  f.peers[0].announced = { 60, 61 };
+  /* Segment 61 is far enough ahead to come from a peer as ranges ... */
+  f.add_segment (61, 6.0, 0);
+  fail_unless_equals_int (
+      of_kind (f.plan (), RelayDecisionKind::PULL_RANGE).size (), 1);
+  /* ... but not while segment 60 comes over HTTP: on a thin downlink the
+   * range would make 60 late. */
+  f.state.segments.clear ();
+  f.add_segment (60, 2.0, 0);
+  f.add_segment (61, 6.0, 0);
+  auto decisions = f.plan ();
+  fail_unless (of_kind (decisions, RelayDecisionKind::PULL_RANGE).empty ());
+  fail_unless_equals_int (
+      of_kind (decisions, RelayDecisionKind::HTTP_RANGE).size (), 4);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_parent_keeping_up_is_left_alone)
 {
   Fixture f;
@@ -249,6 +282,7 @@ relay_plan_suite (void)
   tcase_add_test (tc, test_parents_near_the_root);
   tcase_add_test (tc, test_relay_pushes_a_leaf_down);
   tcase_add_test (tc, test_http_for_missing_bytes_one_segment_at_a_time);
+  tcase_add_test (tc, test_no_range_while_http_brings_an_earlier_segment);
   tcase_add_test (tc, test_parent_keeping_up_is_left_alone);
   tcase_add_test (tc, test_lost_parents_left);
   return s;

@@ -132,8 +132,17 @@ plan_relay (const RelayConfig &config, const RelayState &state)
            && slots[p.id] > 0 && !in_path (p, j, state.self_relay_id)
            && !(p.seeder && state.self_relay_slots == 0);
   };
+  /* A segment due inside the HTTP window that no flow brings in time needs
+   * the whole downlink: no new parent's stream until it is in (a newcomer
+   * on a slow link fetches its backlog first). */
+  bool near_segment_short = false;
+  for (const RelaySegment &segment : state.segments)
+    for (const StripeState &stripe : segment.stripes)
+      near_segment_short |= segment.deadline <= state.now + config.http_window
+                            && stripe.begin + stripe.received < stripe.end
+                            && !keeps_up (config, state.now, segment, stripe);
   for (guint j = 0; j < stripes; j++) {
-    if (has_parent[j] || !state.new_parents)
+    if (has_parent[j] || !state.new_parents || near_segment_short)
       continue;
     /* Near the root first; among those, peers with more free slots more
      * often, so that viewers looking at once spread over them. */
@@ -261,7 +270,9 @@ plan_relay (const RelayConfig &config, const RelayState &state)
       const RelayParent &parent = state.parents[j];
       if (has_parent[j] && segment.sequence >= parent.from)
         continue;
-      if (!p2p_time_left || ranges >= config.max_parallel_ranges)
+      /* An earlier segment coming over HTTP needs the whole downlink: a
+       * range of a later one would hold it back on a slow link. */
+      if (!p2p_time_left || ranges >= config.max_parallel_ranges || http_taken)
         continue;
       const PeerView *holder = nullptr;
       for (const PeerView &p : state.peers) {

@@ -11,12 +11,14 @@
  *    first (SplitStream), parents of no other stripe of ours first (one
  *    slow uplink holds one stripe back, not several). A relay of a stripe
  *    may ask a full parent much nearer the root, which pushes a leaf down
- *    for it. No new parent while playback waits for a segment. A parent
+ *    for it. No new parent while playback waits for a segment, nor while
+ *    a segment due inside the HTTP window still has to come over HTTP. A parent
  *    that is gone, receives the stripe through us, or brought nothing of a
  *    segment HTTP then had to bring, is left.
  *  - A stripe of a segment that no subscription brings (segments before
  *    it) is asked of a peer that holds the segment, as a byte range: the
- *    missing bytes only.
+ *    missing bytes only, and not while an earlier segment comes over
+ *    HTTP (on a slow downlink the range would make that one late).
  *  - Inside the HTTP window, whatever is still missing of a stripe comes
  *    over HTTP as a Range request for just those bytes, one segment after
  *    the other, unless the parent delivers fast enough to finish before

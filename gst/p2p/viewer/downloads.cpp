@@ -112,7 +112,7 @@ Downloads::start_http (int64_t sequence, net::HttpRequest request)
     it->second.bytes_received = p.received;
     it->second.bytes_total = p.expected > 0 ? p.expected : 0;
     it->second.last_progress = clock_.now ();
-    events_.http_progress (sequence, p);
+    events_.http_progress (sequence, p, it->second.started);
   };
   swarm::Transfer transfer;
   transfer.sequence = sequence;

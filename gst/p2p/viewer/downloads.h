@@ -30,8 +30,9 @@ public:
   {
     /* An HTTP download ended (@result says how). */
     std::function<void (int64_t sequence, net::HttpResult result)> http_done;
-    /* Body bytes of a running HTTP download. */
-    std::function<void (int64_t sequence, const net::HttpProgress &progress)>
+    /* Body bytes of a running HTTP download, asked for at @started. */
+    std::function<void (int64_t sequence, const net::HttpProgress &progress,
+                        GstClockTime started)>
         http_progress;
     /* A peer delivered the whole segment. */
     std::function<void (int64_t sequence, const std::string &peer_id,

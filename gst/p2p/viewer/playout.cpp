@@ -207,7 +207,8 @@ Playout::deliver_ready (bool downloads_idle)
 }
 
 void
-Playout::stream_awaited (int64_t sequence, const net::HttpProgress &progress)
+Playout::stream_awaited (int64_t sequence, const net::HttpProgress &progress,
+                         GstClockTime started)
 {
   /* Only the segment playback waits for (start-up, or a stall), only
    * plain segments (no byte range to cut, no initialisation section to
@@ -221,6 +222,14 @@ Playout::stream_awaited (int64_t sequence, const net::HttpProgress &progress)
   const GstClockTime now = clock_.now ();
   if (!segment || segment->byte_range || segment->init_section
       || deadline_origin (now) > now)
+    return;
+  /* Played from its first bytes, a segment that takes more than half its
+   * duration to come leaves the next one, fetched after it, less time
+   * than it takes: playback starts once it is whole instead (a slow link
+   * then stalls never rather than at once). */
+  if (progress.expected > 0
+      && double (now - started) * double (progress.expected)
+             > double (progress.received) * double (segment->duration / 2))
     return;
   /* A retry starts the body again: what was sent is not sent twice. */
   gsize sent = streamed_sequence_ == sequence ? streamed_bytes_ : 0;

@@ -89,9 +89,10 @@ public:
   /* Hands out what is ready, in order. @downloads_idle: nothing is being
    * fetched, so a finished playlist can end. */
   void deliver_ready (bool downloads_idle);
-  /* Bytes of @sequence arriving over HTTP: handed out at once when
-   * playback waits for them. */
-  void stream_awaited (int64_t sequence, const net::HttpProgress &progress);
+  /* Bytes of @sequence arriving over HTTP, asked for at @started: handed
+   * out at once when playback waits for them and they come fast enough. */
+  void stream_awaited (int64_t sequence, const net::HttpProgress &progress,
+                       GstClockTime started);
   /* @sequence cannot be had: playback ends with @error when it gets there,
    * after what comes before. */
   void mark_failed (int64_t sequence, GErrorPtr error);

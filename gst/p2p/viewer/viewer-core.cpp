@@ -76,8 +76,9 @@ ViewerCore::ViewerCore (Runtime &runtime, ViewerConfig config,
               [this] (int64_t seq, net::HttpResult result) {
                 on_http_done (seq, std::move (result));
               },
-              [this] (int64_t seq, const net::HttpProgress &p) {
-                playout_.stream_awaited (seq, p);
+              [this] (int64_t seq, const net::HttpProgress &p,
+                      GstClockTime started) {
+                playout_.stream_awaited (seq, p, started);
               },
               [this] (int64_t seq, const std::string &peer,
                       const ChunkedBytes &data) {
