@@ -332,6 +332,7 @@ class Bench:
                 results["modes"][mode] = self._run_mode(
                     mode, viewer_hosts, schedule, duration, out, swarm,
                     cost_hosts)
+                self._check_broadcaster(out)
             self.procs.stop_all()
             results["broadcaster"] = read_json_lines(
                 os.path.join(out, "broadcaster.jsonl"))[-1:]
@@ -356,7 +357,7 @@ class Bench:
                 self.tool("p2p-tracker"), "--address", TRACKER_IP, "--port",
                 str(TRACKER_PORT)], log=os.path.join(out, "tracker.log"))
         log = os.path.join(out, "broadcaster.jsonl")
-        self.procs.start(origin.netns, [
+        self.broadcaster = self.procs.start(origin.netns, [
             self.tool("p2p-bench-broadcaster"), "--address", ORIGIN_IP,
             "--port", str(HTTP_PORT), "--bitrate",
             str(round(self.args.bitrate * self.args.rate_scale)),
@@ -376,6 +377,22 @@ class Bench:
             time.sleep(0.5)
         raise BenchError("the broadcaster published no segments; see "
                          + os.path.join(out, "broadcaster.log"))
+
+    def _check_broadcaster(self, out):
+        """A broadcaster that died or stopped publishing makes every
+        viewer stall: say so, rather than report the stalls."""
+        log = os.path.join(out, "broadcaster.log")
+        code = self.broadcaster.poll()
+        if code is not None:
+            how = (f"signal {-code}" if code < 0 else f"exit status {code}")
+            raise BenchError(f"the broadcaster died during the run ({how}); "
+                             f"see {log}")
+        stats = [e for e in read_json_lines(os.path.join(
+            out, "broadcaster.jsonl")) if e.get("event") == "stats"]
+        silent = time.time() - stats[-1]["wall-us"] / 1e6 if stats else 0
+        if silent > 5:
+            raise BenchError(f"the broadcaster stopped writing its stats "
+                             f"{silent:.0f} s ago (hung?); see {log}")
 
     def _viewer_cmd(self, mode, host, label, output):
         url = f"http://{ORIGIN_IP}:{HTTP_PORT}/playlist.m3u8"
