@@ -17,3 +17,19 @@ GST_ELEMENT_REGISTER_DECLARE (p2pswarmsink);
 #define GST_P2P_SEGMENT_ADDED_MESSAGE "p2p-segment-added"
 
 G_END_DECLS
+
+#ifdef __cplusplus
+#include <memory>
+
+/* Drops @engine, an element's engine from start() to stop(), once no
+ * `stats` reader holds a copy: it is gone (threads joined, ports free) when
+ * this returns. A reader holds one for a single call into the engine. */
+template <typename Engine>
+void
+gst_p2p_drop_engine (std::shared_ptr<Engine> engine)
+{
+  while (engine && engine.use_count () > 1)
+    g_usleep (G_USEC_PER_SEC / 1000);
+  engine.reset ();
+}
+#endif

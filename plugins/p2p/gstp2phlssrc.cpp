@@ -138,8 +138,10 @@ struct GstP2PHLSSrcPrivate
   /* ssl-ca-file loaded, from NULL to READY until back to NULL. */
   std::shared_ptr<GTlsDatabase> ca_file_database;
 
-  /* Between start() and stop(). */
-  std::unique_ptr<p2p::viewer::Viewer> viewer;
+  /* Between start() and stop(). Shared with a stats reader, which asks
+   * the engine thread without GST_OBJECT_LOCK held: that thread takes the
+   * lock to post messages. */
+  std::shared_ptr<p2p::viewer::Viewer> viewer;
   bool caps_set = false;
   bool first_buffer = true;
 };
@@ -776,9 +778,10 @@ gst_p2p_hls_src_create_stats (GstP2PHLSSrc *self)
 {
   p2p::viewer::ViewerStats stats;
   GST_OBJECT_LOCK (self);
-  if (self->priv->viewer)
-    stats = self->priv->viewer->stats ();
+  std::shared_ptr<p2p::viewer::Viewer> viewer = self->priv->viewer;
   GST_OBJECT_UNLOCK (self);
+  if (viewer)
+    stats = viewer->stats ();
   return stats_to_structure (stats, "application/x-p2p-hls-src-stats");
 }
 
@@ -923,7 +926,7 @@ gst_p2p_hls_src_stop (GstBaseSrc *src)
   GST_OBJECT_LOCK (self);
   auto viewer = std::move (self->priv->viewer);
   GST_OBJECT_UNLOCK (self);
-  viewer.reset ();
+  gst_p2p_drop_engine (std::move (viewer));
   return TRUE;
 }
 

@@ -134,8 +134,10 @@ struct GstP2PSwarmSinkPrivate
 
   GstP2PPeerSettings peer;
 
-  /* From start() to stop(); used by the streaming thread in between. */
-  std::unique_ptr<p2p::broadcaster::Broadcaster> broadcaster;
+  /* From start() to stop(); used by the streaming thread in between.
+   * Shared with a stats reader, which asks the engine thread without
+   * GST_OBJECT_LOCK held: that thread takes the lock to post messages. */
+  std::shared_ptr<p2p::broadcaster::Broadcaster> broadcaster;
 };
 
 struct _GstP2PSwarmSink
@@ -687,9 +689,11 @@ gst_p2p_swarm_sink_create_stats (GstP2PSwarmSink *self)
 {
   p2p::broadcaster::BroadcasterStats stats;
   GST_OBJECT_LOCK (self);
-  if (self->priv->broadcaster)
-    stats = self->priv->broadcaster->stats ();
+  std::shared_ptr<p2p::broadcaster::Broadcaster> broadcaster
+      = self->priv->broadcaster;
   GST_OBJECT_UNLOCK (self);
+  if (broadcaster)
+    stats = broadcaster->stats ();
   return stats_to_structure (stats, "application/x-p2p-swarm-sink-stats");
 }
 
@@ -821,7 +825,7 @@ gst_p2p_swarm_sink_stop (GstBaseSink *sink)
   GST_OBJECT_LOCK (self);
   auto broadcaster = std::move (self->priv->broadcaster);
   GST_OBJECT_UNLOCK (self);
-  broadcaster.reset ();
+  gst_p2p_drop_engine (std::move (broadcaster));
   return TRUE;
 }
 

@@ -12,6 +12,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <thread>
 
 #include "tests/common/scripted-server.h"
 #include "tests/common/test-utils.h"
@@ -426,6 +427,35 @@ GST_START_TEST (test_bad_settings)
   check_error (errors.front ().release (), GST_RESOURCE_ERROR, c.code,
                c.mentions);
   gst_object_unref (src);
+}
+GST_END_TEST;
+
+/* The engine thread takes the element's object lock to post its
+ * statistics message; reading `stats` waits for that thread, so it must
+ * not hold the lock meanwhile. */
+GST_START_TEST (test_stats_while_posting_statistics)
+{
+  ScriptedServer server;
+  Stream stream (server);
+  stream.publish_live (0, 5);
+  SrcFixture f (server.url ("/live.m3u8"), [] (GstElement *src) {
+    g_object_set (src, "stats-interval", 1u, nullptr);
+  });
+  std::atomic<guint> reads{ 0 };
+  std::thread reader ([&] {
+    for (guint i = 0; i < 3000; i++) {
+      GstStructure *stats = nullptr;
+      g_object_get (f.element, "stats", &stats, nullptr);
+      gst_structure_free (stats);
+      reads++;
+    }
+  });
+  /* A deadlock leaves the reader stuck: the check fails rather than hang. */
+  const gint64 deadline = g_get_monotonic_time () + 20 * G_TIME_SPAN_SECOND;
+  while (reads < 3000 && g_get_monotonic_time () < deadline)
+    g_usleep (10000);
+  fail_unless_equals_int (reads.load (), 3000);
+  reader.join ();
 }
 GST_END_TEST;
 
@@ -1182,6 +1212,7 @@ p2phlssrc_suite (void)
   tcase_add_test (tc, test_live_gap_is_discont);
   tcase_add_test (tc, test_departed_segment_is_still_fetched);
   tcase_add_test (tc, test_awaited_segment_streams);
+  tcase_add_test (tc, test_stats_while_posting_statistics);
   tcase_add_test (tc, test_sequence_backwards_warns);
   tcase_add_loop_test (tc, test_master_playlist_variant, 0,
                        G_N_ELEMENTS (variant_cases));

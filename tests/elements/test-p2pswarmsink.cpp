@@ -816,6 +816,38 @@ GST_START_TEST (test_stats_while_stopping)
 }
 GST_END_TEST;
 
+/* The engine thread takes the sink's object lock to post its statistics
+ * message; reading `stats` waits for that thread, so it must not hold the
+ * lock meanwhile (a broadcaster deadlocked this way 42 s into a bench run). */
+GST_START_TEST (test_stats_while_posting_statistics)
+{
+  GstElement *sink = make_sink ();
+  g_object_set (sink, "location", "", "playlist-location", "", "http-port", 0,
+                "http-address", "127.0.0.1", "stats-interval", 1u, nullptr);
+  gst_object_ref_sink (sink);
+  fail_unless (gst_element_set_state (sink, GST_STATE_PAUSED)
+               != GST_STATE_CHANGE_FAILURE);
+  std::atomic<guint> reads{ 0 };
+  std::thread reader ([&] {
+    for (guint i = 0; i < 3000; i++) {
+      GstStructure *stats = nullptr;
+      g_object_get (sink, "stats", &stats, nullptr);
+      gst_structure_free (stats);
+      reads++;
+    }
+  });
+  /* A deadlock leaves the reader stuck: the check fails rather than hang. */
+  const gint64 deadline = g_get_monotonic_time () + 20 * G_TIME_SPAN_SECOND;
+  while (reads < 3000 && g_get_monotonic_time () < deadline)
+    g_usleep (10000);
+  fail_unless_equals_int (reads.load (), 3000);
+  reader.join ();
+  fail_unless_equals_int (gst_element_set_state (sink, GST_STATE_NULL),
+                          GST_STATE_CHANGE_SUCCESS);
+  gst_object_unref (sink);
+}
+GST_END_TEST;
+
 GST_START_TEST (test_bad_location)
 {
   for (const char *pattern :
@@ -943,6 +975,7 @@ p2pswarmsink_suite (void)
   tcase_set_timeout (stopping, 180);
   suite_add_tcase (s, stopping);
   tcase_add_test (stopping, test_stats_while_stopping);
+  tcase_add_test (stopping, test_stats_while_posting_statistics);
   return s;
 }
 
