@@ -222,7 +222,9 @@ build_pipeline (Viewer *viewer)
   GError *error = nullptr;
   viewer->pipeline = gst_parse_launch (description, &error);
   g_free (description);
-  if (!viewer->pipeline) {
+  /* A missing element (a plugin that failed to load) is an error too,
+   * though gst_parse_launch () still returns the rest of the pipeline. */
+  if (error) {
     g_printerr ("pipeline: %s\n", error->message);
     g_error_free (error);
     return false;
