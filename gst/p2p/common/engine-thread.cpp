@@ -51,14 +51,19 @@ free_posted_call (gpointer data) noexcept
  * exits soon after its pipelines stopped can crash there. Asking OpenSSL,
  * before anything uses it, not to clean up at exit leaves that memory to the
  * process's end. Only the first initialisation of OpenSSL in a process
- * decides; in ours that is the engine's, which runs before any webrtcbin or
- * TLS context is made. */
+ * decides, so this runs when the engine is loaded, before main () or when
+ * the plugin is opened: gst_init () may load other plugins first that use
+ * OpenSSL (a registry scan in the process itself does). It runs again for
+ * the first engine thread (harmless). */
 void
 keep_openssl_until_exit ()
 {
   if (!OPENSSL_init_crypto (OPENSSL_INIT_NO_ATEXIT, nullptr))
-    GST_WARNING ("OpenSSL refused OPENSSL_INIT_NO_ATEXIT");
+    g_warning ("OpenSSL refused OPENSSL_INIT_NO_ATEXIT");
 }
+
+[[maybe_unused]] const bool openssl_kept_at_load
+    = (keep_openssl_until_exit (), true);
 
 } // namespace
 
