@@ -37,9 +37,11 @@ int
 main (int argc, char **argv)
 {
   p2p::tracker::ServerConfig config;
-  gchar *address = g_strdup ("0.0.0.0");
+  /* GOption replaces a string option's value without freeing it: the
+   * defaults are applied after parsing. */
+  gchar *address = nullptr;
   gint port = 8000;
-  gchar *log_level = g_strdup ("warning");
+  gchar *log_level = nullptr;
   gint workers = 0, max_message = config.max_message_size;
   gint max_offers = config.max_offers_per_announce;
   gint max_peers = config.max_peers_per_swarm;
@@ -118,6 +120,10 @@ main (int argc, char **argv)
   if (!p2p::tools::parse_command_line (&argc, &argv, "- WebTorrent tracker",
                                        entries, gst_init_get_option_group ()))
     return 2;
+  if (!address)
+    address = g_strdup ("0.0.0.0");
+  if (!log_level)
+    log_level = g_strdup ("warning");
   if (port < 0 || port > 65535 || workers < 0 || max_message < 16
       || max_offers < 0 || max_peers < 1 || interval < 1 || peer_expiry < 1
       || offer_ttl < 1 || idle < 1 || handshake < 1 || max_connections < 1

@@ -10,6 +10,11 @@
  */
 #include <gst/check/gstcheck.h>
 
+#ifdef __SANITIZE_ADDRESS__
+#include <dlfcn.h>
+#include <sanitizer/asan_interface.h>
+#endif
+
 #include <atomic>
 #include <functional>
 #include <map>
@@ -463,11 +468,22 @@ GST_START_TEST (test_fmp4_plays_in_gst_play)
   Broadcast broadcast (kFragmentedMp4);
   const std::string uri = broadcast.url ("p2phls+http");
   GError *error = nullptr;
-  GSubprocess *play = g_subprocess_new (
+  GSubprocessLauncher *launcher = g_subprocess_launcher_new (
       (GSubprocessFlags)(G_SUBPROCESS_FLAGS_STDOUT_PIPE
-                         | G_SUBPROCESS_FLAGS_STDERR_MERGE),
-      &error, "timeout", "30", "gst-play-1.0", "--no-interactive",
+                         | G_SUBPROCESS_FLAGS_STDERR_MERGE));
+#ifdef __SANITIZE_ADDRESS__
+  /* gst-play-1.0 loads our plugin, built with AddressSanitizer here
+   * (scripts/sanitize.sh): its runtime has to come first in that process
+   * too. */
+  Dl_info asan;
+  if (dladdr ((void *)&__asan_set_error_report_callback, &asan)
+      && asan.dli_fname)
+    g_subprocess_launcher_setenv (launcher, "LD_PRELOAD", asan.dli_fname, TRUE);
+#endif
+  GSubprocess *play = g_subprocess_launcher_spawn (
+      launcher, &error, "timeout", "30", "gst-play-1.0", "--no-interactive",
       "--videosink=fakesink", "--audiosink=fakesink", uri.c_str (), nullptr);
+  g_object_unref (launcher);
   fail_unless (play != nullptr, "%s", error ? error->message : "");
   g_usleep (3 * G_USEC_PER_SEC);
   broadcast.pipeline.send_eos ();

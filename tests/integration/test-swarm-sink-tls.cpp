@@ -165,7 +165,9 @@ GST_START_TEST (test_https_origin_and_wss_tracker)
       g_usleep (200 * 1000);
   }
   fail_unless_equals_int64 (complete, 1);
-  fail_unless_equals_string (broadcast.error ().c_str (), "");
+  /* A copy: the macro keeps the pointer past the temporary's end. */
+  const std::string broadcast_error = broadcast.error ();
+  fail_unless_equals_string (broadcast_error.c_str (), "");
   broadcast.stop ();
 }
 GST_END_TEST;

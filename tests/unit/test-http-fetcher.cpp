@@ -496,6 +496,7 @@ GST_END_TEST;
 GST_START_TEST (test_fetcher_destroyed_with_fetches_in_flight)
 {
   int callbacks = 0;
+  int before_destruction = 0;
   HttpFetch fetch;
   {
     HttpFetcher fetcher (fast_options ());
@@ -505,11 +506,16 @@ GST_START_TEST (test_fetcher_destroyed_with_fetches_in_flight)
                    [&] (HttpResult) { callbacks++; });
     fail_unless (fixture->context.run_until (
         [&] { return fixture->server.requests ("/slow.ts") == 1; }, 5000));
+    /* /big.ts may finish while /slow.ts is on its way (a slow run: the
+     * AddressSanitizer run counted one callback), with the fetcher alive. */
+    fail_unless (callbacks <= 1);
+    before_destruction = callbacks;
   }
   fail_if (fetch.active ());
   fetch.cancel ();
   fixture->context.run_for (300);
-  fail_unless_equals_int (callbacks, 0);
+  /* Nothing while the fetcher goes or after. */
+  fail_unless_equals_int (callbacks, before_destruction);
 }
 
 GST_END_TEST;

@@ -204,9 +204,12 @@ GST_START_TEST (test_turns_skip_non_uploaders)
   config.p2p_fanout = 1;
   std::vector<PeerView> peers = { peer ("holder", { 10 }, 1e6) };
   /* Peers that rank before us by hash alone, some holding older segments
-   * (uploaders), some nothing at all. */
+   * (uploaders), some nothing at all. Their ids outlive the views. */
+  std::vector<std::string> ids;
   for (int i = 0; i < 40; i++)
-    peers.push_back (peer (("leech" + std::to_string (i)).c_str (), {}));
+    ids.push_back ("leech" + std::to_string (i));
+  for (const std::string &id : ids)
+    peers.push_back (peer (id.c_str (), {}));
   auto state = state_with ({ segment (10, 20 * GST_SECOND) }, peers);
   state.held = { 9 };
   auto d = schedule (config, state);

@@ -6,6 +6,7 @@
 #include <condition_variable>
 
 #include <gst/gst.h>
+#include <openssl/crypto.h>
 
 GST_DEBUG_CATEGORY_STATIC (p2p_engine_thread_debug);
 #define GST_CAT_DEFAULT p2p_engine_thread_debug
@@ -39,6 +40,31 @@ free_posted_call (gpointer data) noexcept
   delete static_cast<PostedCall *> (data);
 }
 
+/* OpenSSL 3 frees its global state in an atexit () handler
+ * (OPENSSL_cleanup ()), which must not run while another thread that used
+ * OpenSSL ends: that thread's exit frees its own entry of the thread
+ * registry that the cleanup frees too ("corrupted double-linked list" in the
+ * ending thread's free (), the cleanup on the main thread's exit ()). The
+ * engine's threads are joined, but webrtcbin's DTLS runs on GStreamer's
+ * pooled streaming threads, which GLib ends on its own when they have been
+ * idle, or at once when more than a few are idle, so an application that
+ * exits soon after its pipelines stopped can crash there. Asking OpenSSL,
+ * before anything uses it, not to clean up at exit leaves that memory to the
+ * process's end. Only the first initialisation of OpenSSL in a process
+ * decides, so this runs when the engine is loaded, before main () or when
+ * the plugin is opened: gst_init () may load other plugins first that use
+ * OpenSSL (a registry scan in the process itself does). It runs again for
+ * the first engine thread (harmless). */
+void
+keep_openssl_until_exit ()
+{
+  if (!OPENSSL_init_crypto (OPENSSL_INIT_NO_ATEXIT, nullptr))
+    g_warning ("OpenSSL refused OPENSSL_INIT_NO_ATEXIT");
+}
+
+[[maybe_unused]] const bool openssl_kept_at_load
+    = (keep_openssl_until_exit (), true);
+
 } // namespace
 
 EngineThread::EngineThread (const std::string &name)
@@ -47,6 +73,7 @@ EngineThread::EngineThread (const std::string &name)
   if (g_once_init_enter (&debug_init)) {
     GST_DEBUG_CATEGORY_INIT (p2p_engine_thread_debug, "p2pengine", 0,
                              "gst-p2p engine thread");
+    keep_openssl_until_exit ();
     g_once_init_leave (&debug_init, 1);
   }
   context_ = g_main_context_new ();
