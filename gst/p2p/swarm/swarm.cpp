@@ -276,6 +276,7 @@ Swarm::session_callbacks (Peer *peer)
     const std::string &id = peer->session->remote_id ();
     GST_INFO_ID (config_.peer_id.c_str (), "peer %s connected", id.c_str ());
     peer->seeder = is_seeder (id);
+    peer->relay_id = relay_id (id);
     if (config_.holdings && relays_stripes (id))
       peer->session->enable_relay (config_.holdings);
     announce_to (peer);
@@ -470,6 +471,7 @@ Swarm::peer_views () const
 {
   const GstClockTime now = runtime_.clock.now ();
   std::vector<PeerView> views;
+  views.reserve (peers_.size ());
   for (const Peer &p : peers_) {
     if (p.dead || !p.session || !p.session->is_open ())
       continue;
@@ -489,7 +491,7 @@ Swarm::peer_views () const
       v.free_slots = p.session->remote_free_slots ()
                      - int64_t (p.subscriptions_unannounced);
       v.relay_slots = p.session->remote_relay_slots ();
-      v.interior = p.seeder ? -1 : int (interior_stripe (v.id, stripes_));
+      v.interior = p.seeder ? -1 : int (interior_stripe (p.relay_id, stripes_));
       v.ranges_pending = p.session->ranges_pending ();
       for (guint j = 0; j < parents_.size (); j++)
         if (parents_[j] == v.id)
