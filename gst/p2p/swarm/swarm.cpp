@@ -472,6 +472,11 @@ Swarm::peer_views () const
   const GstClockTime now = runtime_.clock.now ();
   std::vector<PeerView> views;
   views.reserve (peers_.size ());
+  /* Our parents' relay ids: most peers are told apart without comparing
+   * ids. */
+  uint32_t parent_relay_ids[32];
+  for (guint j = 0; j < parents_.size () && j < 32; j++)
+    parent_relay_ids[j] = relay_id (parents_[j]);
   for (const Peer &p : peers_) {
     if (p.dead || !p.session || !p.session->is_open ())
       continue;
@@ -493,8 +498,8 @@ Swarm::peer_views () const
       v.relay_slots = p.session->remote_relay_slots ();
       v.interior = p.seeder ? -1 : int (interior_stripe (p.relay_id, stripes_));
       v.ranges_pending = p.session->ranges_pending ();
-      for (guint j = 0; j < parents_.size (); j++)
-        if (parents_[j] == v.id)
+      for (guint j = 0; j < parents_.size () && j < 32; j++)
+        if (parent_relay_ids[j] == p.relay_id && parents_[j] == v.id)
           v.pushing_to_us |= 1u << j;
     }
     views.push_back (std::move (v));
