@@ -370,8 +370,12 @@ Swarm::collect_dead ()
 Swarm::Peer *
 Swarm::find_connected (const std::string &peer_id)
 {
+  /* Peers that opened are told apart by relay id without reaching into
+   * their sessions (0: not known yet, or the id's own). */
+  const uint32_t id = relay_id (peer_id);
   for (Peer &p : peers_) {
     if (!p.dead && !p.pending_offer && p.session
+        && (p.relay_id == 0 || p.relay_id == id)
         && p.session->remote_id () == peer_id)
       return &p;
   }
