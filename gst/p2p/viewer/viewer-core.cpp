@@ -695,8 +695,7 @@ ViewerCore::relaying (const std::vector<swarm::PeerView> &peers) const
 
 void
 ViewerCore::plan_relayed (const std::vector<swarm::PlannedSegment> &segments,
-                          GstClockTime now,
-                          const std::vector<swarm::PeerView> &peers)
+                          GstClockTime now, std::vector<swarm::PeerView> &peers)
 {
   swarm::RelayState state;
   state.now = now;
@@ -719,6 +718,7 @@ ViewerCore::plan_relayed (const std::vector<swarm::PlannedSegment> &segments,
   for (const swarm::PlannedSegment &planned : segments) {
     const ChunkLayout *layout = holdings_.layout (planned.sequence);
     swarm::RelaySegment segment;
+    segment.stripes.reserve (layout->stripes);
     segment.sequence = planned.sequence;
     segment.deadline = planned.deadline;
     segment.listed = planned.first_seen;
@@ -754,7 +754,7 @@ ViewerCore::plan_relayed (const std::vector<swarm::PlannedSegment> &segments,
     state.ranges.push_back (r.second);
   for (const auto &t : downloads_.transfers ())
     state.http_busy += t.second.source == swarm::TransferSource::HTTP;
-  state.peers = peers;
+  state.peers = std::move (peers);
   GST_LOG_ID (peer_id_.c_str (), "%u HTTP downloads, %zu ranges",
               state.http_busy, state.ranges.size ());
   for (const swarm::Transfer &t : state.ranges)
@@ -816,6 +816,7 @@ ViewerCore::plan_relayed (const std::vector<swarm::PlannedSegment> &segments,
     }
     }
   }
+  peers = std::move (state.peers);
 }
 
 void
