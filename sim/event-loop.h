@@ -59,14 +59,13 @@ private:
     guint32 slot;
     guint32 generation;
   };
-  struct Later
+  static bool
+  earlier (const Event &a, const Event &b)
   {
-    bool
-    operator() (const Event &a, const Event &b) const
-    {
-      return a.time != b.time ? a.time > b.time : a.order > b.order;
-    }
-  };
+    return a.time != b.time ? a.time < b.time : a.order < b.order;
+  }
+  void push (const Event &event);
+  Event pop ();
   struct Slot
   {
     std::function<void ()> fn;

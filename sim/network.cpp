@@ -374,22 +374,21 @@ Network::transport (Host &host)
 Endpoint *
 Network::find (guint64 id) const
 {
-  auto it = endpoints_.find (id);
-  return it == endpoints_.end () ? nullptr : it->second;
+  return id > 0 && id <= endpoints_.size () ? endpoints_[id - 1] : nullptr;
 }
 
 guint64
 Network::add (Endpoint *endpoint)
 {
-  const guint64 id = ++next_endpoint_;
-  endpoints_.emplace (id, endpoint);
-  return id;
+  endpoints_.push_back (endpoint);
+  return endpoints_.size ();
 }
 
 void
 Network::forget (guint64 id)
 {
-  endpoints_.erase (id);
+  if (id > 0 && id <= endpoints_.size ())
+    endpoints_[id - 1] = nullptr;
 }
 
 } // namespace p2p::sim

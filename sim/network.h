@@ -15,6 +15,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "gst/p2p/peer/peer-transport.h"
 #include "sim/event-loop.h"
@@ -139,8 +140,8 @@ private:
   Timing timing_;
   guint32 next_host_ = 0;
   std::unordered_map<guint32, std::unique_ptr<Host>> hosts_;
-  guint64 next_endpoint_ = 0;
-  std::unordered_map<guint64, Endpoint *> endpoints_;
+  /* By id - 1: ids are handed out in order and never reused. */
+  std::vector<Endpoint *> endpoints_;
   guint64 draw_state_ = 0x853c49e6748fea9bull;
 };
 

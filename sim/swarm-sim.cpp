@@ -345,12 +345,12 @@ Simulation::report_progress (std::chrono::steady_clock::time_point wall_start)
                           .count ();
   g_printerr (
       "sim: %.0f s virtual, %.1f s wall, %" G_GUINT64_FORMAT
-      " events, %zu viewers, P2P %.1f %%\n",
+      " events (%zu queued), %zu viewers, P2P %.1f %%\n",
       double (
           loop_.now ()
           - (end_ - GstClockTime (config_.segments) * config_.segment_duration))
           / GST_SECOND,
-      wall, loop_.events_run (), viewers_.size (),
+      wall, loop_.events_run (), loop_.pending (), viewers_.size (),
       received ? 100.0 * double (peer) / double (received) : 0.0);
 }
 

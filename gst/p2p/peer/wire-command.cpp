@@ -184,7 +184,12 @@ ancestors_from_string (const std::string &text,
   for (size_t at = 0; at < text.size (); at += 8) {
     uint32_t id = 0;
     for (size_t i = at; i < at + 8; i++) {
-      const int digit = g_ascii_xdigit_value (text[i]);
+      /* As g_ascii_xdigit_value (), inline: announcements carry many. */
+      const char c = text[i];
+      const int digit = c >= '0' && c <= '9'   ? c - '0'
+                        : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                        : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                               : -1;
       if (digit < 0)
         return false;
       id = id << 4 | uint32_t (digit);

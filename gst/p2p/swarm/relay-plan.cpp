@@ -122,14 +122,18 @@ plan_relay (const RelayConfig &config, const RelayState &state)
 
   /* Parents for the stripes without one. Free slots are counted down as we
    * ask, so one pass does not send everyone to the same peer. */
-  std::map<std::string_view, int64_t> slots;
-  for (const PeerView &p : state.peers)
-    slots[p.id] = p.free_slots;
+  std::vector<int64_t> free_slots (state.peers.size ());
+  for (size_t i = 0; i < state.peers.size (); i++)
+    free_slots[i] = state.peers[i].free_slots;
+  /* By the peer's place in state.peers (peer ids are unique there). */
+  auto slots = [&] (const PeerView &p) -> int64_t & {
+    return free_slots[size_t (&p - state.peers.data ())];
+  };
   /* A stripe comes from the seeder or from one of the viewers that relay
    * it; the seeder's copies are for those. */
   auto usable = [&] (const PeerView &p, guint j) {
     return p.relays && !p.busy && p.failures == 0 && depth_of (p, j) >= 0
-           && slots[p.id] > 0 && !in_path (p, j, state.self_relay_id)
+           && slots (p) > 0 && !in_path (p, j, state.self_relay_id)
            && !(p.seeder && state.self_relay_slots == 0);
   };
   /* A segment due inside the HTTP window that no flow brings in time needs
@@ -160,7 +164,7 @@ plan_relay (const RelayConfig &config, const RelayState &state)
                          config.election_seed + j + state.now / GST_SECOND)
                     >> 11)
             / double (1ull << 53);
-      double score = double (slots[p.id]) * (0.5 + draw);
+      double score = double (slots (p)) * (0.5 + draw);
       if (parent_of.count (p.id))
         score /= 4; /* one parent holding back several stripes: avoided */
       /* Each stripe's own relays first: a strong uplink then serves one
@@ -185,12 +189,12 @@ plan_relay (const RelayConfig &config, const RelayState &state)
     for (const PeerView &p : state.peers) {
       const int64_t depth = depth_of (p, j);
       if (!relay_of_j || p.seeder || !p.relays || p.busy || p.failures > 0
-          || slots[p.id] > 0 || p.interior != int (j) || depth < 0
+          || slots (p) > 0 || p.interior != int (j) || depth < 0
           || depth + 2 > (best ? best_depth : G_MAXINT64)
           || in_path (p, j, state.self_relay_id))
         continue;
       if (!best || depth_of (*best, j) > depth
-          || (depth_of (*best, j) == depth && slots[best->id] <= 0
+          || (depth_of (*best, j) == depth && slots (*best) <= 0
               && mix (p.id, state.self_id, j)
                      < mix (best->id, state.self_id, j)))
         best = &p;
@@ -200,7 +204,7 @@ plan_relay (const RelayConfig &config, const RelayState &state)
     decisions.push_back ({ RelayDecisionKind::SUBSCRIBE, j,
                            state.subscribe_from[j], std::string (best->id), 0,
                            0 });
-    slots[best->id]--;
+    slots (*best)--;
     parent_of[best->id]++;
   }
 

@@ -401,10 +401,16 @@ relay_id (std::string_view peer_id)
 guint
 interior_stripe (std::string_view peer_id, guint stripes)
 {
+  return interior_stripe (relay_id (peer_id), stripes);
+}
+
+guint
+interior_stripe (uint32_t relay_id, guint stripes)
+{
   if (stripes == 0)
     return 0;
   /* The FNV's high bits: its low bits follow the last character. */
-  return guint ((uint64_t (relay_id (peer_id)) * stripes) >> 32);
+  return guint ((uint64_t (relay_id) * stripes) >> 32);
 }
 
 std::string

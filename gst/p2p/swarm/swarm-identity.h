@@ -123,6 +123,8 @@ uint32_t relay_id (std::string_view peer_id);
  * uplink serves one tree broadly instead of several deeply. Drawn from the
  * peer id, so that everyone knows it. */
 guint interior_stripe (std::string_view peer_id, guint stripes);
+/* The same from the peer's relay_id (). */
+guint interior_stripe (uint32_t relay_id, guint stripes);
 
 /* kPeerIdPrefix + 12 characters from [A-Za-z0-9] drawn from @rng: 20 ASCII
  * bytes. */

@@ -276,6 +276,7 @@ Swarm::session_callbacks (Peer *peer)
     const std::string &id = peer->session->remote_id ();
     GST_INFO_ID (config_.peer_id.c_str (), "peer %s connected", id.c_str ());
     peer->seeder = is_seeder (id);
+    peer->relay_id = relay_id (id);
     if (config_.holdings && relays_stripes (id))
       peer->session->enable_relay (config_.holdings);
     announce_to (peer);
@@ -369,8 +370,12 @@ Swarm::collect_dead ()
 Swarm::Peer *
 Swarm::find_connected (const std::string &peer_id)
 {
+  /* Peers that opened are told apart by relay id without reaching into
+   * their sessions (0: not known yet, or the id's own). */
+  const uint32_t id = relay_id (peer_id);
   for (Peer &p : peers_) {
     if (!p.dead && !p.pending_offer && p.session
+        && (p.relay_id == 0 || p.relay_id == id)
         && p.session->remote_id () == peer_id)
       return &p;
   }
@@ -470,6 +475,12 @@ Swarm::peer_views () const
 {
   const GstClockTime now = runtime_.clock.now ();
   std::vector<PeerView> views;
+  views.reserve (peers_.size ());
+  /* Our parents' relay ids: most peers are told apart without comparing
+   * ids. */
+  uint32_t parent_relay_ids[32];
+  for (guint j = 0; j < parents_.size () && j < 32; j++)
+    parent_relay_ids[j] = relay_id (parents_[j]);
   for (const Peer &p : peers_) {
     if (p.dead || !p.session || !p.session->is_open ())
       continue;
@@ -489,10 +500,10 @@ Swarm::peer_views () const
       v.free_slots = p.session->remote_free_slots ()
                      - int64_t (p.subscriptions_unannounced);
       v.relay_slots = p.session->remote_relay_slots ();
-      v.interior = p.seeder ? -1 : int (interior_stripe (v.id, stripes_));
+      v.interior = p.seeder ? -1 : int (interior_stripe (p.relay_id, stripes_));
       v.ranges_pending = p.session->ranges_pending ();
-      for (guint j = 0; j < parents_.size (); j++)
-        if (parents_[j] == v.id)
+      for (guint j = 0; j < parents_.size () && j < 32; j++)
+        if (parent_relay_ids[j] == p.relay_id && parents_[j] == v.id)
           v.pushing_to_us |= 1u << j;
     }
     views.push_back (std::move (v));

@@ -172,6 +172,8 @@ private:
     GstClockTime busy_until = 0;
     /* The broadcaster's seeder, by its peer id. */
     bool seeder = false;
+    /* relay_id () of its peer id, set when it opens. */
+    uint32_t relay_id = 0;
     /* Stripes we subscribed to since its last announcement (which did not
      * count them in its free slots yet). */
     guint subscriptions_unannounced = 0;

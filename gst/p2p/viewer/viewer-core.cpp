@@ -404,7 +404,11 @@ ViewerCore::schedule_downloads ()
   for (const hls::MediaSegment &s : playlist->segments)
     wanted.push_back (&s);
   std::vector<swarm::PlannedSegment> relayed;
-  const bool relay = relaying ();
+  /* The peers as they are now, for both planners: nothing changes them
+   * before plan_relayed () acts. */
+  if (swarm_)
+    state.peers = swarm_->peer_views ();
+  const bool relay = relaying (state.peers);
   for (const hls::MediaSegment *s : wanted) {
     const hls::MediaSegment &segment = *s;
     if (segment.sequence < playout_.next_sequence ())
@@ -435,10 +439,8 @@ ViewerCore::schedule_downloads ()
     state.held.insert (skipped);
   for (const auto &t : downloads_.transfers ())
     state.transfers.push_back (t.second);
-  if (swarm_)
-    state.peers = swarm_->peer_views ();
   if (relay)
-    plan_relayed (relayed, state.now);
+    plan_relayed (relayed, state.now, state.peers);
 
   for (const swarm::Decision &d : swarm::schedule (scheduler_config_, state)) {
     switch (d.kind) {
@@ -675,7 +677,7 @@ ViewerCore::expect_listed_segments ()
 }
 
 bool
-ViewerCore::relaying () const
+ViewerCore::relaying (const std::vector<swarm::PeerView> &peers) const
 {
   /* Relays need a root: someone (the broadcaster's seeder first of all)
    * relaying some stripe; without, segments come whole as before. */
@@ -684,7 +686,7 @@ ViewerCore::relaying () const
   for (guint j = 0; j < swarm_->stripes (); j++)
     if (!swarm_->parent (j).empty ())
       return true;
-  for (const swarm::PeerView &p : swarm_->peer_views ())
+  for (const swarm::PeerView &p : peers)
     if (p.relays && p.depths)
       for (int64_t d : *p.depths)
         if (d >= 0)
@@ -694,7 +696,7 @@ ViewerCore::relaying () const
 
 void
 ViewerCore::plan_relayed (const std::vector<swarm::PlannedSegment> &segments,
-                          GstClockTime now)
+                          GstClockTime now, std::vector<swarm::PeerView> &peers)
 {
   swarm::RelayState state;
   state.now = now;
@@ -717,6 +719,7 @@ ViewerCore::plan_relayed (const std::vector<swarm::PlannedSegment> &segments,
   for (const swarm::PlannedSegment &planned : segments) {
     const ChunkLayout *layout = holdings_.layout (planned.sequence);
     swarm::RelaySegment segment;
+    segment.stripes.reserve (layout->stripes);
     segment.sequence = planned.sequence;
     segment.deadline = planned.deadline;
     segment.listed = planned.first_seen;
@@ -752,7 +755,7 @@ ViewerCore::plan_relayed (const std::vector<swarm::PlannedSegment> &segments,
     state.ranges.push_back (r.second);
   for (const auto &t : downloads_.transfers ())
     state.http_busy += t.second.source == swarm::TransferSource::HTTP;
-  state.peers = swarm_->peer_views ();
+  state.peers = std::move (peers);
   GST_LOG_ID (peer_id_.c_str (), "%u HTTP downloads, %zu ranges",
               state.http_busy, state.ranges.size ());
   for (const swarm::Transfer &t : state.ranges)
@@ -814,6 +817,7 @@ ViewerCore::plan_relayed (const std::vector<swarm::PlannedSegment> &segments,
     }
     }
   }
+  peers = std::move (state.peers);
 }
 
 void

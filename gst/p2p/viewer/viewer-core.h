@@ -89,9 +89,11 @@ private:
   void start_http (int64_t sequence);
   /* gst-p2p 2: segments relayed stripe by stripe. */
   void expect_listed_segments ();
-  bool relaying () const;
+  /* @peers: the swarm's peer_views () now (built once a pass; lent to
+   * the relay planner, and back as they were). */
+  bool relaying (const std::vector<swarm::PeerView> &peers) const;
   void plan_relayed (const std::vector<swarm::PlannedSegment> &segments,
-                     GstClockTime now);
+                     GstClockTime now, std::vector<swarm::PeerView> &peers);
   void start_http_range (int64_t sequence, guint stripe, gsize from, gsize to);
   void on_range_http_done (int64_t sequence, guint stripe, gsize from,
                            net::HttpResult result);
