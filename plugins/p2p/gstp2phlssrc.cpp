@@ -777,9 +777,7 @@ static GstStructure *
 gst_p2p_hls_src_create_stats (GstP2PHLSSrc *self)
 {
   p2p::viewer::ViewerStats stats;
-  GST_OBJECT_LOCK (self);
-  std::shared_ptr<p2p::viewer::Viewer> viewer = self->priv->viewer;
-  GST_OBJECT_UNLOCK (self);
+  auto viewer = gst_p2p_share_engine (GST_OBJECT (self), self->priv->viewer);
   if (viewer)
     stats = viewer->stats ();
   return stats_to_structure (stats, "application/x-p2p-hls-src-stats");
@@ -923,10 +921,7 @@ static gboolean
 gst_p2p_hls_src_stop (GstBaseSrc *src)
 {
   auto self = GST_P2P_HLS_SRC (src);
-  GST_OBJECT_LOCK (self);
-  auto viewer = std::move (self->priv->viewer);
-  GST_OBJECT_UNLOCK (self);
-  gst_p2p_drop_engine (std::move (viewer));
+  gst_p2p_drop_engine (GST_OBJECT (self), self->priv->viewer);
   return TRUE;
 }
 

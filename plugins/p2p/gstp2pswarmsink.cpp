@@ -688,10 +688,8 @@ static GstStructure *
 gst_p2p_swarm_sink_create_stats (GstP2PSwarmSink *self)
 {
   p2p::broadcaster::BroadcasterStats stats;
-  GST_OBJECT_LOCK (self);
-  std::shared_ptr<p2p::broadcaster::Broadcaster> broadcaster
-      = self->priv->broadcaster;
-  GST_OBJECT_UNLOCK (self);
+  auto broadcaster
+      = gst_p2p_share_engine (GST_OBJECT (self), self->priv->broadcaster);
   if (broadcaster)
     stats = broadcaster->stats ();
   return stats_to_structure (stats, "application/x-p2p-swarm-sink-stats");
@@ -822,10 +820,7 @@ static gboolean
 gst_p2p_swarm_sink_stop (GstBaseSink *sink)
 {
   auto self = GST_P2P_SWARM_SINK (sink);
-  GST_OBJECT_LOCK (self);
-  auto broadcaster = std::move (self->priv->broadcaster);
-  GST_OBJECT_UNLOCK (self);
-  gst_p2p_drop_engine (std::move (broadcaster));
+  gst_p2p_drop_engine (GST_OBJECT (self), self->priv->broadcaster);
   return TRUE;
 }
 
