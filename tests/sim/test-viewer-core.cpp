@@ -9,6 +9,7 @@
  */
 #include <map>
 #include <memory>
+#include <set>
 #include <vector>
 
 #include "gst/p2p/common/chunk-tree.h"
@@ -550,6 +551,76 @@ GST_START_TEST (test_peer_deliveries_count_for_the_bitrate)
 
 GST_END_TEST;
 
+/* A swarm member that announces something new every millisecond. */
+struct ChattyPeer
+{
+  ChattyPeer (World &world, guint64 seed)
+      : host (world.network.add_host (TestViewer::link (10e6))),
+        runtime (world.network, host, world.origin, world.tracker, world.hasher,
+                 seed),
+        world_ (world)
+  {
+    swarm::SwarmConfig config;
+    config.trackers = { Tracker::kUrl };
+    config.info_hash = swarm::swarm_info_hash (world.stream_swarm_id ());
+    config.peer_id = swarm::generate_peer_id (runtime.random);
+    swarm = std::make_unique<swarm::Swarm> (runtime.runtime, config,
+                                            swarm::SwarmCallbacks ());
+    swarm->start ();
+    announce ();
+  }
+
+  void
+  announce ()
+  {
+    /* A segment far ahead, held and not held in turn. */
+    std::set<int64_t> held;
+    if (++announcements % 2)
+      held.insert (1000000);
+    swarm->set_holdings (held, {});
+    timer = world_.loop.call_later (GST_MSECOND, [this] { announce (); });
+  }
+
+  ~ChattyPeer ()
+  {
+    world_.loop.cancel (timer);
+    swarm.reset ();
+  }
+
+  Host &host;
+  HostRuntime runtime;
+  World &world_;
+  std::unique_ptr<swarm::Swarm> swarm;
+  TimerId timer = 0;
+  guint64 announcements = 0;
+};
+
+/* A peer announcing a thousand times a second does not make the viewer
+ * plan a thousand times a second: a pass its announcements ask for comes
+ * at most 50 ms after the last one, besides the 100 ms tick and what
+ * transfers ask for. Playback goes on as before. */
+GST_START_TEST (test_announcements_do_not_drive_every_pass)
+{
+  World world (true);
+  world.loop.run_until (world.loop.now () + 4 * kSegment);
+  ChattyPeer chatty (world, 31);
+  TestViewer v (world, viewer_config (world, true), 32);
+  world.loop.run_until (world.loop.now () + 5 * kSegment);
+  fail_unless (v.core->stats ().peers >= 2, "%u peers", v.core->stats ().peers);
+  const guint64 passes = v.core->stats ().passes;
+  const guint64 announced = chatty.announcements;
+  world.loop.run_until (world.loop.now () + 5 * kSegment);
+  const guint64 run = v.core->stats ().passes - passes;
+  /* 10 s: 1,000 passes at most from the announcements, 100 from the tick;
+   * a pass per announcement would be 10,000. */
+  fail_unless_equals_uint64 (chatty.announcements - announced, 10000);
+  fail_unless (run >= 100 && run <= 1500, "%" G_GUINT64_FORMAT " passes", run);
+  check_in_order_and_intact (v.output, world);
+  fail_unless_equals_uint64 (v.core->stats ().stalls, 0);
+}
+
+GST_END_TEST;
+
 static Suite *
 viewer_core_suite (void)
 {
@@ -563,6 +634,7 @@ viewer_core_suite (void)
   tcase_add_test (tc, test_lying_relay_is_banned);
   tcase_add_test (tc, test_broadcaster_restart_is_a_discontinuity);
   tcase_add_test (tc, test_peer_deliveries_count_for_the_bitrate);
+  tcase_add_test (tc, test_announcements_do_not_drive_every_pass);
   return s;
 }
 

@@ -291,7 +291,10 @@ Swarm::session_callbacks (Peer *peer)
                    peer->session->remote_id ())
         != parents_.end ())
       update_relay_info ();
-    notify_changed ();
+    if (callbacks_.peer_announced)
+      callbacks_.peer_announced ();
+    else
+      notify_changed ();
   };
   cb.lookup = [this] (int64_t sequence) -> ChunkedBytes {
     if (!config_.upload || !callbacks_.lookup)

@@ -68,6 +68,10 @@ struct SwarmCallbacks
   std::function<void ()> changed;
   /* A peer announced it holds @loaded (before changed () runs). */
   std::function<void (const SegmentSet &loaded)> announced;
+  /* After announced (): when set, runs instead of changed () for a peer's
+   * announcement, so that the owner may plan again a little later rather
+   * than at once (peers announce far more often than they connect). */
+  std::function<void ()> peer_announced;
   /* Relayed bytes of @sequence from @offset on came from @peer_id and were
    * kept (@cut_through: the relay was still receiving them). */
   std::function<void (int64_t sequence, const std::string &peer_id,

@@ -103,6 +103,8 @@ struct ViewerStats
   guint64 variant_switches = 0;
   guint64 peers_banned = 0;
   guint64 hash_mismatches = 0;
+  /* Scheduling passes that planned (the simulator counts them). */
+  guint64 passes = 0;
   std::string media_playlist_url;
   std::string peer_id;
   std::string swarm_id; /* the stream swarm id, once known */

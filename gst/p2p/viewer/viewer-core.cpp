@@ -27,6 +27,12 @@ constexpr GstClockTime kAbrInterval = 500 * GST_MSECOND;
 /* How often the scheduler looks at the swarm, besides reacting to events. */
 constexpr GstClockTime kTickInterval = 100 * GST_MSECOND;
 
+/* A pass a peer's announcement asks for comes at most this long after the
+ * last pass: each of a viewer's 20-odd peers announces whenever what it
+ * holds, or how it relays, changes (about 70 times a second in all at
+ * N = 300), and each pass looks at every peer anyway. */
+constexpr GstClockTime kAnnouncedPassGap = 50 * GST_MSECOND;
+
 /* Segments kept behind the live window for peers that are behind us. */
 constexpr guint kStoreTailSegments = 3;
 
@@ -98,7 +104,8 @@ ViewerCore::ViewerCore (Runtime &runtime, ViewerConfig config,
       playout_ (runtime.clock, runtime.http, playlists_, holdings_.store (),
                 output, [this] (const std::string &m) { warn (m); }),
       abr_timer_ (runtime.clock), tick_timer_ (runtime.clock),
-      tick_soon_ (runtime.clock), stats_timer_ (runtime.clock)
+      tick_soon_ (runtime.clock), announced_tick_ (runtime.clock),
+      stats_timer_ (runtime.clock)
 {
   static gsize debug_init = 0;
   if (g_once_init_enter (&debug_init)) {
@@ -338,6 +345,7 @@ ViewerCore::start_swarm (const hls::Variant *variant)
       playlists_.reload_for_announced (next);
   };
   cb.changed = [this] { request_tick (); };
+  cb.peer_announced = [this] { request_tick_after_announcement (); };
   cb.warning = [this] (const std::string &message) { warn (message); };
   cb.relayed = [this] (int64_t sequence, const std::string &peer_id,
                        gsize offset, gsize bytes, bool cut_through) {
@@ -382,6 +390,17 @@ ViewerCore::request_tick ()
 }
 
 void
+ViewerCore::request_tick_after_announcement ()
+{
+  if (tick_soon_.pending () || announced_tick_.pending ())
+    return;
+  const GstClockTime now = runtime_.clock.now ();
+  const GstClockTime at = last_pass_ + kAnnouncedPassGap;
+  announced_tick_.start (at > now ? at - now : 0,
+                         [this] { schedule_downloads (); });
+}
+
+void
 ViewerCore::schedule_downloads ()
 {
   const hls::MediaPlaylist *playlist = playlists_.playlist ();
@@ -390,6 +409,10 @@ ViewerCore::schedule_downloads ()
 
   swarm::SchedulerState state;
   state.now = runtime_.clock.now ();
+  /* This pass sees every announcement so far. */
+  last_pass_ = state.now;
+  announced_tick_.cancel ();
+  stats_.passes++;
   state.self_id = peer_id_;
   GstClockTime due = std::max (playout_.deadline_origin (state.now), state.now);
   size_t queued = output_.pending_segments ();

@@ -86,6 +86,9 @@ private:
   void start_swarm (const hls::Variant *variant);
   void schedule_downloads ();
   void request_tick ();
+  /* A pass after a peer's announcement: at once, or kAnnouncedPassGap after
+   * the last pass when that was more recent. */
+  void request_tick_after_announcement ();
   void start_http (int64_t sequence);
   /* gst-p2p 2: segments relayed stripe by stripe. */
   void expect_listed_segments ();
@@ -132,6 +135,9 @@ private:
   Timer abr_timer_;
   Timer tick_timer_;
   Timer tick_soon_;
+  /* The pass peers' announcements asked for, and when the last pass ran. */
+  Timer announced_tick_;
+  GstClockTime last_pass_ = 0;
   Timer stats_timer_;
   /* Store and HTTP download generations last announced. */
   std::pair<guint64, guint64> announced_generations_{ G_MAXUINT64, 0 };
