@@ -621,6 +621,70 @@ GST_START_TEST (test_announcements_do_not_drive_every_pass)
 
 GST_END_TEST;
 
+/* A relay of its own (holdings, no viewer): what its peers see of it. */
+struct BareRelay
+{
+  BareRelay (World &world, guint64 seed)
+      : host (world.network.add_host (TestViewer::link (10e6))),
+        runtime (world.network, host, world.origin, world.tracker, world.hasher,
+                 seed),
+        holdings (1 << 26, 3, world.hasher, false, [] (int64_t) {})
+  {
+    swarm::SwarmConfig config;
+    config.trackers = { Tracker::kUrl };
+    config.info_hash = swarm::swarm_info_hash (world.stream_swarm_id ());
+    config.peer_id = swarm::generate_peer_id (runtime.random);
+    config.holdings = &holdings;
+    swarm::SwarmCallbacks callbacks;
+    callbacks.announced
+        = [this] (const swarm::SegmentSet &) { announcements++; };
+    swarm = std::make_unique<swarm::Swarm> (runtime.runtime, config, callbacks);
+    swarm->start ();
+    swarm->set_stripes (4);
+  }
+
+  /* How many stripes the one relaying peer says it has, -1: none yet. */
+  int
+  peer_stripes () const
+  {
+    for (const swarm::PeerView &v : swarm->peer_views ())
+      if (v.relays && v.depths)
+        return int (v.depths->size ());
+    return -1;
+  }
+
+  Host &host;
+  HostRuntime runtime;
+  swarm::Holdings holdings;
+  std::unique_ptr<swarm::Swarm> swarm;
+  guint64 announcements = 0;
+};
+
+/* A relay whose place in the relay changes every millisecond tells its
+ * relaying peers at most every 100 ms, and the last change reaches them. */
+GST_START_TEST (test_relay_changes_are_announced_in_batches)
+{
+  World world (false);
+  world.loop.run_until (world.loop.now () + 2 * kSegment);
+  BareRelay a (world, 41), b (world, 42);
+  world.loop.run_until (world.loop.now () + 2 * kSegment);
+  fail_unless_equals_int (b.peer_stripes (), 4);
+  const guint64 before = b.announcements;
+  /* One second of changes: stripes 3, 4, 3, 4, ... and 3 at the end. */
+  for (guint i = 1; i <= 1001; i++) {
+    a.swarm->set_stripes (i % 2 ? 3 : 4);
+    world.loop.run_until (world.loop.now () + GST_MSECOND);
+  }
+  const guint64 during = b.announcements - before;
+  fail_unless (during >= 5 && during <= 12,
+               "%" G_GUINT64_FORMAT " announcements in 1 s", during);
+  world.loop.run_until (world.loop.now () + 200 * GST_MSECOND);
+  fail_unless_equals_int (b.peer_stripes (), 3);
+  fail_unless (b.announcements - before <= 13);
+}
+
+GST_END_TEST;
+
 static Suite *
 viewer_core_suite (void)
 {
@@ -635,6 +699,7 @@ viewer_core_suite (void)
   tcase_add_test (tc, test_broadcaster_restart_is_a_discontinuity);
   tcase_add_test (tc, test_peer_deliveries_count_for_the_bitrate);
   tcase_add_test (tc, test_announcements_do_not_drive_every_pass);
+  tcase_add_test (tc, test_relay_changes_are_announced_in_batches);
   return s;
 }
 

@@ -49,6 +49,11 @@ constexpr double kUplinkUse = 0.9;
  * this long: about one segment's upload to someone else. */
 constexpr GstClockTime kBusyBackoff = 500 * GST_MSECOND;
 
+/* A change of how we relay (depths, paths, free slots) is re-announced to
+ * our relaying peers at most this often: every change would go to each of
+ * them, and each would plan again. */
+constexpr GstClockTime kReannounceGap = 100 * GST_MSECOND;
+
 std::string
 id_string (const webtorrent::Id20 &id)
 {
@@ -76,7 +81,8 @@ Swarm::Swarm (Runtime &runtime, SwarmConfig config, SwarmCallbacks callbacks)
     : runtime_ (runtime), config_ (std::move (config)),
       callbacks_ (std::move (callbacks)),
       announcement_ (peer::encode_announcement ({}, {})),
-      collect_timer_ (runtime.clock), capacity_timer_ (runtime.clock)
+      collect_timer_ (runtime.clock), capacity_timer_ (runtime.clock),
+      reannounce_timer_ (runtime.clock)
 {
   static gsize debug_init = 0;
   if (g_once_init_enter (&debug_init)) {
@@ -430,9 +436,12 @@ Swarm::set_holdings (const std::set<int64_t> &loaded,
   loaded_ = loaded;
   loading_ = loading_by_http;
   announcement_ = peer::encode_announcement (loaded_, loading_);
-  if (config_.holdings)
+  if (config_.holdings) {
     relay_announcement_
         = peer::encode_announcement (loaded_, loading_, relay_info_);
+    /* It carries how we relay now: a re-announcement waiting is sent. */
+    reannounce_timer_.cancel ();
+  }
   for (Peer &p : peers_) {
     if (!p.dead && p.session && p.session->is_open ())
       announce_to (&p);
@@ -821,6 +830,17 @@ Swarm::update_relay_info ()
 void
 Swarm::reannounce ()
 {
+  const GstClockTime now = runtime_.clock.now ();
+  if (reannounced_ != GST_CLOCK_TIME_NONE
+      && now < reannounced_ + kReannounceGap) {
+    /* The one pending then carries every change until it goes. */
+    if (!reannounce_timer_.pending ())
+      reannounce_timer_.start (reannounced_ + kReannounceGap - now,
+                               [this] { reannounce (); });
+    return;
+  }
+  reannounce_timer_.cancel ();
+  reannounced_ = now;
   relay_announcement_
       = peer::encode_announcement (loaded_, loading_, relay_info_);
   for (Peer &p : peers_)

@@ -238,6 +238,10 @@ private:
   GstClockTime upload_tokens_time_ = 0;
   Timer collect_timer_;
   Timer capacity_timer_;
+  /* When how we relay was last re-announced, and the re-announcement
+   * waiting for kReannounceGap after it. */
+  GstClockTime reannounced_ = GST_CLOCK_TIME_NONE;
+  Timer reannounce_timer_;
 };
 
 } // namespace p2p::swarm
