@@ -269,15 +269,16 @@ PeerSession::on_command (const wire::Command &command)
   switch (command.type) {
   case wire::CommandType::SEGMENTS_ANNOUNCEMENT:
     /* Mostly what it said last time: kept rather than built again. */
-    if (!std::equal (command.loaded.begin (), command.loaded.end (),
-                     remote_loaded_.begin (), remote_loaded_.end ()))
+    if (command.loaded != remote_loaded_list_) {
+      remote_loaded_list_ = command.loaded;
       remote_loaded_
           = std::set<int64_t> (command.loaded.begin (), command.loaded.end ());
-    if (!std::equal (command.loading_by_http.begin (),
-                     command.loading_by_http.end (), remote_loading_.begin (),
-                     remote_loading_.end ()))
+    }
+    if (command.loading_by_http != remote_loading_list_) {
+      remote_loading_list_ = command.loading_by_http;
       remote_loading_ = std::set<int64_t> (command.loading_by_http.begin (),
                                            command.loading_by_http.end ());
+    }
     if (source_)
       read_relay_info (command);
     if (callbacks_.announcement)

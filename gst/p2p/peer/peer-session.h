@@ -337,6 +337,10 @@ private:
   wire::WireReceiver receiver_;
   std::set<int64_t> remote_loaded_;
   std::set<int64_t> remote_loading_;
+  /* The lists of the last announcement as they came: a new one is
+   * compared with these (contiguous) rather than with the sets. */
+  std::vector<int64_t> remote_loaded_list_;
+  std::vector<int64_t> remote_loading_list_;
   AnnouncementRef announced_;
   Download download_;
   /* Messages not yet accepted by the channel, in order; `upload` marks the
