@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <deque>
 
 #include "gst/p2p/common/error.h"
 
@@ -187,13 +188,14 @@ private:
   {
     Endpoint *remote = network_.find (remote_);
     if (remote && remote->remote_ == id_) {
-      network_.loop ().call_later (
-          network_.delay (host_, remote->host_),
-          [net = &network_, id = remote_, me = id_, unit] () mutable {
-            Endpoint *r = net->find (id);
-            if (r && r->remote_ == me && !r->closed_)
-              r->host_.downlink ().send (r->down_, std::move (unit));
-          });
+      /* The remote keeps it: the event carries no more than fits in a
+       * std::function without an allocation. */
+      remote->crossing_.push_back (std::move (unit));
+      network_.loop ().call_later (network_.delay (host_, remote->host_),
+                                   [net = &network_, id = remote_] {
+                                     if (Endpoint *r = net->find (id))
+                                       r->on_crossed ();
+                                   });
     }
     if (send_refused_ && up_->queued_bytes () <= low_threshold_) {
       send_refused_ = false;
@@ -223,11 +225,34 @@ private:
       deliver (unit.bytes);
       return;
     }
-    loop.call_later (at - loop.now (),
-                     [net = &network_, id = id_, bytes = unit.bytes] {
-                       if (Endpoint *e = net->find (id))
-                         e->deliver (bytes);
-                     });
+    delivering_.push_back (std::move (unit.bytes));
+    loop.call_later (at - loop.now (), [net = &network_, id = id_] {
+      if (Endpoint *e = net->find (id))
+        e->on_delivery_due ();
+    });
+  }
+
+  /* The oldest unit crossing the core to us reached our downlink. Units
+   * from our one remote all take the same delay, so they arrive in the
+   * order they left (events due at the same time run in the order they
+   * were made). */
+  void
+  on_crossed ()
+  {
+    Unit unit = std::move (crossing_.front ());
+    crossing_.pop_front ();
+    if (!closed_)
+      host_.downlink ().send (down_, std::move (unit));
+  }
+
+  /* The oldest message waiting for its delivery time is due: the times
+   * never decrease (last_delivery_), so they come due in order. */
+  void
+  on_delivery_due ()
+  {
+    BytesRef bytes = std::move (delivering_.front ());
+    delivering_.pop_front ();
+    deliver (bytes);
   }
 
   void
@@ -291,6 +316,10 @@ private:
   GstClockTime loss_rtt_ = 0;
   double seconds_per_byte_ = 0;
   GstClockTime last_delivery_ = 0;
+  /* Units between the remote's uplink and our downlink, and messages past
+   * our downlink not yet delivered, oldest first. */
+  std::deque<Unit> crossing_;
+  std::deque<BytesRef> delivering_;
 };
 
 namespace {
