@@ -62,6 +62,7 @@ to_json (const SimConfig &config, const SimResult &r, bool per_viewer)
   add (b, "wall_seconds", r.wall_seconds);
   add (b, "virtual_seconds", r.virtual_seconds);
   add (b, "events", gint64 (r.events));
+  add (b, "passes", gint64 (r.passes));
   add (b, "segment_bytes", gint64 (r.segment_bytes));
   add (b, "http_segment_bytes", gint64 (r.http_segment_bytes));
   add (b, "http_playlist_bytes", gint64 (r.http_playlist_bytes));

@@ -290,6 +290,7 @@ Simulation::finish_record (SimViewer &viewer)
   r.http_bytes = s.http_bytes;
   r.peer_bytes = s.peer_bytes;
   r.uploaded_bytes = s.uploaded_bytes;
+  r.passes = s.passes;
   r.stalls = s.stalls;
   r.stall_seconds = double (s.stall_time) / GST_SECOND;
   r.startup_s = viewer.player.startup_s ();
@@ -411,6 +412,7 @@ Simulation::run ()
   for (const ViewerRecord &r : records_) {
     result.received_bytes += r.http_bytes + r.peer_bytes;
     result.peer_bytes += r.peer_bytes;
+    result.passes += r.passes;
     result.stalls += r.stalls;
     result.stall_seconds += r.stall_seconds;
     if (r.startup_s >= 0)

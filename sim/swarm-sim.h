@@ -62,6 +62,7 @@ struct ViewerRecord
   guint64 http_bytes = 0;
   guint64 peer_bytes = 0;
   guint64 uploaded_bytes = 0;
+  guint64 passes = 0;
   guint64 stalls = 0;
   double stall_seconds = 0;
   double startup_s = -1; /* -1: never started */
@@ -90,6 +91,8 @@ struct SimResult
   double wall_seconds = 0;
   double virtual_seconds = 0;
   guint64 events = 0;
+  /* Scheduling passes of every viewer (ViewerStats::passes). */
+  guint64 passes = 0;
   guint64 tracker_announces = 0;
   std::vector<ViewerRecord> per_viewer;
 };
