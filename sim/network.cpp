@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <deque>
 
 #include "gst/p2p/common/error.h"
 
@@ -318,8 +317,8 @@ private:
   GstClockTime last_delivery_ = 0;
   /* Units between the remote's uplink and our downlink, and messages past
    * our downlink not yet delivered, oldest first. */
-  std::deque<Unit> crossing_;
-  std::deque<BytesRef> delivering_;
+  Fifo<Unit> crossing_;
+  Fifo<BytesRef> delivering_;
 };
 
 namespace {

@@ -12,7 +12,6 @@
  */
 #pragma once
 
-#include <deque>
 #include <functional>
 #include <vector>
 
@@ -25,6 +24,49 @@ struct Unit
 {
   BytesRef bytes; /* may be empty: only the size travels */
   gsize size = 0;
+};
+
+/* First in, first out, in one vector: unlike std::deque it allocates
+ * nothing until the first push (a simulated swarm holds four per channel,
+ * most of them empty at any time), and its storage is kept for the next
+ * items once it empties. */
+template <typename T> class Fifo
+{
+public:
+  bool
+  empty () const
+  {
+    return head_ == items_.size ();
+  }
+  T &
+  front ()
+  {
+    return items_[head_];
+  }
+  void
+  push_back (T item)
+  {
+    items_.push_back (std::move (item));
+  }
+  void
+  pop_front ()
+  {
+    items_[head_++] = T ();
+    if (head_ == items_.size ()) {
+      items_.clear ();
+      head_ = 0;
+    }
+  }
+  void
+  clear ()
+  {
+    items_.clear ();
+    head_ = 0;
+  }
+
+private:
+  std::vector<T> items_;
+  size_t head_ = 0;
 };
 
 class SharedLink;
@@ -46,7 +88,7 @@ private:
   explicit Flow (Done done) : done_ (std::move (done)) {}
 
   Done done_;
-  std::deque<Unit> queue_;
+  Fifo<Unit> queue_;
   gsize queued_bytes_ = 0;
   /* Virtual time at which the head unit is fully served. */
   double finish_ = 0;
