@@ -4,8 +4,8 @@
  * The relay planner (swarm/relay-plan.h), state in and decisions out:
  * parents near the root, a relay of the stripe taking a leaf's place under
  * a full parent, HTTP ranges for just the missing bytes inside the HTTP
- * window, one segment after the other, and none for a stripe whose parent
- * keeps up.
+ * window, one segment after the other (earlier for a stripe we relay),
+ * and none for a stripe whose parent keeps up.
  */
 #include <vector>
 
@@ -254,6 +254,39 @@ GST_START_TEST (test_parent_keeping_up_is_left_alone)
 
 GST_END_TEST;
 
+GST_START_TEST (test_relayed_stripe_repaired_earlier)
+{
+  Fixture f;
+  f.add_peer ("-GP0200-parentparent", 1, 3, 0);
+  for (guint j = 0; j < 4; j++)
+    f.state.parents[j] = { f.peers[0].id, 50, 0 };
+  f.state.relayed_stripes.assign (4, false);
+  /* Due just outside the HTTP window, nothing in yet: a stripe we only
+   * play waits for its parent ... */
+  f.add_segment (60, 3.5, 0);
+  fail_unless (of_kind (f.plan (), RelayDecisionKind::HTTP_RANGE).empty ());
+  /* ... one we relay is repaired now, so that our children get it from us
+   * before their own windows open. */
+  f.state.relayed_stripes[2] = true;
+  auto http = of_kind (f.plan (), RelayDecisionKind::HTTP_RANGE);
+  fail_unless_equals_int (http.size (), 1);
+  fail_unless_equals_int (http[0].stripe, 2);
+  fail_unless_equals_int (http[0].from, 2 * kStripe);
+  /* Not while its parent brings it in time. */
+  StripeState &flowing = f.state.segments[0].stripes[2];
+  flowing.received = kStripe / 2;
+  flowing.rate = 100000;
+  flowing.last_bytes = f.state.now - 10 * GST_MSECOND;
+  fail_unless (of_kind (f.plan (), RelayDecisionKind::HTTP_RANGE).empty ());
+  /* Nor before the lead. */
+  flowing = { 2 * kStripe, 3 * kStripe, 0 };
+  f.state.segments[0].deadline
+      = f.state.now + f.config.http_window + f.config.relay_lead + GST_SECOND;
+  fail_unless (of_kind (f.plan (), RelayDecisionKind::HTTP_RANGE).empty ());
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_lost_parents_left)
 {
   Fixture f;
@@ -285,6 +318,7 @@ relay_plan_suite (void)
   tcase_add_test (tc, test_no_range_while_http_brings_an_earlier_segment);
   tcase_add_test (tc, test_parent_keeping_up_is_left_alone);
   tcase_add_test (tc, test_lost_parents_left);
+  tcase_add_test (tc, test_relayed_stripe_repaired_earlier);
   return s;
 }
 

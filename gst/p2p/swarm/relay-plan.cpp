@@ -227,7 +227,7 @@ plan_relay (const RelayConfig &config, const RelayState &state)
    * the next one shares the downlink only once its own deadline is near. */
   bool http_taken = state.http_busy > 0;
   for (const RelaySegment &segment : state.segments) {
-    const bool urgent
+    const bool segment_urgent
         = segment.deadline <= state.now + config.http_window
           && (!http_taken
               || segment.deadline <= state.now + config.min_http_time);
@@ -237,6 +237,13 @@ plan_relay (const RelayConfig &config, const RelayState &state)
     for (guint j = 0; j < segment.stripes.size () && j < stripes; j++) {
       const StripeState &stripe = segment.stripes[j];
       const gsize from = stripe.begin + stripe.received;
+      const bool relayed
+          = j < state.relayed_stripes.size () && state.relayed_stripes[j];
+      const bool urgent
+          = segment_urgent
+            || (relayed && !http_taken
+                && segment.deadline
+                       <= state.now + config.http_window + config.relay_lead);
       if (from >= stripe.end)
         continue;
       auto found = running.find ({ segment.sequence, j });

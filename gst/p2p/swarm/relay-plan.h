@@ -22,7 +22,9 @@
  *  - Inside the HTTP window, whatever is still missing of a stripe comes
  *    over HTTP as a Range request for just those bytes, one segment after
  *    the other, unless the parent delivers fast enough to finish before
- *    the deadline: the repair that keeps playback going whoever left.
+ *    the deadline: the repair that keeps playback going whoever left. A
+ *    stripe we relay is repaired earlier, so that the repair reaches our
+ *    children in time and one miss does not spread down the tree.
  */
 #pragma once
 
@@ -54,6 +56,10 @@ struct RelayConfig
   guint max_parallel_ranges = 4;
   /* HTTP stood in for a parent this often: the parent is left. */
   guint max_parent_misses = 1;
+  /* A stripe we relay to children is repaired this much earlier than one
+   * we only play: our HTTP bytes then reach them before their own
+   * windows open, and a miss stops at us instead of going down the tree. */
+  GstClockTime relay_lead = GST_SECOND;
   guint64 election_seed = 0;
 };
 
@@ -105,6 +111,8 @@ struct RelayState
   std::vector<Transfer> ranges;
   /* HTTP downloads running that are not ranges. */
   guint http_busy = 0;
+  /* Per stripe: whether we relay it to children. */
+  std::vector<bool> relayed_stripes;
   std::vector<PeerView> peers;
 };
 

@@ -697,6 +697,15 @@ Swarm::children () const
 }
 
 bool
+Swarm::relays_stripe (guint stripe) const
+{
+  for (const Peer &p : peers_)
+    if (!p.dead && p.session && p.session->relays_stripe_to (stripe))
+      return true;
+  return false;
+}
+
+bool
 Swarm::accept_child (guint stripe, Peer *asking)
 {
   if (stripe >= stripes_)

@@ -147,6 +147,8 @@ public:
   void holdings_changed ();
   /* Stripes we relay to others, and how many we take at most. */
   guint children () const;
+  /* Whether some child gets @stripe from us. */
+  bool relays_stripe (guint stripe) const;
   guint
   max_children () const
   {

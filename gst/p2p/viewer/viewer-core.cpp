@@ -772,6 +772,8 @@ ViewerCore::plan_relayed (const std::vector<swarm::PlannedSegment> &segments,
     state.segments.push_back (std::move (segment));
   }
   for (guint j = 0; j < stripes; j++)
+    state.relayed_stripes.push_back (swarm_->relays_stripe (j));
+  for (guint j = 0; j < stripes; j++)
     state.parents.push_back (
         { swarm_->parent (j), parent_from_[j], parent_misses_[j] });
   for (const auto &r : downloads_.ranges ())
