@@ -287,6 +287,44 @@ GST_START_TEST (test_relayed_stripe_repaired_earlier)
 
 GST_END_TEST;
 
+GST_START_TEST (test_new_parent_streams_a_missed_segment)
+{
+  Fixture f;
+  f.add_peer ("-GP0200-parentparent", 1, 8, 0);
+  f.state.subscribe_from.assign (4, 50);
+  /* Segment 49 misses every stripe but is far from its HTTP window: the
+   * new parent's stream starts there, not at 50 ... */
+  f.add_segment (49, 6.0, 0);
+  f.add_segment (50, 8.0, 0);
+  auto subscribed = of_kind (f.plan (), RelayDecisionKind::SUBSCRIBE);
+  fail_unless_equals_int (subscribed.size (), 4);
+  for (const RelayDecision &d : subscribed)
+    fail_unless_equals_int (d.sequence, 49);
+  /* ... except for a stripe of it already coming as a range, or partly
+   * in ... */
+  Transfer range;
+  range.sequence = 49;
+  range.stripe = 1;
+  range.source = TransferSource::PEER;
+  range.peer_id = "-GP0200-holderholder";
+  f.state.ranges.push_back (range);
+  f.state.segments[0].stripes[2].received = 1000;
+  for (const RelayDecision &d :
+       of_kind (f.plan (), RelayDecisionKind::SUBSCRIBE))
+    fail_unless_equals_int (d.sequence,
+                            d.stripe == 1 || d.stripe == 2 ? 50 : 49);
+  /* ... and when the parent could not bring it before the window opens. */
+  f.state.ranges.clear ();
+  f.state.segments.clear ();
+  f.add_segment (49, 4.5, 0);
+  f.add_segment (50, 8.0, 0);
+  for (const RelayDecision &d :
+       of_kind (f.plan (), RelayDecisionKind::SUBSCRIBE))
+    fail_unless_equals_int (d.sequence, 50);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_lost_parents_left)
 {
   Fixture f;
@@ -319,6 +357,7 @@ relay_plan_suite (void)
   tcase_add_test (tc, test_parent_keeping_up_is_left_alone);
   tcase_add_test (tc, test_lost_parents_left);
   tcase_add_test (tc, test_relayed_stripe_repaired_earlier);
+  tcase_add_test (tc, test_new_parent_streams_a_missed_segment);
   return s;
 }
 

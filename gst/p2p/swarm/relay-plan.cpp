@@ -64,6 +64,30 @@ keeps_up (const RelayConfig &config, GstClockTime now,
          <= segment.deadline;
 }
 
+/* Where a new parent's stream of stripe @j starts: at the earliest segment
+ * we plan that has none of the stripe yet, nor a range bringing it, and
+ * is far enough from its HTTP window for the parent to bring it; else
+ * where nothing older is missing. The segments before the new parent's
+ * first would otherwise all come over HTTP. */
+int64_t
+subscription_start (const RelayConfig &config, const RelayState &state, guint j)
+{
+  for (const RelaySegment &segment : state.segments) {
+    if (segment.sequence >= state.subscribe_from[j])
+      break;
+    if (j >= segment.stripes.size () || segment.stripes[j].received > 0
+        || segment.deadline
+               <= state.now + config.http_window + config.min_catch_up_time)
+      continue;
+    bool ranged = false;
+    for (const Transfer &t : state.ranges)
+      ranged |= t.sequence == segment.sequence && t.stripe == int (j);
+    if (!ranged)
+      return segment.sequence;
+  }
+  return state.subscribe_from[j];
+}
+
 } // namespace
 
 std::vector<RelayDecision>
@@ -112,8 +136,8 @@ plan_relay (const RelayConfig &config, const RelayState &state)
       continue;
     decisions.push_back ({ RelayDecisionKind::UNSUBSCRIBE, j, 0, {}, 0, 0 });
     decisions.push_back ({ RelayDecisionKind::SUBSCRIBE, j,
-                           state.subscribe_from[j], std::string (seeder->id), 0,
-                           0 });
+                           subscription_start (config, state, j),
+                           std::string (seeder->id), 0, 0 });
     parent_of[parent->id]--;
     parent_of[seeder->id]++;
     has_parent[j] = true;
@@ -202,8 +226,8 @@ plan_relay (const RelayConfig &config, const RelayState &state)
     if (!best)
       continue;
     decisions.push_back ({ RelayDecisionKind::SUBSCRIBE, j,
-                           state.subscribe_from[j], std::string (best->id), 0,
-                           0 });
+                           subscription_start (config, state, j),
+                           std::string (best->id), 0, 0 });
     slots (*best)--;
     parent_of[best->id]++;
   }

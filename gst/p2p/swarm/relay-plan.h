@@ -60,6 +60,9 @@ struct RelayConfig
    * we only play: our HTTP bytes then reach them before their own
    * windows open, and a miss stops at us instead of going down the tree. */
   GstClockTime relay_lead = GST_SECOND;
+  /* A new parent streams an older segment we miss of its stripe if it has
+   * this long before our HTTP window opens. */
+  GstClockTime min_catch_up_time = 2 * GST_SECOND;
   guint64 election_seed = 0;
 };
 
@@ -100,9 +103,9 @@ struct RelayState
   guint self_interior = 0;
   std::vector<RelaySegment> segments; /* by deadline */
   std::vector<RelayParent> parents;   /* per stripe */
-  /* Per stripe: new subscriptions start at this segment, the newest one
-   * with none of the stripe yet (older ones are repaired by ranges: a
-   * parent catching up on them would hold back the new ones). */
+  /* Per stripe: the newest segment with none of the stripe yet. A new
+   * subscription starts there, or at an older segment still missing the
+   * stripe with time for the parent to bring it. */
   std::vector<int64_t> subscribe_from;
   /* False while playback waits for a segment: new subscriptions would
    * take the downlink from it. */
