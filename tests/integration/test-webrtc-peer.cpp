@@ -405,13 +405,14 @@ GBytes *
 counted_message ()
 {
   counted_made++;
+  gchar *data = g_strdup ("x");
   return g_bytes_new_with_free_func (
-      g_strdup ("x"), 1,
-      [] (gpointer data) {
-        g_free (data);
+      data, 1,
+      [] (gpointer string) {
+        g_free (string);
         counted_freed++;
       },
-      nullptr);
+      data);
 }
 
 /* The remote closes; webrtcbin's threads start closing this side's channel
