@@ -7,6 +7,7 @@
  */
 #include <gst/check/gstcheck.h>
 
+#include <atomic>
 #include <deque>
 #include <mutex>
 #include <string>
@@ -396,6 +397,59 @@ GST_END_TEST;
 GST_START_TEST (test_close_by_answerer) { check_close_noticed (1); }
 GST_END_TEST;
 
+/* Messages made by counted_message () and freed so far. */
+std::atomic<int> counted_made{ 0 };
+std::atomic<int> counted_freed{ 0 };
+
+GBytes *
+counted_message ()
+{
+  counted_made++;
+  gchar *data = g_strdup ("x");
+  return g_bytes_new_with_free_func (
+      data, 1,
+      [] (gpointer string) {
+        g_free (string);
+        counted_freed++;
+      },
+      data);
+}
+
+/* The remote closes; webrtcbin's threads start closing this side's channel
+ * while the engine thread, busy here, has not heard of it yet: this peer
+ * still counts as open, the channel is not. A message sent then is refused
+ * and released like any other. webrtcbin 1.22.0 and 1.22.1 refuse one for a
+ * channel that is not open without dropping the buffer they wrapped it in,
+ * so the message, that buffer and its SCTP meta would leak (issue #11, the
+ * last sanitizer reports of test-swarm-broadcast). */
+GST_START_TEST (test_message_refused_while_closing_released)
+{
+  counted_made = 0;
+  counted_freed = 0;
+  bool refused = false;
+  {
+    Pair pair;
+    pair.connect ();
+    pair.thread.invoke_sync ([&] {
+      pair.peer[1]->close ();
+      gint64 deadline = now_ms () + 10000;
+      while (!refused && now_ms () < deadline) {
+        GBytesPtr message (counted_message ());
+        refused = !pair.peer[0]->send (message.get ());
+        if (!refused)
+          g_usleep (1000);
+      }
+      fail_unless (pair.peer[0]->is_open ());
+    });
+    fail_unless (refused, "the closing channel took every message");
+    fail_unless (pair.wait ([&] { return pair.side[0].closed; }),
+                 "the close was not noticed");
+  }
+  /* Both webrtcbins are stopped: nothing holds a message any more. */
+  ck_assert_int_eq (counted_freed.load (), counted_made.load ());
+}
+GST_END_TEST;
+
 GST_START_TEST (test_unanswered_offer_times_out)
 {
   Pair pair;
@@ -545,6 +599,7 @@ webrtc_peer_suite (void)
   tcase_add_test (tc, test_message_size_limit);
   tcase_add_test (tc, test_close_by_offerer);
   tcase_add_test (tc, test_close_by_answerer);
+  tcase_add_test (tc, test_message_refused_while_closing_released);
   tcase_add_test (tc, test_unanswered_offer_times_out);
   tcase_add_test (tc, test_bad_remote_sdp);
   tcase_add_test (tc, test_bad_local_address);

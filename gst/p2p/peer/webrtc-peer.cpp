@@ -727,6 +727,20 @@ WebRtcPeer::send (GBytes *message)
   g_return_val_if_fail (thread_.is_current (), false);
   if (!is_open ())
     return false;
+  /* webrtcbin's own state, which its threads change before this one hears:
+   * the remote (or an SCTP error) may have started closing the channel.
+   * webrtcbin 1.22.0 and 1.22.1 refuse a message for a channel that is not
+   * open without dropping the buffer they wrapped it in (fixed in 1.22.2 by
+   * commit 63418170 "webrtc: patch leak caused by early return"): that
+   * buffer, its SCTP meta and a reference on @message would leak. So it
+   * gets none then; closed () follows. A close that webrtcbin starts
+   * between this check and its own still meets that bug. */
+  GstWebRTCDataChannelState state;
+  g_object_get (channel_, "ready-state", &state, nullptr);
+  if (state != GST_WEBRTC_DATA_CHANNEL_STATE_OPEN) {
+    GST_DEBUG ("data channel %s is closing: not sending", label_.c_str ());
+    return false;
+  }
   if (buffered_amount () > low_threshold_) {
     send_refused_ = true;
     return false;

@@ -96,8 +96,9 @@ public:
   bool set_remote_answer (const std::string &sdp, GError **error);
 
   /* Queues one binary message (at most 65535 bytes is safe with browsers).
-   * Returns false, without taking @message, when the channel is not open or
-   * more than the threshold is already buffered (wait for writable ()), or
+   * Returns false, without taking @message, when the channel is not open
+   * (also once webrtcbin started closing it, before closed () ran) or more
+   * than the threshold is already buffered (wait for writable ()), or
    * when the message exceeds the remote's a=max-message-size (65536 when it
    * sends none, as webrtcbin 1.22 does; logged, no writable () follows). */
   bool send (GBytes *message);
