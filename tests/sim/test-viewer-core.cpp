@@ -7,6 +7,7 @@
  * segments caught and banned, and a broadcaster that restarts its
  * numbering followed with a discontinuity.
  */
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -276,21 +277,78 @@ GST_START_TEST (test_viewers_share_segments)
 
 GST_END_TEST;
 
-/* A swarm member that announces every segment and serves copies with one
- * byte flipped. */
-struct CorruptingPeer
+/* A bare Swarm in the simulated world, no viewer behind it: it announces
+ * what @holdings returns now, and again every @interval. The tests'
+ * scripted peers are made of one. */
+struct ScriptedPeer
 {
-  CorruptingPeer (World &world, guint64 seed)
+  ScriptedPeer (World &world, guint64 seed, GstClockTime interval,
+                std::function<std::set<int64_t> ()> holdings,
+                swarm::SwarmCallbacks callbacks = {},
+                guint max_concurrent_uploads = 1)
       : host (world.network.add_host (TestViewer::link (10e6))),
         runtime (world.network, host, world.origin, world.tracker, world.hasher,
                  seed),
-        world_ (world)
+        world_ (world), interval_ (interval), holdings_ (std::move (holdings))
   {
     swarm::SwarmConfig config;
     config.trackers = { Tracker::kUrl };
     config.info_hash = swarm::swarm_info_hash (world.stream_swarm_id ());
     config.peer_id = swarm::generate_peer_id (runtime.random);
-    config.max_concurrent_uploads = 0;
+    config.max_concurrent_uploads = max_concurrent_uploads;
+    swarm = std::make_unique<swarm::Swarm> (runtime.runtime, config,
+                                            std::move (callbacks));
+    swarm->start ();
+    announce ();
+  }
+
+  void
+  announce ()
+  {
+    swarm->set_holdings (holdings_ (), {});
+    timer = world_.loop.call_later (interval_, [this] { announce (); });
+  }
+
+  ~ScriptedPeer ()
+  {
+    world_.loop.cancel (timer);
+    swarm.reset ();
+  }
+
+  Host &host;
+  HostRuntime runtime;
+  World &world_;
+  const GstClockTime interval_;
+  const std::function<std::set<int64_t> ()> holdings_;
+  std::unique_ptr<swarm::Swarm> swarm;
+  TimerId timer = 0;
+};
+
+/* Serves every segment it is asked for, one byte flipped in the middle,
+ * and holds the last six published. */
+struct CorruptingPeer
+{
+  CorruptingPeer (World &world, guint64 seed)
+      : world_ (world),
+        peer (
+            world, seed, GST_SECOND / 2, [this] { return last_published (); },
+            serving_corrupted (), 0)
+  {
+  }
+
+  std::set<int64_t>
+  last_published () const
+  {
+    std::set<int64_t> held;
+    const int64_t last = world_.broadcaster->published () - 1;
+    for (int64_t s = std::max<int64_t> (0, last - 5); s <= last; s++)
+      held.insert (s);
+    return held;
+  }
+
+  swarm::SwarmCallbacks
+  serving_corrupted ()
+  {
     swarm::SwarmCallbacks callbacks;
     callbacks.lookup = [this] (int64_t sequence) {
       ChunkedBytes good = world_.broadcaster->segment (sequence);
@@ -305,34 +363,12 @@ struct CorruptingPeer
       GBytesPtr bad (g_bytes_new_take (data, size));
       return ChunkedBytes (bad.get ());
     };
-    swarm = std::make_unique<swarm::Swarm> (runtime.runtime, config, callbacks);
-    swarm->start ();
-    announce ();
+    return callbacks;
   }
 
-  void
-  announce ()
-  {
-    std::set<int64_t> held;
-    const int64_t last = world_.broadcaster->published () - 1;
-    for (int64_t s = std::max<int64_t> (0, last - 5); s <= last; s++)
-      held.insert (s);
-    swarm->set_holdings (held, {});
-    timer = world_.loop.call_later (GST_SECOND / 2, [this] { announce (); });
-  }
-
-  ~CorruptingPeer ()
-  {
-    world_.loop.cancel (timer);
-    swarm.reset ();
-  }
-
-  Host &host;
-  HostRuntime runtime;
   World &world_;
-  std::unique_ptr<swarm::Swarm> swarm;
-  TimerId timer = 0;
   guint served = 0;
+  ScriptedPeer peer;
 };
 
 GST_START_TEST (test_corrupting_peer_is_banned)
@@ -551,48 +587,26 @@ GST_START_TEST (test_peer_deliveries_count_for_the_bitrate)
 
 GST_END_TEST;
 
-/* A swarm member that announces something new every millisecond. */
+/* Announces every millisecond, a segment far ahead held and not held in
+ * turn. */
 struct ChattyPeer
 {
   ChattyPeer (World &world, guint64 seed)
-      : host (world.network.add_host (TestViewer::link (10e6))),
-        runtime (world.network, host, world.origin, world.tracker, world.hasher,
-                 seed),
-        world_ (world)
+      : peer (world, seed, GST_MSECOND, [this] { return next_holdings (); })
   {
-    swarm::SwarmConfig config;
-    config.trackers = { Tracker::kUrl };
-    config.info_hash = swarm::swarm_info_hash (world.stream_swarm_id ());
-    config.peer_id = swarm::generate_peer_id (runtime.random);
-    swarm = std::make_unique<swarm::Swarm> (runtime.runtime, config,
-                                            swarm::SwarmCallbacks ());
-    swarm->start ();
-    announce ();
   }
 
-  void
-  announce ()
+  std::set<int64_t>
+  next_holdings ()
   {
-    /* A segment far ahead, held and not held in turn. */
     std::set<int64_t> held;
     if (++announcements % 2)
       held.insert (1000000);
-    swarm->set_holdings (held, {});
-    timer = world_.loop.call_later (GST_MSECOND, [this] { announce (); });
+    return held;
   }
 
-  ~ChattyPeer ()
-  {
-    world_.loop.cancel (timer);
-    swarm.reset ();
-  }
-
-  Host &host;
-  HostRuntime runtime;
-  World &world_;
-  std::unique_ptr<swarm::Swarm> swarm;
-  TimerId timer = 0;
   guint64 announcements = 0;
+  ScriptedPeer peer;
 };
 
 /* A peer announcing a thousand times a second does not make the viewer
