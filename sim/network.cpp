@@ -110,19 +110,21 @@ public:
   {
     if (!open_ || closed_)
       return false;
-    if (up_->queued_bytes () > low_threshold_) {
+    if (buffered_amount () > low_threshold_) {
       send_refused_ = true;
       return false;
     }
     const gsize size = g_bytes_get_size (message);
-    host_.uplink ().send (up_, Unit{ BytesRef (message), size });
+    held_.push_back (Unit{ BytesRef (message), size });
+    held_bytes_ += size;
+    release_window ();
     return true;
   }
 
   guint64
   buffered_amount () const override
   {
-    return up_ ? up_->queued_bytes () : 0;
+    return up_ ? up_->queued_bytes () + held_bytes_ : 0;
   }
   void
   set_buffered_low_threshold (guint64 bytes) override
@@ -169,6 +171,12 @@ private:
     loss_ = loss;
     const double cap = loss_limited_rate (loss, rtt);
     seconds_per_byte_ = cap > 0 ? 1.0 / cap : 0;
+    /* Two round trips of what the path can take at best: the loss-limited
+     * rate, or the remote's downlink. */
+    const double path_rate
+        = cap > 0 ? cap : remote.host_.link ().down_bytes_per_s;
+    window_ = std::max (network_.timing ().min_window,
+                        guint64 (2 * path_rate * double (rtt) / GST_SECOND));
     network_.loop ().cancel (std::exchange (connect_timer_, 0));
     if (events_.open)
       events_.open ();
@@ -196,7 +204,7 @@ private:
                                        r->on_crossed ();
                                    });
     }
-    if (send_refused_ && up_->queued_bytes () <= low_threshold_) {
+    if (send_refused_ && buffered_amount () <= low_threshold_) {
       send_refused_ = false;
       if (events_.writable)
         events_.writable ();
@@ -221,10 +229,10 @@ private:
                 + GstClockTime (seconds_per_byte_ * unit.size * GST_SECOND));
     last_delivery_ = at;
     if (at == loop.now ()) {
-      deliver (unit.bytes);
+      deliver (unit);
       return;
     }
-    delivering_.push_back (std::move (unit.bytes));
+    delivering_.push_back (std::move (unit));
     loop.call_later (at - loop.now (), [net = &network_, id = id_] {
       if (Endpoint *e = net->find (id))
         e->on_delivery_due ();
@@ -249,16 +257,41 @@ private:
   void
   on_delivery_due ()
   {
-    BytesRef bytes = std::move (delivering_.front ());
+    Unit unit = std::move (delivering_.front ());
     delivering_.pop_front ();
-    deliver (bytes);
+    deliver (unit);
   }
 
   void
-  deliver (const BytesRef &bytes)
+  deliver (const Unit &unit)
   {
+    /* The acknowledgement opens the sender's window (its trip back is
+     * left out: the window's second round trip covers it). */
+    Endpoint *sender = network_.find (remote_);
+    if (sender && sender->remote_ == id_)
+      sender->acknowledged (unit.size);
     if (open_ && !closed_ && events_.message)
-      events_.message (bytes.get ());
+      events_.message (unit.bytes.get ());
+  }
+
+  void
+  acknowledged (gsize size)
+  {
+    in_flight_ -= std::min<guint64> (in_flight_, size);
+    release_window ();
+  }
+
+  /* What the window lets go from the sender's buffer onto the uplink. */
+  void
+  release_window ()
+  {
+    while (!held_.empty () && in_flight_ < window_ && up_) {
+      Unit &unit = held_.front ();
+      in_flight_ += unit.size;
+      held_bytes_ -= unit.size;
+      host_.uplink ().send (up_, std::move (unit));
+      held_.pop_front ();
+    }
   }
 
   void
@@ -296,6 +329,8 @@ private:
       host_.uplink ().close (std::exchange (up_, nullptr));
     if (down_)
       host_.downlink ().close (std::exchange (down_, nullptr));
+    held_.clear ();
+    held_bytes_ = 0;
   }
 
   Network &network_;
@@ -318,7 +353,13 @@ private:
   /* Units between the remote's uplink and our downlink, and messages past
    * our downlink not yet delivered, oldest first. */
   Fifo<Unit> crossing_;
-  Fifo<BytesRef> delivering_;
+  Fifo<Unit> delivering_;
+  /* Sent, waiting for the congestion window. */
+  Fifo<Unit> held_;
+  guint64 held_bytes_ = 0;
+  /* Bytes between our uplink and the remote's delivery. */
+  guint64 in_flight_ = 0;
+  guint64 window_ = 0;
 };
 
 namespace {

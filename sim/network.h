@@ -8,7 +8,11 @@
  * uplink, crosses the core (both hosts' delays), then the receiver's
  * downlink. Loss costs a retransmission (one round trip, and ordered
  * delivery waits for it) and caps a channel's rate as SCTP's congestion
- * control does (Mathis et al.).
+ * control does (Mathis et al.). Like SCTP's congestion window, a channel
+ * has at most about two round trips of its rate between the sender's
+ * uplink and the receiver's delivery: the rest waits at the sender, where
+ * it counts in the buffered amount, so a slow path pushes back on the
+ * sender instead of queueing for seconds inside the network.
  */
 #pragma once
 
@@ -91,6 +95,9 @@ public:
     GstClockTime connect_timeout = 50 * GST_SECOND;
     /* send () refuses beyond this (WebRtcPeerConfig's low threshold). */
     guint64 buffered_low_threshold = 256 * 1024;
+    /* The smallest congestion window, bytes (SCTP's initial one is about
+     * 4 packets; this also covers slow start). */
+    guint64 min_window = 64 * 1024;
   };
 
   explicit Network (EventLoop &loop) : loop_ (loop) {}

@@ -7,6 +7,7 @@
  */
 #include <gst/check/gstcheck.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -133,6 +134,34 @@ events_for (ChannelSide &side, EventLoop &loop)
   return events;
 }
 
+struct ChannelPair
+{
+  std::unique_ptr<peer::PeerTransport> transport_a, transport_b;
+  std::unique_ptr<peer::PeerChannel> offerer, answerer;
+};
+
+/* A channel from @a (the offerer, events to @sa) to @b, open. */
+ChannelPair
+open_channel (EventLoop &loop, Network &network, Host &a, Host &b,
+              ChannelSide &sa, ChannelSide &sb)
+{
+  ChannelPair pair;
+  pair.transport_a = network.transport (a);
+  pair.transport_b = network.transport (b);
+  pair.offerer = pair.transport_a->offer (events_for (sa, loop), nullptr);
+  loop.run_until (loop.now () + GST_SECOND);
+  fail_if (sa.description.empty ());
+  pair.answerer = pair.transport_b->answer (sa.description,
+                                            events_for (sb, loop), nullptr);
+  loop.run_until (loop.now () + GST_SECOND);
+  fail_if (sb.description.empty ());
+  fail_if (sa.open);
+  fail_unless (pair.offerer->set_remote_answer (sb.description, nullptr));
+  loop.run_until (loop.now () + GST_SECOND);
+  fail_unless (sa.open && sb.open);
+  return pair;
+}
+
 GST_START_TEST (test_channel_messages_timing_and_close)
 {
   EventLoop loop;
@@ -146,21 +175,10 @@ GST_START_TEST (test_channel_messages_timing_and_close)
   slow.delay = 20 * GST_MSECOND;
   Host &a = network.add_host (fast);
   Host &b = network.add_host (slow);
-  auto transport_a = network.transport (a);
-  auto transport_b = network.transport (b);
-
   ChannelSide sa, sb;
-  auto offerer = transport_a->offer (events_for (sa, loop), nullptr);
-  loop.run_until (loop.now () + GST_SECOND);
-  fail_if (sa.description.empty ());
-  auto answerer
-      = transport_b->answer (sa.description, events_for (sb, loop), nullptr);
-  loop.run_until (loop.now () + GST_SECOND);
-  fail_if (sb.description.empty ());
-  fail_if (sa.open);
-  fail_unless (offerer->set_remote_answer (sb.description, nullptr));
-  loop.run_until (loop.now () + GST_SECOND);
-  fail_unless (sa.open && sb.open);
+  ChannelPair pair = open_channel (loop, network, a, b, sa, sb);
+  auto &offerer = pair.offerer;
+  auto &answerer = pair.answerer;
 
   /* 100 kB from the slow uplink: 1 s on it, 30 ms across, 10 ms on the
    * receiver's downlink. */
@@ -204,6 +222,64 @@ GST_START_TEST (test_channel_messages_timing_and_close)
 
 GST_END_TEST;
 
+/* A path slower than the sender's uplink (here a lossy one, whose rate
+ * SCTP's congestion control caps) pushes back on the sender, as a
+ * congestion window does: what does not fit waits in the sender's buffer,
+ * where back-pressure sees it, instead of queueing inside the network
+ * until every message is seconds late. */
+GST_START_TEST (test_slow_path_pushes_back_on_the_sender)
+{
+  EventLoop loop;
+  Network network (loop);
+  LinkSpec sender_link;
+  sender_link.up_bytes_per_s = 1e6;
+  sender_link.delay = 20 * GST_MSECOND;
+  LinkSpec lossy = sender_link;
+  lossy.down_bytes_per_s = 10e6;
+  lossy.loss = 0.005;
+  Host &a = network.add_host (sender_link);
+  Host &b = network.add_host (lossy);
+  ChannelSide sa, sb;
+  ChannelPair pair = open_channel (loop, network, a, b, sa, sb);
+
+  /* The sender fills its buffer whenever it may, for 10 s. */
+  std::vector<GstClockTime> sent_at;
+  auto fill = [&] {
+    for (;;) {
+      GBytes *m = bytes_of_size (16384);
+      const bool ok = pair.offerer->send (m);
+      g_bytes_unref (m);
+      if (!ok)
+        break;
+      sent_at.push_back (loop.now ());
+    }
+  };
+  const GstClockTime start = loop.now ();
+  fill ();
+  guint refills = 0;
+  while (loop.now () < start + 10 * GST_SECOND) {
+    loop.run_until (loop.now () + 10 * GST_MSECOND);
+    if (sa.writable > refills) {
+      refills = sa.writable;
+      fill ();
+    }
+  }
+  /* About 258 kB/s get through (1,200 B / 80 ms × 1.22 / √0.005). */
+  fail_unless (sb.messages.size () > 100, "%zu messages", sb.messages.size ());
+  fail_unless (sent_at.size () < sb.messages.size () + 32,
+               "%zu sent, %zu delivered", sent_at.size (), sb.messages.size ());
+  /* The last message delivered waited its turn in the sender's buffer
+   * (256 KiB, about a second) and the window, not ten seconds of
+   * uplink-rate sending in the network. */
+  const size_t last = sb.messages.size () - 1;
+  fail_unless (seconds (sb.arrivals[last] - sent_at[last]) < 2.0, "%f s",
+               seconds (sb.arrivals[last] - sent_at[last]));
+  fail_unless (pair.offerer->buffered_amount ()
+               > network.timing ().buffered_low_threshold / 2);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_unanswered_offer_times_out)
 {
   EventLoop loop;
@@ -235,6 +311,7 @@ sim_network_suite (void)
   tcase_add_test (tc, test_event_loop_order_and_cancel);
   tcase_add_test (tc, test_link_shares_rate_equally);
   tcase_add_test (tc, test_channel_messages_timing_and_close);
+  tcase_add_test (tc, test_slow_path_pushes_back_on_the_sender);
   tcase_add_test (tc, test_unanswered_offer_times_out);
   return s;
 }
