@@ -72,6 +72,17 @@ to_json (const SimConfig &config, const SimResult &r, bool per_viewer)
   add (b, "announces_per_viewer_per_s",
        r.sessions ? double (r.tracker_announces) / r.viewers / r.virtual_seconds
                   : 0.0);
+  if (r.steady_from_s >= 0) {
+    json_builder_set_member_name (b, "steady");
+    json_builder_begin_object (b);
+    add (b, "from_s", r.steady_from_s);
+    add (b, "offload", r.steady.offload ());
+    add (b, "http_copies_per_segment", r.steady.http_copies_per_segment ());
+    add (b, "origin_copies_per_segment", r.steady.origin_copies_per_segment ());
+    add (b, "stalls", gint64 (r.steady.stalls));
+    add (b, "stall_seconds", r.steady.stall_seconds);
+    json_builder_end_object (b);
+  }
   p2p::bench::add_resource_members (b);
   if (per_viewer) {
     json_builder_set_member_name (b, "per_viewer");
@@ -115,7 +126,7 @@ main (int argc, char **argv)
        seeder_peers = 4, progress = 0;
   gint64 seed = 1;
   gdouble churn = 0, upload_off = 0.2, segment_duration = 2, bitrate = 3000,
-          rate_scale = 1, join_spread = 0.3;
+          rate_scale = 1, join_spread = 0.3, warm_up = -1;
   gboolean bench_schedule = FALSE, per_viewer = FALSE;
   gchar *json_path = nullptr;
   GOptionEntry entries[] = {
@@ -148,6 +159,10 @@ main (int argc, char **argv)
       nullptr },
     { "seeder-peers", 0, 0, G_OPTION_ARG_INT, &seeder_peers,
       "Peers the broadcaster's seeder serves (default 4)", "N" },
+    { "warm-up", 0, 0, G_OPTION_ARG_DOUBLE, &warm_up,
+      "The steady figures count from this many seconds into the run "
+      "(default: 20 s after the last first viewer joined)",
+      "S" },
     { "progress", 0, 0, G_OPTION_ARG_INT, &progress,
       "Print progress every this many virtual seconds (default: none)", "S" },
     { "json", 0, 0, G_OPTION_ARG_FILENAME, &json_path,
@@ -183,6 +198,8 @@ main (int argc, char **argv)
   config.bench_schedule = bench_schedule;
   config.seeder_peers = guint (seeder_peers);
   config.progress_every_s = progress;
+  if (warm_up >= 0)
+    config.warm_up = GstClockTime (warm_up * GST_SECOND);
 
   const SimResult r = p2p::sim::run_swarm (config);
   g_print ("viewers %d (sessions %d), segments %d: offload %.1f %%, HTTP "
@@ -193,6 +210,12 @@ main (int argc, char **argv)
            r.http_copies_per_segment, r.origin_copies_per_segment, r.stalls,
            r.stall_seconds, r.startup_median_s, r.latency_median_s,
            r.wall_seconds);
+  if (r.steady_from_s >= 0)
+    g_print ("steady from %.0f s: offload %.1f %%, HTTP copies/segment %.2f, "
+             "origin copies/segment %.2f, stalls %" G_GUINT64_FORMAT "\n",
+             r.steady_from_s, 100 * r.steady.offload (),
+             r.steady.http_copies_per_segment (),
+             r.steady.origin_copies_per_segment (), r.steady.stalls);
   if (json_path) {
     const std::string line = to_json (config, r, per_viewer);
     if (!p2p::bench::append_line (json_path, line)) {

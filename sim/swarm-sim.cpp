@@ -10,6 +10,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <optional>
 
 #include "gst/p2p/broadcaster/broadcaster-core.h"
 #include "gst/p2p/common/random.h"
@@ -187,6 +188,48 @@ draw_link (Random &random, double scale)
   return link;
 }
 
+} // namespace
+
+Totals
+Totals::operator- (const Totals &earlier) const
+{
+  Totals d;
+  d.segment_bytes = segment_bytes - earlier.segment_bytes;
+  d.http_segment_bytes = http_segment_bytes - earlier.http_segment_bytes;
+  d.seeder_bytes = seeder_bytes - earlier.seeder_bytes;
+  d.received_bytes = received_bytes - earlier.received_bytes;
+  d.peer_bytes = peer_bytes - earlier.peer_bytes;
+  d.stalls = stalls - earlier.stalls;
+  d.stall_seconds = stall_seconds - earlier.stall_seconds;
+  return d;
+}
+
+double
+Totals::offload () const
+{
+  if (!received_bytes)
+    return 0;
+  return std::max (0.0, (double (peer_bytes) - double (seeder_bytes))
+                            / double (received_bytes));
+}
+
+double
+Totals::http_copies_per_segment () const
+{
+  return segment_bytes ? double (http_segment_bytes) / double (segment_bytes)
+                       : 0;
+}
+
+double
+Totals::origin_copies_per_segment () const
+{
+  return segment_bytes ? double (http_segment_bytes + seeder_bytes)
+                             / double (segment_bytes)
+                       : 0;
+}
+
+namespace {
+
 class Simulation
 {
 public:
@@ -239,6 +282,8 @@ private:
   void schedule_churn ();
   void finish_record (SimViewer &viewer);
   void report_progress (std::chrono::steady_clock::time_point wall_start);
+  /* From the start of the run to now. */
+  Totals totals () const;
 
   const SimConfig config_;
   EventLoop loop_;
@@ -332,6 +377,30 @@ Simulation::schedule_churn ()
   });
 }
 
+Totals
+Simulation::totals () const
+{
+  Totals t;
+  t.segment_bytes = broadcaster_->published_bytes ();
+  t.http_segment_bytes = origin_->stats ().segment_bytes;
+  t.seeder_bytes = broadcaster_->seeder_bytes ();
+  auto add = [&t] (guint64 http, guint64 peer, guint64 stalls,
+                   double stall_seconds) {
+    t.received_bytes += http + peer;
+    t.peer_bytes += peer;
+    t.stalls += stalls;
+    t.stall_seconds += stall_seconds;
+  };
+  for (const ViewerRecord &r : records_)
+    add (r.http_bytes, r.peer_bytes, r.stalls, r.stall_seconds);
+  for (const auto &v : viewers_) {
+    const viewer::ViewerStats s = v.second->core->stats ();
+    add (s.http_bytes, s.peer_bytes, s.stalls,
+         double (s.stall_time) / GST_SECOND);
+  }
+  return t;
+}
+
 void
 Simulation::report_progress (std::chrono::steady_clock::time_point wall_start)
 {
@@ -369,6 +438,12 @@ Simulation::run ()
   const GstClockTime begin = loop_.now ();
   end_ = begin + duration;
 
+  const GstClockTime joins_end
+      = GstClockTime (config_.join_spread * double (duration));
+  const GstClockTime warm_up = config_.warm_up != GST_CLOCK_TIME_NONE
+                                   ? config_.warm_up
+                                   : joins_end + 20 * GST_SECOND;
+
   /* Joins spread over the first part of the run, in a drawn order. */
   for (int i = 0; i < config_.viewers; i++) {
     const GstClockTime at = GstClockTime (
@@ -387,51 +462,52 @@ Simulation::run ()
   }
   schedule_churn ();
 
-  if (config_.progress_every_s > 0) {
-    const GstClockTime step
-        = GstClockTime (config_.progress_every_s) * GST_SECOND;
-    for (GstClockTime t = begin + step; t < end_; t += step) {
-      loop_.run_until (t);
-      report_progress (wall_start);
+  const GstClockTime steady_from = begin + warm_up;
+  std::optional<Totals> before_steady;
+  const GstClockTime step
+      = config_.progress_every_s > 0
+            ? GstClockTime (config_.progress_every_s) * GST_SECOND
+            : end_;
+  for (GstClockTime t = begin + step; t < end_ + step; t += step) {
+    if (!before_steady && steady_from < std::min (t, end_)) {
+      loop_.run_until (steady_from);
+      before_steady = totals ();
     }
+    loop_.run_until (std::min (t, end_));
+    if (t < end_)
+      report_progress (wall_start);
   }
-  loop_.run_until (end_);
 
+  SimResult result;
+  const Totals whole = totals ();
+  if (before_steady) {
+    result.steady_from_s = double (warm_up) / GST_SECOND;
+    result.steady = whole - *before_steady;
+  }
   for (auto &v : viewers_)
     finish_record (*v.second);
 
-  SimResult result;
   result.viewers = config_.viewers;
   result.sessions = int (records_.size ());
   result.segments = broadcaster_->published ();
-  result.segment_bytes = broadcaster_->published_bytes ();
-  result.http_segment_bytes = origin_->stats ().segment_bytes;
+  result.segment_bytes = whole.segment_bytes;
+  result.http_segment_bytes = whole.http_segment_bytes;
   result.http_playlist_bytes = origin_->stats ().playlist_bytes;
-  result.seeder_bytes = broadcaster_->seeder_bytes ();
+  result.seeder_bytes = whole.seeder_bytes;
+  result.received_bytes = whole.received_bytes;
+  result.peer_bytes = whole.peer_bytes;
+  result.stalls = whole.stalls;
+  result.stall_seconds = whole.stall_seconds;
+  result.offload = whole.offload ();
+  result.http_copies_per_segment = whole.http_copies_per_segment ();
+  result.origin_copies_per_segment = whole.origin_copies_per_segment ();
   std::vector<double> startups, latencies;
   for (const ViewerRecord &r : records_) {
-    result.received_bytes += r.http_bytes + r.peer_bytes;
-    result.peer_bytes += r.peer_bytes;
     result.passes += r.passes;
-    result.stalls += r.stalls;
-    result.stall_seconds += r.stall_seconds;
     if (r.startup_s >= 0)
       startups.push_back (r.startup_s);
     if (r.latency_s >= 0)
       latencies.push_back (r.latency_s);
-  }
-  /* Offload as the bench counts it: what viewers got from peers, less what
-   * the broadcaster's seeder uploaded. */
-  if (result.received_bytes)
-    result.offload = std::max (
-        0.0, (double (result.peer_bytes) - double (result.seeder_bytes))
-                 / double (result.received_bytes));
-  if (result.segment_bytes) {
-    result.http_copies_per_segment
-        = double (result.http_segment_bytes) / double (result.segment_bytes);
-    result.origin_copies_per_segment
-        = double (result.http_segment_bytes + result.seeder_bytes)
-          / double (result.segment_bytes);
   }
   result.startup_median_s = median (startups);
   result.latency_median_s = median (latencies);

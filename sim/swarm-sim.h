@@ -50,6 +50,9 @@ struct SimConfig
   double origin_bytes_per_s = 1e12;
   /* Progress lines to stderr every this many virtual seconds (0: none). */
   int progress_every_s = 0;
+  /* The steady figures count from this long after the first viewers may
+   * join; GST_CLOCK_TIME_NONE: 20 s after the last of them joined. */
+  GstClockTime warm_up = GST_CLOCK_TIME_NONE;
 };
 
 struct ViewerRecord
@@ -68,6 +71,27 @@ struct ViewerRecord
   double startup_s = -1; /* -1: never started */
   double latency_s = -1; /* median once settled, -1: none */
   guint64 segments_played = 0;
+};
+
+/* What the viewers received, and the origin and the seeder served, from
+ * the start of the run to some moment. */
+struct Totals
+{
+  guint64 segment_bytes = 0; /* published */
+  guint64 http_segment_bytes = 0;
+  guint64 seeder_bytes = 0;
+  guint64 received_bytes = 0;
+  guint64 peer_bytes = 0;
+  guint64 stalls = 0;
+  double stall_seconds = 0;
+
+  Totals operator- (const Totals &earlier) const;
+  /* Offload as the bench counts it: what viewers got from peers, less what
+   * the broadcaster's seeder uploaded, of all they received. */
+  double offload () const;
+  double http_copies_per_segment () const;
+  /* HTTP and seeder. */
+  double origin_copies_per_segment () const;
 };
 
 struct SimResult
@@ -94,6 +118,10 @@ struct SimResult
   /* Scheduling passes of every viewer (ViewerStats::passes). */
   guint64 passes = 0;
   guint64 tracker_announces = 0;
+  /* The run after its warm-up (SimConfig::warm_up): an audience watching,
+   * not arriving. steady_from_s is -1 when the run ends before. */
+  double steady_from_s = -1;
+  Totals steady;
   std::vector<ViewerRecord> per_viewer;
 };
 
