@@ -11,6 +11,7 @@ results.json files. Each input is given as DESIGN=PATH[,PATH...].
   tests/bench/offload-plot.py --out docs/benchmarks/offload-vs-n.png \\
       --sim "stripes=/tmp/figs/n*.json" \\
       --sim "whole segments=/tmp/figs-old/n*.json" \\
+      --sim-steady "stripes=/tmp/figs/n*.json" \\
       --real "stripes=docs/benchmarks/results.json" \\
       --real "whole segments=docs/benchmarks/results-whole-segments.json"
 """
@@ -34,12 +35,17 @@ def parse_inputs(values):
     return out
 
 
-def sim_points(files):
+def sim_points(files, steady=False):
+    """Mean, min and max offload per N; @steady: the runs' steady figures
+    (p2p-swarm-sim --warm-up), for the runs that have them."""
     by_n = {}
     for path in files:
         with open(path) as f:
             run = json.load(f)
-        by_n.setdefault(run["viewers"], []).append(100 * run["offload"])
+        if steady and "steady" not in run:
+            continue
+        figures = run["steady"] if steady else run
+        by_n.setdefault(run["viewers"], []).append(100 * figures["offload"])
     return sorted((n, statistics.mean(v), min(v), max(v))
                   for n, v in by_n.items())
 
@@ -62,6 +68,9 @@ def main():
     parser.add_argument("--out", required=True)
     parser.add_argument("--sim", action="append", default=[],
                         help="DESIGN=p2p-swarm-sim JSON files (globs)")
+    parser.add_argument("--sim-steady", action="append", default=[],
+                        help="DESIGN=p2p-swarm-sim JSON files (globs): their "
+                        "steady offload, after the audience arrived")
     parser.add_argument("--real", action="append", default=[],
                         help="DESIGN=swarm-bench results.json files")
     args = parser.parse_args()
@@ -82,6 +91,13 @@ def main():
                         alpha=0.15)
         for n, mean, _, _ in pts:
             print(f"sim  {design:16} N={n:6} offload {mean:5.1f} %")
+    for design, files in parse_inputs(args.sim_steady).items():
+        pts = sim_points(files, steady=True)
+        ax.plot([p[0] for p in pts], [p[1] for p in pts], "^:",
+                color=colours.get(design),
+                label=f"{design}: simulated, steady (audience arrived)")
+        for n, mean, _, _ in pts:
+            print(f"sim  {design:16} N={n:6} steady  {mean:5.1f} %")
     for design, files in parse_inputs(args.real).items():
         pts = real_points(files)
         ax.plot([p[0] for p in pts], [p[1] for p in pts], "s--",
