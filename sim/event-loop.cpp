@@ -108,6 +108,8 @@ EventLoop::fill_current ()
     in_windows_ -= waiting.size ();
     for (const Event &event : waiting)
       push_current (event);
+    /* Its storage goes too: kept, each of the 4,096 windows would hold as
+     * much as it ever held, far more than the events waiting. */
     std::vector<Event> ().swap (waiting);
     while (!far_.empty () && (far_.front ().time >> kWindowShift) <= window_) {
       push_current (far_.front ());
