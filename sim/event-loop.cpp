@@ -20,7 +20,10 @@ make_id (guint32 slot, guint32 generation)
 
 } // namespace
 
-EventLoop::EventLoop (GstClockTime start) : now_ (start) {}
+EventLoop::EventLoop (GstClockTime start)
+    : now_ (start), window_ (start >> kWindowShift), windows_ (kWindows)
+{
+}
 
 TimerId
 EventLoop::call_later (GstClockTime delay, std::function<void ()> fn)
@@ -57,7 +60,7 @@ EventLoop::cancel (TimerId id)
 bool
 EventLoop::run_next (GstClockTime limit)
 {
-  while (!heap_.empty () && heap_.front ().time <= limit) {
+  while (fill_current () && heap_.front ().time <= limit) {
     const Event event = pop ();
     Slot &slot = slots_[event.slot];
     if (slot.generation != event.generation || !slot.fn)
@@ -74,12 +77,53 @@ EventLoop::run_next (GstClockTime limit)
   return false;
 }
 
-/* A 4-ary heap: half as deep as a binary one, and a node's children share
- * a cache line or two; sifting a large queue was a good part of the time
- * (cache misses). The order is the same total order (time, then order of
- * scheduling), so a run does not change. */
 void
 EventLoop::push (const Event &event)
+{
+  const guint64 window = event.time >> kWindowShift;
+  if (window <= window_) {
+    push_current (event);
+  } else if (window < window_ + kWindows) {
+    windows_[window % kWindows].push_back (event);
+    in_windows_++;
+  } else {
+    far_.push_back (event);
+    std::push_heap (far_.begin (), far_.end (), later);
+  }
+}
+
+bool
+EventLoop::fill_current ()
+{
+  while (heap_.empty ()) {
+    if (in_windows_ == 0) {
+      if (far_.empty ())
+        return false;
+      /* Nothing in the next seconds: on to the first far event. */
+      window_ = std::max (window_ + 1, far_.front ().time >> kWindowShift);
+    } else {
+      window_++;
+    }
+    std::vector<Event> &waiting = windows_[window_ % kWindows];
+    in_windows_ -= waiting.size ();
+    for (const Event &event : waiting)
+      push_current (event);
+    /* Its storage goes too: kept, each of the 4,096 windows would hold as
+     * much as it ever held, far more than the events waiting. */
+    std::vector<Event> ().swap (waiting);
+    while (!far_.empty () && (far_.front ().time >> kWindowShift) <= window_) {
+      push_current (far_.front ());
+      std::pop_heap (far_.begin (), far_.end (), later);
+      far_.pop_back ();
+    }
+  }
+  return true;
+}
+
+/* The current window's heap is 4-ary: half as deep as a binary one, and a
+ * node's children share a cache line or two. */
+void
+EventLoop::push_current (const Event &event)
 {
   size_t at = heap_.size ();
   heap_.push_back (event);

@@ -45,7 +45,7 @@ public:
   size_t
   pending () const
   {
-    return heap_.size ();
+    return heap_.size () + in_windows_ + far_.size ();
   }
 
 private:
@@ -64,8 +64,17 @@ private:
   {
     return a.time != b.time ? a.time < b.time : a.order < b.order;
   }
+  static bool
+  later (const Event &a, const Event &b)
+  {
+    return earlier (b, a);
+  }
   void push (const Event &event);
+  void push_current (const Event &event);
   Event pop ();
+  /* Loads later windows until the current one has an event; false when
+   * none is left. */
+  bool fill_current ();
   struct Slot
   {
     std::function<void ()> fn;
@@ -75,7 +84,19 @@ private:
   GstClockTime now_;
   guint64 order_ = 0;
   guint64 events_run_ = 0;
+  /* Events wait in windows of virtual time (about a millisecond each):
+   * those of the current window in a small heap, those of the next few
+   * seconds unsorted in their window, later ones in a heap of their own.
+   * A window is sorted when it comes up, so the heap that events are
+   * popped from stays small enough for the cache; the order is the same
+   * total order (time, then order of scheduling). */
+  static constexpr unsigned kWindowShift = 20; /* 2^20 ns */
+  static constexpr guint64 kWindows = 4096;
+  guint64 window_ = 0;
   std::vector<Event> heap_;
+  std::vector<std::vector<Event>> windows_;
+  size_t in_windows_ = 0;
+  std::vector<Event> far_;
   std::vector<Slot> slots_;
   std::vector<guint32> free_slots_;
 };

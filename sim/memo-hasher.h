@@ -10,8 +10,8 @@
 #pragma once
 
 #include <deque>
-#include <map>
 #include <string>
+#include <unordered_map>
 #include <utility>
 
 #include "gst/p2p/common/hasher.h"
@@ -21,7 +21,10 @@ namespace p2p::sim {
 class MemoHasher : public Hasher
 {
 public:
-  explicit MemoHasher (size_t capacity = 16384) : capacity_ (capacity) {}
+  explicit MemoHasher (size_t capacity = 16384) : capacity_ (capacity)
+  {
+    memo_.reserve (capacity + 1);
+  }
 
   Digest sha256 (const ChunkedBytes &bytes) override;
 
@@ -38,6 +41,14 @@ public:
 
 private:
   using Key = std::pair<const guint8 *, gsize>;
+  struct KeyHash
+  {
+    size_t
+    operator() (const Key &key) const
+    {
+      return std::hash<const guint8 *> () (key.first) ^ (key.second << 1);
+    }
+  };
   struct Entry
   {
     Digest digest;
@@ -46,7 +57,9 @@ private:
 
   Sha256Hasher hasher_;
   const size_t capacity_;
-  std::map<Key, Entry> memo_;
+  /* Hashed, not ordered: a lookup per chunk check, and a tree of this size
+   * is a dozen cache misses deep. */
+  std::unordered_map<Key, Entry, KeyHash> memo_;
   std::deque<Key> order_;
   guint64 hashed_bytes_ = 0;
   guint64 lookups_ = 0;

@@ -6,9 +6,11 @@
  * figures per run and, with --json, writes them as one JSON object.
  */
 #include <cstdio>
+#include <cstring>
 #include <string>
 
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <gst/gst.h>
 #include <json-glib/json-glib.h>
@@ -21,6 +23,27 @@ using p2p::sim::SimConfig;
 using p2p::sim::SimResult;
 
 namespace {
+
+/* A large swarm is a heap of about 130 kB per viewer touched all over: on
+ * 4 KiB pages nearly every access misses the TLB (10,000 viewers: 1.2 GB,
+ * 300,000 pages). glibc backs malloc with transparent huge pages when a
+ * tunable asks for it, and reads tunables only when a program starts: so
+ * the simulator sets it and starts itself again. That moves no simulated
+ * figure (only where the heap lies) and takes about a fifth of the CPU
+ * time away from 3,000 viewers on. Where the exec fails, or the kernel
+ * gives no huge pages, the run goes on with small ones. */
+void
+ask_for_huge_pages (char **argv)
+{
+  const char *tunables = g_getenv ("GLIBC_TUNABLES");
+  if (tunables && strstr (tunables, "glibc.malloc.hugetlb"))
+    return; /* asked for already, or set otherwise by the caller */
+  std::string value = "glibc.malloc.hugetlb=1";
+  if (tunables && *tunables)
+    value = std::string (tunables) + ":" + value;
+  g_setenv ("GLIBC_TUNABLES", value.c_str (), TRUE);
+  execv ("/proc/self/exe", argv);
+}
 
 void
 add (JsonBuilder *b, const char *name, double value)
@@ -122,6 +145,7 @@ to_json (const SimConfig &config, const SimResult &r, bool per_viewer)
 int
 main (int argc, char **argv)
 {
+  ask_for_huge_pages (argv);
   gint viewers = 20, segments = 30, live_delay = 5, http_window_ms = 3000,
        seeder_peers = 4, progress = 0;
   gint64 seed = 1;

@@ -111,7 +111,10 @@ SharedLink::on_timer ()
   /* Everything due by now leaves, in finish order (with a margin for
    * rounding that grows with the virtual time). */
   const double due = virtual_time_ * (1 + 1e-12) + 1e-6;
+  /* The list of last time, for its storage (one allocation less per
+   * completion). */
   std::vector<std::pair<Flow *, Unit>> done;
+  done.swap (finished_);
   while (!heap_.empty ()) {
     Entry top = heap_.front ();
     if (!top.flow->closed_ && top.finish > due)
@@ -143,6 +146,8 @@ SharedLink::on_timer ()
   for (auto &d : done)
     if (!d.first->closed_)
       d.first->done_ (std::move (d.second));
+  done.clear ();
+  finished_.swap (done);
 }
 
 } // namespace p2p::sim

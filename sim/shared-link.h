@@ -153,6 +153,8 @@ private:
   guint64 order_ = 0;
   guint64 bytes_sent_ = 0;
   std::vector<Entry> heap_;
+  /* Units done at the last completion, kept for their storage. */
+  std::vector<std::pair<Flow *, Unit>> finished_;
   /* Closed while idle, freed at the next completion. */
   std::vector<Flow *> closed_idle_;
   TimerId timer_ = 0;

@@ -11,8 +11,12 @@ void
 Timer::start (GstClockTime delay, std::function<void ()> fn)
 {
   cancel ();
-  id_ = clock_.call_later (delay, [this, fn = std::move (fn)] {
+  once_ = std::move (fn);
+  id_ = clock_.call_later (delay, [this] {
     id_ = 0;
+    /* Taken out first: @fn may start us again, or destroy us. */
+    std::function<void ()> fn = std::move (once_);
+    once_ = nullptr;
     fn ();
   });
 }
@@ -21,17 +25,18 @@ void
 Timer::start_repeating (GstClockTime interval, std::function<void ()> fn)
 {
   cancel ();
-  arm_repeating (interval,
-                 std::make_shared<std::function<void ()>> (std::move (fn)));
+  repeating_ = std::make_shared<std::function<void ()>> (std::move (fn));
+  interval_ = interval;
+  arm_repeating ();
 }
 
 void
-Timer::arm_repeating (GstClockTime interval,
-                      std::shared_ptr<std::function<void ()>> fn)
+Timer::arm_repeating ()
 {
-  id_ = clock_.call_later (interval, [this, interval, fn] {
+  id_ = clock_.call_later (interval_, [this] {
     /* Re-armed first: @fn may cancel it, or destroy us with it. */
-    arm_repeating (interval, fn);
+    std::shared_ptr<std::function<void ()>> fn = repeating_;
+    arm_repeating ();
     (*fn) ();
   });
 }
@@ -41,6 +46,8 @@ Timer::cancel ()
 {
   if (id_)
     clock_.cancel (std::exchange (id_, 0));
+  once_ = nullptr;
+  repeating_.reset ();
 }
 
 /* A GSource with a ready time in microseconds (g_timeout_source_new rounds

@@ -59,11 +59,16 @@ public:
   }
 
 private:
-  void arm_repeating (GstClockTime interval,
-                      std::shared_ptr<std::function<void ()>> fn);
+  void arm_repeating ();
 
   Clock &clock_;
   TimerId id_ = 0;
+  /* What the pending call runs, kept here so that the call handed to the
+   * clock holds only a pointer (no allocation per call): one-shot, or
+   * repeating (shared: a call may destroy the Timer while it runs). */
+  std::function<void ()> once_;
+  std::shared_ptr<std::function<void ()>> repeating_;
+  GstClockTime interval_ = 0;
 };
 
 /* The production clock: g_get_monotonic_time () and GSources on one

@@ -150,6 +150,13 @@ WireReceiver::feed (GBytes *message, Command *command, GError **error)
   const size_t slice_size = size - kFrameOverhead;
   if (partial_.size () + slice_size > kMaxCommandBodySize)
     return reject (error, "peer command too large");
+  if (first && ends_with (data, size, kCommandEnd)) {
+    /* A whole command in one message, as nearly all are: decoded where it
+     * lies, not copied first. */
+    if (!decode_command_body (data + kMarkerSize, slice_size, command, error))
+      return Result::ERROR;
+    return Result::COMMAND;
+  }
   partial_.insert (partial_.end (), data + kMarkerSize,
                    data + kMarkerSize + slice_size);
 

@@ -797,15 +797,22 @@ Swarm::update_relay_info ()
 {
   if (!config_.holdings)
     return;
-  peer::RelayInfo info;
+  /* Updated in place: most calls (a parent's announcement) change nothing,
+   * and building it anew to compare was a good part of the time spent on
+   * announcements. */
   const uint32_t self = relay_id (config_.peer_id);
+  bool changed = relay_info_.depths.size () != stripes_;
+  relay_info_.depths.resize (stripes_, -1);
+  relay_info_.ancestors.resize (stripes_);
   for (guint j = 0; j < stripes_; j++) {
     int64_t depth = -1;
-    std::vector<uint32_t> path;
+    /* The path down to our parent: ours is it and us. */
+    const std::vector<uint32_t> *above = nullptr;
     if (config_.seeder) {
       depth = 0;
-      path = { self };
-    } else if (const Peer *p = find_connected (parents_[j])) {
+    } else if (const Peer *p = parents_[j].empty ()
+                                   ? nullptr
+                                   : find_connected (parents_[j])) {
       const auto &depths = p->session->remote_depths ();
       const auto &paths = p->session->remote_ancestors ();
       if (j < depths.size () && depths[j] >= 0
@@ -813,27 +820,41 @@ Swarm::update_relay_info ()
           && std::find (paths[j].begin (), paths[j].end (), self)
                  == paths[j].end ()) {
         depth = depths[j] + 1;
-        path = paths[j];
-        path.push_back (self);
+        above = &paths[j];
       }
     }
-    info.depths.push_back (depth);
-    info.ancestors.push_back (std::move (path));
+    std::vector<uint32_t> &path = relay_info_.ancestors[j];
+    const size_t above_size = above ? above->size () : 0;
+    const bool same_path
+        = depth < 0 ? path.empty ()
+                    : path.size () == above_size + 1 && path.back () == self
+                          && (!above
+                              || std::equal (above->begin (), above->end (),
+                                             path.begin ()));
+    if (relay_info_.depths[j] == depth && same_path)
+      continue;
+    changed = true;
+    relay_info_.depths[j] = depth;
+    path.clear ();
+    if (depth >= 0) {
+      if (above)
+        path = *above;
+      path.push_back (self);
+    }
   }
   const guint relaying = children ();
-  info.free_slots = max_children_ > relaying ? max_children_ - relaying : 0;
   /* The seeder's copies move to stronger relays: it takes asks for any
    * stripe it could hand over. */
-  if (config_.seeder)
-    info.free_slots = stripes_;
-  info.relay_slots = max_children_;
-  if (info.depths == relay_info_.depths
-      && info.ancestors == relay_info_.ancestors
-      && info.free_slots == relay_info_.free_slots
-      && info.relay_slots == relay_info_.relay_slots)
-    return;
-  relay_info_ = std::move (info);
-  reannounce ();
+  const int64_t free_slots = config_.seeder ? stripes_
+                             : max_children_ > relaying
+                                 ? max_children_ - relaying
+                                 : 0;
+  changed |= free_slots != relay_info_.free_slots
+             || max_children_ != relay_info_.relay_slots;
+  relay_info_.free_slots = free_slots;
+  relay_info_.relay_slots = max_children_;
+  if (changed)
+    reannounce ();
 }
 
 void
