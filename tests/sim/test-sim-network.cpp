@@ -104,6 +104,8 @@ GST_START_TEST (test_link_shares_rate_equally)
 
 GST_END_TEST;
 
+namespace {
+
 struct ChannelSide
 {
   std::string description;
@@ -161,6 +163,8 @@ open_channel (EventLoop &loop, Network &network, Host &a, Host &b,
   fail_unless (sa.open && sb.open);
   return pair;
 }
+
+} // namespace
 
 GST_START_TEST (test_channel_messages_timing_and_close)
 {
