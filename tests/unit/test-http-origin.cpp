@@ -6,6 +6,8 @@
  */
 #include <gst/check/gstcheck.h>
 
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -474,6 +476,71 @@ GST_START_TEST (test_origin_over_https)
 
 GST_END_TEST;
 
+/* HttpFetcher on https. A fetch started from the callback of the one
+ * before (the viewer asks for a segment once its playlist is in) reuses
+ * that fetch's connection: one TLS handshake, not one per fetch. A
+ * certificate the fetcher does not trust fails at the first attempt: the
+ * next one would meet the same certificate. */
+GST_START_TEST (test_fetcher_over_https)
+{
+  std::vector<guint> ports; /* on the origin's thread */
+  fixture->thread.invoke_sync ([&] {
+    fixture->origin->add_handler (
+        "/port", [&] (SoupServerMessage *msg, const std::string &) {
+          GSocketAddress *remote = soup_server_message_get_remote_address (msg);
+          ports.push_back (
+              g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (remote)));
+          soup_server_message_set_status (msg, 200, nullptr);
+          soup_server_message_set_response (msg, "text/plain",
+                                            SOUP_MEMORY_STATIC, "port", 4);
+        });
+  });
+  const std::string url = fixture->url ("/port");
+
+  p2p::test::ThreadContext context;
+  p2p::net::HttpFetcherOptions options;
+  options.retries = 2;
+  options.retry_backoff_factor = 0;
+  options.tls_database.reset (
+      g_tls_file_database_new (certificate->certificate_file ().c_str (),
+                               nullptr),
+      g_object_unref);
+  fail_unless (options.tls_database != nullptr);
+  {
+    p2p::net::HttpFetcher fetcher (options);
+    int done = 0;
+    std::function<void (p2p::net::HttpResult)> next
+        = [&] (p2p::net::HttpResult result) {
+            fail_unless (result.ok (), "%s", result.error->message);
+            fail_unless_equals_int (result.attempts, 1);
+            if (++done < 3)
+              fetcher.fetch (url, next);
+          };
+    fetcher.fetch (url, next);
+    fail_unless (context.run_until ([&] { return done == 3; }, 20000));
+  }
+  fixture->thread.invoke_sync ([&] {
+    fail_unless_equals_int (ports.size (), 3);
+    fail_unless_equals_int (ports[1], ports[0]);
+    fail_unless_equals_int (ports[2], ports[0]);
+  });
+
+  options.tls_database.reset ();
+  p2p::net::HttpFetcher untrusting (options);
+  std::optional<p2p::net::HttpResult> result;
+  untrusting.fetch (url,
+                    [&] (p2p::net::HttpResult r) { result = std::move (r); });
+  fail_unless (context.run_until ([&] { return result.has_value (); }, 20000));
+  fail_unless (g_error_matches (result->error.get (), GST_P2P_ERROR,
+                                GST_P2P_ERROR_NETWORK),
+               "%s", result->error ? result->error->message : "no error");
+  fail_unless_equals_int (result->attempts, 1);
+  fixture->thread.invoke_sync (
+      [&] { fail_unless_equals_int (ports.size (), 3); });
+}
+
+GST_END_TEST;
+
 static Suite *
 http_origin_suite (void)
 {
@@ -492,6 +559,7 @@ http_origin_suite (void)
   TCase *https = tcase_create ("https");
   tcase_add_checked_fixture (https, setup_https, teardown);
   tcase_add_test (https, test_origin_over_https);
+  tcase_add_test (https, test_fetcher_over_https);
   suite_add_tcase (s, https);
   return s;
 }

@@ -99,6 +99,19 @@ is_retryable_status (guint status)
          || status == SOUP_STATUS_REQUEST_TIMEOUT;
 }
 
+/* A TLS failure that the next attempt would meet again: a certificate the
+ * session does not trust (a private CA without ssl-ca-file, say), a server
+ * that does not speak TLS, or one that wants a client certificate. Retrying
+ * such an error only delays it by the retries and their backoff. */
+bool
+is_permanent_tls_error (const GError *error)
+{
+  return error && error->domain == G_TLS_ERROR
+         && (error->code == G_TLS_ERROR_BAD_CERTIFICATE
+             || error->code == G_TLS_ERROR_NOT_TLS
+             || error->code == G_TLS_ERROR_CERTIFICATE_REQUIRED);
+}
+
 GErrorPtr make_error (GstP2PError code, const char *format, ...)
     G_GNUC_PRINTF (2, 3);
 
@@ -348,7 +361,8 @@ HttpTransfer::on_sent (const std::shared_ptr<Attempt> &attempt,
     return;
   }
   if (!attempt->stream) {
-    fail_attempt (transport_error (error.get ()), true);
+    fail_attempt (transport_error (error.get ()),
+                  !is_permanent_tls_error (error.get ()));
     return;
   }
 
@@ -420,8 +434,9 @@ HttpTransfer::check_headers ()
     return false;
   }
 
+  /* One byte more than Content-Length: the read that finds the end. */
   attempt.body = g_byte_array_sized_new (
-      attempt.expected > 0 ? (guint)attempt.expected : kReadChunkSize);
+      attempt.expected >= 0 ? (guint)attempt.expected + 1 : kReadChunkSize);
   return true;
 }
 
@@ -430,8 +445,14 @@ HttpTransfer::read_next ()
 {
   Attempt &attempt = *attempt_;
   gsize count = kReadChunkSize;
+  /* With a Content-Length, the body is read up to libsoup's end of stream,
+   * one read after the last byte: only that read finishes the message and
+   * gives its connection back to the session, before our callback runs.
+   * The next fetch (a segment after its playlist, say) then reuses that
+   * connection instead of opening one more, with a TLS handshake on
+   * https. */
   if (attempt.expected >= 0)
-    count = std::min (count, (gsize)attempt.expected - attempt.received);
+    count = std::min (count, (gsize)attempt.expected + 1 - attempt.received);
   /* Grow to exactly what the next read may fill, no more: with a known
    * Content-Length the buffer then never reallocates. */
   g_byte_array_set_size (attempt.body, attempt.received + count);
@@ -480,6 +501,14 @@ HttpTransfer::on_read (const std::shared_ptr<Attempt> &attempt,
 
   if (timeout_.count () > 0)
     watchdog_.start (timeout_.count () * 1000);
+  if (attempt->expected >= 0 && (gint64)attempt->received > attempt->expected) {
+    fail_attempt (make_error (GST_P2P_ERROR_BAD_CONTENT,
+                              "body from %s is over its Content-Length of "
+                              "%" G_GINT64_FORMAT " bytes",
+                              final_url_.c_str (), attempt->expected),
+                  false);
+    return;
+  }
   if (max_body_size_ > 0 && attempt->received > max_body_size_) {
     fail_attempt (make_error (GST_P2P_ERROR_BAD_CONTENT,
                               "body from %s is over the %" G_GSIZE_FORMAT
@@ -491,11 +520,6 @@ HttpTransfer::on_read (const std::shared_ptr<Attempt> &attempt,
   report_progress ();
   if (!is_current (attempt))
     return;
-  if (attempt->expected >= 0
-      && (gint64)attempt->received == attempt->expected) {
-    complete ();
-    return;
-  }
   read_next ();
 }
 
