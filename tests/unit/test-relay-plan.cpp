@@ -254,42 +254,6 @@ GST_START_TEST (test_parent_keeping_up_is_left_alone)
 
 GST_END_TEST;
 
-/* A range from a peer that delivers fast enough goes on inside the HTTP
- * window: cancelling it would throw its bytes away and count a failure
- * against a good peer. One that will not make it is cancelled for HTTP. */
-GST_START_TEST (test_range_keeping_up_goes_on)
-{
-  Fixture f;
-  f.add_peer ("-GP0200-holderholder", 1, 0, 0);
-  f.peers[0].announced = { 60 };
-  f.add_segment (60, 2.0, kStripe / 2);
-  for (guint j = 0; j < 4; j++) {
-    StripeState &s = f.state.segments[0].stripes[j];
-    s.rate = 100000;
-    s.last_bytes = f.state.now - 10 * GST_MSECOND;
-    Transfer range;
-    range.sequence = 60;
-    range.source = TransferSource::PEER;
-    range.peer_id = f.peers[0].id;
-    range.stripe = int (j);
-    range.started = range.last_progress = s.last_bytes;
-    f.state.ranges.push_back (range);
-  }
-  auto decisions = f.plan ();
-  fail_unless (of_kind (decisions, RelayDecisionKind::CANCEL_RANGE).empty ());
-  fail_unless (of_kind (decisions, RelayDecisionKind::HTTP_RANGE).empty ());
-
-  for (StripeState &s : f.state.segments[0].stripes)
-    s.rate = 20000;
-  decisions = f.plan ();
-  fail_unless_equals_int (
-      of_kind (decisions, RelayDecisionKind::CANCEL_RANGE).size (), 4);
-  fail_unless_equals_int (
-      of_kind (decisions, RelayDecisionKind::HTTP_RANGE).size (), 4);
-}
-
-GST_END_TEST;
-
 GST_START_TEST (test_relayed_stripe_repaired_earlier)
 {
   Fixture f;
@@ -392,7 +356,6 @@ relay_plan_suite (void)
   tcase_add_test (tc, test_no_range_while_http_brings_an_earlier_segment);
   tcase_add_test (tc, test_parent_keeping_up_is_left_alone);
   tcase_add_test (tc, test_lost_parents_left);
-  tcase_add_test (tc, test_range_keeping_up_goes_on);
   tcase_add_test (tc, test_relayed_stripe_repaired_earlier);
   tcase_add_test (tc, test_new_parent_streams_a_missed_segment);
   return s;

@@ -425,14 +425,6 @@ GST_START_TEST (test_injector_election)
   config.upload = TRUE;
   state.peers[0].loading_by_http = segments ({ 42 });
   fail_unless (schedule (config, state).empty ());
-
-  /* Nobody injects its backlog: what was listed before we came is held
-   * by peers we have not heard from yet, even by the injector. */
-  state.peers[0].loading_by_http = segments ({});
-  state.segments[0].first_seen = kNow - ids.size () * config.injector_backoff;
-  fail_unless_equals_int (schedule (config, state).size (), 1);
-  state.segments[0].backlog = true;
-  fail_unless (schedule (config, state).empty ());
 }
 
 GST_END_TEST;

@@ -278,8 +278,7 @@ plan_relay (const RelayConfig &config, const RelayState &state)
           continue;
         }
         const bool stalled = state.now >= t.last_progress + config.p2p_timeout;
-        if (!stalled
-            && (!urgent || keeps_up (config, state.now, segment, stripe)))
+        if (!stalled && !urgent)
           continue;
         decisions.push_back ({ RelayDecisionKind::CANCEL_RANGE, j,
                                segment.sequence, t.peer_id, 0, 0 });

@@ -21,9 +21,8 @@
  *    HTTP (on a slow downlink the range would make that one late).
  *  - Inside the HTTP window, whatever is still missing of a stripe comes
  *    over HTTP as a Range request for just those bytes, one segment after
- *    the other, unless the parent (or the peer sending it as a range)
- *    delivers fast enough to finish before the deadline: the repair that
- *    keeps playback going whoever left. A
+ *    the other, unless the parent delivers fast enough to finish before
+ *    the deadline: the repair that keeps playback going whoever left. A
  *    stripe we relay is repaired earlier, so that the repair reaches our
  *    children in time and one miss does not spread down the tree.
  */

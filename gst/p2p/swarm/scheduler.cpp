@@ -300,8 +300,7 @@ schedule (const SchedulerConfig &config, const SchedulerState &state)
       }
       continue;
     }
-    if (!config.upload || segment.backlog
-        || announced_by_anyone (config, state, segment.sequence)
+    if (!config.upload || announced_by_anyone (config, state, segment.sequence)
         || !http_free ())
       continue;
 

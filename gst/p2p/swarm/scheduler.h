@@ -31,10 +31,7 @@
  *    once; rank r waits r × injector_backoff after first seeing the segment,
  *    in case the ones before it are gone. Everyone else waits for an
  *    announcement, or for the HTTP window. Viewers with upload off never
- *    inject, and nobody injects its backlog (segments listed before it
- *    came): a newcomer that has not heard from its peers yet would
- *    otherwise fetch all of it. Browsers follow their own rules and are not
- *    coordinated.
+ *    inject. Browsers follow their own rules and are not coordinated.
  */
 #pragma once
 
@@ -90,9 +87,6 @@ struct PlannedSegment
   GstClockTime deadline = 0;
   /* When it first appeared in our copy of the playlist. */
   GstClockTime first_seen = 0;
-  /* Listed already when we came: peers hold it, even when none of ours has
-   * said so yet. */
-  bool backlog = false;
 };
 
 enum class TransferSource {

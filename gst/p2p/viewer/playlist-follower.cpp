@@ -275,8 +275,6 @@ PlaylistFollower::on_media_playlist (hls::MediaPlaylist media)
     keep_departed (media);
   playlist_ = std::move (media);
   const GstClockTime now = clock_.now ();
-  if (first_seen_.empty ())
-    first_loaded_ = now;
   for (const hls::MediaSegment &s : playlist_->segments)
     first_seen_.emplace (s.sequence, now);
   const int64_t oldest = oldest_available ();
@@ -376,13 +374,6 @@ PlaylistFollower::first_seen (int64_t sequence, GstClockTime fallback) const
 {
   auto it = first_seen_.find (sequence);
   return it != first_seen_.end () ? it->second : fallback;
-}
-
-bool
-PlaylistFollower::listed_at_start (int64_t sequence) const
-{
-  auto it = first_seen_.find (sequence);
-  return it != first_seen_.end () && it->second == first_loaded_;
 }
 
 int64_t

@@ -97,9 +97,6 @@ public:
   void forget_departed (int64_t sequence);
   /* When @sequence was first listed; @fallback if unknown. */
   GstClockTime first_seen (int64_t sequence, GstClockTime fallback) const;
-  /* Whether @sequence was listed in the first playlist of this variant we
-   * loaded: it was published before we came. */
-  bool listed_at_start (int64_t sequence) const;
   /* The segment after the last listed one, -1 before a playlist. */
   int64_t next_unlisted () const;
   /* The oldest segment still to be had (departed or listed), -1 if none. */
@@ -155,8 +152,6 @@ private:
   std::optional<hls::MediaPlaylist> playlist_;
   std::map<int64_t, hls::MediaSegment> departed_;
   std::map<int64_t, GstClockTime> first_seen_;
-  /* When the first playlist of this variant came. */
-  GstClockTime first_loaded_ = GST_CLOCK_TIME_NONE;
   int64_t playhead_ = -1;
   net::HttpFetch fetch_;
   Timer reload_timer_;

@@ -442,7 +442,6 @@ ViewerCore::schedule_downloads ()
     planned.sequence = segment.sequence;
     planned.deadline = due;
     planned.first_seen = playlists_.first_seen (segment.sequence, state.now);
-    planned.backlog = playlists_.listed_at_start (segment.sequence);
     due += segment.duration;
     /* Segments cut in stripes come stripe by stripe, from relays, peers
      * holding them, or HTTP ranges; the others whole, as do those already
