@@ -196,6 +196,19 @@ check_in_order_and_intact (const Collector &c, const World &world)
   }
 }
 
+/* A copy of @good with byte @at flipped: what a lying peer sends. */
+ChunkedBytes
+with_byte_flipped (const ChunkedBytes &good, gsize at)
+{
+  GBytesPtr bytes = good.flatten ();
+  const gsize size = g_bytes_get_size (bytes.get ());
+  auto data = static_cast<guint8 *> (
+      g_memdup2 (g_bytes_get_data (bytes.get (), nullptr), size));
+  data[at] ^= 0x5a;
+  GBytesPtr bad (g_bytes_new_take (data, size));
+  return ChunkedBytes (bad.get ());
+}
+
 } // namespace
 
 GST_START_TEST (test_live_start_over_http)
@@ -354,14 +367,8 @@ struct CorruptingPeer
       ChunkedBytes good = world_.broadcaster->segment (sequence);
       if (good.empty ())
         return good;
-      GBytesPtr bytes = good.flatten ();
-      const gsize size = g_bytes_get_size (bytes.get ());
-      auto data = static_cast<guint8 *> (
-          g_memdup2 (g_bytes_get_data (bytes.get (), nullptr), size));
-      data[size / 2] ^= 0x5a;
       served++;
-      GBytesPtr bad (g_bytes_new_take (data, size));
-      return ChunkedBytes (bad.get ());
+      return with_byte_flipped (good, good.size () / 2);
     };
     return callbacks;
   }
@@ -407,14 +414,8 @@ public:
     ChunkedBytes good = Holdings::available (sequence, from, to);
     if (good.empty ())
       return good;
-    GBytesPtr bytes = good.flatten ();
-    const gsize size = g_bytes_get_size (bytes.get ());
-    auto data = static_cast<guint8 *> (
-        g_memdup2 (g_bytes_get_data (bytes.get (), nullptr), size));
-    data[0] ^= 0x5a;
     served++;
-    GBytesPtr bad (g_bytes_new_take (data, size));
-    return ChunkedBytes (bad.get ());
+    return with_byte_flipped (good, 0);
   }
 
   mutable guint served = 0;
