@@ -75,22 +75,22 @@ to_json (const SimConfig &config, const SimResult &r, bool per_viewer)
   add (b, "segment_duration_s", double (config.segment_duration) / GST_SECOND);
   add (b, "bitrate_kbps", config.bitrate_kbps);
   add (b, "rate_scale", config.rate_scale);
-  add (b, "offload", r.offload);
-  add (b, "http_copies_per_segment", r.http_copies_per_segment);
-  add (b, "origin_copies_per_segment", r.origin_copies_per_segment);
-  add (b, "stalls", gint64 (r.stalls));
-  add (b, "stall_seconds", r.stall_seconds);
+  add (b, "offload", r.whole.offload ());
+  add (b, "http_copies_per_segment", r.whole.http_copies_per_segment ());
+  add (b, "origin_copies_per_segment", r.whole.origin_copies_per_segment ());
+  add (b, "stalls", gint64 (r.whole.stalls));
+  add (b, "stall_seconds", r.whole.stall_seconds);
   add (b, "startup_median_s", r.startup_median_s);
   add (b, "latency_median_s", r.latency_median_s);
   add (b, "wall_seconds", r.wall_seconds);
   add (b, "virtual_seconds", r.virtual_seconds);
   add (b, "events", gint64 (r.events));
   add (b, "passes", gint64 (r.passes));
-  add (b, "segment_bytes", gint64 (r.segment_bytes));
-  add (b, "http_segment_bytes", gint64 (r.http_segment_bytes));
+  add (b, "segment_bytes", gint64 (r.whole.segment_bytes));
+  add (b, "http_segment_bytes", gint64 (r.whole.http_segment_bytes));
   add (b, "http_playlist_bytes", gint64 (r.http_playlist_bytes));
-  add (b, "seeder_bytes", gint64 (r.seeder_bytes));
-  add (b, "received_bytes", gint64 (r.received_bytes));
+  add (b, "seeder_bytes", gint64 (r.whole.seeder_bytes));
+  add (b, "received_bytes", gint64 (r.whole.received_bytes));
   add (b, "tracker_announces", gint64 (r.tracker_announces));
   add (b, "announces_per_viewer_per_s",
        r.sessions ? double (r.tracker_announces) / r.viewers / r.virtual_seconds
@@ -230,9 +230,10 @@ main (int argc, char **argv)
            "copies/segment %.2f, origin copies/segment %.2f, stalls "
            "%" G_GUINT64_FORMAT " (%.1f s), start-up %.2f s, latency %.2f s, "
            "%.1f s wall\n",
-           r.viewers, r.sessions, r.segments, 100 * r.offload,
-           r.http_copies_per_segment, r.origin_copies_per_segment, r.stalls,
-           r.stall_seconds, r.startup_median_s, r.latency_median_s,
+           r.viewers, r.sessions, r.segments, 100 * r.whole.offload (),
+           r.whole.http_copies_per_segment (),
+           r.whole.origin_copies_per_segment (), r.whole.stalls,
+           r.whole.stall_seconds, r.startup_median_s, r.latency_median_s,
            r.wall_seconds);
   if (r.steady_from_s >= 0)
     g_print ("steady from %.0f s: offload %.1f %%, HTTP copies/segment %.2f, "

@@ -490,17 +490,8 @@ Simulation::run ()
   result.viewers = config_.viewers;
   result.sessions = int (records_.size ());
   result.segments = broadcaster_->published ();
-  result.segment_bytes = whole.segment_bytes;
-  result.http_segment_bytes = whole.http_segment_bytes;
+  result.whole = whole;
   result.http_playlist_bytes = origin_->stats ().playlist_bytes;
-  result.seeder_bytes = whole.seeder_bytes;
-  result.received_bytes = whole.received_bytes;
-  result.peer_bytes = whole.peer_bytes;
-  result.stalls = whole.stalls;
-  result.stall_seconds = whole.stall_seconds;
-  result.offload = whole.offload ();
-  result.http_copies_per_segment = whole.http_copies_per_segment ();
-  result.origin_copies_per_segment = whole.origin_copies_per_segment ();
   std::vector<double> startups, latencies;
   for (const ViewerRecord &r : records_) {
     result.passes += r.passes;

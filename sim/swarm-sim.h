@@ -99,17 +99,9 @@ struct SimResult
   int viewers = 0;  /* at once */
   int sessions = 0; /* every viewer that joined, newcomers included */
   int segments = 0;
-  guint64 segment_bytes = 0; /* published during the run */
-  guint64 http_segment_bytes = 0;
+  /* The whole run, from the first viewer's join. */
+  Totals whole;
   guint64 http_playlist_bytes = 0;
-  guint64 seeder_bytes = 0;
-  guint64 received_bytes = 0;
-  guint64 peer_bytes = 0;
-  double offload = 0;
-  double http_copies_per_segment = 0;
-  double origin_copies_per_segment = 0;
-  guint64 stalls = 0;
-  double stall_seconds = 0;
   double startup_median_s = 0;
   double latency_median_s = 0;
   double wall_seconds = 0;
