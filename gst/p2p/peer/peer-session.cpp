@@ -906,6 +906,16 @@ PeerSession::end_transfer (size_t index, bool next_segment)
     add_push_transfers ();
 }
 
+guint32
+PeerSession::child_stripes () const
+{
+  guint32 stripes = 0;
+  for (const auto &push : pushes_)
+    if (push.first < 32)
+      stripes |= 1u << push.first;
+  return stripes;
+}
+
 guint64
 PeerSession::relay_backlog () const
 {

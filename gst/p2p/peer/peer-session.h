@@ -271,6 +271,8 @@ public:
   {
     return pushes_.count (stripe) != 0;
   }
+  /* The same for every stripe, a bit each. */
+  guint32 child_stripes () const;
   /* Stops relaying @stripe to the remote (it is told). */
   void drop_child (guint stripe);
   /* Bytes queued for the remote and not taken by the channel yet. */
