@@ -165,7 +165,8 @@ private:
   on_open (const Endpoint &remote)
   {
     open_ = true;
-    const GstClockTime rtt = 2 * network_.delay (host_, remote.host_);
+    delay_ = network_.delay (host_, remote.host_);
+    const GstClockTime rtt = 2 * delay_;
     const double loss = network_.loss (host_, remote.host_);
     loss_rtt_ = rtt;
     loss_ = loss;
@@ -198,11 +199,10 @@ private:
       /* The remote keeps it: the event carries no more than fits in a
        * std::function without an allocation. */
       remote->crossing_.push_back (std::move (unit));
-      network_.loop ().call_later (network_.delay (host_, remote->host_),
-                                   [net = &network_, id = remote_] {
-                                     if (Endpoint *r = net->find (id))
-                                       r->on_crossed ();
-                                   });
+      network_.loop ().call_later (delay_, [net = &network_, id = remote_] {
+        if (Endpoint *r = net->find (id))
+          r->on_crossed ();
+      });
     }
     if (send_refused_ && buffered_amount () <= low_threshold_) {
       send_refused_ = false;
@@ -346,6 +346,8 @@ private:
   bool closed_ = false;
   bool send_refused_ = false;
   guint64 low_threshold_ = network_.timing ().buffered_low_threshold;
+  /* One way to the remote, known once open (hosts are cold in the cache). */
+  GstClockTime delay_ = 0;
   double loss_ = 0;
   GstClockTime loss_rtt_ = 0;
   double seconds_per_byte_ = 0;

@@ -26,47 +26,74 @@ struct Unit
   gsize size = 0;
 };
 
-/* First in, first out, in one vector: unlike std::deque it allocates
- * nothing until the first push (a simulated swarm holds four per channel,
- * most of them empty at any time), and its storage is kept for the next
- * items once it empties. */
+/* First in, first out, in a ring. The first two items are kept inline: a
+ * simulated swarm holds four per channel, most of them empty or with an item
+ * or two, and items in a buffer of their own cost one more cache miss each
+ * time they are reached. Beyond two they move to a buffer on the heap, kept
+ * for the next items once the queue empties. */
 template <typename T> class Fifo
 {
 public:
   bool
   empty () const
   {
-    return head_ == items_.size ();
+    return size_ == 0;
   }
   T &
   front ()
   {
-    return items_[head_];
+    return items ()[head_];
   }
   void
   push_back (T item)
   {
-    items_.push_back (std::move (item));
+    if (size_ == capacity ())
+      grow ();
+    items ()[(head_ + size_) & (capacity () - 1)] = std::move (item);
+    size_++;
   }
   void
   pop_front ()
   {
-    items_[head_++] = T ();
-    if (head_ == items_.size ()) {
-      items_.clear ();
-      head_ = 0;
-    }
+    items ()[head_] = T ();
+    head_ = (head_ + 1) & (capacity () - 1);
+    size_--;
   }
   void
   clear ()
   {
-    items_.clear ();
+    while (!empty ())
+      pop_front ();
     head_ = 0;
   }
 
 private:
-  std::vector<T> items_;
+  static constexpr size_t kInline = 2; /* a power of two, as capacity () */
+
+  T *
+  items ()
+  {
+    return spilled_.empty () ? inline_ : spilled_.data ();
+  }
+  size_t
+  capacity () const
+  {
+    return spilled_.empty () ? kInline : spilled_.size ();
+  }
+  void
+  grow ()
+  {
+    std::vector<T> larger (2 * capacity ());
+    for (size_t i = 0; i < size_; i++)
+      larger[i] = std::move (items ()[(head_ + i) & (capacity () - 1)]);
+    spilled_.swap (larger);
+    head_ = 0;
+  }
+
+  T inline_[kInline];
+  std::vector<T> spilled_;
   size_t head_ = 0;
+  size_t size_ = 0;
 };
 
 class SharedLink;
@@ -87,13 +114,14 @@ private:
   friend class SharedLink;
   explicit Flow (Done done) : done_ (std::move (done)) {}
 
-  Done done_;
-  Fifo<Unit> queue_;
-  gsize queued_bytes_ = 0;
-  /* Virtual time at which the head unit is fully served. */
-  double finish_ = 0;
+  /* What a completion reads first, on the flow's first cache line. */
   bool in_heap_ = false;
   bool closed_ = false;
+  /* Virtual time at which the head unit is fully served. */
+  double finish_ = 0;
+  gsize queued_bytes_ = 0;
+  Fifo<Unit> queue_;
+  Done done_;
 };
 
 class SharedLink

@@ -39,6 +39,28 @@ segment_command (wire::CommandType type, int64_t sequence, int64_t request_id,
   return c;
 }
 
+/* @set becomes the segments of @list. An announcement mostly adds the
+ * newest segment and drops the oldest: a sorted list (as ours are) keeps
+ * the set's other nodes instead of allocating them all again. */
+void
+assign_segments (std::set<int64_t> &set, const std::vector<int64_t> &list)
+{
+  if (!std::is_sorted (list.begin (), list.end ())) {
+    set = std::set<int64_t> (list.begin (), list.end ());
+    return;
+  }
+  auto it = set.begin ();
+  for (int64_t sequence : list) {
+    while (it != set.end () && *it < sequence)
+      it = set.erase (it);
+    if (it != set.end () && *it == sequence)
+      ++it;
+    else
+      set.insert (it, sequence);
+  }
+  set.erase (it, set.end ());
+}
+
 } // namespace
 
 PeerSession::PeerSession (Clock &clock, Random &random,
@@ -271,13 +293,11 @@ PeerSession::on_command (const wire::Command &command)
     /* Mostly what it said last time: kept rather than built again. */
     if (command.loaded != remote_loaded_list_) {
       remote_loaded_list_ = command.loaded;
-      remote_loaded_
-          = std::set<int64_t> (command.loaded.begin (), command.loaded.end ());
+      assign_segments (remote_loaded_, command.loaded);
     }
     if (command.loading_by_http != remote_loading_list_) {
       remote_loading_list_ = command.loading_by_http;
-      remote_loading_ = std::set<int64_t> (command.loading_by_http.begin (),
-                                           command.loading_by_http.end ());
+      assign_segments (remote_loading_, command.loading_by_http);
     }
     if (source_)
       read_relay_info (command);
@@ -491,9 +511,12 @@ PeerSession::read_relay_info (const wire::Command &command)
   remote_depths_ = command.depths;
   remote_free_slots_ = command.free_slots;
   remote_relay_slots_ = command.relay_slots;
-  remote_ancestors_.assign (remote_depths_.size (), {});
+  /* Paths are assigned in place: their storage is kept from one
+   * announcement to the next. */
+  remote_ancestors_.resize (remote_depths_.size ());
   size_t at = 0;
   for (size_t j = 0; j < remote_depths_.size (); j++) {
+    remote_ancestors_[j].clear ();
     if (remote_depths_[j] < 0)
       continue;
     const size_t count = size_t (remote_depths_[j]) + 1;
@@ -904,6 +927,16 @@ PeerSession::end_transfer (size_t index, bool next_segment)
   push->second.next = ended.sequence + 1;
   if (next_segment)
     add_push_transfers ();
+}
+
+guint32
+PeerSession::child_stripes () const
+{
+  guint32 stripes = 0;
+  for (const auto &push : pushes_)
+    if (push.first < 32)
+      stripes |= 1u << push.first;
+  return stripes;
 }
 
 guint64

@@ -271,6 +271,8 @@ public:
   {
     return pushes_.count (stripe) != 0;
   }
+  /* The same for every stripe, a bit each. */
+  guint32 child_stripes () const;
   /* Stops relaying @stripe to the remote (it is told). */
   void drop_child (guint stripe);
   /* Bytes queued for the remote and not taken by the channel yet. */
@@ -327,13 +329,35 @@ private:
     GstClockTime started = 0;
   };
 
+  struct RangeWanted
+  {
+    int64_t sequence;
+    gsize from;
+  };
+  struct Push
+  {
+    int64_t request_id = -1;
+    int64_t next = 0;
+  };
+
   Clock &clock_;
   Random &random_;
+  /* What the swarm reads of every peer on each scheduling pass, first and
+   * together: in a large simulated swarm each cache line of a session it
+   * touches is a miss. */
+  bool open_ = false;
+  StripeSource *source_ = nullptr; /* gst-p2p 2 */
+  std::string remote_id_;
+  double throughput_ = 0;
+  int64_t remote_free_slots_ = 0;
+  int64_t remote_relay_slots_ = 0;
+  /* As a receiver, our ranges (request id → where they start); as a relay,
+   * the remote's subscriptions (stripe → request id and next segment). */
+  std::map<int64_t, RangeWanted> ranges_;
+  std::map<guint, Push> pushes_;
   PeerSessionCallbacks callbacks_;
   std::string log_id_;
   std::unique_ptr<PeerChannel> channel_;
-  std::string remote_id_;
-  bool open_ = false;
   wire::WireReceiver receiver_;
   std::set<int64_t> remote_loaded_;
   std::set<int64_t> remote_loading_;
@@ -357,25 +381,15 @@ private:
   size_t upload_messages_ = 0;
   int64_t upload_request_id_ = -1;
   int64_t upload_sequence_ = -1;
-  double throughput_ = 0;
   guint64 bytes_downloaded_ = 0;
   guint64 bytes_uploaded_ = 0;
 
   /* gst-p2p 2. */
-  StripeSource *source_ = nullptr;
   std::vector<int64_t> remote_depths_;
   std::vector<std::vector<uint32_t>> remote_ancestors_;
-  int64_t remote_free_slots_ = 0;
-  int64_t remote_relay_slots_ = 0;
-  /* As a receiver: our subscriptions (stripe → request id), our ranges
-   * (request id → where they start), and the slice arriving now. */
+  /* As a receiver: our subscriptions (stripe → request id), and the slice
+   * arriving now. */
   std::map<guint, int64_t> subscriptions_;
-  struct RangeWanted
-  {
-    int64_t sequence;
-    gsize from;
-  };
-  std::map<int64_t, RangeWanted> ranges_;
   struct Incoming
   {
     bool active = false;
@@ -389,16 +403,9 @@ private:
   };
   Incoming incoming_;
   GstClockTime last_payload_ = 0;
-  /* As a relay: the remote's subscriptions (stripe → request id and next
-   * segment), and the transfers running, pushes' and ranges'. Transfers
-   * go out as slices (a SegmentData for [offset, offset + size), then its
+  /* As a relay, the transfers running, pushes' and ranges'. Transfers go
+   * out as slices (a SegmentData for [offset, offset + size), then its
    * bytes), so several run at once on the one channel. */
-  struct Push
-  {
-    int64_t request_id = -1;
-    int64_t next = 0;
-  };
-  std::map<guint, Push> pushes_;
   struct RelayTransfer
   {
     int64_t sequence = -1;

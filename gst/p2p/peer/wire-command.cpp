@@ -4,6 +4,7 @@
 #include "wire-command.h"
 
 #include <algorithm>
+#include <array>
 
 #include "gst/p2p/common/error.h"
 
@@ -174,6 +175,18 @@ ancestors_to_string (const std::vector<uint32_t> &ancestors)
   return text;
 }
 
+/* Each byte's value as a hex digit, -1 if none: g_ascii_xdigit_value ()
+ * as a table, without a branch per digit (announcements carry many). */
+constexpr std::array<int8_t, 256> kHexDigits = [] {
+  std::array<int8_t, 256> digits{};
+  for (int c = 0; c < 256; c++)
+    digits[c] = c >= '0' && c <= '9'   ? int8_t (c - '0')
+                : c >= 'a' && c <= 'f' ? int8_t (c - 'a' + 10)
+                : c >= 'A' && c <= 'F' ? int8_t (c - 'A' + 10)
+                                       : int8_t (-1);
+  return digits;
+}();
+
 bool
 ancestors_from_string (const std::string &text,
                        std::vector<uint32_t> *ancestors)
@@ -181,19 +194,17 @@ ancestors_from_string (const std::string &text,
   ancestors->clear ();
   if (text.size () % 8 != 0)
     return false;
+  ancestors->reserve (text.size () / 8);
   for (size_t at = 0; at < text.size (); at += 8) {
     uint32_t id = 0;
+    int8_t invalid = 0;
     for (size_t i = at; i < at + 8; i++) {
-      /* As g_ascii_xdigit_value (), inline: announcements carry many. */
-      const char c = text[i];
-      const int digit = c >= '0' && c <= '9'   ? c - '0'
-                        : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                        : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                               : -1;
-      if (digit < 0)
-        return false;
-      id = id << 4 | uint32_t (digit);
+      const int8_t digit = kHexDigits[guint8 (text[i])];
+      invalid |= digit;
+      id = id << 4 | uint32_t (digit & 0xf);
     }
+    if (invalid < 0)
+      return false;
     ancestors->push_back (id);
   }
   return true;

@@ -84,6 +84,7 @@ Swarm::Swarm (Runtime &runtime, SwarmConfig config, SwarmCallbacks callbacks)
       collect_timer_ (runtime.clock), capacity_timer_ (runtime.clock),
       reannounce_timer_ (runtime.clock)
 {
+  self_relay_id_ = relay_id (config_.peer_id);
   static gsize debug_init = 0;
   if (g_once_init_enter (&debug_init)) {
     GST_DEBUG_CATEGORY_INIT (p2p_swarm_debug, "p2pswarm", 0,
@@ -293,9 +294,7 @@ Swarm::session_callbacks (Peer *peer)
     if (callbacks_.announced)
       callbacks_.announced (peer->session->remote_loaded ());
     /* A parent's place in the relay is part of ours. */
-    if (std::find (parents_.begin (), parents_.end (),
-                   peer->session->remote_id ())
-        != parents_.end ())
+    if (is_parent (peer))
       update_relay_info ();
     if (callbacks_.peer_announced)
       callbacks_.peer_announced ();
@@ -353,9 +352,9 @@ Swarm::remove_later (Peer *peer)
   /* Stripes we received through it need another parent. */
   bool orphaned = false;
   if (peer->session)
-    for (std::string &parent : parents_)
-      if (parent == peer->session->remote_id ()) {
-        parent.clear ();
+    for (guint j = 0; j < parents_.size (); j++)
+      if (parents_[j] == peer->session->remote_id ()) {
+        set_parent (j, nullptr);
         orphaned = true;
       }
   if (orphaned) {
@@ -395,6 +394,20 @@ const Swarm::Peer *
 Swarm::find_connected (const std::string &peer_id) const
 {
   return const_cast<Swarm *> (this)->find_connected (peer_id);
+}
+
+void
+Swarm::set_parent (guint stripe, Peer *peer)
+{
+  parents_[stripe] = peer ? peer->session->remote_id () : std::string ();
+  parent_peers_[stripe] = peer;
+}
+
+bool
+Swarm::is_parent (const Peer *peer) const
+{
+  return std::find (parent_peers_.begin (), parent_peers_.end (), peer)
+         != parent_peers_.end ();
 }
 
 guint
@@ -488,11 +501,6 @@ Swarm::peer_views () const
   const GstClockTime now = runtime_.clock.now ();
   std::vector<PeerView> views;
   views.reserve (peers_.size ());
-  /* Our parents' relay ids: most peers are told apart without comparing
-   * ids. */
-  uint32_t parent_relay_ids[32];
-  for (guint j = 0; j < parents_.size () && j < 32; j++)
-    parent_relay_ids[j] = relay_id (parents_[j]);
   for (const Peer &p : peers_) {
     if (p.dead || !p.session || !p.session->is_open ())
       continue;
@@ -514,8 +522,8 @@ Swarm::peer_views () const
       v.relay_slots = p.session->remote_relay_slots ();
       v.interior = p.seeder ? -1 : int (interior_stripe (p.relay_id, stripes_));
       v.ranges_pending = p.session->ranges_pending ();
-      for (guint j = 0; j < parents_.size () && j < 32; j++)
-        if (parent_relay_ids[j] == p.relay_id && parents_[j] == v.id)
+      for (guint j = 0; j < parent_peers_.size () && j < 32; j++)
+        if (parent_peers_[j] == &p)
           v.pushing_to_us |= 1u << j;
     }
     views.push_back (std::move (v));
@@ -614,7 +622,7 @@ Swarm::session_relay_callbacks (Peer *peer, peer::PeerSessionCallbacks &cb)
     /* Refused (full) or dropped: not asked again for a while. */
     peer->busy_until = runtime_.clock.now () + kBusyBackoff;
     if (parent (stripe) == peer->session->remote_id ()) {
-      parents_[stripe].clear ();
+      set_parent (stripe, nullptr);
       update_relay_info ();
     }
     if (callbacks_.relay_changed)
@@ -634,6 +642,7 @@ Swarm::set_stripes (guint stripes)
     unsubscribe (j);
   stripes_ = stripes;
   parents_.assign (stripes, std::string ());
+  parent_peers_.assign (stripes, nullptr);
   update_relay_info ();
 }
 
@@ -646,7 +655,7 @@ Swarm::subscribe (guint stripe, const std::string &peer_id, int64_t from)
   if (!p || !p->session->relays () || !p->session->subscribe (stripe, from))
     return false;
   p->subscriptions_unannounced++;
-  parents_[stripe] = peer_id;
+  set_parent (stripe, p);
   update_relay_info ();
   return true;
 }
@@ -656,9 +665,9 @@ Swarm::unsubscribe (guint stripe)
 {
   if (stripe >= parents_.size () || parents_[stripe].empty ())
     return;
-  if (Peer *p = find_connected (parents_[stripe]))
+  if (Peer *p = parent_peers_[stripe])
     p->session->unsubscribe (stripe);
-  parents_[stripe].clear ();
+  set_parent (stripe, nullptr);
   update_relay_info ();
 }
 
@@ -696,13 +705,14 @@ Swarm::children () const
   return n;
 }
 
-bool
-Swarm::relays_stripe (guint stripe) const
+guint32
+Swarm::relayed_stripes () const
 {
+  guint32 stripes = 0;
   for (const Peer &p : peers_)
-    if (!p.dead && p.session && p.session->relays_stripe_to (stripe))
-      return true;
-  return false;
+    if (!p.dead && p.session)
+      stripes |= p.session->child_stripes ();
+  return stripes;
 }
 
 bool
@@ -800,7 +810,7 @@ Swarm::update_relay_info ()
   /* Updated in place: most calls (a parent's announcement) change nothing,
    * and building it anew to compare was a good part of the time spent on
    * announcements. */
-  const uint32_t self = relay_id (config_.peer_id);
+  const uint32_t self = self_relay_id_;
   bool changed = relay_info_.depths.size () != stripes_;
   relay_info_.depths.resize (stripes_, -1);
   relay_info_.ancestors.resize (stripes_);
@@ -810,9 +820,7 @@ Swarm::update_relay_info ()
     const std::vector<uint32_t> *above = nullptr;
     if (config_.seeder) {
       depth = 0;
-    } else if (const Peer *p = parents_[j].empty ()
-                                   ? nullptr
-                                   : find_connected (parents_[j])) {
+    } else if (const Peer *p = parent_peers_[j]) {
       const auto &depths = p->session->remote_depths ();
       const auto &paths = p->session->remote_ancestors ();
       if (j < depths.size () && depths[j] >= 0

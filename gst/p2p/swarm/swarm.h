@@ -147,8 +147,8 @@ public:
   void holdings_changed ();
   /* Stripes we relay to others, and how many we take at most. */
   guint children () const;
-  /* Whether some child gets @stripe from us. */
-  bool relays_stripe (guint stripe) const;
+  /* The stripes some child gets from us, a bit each. */
+  guint32 relayed_stripes () const;
   guint
   max_children () const
   {
@@ -194,6 +194,9 @@ private:
   peer::PeerSessionCallbacks session_callbacks (Peer *peer);
   Peer *find_connected (const std::string &peer_id);
   const Peer *find_connected (const std::string &peer_id) const;
+  /* @peer (null: nobody) is our parent for @stripe from now on. */
+  void set_parent (guint stripe, Peer *peer);
+  bool is_parent (const Peer *peer) const;
   /* Peers not dead whose session is in @state. */
   guint count_peers (bool (peer::PeerSession::*state) () const) const;
   guint connected_count () const;
@@ -226,6 +229,11 @@ private:
   /* gst-p2p 2 relaying. */
   guint stripes_ = 0;
   std::vector<std::string> parents_;
+  /* The same peers, found once: a parent is cleared before its peer goes
+   * (remove_later ()). */
+  std::vector<Peer *> parent_peers_;
+  /* relay_id () of our own id. */
+  uint32_t self_relay_id_ = 0;
   peer::RelayInfo relay_info_;
   guint max_children_ = 0;
   double stripe_rate_ = 0;

@@ -771,8 +771,9 @@ ViewerCore::plan_relayed (const std::vector<swarm::PlannedSegment> &segments,
                 holdings_.received (planned.sequence, 3));
     state.segments.push_back (std::move (segment));
   }
+  const guint32 relayed = swarm_->relayed_stripes ();
   for (guint j = 0; j < stripes; j++)
-    state.relayed_stripes.push_back (swarm_->relays_stripe (j));
+    state.relayed_stripes.push_back (relayed >> j & 1);
   for (guint j = 0; j < stripes; j++)
     state.parents.push_back (
         { swarm_->parent (j), parent_from_[j], parent_misses_[j] });
