@@ -94,6 +94,16 @@ export class Processes {
   constructor(logDir) {
     this.logDir = logDir;
     this.children = [];
+    // A process.exit() that skips stopAll() (a library that exits on
+    // require, an uncaught error) must not leave the children running.
+    process.on("exit", () => {
+      for (const entry of this.children) {
+        if (entry.exited) continue;
+        try {
+          process.kill(entry.child.pid, "SIGKILL");
+        } catch {}
+      }
+    });
   }
 
   start(name, command, args, { env = {}, stopSignal = "SIGTERM" } = {}) {
