@@ -557,6 +557,37 @@ expect_error (WireReceiver &receiver, const Bytes &message, const char *why)
   fail_if (receiver.assembling (), "%s", why);
 }
 
+/* Relay paths travel as eight hex digits per relay id: either case is
+ * read, any other byte is a protocol error (the digits are read through a
+ * table, so its edges are checked: '/', ':', '@', 'G', '`', 'g'). */
+GST_START_TEST (test_relay_path_digits)
+{
+  Command announcement = Command::announcement ({ 40 }, {});
+  announcement.depths = { 1 };
+  announcement.ancestors = { 0x075bcd15, 0xabcdef09 };
+  const std::string hex = encode_one (announcement);
+  auto text_hex = [] (const char *text) {
+    return to_hex (reinterpret_cast<const uint8_t *> (text), strlen (text));
+  };
+  const std::string written = text_hex ("075bcd15abcdef09");
+  const size_t at = hex.find (written);
+  fail_unless (at != std::string::npos, "paths not found in %s", hex.c_str ());
+  auto with_paths = [&] (const char *text) {
+    std::string changed = hex;
+    changed.replace (at, written.size (), text_hex (text));
+    return changed;
+  };
+  fail_unless (decode_one (with_paths ("075BCD15ABCDEF09")) == announcement);
+  for (const char *bad :
+       { "075bcd15abcdef0/", "075bcd15abcdef0:", "075bcd15abcdef0@",
+         "075bcd15abcdef0G", "075bcd15abcdef0`", "g75bcd15abcdef09" }) {
+    WireReceiver receiver;
+    expect_error (receiver, from_hex (with_paths (bad)), bad);
+  }
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_malformed)
 {
   WireReceiver receiver;
@@ -655,6 +686,7 @@ wire_codec_suite (void)
   tcase_add_test (tc, test_payload_chunks);
   tcase_add_test (tc, test_command_detection);
   tcase_add_test (tc, test_gst_p2p_fields);
+  tcase_add_test (tc, test_relay_path_digits);
   tcase_add_test (tc, test_malformed);
   tcase_add_test (tc, test_round_trips);
   return s;
