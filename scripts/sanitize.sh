@@ -117,8 +117,15 @@ def library_leak (frames):
 
 
 reports = []  # (first line, ours?, log file, frames, library leak or None)
-for name in sorted(os.listdir(logs)):
-    text = open(os.path.join(logs, name), errors="replace").read()
+# The tests' own output too: a process started with an environment of its
+# own writes its reports to stderr, which meson keeps in its test log.
+sources = [os.path.join(logs, name) for name in sorted(os.listdir(logs))]
+sources.append(os.path.join(os.path.dirname(logs), "meson-logs", "testlog.txt"))
+for path in sources:
+    if not os.path.exists(path):
+        continue
+    name = os.path.relpath(path, os.path.dirname(logs))
+    text = open(path, errors="replace").read()
     # One report per "ERROR:"/"runtime error:"/leak block.
     blocks = re.split(r"\n(?=(?:Direct|Indirect) leak of |==\d+==ERROR: |\S+:\d+:\d+: runtime error: )", text)
     for block in blocks:
