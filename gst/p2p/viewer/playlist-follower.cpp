@@ -235,7 +235,6 @@ PlaylistFollower::follow_variant (size_t index)
   GST_INFO ("following variant %" G_GUINT64_FORMAT " bit/s: %s",
             variant ().bandwidth, media_url_.c_str ());
   playlist_.reset ();
-  next_unlisted_ = -1;
   departed_.clear ();
   first_seen_.clear ();
   reload_timer_.cancel ();
@@ -264,7 +263,6 @@ PlaylistFollower::on_media_playlist (hls::MediaPlaylist media)
       first_seen_.clear ();
       departed_.clear ();
       playlist_.reset ();
-      next_unlisted_ = -1;
     }
     for (const std::string &w : warnings)
       events_.warning (media_url_ + ": " + w);
@@ -276,9 +274,6 @@ PlaylistFollower::on_media_playlist (hls::MediaPlaylist media)
   if (playlist_)
     keep_departed (media);
   playlist_ = std::move (media);
-  next_unlisted_ = playlist_->segments.empty ()
-                       ? -1
-                       : playlist_->segments.back ().sequence + 1;
   const GstClockTime now = clock_.now ();
   for (const hls::MediaSegment &s : playlist_->segments)
     first_seen_.emplace (s.sequence, now);
@@ -379,6 +374,14 @@ PlaylistFollower::first_seen (int64_t sequence, GstClockTime fallback) const
 {
   auto it = first_seen_.find (sequence);
   return it != first_seen_.end () ? it->second : fallback;
+}
+
+int64_t
+PlaylistFollower::next_unlisted () const
+{
+  if (!playlist_ || playlist_->segments.empty ())
+    return -1;
+  return playlist_->segments.back ().sequence + 1;
 }
 
 int64_t

@@ -98,11 +98,7 @@ public:
   /* When @sequence was first listed; @fallback if unknown. */
   GstClockTime first_seen (int64_t sequence, GstClockTime fallback) const;
   /* The segment after the last listed one, -1 before a playlist. */
-  int64_t
-  next_unlisted () const
-  {
-    return next_unlisted_;
-  }
+  int64_t next_unlisted () const;
   /* The oldest segment still to be had (departed or listed), -1 if none. */
   int64_t oldest_available () const;
   bool live () const;
@@ -154,9 +150,6 @@ private:
   bool followed_media_ = false;
   bool followed_live_ = false;
   std::optional<hls::MediaPlaylist> playlist_;
-  /* Kept with playlist_: asked on every peer's announcement, which should
-   * not reach into the playlist's segments. */
-  int64_t next_unlisted_ = -1;
   std::map<int64_t, hls::MediaSegment> departed_;
   std::map<int64_t, GstClockTime> first_seen_;
   int64_t playhead_ = -1;
