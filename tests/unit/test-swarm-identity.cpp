@@ -8,7 +8,11 @@
  */
 #include <gst/check/gstcheck.h>
 
+#include <cmath>
 #include <string>
+#if defined(__SSE2__)
+#include <xmmintrin.h>
+#endif
 
 #include "gst/p2p/swarm/swarm-identity.h"
 
@@ -245,9 +249,25 @@ GST_START_TEST (test_js_number_to_string)
     { 0, "0" },
     { 1.7976931348623157e308, "1.7976931348623157e+308" },
     { 5e-324, "5e-324" },
+    { -5e-324, "-5e-324" },
+    { -0.0, "0" },
+    { -HUGE_VAL, "-Infinity" },
+    { NAN, "NaN" },
   };
   for (const auto &c : cases)
     assert_str_eq (js_number_to_string (c.value), c.js);
+
+#if defined(__SSE2__)
+  /* A library loaded in-process (some GStreamer plugins are built with
+   * -ffast-math) may flush denormals to zero: the text must not change. */
+  const unsigned saved = _mm_getcsr ();
+  _mm_setcsr (saved | 0x8040); /* flush-to-zero, denormals-are-zero */
+  const std::string denormal = js_number_to_string (5e-324);
+  const std::string small = js_number_to_string (2.2250738585072014e-308);
+  _mm_setcsr (saved);
+  assert_str_eq (denormal, "5e-324");
+  assert_str_eq (small, "2.2250738585072014e-308");
+#endif
 }
 
 GST_END_TEST;

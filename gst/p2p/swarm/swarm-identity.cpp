@@ -4,6 +4,8 @@
 #include "swarm-identity.h"
 
 #include <algorithm>
+#include <charconv>
+#include <cfenv>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -424,45 +426,61 @@ generate_peer_id (Random &random, const char *prefix)
   return id;
 }
 
-std::string
-js_number_to_string (double value)
+/* js_number_to_string () in the default floating-point environment. */
+static std::string
+js_number_text (double value)
 {
   if (std::isnan (value))
     return "NaN";
-  if (value == 0)
-    return "0";
-  if (value < 0)
-    return "-" + js_number_to_string (-value);
+  const std::string sign = std::signbit (value) ? "-" : "";
   if (std::isinf (value))
-    return "Infinity";
+    return sign + "Infinity";
 
-  /* Shortest digits that read back as @value; %e rounds correctly, so
-   * they are also the closest ones, as ECMA-262 asks. */
+  /* std::to_chars gives the shortest digits that read back as @value and,
+   * of those, the closest: what ECMA-262 asks. */
   char buf[40];
-  for (int precision = 0; precision < 17; precision++) {
-    g_snprintf (buf, sizeof buf, "%.*e", precision, value);
-    if (g_ascii_strtod (buf, nullptr) == value)
-      break;
-  }
+  const std::to_chars_result end
+      = std::to_chars (buf, buf + sizeof buf - 1, std::fabs (value),
+                       std::chars_format::scientific);
+  *end.ptr = '\0';
   std::string digits;
   const char *p = buf;
   for (; *p != 'e'; p++)
-    if (g_ascii_isdigit (*p))
+    if (*p != '.')
       digits += *p;
-  const int n = atoi (p + 1) + 1; /* value = 0.digits × 10^n */
-  while (digits.size () > 1 && digits.back () == '0')
-    digits.pop_back ();
+  if (digits == "0")
+    return "0"; /* -0 too */
+  const int n = std::atoi (p + 1) + 1;
+  /* value = 0.digits × 10^n */
   const int k = int (digits.size ());
 
+  std::string text;
   if (k <= n && n <= 21)
-    return digits + std::string (n - k, '0');
-  if (0 < n && n <= 21)
-    return digits.substr (0, n) + "." + digits.substr (n);
-  if (-6 < n && n <= 0)
-    return "0." + std::string (-n, '0') + digits;
-  const int e = n - 1;
-  return digits.substr (0, 1) + (k > 1 ? "." + digits.substr (1) : "") + "e"
-         + (e < 0 ? "-" : "+") + std::to_string (std::abs (e));
+    text = digits + std::string (n - k, '0');
+  else if (0 < n && n <= 21)
+    text = digits.substr (0, n) + "." + digits.substr (n);
+  else if (-6 < n && n <= 0)
+    text = "0." + std::string (-n, '0') + digits;
+  else {
+    const int e = n - 1;
+    text = digits.substr (0, 1) + (k > 1 ? "." + digits.substr (1) : "") + "e"
+           + (e < 0 ? "-" : "+") + std::to_string (std::abs (e));
+  }
+  return sign + text;
+}
+
+std::string
+js_number_to_string (double value)
+{
+  /* A library loaded in the same process may have set flush-to-zero and
+   * denormals-are-zero, under which 5e-324 == 0: work in the default
+   * floating-point environment, as JavaScript does. */
+  fenv_t caller_env;
+  fegetenv (&caller_env);
+  fesetenv (FE_DFL_ENV);
+  std::string text = js_number_text (value);
+  fesetenv (&caller_env);
+  return text;
 }
 
 } // namespace p2p::swarm
