@@ -5,7 +5,8 @@
  * parents near the root, a relay of the stripe taking a leaf's place under
  * a full parent, HTTP ranges for just the missing bytes inside the HTTP
  * window, one segment after the other (earlier for a stripe we relay),
- * and none for a stripe whose parent keeps up.
+ * none for a stripe whose parent keeps up, and strong relays moving up
+ * to the seeder.
  */
 #include <vector>
 
@@ -163,6 +164,43 @@ GST_START_TEST (test_relay_pushes_a_leaf_down)
   for (const RelayDecision &d :
        of_kind (f.plan (), RelayDecisionKind::SUBSCRIBE))
     fail_unless (d.peer_id == "-GP0200-deepdeepdeep");
+}
+
+GST_END_TEST;
+
+/* Our interior stripe's parent is @parent_depth deep and relays
+ * @parent_slots stripes (we relay 8): whether the plan moves that stripe
+ * to the seeder. */
+static bool
+moves_to_seeder (int64_t parent_depth, int64_t parent_slots)
+{
+  Fixture f;
+  f.state.self_relay_slots = 8;
+  const guint mine = f.state.self_interior;
+  f.add_peer ("-GS0200-seederseeder", 0, 4, -1);
+  f.views.back ().seeder = true;
+  f.add_peer ("-GP0200-parentparent", parent_depth, 2, int (mine));
+  f.views.back ().relay_slots = parent_slots;
+  for (guint j = 0; j < 4; j++)
+    f.state.parents[j] = { "-GP0200-parentparent", 40, 0 };
+  bool left = false, asked = false;
+  for (const RelayDecision &d : f.plan ()) {
+    fail_unless (d.stripe == mine, "stripe %u moved", d.stripe);
+    left |= d.kind == RelayDecisionKind::UNSUBSCRIBE;
+    asked |= d.kind == RelayDecisionKind::SUBSCRIBE
+             && d.peer_id == "-GS0200-seederseeder";
+  }
+  fail_unless_equals_int (left, asked);
+  return asked;
+}
+
+/* A strong relay under a weak child of the seeder takes that child's copy
+ * (Swarm::accept_child hands it over). */
+GST_START_TEST (test_strong_relay_moves_up_to_the_seeder)
+{
+  fail_unless (moves_to_seeder (1, 2));
+  fail_if (moves_to_seeder (1, 4)); /* not much weaker than us */
+  fail_if (moves_to_seeder (2, 2)); /* not the seeder's child */
 }
 
 GST_END_TEST;
@@ -352,6 +390,7 @@ relay_plan_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_parents_near_the_root);
   tcase_add_test (tc, test_relay_pushes_a_leaf_down);
+  tcase_add_test (tc, test_strong_relay_moves_up_to_the_seeder);
   tcase_add_test (tc, test_http_for_missing_bytes_one_segment_at_a_time);
   tcase_add_test (tc, test_no_range_while_http_brings_an_earlier_segment);
   tcase_add_test (tc, test_parent_keeping_up_is_left_alone);

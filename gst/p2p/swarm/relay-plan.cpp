@@ -131,7 +131,7 @@ plan_relay (const RelayConfig &config, const RelayState &state)
        j == state.self_interior && seeder && !from_seeder && j < stripes; j++) {
     const PeerView *parent
         = has_parent[j] ? find_peer (state, state.parents[j].peer_id) : nullptr;
-    if (!parent || depth_of (*parent, j) != 0
+    if (!parent || depth_of (*parent, j) != 1
         || 2 * parent->relay_slots >= int64_t (state.self_relay_slots))
       continue;
     decisions.push_back ({ RelayDecisionKind::UNSUBSCRIBE, j, 0, {}, 0, 0 });
