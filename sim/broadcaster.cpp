@@ -32,6 +32,7 @@ SimBroadcaster::SimBroadcaster (Network &network, Host &host, Origin &origin,
     seeder.trackers = { Tracker::kUrl };
   seeder.stream_swarm_id = config.stream_swarm_id;
   seeder.max_upload_peers = config.seeder_peers;
+  seeder.viewers_per_copy = config.viewers_per_copy;
   core_ = std::make_unique<broadcaster::BroadcasterCore> (
       runtime_.runtime, origin.sink (), seeder, [] (const std::string &) {});
   core_->start ();

@@ -29,6 +29,7 @@ public:
     /* Empty: no seeder. */
     std::string stream_swarm_id;
     guint seeder_peers = 4;
+    guint viewers_per_copy = broadcaster::SeederConfig ().viewers_per_copy;
     guint playlist_length = 6; /* p2pswarmsink's default */
   };
 

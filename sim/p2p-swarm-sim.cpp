@@ -147,7 +147,9 @@ main (int argc, char **argv)
 {
   ask_for_huge_pages (argv);
   gint viewers = 20, segments = 30, live_delay = 5, http_window_ms = 3000,
-       seeder_peers = 4, progress = 0;
+       seeder_peers = 4, progress = 0,
+       viewers_per_copy
+       = gint (p2p::broadcaster::SeederConfig ().viewers_per_copy);
   gint64 seed = 1;
   gdouble churn = 0, upload_off = 0.2, segment_duration = 2, bitrate = 3000,
           rate_scale = 1, join_spread = 0.3, warm_up = -1;
@@ -182,7 +184,11 @@ main (int argc, char **argv)
       "One viewer in five leaves mid-run and comes back, as in the bench",
       nullptr },
     { "seeder-peers", 0, 0, G_OPTION_ARG_INT, &seeder_peers,
-      "Peers the broadcaster's seeder serves (default 4)", "N" },
+      "Peers the broadcaster's seeder serves per copy (default 4)", "N" },
+    { "viewers-per-copy", 0, 0, G_OPTION_ARG_INT, &viewers_per_copy,
+      "One more copy of the stream from the seeder per N viewers, up to 8 "
+      "(default 50, 0 = one copy)",
+      "N" },
     { "warm-up", 0, 0, G_OPTION_ARG_DOUBLE, &warm_up,
       "The steady figures count from this many seconds into the run "
       "(default: 20 s after the last first viewer joined)",
@@ -221,6 +227,7 @@ main (int argc, char **argv)
   config.join_spread = join_spread;
   config.bench_schedule = bench_schedule;
   config.seeder_peers = guint (seeder_peers);
+  config.viewers_per_copy = guint (std::max (viewers_per_copy, 0));
   config.progress_every_s = progress;
   if (warm_up >= 0)
     config.warm_up = GstClockTime (warm_up * GST_SECOND);

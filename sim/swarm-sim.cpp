@@ -257,6 +257,7 @@ public:
     bc.seed = config.seed;
     bc.stream_swarm_id = stream_swarm_id;
     bc.seeder_peers = config.seeder_peers;
+    bc.viewers_per_copy = config.viewers_per_copy;
     broadcaster_ = std::make_unique<SimBroadcaster> (
         network_, origin_host, *origin_, *tracker_, hasher_, bc);
   }

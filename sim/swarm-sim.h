@@ -17,6 +17,7 @@
 
 #include <gst/gst.h>
 
+#include "gst/p2p/broadcaster/broadcaster-core.h"
 #include "sim/network.h"
 
 namespace p2p::sim {
@@ -46,6 +47,8 @@ struct SimConfig
   double rate_scale = 1;
   /* Seeder: peers it serves (p2pswarmsink max-upload-peers). */
   guint seeder_peers = 4;
+  /* One more copy from the seeder per this many viewers (0: one). */
+  guint viewers_per_copy = broadcaster::SeederConfig ().viewers_per_copy;
   /* The origin's uplink: a CDN, which the bench does not cap either. */
   double origin_bytes_per_s = 1e12;
   /* Progress lines to stderr every this many virtual seconds (0: none). */

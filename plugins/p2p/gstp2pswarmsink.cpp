@@ -92,6 +92,7 @@ enum {
   PROP_STATS,
   PROP_TRACKER_PORT,
   PROP_MAX_UPLOAD_PEERS,
+  PROP_VIEWERS_PER_COPY,
   PROP_WEB_ROOT,
   PROP_LINGER,
   PROP_TLS_CERTIFICATE_FILE,
@@ -111,6 +112,7 @@ enum {
 #define DEFAULT_STATS_INTERVAL 1000
 #define DEFAULT_TRACKER_PORT -1
 #define DEFAULT_MAX_UPLOAD_PEERS 4
+#define DEFAULT_VIEWERS_PER_COPY 50
 #define DEFAULT_LINGER 30
 
 struct GstP2PSwarmSinkPrivate
@@ -127,6 +129,7 @@ struct GstP2PSwarmSinkPrivate
   guint stats_interval = DEFAULT_STATS_INTERVAL;
   gint tracker_port = DEFAULT_TRACKER_PORT;
   guint max_upload_peers = DEFAULT_MAX_UPLOAD_PEERS;
+  guint viewers_per_copy = DEFAULT_VIEWERS_PER_COPY;
   std::string web_root;
   guint linger = DEFAULT_LINGER;
   std::string tls_certificate_file;
@@ -402,7 +405,9 @@ gst_p2p_swarm_sink_class_init (GstP2PSwarmSinkClass *klass)
   /**
    * GstP2PSwarmSink:max-upload-peers:
    *
-   * Peers the seeder serves at most; they pass segments on to the rest.
+   * Peers the seeder serves at most for each copy of the stream it hands
+   * out (see #GstP2PSwarmSink:viewers-per-copy); they pass segments on to
+   * the rest.
    *
    * Since: 0.1
    */
@@ -410,9 +415,31 @@ gst_p2p_swarm_sink_class_init (GstP2PSwarmSinkClass *klass)
       gobject_class, PROP_MAX_UPLOAD_PEERS,
       g_param_spec_uint (
           "max-upload-peers", "Max Upload Peers",
-          "Peers the seeder serves at most", 0, 1000, DEFAULT_MAX_UPLOAD_PEERS,
+          "Peers the seeder serves at most, per copy of the stream", 0, 1000,
+          DEFAULT_MAX_UPLOAD_PEERS,
           (GParamFlags)(G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY
                         | G_PARAM_STATIC_STRINGS)));
+
+  /**
+   * GstP2PSwarmSink:viewers-per-copy:
+   *
+   * The seeder hands out one more copy of the stream (and serves
+   * #GstP2PSwarmSink:max-upload-peers more peers) for each this many
+   * viewers the tracker counts, up to 8 copies: each copy starts one more
+   * tree of relays, so a large audience gets segments through fewer hops.
+   * 0: always one copy.
+   *
+   * Since: 0.1
+   */
+  g_object_class_install_property (
+      gobject_class, PROP_VIEWERS_PER_COPY,
+      g_param_spec_uint ("viewers-per-copy", "Viewers Per Copy",
+                         "One more copy of the stream from the seeder per "
+                         "this many viewers, up to 8 (0 = one copy)",
+                         0, G_MAXUINT, DEFAULT_VIEWERS_PER_COPY,
+                         (GParamFlags)(G_PARAM_READWRITE
+                                       | GST_PARAM_MUTABLE_READY
+                                       | G_PARAM_STATIC_STRINGS)));
 
   /**
    * GstP2PSwarmSink:linger:
@@ -548,6 +575,11 @@ gst_p2p_swarm_sink_set_property (GObject *object, guint prop_id,
     priv->max_upload_peers = g_value_get_uint (value);
     GST_OBJECT_UNLOCK (self);
     break;
+  case PROP_VIEWERS_PER_COPY:
+    GST_OBJECT_LOCK (self);
+    priv->viewers_per_copy = g_value_get_uint (value);
+    GST_OBJECT_UNLOCK (self);
+    break;
   case PROP_PLAYLIST_LENGTH:
     GST_OBJECT_LOCK (self);
     priv->playlist_length = g_value_get_uint (value);
@@ -637,6 +669,9 @@ gst_p2p_swarm_sink_get_property (GObject *object, guint prop_id, GValue *value,
     break;
   case PROP_MAX_UPLOAD_PEERS:
     g_value_set_uint (value, priv->max_upload_peers);
+    break;
+  case PROP_VIEWERS_PER_COPY:
+    g_value_set_uint (value, priv->viewers_per_copy);
     break;
   case PROP_PLAYLIST_LENGTH:
     g_value_set_uint (value, priv->playlist_length);
@@ -774,6 +809,7 @@ gst_p2p_swarm_sink_start (GstBaseSink *sink)
   config.swarm_id = priv->peer.swarm_id;
   config.webrtc = priv->peer.webrtc_config ();
   config.max_upload_peers = priv->max_upload_peers;
+  config.viewers_per_copy = priv->viewers_per_copy;
   config.max_upload_rate = priv->peer.max_upload_rate;
   config.web_root = priv->web_root;
   config.stats_interval = priv->stats_interval;

@@ -72,6 +72,35 @@ GST_START_TEST (test_same_seed_same_run)
 
 GST_END_TEST;
 
+/* The seeder hands out a copy of the stream more per viewers_per_copy
+ * members the tracker counts (it learns the count at its next announce,
+ * within 20 s): its uploads grow with the audience. */
+GST_START_TEST (test_seeder_copies_grow_with_the_audience)
+{
+  SimConfig config = ci_config ();
+  config.viewers = 20;
+  config.segments = 24;
+  config.churn = 0;
+  config.warm_up = 30 * GST_SECOND;
+  config.viewers_per_copy = 0;
+  const SimResult one = run_swarm (config);
+  config.viewers_per_copy = 7; /* 21 members: 3 copies */
+  const SimResult three = run_swarm (config);
+  fail_unless (one.steady_from_s > 0 && three.steady_from_s > 0);
+  const double one_copy = one.steady.origin_copies_per_segment ()
+                          - one.steady.http_copies_per_segment ();
+  const double three_copies = three.steady.origin_copies_per_segment ()
+                              - three.steady.http_copies_per_segment ();
+  GST_INFO ("seeder copies per segment: %.2f, then %.2f", one_copy,
+            three_copies);
+  fail_unless (one_copy > 0.5 && one_copy < 1.5, "%.2f copies", one_copy);
+  fail_unless (three_copies > 2.5 && three_copies < 3.5, "%.2f copies",
+               three_copies);
+  fail_unless_equals_uint64 (three.whole.stalls, 0);
+}
+
+GST_END_TEST;
+
 static Suite *
 swarm_sim_suite (void)
 {
@@ -80,6 +109,7 @@ swarm_sim_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_ci_sized_swarm);
   tcase_add_test (tc, test_same_seed_same_run);
+  tcase_add_test (tc, test_seeder_copies_grow_with_the_audience);
   return s;
 }
 

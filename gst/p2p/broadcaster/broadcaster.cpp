@@ -205,6 +205,7 @@ BroadcasterImpl::start (GError **error)
   SeederConfig seeder;
   seeder.trackers = config_.trackers;
   seeder.max_upload_peers = config_.max_upload_peers;
+  seeder.viewers_per_copy = config_.viewers_per_copy;
   seeder.max_upload_rate = config_.max_upload_rate;
   /* Without a swarm id set, browsers derive it from the playlist URL they
    * load, as p2phlssrc does. */

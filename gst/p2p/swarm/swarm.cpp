@@ -45,6 +45,10 @@ constexpr GstClockTime kCapacityMemory = 30 * GST_SECOND;
 /* The share of a measured uplink that relays fill. */
 constexpr double kUplinkUse = 0.9;
 
+/* Seconds between a seeder's announces when its copies follow the
+ * audience: one message every few seconds from one peer. */
+constexpr guint kSeederCountInterval = 5;
+
 /* A peer that turned a request down for being busy is not asked again for
  * this long: about one segment's upload to someone else. */
 constexpr GstClockTime kBusyBackoff = 500 * GST_MSECOND;
@@ -116,6 +120,10 @@ Swarm::start ()
     tc.peer_id = *peer_id;
     tc.offers_per_announce = config_.offers_per_announce;
     tc.seeder = config_.seeder;
+    /* A seeder's copies follow the audience the tracker counts: it asks
+     * for the count more often than a viewer needs to announce. */
+    if (config_.members_per_copy)
+      tc.max_interval = tc.default_interval = kSeederCountInterval;
     /* Callbacks name their tracker by index: trackers_ only grows here. */
     size_t index = trackers_.size ();
     net::TrackerClient::Callbacks cb;
@@ -892,11 +900,26 @@ Swarm::set_stripe_rate (double bytes_per_second)
   stripe_rate_ = bytes_per_second;
 }
 
+guint
+Swarm::copies () const
+{
+  if (!config_.seeder || !config_.members_per_copy)
+    return 1;
+  gint64 members = 0;
+  for (const auto &t : trackers_)
+    members = std::max (members, t->swarm_size ());
+  const guint wanted = guint ((members + config_.members_per_copy - 1)
+                              / config_.members_per_copy);
+  return std::clamp (wanted, 1u, std::max (config_.max_copies, 1u));
+}
+
 void
 Swarm::adapt_capacity ()
 {
   const guint64 sent = stats_.uploaded_bytes - uploaded_at_check_;
   uploaded_at_check_ = stats_.uploaded_bytes;
+  if (config_.seeder && config_.relay_slots)
+    max_children_ = config_.relay_slots * copies ();
   if (config_.upload && !config_.relay_slots) {
     guint64 backlog = 0, worst = 0;
     peer::PeerSession *slowest = nullptr;

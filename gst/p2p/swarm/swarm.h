@@ -49,6 +49,11 @@ struct SwarmConfig
   /* Stripes relayed to others at most; 0: learnt from how well the uplink
    * keeps up (the seeder sets it: the origin's copies). */
   guint relay_slots = 0;
+  /* A seeder hands out one copy of the stream more (relay_slots more
+   * children) per this many members the trackers count, up to max_copies:
+   * each copy roots more trees, so they are less deep. 0: one. */
+  guint members_per_copy = 0;
+  guint max_copies = 1;
 };
 
 struct SwarmCallbacks
@@ -200,6 +205,9 @@ private:
   /* Peers not dead whose session is in @state. */
   guint count_peers (bool (peer::PeerSession::*state) () const) const;
   guint connected_count () const;
+  /* Copies of the stream a seeder hands out now (members_per_copy). */
+  guint copies () const;
+
   guint uploads_running () const;
   void remove_later (Peer *peer);
   void collect_dead ();
