@@ -66,6 +66,7 @@ def real_points(files):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", required=True)
+    parser.add_argument("--title", default="Offload vs audience")
     parser.add_argument("--sim", action="append", default=[],
                         help="DESIGN=p2p-swarm-sim JSON files (globs)")
     parser.add_argument("--sim-steady", action="append", default=[],
@@ -111,7 +112,7 @@ def main():
     for target in (90, 99):
         ax.axhline(target, color="grey", lw=0.8, ls=":")
     ax.legend(fontsize=8, loc="lower right")
-    ax.set_title("Offload vs audience: whole segments vs stripes")
+    ax.set_title(args.title)
     fig.tight_layout()
     fig.savefig(args.out, dpi=100)
 
