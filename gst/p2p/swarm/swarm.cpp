@@ -185,8 +185,7 @@ Swarm::create_offers (net::TrackerClient *tracker, guint count,
   batch->waiting = count + 1; /* +1 released below, after the loop */
 
   for (guint i = 0; i < count; i++) {
-    peers_.emplace_back ();
-    Peer *peer = &peers_.back ();
+    Peer *peer = peers_.add ();
     peer->offer_id = random_id20 (runtime_.random);
     peer->tracker = tracker;
     peer->pending_offer = true;
@@ -236,8 +235,7 @@ Swarm::on_offer (net::TrackerClient *tracker, const webtorrent::Id20 &from,
   if (banned_.count (remote) || find_connected (remote)
       || connected_count () >= config_.max_peers)
     return;
-  peers_.emplace_back ();
-  Peer *peer = &peers_.back ();
+  Peer *peer = peers_.add ();
   peer->tracker = tracker;
   auto callbacks = session_callbacks (peer);
   callbacks.local_description
@@ -361,7 +359,7 @@ Swarm::remove_later (Peer *peer)
   bool orphaned = false;
   if (peer->session)
     for (guint j = 0; j < parents_.size (); j++)
-      if (parents_[j] == peer->session->remote_id ()) {
+      if (parents_[j].id == peer->session->remote_id ()) {
         set_parent (j, nullptr);
         orphaned = true;
       }
@@ -407,15 +405,17 @@ Swarm::find_connected (const std::string &peer_id) const
 void
 Swarm::set_parent (guint stripe, Peer *peer)
 {
-  parents_[stripe] = peer ? peer->session->remote_id () : std::string ();
-  parent_peers_[stripe] = peer;
+  parents_[stripe].id = peer ? peer->session->remote_id () : std::string ();
+  parents_[stripe].peer = peer;
 }
 
 bool
 Swarm::is_parent (const Peer *peer) const
 {
-  return std::find (parent_peers_.begin (), parent_peers_.end (), peer)
-         != parent_peers_.end ();
+  for (const Parent &p : parents_)
+    if (p.peer == peer)
+      return true;
+  return false;
 }
 
 guint
@@ -530,8 +530,8 @@ Swarm::peer_views () const
       v.relay_slots = p.session->remote_relay_slots ();
       v.interior = p.seeder ? -1 : int (interior_stripe (p.relay_id, stripes_));
       v.ranges_pending = p.session->ranges_pending ();
-      for (guint j = 0; j < parent_peers_.size () && j < 32; j++)
-        if (parent_peers_[j] == &p)
+      for (guint j = 0; j < parents_.size () && j < 32; j++)
+        if (parents_[j].peer == &p)
           v.pushing_to_us |= 1u << j;
     }
     views.push_back (std::move (v));
@@ -649,15 +649,14 @@ Swarm::set_stripes (guint stripes)
   for (guint j = 0; j < parents_.size (); j++)
     unsubscribe (j);
   stripes_ = stripes;
-  parents_.assign (stripes, std::string ());
-  parent_peers_.assign (stripes, nullptr);
+  parents_.assign (stripes, Parent ());
   update_relay_info ();
 }
 
 bool
 Swarm::subscribe (guint stripe, const std::string &peer_id, int64_t from)
 {
-  if (stripe >= stripes_ || !parents_[stripe].empty ())
+  if (stripe >= stripes_ || !parents_[stripe].id.empty ())
     return false;
   Peer *p = find_connected (peer_id);
   if (!p || !p->session->relays () || !p->session->subscribe (stripe, from))
@@ -671,9 +670,9 @@ Swarm::subscribe (guint stripe, const std::string &peer_id, int64_t from)
 void
 Swarm::unsubscribe (guint stripe)
 {
-  if (stripe >= parents_.size () || parents_[stripe].empty ())
+  if (stripe >= parents_.size () || parents_[stripe].id.empty ())
     return;
-  if (Peer *p = parent_peers_[stripe])
+  if (Peer *p = parents_[stripe].peer)
     p->session->unsubscribe (stripe);
   set_parent (stripe, nullptr);
   update_relay_info ();
@@ -828,7 +827,7 @@ Swarm::update_relay_info ()
     const std::vector<uint32_t> *above = nullptr;
     if (config_.seeder) {
       depth = 0;
-    } else if (const Peer *p = parent_peers_[j]) {
+    } else if (const Peer *p = parents_[j].peer) {
       const auto &depths = p->session->remote_depths ();
       const auto &paths = p->session->remote_ancestors ();
       if (j < depths.size () && depths[j] >= 0
@@ -986,8 +985,8 @@ Swarm::adapt_capacity ()
     }
   }
   guint with_parent = 0;
-  for (const std::string &p : parents_)
-    with_parent += p.empty () ? 0 : 1;
+  for (const Parent &p : parents_)
+    with_parent += p.id.empty () ? 0 : 1;
   guint64 backlog_now = 0;
   for (Peer &p : peers_)
     if (!p.dead && p.session && p.session->children ())

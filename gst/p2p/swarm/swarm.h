@@ -11,13 +11,13 @@
 #pragma once
 
 #include <functional>
-#include <list>
 #include <memory>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "gst/p2p/common/clock.h"
+#include "gst/p2p/common/owned-list.h"
 #include "gst/p2p/runtime/runtime.h"
 #include "gst/p2p/net/tracker-client.h"
 #include "gst/p2p/peer/peer-session.h"
@@ -142,7 +142,7 @@ public:
   parent (guint stripe) const
   {
     static const std::string nobody;
-    return stripe < parents_.size () ? parents_[stripe] : nobody;
+    return stripe < parents_.size () ? parents_[stripe].id : nobody;
   }
   bool request_range (const std::string &peer_id, int64_t sequence, gsize from,
                       gsize to);
@@ -190,6 +190,15 @@ private:
     guint subscriptions_unannounced = 0;
   };
 
+  /* Who we receive a stripe from: its id, and its peer once found (null
+   * while asked of nobody). A parent is cleared before its peer goes
+   * (remove_later ()). */
+  struct Parent
+  {
+    std::string id;
+    Peer *peer = nullptr;
+  };
+
   void create_offers (net::TrackerClient *tracker, guint count,
                       net::TrackerClient::OffersReady ready);
   void on_offer (net::TrackerClient *tracker, const webtorrent::Id20 &from,
@@ -226,7 +235,8 @@ private:
   SwarmConfig config_;
   SwarmCallbacks callbacks_;
   std::vector<std::unique_ptr<net::TrackerClient>> trackers_;
-  std::list<Peer> peers_;
+  /* In the order they came; walked several times per scheduling pass. */
+  OwnedList<Peer> peers_;
   std::set<std::string> banned_;
   std::set<int64_t> loaded_;
   std::set<int64_t> loading_;
@@ -236,10 +246,7 @@ private:
   peer::AnnouncementRef relay_announcement_;
   /* gst-p2p 2 relaying. */
   guint stripes_ = 0;
-  std::vector<std::string> parents_;
-  /* The same peers, found once: a parent is cleared before its peer goes
-   * (remove_later ()). */
-  std::vector<Peer *> parent_peers_;
+  std::vector<Parent> parents_;
   /* relay_id () of our own id. */
   uint32_t self_relay_id_ = 0;
   peer::RelayInfo relay_info_;
