@@ -74,7 +74,7 @@ GST_END_TEST;
 
 /* The seeder hands out a copy of the stream more per viewers_per_copy
  * members the tracker counts (it learns the count at its next announce,
- * within 20 s): its uploads grow with the audience. */
+ * within 5 s): its uploads grow with the audience. */
 GST_START_TEST (test_seeder_copies_grow_with_the_audience)
 {
   SimConfig config = ci_config ();

@@ -44,7 +44,8 @@ struct SeederConfig
   guint viewers_per_copy = 50;
 };
 
-/* Past 4 copies the simulator measured no gain at 1,000 viewers. */
+/* At 1,000 simulated viewers 4 and 8 copies gave the same offload (84.0
+ * and 84.3 %); more was not measured. */
 constexpr guint kMaxSeedCopies = 8;
 
 /* One segment published, and what the origin must serve from now on. */
