@@ -336,6 +336,7 @@ Simulation::finish_record (SimViewer &viewer)
   r.http_bytes = s.http_bytes;
   r.peer_bytes = s.peer_bytes;
   r.uploaded_bytes = s.uploaded_bytes;
+  r.duplicate_bytes = s.duplicate_bytes;
   r.passes = s.passes;
   r.stalls = s.stalls;
   r.stall_seconds = double (s.stall_time) / GST_SECOND;

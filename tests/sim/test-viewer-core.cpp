@@ -422,11 +422,12 @@ public:
 };
 
 /* A relay posing as the broadcaster's seeder (the root of every stripe)
- * that holds every published segment and relays it with lying bytes. */
-struct LyingRelay
+ * that holds every published segment and relays it from @Served holdings
+ * (which say what goes out) over an uplink of @up_bytes_per_s. */
+template <class Served> struct PosingRelay
 {
-  LyingRelay (World &world, guint64 seed)
-      : host (world.network.add_host (TestViewer::link (10e6))),
+  PosingRelay (World &world, guint64 seed, double up_bytes_per_s = 10e6)
+      : host (world.network.add_host (TestViewer::link (up_bytes_per_s))),
         runtime (world.network, host, world.origin, world.tracker, world.hasher,
                  seed),
         holdings (1 << 26, 3, world.hasher, false, [] (int64_t) {}),
@@ -470,7 +471,7 @@ struct LyingRelay
                                     [this] { take_published (); });
   }
 
-  ~LyingRelay ()
+  ~PosingRelay ()
   {
     world_.loop.cancel (timer);
     swarm.reset ();
@@ -478,7 +479,7 @@ struct LyingRelay
 
   Host &host;
   HostRuntime runtime;
-  LyingHoldings holdings;
+  Served holdings;
   World &world_;
   std::unique_ptr<swarm::Swarm> swarm;
   TimerId timer = 0;
@@ -491,7 +492,7 @@ GST_START_TEST (test_lying_relay_is_banned)
 {
   World world (false);
   world.loop.run_until (world.loop.now () + 4 * kSegment);
-  LyingRelay liar (world, 77);
+  PosingRelay<LyingHoldings> liar (world, 77);
   world.loop.run_until (world.loop.now () + kSegment);
   TestViewer v (world, viewer_config (world, true), 6);
   world.loop.run_until (world.loop.now () + 20 * kSegment);
@@ -505,6 +506,35 @@ GST_START_TEST (test_lying_relay_is_banned)
   const guint served = liar.holdings.served;
   world.loop.run_until (world.loop.now () + 5 * kSegment);
   fail_unless_equals_int (liar.holdings.served, served);
+}
+
+GST_END_TEST;
+
+/* A parent whose uplink carries 40 % of the stream brings part of a
+ * segment's stripes in time; the viewer fetches the rest over HTTP and
+ * tells the parent to skip that segment, so the parent goes on with the
+ * next one instead of sending, ever later, bytes the viewer has. */
+GST_START_TEST (test_parent_skips_what_comes_over_http)
+{
+  World world (false);
+  world.loop.run_until (world.loop.now () + 4 * kSegment);
+  /* 200 kB every 2 s is 100 kB/s. */
+  PosingRelay<swarm::Holdings> parent (world, 78, 40e3);
+  world.loop.run_until (world.loop.now () + kSegment);
+  viewer::ViewerConfig config = viewer_config (world, true);
+  config.live_delay_segments = 4;
+  TestViewer v (world, config, 7);
+  world.loop.run_until (world.loop.now () + 20 * kSegment);
+  const viewer::ViewerStats s = v.core->stats ();
+  check_in_order_and_intact (v.output, world);
+  fail_unless_equals_uint64 (s.stalls, 0);
+  fail_unless (s.http_bytes > 0, "HTTP never stood in for the parent");
+  /* Sending every segment whole, the parent's bytes would mostly come
+   * after HTTP's (3.5 times what it brought first, measured). */
+  fail_unless (s.duplicate_bytes * 4 < s.peer_bytes,
+               "%" G_GUINT64_FORMAT " bytes from the parent, %" G_GUINT64_FORMAT
+               " of them again",
+               s.peer_bytes + s.duplicate_bytes, s.duplicate_bytes);
 }
 
 GST_END_TEST;
@@ -711,6 +741,7 @@ viewer_core_suite (void)
   tcase_add_test (tc, test_viewers_share_segments);
   tcase_add_test (tc, test_corrupting_peer_is_banned);
   tcase_add_test (tc, test_lying_relay_is_banned);
+  tcase_add_test (tc, test_parent_skips_what_comes_over_http);
   tcase_add_test (tc, test_broadcaster_restart_is_a_discontinuity);
   tcase_add_test (tc, test_peer_deliveries_count_for_the_bitrate);
   tcase_add_test (tc, test_announcements_do_not_drive_every_pass);

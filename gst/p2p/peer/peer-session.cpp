@@ -26,6 +26,8 @@ constexpr guint64 kRelayChannelBytes = 4 * 1024;
 /* Bytes of one slice: transfers to one peer interleave slice by slice, so
  * a segment's bytes wait at most this long behind an older one's. */
 constexpr gsize kSliceBytes = 16 * 1024;
+/* Segments ahead of a push that a child may ask to skip: a few live ones. */
+constexpr size_t kMaxSkipped = 8;
 
 wire::Command
 segment_command (wire::CommandType type, int64_t sequence, int64_t request_id,
@@ -570,6 +572,18 @@ PeerSession::unsubscribe (guint stripe)
   subscriptions_.erase (it);
 }
 
+void
+PeerSession::skip_segment (guint stripe, int64_t sequence)
+{
+  auto it = subscriptions_.find (stripe);
+  if (!open_ || it == subscriptions_.end ())
+    return;
+  /* A cancel without a stripe: that one segment of the subscription. */
+  send_command (segment_command (wire::CommandType::CANCEL_SEGMENT_REQUEST,
+                                 sequence, it->second, 0),
+                false);
+}
+
 bool
 PeerSession::request_range (int64_t sequence, gsize from, gsize to)
 {
@@ -678,13 +692,26 @@ PeerSession::on_relay_command (const wire::Command &command)
       pushes_.erase (it);
     }
     /* A range, a subscription, or one segment of it is not wanted now. */
+    bool running = false;
     for (size_t i = 0; i < transfers_.size ();)
       if (transfers_[i].request_id == command.request_id
           && (command.stripe > 0
-              || transfers_[i].sequence == command.segment_id))
-        end_transfer (i, false);
-      else
+              || transfers_[i].sequence == command.segment_id)) {
+        running |= transfers_[i].stripe >= 0;
+        end_transfer (i, running);
+      } else {
         i++;
+      }
+    /* A segment of a push that we have not reached yet is passed over
+     * when we do. */
+    if (!running && command.stripe <= 0)
+      for (auto &push : pushes_)
+        if (push.second.request_id == command.request_id
+            && command.segment_id >= push.second.next
+            && push.second.skipped.size () < kMaxSkipped)
+          push.second.skipped.insert (command.segment_id);
+    if (running)
+      feed_transfers ();
     return;
   }
   default:
@@ -819,6 +846,11 @@ PeerSession::add_push_transfers ()
         push.next += ahead;
         break;
       }
+    while (!push.skipped.empty () && *push.skipped.begin () <= push.next) {
+      if (*push.skipped.begin () == push.next)
+        push.next++;
+      push.skipped.erase (push.skipped.begin ());
+    }
     const ChunkLayout *layout = source_->layout (push.next);
     /* Its hashes come with its first bytes: until then, nothing to send. */
     if (!layout || !source_->stripe_hashes (push.next, stripe, &hashes))

@@ -213,6 +213,9 @@ public:
    * segment @from on. False when not possible now. */
   bool subscribe (guint stripe, int64_t from);
   void unsubscribe (guint stripe);
+  /* Segment @sequence of our subscription to @stripe comes another way
+   * (HTTP): the remote's uplink goes to its other children instead. */
+  void skip_segment (guint stripe, int64_t sequence);
   bool
   subscribed (guint stripe) const
   {
@@ -338,6 +341,8 @@ private:
   {
     int64_t request_id = -1;
     int64_t next = 0;
+    /* Segments the remote asked us to skip that we have not reached. */
+    std::set<int64_t> skipped;
   };
 
   Clock &clock_;

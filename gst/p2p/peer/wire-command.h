@@ -51,7 +51,9 @@ struct Command
   int64_t byte_to = 0;      /* e: SegmentRequest, end (exclusive), 0 = all */
   int64_t stripe = 0;       /* k: SegmentRequest, 1 + the stripe to relay
                              * from segment i on, 0 = just this request;
-                             * CancelSegmentRequest: ends that subscription;
+                             * CancelSegmentRequest: ends that subscription,
+                             * and without it (r = a subscription's id)
+                             * its segment i is skipped;
                              * SegmentAbsent: refuses or ends it */
   int64_t offset = 0;       /* o: SegmentData, where its bytes start */
   int64_t segment_size = 0; /* z: SegmentData, the whole segment's size */

@@ -612,6 +612,7 @@ Swarm::session_relay_callbacks (Peer *peer, peer::PeerSessionCallbacks &cb)
                             g_bytes_get_size (bytes), cut_through);
       return true;
     case Holdings::Append::IGNORED:
+      stats_.duplicate_bytes += g_bytes_get_size (bytes);
       return true;
     }
     return true;
@@ -676,6 +677,14 @@ Swarm::unsubscribe (guint stripe)
     p->session->unsubscribe (stripe);
   set_parent (stripe, nullptr);
   update_relay_info ();
+}
+
+void
+Swarm::skip_segment (guint stripe, int64_t sequence)
+{
+  if (stripe < parents_.size ())
+    if (Peer *p = parents_[stripe].peer)
+      p->session->skip_segment (stripe, sequence);
 }
 
 bool

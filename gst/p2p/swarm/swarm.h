@@ -99,6 +99,9 @@ struct SwarmStats
   guint64 uploaded_bytes = 0;
   guint64 downloaded_bytes = 0;
   guint64 peers_banned = 0;
+  /* Stripe bytes peers sent that were here already (HTTP brought them
+   * first): uplink spent for nothing. */
+  guint64 duplicate_bytes = 0;
 };
 
 class Swarm
@@ -137,6 +140,8 @@ public:
   /* Receive @stripe from @peer_id from segment @from on. */
   bool subscribe (guint stripe, const std::string &peer_id, int64_t from);
   void unsubscribe (guint stripe);
+  /* Segment @sequence of @stripe comes over HTTP: the parent skips it. */
+  void skip_segment (guint stripe, int64_t sequence);
   /* Who we receive @stripe from (asked or accepted), empty if nobody. */
   const std::string &
   parent (guint stripe) const

@@ -91,6 +91,9 @@ struct ViewerStats
   /* Of peer_bytes: relayed by peers that were still receiving them. */
   guint64 relayed_bytes_arriving = 0;
   guint64 uploaded_bytes = 0;
+  /* Bytes peers sent that were here already (a parent's stripe that HTTP
+   * brought first): not in peer_bytes. */
+  guint64 duplicate_bytes = 0;
   guint peers = 0;
   guint64 stalls = 0;
   GstClockTime stall_time = 0;

@@ -830,6 +830,9 @@ ViewerCore::plan_relayed (const std::vector<swarm::PlannedSegment> &segments,
           && d.sequence >= parent_from_[d.stripe]
           && playlists_.first_seen (d.sequence, 0) >= parent_since_[d.stripe])
         parent_misses_[d.stripe]++;
+      /* The parent's uplink goes to its other children instead. */
+      if (d.sequence >= parent_from_[d.stripe])
+        swarm_->skip_segment (d.stripe, d.sequence);
       start_http_range (d.sequence, d.stripe, d.from, d.to);
       break;
     case swarm::RelayDecisionKind::CANCEL_RANGE: {
@@ -914,6 +917,7 @@ ViewerCore::stats () const
     stats.peers = swarm_stats.peers;
     stats.uploaded_bytes = swarm_stats.uploaded_bytes;
     stats.peers_banned = swarm_stats.peers_banned;
+    stats.duplicate_bytes = swarm_stats.duplicate_bytes;
   }
   return stats;
 }
