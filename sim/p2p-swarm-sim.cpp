@@ -147,7 +147,7 @@ int
 main (int argc, char **argv)
 {
   ask_for_huge_pages (argv);
-  gint viewers = 20, segments = 30, live_delay = 5, http_window_ms = 3000,
+  gint viewers = 20, segments = 30, live_delay = 5, http_window_ms = 2000,
        seeder_peers = 4, progress = 0,
        viewers_per_copy
        = gint (p2p::broadcaster::SeederConfig ().viewers_per_copy);
@@ -172,7 +172,7 @@ main (int argc, char **argv)
     { "live-delay", 0, 0, G_OPTION_ARG_INT, &live_delay,
       "p2phlssrc live-delay, segments (default 5)", "D" },
     { "http-window", 0, 0, G_OPTION_ARG_INT, &http_window_ms,
-      "p2phlssrc http-window, ms (default 3000)", "MS" },
+      "p2phlssrc http-window, ms (default 2000)", "MS" },
     { "segment-duration", 0, 0, G_OPTION_ARG_DOUBLE, &segment_duration,
       "Segment duration, seconds (default 2)", "S" },
     { "bitrate", 0, 0, G_OPTION_ARG_DOUBLE, &bitrate,

@@ -18,6 +18,7 @@
 #include <gst/gst.h>
 
 #include "gst/p2p/broadcaster/broadcaster-core.h"
+#include "gst/p2p/viewer/viewer-config.h"
 #include "sim/network.h"
 
 namespace p2p::sim {
@@ -34,7 +35,7 @@ struct SimConfig
   /* Fraction of viewers with upload=false. */
   double upload_off = 0.2;
   guint live_delay = 5;
-  GstClockTime http_window = 3 * GST_SECOND;
+  GstClockTime http_window = viewer::ViewerConfig ().http_window;
   GstClockTime segment_duration = 2 * GST_SECOND;
   double bitrate_kbps = 3000;
   /* Joins spread over this fraction of the run (the bench's 30 %). */

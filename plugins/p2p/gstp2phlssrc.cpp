@@ -103,7 +103,7 @@ enum {
 #define DEFAULT_TIMEOUT 15
 #define DEFAULT_RETRIES 3
 #define DEFAULT_STATS_INTERVAL 1000
-#define DEFAULT_HTTP_WINDOW 3000
+#define DEFAULT_HTTP_WINDOW 2000
 #define DEFAULT_P2P_TIMEOUT 2000
 #define DEFAULT_MAX_PEERS 20
 #define DEFAULT_UPLOAD TRUE
@@ -377,7 +377,9 @@ gst_p2p_hls_src_class_init (GstP2PHLSSrcClass *klass)
    * GstP2PHLSSrc:http-window:
    *
    * A segment due within this many milliseconds is fetched over HTTP;
-   * segments further ahead come from peers.
+   * segments further ahead come from peers. A stripe this viewer relays
+   * to others is fetched 2 s earlier, so that its children get it in
+   * time.
    *
    * Since: 0.1
    */

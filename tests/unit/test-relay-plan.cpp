@@ -38,6 +38,9 @@ struct Fixture
 
   Fixture ()
   {
+    /* The times in the tests are set against these, not the defaults. */
+    config.http_window = 3 * GST_SECOND;
+    config.relay_lead = GST_SECOND;
     state.now = 100 * GST_SECOND;
     state.self_id = self;
     state.self_relay_id = relay_id (self);

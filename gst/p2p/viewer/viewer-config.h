@@ -46,8 +46,9 @@ struct ViewerConfig
   guint max_peers = 20;
   bool upload = true;
   guint64 max_upload_rate = 0; /* bytes/s, 0 = unlimited */
-  /* A segment due within this time comes over HTTP; peers get the rest. */
-  GstClockTime http_window = 3 * GST_SECOND;
+  /* A segment due within this time comes over HTTP; peers get the rest.
+   * A stripe we relay comes relay_lead (relay-plan.h) earlier. */
+  GstClockTime http_window = 2 * GST_SECOND;
   /* A peer transfer with no bytes for this long falls back. */
   GstClockTime p2p_timeout = 2 * GST_SECOND;
   /* Memory for segments kept for playback and for uploading. */
