@@ -75,6 +75,9 @@ private:
   void on_variant_changed (const hls::Variant &variant);
   /* A segment arrived (@bytes in @duration): a sample of throughput. */
   void count_delivery (int64_t sequence, gsize bytes, GstClockTime duration);
+  /* The HTTP window after a whole segment came over HTTP in
+   * @segment_fetch (kWindowFetches). */
+  void fit_http_window (GstClockTime segment_fetch);
   /* Follows the variant the throughput affords. */
   void adapt_bitrate ();
   /* Drops what is held and downloading (another stream's now, or of a
