@@ -147,7 +147,8 @@ int
 main (int argc, char **argv)
 {
   ask_for_huge_pages (argv);
-  gint viewers = 20, segments = 30, live_delay = 5, http_window_ms = 2000,
+  gint viewers = 20, segments = 30, live_delay = 5,
+       http_window_ms = gint (SimConfig ().http_window / GST_MSECOND),
        seeder_peers = 4, progress = 0,
        viewers_per_copy
        = gint (p2p::broadcaster::SeederConfig ().viewers_per_copy);

@@ -691,14 +691,16 @@ PeerSession::on_relay_command (const wire::Command &command)
         return;
       pushes_.erase (it);
     }
-    /* A range, a subscription, or one segment of it is not wanted now. */
+    /* A range, a subscription, or one segment of it is not wanted now; a
+     * push goes on with its next segment. */
     bool running = false;
     for (size_t i = 0; i < transfers_.size ();)
       if (transfers_[i].request_id == command.request_id
           && (command.stripe > 0
               || transfers_[i].sequence == command.segment_id)) {
-        running |= transfers_[i].stripe >= 0;
-        end_transfer (i, running);
+        const bool push = transfers_[i].stripe >= 0;
+        running |= push;
+        end_transfer (i, push);
       } else {
         i++;
       }

@@ -840,17 +840,17 @@ ViewerCore::plan_relayed (const std::vector<swarm::PlannedSegment> &segments,
                     "), stripe %u's parent %s since %" G_GINT64_FORMAT,
                     d.sequence, d.from, d.to, d.stripe,
                     swarm_->parent (d.stripe).c_str (), parent_from_[d.stripe]);
-      /* A miss of the parent's if it had the segment's whole life to
-       * bring it and brought none of it (a slow parent that brings most
-       * is better than a new one). */
-      if (!swarm_->parent (d.stripe).empty ()
-          && d.from == holdings_.layout (d.sequence)->stripe_begin (d.stripe)
-          && d.sequence >= parent_from_[d.stripe]
-          && playlists_.first_seen (d.sequence, 0) >= parent_since_[d.stripe])
-        parent_misses_[d.stripe]++;
-      /* The parent's uplink goes to its other children instead. */
-      if (d.sequence >= parent_from_[d.stripe])
+      if (d.sequence >= parent_from_[d.stripe]) {
+        /* A miss of the parent's if it had the segment's whole life to
+         * bring it and brought none of it (a slow parent that brings most
+         * is better than a new one). */
+        if (!swarm_->parent (d.stripe).empty ()
+            && d.from == holdings_.layout (d.sequence)->stripe_begin (d.stripe)
+            && playlists_.first_seen (d.sequence, 0) >= parent_since_[d.stripe])
+          parent_misses_[d.stripe]++;
+        /* Its uplink goes to its other children instead. */
         swarm_->skip_segment (d.stripe, d.sequence);
+      }
       start_http_range (d.sequence, d.stripe, d.from, d.to);
       break;
     case swarm::RelayDecisionKind::CANCEL_RANGE: {
