@@ -670,7 +670,7 @@ GST_END_TEST;
 /* A relay of its own (holdings, no viewer): what its peers see of it. */
 struct BareRelay
 {
-  BareRelay (World &world, guint64 seed)
+  BareRelay (World &world, guint64 seed, guint max_peers = 20)
       : host (world.network.add_host (TestViewer::link (10e6))),
         runtime (world.network, host, world.origin, world.tracker, world.hasher,
                  seed),
@@ -681,6 +681,7 @@ struct BareRelay
     config.info_hash = swarm::swarm_info_hash (world.stream_swarm_id ());
     config.peer_id = swarm::generate_peer_id (runtime.random);
     config.holdings = &holdings;
+    config.max_peers = max_peers;
     swarm::SwarmCallbacks callbacks;
     callbacks.announced
         = [this] (const swarm::SegmentSet &) { announcements++; };
@@ -731,6 +732,33 @@ GST_START_TEST (test_relay_changes_are_announced_in_batches)
 
 GST_END_TEST;
 
+/* Members that filled their peer lists among themselves still make room
+ * for a newcomer: its first announce offers to ten of them at once, and a
+ * full one drops a peer it exchanges nothing with to answer. */
+GST_START_TEST (test_newcomer_finds_room_in_a_full_swarm)
+{
+  constexpr guint kMaxPeers = 6;
+  World world (false);
+  std::vector<std::unique_ptr<BareRelay>> members;
+  for (guint64 i = 0; i < 12; i++) {
+    members.push_back (std::make_unique<BareRelay> (world, 50 + i, kMaxPeers));
+    world.loop.run_until (world.loop.now () + GST_SECOND);
+  }
+  world.loop.run_until (world.loop.now () + 30 * GST_SECOND);
+  guint full = 0;
+  for (const auto &m : members)
+    full += m->swarm->stats ().peers == kMaxPeers;
+  fail_unless (full >= 6, "%u of 12 members full", full);
+
+  BareRelay newcomer (world, 70);
+  world.loop.run_until (world.loop.now () + 2 * GST_SECOND);
+  fail_unless_equals_int (newcomer.swarm->stats ().peers, 10);
+  for (const auto &m : members)
+    fail_unless (m->swarm->stats ().peers <= kMaxPeers);
+}
+
+GST_END_TEST;
+
 static Suite *
 viewer_core_suite (void)
 {
@@ -747,6 +775,7 @@ viewer_core_suite (void)
   tcase_add_test (tc, test_peer_deliveries_count_for_the_bitrate);
   tcase_add_test (tc, test_announcements_do_not_drive_every_pass);
   tcase_add_test (tc, test_relay_changes_are_announced_in_batches);
+  tcase_add_test (tc, test_newcomer_finds_room_in_a_full_swarm);
   return s;
 }
 

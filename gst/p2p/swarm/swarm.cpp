@@ -23,8 +23,17 @@ random_id20 (Random &random)
   return id;
 }
 
-/* Offers out and unanswered at a time, as many as one browser announce. */
+/* Offers out and unanswered at a time, as many as one browser announce;
+ * twice that, what trackers relay at most (PROTOCOLS.md §6), while fewer
+ * than half of max_peers are connected: the peers a newcomer finds with
+ * its first announce are all it can choose parents from until the next,
+ * an interval later. */
 constexpr guint kMaxPendingOffers = 5;
+constexpr guint kMaxPendingOffersWhenFew = 10;
+
+/* At max_peers, a newcomer's offer takes the place of a peer connected
+ * this long that we exchange nothing with. */
+constexpr GstClockTime kReplaceableAfter = 20 * GST_SECOND;
 
 /* Stripes a viewer offers to relay before it knows its uplink, and at most. */
 constexpr guint kInitialRelaySlots = 8;
@@ -168,15 +177,19 @@ Swarm::create_offers (net::TrackerClient *tracker, guint count,
   for (const Peer &p : peers_)
     pending += p.pending_offer ? 1 : 0;
   guint connected = connected_count ();
-  guint room = config_.max_peers > connected + pending
-                   ? config_.max_peers - connected - pending
-                   : 0;
+  /* The last place is for a newcomer's offer, which may take an idle
+   * peer's (on_offer ()): a peer that lost one that way does not look for
+   * another, which would push one out elsewhere, and so on. */
+  const guint wanted = config_.max_peers - 1;
+  guint room = wanted > connected + pending ? wanted - connected - pending : 0;
   count = std::min (count, room);
   /* Each offer is a webrtcbin waiting up to the connect timeout: keep a
    * few out at a time, and none once we are connected to everyone the
    * tracker counts (newcomers then offer to us). */
-  count = std::min (
-      count, kMaxPendingOffers > pending ? kMaxPendingOffers - pending : 0);
+  const guint max_pending = 2 * connected < config_.max_peers
+                                ? kMaxPendingOffersWhenFew
+                                : kMaxPendingOffers;
+  count = std::min (count, max_pending > pending ? max_pending - pending : 0);
   if (tracker->swarm_size () >= 0
       && connected + 1 >= static_cast<guint64> (tracker->swarm_size ()))
     count = 0;
@@ -232,9 +245,17 @@ Swarm::on_offer (net::TrackerClient *tracker, const webtorrent::Id20 &from,
 {
   collect_dead ();
   std::string remote = id_string (from);
-  if (banned_.count (remote) || find_connected (remote)
-      || connected_count () >= config_.max_peers)
+  if (banned_.count (remote) || find_connected (remote))
     return;
+  if (connected_count () >= config_.max_peers) {
+    Peer *idle = replaceable_peer ();
+    if (!idle)
+      return;
+    GST_DEBUG_ID (config_.peer_id.c_str (), "dropping idle %s for newcomer %s",
+                  idle->session->remote_id ().c_str (), remote.c_str ());
+    idle->session->close ();
+    remove_later (idle);
+  }
   Peer *peer = peers_.add ();
   peer->tracker = tracker;
   auto callbacks = session_callbacks (peer);
@@ -254,6 +275,22 @@ Swarm::on_offer (net::TrackerClient *tracker, const webtorrent::Id20 &from,
     return;
   }
   peer->session->set_log_id (config_.peer_id);
+}
+
+Swarm::Peer *
+Swarm::replaceable_peer ()
+{
+  const GstClockTime now = runtime_.clock.now ();
+  std::vector<Peer *> idle;
+  for (Peer &p : peers_)
+    if (!p.dead && p.session && p.session->is_open () && !p.seeder
+        && now >= p.opened + kReplaceableAfter && !is_parent (&p)
+        && p.session->children () == 0 && p.session->ranges_pending () == 0
+        && !p.session->downloading () && !p.session->uploading ())
+      idle.push_back (&p);
+  if (idle.empty ())
+    return nullptr;
+  return idle[size_t (runtime_.random.range (0, gint64 (idle.size ())))];
 }
 
 void
@@ -290,6 +327,7 @@ Swarm::session_callbacks (Peer *peer)
     GST_INFO_ID (config_.peer_id.c_str (), "peer %s connected", id.c_str ());
     peer->seeder = is_seeder (id);
     peer->relay_id = relay_id (id);
+    peer->opened = runtime_.clock.now ();
     if (config_.holdings && relays_stripes (id))
       peer->session->enable_relay (config_.holdings);
     announce_to (peer);

@@ -32,7 +32,8 @@ struct SwarmConfig
   std::string info_hash;             /* 20 bytes (swarm_info_hash) */
   std::string peer_id;               /* 20 bytes (generate_peer_id) */
   guint max_peers = 20;
-  guint offers_per_announce = 5;
+  /* At most; fewer once half of max_peers are connected (swarm.cpp). */
+  guint offers_per_announce = 10;
   /* Serve requests (off for metered links: we then announce nothing). */
   bool upload = true;
   /* Bytes per second for all uploads together, 0 = unlimited. */
@@ -188,6 +189,8 @@ private:
     GstClockTime busy_until = 0;
     /* The broadcaster's seeder, by its peer id. */
     bool seeder = false;
+    /* When its data channel opened. */
+    GstClockTime opened = 0;
     /* relay_id () of its peer id, set when it opens. */
     uint32_t relay_id = 0;
     /* Stripes we subscribed to since its last announcement (which did not
@@ -211,6 +214,11 @@ private:
   void on_answer (const webtorrent::Id20 &from,
                   const webtorrent::Id20 &offer_id, const std::string &sdp);
   peer::PeerSessionCallbacks session_callbacks (Peer *peer);
+  /* A peer whose place a newcomer may take at max_peers (BitTorrent
+   * clients do the same at their connection limit): a swarm whose members
+   * filled their lists among themselves would leave those who join later
+   * a handful of peers. Null if every peer is in use. */
+  Peer *replaceable_peer ();
   Peer *find_connected (const std::string &peer_id);
   const Peer *find_connected (const std::string &peer_id) const;
   /* @peer (null: nobody) is our parent for @stripe from now on. */
