@@ -416,7 +416,7 @@ gst_p2p_hls_src_class_init (GstP2PHLSSrcClass *klass)
    *
    * Peers connected at most. The element offers to connect up to one
    * fewer; at the limit, a newcomer's offer takes the place of a peer
-   * connected for 20 s that nothing is exchanged with, so that viewers
+   * connected for 5 s that nothing is exchanged with, so that viewers
    * joining a full swarm still find parents.
    *
    * Since: 0.1
