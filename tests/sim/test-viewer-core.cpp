@@ -756,6 +756,11 @@ GST_START_TEST (test_newcomer_finds_room_in_a_full_swarm)
   fail_unless_equals_int (newcomer.swarm->stats ().peers, 10);
   for (const auto &m : members)
     fail_unless (m->swarm->stats ().peers <= kMaxPeers);
+
+  /* max-peers 0: no peer at all, neither offered to nor answered. */
+  BareRelay loner (world, 71, 0);
+  world.loop.run_until (world.loop.now () + 25 * GST_SECOND);
+  fail_unless_equals_int (loner.swarm->stats ().peers, 0);
 }
 
 GST_END_TEST;

@@ -183,7 +183,8 @@ Swarm::create_offers (net::TrackerClient *tracker, guint count,
   /* The last place is for a newcomer's offer, which may take an idle
    * peer's (on_offer ()): a peer that lost one that way does not look for
    * another, which would push one out elsewhere, and so on. */
-  const guint wanted = config_.max_peers - 1;
+  const guint wanted
+      = config_.max_peers > 1 ? config_.max_peers - 1 : config_.max_peers;
   guint room = wanted > connected + pending ? wanted - connected - pending : 0;
   count = std::min (count, room);
   /* Each offer is a webrtcbin waiting up to the connect timeout: keep a
