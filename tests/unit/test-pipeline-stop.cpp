@@ -54,14 +54,18 @@ struct WaitingPad
     return gst_pad_event_default (pad, parent, event);
   }
 
-  /* Adds the pad to @element, active, its task started and waiting. */
+  /* Adds the pad to @element, its task started and waiting. The pad is
+   * active, or with @active false left inactive (flushing), as sctpenc's
+   * source pad is when a RECONFIGURE event restarts its task while the
+   * element stops. */
   void
-  start (GstElement *element)
+  start (GstElement *element, bool active = true)
   {
     pad = gst_pad_new ("src_0", GST_PAD_SRC);
     gst_pad_set_element_private (pad, this);
     gst_pad_set_event_function (pad, on_event);
-    fail_unless (gst_pad_set_active (pad, TRUE));
+    if (active)
+      fail_unless (gst_pad_set_active (pad, TRUE));
     fail_unless (gst_element_add_pad (element, pad));
     fail_unless (gst_pad_start_task (pad, loop, this, nullptr));
     std::unique_lock<std::mutex> lock (mutex);
@@ -124,6 +128,25 @@ GST_START_TEST (test_pad_task_left_in_stopped_pipeline)
   GST_OBJECT_UNLOCK (waiting.pad);
   fail_unless_equals_int (GST_PAD_MODE (waiting.pad), GST_PAD_MODE_NONE);
   /* Now the pad finalizes without a task to join. */
+  gst_object_unref (pipeline);
+}
+GST_END_TEST;
+
+/* The same with the pad inactive: gst_pad_send_event () drops a FLUSH_START
+ * on a flushing pad, so only the pad's own event function can wake its task
+ * (a swarm-faults run hung on sctpenc's source pad this way). */
+GST_START_TEST (test_pad_task_left_on_inactive_pad)
+{
+  GstElement *pipeline = gst_pipeline_new (nullptr);
+  GstElement *holder = gst_bin_new ("holder");
+  fail_unless (gst_bin_add (GST_BIN (pipeline), holder));
+  WaitingPad waiting;
+  waiting.start (holder, false);
+
+  fail_unless_equals_int (stop_in_time (pipeline), 1);
+  GST_OBJECT_LOCK (waiting.pad);
+  fail_unless (GST_PAD_TASK (waiting.pad) == nullptr);
+  GST_OBJECT_UNLOCK (waiting.pad);
   gst_object_unref (pipeline);
 }
 GST_END_TEST;
@@ -194,6 +217,7 @@ pipeline_stop_suite (void)
   TCase *tc = tcase_create ("general");
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_pad_task_left_in_stopped_pipeline);
+  tcase_add_test (tc, test_pad_task_left_on_inactive_pad);
   tcase_add_test (tc, test_element_left_playing);
   tcase_add_test (tc, test_clean_pipeline);
   return s;

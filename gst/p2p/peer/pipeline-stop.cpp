@@ -72,6 +72,31 @@ pads_with_task (GstElement *element)
   return pads;
 }
 
+/* Wakes the task of @pad if it waits for data: sctpdec's and sctpenc's
+ * source pads wait on a queue their FLUSH_START handler flushes, after which
+ * the task pauses. gst_pad_send_event () drops a FLUSH_START on a pad that is
+ * already flushing, and sctpenc restarts its task on its deactivated source
+ * pad when a RECONFIGURE event races its stop: such a pad only wakes when its
+ * event function is called directly. */
+void
+wake_task (GstPad *pad)
+{
+  GST_OBJECT_LOCK (pad);
+  bool flushing = GST_PAD_IS_FLUSHING (pad);
+  GstPadEventFunction on_event = GST_PAD_EVENTFUNC (pad);
+  GST_OBJECT_UNLOCK (pad);
+  if (!flushing) {
+    gst_pad_send_event (pad, gst_event_new_flush_start ());
+    return;
+  }
+  if (!on_event)
+    return;
+  GstObject *parent = gst_pad_get_parent (pad);
+  on_event (pad, parent, gst_event_new_flush_start ());
+  if (parent)
+    gst_object_unref (parent);
+}
+
 } // namespace
 
 guint
@@ -97,9 +122,7 @@ stop_pipeline (GstElement *pipeline)
     for (const auto &pad : pads_with_task (element.get ())) {
       GST_INFO ("pad %s:%s still had a task after its pipeline stopped",
                 GST_DEBUG_PAD_NAME (pad.get ()));
-      /* Wakes a task waiting for data (sctpdec's source pads wait on a
-       * queue this flushes); it then pauses, and stopping joins it. */
-      gst_pad_send_event (pad.get (), gst_event_new_flush_start ());
+      wake_task (pad.get ());
       gst_pad_stop_task (pad.get ());
       gst_pad_set_active (pad.get (), FALSE);
       left++;

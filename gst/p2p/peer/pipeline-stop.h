@@ -6,8 +6,9 @@
  * Going to NULL is not enough with webrtcbin 1.22: sctpdec removes its source
  * pads before its sink pad stops, so a packet still being received in
  * between makes a new source pad, active, whose task waits on an empty queue
- * that nothing flushes any more. The pipeline is NULL, and the last unref
- * joins that task in the pad's finalize: forever. Likewise an element
+ * that nothing flushes any more; sctpenc restarts its source pad's task when
+ * a RECONFIGURE event races its stop. The pipeline is NULL, and the last
+ * unref joins that task in the pad's finalize: forever. Likewise an element
  * webrtcbin adds from one of its own threads (a data channel's bins, synced
  * to the state it read) can end up running in a stopped pipeline.
  */
@@ -19,8 +20,9 @@ namespace p2p::peer {
 
 /* Sets @pipeline to NULL, then brings down what was left running inside it:
  * an element not in NULL is set to NULL, and a pad that still has a task is
- * flushed (FLUSH_START), its task stopped and joined, and the pad
- * deactivated. Afterwards the last reference can be dropped from any thread.
+ * flushed (FLUSH_START, also when it is already inactive), its task stopped
+ * and joined, and the pad deactivated. Afterwards the last reference can be
+ * dropped from any thread.
  * Returns the number of elements and pads it had to bring down after the
  * pipeline itself was NULL (0 when nothing was left). */
 guint stop_pipeline (GstElement *pipeline);
