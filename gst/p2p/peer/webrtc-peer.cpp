@@ -5,6 +5,8 @@
 
 #include <gst/sdp/sdp.h>
 
+#include <algorithm>
+
 #include <mutex>
 
 #include "gst/p2p/common/gobject-ptr.h"
@@ -319,6 +321,70 @@ struct WebRtcPeer::Signals
     post (data, [] (WebRtcPeer &p) { p.on_buffered_amount_low (); });
   }
 
+  /* For sctpenc's source pad: a Target with the state send () shares. */
+  struct MeterTarget
+  {
+    Target target;
+    std::shared_ptr<SendState> state;
+  };
+
+  static void
+  free_meter_target (gpointer data, GClosure * = nullptr) noexcept
+  {
+    delete static_cast<MeterTarget *> (data);
+  }
+
+  /* webrtcbin makes its sctpenc once SCTP is negotiated: what leaves it is
+   * what the association sent. */
+  static void
+  on_element_added (GstBin *, GstBin *, GstElement *element,
+                    gpointer data) noexcept
+  {
+    GstElementFactory *factory = gst_element_get_factory (element);
+    if (!factory || g_strcmp0 (GST_OBJECT_NAME (factory), "sctpenc") != 0)
+      return;
+    auto meter = static_cast<MeterTarget *> (data);
+    GObjectPtr<GstPad> pad (gst_element_get_static_pad (element, "src"));
+    if (!pad || meter->state->metered.exchange (true))
+      return;
+    gst_pad_add_probe (pad.get (),
+                       GstPadProbeType (GST_PAD_PROBE_TYPE_BUFFER
+                                        | GST_PAD_PROBE_TYPE_BUFFER_LIST),
+                       on_sctp_packets, new MeterTarget (*meter),
+                       [] (gpointer d) { free_meter_target (d); });
+  }
+
+  static gboolean
+  count_packet (GstBuffer **buffer, guint, gpointer data) noexcept
+  {
+    GstMapInfo map;
+    if (gst_buffer_map (*buffer, &map, GST_MAP_READ)) {
+      static_cast<SendState *> (data)->meter.packet_out (map.data, map.size);
+      gst_buffer_unmap (*buffer, &map);
+    }
+    return TRUE;
+  }
+
+  static GstPadProbeReturn
+  on_sctp_packets (GstPad *, GstPadProbeInfo *info, gpointer data) noexcept
+  {
+    auto meter = static_cast<MeterTarget *> (data);
+    SendState &state = *meter->state;
+    if (state.closed)
+      return GST_PAD_PROBE_REMOVE;
+    if (GST_PAD_PROBE_INFO_TYPE (info) & GST_PAD_PROBE_TYPE_BUFFER_LIST) {
+      gst_buffer_list_foreach (GST_PAD_PROBE_INFO_BUFFER_LIST (info),
+                               count_packet, &state);
+    } else {
+      GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER (info);
+      count_packet (&buffer, 0, &state);
+    }
+    if (state.refused && state.meter.unsent () <= state.low_threshold
+        && state.refused.exchange (false))
+      post (&meter->target, [] (WebRtcPeer &p) { p.on_writable (); });
+    return GST_PAD_PROBE_OK;
+  }
+
   static GstBusSyncReply
   on_bus_message (GstBus *, GstMessage *message, gpointer data) noexcept
   {
@@ -357,7 +423,7 @@ struct WebRtcPeer::Signals
       G_CALLBACK (on_data_channel),        G_CALLBACK (on_channel_open),
       G_CALLBACK (on_channel_close),       G_CALLBACK (on_channel_error),
       G_CALLBACK (on_message_data),        G_CALLBACK (on_message_string),
-      G_CALLBACK (on_buffered_amount_low),
+      G_CALLBACK (on_buffered_amount_low), G_CALLBACK (on_element_added),
     };
     for (auto handler : handlers)
       g_signal_handlers_disconnect_matched (instance, G_SIGNAL_MATCH_FUNC, 0, 0,
@@ -370,10 +436,11 @@ WebRtcPeer::WebRtcPeer (Token, EngineThread &thread,
                         const WebRtcPeerConfig &config, Callbacks callbacks,
                         bool offerer)
     : thread_ (thread), config_ (config),
-      low_threshold_ (config.buffered_amount_low_threshold),
+      send_state_ (std::make_shared<SendState> ()),
       callbacks_ (std::move (callbacks)), offerer_ (offerer)
 {
   init_debug_category ();
+  send_state_->low_threshold = config.buffered_amount_low_threshold;
 }
 
 WebRtcPeer::~WebRtcPeer () { teardown (); }
@@ -492,6 +559,10 @@ WebRtcPeer::start (GError **error)
   if (!offerer_)
     Signals::connect (webrtc_, "on-data-channel",
                       G_CALLBACK (Signals::on_data_channel), target);
+  g_signal_connect_data (pipeline_, "deep-element-added",
+                         G_CALLBACK (Signals::on_element_added),
+                         new Signals::MeterTarget{ target, send_state_ },
+                         Signals::free_meter_target, GConnectFlags (0));
   GObjectPtr<GstBus> bus (gst_pipeline_get_bus (GST_PIPELINE (pipeline_)));
   gst_bus_set_sync_handler (bus.get (), Signals::on_bus_message,
                             new Signals::Target (target),
@@ -663,8 +734,8 @@ WebRtcPeer::adopt_channel (GstWebRTCDataChannel *channel)
   channel_ = GST_WEBRTC_DATA_CHANNEL (g_object_ref (channel));
   gchar *label = nullptr;
   GstWebRTCDataChannelState state;
-  g_object_set (channel_, "buffered-amount-low-threshold", low_threshold_,
-                nullptr);
+  g_object_set (channel_, "buffered-amount-low-threshold",
+                send_state_->low_threshold.load (), nullptr);
   g_object_get (channel_, "label", &label, "ready-state", &state, nullptr);
   label_ = label ? label : "";
   g_free (label);
@@ -714,9 +785,15 @@ WebRtcPeer::on_message (GBytes *message)
 void
 WebRtcPeer::on_buffered_amount_low ()
 {
-  if (!send_refused_)
-    return;
-  send_refused_ = false;
+  /* What webrtcbin counts drained; SCTP may still hold more than the
+   * threshold, and send () then refuses again. */
+  if (send_state_->refused.exchange (false))
+    on_writable ();
+}
+
+void
+WebRtcPeer::on_writable ()
+{
   if (callbacks_.writable)
     callbacks_.writable ();
 }
@@ -741,9 +818,14 @@ WebRtcPeer::send (GBytes *message)
     GST_DEBUG ("data channel %s is closing: not sending", label_.c_str ());
     return false;
   }
-  if (buffered_amount () > low_threshold_) {
-    send_refused_ = true;
-    return false;
+  SendState &sending = *send_state_;
+  if (buffered_amount () > sending.low_threshold) {
+    /* Set before looking again: a packet SCTP sends from now on sees it
+     * and wakes us once the backlog drains. */
+    sending.refused = true;
+    if (buffered_amount () > sending.low_threshold)
+      return false;
+    sending.refused = false;
   }
   GErrorOut error;
   if (!gst_webrtc_data_channel_send_data_full (channel_, message,
@@ -753,13 +835,14 @@ WebRtcPeer::send (GBytes *message)
                  error.get ()->message);
     return false;
   }
+  sending.meter.given (g_bytes_get_size (message));
   return true;
 }
 
 void
 WebRtcPeer::set_buffered_low_threshold (guint64 bytes)
 {
-  low_threshold_ = bytes;
+  send_state_->low_threshold = bytes;
   if (channel_)
     g_object_set (channel_, "buffered-amount-low-threshold", bytes, nullptr);
 }
@@ -782,6 +865,8 @@ WebRtcPeer::buffered_amount () const
   guint64 amount = 0;
   if (channel_)
     g_object_get (channel_, "buffered-amount", &amount, nullptr);
+  if (send_state_->metered)
+    amount = std::max (amount, send_state_->meter.unsent ());
   return amount;
 }
 
@@ -857,6 +942,7 @@ WebRtcPeer::teardown ()
   if (closed_)
     return;
   closed_ = true;
+  send_state_->closed = true;
   stop_timer (gather_timer_);
   stop_timer (connect_timer_);
   if (channel_)
@@ -864,6 +950,7 @@ WebRtcPeer::teardown ()
   if (webrtc_)
     Signals::disconnect_all (webrtc_);
   if (pipeline_) {
+    Signals::disconnect_all (pipeline_);
     GObjectPtr<GstBus> bus (gst_pipeline_get_bus (GST_PIPELINE (pipeline_)));
     gst_bus_set_sync_handler (bus.get (), nullptr, nullptr, nullptr);
     stop_after_close (thread_, pipeline_, open_ ? channel_ : nullptr,

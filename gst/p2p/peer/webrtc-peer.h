@@ -13,6 +13,7 @@
  */
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
@@ -24,6 +25,7 @@
 #include "gst/p2p/common/engine-thread.h"
 #include "gst/p2p/common/error.h"
 #include "gst/p2p/peer/peer-transport.h"
+#include "gst/p2p/peer/sctp-send-meter.h"
 
 namespace p2p::peer {
 
@@ -115,7 +117,8 @@ public:
   }
   bool is_open () const;
   bool is_closed () const;
-  /* Bytes queued on the data channel and not yet handed to SCTP. */
+  /* Bytes given to the data channel that have not left SCTP yet (see
+   * sctp-send-meter.h); webrtcbin's buffered-amount until SCTP is up. */
   guint64 buffered_amount () const;
   void set_buffered_low_threshold (guint64 bytes);
   /* The data channel label; empty for an answerer until the channel arrives. */
@@ -143,6 +146,18 @@ private:
 
   struct Signals;
   friend struct Signals;
+  /* What send () and sctpenc's streaming thread share; that thread may
+   * run on after the peer is gone. */
+  struct SendState
+  {
+    SctpSendMeter meter;
+    /* sctpenc's packets are counted: meter is right. */
+    std::atomic<bool> metered{ false };
+    /* send () refused: writable () is due once the backlog drains. */
+    std::atomic<bool> refused{ false };
+    std::atomic<guint64> low_threshold;
+    std::atomic<bool> closed{ false };
+  };
 
   bool start (GError **error);
   bool set_remote_description (GstWebRTCSDPType type, const std::string &sdp,
@@ -156,6 +171,7 @@ private:
   void on_channel_error (const GError *error);
   void on_message (GBytes *message);
   void on_buffered_amount_low ();
+  void on_writable ();
   void send_local_description ();
   void on_gather_timeout ();
   void on_connect_timeout ();
@@ -167,7 +183,7 @@ private:
 
   EngineThread &thread_;
   const WebRtcPeerConfig config_;
-  guint64 low_threshold_;
+  const std::shared_ptr<SendState> send_state_;
   Callbacks callbacks_;
   const bool offerer_;
   std::string label_;
@@ -184,7 +200,6 @@ private:
   bool local_description_sent_ = false;
   bool remote_description_given_ = false;
   bool open_ = false;
-  bool send_refused_ = false;
   bool closed_ = false;
 };
 
