@@ -6,7 +6,6 @@
 #include <gst/sdp/sdp.h>
 
 #include <algorithm>
-
 #include <mutex>
 
 #include "gst/p2p/common/gobject-ptr.h"
