@@ -97,12 +97,48 @@ wake_task (GstPad *pad)
     gst_object_unref (parent);
 }
 
+/* The sink pads of @element, each with a reference. */
+std::vector<GObjectPtr<GstPad>>
+sink_pads (GstElement *element)
+{
+  std::vector<GObjectPtr<GstPad>> pads;
+  GST_OBJECT_LOCK (element);
+  for (GList *l = element->sinkpads; l; l = l->next)
+    pads.emplace_back (GST_PAD (gst_object_ref (l->data)));
+  GST_OBJECT_UNLOCK (element);
+  return pads;
+}
+
+/* Stops what flows into sctpenc and sctpdec before they stop: each frees
+ * its SCTP association on its way to NULL, then releases its sink pads,
+ * while a buffer may still be in usrsctp on a streaming thread (webrtcbin
+ * 1.22: a crash in their chain functions, one teardown in about twenty
+ * under load). FLUSH_START wakes sctpenc's chain waiting to send;
+ * deactivating the pad waits for a chain function that runs and turns the
+ * next buffers away. */
+void
+stop_sctp_input (GstBin *bin)
+{
+  for (const GstElementPtr &element : elements_of (bin)) {
+    GstElementFactory *factory = gst_element_get_factory (element.get ());
+    const char *name = factory ? GST_OBJECT_NAME (factory) : "";
+    if (g_strcmp0 (name, "sctpenc") != 0 && g_strcmp0 (name, "sctpdec") != 0)
+      continue;
+    for (const auto &pad : sink_pads (element.get ())) {
+      gst_pad_send_event (pad.get (), gst_event_new_flush_start ());
+      gst_pad_set_active (pad.get (), FALSE);
+    }
+  }
+}
+
 } // namespace
 
 guint
 stop_pipeline (GstElement *pipeline)
 {
   init_debug_category ();
+  if (GST_IS_BIN (pipeline))
+    stop_sctp_input (GST_BIN (pipeline));
   gst_element_set_state (pipeline, GST_STATE_NULL);
   if (!GST_IS_BIN (pipeline))
     return 0;

@@ -18,7 +18,9 @@
 
 namespace p2p::peer {
 
-/* Sets @pipeline to NULL, then brings down what was left running inside it:
+/* Flushes and deactivates the sink pads of sctpenc and sctpdec (each frees
+ * its association on the way to NULL while a buffer may still be in it),
+ * sets @pipeline to NULL, then brings down what was left running inside it:
  * an element not in NULL is set to NULL, and a pad that still has a task is
  * flushed (FLUSH_START, also when it is already inactive), its task stopped
  * and joined, and the pad deactivated. Afterwards the last reference can be
