@@ -7,6 +7,8 @@
  */
 #include <gst/check/gstcheck.h>
 
+#include <sched.h>
+
 #include <atomic>
 #include <deque>
 #include <mutex>
@@ -348,6 +350,53 @@ GST_START_TEST (test_max_size_bulk_both_ways)
 }
 GST_END_TEST;
 
+/* Runs @command line; fails the test if it does not succeed. */
+void
+run (const char *command)
+{
+  gchar *err = nullptr;
+  gint status = -1;
+  GError *error = nullptr;
+  gboolean ran
+      = g_spawn_command_line_sync (command, nullptr, &err, &status, &error);
+  fail_unless (ran && g_spawn_check_wait_status (status, nullptr), "%s: %s",
+               command, ran ? err : error->message);
+  g_free (err);
+}
+
+/* usrsctp keeps what sctpenc took in its send buffer (1 MiB) until the link
+ * lets it out; buffered_amount () counts it (sctp-send-meter.h), where
+ * webrtcbin's buffered-amount has long dropped it. On lo shaped to 2 Mbit/s
+ * (in a network namespace of this test's own), a quarter of a megabyte given
+ * at once still shows 300 ms later, and a sender refused on that count is
+ * woken as SCTP drains (webrtcbin's own low-buffer signal came long before). */
+GST_START_TEST (test_backlog_held_by_sctp_counts)
+{
+  fail_unless (unshare (CLONE_NEWNET) == 0, "unshare: %s", g_strerror (errno));
+  run ("ip link set lo mtu 1500 up");
+  run ("tc qdisc add dev lo root tbf rate 2mbit burst 4kb latency 1s");
+  const guint count = 16; /* 256 KiB: all taken before the threshold */
+  Pair pair;
+  pair.connect ();
+  pair.queue (0, count, 16384);
+  g_usleep (300 * 1000);
+  guint64 backlog = 0;
+  pair.thread.invoke_sync ([&] { backlog = pair.peer[0]->buffered_amount (); });
+  fail_unless (backlog >= 128 * 1024,
+               "only %" G_GUINT64_FORMAT " bytes counted as not sent", backlog);
+  /* Past the threshold: send () refuses, and only SCTP's progress can say
+   * when to go on. */
+  pair.queue (0, count, 16384);
+  fail_unless (
+      pair.wait ([&] { return pair.side[1].messages == 2 * count; }, 30000),
+      "the second quarter megabyte did not arrive");
+  std::lock_guard<std::mutex> lock (pair.mutex);
+  fail_unless (pair.side[0].refused > 0);
+  fail_unless (pair.side[0].writable > 0);
+  ck_assert_uint_eq (pair.side[1].bad_messages, 0);
+}
+GST_END_TEST;
+
 /* webrtcbin 1.22 writes no a=max-message-size, so between two of them the
  * limit is RFC 8841's default of 65536 bytes: one more is refused by send ()
  * and the channel stays usable. */
@@ -614,6 +663,7 @@ webrtc_peer_suite (void)
   tcase_add_test (tc, test_bad_local_address);
   tcase_add_test (tc, test_unpinned_in_loopback_only_namespace_connects);
   tcase_add_test (tc, test_closed_peers_release_webrtcbin);
+  tcase_add_test (tc, test_backlog_held_by_sctp_counts);
 
   TCase *slow = tcase_create ("slow");
   suite_add_tcase (s, slow);
