@@ -418,6 +418,21 @@ GST_START_TEST (test_injector_election)
       expect (d[0], DecisionKind::FETCH_HTTP, DecisionReason::INJECT, 42);
     }
   }
+  /* Our own HTTP download of an earlier segment goes first: an injection
+   * sharing a thin downlink with it would make it late. */
+  Transfer own;
+  own.sequence = 41;
+  state.transfers = { own };
+  state.segments.push_back (segment (41, 3 * GST_SECOND));
+  fail_unless (schedule (config, state).empty ());
+  state.transfers.clear ();
+  state.held = { 41 };
+  auto after = schedule (config, state);
+  fail_unless_equals_int (after.size (), 1);
+  expect (after[0], DecisionKind::FETCH_HTTP, DecisionReason::INJECT, 42);
+  state.segments.pop_back ();
+  state.held.clear ();
+
   config.upload = FALSE;
   fail_unless (schedule (config, state).empty ());
 

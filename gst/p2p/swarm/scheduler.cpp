@@ -300,8 +300,10 @@ schedule (const SchedulerConfig &config, const SchedulerState &state)
       }
       continue;
     }
+    /* Injecting serves the others, not our playback: it waits for our own
+     * HTTP download, which it would otherwise slow on a thin downlink. */
     if (!config.upload || announced_by_anyone (config, state, segment.sequence)
-        || !http_free ())
+        || load.http > 0)
       continue;
 
     const guint rank = injector_rank (state.self_id, state.peers,

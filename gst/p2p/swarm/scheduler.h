@@ -31,7 +31,9 @@
  *    once; rank r waits r × injector_backoff after first seeing the segment,
  *    in case the ones before it are gone. Everyone else waits for an
  *    announcement, or for the HTTP window. Viewers with upload off never
- *    inject. Browsers follow their own rules and are not coordinated.
+ *    inject, nor does a viewer while its own HTTP download runs (the two
+ *    would share its downlink). Browsers follow their own rules and are not
+ *    coordinated.
  */
 #pragma once
 
