@@ -141,6 +141,14 @@ GST_START_TEST (test_parents_near_the_root)
   f.add_segment (48, 2.0, kStripe);
   fail_unless_equals_int (
       of_kind (f.plan (), RelayDecisionKind::SUBSCRIBE).size (), 4);
+
+  /* Nor while a segment due inside the HTTP window comes whole over HTTP
+   * (a newcomer's first ones), but one due later does not hold them. */
+  f.state.whole_http_due = f.state.now + 2 * GST_SECOND;
+  fail_unless (of_kind (f.plan (), RelayDecisionKind::SUBSCRIBE).empty ());
+  f.state.whole_http_due = f.state.now + 4 * GST_SECOND;
+  fail_unless_equals_int (
+      of_kind (f.plan (), RelayDecisionKind::SUBSCRIBE).size (), 4);
 }
 
 GST_END_TEST;

@@ -160,10 +160,13 @@ plan_relay (const RelayConfig &config, const RelayState &state)
            && slots (p) > 0 && !in_path (p, j, state.self_relay_id)
            && !(p.seeder && state.self_relay_slots == 0);
   };
-  /* A segment due inside the HTTP window that no flow brings in time needs
-   * the whole downlink: no new parent's stream until it is in (a newcomer
-   * on a slow link fetches its backlog first). */
-  bool near_segment_short = false;
+  /* A segment due inside the HTTP window that no flow brings in time, or
+   * that comes whole over HTTP, needs the whole downlink: no new parent's
+   * stream until it is in (a newcomer on a slow link fetches its backlog
+   * first). */
+  bool near_segment_short
+      = state.whole_http_due != GST_CLOCK_TIME_NONE
+        && state.whole_http_due <= state.now + config.http_window;
   for (const RelaySegment &segment : state.segments)
     for (const StripeState &stripe : segment.stripes)
       near_segment_short |= segment.deadline <= state.now + config.http_window

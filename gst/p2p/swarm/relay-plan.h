@@ -115,8 +115,10 @@ struct RelayState
   bool new_parents = true;
   /* Ranges running (Transfer::stripe >= 0), over HTTP or from peers. */
   std::vector<Transfer> ranges;
-  /* HTTP downloads running that are not ranges. */
+  /* HTTP downloads running that are not ranges, and the earliest deadline
+   * among them. */
   guint http_busy = 0;
+  GstClockTime whole_http_due = GST_CLOCK_TIME_NONE;
   /* Per stripe: whether we relay it to children. */
   std::vector<bool> relayed_stripes;
   std::vector<PeerView> peers;

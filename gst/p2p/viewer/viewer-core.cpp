@@ -470,8 +470,15 @@ ViewerCore::schedule_downloads ()
     state.held.insert (skipped);
   for (const auto &t : downloads_.transfers ())
     state.transfers.push_back (t.second);
-  if (relay)
-    plan_relayed (relayed, state.now, state.peers);
+  if (relay) {
+    GstClockTime whole_http_due = GST_CLOCK_TIME_NONE;
+    for (const swarm::PlannedSegment &planned : state.segments) {
+      const swarm::Transfer *transfer = downloads_.find (planned.sequence);
+      if (transfer && transfer->source == swarm::TransferSource::HTTP)
+        whole_http_due = std::min (whole_http_due, planned.deadline);
+    }
+    plan_relayed (relayed, state.now, state.peers, whole_http_due);
+  }
 
   for (const swarm::Decision &d : swarm::schedule (scheduler_config_, state)) {
     switch (d.kind) {
@@ -737,7 +744,8 @@ ViewerCore::relaying (const std::vector<swarm::PeerView> &peers) const
 
 void
 ViewerCore::plan_relayed (const std::vector<swarm::PlannedSegment> &segments,
-                          GstClockTime now, std::vector<swarm::PeerView> &peers)
+                          GstClockTime now, std::vector<swarm::PeerView> &peers,
+                          GstClockTime whole_http_due)
 {
   swarm::RelayState state;
   state.now = now;
@@ -799,6 +807,7 @@ ViewerCore::plan_relayed (const std::vector<swarm::PlannedSegment> &segments,
     state.ranges.push_back (r.second);
   for (const auto &t : downloads_.transfers ())
     state.http_busy += t.second.source == swarm::TransferSource::HTTP;
+  state.whole_http_due = whole_http_due;
   state.peers = std::move (peers);
   GST_LOG_ID (peer_id_.c_str (), "%u HTTP downloads, %zu ranges",
               state.http_busy, state.ranges.size ());

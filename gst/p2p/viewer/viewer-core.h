@@ -96,10 +96,12 @@ private:
   /* gst-p2p 2: segments relayed stripe by stripe. */
   void expect_listed_segments ();
   /* @peers: the swarm's peer_views () now (built once a pass; lent to
-   * the relay planner, and back as they were). */
+   * the relay planner, and back as they were). @whole_http_due: the
+   * earliest deadline of the segments coming whole over HTTP. */
   bool relaying (const std::vector<swarm::PeerView> &peers) const;
   void plan_relayed (const std::vector<swarm::PlannedSegment> &segments,
-                     GstClockTime now, std::vector<swarm::PeerView> &peers);
+                     GstClockTime now, std::vector<swarm::PeerView> &peers,
+                     GstClockTime whole_http_due);
   void start_http_range (int64_t sequence, guint stripe, gsize from, gsize to);
   void on_range_http_done (int64_t sequence, guint stripe, gsize from,
                            net::HttpResult result);
