@@ -22,6 +22,7 @@ on: complete, sane output and no stall.
 
 import argparse
 import json
+import math
 import os
 import random
 import shutil
@@ -72,9 +73,10 @@ class Host:
 class Network:
     """Namespaces, veths, rate caps and the delay/loss switch."""
 
-    def __init__(self, prefix, netem_tool):
+    def __init__(self, prefix, netem_tool, rate_scale):
         self.prefix = prefix
         self.netem_tool = netem_tool
+        self.rate_scale = rate_scale
         self.hub = f"{prefix}-hub"
         self.namespaces = []
         self.hosts = []
@@ -89,10 +91,13 @@ class Network:
             run("ip", "netns", "exec", name, "sysctl", "-qw",
                 f"net.ipv6.conf.{key}.disable_ipv6=1")
 
-    @staticmethod
-    def _cap(netns, dev, mbit):
-        """htb rate cap with a short FIFO (about 200 ms at the rate)."""
-        packets = max(30, int(mbit * 1e6 * 0.2 / (8 * 1514)))
+    def _cap(self, netns, dev, mbit):
+        """htb rate cap with a short FIFO: 200 ms at the rate, and at least
+        30 packets at the unscaled rate. The floor is scaled with the rates:
+        30 packets on a link scaled down 4 times would hold 4 times as many
+        seconds, and TCP's ACKs behind a full uplink would wait that long."""
+        queue_bits = max(0.2 * mbit * 1e6, 30 * 8 * 1514 * self.rate_scale)
+        packets = max(2, math.ceil(queue_bits / (8 * 1514)))
         run("tc", "-n", netns, "qdisc", "add", "dev", dev, "root", "handle",
             "1:", "htb", "default", "10")
         run("tc", "-n", netns, "class", "add", "dev", dev, "parent", "1:",
@@ -313,7 +318,8 @@ class Bench:
                       up_mbit=self.args.origin_cap
                       and self.args.origin_cap * self.args.rate_scale)
         tracker = Host("tracker", TRACKER_IP, delay_ms=ORIGIN_DELAY_MS)
-        self.network = Network(self.prefix, self.tool("p2p-bench-netem"))
+        self.network = Network(self.prefix, self.tool("p2p-bench-netem"),
+                               self.args.rate_scale)
         try:
             self.network.create([origin, tracker] + list(viewer_hosts)
                                 + list(cost_hosts))
