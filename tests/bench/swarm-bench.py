@@ -30,6 +30,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import threading
 import time
 
 SUBNET = "10.77"
@@ -220,6 +221,44 @@ class Processes:
 
     def stop_all(self):
         self.stop_many(list(self.running))
+
+
+class CpuSampler:
+    """How busy the machine's CPUs were during a run, from /proc/stat once a
+    second: the mean, and the share of seconds at 95 % or more. The load
+    average alone misleads: a segment's arrival wakes every viewer's
+    threads at once, so it climbs above the CPUs while they idle half of
+    the time."""
+
+    def __init__(self):
+        self.samples = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    @staticmethod
+    def _times():
+        with open("/proc/stat") as f:
+            fields = [int(x) for x in f.readline().split()[1:9]]
+        idle = fields[3] + fields[4]  # idle, iowait
+        return sum(fields) - idle, sum(fields)
+
+    def _run(self):
+        busy, total = self._times()
+        while not self._stop.wait(1.0):
+            now_busy, now_total = self._times()
+            if now_total > total:
+                self.samples.append((now_busy - busy) / (now_total - total))
+            busy, total = now_busy, now_total
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join()
+        if not self.samples:
+            return {}
+        return {"cpu-busy": statistics.mean(self.samples),
+                "cpu-saturated": sum(b >= 0.95 for b in self.samples)
+                / len(self.samples)}
 
 
 def read_json_lines(path):
@@ -430,6 +469,7 @@ class Bench:
         running = {}
         t0 = time.monotonic()
         wall_start = time.time()
+        cpu = CpuSampler()
         print(f"[{mode}] {len(viewer_hosts)} viewers, {duration} s", flush=True)
         for at, action, host, n in events:
             time.sleep(max(0.0, t0 + at - time.monotonic()))
@@ -445,6 +485,7 @@ class Bench:
                     log=os.path.join(mode_dir, label + ".log"))
         time.sleep(max(0.0, t0 + duration - time.monotonic()))
         wall_stop = time.time()
+        cpu_use = cpu.stop()
         self.procs.stop_many(list(running.values()))
         sessions = []
         for name in sorted(os.listdir(mode_dir)):
@@ -453,7 +494,7 @@ class Bench:
         return {"start-wall-us": int(wall_start * 1e6),
                 "stop-wall-us": int(wall_stop * 1e6),
                 "load-average": os.getloadavg()[1],
-                "cpus": os.cpu_count(),
+                "cpus": os.cpu_count(), **cpu_use,
                 "swarm": swarm and mode == "p2p", "sessions": sessions}
 
 
@@ -613,8 +654,11 @@ def check(results, args):
 def load_text(mode_results):
     if "load-average" not in mode_results:
         return "not recorded"
-    return (f"{mode_results['load-average']:.1f} "
-            f"({mode_results['cpus']})")
+    text = f"{mode_results['load-average']:.1f} ({mode_results['cpus']})"
+    if "cpu-busy" in mode_results:
+        text += (f", busy {100 * mode_results['cpu-busy']:.0f} %, "
+                 f"saturated {100 * mode_results['cpu-saturated']:.0f} %")
+    return text
 
 
 def fmt_mib(n):
@@ -740,7 +784,7 @@ def write_docs(all_results, cost, args, docs_dir):
         "",
         "| N | mode | origin egress MiB | offload | HTTP copies/segment | "
         "stalls (s) | startup median / max s | latency median / max s | "
-        "uploaded MiB/viewer | viewer errors | load (CPUs) |",
+        "uploaded MiB/viewer | viewer errors | load (CPUs), CPU use |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in all_results:
@@ -776,9 +820,12 @@ def write_docs(all_results, cost, args, docs_dir):
          f"{p2p['http-copies-per-segment'] or 0:.2f}"),
     ]
     lines += ["", "Load: the machine's 5-minute load average at the end of "
-              "each run, with its number of CPUs; a load above the CPUs "
-              "means viewers were starved of CPU, and their stalls are not "
-              "all the network's.",
+              "each run, with its number of CPUs. CPU use: how busy the "
+              "CPUs were over the run (sampled each second), and the share "
+              "of seconds they were 95 % busy or more. A load above the "
+              "CPUs with CPUs far from saturated is bursts (a segment wakes "
+              "every viewer at once); saturated seconds mean viewers were "
+              "starved of CPU, and their stalls are not all the network's.",
               "", f"### Targets at N = {p2p['viewers']}", "",
               "| target | measured | met |", "|---|---|---|"]
     lines += [f"| {t} | {v} | {'yes' if ok else '**no**'} |"
@@ -1029,7 +1076,8 @@ def main():
             all_results.append(r)
             for mode in modes:
                 print(f"N={n} {mode}: " + json.dumps(
-                    r["modes"][mode]["summary"]), flush=True)
+                    r["modes"][mode]["summary"])
+                    + f"; load {load_text(r['modes'][mode])}", flush=True)
             if args.check:
                 problems += [f"N={n} {p}" for p in check(r, args)]
         if args.cost_viewers:
