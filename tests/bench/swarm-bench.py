@@ -25,6 +25,7 @@ import json
 import math
 import os
 import random
+import re
 import shutil
 import signal
 import statistics
@@ -144,6 +145,22 @@ class Network:
         if self.switch.stdout.readline().strip() != "ready":
             raise BenchError("switch: " + self.switch.stderr.read())
 
+    def uplink_packets(self):
+        """Per host with a capped uplink: packets its uplink queue sent and
+        dropped so far. Drops there are the hosts' own congestion (their
+        flows overflowing the FIFO), beside the switch's random loss."""
+        counts = {}
+        for host in self.hosts:
+            if not host.up_mbit:
+                continue
+            out = run("tc", "-n", host.netns, "-s", "qdisc", "show", "dev",
+                      "eth0").stdout
+            found = re.search(r"pfifo .*?Sent \d+ bytes (\d+) pkt "
+                              r"\(dropped (\d+),", out, re.S)
+            if found:
+                counts[host.name] = (int(found.group(1)), int(found.group(2)))
+        return counts
+
     def destroy(self):
         if self.switch and self.switch.poll() is None:
             self.switch.terminate()
@@ -259,6 +276,24 @@ class CpuSampler:
         return {"cpu-busy": statistics.mean(self.samples),
                 "cpu-saturated": sum(b >= 0.95 for b in self.samples)
                 / len(self.samples)}
+
+
+def uplink_drops(before, after, names):
+    """What the viewers' uplink queues dropped between two counts: the share
+    of all packets offered to them, and the worst viewer's share."""
+    sent = dropped = 0
+    worst = 0.0
+    for name in names:
+        if name not in after:
+            continue
+        s0, d0 = before.get(name, (0, 0))
+        s, d = after[name][0] - s0, after[name][1] - d0
+        sent, dropped = sent + s, dropped + d
+        if s + d:
+            worst = max(worst, d / (s + d))
+    offered = sent + dropped
+    return {"packets": offered, "dropped": dropped,
+            "worst-share": worst}
 
 
 def read_json_lines(path):
@@ -470,6 +505,7 @@ class Bench:
         t0 = time.monotonic()
         wall_start = time.time()
         cpu = CpuSampler()
+        uplinks_before = self.network.uplink_packets()
         print(f"[{mode}] {len(viewer_hosts)} viewers, {duration} s", flush=True)
         for at, action, host, n in events:
             time.sleep(max(0.0, t0 + at - time.monotonic()))
@@ -486,6 +522,8 @@ class Bench:
         time.sleep(max(0.0, t0 + duration - time.monotonic()))
         wall_stop = time.time()
         cpu_use = cpu.stop()
+        uplinks = uplink_drops(uplinks_before, self.network.uplink_packets(),
+                               [h.name for h in viewer_hosts])
         self.procs.stop_many(list(running.values()))
         sessions = []
         for name in sorted(os.listdir(mode_dir)):
@@ -494,7 +532,7 @@ class Bench:
         return {"start-wall-us": int(wall_start * 1e6),
                 "stop-wall-us": int(wall_stop * 1e6),
                 "load-average": os.getloadavg()[1],
-                "cpus": os.cpu_count(), **cpu_use,
+                "cpus": os.cpu_count(), **cpu_use, "uplinks": uplinks,
                 "swarm": swarm and mode == "p2p", "sessions": sessions}
 
 
@@ -661,6 +699,14 @@ def load_text(mode_results):
     return text
 
 
+def uplinks_text(mode_results):
+    u = mode_results.get("uplinks")
+    if not u or not u["packets"]:
+        return "not recorded"
+    return (f"{100 * u['dropped'] / u['packets']:.1f} % "
+            f"(worst {100 * u['worst-share']:.0f} %)")
+
+
 def fmt_mib(n):
     return f"{n / 2**20:.1f}"
 
@@ -784,8 +830,9 @@ def write_docs(all_results, cost, args, docs_dir):
         "",
         "| N | mode | origin egress MiB | offload | HTTP copies/segment | "
         "stalls (s) | startup median / max s | latency median / max s | "
-        "uploaded MiB/viewer | viewer errors | load (CPUs), CPU use |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "uploaded MiB/viewer | viewer errors | load (CPUs), CPU use | "
+        "uplink drops |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in all_results:
         for mode, m in r["modes"].items():
@@ -801,7 +848,7 @@ def write_docs(all_results, cost, args, docs_dir):
                 f"{s['latency-median-s'] or 0:.2f} / "
                 f"{s['latency-max-s'] or 0:.2f} | "
                 f"{fmt_mib(s['uploaded-bytes-per-viewer'])} | "
-                f"{s['errors']} | {load_text(m)} |")
+                f"{s['errors']} | {load_text(m)} | {uplinks_text(m)} |")
     p2p, hls = big["modes"]["p2p"]["summary"], big["modes"]["hls"]["summary"]
     targets = [
         ("offload >= 85 %", p2p["offload"] >= 0.85,
@@ -825,7 +872,11 @@ def write_docs(all_results, cost, args, docs_dir):
               "of seconds they were 95 % busy or more. A load above the "
               "CPUs with CPUs far from saturated is bursts (a segment wakes "
               "every viewer at once); saturated seconds mean viewers were "
-              "starved of CPU, and their stalls are not all the network's.",
+              "starved of CPU, and their stalls are not all the network's. "
+              "Uplink drops: packets the viewers' capped uplinks dropped "
+              "because their queue was full, as a share of all packets "
+              "offered to them (and the worst viewer's share): the "
+              "viewers' own congestion, beside the switch's random loss.",
               "", f"### Targets at N = {p2p['viewers']}", "",
               "| target | measured | met |", "|---|---|---|"]
     lines += [f"| {t} | {v} | {'yes' if ok else '**no**'} |"
@@ -1083,7 +1134,8 @@ def main():
             for mode in modes:
                 print(f"N={n} {mode}: " + json.dumps(
                     r["modes"][mode]["summary"])
-                    + f"; load {load_text(r['modes'][mode])}", flush=True)
+                    + f"; load {load_text(r['modes'][mode])}; uplink drops "
+                    f"{uplinks_text(r['modes'][mode])}", flush=True)
             if args.check:
                 problems += [f"N={n} {p}" for p in check(r, args)]
         if args.cost_viewers:
