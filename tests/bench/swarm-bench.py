@@ -502,10 +502,12 @@ class Bench:
             events.append((0.0, "start-hls", host, 0))
         events.sort(key=lambda e: (e[0], e[1] != "stop"))
         running = {}
+        # Read before the clock starts: one tc call per host would delay the
+        # events due at 0 s.
+        uplinks_before = self.network.uplink_packets()
         t0 = time.monotonic()
         wall_start = time.time()
         cpu = CpuSampler()
-        uplinks_before = self.network.uplink_packets()
         print(f"[{mode}] {len(viewer_hosts)} viewers, {duration} s", flush=True)
         for at, action, host, n in events:
             time.sleep(max(0.0, t0 + at - time.monotonic()))
