@@ -80,6 +80,8 @@ PeerSession::PeerSession (Clock &clock, Random &random,
 PeerSession::~PeerSession ()
 {
   *alive_ = false;
+  if (pacer_)
+    pacer_->forget (this);
   for (RelayTransfer &t : transfers_)
     if (t.watch)
       source_->unwatch (t.watch);
@@ -421,7 +423,8 @@ PeerSession::serve_request (const wire::Command &command)
   send_command (wire::Command::data (command.segment_id, command.request_id,
                                      static_cast<int64_t> (size - offset)),
                 true);
-  for (BytesRef &chunk : wire::split_payload (segment, offset, kMaxMessageSize))
+  for (BytesRef &chunk :
+       wire::split_payload (segment, offset, payload_message_bytes ()))
     queue (Outgoing{ std::move (chunk), true, true });
   send_command (
       wire::Command::completed (command.segment_id, command.request_id), true);
@@ -471,14 +474,26 @@ PeerSession::pump ()
     feed_transfers ();
 }
 
+gsize
+PeerSession::payload_message_bytes () const
+{
+  return pacer_ ? pacer_->message_bytes (kMaxMessageSize) : kMaxMessageSize;
+}
+
 void
 PeerSession::flush ()
 {
   while (channel_ && open_ && !outgoing_.empty ()) {
     Outgoing &next = outgoing_.front ();
+    if (next.payload && pacer_ && !pacer_->may_send ()) {
+      pacer_->wait (this, [this] { pump (); });
+      return;
+    }
     if (!channel_->send (next.message.get ()))
       return; /* wait for writable */
     const gsize size = next.message.size ();
+    if (pacer_)
+      pacer_->sent (size);
     const bool payload = next.payload;
     upload_messages_ -= next.upload ? 1 : 0;
     outgoing_bytes_ -= size;
@@ -930,7 +945,7 @@ PeerSession::send_slice (size_t index, const ChunkedBytes &bytes)
   }
   for (BytesRef &m : header)
     queue (Outgoing{ std::move (m), false, false });
-  for (BytesRef &m : wire::split_payload (bytes, 0, kMaxMessageSize))
+  for (BytesRef &m : wire::split_payload (bytes, 0, payload_message_bytes ()))
     queue (Outgoing{ std::move (m), false, true });
   GST_LOG_ID (log_id_.c_str (),
               "to %s: %" G_GINT64_FORMAT " [%" G_GSIZE_FORMAT

@@ -31,6 +31,7 @@
 #include "gst/p2p/peer/peer-transport.h"
 #include "gst/p2p/common/error.h"
 #include "gst/p2p/peer/stripe-source.h"
+#include "gst/p2p/peer/uplink-pacer.h"
 #include "gst/p2p/peer/wire-codec.h"
 
 namespace p2p::peer {
@@ -144,6 +145,12 @@ public:
   relays () const
   {
     return source_ != nullptr;
+  }
+  /* Payload goes to the channel as @pacer allows (it outlives us). */
+  void
+  set_pacer (UplinkPacer *pacer)
+  {
+    pacer_ = pacer;
   }
 
   const std::string &
@@ -304,6 +311,7 @@ private:
   void fail_download (const std::string &why, bool absent = false);
   void protocol_error (const std::string &why);
   void flush ();
+  gsize payload_message_bytes () const;
   /* gst-p2p 2. */
   void read_relay_info (const wire::Command &command);
   int subscription_stripe (int64_t request_id) const;
@@ -352,6 +360,7 @@ private:
    * touches is a miss. */
   bool open_ = false;
   StripeSource *source_ = nullptr; /* gst-p2p 2 */
+  UplinkPacer *pacer_ = nullptr;
   std::string remote_id_;
   double throughput_ = 0;
   int64_t remote_free_slots_ = 0;

@@ -95,12 +95,13 @@ struct OfferBatch
 
 Swarm::Swarm (Runtime &runtime, SwarmConfig config, SwarmCallbacks callbacks)
     : runtime_ (runtime), config_ (std::move (config)),
-      callbacks_ (std::move (callbacks)),
+      callbacks_ (std::move (callbacks)), pacer_ (runtime.clock),
       announcement_ (peer::encode_announcement ({}, {})),
       collect_timer_ (runtime.clock), capacity_timer_ (runtime.clock),
       reannounce_timer_ (runtime.clock)
 {
   self_relay_id_ = relay_id (config_.peer_id);
+  pacer_.set_rate (double (config_.max_upload_rate));
   static gsize debug_init = 0;
   if (g_once_init_enter (&debug_init)) {
     GST_DEBUG_CATEGORY_INIT (p2p_swarm_debug, "p2pswarm", 0,
@@ -232,6 +233,7 @@ Swarm::create_offers (net::TrackerClient *tracker, guint count,
         error.out ());
     if (peer->session) {
       peer->session->set_log_id (config_.peer_id);
+      peer->session->set_pacer (&pacer_);
     } else {
       GST_WARNING_ID (config_.peer_id.c_str (), "cannot create an offer: %s",
                       error.get ()->message);
@@ -279,6 +281,7 @@ Swarm::on_offer (net::TrackerClient *tracker, const webtorrent::Id20 &from,
     return;
   }
   peer->session->set_log_id (config_.peer_id);
+  peer->session->set_pacer (&pacer_);
 }
 
 Swarm::Peer *

@@ -247,6 +247,8 @@ private:
   Runtime &runtime_;
   SwarmConfig config_;
   SwarmCallbacks callbacks_;
+  /* Before the peers: their sessions wait in its line until they go. */
+  peer::UplinkPacer pacer_;
   std::vector<std::unique_ptr<net::TrackerClient>> trackers_;
   /* In the order they came; walked several times per scheduling pass. */
   OwnedList<Peer> peers_;
