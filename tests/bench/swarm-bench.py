@@ -95,18 +95,22 @@ class Network:
 
     def _cap(self, netns, dev, mbit):
         """htb rate cap with a short FIFO: 200 ms at the rate, and at least
-        30 packets at the unscaled rate. The floor is scaled with the rates:
-        30 packets on a link scaled down 4 times would hold 4 times as many
-        seconds, and TCP's ACKs behind a full uplink would wait that long."""
-        queue_bits = max(0.2 * mbit * 1e6, 30 * 8 * 1514 * self.rate_scale)
-        packets = max(2, math.ceil(queue_bits / (8 * 1514)))
+        30 full packets at the unscaled rate. The floor is scaled with the
+        rates: 30 packets on a link scaled down 4 times would hold 4 times as
+        many seconds, and TCP's ACKs behind a full uplink would wait that
+        long. The FIFO counts bytes, not packets: one counting packets held
+        8 at rate 0.25, and dropped the bursts of small ones (an announcement
+        to each of 20 peers, SCTP's acknowledgements) that the unscaled
+        link's 30 packets hold."""
+        queue_bytes = max(0.2 * mbit * 1e6 / 8, 30 * 1514 * self.rate_scale,
+                          2 * 1514)
         run("tc", "-n", netns, "qdisc", "add", "dev", dev, "root", "handle",
             "1:", "htb", "default", "10")
         run("tc", "-n", netns, "class", "add", "dev", dev, "parent", "1:",
             "classid", "1:10", "htb", "rate", f"{mbit}mbit", "ceil",
             f"{mbit}mbit")
         run("tc", "-n", netns, "qdisc", "add", "dev", dev, "parent", "1:10",
-            "pfifo", "limit", str(packets))
+            "bfifo", "limit", str(math.ceil(queue_bytes)))
 
     def create(self, hosts):
         self._add_netns(self.hub)
@@ -155,7 +159,7 @@ class Network:
                 continue
             out = run("tc", "-n", host.netns, "-s", "qdisc", "show", "dev",
                       "eth0").stdout
-            found = re.search(r"pfifo .*?Sent \d+ bytes (\d+) pkt "
+            found = re.search(r"bfifo .*?Sent \d+ bytes (\d+) pkt "
                               r"\(dropped (\d+),", out, re.S)
             if found:
                 counts[host.name] = (int(found.group(1)), int(found.group(2)))
@@ -283,6 +287,7 @@ def uplink_drops(before, after, names):
     of all packets offered to them, and the worst viewer's share."""
     sent = dropped = 0
     worst = 0.0
+    per_viewer = {}
     for name in names:
         if name not in after:
             continue
@@ -291,9 +296,10 @@ def uplink_drops(before, after, names):
         sent, dropped = sent + s, dropped + d
         if s + d:
             worst = max(worst, d / (s + d))
+            per_viewer[name] = {"packets": s + d, "dropped": d}
     offered = sent + dropped
     return {"packets": offered, "dropped": dropped,
-            "worst-share": worst}
+            "worst-share": worst, "viewers": per_viewer}
 
 
 def read_json_lines(path):
@@ -482,6 +488,9 @@ class Bench:
             cmd += ["--set", f"trackers=ws://{TRACKER_IP}:{TRACKER_PORT}",
                     "--set", f"ice-addresses={host.ip}",
                     "--set", f"upload={'true' if host.upload else 'false'}"]
+        if mode == "p2p" and self.args.pace_uplinks and host.up_mbit:
+            rate = self.args.pace_uplinks * host.up_mbit * 1e6 / 8
+            cmd += ["--set", f"max-upload-rate={int(rate)}"]
         if mode == "p2p":
             for prop in self.args.src_set:
                 cmd += ["--set", prop]
@@ -1077,6 +1086,11 @@ def main():
                         metavar="PROP=VALUE",
                         help="set a p2phlssrc property on the p2p viewers "
                         "(repeatable), to compare settings")
+    parser.add_argument("--pace-uplinks", type=float, default=0,
+                        metavar="SHARE",
+                        help="give each p2p viewer max-upload-rate = SHARE "
+                        "of its uplink's rate (payload bytes), as a viewer "
+                        "that knows its uplink would set it (default: off)")
     parser.add_argument("--bitrate", type=int, default=3000, help="kbit/s")
     parser.add_argument("--rate-scale", type=float, default=1.0,
                         help="scale the bitrate and every link's rate by "
