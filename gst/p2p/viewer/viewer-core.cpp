@@ -362,8 +362,13 @@ ViewerCore::start_swarm (const hls::Variant *variant)
       stats_.relayed_bytes_arriving += bytes;
     /* A relay sends a segment our playlist does not list yet: list it now
      * rather than at the next reload, so we can check it and pass it on. */
-    if (!holdings_.expected (sequence))
+    if (!holdings_.expected (sequence)) {
+      GST_DEBUG_ID (peer_id_.c_str (),
+                    "%s relays segment %" G_GINT64_FORMAT " before it is "
+                    "listed here",
+                    peer_id.c_str (), sequence);
       playlists_.reload_for_announced (sequence);
+    }
     if (const ChunkLayout *layout = holdings_.layout (sequence)) {
       StripeFlow &flow
           = stripe_progress_[{ sequence, layout->stripe_of (offset) }];
@@ -709,6 +714,8 @@ ViewerCore::expect_listed_segments ()
     const ChunkLayout layout{ gsize (s.chunks->size), s.chunks->chunk_size,
                               s.chunks->stripes };
     holdings_.expect (s.sequence, layout, stripe_roots);
+    GST_DEBUG_ID (peer_id_.c_str (), "segment %" G_GINT64_FORMAT " listed",
+                  s.sequence);
     if (swarm_ && swarm_->stripes () != layout.stripes) {
       swarm_->set_stripes (layout.stripes);
       parent_from_.assign (layout.stripes, 0);
