@@ -4,7 +4,8 @@
  * The relay planner (swarm/relay-plan.h), state in and decisions out:
  * parents near the root, a relay of the stripe taking a leaf's place under
  * a full parent, HTTP ranges for just the missing bytes inside the HTTP
- * window, one segment after the other (earlier for a stripe we relay),
+ * window, one segment after the other (earlier for a stripe we relay,
+ * and at once for one that nothing else will bring),
  * none for a stripe whose parent keeps up, and strong relays moving up
  * to the seeder.
  */
@@ -374,6 +375,47 @@ GST_START_TEST (test_new_parent_streams_a_missed_segment)
 
 GST_END_TEST;
 
+GST_START_TEST (test_orphaned_stripes_over_http_at_once)
+{
+  Fixture f;
+  /* A parent with no room left: no new subscription in these plans. */
+  f.add_peer ("-GP0200-parentparent", 1, 0, 0);
+  f.state.parents[0] = RelayParent{ f.peers[0].id, 61, 0 };
+  f.state.parents[1] = RelayParent{ f.peers[0].id, 60, 0 };
+  /* Segment 60 is due in 3.5 s: outside the 3 s window, but too late to
+   * ask a peer for a range (1 s before the window). Its stripe 1 comes
+   * from the parent; nothing brings the others, so they come over HTTP
+   * now rather than in half a second. */
+  f.add_segment (60, 3.5, 0);
+  f.add_segment (61, 5.5, 0);
+  auto http = of_kind (f.plan (), RelayDecisionKind::HTTP_RANGE);
+  fail_unless_equals_int (http.size (), 3);
+  for (const RelayDecision &d : http) {
+    fail_unless_equals_int (d.sequence, 60);
+    fail_if (d.stripe == 1);
+  }
+  /* With time left to ask a peer, they wait. */
+  f.state.segments.clear ();
+  f.add_segment (60, 4.5, 0);
+  f.add_segment (61, 6.5, 0);
+  fail_unless (of_kind (f.plan (), RelayDecisionKind::HTTP_RANGE).empty ());
+  /* One segment after the other: not while an earlier one comes over
+   * HTTP. */
+  f.state.segments.clear ();
+  f.add_segment (59, 1.5, 0);
+  f.add_segment (60, 3.5, 0);
+  for (guint j = 0; j < 4; j++) {
+    Transfer t;
+    t.sequence = 59;
+    t.stripe = int (j);
+    t.source = TransferSource::HTTP;
+    f.state.ranges.push_back (t);
+  }
+  fail_unless (of_kind (f.plan (), RelayDecisionKind::HTTP_RANGE).empty ());
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_lost_parents_left)
 {
   Fixture f;
@@ -406,6 +448,7 @@ relay_plan_suite (void)
   tcase_add_test (tc, test_no_range_while_http_brings_an_earlier_segment);
   tcase_add_test (tc, test_parent_keeping_up_is_left_alone);
   tcase_add_test (tc, test_lost_parents_left);
+  tcase_add_test (tc, test_orphaned_stripes_over_http_at_once);
   tcase_add_test (tc, test_relayed_stripe_repaired_earlier);
   tcase_add_test (tc, test_new_parent_streams_a_missed_segment);
   return s;

@@ -172,6 +172,8 @@ plan_relay (const RelayConfig &config, const RelayState &state)
       near_segment_short |= segment.deadline <= state.now + config.http_window
                             && stripe.begin + stripe.received < stripe.end
                             && !keeps_up (config, state.now, segment, stripe);
+  /* Where the subscriptions decided now start. */
+  std::vector<int64_t> new_parent_from (stripes, G_MAXINT64);
   for (guint j = 0; j < stripes; j++) {
     if (has_parent[j] || !state.new_parents || near_segment_short)
       continue;
@@ -228,8 +230,8 @@ plan_relay (const RelayConfig &config, const RelayState &state)
     }
     if (!best)
       continue;
-    decisions.push_back ({ RelayDecisionKind::SUBSCRIBE, j,
-                           subscription_start (config, state, j),
+    new_parent_from[j] = subscription_start (config, state, j);
+    decisions.push_back ({ RelayDecisionKind::SUBSCRIBE, j, new_parent_from[j],
                            std::string (best->id), 0, 0 });
     slots (*best)--;
     parent_of[best->id]++;
@@ -266,14 +268,24 @@ plan_relay (const RelayConfig &config, const RelayState &state)
       const gsize from = stripe.begin + stripe.received;
       const bool relayed
           = j < state.relayed_stripes.size () && state.relayed_stripes[j];
+      const RelayParent &parent = state.parents[j];
+      const bool subscribed = (has_parent[j] && segment.sequence >= parent.from)
+                              || segment.sequence >= new_parent_from[j];
+      auto found = running.find ({ segment.sequence, j });
+      /* Nothing but HTTP will bring it: no subscription does, no range is
+       * running, and it is too late to ask a peer for one. Waiting for
+       * the window would only leave it less time: a newcomer's backlog,
+       * fetched at the window while its first parents' streams took the
+       * downlink, stalled a viewer at 3 times the stream's rate. */
+      const bool orphaned = !subscribed && !p2p_time_left && !http_taken
+                            && found == running.end ();
       const bool urgent
-          = segment_urgent
+          = segment_urgent || orphaned
             || (relayed && !http_taken
                 && segment.deadline
                        <= state.now + config.http_window + config.relay_lead);
       if (from >= stripe.end)
         continue;
-      auto found = running.find ({ segment.sequence, j });
       if (found != running.end ()) {
         const Transfer &t = *found->second;
         if (t.source == TransferSource::HTTP) {
@@ -305,7 +317,6 @@ plan_relay (const RelayConfig &config, const RelayState &state)
         continue;
       /* A subscription brings it; a parent that stalls is stood in for
        * by HTTP inside the window (and left, see above). */
-      const RelayParent &parent = state.parents[j];
       if (has_parent[j] && segment.sequence >= parent.from)
         continue;
       /* An earlier segment coming over HTTP needs the whole downlink: a

@@ -24,7 +24,9 @@
  *    the other, unless the parent delivers fast enough to finish before
  *    the deadline: the repair that keeps playback going whoever left. A
  *    stripe we relay is repaired earlier, so that the repair reaches our
- *    children in time and one miss does not spread down the tree.
+ *    children in time and one miss does not spread down the tree. A
+ *    stripe that nothing else will bring (no subscription, too late for a
+ *    range) comes over HTTP at once, still one segment after the other.
  */
 #pragma once
 
