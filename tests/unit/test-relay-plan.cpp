@@ -363,6 +363,16 @@ GST_START_TEST (test_new_parent_streams_a_missed_segment)
        of_kind (f.plan (), RelayDecisionKind::SUBSCRIBE))
     fail_unless_equals_int (d.sequence,
                             d.stripe == 1 || d.stripe == 2 ? 50 : 49);
+  /* A holder of 49 is not asked for a range of what the new parent will
+   * stream. */
+  f.state.ranges.clear ();
+  f.state.segments[0].stripes[2].received = 0;
+  f.add_peer ("-GP0200-holderholder", 5, 0, 1);
+  f.peers[1].announced = { 49, 50 };
+  auto decisions = f.plan ();
+  fail_unless_equals_int (
+      of_kind (decisions, RelayDecisionKind::SUBSCRIBE).size (), 4);
+  fail_unless (of_kind (decisions, RelayDecisionKind::PULL_RANGE).empty ());
   /* ... and when the parent could not bring it before the window opens. */
   f.state.ranges.clear ();
   f.state.segments.clear ();

@@ -315,9 +315,10 @@ plan_relay (const RelayConfig &config, const RelayState &state)
       }
       if (urgent)
         continue;
-      /* A subscription brings it; a parent that stalls is stood in for
-       * by HTTP inside the window (and left, see above). */
-      if (has_parent[j] && segment.sequence >= parent.from)
+      /* A subscription brings it, one decided now too (a range would
+       * bring the same bytes twice); a parent that stalls is stood in
+       * for by HTTP inside the window (and left, see above). */
+      if (subscribed)
         continue;
       /* An earlier segment coming over HTTP needs the whole downlink: a
        * range of a later one would hold it back on a slow link. */
