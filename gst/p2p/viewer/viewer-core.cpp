@@ -370,14 +370,27 @@ ViewerCore::start_swarm (const hls::Variant *variant)
       playlists_.reload_for_announced (sequence);
     }
     if (const ChunkLayout *layout = holdings_.layout (sequence)) {
-      StripeFlow &flow
-          = stripe_progress_[{ sequence, layout->stripe_of (offset) }];
+      const guint stripe = layout->stripe_of (offset);
+      StripeFlow &flow = stripe_progress_[{ sequence, stripe }];
       flow.last = runtime_.clock.now ();
       if (!flow.bytes)
         flow.first = flow.last;
       flow.bytes += bytes;
-      downloads_.on_range_progress (sequence, layout->stripe_of (offset),
-                                    peer_id, bytes);
+      /* When each hop's bytes came (sim/delivery-report.py reads it). */
+      if (!flow.whole
+          && holdings_.received (sequence, stripe)
+                 >= layout->stripe_end (stripe)
+                        - layout->stripe_begin (stripe)) {
+        flow.whole = true;
+        GST_DEBUG_ID (peer_id_.c_str (),
+                      "stripe %u of segment %" G_GINT64_FORMAT
+                      " whole from %s: %" G_GSIZE_FORMAT
+                      " bytes relayed from %.3f s to %.3f s",
+                      stripe, sequence, peer_id.c_str (), flow.bytes,
+                      double (flow.first) / GST_SECOND,
+                      double (flow.last) / GST_SECOND);
+      }
+      downloads_.on_range_progress (sequence, stripe, peer_id, bytes);
     }
   };
   cb.range_ended = [this] (int64_t sequence, const std::string &peer_id,
@@ -849,19 +862,21 @@ ViewerCore::plan_relayed (const std::vector<swarm::PlannedSegment> &segments,
       downloads_.start_peer_range (d.sequence, d.stripe, d.peer_id, d.from,
                                    d.to);
       break;
-    case swarm::RelayDecisionKind::HTTP_RANGE:
+    case swarm::RelayDecisionKind::HTTP_RANGE: {
+      const bool none_relayed
+          = d.from == holdings_.layout (d.sequence)->stripe_begin (d.stripe);
       GST_DEBUG_ID (peer_id_.c_str (),
                     "HTTP range of %" G_GINT64_FORMAT " [%" G_GSIZE_FORMAT
                     ", %" G_GSIZE_FORMAT
-                    "), stripe %u's parent %s since %" G_GINT64_FORMAT,
-                    d.sequence, d.from, d.to, d.stripe,
-                    swarm_->parent (d.stripe).c_str (), parent_from_[d.stripe]);
+                    "), %s of stripe %u; its parent %s since %" G_GINT64_FORMAT,
+                    d.sequence, d.from, d.to, none_relayed ? "all" : "the rest",
+                    d.stripe, swarm_->parent (d.stripe).c_str (),
+                    parent_from_[d.stripe]);
       if (d.sequence >= parent_from_[d.stripe]) {
         /* A miss of the parent's if it had the segment's whole life to
          * bring it and brought none of it (a slow parent that brings most
          * is better than a new one). */
-        if (!swarm_->parent (d.stripe).empty ()
-            && d.from == holdings_.layout (d.sequence)->stripe_begin (d.stripe)
+        if (!swarm_->parent (d.stripe).empty () && none_relayed
             && playlists_.first_seen (d.sequence, 0) >= parent_since_[d.stripe])
           parent_misses_[d.stripe]++;
         /* Its uplink goes to its other children instead. */
@@ -869,6 +884,7 @@ ViewerCore::plan_relayed (const std::vector<swarm::PlannedSegment> &segments,
       }
       start_http_range (d.sequence, d.stripe, d.from, d.to);
       break;
+    }
     case swarm::RelayDecisionKind::CANCEL_RANGE: {
       const auto &ranges = downloads_.ranges ();
       auto it = ranges.find ({ d.sequence, d.stripe });

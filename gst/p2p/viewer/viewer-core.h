@@ -129,6 +129,7 @@ private:
   {
     GstClockTime first = 0, last = 0;
     gsize bytes = 0;
+    bool whole = false; /* and logged */
   };
   std::map<std::pair<int64_t, guint>, StripeFlow> stripe_progress_;
   PlaylistFollower playlists_;

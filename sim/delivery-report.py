@@ -1,0 +1,132 @@
+#!/usr/bin/env python3
+# gst-p2p
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Where a swarm's HTTP bytes went and how long each relay hop took.
+
+Reads the GST_DEBUG=p2pviewer:5 log of a p2p-swarm-sim run (or of one
+viewer of the bench) and prints, from --from seconds on:
+  - the HTTP bytes by cause: whole segments (urgent, inject) and ranges of
+    a stripe, split by whether the parent had brought none of it, the rest,
+    or none was expected of it (no parent, a segment before a new parent's
+    first); a viewer's first --start-up seconds count apart;
+  - per relay hop (a stripe's bytes at a child against the same stripe's
+    at its parent): how long after the parent's first bytes the child's
+    came, apart for hops where the child still got the previous segment
+    from that parent then (its share of the uplink was behind);
+  - how many relay hops each stripe took from where it entered the swarm
+    (the seeder, or a viewer that fetched it over HTTP).
+
+  GST_DEBUG=p2pviewer:5 GST_DEBUG_NO_COLOR=1 build/sim/p2p-swarm-sim \\
+      -n 1000 --segments 30 --churn 0.1 --seed 1 2>log
+  sim/delivery-report.py log --from 1038
+"""
+import argparse
+import collections
+import re
+
+LINE = r'^\s*([\d.]+) +(\w+) +p2pviewer +(\S+) .*?: '
+JOIN = re.compile(LINE + r'joining swarm')
+WHOLE = re.compile(LINE + r'HTTP (\d+) \((\w+)\)$')
+RANGE = re.compile(LINE + r'HTTP range of (\d+) \[(\d+), (\d+)\), (all|the rest) '
+                   r'of stripe (\d+); its parent (\S*) ?since (-?\d+)')
+STRIPE = re.compile(LINE + r'stripe (\d+) of segment (\d+) whole from (\S+): '
+                    r'(\d+) bytes relayed from ([\d.]+) s to ([\d.]+) s')
+# Peer ids in messages carry the 8-character version prefix, log ids not.
+PREFIX = 8
+
+
+def quantiles(values):
+    if not values:
+        return 'none'
+    v = sorted(values)
+    n = len(v)
+    return 'p10 %.2f  p50 %.2f  p90 %.2f  mean %.2f s  (%d)' % (
+        v[n // 10], v[n // 2], v[9 * n // 10], sum(v) / n, n)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap.add_argument('log')
+    ap.add_argument('--from', dest='since', type=float, default=0,
+                    help='count from this log time, s (the steady start)')
+    ap.add_argument('--start-up', type=float, default=12,
+                    help="a viewer's first seconds, counted apart (12)")
+    ap.add_argument('--segment-bytes', type=int, default=750000,
+                    help='bytes of a whole segment (750000)')
+    args = ap.parse_args()
+
+    joined = {}
+    http = collections.Counter()
+    requests = collections.Counter()
+    stripes = {}  # (viewer, sequence, stripe) -> (parent, first, last, bytes)
+    with open(args.log, errors='replace') as log:
+        for line in log:
+            m = JOIN.match(line)
+            if m:
+                joined[m.group(3)] = float(m.group(1))
+                continue
+            m = STRIPE.match(line)
+            if m:
+                stripes[(m.group(3), int(m.group(5)), int(m.group(4)))] = (
+                    m.group(6)[PREFIX:], float(m.group(8)),
+                    float(m.group(9)), int(m.group(7)))
+                continue
+            m = WHOLE.match(line) or RANGE.match(line)
+            if not m or float(m.group(1)) < args.since:
+                continue
+            t, viewer = float(m.group(1)), m.group(3)
+            phase = ('start-up' if t - joined.get(viewer, t) < args.start_up
+                     else 'steady')
+            if m.re is WHOLE:
+                cause, size = 'whole segment, ' + m.group(5), args.segment_bytes
+            else:
+                sequence, parent, since = (int(m.group(4)), m.group(9),
+                                           int(m.group(10)))
+                size = int(m.group(6)) - int(m.group(5))
+                if not parent:
+                    cause = 'range, no parent'
+                elif sequence < since:
+                    cause = "range, before the new parent's first"
+                elif m.group(7) == 'all':
+                    cause = 'range, the parent brought none'
+                else:
+                    cause = 'range, the rest of what the parent brought'
+            http[(phase, cause)] += size
+            requests[(phase, cause)] += 1
+
+    total = sum(http.values())
+    print('HTTP bytes from %.0f s: %.1f MB, %.1f segments' %
+          (args.since, total / 1e6, total / args.segment_bytes))
+    for key, size in sorted(http.items(), key=lambda kv: -kv[1]):
+        print('  %-9s %-45s %8.1f MB %5.1f %% (%d requests)' %
+              (key[0], key[1], size / 1e6, 100 * size / total, requests[key]))
+
+    behind, free = [], []
+    hops = collections.Counter()
+    for (viewer, sequence, stripe), (parent, first, last, size) in \
+            stripes.items():
+        if first < args.since:
+            continue
+        depth, at = 0, (viewer, sequence, stripe)
+        while at in stripes and depth < 64:
+            depth += 1
+            at = (stripes[at][0], sequence, stripe)
+        hops[depth] += 1
+        upstream = stripes.get((parent, sequence, stripe))
+        if not upstream:
+            continue
+        previous = stripes.get((viewer, sequence - 1, stripe))
+        lag = first - upstream[1]
+        if previous and previous[0] == parent and previous[2] > upstream[1]:
+            behind.append(lag)
+        else:
+            free.append(lag)
+    print('first bytes at a child after its parent\'s:')
+    print('  previous segment still coming  ' + quantiles(behind))
+    print('  nothing ahead of it            ' + quantiles(free))
+    print('relay hops from where a stripe entered the swarm: ' +
+          ' '.join('%d: %d' % kv for kv in sorted(hops.items())))
+
+
+if __name__ == '__main__':
+    main()

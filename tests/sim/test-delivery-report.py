@@ -1,0 +1,48 @@
+#!/usr/bin/env python3
+# gst-p2p
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""sim/delivery-report.py against the simulator's own count.
+
+usage: test-delivery-report.py P2P-SWARM-SIM DELIVERY-REPORT
+"""
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+
+def main():
+    sim, report = sys.argv[1], sys.argv[2]
+    with tempfile.TemporaryDirectory() as tmp:
+        log = os.path.join(tmp, 'log')
+        figures = os.path.join(tmp, 'figures.json')
+        env = dict(os.environ, GST_DEBUG='p2pviewer:5', GST_DEBUG_NO_COLOR='1')
+        # The simulator logs in virtual time, to stderr.
+        with open(log, 'w') as stderr:
+            subprocess.run([sim, '-n', '20', '--segments', '12', '--churn',
+                            '0.1', '--seed', '1', '--json=' + figures],
+                           env=env, check=True, stdout=subprocess.DEVNULL,
+                           stderr=stderr)
+        with open(figures) as f:
+            counted = json.loads(f.readline())['http_segment_bytes']
+        out = subprocess.run([sys.executable, report, log], check=True,
+                             capture_output=True, text=True).stdout
+    print(out)
+    total = re.search(r'HTTP bytes from 0 s: ([\d.]+) MB', out)
+    assert total, 'no HTTP total'
+    assert abs(float(total.group(1)) * 1e6 - counted) <= 0.05e6, (
+        'report %s MB, simulator %d bytes' % (total.group(1), counted))
+    causes = re.findall(r'^  (start-up|steady) .* ([\d.]+) MB', out, re.M)
+    assert causes, 'no cause of HTTP bytes'
+    assert abs(sum(float(c[1]) for c in causes) - float(total.group(1))) \
+        <= 0.05 * len(causes) + 0.05, 'the causes do not add up'
+    hops = re.search(r'entered the swarm: (.*)$', out, re.M)
+    counts = [int(c) for c in re.findall(r'\d+: (\d+)', hops.group(1))]
+    assert sum(counts) > 0, 'no relayed stripe found'
+    assert re.search(r'nothing ahead of it +p10 [\d.]+', out), 'no hop lag'
+
+
+if __name__ == '__main__':
+    main()
