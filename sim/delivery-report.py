@@ -18,11 +18,12 @@ viewer of the bench) and prints, from --from seconds on:
 
   GST_DEBUG=p2pviewer:5 GST_DEBUG_NO_COLOR=1 build/sim/p2p-swarm-sim \\
       -n 1000 --segments 30 --churn 0.1 --seed 1 2>log
-  sim/delivery-report.py log --from 1038
+  sim/delivery-report.py log --from 1038   # log times start at 1,000 s
 """
 import argparse
 import collections
 import re
+import signal
 
 LINE = r'^\s*([\d.]+) +(\w+) +p2pviewer +(\S+) .*?: '
 JOIN = re.compile(LINE + r'joining swarm')
@@ -54,6 +55,7 @@ def main():
     ap.add_argument('--segment-bytes', type=int, default=750000,
                     help='bytes of a whole segment (750000)')
     args = ap.parse_args()
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # quietly into head
 
     joined = {}
     http = collections.Counter()
