@@ -133,8 +133,9 @@ gst_p2p_peer_settings_install_properties (GObjectClass *klass,
       klass, first_prop_id + PROP_MAX_UPLOAD_RATE,
       g_param_spec_uint64 (
           "max-upload-rate", "Max Upload Rate",
-          "Upload limit in bytes per second for all peers (0 = unlimited)", 0,
-          G_MAXUINT64, 0, kFlags));
+          "Upload limit in bytes per second for all peers; a viewer relays "
+          "as many stripes as it carries (0 = unlimited)",
+          0, G_MAXUINT64, 0, kFlags));
   return first_prop_id + N_PROPS;
 }
 

@@ -485,6 +485,42 @@ template <class Served> struct PosingRelay
   TimerId timer = 0;
 };
 
+/* max-upload-rate says how many stripes a relay can carry: it takes that
+ * many children from the start, rather than learning it by overloading its
+ * uplink, and keeps it when later segments' rates differ a little. */
+GST_START_TEST (test_upload_limit_sizes_relay_slots)
+{
+  World world (false);
+  Host &host = world.network.add_host (TestViewer::link (1e6));
+  HostRuntime runtime (world.network, host, world.origin, world.tracker,
+                       world.hasher, 5);
+  swarm::Holdings holdings (1 << 26, 3, world.hasher, false, [] (int64_t) {});
+  auto relay = [&] (guint64 max_upload_rate) {
+    swarm::SwarmConfig config;
+    config.trackers = { Tracker::kUrl };
+    config.info_hash = swarm::swarm_info_hash (world.stream_swarm_id ());
+    config.peer_id
+        = swarm::generate_peer_id (runtime.random, swarm::kPeerIdPrefix);
+    config.holdings = &holdings;
+    config.max_upload_rate = max_upload_rate;
+    auto swarm = std::make_unique<swarm::Swarm> (runtime.runtime, config,
+                                                 swarm::SwarmCallbacks ());
+    swarm->start ();
+    swarm->set_stripes (4);
+    swarm->set_stripe_rate (25000);
+    return swarm;
+  };
+  /* 90 % of 100 kB/s carries 3 stripes of 25 kB/s. */
+  auto limited = relay (100000);
+  fail_unless_equals_int (limited->max_children (), 3);
+  limited->set_stripe_rate (20000);
+  fail_unless_equals_int (limited->max_children (), 3);
+  /* Without a limit: a first guess, adapted to the uplink as it goes. */
+  fail_unless_equals_int (relay (0)->max_children (), 8);
+}
+
+GST_END_TEST;
+
 /* A relay whose chunks do not match the playlist's hashes is caught at the
  * first chunk and banned; the stripes come again (over HTTP: no other
  * relay here), and playback neither breaks nor stalls. */
@@ -775,6 +811,7 @@ viewer_core_suite (void)
   tcase_add_test (tc, test_slow_link_starts_whole);
   tcase_add_test (tc, test_viewers_share_segments);
   tcase_add_test (tc, test_corrupting_peer_is_banned);
+  tcase_add_test (tc, test_upload_limit_sizes_relay_slots);
   tcase_add_test (tc, test_lying_relay_is_banned);
   tcase_add_test (tc, test_parent_skips_what_comes_over_http);
   tcase_add_test (tc, test_broadcaster_restart_is_a_discontinuity);

@@ -227,6 +227,8 @@ private:
   /* Peers not dead whose session is in @state. */
   guint count_peers (bool (peer::PeerSession::*state) () const) const;
   guint connected_count () const;
+  /* The stripes max_upload_rate carries; 0: no limit. */
+  guint upload_limit_slots () const;
   /* Copies of the stream a seeder hands out now (members_per_copy). */
   guint copies () const;
 
