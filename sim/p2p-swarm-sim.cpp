@@ -70,6 +70,7 @@ to_json (const SimConfig &config, const SimResult &r, bool per_viewer)
   add (b, "seed", gint64 (config.seed));
   add (b, "churn", config.churn);
   add (b, "upload_off", config.upload_off);
+  add (b, "pace_uplinks", config.pace_uplinks);
   add (b, "live_delay", gint64 (config.live_delay));
   add (b, "http_window_ms", gint64 (config.http_window / GST_MSECOND));
   add (b, "segment_duration_s", double (config.segment_duration) / GST_SECOND);
@@ -154,7 +155,7 @@ main (int argc, char **argv)
        = gint (p2p::broadcaster::SeederConfig ().viewers_per_copy);
   gint64 seed = 1;
   gdouble churn = 0, upload_off = 0.2, segment_duration = 2, bitrate = 3000,
-          rate_scale = 1, join_spread = 0.3, warm_up = -1;
+          rate_scale = 1, join_spread = 0.3, warm_up = -1, pace_uplinks = 0;
   gboolean bench_schedule = FALSE, per_viewer = FALSE;
   gchar *json_path = nullptr;
   GOptionEntry entries[] = {
@@ -170,6 +171,10 @@ main (int argc, char **argv)
       "F" },
     { "upload-off", 0, 0, G_OPTION_ARG_DOUBLE, &upload_off,
       "Fraction of viewers with upload=false (default 0.2)", "F" },
+    { "pace-uplinks", 0, 0, G_OPTION_ARG_DOUBLE, &pace_uplinks,
+      "Uploading viewers set max-upload-rate to this share of their uplink "
+      "(default 0: unset)",
+      "SHARE" },
     { "live-delay", 0, 0, G_OPTION_ARG_INT, &live_delay,
       "p2phlssrc live-delay, segments (default 5)", "D" },
     { "http-window", 0, 0, G_OPTION_ARG_INT, &http_window_ms,
@@ -210,7 +215,7 @@ main (int argc, char **argv)
     return 2;
   if (viewers < 1 || segments < 1 || live_delay < 1 || segment_duration <= 0
       || bitrate <= 0 || rate_scale <= 0 || churn < 0 || upload_off < 0
-      || upload_off > 1) {
+      || upload_off > 1 || pace_uplinks < 0) {
     g_printerr ("%s: out-of-range option\n", g_get_prgname ());
     return 2;
   }
@@ -221,6 +226,7 @@ main (int argc, char **argv)
   config.seed = guint64 (seed);
   config.churn = churn;
   config.upload_off = upload_off;
+  config.pace_uplinks = pace_uplinks;
   config.live_delay = guint (live_delay);
   config.http_window = GstClockTime (http_window_ms) * GST_MSECOND;
   config.segment_duration = GstClockTime (segment_duration * GST_SECOND);

@@ -315,6 +315,7 @@ Simulation::join (int index)
   vc.live_delay_segments = config_.live_delay;
   vc.http_window = config_.http_window;
   vc.upload = upload;
+  vc.max_upload_rate = guint64 (config_.pace_uplinks * link.up_bytes_per_s);
   vc.stats_interval = 0;
   auto viewer = std::make_unique<SimViewer> (
       network_, host, *origin_, *tracker_, hasher_,

@@ -34,6 +34,9 @@ struct SimConfig
   double churn = 0;
   /* Fraction of viewers with upload=false. */
   double upload_off = 0.2;
+  /* Uploading viewers set max-upload-rate to this share of their uplink,
+   * as an application that knows it would (0: unset, learnt). */
+  double pace_uplinks = 0;
   guint live_delay = 5;
   GstClockTime http_window = viewer::ViewerConfig ().http_window;
   GstClockTime segment_duration = 2 * GST_SECOND;
