@@ -163,10 +163,11 @@ Swarm::start ()
   for (auto &t : trackers_)
     t->start ();
   if (config_.holdings) {
-    max_children_ = !config_.upload         ? 0
-                    : config_.relay_slots   ? config_.relay_slots
-                    : upload_limit_slots () ? upload_limit_slots ()
-                                            : kInitialRelaySlots;
+    const guint limit = upload_limit_slots ();
+    max_children_ = !config_.upload       ? 0
+                    : config_.relay_slots ? config_.relay_slots
+                    : limit               ? limit
+                                          : kInitialRelaySlots;
     update_relay_info ();
     capacity_timer_.start_repeating (kCapacityCheck,
                                      [this] { adapt_capacity (); });
@@ -957,8 +958,9 @@ Swarm::set_stripe_rate (double bytes_per_second)
    * rather than find it by overloading its uplink while the audience
    * arrives (in the simulator, 1,000 viewers that set it to their uplink
    * got 80 % offload over the run instead of 76 %). */
-  if (first && config_.upload && !config_.relay_slots && upload_limit_slots ())
-    max_children_ = upload_limit_slots ();
+  const guint limit = upload_limit_slots ();
+  if (first && config_.upload && !config_.relay_slots && limit)
+    max_children_ = limit;
 }
 
 guint
@@ -992,6 +994,7 @@ Swarm::adapt_capacity ()
   if (config_.seeder && config_.relay_slots)
     max_children_ = config_.relay_slots * copies ();
   if (config_.upload && !config_.relay_slots) {
+    const guint limit = upload_limit_slots ();
     guint64 backlog = 0, worst = 0;
     peer::PeerSession *slowest = nullptr;
     for (Peer &p : peers_) {
@@ -1049,8 +1052,7 @@ Swarm::adapt_capacity ()
           }
       }
     } else if (behind < kIdleBacklog && relaying >= max_children_
-               && max_children_ < (upload_limit_slots () ? upload_limit_slots ()
-                                                         : kMaxRelaySlots)
+               && max_children_ < (limit ? limit : kMaxRelaySlots)
                && runtime_.clock.now () >= capacity_known_until_) {
       max_children_++;
       if (capacity_known_until_)

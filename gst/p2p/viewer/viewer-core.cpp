@@ -376,11 +376,12 @@ ViewerCore::start_swarm (const hls::Variant *variant)
       if (!flow.bytes)
         flow.first = flow.last;
       flow.bytes += bytes;
-      /* When each hop's bytes came (sim/delivery-report.py reads it). */
+      /* When each hop's bytes came (sim/delivery-report.py reads it);
+       * not looked up on every chunk unless it is logged. */
       if (!flow.whole
-          && holdings_.received (sequence, stripe)
-                 >= layout->stripe_end (stripe)
-                        - layout->stripe_begin (stripe)) {
+          && gst_debug_category_get_threshold (p2p_viewer_debug)
+                 >= GST_LEVEL_DEBUG
+          && holdings_.stripe_complete (sequence, stripe)) {
         flow.whole = true;
         GST_DEBUG_ID (peer_id_.c_str (),
                       "stripe %u of segment %" G_GINT64_FORMAT
