@@ -36,7 +36,8 @@ struct SwarmConfig
   guint offers_per_announce = 10;
   /* Serve requests (off for metered links: we then announce nothing). */
   bool upload = true;
-  /* Bytes per second for all uploads together, 0 = unlimited. */
+  /* Bytes per second for all uploads together, 0 = unlimited: paced then
+   * at what the uplink was found to carry, once it fell behind. */
   guint64 max_upload_rate = 0;
   /* Peers served at once (0 = any); more requests are answered
    * SegmentAbsent. A segment passed on whole to one peer after another
@@ -103,6 +104,9 @@ struct SwarmStats
   /* Stripe bytes peers sent that were here already (HTTP brought them
    * first): uplink spent for nothing. */
   guint64 duplicate_bytes = 0;
+  /* Bytes per second uploads are paced at: max_upload_rate, or what the
+   * uplink was found to carry once it fell behind; 0: not paced. */
+  guint64 upload_pace = 0;
 };
 
 class Swarm
@@ -244,6 +248,8 @@ private:
   bool push_down_child (guint stripe, Peer *asking);
   void update_relay_info ();
   void adapt_capacity ();
+  /* Without max_upload_rate: paces uploads at what the uplink carries. */
+  void pace_to_learnt_uplink ();
   void reannounce ();
 
   Runtime &runtime_;
@@ -275,6 +281,9 @@ private:
   guint64 sent_while_saturated_ = 0;
   /* Until then max_children_ is what the uplink was measured to take. */
   GstClockTime capacity_known_until_ = 0;
+  /* Bytes per second the uplink sent when last found full (or a faster
+   * pace tried since); 0: never found full, or max_upload_rate is set. */
+  double learnt_uplink_ = 0;
   SwarmStats stats_;
   double upload_tokens_ = 0;
   GstClockTime upload_tokens_time_ = 0;
