@@ -37,7 +37,7 @@ struct SwarmConfig
   /* Serve requests (off for metered links: we then announce nothing). */
   bool upload = true;
   /* Bytes per second for all uploads together, 0 = unlimited: paced then
-   * at what the uplink was found to carry, once it fell behind. */
+   * at a pace learnt once the uplink fell behind. */
   guint64 max_upload_rate = 0;
   /* Peers served at once (0 = any); more requests are answered
    * SegmentAbsent. A segment passed on whole to one peer after another
@@ -104,8 +104,8 @@ struct SwarmStats
   /* Stripe bytes peers sent that were here already (HTTP brought them
    * first): uplink spent for nothing. */
   guint64 duplicate_bytes = 0;
-  /* Bytes per second uploads are paced at: max_upload_rate, or what the
-   * uplink was found to carry once it fell behind; 0: not paced. */
+  /* Bytes per second uploads are paced at: max_upload_rate, or the pace
+   * learnt once the uplink fell behind; 0: not paced. */
   guint64 upload_pace = 0;
 };
 
