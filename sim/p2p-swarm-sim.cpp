@@ -127,7 +127,6 @@ to_json (const SimConfig &config, const SimResult &r, bool per_viewer)
       add (b, "peer_bytes", gint64 (v.peer_bytes));
       add (b, "uploaded_bytes", gint64 (v.uploaded_bytes));
       add (b, "duplicate_bytes", gint64 (v.duplicate_bytes));
-      add (b, "upload_pace", gint64 (v.upload_pace));
       add (b, "stalls", gint64 (v.stalls));
       add (b, "stall_seconds", v.stall_seconds);
       add (b, "startup_s", v.startup_s);

@@ -338,7 +338,6 @@ Simulation::finish_record (SimViewer &viewer)
   r.peer_bytes = s.peer_bytes;
   r.uploaded_bytes = s.uploaded_bytes;
   r.duplicate_bytes = s.duplicate_bytes;
-  r.upload_pace = s.upload_pace;
   r.passes = s.passes;
   r.stalls = s.stalls;
   r.stall_seconds = double (s.stall_time) / GST_SECOND;

@@ -73,7 +73,6 @@ struct ViewerRecord
   guint64 peer_bytes = 0;
   guint64 uploaded_bytes = 0;
   guint64 duplicate_bytes = 0;
-  guint64 upload_pace = 0;
   guint64 passes = 0;
   guint64 stalls = 0;
   double stall_seconds = 0;

@@ -521,39 +521,6 @@ GST_START_TEST (test_upload_limit_sizes_relay_slots)
 
 GST_END_TEST;
 
-/* Without max-upload-rate, a relay whose uplink falls behind paces its
- * uploads at about what the uplink was found to carry (a tenth above it):
- * the only uploader, on 60 kB/s, against three viewers that upload nothing
- * and want 100 kB/s each. Unpaced before. */
-GST_START_TEST (test_full_uplink_paces_at_what_it_carries)
-{
-  constexpr double kUplink = 60e3;
-  World world (true);
-  world.loop.run_until (world.loop.now () + 4 * kSegment);
-  TestViewer relay (world, viewer_config (world, true), 20, kUplink);
-  fail_unless_equals_uint64 (relay.core->stats ().upload_pace, 0);
-  std::vector<std::unique_ptr<TestViewer>> leaves;
-  for (guint64 i = 0; i < 3; i++) {
-    viewer::ViewerConfig config = viewer_config (world, true);
-    config.upload = false;
-    leaves.push_back (std::make_unique<TestViewer> (world, config, 21 + i));
-  }
-  world.loop.run_until (world.loop.now () + 30 * kSegment);
-  const viewer::ViewerStats s = relay.core->stats ();
-  fail_unless (s.uploaded_bytes > 0, "the relay uploaded nothing");
-  fail_unless (s.upload_pace > 0.5 * kUplink && s.upload_pace < 1.25 * kUplink,
-               "paced at %" G_GUINT64_FORMAT " bytes/s on a %.0f uplink",
-               s.upload_pace, kUplink);
-  check_in_order_and_intact (relay.output, world);
-  fail_unless_equals_uint64 (s.stalls, 0);
-  for (auto &v : leaves) {
-    check_in_order_and_intact (v->output, world);
-    fail_unless_equals_uint64 (v->core->stats ().stalls, 0);
-  }
-}
-
-GST_END_TEST;
-
 /* A relay whose chunks do not match the playlist's hashes is caught at the
  * first chunk and banned; the stripes come again (over HTTP: no other
  * relay here), and playback neither breaks nor stalls. */
@@ -845,7 +812,6 @@ viewer_core_suite (void)
   tcase_add_test (tc, test_viewers_share_segments);
   tcase_add_test (tc, test_corrupting_peer_is_banned);
   tcase_add_test (tc, test_upload_limit_sizes_relay_slots);
-  tcase_add_test (tc, test_full_uplink_paces_at_what_it_carries);
   tcase_add_test (tc, test_lying_relay_is_banned);
   tcase_add_test (tc, test_parent_skips_what_comes_over_http);
   tcase_add_test (tc, test_broadcaster_restart_is_a_discontinuity);

@@ -28,11 +28,6 @@ public:
 
   /* Bytes per second; 0 lets everything through at once. */
   void set_rate (double bytes_per_second);
-  double
-  rate () const
-  {
-    return rate_;
-  }
 
   /* The largest payload message that keeps the uplink's queue short:
    * one message leaves back to back, whatever the pacing. */

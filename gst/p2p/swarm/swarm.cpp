@@ -56,15 +56,6 @@ constexpr GstClockTime kCapacityCheck = GST_SECOND;
 constexpr GstClockTime kCapacityMemory = 30 * GST_SECOND;
 /* The share of a measured uplink that relays fill. */
 constexpr double kUplinkUse = 0.9;
-/* A learnt pace is this much above what the uplink sent when found full:
- * a full uplink then holds the bytes back before the pace does, and is
- * told apart from it. */
-constexpr double kPaceOverUplink = 1.1;
-/* Saturated while sending at this share of a learnt pace and more: the
- * pace held the bytes, not the uplink, which is then tried at a pace this
- * much faster. */
-constexpr double kPaceBound = 0.95;
-constexpr double kPaceProbe = 1.25;
 
 /* Seconds between a seeder's announces when its copies follow the
  * audience: one message every few seconds from one peer. */
@@ -600,7 +591,6 @@ Swarm::stats () const
 {
   SwarmStats s = stats_;
   s.peers = connected_count ();
-  s.upload_pace = guint64 (pacer_.rate ());
   return s;
 }
 
@@ -983,21 +973,6 @@ Swarm::upload_limit_slots () const
       kMaxRelaySlots);
 }
 
-void
-Swarm::pace_to_learnt_uplink ()
-{
-  /* Once the uplink was found full, what it sent then sets the pace (or
-   * the children probed above it, with the usual headroom): the bursts of
-   * a segment wait here rather than in the uplink's queue, where the
-   * children's associations would find the limit by losing packets (the
-   * netns bench at N = 20, paced at 0.85 of each uplink: 67.6 % offload
-   * against 62.3 %). */
-  if (learnt_uplink_ <= 0 || stripe_rate_ <= 0)
-    return;
-  pacer_.set_rate (std::max (kPaceOverUplink * learnt_uplink_,
-                             max_children_ * stripe_rate_ / kUplinkUse));
-}
-
 guint
 Swarm::copies () const
 {
@@ -1039,38 +1014,19 @@ Swarm::adapt_capacity ()
     saturated_checks_ = behind > kSaturatedBacklog ? saturated_checks_ + 1 : 0;
     sent_while_saturated_
         = saturated_checks_ ? sent_while_saturated_ + sent : 0;
-    const double sent_per_second
-        = saturated_checks_ ? double (sent_while_saturated_) / saturated_checks_
-                                  / (double (kCapacityCheck) / GST_SECOND)
-                            : 0;
-    /* One child far behind the others: its path is slow, not our uplink
-     * nor our pace. */
-    const bool one_child_behind = worst * 3 >= backlog * 2;
-    const bool held_by_learnt_pace
-        = !config_.max_upload_rate && learnt_uplink_ > 0 && !one_child_behind
-          && sent_per_second >= kPaceBound * pacer_.rate ();
-    if (saturated_checks_ >= kSaturatedChecks && slowest
-        && held_by_learnt_pace) {
-      /* Our pace held the bytes back, not the uplink: a faster one is
-       * tried before any child is given up. */
-      learnt_uplink_ = kPaceProbe * pacer_.rate () / kPaceOverUplink;
-      saturated_checks_ = 0;
-      sent_while_saturated_ = 0;
-      GST_DEBUG_ID (config_.peer_id.c_str (),
-                    "uploads held back by their pace: %.0f bytes/s tried",
-                    kPaceProbe * pacer_.rate ());
-    } else if (saturated_checks_ >= kSaturatedChecks && slowest) {
-      /* A child far behind finds a parent elsewhere. */
+    if (saturated_checks_ >= kSaturatedChecks && slowest) {
+      /* One child far behind the others: its path is slow, not our
+       * uplink; it finds a parent elsewhere. */
       guint fit = relaying > 0 ? relaying - 1 : 0;
-      if (!one_child_behind && stripe_rate_ > 0)
-        fit = std::min (fit,
-                        guint (sent_per_second * kUplinkUse / stripe_rate_));
-      if (!one_child_behind) {
+      if (worst * 3 < backlog * 2 && stripe_rate_ > 0)
+        fit = std::min (
+            fit, guint (double (sent_while_saturated_) / saturated_checks_
+                        / (double (kCapacityCheck) / GST_SECOND) * kUplinkUse
+                        / stripe_rate_));
+      if (worst * 3 < backlog * 2) {
         max_children_ = fit;
         /* What the uplink can take, learnt: probed again only slowly. */
         capacity_known_until_ = runtime_.clock.now () + kCapacityMemory;
-        if (!config_.max_upload_rate)
-          learnt_uplink_ = sent_per_second;
       }
       saturated_checks_ = 0;
       sent_while_saturated_ = 0;
@@ -1102,8 +1058,6 @@ Swarm::adapt_capacity ()
       if (capacity_known_until_)
         capacity_known_until_ = runtime_.clock.now () + kCapacityMemory / 3;
     }
-    if (!config_.max_upload_rate)
-      pace_to_learnt_uplink ();
   }
   guint with_parent = 0;
   for (const Parent &p : parents_)

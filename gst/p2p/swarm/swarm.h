@@ -36,8 +36,7 @@ struct SwarmConfig
   guint offers_per_announce = 10;
   /* Serve requests (off for metered links: we then announce nothing). */
   bool upload = true;
-  /* Bytes per second for all uploads together, 0 = unlimited: paced then
-   * at a pace learnt once the uplink fell behind. */
+  /* Bytes per second for all uploads together, 0 = unlimited. */
   guint64 max_upload_rate = 0;
   /* Peers served at once (0 = any); more requests are answered
    * SegmentAbsent. A segment passed on whole to one peer after another
@@ -104,9 +103,6 @@ struct SwarmStats
   /* Stripe bytes peers sent that were here already (HTTP brought them
    * first): uplink spent for nothing. */
   guint64 duplicate_bytes = 0;
-  /* Bytes per second uploads are paced at: max_upload_rate, or the pace
-   * learnt once the uplink fell behind; 0: not paced. */
-  guint64 upload_pace = 0;
 };
 
 class Swarm
@@ -248,8 +244,6 @@ private:
   bool push_down_child (guint stripe, Peer *asking);
   void update_relay_info ();
   void adapt_capacity ();
-  /* Without max_upload_rate: paces uploads at what the uplink carries. */
-  void pace_to_learnt_uplink ();
   void reannounce ();
 
   Runtime &runtime_;
@@ -281,9 +275,6 @@ private:
   guint64 sent_while_saturated_ = 0;
   /* Until then max_children_ is what the uplink was measured to take. */
   GstClockTime capacity_known_until_ = 0;
-  /* Bytes per second the uplink sent when last found full (or a faster
-   * pace tried since); 0: never found full, or max_upload_rate is set. */
-  double learnt_uplink_ = 0;
   SwarmStats stats_;
   double upload_tokens_ = 0;
   GstClockTime upload_tokens_time_ = 0;

@@ -95,9 +95,6 @@ struct ViewerStats
   /* Bytes peers sent that were here already (a parent's stripe that HTTP
    * brought first): not in peer_bytes. */
   guint64 duplicate_bytes = 0;
-  /* Bytes per second uploads are paced at (max-upload-rate, or the pace
-   * learnt once the uplink fell behind); 0: not paced. */
-  guint64 upload_pace = 0;
   guint peers = 0;
   guint64 stalls = 0;
   GstClockTime stall_time = 0;

@@ -969,7 +969,6 @@ ViewerCore::stats () const
     stats.uploaded_bytes = swarm_stats.uploaded_bytes;
     stats.peers_banned = swarm_stats.peers_banned;
     stats.duplicate_bytes = swarm_stats.duplicate_bytes;
-    stats.upload_pace = swarm_stats.upload_pace;
   }
   return stats;
 }
