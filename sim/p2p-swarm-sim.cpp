@@ -193,8 +193,8 @@ main (int argc, char **argv)
     { "seeder-peers", 0, 0, G_OPTION_ARG_INT, &seeder_peers,
       "Peers the broadcaster's seeder serves per copy (default 4)", "N" },
     { "viewers-per-copy", 0, 0, G_OPTION_ARG_INT, &viewers_per_copy,
-      "One more copy of the stream from the seeder per N viewers, up to 8 "
-      "(default 50, 0 = one copy)",
+      "One copy of the stream from the seeder per whole N viewers, 1 to 8 "
+      "(default 60, 0 = one copy)",
       "N" },
     { "warm-up", 0, 0, G_OPTION_ARG_DOUBLE, &warm_up,
       "The steady figures count from this many seconds into the run "

@@ -112,7 +112,7 @@ enum {
 #define DEFAULT_STATS_INTERVAL 1000
 #define DEFAULT_TRACKER_PORT -1
 #define DEFAULT_MAX_UPLOAD_PEERS 4
-#define DEFAULT_VIEWERS_PER_COPY 50
+#define DEFAULT_VIEWERS_PER_COPY 60
 #define DEFAULT_LINGER 30
 
 struct GstP2PSwarmSinkPrivate
@@ -423,19 +423,20 @@ gst_p2p_swarm_sink_class_init (GstP2PSwarmSinkClass *klass)
   /**
    * GstP2PSwarmSink:viewers-per-copy:
    *
-   * The seeder hands out one more copy of the stream (and serves
-   * #GstP2PSwarmSink:max-upload-peers more peers) for each this many
-   * viewers the tracker counts, up to 8 copies: each copy starts one more
-   * tree of relays, so a large audience gets segments through fewer hops.
-   * 0: always one copy.
+   * The seeder hands out one copy of the stream (and serves
+   * #GstP2PSwarmSink:max-upload-peers peers) for each whole this many
+   * viewers the tracker counts, at least one and up to 8 copies: each copy
+   * starts one more tree of relays, so a large audience gets segments
+   * through fewer hops, while a small one, for which a copy costs more,
+   * keeps one. 0: always one copy.
    *
    * Since: 0.1
    */
   g_object_class_install_property (
       gobject_class, PROP_VIEWERS_PER_COPY,
       g_param_spec_uint ("viewers-per-copy", "Viewers Per Copy",
-                         "One more copy of the stream from the seeder per "
-                         "this many viewers, up to 8 (0 = one copy)",
+                         "One copy of the stream from the seeder per this "
+                         "many viewers, 1 to 8 (0 = one copy)",
                          0, G_MAXUINT, DEFAULT_VIEWERS_PER_COPY,
                          (GParamFlags)(G_PARAM_READWRITE
                                        | GST_PARAM_MUTABLE_READY

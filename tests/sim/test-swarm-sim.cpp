@@ -72,8 +72,8 @@ GST_START_TEST (test_same_seed_same_run)
 
 GST_END_TEST;
 
-/* The seeder hands out a copy of the stream more per viewers_per_copy
- * members the tracker counts (it learns the count at its next announce,
+/* The seeder hands out a copy of the stream per whole viewers_per_copy
+ * viewers the tracker counts (it learns the count at its next announce,
  * within 5 s): its uploads grow with the audience. */
 GST_START_TEST (test_seeder_copies_grow_with_the_audience)
 {
@@ -84,7 +84,7 @@ GST_START_TEST (test_seeder_copies_grow_with_the_audience)
   config.warm_up = 30 * GST_SECOND;
   config.viewers_per_copy = 0;
   const SimResult one = run_swarm (config);
-  config.viewers_per_copy = 7; /* 21 members: 3 copies */
+  config.viewers_per_copy = 6; /* 20 viewers: 3 copies */
   const SimResult three = run_swarm (config);
   fail_unless (one.steady_from_s > 0 && three.steady_from_s > 0);
   const double one_copy = one.steady.origin_copies_per_segment ()

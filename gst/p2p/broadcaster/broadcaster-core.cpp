@@ -45,7 +45,7 @@ BroadcasterCore::start ()
   const guint max_copies = config_.viewers_per_copy ? kMaxSeedCopies : 1;
   sc.relay_slots = config_.max_upload_peers;
   sc.max_peers = 2 * config_.max_upload_peers * max_copies;
-  sc.members_per_copy = config_.viewers_per_copy;
+  sc.viewers_per_copy = config_.viewers_per_copy;
   sc.max_copies = max_copies;
   sc.max_upload_rate = config_.max_upload_rate;
   sc.holdings = &holdings_;

@@ -39,9 +39,9 @@ struct SeederConfig
   /* Peers the seeder serves at most; they pass segments on. */
   guint max_upload_peers = 4;
   guint64 max_upload_rate = 0; /* bytes/s, 0 = unlimited */
-  /* max_upload_peers more (one more copy of the stream) per this many
-   * members the tracker counts, up to kMaxSeedCopies copies; 0: one. */
-  guint viewers_per_copy = 50;
+  /* One copy of the stream (max_upload_peers peers) per whole this many
+   * viewers the tracker counts, 1 to kMaxSeedCopies copies; 0: one. */
+  guint viewers_per_copy = 60;
 };
 
 /* At 1,000 simulated viewers 4 and 8 copies gave the same offload (84.0

@@ -42,7 +42,7 @@ struct BroadcasterConfig
   std::string swarm_id;
   peer::WebRtcPeerConfig webrtc;
   guint max_upload_peers = 4;
-  guint viewers_per_copy = 50;
+  guint viewers_per_copy = 60;
   guint64 max_upload_rate = 0;
   /* The player page's directory; empty: found at run time. */
   std::string web_root;

@@ -50,10 +50,10 @@ struct SwarmConfig
   /* Stripes relayed to others at most; 0: learnt from how well the uplink
    * keeps up (the seeder sets it: the origin's copies). */
   guint relay_slots = 0;
-  /* A seeder hands out one copy of the stream more (relay_slots more
-   * children) per this many members the trackers count, up to max_copies:
-   * each copy roots more trees, so they are less deep. 0: one. */
-  guint members_per_copy = 0;
+  /* A seeder hands out one copy of the stream (relay_slots children) per
+   * whole this many viewers the trackers count, 1 to max_copies: each
+   * copy roots more trees, so they are less deep. 0: one. */
+  guint viewers_per_copy = 0;
   guint max_copies = 1;
 };
 
@@ -229,7 +229,7 @@ private:
   guint connected_count () const;
   /* The stripes max_upload_rate carries; 0: no limit. */
   guint upload_limit_slots () const;
-  /* Copies of the stream a seeder hands out now (members_per_copy). */
+  /* Copies of the stream a seeder hands out now (viewers_per_copy). */
   guint copies () const;
 
   guint uploads_running () const;
