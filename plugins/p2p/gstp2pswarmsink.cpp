@@ -111,8 +111,10 @@ enum {
 #define DEFAULT_HTTP_PORT 8080
 #define DEFAULT_STATS_INTERVAL 1000
 #define DEFAULT_TRACKER_PORT -1
-#define DEFAULT_MAX_UPLOAD_PEERS 4
-#define DEFAULT_VIEWERS_PER_COPY 60
+#define DEFAULT_MAX_UPLOAD_PEERS                                               \
+  (p2p::broadcaster::SeederConfig ().max_upload_peers)
+#define DEFAULT_VIEWERS_PER_COPY                                               \
+  (p2p::broadcaster::SeederConfig ().viewers_per_copy)
 #define DEFAULT_LINGER 30
 
 struct GstP2PSwarmSinkPrivate

@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "gst/p2p/broadcaster/broadcaster-core.h"
 #include "gst/p2p/net/http-origin.h"
 #include "gst/p2p/packaging/live-publisher.h"
 #include "gst/p2p/peer/webrtc-peer.h"
@@ -41,8 +42,9 @@ struct BroadcasterConfig
   /* Empty: the origin's playlist URL, which is what viewers derive. */
   std::string swarm_id;
   peer::WebRtcPeerConfig webrtc;
-  guint max_upload_peers = 4;
-  guint viewers_per_copy = 60;
+  /* The seeder's: see SeederConfig. */
+  guint max_upload_peers = SeederConfig ().max_upload_peers;
+  guint viewers_per_copy = SeederConfig ().viewers_per_copy;
   guint64 max_upload_rate = 0;
   /* The player page's directory; empty: found at run time. */
   std::string web_root;
