@@ -14,7 +14,11 @@ viewer of the bench) and prints, from --from seconds on:
     came, apart for hops where the child still got the previous segment
     from that parent then (its share of the uplink was behind);
   - how many relay hops each stripe took from where it entered the swarm
-    (the seeder, or a viewer that fetched it over HTTP).
+    (the seeder, or a viewer that fetched it over HTTP);
+  - how viewers changed parents: subscriptions, parents left after a miss
+    and how long each had been the parent, how many of the ranges where
+    the parent brought none came soon after subscribing, and the parents
+    left most often.
 
   GST_DEBUG=p2pviewer:5 GST_DEBUG_NO_COLOR=1 build/sim/p2p-swarm-sim \\
       -n 1000 --segments 30 --churn 0.1 --seed 1 2>log
@@ -32,6 +36,10 @@ RANGE = re.compile(LINE + r'HTTP range of (\d+) \[(\d+), (\d+)\), (all|the rest)
                    r'of stripe (\d+); its parent (\S*) ?since (-?\d+)')
 STRIPE = re.compile(LINE + r'stripe (\d+) of segment (\d+) whole from (\S+): '
                     r'(\d+) bytes relayed from ([\d.]+) s to ([\d.]+) s')
+SUBSCRIBE = re.compile(LINE + r'stripe (\d+) from (\S+), segment -?\d+ on$')
+LEAVE = re.compile(LINE + r'leaving the parent of stripe (\d+) \(misses (\d+)\)')
+# A range after a subscription this young counts as the new parent's.
+YOUNG_S = 5
 # Peer ids in messages carry the 8-character version prefix, log ids not.
 PREFIX = 8
 
@@ -61,11 +69,31 @@ def main():
     http = collections.Counter()
     requests = collections.Counter()
     stripes = {}  # (viewer, sequence, stripe) -> (parent, first, last, bytes)
+    parent_since = {}  # (viewer, stripe) -> (parent, when subscribed)
+    subscriptions = 0
+    kept = []  # how long each parent left after a miss had been the parent
+    left = collections.Counter()  # parent -> times left after a miss
+    none_brought = young_none = 0
     with open(args.log, errors='replace') as log:
         for line in log:
             m = JOIN.match(line)
             if m:
                 joined[m.group(3)] = float(m.group(1))
+                continue
+            m = SUBSCRIBE.match(line)
+            if m:
+                t = float(m.group(1))
+                parent_since[(m.group(3), m.group(4))] = (
+                    m.group(5)[PREFIX:], t)
+                subscriptions += t >= args.since
+                continue
+            m = LEAVE.match(line)
+            if m:
+                parent = parent_since.get((m.group(3), m.group(4)))
+                if float(m.group(1)) >= args.since and m.group(5) != '0' \
+                        and parent:
+                    kept.append(float(m.group(1)) - parent[1])
+                    left[parent[0]] += 1
                 continue
             m = STRIPE.match(line)
             if m:
@@ -91,6 +119,10 @@ def main():
                     cause = "range, before the new parent's first"
                 elif m.group(7) == 'all':
                     cause = 'range, the parent brought none'
+                    subscribed = parent_since.get((viewer, m.group(8)))
+                    none_brought += 1
+                    young_none += bool(subscribed and t - subscribed[1]
+                                       < YOUNG_S)
                 else:
                     cause = 'range, the rest of what the parent brought'
             http[(phase, cause)] += size
@@ -128,6 +160,14 @@ def main():
     print('  nothing ahead of it            ' + quantiles(free))
     print('relay hops from where a stripe entered the swarm: ' +
           ' '.join('%d: %d' % kv for kv in sorted(hops.items())))
+    print('parents: %d subscriptions, %d left after a miss' %
+          (subscriptions, len(kept)))
+    print('  how long a parent left after a miss had been it  ' +
+          quantiles(kept))
+    print('  ranges where the parent brought none: %d, %d of them within '
+          '%d s of subscribing' % (none_brought, young_none, YOUNG_S))
+    print('  left most often: ' + (', '.join(
+        '%s %d times' % kv for kv in left.most_common(3)) or 'none'))
 
 
 if __name__ == '__main__':

@@ -42,6 +42,15 @@ def main():
     counts = [int(c) for c in re.findall(r'\d+: (\d+)', hops.group(1))]
     assert sum(counts) > 0, 'no relayed stripe found'
     assert re.search(r'nothing ahead of it +p10 [\d.]+', out), 'no hop lag'
+    parents = re.search(r'^parents: (\d+) subscriptions, (\d+) left after a '
+                        r'miss$', out, re.M)
+    assert parents and int(parents.group(1)) > 0, 'no subscription found'
+    none = re.search(r'parent brought none: (\d+), (\d+) of them', out)
+    # A parent is left after a miss only when HTTP fetched all of a stripe
+    # it should have brought.
+    assert int(parents.group(2)) <= int(none.group(1)), (
+        'more parents left after a miss than ranges that made one')
+    assert int(none.group(2)) <= int(none.group(1))
 
 
 if __name__ == '__main__':
