@@ -92,6 +92,9 @@ to_json (const SimConfig &config, const SimResult &r, bool per_viewer)
   add (b, "http_playlist_bytes", gint64 (r.http_playlist_bytes));
   add (b, "seeder_bytes", gint64 (r.whole.seeder_bytes));
   add (b, "received_bytes", gint64 (r.whole.received_bytes));
+  add (b, "uploaded_bytes", gint64 (r.whole.uploaded_bytes));
+  add (b, "uplink_supply", r.whole.uplink_supply ());
+  add (b, "uplink_use", r.whole.uplink_use ());
   add (b, "tracker_announces", gint64 (r.tracker_announces));
   add (b, "announces_per_viewer_per_s",
        r.sessions ? double (r.tracker_announces) / r.viewers / r.virtual_seconds
@@ -105,6 +108,8 @@ to_json (const SimConfig &config, const SimResult &r, bool per_viewer)
     add (b, "origin_copies_per_segment", r.steady.origin_copies_per_segment ());
     add (b, "stalls", gint64 (r.steady.stalls));
     add (b, "stall_seconds", r.steady.stall_seconds);
+    add (b, "uplink_supply", r.steady.uplink_supply ());
+    add (b, "uplink_use", r.steady.uplink_use ());
     json_builder_end_object (b);
   }
   p2p::bench::add_resource_members (b);
@@ -244,18 +249,23 @@ main (int argc, char **argv)
   g_print ("viewers %d (sessions %d), segments %d: offload %.1f %%, HTTP "
            "copies/segment %.2f, origin copies/segment %.2f, stalls "
            "%" G_GUINT64_FORMAT " (%.1f s), start-up %.2f s, latency %.2f s, "
-           "%.1f s wall\n",
+           "uplinks could carry %.2f times what viewers received, %.0f %% "
+           "used, %.1f s wall\n",
            r.viewers, r.sessions, r.segments, 100 * r.whole.offload (),
            r.whole.http_copies_per_segment (),
            r.whole.origin_copies_per_segment (), r.whole.stalls,
            r.whole.stall_seconds, r.startup_median_s, r.latency_median_s,
+           r.whole.uplink_supply (), 100 * r.whole.uplink_use (),
            r.wall_seconds);
   if (r.steady_from_s >= 0)
     g_print ("steady from %.0f s: offload %.1f %%, HTTP copies/segment %.2f, "
-             "origin copies/segment %.2f, stalls %" G_GUINT64_FORMAT "\n",
+             "origin copies/segment %.2f, stalls %" G_GUINT64_FORMAT
+             ", uplinks could carry %.2f times what viewers received, %.0f %% "
+             "used\n",
              r.steady_from_s, 100 * r.steady.offload (),
              r.steady.http_copies_per_segment (),
-             r.steady.origin_copies_per_segment (), r.steady.stalls);
+             r.steady.origin_copies_per_segment (), r.steady.stalls,
+             r.steady.uplink_supply (), 100 * r.steady.uplink_use ());
   if (json_path) {
     const std::string line = to_json (config, r, per_viewer);
     if (!p2p::bench::append_line (json_path, line)) {

@@ -201,6 +201,9 @@ Totals::operator- (const Totals &earlier) const
   d.peer_bytes = peer_bytes - earlier.peer_bytes;
   d.stalls = stalls - earlier.stalls;
   d.stall_seconds = stall_seconds - earlier.stall_seconds;
+  d.uploaded_bytes = uploaded_bytes - earlier.uploaded_bytes;
+  d.uplink_capacity_bytes
+      = uplink_capacity_bytes - earlier.uplink_capacity_bytes;
   return d;
 }
 
@@ -226,6 +229,20 @@ Totals::origin_copies_per_segment () const
   return segment_bytes ? double (http_segment_bytes + seeder_bytes)
                              / double (segment_bytes)
                        : 0;
+}
+
+double
+Totals::uplink_supply () const
+{
+  return received_bytes ? uplink_capacity_bytes / double (received_bytes) : 0;
+}
+
+double
+Totals::uplink_use () const
+{
+  return uplink_capacity_bytes > 0
+             ? double (uploaded_bytes) / uplink_capacity_bytes
+             : 0;
 }
 
 namespace {
@@ -387,19 +404,26 @@ Simulation::totals () const
   t.segment_bytes = broadcaster_->published_bytes ();
   t.http_segment_bytes = origin_->stats ().segment_bytes;
   t.seeder_bytes = broadcaster_->seeder_bytes ();
-  auto add = [&t] (guint64 http, guint64 peer, guint64 stalls,
+  auto add = [&t] (const ViewerRecord &session, GstClockTime until,
+                   guint64 http, guint64 peer, guint64 uploaded, guint64 stalls,
                    double stall_seconds) {
     t.received_bytes += http + peer;
     t.peer_bytes += peer;
     t.stalls += stalls;
     t.stall_seconds += stall_seconds;
+    if (session.upload) {
+      t.uploaded_bytes += uploaded;
+      t.uplink_capacity_bytes += session.link.up_bytes_per_s
+                                 * double (until - session.joined) / GST_SECOND;
+    }
   };
   for (const ViewerRecord &r : records_)
-    add (r.http_bytes, r.peer_bytes, r.stalls, r.stall_seconds);
+    add (r, r.left, r.http_bytes, r.peer_bytes, r.uploaded_bytes, r.stalls,
+         r.stall_seconds);
   for (const auto &v : viewers_) {
     const viewer::ViewerStats s = v.second->core->stats ();
-    add (s.http_bytes, s.peer_bytes, s.stalls,
-         double (s.stall_time) / GST_SECOND);
+    add (v.second->record, loop_.now (), s.http_bytes, s.peer_bytes,
+         s.uploaded_bytes, s.stalls, double (s.stall_time) / GST_SECOND);
   }
   return t;
 }

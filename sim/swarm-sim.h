@@ -92,6 +92,10 @@ struct Totals
   guint64 peer_bytes = 0;
   guint64 stalls = 0;
   double stall_seconds = 0;
+  /* Uploading viewers: what they sent, and what their uplinks could have
+   * sent while they watched. */
+  guint64 uploaded_bytes = 0;
+  double uplink_capacity_bytes = 0;
 
   Totals operator- (const Totals &earlier) const;
   /* Offload as the bench counts it: what viewers got from peers, less what
@@ -100,6 +104,11 @@ struct Totals
   double http_copies_per_segment () const;
   /* HTTP and seeder. */
   double origin_copies_per_segment () const;
+  /* What the viewers' uplinks could carry, per byte viewers received: P2P
+   * cannot deliver more than this share, whatever the design. */
+  double uplink_supply () const;
+  /* The share of that capacity used. */
+  double uplink_use () const;
 };
 
 struct SimResult

@@ -45,6 +45,19 @@ GST_START_TEST (test_ci_sized_swarm)
   fail_unless (r.whole.http_copies_per_segment () <= 21, "HTTP copies %.2f",
                r.whole.http_copies_per_segment ());
   fail_unless (r.startup_median_s < 1, "start-up %.2f s", r.startup_median_s);
+  /* Whatever came from peers was sent by a viewer or the seeder, and no
+   * uplink sent more than its rate: the bound P2P works within. The
+   * bench's mix has about 1.1-1.2 times the stream's rate in uplinks. */
+  fail_unless (
+      r.whole.uploaded_bytes + r.whole.seeder_bytes >= r.whole.peer_bytes,
+      "uploaded %" G_GUINT64_FORMAT ", seeder %" G_GUINT64_FORMAT
+      ", received from peers %" G_GUINT64_FORMAT,
+      r.whole.uploaded_bytes, r.whole.seeder_bytes, r.whole.peer_bytes);
+  fail_unless (r.whole.uplink_use () > 0.3 && r.whole.uplink_use () <= 1,
+               "uplinks %.2f used", r.whole.uplink_use ());
+  fail_unless (r.whole.uplink_supply () > 0.9 && r.whole.uplink_supply () < 1.5,
+               "uplinks carry %.2f times what viewers received",
+               r.whole.uplink_supply ());
   for (const ViewerRecord &v : r.per_viewer)
     fail_unless (v.segments_played > 0 || v.left - v.joined < 4 * GST_SECOND,
                  "%s played nothing", v.name.c_str ());
