@@ -46,6 +46,7 @@ def main():
                         r'miss$', out, re.M)
     assert parents and int(parents.group(1)) > 0, 'no subscription found'
     none = re.search(r'parent brought none: (\d+), (\d+) of them', out)
+    assert none, 'no count of ranges where the parent brought none'
     # A parent is left after a miss only when HTTP fetched all of a stripe
     # it should have brought.
     assert int(parents.group(2)) <= int(none.group(1)), (
