@@ -3,12 +3,15 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """Where a swarm's HTTP bytes went and how long each relay hop took.
 
-Reads the GST_DEBUG=p2pviewer:5 log of a p2p-swarm-sim run (or of one
-viewer of the bench) and prints, from --from seconds on:
+Reads the GST_DEBUG=p2pviewer:5,p2pswarm:4 log of a p2p-swarm-sim run (or
+of one viewer of the bench) and prints, from --from seconds on:
   - the HTTP bytes by cause: whole segments (urgent, inject) and ranges of
     a stripe, split by whether the parent had brought none of it, the rest,
     or none was expected of it (no parent, a segment before a new parent's
     first); a viewer's first --start-up seconds count apart;
+  - how much of the rest came within --after-departure seconds of a relay
+    above the viewer losing its parent of that stripe to a departure (the
+    viewer itself, or a relay it got the stripe through), as churn costs;
   - per relay hop (a stripe's bytes at a child against the same stripe's
     at its parent): how long after the parent's first bytes the child's
     came, apart for hops where the child still got the previous segment
@@ -20,7 +23,7 @@ viewer of the bench) and prints, from --from seconds on:
     the parent brought none came soon after subscribing, and the parents
     left most often.
 
-  GST_DEBUG=p2pviewer:5 GST_DEBUG_NO_COLOR=1 build/sim/p2p-swarm-sim \\
+  GST_DEBUG=p2pviewer:5,p2pswarm:4 GST_DEBUG_NO_COLOR=1 build/sim/p2p-swarm-sim \\
       -n 1000 --segments 30 --churn 0.1 --seed 1 2>log
   sim/delivery-report.py log --from 1038   # log times start at 1,000 s
 """
@@ -38,6 +41,8 @@ STRIPE = re.compile(LINE + r'stripe (\d+) of segment (\d+) whole from (\S+): '
                     r'(\d+) bytes relayed from ([\d.]+) s to ([\d.]+) s')
 SUBSCRIBE = re.compile(LINE + r'stripe (\d+) from (\S+), segment -?\d+ on$')
 LEAVE = re.compile(LINE + r'leaving the parent of stripe (\d+) \(misses (\d+)\)')
+GONE = re.compile(r'^\s*([\d.]+) +\w+ +p2pswarm +(\S+) .*?: the parent of '
+                  r'stripe (\d+) went away')
 # A range after a subscription this young counts as the new parent's.
 YOUNG_S = 5
 # Peer ids in messages carry the 8-character version prefix, log ids not.
@@ -53,6 +58,18 @@ def quantiles(values):
         v[n // 10], v[n // 2], v[9 * n // 10], sum(v) / n, n)
 
 
+def after_departure(relayed_by, orphaned, viewer, stripe, t, window):
+    """Whether the viewer, or a relay it got the stripe through, lost its
+    parent of the stripe to a departure less than window seconds before t."""
+    seen = set()
+    while viewer and viewer not in seen:
+        seen.add(viewer)
+        if t - orphaned.get((viewer, stripe), -window) < window:
+            return True
+        viewer = relayed_by.get((viewer, stripe))
+    return False
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('log')
@@ -62,6 +79,10 @@ def main():
                     help="a viewer's first seconds, counted apart (12)")
     ap.add_argument('--segment-bytes', type=int, default=750000,
                     help='bytes of a whole segment (750000)')
+    ap.add_argument('--after-departure', type=float, default=8,
+                    help='seconds after a departure above a viewer during '
+                    'which its HTTP ranges of that stripe count as its cost '
+                    '(8)')
     args = ap.parse_args()
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # quietly into head
 
@@ -74,6 +95,10 @@ def main():
     kept = []  # how long each parent left after a miss had been the parent
     left = collections.Counter()  # parent -> times left after a miss
     none_brought = young_none = 0
+    # (viewer, stripe) -> the relay that last brought the stripe whole, and
+    # when the viewer last lost its parent of the stripe to a departure.
+    relayed_by, orphaned = {}, {}
+    steady_bytes = departure_bytes = 0
     with open(args.log, errors='replace') as log:
         for line in log:
             m = JOIN.match(line)
@@ -100,6 +125,11 @@ def main():
                 stripes[(m.group(3), int(m.group(5)), int(m.group(4)))] = (
                     m.group(6)[PREFIX:], float(m.group(8)),
                     float(m.group(9)), int(m.group(7)))
+                relayed_by[(m.group(3), m.group(4))] = m.group(6)[PREFIX:]
+                continue
+            m = GONE.match(line)
+            if m:
+                orphaned[(m.group(2), m.group(3))] = float(m.group(1))
                 continue
             m = WHOLE.match(line) or RANGE.match(line)
             if not m or float(m.group(1)) < args.since:
@@ -125,6 +155,12 @@ def main():
                                        < YOUNG_S)
                 else:
                     cause = 'range, the rest of what the parent brought'
+                if phase == 'steady':
+                    departure_bytes += size * after_departure(
+                        relayed_by, orphaned, viewer, m.group(8), t,
+                        args.after_departure)
+            if phase == 'steady':
+                steady_bytes += size
             http[(phase, cause)] += size
             requests[(phase, cause)] += 1
 
@@ -134,6 +170,11 @@ def main():
     for key, size in sorted(http.items(), key=lambda kv: -kv[1]):
         print('  %-9s %-45s %8.1f MB %5.1f %% (%d requests)' %
               (key[0], key[1], size / 1e6, 100 * size / total, requests[key]))
+
+    print('  steady, within %g s of a departure above the viewer: %.1f MB, '
+          '%.1f %% of the steady part' %
+          (args.after_departure, departure_bytes / 1e6,
+           100 * departure_bytes / max(steady_bytes, 1)))
 
     behind, free = [], []
     hops = collections.Counter()

@@ -18,7 +18,8 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         log = os.path.join(tmp, 'log')
         figures = os.path.join(tmp, 'figures.json')
-        env = dict(os.environ, GST_DEBUG='p2pviewer:5', GST_DEBUG_NO_COLOR='1')
+        env = dict(os.environ, GST_DEBUG='p2pviewer:5,p2pswarm:4',
+                   GST_DEBUG_NO_COLOR='1')
         # The simulator logs in virtual time, to stderr.
         with open(log, 'w') as stderr:
             subprocess.run([sim, '-n', '20', '--segments', '12', '--churn',
@@ -38,6 +39,15 @@ def main():
     assert causes, 'no cause of HTTP bytes'
     assert abs(sum(float(c[1]) for c in causes) - float(total.group(1))) \
         <= 0.05 * len(causes) + 0.05, 'the causes do not add up'
+    departure = re.search(r'within [\d.]+ s of a departure above the viewer: '
+                          r'([\d.]+) MB', out)
+    assert departure, 'no count of HTTP bytes after departures'
+    # Seed 1 has a relay leave mid-run: some of the steady part's ranges
+    # follow it, not all.
+    steady = sum(float(c[1]) for c in causes if c[0] == 'steady')
+    assert 0 < float(departure.group(1)) < steady, (
+        'HTTP bytes after departures: %s MB of %.1f MB' %
+        (departure.group(1), steady))
     hops = re.search(r'entered the swarm: (.*)$', out, re.M)
     counts = [int(c) for c in re.findall(r'\d+: (\d+)', hops.group(1))]
     assert sum(counts) > 0, 'no relayed stripe found'

@@ -407,6 +407,10 @@ Swarm::remove_later (Peer *peer)
   if (peer->session)
     for (guint j = 0; j < parents_.size (); j++)
       if (parents_[j].id == peer->session->remote_id ()) {
+        /* sim/delivery-report.py counts what such a departure costs. */
+        GST_INFO_ID (config_.peer_id.c_str (),
+                     "the parent of stripe %u went away: %s", j,
+                     parents_[j].id.c_str ());
         set_parent (j, nullptr);
         orphaned = true;
       }
