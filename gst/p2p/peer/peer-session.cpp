@@ -561,15 +561,16 @@ PeerSession::new_request_id ()
 }
 
 bool
-PeerSession::subscribe (guint stripe, int64_t from)
+PeerSession::subscribe (guint stripe, int64_t from, gsize resume_at)
 {
   if (!source_ || !open_ || subscriptions_.count (stripe))
     return false;
   const int64_t id = new_request_id ();
   subscriptions_[stripe] = id;
-  send_command (segment_command (wire::CommandType::SEGMENT_REQUEST, from, id,
-                                 int64_t (stripe) + 1),
-                false);
+  wire::Command request = segment_command (wire::CommandType::SEGMENT_REQUEST,
+                                           from, id, int64_t (stripe) + 1);
+  request.byte_from = int64_t (resume_at);
+  send_command (request, false);
   return true;
 }
 
@@ -787,7 +788,10 @@ PeerSession::on_relay_request (const wire::Command &command)
                     false);
       return;
     }
-    pushes_[stripe] = Push{ command.request_id, command.segment_id };
+    /* A relay that reads no offset pushes the whole stripe: what the
+     * subscriber has already is dropped there as a duplicate. */
+    pushes_[stripe] = Push{ command.request_id, command.segment_id,
+                            gsize (command.byte_from) };
     start_pushes ();
     return;
   }
@@ -861,20 +865,27 @@ PeerSession::add_push_transfers ()
     for (int64_t ahead = 1; ahead <= 4 && !source_->layout (push.next); ahead++)
       if (source_->layout (push.next + ahead)) {
         push.next += ahead;
+        push.resume_at = 0;
         break;
       }
     while (!push.skipped.empty () && *push.skipped.begin () <= push.next) {
-      if (*push.skipped.begin () == push.next)
+      if (*push.skipped.begin () == push.next) {
         push.next++;
+        push.resume_at = 0;
+      }
       push.skipped.erase (push.skipped.begin ());
     }
     const ChunkLayout *layout = source_->layout (push.next);
     /* Its hashes come with its first bytes: until then, nothing to send. */
     if (!layout || !source_->stripe_hashes (push.next, stripe, &hashes))
       continue;
-    transfers_.push_back (RelayTransfer{
-        push.next, push.request_id, int (stripe), layout->stripe_begin (stripe),
-        layout->stripe_end (stripe) });
+    gsize begin = layout->stripe_begin (stripe);
+    if (push.resume_at > begin && push.resume_at < layout->stripe_end (stripe))
+      begin = push.resume_at;
+    push.resume_at = 0;
+    transfers_.push_back (RelayTransfer{ push.next, push.request_id,
+                                         int (stripe), begin,
+                                         layout->stripe_end (stripe) });
   }
 }
 

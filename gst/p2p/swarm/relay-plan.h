@@ -140,6 +140,7 @@ struct RelayDecision
   guint stripe = 0;
   int64_t sequence = 0;
   std::string peer_id; /* SUBSCRIBE, PULL_RANGE */
+  /* The range's bytes; SUBSCRIBE: where @sequence resumes (0: its start). */
   gsize from = 0, to = 0;
 };
 

@@ -406,7 +406,8 @@ Swarm::remove_later (Peer *peer)
   bool orphaned = false;
   if (peer->session)
     for (guint j = 0; j < parents_.size (); j++)
-      if (parents_[j].id == peer->session->remote_id ()) {
+      if (!parents_[j].id.empty ()
+          && parents_[j].id == peer->session->remote_id ()) {
         /* sim/delivery-report.py counts what such a departure costs. */
         GST_INFO_ID (config_.peer_id.c_str (),
                      "the parent of stripe %u went away: %s", j,
@@ -706,12 +707,14 @@ Swarm::set_stripes (guint stripes)
 }
 
 bool
-Swarm::subscribe (guint stripe, const std::string &peer_id, int64_t from)
+Swarm::subscribe (guint stripe, const std::string &peer_id, int64_t from,
+                  gsize resume_at)
 {
   if (stripe >= stripes_ || !parents_[stripe].id.empty ())
     return false;
   Peer *p = find_connected (peer_id);
-  if (!p || !p->session->relays () || !p->session->subscribe (stripe, from))
+  if (!p || !p->session->relays ()
+      || !p->session->subscribe (stripe, from, resume_at))
     return false;
   p->subscriptions_unannounced++;
   set_parent (stripe, p);
