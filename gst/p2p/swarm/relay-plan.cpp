@@ -65,11 +65,11 @@ keeps_up (const RelayConfig &config, GstClockTime now,
 }
 
 /* Where a new parent's stream of stripe @j starts: at the earliest segment
- * we plan that still misses some of the stripe, nor has a range bringing
- * it, and is far enough from its HTTP window for the parent to bring it
- * (from the bytes we have on: a departed parent's segment is finished by
- * the new one); else where nothing older is missing. The segments before
- * the new parent's first would otherwise all come over HTTP. */
+ * we plan that still misses some of the stripe, has no range bringing it,
+ * and is far enough from its HTTP window for the parent to bring it, from
+ * where its bytes end (a departed parent's segment is finished by the new
+ * one); else where nothing older is missing. The segments before the new
+ * parent's first would otherwise all come over HTTP. */
 struct SubscriptionStart
 {
   int64_t sequence;

@@ -14,7 +14,9 @@
  *    for it. No new parent while playback waits for a segment, nor while
  *    a segment due inside the HTTP window still has to come over HTTP. A parent
  *    that is gone, receives the stripe through us, or brought nothing of a
- *    segment HTTP then had to bring, is left.
+ *    segment HTTP then had to bring, is left. A new parent starts with
+ *    the earliest segment still short of the stripe that it has time to
+ *    bring, from where our bytes of it end.
  *  - A stripe of a segment that no subscription brings (segments before
  *    it) is asked of a peer that holds the segment, as a byte range: the
  *    missing bytes only, and not while an earlier segment comes over
