@@ -32,7 +32,13 @@ import collections
 import re
 import signal
 
-LINE = r'^\s*([\d.]+) +(\w+) +p2pviewer +(\S+) .*?: '
+
+def line_of(category):
+    """A log line of @category: time, level and the logging peer's id."""
+    return r'^\s*([\d.]+) +(\w+) +%s +(\S+) .*?: ' % category
+
+
+LINE = line_of('p2pviewer')
 JOIN = re.compile(LINE + r'joining swarm')
 WHOLE = re.compile(LINE + r'HTTP (\d+) \((\w+)\)$')
 RANGE = re.compile(LINE + r'HTTP range of (\d+) \[(\d+), (\d+)\), (all|the rest) '
@@ -41,8 +47,7 @@ STRIPE = re.compile(LINE + r'stripe (\d+) of segment (\d+) whole from (\S+): '
                     r'(\d+) bytes relayed from ([\d.]+) s to ([\d.]+) s')
 SUBSCRIBE = re.compile(LINE + r'stripe (\d+) from (\S+), segment -?\d+ on$')
 LEAVE = re.compile(LINE + r'leaving the parent of stripe (\d+) \(misses (\d+)\)')
-GONE = re.compile(r'^\s*([\d.]+) +\w+ +p2pswarm +(\S+) .*?: the parent of '
-                  r'stripe (\d+) went away')
+GONE = re.compile(line_of('p2pswarm') + r'the parent of stripe (\d+) went away')
 # A range after a subscription this young counts as the new parent's.
 YOUNG_S = 5
 # Peer ids in messages carry the 8-character version prefix, log ids not.
@@ -129,7 +134,7 @@ def main():
                 continue
             m = GONE.match(line)
             if m:
-                orphaned[(m.group(2), m.group(3))] = float(m.group(1))
+                orphaned[(m.group(3), m.group(4))] = float(m.group(1))
                 continue
             m = WHOLE.match(line) or RANGE.match(line)
             if not m or float(m.group(1)) < args.since:

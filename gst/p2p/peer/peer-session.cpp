@@ -791,7 +791,7 @@ PeerSession::on_relay_request (const wire::Command &command)
     /* A relay that reads no offset pushes the whole stripe: what the
      * subscriber has already is dropped there as a duplicate. */
     pushes_[stripe] = Push{ command.request_id, command.segment_id,
-                            gsize (command.byte_from) };
+                            command.segment_id, gsize (command.byte_from) };
     start_pushes ();
     return;
   }
@@ -865,14 +865,11 @@ PeerSession::add_push_transfers ()
     for (int64_t ahead = 1; ahead <= 4 && !source_->layout (push.next); ahead++)
       if (source_->layout (push.next + ahead)) {
         push.next += ahead;
-        push.resume_at = 0;
         break;
       }
     while (!push.skipped.empty () && *push.skipped.begin () <= push.next) {
-      if (*push.skipped.begin () == push.next) {
+      if (*push.skipped.begin () == push.next)
         push.next++;
-        push.resume_at = 0;
-      }
       push.skipped.erase (push.skipped.begin ());
     }
     const ChunkLayout *layout = source_->layout (push.next);
@@ -880,9 +877,9 @@ PeerSession::add_push_transfers ()
     if (!layout || !source_->stripe_hashes (push.next, stripe, &hashes))
       continue;
     gsize begin = layout->stripe_begin (stripe);
-    if (push.resume_at > begin && push.resume_at < layout->stripe_end (stripe))
+    if (push.next == push.resume_sequence && push.resume_at > begin
+        && push.resume_at < layout->stripe_end (stripe))
       begin = push.resume_at;
-    push.resume_at = 0;
     transfers_.push_back (RelayTransfer{ push.next, push.request_id,
                                          int (stripe), begin,
                                          layout->stripe_end (stripe) });

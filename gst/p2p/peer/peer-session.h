@@ -351,8 +351,10 @@ private:
   {
     int64_t request_id = -1;
     int64_t next = 0;
-    /* Where in the segment the first push starts (the subscriber has
-     * what comes before); 0: the stripe's start. */
+    /* Where in segment @resume_sequence (the first asked for) the push
+     * starts: the subscriber has what comes before. 0: the stripe's
+     * start. */
+    int64_t resume_sequence = -1;
     gsize resume_at = 0;
     /* Segments the remote asked us to skip that we have not reached. */
     std::set<int64_t> skipped;

@@ -406,8 +406,7 @@ Swarm::remove_later (Peer *peer)
   bool orphaned = false;
   if (peer->session)
     for (guint j = 0; j < parents_.size (); j++)
-      if (!parents_[j].id.empty ()
-          && parents_[j].id == peer->session->remote_id ()) {
+      if (parents_[j].peer == peer) {
         /* sim/delivery-report.py counts what such a departure costs. */
         GST_INFO_ID (config_.peer_id.c_str (),
                      "the parent of stripe %u went away: %s", j,
