@@ -575,48 +575,6 @@ GST_START_TEST (test_parent_skips_what_comes_over_http)
 
 GST_END_TEST;
 
-/* A parent that leaves in the middle of a segment's stripes: the new
- * parent streams the rest of that segment from where its bytes ended,
- * rather than HTTP fetching the rest, or the new parent all of it again. */
-GST_START_TEST (test_new_parent_finishes_a_departed_parents_segment)
-{
-  World world (false);
-  world.loop.run_until (world.loop.now () + 4 * kSegment);
-  /* A 50 kB stripe takes about a second from the first relay. */
-  auto first
-      = std::make_unique<PosingRelay<swarm::Holdings>> (world, 80, 100e3);
-  PosingRelay<swarm::Holdings> second (world, 81, 400e3);
-  world.loop.run_until (world.loop.now () + kSegment);
-  viewer::ViewerConfig config = viewer_config (world, true);
-  config.live_delay_segments = 4;
-  TestViewer v (world, config, 9);
-  world.loop.run_until (world.loop.now () + 8 * kSegment);
-  /* It leaves when the next segment's 200 kB are in but for 30 kB: one
-   * of its stripes is partly in. */
-  const int64_t published = world.broadcaster->published ();
-  while (world.broadcaster->published () == published)
-    world.loop.run_until (world.loop.now () + 10 * GST_MSECOND);
-  const guint64 received = v.core->stats ().peer_bytes;
-  const GstClockTime publication = world.loop.now ();
-  while (v.core->stats ().peer_bytes < received + 170000
-         && world.loop.now () < publication + kSegment)
-    world.loop.run_until (world.loop.now () + 10 * GST_MSECOND);
-  const viewer::ViewerStats before = v.core->stats ();
-  fail_unless (before.peer_bytes >= received + 170000,
-               "the relays bring too little");
-  first.reset ();
-  world.loop.run_until (world.loop.now () + 8 * kSegment);
-  const viewer::ViewerStats s = v.core->stats ();
-  check_in_order_and_intact (v.output, world);
-  fail_unless_equals_uint64 (s.stalls, 0);
-  fail_unless_equals_uint64 (s.http_bytes, before.http_bytes);
-  fail_unless (s.duplicate_bytes - before.duplicate_bytes < 16384,
-               "%" G_GUINT64_FORMAT " bytes came twice",
-               s.duplicate_bytes - before.duplicate_bytes);
-}
-
-GST_END_TEST;
-
 GST_START_TEST (test_broadcaster_restart_is_a_discontinuity)
 {
   World world (false);
@@ -856,7 +814,6 @@ viewer_core_suite (void)
   tcase_add_test (tc, test_upload_limit_sizes_relay_slots);
   tcase_add_test (tc, test_lying_relay_is_banned);
   tcase_add_test (tc, test_parent_skips_what_comes_over_http);
-  tcase_add_test (tc, test_new_parent_finishes_a_departed_parents_segment);
   tcase_add_test (tc, test_broadcaster_restart_is_a_discontinuity);
   tcase_add_test (tc, test_peer_deliveries_count_for_the_bitrate);
   tcase_add_test (tc, test_announcements_do_not_drive_every_pass);

@@ -561,16 +561,15 @@ PeerSession::new_request_id ()
 }
 
 bool
-PeerSession::subscribe (guint stripe, int64_t from, gsize resume_at)
+PeerSession::subscribe (guint stripe, int64_t from)
 {
   if (!source_ || !open_ || subscriptions_.count (stripe))
     return false;
   const int64_t id = new_request_id ();
   subscriptions_[stripe] = id;
-  wire::Command request = segment_command (wire::CommandType::SEGMENT_REQUEST,
-                                           from, id, int64_t (stripe) + 1);
-  request.byte_from = int64_t (resume_at);
-  send_command (request, false);
+  send_command (segment_command (wire::CommandType::SEGMENT_REQUEST, from, id,
+                                 int64_t (stripe) + 1),
+                false);
   return true;
 }
 
@@ -788,10 +787,7 @@ PeerSession::on_relay_request (const wire::Command &command)
                     false);
       return;
     }
-    /* A relay that reads no offset pushes the whole stripe: what the
-     * subscriber has already is dropped there as a duplicate. */
-    pushes_[stripe] = Push{ command.request_id, command.segment_id,
-                            command.segment_id, gsize (command.byte_from) };
+    pushes_[stripe] = Push{ command.request_id, command.segment_id };
     start_pushes ();
     return;
   }
@@ -876,13 +872,9 @@ PeerSession::add_push_transfers ()
     /* Its hashes come with its first bytes: until then, nothing to send. */
     if (!layout || !source_->stripe_hashes (push.next, stripe, &hashes))
       continue;
-    gsize begin = layout->stripe_begin (stripe);
-    if (push.next == push.resume_sequence && push.resume_at > begin
-        && push.resume_at < layout->stripe_end (stripe))
-      begin = push.resume_at;
-    transfers_.push_back (RelayTransfer{ push.next, push.request_id,
-                                         int (stripe), begin,
-                                         layout->stripe_end (stripe) });
+    transfers_.push_back (RelayTransfer{
+        push.next, push.request_id, int (stripe), layout->stripe_begin (stripe),
+        layout->stripe_end (stripe) });
   }
 }
 

@@ -217,10 +217,8 @@ public:
   void close ();
 
   /* gst-p2p 2, as a receiver. Subscribes to @stripe of the remote's from
-   * segment @from on, that one from byte @resume_at (bytes of it we have
-   * from another parent; 0: from the stripe's start). False when not
-   * possible now. */
-  bool subscribe (guint stripe, int64_t from, gsize resume_at = 0);
+   * segment @from on. False when not possible now. */
+  bool subscribe (guint stripe, int64_t from);
   void unsubscribe (guint stripe);
   /* Segment @sequence of our subscription to @stripe comes another way
    * (HTTP): the remote's uplink goes to its other children instead. */
@@ -351,11 +349,6 @@ private:
   {
     int64_t request_id = -1;
     int64_t next = 0;
-    /* Where in segment @resume_sequence (the first asked for) the push
-     * starts: the subscriber has what comes before. 0: the stripe's
-     * start. */
-    int64_t resume_sequence = -1;
-    gsize resume_at = 0;
     /* Segments the remote asked us to skip that we have not reached. */
     std::set<int64_t> skipped;
   };

@@ -40,9 +40,7 @@ struct Command
   CommandType type = CommandType::SEGMENTS_ANNOUNCEMENT;
   int64_t segment_id = 0;      /* i: all but the announcement */
   int64_t request_id = 0;      /* r: all but the announcement */
-  int64_t byte_from = 0;       /* b: SegmentRequest, resume offset (with
-                                * k: where in segment i the stripe's
-                                * push starts) */
+  int64_t byte_from = 0;       /* b: SegmentRequest, resume offset */
   int64_t size = 0;            /* s: SegmentData, payload bytes to follow */
   std::vector<int64_t> loaded; /* l: announcement, segments held */
   std::vector<int64_t> loading_by_http; /* p: announcement, HTTP downloads */

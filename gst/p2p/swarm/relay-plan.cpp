@@ -65,27 +65,17 @@ keeps_up (const RelayConfig &config, GstClockTime now,
 }
 
 /* Where a new parent's stream of stripe @j starts: at the earliest segment
- * we plan that still misses some of the stripe, has no range bringing it,
- * and is far enough from its HTTP window for the parent to bring it, from
- * where its bytes end (a departed parent's segment is finished by the new
- * one); else where nothing older is missing. The segments before the new
- * parent's first would otherwise all come over HTTP. */
-struct SubscriptionStart
-{
-  int64_t sequence;
-  gsize resume_at = 0;
-};
-
-SubscriptionStart
+ * we plan that has none of the stripe yet, nor a range bringing it, and
+ * is far enough from its HTTP window for the parent to bring it; else
+ * where nothing older is missing. The segments before the new parent's
+ * first would otherwise all come over HTTP. */
+int64_t
 subscription_start (const RelayConfig &config, const RelayState &state, guint j)
 {
   for (const RelaySegment &segment : state.segments) {
     if (segment.sequence >= state.subscribe_from[j])
       break;
-    if (j >= segment.stripes.size ())
-      continue;
-    const StripeState &stripe = segment.stripes[j];
-    if (stripe.begin + stripe.received >= stripe.end
+    if (j >= segment.stripes.size () || segment.stripes[j].received > 0
         || segment.deadline
                <= state.now + config.http_window + config.min_catch_up_time)
       continue;
@@ -93,10 +83,9 @@ subscription_start (const RelayConfig &config, const RelayState &state, guint j)
     for (const Transfer &t : state.ranges)
       ranged |= t.sequence == segment.sequence && t.stripe == int (j);
     if (!ranged)
-      return { segment.sequence,
-               stripe.received > 0 ? stripe.begin + stripe.received : 0 };
+      return segment.sequence;
   }
-  return { state.subscribe_from[j] };
+  return state.subscribe_from[j];
 }
 
 } // namespace
@@ -146,9 +135,9 @@ plan_relay (const RelayConfig &config, const RelayState &state)
         || 2 * parent->relay_slots >= int64_t (state.self_relay_slots))
       continue;
     decisions.push_back ({ RelayDecisionKind::UNSUBSCRIBE, j, 0, {}, 0, 0 });
-    const SubscriptionStart start = subscription_start (config, state, j);
-    decisions.push_back ({ RelayDecisionKind::SUBSCRIBE, j, start.sequence,
-                           std::string (seeder->id), start.resume_at, 0 });
+    decisions.push_back ({ RelayDecisionKind::SUBSCRIBE, j,
+                           subscription_start (config, state, j),
+                           std::string (seeder->id), 0, 0 });
     parent_of[parent->id]--;
     parent_of[seeder->id]++;
     has_parent[j] = true;
@@ -241,10 +230,9 @@ plan_relay (const RelayConfig &config, const RelayState &state)
     }
     if (!best)
       continue;
-    const SubscriptionStart start = subscription_start (config, state, j);
-    new_parent_from[j] = start.sequence;
-    decisions.push_back ({ RelayDecisionKind::SUBSCRIBE, j, start.sequence,
-                           std::string (best->id), start.resume_at, 0 });
+    new_parent_from[j] = subscription_start (config, state, j);
+    decisions.push_back ({ RelayDecisionKind::SUBSCRIBE, j, new_parent_from[j],
+                           std::string (best->id), 0, 0 });
     slots (*best)--;
     parent_of[best->id]++;
   }

@@ -14,9 +14,7 @@
  *    for it. No new parent while playback waits for a segment, nor while
  *    a segment due inside the HTTP window still has to come over HTTP. A parent
  *    that is gone, receives the stripe through us, or brought nothing of a
- *    segment HTTP then had to bring, is left. A new parent starts with
- *    the earliest segment still short of the stripe that it has time to
- *    bring, from where our bytes of it end.
+ *    segment HTTP then had to bring, is left.
  *  - A stripe of a segment that no subscription brings (segments before
  *    it) is asked of a peer that holds the segment, as a byte range: the
  *    missing bytes only, and not while an earlier segment comes over
@@ -142,7 +140,6 @@ struct RelayDecision
   guint stripe = 0;
   int64_t sequence = 0;
   std::string peer_id; /* SUBSCRIBE, PULL_RANGE */
-  /* The range's bytes; SUBSCRIBE: where @sequence resumes (0: its start). */
   gsize from = 0, to = 0;
 };
 

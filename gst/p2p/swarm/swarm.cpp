@@ -706,14 +706,12 @@ Swarm::set_stripes (guint stripes)
 }
 
 bool
-Swarm::subscribe (guint stripe, const std::string &peer_id, int64_t from,
-                  gsize resume_at)
+Swarm::subscribe (guint stripe, const std::string &peer_id, int64_t from)
 {
   if (stripe >= stripes_ || !parents_[stripe].id.empty ())
     return false;
   Peer *p = find_connected (peer_id);
-  if (!p || !p->session->relays ()
-      || !p->session->subscribe (stripe, from, resume_at))
+  if (!p || !p->session->relays () || !p->session->subscribe (stripe, from))
     return false;
   p->subscriptions_unannounced++;
   set_parent (stripe, p);

@@ -138,10 +138,8 @@ public:
   }
   /* The bytes per second of one stripe: relay slots are counted in it. */
   void set_stripe_rate (double bytes_per_second);
-  /* Receive @stripe from @peer_id from segment @from on, that one from
-   * byte @resume_at. */
-  bool subscribe (guint stripe, const std::string &peer_id, int64_t from,
-                  gsize resume_at = 0);
+  /* Receive @stripe from @peer_id from segment @from on. */
+  bool subscribe (guint stripe, const std::string &peer_id, int64_t from);
   void unsubscribe (guint stripe);
   /* Segment @sequence of @stripe comes over HTTP: the parent skips it. */
   void skip_segment (guint stripe, int64_t sequence);

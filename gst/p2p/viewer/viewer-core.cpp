@@ -843,7 +843,7 @@ ViewerCore::plan_relayed (const std::vector<swarm::PlannedSegment> &segments,
       GST_DEBUG_ID (peer_id_.c_str (),
                     "stripe %u from %s, segment %" G_GINT64_FORMAT " on",
                     d.stripe, d.peer_id.c_str (), d.sequence);
-      if (swarm_->subscribe (d.stripe, d.peer_id, d.sequence, d.from)) {
+      if (swarm_->subscribe (d.stripe, d.peer_id, d.sequence)) {
         parent_from_[d.stripe] = d.sequence;
         parent_since_[d.stripe] = now;
         parent_misses_[d.stripe] = 0;
