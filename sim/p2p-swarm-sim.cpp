@@ -72,6 +72,7 @@ to_json (const SimConfig &config, const SimResult &r, bool per_viewer)
   add (b, "upload_off", config.upload_off);
   add (b, "pace_uplinks", config.pace_uplinks);
   add (b, "live_delay", gint64 (config.live_delay));
+  add (b, "startup_wait_ms", gint64 (config.startup_wait / GST_MSECOND));
   add (b, "http_window_ms", gint64 (config.http_window / GST_MSECOND));
   add (b, "segment_duration_s", double (config.segment_duration) / GST_SECOND);
   add (b, "bitrate_kbps", config.bitrate_kbps);
@@ -153,7 +154,7 @@ int
 main (int argc, char **argv)
 {
   ask_for_huge_pages (argv);
-  gint viewers = 20, segments = 30, live_delay = 5,
+  gint viewers = 20, segments = 30, live_delay = 5, startup_wait_ms = 0,
        http_window_ms = gint (SimConfig ().http_window / GST_MSECOND),
        seeder_peers = 4, progress = 0,
        viewers_per_copy
@@ -182,6 +183,8 @@ main (int argc, char **argv)
       "SHARE" },
     { "live-delay", 0, 0, G_OPTION_ARG_INT, &live_delay,
       "p2phlssrc live-delay, segments (default 5)", "D" },
+    { "startup-wait", 0, 0, G_OPTION_ARG_INT, &startup_wait_ms,
+      "p2phlssrc startup-wait, ms (default 0)", "MS" },
     { "http-window", 0, 0, G_OPTION_ARG_INT, &http_window_ms,
       "p2phlssrc http-window, ms (default 2000)", "MS" },
     { "segment-duration", 0, 0, G_OPTION_ARG_DOUBLE, &segment_duration,
@@ -220,7 +223,7 @@ main (int argc, char **argv)
     return 2;
   if (viewers < 1 || segments < 1 || live_delay < 1 || segment_duration <= 0
       || bitrate <= 0 || rate_scale <= 0 || churn < 0 || upload_off < 0
-      || upload_off > 1 || pace_uplinks < 0) {
+      || upload_off > 1 || pace_uplinks < 0 || startup_wait_ms < 0) {
     g_printerr ("%s: out-of-range option\n", g_get_prgname ());
     return 2;
   }
@@ -233,6 +236,7 @@ main (int argc, char **argv)
   config.upload_off = upload_off;
   config.pace_uplinks = pace_uplinks;
   config.live_delay = guint (live_delay);
+  config.startup_wait = GstClockTime (startup_wait_ms) * GST_MSECOND;
   config.http_window = GstClockTime (http_window_ms) * GST_MSECOND;
   config.segment_duration = GstClockTime (segment_duration * GST_SECOND);
   config.bitrate_kbps = bitrate;

@@ -330,6 +330,7 @@ Simulation::join (int index)
   vc.url = url_;
   vc.trackers = { Tracker::kUrl };
   vc.live_delay_segments = config_.live_delay;
+  vc.startup_wait = config_.startup_wait;
   vc.http_window = config_.http_window;
   vc.upload = upload;
   vc.max_upload_rate = guint64 (config_.pace_uplinks * link.up_bytes_per_s);

@@ -38,6 +38,8 @@ struct SimConfig
    * as an application that knows it would (0: unset, learnt). */
   double pace_uplinks = 0;
   guint live_delay = 5;
+  /* p2phlssrc startup-wait (ViewerConfig::startup_wait). */
+  GstClockTime startup_wait = 0;
   GstClockTime http_window = viewer::ViewerConfig ().http_window;
   GstClockTime segment_duration = 2 * GST_SECOND;
   double bitrate_kbps = 3000;

@@ -77,6 +77,7 @@ enum {
   PROP_0,
   PROP_LOCATION,
   PROP_LIVE_DELAY,
+  PROP_STARTUP_WAIT,
   PROP_CONNECTION_SPEED,
   PROP_MAX_BITRATE,
   PROP_USER_AGENT,
@@ -97,6 +98,7 @@ enum {
 
 #define DEFAULT_LOCATION NULL
 #define DEFAULT_LIVE_DELAY 5
+#define DEFAULT_STARTUP_WAIT 0
 #define DEFAULT_CONNECTION_SPEED 0
 #define DEFAULT_MAX_BITRATE 0
 #define DEFAULT_USER_AGENT "GStreamer p2phlssrc " PACKAGE_VERSION
@@ -119,6 +121,7 @@ struct GstP2PHLSSrcPrivate
    * when it starts. */
   std::string location_error;
   guint live_delay = DEFAULT_LIVE_DELAY;
+  guint startup_wait = DEFAULT_STARTUP_WAIT;
   guint connection_speed = DEFAULT_CONNECTION_SPEED;
   guint64 max_bitrate = DEFAULT_MAX_BITRATE;
   std::string user_agent = DEFAULT_USER_AGENT;
@@ -237,6 +240,28 @@ gst_p2p_hls_src_class_init (GstP2PHLSSrcClass *klass)
           "live-delay", "Live Delay",
           "Start live playback this many segments behind the live edge", 1, 100,
           DEFAULT_LIVE_DELAY,
+          (GParamFlags)(G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY
+                        | G_PARAM_STATIC_STRINGS)));
+
+  /**
+   * GstP2PHLSSrc:startup-wait:
+   *
+   * Playback starts no sooner than this many milliseconds after the
+   * playlist is loaded, so that the first segments can come from peers,
+   * which connect after that, rather than over HTTP. Start-up takes that
+   * much longer; lowering live-delay by one segment for each segment
+   * duration of wait keeps the live latency. 0: playback starts as soon
+   * as the first segment's bytes arrive.
+   *
+   * Since: 0.1
+   */
+  g_object_class_install_property (
+      gobject_class, PROP_STARTUP_WAIT,
+      g_param_spec_uint (
+          "startup-wait", "Startup Wait",
+          "Milliseconds after the playlist is loaded before playback starts, "
+          "so that the first segments can come from peers (0 = at once)",
+          0, 60000, DEFAULT_STARTUP_WAIT,
           (GParamFlags)(G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY
                         | G_PARAM_STATIC_STRINGS)));
 
@@ -650,6 +675,11 @@ gst_p2p_hls_src_set_property (GObject *object, guint prop_id,
     priv->live_delay = g_value_get_uint (value);
     GST_OBJECT_UNLOCK (self);
     break;
+  case PROP_STARTUP_WAIT:
+    GST_OBJECT_LOCK (self);
+    priv->startup_wait = g_value_get_uint (value);
+    GST_OBJECT_UNLOCK (self);
+    break;
   case PROP_CONNECTION_SPEED:
     GST_OBJECT_LOCK (self);
     priv->connection_speed = g_value_get_uint (value);
@@ -725,6 +755,9 @@ gst_p2p_hls_src_get_property (GObject *object, guint prop_id, GValue *value,
     break;
   case PROP_LIVE_DELAY:
     g_value_set_uint (value, priv->live_delay);
+    break;
+  case PROP_STARTUP_WAIT:
+    g_value_set_uint (value, priv->startup_wait);
     break;
   case PROP_CONNECTION_SPEED:
     g_value_set_uint (value, priv->connection_speed);
@@ -881,6 +914,7 @@ gst_p2p_hls_src_start (GstBaseSrc *src)
   GST_OBJECT_LOCK (self);
   config.url = priv->location;
   config.live_delay_segments = priv->live_delay;
+  config.startup_wait = priv->startup_wait * GST_MSECOND;
   config.connection_speed
       = static_cast<guint64> (priv->connection_speed) * 1000;
   config.max_bitrate = priv->max_bitrate;

@@ -578,6 +578,29 @@ GST_START_TEST (test_live_follows_the_edge)
 }
 GST_END_TEST;
 
+/* startup-wait: the first segment is held until the wait is over, then
+ * played as without it. */
+GST_START_TEST (test_startup_wait_holds_the_start)
+{
+  ScriptedServer server;
+  Stream stream (server);
+  stream.publish_live (10, 14);
+  SrcFixture f (server.url ("/live.m3u8"), [] (GstElement *src) {
+    g_object_set (src, "live-delay", 2u, "startup-wait", 1500u, nullptr);
+  });
+  guint wait = 0;
+  g_object_get (f.element, "startup-wait", &wait, nullptr);
+  fail_unless_equals_int (wait, 1500);
+
+  /* The wait counts from the playlist's arrival, after the start. */
+  g_usleep (800 * G_TIME_SPAN_MILLISECOND);
+  fail_unless (gst_harness_try_pull (f.h) == nullptr, "played before the wait");
+  f.expect_segment (13, stream.payload (13), true);
+  f.expect_segment (14, stream.payload (14), false);
+  fail_unless_equals_uint64 (f.stat ("stalls"), 0);
+}
+GST_END_TEST;
+
 GST_START_TEST (test_reload_cadence)
 {
   ScriptedServer server;
@@ -1238,6 +1261,7 @@ p2phlssrc_suite (void)
   tcase_add_test (tc, test_private_ca);
   tcase_add_test (tc, test_vod);
   tcase_add_test (tc, test_live_follows_the_edge);
+  tcase_add_test (tc, test_startup_wait_holds_the_start);
   tcase_add_test (tc, test_reload_cadence);
   tcase_add_test (tc, test_live_gap_is_discont);
   tcase_add_test (tc, test_departed_segment_is_still_fetched);

@@ -290,6 +290,54 @@ GST_START_TEST (test_viewers_share_segments)
 
 GST_END_TEST;
 
+/* startup-wait: a newcomer holds its start for the swarm, and its first
+ * segment, which the members hold, comes from peers rather than over HTTP.
+ * Without it the first segment comes over HTTP at once. */
+GST_START_TEST (test_startup_wait_takes_the_start_from_peers)
+{
+  World world (true);
+  world.loop.run_until (world.loop.now () + 4 * kSegment);
+  std::vector<std::unique_ptr<TestViewer>> members;
+  for (guint64 i = 0; i < 4; i++) {
+    members.push_back (std::make_unique<TestViewer> (
+        world, viewer_config (world, true), 10 + i));
+    world.loop.run_until (world.loop.now () + kSegment / 2);
+  }
+  world.loop.run_until (world.loop.now () + 10 * kSegment);
+
+  viewer::ViewerConfig config = viewer_config (world, true);
+  config.live_delay_segments = 2;
+  config.startup_wait = 2 * kSegment;
+  const GstClockTime joined = world.loop.now ();
+  TestViewer waiting (world, config, 20);
+  TestViewer eager (world, viewer_config (world, true), 21);
+  world.loop.run_until (joined + config.startup_wait - GST_SECOND / 10);
+  fail_unless (waiting.output.items.empty (), "started %zu segments early",
+               waiting.output.items.size ());
+  fail_unless (!eager.output.items.empty ());
+  world.loop.run_until (joined + config.startup_wait + GST_SECOND / 2);
+  fail_unless (!waiting.output.items.empty (), "not started after the wait");
+
+  const gsize segment_bytes
+      = world.broadcaster->segment (waiting.output.items.front ().sequence)
+            .size ();
+  const viewer::ViewerStats held = waiting.core->stats ();
+  fail_unless (held.http_bytes < segment_bytes,
+               "%" G_GUINT64_FORMAT " HTTP bytes: the first segment came "
+               "over HTTP",
+               held.http_bytes);
+  fail_unless (held.peer_bytes >= segment_bytes);
+  fail_unless (eager.core->stats ().http_bytes >= segment_bytes);
+
+  world.loop.run_until (world.loop.now () + 10 * kSegment);
+  for (const TestViewer *v : { &waiting, &eager }) {
+    check_in_order_and_intact (v->output, world);
+    fail_unless_equals_uint64 (v->core->stats ().stalls, 0);
+  }
+}
+
+GST_END_TEST;
+
 /* A bare Swarm in the simulated world, no viewer behind it: it announces
  * what @holdings returns now, and again every @interval. The tests'
  * scripted peers are made of one. */
@@ -810,6 +858,7 @@ viewer_core_suite (void)
   tcase_add_test (tc, test_live_start_over_http);
   tcase_add_test (tc, test_slow_link_starts_whole);
   tcase_add_test (tc, test_viewers_share_segments);
+  tcase_add_test (tc, test_startup_wait_takes_the_start_from_peers);
   tcase_add_test (tc, test_corrupting_peer_is_banned);
   tcase_add_test (tc, test_upload_limit_sizes_relay_slots);
   tcase_add_test (tc, test_lying_relay_is_banned);

@@ -435,6 +435,15 @@ GST_START_TEST (test_injector_election)
 
   config.upload = FALSE;
   fail_unless (schedule (config, state).empty ());
+  config.upload = TRUE;
+
+  /* A newcomer holding its start for peers it does not know yet: it
+   * elects itself among no one, and would fetch what they hold. */
+  auto newcomer = state_with ({ segment (42, 20 * GST_SECOND) }, {});
+  newcomer.self_id = ids[0];
+  fail_unless_equals_int (schedule (config, newcomer).size (), 1);
+  newcomer.awaiting_peers = true;
+  fail_unless (schedule (config, newcomer).empty ());
 
   /* Someone loading it over HTTP: wait for the announcement. */
   config.upload = TRUE;

@@ -302,7 +302,8 @@ schedule (const SchedulerConfig &config, const SchedulerState &state)
     }
     /* Injecting serves the others, not our playback: it waits for our own
      * HTTP download, which it would otherwise slow on a thin downlink. */
-    if (!config.upload || announced_by_anyone (config, state, segment.sequence)
+    if (!config.upload || state.awaiting_peers
+        || announced_by_anyone (config, state, segment.sequence)
         || load.http > 0)
       continue;
 

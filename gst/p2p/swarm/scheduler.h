@@ -160,6 +160,10 @@ struct SchedulerState
   std::set<int64_t> held;
   std::vector<Transfer> transfers;
   std::vector<PeerView> peers;
+  /* Playback holds its start for the swarm (ViewerConfig::startup_wait)
+   * and no peer is known yet: nothing is injected, since the peers about
+   * to connect may hold it. */
+  bool awaiting_peers = false;
 };
 
 enum class DecisionKind {

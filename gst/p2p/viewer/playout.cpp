@@ -170,6 +170,8 @@ Playout::deliver_ready (bool downloads_idle)
     }
     if (failed_ || !playlist || !store_.contains (next_sequence_))
       break;
+    if (holding_start (clock_.now ()))
+      break;
     const hls::MediaSegment *segment = playlists_.find (next_sequence_);
     if (segment && segment->init_section && !init_section_ready (*segment))
       break;
@@ -302,7 +304,7 @@ GstClockTime
 Playout::deadline_origin (GstClockTime now) const
 {
   if (!GST_CLOCK_TIME_IS_VALID (playback_start_))
-    return now;
+    return std::max (now, hold_until_);
   return playback_start_ + media_time_pushed_;
 }
 

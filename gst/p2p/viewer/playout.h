@@ -61,6 +61,13 @@ public:
   }
   /* Playback starts (or, after a restart, resumes) at @sequence. */
   void start_at (int64_t sequence);
+  /* Playback starts no earlier than @at (ViewerConfig::startup_wait):
+   * the first segment is due then, and handed out then if it is in. */
+  void
+  hold_start_until (GstClockTime at)
+  {
+    hold_until_ = at;
+  }
   /* The server renumbered its stream: what comes next is a
    * discontinuity, from a start point chosen anew. */
   void restart ();
@@ -117,7 +124,14 @@ public:
   {
     return skipped_;
   }
-  /* When segment next_sequence () is due (now, before playback starts). */
+  /* Playback has not started and waits for hold_start_until ()'s time. */
+  bool
+  holding_start (GstClockTime now) const
+  {
+    return !GST_CLOCK_TIME_IS_VALID (playback_start_) && now < hold_until_;
+  }
+  /* When segment next_sequence () is due (now, or the held start, before
+   * playback starts). */
   GstClockTime deadline_origin (GstClockTime now) const;
   /* Stalls so far, the one going on at @now included. */
   PlayoutStats stats (GstClockTime now) const;
@@ -156,6 +170,8 @@ private:
   /* The playback clock: playback starts with the first segment handed out,
    * and segment k is due when the media before it has played. */
   GstClockTime playback_start_ = GST_CLOCK_TIME_NONE;
+  /* Playback starts no earlier than this (hold_start_until). */
+  GstClockTime hold_until_ = 0;
   GstClockTime media_time_pushed_ = 0;
   /* The segment whose first part was pushed last, until its end is. */
   int64_t partial_sequence_ = -1;

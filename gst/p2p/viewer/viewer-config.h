@@ -25,6 +25,13 @@ struct ViewerConfig
   std::string url;
   /* Live playback starts this many segments behind the live edge. */
   guint live_delay_segments = 5;
+  /* Playback starts no sooner than this after the playlist is loaded, so
+   * that the first segments can come from peers rather than over HTTP (a
+   * newcomer's peers connect after it has its playlist). Each segment
+   * duration of wait with live_delay_segments one lower keeps the live
+   * latency; start-up takes that much longer. 0: playback starts with the
+   * first segment's first bytes. */
+  GstClockTime startup_wait = 0;
   /* Variant choice in a master playlist: the highest BANDWIDTH not above
    * the smaller non-zero limit (bits per second), else the lowest. */
   guint64 connection_speed = 0;

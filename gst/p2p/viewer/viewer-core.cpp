@@ -113,7 +113,7 @@ ViewerCore::ViewerCore (Runtime &runtime, ViewerConfig config,
                 output, [this] (const std::string &m) { warn (m); }),
       abr_timer_ (runtime.clock), tick_timer_ (runtime.clock),
       tick_soon_ (runtime.clock), announced_tick_ (runtime.clock),
-      stats_timer_ (runtime.clock)
+      stats_timer_ (runtime.clock), startup_timer_ (runtime.clock)
 {
   static gsize debug_init = 0;
   if (g_once_init_enter (&debug_init)) {
@@ -285,6 +285,15 @@ ViewerCore::on_playlist_updated (bool restarted)
     if (playlists_.live () && count > config_.live_delay_segments)
       start = count - config_.live_delay_segments;
     playout_.start_at (media.segments[start].sequence);
+    if (config_.startup_wait) {
+      /* The first segment is due later, so the scheduler leaves it to
+       * peers until its HTTP window; the timer starts playback. */
+      playout_.hold_start_until (runtime_.clock.now () + config_.startup_wait);
+      startup_timer_.start (config_.startup_wait, [this] {
+        deliver_ready ();
+        schedule_downloads ();
+      });
+    }
     GST_INFO_ID (peer_id_.c_str (),
                  "starting at media sequence %" G_GINT64_FORMAT " (%zu of %zu)",
                  playout_.next_sequence (), start, count);
@@ -458,6 +467,8 @@ ViewerCore::schedule_downloads ()
    * before plan_relayed () acts. */
   if (swarm_)
     state.peers = swarm_->peer_views ();
+  state.awaiting_peers
+      = swarm_ && state.peers.empty () && playout_.holding_start (state.now);
   const bool relay = relaying (state.peers);
   for (const hls::MediaSegment *s : wanted) {
     const hls::MediaSegment &segment = *s;

@@ -145,6 +145,7 @@ private:
   Timer announced_tick_;
   GstClockTime last_pass_ = 0;
   Timer stats_timer_;
+  Timer startup_timer_;
   /* Store and HTTP download generations last announced. */
   std::pair<guint64, guint64> announced_generations_{ G_MAXUINT64, 0 };
   ViewerStats stats_;
