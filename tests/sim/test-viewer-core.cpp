@@ -179,6 +179,21 @@ viewer_config (const World &world, bool swarm)
   return config;
 }
 
+/* @count viewers join the swarm half a segment apart, once the broadcast
+ * has published four segments. */
+std::vector<std::unique_ptr<TestViewer>>
+join_swarm (World &world, guint count)
+{
+  world.loop.run_until (world.loop.now () + 4 * kSegment);
+  std::vector<std::unique_ptr<TestViewer>> viewers;
+  for (guint64 i = 0; i < count; i++) {
+    viewers.push_back (std::make_unique<TestViewer> (
+        world, viewer_config (world, true), 10 + i));
+    world.loop.run_until (world.loop.now () + kSegment / 2);
+  }
+  return viewers;
+}
+
 /* Every item is the published segment of its sequence, in order. */
 void
 check_in_order_and_intact (const Collector &c, const World &world)
@@ -265,13 +280,7 @@ GST_END_TEST;
 GST_START_TEST (test_viewers_share_segments)
 {
   World world (true);
-  world.loop.run_until (world.loop.now () + 4 * kSegment);
-  std::vector<std::unique_ptr<TestViewer>> viewers;
-  for (guint64 i = 0; i < 4; i++) {
-    viewers.push_back (std::make_unique<TestViewer> (
-        world, viewer_config (world, true), 10 + i));
-    world.loop.run_until (world.loop.now () + kSegment / 2);
-  }
+  auto viewers = join_swarm (world, 4);
   world.loop.run_until (world.loop.now () + 20 * kSegment);
   guint64 peer_bytes = 0, received = 0;
   for (auto &v : viewers) {
@@ -296,13 +305,7 @@ GST_END_TEST;
 GST_START_TEST (test_startup_wait_takes_the_start_from_peers)
 {
   World world (true);
-  world.loop.run_until (world.loop.now () + 4 * kSegment);
-  std::vector<std::unique_ptr<TestViewer>> members;
-  for (guint64 i = 0; i < 4; i++) {
-    members.push_back (std::make_unique<TestViewer> (
-        world, viewer_config (world, true), 10 + i));
-    world.loop.run_until (world.loop.now () + kSegment / 2);
-  }
+  auto members = join_swarm (world, 4);
   world.loop.run_until (world.loop.now () + 10 * kSegment);
 
   viewer::ViewerConfig config = viewer_config (world, true);
