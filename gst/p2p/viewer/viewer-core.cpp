@@ -285,9 +285,10 @@ ViewerCore::on_playlist_updated (bool restarted)
     if (playlists_.live () && count > config_.live_delay_segments)
       start = count - config_.live_delay_segments;
     playout_.start_at (media.segments[start].sequence);
-    if (config_.startup_wait) {
+    if (config_.startup_wait && !restarted) {
       /* The first segment is due later, so the scheduler leaves it to
-       * peers until its HTTP window; the timer starts playback. */
+       * peers until its HTTP window; the timer starts playback. A
+       * broadcaster's restart goes on playing: no new wait. */
       playout_.hold_start_until (runtime_.clock.now () + config_.startup_wait);
       startup_timer_.start (config_.startup_wait, [this] {
         deliver_ready ();
