@@ -171,6 +171,14 @@ GST_START_TEST (test_relay_pushes_a_leaf_down)
   }
   fail_unless (pushed, "our stripe not asked of the full relay near the root");
 
+  /* A viewer that uploads nothing (no relay slots) has no child to push
+   * down: asking it would be refused, again and again. */
+  f.views[0].relay_slots = 0;
+  for (const RelayDecision &d :
+       of_kind (f.plan (), RelayDecisionKind::SUBSCRIBE))
+    fail_unless (d.peer_id == "-GP0200-deepdeepdeep");
+  f.views[0].relay_slots = 8;
+
   /* A viewer that relays nothing does not push anyone. */
   f.state.self_relay_slots = 0;
   for (const RelayDecision &d :

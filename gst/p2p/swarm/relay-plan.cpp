@@ -218,8 +218,8 @@ plan_relay (const RelayConfig &config, const RelayState &state)
     for (const PeerView &p : state.peers) {
       const int64_t depth = depth_of (p, j);
       if (!relay_of_j || p.seeder || !p.relays || p.busy || p.failures > 0
-          || slots (p) > 0 || p.interior != int (j) || depth < 0
-          || depth + 2 > (best ? best_depth : G_MAXINT64)
+          || slots (p) > 0 || p.relay_slots <= 0 || p.interior != int (j)
+          || depth < 0 || depth + 2 > (best ? best_depth : G_MAXINT64)
           || in_path (p, j, state.self_relay_id))
         continue;
       if (!best || depth_of (*best, j) > depth
