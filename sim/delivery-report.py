@@ -48,6 +48,8 @@ STRIPE = re.compile(LINE + r'stripe (\d+) of segment (\d+) whole from (\S+): '
 SUBSCRIBE = re.compile(LINE + r'stripe (\d+) from (\S+), segment -?\d+ on$')
 LEAVE = re.compile(LINE + r'leaving the parent of stripe (\d+) \(misses (\d+)\)')
 GONE = re.compile(line_of('p2pswarm') + r'the parent of stripe (\d+) went away')
+# Bytes of a whole segment: the simulator's 3 Mbit/s in 2 s.
+SEGMENT_BYTES = 750000
 # A range after a subscription this young counts as the new parent's.
 YOUNG_S = 5
 # Peer ids in messages carry the 8-character version prefix, log ids not.
@@ -82,8 +84,8 @@ def main():
                     help='count from this log time, s (the steady start)')
     ap.add_argument('--start-up', type=float, default=12,
                     help="a viewer's first seconds, counted apart (12)")
-    ap.add_argument('--segment-bytes', type=int, default=750000,
-                    help='bytes of a whole segment (750000)')
+    ap.add_argument('--segment-bytes', type=int, default=SEGMENT_BYTES,
+                    help='bytes of a whole segment (%d)' % SEGMENT_BYTES)
     ap.add_argument('--after-departure', type=float, default=8,
                     help='seconds after a departure above a viewer during '
                     'which its HTTP ranges of that stripe count as its cost '

@@ -5,6 +5,7 @@
 
 usage: test-delivery-report.py P2P-SWARM-SIM DELIVERY-REPORT
 """
+import importlib.util
 import json
 import os
 import re
@@ -12,14 +13,17 @@ import subprocess
 import sys
 import tempfile
 
-# The simulator's segments: 3 Mbit/s, 2 s (delivery-report.py's default).
-SEGMENT_BYTES = 750000
+
+def load_report(path):
+    """The report as a module: its own patterns for the log's lines."""
+    spec = importlib.util.spec_from_file_location('delivery_report', path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
-def bytes_asked_at_the_end(log, seconds):
+def bytes_asked_at_the_end(report, log, seconds):
     """Bytes of the HTTP requests logged in the last @seconds of @log."""
-    request = re.compile(r'^\s*([\d.]+) .*?: HTTP (?:range of \d+ '
-                         r'\[(\d+), (\d+)\)|\d+ \(\w+\)$)')
     asked = []
     end = 0.0
     with open(log, errors='replace') as f:
@@ -27,11 +31,12 @@ def bytes_asked_at_the_end(log, seconds):
             time = re.match(r'^\s*([\d.]+) ', line)
             if time:
                 end = max(end, float(time.group(1)))
-            m = request.match(line)
+            m = report.RANGE.match(line)
             if m:
-                size = int(m.group(3)) - int(m.group(2)) if m.group(2) \
-                    else SEGMENT_BYTES
-                asked.append((float(m.group(1)), size))
+                asked.append((float(m.group(1)),
+                              int(m.group(6)) - int(m.group(5))))
+            elif report.WHOLE.match(line):
+                asked.append((float(time.group(1)), report.SEGMENT_BYTES))
     return sum(size for t, size in asked if t > end - seconds)
 
 
@@ -50,7 +55,8 @@ def main():
                            stderr=stderr)
         with open(figures) as f:
             counted = json.loads(f.readline())['http_segment_bytes']
-        in_flight = bytes_asked_at_the_end(log, seconds=1)
+        in_flight = bytes_asked_at_the_end(load_report(report), log,
+                                           seconds=1)
         out = subprocess.run([sys.executable, report, log], check=True,
                              capture_output=True, text=True).stdout
     print(out)
