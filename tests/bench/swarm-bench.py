@@ -26,6 +26,7 @@ import math
 import os
 import random
 import re
+import shlex
 import shutil
 import signal
 import statistics
@@ -802,7 +803,8 @@ def write_docs(all_results, cost, args, docs_dir):
         "`docs/benchmarks/results.json`. Do not edit by hand; rerun:",
         "",
         "```sh"] + sorted({r.get("command", args.command_line)
-                           for r in all_results}) + [
+                           for r in all_results}) + (
+        [args.command_line] if args.from_results else []) + [
         "```",
         "",
         "## Set-up",
@@ -1050,8 +1052,14 @@ def cost_lines(cost):
 # --------------------------------------------------------------------------
 
 
-def render_saved(args):
-    """--docs from DIR/n*/results.json and DIR/cost/results.json."""
+# What the docs say of a run's set-up: taken from the run's own command line
+# when rendering saved results, not from the rendering one.
+RUN_SETTINGS = ("bitrate", "rate_scale", "segment_duration", "origin_cap")
+
+
+def render_saved(args, parser):
+    """--docs from DIR/n*/results.json and DIR/cost/results.json, described
+    with the settings of the command that ran them."""
     swarm, cost = [], None
     for name in os.listdir(args.from_results):
         path = os.path.join(args.from_results, name, "results.json")
@@ -1068,6 +1076,9 @@ def render_saved(args):
         print("swarm-bench: nothing to render (or no --docs)",
               file=sys.stderr)
         return 1
+    run = parser.parse_args(shlex.split(swarm[0]["command"])[1:])
+    for name in RUN_SETTINGS:
+        setattr(args, name, getattr(run, name))
     write_docs(swarm, cost, args, args.docs)
     return 0
 
@@ -1115,7 +1126,7 @@ def main():
     args = parser.parse_args()
     args.command_line = " ".join(["tests/bench/swarm-bench.py"] + sys.argv[1:])
     if args.from_results:
-        return render_saved(args)
+        return render_saved(args, parser)
     if os.geteuid() != 0:
         print("swarm-bench: needs root (network namespaces)", file=sys.stderr)
         return 77
