@@ -6,7 +6,9 @@ delivery designs in one plot (docs/benchmarks/offload-vs-n.png).
 
 Simulated figures are p2p-swarm-sim --json files (one per run; runs of the
 same N are averaged, and the spread drawn); real ones are swarm-bench.py
-results.json files. Each input is given as DESIGN=PATH[,PATH...].
+results.json files. Each input is given as DESIGN=PATH[,PATH...]. With
+--table, it also prints each --sim design's runs as the Markdown table of
+docs/swarm-simulator.md's "Figures" (without --out, only that).
 
   tests/bench/offload-plot.py --out docs/benchmarks/offload-vs-n.png \\
       --sim "stripes=/tmp/figs/n*.json" \\
@@ -17,6 +19,7 @@ results.json files. Each input is given as DESIGN=PATH[,PATH...].
 """
 
 import argparse
+import collections
 import glob
 import json
 import statistics
@@ -50,6 +53,64 @@ def sim_points(files, steady=False):
                   for n, v in by_n.items())
 
 
+def number(value, digits):
+    return f"{value:,.{digits}f}"
+
+
+def sim_table(files):
+    """Markdown rows, one per N: each figure averaged over the seeds (a
+    seed's run counted once), the offload also per seed; steady figures
+    where the runs have them."""
+    by_n = {}
+    for path in files:
+        with open(path) as f:
+            run = json.load(f)
+        by_n.setdefault(run["viewers"], {})[run["seed"]] = run
+    counts = collections.Counter(run["segments"] for seeds in by_n.values()
+                                 for run in seeds.values())
+    usual = counts.most_common(1)[0][0] if counts else None
+    rows = ["| N | seeds | offload, whole run (per seed) | steady offload "
+            "(per seed) | HTTP copies/segment whole / steady | origin "
+            "copies/segment whole / steady | stalls (s) | start-up s | "
+            "latency s | announces/s per viewer | wall s |",
+            "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for n, seeds in sorted(by_n.items()):
+        runs = [seeds[seed] for seed in sorted(seeds)]
+        steady = [r["steady"] for r in runs if "steady" in r]
+
+        def mean(key, of=runs):
+            return statistics.mean(r[key] for r in of)
+
+        def offloads(of):
+            cell = f"**{100 * mean('offload', of):.1f} %**"
+            if len(of) > 1:
+                cell += " (" + " / ".join(f"{100 * r['offload']:.1f}"
+                                          for r in of) + ")"
+            return cell
+
+        def pair(key, digits=2):
+            cell = number(mean(key), digits)
+            return cell + (f" / {number(mean(key, steady), digits)}"
+                           if len(steady) == len(runs) else "")
+
+        # Runs of an unusual length say so (the simulator counts the
+        # segments listed before the audience came too).
+        segments = sorted({r["segments"] for r in runs})
+        label = f"{n:,}" + (f" ({'/'.join(map(str, segments))} segments)"
+                            if segments != [usual] else "")
+        rows.append(
+            f"| {label} | {len(runs)} | {offloads(runs)} | "
+            f"{offloads(steady) if len(steady) == len(runs) else ''} | "
+            f"{pair('http_copies_per_segment')} | "
+            f"{pair('origin_copies_per_segment')} | "
+            f"{sum(r['stalls'] for r in runs)} "
+            f"({sum(r['stall_seconds'] for r in runs):.1f}) | "
+            f"{mean('startup_median_s'):.2f} | {mean('latency_median_s'):.1f} | "
+            f"{mean('announces_per_viewer_per_s'):.3f} | "
+            f"{number(mean('wall_seconds'), 0)} |")
+    return "\n".join(rows)
+
+
 def real_points(files):
     points = []
     for path in files:
@@ -65,7 +126,8 @@ def real_points(files):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", required=True)
+    parser.add_argument("--out", help="the plot (PNG); without it, only "
+                        "--table's tables")
     parser.add_argument("--title", default="Offload vs audience")
     parser.add_argument("--sim", action="append", default=[],
                         help="DESIGN=p2p-swarm-sim JSON files (globs)")
@@ -74,7 +136,18 @@ def main():
                         "steady offload, after the audience arrived")
     parser.add_argument("--real", action="append", default=[],
                         help="DESIGN=swarm-bench results.json files")
+    parser.add_argument("--table", action="store_true",
+                        help="print each --sim design's runs as a Markdown "
+                        "table")
     args = parser.parse_args()
+
+    if args.table:
+        for design, files in parse_inputs(args.sim).items():
+            print(f"{design}:\n\n{sim_table(files)}\n")
+    if not args.out:
+        if not args.table:
+            parser.error("--out or --table is needed")
+        return
 
     import matplotlib
     matplotlib.use("Agg")
