@@ -38,19 +38,29 @@ def parse_inputs(values):
     return out
 
 
-def sim_points(files, steady=False):
-    """Mean, min and max offload per N; @steady: the runs' steady figures
-    (p2p-swarm-sim --warm-up), for the runs that have them."""
+def runs_by_n(files):
+    """The p2p-swarm-sim runs in @files by N, each N's in seed order; a
+    seed's run counts once, however often it is given."""
     by_n = {}
     for path in files:
         with open(path) as f:
             run = json.load(f)
-        if steady and "steady" not in run:
-            continue
-        figures = run["steady"] if steady else run
-        by_n.setdefault(run["viewers"], []).append(100 * figures["offload"])
-    return sorted((n, statistics.mean(v), min(v), max(v))
-                  for n, v in by_n.items())
+        by_n.setdefault(run["viewers"], {})[run["seed"]] = run
+    return {n: [seeds[seed] for seed in sorted(seeds)]
+            for n, seeds in sorted(by_n.items())}
+
+
+def sim_points(files, steady=False):
+    """Mean, min and max offload per N; @steady: the runs' steady figures
+    (p2p-swarm-sim --warm-up), for the runs that have them."""
+    points = []
+    for n, runs in runs_by_n(files).items():
+        offloads = [100 * (r["steady"] if steady else r)["offload"]
+                    for r in runs if not steady or "steady" in r]
+        if offloads:
+            points.append((n, statistics.mean(offloads), min(offloads),
+                           max(offloads)))
+    return points
 
 
 def number(value, digits):
@@ -58,24 +68,18 @@ def number(value, digits):
 
 
 def sim_table(files):
-    """Markdown rows, one per N: each figure averaged over the seeds (a
-    seed's run counted once), the offload also per seed; steady figures
-    where the runs have them."""
-    by_n = {}
-    for path in files:
-        with open(path) as f:
-            run = json.load(f)
-        by_n.setdefault(run["viewers"], {})[run["seed"]] = run
-    counts = collections.Counter(run["segments"] for seeds in by_n.values()
-                                 for run in seeds.values())
+    """Markdown rows, one per N: each figure averaged over the seeds, the
+    offload also per seed; steady figures where the runs have them."""
+    by_n = runs_by_n(files)
+    counts = collections.Counter(run["segments"] for runs in by_n.values()
+                                 for run in runs)
     usual = counts.most_common(1)[0][0] if counts else None
     rows = ["| N | seeds | offload, whole run (per seed) | steady offload "
             "(per seed) | HTTP copies/segment whole / steady | origin "
             "copies/segment whole / steady | stalls (s) | start-up s | "
             "latency s | announces/s per viewer | wall s |",
             "|---|---|---|---|---|---|---|---|---|---|---|"]
-    for n, seeds in sorted(by_n.items()):
-        runs = [seeds[seed] for seed in sorted(seeds)]
+    for n, runs in by_n.items():
         steady = [r["steady"] for r in runs if "steady" in r]
 
         def mean(key, of=runs):
