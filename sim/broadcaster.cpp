@@ -85,6 +85,7 @@ SimBroadcaster::publish ()
   publication.window_start = publisher_.playlist ().media_sequence;
   core_->publish (publication);
   published_segments_[segment.sequence] = publication.data;
+  publication_times_[segment.sequence] = loop_.now ();
   published_++;
   published_bytes_ += segment.size;
   timer_ = loop_.call_later (config_.segment_duration, [this] {
@@ -98,6 +99,13 @@ SimBroadcaster::segment (int64_t sequence) const
 {
   auto it = published_segments_.find (sequence);
   return it == published_segments_.end () ? ChunkedBytes () : it->second;
+}
+
+GstClockTime
+SimBroadcaster::published_at (int64_t sequence) const
+{
+  auto it = publication_times_.find (sequence);
+  return it == publication_times_.end () ? GST_CLOCK_TIME_NONE : it->second;
 }
 
 guint64

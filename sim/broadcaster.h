@@ -61,6 +61,9 @@ public:
   /* The published segment @sequence, empty if unknown. All are kept: a
    * run publishes tens of them, and checks compare what viewers got. */
   ChunkedBytes segment (int64_t sequence) const;
+  /* When segment @sequence was published, GST_CLOCK_TIME_NONE if it was
+   * not. */
+  GstClockTime published_at (int64_t sequence) const;
   guint64 seeder_bytes () const;
 
 private:
@@ -73,6 +76,7 @@ private:
   Random content_;
   std::unique_ptr<broadcaster::BroadcasterCore> core_;
   std::map<int64_t, ChunkedBytes> published_segments_;
+  std::map<int64_t, GstClockTime> publication_times_;
   TimerId timer_ = 0;
   GstClockTime start_ = 0;
   int published_ = 0;

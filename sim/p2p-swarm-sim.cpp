@@ -5,6 +5,7 @@
  * (sim/swarm-sim.h), with the swarm bench's link mix. Prints one line of
  * figures per run and, with --json, writes them as one JSON object.
  */
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -59,6 +60,51 @@ add (JsonBuilder *b, const char *name, gint64 value)
   json_builder_add_int_value (b, value);
 }
 
+/* The @q quantile of @sorted (ascending), 0 when empty. */
+double
+quantile (const std::vector<double> &sorted, double q)
+{
+  if (sorted.empty ())
+    return 0;
+  return sorted[std::min (sorted.size () - 1, size_t (q * sorted.size ()))];
+}
+
+/* The share of @sorted at or below @value. */
+double
+share_within (const std::vector<double> &sorted, double value)
+{
+  if (sorted.empty ())
+    return 0;
+  return double (std::upper_bound (sorted.begin (), sorted.end (), value)
+                 - sorted.begin ())
+         / double (sorted.size ());
+}
+
+/* How copies of a segment spread (SimResult::whole_after_s): quantiles of
+ * the time from publication to whole, and the share of copies whole every
+ * half second. */
+void
+add_spread (JsonBuilder *b, const std::vector<double> &whole_after_s)
+{
+  json_builder_set_member_name (b, "spread");
+  json_builder_begin_object (b);
+  add (b, "copies", gint64 (whole_after_s.size ()));
+  add (b, "median_s", quantile (whole_after_s, 0.5));
+  add (b, "p90_s", quantile (whole_after_s, 0.9));
+  add (b, "p99_s", quantile (whole_after_s, 0.99));
+  add (b, "max_s", whole_after_s.empty () ? 0.0 : whole_after_s.back ());
+  json_builder_set_member_name (b, "whole_by");
+  json_builder_begin_array (b);
+  for (int half_seconds = 1; half_seconds <= 24; half_seconds++) {
+    json_builder_begin_object (b);
+    add (b, "s", half_seconds / 2.0);
+    add (b, "share", share_within (whole_after_s, half_seconds / 2.0));
+    json_builder_end_object (b);
+  }
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+}
+
 std::string
 to_json (const SimConfig &config, const SimResult &r, bool per_viewer)
 {
@@ -111,6 +157,7 @@ to_json (const SimConfig &config, const SimResult &r, bool per_viewer)
     add (b, "stall_seconds", r.steady.stall_seconds);
     add (b, "uplink_supply", r.steady.uplink_supply ());
     add (b, "uplink_use", r.steady.uplink_use ());
+    add_spread (b, r.whole_after_s);
     json_builder_end_object (b);
   }
   p2p::bench::add_resource_members (b);
@@ -270,6 +317,11 @@ main (int argc, char **argv)
              r.steady.http_copies_per_segment (),
              r.steady.origin_copies_per_segment (), r.steady.stalls,
              r.steady.uplink_supply (), 100 * r.steady.uplink_use ());
+  if (!r.whole_after_s.empty ())
+    g_print ("a segment was whole at half of the viewers %.1f s after its "
+             "publication, at 90 %% after %.1f s, at 99 %% after %.1f s\n",
+             quantile (r.whole_after_s, 0.5), quantile (r.whole_after_s, 0.9),
+             quantile (r.whole_after_s, 0.99));
   if (json_path) {
     const std::string line = to_json (config, r, per_viewer);
     if (!p2p::bench::append_line (json_path, line)) {

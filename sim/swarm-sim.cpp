@@ -149,14 +149,16 @@ struct SimViewer
 {
   SimViewer (Network &network, Host &host, Origin &origin, Tracker &tracker,
              Hasher &hasher, guint64 seed, viewer::ViewerConfig config,
-             GstClockTime stream_start, GstClockTime segment_duration)
+             GstClockTime stream_start, GstClockTime segment_duration,
+             std::function<void (int64_t sequence)> segment_whole)
       : host (host), runtime (network, host, origin, tracker, hasher, seed),
         player (network.loop (), network.loop ().now (), stream_start,
                 segment_duration)
   {
-    core = std::make_unique<viewer::ViewerCore> (runtime.runtime,
-                                                 std::move (config), player,
-                                                 viewer::ViewerCore::Events ());
+    viewer::ViewerCore::Events events;
+    events.segment_whole = std::move (segment_whole);
+    core = std::make_unique<viewer::ViewerCore> (
+        runtime.runtime, std::move (config), player, std::move (events));
     player.set_consumed ([this] { core->output_consumed (); });
     core->start ();
   }
@@ -299,6 +301,8 @@ private:
   void leave (int index);
   void schedule_churn ();
   void finish_record (SimViewer &viewer);
+  /* Segment @sequence is whole at a viewer that joined at @joined. */
+  void count_whole (GstClockTime joined, int64_t sequence);
   void report_progress (std::chrono::steady_clock::time_point wall_start);
   /* From the start of the run to now. */
   Totals totals () const;
@@ -316,6 +320,9 @@ private:
   std::vector<ViewerRecord> records_;
   int next_index_ = 0;
   GstClockTime end_ = 0;
+  /* Segments published from then on count in whole_after_s_. */
+  GstClockTime steady_from_ = GST_CLOCK_TIME_NONE;
+  std::vector<double> whole_after_s_;
 };
 
 void
@@ -335,15 +342,31 @@ Simulation::join (int index)
   vc.upload = upload;
   vc.max_upload_rate = guint64 (config_.pace_uplinks * link.up_bytes_per_s);
   vc.stats_interval = 0;
+  const GstClockTime joined = loop_.now ();
   auto viewer = std::make_unique<SimViewer> (
       network_, host, *origin_, *tracker_, hasher_,
       config_.seed * 1000003 + guint64 (index), vc,
-      broadcaster_->stream_start (), config_.segment_duration);
+      broadcaster_->stream_start (), config_.segment_duration,
+      [this, joined] (int64_t sequence) { count_whole (joined, sequence); });
   viewer->record.name = "v" + std::to_string (index);
   viewer->record.link = link;
   viewer->record.upload = upload;
-  viewer->record.joined = loop_.now ();
+  viewer->record.joined = joined;
   viewers_[index] = std::move (viewer);
+}
+
+void
+Simulation::count_whole (GstClockTime joined, int64_t sequence)
+{
+  /* Segments every viewer has had time to play by the end: the copies of
+   * later ones are not all in. */
+  const GstClockTime horizon
+      = (config_.live_delay + 2) * config_.segment_duration;
+  const GstClockTime published = broadcaster_->published_at (sequence);
+  if (published == GST_CLOCK_TIME_NONE || published < steady_from_
+      || published + horizon > end_ || joined > published)
+    return;
+  whole_after_s_.push_back (double (loop_.now () - published) / GST_SECOND);
 }
 
 void
@@ -491,6 +514,7 @@ Simulation::run ()
   schedule_churn ();
 
   const GstClockTime steady_from = begin + warm_up;
+  steady_from_ = steady_from;
   std::optional<Totals> before_steady;
   const GstClockTime step
       = config_.progress_every_s > 0
@@ -512,6 +536,8 @@ Simulation::run ()
     result.steady_from_s = double (warm_up) / GST_SECOND;
     result.steady = whole - *before_steady;
   }
+  result.whole_after_s = whole_after_s_;
+  std::sort (result.whole_after_s.begin (), result.whole_after_s.end ());
   for (auto &v : viewers_)
     finish_record (*v.second);
 

@@ -133,6 +133,10 @@ struct SimResult
    * not arriving. steady_from_s is -1 when the run ends before. */
   double steady_from_s = -1;
   Totals steady;
+  /* How copies spread: for each segment published in the steady part and
+   * each viewer there when it was published, the seconds until the
+   * segment was whole at that viewer (however it came), ascending. */
+  std::vector<double> whole_after_s;
   std::vector<ViewerRecord> per_viewer;
 };
 

@@ -7,8 +7,9 @@ delivery designs in one plot (docs/benchmarks/offload-vs-n.png).
 Simulated figures are p2p-swarm-sim --json files (one per run; runs of the
 same N are averaged, and the spread drawn); real ones are swarm-bench.py
 results.json files. Each input is given as DESIGN=PATH[,PATH...]. With
---table, it also prints each --sim design's runs as the Markdown table of
-docs/swarm-simulator.md's "Figures" (without --out, only that).
+--table, it also prints each --sim design's runs as the Markdown tables of
+docs/swarm-simulator.md's "Figures" and "How a segment spreads" (without
+--out, only those).
 
   tests/bench/offload-plot.py --out docs/benchmarks/offload-vs-n.png \\
       --sim "stripes=/tmp/figs/n*.json" \\
@@ -115,6 +116,42 @@ def sim_table(files):
     return "\n".join(rows)
 
 
+SPREAD_AT_S = (3, 4, 5, 6, 7, 8)
+
+
+def spread_table(files):
+    """Markdown rows, one per N whose runs have the steady part's spread
+    (p2p-swarm-sim's steady.spread): how long after its publication a
+    segment was whole at half, 90 % and 99 % of the viewers, and the share
+    of copies whole at SPREAD_AT_S; each the mean over the seeds."""
+    rows = ["| N | seeds | copies | whole at half of the viewers s | at 90 % "
+            "s | at 99 % s | " + " | ".join(f"whole {t} s after"
+                                             for t in SPREAD_AT_S) + " |",
+            "|---|---|---|---|---|---|" + "---|" * len(SPREAD_AT_S)]
+    for n, runs in runs_by_n(files).items():
+        spreads = [r["steady"]["spread"] for r in runs
+                   if "spread" in r.get("steady", {})]
+        if not spreads or len(spreads) < len(runs):
+            continue
+
+        def mean(key):
+            return statistics.mean(s[key] for s in spreads)
+
+        def share_at(t):
+            return statistics.mean(
+                next(p["share"] for p in s["whole_by"] if p["s"] == t)
+                for s in spreads)
+
+        rows.append(
+            f"| {n:,} | {len(spreads)} | "
+            f"{number(sum(s['copies'] for s in spreads), 0)} | "
+            f"{mean('median_s'):.1f} | {mean('p90_s'):.1f} | "
+            f"{mean('p99_s'):.1f} | "
+            + " | ".join(f"{100 * share_at(t):.0f} %" for t in SPREAD_AT_S)
+            + " |")
+    return "\n".join(rows) if len(rows) > 2 else ""
+
+
 def real_points(files):
     points = []
     for path in files:
@@ -148,6 +185,9 @@ def main():
     if args.table:
         for design, files in parse_inputs(args.sim).items():
             print(f"{design}:\n\n{sim_table(files)}\n")
+            spread = spread_table(files)
+            if spread:
+                print(f"{design}, how copies spread:\n\n{spread}\n")
     if not args.out:
         if not args.table:
             parser.error("--out or --table is needed")

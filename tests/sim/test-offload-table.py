@@ -3,7 +3,8 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """tests/bench/offload-plot.py --table against the simulator's own JSON: one
 row per audience size, each figure the mean over the seeds, the offload also
-per seed in seed order, stalls summed.
+per seed in seed order, stalls summed; and the table of how copies spread,
+from each run's steady.spread.
 
 usage: test-offload-table.py P2P-SWARM-SIM OFFLOAD-PLOT
 """
@@ -15,12 +16,20 @@ import sys
 import tempfile
 
 
-def table_of(plot, files):
-    """The lines of the table `offload-plot.py --table` prints for @files."""
+def tables_of(plot, files):
+    """The tables `offload-plot.py --table` prints for @files, each a list
+    of its lines."""
     out = subprocess.run([sys.executable, plot, '--table',
                           '--sim', 'design=' + ','.join(files)],
                          check=True, capture_output=True, text=True).stdout
-    return [line for line in out.splitlines() if line.startswith('|')]
+    tables = []
+    for line in out.splitlines():
+        if not line.startswith('|'):
+            continue
+        if line.startswith('| N |'):
+            tables.append([])
+        tables[-1].append(line)
+    return tables
 
 
 def cells(row):
@@ -43,11 +52,13 @@ def main():
             if viewers == 6 and seed == 2:
                 again = path
         files = sorted(os.path.join(tmp, n) for n in os.listdir(tmp))
-        table = table_of(plot, files)
+        tables = tables_of(plot, files)
         # A file given twice is one run: the same seed is not averaged twice.
-        assert table_of(plot, files + [again]) == table, \
+        assert tables_of(plot, files + [again]) == tables, \
             'a run given twice was counted twice'
 
+    assert len(tables) == 2, tables
+    table, spread = tables
     assert len(table) == 4, table
     header = cells(table[0])
     by_n = {int(cells(r)[0].split()[0]): dict(zip(header, cells(r)))
@@ -75,7 +86,26 @@ def main():
             f'{http:,.2f} / {http_steady:,.2f}', (row, http, http_steady)
         stalls = sum(r['stalls'] for r in ordered)
         assert row['stalls (s)'].split()[0] == str(stalls), row
-    print('\n'.join(table))
+    check_spread(spread, runs)
+    print('\n'.join(table + [''] + spread))
+
+
+def check_spread(table, runs):
+    header = cells(table[0])
+    by_n = {int(cells(r)[0]): dict(zip(header, cells(r))) for r in table[2:]}
+    assert sorted(by_n) == sorted(runs), by_n
+    for viewers, seeds in runs.items():
+        row = by_n[viewers]
+        spreads = [seeds[s]['steady']['spread'] for s in sorted(seeds)]
+        copies = sum(s['copies'] for s in spreads)
+        assert copies > 0, spreads
+        assert row['copies'] == f'{copies:,}', (row, copies)
+        median = statistics.mean(s['median_s'] for s in spreads)
+        assert row['whole at half of the viewers s'] == f'{median:.1f}', \
+            (row, median)
+        at_6 = statistics.mean(next(p['share'] for p in s['whole_by']
+                                    if p['s'] == 6) for s in spreads)
+        assert row['whole 6 s after'] == f'{100 * at_6:.0f} %', (row, at_6)
 
 
 if __name__ == '__main__':

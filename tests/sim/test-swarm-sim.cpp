@@ -8,6 +8,8 @@
  */
 #include "sim/swarm-sim.h"
 
+#include <algorithm>
+
 #include <gst/check/gstcheck.h>
 
 using namespace p2p::sim;
@@ -61,6 +63,35 @@ GST_START_TEST (test_ci_sized_swarm)
   for (const ViewerRecord &v : r.per_viewer)
     fail_unless (v.segments_played > 0 || v.left - v.joined < 4 * GST_SECOND,
                  "%s played nothing", v.name.c_str ());
+}
+
+GST_END_TEST;
+
+/* The timeline of a segment's copies: every viewer there when a segment was
+ * published has it whole, after its publication and before playback needs
+ * it (no stall). */
+GST_START_TEST (test_copies_spread_after_publication)
+{
+  SimConfig config;
+  config.viewers = 20;
+  config.segments = 30;
+  config.warm_up = 10 * GST_SECOND;
+  const SimResult r = run_swarm (config);
+  const std::vector<double> &t = r.whole_after_s;
+  fail_unless_equals_int (r.whole.stalls, 0);
+  /* Published from 10 s to 14 s before the end (segments later than that
+   * are not counted): 18 segments; all 20 viewers are in by 18 s (joins
+   * over 30 % of the 60 s), so at least 14 segments count for all. */
+  fail_unless (t.size () >= 14 * 20 && t.size () <= 18 * 20, "%zu copies",
+               t.size ());
+  fail_unless (std::is_sorted (t.begin (), t.end ()));
+  fail_unless (t.front () > 0, "a copy %.3f s after publication", t.front ());
+  /* The latency counts from the segment's first frame, one segment
+   * duration before its publication. */
+  fail_unless (t.back () < r.latency_median_s - 1,
+               "a copy %.2f s after "
+               "publication, latency %.2f s",
+               t.back (), r.latency_median_s);
 }
 
 GST_END_TEST;
@@ -145,6 +176,7 @@ swarm_sim_suite (void)
   TCase *tc = tcase_create ("general");
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_ci_sized_swarm);
+  tcase_add_test (tc, test_copies_spread_after_publication);
   tcase_add_test (tc, test_same_seed_same_run);
   tcase_add_test (tc, test_seeder_copies_grow_with_the_audience);
   tcase_add_test (tc, test_slow_downlinks_do_not_stall);

@@ -49,7 +49,11 @@ SegmentStore::put (gint64 sequence, const ChunkedBytes &data,
            sequence, stats_.bytes);
 
   evict ();
-  return contains (sequence) ? PutResult::STORED : PutResult::NO_ROOM;
+  if (!contains (sequence))
+    return PutResult::NO_ROOM;
+  if (on_stored_)
+    on_stored_ (sequence);
+  return PutResult::STORED;
 }
 
 const StoredSegment *
@@ -128,6 +132,12 @@ void
 SegmentStore::set_removed_callback (RemovedCallback callback)
 {
   on_removed_ = std::move (callback);
+}
+
+void
+SegmentStore::set_stored_callback (StoredCallback callback)
+{
+  on_stored_ = std::move (callback);
 }
 
 void

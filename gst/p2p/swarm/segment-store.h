@@ -81,6 +81,7 @@ public:
   };
   using RemovedCallback
       = std::function<void (gint64 sequence, RemovalReason reason)>;
+  using StoredCallback = std::function<void (gint64 sequence)>;
 
   SegmentStore (gsize max_bytes, guint tail_segments);
 
@@ -137,6 +138,9 @@ public:
   /* Called after a segment left the store, for every reason. It must not
    * modify the store. */
   void set_removed_callback (RemovedCallback callback);
+  /* Called when a segment entered the store whole (from any source). It
+   * must not modify the store. */
+  void set_stored_callback (StoredCallback callback);
 
   const SegmentStoreStats &
   stats () const
@@ -164,6 +168,7 @@ private:
   SegmentStoreStats stats_;
   guint64 generation_ = 0;
   RemovedCallback on_removed_;
+  StoredCallback on_stored_;
 };
 
 } // namespace p2p::swarm

@@ -132,6 +132,8 @@ ViewerCore::ViewerCore (Runtime &runtime, ViewerConfig config,
   relay_config_.max_parallel_http = 4 * config_.max_parallel_http;
   stats_.peer_id = peer_id_;
   playout_.set_log_id (peer_id_);
+  if (events_.segment_whole)
+    holdings_.store ().set_stored_callback (events_.segment_whole);
 }
 
 ViewerCore::~ViewerCore ()

@@ -41,6 +41,9 @@ public:
     std::function<void (const std::string &message)> warning;
     /* Every config.stats_interval. */
     std::function<void (const ViewerStats &stats)> stats;
+    /* Segment @sequence is whole here (checked), however it came: how
+     * soon copies spread (the simulator's timeline). */
+    std::function<void (int64_t sequence)> segment_whole;
   };
 
   ViewerCore (Runtime &runtime, ViewerConfig config, ViewerOutput &output,
