@@ -161,7 +161,10 @@ build_pipeline (Broadcaster *b)
       "target-duration=%d http-port=%d",
       o.width, o.height, o.bitrate_kbps, o.segment_seconds, o.port);
   GError *error = nullptr;
-  b->pipeline = gst_parse_launch (description, &error);
+  /* Fatal errors: a missing element (p2pswarmsink not on the plugin path)
+   * fails here rather than leaving a pipeline without it. */
+  b->pipeline = gst_parse_launch_full (description, nullptr,
+                                       GST_PARSE_FLAG_FATAL_ERRORS, &error);
   g_free (description);
   if (!b->pipeline) {
     g_printerr ("pipeline: %s\n", error->message);

@@ -220,11 +220,12 @@ build_pipeline (Viewer *viewer)
                 "fakesink name=sink sync=true signal-handoffs=true",
                 o.url);
   GError *error = nullptr;
-  viewer->pipeline = gst_parse_launch (description, &error);
+  /* Fatal errors: a missing element (a plugin that failed to load) fails
+   * here rather than leaving a pipeline without it. */
+  viewer->pipeline = gst_parse_launch_full (
+      description, nullptr, GST_PARSE_FLAG_FATAL_ERRORS, &error);
   g_free (description);
-  /* A missing element (a plugin that failed to load) is an error too,
-   * though gst_parse_launch () still returns the rest of the pipeline. */
-  if (error) {
+  if (!viewer->pipeline) {
     g_printerr ("pipeline: %s\n", error->message);
     g_error_free (error);
     return false;

@@ -93,10 +93,15 @@ start_viewer (Demo *demo, Viewer *viewer, guint port, guint tracker_port)
       "h264parse ! avdec_h264 name=dec ! fakesink sync=true",
       port, tracker_port);
   GError *error = nullptr;
-  viewer->pipeline = gst_parse_launch (description, &error);
+  /* Fatal errors: a missing element (p2phlssrc not on the plugin path)
+   * fails here rather than leaving a pipeline without it. */
+  viewer->pipeline = gst_parse_launch_full (
+      description, nullptr, GST_PARSE_FLAG_FATAL_ERRORS, &error);
   g_free (description);
   if (!viewer->pipeline) {
     g_printerr ("viewer pipeline: %s\n", error->message);
+    viewer->failed = true;
+    viewer->error = error->message;
     g_error_free (error);
     return;
   }
@@ -139,6 +144,11 @@ print_table (Demo *demo)
   guint64 total_http_segments = 0;
   for (size_t i = 0; i < demo->viewers.size (); i++) {
     Viewer &v = demo->viewers[i];
+    if (!v.source) {
+      g_print ("%-8zu %80s\n         error: %s\n", i + 1, "FAILED",
+               v.error.c_str ());
+      continue;
+    }
     GstStructure *s = nullptr;
     g_object_get (v.source, "stats", &s, nullptr);
     guint64 http = get_u64 (s, "http-bytes");
@@ -232,7 +242,8 @@ main (int argc, char **argv)
       "location=\"\" playlist-location=\"\" target-duration=%d",
       demo.options.bitrate_kbps, demo.options.segment_seconds);
   GError *error = nullptr;
-  demo.broadcaster = gst_parse_launch (description, &error);
+  demo.broadcaster = gst_parse_launch_full (
+      description, nullptr, GST_PARSE_FLAG_FATAL_ERRORS, &error);
   g_free (description);
   if (!demo.broadcaster) {
     g_printerr ("broadcaster pipeline: %s\n", error->message);
@@ -282,7 +293,8 @@ main (int argc, char **argv)
   bool ok = !demo.broadcaster_failed;
   for (Viewer &v : demo.viewers)
     ok = ok && v.pipeline && !v.failed && v.frames > 0;
-  if (demo.viewers.back ().source)
+  /* The table once every viewer started, or failed to. */
+  if (demo.viewers.back ().source || demo.viewers.back ().failed)
     print_table (&demo);
   for (Viewer &v : demo.viewers) {
     if (v.pipeline) {
