@@ -41,8 +41,8 @@ public:
     std::function<void (const std::string &message)> warning;
     /* Every config.stats_interval. */
     std::function<void (const ViewerStats &stats)> stats;
-    /* Segment @sequence is whole here (checked), however it came: how
-     * soon copies spread (the simulator's timeline). */
+    /* Segment @sequence is whole here, however it came (stripes, ranges,
+     * HTTP, a peer): how soon copies spread (the simulator's timeline). */
     std::function<void (int64_t sequence)> segment_whole;
   };
 
