@@ -320,7 +320,8 @@ private:
   std::vector<ViewerRecord> records_;
   int next_index_ = 0;
   GstClockTime end_ = 0;
-  /* Segments published from then on count in whole_after_s_. */
+  /* The steady part starts then; segments published from then on count in
+   * whole_after_s_. */
   GstClockTime steady_from_ = GST_CLOCK_TIME_NONE;
   std::vector<double> whole_after_s_;
 };
@@ -513,16 +514,15 @@ Simulation::run ()
   }
   schedule_churn ();
 
-  const GstClockTime steady_from = begin + warm_up;
-  steady_from_ = steady_from;
+  steady_from_ = begin + warm_up;
   std::optional<Totals> before_steady;
   const GstClockTime step
       = config_.progress_every_s > 0
             ? GstClockTime (config_.progress_every_s) * GST_SECOND
             : end_;
   for (GstClockTime t = begin + step; t < end_ + step; t += step) {
-    if (!before_steady && steady_from < std::min (t, end_)) {
-      loop_.run_until (steady_from);
+    if (!before_steady && steady_from_ < std::min (t, end_)) {
+      loop_.run_until (steady_from_);
       before_steady = totals ();
     }
     loop_.run_until (std::min (t, end_));
@@ -536,7 +536,7 @@ Simulation::run ()
     result.steady_from_s = double (warm_up) / GST_SECOND;
     result.steady = whole - *before_steady;
   }
-  result.whole_after_s = whole_after_s_;
+  result.whole_after_s = std::move (whole_after_s_);
   std::sort (result.whole_after_s.begin (), result.whole_after_s.end ());
   for (auto &v : viewers_)
     finish_record (*v.second);
