@@ -117,6 +117,7 @@ to_json (const SimConfig &config, const SimResult &r, bool per_viewer)
   add (b, "churn", config.churn);
   add (b, "upload_off", config.upload_off);
   add (b, "pace_uplinks", config.pace_uplinks);
+  add (b, "uplink_scale", config.uplink_scale);
   add (b, "live_delay", gint64 (config.live_delay));
   add (b, "startup_wait_ms", gint64 (config.startup_wait / GST_MSECOND));
   add (b, "http_window_ms", gint64 (config.http_window / GST_MSECOND));
@@ -208,7 +209,8 @@ main (int argc, char **argv)
        = gint (p2p::broadcaster::SeederConfig ().viewers_per_copy);
   gint64 seed = 1;
   gdouble churn = 0, upload_off = 0.2, segment_duration = 2, bitrate = 3000,
-          rate_scale = 1, join_spread = 0.3, warm_up = -1, pace_uplinks = 0;
+          rate_scale = 1, join_spread = 0.3, warm_up = -1, pace_uplinks = 0,
+          uplink_scale = 1;
   gboolean bench_schedule = FALSE, per_viewer = FALSE;
   gchar *json_path = nullptr;
   GOptionEntry entries[] = {
@@ -228,6 +230,10 @@ main (int argc, char **argv)
       "Uploading viewers set max-upload-rate to this share of their uplink "
       "(default 0: unset)",
       "SHARE" },
+    { "uplink-scale", 0, 0, G_OPTION_ARG_DOUBLE, &uplink_scale,
+      "Multiply every viewer's uplink by this: more upload capacity than "
+      "the bench's mix (default 1)",
+      "X" },
     { "live-delay", 0, 0, G_OPTION_ARG_INT, &live_delay,
       "p2phlssrc live-delay, segments (default 5)", "D" },
     { "startup-wait", 0, 0, G_OPTION_ARG_INT, &startup_wait_ms,
@@ -270,7 +276,8 @@ main (int argc, char **argv)
     return 2;
   if (viewers < 1 || segments < 1 || live_delay < 1 || segment_duration <= 0
       || bitrate <= 0 || rate_scale <= 0 || churn < 0 || upload_off < 0
-      || upload_off > 1 || pace_uplinks < 0 || startup_wait_ms < 0) {
+      || upload_off > 1 || pace_uplinks < 0 || uplink_scale <= 0
+      || startup_wait_ms < 0) {
     g_printerr ("%s: out-of-range option\n", g_get_prgname ());
     return 2;
   }
@@ -282,6 +289,7 @@ main (int argc, char **argv)
   config.churn = churn;
   config.upload_off = upload_off;
   config.pace_uplinks = pace_uplinks;
+  config.uplink_scale = uplink_scale;
   config.live_delay = guint (live_delay);
   config.startup_wait = GstClockTime (startup_wait_ms) * GST_MSECOND;
   config.http_window = GstClockTime (http_window_ms) * GST_MSECOND;

@@ -329,7 +329,8 @@ private:
 void
 Simulation::join (int index)
 {
-  const LinkSpec link = draw_link (draws_, config_.rate_scale);
+  LinkSpec link = draw_link (draws_, config_.rate_scale);
+  link.up_bytes_per_s *= config_.uplink_scale;
   /* One viewer in 1/upload_off has upload off, as the bench's i % 5 == 4. */
   const bool upload = std::floor ((index + 1) * config_.upload_off)
                       == std::floor (index * config_.upload_off);

@@ -37,6 +37,9 @@ struct SimConfig
   /* Uploading viewers set max-upload-rate to this share of their uplink,
    * as an application that knows it would (0: unset, learnt). */
   double pace_uplinks = 0;
+  /* Every viewer's drawn uplink is multiplied by this: how the design does
+   * with more upload capacity than the bench's mix has. */
+  double uplink_scale = 1;
   guint live_delay = 5;
   /* p2phlssrc startup-wait (ViewerConfig::startup_wait). */
   GstClockTime startup_wait = 0;

@@ -116,6 +116,35 @@ GST_START_TEST (test_same_seed_same_run)
 
 GST_END_TEST;
 
+/* --uplink-scale: the same viewers with twice the uplink each (nothing
+ * else drawn differently), and with it more of the stream from peers. */
+GST_START_TEST (test_uplink_scale_adds_upload_capacity)
+{
+  const SimConfig config = ci_config ();
+  SimConfig doubled = config;
+  doubled.uplink_scale = 2;
+  const SimResult a = run_swarm (config);
+  const SimResult b = run_swarm (doubled);
+  fail_unless_equals_int (a.sessions, b.sessions);
+  for (size_t i = 0; i < a.per_viewer.size (); i++) {
+    const LinkSpec &la = a.per_viewer[i].link, &lb = b.per_viewer[i].link;
+    fail_unless (lb.up_bytes_per_s == 2 * la.up_bytes_per_s, "%s up %.0f",
+                 b.per_viewer[i].name.c_str (), lb.up_bytes_per_s);
+    fail_unless (lb.down_bytes_per_s == la.down_bytes_per_s);
+    fail_unless (a.per_viewer[i].joined == b.per_viewer[i].joined);
+  }
+  fail_unless (b.whole.uplink_capacity_bytes
+                   > 1.999 * a.whole.uplink_capacity_bytes,
+               "capacity %.0f against %.0f", b.whole.uplink_capacity_bytes,
+               a.whole.uplink_capacity_bytes);
+  fail_unless (b.whole.offload () > a.whole.offload () + 0.02,
+               "offload %.3f with twice the uplinks, %.3f without",
+               b.whole.offload (), a.whole.offload ());
+  fail_unless_equals_uint64 (b.whole.stalls, 0);
+}
+
+GST_END_TEST;
+
 /* The seeder hands out a copy of the stream per whole viewers_per_copy
  * viewers the tracker counts (it learns the count at its next announce,
  * within 5 s): its uploads grow with the audience. */
@@ -178,6 +207,7 @@ swarm_sim_suite (void)
   tcase_add_test (tc, test_ci_sized_swarm);
   tcase_add_test (tc, test_copies_spread_after_publication);
   tcase_add_test (tc, test_same_seed_same_run);
+  tcase_add_test (tc, test_uplink_scale_adds_upload_capacity);
   tcase_add_test (tc, test_seeder_copies_grow_with_the_audience);
   tcase_add_test (tc, test_slow_downlinks_do_not_stall);
   return s;
