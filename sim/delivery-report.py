@@ -84,8 +84,9 @@ def main():
                     help='count from this log time, s (the steady start)')
     ap.add_argument('--start-up', type=float, default=12,
                     help="a viewer's first seconds, counted apart (12)")
-    ap.add_argument('--segment-bytes', type=int, default=SEGMENT_BYTES,
-                    help='bytes of a whole segment (%d)' % SEGMENT_BYTES)
+    ap.add_argument('--segment-bytes', type=int,
+                    help='bytes of a whole segment (default: what the '
+                    "log's stripes add up to, else %d)" % SEGMENT_BYTES)
     ap.add_argument('--after-departure', type=float, default=8,
                     help='seconds after a departure above a viewer during '
                     'which its HTTP ranges of that stripe count as its cost '
@@ -106,6 +107,11 @@ def main():
     # when the viewer last lost its parent of the stripe to a departure.
     relayed_by, orphaned = {}, {}
     steady_bytes = departure_bytes = 0
+    # Whole segments are counted, and their bytes added once the log has
+    # told their size (stripe and range lines carry it; whole ones do not).
+    wholes = collections.Counter()
+    stripe_bytes = collections.defaultdict(dict)  # sequence -> stripe -> bytes
+    furthest_range_end = 0
     with open(args.log, errors='replace') as log:
         for line in log:
             m = JOIN.match(line)
@@ -132,6 +138,7 @@ def main():
                 stripes[(m.group(3), int(m.group(5)), int(m.group(4)))] = (
                     m.group(6)[PREFIX:], float(m.group(8)),
                     float(m.group(9)), int(m.group(7)))
+                stripe_bytes[int(m.group(5))][m.group(4)] = int(m.group(7))
                 relayed_by[(m.group(3), m.group(4))] = m.group(6)[PREFIX:]
                 continue
             m = GONE.match(line)
@@ -139,41 +146,50 @@ def main():
                 orphaned[(m.group(3), m.group(4))] = float(m.group(1))
                 continue
             m = WHOLE.match(line) or RANGE.match(line)
+            if m and m.re is RANGE:
+                furthest_range_end = max(furthest_range_end, int(m.group(6)))
             if not m or float(m.group(1)) < args.since:
                 continue
             t, viewer = float(m.group(1)), m.group(3)
             phase = ('start-up' if t - joined.get(viewer, t) < args.start_up
                      else 'steady')
             if m.re is WHOLE:
-                cause, size = 'whole segment, ' + m.group(5), args.segment_bytes
+                wholes[(phase, 'whole segment, ' + m.group(5))] += 1
+                continue
+            sequence, parent, since = (int(m.group(4)), m.group(9),
+                                       int(m.group(10)))
+            size = int(m.group(6)) - int(m.group(5))
+            if not parent:
+                cause = 'range, no parent'
+            elif sequence < since:
+                cause = "range, before the new parent's first"
+            elif m.group(7) == 'all':
+                cause = 'range, the parent brought none'
+                subscribed = parent_since.get((viewer, m.group(8)))
+                none_brought += 1
+                young_none += bool(subscribed and t - subscribed[1] < YOUNG_S)
             else:
-                sequence, parent, since = (int(m.group(4)), m.group(9),
-                                           int(m.group(10)))
-                size = int(m.group(6)) - int(m.group(5))
-                if not parent:
-                    cause = 'range, no parent'
-                elif sequence < since:
-                    cause = "range, before the new parent's first"
-                elif m.group(7) == 'all':
-                    cause = 'range, the parent brought none'
-                    subscribed = parent_since.get((viewer, m.group(8)))
-                    none_brought += 1
-                    young_none += bool(subscribed and t - subscribed[1]
-                                       < YOUNG_S)
-                else:
-                    cause = 'range, the rest of what the parent brought'
-                if phase == 'steady':
-                    departure_bytes += size * after_departure(
-                        relayed_by, orphaned, viewer, m.group(8), t,
-                        args.after_departure)
+                cause = 'range, the rest of what the parent brought'
             if phase == 'steady':
                 steady_bytes += size
+                departure_bytes += size * after_departure(
+                    relayed_by, orphaned, viewer, m.group(8), t,
+                    args.after_departure)
             http[(phase, cause)] += size
             requests[(phase, cause)] += 1
 
+    segment_bytes = args.segment_bytes or max(
+        [furthest_range_end]
+        + [sum(sizes.values()) for sizes in stripe_bytes.values()]) \
+        or SEGMENT_BYTES
+    for key, count in wholes.items():
+        http[key] += count * segment_bytes
+        requests[key] += count
+        if key[0] == 'steady':
+            steady_bytes += count * segment_bytes
     total = sum(http.values())
-    print('HTTP bytes from %.0f s: %.1f MB, %.1f segments' %
-          (args.since, total / 1e6, total / args.segment_bytes))
+    print('HTTP bytes from %.0f s: %.1f MB, %.1f segments of %d bytes' %
+          (args.since, total / 1e6, total / segment_bytes, segment_bytes))
     for key, size in sorted(http.items(), key=lambda kv: -kv[1]):
         print('  %-9s %-45s %8.1f MB %5.1f %% (%d requests)' %
               (key[0], key[1], size / 1e6, 100 * size / total, requests[key]))

@@ -22,7 +22,7 @@ def load_report(path):
     return module
 
 
-def bytes_asked_at_the_end(report, log, seconds):
+def bytes_asked_at_the_end(report, log, seconds, segment_bytes):
     """Bytes of the HTTP requests logged in the last @seconds of @log."""
     asked = []
     end = 0.0
@@ -36,12 +36,13 @@ def bytes_asked_at_the_end(report, log, seconds):
                 asked.append((float(m.group(1)),
                               int(m.group(6)) - int(m.group(5))))
             elif report.WHOLE.match(line):
-                asked.append((float(time.group(1)), report.SEGMENT_BYTES))
+                asked.append((float(time.group(1)), segment_bytes))
     return sum(size for t, size in asked if t > end - seconds)
 
 
-def main():
-    sim, report = sys.argv[1], sys.argv[2]
+def report_of_a_run(sim, report, *options):
+    """The report on a short simulated swarm's log, once its HTTP total is
+    checked against what the simulator counted."""
     with tempfile.TemporaryDirectory() as tmp:
         log = os.path.join(tmp, 'log')
         figures = os.path.join(tmp, 'figures.json')
@@ -50,24 +51,40 @@ def main():
         # The simulator logs in virtual time, to stderr.
         with open(log, 'w') as stderr:
             subprocess.run([sim, '-n', '20', '--segments', '12', '--churn',
-                            '0.1', '--seed', '1', '--json=' + figures],
+                            '0.1', '--seed', '1', '--json=' + figures]
+                           + list(options),
                            env=env, check=True, stdout=subprocess.DEVNULL,
                            stderr=stderr)
         with open(figures) as f:
-            counted = json.loads(f.readline())['http_segment_bytes']
+            run = json.loads(f.readline())
+        counted = run['http_segment_bytes']
+        segment_bytes = run['segment_bytes'] // run['segments']
         in_flight = bytes_asked_at_the_end(load_report(report), log,
-                                           seconds=1)
+                                           seconds=1,
+                                           segment_bytes=segment_bytes)
         out = subprocess.run([sys.executable, report, log], check=True,
                              capture_output=True, text=True).stdout
     print(out)
-    total = re.search(r'HTTP bytes from 0 s: ([\d.]+) MB', out)
+    total = re.search(r'HTTP bytes from 0 s: ([\d.]+) MB, [\d.]+ segments '
+                      r'of (\d+) bytes', out)
     assert total, 'no HTTP total'
+    # Whole segments' size comes from the log, whatever the bitrate.
+    assert int(total.group(2)) == segment_bytes, (
+        'segments of %s bytes, the simulator published %d' %
+        (total.group(2), segment_bytes))
     # The report counts what was asked, the simulator what was served: a
     # request of the run's last second may still be under way at its end.
     requested = float(total.group(1)) * 1e6
     assert counted - 0.05e6 <= requested <= counted + in_flight + 0.05e6, (
         'report %s MB, simulator %d bytes, %d bytes asked at the end' %
         (total.group(1), counted, in_flight))
+    return out, total
+
+
+def main():
+    sim, report = sys.argv[1], sys.argv[2]
+    report_of_a_run(sim, report, '--bitrate', '1500')
+    out, total = report_of_a_run(sim, report)
     causes = re.findall(r'^  (start-up|steady) .* ([\d.]+) MB', out, re.M)
     assert causes, 'no cause of HTTP bytes'
     assert abs(sum(float(c[1]) for c in causes) - float(total.group(1))) \
