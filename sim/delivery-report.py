@@ -110,7 +110,6 @@ def main():
     # Whole segments are counted, and their bytes added once the log has
     # told their size (stripe and range lines carry it; whole ones do not).
     wholes = collections.Counter()
-    stripe_bytes = collections.defaultdict(dict)  # sequence -> stripe -> bytes
     furthest_range_end = 0
     with open(args.log, errors='replace') as log:
         for line in log:
@@ -138,7 +137,6 @@ def main():
                 stripes[(m.group(3), int(m.group(5)), int(m.group(4)))] = (
                     m.group(6)[PREFIX:], float(m.group(8)),
                     float(m.group(9)), int(m.group(7)))
-                stripe_bytes[int(m.group(5))][m.group(4)] = int(m.group(7))
                 relayed_by[(m.group(3), m.group(4))] = m.group(6)[PREFIX:]
                 continue
             m = GONE.match(line)
@@ -178,9 +176,12 @@ def main():
             http[(phase, cause)] += size
             requests[(phase, cause)] += 1
 
+    stripe_sizes = collections.defaultdict(dict)  # sequence -> stripe -> bytes
+    for (viewer, sequence, stripe), (_, _, _, size) in stripes.items():
+        stripe_sizes[sequence][stripe] = size
     segment_bytes = args.segment_bytes or max(
         [furthest_range_end]
-        + [sum(sizes.values()) for sizes in stripe_bytes.values()]) \
+        + [sum(sizes.values()) for sizes in stripe_sizes.values()]) \
         or SEGMENT_BYTES
     for key, count in wholes.items():
         http[key] += count * segment_bytes
