@@ -7,9 +7,12 @@
 #pragma once
 
 #include <cstdio>
+#include <cstring>
+#include <map>
 #include <string>
 
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <gst/gst.h>
 #include <json-glib/json-glib.h>
@@ -43,7 +46,61 @@ add_structure_members (JsonBuilder *b, const GstStructure *s)
   }
 }
 
-/* CPU seconds (user + system) and peak RSS of this process so far. */
+/* @name without the element and pad indices GStreamer puts in its
+ * threads' names: "nicesrc12:src" is "nicesrc:src", "sctpdec3:src_1"
+ * "sctpdec:src_". */
+inline std::string
+without_indices (const std::string &name)
+{
+  static GRegex *indices = g_regex_new (
+      "\\d+(?=:)|(?<=_)\\d+$", G_REGEX_OPTIMIZE, GRegexMatchFlags (0), nullptr);
+  gchar *plain = g_regex_replace_literal (indices, name.c_str (), -1, 0, "",
+                                          GRegexMatchFlags (0), nullptr);
+  std::string result (plain ? plain : name.c_str ());
+  g_free (plain);
+  return result;
+}
+
+/* CPU seconds (user + system) of this process's live threads, by thread
+ * name without indices: where a viewer's CPU goes, per run. Threads that
+ * ended are in the process's total only. */
+inline std::map<std::string, double>
+thread_cpu_seconds ()
+{
+  std::map<std::string, double> seconds;
+  const double ticks = double (sysconf (_SC_CLK_TCK));
+  GDir *tasks = g_dir_open ("/proc/self/task", 0, nullptr);
+  if (!tasks)
+    return seconds;
+  while (const gchar *tid = g_dir_read_name (tasks)) {
+    gchar *path = g_build_filename ("/proc/self/task", tid, "stat", nullptr);
+    gchar *stat = nullptr;
+    if (g_file_get_contents (path, &stat, nullptr, nullptr)) {
+      /* "tid (name) state ppid ...": the name may hold spaces and
+       * parentheses; utime and stime are the 12th and 13th fields after
+       * it. */
+      const char *open = strchr (stat, '(');
+      const char *close = strrchr (stat, ')');
+      unsigned long utime = 0, stime = 0;
+      if (open && close && close > open
+          && sscanf (close + 2,
+                     "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+                     &utime, &stime)
+                 == 2) {
+        const std::string name
+            = without_indices (std::string (open + 1, close));
+        seconds[name] += double (utime + stime) / ticks;
+      }
+      g_free (stat);
+    }
+    g_free (path);
+  }
+  g_dir_close (tasks);
+  return seconds;
+}
+
+/* CPU seconds (user + system) and peak RSS of this process so far, and
+ * its live threads' CPU by name. */
 inline void
 add_resource_members (JsonBuilder *b)
 {
@@ -57,6 +114,13 @@ add_resource_members (JsonBuilder *b)
                                         + ru.ru_stime.tv_usec / 1e6);
   json_builder_set_member_name (b, "max-rss-kib");
   json_builder_add_int_value (b, ru.ru_maxrss);
+  json_builder_set_member_name (b, "cpu-threads-s");
+  json_builder_begin_object (b);
+  for (const auto &[name, seconds] : thread_cpu_seconds ()) {
+    json_builder_set_member_name (b, name.c_str ());
+    json_builder_add_double_value (b, seconds);
+  }
+  json_builder_end_object (b);
 }
 
 /* The builder's document as one line of JSON. */

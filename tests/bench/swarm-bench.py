@@ -570,6 +570,42 @@ def stats_at(broadcaster, wall_us):
     return best or {}
 
 
+# Groups of a viewer's threads by name (tools/bench-json.h): webrtcbin's
+# and usrsctp's threads carry the data channels; the engine has its own.
+THREAD_GROUPS = (
+    ("data channels", ("nicesrc", "queue", "dtls", "sctp", "SCTP",
+                       "webrtcbin", "rtpsession", "appsrc")),
+    ("engine", ("p2pviewer",)),
+)
+
+
+def cpu_by_thread_group(sessions):
+    """Milliseconds of CPU per second played, per viewer: in all, and by
+    group of threads: the data channels, the engine, the other live threads
+    (source, demuxer, sink, main loop), and threads that had ended by the
+    report (closed connections, finished downloads), which only the
+    process's total holds. None if the sessions did not record threads."""
+    sessions = [s for s in sessions if "cpu-threads-s" in s]
+    played = sum((s["stop-wall-us"] - s["start-wall-us"]) / 1e6
+                 for s in sessions)
+    if not sessions or played <= 0:
+        return None
+    seconds = dict.fromkeys(("data channels", "engine", "other threads",
+                             "ended threads"), 0.0)
+    for s in sessions:
+        live = 0.0
+        for name, cpu in s["cpu-threads-s"].items():
+            group = next((g for g, prefixes in THREAD_GROUPS
+                          if name.startswith(prefixes)), "other threads")
+            seconds[group] += cpu
+            live += cpu
+        seconds["ended threads"] += max(
+            0.0, s["cpu-user-s"] + s["cpu-system-s"] - live)
+    by_group = {g: 1000 * cpu / played for g, cpu in seconds.items()}
+    by_group["total"] = sum(by_group.values())
+    return by_group
+
+
 def summarize_mode(results, mode, broadcaster):
     m = results["modes"][mode]
     start, stop = m["start-wall-us"], m["stop-wall-us"]
@@ -652,6 +688,8 @@ def summarize_mode(results, mode, broadcaster):
                                           for v in measured) / len(measured)
                                       if measured else 0),
         "errors": sum(len(v["errors"]) for v in measured),
+        "cpu-ms-per-s": cpu_by_thread_group(
+            [s for s in m["sessions"] if s["mode"] == mode]),
     }
     for s in m["sessions"]:
         s.pop("latency", None)
@@ -694,6 +732,13 @@ def check(results, args):
             problems.append(f"{mode}: no HTTP copies per segment")
         if not 0 <= s["offload"] <= 1:
             problems.append(f"{mode}: offload {s['offload']}")
+        for session in m["sessions"]:
+            # Its live threads' CPU is part of the process's, and some.
+            live = sum(session.get("cpu-threads-s", {}).values())
+            total = session["cpu-user-s"] + session["cpu-system-s"]
+            if not 0 < live <= total + 0.05:
+                problems.append(f"{mode} {session['label']}: threads' CPU "
+                                f"{live:.2f} s of the process's {total:.2f} s")
     return problems
 
 
@@ -894,6 +939,7 @@ def write_docs(all_results, cost, args, docs_dir):
               "| target | measured | met |", "|---|---|---|"]
     lines += [f"| {t} | {v} | {'yes' if ok else '**no**'} |"
               for t, ok, v in targets]
+    lines += cpu_lines(all_results)
     big_p2p = big["modes"]["p2p"]
     if big_p2p.get("cpu-saturated", 1) < 0.05:
         cpu_verdict = ("The CPUs were rarely if ever saturated, so CPU "
@@ -904,6 +950,13 @@ def write_docs(all_results, cost, args, docs_dir):
                        "also runs the broadcaster's encoder and the "
                        "user-space delay switch. Late viewers miss the P2P "
                        "window and fall back to HTTP.")
+        viewer_cpu = p2p.get("cpu-ms-per-s")
+        if viewer_cpu:
+            cpu_verdict += (
+                f" Each p2p viewer took {viewer_cpu['total']:.0f} ms of CPU "
+                f"per second ({viewer_cpu['data channels']:.0f} in its data "
+                f"channels), {p2p['viewers']} of them "
+                f"{p2p['viewers'] * viewer_cpu['total'] / 1000:.2f} CPUs.")
     lines += [
         "", "Why the swarm figures fall short of the targets:",
         f"- **CPU.** At N = {p2p['viewers']} the p2p run ended with a load of "
@@ -954,6 +1007,33 @@ def write_docs(all_results, cost, args, docs_dir):
         json.dump({"swarm": all_results, "client-cost": cost}, f, indent=1)
 
 
+def cpu_lines(all_results):
+    """Where a viewer's CPU went, per run, from its threads."""
+    rows = []
+    for r in all_results:
+        p2p = r["modes"].get("p2p", {}).get("summary", {}).get("cpu-ms-per-s")
+        hls = r["modes"].get("hls", {}).get("summary", {}).get("cpu-ms-per-s")
+        if p2p:
+            hls_total = f"{hls['total']:.1f}" if hls else ""
+            rows.append(
+                f"| {r['modes']['p2p']['summary']['viewers']} | "
+                f"{p2p['total']:.1f} | {p2p['data channels']:.1f} | "
+                f"{p2p['engine']:.1f} | {p2p['other threads']:.1f} | "
+                f"{p2p['ended threads']:.1f} | {hls_total} |")
+    if not rows:
+        return []
+    return [
+        "", "### Where a viewer's CPU goes", "",
+        "Milliseconds of CPU per second of playing, per viewer (user + "
+        "system, from each viewer's threads when it stopped): the data "
+        "channels (webrtcbin's and usrsctp's threads), the engine's thread, "
+        "the other threads (source, demuxer, sink, main loop), and threads "
+        "that had ended (closed peer connections, finished downloads).", "",
+        "| N | p2p viewer | data channels | engine | other threads | "
+        "ended threads | plain HLS viewer |",
+        "|---|---|---|---|---|---|---|"] + rows
+
+
 def client_cost(results):
     """CPU time and peak RSS: the p2p viewers vs the plain HLS viewers that
     played the same stream for the same time beside them."""
@@ -998,7 +1078,10 @@ def client_cost(results):
             "p2p-peers-median": statistics.median(
                 s["source-stats"].get("peers", 0) for s in m["sessions"]
                 if s["mode"] == "p2p"),
-            "p2p-offload": m["summary"]["offload"]}
+            "p2p-offload": m["summary"]["offload"],
+            "p2p-cpu-ms-per-s": m["summary"].get("cpu-ms-per-s"),
+            "hls-cpu-ms-per-s": cpu_by_thread_group(
+                [s for s in m["sessions"] if s["mode"] == "hls"])}
 
 
 def cost_lines(cost):
@@ -1046,6 +1129,16 @@ def cost_lines(cost):
             "usrsctp 6 %, OpenSSL 7 %. The engine's own thread takes 8 % "
             "and the engine library (scheduler, sessions, swarm) under 1 %.",
             ""]
+    by_thread = cost.get("p2p-cpu-ms-per-s")
+    if by_thread and cost.get("hls-cpu-ms-per-s"):
+        lines += [
+            "By thread in this run, in milliseconds of CPU per second per "
+            f"viewer: the p2p viewer {by_thread['total']:.1f} (data channels "
+            f"{by_thread['data channels']:.1f}, engine "
+            f"{by_thread['engine']:.1f}, other threads "
+            f"{by_thread['other threads']:.1f}, threads that had ended "
+            f"{by_thread['ended threads']:.1f}), the plain HLS viewer "
+            f"{cost['hls-cpu-ms-per-s']['total']:.1f}.", ""]
     return lines
 
 

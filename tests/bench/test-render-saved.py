@@ -4,7 +4,8 @@
 """swarm-bench.py --from-results: docs/benchmarks.md written again from the
 runs saved in docs/benchmarks/results.json must describe them as they ran
 (their bitrate and rate scale, from their own command line) and carry their
-figures, whatever the rendering command's own settings.
+figures (offload, and where the viewers' CPU went where they recorded it),
+whatever the rendering command's own settings.
 
 usage: test-render-saved.py SWARM-BENCH RESULTS-JSON
 """
@@ -51,6 +52,12 @@ def main():
         line = next((l for l in text.splitlines() if l.startswith(row)), None)
         assert line, f"no row for N = {p2p['viewers']}"
         assert f"| {100 * p2p['offload']:.1f} % |" in line, line
+        # Runs that recorded their viewers' threads show where CPU went.
+        cpu = p2p.get("cpu-ms-per-s")
+        if cpu:
+            row = f"| {p2p['viewers']} | {cpu['total']:.1f} | "
+            assert any(l.startswith(row) for l in text.splitlines()), \
+                f"no CPU row for N = {p2p['viewers']}"
     print(stream.group(0))
 
 
