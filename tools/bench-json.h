@@ -99,8 +99,7 @@ thread_cpu_seconds ()
   return seconds;
 }
 
-/* CPU seconds (user + system) and peak RSS of this process so far, and
- * its live threads' CPU by name. */
+/* CPU seconds (user + system) and peak RSS of this process so far. */
 inline void
 add_resource_members (JsonBuilder *b)
 {
@@ -114,6 +113,12 @@ add_resource_members (JsonBuilder *b)
                                         + ru.ru_stime.tv_usec / 1e6);
   json_builder_set_member_name (b, "max-rss-kib");
   json_builder_add_int_value (b, ru.ru_maxrss);
+}
+
+/* This process's live threads' CPU seconds by name (thread_cpu_seconds ()). */
+inline void
+add_thread_cpu_members (JsonBuilder *b)
+{
   json_builder_set_member_name (b, "cpu-threads-s");
   json_builder_begin_object (b);
   for (const auto &[name, seconds] : thread_cpu_seconds ()) {

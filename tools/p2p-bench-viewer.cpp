@@ -343,6 +343,7 @@ write_report (Viewer *viewer)
     json_builder_add_string_value (b, e.c_str ());
   json_builder_end_array (b);
   p2p::bench::add_resource_members (b);
+  p2p::bench::add_thread_cpu_members (b);
   json_builder_end_object (b);
   if (!p2p::bench::append_line (o.output, p2p::bench::to_json_line (b)))
     g_printerr ("cannot write %s\n", o.output);
