@@ -570,6 +570,11 @@ def stats_at(broadcaster, wall_us):
     return best or {}
 
 
+def session_cpu_s(session):
+    """A viewer session's CPU seconds, user and system (getrusage)."""
+    return session["cpu-user-s"] + session["cpu-system-s"]
+
+
 # Groups of a viewer's threads by name (tools/bench-json.h): webrtcbin's
 # and usrsctp's threads carry the data channels; the engine has its own.
 THREAD_GROUPS = (
@@ -600,7 +605,7 @@ def cpu_by_thread_group(sessions):
             seconds[group] += cpu
             live += cpu
         seconds["ended threads"] += max(
-            0.0, s["cpu-user-s"] + s["cpu-system-s"] - live)
+            0.0, session_cpu_s(s) - live)
     by_group = {g: 1000 * cpu / played for g, cpu in seconds.items()}
     by_group["total"] = sum(by_group.values())
     return by_group
@@ -652,7 +657,7 @@ def summarize_mode(results, mode, broadcaster):
                if s["startup-s"] is not None and
                x[0] >= s["start-wall-us"] + (s["startup-s"] + 2) * 1e6]
         v["latency-s"] += lat
-        v["cpu-s"] += s["cpu-user-s"] + s["cpu-system-s"]
+        v["cpu-s"] += session_cpu_s(s)
         v["max-rss-kib"] = max(v["max-rss-kib"], s["max-rss-kib"])
         v["errors"] += s["errors"]
     viewers = sorted(per_viewer.values(), key=lambda v: (v["mode"] != mode,
@@ -735,7 +740,7 @@ def check(results, args):
         for session in m["sessions"]:
             # Its live threads' CPU is part of the process's, and some.
             live = sum(session.get("cpu-threads-s", {}).values())
-            total = session["cpu-user-s"] + session["cpu-system-s"]
+            total = session_cpu_s(session)
             if not 0 < live <= total + 0.05:
                 problems.append(f"{mode} {session['label']}: threads' CPU "
                                 f"{live:.2f} s of the process's {total:.2f} s")
@@ -1060,7 +1065,7 @@ def client_cost(results):
         moved = [(s["source-stats"]["peer-bytes"]
                   + s["source-stats"]["uploaded-bytes"]) / 1e6
                  for s in p2p_sessions]
-        cpu = [s["cpu-user-s"] + s["cpu-system-s"] for s in p2p_sessions]
+        cpu = [session_cpu_s(s) for s in p2p_sessions]
         if len(set(moved)) > 1:
             fit = statistics.linear_regression(moved, cpu)
     return {"p2p-viewers": len(p2p), "hls-viewers": len(hls),
