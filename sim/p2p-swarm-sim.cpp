@@ -147,6 +147,13 @@ to_json (const SimConfig &config, const SimResult &r, bool per_viewer)
   add (b, "announces_per_viewer_per_s",
        r.sessions ? double (r.tracker_announces) / r.viewers / r.virtual_seconds
                   : 0.0);
+  add (b, "peer_sessions", gint64 (r.peer_sessions));
+  add (b, "peer_connections", gint64 (r.peer_connections));
+  add (b, "connections_per_viewer",
+       r.sessions ? double (r.peer_connections) / r.sessions : 0.0);
+  add (b, "connections_per_viewer_minute",
+       r.viewer_minutes > 0 ? double (r.peer_connections) / r.viewer_minutes
+                            : 0.0);
   if (r.steady_from_s >= 0) {
     json_builder_set_member_name (b, "steady");
     json_builder_begin_object (b);
@@ -181,6 +188,8 @@ to_json (const SimConfig &config, const SimResult &r, bool per_viewer)
       add (b, "peer_bytes", gint64 (v.peer_bytes));
       add (b, "uploaded_bytes", gint64 (v.uploaded_bytes));
       add (b, "duplicate_bytes", gint64 (v.duplicate_bytes));
+      add (b, "peer_sessions", gint64 (v.peer_sessions));
+      add (b, "peer_connections", gint64 (v.peer_connections));
       add (b, "stalls", gint64 (v.stalls));
       add (b, "stall_seconds", v.stall_seconds);
       add (b, "startup_s", v.startup_s);
@@ -330,6 +339,13 @@ main (int argc, char **argv)
              "publication, at 90 %% after %.1f s, at 99 %% after %.1f s\n",
              quantile (r.whole_after_s, 0.5), quantile (r.whole_after_s, 0.9),
              quantile (r.whole_after_s, 0.99));
+  if (r.viewer_minutes > 0)
+    g_print ("peer connections: %.1f per viewer, %.1f per viewer-minute "
+             "(%" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT
+             " sessions set up connected)\n",
+             double (r.peer_connections) / r.sessions,
+             double (r.peer_connections) / r.viewer_minutes, r.peer_connections,
+             r.peer_sessions);
   if (json_path) {
     const std::string line = to_json (config, r, per_viewer);
     if (!p2p::bench::append_line (json_path, line)) {

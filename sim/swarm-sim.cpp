@@ -382,6 +382,8 @@ Simulation::finish_record (SimViewer &viewer)
   r.uploaded_bytes = s.uploaded_bytes;
   r.duplicate_bytes = s.duplicate_bytes;
   r.passes = s.passes;
+  r.peer_sessions = s.peer_sessions;
+  r.peer_connections = s.peer_connections;
   r.stalls = s.stalls;
   r.stall_seconds = double (s.stall_time) / GST_SECOND;
   r.startup_s = viewer.player.startup_s ();
@@ -550,6 +552,9 @@ Simulation::run ()
   std::vector<double> startups, latencies;
   for (const ViewerRecord &r : records_) {
     result.passes += r.passes;
+    result.peer_sessions += r.peer_sessions;
+    result.peer_connections += r.peer_connections;
+    result.viewer_minutes += double (r.left - r.joined) / GST_SECOND / 60;
     if (r.startup_s >= 0)
       startups.push_back (r.startup_s);
     if (r.latency_s >= 0)

@@ -79,6 +79,9 @@ struct ViewerRecord
   guint64 uploaded_bytes = 0;
   guint64 duplicate_bytes = 0;
   guint64 passes = 0;
+  /* WebRTC sessions it set up, and of those the ones that connected. */
+  guint64 peer_sessions = 0;
+  guint64 peer_connections = 0;
   guint64 stalls = 0;
   double stall_seconds = 0;
   double startup_s = -1; /* -1: never started */
@@ -132,6 +135,11 @@ struct SimResult
   /* Scheduling passes of every viewer (ViewerStats::passes). */
   guint64 passes = 0;
   guint64 tracker_announces = 0;
+  /* Every viewer's WebRTC sessions (ViewerRecord), and the minutes they
+   * watched in all: what joining and churn cost each viewer in set-ups. */
+  guint64 peer_sessions = 0;
+  guint64 peer_connections = 0;
+  double viewer_minutes = 0;
   /* The run after its warm-up (SimConfig::warm_up): an audience watching,
    * not arriving. steady_from_s is -1 when the run ends before. */
   double steady_from_s = -1;

@@ -801,16 +801,17 @@ stats_to_structure (const p2p::viewer::ViewerStats &stats, const gchar *name)
       "relayed-bytes-arriving", G_TYPE_UINT64, stats.relayed_bytes_arriving,
       "uploaded-bytes", G_TYPE_UINT64, stats.uploaded_bytes, "duplicate-bytes",
       G_TYPE_UINT64, stats.duplicate_bytes, "peers", G_TYPE_UINT, stats.peers,
-      "stalls", G_TYPE_UINT64, stats.stalls, "stall-time", G_TYPE_UINT64,
-      stats.stall_time, "segments-skipped", G_TYPE_UINT64,
-      stats.segments_skipped, "playlist-reloads", G_TYPE_UINT64,
-      stats.playlist_reloads, "peers-banned", G_TYPE_UINT64, stats.peers_banned,
-      "hash-mismatches", G_TYPE_UINT64, stats.hash_mismatches, "peer-id",
-      G_TYPE_STRING, stats.peer_id.c_str (), "swarm-id", G_TYPE_STRING,
-      stats.swarm_id.c_str (), "bandwidth", G_TYPE_UINT64, stats.bandwidth,
-      "bandwidth-estimate", G_TYPE_UINT64, stats.bandwidth_estimate,
-      "variant-switches", G_TYPE_UINT64, stats.variant_switches, "p2p-ratio",
-      G_TYPE_DOUBLE, ratio, nullptr);
+      "peer-sessions", G_TYPE_UINT64, stats.peer_sessions, "peer-connections",
+      G_TYPE_UINT64, stats.peer_connections, "stalls", G_TYPE_UINT64,
+      stats.stalls, "stall-time", G_TYPE_UINT64, stats.stall_time,
+      "segments-skipped", G_TYPE_UINT64, stats.segments_skipped,
+      "playlist-reloads", G_TYPE_UINT64, stats.playlist_reloads, "peers-banned",
+      G_TYPE_UINT64, stats.peers_banned, "hash-mismatches", G_TYPE_UINT64,
+      stats.hash_mismatches, "peer-id", G_TYPE_STRING, stats.peer_id.c_str (),
+      "swarm-id", G_TYPE_STRING, stats.swarm_id.c_str (), "bandwidth",
+      G_TYPE_UINT64, stats.bandwidth, "bandwidth-estimate", G_TYPE_UINT64,
+      stats.bandwidth_estimate, "variant-switches", G_TYPE_UINT64,
+      stats.variant_switches, "p2p-ratio", G_TYPE_DOUBLE, ratio, nullptr);
 }
 
 static GstStructure *

@@ -611,6 +611,17 @@ def cpu_by_thread_group(sessions):
     return by_group
 
 
+def connections_per_minute(viewers):
+    """WebRTC connections the viewers set up, per minute of playing: each
+    costs CPU to set up (webrtcbin, ICE, DTLS, SCTP). None for viewers
+    without peers (plain HLS) or reports without the figure."""
+    counted = [v for v in viewers if v["peer-connections"] is not None]
+    played = sum(v["played-s"] for v in counted)
+    if not counted or played <= 0:
+        return None
+    return 60 * sum(v["peer-connections"] for v in counted) / played
+
+
 def summarize_mode(results, mode, broadcaster):
     m = results["modes"][mode]
     start, stop = m["start-wall-us"], m["stop-wall-us"]
@@ -637,7 +648,7 @@ def summarize_mode(results, mode, broadcaster):
         v = per_viewer.setdefault(name, {
             "viewer": name, "mode": s["mode"], "sessions": 0,
             "http-bytes": 0, "peer-bytes": 0, "uploaded-bytes": 0,
-            "stalls": 0, "stall-time-s": 0.0, "startup-s": [],
+            "peer-connections": None, "stalls": 0, "stall-time-s": 0.0, "startup-s": [],
             "latency-s": [], "cpu-s": 0.0, "max-rss-kib": 0, "errors": [],
             "stall-events": [], "frames": 0, "played-s": 0.0})
         st = s["source-stats"]
@@ -645,6 +656,9 @@ def summarize_mode(results, mode, broadcaster):
         v["http-bytes"] += st.get("http-bytes", 0)
         v["peer-bytes"] += st.get("peer-bytes", 0)
         v["uploaded-bytes"] += st.get("uploaded-bytes", 0)
+        if "peer-connections" in st:
+            v["peer-connections"] = ((v["peer-connections"] or 0)
+                                     + st["peer-connections"])
         v["stalls"] += s["stalls"]
         v["stall-time-s"] += s["stall-time-s"]
         v["stall-events"] += s["stall-events"]
@@ -693,6 +707,7 @@ def summarize_mode(results, mode, broadcaster):
                                           for v in measured) / len(measured)
                                       if measured else 0),
         "errors": sum(len(v["errors"]) for v in measured),
+        "peer-connections-per-minute": connections_per_minute(measured),
         "cpu-ms-per-s": cpu_by_thread_group(
             [s for s in m["sessions"] if s["mode"] == mode]),
     }
@@ -730,6 +745,10 @@ def check(results, args):
                                 f"{v['latency-median-s']}")
             if v["http-bytes"] + v["peer-bytes"] <= 0:
                 problems.append(f"{mode} {v['viewer']}: received nothing")
+            if mode == "p2p" and v["played-s"] >= 20 and \
+                    not v["peer-connections"]:
+                problems.append(f"{mode} {v['viewer']}: no peer connection "
+                                f"in {v['played-s']:.0f} s")
         if s["origin-http-bytes"] <= 0:
             problems.append(f"{mode}: origin served nothing")
         copies = s["http-copies-per-segment"]
@@ -1015,28 +1034,43 @@ def write_docs(all_results, cost, args, docs_dir):
 def cpu_lines(all_results):
     """Where a viewer's CPU went, per run, from its threads."""
     rows = []
+    # Runs saved before the bench counted connections have no such column.
+    counted = any(r["modes"].get("p2p", {}).get("summary", {})
+                  .get("peer-connections-per-minute") is not None
+                  for r in all_results)
     for r in all_results:
-        p2p = r["modes"].get("p2p", {}).get("summary", {}).get("cpu-ms-per-s")
+        summary = r["modes"].get("p2p", {}).get("summary", {})
+        p2p = summary.get("cpu-ms-per-s")
         hls = r["modes"].get("hls", {}).get("summary", {}).get("cpu-ms-per-s")
         if p2p:
             hls_total = f"{hls['total']:.1f}" if hls else ""
+            connections = summary.get("peer-connections-per-minute")
             rows.append(
-                f"| {r['modes']['p2p']['summary']['viewers']} | "
+                f"| {summary['viewers']} | "
                 f"{p2p['total']:.1f} | {p2p['data channels']:.1f} | "
                 f"{p2p['engine']:.1f} | {p2p['other threads']:.1f} | "
-                f"{p2p['ended threads']:.1f} | {hls_total} |")
+                f"{p2p['ended threads']:.1f} | {hls_total} |"
+                + (f" {connections:.1f} |" if counted and connections
+                   is not None else " |" if counted else ""))
     if not rows:
         return []
+    header = ("| N | p2p viewer | data channels | engine | other threads | "
+              "ended threads | plain HLS viewer |")
+    rule = "|---|---|---|---|---|---|---|"
+    if counted:
+        header += " peer connections set up per minute |"
+        rule += "---|"
     return [
         "", "### Where a viewer's CPU goes", "",
         "Milliseconds of CPU per second of playing, per viewer (user + "
         "system, from each viewer's threads when it stopped): the data "
         "channels (webrtcbin's and usrsctp's threads), the engine's thread, "
         "the other threads (source, demuxer, sink, main loop), and threads "
-        "that had ended (closed peer connections, finished downloads).", "",
-        "| N | p2p viewer | data channels | engine | other threads | "
-        "ended threads | plain HLS viewer |",
-        "|---|---|---|---|---|---|---|"] + rows
+        "that had ended (closed peer connections, finished downloads)."
+        + (" Each peer connection a viewer sets up (its offers and answers "
+           "that connected) costs it about 0.1 s of CPU on this machine "
+           "(docs/swarm-simulator.md, twentieth round)." if counted else ""),
+        "", header, rule] + rows
 
 
 def client_cost(results):

@@ -56,8 +56,13 @@ def main():
         cpu = p2p.get("cpu-ms-per-s")
         if cpu:
             row = f"| {p2p['viewers']} | {cpu['total']:.1f} | "
-            assert any(l.startswith(row) for l in text.splitlines()), \
-                f"no CPU row for N = {p2p['viewers']}"
+            line = next((l for l in text.splitlines() if l.startswith(row)),
+                        None)
+            assert line, f"no CPU row for N = {p2p['viewers']}"
+            # And the connections its viewers set up, where it counted them.
+            connections = p2p.get("peer-connections-per-minute")
+            if connections is not None:
+                assert line.endswith(f" {connections:.1f} |"), line
     print(stream.group(0))
 
 

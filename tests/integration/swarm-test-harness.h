@@ -54,6 +54,8 @@ struct ViewerCounters
   guint64 relayed_bytes_arriving = 0;
   guint64 uploaded_bytes = 0;
   guint peers = 0;
+  guint64 peer_sessions = 0;
+  guint64 peer_connections = 0;
   guint64 stalls = 0;
   guint64 stall_time = 0;
   guint64 segments_skipped = 0;
@@ -78,6 +80,8 @@ struct ViewerCounters
     c.relayed_bytes_arriving = u64 ("relayed-bytes-arriving");
     c.uploaded_bytes = u64 ("uploaded-bytes");
     gst_structure_get_uint (s, "peers", &c.peers);
+    c.peer_sessions = u64 ("peer-sessions");
+    c.peer_connections = u64 ("peer-connections");
     c.stalls = u64 ("stalls");
     c.stall_time = u64 ("stall-time");
     c.segments_skipped = u64 ("segments-skipped");

@@ -41,6 +41,8 @@ struct RunResult
   guint64 distinct_segments = 0;
   guint64 published = 0;
   guint64 seeder_uploaded = 0;
+  guint64 seeder_sessions = 0;
+  guint64 seeder_connections = 0;
   guint64 origin_segment_bytes = 0;
 };
 
@@ -109,6 +111,8 @@ run_broadcast ()
    * most its live delay, plus one in flight. */
   int64_t min_last = broadcast.last_sequence () - 3;
   run.seeder_uploaded = broadcast.stat ("uploaded-bytes");
+  run.seeder_sessions = broadcast.stat ("peer-sessions");
+  run.seeder_connections = broadcast.stat ("peer-connections");
   run.origin_segment_bytes = broadcast.stat ("http-segment-bytes");
   for (auto &v : viewers)
     v->stop ();
@@ -202,6 +206,32 @@ GST_START_TEST (test_no_stalls)
 
 GST_END_TEST;
 
+/* Every peer a viewer has is a connection it set up (an offer it made or
+ * answered), and it set up no connection without a session. The seeder,
+ * which seeded, connected too. */
+GST_START_TEST (test_connections_are_counted)
+{
+  fail_unless (run.ran);
+  fail_unless (run.seeder_connections > 0
+                   && run.seeder_sessions >= run.seeder_connections,
+               "seeder: %" G_GUINT64_FORMAT " sessions, %" G_GUINT64_FORMAT
+               " connections",
+               run.seeder_sessions, run.seeder_connections);
+  for (const ViewerResult &v : run.viewers) {
+    const ViewerCounters &c = v.counters;
+    fail_unless (c.peers > 0, "%s has no peers", v.name.c_str ());
+    fail_unless (c.peer_connections >= c.peers,
+                 "%s: %u peers, %" G_GUINT64_FORMAT " connections",
+                 v.name.c_str (), c.peers, c.peer_connections);
+    fail_unless (c.peer_sessions >= c.peer_connections,
+                 "%s: %" G_GUINT64_FORMAT " sessions, %" G_GUINT64_FORMAT
+                 " connections",
+                 v.name.c_str (), c.peer_sessions, c.peer_connections);
+  }
+}
+
+GST_END_TEST;
+
 static Suite *
 swarm_broadcast_suite (void)
 {
@@ -214,6 +244,7 @@ swarm_broadcast_suite (void)
   tcase_add_test (tc, test_broadcast_ran);
   tcase_add_test (tc, test_every_viewer_got_every_segment);
   tcase_add_test (tc, test_most_bytes_from_peers);
+  tcase_add_test (tc, test_connections_are_counted);
   tcase_add_test (tc, test_no_stalls);
   return s;
 }

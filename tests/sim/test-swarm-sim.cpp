@@ -60,9 +60,19 @@ GST_START_TEST (test_ci_sized_swarm)
   fail_unless (r.whole.uplink_supply () > 0.9 && r.whole.uplink_supply () < 1.5,
                "uplinks carry %.2f times what viewers received",
                r.whole.uplink_supply ());
-  for (const ViewerRecord &v : r.per_viewer)
+  for (const ViewerRecord &v : r.per_viewer) {
     fail_unless (v.segments_played > 0 || v.left - v.joined < 4 * GST_SECOND,
                  "%s played nothing", v.name.c_str ());
+    /* Each connection is a session it set up; a viewer that watched for
+     * a while connected to someone. */
+    fail_unless (v.peer_connections <= v.peer_sessions,
+                 "%s: %" G_GUINT64_FORMAT " connections of %" G_GUINT64_FORMAT
+                 " sessions",
+                 v.name.c_str (), v.peer_connections, v.peer_sessions);
+    fail_unless (v.peer_connections > 0 || v.left - v.joined < 4 * GST_SECOND,
+                 "%s connected to no one", v.name.c_str ());
+  }
+  fail_unless (r.viewer_minutes > 0);
 }
 
 GST_END_TEST;

@@ -103,6 +103,11 @@ struct SwarmStats
   /* Stripe bytes peers sent that were here already (HTTP brought them
    * first): uplink spent for nothing. */
   guint64 duplicate_bytes = 0;
+  /* WebRTC sessions set up (our offers, our answers), and those of them
+   * that connected. Each is a webrtcbin; a connected one also runs ICE,
+   * DTLS and SCTP: most of a viewer's CPU while it joins. */
+  guint64 sessions_started = 0;
+  guint64 sessions_connected = 0;
 };
 
 class Swarm

@@ -103,6 +103,9 @@ struct ViewerStats
    * brought first): not in peer_bytes. */
   guint64 duplicate_bytes = 0;
   guint peers = 0;
+  /* WebRTC sessions set up, and connected (SwarmStats). */
+  guint64 peer_sessions = 0;
+  guint64 peer_connections = 0;
   guint64 stalls = 0;
   GstClockTime stall_time = 0;
   guint64 segments_skipped = 0;
