@@ -648,7 +648,8 @@ def summarize_mode(results, mode, broadcaster):
         v = per_viewer.setdefault(name, {
             "viewer": name, "mode": s["mode"], "sessions": 0,
             "http-bytes": 0, "peer-bytes": 0, "uploaded-bytes": 0,
-            "peer-connections": None, "stalls": 0, "stall-time-s": 0.0, "startup-s": [],
+            "peer-connections": None, "stalls": 0, "stall-time-s": 0.0,
+            "startup-s": [],
             "latency-s": [], "cpu-s": 0.0, "max-rss-kib": 0, "errors": [],
             "stall-events": [], "frames": 0, "played-s": 0.0})
         st = s["source-stats"]
@@ -1043,15 +1044,15 @@ def cpu_lines(all_results):
         p2p = summary.get("cpu-ms-per-s")
         hls = r["modes"].get("hls", {}).get("summary", {}).get("cpu-ms-per-s")
         if p2p:
-            hls_total = f"{hls['total']:.1f}" if hls else ""
-            connections = summary.get("peer-connections-per-minute")
-            rows.append(
-                f"| {summary['viewers']} | "
-                f"{p2p['total']:.1f} | {p2p['data channels']:.1f} | "
-                f"{p2p['engine']:.1f} | {p2p['other threads']:.1f} | "
-                f"{p2p['ended threads']:.1f} | {hls_total} |"
-                + (f" {connections:.1f} |" if counted and connections
-                   is not None else " |" if counted else ""))
+            cells = [str(summary["viewers"])] + [
+                f"{p2p[k]:.1f}" for k in ("total", "data channels", "engine",
+                                          "other threads", "ended threads")]
+            cells.append(f"{hls['total']:.1f}" if hls else "")
+            if counted:
+                connections = summary.get("peer-connections-per-minute")
+                cells.append(f"{connections:.1f}"
+                             if connections is not None else "")
+            rows.append("| " + " | ".join(cells) + " |")
     if not rows:
         return []
     header = ("| N | p2p viewer | data channels | engine | other threads | "
