@@ -719,8 +719,8 @@ stats_to_structure (const p2p::broadcaster::BroadcasterStats &stats,
       stats.origin.of (Kind::SEGMENT).requests, "http-segment-bytes",
       G_TYPE_UINT64, stats.origin.of (Kind::SEGMENT).bytes, "peers",
       G_TYPE_UINT, stats.seeder.peers, "peer-sessions", G_TYPE_UINT64,
-      stats.seeder.sessions_started, "peer-connections", G_TYPE_UINT64,
-      stats.seeder.sessions_connected, "uploaded-bytes", G_TYPE_UINT64,
+      stats.seeder.peer_sessions, "peer-connections", G_TYPE_UINT64,
+      stats.seeder.peer_connections, "uploaded-bytes", G_TYPE_UINT64,
       stats.seeder.uploaded_bytes, nullptr);
 }
 

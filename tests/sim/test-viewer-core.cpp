@@ -843,8 +843,8 @@ GST_START_TEST (test_newcomer_finds_room_in_a_full_swarm)
   const swarm::SwarmStats joined = newcomer.swarm->stats ();
   fail_unless_equals_int (joined.peers, 10);
   /* Its ten offers, each a session set up, and each connected. */
-  fail_unless_equals_uint64 (joined.sessions_started, 10);
-  fail_unless_equals_uint64 (joined.sessions_connected, 10);
+  fail_unless_equals_uint64 (joined.peer_sessions, 10);
+  fail_unless_equals_uint64 (joined.peer_connections, 10);
   for (const auto &m : members)
     fail_unless (m->swarm->stats ().peers <= kMaxPeers);
 
@@ -852,7 +852,7 @@ GST_START_TEST (test_newcomer_finds_room_in_a_full_swarm)
   BareRelay loner (world, 71, 0);
   world.loop.run_until (world.loop.now () + 25 * GST_SECOND);
   fail_unless_equals_int (loner.swarm->stats ().peers, 0);
-  fail_unless_equals_uint64 (loner.swarm->stats ().sessions_started, 0);
+  fail_unless_equals_uint64 (loner.swarm->stats ().peer_sessions, 0);
 }
 
 GST_END_TEST;

@@ -234,9 +234,7 @@ Swarm::create_offers (net::TrackerClient *tracker, guint count,
         runtime_.peers, runtime_.clock, runtime_.random, std::move (callbacks),
         error.out ());
     if (peer->session) {
-      stats_.sessions_started++;
-      peer->session->set_log_id (config_.peer_id);
-      peer->session->set_pacer (&pacer_);
+      session_started (peer);
     } else {
       GST_WARNING_ID (config_.peer_id.c_str (), "cannot create an offer: %s",
                       error.get ()->message);
@@ -283,7 +281,13 @@ Swarm::on_offer (net::TrackerClient *tracker, const webtorrent::Id20 &from,
     collect_dead ();
     return;
   }
-  stats_.sessions_started++;
+  session_started (peer);
+}
+
+void
+Swarm::session_started (Peer *peer)
+{
+  stats_.peer_sessions++;
   peer->session->set_log_id (config_.peer_id);
   peer->session->set_pacer (&pacer_);
 }
@@ -336,7 +340,7 @@ Swarm::session_callbacks (Peer *peer)
   cb.open = [this, peer] {
     const std::string &id = peer->session->remote_id ();
     GST_INFO_ID (config_.peer_id.c_str (), "peer %s connected", id.c_str ());
-    stats_.sessions_connected++;
+    stats_.peer_connections++;
     peer->seeder = is_seeder (id);
     peer->relay_id = relay_id (id);
     peer->opened = runtime_.clock.now ();

@@ -106,8 +106,8 @@ struct SwarmStats
   /* WebRTC sessions set up (our offers, our answers), and those of them
    * that connected. Each is a webrtcbin; a connected one also runs ICE,
    * DTLS and SCTP: most of a viewer's CPU while it joins. */
-  guint64 sessions_started = 0;
-  guint64 sessions_connected = 0;
+  guint64 peer_sessions = 0;
+  guint64 peer_connections = 0;
 };
 
 class Swarm
@@ -219,6 +219,9 @@ private:
   void on_answer (const webtorrent::Id20 &from,
                   const webtorrent::Id20 &offer_id, const std::string &sdp);
   peer::PeerSessionCallbacks session_callbacks (Peer *peer);
+  /* A session we offered or answered with: counted, logged as us, paced
+   * by our uplink. */
+  void session_started (Peer *peer);
   /* A peer whose place a newcomer may take at max_peers (BitTorrent
    * clients do the same at their connection limit): a swarm whose members
    * filled their lists among themselves would leave those who join later

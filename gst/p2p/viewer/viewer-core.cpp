@@ -983,8 +983,8 @@ ViewerCore::stats () const
     stats.uploaded_bytes = swarm_stats.uploaded_bytes;
     stats.peers_banned = swarm_stats.peers_banned;
     stats.duplicate_bytes = swarm_stats.duplicate_bytes;
-    stats.peer_sessions = swarm_stats.sessions_started;
-    stats.peer_connections = swarm_stats.sessions_connected;
+    stats.peer_sessions = swarm_stats.peer_sessions;
+    stats.peer_connections = swarm_stats.peer_connections;
   }
   return stats;
 }
