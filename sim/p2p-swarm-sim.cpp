@@ -6,6 +6,7 @@
  * figures per run and, with --json, writes them as one JSON object.
  */
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -16,6 +17,7 @@
 #include <gst/gst.h>
 #include <json-glib/json-glib.h>
 
+#include "sim/bench-scenario.h"
 #include "sim/swarm-sim.h"
 #include "tools/bench-json.h"
 #include "tools/command-line.h"
@@ -211,7 +213,7 @@ int
 main (int argc, char **argv)
 {
   ask_for_huge_pages (argv);
-  gint viewers = 20, segments = 30, live_delay = 5, startup_wait_ms = 0,
+  gint viewers = 20, segments = G_MININT, live_delay = 5, startup_wait_ms = 0,
        http_window_ms = gint (SimConfig ().http_window / GST_MSECOND),
        seeder_peers = 4, progress = 0,
        viewers_per_copy
@@ -221,7 +223,7 @@ main (int argc, char **argv)
           rate_scale = 1, join_spread = 0.3, warm_up = -1, pace_uplinks = 0,
           uplink_scale = 1;
   gboolean bench_schedule = FALSE, per_viewer = FALSE;
-  gchar *json_path = nullptr;
+  gchar *json_path = nullptr, *scenario_path = nullptr;
   GOptionEntry entries[] = {
     { "viewers", 'n', 0, G_OPTION_ARG_INT, &viewers,
       "Viewers watching at once (default 20)", "N" },
@@ -260,6 +262,10 @@ main (int argc, char **argv)
     { "bench-schedule", 0, 0, G_OPTION_ARG_NONE, &bench_schedule,
       "One viewer in five leaves mid-run and comes back, as in the bench",
       nullptr },
+    { "scenario", 0, 0, G_OPTION_ARG_FILENAME, &scenario_path,
+      "The viewers of a real bench run (its results.json: links, upload, "
+      "sessions) instead of drawn ones; --segments defaults to its length",
+      "FILE" },
     { "seeder-peers", 0, 0, G_OPTION_ARG_INT, &seeder_peers,
       "Peers the broadcaster's seeder serves per copy (default 4)", "N" },
     { "viewers-per-copy", 0, 0, G_OPTION_ARG_INT, &viewers_per_copy,
@@ -283,6 +289,10 @@ main (int argc, char **argv)
           &argc, &argv, "- a swarm on the real engine in virtual time",
           entries))
     return 2;
+  /* A scenario's length stands unless --segments is given. */
+  const bool segments_given = segments != G_MININT;
+  if (!segments_given)
+    segments = 30;
   if (viewers < 1 || segments < 1 || live_delay < 1 || segment_duration <= 0
       || bitrate <= 0 || rate_scale <= 0 || churn < 0 || upload_off < 0
       || upload_off > 1 || pace_uplinks < 0 || uplink_scale <= 0
@@ -312,6 +322,20 @@ main (int argc, char **argv)
   config.progress_every_s = progress;
   if (warm_up >= 0)
     config.warm_up = GstClockTime (warm_up * GST_SECOND);
+  if (scenario_path) {
+    p2p::sim::BenchScenario scenario;
+    GError *error = nullptr;
+    if (!p2p::sim::load_bench_scenario (scenario_path, &scenario, &error)) {
+      g_printerr ("%s: %s\n", g_get_prgname (), error->message);
+      g_error_free (error);
+      return 1;
+    }
+    config.viewers = int (scenario.viewers.size ());
+    config.planned = std::move (scenario.viewers);
+    if (!segments_given)
+      config.segments = std::max (
+          1, int (std::lround (scenario.duration_s / segment_duration)));
+  }
 
   const SimResult r = p2p::sim::run_swarm (config);
   g_print ("viewers %d (sessions %d), segments %d: offload %.1f %%, HTTP "

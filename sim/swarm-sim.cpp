@@ -329,11 +329,15 @@ private:
 void
 Simulation::join (int index)
 {
-  LinkSpec link = draw_link (draws_, config_.rate_scale);
+  const PlannedViewer *plan = size_t (index) < config_.planned.size ()
+                                  ? &config_.planned[size_t (index)]
+                                  : nullptr;
+  LinkSpec link = plan ? plan->link : draw_link (draws_, config_.rate_scale);
   link.up_bytes_per_s *= config_.uplink_scale;
   /* One viewer in 1/upload_off has upload off, as the bench's i % 5 == 4. */
-  const bool upload = std::floor ((index + 1) * config_.upload_off)
-                      == std::floor (index * config_.upload_off);
+  const bool upload = plan ? plan->upload
+                           : std::floor ((index + 1) * config_.upload_off)
+                                 == std::floor (index * config_.upload_off);
   Host &host = network_.add_host (link);
   viewer::ViewerConfig vc;
   vc.url = url_;
@@ -493,14 +497,28 @@ Simulation::run ()
   const GstClockTime begin = loop_.now ();
   end_ = begin + duration;
 
-  const GstClockTime joins_end
+  GstClockTime joins_end
       = GstClockTime (config_.join_spread * double (duration));
+  if (!config_.planned.empty ()) {
+    joins_end = 0;
+    for (const PlannedViewer &plan : config_.planned)
+      if (!plan.sessions.empty ())
+        joins_end = std::max (joins_end, plan.sessions.front ().first);
+  }
   const GstClockTime warm_up = config_.warm_up != GST_CLOCK_TIME_NONE
                                    ? config_.warm_up
                                    : joins_end + 20 * GST_SECOND;
 
+  for (const PlannedViewer &plan : config_.planned) {
+    const int index = next_index_++;
+    for (const auto &[start, stop] : plan.sessions) {
+      loop_.call_later (start, [this, index] { join (index); });
+      if (stop < duration)
+        loop_.call_later (stop, [this, index] { leave (index); });
+    }
+  }
   /* Joins spread over the first part of the run, in a drawn order. */
-  for (int i = 0; i < config_.viewers; i++) {
+  for (int i = 0; config_.planned.empty () && i < config_.viewers; i++) {
     const GstClockTime at = GstClockTime (
         draws_.uniform () * config_.join_spread * double (duration));
     const int index = next_index_++;

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <functional>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,18 @@
 #include "sim/network.h"
 
 namespace p2p::sim {
+
+/* A viewer given rather than drawn: its link (rates as given, not scaled
+ * again), whether it uploads, and when it watches, from the run's start.
+ * The real bench writes its viewers so in results.json, and
+ * load_bench_scenario () reads them: the simulator then runs the scenario a
+ * real run had. */
+struct PlannedViewer
+{
+  LinkSpec link;
+  bool upload = true;
+  std::vector<std::pair<GstClockTime, GstClockTime>> sessions;
+};
 
 struct SimConfig
 {
@@ -51,6 +64,9 @@ struct SimConfig
   /* The bench's schedule: one viewer in five leaves near the middle of the
    * run and comes back (tests/bench/swarm-bench.py make_schedule). */
   bool bench_schedule = false;
+  /* Viewers as a real run had them; when set, `viewers` is their number
+   * and none is drawn (newcomers of `churn` still are). */
+  std::vector<PlannedViewer> planned;
   /* Every link's rate scaled by this (with the bitrate: same transfer
    * times), as the real bench does on a machine short of CPU. */
   double rate_scale = 1;

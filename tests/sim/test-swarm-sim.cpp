@@ -9,8 +9,11 @@
 #include "sim/swarm-sim.h"
 
 #include <algorithm>
+#include <fstream>
 
 #include <gst/check/gstcheck.h>
+
+#include "sim/bench-scenario.h"
 
 using namespace p2p::sim;
 
@@ -208,6 +211,138 @@ GST_START_TEST (test_slow_downlinks_do_not_stall)
 
 GST_END_TEST;
 
+namespace {
+
+/* A results.json as tests/bench/swarm-bench.py writes it, in a fresh
+ * directory; the path is returned. */
+std::string
+write_results (const std::string &json)
+{
+  gchar *dir = g_dir_make_tmp ("swarm-sim-XXXXXX", nullptr);
+  fail_unless (dir != nullptr);
+  std::string path = std::string (dir) + "/results.json";
+  g_free (dir);
+  std::ofstream (path) << json;
+  return path;
+}
+
+const char *kRun = R"({"name": "n3", "duration-s": 40, "viewers": [
+ {"name": "v0", "rtt-ms": 24.0, "loss-pct": 0, "down-mbit": 20.0,
+  "up-mbit": 4.0, "upload": true, "sessions": [[0.0, 40]]},
+ {"name": "v1", "rtt-ms": 64.0, "loss-pct": 0.5, "down-mbit": 9.5,
+  "up-mbit": 1.5, "upload": false, "sessions": [[3.5, 40]]},
+ {"name": "v2", "rtt-ms": 44.0, "loss-pct": 0, "down-mbit": 30.0,
+  "up-mbit": 8.0, "upload": true, "sessions": [[1.0, 18.0], [22.0, 40]]}],
+ "modes": {}})";
+
+} // namespace
+
+/* p2p-swarm-sim --scenario: the viewers of a real bench run, with its
+ * links, upload settings and sessions, none drawn; the run's length sets
+ * the segments. */
+GST_START_TEST (test_bench_scenario_sets_the_viewers)
+{
+  BenchScenario scenario;
+  GError *error = nullptr;
+  fail_unless (load_bench_scenario (write_results (kRun), &scenario, &error),
+               "%s", error ? error->message : "");
+  fail_unless_equals_int (scenario.viewers.size (), 3);
+  fail_unless (scenario.duration_s == 40);
+  SimConfig config;
+  config.viewers = 3;
+  config.segments = 20;
+  config.planned = scenario.viewers;
+  const SimResult r = run_swarm (config);
+
+  fail_unless_equals_int (r.sessions, 4);
+  std::vector<ViewerRecord> records = r.per_viewer;
+  std::sort (records.begin (), records.end (),
+             [] (const ViewerRecord &a, const ViewerRecord &b) {
+               return a.joined < b.joined;
+             });
+  const GstClockTime start = records[0].joined;
+  const struct
+  {
+    double up_mbit, down_mbit, delay_ms, loss;
+    bool upload;
+    double joined_s, watched_s;
+  } expected[] = { { 4.0, 20.0, 10, 0, true, 0, 40 },
+                   { 8.0, 30.0, 20, 0, true, 1, 17 },
+                   { 1.5, 9.5, 30, 0.005, false, 3.5, 36.5 },
+                   { 8.0, 30.0, 20, 0, true, 22, 18 } };
+  for (size_t i = 0; i < 4; i++) {
+    const ViewerRecord &v = records[i];
+    const auto &e = expected[i];
+    GST_INFO ("%s joined %.2f s, watched %.2f s", v.name.c_str (),
+              double (v.joined - start) / GST_SECOND,
+              double (v.left - v.joined) / GST_SECOND);
+    fail_unless (std::abs (v.link.up_bytes_per_s - e.up_mbit * 1e6 / 8) < 1,
+                 "%s up %.0f", v.name.c_str (), v.link.up_bytes_per_s);
+    fail_unless (std::abs (v.link.down_bytes_per_s - e.down_mbit * 1e6 / 8)
+                 < 1);
+    fail_unless (v.link.delay == GstClockTime (e.delay_ms * GST_MSECOND),
+                 "%s delay %" GST_TIME_FORMAT, v.name.c_str (),
+                 GST_TIME_ARGS (v.link.delay));
+    fail_unless (v.link.loss == e.loss);
+    fail_unless (v.upload == e.upload);
+    fail_unless (v.joined - start == GstClockTime (e.joined_s * GST_SECOND),
+                 "%s joined at %" GST_TIME_FORMAT, v.name.c_str (),
+                 GST_TIME_ARGS (v.joined - start));
+    fail_unless (
+        std::abs (double (v.left - v.joined) / GST_SECOND - e.watched_s) < 0.01,
+        "%s watched %.2f s", v.name.c_str (),
+        double (v.left - v.joined) / GST_SECOND);
+  }
+  fail_unless (records[1].name == records[3].name,
+               "the viewer that came back is %s, not %s",
+               records[3].name.c_str (), records[1].name.c_str ());
+  fail_unless (r.whole.offload () > 0.3, "offload %.3f", r.whole.offload ());
+}
+
+GST_END_TEST;
+
+/* A file that is not a bench run's results is refused with a reason. */
+GST_START_TEST (test_bench_scenario_refuses_bad_files)
+{
+  const struct
+  {
+    const char *json, *reason;
+  } bad[] = {
+    { "[1, 2]", "no JSON object" },
+    { R"({"viewers": []})", "no positive duration-s" },
+    { R"({"duration-s": 40, "viewers": []})", "no viewers" },
+    { R"({"duration-s": 40, "viewers": [{"rtt-ms": 20, "loss-pct": 0,
+         "up-mbit": 1, "sessions": [[0, 40]]}]})",
+      "viewer 0: no link" },
+    { R"({"duration-s": 40, "viewers": [{"rtt-ms": 20, "loss-pct": 0,
+         "down-mbit": 5, "up-mbit": 1, "sessions": [[0, 10], [5, 40]]}]})",
+      "viewer 0: sessions out of order" },
+    { R"({"duration-s": 40, "viewers": [{"rtt-ms": 20, "loss-pct": 0,
+         "down-mbit": 5, "up-mbit": 1, "sessions": [[0, 41]]}]})",
+      "outside the run" },
+    { R"({"duration-s": 40, "viewers": [{"rtt-ms": 20, "loss-pct": 0,
+         "down-mbit": 5, "up-mbit": 1, "sessions": []}]})",
+      "viewer 0: no sessions" },
+  };
+  for (const auto &b : bad) {
+    BenchScenario scenario;
+    GError *error = nullptr;
+    fail_if (load_bench_scenario (write_results (b.json), &scenario, &error),
+             "accepted %s", b.json);
+    fail_unless (error && strstr (error->message, b.reason), "%s: %s", b.reason,
+                 error ? error->message : "no error");
+    g_error_free (error);
+  }
+  GError *error = nullptr;
+  BenchScenario scenario;
+  fail_if (
+      load_bench_scenario ("/nonexistent/results.json", &scenario, &error));
+  fail_unless (error != nullptr);
+  g_error_free (error);
+}
+
+GST_END_TEST;
+
 static Suite *
 swarm_sim_suite (void)
 {
@@ -220,6 +355,8 @@ swarm_sim_suite (void)
   tcase_add_test (tc, test_uplink_scale_adds_upload_capacity);
   tcase_add_test (tc, test_seeder_copies_grow_with_the_audience);
   tcase_add_test (tc, test_slow_downlinks_do_not_stall);
+  tcase_add_test (tc, test_bench_scenario_sets_the_viewers);
+  tcase_add_test (tc, test_bench_scenario_refuses_bad_files);
   return s;
 }
 
