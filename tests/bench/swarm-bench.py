@@ -32,6 +32,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -427,6 +428,9 @@ class Bench:
                 summarize_mode(results, mode,
                                read_json_lines(os.path.join(
                                    out, "broadcaster.jsonl")))
+            if "p2p" in modes and swarm and not cost_hosts:
+                results["modes"]["p2p"]["simulated"] = simulate_run(
+                    results, self.args)
             with open(os.path.join(out, "results.json"), "w") as f:
                 json.dump(results, f, indent=1)
             return results
@@ -716,6 +720,33 @@ def summarize_mode(results, mode, broadcaster):
         s.pop("latency", None)
 
 
+def simulate_run(results, args):
+    """The simulator on this run's own viewers (their links, upload
+    settings and sessions) and stream, without CPU limits: where the real
+    run falls short of it, the machine did, not the design. None without a
+    built simulator."""
+    sim = os.path.join(args.build_dir, "sim", "p2p-swarm-sim")
+    if not os.access(sim, os.X_OK):
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        scenario = os.path.join(tmp, "scenario.json")
+        with open(scenario, "w") as f:
+            json.dump({"duration-s": results["duration-s"],
+                       "viewers": results["viewers"]}, f)
+        out = os.path.join(tmp, "sim.json")
+        command = [sim, "--scenario", scenario, "--bitrate", str(args.bitrate),
+                   "--rate-scale", str(args.rate_scale), "--segment-duration",
+                   str(args.segment_duration), "--seed", str(args.seed),
+                   "--json", out]
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+        with open(out) as f:
+            figures = json.load(f)
+    return {"offload": figures["offload"],
+            "http-copies-per-segment": figures["http_copies_per_segment"],
+            "stalls": figures["stalls"],
+            "uplink-supply": figures["uplink_supply"]}
+
+
 def check(results, args):
     """The CI assertions: complete, sane output and no stall."""
     problems = []
@@ -993,6 +1024,7 @@ def write_docs(all_results, cost, args, docs_dir):
         "limits, from 5 to 10,000 viewers; `docs/benchmarks/offload-vs-n.png` "
         "puts its figures and these side by side.",
     ]
+    lines += simulated_lines(all_results, args)
     lines += ["", "![offload vs N, real](benchmarks/offload-real-vs-n.png)",
               "",
               "![bytes by source](benchmarks/bytes-by-source.png)", "",
@@ -1030,6 +1062,39 @@ def write_docs(all_results, cost, args, docs_dir):
         f.write("\n".join(lines) + "\n" + kept)
     with open(os.path.join(img_dir, "results.json"), "w") as f:
         json.dump({"swarm": all_results, "client-cost": cost}, f, indent=1)
+
+
+def simulated_lines(all_results, args):
+    """Each run beside the simulator on its own viewers (simulate_run)."""
+    runs = [r for r in all_results
+            if r["modes"]["p2p"].get("simulated")]
+    if not runs:
+        return []
+    lines = ["", "### The same runs in the simulator", "",
+             "`p2p-swarm-sim --scenario` runs the same engine on each "
+             "run's own viewers (links, upload settings, sessions: the "
+             "run's `results.json`) and stream in virtual time "
+             "(`docs/swarm-simulator.md`). It models the links, not the "
+             "CPU, nor SCTP's own congestion control and buffers: the gap "
+             "between the two is what those cost here (compare the load "
+             "column). To replay a run (OUT: its `--out`):", "",
+             "```sh", "build/sim/p2p-swarm-sim --scenario "
+             "OUT/nN/results.json --bitrate "
+             f"{args.bitrate} --rate-scale {args.rate_scale} "
+             f"--segment-duration {args.segment_duration}", "```", "",
+             "| N | real offload | simulated | real - simulated | "
+             "simulated HTTP copies/segment, stalls | "
+             "real load (CPUs), CPU use |", "|---|---|---|---|---|---|"]
+    for r in runs:
+        m = r["modes"]["p2p"]
+        real, sim = m["summary"], m["simulated"]
+        lines.append(
+            f"| {real['viewers']} | {100 * real['offload']:.1f} % | "
+            f"{100 * sim['offload']:.1f} % | "
+            f"{100 * (real['offload'] - sim['offload']):+.1f} points | "
+            f"{sim['http-copies-per-segment']:.2f}, {sim['stalls']} | "
+            f"{load_text(m)} |")
+    return lines
 
 
 def cpu_lines(all_results):
@@ -1187,23 +1252,30 @@ def cost_lines(cost):
 
 # What the docs say of a run's set-up: taken from the run's own command line
 # when rendering saved results, not from the rendering one.
-RUN_SETTINGS = ("bitrate", "rate_scale", "segment_duration", "origin_cap")
+RUN_SETTINGS = ("bitrate", "rate_scale", "segment_duration", "origin_cap",
+                "seed")
 
 
 def render_saved(args, parser):
-    """--docs from DIR/n*/results.json and DIR/cost/results.json, described
-    with the settings of the command that ran them."""
+    """--docs from DIR/n*/results.json and DIR/cost/results.json, or from
+    the DOCS/benchmarks/results.json an earlier --docs wrote, described with
+    the settings of the command that ran them."""
     swarm, cost = [], None
-    for name in os.listdir(args.from_results):
-        path = os.path.join(args.from_results, name, "results.json")
-        if not os.path.exists(path):
-            continue
-        with open(path) as f:
-            r = json.load(f)
-        if name == "cost":
-            cost = client_cost(r)
-        elif len(r["modes"]) == 2:
-            swarm.append(r)
+    if os.path.isfile(args.from_results):
+        with open(args.from_results) as f:
+            saved = json.load(f)
+        swarm, cost = list(saved["swarm"]), saved.get("client-cost")
+    else:
+        for name in os.listdir(args.from_results):
+            path = os.path.join(args.from_results, name, "results.json")
+            if not os.path.exists(path):
+                continue
+            with open(path) as f:
+                r = json.load(f)
+            if name == "cost":
+                cost = client_cost(r)
+            elif len(r["modes"]) == 2:
+                swarm.append(r)
     swarm.sort(key=lambda r: r["modes"]["p2p"]["summary"]["viewers"])
     if not swarm or not args.docs:
         print("swarm-bench: nothing to render (or no --docs)",
@@ -1212,6 +1284,11 @@ def render_saved(args, parser):
     run = parser.parse_args(shlex.split(swarm[0]["command"])[1:])
     for name in RUN_SETTINGS:
         setattr(args, name, getattr(run, name))
+    # Runs saved before the simulator could replay them get their figure
+    # now, from the same scenario.
+    for r in swarm:
+        if "simulated" not in r["modes"]["p2p"]:
+            r["modes"]["p2p"]["simulated"] = simulate_run(r, args)
     write_docs(swarm, cost, args, args.docs)
     return 0
 
@@ -1253,7 +1330,8 @@ def main():
                         "and no viewer stalled (CI)")
     parser.add_argument("--from-results", metavar="DIR",
                         help="run nothing: write --docs from the results of "
-                        "earlier runs (DIR/*/results.json)")
+                        "earlier runs (DIR/*/results.json, or the "
+                        "results.json that --docs wrote)")
     parser.add_argument("--timeout", type=int, default=0,
                         help="give up (and clean up) after this many seconds")
     args = parser.parse_args()
@@ -1292,10 +1370,14 @@ def main():
                                    modes)
             all_results.append(r)
             for mode in modes:
+                simulated = r["modes"][mode].get("simulated")
                 print(f"N={n} {mode}: " + json.dumps(
                     r["modes"][mode]["summary"])
                     + f"; load {load_text(r['modes'][mode])}; uplink drops "
-                    f"{uplinks_text(r['modes'][mode])}", flush=True)
+                    f"{uplinks_text(r['modes'][mode])}"
+                    + (f"; simulated on the same viewers: offload "
+                       f"{100 * simulated['offload']:.1f} %"
+                       if simulated else ""), flush=True)
             if args.check:
                 problems += [f"N={n} {p}" for p in check(r, args)]
         if args.cost_viewers:

@@ -5,9 +5,11 @@
 runs saved in docs/benchmarks/results.json must describe them as they ran
 (their bitrate and rate scale, from their own command line) and carry their
 figures (offload, and where the viewers' CPU went where they recorded it),
-whatever the rendering command's own settings.
+whatever the rendering command's own settings; and each run beside the
+simulator on that run's own viewers (p2p-swarm-sim --scenario), whose
+figure must be the one the simulator gives.
 
-usage: test-render-saved.py SWARM-BENCH RESULTS-JSON
+usage: test-render-saved.py SWARM-BENCH RESULTS-JSON P2P-SWARM-SIM
 """
 import json
 import os
@@ -18,8 +20,29 @@ import sys
 import tempfile
 
 
+def simulate(sim, run, command, tmp):
+    """The simulator's offload on @run's viewers, with its stream."""
+    def setting(name, default):
+        return command[command.index(name) + 1] if name in command \
+            else default
+    scenario = os.path.join(tmp, run["name"] + "-scenario.json")
+    with open(scenario, "w") as f:
+        json.dump({"duration-s": run["duration-s"],
+                   "viewers": run["viewers"]}, f)
+    out = os.path.join(tmp, run["name"] + "-sim.json")
+    subprocess.run([sim, "--scenario", scenario,
+                    "--bitrate", setting("--bitrate", "3000"),
+                    "--rate-scale", setting("--rate-scale", "1"),
+                    "--segment-duration", setting("--segment-duration", "2"),
+                    "--seed", setting("--seed", "1"), "--json", out],
+                   check=True, stdout=subprocess.DEVNULL)
+    with open(out) as f:
+        return json.load(f)["offload"]
+
+
 def main():
-    bench, saved = sys.argv[1:3]
+    bench, saved, sim = sys.argv[1:4]
+    build_dir = os.path.dirname(os.path.dirname(os.path.abspath(sim)))
     with open(saved) as f:
         runs = json.load(f)["swarm"]
     command = shlex.split(runs[0]["command"])
@@ -36,9 +59,22 @@ def main():
         # Settings of the rendering command that must not leak into the text.
         subprocess.run([sys.executable, bench, "--from-results", results,
                         "--docs", docs, "--rate-scale", "0.5",
-                        "--bitrate", "1000"], check=True)
+                        "--bitrate", "1000", "--build-dir", build_dir],
+                       check=True)
         with open(os.path.join(docs, "benchmarks.md")) as f:
             text = f.read()
+        simulated = {run["name"]: simulate(sim, run, command, tmp)
+                     for run in runs}
+        # Rendered from the saved file itself, the client cost stays.
+        subprocess.run([sys.executable, bench, "--from-results", saved,
+                        "--docs", docs, "--build-dir", build_dir],
+                       check=True)
+        with open(os.path.join(docs, "benchmarks.md")) as f:
+            again = f.read()
+        with open(saved) as f:
+            has_cost = json.load(f).get("client-cost") is not None
+        assert ("## Client cost" in again) == has_cost, \
+            "the saved client cost was not rendered"
     stream = re.search(r"^- Stream: (\d+) kbit/s \((\d+) kbit/s scaled by "
                        r"--rate-scale ([\d.]+),", text, re.M)
     assert stream, "no set-up line"
@@ -63,6 +99,13 @@ def main():
             connections = p2p.get("peer-connections-per-minute")
             if connections is not None:
                 assert line.endswith(f" {connections:.1f} |"), line
+        # The simulator's figure for the same viewers, and the gap.
+        offload = simulated[run["name"]]
+        row = (f"| {p2p['viewers']} | {100 * p2p['offload']:.1f} % | "
+               f"{100 * offload:.1f} % | "
+               f"{100 * (p2p['offload'] - offload):+.1f} points | ")
+        assert any(l.startswith(row) for l in text.splitlines()), \
+            f"no simulated row {row!r}"
     print(stream.group(0))
 
 
