@@ -748,7 +748,8 @@ def simulate_run(results, args):
 
 
 def check(results, args):
-    """The CI assertions: complete, sane output and no stall."""
+    """The CI assertions: complete, sane output, no stall, and the run
+    replayed in the simulator."""
     problems = []
     for mode, m in results["modes"].items():
         expected = sum(len(v["sessions"]) for v in results["viewers"]
@@ -788,6 +789,9 @@ def check(results, args):
             problems.append(f"{mode}: no HTTP copies per segment")
         if not 0 <= s["offload"] <= 1:
             problems.append(f"{mode}: offload {s['offload']}")
+        if m.get("swarm") and not m.get("simulated"):
+            problems.append(f"{mode}: the simulator did not replay the run "
+                            "(build sim/p2p-swarm-sim)")
         for session in m["sessions"]:
             # Its live threads' CPU is part of the process's, and some.
             live = sum(session.get("cpu-threads-s", {}).values())
