@@ -12,10 +12,6 @@ namespace p2p::sim {
 
 namespace {
 
-/* The bench's one-way delay from the core to the origin: a host's delay
- * there is its round trip's half less this (swarm-bench.py make_viewers). */
-constexpr double kOriginDelayMs = 2.0;
-
 bool
 fail (GError **error, const std::string &path, const std::string &what)
 {
@@ -68,17 +64,13 @@ load_bench_scenario (const std::string &path, BenchScenario *scenario,
         || !number_member (v, "down-mbit", &down_mbit)
         || !number_member (v, "up-mbit", &up_mbit) || down_mbit <= 0
         || up_mbit < 0 || loss_pct < 0 || loss_pct > 100
-        || rtt_ms < 2 * kOriginDelayMs)
+        || rtt_ms <= 2 * double (kOriginDelay) / GST_MSECOND)
       return fail (error, path,
                    which
                        + ": no link (rtt-ms, loss-pct, "
                          "down-mbit, up-mbit)");
     PlannedViewer plan;
-    plan.link.delay
-        = GstClockTime ((rtt_ms / 2 - kOriginDelayMs) * GST_MSECOND);
-    plan.link.loss = loss_pct / 100;
-    plan.link.down_bytes_per_s = down_mbit * 1e6 / 8;
-    plan.link.up_bytes_per_s = up_mbit * 1e6 / 8;
+    plan.link = bench_link (rtt_ms, loss_pct / 100, down_mbit, up_mbit);
     plan.upload = !json_object_has_member (v, "upload")
                   || json_object_get_boolean_member (v, "upload");
 

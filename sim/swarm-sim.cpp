@@ -28,8 +28,6 @@ namespace p2p::sim {
 
 namespace {
 
-/* The bench's origin: a nearby CDN edge (ORIGIN_DELAY_MS). */
-constexpr GstClockTime kOriginDelay = 2 * GST_MSECOND;
 /* Segments published before the first viewer joins (the bench waits for
  * four). */
 constexpr int kPrerollSegments = 4;
@@ -176,21 +174,32 @@ struct SimViewer
   ViewerRecord record;
 };
 
-/* The bench's link mix (tests/bench/swarm-bench.py make_viewers). */
+/* The bench's link mix (tests/bench/swarm-bench.py make_viewers), drawn
+ * in this order. */
 LinkSpec
 draw_link (Random &random, double scale)
 {
   static const double losses[] = { 0, 0, 0, 0.001, 0.005 };
   const double rtt_ms = 20 + 60 * random.uniform ();
-  LinkSpec link;
-  link.delay = GstClockTime ((rtt_ms / 2 - 2) * GST_MSECOND);
-  link.loss = losses[random.range (0, 5)];
-  link.down_bytes_per_s = (5 + 45 * random.uniform ()) * 1e6 / 8 * scale;
-  link.up_bytes_per_s = (1 + 9 * random.uniform ()) * 1e6 / 8 * scale;
-  return link;
+  const double loss = losses[random.range (0, 5)];
+  const double down_mbit = (5 + 45 * random.uniform ()) * scale;
+  const double up_mbit = (1 + 9 * random.uniform ()) * scale;
+  return bench_link (rtt_ms, loss, down_mbit, up_mbit);
 }
 
 } // namespace
+
+LinkSpec
+bench_link (double rtt_ms, double loss, double down_mbit, double up_mbit)
+{
+  LinkSpec link;
+  link.delay = GstClockTime ((rtt_ms / 2 - double (kOriginDelay) / GST_MSECOND)
+                             * GST_MSECOND);
+  link.loss = loss;
+  link.down_bytes_per_s = down_mbit * 1e6 / 8;
+  link.up_bytes_per_s = up_mbit * 1e6 / 8;
+  return link;
+}
 
 Totals
 Totals::operator- (const Totals &earlier) const
@@ -509,6 +518,7 @@ Simulation::run ()
                                    ? config_.warm_up
                                    : joins_end + 20 * GST_SECOND;
 
+  /* A real run's viewers join, leave and come back when they did. */
   for (const PlannedViewer &plan : config_.planned) {
     const int index = next_index_++;
     for (const auto &[start, stop] : plan.sessions) {

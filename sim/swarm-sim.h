@@ -12,8 +12,8 @@
 #pragma once
 
 #include <functional>
-#include <utility>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <gst/gst.h>
@@ -23,6 +23,16 @@
 #include "sim/network.h"
 
 namespace p2p::sim {
+
+/* The bench's origin: a nearby CDN edge (ORIGIN_DELAY_MS), one way to the
+ * core. */
+inline constexpr GstClockTime kOriginDelay = 2 * GST_MSECOND;
+
+/* A viewer's link as the bench sets one up (tests/bench/swarm-bench.py):
+ * @rtt_ms to the origin (more than 2 × kOriginDelay), @loss a probability,
+ * rates in Mbit/s. */
+LinkSpec bench_link (double rtt_ms, double loss, double down_mbit,
+                     double up_mbit);
 
 /* A viewer given rather than drawn: its link (rates as given, not scaled
  * again), whether it uploads, and when it watches, from the run's start.

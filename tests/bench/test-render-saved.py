@@ -6,8 +6,9 @@ runs saved in docs/benchmarks/results.json must describe them as they ran
 (their bitrate and rate scale, from their own command line) and carry their
 figures (offload, and where the viewers' CPU went where they recorded it),
 whatever the rendering command's own settings; and each run beside the
-simulator on that run's own viewers (p2p-swarm-sim --scenario), whose
-figure must be the one the simulator gives.
+simulator on that run's own viewers (p2p-swarm-sim --scenario): the figure
+the simulator gives now for runs saved without one, the saved figure
+(the engine's at the time of the run) for the others.
 
 usage: test-render-saved.py SWARM-BENCH RESULTS-JSON P2P-SWARM-SIM
 """
@@ -52,9 +53,12 @@ def main():
         results = os.path.join(tmp, "results")
         for run in runs:
             os.makedirs(os.path.join(results, run["name"]))
+            # As saved before runs were replayed: the rendering replays them.
+            unreplayed = json.loads(json.dumps(run))
+            unreplayed["modes"]["p2p"].pop("simulated", None)
             with open(os.path.join(results, run["name"], "results.json"),
                       "w") as f:
-                json.dump(run, f)
+                json.dump(unreplayed, f)
         docs = os.path.join(tmp, "docs")
         # Settings of the rendering command that must not leak into the text.
         subprocess.run([sys.executable, bench, "--from-results", results,
@@ -65,7 +69,8 @@ def main():
             text = f.read()
         simulated = {run["name"]: simulate(sim, run, command, tmp)
                      for run in runs}
-        # Rendered from the saved file itself, the client cost stays.
+        # Rendered from the saved file itself, the saved figures and the
+        # client cost stay.
         subprocess.run([sys.executable, bench, "--from-results", saved,
                         "--docs", docs, "--build-dir", build_dir],
                        check=True)
@@ -75,6 +80,14 @@ def main():
             has_cost = json.load(f).get("client-cost") is not None
         assert ("## Client cost" in again) == has_cost, \
             "the saved client cost was not rendered"
+        for run in runs:
+            saved_figure = run["modes"]["p2p"].get("simulated")
+            if saved_figure:
+                row = (f"| {run['modes']['p2p']['summary']['viewers']} | "
+                       f"{100 * run['modes']['p2p']['summary']['offload']:.1f}"
+                       f" % | {100 * saved_figure['offload']:.1f} % | ")
+                assert any(l.startswith(row) for l in again.splitlines()), \
+                    f"the saved simulated figure is not shown: {row!r}"
     stream = re.search(r"^- Stream: (\d+) kbit/s \((\d+) kbit/s scaled by "
                        r"--rate-scale ([\d.]+),", text, re.M)
     assert stream, "no set-up line"
@@ -99,7 +112,7 @@ def main():
             connections = p2p.get("peer-connections-per-minute")
             if connections is not None:
                 assert line.endswith(f" {connections:.1f} |"), line
-        # The simulator's figure for the same viewers, and the gap.
+        # The simulator's figure now for the same viewers, and the gap.
         offload = simulated[run["name"]]
         row = (f"| {p2p['viewers']} | {100 * p2p['offload']:.1f} % | "
                f"{100 * offload:.1f} % | "
