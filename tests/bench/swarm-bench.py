@@ -1010,9 +1010,10 @@ def write_docs(all_results, cost, args, docs_dir):
                 " Yet the run gives "
                 f"{100 * (simulated['offload'] - p2p['offload']):.1f} points "
                 "less than the simulator on the same viewers (below): what "
-                "the simulator leaves out (CPU within the second, when a "
-                "segment reaches every viewer at once; SCTP's own congestion "
-                "control and buffers), not measured apart.")
+                "the simulator leaves out (what the uplinks carry besides "
+                "the stream: SCTP's acknowledgements, announcements, "
+                "headers; CPU within the second; SCTP's own congestion "
+                "control), `docs/swarm-simulator.md`, twenty-second round.")
     else:
         cpu_verdict = ("Every viewer's WebRTC data path costs CPU per "
                        "packet (see Client cost below), and this machine "
@@ -1087,10 +1088,12 @@ def simulated_lines(all_results, args):
              "`p2p-swarm-sim --scenario` runs the same engine on each "
              "run's own viewers (links, upload settings, sessions: the "
              "run's `results.json`) and stream in virtual time "
-             "(`docs/swarm-simulator.md`). It models the links, not the "
-             "CPU, nor SCTP's own congestion control and buffers: the gap "
-             "between the two is what those cost here (compare the load "
-             "column). To replay a run (OUT: its `--out`):", "",
+             "(`docs/swarm-simulator.md`). It carries the stream's bytes at "
+             "each link's rate, but not what the real uplinks carry besides "
+             "(SCTP's acknowledgements, announcements, headers), nor the "
+             "CPU, nor SCTP's own congestion control: the gap between the "
+             "two is what those cost here. To replay a run (OUT: its "
+             "`--out`):", "",
              "```sh", "build/sim/p2p-swarm-sim --scenario "
              "OUT/nN/results.json --bitrate "
              f"{args.bitrate} --rate-scale {args.rate_scale} "
