@@ -330,7 +330,6 @@ main (int argc, char **argv)
       g_error_free (error);
       return 1;
     }
-    config.viewers = int (scenario.viewers.size ());
     config.planned = std::move (scenario.viewers);
     if (!segments_given)
       config.segments = std::max (

@@ -420,10 +420,10 @@ Simulation::leave (int index)
 void
 Simulation::schedule_churn ()
 {
-  if (config_.churn <= 0 || config_.viewers <= 0)
+  if (config_.churn <= 0 || config_.audience () <= 0)
     return;
   /* Departures form a Poisson process; each is replaced at once. */
-  const double per_second = config_.churn * config_.viewers / 60.0;
+  const double per_second = config_.churn * config_.audience () / 60.0;
   const double wait = -std::log (1 - draws_.uniform ()) / per_second;
   loop_.call_later (GstClockTime (wait * GST_SECOND), [this] {
     if (loop_.now () >= end_)
@@ -527,8 +527,10 @@ Simulation::run ()
         loop_.call_later (stop, [this, index] { leave (index); });
     }
   }
-  /* Joins spread over the first part of the run, in a drawn order. */
-  for (int i = 0; config_.planned.empty () && i < config_.viewers; i++) {
+  /* Otherwise joins spread over the first part of the run, in a drawn
+   * order. */
+  const int drawn = config_.planned.empty () ? config_.viewers : 0;
+  for (int i = 0; i < drawn; i++) {
     const GstClockTime at = GstClockTime (
         draws_.uniform () * config_.join_spread * double (duration));
     const int index = next_index_++;
@@ -572,7 +574,7 @@ Simulation::run ()
   for (auto &v : viewers_)
     finish_record (*v.second);
 
-  result.viewers = config_.viewers;
+  result.viewers = config_.audience ();
   result.sessions = int (records_.size ());
   result.segments = broadcaster_->published ();
   result.whole = whole;

@@ -74,8 +74,8 @@ struct SimConfig
   /* The bench's schedule: one viewer in five leaves near the middle of the
    * run and comes back (tests/bench/swarm-bench.py make_schedule). */
   bool bench_schedule = false;
-  /* Viewers as a real run had them; when set, `viewers` is their number
-   * and none is drawn (newcomers of `churn` still are). */
+  /* Viewers as a real run had them; when set, they are the audience in
+   * place of `viewers` drawn ones (newcomers of `churn` are still drawn). */
   std::vector<PlannedViewer> planned;
   /* Every link's rate scaled by this (with the bitrate: same transfer
    * times), as the real bench does on a machine short of CPU. */
@@ -86,6 +86,13 @@ struct SimConfig
   guint viewers_per_copy = broadcaster::SeederConfig ().viewers_per_copy;
   /* The origin's uplink: a CDN, which the bench does not cap either. */
   double origin_bytes_per_s = 1e12;
+  /* Viewers watching at once: the planned ones, or `viewers`. */
+  int
+  audience () const
+  {
+    return planned.empty () ? viewers : int (planned.size ());
+  }
+
   /* Progress lines to stderr every this many virtual seconds (0: none). */
   int progress_every_s = 0;
   /* The steady figures count from this long after the first viewers may

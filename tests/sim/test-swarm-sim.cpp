@@ -249,7 +249,6 @@ GST_START_TEST (test_bench_scenario_sets_the_viewers)
   fail_unless_equals_int (scenario.viewers.size (), 3);
   fail_unless (scenario.duration_s == 40);
   SimConfig config;
-  config.viewers = 3;
   config.segments = 20;
   config.planned = scenario.viewers;
   const SimResult r = run_swarm (config);
