@@ -270,6 +270,7 @@ private:
     Endpoint *sender = network_.find (remote_);
     if (sender && sender->remote_ == id_)
       sender->acknowledged (unit.size);
+    host_.acknowledge (unit.size, wire::kSctpPayload, wire::kSctpAck);
     if (open_ && !closed_ && events_.message)
       events_.message (unit.bytes.get ());
   }
@@ -287,6 +288,7 @@ private:
   {
     while (!held_.empty () && in_flight_ < window_ && up_) {
       Unit &unit = held_.front ();
+      unit.headers = host_.packet_headers (unit.size);
       in_flight_ += unit.size;
       held_bytes_ -= unit.size;
       host_.uplink ().send (up_, std::move (unit));
@@ -405,6 +407,37 @@ Host::Host (Network &network, guint32 id, const LinkSpec &link)
       uplink_ (network.loop (), link.up_bytes_per_s),
       downlink_ (network.loop (), link.down_bytes_per_s)
 {
+}
+
+Host::~Host ()
+{
+  if (acks_)
+    uplink_.close (acks_);
+}
+
+gsize
+Host::packet_headers (gsize size)
+{
+  const gsize packets = std::max<gsize> (1, (size + wire::kSctpPayload - 1)
+                                                / wire::kSctpPayload);
+  uplink_packets_ += packets;
+  return network_.wire_costs () ? packets * wire::kSctpHeaders : 0;
+}
+
+void
+Host::acknowledge (gsize bytes, gsize payload, gsize ack_bytes)
+{
+  const gsize packets = std::max<gsize> (1, (bytes + payload - 1) / payload);
+  const gsize acks = (packets + 1) / 2;
+  uplink_packets_ += acks;
+  if (!network_.wire_costs ())
+    return;
+  acks_owed_ += acks * ack_bytes;
+  if (acks_owed_ < wire::kSctpPayload)
+    return;
+  if (!acks_)
+    acks_ = uplink_.open ([] (Unit) {});
+  uplink_.send (acks_, Unit{ BytesRef (), 0, std::exchange (acks_owed_, 0) });
 }
 
 Network::~Network () = default;

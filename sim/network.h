@@ -38,12 +38,32 @@ struct LinkSpec
   double loss = 0;
 };
 
+/* What the wire carries besides the messages' bytes, per packet (charged
+ * when Network::wire_costs () is on). */
+namespace wire {
+/* webrtcbin's SCTP packets are 1,200 bytes: the payload of a DATA chunk is
+ * that less SCTP's common header (12) and the chunk's (16). */
+inline constexpr gsize kSctpPayload = 1172;
+/* On top of those 28: DTLS's record header (13) and AES-GCM's nonce and
+ * tag (24), UDP (8), IPv4 (20). */
+inline constexpr gsize kSctpHeaders = 28 + 13 + 24 + 8 + 20;
+/* A SACK on its own: common header and SACK chunk (12 + 16), then the
+ * same DTLS, UDP and IP. SCTP acknowledges every second packet. */
+inline constexpr gsize kSctpAck = 12 + 16 + 13 + 24 + 8 + 20;
+/* HTTP over TCP: a full segment's payload, and the headers of each
+ * segment and of the ACK of every second one (IPv4, TCP and its
+ * timestamps). */
+inline constexpr gsize kTcpSegment = 1448;
+inline constexpr gsize kTcpHeaders = 20 + 20 + 12;
+} // namespace wire
+
 class Network;
 
 class Host
 {
 public:
   Host (Network &network, guint32 id, const LinkSpec &link);
+  ~Host ();
 
   guint32
   id () const
@@ -71,12 +91,30 @@ public:
     return network_;
   }
 
+  /* A message of @size bytes goes onto the uplink: the headers of its
+   * packets, 0 when the network does not charge them. */
+  gsize packet_headers (gsize size);
+  /* @packets arrived, each of @payload bytes at most: the uplink sends one
+   * acknowledgement of @ack_bytes for every second one. */
+  void acknowledge (gsize bytes, gsize payload, gsize ack_bytes);
+  /* Packets the uplink sent: messages' and acknowledgements'. */
+  guint64
+  uplink_packets () const
+  {
+    return uplink_packets_;
+  }
+
 private:
   Network &network_;
   const guint32 id_;
   const LinkSpec spec_;
   SharedLink uplink_;
   SharedLink downlink_;
+  /* Acknowledgements owed, sent together once they fill a packet (their
+   * timing does not matter: only the uplink's time they take). */
+  Flow *acks_ = nullptr;
+  gsize acks_owed_ = 0;
+  guint64 uplink_packets_ = 0;
 };
 
 class Endpoint;
@@ -118,6 +156,18 @@ public:
   {
     return timing_;
   }
+  /* Whether links carry packet headers and acknowledgements (wire::) as
+   * well as messages. Packets are counted either way. */
+  bool
+  wire_costs () const
+  {
+    return wire_costs_;
+  }
+  void
+  set_wire_costs (bool on)
+  {
+    wire_costs_ = on;
+  }
 
   /* One way from @from to @to. */
   GstClockTime
@@ -145,6 +195,7 @@ public:
 private:
   EventLoop &loop_;
   Timing timing_;
+  bool wire_costs_ = false;
   guint32 next_host_ = 0;
   std::unordered_map<guint32, std::unique_ptr<Host>> hosts_;
   /* By id - 1: ids are handed out in order and never reused. */

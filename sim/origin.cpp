@@ -109,17 +109,25 @@ private:
                                       });
         });
     down_ = client_.downlink ().open ([weak] (Unit u) {
-      if (auto self = weak.lock ())
+      if (auto self = weak.lock ()) {
+        self->client_.acknowledge (u.size, wire::kTcpSegment,
+                                   wire::kTcpHeaders);
         self->on_piece (u.size);
+      }
     });
     if (length == 0) {
       /* Nothing to send: the headers still take their way back. */
       origin_.host_.uplink ().send (up_, Unit{ BytesRef (), 0 });
       return;
     }
-    for (gsize at = 0; at < length; at += kPieceBytes)
-      origin_.host_.uplink ().send (
-          up_, Unit{ BytesRef (), std::min (kPieceBytes, length - at) });
+    for (gsize at = 0; at < length; at += kPieceBytes) {
+      const gsize piece = std::min (kPieceBytes, length - at);
+      const gsize headers = network.wire_costs ()
+                                ? (piece + wire::kTcpSegment - 1)
+                                      / wire::kTcpSegment * wire::kTcpHeaders
+                                : 0;
+      origin_.host_.uplink ().send (up_, Unit{ BytesRef (), piece, headers });
+    }
   }
 
   void

@@ -120,6 +120,8 @@ to_json (const SimConfig &config, const SimResult &r, bool per_viewer)
   add (b, "upload_off", config.upload_off);
   add (b, "pace_uplinks", config.pace_uplinks);
   add (b, "uplink_scale", config.uplink_scale);
+  json_builder_set_member_name (b, "wire_costs");
+  json_builder_add_boolean_value (b, config.wire_costs);
   add (b, "live_delay", gint64 (config.live_delay));
   add (b, "startup_wait_ms", gint64 (config.startup_wait / GST_MSECOND));
   add (b, "http_window_ms", gint64 (config.http_window / GST_MSECOND));
@@ -145,6 +147,7 @@ to_json (const SimConfig &config, const SimResult &r, bool per_viewer)
   add (b, "uploaded_bytes", gint64 (r.whole.uploaded_bytes));
   add (b, "uplink_supply", r.whole.uplink_supply ());
   add (b, "uplink_use", r.whole.uplink_use ());
+  add (b, "other_packets_per_s", r.whole.other_packets_per_second ());
   add (b, "tracker_announces", gint64 (r.tracker_announces));
   add (b, "announces_per_viewer_per_s",
        r.sessions ? double (r.tracker_announces) / r.viewers / r.virtual_seconds
@@ -167,6 +170,7 @@ to_json (const SimConfig &config, const SimResult &r, bool per_viewer)
     add (b, "stall_seconds", r.steady.stall_seconds);
     add (b, "uplink_supply", r.steady.uplink_supply ());
     add (b, "uplink_use", r.steady.uplink_use ());
+    add (b, "other_packets_per_s", r.steady.other_packets_per_second ());
     add_spread (b, r.whole_after_s);
     json_builder_end_object (b);
   }
@@ -190,6 +194,7 @@ to_json (const SimConfig &config, const SimResult &r, bool per_viewer)
       add (b, "peer_bytes", gint64 (v.peer_bytes));
       add (b, "uploaded_bytes", gint64 (v.uploaded_bytes));
       add (b, "duplicate_bytes", gint64 (v.duplicate_bytes));
+      add (b, "uplink_packets", gint64 (v.uplink_packets));
       add (b, "peer_sessions", gint64 (v.peer_sessions));
       add (b, "peer_connections", gint64 (v.peer_connections));
       add (b, "stalls", gint64 (v.stalls));
@@ -222,7 +227,7 @@ main (int argc, char **argv)
   gdouble churn = 0, upload_off = 0.2, segment_duration = 2, bitrate = 3000,
           rate_scale = 1, join_spread = 0.3, warm_up = -1, pace_uplinks = 0,
           uplink_scale = 1;
-  gboolean bench_schedule = FALSE, per_viewer = FALSE;
+  gboolean bench_schedule = FALSE, per_viewer = FALSE, wire_costs = TRUE;
   gchar *json_path = nullptr, *scenario_path = nullptr;
   GOptionEntry entries[] = {
     { "viewers", 'n', 0, G_OPTION_ARG_INT, &viewers,
@@ -245,6 +250,10 @@ main (int argc, char **argv)
       "Multiply every viewer's uplink by this: more upload capacity than "
       "the bench's mix (default 1)",
       "X" },
+    { "no-wire-costs", 0, G_OPTION_FLAG_REVERSE, G_OPTION_ARG_NONE, &wire_costs,
+      "Links carry messages only, without packet headers and "
+      "acknowledgements (the simulator before 2026-12-07)",
+      nullptr },
     { "live-delay", 0, 0, G_OPTION_ARG_INT, &live_delay,
       "p2phlssrc live-delay, segments (default 5)", "D" },
     { "startup-wait", 0, 0, G_OPTION_ARG_INT, &startup_wait_ms,
@@ -309,6 +318,7 @@ main (int argc, char **argv)
   config.upload_off = upload_off;
   config.pace_uplinks = pace_uplinks;
   config.uplink_scale = uplink_scale;
+  config.wire_costs = wire_costs;
   config.live_delay = guint (live_delay);
   config.startup_wait = GstClockTime (startup_wait_ms) * GST_MSECOND;
   config.http_window = GstClockTime (http_window_ms) * GST_MSECOND;
@@ -369,6 +379,11 @@ main (int argc, char **argv)
              double (r.peer_connections) / r.sessions,
              double (r.peer_connections) / r.viewer_minutes, r.peer_connections,
              r.peer_sessions);
+  g_print ("uplink packets a second per viewer besides segment data: %.0f "
+           "(acknowledgements, announcements, requests; %s)\n",
+           r.whole.other_packets_per_second (),
+           config.wire_costs ? "charged to the links with their headers"
+                             : "not charged: --no-wire-costs");
   if (json_path) {
     const std::string line = to_json (config, r, per_viewer);
     if (!p2p::bench::append_line (json_path, line)) {

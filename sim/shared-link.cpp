@@ -59,7 +59,7 @@ SharedLink::advance ()
 void
 SharedLink::start_head (Flow *flow)
 {
-  flow->finish_ = virtual_time_ + double (flow->queue_.front ().size);
+  flow->finish_ = virtual_time_ + double (flow->queue_.front ().wire_size ());
   flow->in_heap_ = true;
   heap_.push_back (Entry{ flow->finish_, order_++, flow });
   std::push_heap (heap_.begin (), heap_.end (), Later ());
@@ -129,13 +129,13 @@ SharedLink::on_timer ()
     Unit unit = std::move (flow->queue_.front ());
     flow->queue_.pop_front ();
     flow->queued_bytes_ -= unit.size;
-    bytes_sent_ += unit.size;
+    bytes_sent_ += unit.wire_size ();
     if (flow->queue_.empty ()) {
       flow->in_heap_ = false;
       busy_--;
     } else {
       /* The next unit starts where this one ended. */
-      flow->finish_ = top.finish + double (flow->queue_.front ().size);
+      flow->finish_ = top.finish + double (flow->queue_.front ().wire_size ());
       heap_.push_back (Entry{ flow->finish_, order_++, flow });
       std::push_heap (heap_.begin (), heap_.end (), Later ());
     }

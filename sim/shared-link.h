@@ -24,6 +24,16 @@ struct Unit
 {
   BytesRef bytes; /* may be empty: only the size travels */
   gsize size = 0;
+  /* What the link carries beside @size: packet headers (Network's wire
+   * costs). It takes the link's time but is no payload: a flow's queued
+   * bytes leave it out, as SCTP's buffered amount does. */
+  gsize headers = 0;
+
+  gsize
+  wire_size () const
+  {
+    return size + headers;
+  }
 };
 
 /* First in, first out, in a ring. The first two items are kept inline: a
@@ -145,6 +155,7 @@ public:
   {
     return rate_;
   }
+  /* Everything it carried, headers included. */
   guint64
   bytes_sent () const
   {

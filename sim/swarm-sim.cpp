@@ -26,6 +26,16 @@
 
 namespace p2p::sim {
 
+double
+Totals::other_packets_per_second () const
+{
+  if (watched_seconds <= 0)
+    return 0;
+  const double data_packets = double (uploaded_bytes) / wire::kSctpPayload;
+  return std::max (0.0, double (uplink_packets) - data_packets)
+         / watched_seconds;
+}
+
 namespace {
 
 /* Segments published before the first viewer joins (the bench waits for
@@ -215,6 +225,8 @@ Totals::operator- (const Totals &earlier) const
   d.uploaded_bytes = uploaded_bytes - earlier.uploaded_bytes;
   d.uplink_capacity_bytes
       = uplink_capacity_bytes - earlier.uplink_capacity_bytes;
+  d.uplink_packets = uplink_packets - earlier.uplink_packets;
+  d.watched_seconds = watched_seconds - earlier.watched_seconds;
   return d;
 }
 
@@ -264,6 +276,7 @@ public:
   explicit Simulation (const SimConfig &config)
       : config_ (config), network_ (loop_), draws_ (config.seed), hasher_ (1024)
   {
+    network_.set_wire_costs (config.wire_costs);
     LinkSpec origin_link;
     origin_link.up_bytes_per_s = origin_link.down_bytes_per_s
         = config.origin_bytes_per_s * config.rate_scale;
@@ -394,6 +407,7 @@ Simulation::finish_record (SimViewer &viewer)
   r.peer_bytes = s.peer_bytes;
   r.uploaded_bytes = s.uploaded_bytes;
   r.duplicate_bytes = s.duplicate_bytes;
+  r.uplink_packets = viewer.host.uplink_packets ();
   r.passes = s.passes;
   r.peer_sessions = s.peer_sessions;
   r.peer_connections = s.peer_connections;
@@ -445,26 +459,30 @@ Simulation::totals () const
   t.segment_bytes = broadcaster_->published_bytes ();
   t.http_segment_bytes = origin_->stats ().segment_bytes;
   t.seeder_bytes = broadcaster_->seeder_bytes ();
-  auto add = [&t] (const ViewerRecord &session, GstClockTime until,
-                   guint64 http, guint64 peer, guint64 uploaded, guint64 stalls,
-                   double stall_seconds) {
-    t.received_bytes += http + peer;
-    t.peer_bytes += peer;
-    t.stalls += stalls;
-    t.stall_seconds += stall_seconds;
-    if (session.upload) {
-      t.uploaded_bytes += uploaded;
-      t.uplink_capacity_bytes += session.link.up_bytes_per_s
-                                 * double (until - session.joined) / GST_SECOND;
-    }
-  };
+  auto add
+      = [&t] (const ViewerRecord &session, GstClockTime until, guint64 http,
+              guint64 peer, guint64 uploaded, guint64 uplink_packets,
+              guint64 stalls, double stall_seconds) {
+          const double watched = double (until - session.joined) / GST_SECOND;
+          t.uplink_packets += uplink_packets;
+          t.watched_seconds += watched;
+          t.received_bytes += http + peer;
+          t.peer_bytes += peer;
+          t.stalls += stalls;
+          t.stall_seconds += stall_seconds;
+          if (session.upload) {
+            t.uploaded_bytes += uploaded;
+            t.uplink_capacity_bytes += session.link.up_bytes_per_s * watched;
+          }
+        };
   for (const ViewerRecord &r : records_)
-    add (r, r.left, r.http_bytes, r.peer_bytes, r.uploaded_bytes, r.stalls,
-         r.stall_seconds);
+    add (r, r.left, r.http_bytes, r.peer_bytes, r.uploaded_bytes,
+         r.uplink_packets, r.stalls, r.stall_seconds);
   for (const auto &v : viewers_) {
     const viewer::ViewerStats s = v.second->core->stats ();
     add (v.second->record, loop_.now (), s.http_bytes, s.peer_bytes,
-         s.uploaded_bytes, s.stalls, double (s.stall_time) / GST_SECOND);
+         s.uploaded_bytes, v.second->host.uplink_packets (), s.stalls,
+         double (s.stall_time) / GST_SECOND);
   }
   return t;
 }

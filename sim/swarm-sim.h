@@ -63,6 +63,10 @@ struct SimConfig
   /* Every viewer's drawn uplink is multiplied by this: how the design does
    * with more upload capacity than the bench's mix has. */
   double uplink_scale = 1;
+  /* Links carry packet headers and acknowledgements as well as messages
+   * (Network::wire_costs), as real ones do: at 3 Mbit/s a viewer's SACKs
+   * alone take about 120 kbit/s of its uplink. */
+  bool wire_costs = true;
   guint live_delay = 5;
   /* p2phlssrc startup-wait (ViewerConfig::startup_wait). */
   GstClockTime startup_wait = 0;
@@ -111,6 +115,7 @@ struct ViewerRecord
   guint64 peer_bytes = 0;
   guint64 uploaded_bytes = 0;
   guint64 duplicate_bytes = 0;
+  guint64 uplink_packets = 0;
   guint64 passes = 0;
   /* WebRTC sessions it set up, and of those the ones that connected. */
   guint64 peer_sessions = 0;
@@ -137,6 +142,9 @@ struct Totals
    * sent while they watched. */
   guint64 uploaded_bytes = 0;
   double uplink_capacity_bytes = 0;
+  /* Every viewer's: the packets its uplink sent, and how long it watched. */
+  guint64 uplink_packets = 0;
+  double watched_seconds = 0;
 
   Totals operator- (const Totals &earlier) const;
   /* Offload as the bench counts it: what viewers got from peers, less what
@@ -150,6 +158,11 @@ struct Totals
   double uplink_supply () const;
   /* The share of that capacity used. */
   double uplink_use () const;
+  /* Packets a viewer's uplink sent a second besides those of the segment
+   * data it uploaded: acknowledgements, announcements, requests. Counted
+   * as the bench counts them on real uplinks (wire::kSctpPayload a data
+   * packet). */
+  double other_packets_per_second () const;
 };
 
 struct SimResult

@@ -3,7 +3,8 @@
  *
  * The simulator's own pieces: the event loop's order and cancellation,
  * rates shared on a link, and simulated data channels (open, messages in
- * order and on time, back-pressure, close seen by the remote).
+ * order and on time, back-pressure, close seen by the remote), and what
+ * the wire carries besides messages.
  */
 #include <gst/check/gstcheck.h>
 
@@ -284,6 +285,53 @@ GST_START_TEST (test_slow_path_pushes_back_on_the_sender)
 
 GST_END_TEST;
 
+/* With wire costs a message takes its packets' headers of the sender's
+ * uplink, and the receiver's uplink sends a SACK for every second packet;
+ * without, only the message's bytes travel. Packets are counted either
+ * way. */
+GST_START_TEST (test_wire_costs_charge_headers_and_acknowledgements)
+{
+  for (const bool costs : { false, true }) {
+    EventLoop loop;
+    Network network (loop);
+    network.set_wire_costs (costs);
+    LinkSpec link;
+    link.up_bytes_per_s = 100e3;
+    link.down_bytes_per_s = 10e6;
+    link.delay = 10 * GST_MSECOND;
+    Host &a = network.add_host (link);
+    Host &b = network.add_host (link);
+    ChannelSide sa, sb;
+    ChannelPair pair = open_channel (loop, network, a, b, sa, sb);
+
+    const GstClockTime sent = loop.now ();
+    GBytes *message = bytes_of_size (100000);
+    fail_unless (pair.offerer->send (message));
+    g_bytes_unref (message);
+    loop.run_until (sent + 3 * GST_SECOND);
+    fail_unless_equals_int (sb.messages.size (), 1);
+
+    /* 86 packets of at most 1,172 bytes, acknowledged by 43 SACKs. */
+    const gsize packets = 86, sacks = 43;
+    fail_unless_equals_uint64 (a.uplink_packets (), packets);
+    fail_unless_equals_uint64 (b.uplink_packets (), sacks);
+    const gsize headers = costs ? packets * wire::kSctpHeaders : 0;
+    fail_unless_equals_uint64 (a.uplink ().bytes_sent (), 100000 + headers);
+    fail_unless_equals_uint64 (b.uplink ().bytes_sent (),
+                               costs ? sacks * wire::kSctpAck : 0);
+    /* The headers take the links' time too: on the uplink 1 s for the
+     * bytes and 80 ms for 86 headers of 93 bytes, 20 ms across, a
+     * hundredth of that on the downlink. */
+    const double wire_bytes = 100000.0 + headers;
+    const double expected = wire_bytes / 100e3 + 0.02 + wire_bytes / 10e6;
+    fail_unless (std::abs (seconds (sb.arrivals[0] - sent) - expected) < 1e-3,
+                 "%f s, expected %f s", seconds (sb.arrivals[0] - sent),
+                 expected);
+  }
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_unanswered_offer_times_out)
 {
   EventLoop loop;
@@ -316,6 +364,7 @@ sim_network_suite (void)
   tcase_add_test (tc, test_link_shares_rate_equally);
   tcase_add_test (tc, test_channel_messages_timing_and_close);
   tcase_add_test (tc, test_slow_path_pushes_back_on_the_sender);
+  tcase_add_test (tc, test_wire_costs_charge_headers_and_acknowledgements);
   tcase_add_test (tc, test_unanswered_offer_times_out);
   return s;
 }

@@ -63,6 +63,14 @@ GST_START_TEST (test_ci_sized_swarm)
   fail_unless (r.whole.uplink_supply () > 0.9 && r.whole.uplink_supply () < 1.5,
                "uplinks carry %.2f times what viewers received",
                r.whole.uplink_supply ());
+  /* Besides data, an uplink sends at least a SACK for every second packet
+   * its viewer received from peers. */
+  const double sacks_per_second = double (r.whole.peer_bytes)
+                                  / p2p::sim::wire::kSctpPayload / 2
+                                  / r.whole.watched_seconds;
+  fail_unless (r.whole.other_packets_per_second () >= sacks_per_second,
+               "%.0f packets/s besides data, %.0f SACKs/s",
+               r.whole.other_packets_per_second (), sacks_per_second);
   for (const ViewerRecord &v : r.per_viewer) {
     fail_unless (v.segments_played > 0 || v.left - v.joined < 4 * GST_SECOND,
                  "%s played nothing", v.name.c_str ());
