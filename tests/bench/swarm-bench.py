@@ -744,7 +744,32 @@ def simulate_run(results, args):
     return {"offload": figures["offload"],
             "http-copies-per-segment": figures["http_copies_per_segment"],
             "stalls": figures["stalls"],
-            "uplink-supply": figures["uplink_supply"]}
+            "uplink-supply": figures["uplink_supply"],
+            "other-packets-per-s": figures["other_packets_per_s"]}
+
+
+# What one SCTP data packet carries (webrtcbin's 1,200-byte packets less
+# SCTP's headers): the simulator's wire::kSctpPayload.
+SCTP_PAYLOAD = 1172
+
+
+def other_packets_per_s(results):
+    """Packets a viewer's uplink sent a second besides those of the segment
+    data it uploaded (acknowledgements, announcements, STUN, TCP's ACKs),
+    from the caps' counters: what the simulator counts as
+    other_packets_per_s. None for runs saved without the counters."""
+    counted = results["modes"]["p2p"].get("uplinks", {}).get("viewers")
+    if not counted:
+        return None
+    uploaded = {}
+    for v in results["modes"]["p2p"]["viewers"]:
+        uploaded[v["viewer"]] = (uploaded.get(v["viewer"], 0)
+                                 + v["uploaded-bytes"])
+    watched = sum(end - start for v in results["viewers"]
+                  for start, end in v["sessions"])
+    other = sum(c["packets"] - uploaded.get(name, 0) / SCTP_PAYLOAD
+                for name, c in counted.items())
+    return other / watched if watched > 0 else None
 
 
 def check(results, args):
@@ -1088,28 +1113,37 @@ def simulated_lines(all_results, args):
              "`p2p-swarm-sim --scenario` runs the same engine on each "
              "run's own viewers (links, upload settings, sessions: the "
              "run's `results.json`) and stream in virtual time "
-             "(`docs/swarm-simulator.md`). It carries the stream's bytes at "
-             "each link's rate, but not what the real uplinks carry besides "
-             "(SCTP's acknowledgements, announcements, headers), nor the "
-             "CPU, nor SCTP's own congestion control: the gap between the "
-             "two is what those cost here. To replay a run (OUT: its "
-             "`--out`):", "",
+             "(`docs/swarm-simulator.md`). Its links carry the messages "
+             "with their packets' headers and the acknowledgements they "
+             "call for (runs replayed before 2026-12-07: the messages "
+             "only), but not the CPU, nor SCTP's own congestion control and "
+             "retransmissions: the gap between the two is what those cost "
+             "here. The packets each viewer's uplink sent a second besides "
+             "those of segment data (acknowledgements, announcements, "
+             "requests; real: from the caps' counters, with STUN and "
+             "retransmissions) check the simulator's count. To replay a run "
+             "(OUT: its `--out`):", "",
              "```sh", "build/sim/p2p-swarm-sim --scenario "
              "OUT/nN/results.json --bitrate "
              f"{args.bitrate} --rate-scale {args.rate_scale} "
              f"--segment-duration {args.segment_duration}", "```", "",
              "| N | real offload | simulated | real - simulated | "
              "simulated HTTP copies/segment, stalls | "
-             "real load (CPUs), CPU use |", "|---|---|---|---|---|---|"]
+             "uplink packets/s per viewer besides data, real / simulated | "
+             "real load (CPUs), CPU use |", "|---|---|---|---|---|---|---|"]
     for r in runs:
         m = r["modes"]["p2p"]
         real, sim = m["summary"], m["simulated"]
+        real_packets = other_packets_per_s(r)
+        sim_packets = sim.get("other-packets-per-s")
+        packets = " / ".join("" if x is None else f"{x:.0f}"
+                             for x in (real_packets, sim_packets))
         lines.append(
             f"| {real['viewers']} | {100 * real['offload']:.1f} % | "
             f"{100 * sim['offload']:.1f} % | "
             f"{100 * (real['offload'] - sim['offload']):+.1f} points | "
             f"{sim['http-copies-per-segment']:.2f}, {sim['stalls']} | "
-            f"{load_text(m)} |")
+            f"{packets} | {load_text(m)} |")
     return lines
 
 

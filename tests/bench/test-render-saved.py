@@ -8,7 +8,10 @@ figures (offload, and where the viewers' CPU went where they recorded it),
 whatever the rendering command's own settings; and each run beside the
 simulator on that run's own viewers (p2p-swarm-sim --scenario): the figure
 the simulator gives now for runs saved without one, the saved figure
-(the engine's at the time of the run) for the others.
+(the engine's at the time of the run) for the others; and the packets each
+viewer's uplink sent a second besides segment data, real (the caps'
+counters less uploaded bytes over 1,172-byte packets, per watched second)
+beside simulated.
 
 usage: test-render-saved.py SWARM-BENCH RESULTS-JSON P2P-SWARM-SIM
 """
@@ -22,7 +25,7 @@ import tempfile
 
 
 def simulate(sim, run, command, tmp):
-    """The simulator's offload on @run's viewers, with its stream."""
+    """The simulator's figures on @run's viewers, with its stream."""
     def setting(name, default):
         return command[command.index(name) + 1] if name in command \
             else default
@@ -38,7 +41,17 @@ def simulate(sim, run, command, tmp):
                     "--seed", setting("--seed", "1"), "--json", out],
                    check=True, stdout=subprocess.DEVNULL)
     with open(out) as f:
-        return json.load(f)["offload"]
+        return json.load(f)
+
+
+def real_other_packets(run):
+    """Uplink packets a second per watched viewer besides data packets."""
+    p2p = run["modes"]["p2p"]
+    uploaded = sum(v["uploaded-bytes"] for v in p2p["viewers"])
+    packets = sum(c["packets"] for c in p2p["uplinks"]["viewers"].values())
+    watched = sum(end - start for v in run["viewers"]
+                  for start, end in v["sessions"])
+    return (packets - uploaded / 1172) / watched
 
 
 def main():
@@ -113,12 +126,17 @@ def main():
             if connections is not None:
                 assert line.endswith(f" {connections:.1f} |"), line
         # The simulator's figure now for the same viewers, and the gap.
-        offload = simulated[run["name"]]
+        figures = simulated[run["name"]]
+        offload = figures["offload"]
         row = (f"| {p2p['viewers']} | {100 * p2p['offload']:.1f} % | "
                f"{100 * offload:.1f} % | "
                f"{100 * (p2p['offload'] - offload):+.1f} points | ")
-        assert any(l.startswith(row) for l in text.splitlines()), \
-            f"no simulated row {row!r}"
+        line = next((l for l in text.splitlines() if l.startswith(row)), None)
+        assert line, f"no simulated row {row!r}"
+        # Beside it, what the uplinks sent besides data, real / simulated.
+        packets = (f"| {real_other_packets(run):.0f} / "
+                   f"{figures['other_packets_per_s']:.0f} |")
+        assert packets in line, f"{packets!r} not in {line!r}"
     print(stream.group(0))
 
 
