@@ -1035,10 +1035,10 @@ def write_docs(all_results, cost, args, docs_dir):
                 " Yet the run gives "
                 f"{100 * (simulated['offload'] - p2p['offload']):.1f} points "
                 "less than the simulator on the same viewers (below): what "
-                "the simulator leaves out (what the uplinks carry besides "
-                "the stream: SCTP's acknowledgements, announcements, "
-                "headers; CPU within the second; SCTP's own congestion "
-                "control), `docs/swarm-simulator.md`, twenty-second round.")
+                "the simulator leaves out (CPU within the second; SCTP's own "
+                "congestion control, and its retransmissions of what the "
+                "capped uplinks dropped), `docs/swarm-simulator.md`, "
+                "twenty-second and twenty-third rounds.")
     else:
         cpu_verdict = ("Every viewer's WebRTC data path costs CPU per "
                        "packet (see Client cost below), and this machine "
