@@ -94,8 +94,9 @@ public:
   /* A message of @size bytes goes onto the uplink: the headers of its
    * packets, 0 when the network does not charge them. */
   gsize packet_headers (gsize size);
-  /* @packets arrived, each of @payload bytes at most: the uplink sends one
-   * acknowledgement of @ack_bytes for every second one. */
+  /* A message of @bytes arrived in packets of at most @payload bytes: the
+   * uplink sends an acknowledgement of @ack_bytes for every second packet,
+   * and one for a lone packet (the delayed acknowledgement's timer). */
   void acknowledge (gsize bytes, gsize payload, gsize ack_bytes);
   /* Packets the uplink sent: messages' and acknowledgements'. */
   guint64
