@@ -418,8 +418,7 @@ Host::~Host ()
 gsize
 Host::packet_headers (gsize size)
 {
-  const gsize packets = std::max<gsize> (1, (size + wire::kSctpPayload - 1)
-                                                / wire::kSctpPayload);
+  const gsize packets = wire::packets (size, wire::kSctpPayload);
   uplink_packets_ += packets;
   return network_.wire_costs () ? packets * wire::kSctpHeaders : 0;
 }
@@ -427,8 +426,7 @@ Host::packet_headers (gsize size)
 void
 Host::acknowledge (gsize bytes, gsize payload, gsize ack_bytes)
 {
-  const gsize packets = std::max<gsize> (1, (bytes + payload - 1) / payload);
-  const gsize acks = (packets + 1) / 2;
+  const gsize acks = (wire::packets (bytes, payload) + 1) / 2;
   uplink_packets_ += acks;
   if (!network_.wire_costs ())
     return;

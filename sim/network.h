@@ -55,6 +55,14 @@ inline constexpr gsize kSctpAck = 12 + 16 + 13 + 24 + 8 + 20;
  * timestamps). */
 inline constexpr gsize kTcpSegment = 1448;
 inline constexpr gsize kTcpHeaders = 20 + 20 + 12;
+
+/* Packets that carry @bytes, @payload bytes each at most (an empty
+ * message still takes one). */
+inline constexpr gsize
+packets (gsize bytes, gsize payload)
+{
+  return bytes ? (bytes + payload - 1) / payload : 1;
+}
 } // namespace wire
 
 class Network;

@@ -122,10 +122,10 @@ private:
     }
     for (gsize at = 0; at < length; at += kPieceBytes) {
       const gsize piece = std::min (kPieceBytes, length - at);
-      const gsize headers = network.wire_costs ()
-                                ? (piece + wire::kTcpSegment - 1)
-                                      / wire::kTcpSegment * wire::kTcpHeaders
-                                : 0;
+      const gsize headers
+          = network.wire_costs ()
+                ? wire::packets (piece, wire::kTcpSegment) * wire::kTcpHeaders
+                : 0;
       origin_.host_.uplink ().send (up_, Unit{ BytesRef (), piece, headers });
     }
   }
