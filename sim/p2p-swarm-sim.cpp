@@ -174,6 +174,20 @@ to_json (const SimConfig &config, const SimResult &r, bool per_viewer)
     add_spread (b, r.whole_after_s);
     json_builder_end_object (b);
   }
+  if (!r.windows.empty ()) {
+    json_builder_set_member_name (b, "windows");
+    json_builder_begin_array (b);
+    for (size_t i = 0; i < r.windows.size (); i++) {
+      const p2p::sim::Totals &w = r.windows[i];
+      json_builder_begin_object (b);
+      add (b, "from_s", double (i * config.window_s));
+      add (b, "offload", w.offload ());
+      add (b, "http_copies_per_segment", w.http_copies_per_segment ());
+      add (b, "stalls", gint64 (w.stalls));
+      json_builder_end_object (b);
+    }
+    json_builder_end_array (b);
+  }
   p2p::bench::add_resource_members (b);
   if (per_viewer) {
     json_builder_set_member_name (b, "per_viewer");
@@ -220,7 +234,7 @@ main (int argc, char **argv)
   ask_for_huge_pages (argv);
   gint viewers = 20, segments = G_MININT, live_delay = 5, startup_wait_ms = 0,
        http_window_ms = gint (SimConfig ().http_window / GST_MSECOND),
-       seeder_peers = 4, progress = 0,
+       seeder_peers = 4, progress = 0, window = SimConfig ().window_s,
        viewers_per_copy
        = gint (p2p::broadcaster::SeederConfig ().viewers_per_copy);
   gint64 seed = 1;
@@ -287,6 +301,10 @@ main (int argc, char **argv)
       "S" },
     { "progress", 0, 0, G_OPTION_ARG_INT, &progress,
       "Print progress every this many virtual seconds (default: none)", "S" },
+    { "window", 0, 0, G_OPTION_ARG_INT, &window,
+      "Offload over every window of this many virtual seconds, in the "
+      "summary and the JSON (default 10, 0: none)",
+      "S" },
     { "json", 0, 0, G_OPTION_ARG_FILENAME, &json_path,
       "Write the figures as one JSON object to FILE (- for stdout)", "FILE" },
     { "per-viewer", 0, 0, G_OPTION_ARG_NONE, &per_viewer,
@@ -305,7 +323,7 @@ main (int argc, char **argv)
   if (viewers < 1 || segments < 1 || live_delay < 1 || segment_duration <= 0
       || bitrate <= 0 || rate_scale <= 0 || churn < 0 || upload_off < 0
       || upload_off > 1 || pace_uplinks < 0 || uplink_scale <= 0
-      || startup_wait_ms < 0) {
+      || startup_wait_ms < 0 || window < 0) {
     g_printerr ("%s: out-of-range option\n", g_get_prgname ());
     return 2;
   }
@@ -330,6 +348,7 @@ main (int argc, char **argv)
   config.seeder_peers = guint (seeder_peers);
   config.viewers_per_copy = guint (std::max (viewers_per_copy, 0));
   config.progress_every_s = progress;
+  config.window_s = window;
   if (warm_up >= 0)
     config.warm_up = GstClockTime (warm_up * GST_SECOND);
   if (scenario_path) {
@@ -367,6 +386,12 @@ main (int argc, char **argv)
              r.steady.http_copies_per_segment (),
              r.steady.origin_copies_per_segment (), r.steady.stalls,
              r.steady.uplink_supply (), 100 * r.steady.uplink_use ());
+  if (!r.windows.empty ()) {
+    g_print ("offload by %d-s window:", config.window_s);
+    for (const p2p::sim::Totals &w : r.windows)
+      g_print (" %.1f", 100 * w.offload ());
+    g_print (" %%\n");
+  }
   if (!r.whole_after_s.empty ())
     g_print ("a segment was whole at half of the viewers %.1f s after its "
              "publication, at 90 %% after %.1f s, at 99 %% after %.1f s\n",

@@ -325,7 +325,9 @@ private:
   void finish_record (SimViewer &viewer);
   /* Segment @sequence is whole at a viewer that joined at @joined. */
   void count_whole (GstClockTime joined, int64_t sequence);
-  void report_progress (std::chrono::steady_clock::time_point wall_start);
+  /* @since_last: the figures since the last progress line. */
+  void report_progress (std::chrono::steady_clock::time_point wall_start,
+                        const Totals &since_last);
   /* From the start of the run to now. */
   Totals totals () const;
 
@@ -488,26 +490,22 @@ Simulation::totals () const
 }
 
 void
-Simulation::report_progress (std::chrono::steady_clock::time_point wall_start)
+Simulation::report_progress (std::chrono::steady_clock::time_point wall_start,
+                             const Totals &since_last)
 {
-  guint64 received = 0, peer = 0;
-  for (const auto &v : viewers_) {
-    const viewer::ViewerStats s = v.second->core->stats ();
-    received += s.http_bytes + s.peer_bytes;
-    peer += s.peer_bytes;
-  }
   const double wall = std::chrono::duration<double> (
                           std::chrono::steady_clock::now () - wall_start)
                           .count ();
   g_printerr (
       "sim: %.0f s virtual, %.1f s wall, %" G_GUINT64_FORMAT
-      " events (%zu queued), %zu viewers, P2P %.1f %%\n",
+      " events (%zu queued), %zu viewers, offload since the last line "
+      "%.1f %%\n",
       double (
           loop_.now ()
           - (end_ - GstClockTime (config_.segments) * config_.segment_duration))
           / GST_SECOND,
       wall, loop_.events_run (), loop_.pending (), viewers_.size (),
-      received ? 100.0 * double (peer) / double (received) : 0.0);
+      100 * since_last.offload ());
 }
 
 SimResult
@@ -567,21 +565,37 @@ Simulation::run ()
 
   steady_from_ = begin + warm_up;
   std::optional<Totals> before_steady;
-  const GstClockTime step
-      = config_.progress_every_s > 0
-            ? GstClockTime (config_.progress_every_s) * GST_SECOND
-            : end_;
-  for (GstClockTime t = begin + step; t < end_ + step; t += step) {
-    if (!before_steady && steady_from_ < std::min (t, end_)) {
+  SimResult result;
+  /* The loop stops at each of these to take the figures; the events run
+   * the same whether it stops or not. */
+  auto first_after = [this, begin] (int every_s) {
+    return every_s > 0 ? begin + GstClockTime (every_s) * GST_SECOND : end_;
+  };
+  GstClockTime next_progress = first_after (config_.progress_every_s);
+  GstClockTime next_window = first_after (config_.window_s);
+  /* The first window also counts the segments published before the
+   * first join, as the whole run does. */
+  Totals window_start, progress_start;
+  for (GstClockTime t = begin; t < end_;) {
+    t = std::min ({ end_, next_progress, next_window });
+    if (!before_steady && steady_from_ < t) {
       loop_.run_until (steady_from_);
       before_steady = totals ();
     }
-    loop_.run_until (std::min (t, end_));
-    if (t < end_)
-      report_progress (wall_start);
+    loop_.run_until (t);
+    const Totals now = totals ();
+    if (config_.window_s > 0 && (t == next_window || t == end_)) {
+      result.windows.push_back (now - window_start);
+      window_start = now;
+      next_window += GstClockTime (config_.window_s) * GST_SECOND;
+    }
+    if (t == next_progress && t < end_) {
+      report_progress (wall_start, now - progress_start);
+      progress_start = now;
+      next_progress += GstClockTime (config_.progress_every_s) * GST_SECOND;
+    }
   }
 
-  SimResult result;
   const Totals whole = totals ();
   if (before_steady) {
     result.steady_from_s = double (warm_up) / GST_SECOND;

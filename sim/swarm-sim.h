@@ -99,6 +99,9 @@ struct SimConfig
 
   /* Progress lines to stderr every this many virtual seconds (0: none). */
   int progress_every_s = 0;
+  /* The figures are also kept for every window of this many virtual
+   * seconds (0: none): whether the swarm still settles at the run's end. */
+  int window_s = 10;
   /* The steady figures count from this long after the first viewers may
    * join; GST_CLOCK_TIME_NONE: 20 s after the last of them joined. */
   GstClockTime warm_up = GST_CLOCK_TIME_NONE;
@@ -190,6 +193,9 @@ struct SimResult
    * not arriving. steady_from_s is -1 when the run ends before. */
   double steady_from_s = -1;
   Totals steady;
+  /* The run in consecutive windows of SimConfig::window_s from the first
+   * viewer's join (the last one may be shorter): they add up to whole. */
+  std::vector<Totals> windows;
   /* How copies spread: for each segment published in the steady part and
    * each viewer there when it was published, the seconds until the
    * segment was whole at that viewer (however it came), ascending. */

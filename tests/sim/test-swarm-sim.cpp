@@ -137,6 +137,47 @@ GST_START_TEST (test_same_seed_same_run)
 
 GST_END_TEST;
 
+/* The run's figures window by window: they add up to the whole run, and
+ * stopping to take them changes nothing in the run. */
+GST_START_TEST (test_windows_add_up_to_the_run)
+{
+  SimConfig config = ci_config ();
+  config.viewers = 20;
+  config.segments = 20; /* 40 s: windows of 15, 15 and 10 s */
+  config.window_s = 15;
+  config.progress_every_s = 7;
+  const SimResult r = run_swarm (config);
+  fail_unless_equals_int (r.windows.size (), 3);
+  Totals sum;
+  for (const Totals &w : r.windows) {
+    fail_unless (w.received_bytes > 0 && w.segment_bytes > 0);
+    sum.received_bytes += w.received_bytes;
+    sum.peer_bytes += w.peer_bytes;
+    sum.http_segment_bytes += w.http_segment_bytes;
+    sum.seeder_bytes += w.seeder_bytes;
+    sum.segment_bytes += w.segment_bytes;
+  }
+  fail_unless_equals_uint64 (sum.received_bytes, r.whole.received_bytes);
+  fail_unless_equals_uint64 (sum.peer_bytes, r.whole.peer_bytes);
+  fail_unless_equals_uint64 (sum.http_segment_bytes,
+                             r.whole.http_segment_bytes);
+  fail_unless_equals_uint64 (sum.seeder_bytes, r.whole.seeder_bytes);
+  fail_unless_equals_uint64 (sum.segment_bytes, r.whole.segment_bytes);
+  /* The swarm forms in the first window: peers carry more after it. */
+  fail_unless (r.windows.back ().offload () > r.windows.front ().offload (),
+               "offload %.3f in the first window, %.3f in the last",
+               r.windows.front ().offload (), r.windows.back ().offload ());
+
+  config.window_s = 0;
+  config.progress_every_s = 0;
+  const SimResult plain = run_swarm (config);
+  fail_unless (plain.windows.empty ());
+  fail_unless_equals_uint64 (plain.events, r.events);
+  fail_unless_equals_uint64 (plain.whole.peer_bytes, r.whole.peer_bytes);
+}
+
+GST_END_TEST;
+
 /* --uplink-scale: the same viewers with twice the uplink each (nothing
  * else drawn differently), and with it more of the stream from peers. */
 GST_START_TEST (test_uplink_scale_adds_upload_capacity)
@@ -359,6 +400,7 @@ swarm_sim_suite (void)
   tcase_add_test (tc, test_ci_sized_swarm);
   tcase_add_test (tc, test_copies_spread_after_publication);
   tcase_add_test (tc, test_same_seed_same_run);
+  tcase_add_test (tc, test_windows_add_up_to_the_run);
   tcase_add_test (tc, test_uplink_scale_adds_upload_capacity);
   tcase_add_test (tc, test_seeder_copies_grow_with_the_audience);
   tcase_add_test (tc, test_slow_downlinks_do_not_stall);
