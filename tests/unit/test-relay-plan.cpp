@@ -345,6 +345,37 @@ GST_START_TEST (test_relayed_stripe_repaired_earlier)
 
 GST_END_TEST;
 
+/* With a short live delay a segment is listed shortly before its HTTP
+ * window: a stripe we relay is then repaired half-way between the two,
+ * not a whole lead early, so that our parent has time to bring it. */
+GST_START_TEST (test_relay_lead_leaves_the_parent_half_the_time)
+{
+  Fixture f;
+  f.add_peer ("-GP0200-parentparent", 1, 8, 0);
+  for (guint j = 0; j < 4; j++)
+    f.state.parents[j] = { f.peers[0].id, 50, 0 };
+  f.state.relayed_stripes.assign (4, false);
+  f.state.relayed_stripes[2] = true;
+  /* Listed now, due 0.8 s after the window opens (3 s): the lead is
+   * 0.4 s, not the configured 1 s. */
+  f.add_segment (60, 3.8, 0);
+  f.state.segments[0].listed = f.state.now;
+  fail_unless (of_kind (f.plan (), RelayDecisionKind::HTTP_RANGE).empty ());
+  f.state.now += 300 * GST_MSECOND; /* 0.5 s before the window */
+  fail_unless (of_kind (f.plan (), RelayDecisionKind::HTTP_RANGE).empty ());
+  f.state.now += 200 * GST_MSECOND; /* 0.3 s before */
+  auto http = of_kind (f.plan (), RelayDecisionKind::HTTP_RANGE);
+  fail_unless_equals_int (http.size (), 1);
+  fail_unless_equals_int (http[0].stripe, 2);
+  /* Listed long before, the whole configured lead applies. */
+  f.state.segments[0].listed = f.state.now - 10 * GST_SECOND;
+  f.state.segments[0].deadline = f.state.now + 3900 * GST_MSECOND;
+  http = of_kind (f.plan (), RelayDecisionKind::HTTP_RANGE);
+  fail_unless_equals_int (http.size (), 1);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_new_parent_streams_a_missed_segment)
 {
   Fixture f;
@@ -468,6 +499,7 @@ relay_plan_suite (void)
   tcase_add_test (tc, test_lost_parents_left);
   tcase_add_test (tc, test_orphaned_stripes_over_http_at_once);
   tcase_add_test (tc, test_relayed_stripe_repaired_earlier);
+  tcase_add_test (tc, test_relay_lead_leaves_the_parent_half_the_time);
   tcase_add_test (tc, test_new_parent_streams_a_missed_segment);
   return s;
 }

@@ -88,6 +88,23 @@ subscription_start (const RelayConfig &config, const RelayState &state, guint j)
   return state.subscribe_from[j];
 }
 
+/* How long before the HTTP window a stripe of @segment that we relay is
+ * repaired: the configured lead, but no more than half the time peers
+ * have for the segment (from when our playlist listed it to the window),
+ * so that with a short live delay our own parent still gets its turn. */
+GstClockTime
+relay_lead (const RelayConfig &config, const RelaySegment &segment)
+{
+  if (!segment.listed)
+    return config.relay_lead;
+  const GstClockTime window_opens = segment.deadline > config.http_window
+                                        ? segment.deadline - config.http_window
+                                        : 0;
+  if (window_opens <= segment.listed)
+    return 0;
+  return std::min (config.relay_lead, (window_opens - segment.listed) / 2);
+}
+
 } // namespace
 
 std::vector<RelayDecision>
@@ -282,8 +299,8 @@ plan_relay (const RelayConfig &config, const RelayState &state)
       const bool urgent
           = segment_urgent || orphaned
             || (relayed && !http_taken
-                && segment.deadline
-                       <= state.now + config.http_window + config.relay_lead);
+                && segment.deadline <= state.now + config.http_window
+                                           + relay_lead (config, segment));
       if (from >= stripe.end)
         continue;
       if (found != running.end ()) {
