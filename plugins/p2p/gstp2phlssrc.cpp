@@ -403,9 +403,10 @@ gst_p2p_hls_src_class_init (GstP2PHLSSrcClass *klass)
    *
    * A segment due within this many milliseconds is fetched over HTTP;
    * segments further ahead come from peers. A stripe this viewer relays
-   * to others is fetched 2 s earlier, so that its children get it in
-   * time. On a slow downlink the window grows to three times what a whole
-   * segment took over HTTP, up to 1.5 times this value.
+   * to others is fetched 3 s earlier (at most half the time peers have
+   * for the segment), so that its children get it in time. On a slow downlink
+   * the window grows to three times what a whole segment took over HTTP, up
+   * to 1.5 times this value.
    *
    * Since: 0.1
    */
