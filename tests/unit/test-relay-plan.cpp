@@ -81,6 +81,14 @@ struct Fixture
     state.segments.push_back (s);
   }
 
+  /* Every stripe comes from the first peer, from segment 50 on. */
+  void
+  subscribe_to_first_peer ()
+  {
+    for (guint j = 0; j < 4; j++)
+      state.parents[j] = { peers[0].id, 50, 0 };
+  }
+
   std::vector<RelayDecision>
   plan ()
   {
@@ -285,8 +293,7 @@ GST_START_TEST (test_parent_keeping_up_is_left_alone)
 {
   Fixture f;
   f.add_peer ("-GP0200-parentparent", 1, 3, 0);
-  for (guint j = 0; j < 4; j++)
-    f.state.parents[j] = { f.peers[0].id, 50, 0 };
+  f.subscribe_to_first_peer ();
   /* Half of each stripe in, at 100 kB/s, the last bytes just now: the
    * other half takes 0.5 s, the deadline is 2 s away. */
   f.add_segment (60, 2.0, kStripe / 2);
@@ -316,8 +323,7 @@ GST_START_TEST (test_relayed_stripe_repaired_earlier)
 {
   Fixture f;
   f.add_peer ("-GP0200-parentparent", 1, 3, 0);
-  for (guint j = 0; j < 4; j++)
-    f.state.parents[j] = { f.peers[0].id, 50, 0 };
+  f.subscribe_to_first_peer ();
   f.state.relayed_stripes.assign (4, false);
   /* Due just outside the HTTP window, nothing in yet: a stripe we only
    * play waits for its parent ... */
@@ -352,8 +358,7 @@ GST_START_TEST (test_relay_lead_leaves_the_parent_half_the_time)
 {
   Fixture f;
   f.add_peer ("-GP0200-parentparent", 1, 8, 0);
-  for (guint j = 0; j < 4; j++)
-    f.state.parents[j] = { f.peers[0].id, 50, 0 };
+  f.subscribe_to_first_peer ();
   f.state.relayed_stripes.assign (4, false);
   f.state.relayed_stripes[2] = true;
   /* Listed now, due 0.8 s after the window opens (3 s): the lead is
