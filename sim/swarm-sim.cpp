@@ -583,13 +583,18 @@ Simulation::run ()
       before_steady = totals ();
     }
     loop_.run_until (t);
+    const bool window_ends
+        = config_.window_s > 0 && (t == next_window || t == end_);
+    const bool progress_due = t == next_progress && t < end_;
+    if (!window_ends && !progress_due)
+      continue;
     const Totals now = totals ();
-    if (config_.window_s > 0 && (t == next_window || t == end_)) {
+    if (window_ends) {
       result.windows.push_back (now - window_start);
       window_start = now;
       next_window += GstClockTime (config_.window_s) * GST_SECOND;
     }
-    if (t == next_progress && t < end_) {
+    if (progress_due) {
       report_progress (wall_start, now - progress_start);
       progress_start = now;
       next_progress += GstClockTime (config_.progress_every_s) * GST_SECOND;
