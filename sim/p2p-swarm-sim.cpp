@@ -306,7 +306,9 @@ main (int argc, char **argv)
       "summary and the JSON (default 10, 0: none)",
       "S" },
     { "json", 0, 0, G_OPTION_ARG_FILENAME, &json_path,
-      "Write the figures as one JSON object to FILE (- for stdout)", "FILE" },
+      "Append the figures to FILE as one JSON object on a line of its own "
+      "(- for stdout)",
+      "FILE" },
     { "per-viewer", 0, 0, G_OPTION_ARG_NONE, &per_viewer,
       "Include every viewer's figures in the JSON", nullptr },
     { nullptr }
