@@ -14,6 +14,7 @@
 #include <gst/check/gstcheck.h>
 
 #include "sim/bench-scenario.h"
+#include "tests/common/test-utils.h"
 
 using namespace p2p::sim;
 
@@ -263,17 +264,23 @@ GST_END_TEST;
 namespace {
 
 /* A results.json as tests/bench/swarm-bench.py writes it, in a fresh
- * directory; the path is returned. */
-std::string
-write_results (const std::string &json)
+ * directory that goes with it. */
+class ResultsFile
 {
-  gchar *dir = g_dir_make_tmp ("swarm-sim-XXXXXX", nullptr);
-  fail_unless (dir != nullptr);
-  std::string path = std::string (dir) + "/results.json";
-  g_free (dir);
-  std::ofstream (path) << json;
-  return path;
-}
+public:
+  explicit ResultsFile (const std::string &json)
+  {
+    std::ofstream (path ()) << json;
+  }
+  std::string
+  path () const
+  {
+    return dir_.file ("results.json");
+  }
+
+private:
+  p2p::test::TempDir dir_{ "swarm-sim-XXXXXX" };
+};
 
 const char *kRun = R"({"name": "n3", "duration-s": 40, "viewers": [
  {"name": "v0", "rtt-ms": 24.0, "loss-pct": 0, "down-mbit": 20.0,
@@ -293,8 +300,9 @@ GST_START_TEST (test_bench_scenario_sets_the_viewers)
 {
   BenchScenario scenario;
   GError *error = nullptr;
-  fail_unless (load_bench_scenario (write_results (kRun), &scenario, &error),
-               "%s", error ? error->message : "");
+  fail_unless (
+      load_bench_scenario (ResultsFile (kRun).path (), &scenario, &error), "%s",
+      error ? error->message : "");
   fail_unless_equals_int (scenario.viewers.size (), 3);
   fail_unless (scenario.duration_s == 40);
   SimConfig config;
@@ -375,8 +383,9 @@ GST_START_TEST (test_bench_scenario_refuses_bad_files)
   for (const auto &b : bad) {
     BenchScenario scenario;
     GError *error = nullptr;
-    fail_if (load_bench_scenario (write_results (b.json), &scenario, &error),
-             "accepted %s", b.json);
+    fail_if (
+        load_bench_scenario (ResultsFile (b.json).path (), &scenario, &error),
+        "accepted %s", b.json);
     fail_unless (error && strstr (error->message, b.reason), "%s: %s", b.reason,
                  error ? error->message : "no error");
     g_error_free (error);
