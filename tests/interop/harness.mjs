@@ -147,6 +147,14 @@ export class Processes {
     }
     this.children = [];
   }
+
+  /* Stops every process; the run's directory (logs, segments) goes with
+   * them, unless the run failed: then it stays for its logs. */
+  async finish({ passed }) {
+    await this.stopAll();
+    if (passed) fs.rmSync(this.logDir, { recursive: true, force: true });
+    else log(`logs kept in ${this.logDir}`);
+  }
 }
 
 function tail(file, lines = 40) {

@@ -30,11 +30,12 @@ h.exitSkippedIfMissingPrerequisite();
 const processes = new h.Processes(h.makeRunDir("browsers"));
 let browser;
 let pages;
+let passed = false;
 
 after(async () => {
   await browser?.close();
   pages?.close();
-  await processes.stopAll();
+  await processes.finish({ passed });
 });
 
 test(
@@ -130,5 +131,6 @@ test(
     assert.ok(pairs > 0, "no WebRTC connection was made");
     assert.ok(p2pBytes > 0, "browsers shared no bytes");
     assert.ok(p2pVerified > 0, "no segment from a peer was played");
+    passed = true;
   },
 );

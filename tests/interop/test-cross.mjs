@@ -54,13 +54,15 @@ const BEHIND_DELAY = 5;
 const BROWSER_FREEZE_MS = 1000;
 
 /* Starts a tracker, page server and Chromium around @body; stops them and
- * everything @body started, whatever happens. */
+ * everything @body started, whatever happens (the run's directory goes too
+ * when @body passed). */
 async function scenario(label, body) {
   const processes = new h.Processes(
     h.makeRunDir(`${TRACKER}-${CONTAINER}-${label}`),
   );
   let pages;
   let browser;
+  let passed = false;
   try {
     h.assertLoopbackOnly();
     h.log(`${label}: logs in ${processes.logDir}`);
@@ -70,10 +72,11 @@ async function scenario(label, body) {
     pages = await h.servePages(files);
     browser = await h.launchChromium();
     await body({ processes, tracker, pages, files, browser });
+    passed = true;
   } finally {
     await browser?.close();
     pages?.close();
-    await processes.stopAll();
+    await processes.finish({ passed });
   }
 }
 

@@ -30,6 +30,7 @@ const WS = TLS ? "wss" : "ws";
 test(`the sink's player page plays over ${SCHEME} and shows P2P statistics`, async () => {
   const processes = new h.Processes(h.makeRunDir(TLS ? "player-page-https" : "player-page"));
   let browser;
+  let passed = false;
   try {
     h.assertLoopbackOnly();
     h.log(`logs in ${processes.logDir}`);
@@ -102,8 +103,9 @@ test(`the sink's player page plays over ${SCHEME} and shows P2P statistics`, asy
       await pages[0].screenshot({ path: process.env.SCREENSHOT });
       h.log(`screenshot in ${process.env.SCREENSHOT}`);
     }
+    passed = true;
   } finally {
     await browser?.close();
-    await processes.stopAll();
+    await processes.finish({ passed });
   }
 });
