@@ -248,13 +248,17 @@ class Processes:
 
 class CpuSampler:
     """How busy the machine's CPUs were during a run, from /proc/stat once a
-    second: the mean, and the share of seconds at 95 % or more. The load
-    average alone misleads: a segment's arrival wakes every viewer's
-    threads at once, so it climbs above the CPUs while they idle half of
-    the time."""
+    second: the mean, the share of seconds at 95 % or more, and when those
+    saturated seconds were (wall-clock microseconds), so that stalls can be
+    told apart by whether the viewers had CPU then. The load average alone
+    misleads: a segment's arrival wakes every viewer's threads at once, so
+    it climbs above the CPUs while they idle half of the time."""
+
+    SATURATED = 0.95
 
     def __init__(self):
         self.samples = []
+        self.saturated_spans = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -268,11 +272,17 @@ class CpuSampler:
 
     def _run(self):
         busy, total = self._times()
+        since = time.time()
         while not self._stop.wait(1.0):
             now_busy, now_total = self._times()
+            now = time.time()
             if now_total > total:
-                self.samples.append((now_busy - busy) / (now_total - total))
-            busy, total = now_busy, now_total
+                share = (now_busy - busy) / (now_total - total)
+                self.samples.append(share)
+                if share >= self.SATURATED:
+                    self.saturated_spans.append(
+                        [int(since * 1e6), int(now * 1e6)])
+            busy, total, since = now_busy, now_total, now
 
     def stop(self):
         self._stop.set()
@@ -280,8 +290,22 @@ class CpuSampler:
         if not self.samples:
             return {}
         return {"cpu-busy": statistics.mean(self.samples),
-                "cpu-saturated": sum(b >= 0.95 for b in self.samples)
-                / len(self.samples)}
+                "cpu-saturated": sum(b >= self.SATURATED
+                                     for b in self.samples)
+                / len(self.samples),
+                "cpu-saturated-spans": self.saturated_spans}
+
+
+def stalls_in_spans(stall_events, spans):
+    """How many of @stall_events (each from wall-us for seconds) overlap
+    one of @spans ([start, end] wall-clock microseconds)."""
+    count = 0
+    for e in stall_events:
+        begin = e["wall-us"]
+        end = begin + e["seconds"] * 1e6
+        if any(a < end and b > begin for a, b in spans):
+            count += 1
+    return count
 
 
 def uplink_drops(before, after, names):
@@ -655,8 +679,13 @@ def summarize_mode(results, mode, broadcaster):
             "peer-connections": None, "stalls": 0, "stall-time-s": 0.0,
             "startup-s": [],
             "latency-s": [], "cpu-s": 0.0, "max-rss-kib": 0, "errors": [],
-            "stall-events": [], "frames": 0, "played-s": 0.0})
+            "stall-events": [], "frames": 0, "played-s": 0.0,
+            "source-stalls": 0})
         st = s["source-stats"]
+        if "stalls" in st and v["source-stalls"] is not None:
+            v["source-stalls"] += st["stalls"]
+        else:
+            v["source-stalls"] = None
         v["sessions"] += 1
         v["http-bytes"] += st.get("http-bytes", 0)
         v["peer-bytes"] += st.get("peer-bytes", 0)
@@ -704,6 +733,18 @@ def summarize_mode(results, mode, broadcaster):
                                     if wanted else None),
         "stalls": sum(v["stalls"] for v in measured),
         "stall-time-s": sum(v["stall-time-s"] for v in measured),
+        # Of those, the ones p2phlssrc saw too (a segment later than its
+        # deadline: delivery; the rest froze after the source), and the ones
+        # in a second the CPUs were saturated (the machine's): None where
+        # the run did not record it.
+        "stalls-late-segment": (
+            sum(v["source-stalls"] for v in measured)
+            if all(v["source-stalls"] is not None for v in measured)
+            else None),
+        "stalls-cpu-saturated": (
+            sum(stalls_in_spans(v["stall-events"], m["cpu-saturated-spans"])
+                for v in measured)
+            if "cpu-saturated-spans" in m else None),
         "startup-median-s": percentile(startups, 50),
         "startup-max-s": max(startups) if startups else None,
         "latency-median-s": percentile(latencies, 50),
@@ -786,8 +827,7 @@ def check(results, args):
         if s["errors"]:
             problems.append(f"{mode}: {s['errors']} viewer errors")
         if s["stalls"]:
-            problems.append(f"{mode}: {s['stalls']} stalls "
-                            f"({s['stall-time-s']:.2f} s)")
+            problems.append(f"{mode}: stalls {stalls_text(s)}")
         for v in m["viewers"]:
             if v["mode"] != mode:
                 continue
@@ -839,6 +879,21 @@ def load_text(mode_results):
         text += (f", busy {100 * mode_results['cpu-busy']:.0f} %, "
                  f"saturated {100 * mode_results['cpu-saturated']:.0f} %")
     return text
+
+
+def stalls_text(summary):
+    """A run's stalls and their seconds; where recorded, how many of them
+    p2phlssrc saw as a segment later than its deadline, and how many fell
+    in a second the CPUs were saturated."""
+    text = f"{summary['stalls']} ({summary['stall-time-s']:.1f} s)"
+    parts = []
+    late = summary.get("stalls-late-segment")
+    saturated = summary.get("stalls-cpu-saturated")
+    if summary["stalls"] and late is not None:
+        parts.append(f"{late} late segment{'' if late == 1 else 's'}")
+    if summary["stalls"] and saturated is not None:
+        parts.append(f"{saturated} in saturated seconds")
+    return text + (": " + ", ".join(parts) if parts else "")
 
 
 def uplinks_text(mode_results):
@@ -972,7 +1027,7 @@ def write_docs(all_results, cost, args, docs_dir):
         "## Swarm vs plain HLS",
         "",
         "| N | mode | origin egress MiB | offload | HTTP copies/segment | "
-        "stalls (s) | startup median / max s | latency median / max s | "
+        "stalls | startup median / max s | latency median / max s | "
         "uploaded MiB/viewer | viewer errors | load (CPUs), CPU use | "
         "uplink drops |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
@@ -985,7 +1040,7 @@ def write_docs(all_results, cost, args, docs_dir):
                 f"{fmt_mib(s['origin-egress-bytes'])} | "
                 f"{100 * s['offload']:.1f} % | "
                 f"{s['http-copies-per-segment'] or 0:.2f} | "
-                f"{s['stalls']} ({s['stall-time-s']:.1f}) | "
+                f"{stalls_text(s)} | "
                 f"{s['startup-median-s'] or 0:.2f} / "
                 f"{s['startup-max-s'] or 0:.2f} | "
                 f"{s['latency-median-s'] or 0:.2f} / "
@@ -1016,6 +1071,11 @@ def write_docs(all_results, cost, args, docs_dir):
               "CPUs with CPUs far from saturated is bursts (a segment wakes "
               "every viewer at once); saturated seconds mean viewers were "
               "starved of CPU, and their stalls are not all the network's. "
+              "Stalls: the count and their seconds; of them, where the run "
+              "recorded it, those p2phlssrc saw as a segment later than its "
+              "deadline (the others froze after the source: the "
+              "demuxer, the parser or the sink waiting for CPU) and those "
+              "in a second the CPUs were saturated. "
               "Uplink drops: packets the viewers' capped uplinks dropped "
               "because their queue was full, as a share of all packets "
               "offered to them (and the worst viewer's share): the "
