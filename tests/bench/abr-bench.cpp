@@ -230,6 +230,33 @@ load_average ()
   return load;
 }
 
+/* Where the variants are encoded, removed however the bench ends. */
+class ScratchDir
+{
+public:
+  ScratchDir () : path_ (g_dir_make_tmp ("abr-bench-XXXXXX", nullptr)) {}
+  ~ScratchDir ()
+  {
+    if (!path_)
+      return;
+    gchar *remove[] = { (gchar *)"rm", (gchar *)"-rf", path_, nullptr };
+    g_spawn_sync (nullptr, remove, nullptr, G_SPAWN_SEARCH_PATH, nullptr,
+                  nullptr, nullptr, nullptr, nullptr, nullptr);
+    g_free (path_);
+  }
+  ScratchDir (const ScratchDir &) = delete;
+  ScratchDir &operator= (const ScratchDir &) = delete;
+
+  const gchar *
+  path () const
+  {
+    return path_;
+  }
+
+private:
+  gchar *path_;
+};
+
 } // namespace
 
 int
@@ -256,7 +283,12 @@ main (int argc, char **argv)
     return 2;
   gst_init (&argc, &argv);
 
-  gchar *dir = g_dir_make_tmp ("abr-bench-XXXXXX", nullptr);
+  const ScratchDir scratch;
+  const gchar *dir = scratch.path ();
+  if (!dir) {
+    g_printerr ("cannot make a temporary directory\n");
+    return 1;
+  }
   g_print ("encoding %d s of %d and %d kbit/s...\n", o.duration + kWindow,
            o.high_kbps, o.low_kbps);
   if (!encode (dir, o, o.duration + kWindow))
@@ -334,9 +366,5 @@ main (int argc, char **argv)
   g_print ("machine: %u cores, load average %s at the start, %s at the end\n",
            g_get_num_processors (), load_before.c_str (),
            load_average ().c_str ());
-  gchar *cleanup[] = { (gchar *)"rm", (gchar *)"-rf", dir, nullptr };
-  g_spawn_sync (nullptr, cleanup, nullptr, G_SPAWN_SEARCH_PATH, nullptr,
-                nullptr, nullptr, nullptr, nullptr, nullptr);
-  g_free (dir);
   return 0;
 }
