@@ -3,8 +3,10 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """Where a swarm's HTTP bytes went and how long each relay hop took.
 
-Reads the GST_DEBUG=p2pviewer:5,p2pswarm:4 log of a p2p-swarm-sim run (or
-of one viewer of the bench) and prints, from --from seconds on:
+Reads the GST_DEBUG=p2pviewer:5,p2pswarm:4 log of a p2p-swarm-sim run, or
+with --bench-run the logs of every viewer of a real bench run (its mode's
+directory, OUT/nN/p2p, from a run with that GST_DEBUG), merged on the wall
+clock from its first viewer's start, and prints, from --from seconds on:
   - the HTTP bytes by cause: whole segments (urgent, inject) and ranges of
     a stripe, split by whether the parent had brought none of it, the rest,
     or none was expected of it (no parent, a segment before a new parent's
@@ -26,9 +28,15 @@ of one viewer of the bench) and prints, from --from seconds on:
   GST_DEBUG=p2pviewer:5,p2pswarm:4 GST_DEBUG_NO_COLOR=1 build/sim/p2p-swarm-sim \\
       -n 1000 --segments 30 --churn 0.1 --seed 1 2>log
   sim/delivery-report.py log --from 1038   # log times start at 1,000 s
+  GST_DEBUG=p2pviewer:5,p2pswarm:4 GST_DEBUG_NO_COLOR=1 \\
+      tests/bench/swarm-bench.py --out OUT --viewers 20 --modes p2p ...
+  sim/delivery-report.py --bench-run OUT/n20/p2p --from 40
 """
 import argparse
 import collections
+import glob
+import json
+import os
 import re
 import signal
 
@@ -56,6 +64,52 @@ YOUNG_S = 5
 PREFIX = 8
 
 
+# A line of GStreamer's default log format, as each bench viewer writes it:
+# running time, pid, thread, level, category, place, object and message.
+GST_LINE = re.compile(r'^(\d+):(\d\d):(\d\d\.\d+) +\d+ +0x[0-9a-f]+ +(\w+) +'
+                      r'(\S+) +(\S+?):<(\S+)> (.*)$')
+
+
+def bench_run_lines(directory):
+    """The viewers' log lines of a bench run's mode directory in the
+    simulator's format, in time order: each viewer's running time moved to
+    the wall clock (its report's start) from the first viewer's start, and
+    its log id without the version prefix, as the simulator logs it."""
+    sessions = []
+    for report in glob.glob(os.path.join(directory, '*-s*.json')):
+        with open(report) as f:
+            start = json.loads(f.readline())['start-wall-us'] / 1e6
+        sessions.append((start, report[:-len('.json')] + '.log'))
+    if not sessions:
+        raise SystemExit('no viewer reports (*-s*.json) in ' + directory)
+    first = min(start for start, _ in sessions)
+    lines = []
+    for start, log in sessions:
+        if not os.path.exists(log):
+            continue
+        with open(log, errors='replace') as f:
+            for raw in f:
+                m = GST_LINE.match(raw)
+                if not m:
+                    continue
+                h, mi, sec, level, category, where, log_id, message = \
+                    m.groups()
+                t = start - first + int(h) * 3600 + int(mi) * 60 + float(sec)
+                lines.append((t, '%10.3f %-7s %-14s %s %s: %s\n' % (
+                    t, level, category, log_id[PREFIX:], where, message)))
+    lines.sort(key=lambda line: line[0])
+    return [line for _, line in lines]
+
+
+def log_lines(args):
+    """The log's lines: the simulator's, or a bench run's merged."""
+    if args.bench_run:
+        yield from bench_run_lines(args.bench_run)
+        return
+    with open(args.log, errors='replace') as log:
+        yield from log
+
+
 def quantiles(values):
     if not values:
         return 'none'
@@ -79,7 +133,11 @@ def after_departure(relayed_by, orphaned, viewer, stripe, t, window):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    ap.add_argument('log')
+    source = ap.add_mutually_exclusive_group(required=True)
+    source.add_argument('log', nargs='?')
+    source.add_argument('--bench-run', metavar='DIR',
+                        help="a real bench run's mode directory "
+                        '(OUT/nN/p2p): its viewers\' logs')
     ap.add_argument('--from', dest='since', type=float, default=0,
                     help='count from this log time, s (the steady start)')
     ap.add_argument('--start-up', type=float, default=12,
@@ -111,70 +169,69 @@ def main():
     # told their size (stripe and range lines carry it; whole ones do not).
     wholes = collections.Counter()
     furthest_range_end = 0
-    with open(args.log, errors='replace') as log:
-        for line in log:
-            m = JOIN.match(line)
-            if m:
-                joined[m.group(3)] = float(m.group(1))
-                continue
-            m = SUBSCRIBE.match(line)
-            if m:
-                t = float(m.group(1))
-                parent_since[(m.group(3), m.group(4))] = (
-                    m.group(5)[PREFIX:], t)
-                subscriptions += t >= args.since
-                continue
-            m = LEAVE.match(line)
-            if m:
-                parent = parent_since.get((m.group(3), m.group(4)))
-                if float(m.group(1)) >= args.since and m.group(5) != '0' \
-                        and parent:
-                    kept.append(float(m.group(1)) - parent[1])
-                    left[parent[0]] += 1
-                continue
-            m = STRIPE.match(line)
-            if m:
-                stripes[(m.group(3), int(m.group(5)), int(m.group(4)))] = (
-                    m.group(6)[PREFIX:], float(m.group(8)),
-                    float(m.group(9)), int(m.group(7)))
-                relayed_by[(m.group(3), m.group(4))] = m.group(6)[PREFIX:]
-                continue
-            m = GONE.match(line)
-            if m:
-                orphaned[(m.group(3), m.group(4))] = float(m.group(1))
-                continue
-            m = WHOLE.match(line) or RANGE.match(line)
-            if m and m.re is RANGE:
-                furthest_range_end = max(furthest_range_end, int(m.group(6)))
-            if not m or float(m.group(1)) < args.since:
-                continue
-            t, viewer = float(m.group(1)), m.group(3)
-            phase = ('start-up' if t - joined.get(viewer, t) < args.start_up
-                     else 'steady')
-            if m.re is WHOLE:
-                wholes[(phase, 'whole segment, ' + m.group(5))] += 1
-                continue
-            sequence, parent, since = (int(m.group(4)), m.group(9),
-                                       int(m.group(10)))
-            size = int(m.group(6)) - int(m.group(5))
-            if not parent:
-                cause = 'range, no parent'
-            elif sequence < since:
-                cause = "range, before the new parent's first"
-            elif m.group(7) == 'all':
-                cause = 'range, the parent brought none'
-                subscribed = parent_since.get((viewer, m.group(8)))
-                none_brought += 1
-                young_none += bool(subscribed and t - subscribed[1] < YOUNG_S)
-            else:
-                cause = 'range, the rest of what the parent brought'
-            if phase == 'steady':
-                steady_bytes += size
-                departure_bytes += size * after_departure(
-                    relayed_by, orphaned, viewer, m.group(8), t,
-                    args.after_departure)
-            http[(phase, cause)] += size
-            requests[(phase, cause)] += 1
+    for line in log_lines(args):
+        m = JOIN.match(line)
+        if m:
+            joined[m.group(3)] = float(m.group(1))
+            continue
+        m = SUBSCRIBE.match(line)
+        if m:
+            t = float(m.group(1))
+            parent_since[(m.group(3), m.group(4))] = (
+                m.group(5)[PREFIX:], t)
+            subscriptions += t >= args.since
+            continue
+        m = LEAVE.match(line)
+        if m:
+            parent = parent_since.get((m.group(3), m.group(4)))
+            if float(m.group(1)) >= args.since and m.group(5) != '0' \
+                    and parent:
+                kept.append(float(m.group(1)) - parent[1])
+                left[parent[0]] += 1
+            continue
+        m = STRIPE.match(line)
+        if m:
+            stripes[(m.group(3), int(m.group(5)), int(m.group(4)))] = (
+                m.group(6)[PREFIX:], float(m.group(8)),
+                float(m.group(9)), int(m.group(7)))
+            relayed_by[(m.group(3), m.group(4))] = m.group(6)[PREFIX:]
+            continue
+        m = GONE.match(line)
+        if m:
+            orphaned[(m.group(3), m.group(4))] = float(m.group(1))
+            continue
+        m = WHOLE.match(line) or RANGE.match(line)
+        if m and m.re is RANGE:
+            furthest_range_end = max(furthest_range_end, int(m.group(6)))
+        if not m or float(m.group(1)) < args.since:
+            continue
+        t, viewer = float(m.group(1)), m.group(3)
+        phase = ('start-up' if t - joined.get(viewer, t) < args.start_up
+                 else 'steady')
+        if m.re is WHOLE:
+            wholes[(phase, 'whole segment, ' + m.group(5))] += 1
+            continue
+        sequence, parent, since = (int(m.group(4)), m.group(9),
+                                   int(m.group(10)))
+        size = int(m.group(6)) - int(m.group(5))
+        if not parent:
+            cause = 'range, no parent'
+        elif sequence < since:
+            cause = "range, before the new parent's first"
+        elif m.group(7) == 'all':
+            cause = 'range, the parent brought none'
+            subscribed = parent_since.get((viewer, m.group(8)))
+            none_brought += 1
+            young_none += bool(subscribed and t - subscribed[1] < YOUNG_S)
+        else:
+            cause = 'range, the rest of what the parent brought'
+        if phase == 'steady':
+            steady_bytes += size
+            departure_bytes += size * after_departure(
+                relayed_by, orphaned, viewer, m.group(8), t,
+                args.after_departure)
+        http[(phase, cause)] += size
+        requests[(phase, cause)] += 1
 
     stripe_sizes = collections.defaultdict(dict)  # sequence -> stripe -> bytes
     for (viewer, sequence, stripe), (_, _, _, size) in stripes.items():

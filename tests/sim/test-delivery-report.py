@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # gst-p2p
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""sim/delivery-report.py against the simulator's own count.
+"""sim/delivery-report.py against the simulator's own count, and on a
+bench run's viewers' logs merged on the wall clock (--bench-run).
 
 usage: test-delivery-report.py P2P-SWARM-SIM DELIVERY-REPORT
 """
@@ -81,8 +82,51 @@ def report_of_a_run(sim, report, *options):
     return out, total
 
 
+def gst_line(running_s, level, log_id, message):
+    """A line of GStreamer's default log format, as a bench viewer writes."""
+    minutes, seconds = divmod(running_s, 60)
+    return ('0:%02d:%012.9f 4242 0x55d0c0ffee00 %-7s p2pviewer '
+            'viewer-core.cpp:1:f:<-GP0200-%s> %s\n'
+            % (minutes, seconds, level, log_id, message))
+
+
+def bench_run_report(report):
+    """--bench-run: two viewers' logs merged on the wall clock, the second
+    viewer's lines moved by how much later it started."""
+    first, second = 'AAAAAAAAAAAA', 'BBBBBBBBBBBB'
+    with tempfile.TemporaryDirectory() as run:
+        for label, start_s, lines in (
+                ('v0-s0', 1000.0, [
+                    gst_line(0.1, 'INFO', first, 'joining swarm s as x'),
+                    gst_line(0.2, 'DEBUG', first, 'HTTP 5 (urgent)')]),
+                ('v1-s0', 1002.0, [
+                    gst_line(0.1, 'INFO', second, 'joining swarm s as y'),
+                    gst_line(3.0, 'DEBUG', second,
+                             'HTTP range of 6 [0, 100000), all of stripe 0; '
+                             'its parent -GP0200-%s since 2' % first)])):
+            with open(os.path.join(run, label + '.json'), 'w') as f:
+                json.dump({'label': label, 'start-wall-us': start_s * 1e6}, f)
+            with open(os.path.join(run, label + '.log'), 'w') as f:
+                f.writelines(lines)
+        def report_from(since):
+            return subprocess.run(
+                [sys.executable, report, '--bench-run', run, '--from',
+                 str(since), '--start-up', '1', '--segment-bytes', '400000'],
+                check=True, capture_output=True, text=True).stdout
+        whole_run, late = report_from(0), report_from(4)
+    assert re.search(r'^HTTP bytes from 0 s: 0\.5 MB', whole_run, re.M), \
+        whole_run
+    assert re.search(r'start-up +whole segment, urgent +0\.4 MB', whole_run), \
+        whole_run
+    assert re.search(r'steady +range, the parent brought none +0\.1 MB',
+                     whole_run), whole_run
+    # The second viewer's range is at 2 + 3 s on the merged clock.
+    assert re.search(r'^HTTP bytes from 4 s: 0\.1 MB', late, re.M), late
+
+
 def main():
     sim, report = sys.argv[1], sys.argv[2]
+    bench_run_report(report)
     report_of_a_run(sim, report, '--bitrate', '1500')
     out, total = report_of_a_run(sim, report)
     causes = re.findall(r'^  (start-up|steady) .* ([\d.]+) MB', out, re.M)
