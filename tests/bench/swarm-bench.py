@@ -589,6 +589,22 @@ def percentile(values, p):
     return values[lo] + (values[hi] - values[lo]) * (k - lo)
 
 
+def broadcaster_behind_s(broadcaster, start, stop):
+    """How far, at worst, the broadcaster published a segment of [start,
+    stop] (wall-clock microseconds) behind real time: its wall clock less
+    its running time, against the least of that over the whole broadcast.
+    An encoder short of CPU falls behind, and every viewer then waits for
+    the source, whatever the delivery. None without published segments."""
+    segments = [e for e in broadcaster if e.get("event") == "segment"]
+    if not segments:
+        return None
+    offsets = [e["wall-us"] / 1e6 - e["running-time"] / 1e9 for e in segments]
+    on_time = min(offsets)
+    behind = [o - on_time for o, e in zip(offsets, segments)
+              if start <= e["wall-us"] <= stop]
+    return max(behind, default=0.0)
+
+
 def stats_at(broadcaster, wall_us):
     """The broadcaster's last stats line at or before @wall_us."""
     best = None
@@ -745,6 +761,8 @@ def summarize_mode(results, mode, broadcaster):
             sum(stalls_in_spans(v["stall-events"], m["cpu-saturated-spans"])
                 for v in measured)
             if "cpu-saturated-spans" in m else None),
+        "broadcaster-behind-s": broadcaster_behind_s(broadcaster, start,
+                                                     stop),
         "startup-median-s": percentile(startups, 50),
         "startup-max-s": max(startups) if startups else None,
         "latency-median-s": percentile(latencies, 50),
@@ -883,16 +901,20 @@ def load_text(mode_results):
 
 def stalls_text(summary):
     """A run's stalls and their seconds; where recorded, how many of them
-    p2phlssrc saw as a segment later than its deadline, and how many fell
-    in a second the CPUs were saturated."""
+    p2phlssrc saw as a segment later than its deadline, how many fell in a
+    second the CPUs were saturated, and how far the broadcaster fell behind
+    real time (half a second or more)."""
     text = f"{summary['stalls']} ({summary['stall-time-s']:.1f} s)"
     parts = []
+    behind = summary.get("broadcaster-behind-s")
     late = summary.get("stalls-late-segment")
     saturated = summary.get("stalls-cpu-saturated")
     if summary["stalls"] and late is not None:
         parts.append(f"{late} late segment{'' if late == 1 else 's'}")
     if summary["stalls"] and saturated is not None:
         parts.append(f"{saturated} in saturated seconds")
+    if summary["stalls"] and behind is not None and behind >= 0.5:
+        parts.append(f"the broadcaster {behind:.1f} s behind at worst")
     return text + (": " + ", ".join(parts) if parts else "")
 
 
@@ -1075,7 +1097,10 @@ def write_docs(all_results, cost, args, docs_dir):
               "recorded it, those p2phlssrc saw as a segment later than its "
               "deadline (the others froze after the source: the "
               "demuxer, the parser or the sink waiting for CPU) and those "
-              "in a second the CPUs were saturated. "
+              "in a second the CPUs were saturated; and how far the "
+              "broadcaster published segments behind real time at worst, "
+              "where it fell half a second behind or more (its encoder "
+              "short of CPU: every viewer then waits for the source). "
               "Uplink drops: packets the viewers' capped uplinks dropped "
               "because their queue was full, as a share of all packets "
               "offered to them (and the worst viewer's share): the "

@@ -2,8 +2,9 @@
 # gst-p2p
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """swarm-bench.py tells a run's stalls apart: how many p2phlssrc saw as a
-segment later than its deadline, and how many fell in a second the CPUs
-were saturated. Checks the overlap of stalls with saturated seconds, the
+segment later than its deadline, how many fell in a second the CPUs were
+saturated, and how far the broadcaster fell behind real time. Checks the
+overlap of stalls with saturated seconds, the broadcaster's lateness, the
 text of the stalls cell, and that docs/benchmarks.md written from saved
 runs shows it (and nothing for runs saved before it was recorded).
 
@@ -40,10 +41,26 @@ def main():
     assert bench.stalls_in_spans([inside, across, before], spans) == 2
     assert bench.stalls_in_spans([inside], []) == 0
 
+    # Segments every 2 s of running time; the fourth published 3 s late.
+    published = [{"event": "segment", "running-time": i * 2_000_000_000,
+                  "wall-us": 50_000_000 + i * 2_000_000 + (3_000_000 if i == 3
+                                                           else 0)}
+                 for i in range(6)]
+    published.insert(2, {"event": "stats", "wall-us": 53_000_000})
+    behind = bench.broadcaster_behind_s(published, 0, 10**9)
+    assert abs(behind - 3.0) < 1e-9, behind
+    # Only the segments the mode's run saw count.
+    assert bench.broadcaster_behind_s(published, 0, 55_000_000) == 0.0
+    assert bench.broadcaster_behind_s(published[2:3], 0, 10**9) is None
+
     summary = {"stalls": 3, "stall-time-s": 1.25, "stalls-late-segment": 1,
-               "stalls-cpu-saturated": 2}
+               "stalls-cpu-saturated": 2, "broadcaster-behind-s": 0.2}
     text = bench.stalls_text(summary)
     assert text == "3 (1.2 s): 1 late segment, 2 in saturated seconds", text
+    late_source = dict(summary, **{"broadcaster-behind-s": 3.0})
+    assert bench.stalls_text(late_source).endswith(
+        ", the broadcaster 3.0 s behind at worst"), \
+        bench.stalls_text(late_source)
     unrecorded = {"stalls": 3, "stall-time-s": 1.25}
     assert bench.stalls_text(unrecorded) == "3 (1.2 s)"
     none = dict(summary, stalls=0, **{"stall-time-s": 0.0})
