@@ -207,10 +207,12 @@ class Processes:
         self.env = env
         self.running = []
 
-    def start(self, netns, cmd, stdout=subprocess.DEVNULL, log=None):
+    def start(self, netns, cmd, stdout=subprocess.DEVNULL, log=None,
+              env=None):
         stderr = open(log, "ab") if log else subprocess.DEVNULL
         proc = subprocess.Popen(["ip", "netns", "exec", netns] + cmd,
-                                env=self.env, stdout=stdout, stderr=stderr)
+                                env=env or self.env, stdout=stdout,
+                                stderr=stderr)
         self.running.append(proc)
         return proc
 
@@ -555,10 +557,15 @@ class Bench:
                 self.procs.stop(running.pop(host.name))
             else:
                 viewer_mode = "hls" if action == "start-hls" else mode
+                env = None
+                if viewer_mode == "p2p" and self.args.viewer_debug:
+                    env = dict(self.procs.env,
+                               GST_DEBUG=self.args.viewer_debug,
+                               GST_DEBUG_NO_COLOR="1")
                 running[host.name] = self.procs.start(
                     host.netns, self._viewer_cmd(viewer_mode, host, label,
                                                  output),
-                    log=os.path.join(mode_dir, label + ".log"))
+                    log=os.path.join(mode_dir, label + ".log"), env=env)
         time.sleep(max(0.0, t0 + duration - time.monotonic()))
         wall_stop = time.time()
         cpu_use = cpu.stop()
@@ -829,6 +836,42 @@ def other_packets_per_s(results):
     other = sum(c["packets"] - uploaded.get(name, 0) / SCTP_PAYLOAD
                 for name, c in counted.items())
     return other / watched if watched > 0 else None
+
+
+# A line of GStreamer's log: its running time first.
+LOG_TIME = re.compile(r"^(\d+):(\d\d):(\d\d\.\d+) ")
+
+
+def stall_traces(results, out, before_s=4.0, most=40):
+    """For every stall of a run, the lines its viewer logged from @before_s
+    before it began to its end (the last @most of them): what the viewer's
+    engine was doing, where the run's viewers logged (--viewer-debug)."""
+    traces = []
+    for mode, m in results["modes"].items():
+        for s in m["sessions"]:
+            log = os.path.join(out, results["name"], mode, s["label"] + ".log")
+            if not s["stall-events"] or not os.path.exists(log):
+                continue
+            with open(log, errors="replace") as f:
+                timed = []
+                for line in f:
+                    t = LOG_TIME.match(line)
+                    if t:
+                        timed.append((int(t.group(1)) * 3600
+                                      + int(t.group(2)) * 60
+                                      + float(t.group(3)), line.rstrip()))
+            for e in s["stall-events"]:
+                # The log's clock starts with the process, about when the
+                # report's start-wall-us was taken.
+                begin = (e["wall-us"] - s["start-wall-us"]) / 1e6
+                lines = [line for t, line in timed
+                         if begin - before_s <= t <= begin + e["seconds"]]
+                traces.append(f"{mode} {s['label']}: stall of "
+                              f"{e['seconds']:.2f} s at {begin:.2f} s, "
+                              f"{len(lines)} lines logged from "
+                              f"{before_s:.0f} s before:")
+                traces += ["    " + line[:240] for line in lines[-most:]]
+    return traces
 
 
 def check(results, args):
@@ -1442,6 +1485,10 @@ def main():
                         metavar="PROP=VALUE",
                         help="set a p2phlssrc property on the p2p viewers "
                         "(repeatable), to compare settings")
+    parser.add_argument("--viewer-debug", metavar="GST_DEBUG",
+                        help="GST_DEBUG of the p2p viewers (their logs: "
+                        "OUT/nN/p2p/LABEL.log); with --check, what each "
+                        "stalled viewer logged before its stall is printed")
     parser.add_argument("--pace-uplinks", type=float, default=0,
                         metavar="SHARE",
                         help="give each p2p viewer max-upload-rate = SHARE "
@@ -1494,7 +1541,7 @@ def main():
         signal.alarm(args.timeout)
 
     remove_stale_namespaces()
-    all_results, cost, problems = [], None, []
+    all_results, cost, problems, traces = [], None, [], []
     try:
         bench = Bench(args)
         for n in [int(x) for x in args.viewers.split(",") if x]:
@@ -1514,7 +1561,10 @@ def main():
                        f"{100 * simulated['offload']:.1f} %"
                        if simulated else ""), flush=True)
             if args.check:
-                problems += [f"N={n} {p}" for p in check(r, args)]
+                found = check(r, args)
+                problems += [f"N={n} {p}" for p in found]
+                if found:
+                    traces += stall_traces(r, args.out)
         if args.cost_viewers:
             rng = random.Random(args.seed)
             viewers = make_viewers(args.cost_viewers, rng)
@@ -1545,6 +1595,8 @@ def main():
     if problems:
         print("swarm-bench: FAILED\n  " + "\n  ".join(problems),
               file=sys.stderr)
+        if traces:
+            print("\n".join(traces), file=sys.stderr)
         return 1
     return 0
 

@@ -5,8 +5,9 @@
 segment later than its deadline, how many fell in a second the CPUs were
 saturated, and how far the broadcaster fell behind real time. Checks the
 overlap of stalls with saturated seconds, the broadcaster's lateness, the
-text of the stalls cell, and that docs/benchmarks.md written from saved
-runs shows it (and nothing for runs saved before it was recorded).
+text of the stalls cell, what a stalled viewer logged before its stall
+(printed when --check fails), and that docs/benchmarks.md written from
+saved runs shows it (and nothing for runs saved before it was recorded).
 
 usage: test-stall-attribution.py SWARM-BENCH RESULTS-JSON
 """
@@ -65,6 +66,25 @@ def main():
     assert bench.stalls_text(unrecorded) == "3 (1.2 s)"
     none = dict(summary, stalls=0, **{"stall-time-s": 0.0})
     assert bench.stalls_text(none) == "0 (0.0 s)", bench.stalls_text(none)
+
+    # What a stalled viewer logged from 4 s before its stall to its end.
+    with tempfile.TemporaryDirectory() as out:
+        os.makedirs(os.path.join(out, "n2", "p2p"))
+        with open(os.path.join(out, "n2", "p2p", "v0-s0.log"), "w") as f:
+            for at in ("0:00:00.500000000", "0:00:02.000000000",
+                       "0:00:05.300000000", "0:00:06.000000000"):
+                f.write(f"{at} 42 0x1 DEBUG p2pviewer x.cpp:1:f:<v0> {at}\n")
+            f.write("a line without a time\n")
+        run = {"name": "n2", "modes": {"p2p": {"sessions": [
+            {"label": "v0-s0", "start-wall-us": 100_000_000,
+             "stall-events": [{"wall-us": 105_000_000, "seconds": 0.5}]},
+            {"label": "v1-s0", "start-wall-us": 100_000_000,
+             "stall-events": []}]}}}
+        traces = bench.stall_traces(run, out)
+    assert len(traces) == 3, traces
+    assert traces[0].startswith("p2p v0-s0: stall of 0.50 s at 5.00 s"), \
+        traces[0]
+    assert "0:00:02.0" in traces[1] and "0:00:05.3" in traces[2], traces
 
     # Rendered: one saved run given the new figures, the others as saved.
     with open(saved) as f:
