@@ -948,15 +948,17 @@ def stalls_text(summary):
     second the CPUs were saturated, and how far the broadcaster fell behind
     real time (half a second or more)."""
     text = f"{summary['stalls']} ({summary['stall-time-s']:.1f} s)"
+    if not summary["stalls"]:
+        return text
     parts = []
-    behind = summary.get("broadcaster-behind-s")
     late = summary.get("stalls-late-segment")
     saturated = summary.get("stalls-cpu-saturated")
-    if summary["stalls"] and late is not None:
+    behind = summary.get("broadcaster-behind-s")
+    if late is not None:
         parts.append(f"{late} late segment{'' if late == 1 else 's'}")
-    if summary["stalls"] and saturated is not None:
+    if saturated is not None:
         parts.append(f"{saturated} in saturated seconds")
-    if summary["stalls"] and behind is not None and behind >= 0.5:
+    if behind is not None and behind >= 0.5:
         parts.append(f"the broadcaster {behind:.1f} s behind at worst")
     return text + (": " + ", ".join(parts) if parts else "")
 
